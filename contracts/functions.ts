@@ -1,0 +1,23 @@
+/**
+ * The Lambda functions of poolgate: one entry file each under lambdas/handlers/.
+ * Shared by the CDK stack (lib/), which bundles them, and by the local stack (local/),
+ * which imports the same modules in-process. lambdas/ itself never needs this list.
+ */
+export const HTTP_FUNCTIONS = ['submit', 'getRequest', 'approvals', 'health'] as const;
+export const WORKFLOW_FUNCTIONS = ['checkRequest', 'requestApproval', 'createNodePool', 'finalize'] as const;
+
+export type HttpFunctionId = (typeof HTTP_FUNCTIONS)[number];
+export type WorkflowFunctionId = (typeof WORKFLOW_FUNCTIONS)[number];
+export type FunctionId = HttpFunctionId | WorkflowFunctionId;
+
+/** Entry file of each function, relative to the repository root. */
+export const FUNCTION_ENTRIES: Record<FunctionId, string> = {
+  submit: 'lambdas/handlers/submit.ts',
+  getRequest: 'lambdas/handlers/get-request.ts',
+  approvals: 'lambdas/handlers/approvals.ts',
+  health: 'lambdas/handlers/health.ts',
+  checkRequest: 'lambdas/handlers/check-request.ts',
+  requestApproval: 'lambdas/handlers/request-approval.ts',
+  createNodePool: 'lambdas/handlers/create-node-pool.ts',
+  finalize: 'lambdas/handlers/finalize.ts',
+};

@@ -1,0 +1,17 @@
+import type { HttpFunctionId } from './functions';
+
+/** One HTTP API route: API Gateway route key syntax (`{param}` path parameters). */
+export interface RouteDefinition {
+  readonly method: 'GET' | 'POST';
+  readonly path: string;
+  readonly functionId: HttpFunctionId;
+}
+
+/** Every public route. The stack wires exactly these; the local HTTP server routes exactly these. */
+export const ROUTES: readonly RouteDefinition[] = [
+  { method: 'POST', path: '/v2/{project_id}/pools/{pool_name}/nodepools', functionId: 'submit' },
+  { method: 'GET', path: '/requests/{request_id}', functionId: 'getRequest' },
+  { method: 'GET', path: '/approvals/{approval_id}', functionId: 'approvals' },
+  { method: 'POST', path: '/approvals/{approval_id}', functionId: 'approvals' },
+  { method: 'GET', path: '/health', functionId: 'health' },
+];

@@ -1,0 +1,16 @@
+/** The single DynamoDB table: key schema and indexes, shared by the stack and the local stack. */
+export const TABLE_KEYS = { partitionKey: 'pk', sortKey: 'sk' } as const;
+export const TABLE_TTL_ATTRIBUTE = 'expiresAtEpoch';
+
+export interface IndexDefinition {
+  readonly indexName: string;
+  readonly partitionKey: string;
+  readonly sortKey: string;
+}
+
+/** Requests by team and by requester (newest first: sort key is the creation time), approvals by approver. */
+export const TABLE_INDEXES: readonly IndexDefinition[] = [
+  { indexName: 'byTeam', partitionKey: 'gsiTeam', sortKey: 'createdAt' },
+  { indexName: 'byRequester', partitionKey: 'gsiRequester', sortKey: 'createdAt' },
+  { indexName: 'byStatus', partitionKey: 'gsiStatus', sortKey: 'createdAt' },
+];

@@ -1,0 +1,132 @@
+/**
+ * The policy file (`poolgate.config.json`): teams, their members, approval stages and quotas.
+ * Validated at synth (bin/), at `npm start` (local/) and at every cold start (lambdas/).
+ */
+import { readFileSync } from 'node:fs';
+import * as z from 'zod';
+
+/** ISO 8601 duration limited to days/hours/minutes/seconds, e.g. `PT4H`, `P2D`, `PT30S`. */
+const ISO_DURATION = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/;
+
+export function durationSeconds(duration: string): number {
+  const match = ISO_DURATION.exec(duration);
+  if (!match || duration === 'P' || duration.endsWith('T')) throw new Error(`not an ISO 8601 duration: ${duration}`);
+  const [, d = '0', h = '0', m = '0', s = '0'] = match;
+  return Number(d) * 86400 + Number(h) * 3600 + Number(m) * 60 + Number(s);
+}
+
+const Duration = z.string().refine((v) => {
+  try {
+    return durationSeconds(v) > 0;
+  } catch {
+    return false;
+  }
+}, 'must be a positive ISO 8601 duration such as PT4H, P2D or PT30S');
+
+const Email = z.email().transform((e) => e.toLowerCase());
+
+export const PersonSchema = z.strictObject({
+  email: Email,
+  slackUserId: z.string().regex(/^[UW][A-Z0-9]+$/, 'must be a Slack user id such as U012ABCDEF').optional(),
+});
+
+export const StageConditionSchema = z.strictObject({
+  /** The stage applies only when the request's billing mode is one of these. */
+  billingModes: z.array(z.enum(['0', '1'])).min(1),
+});
+
+export const StageSchema = z.strictObject({
+  name: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'must be lowercase letters, digits and dashes'),
+  approvers: z.array(PersonSchema).min(1),
+  requiredApprovals: z.number().int().min(1).default(1),
+  when: StageConditionSchema.optional(),
+  remindAfter: Duration.default('PT4H'),
+  expireAfter: Duration.default('P2D'),
+});
+
+export const TeamSchema = z.strictObject({
+  name: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'must be lowercase letters, digits and dashes'),
+  members: z.array(PersonSchema).min(1),
+  stages: z.array(StageSchema).min(1),
+  escalation: z.array(PersonSchema).default([]),
+  /** Node limits per flavor; a flavor not listed may not be used by the team. */
+  quotas: z.record(z.string().min(1), z.number().int().min(0)),
+  /** Project ids the team may use; `*` allows any. */
+  projects: z.array(z.string().min(1)).default(['*']),
+  /** Pool names the team may use; `*` allows any. */
+  pools: z.array(z.string().min(1)).default(['*']),
+});
+
+export const PolicySchema = z
+  .strictObject({
+    auth: z
+      .strictObject({
+        issuer: z.url(),
+        audience: z.string().min(1),
+        jwksUri: z.url().optional(),
+      })
+      .optional(),
+    mail: z.strictObject({ from: Email }).optional(),
+    admins: z.array(Email).default([]),
+    teams: z.array(TeamSchema).min(1),
+  })
+  .superRefine((policy, ctx) => {
+    const seen = new Map<string, string>();
+    policy.teams.forEach((team, t) => {
+      team.members.forEach((m, i) => {
+        const other = seen.get(m.email);
+        if (other && other !== team.name) {
+          ctx.addIssue({ code: 'custom', path: ['teams', t, 'members', i, 'email'], message: `${m.email} is already a member of team ${other}` });
+        }
+        seen.set(m.email, team.name);
+      });
+      team.stages.forEach((stage, s) => {
+        if (stage.requiredApprovals > stage.approvers.length) {
+          ctx.addIssue({ code: 'custom', path: ['teams', t, 'stages', s, 'requiredApprovals'], message: 'cannot exceed the number of approvers' });
+        }
+        if (durationSeconds(stage.remindAfter) > durationSeconds(stage.expireAfter)) {
+          ctx.addIssue({ code: 'custom', path: ['teams', t, 'stages', s, 'remindAfter'], message: 'must not be longer than expireAfter' });
+        }
+      });
+    });
+  });
+
+export type Policy = z.infer<typeof PolicySchema>;
+export type Team = z.infer<typeof TeamSchema>;
+export type Stage = z.infer<typeof StageSchema>;
+export type Person = z.infer<typeof PersonSchema>;
+
+export class PolicyError extends Error {
+  override name = 'PolicyError';
+}
+
+/** Parses and validates policy JSON; the error names the file, the field path and the rule. */
+export function parsePolicy(json: string, source = 'policy file'): Policy {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch (e) {
+    throw new PolicyError(`${source}: not valid JSON (${(e as Error).message})`);
+  }
+  const result = PolicySchema.safeParse(raw);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new PolicyError(`${source} is invalid:\n${lines.join('\n')}`);
+  }
+  return result.data;
+}
+
+export function loadPolicyFile(path: string): Policy {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new PolicyError(`cannot read policy file ${path}: ${(e as Error).message}`);
+  }
+  return parsePolicy(text, path);
+}
+
+export function teamOf(policy: Policy, email: string): Team | undefined {
+  const wanted = email.toLowerCase();
+  return policy.teams.find((team) => team.members.some((m) => m.email === wanted));
+}

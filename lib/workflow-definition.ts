@@ -1,0 +1,121 @@
+/**
+ * The approval workflow, as Amazon States Language (JSONPath: the local engine does not run JSONata).
+ *
+ * Pure: no CDK import. The stack passes `${Token}` placeholders for the function ARNs (resolved through
+ * `definitionSubstitutions`); the local stack passes its own function names and runs the very same
+ * object on aws-local-stepfunctions.
+ *
+ * State carried through the execution (all small): `requestId` (the input), `approval` (what the
+ * last step says comes next) and `error` (set by a Catch).
+ */
+import type { WorkflowFunctionId } from '../contracts/functions';
+
+export type WorkflowFunctionRefs = Record<WorkflowFunctionId, string>;
+
+export const WORKFLOW_STATES = {
+  checkRequest: 'CheckRequest',
+  checked: 'Checked?',
+  requestApproval: 'RequestApproval',
+  decision: 'Decision?',
+  createNodePool: 'CreateNodePool',
+  finalize: 'Finalize',
+} as const;
+
+/** Errors a Lambda invocation may throw that are worth retrying (throttles, cold-start faults, ModelArts 429/5xx). */
+const TRANSIENT_ERRORS = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+  'TransientError',
+];
+
+/** Longest a task may run before Step Functions gives up on it. */
+const TASK_TIMEOUT_SECONDS = 60;
+/** ModelArts calls retry longer: backoff with jitter over about two minutes. */
+const MODELARTS_RETRY = {
+  ErrorEquals: ['ModelArtsRetryableError', ...TRANSIENT_ERRORS],
+  IntervalSeconds: 2,
+  BackoffRate: 2,
+  MaxAttempts: 6,
+  MaxDelaySeconds: 30,
+  JitterStrategy: 'FULL',
+};
+const TRANSIENT_RETRY = {
+  ErrorEquals: TRANSIENT_ERRORS,
+  IntervalSeconds: 1,
+  BackoffRate: 2,
+  MaxAttempts: 4,
+  JitterStrategy: 'FULL',
+};
+
+function invoke(functionArn: string, payload: Record<string, unknown>) {
+  return {
+    Type: 'Task',
+    Resource: 'arn:aws:states:::lambda:invoke',
+    Parameters: { FunctionName: functionArn, Payload: payload },
+    ResultSelector: { 'value.$': '$.Payload' },
+    TimeoutSeconds: TASK_TIMEOUT_SECONDS,
+  };
+}
+
+const catchAllTo = (next: string) => [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: next }];
+
+export function buildWorkflowDefinition(fns: WorkflowFunctionRefs) {
+  const s = WORKFLOW_STATES;
+  return {
+    Comment: 'poolgate: capacity and quota check, staged approvals, then ModelArts node-pool creation',
+    StartAt: s.checkRequest,
+    States: {
+      [s.checkRequest]: {
+        ...invoke(fns.checkRequest, { 'requestId.$': '$.requestId' }),
+        ResultSelector: { 'status.$': '$.Payload.status', 'stageIndex.$': '$.Payload.stageIndex', 'waitSeconds.$': '$.Payload.waitSeconds' },
+        ResultPath: '$.approval',
+        Retry: [TRANSIENT_RETRY],
+        Catch: catchAllTo(s.finalize),
+        Next: s.checked,
+      },
+      [s.checked]: {
+        Type: 'Choice',
+        Choices: [{ Variable: '$.approval.status', StringEquals: 'pending', Next: s.requestApproval }],
+        Default: s.finalize,
+      },
+      [s.requestApproval]: {
+        Type: 'Task',
+        Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+        Parameters: {
+          FunctionName: fns.requestApproval,
+          Payload: { 'requestId.$': '$.requestId', 'stageIndex.$': '$.approval.stageIndex', 'taskToken.$': '$$.Task.Token' },
+        },
+        TimeoutSecondsPath: '$.approval.waitSeconds',
+        ResultPath: '$.approval',
+        Retry: [TRANSIENT_RETRY],
+        Catch: catchAllTo(s.finalize),
+        Next: s.decision,
+      },
+      [s.decision]: {
+        Type: 'Choice',
+        Choices: [
+          { Variable: '$.approval.status', StringEquals: 'approved', Next: s.createNodePool },
+          { Variable: '$.approval.status', StringEquals: 'pending', Next: s.requestApproval },
+        ],
+        Default: s.finalize,
+      },
+      [s.createNodePool]: {
+        ...invoke(fns.createNodePool, { 'requestId.$': '$.requestId' }),
+        ResultPath: '$.created',
+        Retry: [MODELARTS_RETRY],
+        Catch: catchAllTo(s.finalize),
+        Next: s.finalize,
+      },
+      [s.finalize]: {
+        ...invoke(fns.finalize, { 'requestId.$': '$.requestId', 'approval.$': '$.approval', 'error.$': '$.error', 'created.$': '$.created' }),
+        ResultPath: null,
+        Retry: [{ ...TRANSIENT_RETRY, ErrorEquals: ['States.TaskFailed'] }],
+        End: true,
+      },
+    },
+  };
+}
+
+export type WorkflowDefinition = ReturnType<typeof buildWorkflowDefinition>;
