@@ -1,0 +1,98 @@
+/**
+ * Quota counters (`QUOTA#<team>` / `FLAVOR#<flavor>`), changed only by conditional ADD.
+ *
+ * `inUse` = reserved + used, and is what the limit is checked against. Each request's share is
+ * kept in its own attribute (`hold#<id>` while reserved, `use#<id>` once committed), so reserving,
+ * committing and releasing are each idempotent: a retried Lambda changes nothing.
+ */
+import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { isConditionFailure } from './client';
+
+const key = (team: string, flavor: string) => ({ pk: `QUOTA#${team}`, sk: `FLAVOR#${flavor}` });
+const hold = (requestId: string) => `hold#${requestId}`;
+const use = (requestId: string) => `use#${requestId}`;
+
+export interface QuotaShare {
+  readonly team: string;
+  readonly flavor: string;
+  readonly requestId: string;
+  readonly count: number;
+}
+
+export interface QuotaCounters {
+  readonly reserved: number;
+  readonly used: number;
+  readonly inUse: number;
+}
+
+export class QuotaRepository {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  /** Reserves `count` nodes if `inUse` is at most `maxInUseBefore`. True when reserved (now or by an earlier try). */
+  async reserve(share: QuotaShare, maxInUseBefore: number): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key(share.team, share.flavor),
+          UpdateExpression: 'SET #hold = :n ADD #inUse :n, #reserved :n',
+          ConditionExpression: 'attribute_not_exists(#hold) AND attribute_not_exists(#use) AND (attribute_not_exists(#inUse) OR #inUse <= :max)',
+          ExpressionAttributeNames: { '#hold': hold(share.requestId), '#use': use(share.requestId), '#inUse': 'inUse', '#reserved': 'reserved' },
+          ExpressionAttributeValues: { ':n': share.count, ':max': maxInUseBefore },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      const item = await this.item(share);
+      return item?.[hold(share.requestId)] !== undefined || item?.[use(share.requestId)] !== undefined;
+    }
+  }
+
+  /** Turns this request's reservation into use (the node pool exists). */
+  async commit(share: QuotaShare): Promise<void> {
+    await this.move(share, 'REMOVE #hold SET #use = :n ADD #reserved :minus, #used :n');
+  }
+
+  /** Gives this request's reservation back (rejected, expired, cancelled, failed). */
+  async release(share: QuotaShare): Promise<void> {
+    await this.move(share, 'REMOVE #hold ADD #reserved :minus, #inUse :minus');
+  }
+
+  async counters(team: string, flavor: string): Promise<QuotaCounters> {
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: key(team, flavor), ConsistentRead: true }));
+    return { reserved: Number(Item?.reserved ?? 0), used: Number(Item?.used ?? 0), inUse: Number(Item?.inUse ?? 0) };
+  }
+
+  private async move(share: QuotaShare, updateExpression: string): Promise<void> {
+    const names: Record<string, string> = { '#hold': hold(share.requestId), '#reserved': 'reserved' };
+    if (updateExpression.includes('#use')) names['#use'] = use(share.requestId);
+    if (updateExpression.includes('#used')) names['#used'] = 'used';
+    if (updateExpression.includes('#inUse')) names['#inUse'] = 'inUse';
+    const values: Record<string, number> = { ':minus': -share.count };
+    if (updateExpression.includes(':n')) values[':n'] = share.count;
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key(share.team, share.flavor),
+          UpdateExpression: updateExpression,
+          ConditionExpression: '#hold = :held',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: { ...values, ':held': share.count },
+        }),
+      );
+    } catch (error) {
+      // No reservation held: never reserved, or already committed or released by an earlier try.
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  private async item(share: QuotaShare): Promise<Record<string, unknown> | undefined> {
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: key(share.team, share.flavor), ConsistentRead: true }));
+    return Item;
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * Request items (`REQUEST#<id>` / `META`). A step and the status change it causes are one
+ * conditional UpdateItem: a step is appended only if its id is new, and a status changes only
+ * along the transition table of lambdas/domain/status.ts.
+ */
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { InvalidTransitionError } from '../../domain/errors';
+import type { PoolRequestRecord } from '../../domain/pool-request';
+import { sourcesOf, type RequestStatus, type TerminalReason } from '../../domain/status';
+import type { Step } from '../../domain/steps';
+import { isConditionFailure } from './client';
+
+const key = (requestId: string) => ({ pk: `REQUEST#${requestId}`, sk: 'META' });
+
+export interface StatusChange {
+  readonly status: RequestStatus;
+  readonly reason?: TerminalReason;
+}
+
+export interface StepResult {
+  /** False when the step was already recorded (a retry): nothing changed. */
+  readonly recorded: boolean;
+  readonly request: PoolRequestRecord;
+}
+
+interface StoredRequest extends PoolRequestRecord {
+  readonly stepIds?: Set<string>;
+}
+
+export class RequestRepository {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  /** Stores a new request with its first step. Returns false if it already exists (a resumed submission). */
+  async create(request: PoolRequestRecord): Promise<boolean> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...key(request.requestId),
+            ...request,
+            stepIds: new Set(request.steps.map((s) => s.id)),
+            gsiTeam: request.team,
+            gsiRequester: request.requester,
+            gsiStatus: request.status,
+            version: 1,
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async get(requestId: string): Promise<PoolRequestRecord | undefined> {
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: key(requestId), ConsistentRead: true }));
+    return Item ? toRecord(Item as StoredRequest) : undefined;
+  }
+
+  /**
+   * Appends `step` and, when given, moves the request to `change.status` in the same write.
+   * Recording the same step id twice is a no-op; a transition the table forbids throws.
+   */
+  async recordStep(requestId: string, step: Step, change?: StatusChange): Promise<StepResult> {
+    const names: Record<string, string> = { '#steps': 'steps', '#stepIds': 'stepIds', '#updatedAt': 'updatedAt', '#version': 'version' };
+    const values: Record<string, unknown> = { ':step': [step], ':stepId': step.id, ':stepIdSet': new Set([step.id]), ':now': step.at, ':one': 1 };
+    const sets = ['#steps = list_append(#steps, :step)', '#updatedAt = :now'];
+    const conditions = ['attribute_exists(pk)', 'NOT contains(#stepIds, :stepId)'];
+    if (change) {
+      names['#status'] = 'status';
+      names['#gsiStatus'] = 'gsiStatus';
+      values[':to'] = change.status;
+      sets.push('#status = :to', '#gsiStatus = :to');
+      if (change.reason) {
+        names['#reason'] = 'reason';
+        values[':reason'] = change.reason;
+        sets.push('#reason = :reason');
+      }
+      // The status may already be the target (a second stage keeps AWAITING_APPROVAL).
+      const allowed = [...sourcesOf(change.status), change.status];
+      const placeholders = allowed.map((status, i) => {
+        values[`:from${i}`] = status;
+        return `:from${i}`;
+      });
+      conditions.push(`#status IN (${placeholders.join(', ')})`);
+    }
+    try {
+      const { Attributes } = await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key(requestId),
+          UpdateExpression: `SET ${sets.join(', ')} ADD #stepIds :stepIdSet, #version :one`,
+          ConditionExpression: conditions.join(' AND '),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return { recorded: true, request: toRecord(Attributes as StoredRequest) };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      return this.explainRefusedStep(requestId, step, change);
+    }
+  }
+
+  private async explainRefusedStep(requestId: string, step: Step, change?: StatusChange): Promise<StepResult> {
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: key(requestId), ConsistentRead: true }));
+    if (!Item) throw new InvalidTransitionError(`request ${requestId} does not exist`);
+    const stored = Item as StoredRequest;
+    if (stored.stepIds?.has(step.id)) return { recorded: false, request: toRecord(stored) };
+    throw new InvalidTransitionError(`request ${requestId} cannot go from ${stored.status} to ${change?.status ?? stored.status} (step ${step.id})`);
+  }
+}
+
+function toRecord(item: StoredRequest): PoolRequestRecord {
+  const { pk: _pk, sk: _sk, stepIds: _ids, gsiTeam: _t, gsiRequester: _r, gsiStatus: _s, version: _v, ...record } = item as StoredRequest & Record<string, unknown>;
+  return record as unknown as PoolRequestRecord;
+}

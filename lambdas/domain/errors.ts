@@ -1,0 +1,62 @@
+/**
+ * One error class per concept. Each carries the `error_code` of the documented error body; the
+ * HTTP status is chosen in one place (lambdas/handlers/http.ts).
+ */
+export abstract class PoolGateError extends Error {
+  abstract readonly code: string;
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** The request body breaks a rule of the ModelArts API (or a poolgate departure). */
+export class ValidationError extends PoolGateError {
+  readonly code = 'ModelArts.50004000';
+}
+export class PayloadTooLargeError extends PoolGateError {
+  readonly code = 'PoolGate.0413';
+}
+export class UnauthenticatedError extends PoolGateError {
+  readonly code = 'PoolGate.0401';
+}
+export class ForbiddenError extends PoolGateError {
+  readonly code = 'PoolGate.0403';
+}
+export class NotFoundError extends PoolGateError {
+  readonly code = 'PoolGate.0404';
+}
+/** Another request for the same project, pool and node-pool name is still open. */
+export class OpenRequestExistsError extends PoolGateError {
+  readonly code = 'PoolGate.0409';
+  constructor(readonly openRequestId: string) {
+    super(`request ${openRequestId} for this node pool is still open`);
+  }
+}
+/** The workflow could not be started now; the same Idempotency-Key resumes the request. */
+export class ServiceUnavailableError extends PoolGateError {
+  readonly code = 'PoolGate.0503';
+  constructor(message: string, readonly retryAfterSeconds: number) {
+    super(message);
+  }
+}
+/** An approval link whose signature does not match. */
+export class InvalidLinkError extends PoolGateError {
+  readonly code = 'PoolGate.1403';
+}
+/** The approval (or this approver's vote) was already decided. */
+export class AlreadyDecidedError extends PoolGateError {
+  readonly code = 'PoolGate.1409';
+}
+/** The approval expired or its request was cancelled. */
+export class ApprovalClosedError extends PoolGateError {
+  readonly code = 'PoolGate.1410';
+}
+/** A status change that the transition table does not allow (a bug or a race, never user input). */
+export class InvalidTransitionError extends PoolGateError {
+  readonly code = 'PoolGate.0500';
+}
+/** An Idempotency-Key reused with a different request. */
+export class IdempotencyKeyReusedError extends PoolGateError {
+  readonly code = 'PoolGate.0422';
+}

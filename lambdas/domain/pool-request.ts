@@ -1,0 +1,88 @@
+/**
+ * The request record poolgate keeps for one node-pool creation request, and the view of it that
+ * requesters and approvers see.
+ */
+import type { PlannedStage } from './approval-plan';
+import type { BillingSummary } from './billing';
+import type { NodePoolRequest } from './nodepool-request';
+import type { RequestStatus, TerminalReason } from './status';
+import type { Step } from './steps';
+
+export interface PoolRequestRecord {
+  readonly requestId: string;
+  readonly status: RequestStatus;
+  readonly reason?: TerminalReason;
+  readonly requester: string;
+  readonly team: string;
+  readonly projectId: string;
+  readonly poolName: string;
+  readonly nodePoolName: string;
+  readonly flavor: string;
+  readonly count: number;
+  readonly maxCount: number;
+  /** The body exactly as the requester sent it (validated). */
+  readonly body: NodePoolRequest;
+  readonly billing: BillingSummary;
+  readonly justification?: string;
+  /** Approval stages fixed at submission; empty with `planError` when nobody may approve. */
+  readonly stages: readonly PlannedStage[];
+  readonly planError?: 'NO_ELIGIBLE_APPROVER';
+  /** Hash of requester, project, pool and body: tells a retry from a reused Idempotency-Key. */
+  readonly fingerprint: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly steps: readonly Step[];
+}
+
+export interface RequestView {
+  readonly requestId: string;
+  readonly status: RequestStatus;
+  readonly reason?: TerminalReason;
+  readonly requester: string;
+  readonly team: string;
+  readonly projectId: string;
+  readonly poolName: string;
+  readonly nodePoolName: string;
+  readonly flavor: string;
+  readonly count: number;
+  readonly maxCount: number;
+  readonly billing: BillingSummary;
+  readonly justification?: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly steps: ReadonlyArray<Omit<Step, 'id'>>;
+  readonly links: { readonly self: string };
+}
+
+export function toRequestView(r: PoolRequestRecord): RequestView {
+  return {
+    requestId: r.requestId,
+    status: r.status,
+    ...(r.reason ? { reason: r.reason } : {}),
+    requester: r.requester,
+    team: r.team,
+    projectId: r.projectId,
+    poolName: r.poolName,
+    nodePoolName: r.nodePoolName,
+    flavor: r.flavor,
+    count: r.count,
+    maxCount: r.maxCount,
+    billing: r.billing,
+    ...(r.justification ? { justification: r.justification } : {}),
+    createdAt: r.createdAt,
+    updatedAt: r.updatedAt,
+    steps: r.steps.map(({ id: _id, ...step }) => step),
+    links: { self: `/requests/${r.requestId}` },
+  };
+}
+
+/** Who may read a request: its requester, members of its team, its approvers and the admins. */
+export function canView(r: PoolRequestRecord, email: string, teamMembers: readonly string[], admins: readonly string[]): boolean {
+  const who = email.toLowerCase();
+  return (
+    r.requester === who ||
+    teamMembers.includes(who) ||
+    admins.includes(who) ||
+    r.stages.some((s) => s.approvers.some((a) => a.email === who))
+  );
+}

@@ -1,0 +1,19 @@
+/** Quota arithmetic. Limits live in the policy file; reservations and use live in the table. */
+import type { Team } from '../config/policy';
+
+export type QuotaDecision =
+  | { readonly ok: true; readonly limit: number; /** highest `inUse` that still leaves room for this request */ readonly maxInUseBefore: number }
+  | { readonly ok: false; readonly reason: 'FLAVOR_NOT_ALLOWED' | 'QUOTA_EXCEEDED'; readonly limit?: number };
+
+export function quotaFor(team: Team, flavor: string, count: number): QuotaDecision {
+  const limit = team.quotas[flavor];
+  if (limit === undefined) return { ok: false, reason: 'FLAVOR_NOT_ALLOWED' };
+  if (count > limit) return { ok: false, reason: 'QUOTA_EXCEEDED', limit };
+  return { ok: true, limit, maxInUseBefore: limit - count };
+}
+
+/** Whether the team may use this project and pool (`*` allows any). */
+export function placementAllowed(team: Team, projectId: string, poolName: string): boolean {
+  const allows = (list: readonly string[], value: string) => list.includes('*') || list.includes(value);
+  return allows(team.projects, projectId) && allows(team.pools, poolName);
+}

@@ -1,0 +1,69 @@
+/**
+ * Request statuses and the one place their transitions are checked.
+ *
+ *   SUBMITTED -> AWAITING_APPROVAL -> PROVISIONING -> CREATED -> ACTIVE
+ *   terminal: REJECTED, EXPIRED, CANCELLED, FAILED (each with a machine-readable reason)
+ */
+export const REQUEST_STATUSES = [
+  'SUBMITTED',
+  'AWAITING_APPROVAL',
+  'PROVISIONING',
+  'CREATED',
+  'ACTIVE',
+  'REJECTED',
+  'EXPIRED',
+  'CANCELLED',
+  'FAILED',
+] as const;
+export type RequestStatus = (typeof REQUEST_STATUSES)[number];
+
+export const TERMINAL_STATUSES: readonly RequestStatus[] = ['ACTIVE', 'REJECTED', 'EXPIRED', 'CANCELLED', 'FAILED'];
+/** Statuses after which no approval or provisioning is pending any more: the node-pool name is free again. */
+export const FINISHED_STATUSES: readonly RequestStatus[] = ['CREATED', ...TERMINAL_STATUSES];
+
+export type TerminalReason =
+  | 'QUOTA_EXCEEDED'
+  | 'FLAVOR_NOT_ALLOWED'
+  | 'PROJECT_NOT_ALLOWED'
+  | 'FLAVOR_UNKNOWN'
+  | 'FLAVOR_SOLD_OUT'
+  | 'BILLING_MODE_UNSUPPORTED'
+  | 'NOT_PRIVILEGED_POOL'
+  | 'MAXCOUNT_NOT_ALLOWED'
+  | 'APPROVER_REJECTED'
+  | 'NO_ELIGIBLE_APPROVER'
+  | 'APPROVAL_EXPIRED'
+  | 'CANCELLED_BY_USER'
+  | 'MODELARTS_ERROR'
+  | 'NODE_POOL_CONFLICT'
+  | 'NODES_ABNORMAL'
+  | 'INTERNAL_ERROR';
+
+const TRANSITIONS: Record<RequestStatus, readonly RequestStatus[]> = {
+  SUBMITTED: ['AWAITING_APPROVAL', 'REJECTED', 'CANCELLED', 'FAILED'],
+  AWAITING_APPROVAL: ['PROVISIONING', 'REJECTED', 'EXPIRED', 'CANCELLED', 'FAILED'],
+  PROVISIONING: ['CREATED', 'FAILED'],
+  CREATED: ['ACTIVE', 'FAILED'],
+  ACTIVE: [],
+  REJECTED: [],
+  EXPIRED: [],
+  CANCELLED: [],
+  FAILED: [],
+};
+
+export function canTransition(from: RequestStatus, to: RequestStatus): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+/** Every status from which `to` may be reached: the condition of the update that records the change. */
+export function sourcesOf(to: RequestStatus): RequestStatus[] {
+  return REQUEST_STATUSES.filter((from) => canTransition(from, to));
+}
+
+export function isTerminal(status: RequestStatus): boolean {
+  return TERMINAL_STATUSES.includes(status);
+}
+
+export function isFinished(status: RequestStatus): boolean {
+  return FINISHED_STATUSES.includes(status);
+}

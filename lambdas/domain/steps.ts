@@ -1,0 +1,53 @@
+/**
+ * The audit trail: each step has a deterministic id, so a retried Lambda that records it again
+ * changes nothing (the repository appends a step only if its id is new).
+ */
+export const STEP_NAMES = [
+  'submitted',
+  'capacity_checked',
+  'quota_checked',
+  'approval_requested',
+  'reminded',
+  'approved',
+  'rejected',
+  'expired',
+  'cancelled',
+  'node_pool_created',
+  'nodes_active',
+  'failed',
+] as const;
+export type StepName = (typeof STEP_NAMES)[number];
+export type StepOutcome = 'ok' | 'refused' | 'error';
+
+export interface Step {
+  readonly id: string;
+  readonly step: StepName;
+  readonly outcome: StepOutcome;
+  /** ISO 8601 time the step was recorded. */
+  readonly at: string;
+  /** Who did it, for decisions: the approver's e-mail. */
+  readonly actor?: string;
+  readonly detail?: Record<string, unknown>;
+}
+
+export const stepId = {
+  submitted: () => 'submitted',
+  capacityChecked: () => 'capacity-checked',
+  quotaChecked: () => 'quota-checked',
+  approvalRequested: (stage: string) => `approval-requested:${stage}:1`,
+  vote: (stage: string, approver: string) => `vote:${stage}:${approver}`,
+  expired: (stage: string) => `expired:${stage}`,
+  nodePoolCreated: () => 'node-pool-created',
+  failed: () => 'failed',
+} as const;
+
+export function newStep(id: string, step: StepName, outcome: StepOutcome, extra: { actor?: string; detail?: Record<string, unknown>; at?: Date } = {}): Step {
+  return {
+    id,
+    step,
+    outcome,
+    at: (extra.at ?? new Date()).toISOString(),
+    ...(extra.actor ? { actor: extra.actor } : {}),
+    ...(extra.detail ? { detail: extra.detail } : {}),
+  };
+}

@@ -1,0 +1,5 @@
+import { finalizeRequest, type FinalizeInput } from '../use-cases/finalize-request';
+import { approvals, quotas, requests } from '../wiring';
+
+/** Workflow step Finalize: settle the quota and the final status on every path. */
+export const handler = async (event: FinalizeInput) => finalizeRequest(event, { requests: requests(), approvals: approvals(), quotas: quotas() });

@@ -1,0 +1,98 @@
+/**
+ * HTTP plumbing shared by the API handlers: reading API Gateway v2 events and writing responses in
+ * poolgate's error shape `{"error_code","error_msg"}`. The one place errors become statuses.
+ */
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { logger } from '../adapters/logger';
+import {
+  AlreadyDecidedError,
+  ApprovalClosedError,
+  ForbiddenError,
+  IdempotencyKeyReusedError,
+  InvalidLinkError,
+  NotFoundError,
+  OpenRequestExistsError,
+  PayloadTooLargeError,
+  PoolGateError,
+  ServiceUnavailableError,
+  UnauthenticatedError,
+  ValidationError,
+} from '../domain/errors';
+
+export type HttpResult = APIGatewayProxyStructuredResultV2 & { statusCode: number; headers: Record<string, string> };
+
+const SECURITY_HEADERS = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' };
+
+export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResult {
+  return { statusCode, headers: { 'content-type': 'application/json', ...SECURITY_HEADERS, ...headers }, body: JSON.stringify(body) };
+}
+
+export function html(statusCode: number, body: string): HttpResult {
+  return {
+    statusCode,
+    headers: {
+      'content-type': 'text/html; charset=utf-8',
+      ...SECURITY_HEADERS,
+      'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+      'x-frame-options': 'DENY',
+      'referrer-policy': 'no-referrer',
+    },
+    body,
+  };
+}
+
+export function header(event: APIGatewayProxyEventV2, name: string): string | undefined {
+  return event.headers?.[name.toLowerCase()];
+}
+
+export function bodyText(event: APIGatewayProxyEventV2): string {
+  if (!event.body) return '';
+  return event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+}
+
+export function pathParameter(event: APIGatewayProxyEventV2, name: string): string {
+  const value = event.pathParameters?.[name];
+  if (!value) throw new NotFoundError(`missing path parameter ${name}`);
+  return value;
+}
+
+const STATUS_BY_ERROR: ReadonlyArray<[abstract new (...args: never[]) => PoolGateError, number]> = [
+  [ValidationError, 400],
+  [UnauthenticatedError, 401],
+  [ForbiddenError, 403],
+  [InvalidLinkError, 403],
+  [NotFoundError, 404],
+  [OpenRequestExistsError, 409],
+  [AlreadyDecidedError, 409],
+  [ApprovalClosedError, 410],
+  [PayloadTooLargeError, 413],
+  [IdempotencyKeyReusedError, 422],
+  [ServiceUnavailableError, 503],
+];
+
+export interface HttpError {
+  readonly statusCode: number;
+  readonly code: string;
+  readonly message: string;
+  readonly headers: Record<string, string>;
+}
+
+/** Maps any thrown value to a status and the documented error body; unexpected errors are logged, not shown. */
+export function toHttpError(error: unknown): HttpError {
+  if (error instanceof PoolGateError) {
+    const statusCode = STATUS_BY_ERROR.find(([type]) => error instanceof type)?.[1];
+    if (statusCode) {
+      const headers: Record<string, string> = {};
+      if (error instanceof UnauthenticatedError) headers['www-authenticate'] = 'Bearer';
+      if (error instanceof ServiceUnavailableError) headers['retry-after'] = String(error.retryAfterSeconds);
+      return { statusCode, code: error.code, message: error.message, headers };
+    }
+  }
+  logger.error('unexpected error', { error: error as Error });
+  return { statusCode: 500, code: 'PoolGate.0500', message: 'internal error', headers: {} };
+}
+
+export function errorResponse(error: unknown): HttpResult {
+  const e = toHttpError(error);
+  return json(e.statusCode, { error_code: e.code, error_msg: e.message }, e.headers);
+}

@@ -1,0 +1,145 @@
+/**
+ * Submit: a team member asks for a node pool.
+ *  1. the requester must belong to a team that may use this project and pool;
+ *  2. the body must follow the ModelArts API (and poolgate's departures);
+ *  3. the idempotency key (header, else a hash of requester + path + body) maps to one request id;
+ *  4. only one open request per project + pool + node-pool name;
+ *  5. store the request with its first step, then start its execution (named after it).
+ */
+import { createHash } from 'node:crypto';
+import type { ClaimRepository } from '../adapters/dynamodb/claim-repository';
+import type { RequestRepository } from '../adapters/dynamodb/request-repository';
+import type { Workflow } from '../adapters/workflow';
+import { teamOf, type Policy } from '../config/policy';
+import { planApprovals } from '../domain/approval-plan';
+import { billingOf } from '../domain/billing';
+import {
+  ForbiddenError,
+  IdempotencyKeyReusedError,
+  OpenRequestExistsError,
+  PayloadTooLargeError,
+  ServiceUnavailableError,
+  ValidationError,
+} from '../domain/errors';
+import { MAX_BODY_BYTES, parseNodePoolRequest } from '../domain/nodepool-request';
+import type { PoolRequestRecord } from '../domain/pool-request';
+import { placementAllowed } from '../domain/quota';
+import { isFinished, type RequestStatus } from '../domain/status';
+import { newStep, stepId } from '../domain/steps';
+
+export const MAX_JUSTIFICATION_CHARS = 2000;
+/** A name claim whose request never got stored is taken over after this long (a crashed submission). */
+const ORPHAN_CLAIM_MS = 60_000;
+const RETRY_AFTER_SECONDS = 5;
+
+export interface SubmitInput {
+  readonly requester: string;
+  readonly projectId: string;
+  readonly poolName: string;
+  readonly rawBody: string;
+  readonly idempotencyKey?: string;
+  readonly justification?: string;
+}
+
+export interface SubmitDeps {
+  readonly policy: Policy;
+  readonly requests: RequestRepository;
+  readonly claims: ClaimRepository;
+  readonly workflow: Pick<Workflow, 'start'>;
+  readonly now?: () => Date;
+  readonly newId?: () => string;
+}
+
+export interface SubmitResult {
+  readonly requestId: string;
+  readonly status: RequestStatus;
+}
+
+export async function submitRequest(input: SubmitInput, deps: SubmitDeps): Promise<SubmitResult> {
+  const now = (deps.now ?? (() => new Date()))();
+  const newId = deps.newId ?? (() => crypto.randomUUID());
+
+  const team = teamOf(deps.policy, input.requester);
+  if (!team) throw new ForbiddenError(`${input.requester} is not a member of any team`);
+  if (Buffer.byteLength(input.rawBody, 'utf8') > MAX_BODY_BYTES) {
+    throw new PayloadTooLargeError(`request body exceeds ${MAX_BODY_BYTES} bytes`);
+  }
+  const parsed = parseNodePoolRequest(input.rawBody);
+  if (!parsed.ok) throw new ValidationError(parsed.message);
+  const body = parsed.value;
+  if (!placementAllowed(team, input.projectId, input.poolName)) {
+    throw new ForbiddenError(`team ${team.name} may not use project ${input.projectId} and pool ${input.poolName}`);
+  }
+  const justification = input.justification?.trim();
+  if (justification && justification.length > MAX_JUSTIFICATION_CHARS) {
+    throw new ValidationError(`X-Justification: must be at most ${MAX_JUSTIFICATION_CHARS} characters`);
+  }
+
+  const fingerprint = sha256(`${input.requester}\n${input.projectId}\n${input.poolName}\n${input.rawBody}`);
+  const keyHash = sha256(input.idempotencyKey ? `${input.requester}\nkey\n${input.idempotencyKey}` : `${input.requester}\nbody\n${fingerprint}`);
+  const requestId = await deps.claims.claimIdempotencyKey(keyHash, newId(), now);
+
+  const existing = await deps.requests.get(requestId);
+  if (existing) {
+    if (existing.fingerprint !== fingerprint) {
+      throw new IdempotencyKeyReusedError('this Idempotency-Key was already used for a different request');
+    }
+    if (existing.status === 'SUBMITTED') await startOrUnavailable(deps.workflow, requestId);
+    return { requestId, status: existing.status };
+  }
+
+  const nodePoolName = body.metadata.name;
+  const claim = await deps.claims.claimNodePoolName(
+    { projectId: input.projectId, poolName: input.poolName, nodePoolName },
+    requestId,
+    async (holderId, claimedAt) => {
+      const holder = await deps.requests.get(holderId);
+      return holder ? !isFinished(holder.status) : now.getTime() - claimedAt.getTime() < ORPHAN_CLAIM_MS;
+    },
+    now,
+  );
+  if (!claim.ok) throw new OpenRequestExistsError(claim.holderId);
+
+  const billing = billingOf(body);
+  const plan = planApprovals(team, input.requester, billing.mode);
+  const record: PoolRequestRecord = {
+    requestId,
+    status: 'SUBMITTED',
+    requester: input.requester,
+    team: team.name,
+    projectId: input.projectId,
+    poolName: input.poolName,
+    nodePoolName,
+    flavor: body.spec.resources.flavor,
+    count: body.spec.resources.count,
+    maxCount: body.spec.resources.maxCount,
+    body,
+    billing,
+    ...(justification ? { justification } : {}),
+    stages: plan.ok ? plan.stages : [],
+    ...(plan.ok ? {} : { planError: plan.reason }),
+    fingerprint,
+    createdAt: now.toISOString(),
+    updatedAt: now.toISOString(),
+    steps: [newStep(stepId.submitted(), 'submitted', 'ok', { actor: input.requester, at: now })],
+  };
+  await deps.requests.create(record);
+  await startOrUnavailable(deps.workflow, requestId);
+  return { requestId, status: 'SUBMITTED' };
+}
+
+async function startOrUnavailable(workflow: Pick<Workflow, 'start'>, requestId: string): Promise<void> {
+  try {
+    // The SDK already retries throttling and 5xx with backoff before this gives up.
+    await workflow.start(requestId);
+  } catch (error) {
+    throw new ServiceUnavailableError(
+      `request ${requestId} is stored but its workflow could not start (${(error as Error).name}); retry with the same Idempotency-Key`,
+      RETRY_AFTER_SECONDS,
+    );
+  }
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}

@@ -1,0 +1,50 @@
+/**
+ * The composition root: builds each adapter once per process from the environment. Handlers take
+ * what they need from here; use cases receive adapters as plain arguments.
+ */
+import { ENV } from '../contracts/environment';
+import { ApprovalRepository } from './adapters/dynamodb/approval-repository';
+import { ClaimRepository } from './adapters/dynamodb/claim-repository';
+import { documentClient } from './adapters/dynamodb/client';
+import { QuotaRepository } from './adapters/dynamodb/quota-repository';
+import { RequestRepository } from './adapters/dynamodb/request-repository';
+import { Authenticator } from './adapters/authenticator';
+import { optionalEnv, requiredEnv } from './adapters/environment';
+import { Mailer } from './adapters/mailer';
+import { secretString } from './adapters/secrets';
+import { Workflow } from './adapters/workflow';
+import { loadPolicyFile, type Policy } from './config/policy';
+
+function once<T>(build: () => T): () => T {
+  let value: T | undefined;
+  let built = false;
+  return () => {
+    if (!built) {
+      value = build();
+      built = true;
+    }
+    return value as T;
+  };
+}
+
+const tableName = once(() => requiredEnv(ENV.tableName));
+
+export const policy = once((): Policy => loadPolicyFile(requiredEnv(ENV.policyFile)));
+export const requests = once(() => new RequestRepository(documentClient(), tableName()));
+export const approvals = once(() => new ApprovalRepository(documentClient(), tableName()));
+export const quotas = once(() => new QuotaRepository(documentClient(), tableName()));
+export const claims = once(() => new ClaimRepository(documentClient(), tableName()));
+export const workflow = once(() => new Workflow(requiredEnv(ENV.stateMachineArn)));
+export const mailer = once(() => new Mailer(requiredEnv(ENV.mailFrom)));
+export const publicBaseUrl = once(() => requiredEnv(ENV.publicBaseUrl).replace(/\/$/, ''));
+export const authenticator = once(
+  () =>
+    new Authenticator({
+      issuer: requiredEnv(ENV.jwtIssuer),
+      audience: requiredEnv(ENV.jwtAudience),
+      jwksUri: requiredEnv(ENV.jwksUri),
+    }),
+);
+/** The key that signs approval links (cached by the secrets adapter). */
+export const linkKey = () => secretString(requiredEnv(ENV.linkKeySecretId));
+export const modelArtsEndpointOverride = () => optionalEnv(ENV.modelArtsEndpoint);
