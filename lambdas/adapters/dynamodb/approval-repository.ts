@@ -83,7 +83,7 @@ export class ApprovalRepository {
             '#votes': 'votes',
             '#who': approver,
             '#decision': 'decision',
-            '#decidedAt': 'decidedAt',
+            ...(decision ? { '#decidedAt': 'decidedAt' } : {}),
             '#closed': 'closed',
             '#expiresAt': 'expiresAt',
             '#approvers': 'approvers',

@@ -1,0 +1,51 @@
+/**
+ * Settings of the local stack, all from the environment with working defaults (README lists them).
+ * Port 0 picks a free port (tests run several stacks side by side).
+ */
+import { resolve } from 'node:path';
+
+export interface LocalSettings {
+  readonly host: string;
+  readonly httpPort: number;
+  readonly stepFunctionsPort: number;
+  readonly dynamoDbPort: number;
+  readonly modelArtsPort: number;
+  /** Base URL put in links (e-mails, Location); defaults to the HTTP API's own address. */
+  readonly publicUrl?: string;
+  readonly home: string;
+  readonly policyFile: string;
+  readonly huaweiAccessKey: string;
+  readonly huaweiSecretKey: string;
+  /** How long the simulator takes to bring a node pool's nodes up. */
+  readonly nodeReadyDelayMs: number;
+  readonly logLevel: string;
+}
+
+/** Documented development credentials of the ModelArts simulator (never valid anywhere else). */
+export const DEV_HUAWEI_ACCESS_KEY = 'POOLGATELOCALDEVAK00';
+export const DEV_HUAWEI_SECRET_KEY = 'poolgate-local-dev-secret-key-not-for-production';
+
+function port(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0 || value > 65535) throw new Error(`${name} must be a port number (0-65535), got ${raw}`);
+  return value;
+}
+
+export function localSettings(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): LocalSettings {
+  return {
+    host: env.POOLGATE_HOST || '127.0.0.1',
+    httpPort: port('POOLGATE_HTTP_PORT', 3000),
+    stepFunctionsPort: port('POOLGATE_SFN_PORT', 8083),
+    dynamoDbPort: port('POOLGATE_DYNAMODB_PORT', 8000),
+    modelArtsPort: port('POOLGATE_MODELARTS_PORT', 4010),
+    publicUrl: env.POOLGATE_PUBLIC_URL || undefined,
+    home: resolve(cwd, env.POOLGATE_HOME || '.poolgate'),
+    policyFile: resolve(cwd, env.POOLGATE_CONFIG || 'poolgate.config.json'),
+    huaweiAccessKey: env.HUAWEICLOUD_SDK_AK || DEV_HUAWEI_ACCESS_KEY,
+    huaweiSecretKey: env.HUAWEICLOUD_SDK_SK || DEV_HUAWEI_SECRET_KEY,
+    nodeReadyDelayMs: Number(env.POOLGATE_NODE_READY_DELAY_MS || 3000),
+    logLevel: env.POOLGATE_LOG_LEVEL || 'WARN',
+  };
+}

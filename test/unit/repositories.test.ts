@@ -1,0 +1,159 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ApprovalRepository } from '../../lambdas/adapters/dynamodb/approval-repository';
+import { ClaimRepository } from '../../lambdas/adapters/dynamodb/claim-repository';
+import { QuotaRepository } from '../../lambdas/adapters/dynamodb/quota-repository';
+import { RequestRepository } from '../../lambdas/adapters/dynamodb/request-repository';
+import { InvalidTransitionError } from '../../lambdas/domain/errors';
+import type { PoolRequestRecord } from '../../lambdas/domain/pool-request';
+import { newStep } from '../../lambdas/domain/steps';
+import { startTestTable } from '../support/dynamodb';
+
+let db: DynamoDBDocumentClient;
+let tableName: string;
+let stop: () => Promise<void>;
+
+beforeAll(async () => {
+  ({ db, tableName, stop } = await startTestTable());
+});
+afterAll(() => stop());
+
+function request(requestId: string): PoolRequestRecord {
+  return {
+    requestId,
+    status: 'SUBMITTED',
+    requester: 'alice@example.com',
+    team: 'ml-platform',
+    projectId: 'p',
+    poolName: 'pool',
+    nodePoolName: 'np',
+    flavor: 'f',
+    count: 1,
+    maxCount: 1,
+    body: { apiVersion: 'v2', kind: 'NodePool', metadata: { name: 'np' }, spec: { resources: { flavor: 'f', count: 1, maxCount: 1 } } },
+    billing: { mode: '0' },
+    stages: [],
+    fingerprint: 'x',
+    createdAt: '2026-11-26T00:00:00.000Z',
+    updatedAt: '2026-11-26T00:00:00.000Z',
+    steps: [newStep('submitted', 'submitted', 'ok')],
+  } as PoolRequestRecord;
+}
+
+describe('RequestRepository', () => {
+  it('records a step and its status change in one write, once', async () => {
+    const repo = new RequestRepository(db, tableName);
+    await repo.create(request('r-steps'));
+    const step = newStep('approval-requested:manager:1', 'approval_requested', 'ok');
+    const first = await repo.recordStep('r-steps', step, { status: 'AWAITING_APPROVAL' });
+    const again = await repo.recordStep('r-steps', step, { status: 'AWAITING_APPROVAL' });
+    expect(first.recorded).toBe(true);
+    expect(again.recorded).toBe(false);
+    const stored = await repo.get('r-steps');
+    expect(stored?.status).toBe('AWAITING_APPROVAL');
+    expect(stored?.steps.map((s) => s.id)).toEqual(['submitted', 'approval-requested:manager:1']);
+  });
+
+  it('refuses a transition the table forbids and records nothing', async () => {
+    const repo = new RequestRepository(db, tableName);
+    await repo.create(request('r-bad'));
+    await expect(repo.recordStep('r-bad', newStep('node-pool-created', 'node_pool_created', 'ok'), { status: 'CREATED' })).rejects.toThrow(InvalidTransitionError);
+    expect((await repo.get('r-bad'))?.steps).toHaveLength(1);
+  });
+
+  it('does not create a request by recording a step on a missing one', async () => {
+    const repo = new RequestRepository(db, tableName);
+    await expect(repo.recordStep('r-missing', newStep('x', 'failed', 'error'))).rejects.toThrow(InvalidTransitionError);
+    expect(await repo.get('r-missing')).toBeUndefined();
+  });
+});
+
+describe('QuotaRepository', () => {
+  it('lets exactly the limit through when many reserve at once, and gives back released shares', async () => {
+    const repo = new QuotaRepository(db, tableName);
+    const limit = 10;
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => repo.reserve({ team: 't-race', flavor: 'f', requestId: `q${i}`, count: 1 }, limit - 1)),
+    );
+    expect(results.filter(Boolean)).toHaveLength(limit);
+    expect(await repo.counters('t-race', 'f')).toEqual({ reserved: 10, used: 0, inUse: 10 });
+
+    const winners = results.flatMap((ok, i) => (ok ? [`q${i}`] : []));
+    await repo.commit({ team: 't-race', flavor: 'f', requestId: winners[0], count: 1 });
+    await repo.commit({ team: 't-race', flavor: 'f', requestId: winners[0], count: 1 });
+    await repo.release({ team: 't-race', flavor: 'f', requestId: winners[1], count: 1 });
+    await repo.release({ team: 't-race', flavor: 'f', requestId: winners[1], count: 1 });
+    expect(await repo.counters('t-race', 'f')).toEqual({ reserved: 8, used: 1, inUse: 9 });
+  });
+
+  it('counts a retried reservation once', async () => {
+    const repo = new QuotaRepository(db, tableName);
+    const share = { team: 't-retry', flavor: 'f', requestId: 'r1', count: 3 };
+    expect(await repo.reserve(share, 7)).toBe(true);
+    expect(await repo.reserve(share, 7)).toBe(true);
+    expect(await repo.counters('t-retry', 'f')).toEqual({ reserved: 3, used: 0, inUse: 3 });
+  });
+});
+
+describe('ApprovalRepository', () => {
+  const open = {
+    requestId: 'r-a',
+    stageIndex: 0,
+    stageName: 'manager',
+    finalStage: true,
+    approvers: ['bob@example.com', 'dave@example.com'],
+    requiredApprovals: 1,
+    createdAt: '2026-11-26T00:00:00.000Z',
+    expiresAt: '2999-01-01T00:00:00.000Z',
+  };
+
+  it('keeps votes and expiry when the task token is replaced', async () => {
+    const repo = new ApprovalRepository(db, tableName);
+    await repo.open({ ...open, approvalId: 'a-token', taskToken: 't1' });
+    const vote = { vote: 'approve' as const, at: '2026-11-26T00:01:00.000Z' };
+    await repo.castVote('a-token', 'bob@example.com', vote);
+    const reopened = await repo.open({ ...open, approvalId: 'a-token', taskToken: 't2', expiresAt: '3000-01-01T00:00:00.000Z' });
+    expect(reopened.taskToken).toBe('t2');
+    expect(reopened.expiresAt).toBe('2999-01-01T00:00:00.000Z');
+    expect(reopened.votes).toEqual({ 'bob@example.com': vote });
+  });
+
+  it('lets exactly one of two simultaneous deciding votes win', async () => {
+    const repo = new ApprovalRepository(db, tableName);
+    await repo.open({ ...open, approvalId: 'a-race', taskToken: 't' });
+    const at = '2026-11-26T00:01:00.000Z';
+    const results = await Promise.all([
+      repo.castVote('a-race', 'bob@example.com', { vote: 'approve', at }, 'approved'),
+      repo.castVote('a-race', 'dave@example.com', { vote: 'reject', at }, 'rejected'),
+    ]);
+    expect(results.filter((r) => r.ok)).toHaveLength(1);
+    const stored = await repo.get('a-race');
+    expect(Object.keys(stored?.votes ?? {})).toHaveLength(1);
+  });
+
+  it('refuses a vote from someone who is not an approver, and after expiry', async () => {
+    const repo = new ApprovalRepository(db, tableName);
+    await repo.open({ ...open, approvalId: 'a-refuse', taskToken: 't', expiresAt: '2026-11-26T00:00:30.000Z' });
+    const early = { vote: 'approve' as const, at: '2026-11-26T00:00:10.000Z' };
+    expect((await repo.castVote('a-refuse', 'mallory@example.com', early)).ok).toBe(false);
+    expect((await repo.castVote('a-refuse', 'bob@example.com', { ...early, at: '2026-11-26T00:01:00.000Z' })).ok).toBe(false);
+    expect((await repo.castVote('a-refuse', 'bob@example.com', early)).ok).toBe(true);
+  });
+});
+
+describe('ClaimRepository', () => {
+  const name = { projectId: 'p', poolName: 'pool', nodePoolName: 'np-claim' };
+  const now = new Date('2026-11-26T00:00:00.000Z');
+
+  it('maps an idempotency key to the first request id', async () => {
+    const repo = new ClaimRepository(db, tableName);
+    expect(await repo.claimIdempotencyKey('k1', 'r1', now)).toBe('r1');
+    expect(await repo.claimIdempotencyKey('k1', 'r2', now)).toBe('r1');
+  });
+
+  it('refuses a node-pool name held by an open request, and takes it over from a finished one', async () => {
+    const repo = new ClaimRepository(db, tableName);
+    expect(await repo.claimNodePoolName(name, 'r1', async () => true, now)).toEqual({ ok: true });
+    expect(await repo.claimNodePoolName(name, 'r2', async () => true, now)).toEqual({ ok: false, holderId: 'r1' });
+    expect(await repo.claimNodePoolName(name, 'r2', async () => false, now)).toEqual({ ok: true });
+  });
+});
