@@ -9,7 +9,7 @@ import { documentClient } from './adapters/dynamodb/client';
 import { QuotaRepository } from './adapters/dynamodb/quota-repository';
 import { RequestRepository } from './adapters/dynamodb/request-repository';
 import { Authenticator } from './adapters/authenticator';
-import { optionalEnv, requiredEnv } from './adapters/environment';
+import { requiredEnv } from './adapters/environment';
 import { Mailer } from './adapters/mailer';
 import { secretString } from './adapters/secrets';
 import { Workflow } from './adapters/workflow';
@@ -47,4 +47,3 @@ export const authenticator = once(
 );
 /** The key that signs approval links (cached by the secrets adapter). */
 export const linkKey = () => secretString(requiredEnv(ENV.linkKeySecretId));
-export const modelArtsEndpointOverride = () => optionalEnv(ENV.modelArtsEndpoint);

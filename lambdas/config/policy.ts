@@ -67,6 +67,13 @@ export const PolicySchema = z
       })
       .optional(),
     mail: z.strictObject({ from: Email }).optional(),
+    /** Where ModelArts is: a Huawei Cloud region (endpoint derived from it) or an explicit endpoint. */
+    modelArts: z
+      .strictObject({
+        region: z.string().regex(/^[a-z]{2}-[a-z]+-\d+$/, 'must be a Huawei Cloud region id such as cn-north-4').default('cn-north-4'),
+        endpoint: z.url().optional(),
+      })
+      .default({ region: 'cn-north-4' }),
     admins: z.array(Email).default([]),
     teams: z.array(TeamSchema).min(1),
   })

@@ -1,0 +1,180 @@
+/**
+ * The embedded local stack (`npm start`): the same handler modules and the same state machine
+ * definition as on AWS, with local stand-ins reached only through endpoints.
+ *
+ *   HTTP API (routes of contracts/routes.ts + Secrets Manager, SESv2 and JWKS stand-ins)
+ *   Step Functions emulator running lib/workflow-definition.ts on aws-local-stepfunctions
+ *   DynamoDB (dynalite, data on disk)          ModelArts simulator (signed requests, state on disk)
+ *
+ * Everything lives under $POOLGATE_HOME, so a restart keeps every request and its history.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ENV } from '../contracts/environment';
+import { WORKFLOW_FUNCTIONS, type WorkflowFunctionId } from '../contracts/functions';
+import { ROUTES } from '../contracts/routes';
+import { loadPolicyFile } from '../lambdas/config/policy';
+import { buildWorkflowDefinition } from '../lib/workflow-definition';
+import { secretsManagerMount } from './aws-standins/secrets-manager';
+import { sesv2Mount } from './aws-standins/sesv2';
+import { jwksMount, loadOrCreateDevIssuer } from './dev-issuer';
+import { ensureTable, startDynamoDb } from './dynamodb';
+import { startHttpApi } from './http-api';
+import { invokeFunction, isFunctionId } from './lambda-runtime';
+import { startModelArtsSimulator } from './modelarts-simulator';
+import { LOCAL_SECRET_IDS, localSecrets } from './secrets';
+import { localSettings, type LocalSettings } from './settings';
+import { startStepFunctionsEmulator } from './step-functions';
+
+export const LOCAL_TABLE_NAME = 'poolgate';
+export const LOCAL_STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:000000000000:stateMachine:poolgate';
+
+export interface LocalStackEndpoints {
+  readonly api: string;
+  readonly stepFunctions: string;
+  readonly dynamoDb: string;
+  readonly modelArts: string;
+  readonly publicUrl: string;
+  readonly outbox: string;
+  readonly home: string;
+}
+
+export interface LocalStack {
+  readonly endpoints: LocalStackEndpoints;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  readonly settings?: LocalSettings;
+  readonly printUrls?: boolean;
+  /** Stop cleanly on SIGINT/SIGTERM (the CLI); tests stop the stack themselves. */
+  readonly handleSignals?: boolean;
+}
+
+export async function startLocalStack(options: StartOptions = {}): Promise<LocalStack> {
+  const settings = options.settings ?? localSettings();
+  const policy = loadPolicyFile(settings.policyFile);
+  const home = settings.home;
+  const outbox = join(home, 'outbox');
+  for (const dir of [home, outbox, join(home, 'dynamodb'), join(home, 'step-functions'), join(home, 'modelarts')]) mkdirSync(dir, { recursive: true });
+
+  const dynamo = await startDynamoDb({ host: settings.host, port: settings.dynamoDbPort, dataDir: join(home, 'dynamodb') });
+  await ensureTable(dynamo.url, LOCAL_TABLE_NAME);
+
+  const credentials = { accessKey: settings.huaweiAccessKey, secretKey: settings.huaweiSecretKey };
+  const modelArts = await startModelArtsSimulator({
+    host: settings.host,
+    port: settings.modelArtsPort,
+    dataDir: join(home, 'modelarts'),
+    credentials,
+    nodeReadyDelayMs: settings.nodeReadyDelayMs,
+  });
+
+  const issuer = await loadOrCreateDevIssuer(home);
+  let ready!: () => void;
+  const whenReady = new Promise<void>((resolve) => (ready = resolve));
+  const api = await startHttpApi({
+    host: settings.host,
+    port: settings.httpPort,
+    routes: ROUTES,
+    invoke: async (functionId, event) => {
+      await whenReady;
+      return (await invokeFunction(functionId, event)) as never;
+    },
+    mounts: [
+      secretsManagerMount('/_aws/secretsmanager', localSecrets(home, credentials)),
+      sesv2Mount('/_aws/sesv2', outbox, options.printUrls ? printMail : undefined),
+      jwksMount(issuer),
+    ],
+  });
+  const publicUrl = (settings.publicUrl ?? api.url).replace(/\/$/, '');
+
+  const functionRefs = Object.fromEntries(WORKFLOW_FUNCTIONS.map((id) => [id, id])) as Record<WorkflowFunctionId, string>;
+  const stepFunctions = await startStepFunctionsEmulator({
+    host: settings.host,
+    port: settings.stepFunctionsPort,
+    dataDir: join(home, 'step-functions'),
+    stateMachineArn: LOCAL_STATE_MACHINE_ARN,
+    definition: buildWorkflowDefinition(functionRefs),
+    invokeFunction: async (functionRef, payload) => {
+      await whenReady;
+      if (!isFunctionId(functionRef)) throw new Error(`unknown function ${functionRef}`);
+      return invokeFunction(functionRef, payload);
+    },
+  });
+
+  // The handlers read these at cold start, exactly as the stack sets them on AWS.
+  Object.assign(process.env, {
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.url,
+    AWS_ENDPOINT_URL_SFN: stepFunctions.url,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: `${api.url}/_aws/secretsmanager`,
+    AWS_ENDPOINT_URL_SESV2: `${api.url}/_aws/sesv2`,
+    POWERTOOLS_SERVICE_NAME: 'poolgate',
+    POWERTOOLS_LOG_LEVEL: settings.logLevel,
+    [ENV.tableName]: LOCAL_TABLE_NAME,
+    [ENV.stateMachineArn]: LOCAL_STATE_MACHINE_ARN,
+    [ENV.policyFile]: settings.policyFile,
+    [ENV.publicBaseUrl]: publicUrl,
+    [ENV.linkKeySecretId]: LOCAL_SECRET_IDS.linkKey,
+    [ENV.modelArtsCredentialsSecretId]: LOCAL_SECRET_IDS.modelArtsCredentials,
+    [ENV.modelArtsEndpoint]: modelArts.url,
+    [ENV.mailFrom]: policy.mail?.from ?? 'poolgate@localhost',
+    [ENV.jwtIssuer]: issuer.issuer,
+    [ENV.jwtAudience]: issuer.audience,
+    [ENV.jwksUri]: `${api.url}/.well-known/jwks.json`,
+  });
+  ready();
+
+  const endpoints: LocalStackEndpoints = {
+    api: api.url,
+    stepFunctions: stepFunctions.url,
+    dynamoDb: dynamo.url,
+    modelArts: modelArts.url,
+    publicUrl,
+    outbox,
+    home,
+  };
+  writeFileSync(join(home, 'endpoints.json'), `${JSON.stringify(endpoints, null, 2)}\n`);
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      await api.close();
+      await stepFunctions.close();
+      await modelArts.close();
+      await dynamo.close();
+    })());
+
+  if (options.handleSignals) {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(signal, () => {
+        void stop().then(() => process.exit(0));
+      });
+    }
+  }
+  if (options.printUrls) printBanner(endpoints);
+  return { endpoints, stop };
+}
+
+function printBanner(e: LocalStackEndpoints): void {
+  process.stdout.write(
+    [
+      'poolgate local stack is up',
+      `  API               ${e.api}   (health: ${e.api}/health)`,
+      `  Step Functions    ${e.stepFunctions}`,
+      `  DynamoDB          ${e.dynamoDb}`,
+      `  ModelArts (sim)   ${e.modelArts}`,
+      `  outbox            ${e.outbox}`,
+      `  data              ${e.home}`,
+      'Get a token:  npx poolgate dev-token alice@example.com',
+      '',
+    ].join('\n'),
+  );
+}
+
+function printMail(mail: { to: readonly string[]; subject: string; links: readonly string[]; file: string }): void {
+  process.stdout.write(`mail to ${mail.to.join(', ')}: ${mail.subject}\n${mail.links.map((l) => `  ${l}\n`).join('')}`);
+}

@@ -1,0 +1,33 @@
+/**
+ * Secrets the local stack serves through its Secrets Manager stand-in: the link-signing key
+ * (generated once and kept in $POOLGATE_HOME, like Secrets Manager's generated secret on AWS) and
+ * the Huawei AK/SK (from HUAWEICLOUD_SDK_AK / HUAWEICLOUD_SDK_SK, or the documented dev pair).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const LOCAL_SECRET_IDS = {
+  linkKey: 'poolgate/link-signing-key',
+  modelArtsCredentials: 'poolgate/modelarts-credentials',
+} as const;
+
+export function loadOrCreateLinkKey(home: string): string {
+  const dir = join(home, 'secrets');
+  const file = join(dir, 'link-signing-key');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  try {
+    writeFileSync(file, randomBytes(32).toString('base64url'), { flag: 'wx', mode: 0o600 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  return readFileSync(file, 'utf8').trim();
+}
+
+export function localSecrets(home: string, credentials: { accessKey: string; secretKey: string }): (secretId: string) => string | undefined {
+  const values: Record<string, string> = {
+    [LOCAL_SECRET_IDS.linkKey]: loadOrCreateLinkKey(home),
+    [LOCAL_SECRET_IDS.modelArtsCredentials]: JSON.stringify(credentials),
+  };
+  return (secretId) => values[secretId];
+}

@@ -1,0 +1,103 @@
+/**
+ * The walking skeleton, end to end on the real local stack (child process, real HTTP, dynalite,
+ * the real state machine on aws-local-stepfunctions, the signed ModelArts simulator).
+ */
+import { ModelArtsClient } from '../../lambdas/adapters/modelarts/client';
+import { DEV_HUAWEI_ACCESS_KEY, DEV_HUAWEI_SECRET_KEY } from '../../local/settings';
+import { readOutbox, startStack, type RunningStack } from '../support/local-stack';
+import { eventually } from '../support/poll';
+import { decide, exampleBody, formFields, getRequest, openLink, POOL, postDecision, PROJECT_ID, submit } from '../support/requests';
+
+jest.setTimeout(90_000);
+
+let stack: RunningStack;
+let alice: string;
+
+beforeAll(async () => {
+  stack = await startStack();
+  alice = await stack.token('alice@example.com');
+});
+afterAll(() => stack?.stop());
+
+function modelArts(): ModelArtsClient {
+  return new ModelArtsClient({
+    endpoint: stack.endpoints.modelArts,
+    credentials: async () => ({ accessKey: DEV_HUAWEI_ACCESS_KEY, secretKey: DEV_HUAWEI_SECRET_KEY }),
+    timeoutMs: 5000,
+  });
+}
+
+async function mailFor(approver: string, nodePool: string) {
+  return eventually(() => readOutbox(stack).find((m) => m.to.includes(approver) && m.subject.includes(nodePool)), `approval mail to ${approver}`);
+}
+
+async function statusOf(requestId: string, wanted: string) {
+  return eventually(async () => {
+    const { json } = await getRequest(stack, alice, requestId);
+    return json.status === wanted ? json : undefined;
+  }, `request ${requestId} to reach ${wanted}`, 30_000);
+}
+
+it('runs the API page example from submission through approval to a created node pool', async () => {
+  const submitted = await submit(stack, alice, exampleBody('nodepool-1'), { 'x-justification': 'training run for Q4' });
+  expect(submitted.status).toBe(202);
+  const requestId = submitted.json.requestId as string;
+  expect(submitted.json).toEqual({ requestId, status: 'SUBMITTED', links: { self: `/requests/${requestId}` } });
+  expect(submitted.headers.get('location')).toBe(`/requests/${requestId}`);
+
+  // Both eligible approvers are asked, each with a personal link; the requester is not.
+  const bobMail = await mailFor('bob@example.com', 'nodepool-1');
+  await mailFor('dave@example.com', 'nodepool-1');
+  expect(readOutbox(stack).some((m) => m.to.includes('alice@example.com'))).toBe(false);
+  expect(bobMail.links).toHaveLength(1);
+  expect(bobMail.links[0].startsWith(`${stack.endpoints.publicUrl}/approvals/`)).toBe(true);
+  expect(stack.output()).toContain(bobMail.links[0]);
+
+  // The page shows the request, and opening it decides nothing.
+  const page = await openLink(bobMail.links[0]);
+  expect(page.status).toBe(200);
+  for (const fact of [PROJECT_ID, POOL, 'nodepool-1', 'modelarts.vm.2u4g.dcc', 'pay-per-use', 'training run for Q4']) expect(page.html).toContain(fact);
+  expect(page.html).toMatch(/<form method="post">/);
+  expect(page.html).toContain('<button type="submit" name="decision" value="approve">');
+  expect(page.html).toContain('<button type="submit" name="decision" value="reject">');
+  expect(page.html).toContain('name="comment"');
+  expect((await openLink(bobMail.links[0])).status).toBe(200);
+  expect((await getRequest(stack, alice, requestId)).json.status).toBe('AWAITING_APPROVAL');
+
+  const fields = formFields(page.html);
+  const approved = await postDecision(bobMail.links[0], fields, 'approve', 'go ahead');
+  expect(approved.status).toBe(200);
+  expect(approved.html).toContain('approval is recorded');
+  expect((await postDecision(bobMail.links[0], fields, 'approve')).status).toBe(409);
+
+  const done = await statusOf(requestId, 'CREATED');
+  expect(done.steps.map((s) => s.step)).toEqual(['submitted', 'quota_checked', 'approval_requested', 'approved', 'node_pool_created']);
+  for (const step of done.steps) {
+    expect(step.outcome).toBe('ok');
+    expect(Number.isNaN(Date.parse(step.at))).toBe(false);
+  }
+  expect(done.steps.find((s) => s.step === 'approved')?.actor).toBe('bob@example.com');
+
+  // ModelArts received the body with the billing annotations and poolgate's label, signed.
+  const created = await modelArts().showNodePool(PROJECT_ID, POOL, 'nodepool-1');
+  expect(created?.metadata.annotations).toMatchObject({ 'os.modelarts/billing.mode': '0' });
+  expect(created?.spec.resources.labels).toMatchObject({ 'poolgate/request-id': requestId });
+  expect(created?.spec.resources.network).toEqual(exampleBody().spec.resources.network);
+});
+
+it('ends REJECTED when an approver rejects, and creates nothing', async () => {
+  const submitted = await submit(stack, alice, exampleBody('nodepool-rejected'));
+  expect(submitted.status).toBe(202);
+  const requestId = submitted.json.requestId as string;
+  const mail = await mailFor('dave@example.com', 'nodepool-rejected');
+  const rejected = await decide(mail.links[0], 'reject', 'too big');
+  expect(rejected.status).toBe(200);
+
+  const done = await statusOf(requestId, 'REJECTED');
+  expect(done.reason).toBe('APPROVER_REJECTED');
+  expect(done.steps.at(-1)).toMatchObject({ step: 'rejected', outcome: 'refused', actor: 'dave@example.com' });
+  // The other approver's link no longer decides.
+  const bob = await mailFor('bob@example.com', 'nodepool-rejected');
+  expect((await openLink(bob.links[0])).status).toBe(409);
+  expect(await modelArts().showNodePool(PROJECT_ID, POOL, 'nodepool-rejected')).toBeUndefined();
+});

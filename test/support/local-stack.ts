@@ -1,0 +1,113 @@
+/**
+ * Runs the real local stack (`poolgate start`) as a child process on free ports with its own
+ * $POOLGATE_HOME, as a user would, and gives tests its endpoints, tokens and outbox.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { LocalStackEndpoints } from '../../local/main';
+import { loadOrCreateDevIssuer } from '../../local/dev-issuer';
+import { eventually } from './poll';
+
+const ROOT = resolve(__dirname, '../..');
+
+export interface RunningStack {
+  readonly home: string;
+  readonly endpoints: LocalStackEndpoints;
+  readonly output: () => string;
+  token(email: string): Promise<string>;
+  /** Stops the process: SIGTERM by default, SIGKILL to simulate a crash. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+export interface StackOptions {
+  /** Reuse a home (a restart); a fresh temp dir otherwise. */
+  readonly home?: string;
+  /** A policy object written to the home and used instead of poolgate.config.json. */
+  readonly policy?: unknown;
+  readonly env?: Record<string, string>;
+}
+
+export function newHome(): string {
+  return mkdtempSync(join(tmpdir(), 'poolgate-e2e-'));
+}
+
+export async function startStack(options: StackOptions = {}): Promise<RunningStack> {
+  const home = options.home ?? newHome();
+  const endpointsFile = join(home, 'endpoints.json');
+  rmSync(endpointsFile, { force: true });
+  const env: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    POOLGATE_HOME: home,
+    POOLGATE_HTTP_PORT: '0',
+    POOLGATE_SFN_PORT: '0',
+    POOLGATE_DYNAMODB_PORT: '0',
+    POOLGATE_MODELARTS_PORT: '0',
+    ...options.env,
+  };
+  if (options.policy) {
+    const file = join(home, 'policy.json');
+    writeFileSync(file, JSON.stringify(options.policy));
+    env.POOLGATE_CONFIG = file;
+  }
+  const child: ChildProcess = spawn(process.execPath, [join(ROOT, 'cli/poolgate.mjs'), 'start'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+
+  const endpoints = await eventually(
+    () => {
+      if (child.exitCode !== null) throw new Error(`poolgate start exited with ${child.exitCode}:\n${output}`);
+      return existsSync(endpointsFile) ? (JSON.parse(readFileSync(endpointsFile, 'utf8')) as LocalStackEndpoints) : undefined;
+    },
+    'the local stack to start',
+    30_000,
+  ).catch((error: Error) => {
+    child.kill('SIGKILL');
+    throw new Error(`${error.message}\n${output}`);
+  });
+  await eventually(async () => ((await fetch(`${endpoints.api}/health`)).status === 200 ? true : undefined), '/health to answer 200');
+
+  return {
+    home,
+    endpoints,
+    output: () => output,
+    token: async (email) => (await loadOrCreateDevIssuer(home)).issueToken(email),
+    stop: async (signal = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
+  };
+}
+
+export interface OutboxMail {
+  readonly file: string;
+  readonly to: string;
+  readonly subject: string;
+  readonly raw: string;
+  readonly links: string[];
+}
+
+/** The e-mails in the stack's outbox, parsed just enough for tests. */
+export function readOutbox(stack: RunningStack): OutboxMail[] {
+  const dir = stack.endpoints.outbox;
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.eml'))
+    .sort()
+    .map((file) => {
+      const raw = readFileSync(join(dir, file), 'utf8');
+      const header = (name: string) => new RegExp(`^${name}: (.*)$`, 'mi').exec(raw)?.[1]?.trim() ?? '';
+      const decoded = decodeBodies(raw);
+      const links = [...new Set(decoded.match(/https?:\/\/[^\s"<>]+\/approvals\/[^\s"<>]+/g) ?? [])].map((l) => l.replace(/&amp;/g, '&'));
+      return { file, to: header('To'), subject: header('Subject'), raw: decoded, links };
+    });
+}
+
+/** Undoes quoted-printable and base64 body encodings so tests can read links. */
+function decodeBodies(raw: string): string {
+  const unQp = raw.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+  const base64Parts = [...raw.matchAll(/Content-Transfer-Encoding: base64\r?\n\r?\n([A-Za-z0-9+/=\r\n]+)/gi)].map((m) => Buffer.from(m[1].replace(/\s/g, ''), 'base64').toString('utf8'));
+  return [Buffer.from(unQp, 'latin1').toString('utf8'), ...base64Parts].join('\n');
+}

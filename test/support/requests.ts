@@ -1,0 +1,63 @@
+/** Small HTTP helpers for end-to-end tests: the calls a requester and an approver make. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RunningStack } from './local-stack';
+
+export const PROJECT_ID = '0123456789abcdef0123456789abcdef';
+export const POOL = 'pool-e2e';
+
+export interface ExampleBody {
+  kind: string;
+  apiVersion: string;
+  metadata: { name: string; annotations: Record<string, string> };
+  spec: { resources: Record<string, unknown> & { nodePool?: string; count: number; maxCount: number; flavor: string } };
+}
+
+/** The API page's example request, renamed so each test has its own node pool. */
+export function exampleBody(name = 'nodepool-1', change: (b: ExampleBody) => void = () => undefined): ExampleBody {
+  const body = JSON.parse(readFileSync(join(__dirname, '../fixtures/example-nodepool.json'), 'utf8')) as ExampleBody;
+  body.metadata.name = name;
+  body.spec.resources.nodePool = name;
+  change(body);
+  return body;
+}
+
+export async function submit(stack: RunningStack, token: string | undefined, body: unknown, headers: Record<string, string> = {}, pool = POOL) {
+  const response = await fetch(`${stack.endpoints.api}/v2/${PROJECT_ID}/pools/${pool}/nodepools`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return { status: response.status, headers: response.headers, json: (await response.json()) as Record<string, unknown> };
+}
+
+export async function getRequest(stack: RunningStack, token: string, requestId: string) {
+  const response = await fetch(`${stack.endpoints.api}/requests/${requestId}`, { headers: { authorization: `Bearer ${token}` } });
+  return { status: response.status, json: (await response.json()) as Record<string, unknown> & { status: string; steps: Array<Record<string, string>> } };
+}
+
+/** The hidden inputs of the approval page's form. */
+export function formFields(html: string): Record<string, string> {
+  return Object.fromEntries([...html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [m[1], m[2].replace(/&amp;/g, '&')]));
+}
+
+export async function openLink(link: string) {
+  const response = await fetch(link, { headers: { accept: 'text/html' } });
+  return { status: response.status, html: await response.text() };
+}
+
+/** Posts the approval form as a browser would (the hidden fields come from the page). */
+export async function postDecision(link: string, fields: Record<string, string>, decision: 'approve' | 'reject', comment = '') {
+  const response = await fetch(link.split('?')[0], {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
+    body: new URLSearchParams({ ...fields, decision, comment }).toString(),
+  });
+  return { status: response.status, html: await response.text() };
+}
+
+/** Opens the link, then submits its form with `decision`. */
+export async function decide(link: string, decision: 'approve' | 'reject', comment = '') {
+  const fields = formFields((await openLink(link)).html);
+  return { ...(await postDecision(link, fields, decision, comment)), fields };
+}
