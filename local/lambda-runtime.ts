@@ -15,9 +15,11 @@ const loaded = new Map<FunctionId, Promise<Handler>>();
 function load(functionId: FunctionId): Promise<Handler> {
   let handler = loaded.get(functionId);
   if (!handler) {
-    handler = import(`../${FUNCTION_ENTRIES[functionId]}`).then((module: { handler?: Handler }) => {
-      if (typeof module.handler !== 'function') throw new Error(`${FUNCTION_ENTRIES[functionId]} exports no handler`);
-      return module.handler;
+    handler = import(`../${FUNCTION_ENTRIES[functionId]}`).then((module: { handler?: Handler; default?: { handler?: Handler } }) => {
+      // A CommonJS module imported from ESM may expose its exports only under `default`.
+      const exported = module.handler ?? module.default?.handler;
+      if (typeof exported !== 'function') throw new Error(`${FUNCTION_ENTRIES[functionId]} exports no handler`);
+      return exported;
     });
     loaded.set(functionId, handler);
   }
