@@ -1,8 +1,11 @@
 #!/usr/bin/env node
-// The `poolgate` command. The CLI is TypeScript; tsx compiles it on the fly so that a fresh
-// checkout needs no build step (`npm ci && npm start`).
-import { register } from 'tsx/esm/api';
+// The `poolgate` command. The CLI is TypeScript; tsx compiles it on the fly (both require() and
+// import()), so a fresh checkout needs no build step (`npm ci && npm start`).
+import { createRequire } from 'node:module';
+import { register as registerCommonJs } from 'tsx/cjs/api';
+import { register as registerEsm } from 'tsx/esm/api';
 
-register();
-const { main } = await import('./main.ts');
+registerEsm();
+registerCommonJs();
+const { main } = createRequire(import.meta.url)('./main.ts');
 process.exitCode = await main(process.argv.slice(2));

@@ -52,6 +52,8 @@ export interface StartOptions {
 }
 
 export async function startLocalStack(options: StartOptions = {}): Promise<LocalStack> {
+  // Lambda runs Node 22; the local stack may run on Node 20, which the AWS SDK warns about.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const settings = options.settings ?? localSettings();
   const policy = loadPolicyFile(settings.policyFile);
   const home = settings.home;
@@ -108,8 +110,6 @@ export async function startLocalStack(options: StartOptions = {}): Promise<Local
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
-    // Lambda runs Node 22; the local stack may run on Node 20, which the SDK warns about.
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     AWS_ENDPOINT_URL_DYNAMODB: dynamo.url,
     AWS_ENDPOINT_URL_SFN: stepFunctions.url,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: `${api.url}/_aws/secretsmanager`,

@@ -100,7 +100,7 @@ export function readOutbox(stack: RunningStack): OutboxMail[] {
       const raw = readFileSync(join(dir, file), 'utf8');
       const header = (name: string) => new RegExp(`^${name}: (.*)$`, 'mi').exec(raw)?.[1]?.trim() ?? '';
       const decoded = decodeBodies(raw);
-      const links = [...new Set(decoded.match(/https?:\/\/[^\s"<>]+\/approvals\/[^\s"<>]+/g) ?? [])].map((l) => l.replace(/&amp;/g, '&'));
+      const links = [...new Set((decoded.match(/https?:\/\/[^\s"<>]+\/approvals\/[^\s"<>]+/g) ?? []).map((l) => l.replace(/&amp;/g, '&')))];
       return { file, to: header('To'), subject: header('Subject'), raw: decoded, links };
     });
 }
