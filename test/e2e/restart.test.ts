@@ -1,0 +1,37 @@
+/**
+ * Stopping and restarting `npm start` (even with SIGKILL) keeps every request and its history, and a
+ * request that was waiting for approval can still be approved afterwards.
+ */
+import { readOutbox, startStack, type RunningStack } from '../support/local-stack';
+import { eventually } from '../support/poll';
+import { decide, exampleBody, getRequest, submit } from '../support/requests';
+
+jest.setTimeout(90_000);
+
+let stack: RunningStack | undefined;
+afterAll(() => stack?.stop());
+
+it('approves, after a crash and a restart, a request that was waiting for approval', async () => {
+  stack = await startStack();
+  const alice = await stack.token('alice@example.com');
+  const submitted = await submit(stack, alice, exampleBody('np-restart'));
+  expect(submitted.status).toBe(202);
+  const requestId = submitted.json.requestId as string;
+  const mail = await eventually(() => readOutbox(stack!).find((m) => m.to.includes('bob@example.com') && m.subject.includes('np-restart')), 'mail to bob');
+  await eventually(async () => ((await getRequest(stack!, alice, requestId)).json.status === 'AWAITING_APPROVAL' ? true : undefined), 'AWAITING_APPROVAL');
+
+  const home = stack.home;
+  await stack.stop('SIGKILL');
+  stack = await startStack({ home });
+
+  // The link was printed before the crash; its host:port changed with the restart, its path did not.
+  const link = `${stack.endpoints.publicUrl}${new URL(mail.links[0]).pathname}${new URL(mail.links[0]).search}`;
+  const decided = await decide(link, 'approve');
+  expect(decided.status).toBe(200);
+
+  const done = await eventually(async () => {
+    const r = await getRequest(stack!, alice, requestId);
+    return r.json.status === 'CREATED' ? r.json : undefined;
+  }, 'CREATED after the restart', 30_000);
+  expect(done.steps.map((s) => s.step)).toEqual(['submitted', 'quota_checked', 'approval_requested', 'approved', 'node_pool_created']);
+});
