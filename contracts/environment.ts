@@ -14,4 +14,9 @@ export const ENV = {
   jwtIssuer: 'JWT_ISSUER',
   jwtAudience: 'JWT_AUDIENCE',
   jwksUri: 'JWKS_URI',
+  /** Secrets Manager ids of the Slack app's bot token and signing secret (Slack is off when unset). */
+  slackBotTokenSecretId: 'SLACK_BOT_TOKEN_SECRET_ID',
+  slackSigningSecretId: 'SLACK_SIGNING_SECRET_ID',
+  /** Another Slack Web API base URL (the local stand-in); Slack's own when unset. */
+  slackApiUrl: 'SLACK_API_URL',
 } as const;

@@ -3,8 +3,8 @@
  * Shared by the CDK stack (lib/), which bundles them, and by the local stack (local/),
  * which imports the same modules in-process. lambdas/ itself never needs this list.
  */
-export const HTTP_FUNCTIONS = ['submit', 'getRequest', 'approvals', 'health'] as const;
-export const WORKFLOW_FUNCTIONS = ['checkRequest', 'requestApproval', 'createNodePool', 'finalize'] as const;
+export const HTTP_FUNCTIONS = ['submit', 'getRequest', 'cancelRequest', 'approvals', 'slackInteractions', 'health'] as const;
+export const WORKFLOW_FUNCTIONS = ['checkRequest', 'requestApproval', 'approvalTimedOut', 'createNodePool', 'finalize'] as const;
 
 export type HttpFunctionId = (typeof HTTP_FUNCTIONS)[number];
 export type WorkflowFunctionId = (typeof WORKFLOW_FUNCTIONS)[number];
@@ -14,10 +14,13 @@ export type FunctionId = HttpFunctionId | WorkflowFunctionId;
 export const FUNCTION_ENTRIES: Record<FunctionId, string> = {
   submit: 'lambdas/handlers/submit.ts',
   getRequest: 'lambdas/handlers/get-request.ts',
+  cancelRequest: 'lambdas/handlers/cancel-request.ts',
+  slackInteractions: 'lambdas/handlers/slack-interactions.ts',
   approvals: 'lambdas/handlers/approvals.ts',
   health: 'lambdas/handlers/health.ts',
   checkRequest: 'lambdas/handlers/check-request.ts',
   requestApproval: 'lambdas/handlers/request-approval.ts',
+  approvalTimedOut: 'lambdas/handlers/approval-timed-out.ts',
   createNodePool: 'lambdas/handlers/create-node-pool.ts',
   finalize: 'lambdas/handlers/finalize.ts',
 };

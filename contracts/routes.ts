@@ -11,6 +11,8 @@ export interface RouteDefinition {
 export const ROUTES: readonly RouteDefinition[] = [
   { method: 'POST', path: '/v2/{project_id}/pools/{pool_name}/nodepools', functionId: 'submit' },
   { method: 'GET', path: '/requests/{request_id}', functionId: 'getRequest' },
+  { method: 'POST', path: '/requests/{request_id}/cancel', functionId: 'cancelRequest' },
+  { method: 'POST', path: '/slack/interactions', functionId: 'slackInteractions' },
   { method: 'GET', path: '/approvals/{approval_id}', functionId: 'approvals' },
   { method: 'POST', path: '/approvals/{approval_id}', functionId: 'approvals' },
   { method: 'GET', path: '/health', functionId: 'health' },

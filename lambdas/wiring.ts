@@ -9,11 +9,13 @@ import { documentClient } from './adapters/dynamodb/client';
 import { QuotaRepository } from './adapters/dynamodb/quota-repository';
 import { RequestRepository } from './adapters/dynamodb/request-repository';
 import { Authenticator } from './adapters/authenticator';
-import { requiredEnv } from './adapters/environment';
+import { optionalEnv, requiredEnv } from './adapters/environment';
 import { Mailer } from './adapters/mailer';
+import { Slack } from './adapters/slack';
 import { secretString } from './adapters/secrets';
 import { Workflow } from './adapters/workflow';
 import { loadPolicyFile, type Policy } from './config/policy';
+import { Notifier } from './use-cases/notifier';
 
 function once<T>(build: () => T): () => T {
   let value: T | undefined;
@@ -47,3 +49,12 @@ export const authenticator = once(
 );
 /** The key that signs approval links (cached by the secrets adapter). */
 export const linkKey = () => secretString(requiredEnv(ENV.linkKeySecretId));
+
+/** Slack, when the deployment has a bot token; poolgate works with e-mail alone otherwise. */
+export const slack = once(() => {
+  const tokenSecretId = optionalEnv(ENV.slackBotTokenSecretId);
+  return tokenSecretId ? new Slack(() => secretString(tokenSecretId), optionalEnv(ENV.slackApiUrl)) : undefined;
+});
+export const slackSigningSecret = () => secretString(requiredEnv(ENV.slackSigningSecretId));
+export const notifier = async () =>
+  new Notifier({ policy: policy(), mailer: mailer(), slack: slack(), linkKey: await linkKey(), publicBaseUrl: publicBaseUrl() });

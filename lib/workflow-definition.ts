@@ -6,7 +6,13 @@
  * object on aws-local-stepfunctions.
  *
  * State carried through the execution (all small): `requestId` (the input), `approval` (what the
- * last step says comes next) and `error` (set by a Catch).
+ * last step says comes next: status pending/approved/rejected/refused/expired, the stage and how long
+ * to wait on it), `error` (set by a Catch that ends the request) and `created`.
+ *
+ *   CheckRequest -> Checked? -> RequestApproval (callback, waits until reminder or expiry) -> Decision?
+ *        Decision?: pending -> RequestApproval (next stage) | approved -> CreateNodePool | else -> Finalize
+ *        RequestApproval timeout -> ApprovalTimedOut (remind, or expire) -> Decision?
+ *   CreateNodePool -> Finalize
  */
 import type { WorkflowFunctionId } from '../contracts/functions';
 
@@ -16,6 +22,7 @@ export const WORKFLOW_STATES = {
   checkRequest: 'CheckRequest',
   checked: 'Checked?',
   requestApproval: 'RequestApproval',
+  approvalTimedOut: 'ApprovalTimedOut',
   decision: 'Decision?',
   createNodePool: 'CreateNodePool',
   finalize: 'Finalize',
@@ -87,7 +94,16 @@ export function buildWorkflowDefinition(fns: WorkflowFunctionRefs) {
           FunctionName: fns.requestApproval,
           Payload: { 'requestId.$': '$.requestId', 'stageIndex.$': '$.approval.stageIndex', 'taskToken.$': '$$.Task.Token' },
         },
+        // Until the next reminder or the expiry, whichever comes first.
         TimeoutSecondsPath: '$.approval.waitSeconds',
+        ResultPath: '$.approval',
+        Retry: [TRANSIENT_RETRY],
+        Catch: [{ ErrorEquals: ['States.Timeout'], ResultPath: '$.timeout', Next: s.approvalTimedOut }, ...catchAllTo(s.finalize)],
+        Next: s.decision,
+      },
+      [s.approvalTimedOut]: {
+        ...invoke(fns.approvalTimedOut, { 'requestId.$': '$.requestId', 'stageIndex.$': '$.approval.stageIndex' }),
+        ResultSelector: { 'status.$': '$.Payload.status', 'stageIndex.$': '$.Payload.stageIndex', 'waitSeconds.$': '$.Payload.waitSeconds' },
         ResultPath: '$.approval',
         Retry: [TRANSIENT_RETRY],
         Catch: catchAllTo(s.finalize),

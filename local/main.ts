@@ -24,6 +24,7 @@ import { invokeFunction, isFunctionId } from './lambda-runtime';
 import { startModelArtsSimulator } from './modelarts-simulator';
 import { LOCAL_SECRET_IDS, localSecrets } from './secrets';
 import { localSettings, type LocalSettings } from './settings';
+import { SLACK_STANDIN_PREFIX, slackStandinMount } from './slack-standin';
 import { startStepFunctionsEmulator } from './step-functions';
 
 export const LOCAL_TABLE_NAME = 'poolgate';
@@ -87,6 +88,7 @@ export async function startLocalStack(options: StartOptions = {}): Promise<Local
       secretsManagerMount('/_aws/secretsmanager', localSecrets(home, credentials)),
       sesv2Mount('/_aws/sesv2', outbox, options.printUrls ? printMail : undefined),
       jwksMount(issuer),
+      slackStandinMount(outbox),
     ],
   });
   const publicUrl = (settings.publicUrl ?? api.url).replace(/\/$/, '');
@@ -127,6 +129,9 @@ export async function startLocalStack(options: StartOptions = {}): Promise<Local
     [ENV.jwtIssuer]: issuer.issuer,
     [ENV.jwtAudience]: issuer.audience,
     [ENV.jwksUri]: `${api.url}/.well-known/jwks.json`,
+    [ENV.slackBotTokenSecretId]: LOCAL_SECRET_IDS.slackBotToken,
+    [ENV.slackSigningSecretId]: LOCAL_SECRET_IDS.slackSigningSecret,
+    [ENV.slackApiUrl]: `${api.url}${SLACK_STANDIN_PREFIX}`,
   });
   ready();
 

@@ -10,11 +10,17 @@ import { join } from 'node:path';
 export const LOCAL_SECRET_IDS = {
   linkKey: 'poolgate/link-signing-key',
   modelArtsCredentials: 'poolgate/modelarts-credentials',
+  slackBotToken: 'poolgate/slack-bot-token',
+  slackSigningSecret: 'poolgate/slack-signing-secret',
 } as const;
 
-export function loadOrCreateLinkKey(home: string): string {
+/** The Slack stand-in accepts any bot token; this one is only ever sent to it. */
+export const LOCAL_SLACK_BOT_TOKEN = 'xoxb-poolgate-local-stand-in';
+
+/** A random secret generated once and kept in $POOLGATE_HOME/secrets/<name>. */
+function loadOrCreateSecret(home: string, name: string): string {
   const dir = join(home, 'secrets');
-  const file = join(dir, 'link-signing-key');
+  const file = join(dir, name);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   try {
     writeFileSync(file, randomBytes(32).toString('base64url'), { flag: 'wx', mode: 0o600 });
@@ -24,10 +30,21 @@ export function loadOrCreateLinkKey(home: string): string {
   return readFileSync(file, 'utf8').trim();
 }
 
+export function loadOrCreateLinkKey(home: string): string {
+  return loadOrCreateSecret(home, 'link-signing-key');
+}
+
+/** Slack's signing secret: SLACK_SIGNING_SECRET when set, else one generated for this home. */
+export function slackSigningSecret(home: string, env: NodeJS.ProcessEnv = process.env): string {
+  return env.SLACK_SIGNING_SECRET || loadOrCreateSecret(home, 'slack-signing-secret');
+}
+
 export function localSecrets(home: string, credentials: { accessKey: string; secretKey: string }): (secretId: string) => string | undefined {
   const values: Record<string, string> = {
     [LOCAL_SECRET_IDS.linkKey]: loadOrCreateLinkKey(home),
     [LOCAL_SECRET_IDS.modelArtsCredentials]: JSON.stringify(credentials),
+    [LOCAL_SECRET_IDS.slackBotToken]: LOCAL_SLACK_BOT_TOKEN,
+    [LOCAL_SECRET_IDS.slackSigningSecret]: slackSigningSecret(home),
   };
   return (secretId) => values[secretId];
 }

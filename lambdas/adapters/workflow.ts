@@ -2,7 +2,7 @@
  * The Step Functions side: start one execution per request (named after it, so a second start is
  * harmless) and answer the approval task token.
  */
-import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 
 /** The input every execution starts with: all the paths the definition reads exist from the start. */
 export interface ExecutionInput {
@@ -14,7 +14,7 @@ export interface ExecutionInput {
 
 /** What a decided approval hands back to the workflow (the `$.approval` of the definition). */
 export interface ApprovalOutcome {
-  readonly status: 'approved' | 'rejected' | 'pending' | 'refused';
+  readonly status: 'approved' | 'rejected' | 'pending' | 'refused' | 'expired';
   readonly stageIndex: number;
   readonly waitSeconds: number;
   readonly reason?: string;
@@ -38,6 +38,17 @@ export class Workflow {
       await sfn().send(new StartExecutionCommand({ stateMachineArn: this.stateMachineArn, name: requestId, input: JSON.stringify(input) }));
     } catch (error) {
       if (error instanceof Error && error.name === 'ExecutionAlreadyExists') return;
+      throw error;
+    }
+  }
+
+  /** Stops the request's execution at once (cancellation); one that already ended is left as it is. */
+  async stop(requestId: string, cause: string): Promise<void> {
+    const executionArn = `${this.stateMachineArn.replace(':stateMachine:', ':execution:')}:${requestId}`;
+    try {
+      await sfn().send(new StopExecutionCommand({ executionArn, error: 'Cancelled', cause }));
+    } catch (error) {
+      if (error instanceof Error && error.name === 'ExecutionDoesNotExist') return;
       throw error;
     }
   }

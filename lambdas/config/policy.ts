@@ -23,6 +23,12 @@ const Duration = z.string().refine((v) => {
   }
 }, 'must be a positive ISO 8601 duration such as PT4H, P2D or PT30S');
 
+/**
+ * Longest a stage may wait. Step Functions allows a year, but Node timers (the local engine) overflow
+ * after 24.8 days; approvals that old are stale anyway.
+ */
+export const MAX_STAGE_SECONDS = 24 * 86400;
+
 const Email = z.email().transform((e) => e.toLowerCase());
 
 export const PersonSchema = z.strictObject({
@@ -42,6 +48,8 @@ export const StageSchema = z.strictObject({
   when: StageConditionSchema.optional(),
   remindAfter: Duration.default('PT4H'),
   expireAfter: Duration.default('P2D'),
+  /** The approvers of this stage enter the ModelArts order id of a yearly/monthly request that has none. */
+  collectsOrderId: z.boolean().default(false),
 });
 
 export const TeamSchema = z.strictObject({
@@ -49,6 +57,8 @@ export const TeamSchema = z.strictObject({
   members: z.array(PersonSchema).min(1),
   stages: z.array(StageSchema).min(1),
   escalation: z.array(PersonSchema).default([]),
+  /** Slack channel for the team's approval messages; approvers get direct messages when absent. */
+  slackChannel: z.string().regex(/^[CG][A-Z0-9]+$/, 'must be a Slack channel id such as C012ABCDEF').optional(),
   /** Node limits per flavor; a flavor not listed may not be used by the team. */
   quotas: z.record(z.string().min(1), z.number().int().min(0)),
   /** Project ids the team may use; `*` allows any. */
@@ -75,6 +85,10 @@ export const PolicySchema = z
       })
       .default({ region: 'cn-north-4' }),
     admins: z.array(Email).default([]),
+    /** List prices per flavor and node-hour, shown to approvers as an estimate. */
+    pricing: z
+      .record(z.string().min(1), z.strictObject({ hourly: z.number().nonnegative(), currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD') }))
+      .default({}),
     teams: z.array(TeamSchema).min(1),
   })
   .superRefine((policy, ctx) => {
@@ -90,6 +104,9 @@ export const PolicySchema = z
       team.stages.forEach((stage, s) => {
         if (stage.requiredApprovals > stage.approvers.length) {
           ctx.addIssue({ code: 'custom', path: ['teams', t, 'stages', s, 'requiredApprovals'], message: 'cannot exceed the number of approvers' });
+        }
+        if (durationSeconds(stage.expireAfter) > MAX_STAGE_SECONDS) {
+          ctx.addIssue({ code: 'custom', path: ['teams', t, 'stages', s, 'expireAfter'], message: 'must be at most P24D' });
         }
         if (durationSeconds(stage.remindAfter) > durationSeconds(stage.expireAfter)) {
           ctx.addIssue({ code: 'custom', path: ['teams', t, 'stages', s, 'remindAfter'], message: 'must not be longer than expireAfter' });

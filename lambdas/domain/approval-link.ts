@@ -24,3 +24,23 @@ export function approvalLink(baseUrl: string, parts: ApprovalLinkParts, key: str
   const query = new URLSearchParams({ approver: parts.approver.toLowerCase(), sig: linkSignature(parts, key) });
   return `${baseUrl.replace(/\/$/, '')}/approvals/${encodeURIComponent(parts.approvalId)}?${query}`;
 }
+
+/**
+ * The confirmation form's anti-forgery token: only a page poolgate served can post a decision, and
+ * only for a while. Bound to the approval and the approver; time-limited.
+ */
+export const FORM_TOKEN_TTL_SECONDS = 12 * 3600;
+
+export function formToken(parts: ApprovalLinkParts, key: string, issuedAt: Date): string {
+  const issued = Math.floor(issuedAt.getTime() / 1000);
+  const mac = createHmac('sha256', key).update(`approval-form:v1\n${parts.approvalId}\n${parts.approver.toLowerCase()}\n${issued}`).digest('base64url');
+  return `${issued}.${mac}`;
+}
+
+export function verifyFormToken(parts: ApprovalLinkParts, token: string, key: string, now: Date): boolean {
+  const issued = Number(token.split('.')[0]);
+  if (!Number.isInteger(issued) || now.getTime() / 1000 - issued > FORM_TOKEN_TTL_SECONDS || issued > now.getTime() / 1000 + 60) return false;
+  const expected = Buffer.from(formToken(parts, key, new Date(issued * 1000)));
+  const given = Buffer.from(token);
+  return expected.length === given.length && timingSafeEqual(expected, given);
+}

@@ -14,6 +14,8 @@ export interface PlannedStage {
   readonly expireAfterSeconds: number;
   /** True when the team's escalation contacts were added because too few approvers were eligible. */
   readonly escalated: boolean;
+  /** This stage's approvers enter the ModelArts order id (yearly/monthly requests without one). */
+  readonly collectsOrderId: boolean;
 }
 
 export type ApprovalPlan =
@@ -42,6 +44,7 @@ export function planApprovals(team: Team, requester: string, billingMode: Billin
       remindAfterSeconds: durationSeconds(stage.remindAfter),
       expireAfterSeconds: durationSeconds(stage.expireAfter),
       escalated,
+      collectsOrderId: stage.collectsOrderId,
     });
   }
   // An approval gate never waves a request through: no applicable stage means nobody may approve it.

@@ -8,6 +8,16 @@ export interface CastVote {
   readonly vote: Vote;
   readonly at: string;
   readonly comment?: string;
+  /** How the vote came in. */
+  readonly via?: 'link' | 'slack';
+  /** The ModelArts order id a finance approver entered (yearly/monthly requests without one). */
+  readonly orderId?: string;
+}
+
+/** A Slack message that asked for this approval, updated once the stage is decided. */
+export interface SlackMessageRef {
+  readonly channel: string;
+  readonly ts: string;
 }
 
 export interface ApprovalRecord {
@@ -17,7 +27,11 @@ export interface ApprovalRecord {
   readonly stageName: string;
   readonly finalStage: boolean;
   readonly approvers: readonly string[];
+  /** Slack user id of each approver that has one: how a Slack click is mapped to an approver. */
+  readonly approverSlackIds: Readonly<Record<string, string>>;
   readonly requiredApprovals: number;
+  /** The approvers of this stage must enter an order id to approve (yearly/monthly without one). */
+  readonly needsOrderId: boolean;
   readonly votes: Readonly<Record<string, CastVote>>;
   readonly decision?: Exclude<StageOutcome, 'pending'>;
   readonly decidedAt?: string;
@@ -26,6 +40,15 @@ export interface ApprovalRecord {
   readonly createdAt: string;
   readonly expiresAt: string;
   readonly taskToken: string;
+  /** When the approvers were first asked (set once: a retry or a restart does not ask again). */
+  readonly notifiedAt?: string;
+  readonly reminders?: number;
+  readonly slackMessages?: readonly SlackMessageRef[];
+}
+
+/** The e-mail of the approver behind a Slack user id, if they are an approver of this stage. */
+export function approverBySlackId(record: ApprovalRecord, slackUserId: string): string | undefined {
+  return Object.entries(record.approverSlackIds).find(([, id]) => id === slackUserId)?.[0];
 }
 
 export function approvalIdFor(requestId: string, stageIndex: number): string {

@@ -60,3 +60,7 @@ export class InvalidTransitionError extends PoolGateError {
 export class IdempotencyKeyReusedError extends PoolGateError {
   readonly code = 'PoolGate.0422';
 }
+/** A request can be cancelled only before provisioning starts. */
+export class NotCancellableError extends PoolGateError {
+  readonly code = 'PoolGate.2409';
+}

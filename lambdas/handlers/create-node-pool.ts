@@ -3,7 +3,7 @@ import { optionalEnv, requiredEnv } from '../adapters/environment';
 import { endpointForRegion, ModelArtsClient } from '../adapters/modelarts/client';
 import { huaweiCredentials } from '../adapters/secrets';
 import { createNodePool } from '../use-cases/create-node-pool';
-import { policy, publicBaseUrl, requests } from '../wiring';
+import { approvals, policy, publicBaseUrl, requests } from '../wiring';
 
 /** Each ModelArts call gives up after this long; the workflow's Retry then reads again before any new create. */
 const MODELARTS_TIMEOUT_MS = 10_000;
@@ -22,4 +22,4 @@ function modelArts(): ModelArtsClient {
 
 /** Workflow step CreateNodePool: show first, create if absent, record it. */
 export const handler = async (event: { requestId: string }) =>
-  createNodePool(event.requestId, { requests: requests(), modelArts: modelArts(), publicBaseUrl: publicBaseUrl() });
+  createNodePool(event.requestId, { requests: requests(), approvals: approvals(), modelArts: modelArts(), publicBaseUrl: publicBaseUrl() });

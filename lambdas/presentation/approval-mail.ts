@@ -2,10 +2,10 @@
 import type { MailMessage } from '../adapters/mailer';
 import type { PoolRequestRecord } from '../domain/pool-request';
 import { escapeHtml, factsTable } from './html';
-import { requestFacts } from './request-summary';
+import { requestFacts, type Price } from './request-summary';
 
-export function approvalRequestMail(request: PoolRequestRecord, stageName: string, approver: string, link: string, expiresAt: string): MailMessage {
-  const facts = requestFacts(request);
+export function approvalRequestMail(request: PoolRequestRecord, stageName: string, approver: string, link: string, expiresAt: string, price?: Price): MailMessage {
+  const facts = requestFacts(request, price);
   const subject = `Approval needed: node pool ${request.nodePoolName} (${request.count} x ${request.flavor}) for ${request.team}`;
   const text = [
     `${request.requester} asks to create node pool ${request.nodePoolName} in pool ${request.poolName}.`,

@@ -1,8 +1,13 @@
-/** The facts an approver needs about a request, shared by the e-mail and the approval page. */
+/** The facts an approver needs about a request, shared by the e-mail, the page and Slack. */
 import type { BillingSummary } from '../domain/billing';
 import type { PoolRequestRecord } from '../domain/pool-request';
 
 const PERIOD_TYPES: Record<string, string> = { '2': 'month', '3': 'year', '4': 'hour' };
+
+export interface Price {
+  readonly hourly: number;
+  readonly currency: string;
+}
 
 export function billingText(billing: BillingSummary): string {
   if (billing.mode === '0') return 'pay-per-use';
@@ -11,7 +16,14 @@ export function billingText(billing: BillingSummary): string {
   return `yearly/monthly, ${billing.periodNum ?? '?'} ${unit}(s)${renew}`;
 }
 
-export function requestFacts(r: PoolRequestRecord): Array<[string, unknown]> {
+/** `2 nodes x 1.20 USD/h = 2.40 USD/h (list price)`; undefined when the policy names no price. */
+export function priceText(request: PoolRequestRecord, price: Price | undefined): string | undefined {
+  if (!price) return undefined;
+  const total = price.hourly * request.count;
+  return `${request.count} node(s) x ${price.hourly.toFixed(2)} ${price.currency}/h = ${total.toFixed(2)} ${price.currency}/h (list price)`;
+}
+
+export function requestFacts(r: PoolRequestRecord, price?: Price): Array<[string, string | number | undefined]> {
   return [
     ['Requester', r.requester],
     ['Team', r.team],
@@ -22,6 +34,7 @@ export function requestFacts(r: PoolRequestRecord): Array<[string, unknown]> {
     ['Count', r.count],
     ['Max count', r.maxCount],
     ['Billing', billingText(r.billing)],
+    ['Estimated price', priceText(r, price)],
     ['Justification', r.justification],
     ['Request id', r.requestId],
   ];

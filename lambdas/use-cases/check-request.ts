@@ -9,10 +9,10 @@ import type { QuotaRepository } from '../adapters/dynamodb/quota-repository';
 import type { RequestRepository } from '../adapters/dynamodb/request-repository';
 import type { ApprovalOutcome } from '../adapters/workflow';
 import type { Policy } from '../config/policy';
-import { NotFoundError } from '../domain/errors';
+import { InvalidTransitionError, NotFoundError } from '../domain/errors';
 import { quotaFor } from '../domain/quota';
 import { newStep, stepId } from '../domain/steps';
-import { approvalWaitSeconds } from './approval-timing';
+import { firstWaitSeconds } from './approval-timing';
 
 export interface CheckDeps {
   readonly policy: Policy;
@@ -49,9 +49,19 @@ export async function checkRequest(requestId: string, deps: CheckDeps): Promise<
     return refused(reason);
   }
 
-  await deps.requests.recordStep(
-    requestId,
-    newStep(stepId.quotaChecked(), 'quota_checked', 'ok', { detail: { flavor: request.flavor, count: request.count, limit: decision.limit } }),
-  );
-  return { status: 'pending', stageIndex: 0, waitSeconds: approvalWaitSeconds(request.stages[0]) };
+  try {
+    await deps.requests.recordStep(
+      requestId,
+      newStep(stepId.quotaChecked(), 'quota_checked', 'ok', { detail: { flavor: request.flavor, count: request.count, limit: decision.limit } }),
+      { status: 'SUBMITTED' },
+    );
+  } catch (error) {
+    // Cancelled while we reserved: give the nodes back.
+    if (error instanceof InvalidTransitionError) {
+      await deps.quotas.release(share);
+      return refused('CANCELLED_BY_USER');
+    }
+    throw error;
+  }
+  return { status: 'pending', stageIndex: 0, waitSeconds: firstWaitSeconds(request.stages[0]) };
 }

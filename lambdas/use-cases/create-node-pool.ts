@@ -6,7 +6,9 @@
  *  3. create it, and record `node_pool_created` with the annotations sent, moving the request to CREATED.
  * Retryable ModelArts errors are thrown for the workflow's Retry; final ones for its Catch.
  */
+import type { ApprovalRepository } from '../adapters/dynamodb/approval-repository';
 import type { RequestRepository } from '../adapters/dynamodb/request-repository';
+import { approvalIdFor } from '../domain/approval';
 import { billingAnnotations } from '../domain/billing';
 import { NotFoundError } from '../domain/errors';
 import type { NodePoolRequest } from '../domain/nodepool-request';
@@ -27,10 +29,20 @@ export class NodePoolConflictError extends Error {
 
 export interface CreateDeps {
   readonly requests: RequestRepository;
+  readonly approvals: Pick<ApprovalRepository, 'get'>;
   readonly modelArts: NodePoolApi;
   readonly publicBaseUrl: string;
-  /** The order id a finance approver entered, for yearly/monthly requests that came without one. */
-  readonly orderId?: string;
+}
+
+/** The order id an approver entered for a yearly/monthly request that came without one. */
+async function enteredOrderId(request: PoolRequestRecord, approvals: Pick<ApprovalRepository, 'get'>): Promise<string | undefined> {
+  for (let stageIndex = 0; stageIndex < request.stages.length; stageIndex++) {
+    if (!request.stages[stageIndex].collectsOrderId) continue;
+    const approval = await approvals.get(approvalIdFor(request.requestId, stageIndex));
+    const orderId = Object.values(approval?.votes ?? {}).find((v) => v.vote === 'approve' && v.orderId)?.orderId;
+    if (orderId) return orderId;
+  }
+  return undefined;
 }
 
 export function modelArtsBody(request: PoolRequestRecord, publicBaseUrl: string, orderId?: string): NodePoolRequest {
@@ -47,7 +59,8 @@ export function modelArtsBody(request: PoolRequestRecord, publicBaseUrl: string,
 export async function createNodePool(requestId: string, deps: CreateDeps): Promise<{ nodePoolName: string; alreadyExisted: boolean }> {
   const request = await deps.requests.get(requestId);
   if (!request) throw new NotFoundError(`request ${requestId} not found`);
-  const body = modelArtsBody(request, deps.publicBaseUrl, deps.orderId);
+  const orderId = request.billing.mode === '1' && !request.billing.orderId ? await enteredOrderId(request, deps.approvals) : undefined;
+  const body = modelArtsBody(request, deps.publicBaseUrl, orderId);
 
   const existing = await deps.modelArts.showNodePool(request.projectId, request.poolName, request.nodePoolName);
   if (existing && existing.spec?.resources?.labels?.[OWNER_LABEL] !== requestId) {

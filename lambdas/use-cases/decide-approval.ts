@@ -1,24 +1,28 @@
 /**
- * Approval links: showing (GET, never decides) and deciding (POST).
- * Deciding:
- *  1. the link's signature binds it to this approval and this approver;
- *  2. the vote is one conditional write (first writer wins per approver; nothing after a decision or expiry);
- *  3. whoever writes the stage decision records it on the request with the status it causes ...
- *  4. ... and only then answers the workflow's task token.
+ * Deciding an approval, from a personal link (GET shows, POST decides) or a Slack button.
+ *  1. who decides: the link's signature binds it to one approval and one approver; a Slack click is
+ *     mapped from Slack's (signed) user id to an approver of the stage;
+ *  2. the vote is one conditional write (first writer wins per approver; nothing after a decision,
+ *     a cancellation or the expiry);
+ *  3. whoever writes the stage decision records it on the request, with the status it causes ...
+ *  4. ... then answers the workflow's task token (if a reminder is replacing the token at that
+ *     moment, RequestApproval answers the new one itself), and updates the stage's Slack messages.
  */
 import type { ApprovalRepository } from '../adapters/dynamodb/approval-repository';
 import type { RequestRepository } from '../adapters/dynamodb/request-repository';
-import type { ApprovalOutcome, Workflow } from '../adapters/workflow';
+import { logger } from '../adapters/logger';
+import type { Workflow } from '../adapters/workflow';
 import { verifyLinkSignature } from '../domain/approval-link';
-import { votesOf, type ApprovalRecord } from '../domain/approval';
-import { AlreadyDecidedError, ApprovalClosedError, InvalidLinkError, NotFoundError } from '../domain/errors';
+import { votesOf, type ApprovalRecord, type CastVote } from '../domain/approval';
+import { AlreadyDecidedError, ApprovalClosedError, InvalidLinkError, NotFoundError, ValidationError } from '../domain/errors';
 import type { PoolRequestRecord } from '../domain/pool-request';
 import { newStep, stepId } from '../domain/steps';
 import { tallyVotes, type StageOutcome, type Vote } from '../domain/votes';
-import { logger } from '../adapters/logger';
-import { approvalWaitSeconds } from './approval-timing';
+import type { Notifier } from './notifier';
+import { workflowOutcome } from './stage-outcome';
 
 export const MAX_COMMENT_CHARS = 2000;
+const ORDER_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 export interface LinkProof {
   readonly approvalId: string;
@@ -30,29 +34,49 @@ export interface ApprovalDeps {
   readonly requests: RequestRepository;
   readonly approvals: ApprovalRepository;
   readonly workflow: Pick<Workflow, 'answer'>;
+  readonly notifier: Pick<Notifier, 'showSettled'>;
   readonly linkKey: string;
   readonly now?: () => Date;
 }
 
-export interface ApprovalContext {
+/** An approver of an approval, identified (by a link signature or by Slack), before any check of state. */
+export interface Decider {
   readonly approval: ApprovalRecord;
-  readonly request: PoolRequestRecord;
   readonly approver: string;
+  readonly via: 'link' | 'slack';
 }
 
-/** Loads what a valid, still-open link shows; throws the error that says why it cannot be used. */
-export async function openApprovalLink(proof: LinkProof, deps: ApprovalDeps): Promise<ApprovalContext> {
-  const now = (deps.now ?? (() => new Date()))();
-  const approver = proof.approver.toLowerCase();
-  if (!verifyLinkSignature({ approvalId: proof.approvalId, approver }, proof.signature, deps.linkKey)) {
+export interface ApprovalContext extends Decider {
+  readonly request: PoolRequestRecord;
+}
+
+export function verifyLink(proof: LinkProof, key: string): void {
+  if (!verifyLinkSignature({ approvalId: proof.approvalId, approver: proof.approver.toLowerCase() }, proof.signature, key)) {
     throw new InvalidLinkError('this approval link is not valid (its signature does not match)');
   }
+}
+
+/** Identifies the approver behind a link; throws when the link is not valid. */
+export async function deciderFromLink(proof: LinkProof, deps: Pick<ApprovalDeps, 'approvals' | 'linkKey'>): Promise<Decider> {
+  verifyLink(proof, deps.linkKey);
+  const approver = proof.approver.toLowerCase();
   const approval = await deps.approvals.get(proof.approvalId);
   if (!approval || !approval.approvers.includes(approver)) throw new InvalidLinkError('this approval link is not valid');
-  assertStillOpen(approval, approver, now);
-  const request = await deps.requests.get(approval.requestId);
-  if (!request) throw new NotFoundError(`request ${approval.requestId} not found`);
-  return { approval, request, approver };
+  return { approval, approver, via: 'link' };
+}
+
+/** Loads what a still-open approval shows its approver; throws the error that says why it cannot be used. */
+export async function openApproval(decider: Decider, deps: Pick<ApprovalDeps, 'requests' | 'now'>): Promise<ApprovalContext> {
+  assertStillOpen(decider.approval, decider.approver, (deps.now ?? (() => new Date()))());
+  const request = await deps.requests.get(decider.approval.requestId);
+  if (!request) throw new NotFoundError(`request ${decider.approval.requestId} not found`);
+  return { ...decider, request };
+}
+
+export interface DecisionInput {
+  readonly vote: Vote;
+  readonly comment?: string;
+  readonly orderId?: string;
 }
 
 export interface DecisionResult {
@@ -61,13 +85,24 @@ export interface DecisionResult {
   readonly approval: ApprovalRecord;
 }
 
-export async function decideApproval(proof: LinkProof, vote: Vote, comment: string | undefined, deps: ApprovalDeps): Promise<DecisionResult> {
+export async function decide(decider: Decider, input: DecisionInput, deps: ApprovalDeps): Promise<DecisionResult> {
   const now = (deps.now ?? (() => new Date()))();
-  const { approval, request, approver } = await openApprovalLink(proof, deps);
-  const cast = { vote, at: now.toISOString(), ...(comment ? { comment: comment.slice(0, MAX_COMMENT_CHARS) } : {}) };
+  const { approval, request, approver } = await openApproval(decider, deps);
+  const orderId = input.orderId?.trim();
+  if (approval.needsOrderId && input.vote === 'approve') {
+    if (!orderId) throw new ValidationError('orderId: the ModelArts order id is required to approve a yearly/monthly request that has none');
+    if (!ORDER_ID.test(orderId)) throw new ValidationError('orderId: must be 1-64 letters, digits, "-" or "_"');
+  }
+  const cast: CastVote = {
+    vote: input.vote,
+    at: now.toISOString(),
+    via: decider.via,
+    ...(input.comment ? { comment: input.comment.slice(0, MAX_COMMENT_CHARS) } : {}),
+    ...(approval.needsOrderId && orderId && input.vote === 'approve' ? { orderId } : {}),
+  };
 
   // When this vote alone settles the stage, the vote and the decision are one write.
-  const predicted = tallyVotes({ ...votesOf(approval), [approver]: vote }, approval.requiredApprovals);
+  const predicted = tallyVotes({ ...votesOf(approval), [approver]: input.vote }, approval.requiredApprovals);
   const written = await deps.approvals.castVote(approval.approvalId, approver, cast, predicted === 'pending' ? undefined : predicted);
   if (!written.ok) {
     assertStillOpen(written.approval ?? approval, approver, now);
@@ -91,29 +126,46 @@ export async function decideApproval(proof: LinkProof, vote: Vote, comment: stri
         : undefined;
   const recorded = await deps.requests.recordStep(
     request.requestId,
-    newStep(stepId.vote(after.stageName, approver), vote === 'approve' ? 'approved' : 'rejected', vote === 'approve' ? 'ok' : 'refused', {
+    newStep(stepId.vote(after.stageName, approver), input.vote === 'approve' ? 'approved' : 'rejected', input.vote === 'approve' ? 'ok' : 'refused', {
       actor: approver,
       at: now,
-      detail: { stage: after.stageName, ...(cast.comment ? { comment: cast.comment } : {}), ...(decidedByMe ? { decided: outcome } : {}) },
+      detail: {
+        stage: after.stageName,
+        via: decider.via,
+        ...(cast.comment ? { comment: cast.comment } : {}),
+        ...(cast.orderId ? { orderId: cast.orderId } : {}),
+        ...(decidedByMe ? { decided: outcome } : {}),
+      },
     }),
     statusChange,
   );
 
-  if (decidedByMe) {
-    const answer = await deps.workflow.answer(after.taskToken, workflowOutcome(recorded.request, after, outcome));
-    if (answer === 'gone') {
-      logger.warn('approval decided but its task no longer waits', { requestId: request.requestId, approvalId: after.approvalId });
-      throw new ApprovalClosedError('this approval expired before the decision reached the workflow');
-    }
+  if (decidedByMe && outcome !== 'pending') {
+    await answerWorkflow(recorded.request, after, outcome, deps);
+    await deps.notifier.showSettled(recorded.request, after, outcome === 'approved' ? `approved by ${approver}` : `rejected by ${approver}`);
   }
   return { outcome, request: recorded.request, approval: after };
 }
 
-function workflowOutcome(request: PoolRequestRecord, approval: ApprovalRecord, outcome: StageOutcome): ApprovalOutcome {
-  if (outcome === 'rejected') return { status: 'rejected', stageIndex: approval.stageIndex, waitSeconds: 0 };
-  const next = request.stages[approval.stageIndex + 1];
-  if (approval.finalStage || !next) return { status: 'approved', stageIndex: approval.stageIndex, waitSeconds: 0 };
-  return { status: 'pending', stageIndex: approval.stageIndex + 1, waitSeconds: approvalWaitSeconds(next) };
+/**
+ * Answers the task token stored with the approval. A token that no longer waits means either the
+ * stage expired (the decision came too late) or a reminder is replacing the token right now; in that
+ * case RequestApproval finds the decision and answers the new token itself.
+ */
+async function answerWorkflow(request: PoolRequestRecord, approval: ApprovalRecord, outcome: Exclude<StageOutcome, 'pending'>, deps: ApprovalDeps): Promise<void> {
+  const output = workflowOutcome(request, approval, outcome);
+  let token = approval.taskToken;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    if ((await deps.workflow.answer(token, output)) === 'delivered') return;
+    const current = await deps.approvals.get(approval.approvalId);
+    if (!current || current.closed) break;
+    if (current.taskToken === token) {
+      logger.info('decision recorded while the task token is being replaced; RequestApproval will answer it', { approvalId: approval.approvalId });
+      return;
+    }
+    token = current.taskToken;
+  }
+  throw new ApprovalClosedError('this approval expired before the decision reached the workflow');
 }
 
 function assertStillOpen(approval: ApprovalRecord, approver: string, now: Date): void {

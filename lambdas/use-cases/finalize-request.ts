@@ -1,9 +1,11 @@
 /**
  * Finalize (last workflow step, on every path):
  *  - created: the reservation becomes use;
- *  - a caught error: record why the request ended (EXPIRED after the approval wait, FAILED otherwise);
- *  - in every other case the reservation (if any) is given back.
- * Each write is idempotent, so a retried Finalize changes nothing.
+ *  - the approval wait ran out: the request ends EXPIRED (nothing is auto-approved);
+ *  - a caught error: the request ends FAILED with the reason;
+ *  - in every case but creation, the reservation (if any) is given back;
+ *  - the requester is told how it ended.
+ * Each write is idempotent, so a retried Finalize changes nothing (a retry may e-mail twice).
  */
 import type { ApprovalRepository } from '../adapters/dynamodb/approval-repository';
 import type { QuotaRepository } from '../adapters/dynamodb/quota-repository';
@@ -11,8 +13,10 @@ import type { RequestRepository } from '../adapters/dynamodb/request-repository'
 import type { ApprovalOutcome } from '../adapters/workflow';
 import { approvalIdFor } from '../domain/approval';
 import { NotFoundError } from '../domain/errors';
+import type { PoolRequestRecord } from '../domain/pool-request';
 import { isTerminal, type RequestStatus, type TerminalReason } from '../domain/status';
 import { newStep, stepId } from '../domain/steps';
+import type { Notifier } from './notifier';
 
 export interface CaughtError {
   readonly Error: string;
@@ -30,46 +34,52 @@ export interface FinalizeDeps {
   readonly requests: RequestRepository;
   readonly approvals: ApprovalRepository;
   readonly quotas: QuotaRepository;
+  readonly notifier: Pick<Notifier, 'showSettled' | 'tellRequester'>;
 }
 
 const FAILURE_REASONS: Record<string, TerminalReason> = {
   ModelArtsError: 'MODELARTS_ERROR',
   ModelArtsRetryableError: 'MODELARTS_ERROR',
   NodePoolConflictError: 'NODE_POOL_CONFLICT',
+  NodesAbnormalError: 'NODES_ABNORMAL',
 };
 
 export async function finalizeRequest(input: FinalizeInput, deps: FinalizeDeps): Promise<{ status: RequestStatus }> {
-  const request = await deps.requests.get(input.requestId);
+  let request = await deps.requests.get(input.requestId);
   if (!request) throw new NotFoundError(`request ${input.requestId} not found`);
   const share = { team: request.team, flavor: request.flavor, requestId: request.requestId, count: request.count };
 
   if (input.created && !input.error) {
     await deps.quotas.commit(share);
-    return { status: request.status };
+  } else {
+    if (input.approval?.status === 'expired' && request.status === 'AWAITING_APPROVAL') request = await expire(request, input.approval.stageIndex, deps);
+    else if (input.error && !isTerminal(request.status)) request = await fail(request, input.error, deps);
+    await deps.quotas.release(share);
   }
+  if (request.status !== 'CANCELLED') await deps.notifier.tellRequester(request);
+  return { status: request.status };
+}
 
-  let status = request.status;
-  if (input.error && !isTerminal(status)) {
-    if (input.error.Error === 'States.Timeout' && status === 'AWAITING_APPROVAL') {
-      const stageIndex = input.approval?.stageIndex ?? 0;
-      const stage = request.stages[stageIndex];
-      await deps.approvals.close(approvalIdFor(request.requestId, stageIndex), 'EXPIRED');
-      const result = await deps.requests.recordStep(request.requestId, newStep(stepId.expired(stage?.name ?? String(stageIndex)), 'expired', 'refused'), {
-        status: 'EXPIRED',
-        reason: 'APPROVAL_EXPIRED',
-      });
-      status = result.request.status;
-    } else {
-      const result = await deps.requests.recordStep(
-        request.requestId,
-        newStep(stepId.failed(), 'failed', 'error', { detail: { error: input.error.Error, cause: causeMessage(input.error.Cause) } }),
-        { status: 'FAILED', reason: FAILURE_REASONS[input.error.Error] ?? 'INTERNAL_ERROR' },
-      );
-      status = result.request.status;
-    }
-  }
-  await deps.quotas.release(share);
-  return { status };
+async function expire(request: PoolRequestRecord, stageIndex: number, deps: FinalizeDeps): Promise<PoolRequestRecord> {
+  const stage = request.stages[stageIndex];
+  const approvalId = approvalIdFor(request.requestId, stageIndex);
+  await deps.approvals.close(approvalId, 'EXPIRED');
+  const result = await deps.requests.recordStep(request.requestId, newStep(stepId.expired(stage?.name ?? String(stageIndex)), 'expired', 'refused'), {
+    status: 'EXPIRED',
+    reason: 'APPROVAL_EXPIRED',
+  });
+  const approval = await deps.approvals.get(approvalId);
+  if (approval) await deps.notifier.showSettled(result.request, approval, 'expired without a decision');
+  return result.request;
+}
+
+async function fail(request: PoolRequestRecord, error: CaughtError, deps: FinalizeDeps): Promise<PoolRequestRecord> {
+  const result = await deps.requests.recordStep(
+    request.requestId,
+    newStep(stepId.failed(), 'failed', 'error', { detail: { error: error.Error, cause: causeMessage(error.Cause) } }),
+    { status: 'FAILED', reason: FAILURE_REASONS[error.Error] ?? 'INTERNAL_ERROR' },
+  );
+  return result.request;
 }
 
 /** Step Functions puts a Lambda error's message inside a JSON `Cause`; keep just the message, briefly. */

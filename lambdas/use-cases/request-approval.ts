@@ -1,18 +1,20 @@
 /**
- * RequestApproval (the waitForTaskToken step), for one stage:
- *  1. open the stage's approval (or, when it exists, only store the new task token: votes and expiry stay);
- *  2. record `approval_requested` and move the request to AWAITING_APPROVAL;
- *  3. e-mail each eligible approver a personal signed link.
- * A retry sends the e-mails again (at least once beats never); it records nothing twice.
+ * RequestApproval (the waitForTaskToken step), for one stage; it runs again after each reminder and
+ * after a restart, each time with a new task token:
+ *  1. open the stage's approval, or, when it exists, only store the new token (votes and expiry stay);
+ *  2. if the stage was settled while the token was being replaced, answer the new token at once:
+ *     a vote that raced a reminder is never lost;
+ *  3. record `approval_requested`, moving the request to AWAITING_APPROVAL;
+ *  4. the first time only, ask the approvers (e-mail with a personal link, Slack with buttons).
  */
 import type { ApprovalRepository } from '../adapters/dynamodb/approval-repository';
 import type { RequestRepository } from '../adapters/dynamodb/request-repository';
-import type { Mailer } from '../adapters/mailer';
-import { approvalLink } from '../domain/approval-link';
+import type { Workflow } from '../adapters/workflow';
 import { approvalIdFor } from '../domain/approval';
 import { NotFoundError } from '../domain/errors';
 import { newStep, stepId } from '../domain/steps';
-import { approvalRequestMail } from '../presentation/approval-mail';
+import type { Notifier } from './notifier';
+import { stageNeedsOrderId, workflowOutcome } from './stage-outcome';
 
 export interface RequestApprovalInput {
   readonly requestId: string;
@@ -23,9 +25,8 @@ export interface RequestApprovalInput {
 export interface RequestApprovalDeps {
   readonly requests: RequestRepository;
   readonly approvals: ApprovalRepository;
-  readonly mailer: Pick<Mailer, 'send'>;
-  readonly linkKey: string;
-  readonly publicBaseUrl: string;
+  readonly notifier: Pick<Notifier, 'askApprovers'>;
+  readonly workflow: Pick<Workflow, 'answer'>;
   readonly now?: () => Date;
 }
 
@@ -44,11 +45,17 @@ export async function requestApproval(input: RequestApprovalInput, deps: Request
     stageName: stage.name,
     finalStage: input.stageIndex === request.stages.length - 1,
     approvers: stage.approvers.map((a) => a.email),
+    approverSlackIds: Object.fromEntries(stage.approvers.flatMap((a) => (a.slackUserId ? [[a.email, a.slackUserId]] : []))),
     requiredApprovals: stage.requiredApprovals,
+    needsOrderId: stageNeedsOrderId(request, input.stageIndex),
     createdAt: now.toISOString(),
     expiresAt: new Date(now.getTime() + stage.expireAfterSeconds * 1000).toISOString(),
     taskToken: input.taskToken,
   });
+  if (approval.decision) {
+    await deps.workflow.answer(input.taskToken, workflowOutcome(request, approval, approval.decision));
+    return { approvalId, notified: 0 };
+  }
 
   await deps.requests.recordStep(
     request.requestId,
@@ -58,11 +65,9 @@ export async function requestApproval(input: RequestApprovalInput, deps: Request
     }),
     { status: 'AWAITING_APPROVAL' },
   );
-
+  if (approval.notifiedAt) return { approvalId, notified: 0 };
   const waiting = approval.approvers.filter((email) => !approval.votes[email]);
-  for (const approver of waiting) {
-    const link = approvalLink(deps.publicBaseUrl, { approvalId, approver }, deps.linkKey);
-    await deps.mailer.send(approvalRequestMail(request, stage.name, approver, link, approval.expiresAt));
-  }
+  const slackMessages = await deps.notifier.askApprovers(request, approval, waiting);
+  await deps.approvals.markNotified(approvalId, now.toISOString(), slackMessages);
   return { approvalId, notified: waiting.length };
 }

@@ -111,3 +111,18 @@ function decodeBodies(raw: string): string {
   const base64Parts = [...raw.matchAll(/Content-Transfer-Encoding: base64\r?\n\r?\n([A-Za-z0-9+/=\r\n]+)/gi)].map((m) => Buffer.from(m[1].replace(/\s/g, ''), 'base64').toString('utf8'));
   return [Buffer.from(unQp, 'latin1').toString('utf8'), ...base64Parts].join('\n');
 }
+
+export interface SlackCallFile {
+  readonly file: string;
+  readonly method: string;
+  readonly payload: { channel?: string; ts?: string; text?: string; user?: string; blocks?: Array<{ type: string; elements?: Array<{ value?: string }> }> };
+}
+
+/** The Slack Web API calls the stand-in received, oldest first. */
+export function readSlackCalls(stack: RunningStack): SlackCallFile[] {
+  const dir = stack.endpoints.outbox;
+  return readdirSync(dir)
+    .filter((f) => f.includes('-slack-') && f.endsWith('.json'))
+    .sort()
+    .map((file) => ({ file, ...(JSON.parse(readFileSync(join(dir, file), 'utf8')) as Omit<SlackCallFile, 'file'>) }));
+}

@@ -31,7 +31,9 @@ const approval = {
   stageName: 'manager',
   finalStage: true,
   approvers: ['bob@example.com'],
+  approverSlackIds: {},
   requiredApprovals: 1,
+  needsOrderId: false,
   votes: {},
   createdAt: '2026-11-26T00:00:00.000Z',
   expiresAt: '2026-11-28T00:00:00.000Z',
@@ -39,7 +41,7 @@ const approval = {
 } as ApprovalRecord;
 
 describe('approval page', () => {
-  const html = approvalFormPage(request, approval, { approver: 'bob@example.com', signature: 'sig"><x' });
+  const html = approvalFormPage(request, approval, { approver: 'bob@example.com', signature: 'sig"><x', formToken: 't' });
 
   it('escapes every value it shows, including the hidden inputs', () => {
     expect(html).not.toContain(XSS);

@@ -101,7 +101,9 @@ describe('ApprovalRepository', () => {
     stageName: 'manager',
     finalStage: true,
     approvers: ['bob@example.com', 'dave@example.com'],
+    approverSlackIds: { 'bob@example.com': 'U0BOB00001' },
     requiredApprovals: 1,
+    needsOrderId: false,
     createdAt: '2026-11-26T00:00:00.000Z',
     expiresAt: '2999-01-01T00:00:00.000Z',
   };

@@ -3,7 +3,7 @@
  * per approver); the decision is set at most once.
  */
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { ApprovalRecord, CastVote } from '../../domain/approval';
+import type { ApprovalRecord, CastVote, SlackMessageRef } from '../../domain/approval';
 import type { StageOutcome } from '../../domain/votes';
 import { isConditionFailure } from './client';
 
@@ -11,7 +11,7 @@ const key = (approvalId: string) => ({ pk: `APPROVAL#${approvalId}`, sk: 'META' 
 /** Approvals are kept for audit well after they close; the request item keeps the history for good. */
 const RETENTION_SECONDS = 90 * 24 * 3600;
 
-export type OpenApproval = Omit<ApprovalRecord, 'votes' | 'decision' | 'decidedAt' | 'closed'>;
+export type OpenApproval = Omit<ApprovalRecord, 'votes' | 'decision' | 'decidedAt' | 'closed' | 'notifiedAt' | 'reminders' | 'slackMessages'>;
 
 export type VoteResult =
   | { readonly ok: true; readonly approval: ApprovalRecord }
@@ -115,6 +115,54 @@ export class ApprovalRepository {
       return true;
     } catch (error) {
       if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  /** Records that the approvers were asked, and the Slack messages that asked them. */
+  async markNotified(approvalId: string, at: string, slackMessages: readonly SlackMessageRef[]): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: key(approvalId),
+        UpdateExpression: 'SET #notifiedAt = if_not_exists(#notifiedAt, :at), #slack = list_append(if_not_exists(#slack, :none), :messages)',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: { '#notifiedAt': 'notifiedAt', '#slack': 'slackMessages' },
+        ExpressionAttributeValues: { ':at': at, ':none': [], ':messages': [...slackMessages] },
+      }),
+    );
+  }
+
+  /**
+   * Counts a reminder and adds approvers (the team's escalation contacts) to an undecided approval.
+   * Returns the approval as it is now, or undefined when it was decided or closed meanwhile.
+   */
+  async remind(approvalId: string, added: ReadonlyArray<{ email: string; slackUserId?: string }>): Promise<ApprovalRecord | undefined> {
+    const names: Record<string, string> = { '#approvers': 'approvers', '#reminders': 'reminders', '#decision': 'decision', '#closed': 'closed' };
+    const values: Record<string, unknown> = { ':one': 1, ':added': added.map((p) => p.email) };
+    const sets = ['#approvers = list_append(#approvers, :added)'];
+    added.forEach((person, i) => {
+      if (!person.slackUserId) return;
+      names['#slackIds'] = 'approverSlackIds';
+      names[`#e${i}`] = person.email;
+      values[`:s${i}`] = person.slackUserId;
+      sets.push(`#slackIds.#e${i} = :s${i}`);
+    });
+    try {
+      const { Attributes } = await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key(approvalId),
+          UpdateExpression: `SET ${sets.join(', ')} ADD #reminders :one`,
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#decision) AND attribute_not_exists(#closed)',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return toRecord(Attributes);
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
       throw error;
     }
   }

@@ -1,0 +1,7 @@
+import type { ApprovalOutcome } from '../adapters/workflow';
+import { approvalTimedOut } from '../use-cases/approval-timed-out';
+import { approvals, notifier, policy, requests } from '../wiring';
+
+/** Workflow step ApprovalTimedOut: remind (and escalate), or let the stage expire. */
+export const handler = async (event: { requestId: string; stageIndex: number }): Promise<ApprovalOutcome> =>
+  approvalTimedOut(event, { policy: policy(), requests: requests(), approvals: approvals(), notifier: await notifier() });

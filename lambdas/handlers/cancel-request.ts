@@ -1,0 +1,22 @@
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { cancelRequest } from '../use-cases/cancel-request';
+import { approvals, authenticator, notifier, policy, quotas, requests, workflow } from '../wiring';
+import { errorResponse, header, json, pathParameter, type HttpResult } from './http';
+
+/** POST /requests/{request_id}/cancel — by the requester or an admin, before provisioning. */
+export const handler = async (event: APIGatewayProxyEventV2): Promise<HttpResult> => {
+  try {
+    const actor = await authenticator().emailOf(header(event, 'authorization'));
+    const view = await cancelRequest(pathParameter(event, 'request_id'), actor, {
+      policy: policy(),
+      requests: requests(),
+      approvals: approvals(),
+      quotas: quotas(),
+      workflow: workflow(),
+      notifier: await notifier(),
+    });
+    return json(200, view);
+  } catch (error) {
+    return errorResponse(error);
+  }
+};

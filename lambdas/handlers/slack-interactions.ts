@@ -1,0 +1,25 @@
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { handleSlackInteraction } from '../use-cases/slack-interaction';
+import { approvals, linkKey, notifier, requests, slack, slackSigningSecret, workflow } from '../wiring';
+import { bodyText, errorResponse, header, type HttpResult } from './http';
+
+/** POST /slack/interactions — Slack's signed button clicks. Answered well within Slack's 3 seconds. */
+export const handler = async (event: APIGatewayProxyEventV2): Promise<HttpResult> => {
+  try {
+    await handleSlackInteraction(
+      { rawBody: bodyText(event), signature: header(event, 'x-slack-signature'), timestamp: header(event, 'x-slack-request-timestamp') },
+      {
+        requests: requests(),
+        approvals: approvals(),
+        workflow: workflow(),
+        notifier: await notifier(),
+        linkKey: await linkKey(),
+        signingSecret: await slackSigningSecret(),
+        slack: slack(),
+      },
+    );
+    return { statusCode: 200, headers: {}, body: '' };
+  } catch (error) {
+    return errorResponse(error);
+  }
+};

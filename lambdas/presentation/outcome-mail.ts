@@ -1,0 +1,36 @@
+/** The e-mail that tells a requester how their request ended. */
+import type { MailMessage } from '../adapters/mailer';
+import type { PoolRequestRecord } from '../domain/pool-request';
+import { escapeHtml, factsTable } from './html';
+import { requestFacts } from './request-summary';
+
+const HEADLINES: Record<string, string> = {
+  CREATED: 'was approved and the node pool is created',
+  ACTIVE: 'is active: its nodes are available',
+  REJECTED: 'was rejected',
+  EXPIRED: 'expired without a decision',
+  CANCELLED: 'was cancelled',
+  FAILED: 'failed',
+};
+
+export function outcomeHeadline(request: PoolRequestRecord): string {
+  return `Your node pool request ${request.nodePoolName} ${HEADLINES[request.status] ?? `is ${request.status}`}`;
+}
+
+export function outcomeMail(request: PoolRequestRecord, link: string): MailMessage {
+  const headline = outcomeHeadline(request);
+  const lastDecision = [...request.steps].reverse().find((s) => s.step === 'rejected' || s.step === 'failed');
+  const comment = typeof lastDecision?.detail?.comment === 'string' ? lastDecision.detail.comment : undefined;
+  const cause = typeof lastDecision?.detail?.cause === 'string' ? lastDecision.detail.cause : undefined;
+  const facts: Array<[string, unknown]> = [
+    ['Status', request.status],
+    ['Reason', request.reason],
+    ['Decided by', lastDecision?.actor],
+    ['Comment', comment],
+    ['Error', cause],
+    ...requestFacts(request),
+  ];
+  const text = [headline, '', ...facts.filter(([, v]) => v !== undefined && v !== '').map(([k, v]) => `${k}: ${v}`), '', `Details: ${link}`].join('\n');
+  const html = `<p>${escapeHtml(headline)}.</p>\n${factsTable(facts)}\n<p><a href="${escapeHtml(link)}">Details</a></p>`;
+  return { to: [request.requester], subject: headline, text, html };
+}

@@ -1,0 +1,50 @@
+/**
+ * Cancel: the requester (or an admin) withdraws a request that is not provisioning yet.
+ *  1. record `cancelled` with status CANCELLED (one conditional write: a request that reached
+ *     PROVISIONING meanwhile cannot be cancelled);
+ *  2. close its approvals (their links answer 410) and stop its execution;
+ *  3. give the quota reservation back, update the Slack messages, tell the requester.
+ */
+import type { ApprovalRepository } from '../adapters/dynamodb/approval-repository';
+import type { QuotaRepository } from '../adapters/dynamodb/quota-repository';
+import type { RequestRepository } from '../adapters/dynamodb/request-repository';
+import type { Workflow } from '../adapters/workflow';
+import type { Policy } from '../config/policy';
+import { approvalIdFor } from '../domain/approval';
+import { InvalidTransitionError, NotCancellableError, NotFoundError } from '../domain/errors';
+import type { RequestView } from '../domain/pool-request';
+import { toRequestView } from '../domain/pool-request';
+import { newStep } from '../domain/steps';
+import type { Notifier } from './notifier';
+
+export interface CancelDeps {
+  readonly policy: Policy;
+  readonly requests: RequestRepository;
+  readonly approvals: ApprovalRepository;
+  readonly quotas: QuotaRepository;
+  readonly workflow: Pick<Workflow, 'stop'>;
+  readonly notifier: Pick<Notifier, 'showSettled' | 'tellRequester'>;
+}
+
+export async function cancelRequest(requestId: string, actor: string, deps: CancelDeps): Promise<RequestView> {
+  const request = await deps.requests.get(requestId);
+  const isAdmin = deps.policy.admins.includes(actor);
+  if (!request || (request.requester !== actor && !isAdmin)) throw new NotFoundError(`request ${requestId} not found`);
+  let cancelled;
+  try {
+    cancelled = await deps.requests.recordStep(requestId, newStep('cancelled', 'cancelled', 'ok', { actor }), { status: 'CANCELLED', reason: 'CANCELLED_BY_USER' });
+  } catch (error) {
+    if (error instanceof InvalidTransitionError) throw new NotCancellableError(`request ${requestId} is ${request.status} and can no longer be cancelled`);
+    throw error;
+  }
+  await deps.workflow.stop(requestId, `cancelled by ${actor}`);
+  for (let stageIndex = 0; stageIndex < request.stages.length; stageIndex++) {
+    const approvalId = approvalIdFor(requestId, stageIndex);
+    await deps.approvals.close(approvalId, 'CANCELLED');
+    const approval = await deps.approvals.get(approvalId);
+    if (approval?.closed === 'CANCELLED') await deps.notifier.showSettled(cancelled.request, approval, `cancelled by ${actor}`);
+  }
+  await deps.quotas.release({ team: request.team, flavor: request.flavor, requestId, count: request.count });
+  if (cancelled.recorded) await deps.notifier.tellRequester(cancelled.request);
+  return toRequestView(cancelled.request);
+}

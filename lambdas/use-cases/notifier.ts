@@ -1,0 +1,78 @@
+/**
+ * Telling people: approvers are asked (e-mail with a personal link, and Slack with buttons), their
+ * Slack messages are updated once a stage is settled, and the requester hears the outcome. A failed
+ * Slack call never blocks the e-mail, nor the decision itself.
+ */
+import type { Mailer } from '../adapters/mailer';
+import type { Slack } from '../adapters/slack';
+import { logger } from '../adapters/logger';
+import type { Policy } from '../config/policy';
+import { approvalLink } from '../domain/approval-link';
+import type { ApprovalRecord, SlackMessageRef } from '../domain/approval';
+import type { PoolRequestRecord } from '../domain/pool-request';
+import { approvalRequestMail } from '../presentation/approval-mail';
+import { outcomeHeadline, outcomeMail } from '../presentation/outcome-mail';
+import { approvalClosedMessage, approvalRequestMessage } from '../presentation/slack-messages';
+
+export interface NotifierDeps {
+  readonly policy: Policy;
+  readonly mailer: Pick<Mailer, 'send'>;
+  readonly slack?: Pick<Slack, 'post' | 'update'>;
+  readonly linkKey: string;
+  readonly publicBaseUrl: string;
+}
+
+export class Notifier {
+  constructor(private readonly deps: NotifierDeps) {}
+
+  /** Asks `approvers` (all of them, or the ones a reminder adds) to decide; returns the Slack messages sent. */
+  async askApprovers(request: PoolRequestRecord, approval: ApprovalRecord, approvers: readonly string[], reminder = false): Promise<SlackMessageRef[]> {
+    const price = this.deps.policy.pricing[request.flavor];
+    for (const approver of approvers) {
+      const link = approvalLink(this.deps.publicBaseUrl, { approvalId: approval.approvalId, approver }, this.deps.linkKey);
+      const mail = approvalRequestMail(request, approval.stageName, approver, link, approval.expiresAt, price);
+      await this.deps.mailer.send(reminder ? { ...mail, subject: `Reminder: ${mail.subject}` } : mail);
+    }
+    const slack = this.deps.slack;
+    if (!slack) return [];
+    const channel = this.deps.policy.teams.find((t) => t.name === request.team)?.slackChannel;
+    const targets = channel ? [channel] : approvers.flatMap((a) => (approval.approverSlackIds[a] ? [approval.approverSlackIds[a]] : []));
+    const sent: SlackMessageRef[] = [];
+    for (const target of targets) {
+      try {
+        sent.push(await slack.post(target, approvalRequestMessage(request, approval, price, reminder)));
+      } catch (error) {
+        logger.warn('slack message not sent', { requestId: request.requestId, error: (error as Error).message });
+      }
+    }
+    return sent;
+  }
+
+  /** Rewrites every Slack message of a settled stage: who decided what, no buttons. */
+  async showSettled(request: PoolRequestRecord, approval: ApprovalRecord, outcome: string): Promise<void> {
+    const slack = this.deps.slack;
+    if (!slack) return;
+    const message = approvalClosedMessage(request, approval, outcome, this.deps.policy.pricing[request.flavor]);
+    for (const ref of approval.slackMessages ?? []) {
+      try {
+        await slack.update(ref, message);
+      } catch (error) {
+        logger.warn('slack message not updated', { requestId: request.requestId, error: (error as Error).message });
+      }
+    }
+  }
+
+  /** E-mails the requester (and sends a Slack DM when their Slack id is known) how the request ended. */
+  async tellRequester(request: PoolRequestRecord): Promise<void> {
+    const link = `${this.deps.publicBaseUrl}/requests/${request.requestId}`;
+    await this.deps.mailer.send(outcomeMail(request, link));
+    const slackId = this.deps.policy.teams.flatMap((t) => t.members).find((m) => m.email === request.requester)?.slackUserId;
+    if (!slackId || !this.deps.slack) return;
+    const text = `${outcomeHeadline(request)}${request.reason ? ` (${request.reason})` : ''}. ${link}`;
+    try {
+      await this.deps.slack.post(slackId, { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] });
+    } catch (error) {
+      logger.warn('slack message not sent', { requestId: request.requestId, error: (error as Error).message });
+    }
+  }
+}
