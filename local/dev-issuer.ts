@@ -1,68 +1,125 @@
 /**
- * The local stack's JWT issuer. Its private key lives in $POOLGATE_HOME/dev-issuer/key.json; the
+ * The local stack's JWT issuer. Its private key lives in $POOLGATE_HOME/dev-issuer/key.json and its
  * public key is served as a JWKS, so the handlers verify dev tokens exactly as they verify a real
- * issuer's on AWS.
+ * issuer's tokens on AWS: by issuer, audience and a key fetched from a JWKS URL.
  */
-import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, SignJWT, type JSONWebKeySet, type JWK, type JWTPayload } from 'jose';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { join } from 'node:path';
+import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { sendError, sendJson, type Mount } from './http-api';
+import { devIssuerKeyFile } from './paths';
 
 export const DEV_ISSUER = 'urn:poolgate:local-dev-issuer';
 export const DEV_AUDIENCE = 'poolgate';
+/** Where the HTTP API serves the public keys (JWKS_URI = `<api url>` + this). */
+export const JWKS_PATH = '/.well-known/jwks.json';
 const ALGORITHM = 'ES256';
 const DEFAULT_TTL_SECONDS = 12 * 3600;
+/** JWK members that belong to the private key only (EC `d`, RSA's CRT values, symmetric `k`). */
+const PRIVATE_MEMBERS: readonly (keyof JWK)[] = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'];
+
+export interface IssueTokenOptions {
+  /** Lifetime; default 12 h. Zero or negative gives an already-expired token (for tests). */
+  readonly ttlSeconds?: number;
+  /**
+   * Claims merged last, so they may override the standard ones: a test can make a token with the
+   * genuine key but a wrong `aud` or `iss`.
+   */
+  readonly extraClaims?: JWTPayload;
+}
 
 export interface DevIssuer {
   readonly issuer: string;
   readonly audience: string;
-  readonly jwks: { keys: JWK[] };
-  issueToken(email: string, options?: { ttlSeconds?: number }): Promise<string>;
+  /** The public keys, as served at JWKS_PATH. */
+  readonly jwks: JSONWebKeySet;
+  /** A signed JWT with `iss`, `aud`, `sub` and `email` (both the lower-cased e-mail), `iat`, `exp`, `jti`. */
+  issueToken(email: string, options?: IssueTokenOptions): Promise<string>;
 }
 
-async function loadOrCreateKey(homeDir: string): Promise<JWK> {
-  const dir = join(homeDir, 'dev-issuer');
-  const file = join(dir, 'key.json');
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+async function newPrivateJwk(): Promise<JWK> {
   const { privateKey } = await generateKeyPair(ALGORITHM, { extractable: true });
-  const jwk = { ...(await exportJWK(privateKey)), kid: randomUUID(), alg: ALGORITHM };
+  const jwk = await exportJWK(privateKey);
+  return { ...jwk, kid: await calculateJwkThumbprint(jwk), alg: ALGORITHM, use: 'sig' };
+}
+
+function readKey(file: string): JWK {
+  const jwk = JSON.parse(readFileSync(file, 'utf8')) as JWK;
+  if (typeof jwk.kty !== 'string' || typeof jwk.kid !== 'string' || typeof jwk.alg !== 'string' || typeof jwk.d !== 'string') {
+    throw new Error(`${file} is not a dev issuer private key (delete it to have a new one made)`);
+  }
+  return jwk;
+}
+
+/**
+ * Reads the key, or makes it once. The key is written to a private temp file and published with
+ * link(2), which fails with EEXIST if the key exists: like an exclusive (`wx`) create of the key
+ * file itself, the first process wins and the others re-read its key, but a reader never sees a
+ * half-written file.
+ */
+async function loadOrCreateKey(file: string): Promise<JWK> {
   try {
-    // Exclusive create: when two processes start at once, the first key written wins for both.
-    writeFileSync(file, JSON.stringify(jwk), { flag: 'wx', mode: 0o600 });
+    return readKey(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  const temp = `${file}.${process.pid}.${randomUUID()}.tmp`;
+  writeFileSync(temp, `${JSON.stringify(await newPrivateJwk(), null, 2)}\n`, { flag: 'wx', mode: 0o600 });
+  try {
+    linkSync(temp, file);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  } finally {
+    unlinkSync(temp);
   }
-  return JSON.parse(readFileSync(file, 'utf8')) as JWK;
+  return readKey(file);
 }
 
+function publicJwk(privateJwk: JWK): JWK {
+  const jwk: JWK = { ...privateJwk };
+  for (const member of PRIVATE_MEMBERS) delete jwk[member];
+  return jwk;
+}
+
+/** The dev issuer of the local stack whose state is in `homeDir` ($POOLGATE_HOME). */
 export async function loadOrCreateDevIssuer(homeDir: string): Promise<DevIssuer> {
-  const privateJwk = await loadOrCreateKey(homeDir);
-  const { d: _private, ...publicJwk } = privateJwk;
-  const key = await importJWK(privateJwk, ALGORITHM);
+  const privateJwk = await loadOrCreateKey(devIssuerKeyFile(homeDir));
+  const alg = privateJwk.alg ?? ALGORITHM;
+  const key = await importJWK(privateJwk, alg);
   return {
     issuer: DEV_ISSUER,
     audience: DEV_AUDIENCE,
-    jwks: { keys: [{ ...publicJwk, use: 'sig' }] },
-    issueToken: (email, options = {}) =>
-      new SignJWT({ email: email.toLowerCase() })
-        .setProtectedHeader({ alg: ALGORITHM, kid: privateJwk.kid, typ: 'JWT' })
-        .setIssuer(DEV_ISSUER)
-        .setAudience(DEV_AUDIENCE)
-        .setSubject(email.toLowerCase())
-        .setIssuedAt()
-        .setExpirationTime(`${options.ttlSeconds ?? DEFAULT_TTL_SECONDS}s`)
-        .sign(key),
+    jwks: { keys: [publicJwk(privateJwk)] },
+    issueToken: async (email, options = {}) => {
+      const subject = email.trim().toLowerCase();
+      if (!subject) throw new Error('issueToken needs an e-mail address');
+      const ttlSeconds = options.ttlSeconds ?? DEFAULT_TTL_SECONDS;
+      if (!Number.isFinite(ttlSeconds)) throw new Error(`ttlSeconds must be a finite number, got ${ttlSeconds}`);
+      const now = Math.floor(Date.now() / 1000);
+      const claims: JWTPayload = {
+        iss: DEV_ISSUER,
+        aud: DEV_AUDIENCE,
+        sub: subject,
+        email: subject,
+        iat: now,
+        exp: now + Math.trunc(ttlSeconds),
+        jti: randomUUID(),
+        ...options.extraClaims,
+      };
+      return new SignJWT(claims).setProtectedHeader({ alg, kid: privateJwk.kid, typ: 'JWT' }).sign(key);
+    },
   };
 }
 
-/** Serves the issuer's public keys at `/.well-known/jwks.json`. */
-export function jwksMount(issuer: DevIssuer) {
+/** Serves the issuer's public keys at JWKS_PATH (GET or HEAD). */
+export function jwksMount(issuer: Pick<DevIssuer, 'jwks'>): Mount {
   return {
-    prefix: '/.well-known/jwks.json',
-    handle: async (_req: IncomingMessage, res: ServerResponse) => {
-      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=300' });
-      res.end(JSON.stringify(issuer.jwks));
+    prefix: JWKS_PATH,
+    handle: async (req, res) => {
+      if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, 405, `${req.method} is not allowed on ${JWKS_PATH}`, { allow: 'GET, HEAD' });
+      sendJson(res, 200, issuer.jwks, { 'cache-control': 'max-age=300' });
     },
   };
 }
