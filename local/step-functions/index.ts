@@ -1,315 +1,130 @@
 /**
- * The local Step Functions service: the AWS JSON protocol subset poolgate uses (StartExecution,
- * SendTaskSuccess, SendTaskFailure, StopExecution, DescribeExecution, GetExecutionHistory), running
- * the workflow definition on aws-local-stepfunctions.
+ * The local Step Functions service of poolgate's embedded stack: the AWS JSON 1.0 protocol subset the
+ * app uses (so `@aws-sdk/client-sfn` works unchanged through AWS_ENDPOINT_URL_SFN), running the workflow
+ * definition on aws-local-stepfunctions 3. Lambda tasks run through `invokeFunction`; callback tasks
+ * (`.waitForTaskToken`) hand out random task tokens and wait for SendTaskSuccess/SendTaskFailure.
  *
- * Lambda tasks run through `invokeFunction`; a thrown error keeps its name (Retry and Catch match on
- * it) and its Cause is `{"errorType","errorMessage"}` JSON, as AWS's lambda:invoke reports it.
- * Callback tasks (`.waitForTaskToken`) get a fresh random token, invoke their function, then wait
- * for SendTaskSuccess/Failure; the engine's own timeout turns the token into TaskTimedOut.
+ * WHAT SURVIVES A RESTART (also a SIGKILL): every execution is a JSON file under `<dataDir>/executions/`,
+ * rewritten on every event: name, ARN, original input, status, dates, output/error, the history, the
+ * state being run with that state's input, the open task tokens and the timed-out ones. On start, every
+ * RUNNING execution resumes at its saved state with the saved state input, and `$$.Execution.Input`
+ * (and `$$.Execution.StartTime`) are still the original ones. StartExecution, StopExecution and
+ * SendTaskSuccess/Failure answer only once their effect is on disk.
  *
- * What survives a restart: every execution (input, status, history) and, for a running one, the
- * state it was in with that state's input. A restart re-runs that state from its start: a Lambda
- * task runs again (poolgate's handlers are idempotent), a callback task issues a new token to its
- * function (old tokens answer TaskDoesNotExist), and its timeout starts over.
+ * WHAT DOES NOT:
+ * - A state that was running is run again from its start: a Lambda task is invoked again (poolgate's
+ *   handlers are idempotent), a callback task invokes its function again and issues a NEW token (the
+ *   tokens handed out before stay valid for that same wait).
+ * - Timers start over: the remaining time of a task timeout (TimeoutSeconds/TimeoutSecondsPath), of the
+ *   execution timeout, and a retry's backoff; a retry's attempt count starts at zero again.
+ * - The invocation that was running when the process died is simply lost (its result never arrives).
+ *
+ * Limits: Lambda task states only (`lambda:invoke` and `lambda:invoke.waitForTaskToken`), no Parallel or
+ * Map states, JSONPath only (see definition.ts); timeouts longer than ~24.8 days are capped to that
+ * (Node's timer limit); heartbeats are accepted but never time out.
  */
-import { ExecutionAbortedError, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
-import { randomBytes } from 'node:crypto';
+import './polyfills';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ExecutionStore, type ExecutionRecord } from './execution-store';
-import { HIDDEN_TIMEOUT_PARAMETER, localDefinition, resumedDefinition, type DefinitionLike } from './local-definition';
-import { serveJsonProtocol, SfnError } from './protocol';
+import { operations } from './api';
+import { localDefinition, type AslDefinition } from './definition';
+import { Executions } from './executions';
+import { serveJsonProtocol } from './protocol';
+import { ExecutionStore, type ExecutionRecord, type ExecutionStatus, type HistoryEvent } from './store';
+import type { InvokeFunction } from './tasks';
 
-polyfillPromiseWithResolvers();
+export type { AslDefinition } from './definition';
+export { MAX_TIMEOUT_SECONDS, UnsupportedDefinitionError } from './definition';
+export type { ExecutionRecord, ExecutionStatus, HistoryEvent } from './store';
+export type { InvokeFunction } from './tasks';
 
-const TOKEN_PLACEHOLDER = '__poolgate_task_token__';
-
-export type InvokeFunction = (functionRef: string, payload: unknown, signal: AbortSignal) => Promise<unknown>;
-
-export interface EmulatorOptions {
+export interface StepFunctionsEmulatorOptions {
+  /** 0 picks a free port. */
   readonly port: number;
   readonly host?: string;
+  /** Where executions are kept; a restart on the same directory resumes them. */
   readonly dataDir: string;
   readonly stateMachineArn: string;
-  readonly definition: DefinitionLike;
+  /** The ASL document (JSONPath), e.g. `buildWorkflowDefinition(functionNames)`. */
+  readonly definition: AslDefinition;
+  /** Runs a Lambda task: `Parameters.FunctionName` and `Parameters.Payload`; a rejection's `name` is the task's error name. */
   readonly invokeFunction: InvokeFunction;
+}
+
+export interface ExecutionHistory {
+  readonly events: readonly HistoryEvent[];
+  /** States entered plus retries (what AWS bills as state transitions). */
+  readonly stateTransitions: number;
 }
 
 export interface StepFunctionsEmulator {
   readonly url: string;
   readonly port: number;
-  describe(name: string): ExecutionRecord | undefined;
+  readonly stateMachineArn: string;
+  /** A copy of the execution's record, or undefined if there is no such execution. */
+  describe(executionName: string): ExecutionRecord | undefined;
+  /** A copy of the execution's history, or undefined if there is no such execution. */
+  history(executionName: string): ExecutionHistory | undefined;
+  /** Every execution's name and status. */
+  list(): Array<{ readonly name: string; readonly status: ExecutionStatus }>;
+  /** Resolves once every write scheduled so far is on disk. */
+  flush(): Promise<void>;
+  /**
+   * Stops the HTTP server and the engine runs, WITHOUT ending the executions (they stay RUNNING on
+   * disk and resume on the next start), then waits for pending writes.
+   */
   close(): Promise<void>;
 }
 
-interface WaitingTask {
-  readonly executionName: string;
-  readonly stateName: string;
-  resolve(output: unknown): void;
-  reject(error: Error): void;
-}
-
-interface Running {
-  abort(): void;
-  readonly controllers: Set<AbortController>;
-  stopRequested: boolean;
-}
-
-export async function startStepFunctionsEmulator(options: EmulatorOptions): Promise<StepFunctionsEmulator> {
-  const store = new ExecutionStore(options.dataDir);
-  const definition = localDefinition(options.definition);
-  const executions = new Map<string, ExecutionRecord>(store.loadAll().map((r) => [r.name, r]));
-  const running = new Map<string, Running>();
-  const waiting = new Map<string, WaitingTask>();
-  const timedOut = new Set<string>();
-  let closing = false;
-
-  const executionArn = (name: string) => `${options.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
-
-  function taskError(name: string, message: string): Error {
-    const error = new Error(JSON.stringify({ errorType: name, errorMessage: message }));
-    error.name = name;
-    return error;
-  }
-
-  function lambdaTask(record: ExecutionRecord, stateName: string, callback: boolean) {
-    return async (input: unknown) => {
-      const run = running.get(record.name);
-      const controller = new AbortController();
-      run?.controllers.add(controller);
-      const { FunctionName, Payload } = input as { FunctionName: string; Payload: unknown };
-      try {
-        if (!callback) {
-          const result = await invoke(FunctionName, Payload, controller.signal);
-          return { Payload: result, StatusCode: 200, ExecutedVersion: '$LATEST' };
-        }
-        const token = randomBytes(32).toString('base64url');
-        const payload = JSON.parse(JSON.stringify(Payload).split(TOKEN_PLACEHOLDER).join(token)) as Record<string, unknown>;
-        const answer = new Promise<unknown>((resolve, reject) => waiting.set(token, { executionName: record.name, stateName, resolve, reject }));
-        await invoke(FunctionName, payload, controller.signal);
-        return await answer;
-      } finally {
-        run?.controllers.delete(controller);
-      }
-    };
-  }
-
-  async function invoke(functionRef: string, payload: unknown, signal: AbortSignal): Promise<unknown> {
-    const { [HIDDEN_TIMEOUT_PARAMETER]: _timeout, ...clean } = (payload ?? {}) as Record<string, unknown>;
-    try {
-      return await options.invokeFunction(functionRef, clean, signal);
-    } catch (error) {
-      const e = error as Error;
-      throw taskError(e.name || 'Error', e.message);
-    }
-  }
-
-  /** Closes the tokens of a state that ended; a timed-out one answers TaskTimedOut from now on. */
-  function closeTokens(executionName: string, stateName: string, error?: string): void {
-    for (const [token, task] of waiting) {
-      if (task.executionName !== executionName || task.stateName !== stateName) continue;
-      waiting.delete(token);
-      if (error === 'States.Timeout') timedOut.add(token);
-    }
-    running.get(executionName)?.controllers.forEach((c) => c.abort());
-  }
-
-  function run(record: ExecutionRecord, resume?: { state: string; input: unknown }): void {
-    const taskHandlers: Record<string, (input: unknown) => Promise<unknown>> = {};
-    for (const [stateName, state] of Object.entries(definition.States) as Array<[string, { Type: string; Resource?: string }]>) {
-      if (state.Type !== 'Task') continue;
-      if (state.Resource === 'arn:aws:states:::lambda:invoke') taskHandlers[stateName] = lambdaTask(record, stateName, false);
-      else if (state.Resource === 'arn:aws:states:::lambda:invoke.waitForTaskToken') taskHandlers[stateName] = lambdaTask(record, stateName, true);
-    }
-    const machine = resume
-      ? new StateMachine(resumedDefinition(definition, resume.state) as unknown as StateMachineDefinition, { validationOptions: { noValidate: true } })
-      : new StateMachine(definition as unknown as StateMachineDefinition);
-    const originalInput = JSON.parse(record.input) as never;
-    const execution = machine.run(resume ? (resume.input as never) : originalInput, {
-      overrides: { taskResourceLocalHandlers: taskHandlers as never },
-      noThrowOnAbort: true,
-      context: {
-        Execution: { Id: record.executionArn, Input: originalInput, Name: record.name, StartTime: new Date(record.startDate * 1000).toISOString() },
-        StateMachine: { Id: options.stateMachineArn, Name: options.stateMachineArn.split(':').pop() },
-        Task: { Token: TOKEN_PLACEHOLDER },
-      },
-    });
-    const state: Running = { abort: execution.abort, controllers: new Set(), stopRequested: false };
-    running.set(record.name, state);
-
-    void (async () => {
-      for await (const event of execution.eventLogs) {
-        if (closing) return;
-        const stateData = 'state' in event ? event.state : undefined;
-        const error = 'Error' in event ? String(event.Error) : undefined;
-        record.history.push({ type: event.type, timestamp: event.timestamp, ...(stateData ? { stateName: stateData.name } : {}), ...(error ? { error } : {}) });
-        if (event.type === 'StateEntered' && stateData) {
-          record.currentState = stateData.name;
-          record.currentStateInput = stateData.input;
-        }
-        if ((event.type === 'StateExited' || event.type === 'StateFailed') && stateData) closeTokens(record.name, stateData.name, error);
-        store.save(record);
-      }
-    })();
-
-    execution.result.then(
-      (output) => finish(record, state, output === null && state.stopRequested ? { status: 'ABORTED' } : { status: 'SUCCEEDED', output: JSON.stringify(output) }),
-      (error: Error) => {
-        if (error instanceof ExecutionAbortedError) return finish(record, state, { status: 'ABORTED' });
-        const cause = (error as Error & { cause?: Error }).cause;
-        finish(record, state, { status: 'FAILED', error: cause?.name ?? error.name, cause: cause?.message ?? error.message });
-      },
-    );
-  }
-
-  function finish(record: ExecutionRecord, state: Running, result: Pick<ExecutionRecord, 'status' | 'output' | 'error' | 'cause'>): void {
-    if (closing && !state.stopRequested) return; // a shutdown, not an end: a restart resumes it
-    running.delete(record.name);
-    Object.assign(record, result, { stopDate: Date.now() / 1000, currentState: undefined, currentStateInput: undefined });
-    for (const [token, task] of waiting) if (task.executionName === record.name) waiting.delete(token);
-    store.save(record);
-  }
-
-  const operations = {
-    StartExecution: (request: Record<string, unknown>) => {
-      const name = String(request.name ?? randomBytes(16).toString('hex'));
-      const input = String(request.input ?? '{}');
-      const existing = executions.get(name);
-      if (existing) {
-        if (existing.input === input && existing.status === 'RUNNING') return { executionArn: existing.executionArn, startDate: existing.startDate };
-        throw new SfnError('ExecutionAlreadyExists', `Execution Already Exists: '${existing.executionArn}'`);
-      }
-      try {
-        JSON.parse(input);
-      } catch {
-        throw new SfnError('InvalidExecutionInput', 'input is not valid JSON');
-      }
-      const record: ExecutionRecord = {
-        name,
-        executionArn: executionArn(name),
-        stateMachineArn: options.stateMachineArn,
-        input,
-        status: 'RUNNING',
-        startDate: Date.now() / 1000,
-        history: [],
-      };
-      executions.set(name, record);
-      store.save(record);
-      run(record);
-      return { executionArn: record.executionArn, startDate: record.startDate };
-    },
-    SendTaskSuccess: (request: Record<string, unknown>) => {
-      const task = takeTask(String(request.taskToken ?? ''));
-      let output: unknown;
-      try {
-        output = JSON.parse(String(request.output ?? ''));
-      } catch {
-        throw new SfnError('InvalidOutput', 'output is not valid JSON');
-      }
-      task.resolve(output);
-      return {};
-    },
-    SendTaskFailure: (request: Record<string, unknown>) => {
-      const task = takeTask(String(request.taskToken ?? ''));
-      task.reject(taskError(String(request.error ?? 'TaskFailed'), String(request.cause ?? '')));
-      return {};
-    },
-    StopExecution: (request: Record<string, unknown>) => {
-      const record = executionOf(String(request.executionArn ?? ''));
-      const state = running.get(record.name);
-      if (state) {
-        state.stopRequested = true;
-        state.controllers.forEach((c) => c.abort());
-        state.abort();
-      }
-      return { stopDate: Date.now() / 1000 };
-    },
-    DescribeExecution: (request: Record<string, unknown>) => {
-      const r = executionOf(String(request.executionArn ?? ''));
-      return {
-        executionArn: r.executionArn,
-        stateMachineArn: r.stateMachineArn,
-        name: r.name,
-        status: r.status,
-        startDate: r.startDate,
-        ...(r.stopDate ? { stopDate: r.stopDate } : {}),
-        input: r.input,
-        ...(r.output !== undefined ? { output: r.output } : {}),
-        ...(r.error ? { error: r.error, cause: r.cause } : {}),
-      };
-    },
-    GetExecutionHistory: (request: Record<string, unknown>) => {
-      const r = executionOf(String(request.executionArn ?? ''));
-      return {
-        events: r.history.map((e, i) => ({
-          id: i + 1,
-          type: e.type,
-          timestamp: e.timestamp / 1000,
-          ...(e.stateName ? { stateEnteredEventDetails: { name: e.stateName } } : {}),
-        })),
-      };
-    },
-  };
-
-  function takeTask(token: string): WaitingTask {
-    const task = waiting.get(token);
-    if (task) {
-      waiting.delete(token);
-      return task;
-    }
-    if (timedOut.has(token)) throw new SfnError('TaskTimedOut', 'Task Timed Out');
-    throw new SfnError('TaskDoesNotExist', 'Task Does Not Exist');
-  }
-
-  function executionOf(arn: string): ExecutionRecord {
-    const record = executions.get(arn.split(':').pop() ?? '');
-    if (!record || record.executionArn !== arn) throw new SfnError('ExecutionDoesNotExist', `Execution Does Not Exist: '${arn}'`);
-    return record;
-  }
-
-  const server = createServer((req, res) => void serveJsonProtocol(req, res, operations));
+export async function startStepFunctionsEmulator(options: StepFunctionsEmulatorOptions): Promise<StepFunctionsEmulator> {
+  const host = options.host ?? '127.0.0.1';
+  const executions = new Executions({
+    stateMachineArn: options.stateMachineArn,
+    definition: localDefinition(options.definition),
+    store: new ExecutionStore(options.dataDir),
+    invokeFunction: options.invokeFunction,
+  });
+  const handlers = operations(executions, options.stateMachineArn);
+  const server = createServer((req, res) => void serveJsonProtocol(req, res, handlers));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
+    server.listen(options.port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
-  const port = (server.address() as AddressInfo).port;
-
-  // Resume what was running when the previous process stopped.
-  for (const record of executions.values()) {
-    if (record.status !== 'RUNNING') continue;
-    if (record.currentState) run(record, { state: record.currentState, input: record.currentStateInput });
-    else run(record);
+  const { port } = server.address() as AddressInfo;
+  try {
+    // After listening: a resumed callback task's function may answer through the API at once.
+    executions.resumeSaved();
+  } catch (error) {
+    server.close();
+    throw error;
   }
 
+  let closing: Promise<void> | undefined;
   return {
-    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
-    describe: (name) => executions.get(name),
-    close: async () => {
-      closing = true;
-      for (const state of running.values()) {
-        state.controllers.forEach((c) => c.abort());
-        state.abort();
-      }
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+    stateMachineArn: options.stateMachineArn,
+    describe: (name) => {
+      const record = executions.get(name);
+      return record && structuredClone(record);
     },
-  };
-}
-
-function polyfillPromiseWithResolvers(): void {
-  // aws-local-stepfunctions 3 calls Promise.withResolvers (Node 22); without it every Task fails
-  // with a TypeError that a Catch then hides.
-  const P = Promise as unknown as { withResolvers?: () => unknown };
-  if (P.withResolvers) return;
-  P.withResolvers = function withResolvers() {
-    let resolve!: (value: unknown) => void;
-    let reject!: (reason: unknown) => void;
-    const promise = new Promise((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    return { promise, resolve, reject };
+    history: (name) => {
+      const record = executions.get(name);
+      return record && { events: structuredClone(record.history), stateTransitions: record.stateTransitions };
+    },
+    list: () => executions.all().map(({ name, status }) => ({ name, status })),
+    flush: () => executions.flush(),
+    close: () => {
+      closing ??= (async () => {
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeAllConnections();
+        await executions.close();
+        await stopped;
+      })();
+      return closing;
+    },
   };
 }

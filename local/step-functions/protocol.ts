@@ -1,33 +1,81 @@
-/** The AWS JSON 1.0 protocol as Step Functions speaks it: targets in, `__type` errors out. */
+/**
+ * The AWS JSON 1.0 protocol as Step Functions speaks it: `POST /` with
+ * `X-Amz-Target: AWSStepFunctions.<Operation>` and a JSON body; answers are JSON
+ * (`application/x-amz-json-1.0`), timestamps are epoch seconds.
+ *
+ * Errors are HTTP 400 with `{"__type": "com.amazonaws.sfn#<Code>", "message": ...}`. The SDK
+ * (@aws-sdk/client-sfn) takes the code after the `#` as the error's `name` and builds the modelled
+ * exception class (TaskDoesNotExist, ExecutionAlreadyExists, ...) from it.
+ */
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isJsonObject, type JsonObject } from './json';
 
-export class SfnError extends Error {
+const TARGET_PREFIX = 'AWSStepFunctions.';
+/** Far above what a request may hold on AWS (256 KiB of input plus the envelope). */
+const MAX_BODY_BYTES = 1024 * 1024;
+
+/** An error the service answers with, by its Step Functions error code. */
+export class SfnServiceError extends Error {
   constructor(
-    readonly type: string,
+    readonly code: string,
     message: string,
+    readonly status = 400,
   ) {
     super(message);
+    this.name = code;
   }
 }
 
-export type Operation = (request: Record<string, unknown>) => Promise<unknown> | unknown;
+export type Operation = (request: JsonObject) => Promise<object> | object;
 
-export async function serveJsonProtocol(req: IncomingMessage, res: ServerResponse, operations: Record<string, Operation>): Promise<void> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  const target = String(req.headers['x-amz-target'] ?? '');
-  const operation = target.startsWith('AWSStepFunctions.') ? operations[target.slice('AWSStepFunctions.'.length)] : undefined;
-  const send = (status: number, body: unknown) => {
-    res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0' });
+export async function serveJsonProtocol(req: IncomingMessage, res: ServerResponse, operations: Readonly<Record<string, Operation>>): Promise<void> {
+  const requestId = randomUUID();
+  const send = (status: number, body: object) => {
+    res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': requestId });
     res.end(JSON.stringify(body));
   };
   try {
-    if (!operation) throw new SfnError('UnknownOperationException', `${target || 'no target'} is not served locally`);
-    const request = chunks.length ? (JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>) : {};
-    send(200, (await operation(request)) ?? {});
+    const body = await readBody(req);
+    const target = String(req.headers['x-amz-target'] ?? '');
+    const operation = req.method === 'POST' && target.startsWith(TARGET_PREFIX) ? operations[target.slice(TARGET_PREFIX.length)] : undefined;
+    if (!operation) throw new SfnServiceError('UnknownOperationException', `${target || 'a request without X-Amz-Target'} is not served by the local Step Functions`);
+    send(200, await operation(parseRequest(body)));
   } catch (error) {
-    if (error instanceof SfnError) return send(400, { __type: `com.amazonaws.sfn#${error.type}`, message: error.message });
-    process.stderr.write(`step functions emulator: ${(error as Error).stack}\n`);
-    send(500, { __type: 'com.amazonaws.sfn#InternalFailure', message: 'internal failure' });
+    if (error instanceof SfnServiceError) {
+      send(error.status, { __type: `com.amazonaws.sfn#${error.code}`, message: error.message });
+      return;
+    }
+    process.stderr.write(`step functions emulator: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    send(500, { __type: 'com.amazonaws.sfn#InternalFailure', message: 'internal failure of the local Step Functions' });
   }
+}
+
+/** Epoch milliseconds as the protocol's timestamps (epoch seconds). */
+export function timestamp(epochMs: number): number {
+  return epochMs / 1000;
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+    size += buffer.length;
+    if (size > MAX_BODY_BYTES) throw new SfnServiceError('ValidationException', `request body larger than ${MAX_BODY_BYTES} bytes`, 413);
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function parseRequest(body: string): JsonObject {
+  if (!body.trim()) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    throw new SfnServiceError('SerializationException', 'the request body is not JSON');
+  }
+  if (!isJsonObject(parsed)) throw new SfnServiceError('SerializationException', 'the request body is not a JSON object');
+  return parsed;
 }
