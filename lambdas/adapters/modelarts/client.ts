@@ -1,86 +1,182 @@
 /**
- * A small ModelArts client for the node-pool API: every call signed with AK/SK, serialised once
- * (the exact bytes signed are the bytes sent), bounded by a timeout, and failed with an error that
- * says whether retrying can help.
+ * A small ModelArts client for the node-pool API (shared/reference/modelarts-api-notes.md §2):
+ * every call signed with AK/SK (`X-Project-Id` included, as the official SDK does), the body
+ * serialised once so the bytes signed are the bytes sent, each call bounded by a timeout, and every
+ * failure thrown as an error whose name says whether trying again can help (./errors.ts).
  */
-import type { ModelArtsNodePool } from '../../domain/nodepool-request';
-import { ModelArtsError, ModelArtsRetryableError, type ModelArtsErrorDetail } from './errors';
-import { signRequest, type Credentials } from './signer';
+import type { ModelArtsNodePool, NodePoolRequest } from '../../domain/nodepool-request';
+import { ModelArtsError, ModelArtsRetryableError, type ModelArtsFailureDetail } from './errors';
+import { signRequest, type SigningCredentials } from './signer';
 
 export interface ModelArtsClientOptions {
+  /** Base URL: `endpointForRegion(region)`, a private endpoint, or the local simulator. */
   readonly endpoint: string;
-  readonly credentials: () => Promise<Credentials>;
+  /** Asked before every call, so rotated or temporary credentials are picked up. */
+  readonly credentials: () => Promise<SigningCredentials>;
+  /** Each call (response body included) is aborted after this long. */
   readonly timeoutMs: number;
 }
 
-/** A node pool as ModelArts returns it (the request shape plus a status). */
-export type NodePool = ModelArtsNodePool & {
-  metadata: ModelArtsNodePool['metadata'] & { labels?: Record<string, string> };
-  spec: NonNullable<ModelArtsNodePool['spec']> & { resources: NonNullable<NonNullable<ModelArtsNodePool['spec']>['resources']> };
-  status?: Record<string, unknown>;
-};
-
-/** `https://modelarts.{region}.myhuaweicloud.com`, except Hong Kong (`.myhuaweicloud.cn` in every SDK). */
-export function endpointForRegion(region: string): string {
-  return region === 'ap-southeast-1' ? 'https://modelarts.ap-southeast-1.myhuaweicloud.cn' : `https://modelarts.${region}.myhuaweicloud.com`;
+/** Node counts of one state; the SDK types a bucket as one object, the Terraform provider as a list. */
+export interface NodeCount {
+  readonly flavor?: string;
+  readonly count?: number;
+  readonly maxCount?: number;
+  readonly azs?: readonly { readonly az: string; readonly count: number }[];
+  readonly nodePool?: string;
 }
 
-const path = (...segments: string[]) => segments.map(encodeURIComponent).join('/');
+export type NodeCounts = NodeCount | readonly NodeCount[];
+
+export interface NodePoolStatus {
+  readonly resources?: {
+    readonly creating?: NodeCounts;
+    readonly available?: NodeCounts;
+    readonly abnormal?: NodeCounts;
+    readonly deleting?: NodeCounts;
+  };
+}
+
+/** A node pool as ModelArts returns it: the documented create body plus a status. */
+export type NodePool = NodePoolRequest & { readonly status?: NodePoolStatus };
+
+const JSON_CONTENT_TYPE = 'application/json;charset=UTF-8';
+
+interface ModelArtsCall {
+  /** For error messages, e.g. `create node pool`. */
+  readonly operation: string;
+  readonly method: 'GET' | 'POST';
+  readonly projectId: string;
+  /** Segments after `/v2/{project_id}/`, each URI-encoded here. */
+  readonly path: readonly string[];
+  /** The serialised JSON body, signed and sent as it is. */
+  readonly body?: string;
+  readonly absentOn404?: boolean;
+}
+
+/** `https://modelarts.{region}.myhuaweicloud.com`; Hong Kong (`ap-southeast-1`) is `.myhuaweicloud.cn` in every SDK. */
+export function endpointForRegion(region: string): string {
+  const domain = region === 'ap-southeast-1' ? 'myhuaweicloud.cn' : 'myhuaweicloud.com';
+  return `https://modelarts.${region}.${domain}`;
+}
 
 export class ModelArtsClient {
-  constructor(private readonly options: ModelArtsClientOptions) {}
+  private readonly baseUrl: string;
 
-  async createNodePool(projectId: string, poolName: string, body: unknown): Promise<NodePool> {
-    return (await this.call('create node pool', 'POST', `/v2/${path(projectId)}/pools/${path(poolName)}/nodepools`, body)) as NodePool;
+  constructor(private readonly options: ModelArtsClientOptions) {
+    this.baseUrl = options.endpoint.replace(/\/+$/, '');
   }
 
-  /** The node pool, or undefined when ModelArts answers 404. */
+  /** `POST /v2/{project_id}/pools/{pool_name}/nodepools`; ModelArts answers with the node pool. */
+  async createNodePool(projectId: string, poolName: string, body: ModelArtsNodePool): Promise<NodePool> {
+    const operation = 'create node pool';
+    const response = await this.call({ operation, method: 'POST', projectId, path: ['pools', poolName, 'nodepools'], body: JSON.stringify(body) });
+    return nodePoolFrom(response, operation);
+  }
+
+  /** `GET .../nodepools/{nodepool_name}`; undefined when ModelArts answers 404. */
   async showNodePool(projectId: string, poolName: string, nodePoolName: string): Promise<NodePool | undefined> {
-    return (await this.call('show node pool', 'GET', `/v2/${path(projectId)}/pools/${path(poolName)}/nodepools/${path(nodePoolName)}`, undefined, true)) as
-      | NodePool
-      | undefined;
+    const operation = 'show node pool';
+    const response = await this.call({ operation, method: 'GET', projectId, path: ['pools', poolName, 'nodepools', nodePoolName], absentOn404: true });
+    return response === undefined ? undefined : nodePoolFrom(response, operation);
   }
 
+  /** `GET .../nodepools`: every node pool of the pool (the API documents no paging for this list). */
   async listNodePools(projectId: string, poolName: string): Promise<NodePool[]> {
-    const list = (await this.call('list node pools', 'GET', `/v2/${path(projectId)}/pools/${path(poolName)}/nodepools`)) as { items?: NodePool[] };
-    return list.items ?? [];
+    const operation = 'list node pools';
+    const response = await this.call({ operation, method: 'GET', projectId, path: ['pools', poolName, 'nodepools'] });
+    const items = isObject(response) ? response.items : undefined;
+    if (!Array.isArray(items)) throw unexpectedResponse(operation, 'no items list');
+    return items.map((item) => nodePoolFrom(item, operation));
   }
 
-  private async call(operation: string, method: string, pathname: string, body?: unknown, notFoundIsEmpty = false): Promise<unknown> {
-    const url = new URL(pathname, this.options.endpoint);
-    const text = body === undefined ? undefined : JSON.stringify(body);
-    const headers = signRequest(
-      { method, url, headers: text === undefined ? {} : { 'content-type': 'application/json;charset=UTF-8' }, body: text },
-      await this.options.credentials(),
-    );
-    const { host: _host, ...sent } = headers; // fetch sets Host itself, to the same value
-    let response: Response;
+  /** One signed call to `/v2/{project_id}/{path}`: the parsed JSON answer, or undefined for a 404 when `absentOn404`. */
+  private async call(request: ModelArtsCall): Promise<unknown> {
+    const { operation, method, projectId, body } = request;
+    const url = `${this.baseUrl}/v2/${[projectId, ...request.path].map(encodeURIComponent).join('/')}`;
+    const signed = signRequest({
+      ...(await this.options.credentials()),
+      method,
+      url,
+      projectId,
+      body,
+      headers: body === undefined ? {} : { 'content-type': JSON_CONTENT_TYPE },
+    });
+    // fetch derives Host from the URL, to the value that was signed.
+    const { host: _derivedFromUrl, ...headers } = signed;
+
+    let status: number;
+    let requestId: string | undefined;
+    let text: string;
     try {
-      response = await fetch(url, { method, headers: sent, body: text, signal: AbortSignal.timeout(this.options.timeoutMs) });
+      // A redirect is never followed: the signature is for this URL, and ModelArts does not redirect.
+      const response = await fetch(url, { method, headers, body, redirect: 'manual', signal: AbortSignal.timeout(this.options.timeoutMs) });
+      status = response.status;
+      requestId = response.headers.get('x-request-id') ?? undefined;
+      text = await response.text();
     } catch (error) {
-      const e = error as Error;
-      throw new ModelArtsRetryableError(operation, { errorMsg: e.name === 'TimeoutError' ? `no answer within ${this.options.timeoutMs} ms` : e.message });
+      throw new ModelArtsRetryableError(operation, { errorMsg: this.transportFailure(error) });
     }
-    const raw = await response.text();
-    if (response.ok) return raw ? JSON.parse(raw) : {};
-    if (response.status === 404 && notFoundIsEmpty) return undefined;
-    const detail = errorDetail(response, raw);
-    if (response.status === 429 || response.status >= 500 || detail.errorCode === 'APIG.0308') throw new ModelArtsRetryableError(operation, detail);
-    throw new ModelArtsError(operation, detail);
+
+    if (status >= 200 && status < 300) {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        throw unexpectedResponse(operation, 'the body is not JSON', status, requestId);
+      }
+    }
+    if (status === 404 && request.absentOn404) return undefined;
+    const detail: ModelArtsFailureDetail = { httpStatus: status, ...errorBody(text), requestId };
+    const retryable = status === 429 || status >= 500 || detail.errorCode === 'APIG.0308';
+    throw retryable ? new ModelArtsRetryableError(operation, detail) : new ModelArtsError(operation, detail);
+  }
+
+  private transportFailure(error: unknown): string {
+    if (errorField(error, 'name') === 'TimeoutError') return `no response within ${this.options.timeoutMs} ms`;
+    // fetch reports "fetch failed" and keeps the reason (ECONNREFUSED, a reset socket, ...) as its cause.
+    const cause = errorField(error, 'cause') ?? error;
+    return `network error: ${errorField(cause, 'message') ?? String(cause)}`;
   }
 }
 
-function errorDetail(response: Response, raw: string): ModelArtsErrorDetail {
-  let body: { error_code?: string; error_msg?: string } = {};
+/**
+ * A field of a thrown value. Not `instanceof Error`: fetch's errors come from Node's own realm,
+ * which is not the caller's under a sandbox such as jest's.
+ */
+function errorField(error: unknown, field: 'name' | 'message' | 'cause'): unknown {
+  return typeof error === 'object' && error !== null && field in error ? (error as Record<typeof field, unknown>)[field] : undefined;
+}
+
+/** `{error_code, error_msg}`; a body that is not (a gateway's HTML page) is kept as the message, briefly. */
+function errorBody(text: string): Pick<ModelArtsFailureDetail, 'errorCode' | 'errorMsg'> {
   try {
-    body = JSON.parse(raw) as typeof body;
+    const parsed: unknown = JSON.parse(text);
+    if (isObject(parsed)) {
+      return {
+        ...(typeof parsed.error_code === 'string' ? { errorCode: parsed.error_code } : {}),
+        ...(typeof parsed.error_msg === 'string' ? { errorMsg: parsed.error_msg } : {}),
+      };
+    }
   } catch {
-    body = { error_msg: raw.slice(0, 200) };
+    // not JSON: fall through
   }
-  return {
-    httpStatus: response.status,
-    ...(body.error_code ? { errorCode: body.error_code } : {}),
-    ...(body.error_msg ? { errorMsg: body.error_msg } : {}),
-    ...(response.headers.get('x-request-id') ? { requestId: response.headers.get('x-request-id') ?? undefined } : {}),
-  };
+  return text.trim() === '' ? {} : { errorMsg: text.trim().slice(0, 200) };
+}
+
+/**
+ * The node-pool shape is checked only as far as poolgate relies on it (a name). A 2xx that is not a
+ * node pool is what a truncating proxy produces; it counts as retryable, and the workflow shows
+ * before it creates, so a retry never creates twice.
+ */
+function nodePoolFrom(value: unknown, operation: string): NodePool {
+  if (isObject(value) && isObject(value.metadata) && typeof value.metadata.name === 'string') return value as NodePool;
+  throw unexpectedResponse(operation, 'not a node pool');
+}
+
+function unexpectedResponse(operation: string, what: string, httpStatus?: number, requestId?: string): ModelArtsRetryableError {
+  return new ModelArtsRetryableError(operation, { httpStatus, errorMsg: `unexpected response: ${what}`, requestId });
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

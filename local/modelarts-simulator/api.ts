@@ -1,0 +1,127 @@
+/**
+ * The ModelArts routes the simulator serves, as plain functions from a (signed, already verified)
+ * request to a response. Error bodies are ModelArts' `{error_code, error_msg}`; codes the API pages
+ * do not document are marked "inferred" (local/modelarts-simulator/README.md lists them).
+ */
+import { ModelArtsNodePoolSchema, parseNodePoolRequest } from '../../lambdas/domain/nodepool-request';
+import { poolView, RESOURCE_FLAVORS } from './catalog';
+import type { NodePoolStore, StoredNodePool } from './store';
+
+export interface ApiRequest {
+  readonly method: string;
+  /** As on the wire (percent-encoded), without the query. */
+  readonly path: string;
+  readonly body: string;
+}
+
+export interface SimResponse {
+  readonly status: number;
+  readonly body: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export const BAD_REQUEST = 'ModelArts.50004000';
+/** Inferred: the v2 API documents no "node pool not found" code; pool-not-found is ModelArts.50015001. */
+export const NODE_POOL_NOT_FOUND = 'ModelArts.50015002';
+
+export function errorResponse(status: number, errorCode: string, errorMsg: string): SimResponse {
+  return { status, body: { error_code: errorCode, error_msg: errorMsg } };
+}
+
+const PROJECT_ID = /^[0-9a-f]{32}$/i;
+const NODE_POOLS = /^\/v2\/([^/]+)\/pools\/([^/]+)\/nodepools$/;
+
+/** Whether a request is a create-node-pool call (the simulator records those). */
+export function isCreateNodePool(method: string, path: string): boolean {
+  return method === 'POST' && NODE_POOLS.test(withoutTrailingSlash(path));
+}
+
+type Handler = (params: { projectId: string; poolName: string; nodePoolName: string }, request: ApiRequest) => SimResponse;
+
+interface Route {
+  readonly method: string;
+  /** Groups, in order: project id, pool name, node pool name. */
+  readonly path: RegExp;
+  readonly handle: Handler;
+}
+
+export interface ModelArtsApiOptions {
+  /** Time from creation until a node pool's nodes are available. */
+  readonly nodeReadyDelayMs: number;
+}
+
+/** The router over the store: `handle` serves one request. */
+export function modelArtsApi(store: NodePoolStore, options: ModelArtsApiOptions) {
+  /** ShowNodePool / ListNodePools item: the stored node pool plus where its nodes are. */
+  function nodePoolView(stored: StoredNodePool) {
+    const resources = stored.nodePool.spec?.resources;
+    const state = Date.now() - Date.parse(stored.createdAt) >= options.nodeReadyDelayMs ? 'available' : 'creating';
+    // A one-element list per state, as the Terraform provider reads it (the SDK types it as one object).
+    const buckets = resources ? { [state]: [{ flavor: resources.flavor, count: resources.count, maxCount: resources.maxCount }] } : {};
+    return { ...stored.nodePool, status: { resources: buckets } };
+  }
+
+  const createNodePool: Handler = ({ projectId, poolName }, request) => {
+    const parsed = parseNodePoolRequest(request.body, ModelArtsNodePoolSchema);
+    if (!parsed.ok) return errorResponse(400, BAD_REQUEST, `Bad request. ${parsed.message}`);
+    const nodePool = parsed.value;
+    const resources = nodePool.spec?.resources;
+    // The API page: in a physical pool maxCount is the same as count ("pool does not support ..." is a tester's report).
+    if (resources && poolView(poolName).spec.type === 'Dedicate' && resources.maxCount !== resources.count) {
+      return errorResponse(400, BAD_REQUEST, 'Bad request. pool does not support maxCount more than count now');
+    }
+    // Inferred: the duplicate-name answer is not documented.
+    if (store.find(projectId, poolName, nodePool.metadata.name)) {
+      return errorResponse(400, BAD_REQUEST, `Bad request. node pool ${nodePool.metadata.name} already exists`);
+    }
+    store.add({ projectId, poolName, createdAt: new Date().toISOString(), nodePool });
+    return { status: 200, body: nodePool };
+  };
+
+  const showNodePool: Handler = ({ projectId, poolName, nodePoolName }) => {
+    const stored = store.find(projectId, poolName, nodePoolName);
+    return stored ? { status: 200, body: nodePoolView(stored) } : errorResponse(404, NODE_POOL_NOT_FOUND, `Node pool ${nodePoolName} not found.`);
+  };
+
+  const listNodePools: Handler = ({ projectId, poolName }) => ({
+    status: 200,
+    body: { apiVersion: 'v2', kind: 'NodePoolList', metadata: {}, items: store.list(projectId, poolName).map(nodePoolView) },
+  });
+
+  const routes: readonly Route[] = [
+    { method: 'GET', path: /^\/v2\/([^/]+)\/pools\/([^/]+)$/, handle: ({ poolName }) => ({ status: 200, body: poolView(poolName) }) },
+    { method: 'GET', path: NODE_POOLS, handle: listNodePools },
+    { method: 'POST', path: NODE_POOLS, handle: createNodePool },
+    { method: 'GET', path: /^\/v2\/([^/]+)\/pools\/([^/]+)\/nodepools\/([^/]+)$/, handle: showNodePool },
+    { method: 'GET', path: /^\/v1\/([^/]+)\/resourceflavors$/, handle: () => ({ status: 200, body: RESOURCE_FLAVORS }) },
+  ];
+
+  return {
+    handle(request: ApiRequest): SimResponse {
+      const path = withoutTrailingSlash(request.path);
+      for (const route of routes) {
+        const match = route.method === request.method ? route.path.exec(path) : null;
+        if (!match) continue;
+        const [projectId = '', poolName = '', nodePoolName = ''] = match.slice(1).map(decodeSegment);
+        // Inferred: an id that is not a project id is a bad parameter.
+        if (!PROJECT_ID.test(projectId)) return errorResponse(400, BAD_REQUEST, `Bad request. invalid project_id ${projectId}`);
+        return route.handle({ projectId, poolName, nodePoolName }, request);
+      }
+      // API Gateway routes by method and path: anything else is an API it does not know.
+      return errorResponse(404, 'APIG.0101', 'The API does not exist or has not been published in the environment');
+    },
+  };
+}
+
+/** The path that was signed always ends with `/`; the one sent may or may not. */
+function withoutTrailingSlash(path: string): string {
+  return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+}
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * The simulator's node pools, kept in one JSON file under the data directory so they survive a
+ * restart. Every change rewrites the file atomically (temp file + rename): a crash leaves either
+ * the old state or the new one, never half a file.
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ModelArtsNodePool } from '../../lambdas/domain/nodepool-request';
+
+export interface StoredNodePool {
+  readonly projectId: string;
+  readonly poolName: string;
+  /** ISO 8601; nodes become available a delay after it. */
+  readonly createdAt: string;
+  /** The create body as ModelArts accepted it. */
+  readonly nodePool: ModelArtsNodePool;
+}
+
+interface StateFile {
+  readonly nodePools: StoredNodePool[];
+}
+
+const STATE_FILE = 'modelarts-state.json';
+
+export class NodePoolStore {
+  private constructor(
+    private readonly file: string,
+    private readonly nodePools: StoredNodePool[],
+  ) {}
+
+  /** The store of `dataDir`, created empty the first time. */
+  static open(dataDir: string): NodePoolStore {
+    mkdirSync(dataDir, { recursive: true });
+    const file = join(dataDir, STATE_FILE);
+    if (!existsSync(file)) return new NodePoolStore(file, []);
+    try {
+      return new NodePoolStore(file, (JSON.parse(readFileSync(file, 'utf8')) as StateFile).nodePools);
+    } catch (error) {
+      throw new Error(`ModelArts simulator state ${file} is unreadable (${(error as Error).message}); move it away to start empty`);
+    }
+  }
+
+  find(projectId: string, poolName: string, name: string): StoredNodePool | undefined {
+    return this.nodePools.find((n) => n.projectId === projectId && n.poolName === poolName && n.nodePool.metadata.name === name);
+  }
+
+  /** The node pools of one pool, oldest first. */
+  list(projectId: string, poolName: string): StoredNodePool[] {
+    return this.nodePools.filter((n) => n.projectId === projectId && n.poolName === poolName);
+  }
+
+  /** Every node pool, oldest first. */
+  all(): readonly StoredNodePool[] {
+    return this.nodePools;
+  }
+
+  add(nodePool: StoredNodePool): void {
+    this.nodePools.push(nodePool);
+    const state: StateFile = { nodePools: this.nodePools };
+    const temp = `${this.file}.${process.pid}.tmp`;
+    writeFileSync(temp, `${JSON.stringify(state, null, 2)}\n`);
+    renameSync(temp, this.file);
+  }
+}

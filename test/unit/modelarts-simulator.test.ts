@@ -1,0 +1,244 @@
+/**
+ * The local ModelArts simulator, driven by poolgate's own client (and by hand-signed requests where
+ * the client cannot go): signed requests only, the node-pool lifecycle, state across a restart.
+ */
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ModelArtsClient } from '../../lambdas/adapters/modelarts/client';
+import { ModelArtsError, ModelArtsRetryableError } from '../../lambdas/adapters/modelarts/errors';
+import { signRequest } from '../../lambdas/adapters/modelarts/signer';
+import type { ModelArtsNodePool } from '../../lambdas/domain/nodepool-request';
+import { startModelArtsSimulator, type ModelArtsSimulator } from '../../local/modelarts-simulator';
+import { eventually } from '../support/poll';
+
+const CREDENTIALS = { accessKey: 'AKSIMULATORTEST', secretKey: 'simulator-test-secret' };
+const PROJECT_ID = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
+const POOL = 'pool-sim-test';
+const NODE_READY_DELAY_MS = 1000;
+
+function nodePool(name: string, resources: Partial<NonNullable<ModelArtsNodePool['spec']>['resources']> = {}): ModelArtsNodePool {
+  return {
+    kind: 'NodePool',
+    apiVersion: 'v2',
+    metadata: { name, annotations: {} },
+    spec: {
+      resources: {
+        nodePool: name,
+        flavor: 'modelarts.vm.2u4g.dcc',
+        count: 1,
+        maxCount: 1,
+        network: { vpc: '277e9abc-0e6b-431a-9232-cfd25d5fc566', subnet: '03796378-c356-4c14-826b-e4913aa9c8b9', securityGroups: ['0a15b48d-06f1-41e4-b782-ade90087bf59'] },
+        ...resources,
+      },
+    },
+  };
+}
+
+let dataDir: string;
+let simulator: ModelArtsSimulator;
+
+const start = () => startModelArtsSimulator({ port: 0, dataDir, credentials: CREDENTIALS, nodeReadyDelayMs: NODE_READY_DELAY_MS });
+
+beforeEach(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'poolgate-modelarts-sim-'));
+  simulator = await start();
+});
+
+afterEach(async () => {
+  await simulator.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+function client(secretKey = CREDENTIALS.secretKey): ModelArtsClient {
+  return new ModelArtsClient({ endpoint: simulator.url, credentials: async () => ({ ...CREDENTIALS, secretKey }), timeoutMs: 2000 });
+}
+
+/** A request signed by hand, for what the client does not call or cannot get wrong. */
+async function signedFetch(method: string, path: string, options: { date?: Date; body?: string } = {}) {
+  const url = `${simulator.url}${path}`;
+  const { host: _host, ...headers } = signRequest({ ...CREDENTIALS, method, url, body: options.body, date: options.date, headers: options.body ? { 'content-type': 'application/json' } : {} });
+  const response = await fetch(url, { method, headers, body: options.body });
+  return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+}
+
+async function failure(call: Promise<unknown>): Promise<Error> {
+  try {
+    await call;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected the call to fail');
+}
+
+describe('node pools', () => {
+  it('creates, shows (creating, then available) and lists a node pool', async () => {
+    const body = nodePool('nodepool-1');
+    await expect(client().createNodePool(PROJECT_ID, POOL, body)).resolves.toEqual(body);
+
+    const creating = await client().showNodePool(PROJECT_ID, POOL, 'nodepool-1');
+    expect(creating).toEqual({ ...body, status: { resources: { creating: [{ flavor: 'modelarts.vm.2u4g.dcc', count: 1, maxCount: 1 }] } } });
+
+    const available = await eventually(async () => {
+      const shown = await client().showNodePool(PROJECT_ID, POOL, 'nodepool-1');
+      return shown?.status?.resources?.available ? shown : undefined;
+    }, 'the nodes to be available', 5000);
+    expect(available.status).toEqual({ resources: { available: [{ flavor: 'modelarts.vm.2u4g.dcc', count: 1, maxCount: 1 }] } });
+
+    await client().createNodePool(PROJECT_ID, POOL, nodePool('nodepool-2'));
+    const listed = await client().listNodePools(PROJECT_ID, POOL);
+    expect(listed.map((n) => [n.metadata.name, Object.keys(n.status?.resources ?? {})])).toEqual([
+      ['nodepool-1', ['available']],
+      ['nodepool-2', ['creating']],
+    ]);
+    expect(await client().listNodePools(PROJECT_ID, 'another-pool')).toEqual([]);
+  });
+
+  it('answers 404 ModelArts.50015002 for a node pool that does not exist', async () => {
+    await expect(client().showNodePool(PROJECT_ID, POOL, 'nodepool-missing')).resolves.toBeUndefined();
+    expect(await signedFetch('GET', `/v2/${PROJECT_ID}/pools/${POOL}/nodepools/nodepool-missing`)).toEqual({
+      status: 404,
+      json: { error_code: 'ModelArts.50015002', error_msg: 'Node pool nodepool-missing not found.' },
+    });
+  });
+
+  it('refuses a second node pool of the same name in the same pool', async () => {
+    await client().createNodePool(PROJECT_ID, POOL, nodePool('nodepool-1'));
+    const error = await failure(client().createNodePool(PROJECT_ID, POOL, nodePool('nodepool-1', { count: 2, maxCount: 2 })));
+    expect(error).toBeInstanceOf(ModelArtsError);
+    expect(error).toMatchObject({ httpStatus: 400, errorCode: 'ModelArts.50004000', errorMsg: 'Bad request. node pool nodepool-1 already exists' });
+    // The same name in another pool is another node pool.
+    await expect(client().createNodePool(PROJECT_ID, 'another-pool', nodePool('nodepool-1'))).resolves.toBeDefined();
+  });
+
+  it.each([
+    ['not JSON', '{"kind":', 'Bad request. request body is not valid JSON'],
+    ['an unknown field', JSON.stringify({ ...nodePool('nodepool-1'), extra: 1 }), 'Bad request. extra: unknown field'],
+    ['an invalid node pool name', JSON.stringify(nodePool('NodePool_1')), 'Bad request. metadata.name: must be 2-50 lowercase letters'],
+    ['maxCount above count in a physical pool', JSON.stringify(nodePool('nodepool-1', { count: 1, maxCount: 2 })), 'Bad request. pool does not support maxCount more than count now'],
+  ])('answers 400 ModelArts.50004000 for %s', async (_what, body, message) => {
+    const { status, json } = await signedFetch('POST', `/v2/${PROJECT_ID}/pools/${POOL}/nodepools`, { body });
+    expect(status).toBe(400);
+    expect(json.error_code).toBe('ModelArts.50004000');
+    expect(json.error_msg).toContain(message);
+    expect(simulator.nodePools()).toEqual([]);
+  });
+
+  it('accepts any 32-hex project id and refuses anything else', async () => {
+    await expect(client().createNodePool('F'.repeat(32), 'any-pool-name', nodePool('nodepool-1'))).resolves.toBeDefined();
+    expect(await signedFetch('GET', `/v2/not-a-project/pools/${POOL}/nodepools`)).toMatchObject({ status: 400, json: { error_code: 'ModelArts.50004000' } });
+  });
+
+  it('answers 404 APIG.0101 for an API it does not serve', async () => {
+    expect(await signedFetch('DELETE', `/v2/${PROJECT_ID}/pools/${POOL}/nodepools/nodepool-1`)).toMatchObject({ status: 404, json: { error_code: 'APIG.0101' } });
+    expect(await signedFetch('GET', `/v3/${PROJECT_ID}/things`)).toMatchObject({ status: 404, json: { error_code: 'APIG.0101' } });
+  });
+});
+
+describe('pools and flavors', () => {
+  it('shows any pool as a running physical, privileged pool', async () => {
+    const { status, json } = await signedFetch('GET', `/v2/${PROJECT_ID}/pools/${POOL}`);
+    expect(status).toBe(200);
+    expect(json).toMatchObject({ kind: 'Pool', metadata: { name: POOL }, spec: { type: 'Dedicate' }, status: { phase: 'Running' } });
+    expect((json.status as { clusters: unknown[] }).clusters).toHaveLength(1);
+  });
+
+  it('lists the flavors for sale, both billing modes, normal in every AZ', async () => {
+    const { status, json } = await signedFetch('GET', `/v1/${PROJECT_ID}/resourceflavors`);
+    expect(status).toBe(200);
+    const items = json.items as { metadata: { name: string }; spec: { billingModes: number[] }; status: { phase: Record<string, string> } }[];
+    expect(items.map((f) => f.metadata.name)).toEqual(['modelarts.vm.2u4g.dcc', 'modelarts.vm.gpu.t4u8']);
+    for (const flavor of items) {
+      expect(flavor.spec.billingModes).toEqual([0, 1]);
+      expect(Object.values(flavor.status.phase)).toEqual(['normal', 'normal']);
+    }
+  });
+});
+
+describe('signatures', () => {
+  const AUTH_FAILURE = { error_code: 'APIG.0301', error_msg: 'Incorrect IAM authentication information: verify aksk signature fail' };
+
+  it('answers 401 APIG.0301 to a wrong signature, and creates nothing', async () => {
+    const error = await failure(client('not-the-secret').createNodePool(PROJECT_ID, POOL, nodePool('nodepool-1')));
+    expect(error).toBeInstanceOf(ModelArtsError);
+    expect(error).toMatchObject({ httpStatus: 401, errorCode: AUTH_FAILURE.error_code, errorMsg: AUTH_FAILURE.error_msg });
+    expect(simulator.nodePools()).toEqual([]);
+    expect(simulator.calls().map((c) => c.status)).toEqual([401]);
+  });
+
+  it('answers 401 to an unsigned request', async () => {
+    const response = await fetch(`${simulator.url}/v2/${PROJECT_ID}/pools/${POOL}/nodepools`);
+    expect(response.status).toBe(401);
+    expect(await response.json()).toEqual(AUTH_FAILURE);
+    expect(response.headers.get('x-simulator-reason')).toBe('missing or malformed Authorization header');
+  });
+
+  it('answers 401 to a date more than 15 minutes off, and accepts one within', async () => {
+    const path = `/v2/${PROJECT_ID}/pools/${POOL}/nodepools`;
+    expect(await signedFetch('GET', path, { date: new Date(Date.now() - 16 * 60_000) })).toEqual({ status: 401, json: AUTH_FAILURE });
+    expect(await signedFetch('GET', path, { date: new Date(Date.now() + 16 * 60_000) })).toEqual({ status: 401, json: AUTH_FAILURE });
+    expect((await signedFetch('GET', path, { date: new Date(Date.now() - 14 * 60_000) })).status).toBe(200);
+  });
+});
+
+describe('test view', () => {
+  it('records every create call, readable through calls() and GET /_sim/calls (unsigned)', async () => {
+    const body = nodePool('nodepool-1');
+    await client().createNodePool(PROJECT_ID, POOL, body);
+    await client().showNodePool(PROJECT_ID, POOL, 'nodepool-1');
+
+    expect(simulator.calls()).toEqual([
+      {
+        method: 'POST',
+        path: `/v2/${PROJECT_ID}/pools/${POOL}/nodepools`,
+        headers: expect.objectContaining({ 'content-type': 'application/json;charset=UTF-8', 'x-project-id': PROJECT_ID, authorization: expect.stringMatching(/^SDK-HMAC-SHA256 Access=AKSIMULATORTEST, /) }),
+        body: JSON.stringify(body),
+        receivedAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
+        status: 200,
+      },
+    ]);
+    const response = await fetch(`${simulator.url}/_sim/calls`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ calls: simulator.calls() });
+  });
+
+  it('answers with an injected failure first, then serves again', async () => {
+    simulator.faults.failNext({ status: 429, errorCode: 'APIG.0308', errorMsg: 'The throttling threshold has been reached' }, 2);
+    for (let i = 0; i < 2; i++) {
+      const error = await failure(client().createNodePool(PROJECT_ID, POOL, nodePool('nodepool-1')));
+      expect(error).toBeInstanceOf(ModelArtsRetryableError);
+      expect(error).toMatchObject({ httpStatus: 429, errorCode: 'APIG.0308' });
+    }
+    await expect(client().createNodePool(PROJECT_ID, POOL, nodePool('nodepool-1'))).resolves.toBeDefined();
+    expect(simulator.calls().map((c) => c.status)).toEqual([429, 429, 200]);
+  });
+});
+
+describe('persistence', () => {
+  it('keeps node pools across a close and a restart on the same data directory', async () => {
+    await client().createNodePool(PROJECT_ID, POOL, nodePool('nodepool-1'));
+    await simulator.close();
+
+    simulator = await start();
+    const shown = await client().showNodePool(PROJECT_ID, POOL, 'nodepool-1');
+    expect(shown?.metadata.name).toBe('nodepool-1');
+    await expect(client().createNodePool(PROJECT_ID, POOL, nodePool('nodepool-1'))).rejects.toMatchObject({ errorMsg: 'Bad request. node pool nodepool-1 already exists' });
+    expect(simulator.nodePools()).toHaveLength(1);
+  });
+
+  it('writes one JSON file and leaves no temporary file behind', async () => {
+    await client().createNodePool(PROJECT_ID, POOL, nodePool('nodepool-1'));
+    await client().createNodePool(PROJECT_ID, POOL, nodePool('nodepool-2'));
+    expect(readdirSync(dataDir)).toEqual(['modelarts-state.json']);
+    const saved = JSON.parse(readFileSync(join(dataDir, 'modelarts-state.json'), 'utf8')) as { nodePools: { nodePool: { metadata: { name: string } } }[] };
+    expect(saved.nodePools.map((n) => n.nodePool.metadata.name)).toEqual(['nodepool-1', 'nodepool-2']);
+  });
+
+  it('creates a missing data directory', async () => {
+    await simulator.close();
+    const nested = join(dataDir, 'a', 'b');
+    simulator = await startModelArtsSimulator({ port: 0, dataDir: nested, credentials: CREDENTIALS });
+    await client().createNodePool(PROJECT_ID, POOL, nodePool('nodepool-1'));
+    expect(existsSync(join(nested, 'modelarts-state.json'))).toBe(true);
+  });
+});
