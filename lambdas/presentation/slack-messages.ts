@@ -15,18 +15,21 @@ export function escapeMrkdwn(value: unknown): string {
   return String(value ?? '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-function summary(request: PoolRequestRecord, price?: Price): KnownBlock {
+/** The request's facts as section fields (Slack allows ten per section), the justification as text. */
+function summary(request: PoolRequestRecord, price?: Price): KnownBlock[] {
   const fields = requestFacts(request, price)
-    .filter(([label, value]) => value !== undefined && label !== 'Request id')
+    .filter(([label, value]) => value !== undefined && label !== 'Request id' && label !== 'Justification')
     .map(([label, value]) => ({ type: 'mrkdwn' as const, text: `*${escapeMrkdwn(label)}*\n${escapeMrkdwn(value)}` }));
-  return { type: 'section', fields: fields.slice(0, 10) };
+  const blocks: KnownBlock[] = [{ type: 'section', fields: fields.slice(0, 10) }];
+  if (request.justification) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*Justification*\n${escapeMrkdwn(request.justification)}` } });
+  return blocks;
 }
 
 export function approvalRequestMessage(request: PoolRequestRecord, approval: ApprovalRecord, price?: Price, reminder = false): SlackMessage {
   const text = `${reminder ? 'Reminder: approval' : 'Approval'} needed (${approval.stageName}): node pool ${request.nodePoolName}, ${request.count} x ${request.flavor}, requested by ${request.requester}`;
   const blocks: KnownBlock[] = [
     { type: 'section', text: { type: 'mrkdwn', text: `*${escapeMrkdwn(text)}*` } },
-    summary(request, price),
+    ...summary(request, price),
     {
       type: 'actions',
       elements: [
@@ -46,7 +49,7 @@ export function approvalClosedMessage(request: PoolRequestRecord, approval: Appr
     text,
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text: `*${escapeMrkdwn(text)}*` } },
-      summary(request, price),
+      ...summary(request, price),
       { type: 'context', elements: [{ type: 'mrkdwn', text: escapeMrkdwn(votes.join('\n') || outcome) }] },
     ],
   };

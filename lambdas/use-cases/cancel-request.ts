@@ -4,6 +4,7 @@
  *     PROVISIONING meanwhile cannot be cancelled);
  *  2. close its approvals (their links answer 410) and stop its execution;
  *  3. give the quota reservation back, update the Slack messages, tell the requester.
+ * Cancelling a cancelled request again is a no-op that answers the same (a retry is safe).
  */
 import type { ApprovalRepository } from '../adapters/dynamodb/approval-repository';
 import type { QuotaRepository } from '../adapters/dynamodb/quota-repository';

@@ -3,7 +3,10 @@
  * finance stage and its order id, reminders and expiry, cancellation, simultaneous decisions,
  * escaping. One stack with a policy made for these tests (short durations for the time rules).
  */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { ModelArtsClient } from '../../lambdas/adapters/modelarts/client';
+import { LOCAL_TABLE_NAME } from '../../local/main';
 import { DEV_HUAWEI_ACCESS_KEY, DEV_HUAWEI_SECRET_KEY } from '../../local/settings';
 import { readOutbox, readSlackCalls, startStack, type RunningStack } from '../support/local-stack';
 import { eventually } from '../support/poll';
@@ -24,7 +27,8 @@ const policy = {
         { name: 'manager', approvers: [person('bob', 'U0BOB00001'), person('dave', 'U0DAVE0001')], requiredApprovals: 1 },
         { name: 'finance', approvers: [person('carol', 'U0CAROL001')], when: { billingModes: ['1'] }, collectsOrderId: true },
       ],
-      quotas: { 'modelarts.vm.2u4g.dcc': 10 },
+      // Many requests of this suite stay open (each holds its reservation): room for all of them.
+      quotas: { 'modelarts.vm.2u4g.dcc': 100 },
     },
     {
       name: 'quorum',
@@ -69,6 +73,13 @@ async function submitFor(requester: string, name: string, change?: Parameters<ty
   const response = await submit(stack, await token(requester), exampleBody(name, change), headers);
   expect(response.status).toBe(202);
   return response.json.requestId as string;
+}
+
+/** This request's share of the team's quota counter, read straight from the local DynamoDB. */
+async function quotaHold(team: string, flavor: string, requestId: string): Promise<unknown> {
+  const db = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: stack.endpoints.dynamoDb }));
+  const { Item } = await db.send(new GetCommand({ TableName: LOCAL_TABLE_NAME, Key: { pk: `QUOTA#${team}`, sk: `FLAVOR#${flavor}` } }));
+  return Item?.[`hold#${requestId}`];
 }
 
 const approvalIdOf = (link: string) => new URL(link).pathname.split('/').pop() as string;
@@ -250,10 +261,20 @@ describe('time', () => {
 });
 
 describe('cancellation', () => {
+  it('refuses to cancel a request that is already provisioned', async () => {
+    const requestId = await submitFor('alice', 'np-too-late');
+    expect((await decide((await mailFor('bob', 'np-too-late')).links[0], 'approve')).status).toBe(200);
+    await statusOf('alice', requestId, 'CREATED');
+    const response = await fetch(`${stack.endpoints.api}/requests/${requestId}/cancel`, { method: 'POST', headers: { authorization: `Bearer ${await token('alice')}` } });
+    expect(response.status).toBe(409);
+    expect(await response.json()).toEqual({ error_code: 'PoolGate.2409', error_msg: `request ${requestId} is CREATED and can no longer be cancelled` });
+  });
+
   it('lets the requester cancel while waiting: execution stopped, quota released, links closed', async () => {
     const requestId = await submitFor('alice', 'np-cancel');
     const link = (await mailFor('bob', 'np-cancel')).links[0];
     await statusOf('alice', requestId, 'AWAITING_APPROVAL');
+    expect(await quotaHold('ml-platform', 'modelarts.vm.2u4g.dcc', requestId)).toBe(1);
     const bobsTry = await fetch(`${stack.endpoints.api}/requests/${requestId}/cancel`, { method: 'POST', headers: { authorization: `Bearer ${await token('bob')}` } });
     expect(bobsTry.status).toBe(404);
     const response = await fetch(`${stack.endpoints.api}/requests/${requestId}/cancel`, { method: 'POST', headers: { authorization: `Bearer ${await token('alice')}` } });
@@ -261,8 +282,11 @@ describe('cancellation', () => {
     expect(await response.json()).toMatchObject({ status: 'CANCELLED', reason: 'CANCELLED_BY_USER' });
     expect((await openLink(link)).status).toBe(410);
     await mailFor('alice', 'np-cancel', 'cancelled');
+    expect(await quotaHold('ml-platform', 'modelarts.vm.2u4g.dcc', requestId)).toBeUndefined();
+    // A retried cancel is safe: same answer, nothing recorded twice.
     const again = await fetch(`${stack.endpoints.api}/requests/${requestId}/cancel`, { method: 'POST', headers: { authorization: `Bearer ${await token('alice')}` } });
-    expect(again.status).toBe(409);
+    expect(again.status).toBe(200);
+    expect(((await again.json()) as { steps: Array<{ step: string }> }).steps.filter((s) => s.step === 'cancelled')).toHaveLength(1);
     // The name is free again.
     expect((await submit(stack, await token('alice'), exampleBody('np-cancel'), { 'idempotency-key': 'second' })).status).toBe(202);
   });

@@ -1,0 +1,112 @@
+/**
+ * The races around a reminder replacing the task token, on real DynamoDB (dynalite): a vote that
+ * lands while the token is replaced is delivered by the next RequestApproval run, never lost.
+ */
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ApprovalRepository } from '../../lambdas/adapters/dynamodb/approval-repository';
+import { RequestRepository } from '../../lambdas/adapters/dynamodb/request-repository';
+import type { ApprovalOutcome, TaskAnswer } from '../../lambdas/adapters/workflow';
+import type { PoolRequestRecord } from '../../lambdas/domain/pool-request';
+import { newStep } from '../../lambdas/domain/steps';
+import { decide } from '../../lambdas/use-cases/decide-approval';
+import { requestApproval } from '../../lambdas/use-cases/request-approval';
+import { startTestTable } from '../support/dynamodb';
+
+let db: DynamoDBDocumentClient;
+let tableName: string;
+let stop: () => Promise<void>;
+beforeAll(async () => ({ db, tableName, stop } = await startTestTable()));
+afterAll(() => stop());
+
+const stage = {
+  name: 'manager',
+  approvers: [{ email: 'bob@example.com' }],
+  requiredApprovals: 1,
+  remindAfterSeconds: 60,
+  expireAfterSeconds: 600,
+  escalated: false,
+  collectsOrderId: false,
+};
+
+function request(requestId: string): PoolRequestRecord {
+  return {
+    requestId,
+    status: 'SUBMITTED',
+    requester: 'alice@example.com',
+    team: 'ml-platform',
+    projectId: 'p',
+    poolName: 'pool',
+    nodePoolName: 'np',
+    flavor: 'f',
+    count: 1,
+    maxCount: 1,
+    body: { apiVersion: 'v2', kind: 'NodePool', metadata: { name: 'np' }, spec: { resources: { flavor: 'f', count: 1, maxCount: 1 } } },
+    billing: { mode: '0' },
+    stages: [stage],
+    fingerprint: 'x',
+    createdAt: '2026-11-26T00:00:00.000Z',
+    updatedAt: '2026-11-26T00:00:00.000Z',
+    steps: [newStep('submitted', 'submitted', 'ok')],
+  } as PoolRequestRecord;
+}
+
+/** Plays Step Functions: tokens listed in `live` are waiting; any other token is gone. */
+function fakeWorkflow(live: Set<string>) {
+  const answered: Array<{ token: string; outcome: ApprovalOutcome }> = [];
+  return {
+    answered,
+    answer: async (token: string, outcome: ApprovalOutcome): Promise<TaskAnswer> => {
+      if (!live.has(token)) return 'gone';
+      live.delete(token);
+      answered.push({ token, outcome });
+      return 'delivered';
+    },
+  };
+}
+
+const silentNotifier = { askApprovers: async () => [], showSettled: async () => undefined };
+
+it('delivers a vote cast while a reminder replaces the task token', async () => {
+  const requests = new RequestRepository(db, tableName);
+  const approvals = new ApprovalRepository(db, tableName);
+  await requests.create(request('r-race'));
+  const live = new Set(['token-1']);
+  const workflow = fakeWorkflow(live);
+  await requestApproval({ requestId: 'r-race', stageIndex: 0, taskToken: 'token-1' }, { requests, approvals, notifier: silentNotifier, workflow });
+
+  // The reminder's timeout fires: token-1 stops waiting before the vote's SendTaskSuccess.
+  live.delete('token-1');
+  const approval = await approvals.get('r-race.0');
+  const result = await decide({ approval: approval!, approver: 'bob@example.com', via: 'link' }, { vote: 'approve' }, {
+    requests,
+    approvals,
+    workflow,
+    notifier: silentNotifier,
+    linkKey: 'k',
+  });
+  expect(result.outcome).toBe('approved');
+  expect(workflow.answered).toEqual([]);
+
+  // RequestApproval runs again with a new token, finds the decision and answers it itself.
+  live.add('token-2');
+  await requestApproval({ requestId: 'r-race', stageIndex: 0, taskToken: 'token-2' }, { requests, approvals, notifier: silentNotifier, workflow });
+  expect(workflow.answered).toEqual([{ token: 'token-2', outcome: { status: 'approved', stageIndex: 0, waitSeconds: 0 } }]);
+  expect((await requests.get('r-race'))?.status).toBe('PROVISIONING');
+});
+
+it('answers the new token when the vote reads the old one after the replacement', async () => {
+  const requests = new RequestRepository(db, tableName);
+  const approvals = new ApprovalRepository(db, tableName);
+  await requests.create(request('r-race-2'));
+  const live = new Set(['token-1']);
+  const workflow = fakeWorkflow(live);
+  await requestApproval({ requestId: 'r-race-2', stageIndex: 0, taskToken: 'token-1' }, { requests, approvals, notifier: silentNotifier, workflow });
+  const stale = await approvals.get('r-race-2.0');
+
+  // The reminder has already stored token-2 when the vote (holding token-1) is delivered.
+  live.delete('token-1');
+  live.add('token-2');
+  await requestApproval({ requestId: 'r-race-2', stageIndex: 0, taskToken: 'token-2' }, { requests, approvals, notifier: silentNotifier, workflow });
+  await decide({ approval: stale!, approver: 'bob@example.com', via: 'link' }, { vote: 'approve' }, { requests, approvals, workflow, notifier: silentNotifier, linkKey: 'k' });
+  expect(workflow.answered.map((a) => a.token)).toEqual(['token-2']);
+});
