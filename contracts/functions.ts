@@ -4,7 +4,7 @@
  * which imports the same modules in-process. lambdas/ itself never needs this list.
  */
 export const HTTP_FUNCTIONS = ['submit', 'getRequest', 'cancelRequest', 'approvals', 'slackInteractions', 'health'] as const;
-export const WORKFLOW_FUNCTIONS = ['checkRequest', 'requestApproval', 'approvalTimedOut', 'createNodePool', 'finalize'] as const;
+export const WORKFLOW_FUNCTIONS = ['checkRequest', 'requestApproval', 'approvalTimedOut', 'createNodePool', 'checkNodes', 'finalize'] as const;
 
 export type HttpFunctionId = (typeof HTTP_FUNCTIONS)[number];
 export type WorkflowFunctionId = (typeof WORKFLOW_FUNCTIONS)[number];
@@ -22,5 +22,6 @@ export const FUNCTION_ENTRIES: Record<FunctionId, string> = {
   requestApproval: 'lambdas/handlers/request-approval.ts',
   approvalTimedOut: 'lambdas/handlers/approval-timed-out.ts',
   createNodePool: 'lambdas/handlers/create-node-pool.ts',
+  checkNodes: 'lambdas/handlers/check-nodes.ts',
   finalize: 'lambdas/handlers/finalize.ts',
 };

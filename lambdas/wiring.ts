@@ -11,8 +11,9 @@ import { RequestRepository } from './adapters/dynamodb/request-repository';
 import { Authenticator } from './adapters/authenticator';
 import { optionalEnv, requiredEnv } from './adapters/environment';
 import { Mailer } from './adapters/mailer';
+import { endpointForRegion, ModelArtsClient } from './adapters/modelarts/client';
 import { Slack } from './adapters/slack';
-import { secretString } from './adapters/secrets';
+import { huaweiCredentials, secretString } from './adapters/secrets';
 import { Workflow } from './adapters/workflow';
 import { loadPolicyFile, type Policy } from './config/policy';
 import { Notifier } from './use-cases/notifier';
@@ -58,3 +59,16 @@ export const slack = once(() => {
 export const slackSigningSecret = () => secretString(requiredEnv(ENV.slackSigningSecretId));
 export const notifier = async () =>
   new Notifier({ policy: policy(), mailer: mailer(), slack: slack(), linkKey: await linkKey(), publicBaseUrl: publicBaseUrl() });
+
+/** Each ModelArts call gives up after this long; the workflow's Retry then reads again before any new create. */
+const MODELARTS_TIMEOUT_MS = 10_000;
+
+export const modelArts = once(
+  () =>
+    new ModelArtsClient({
+      // MODELARTS_ENDPOINT (the local simulator, or a private endpoint) wins over the policy file.
+      endpoint: optionalEnv(ENV.modelArtsEndpoint) ?? policy().modelArts.endpoint ?? endpointForRegion(policy().modelArts.region),
+      credentials: () => huaweiCredentials(requiredEnv(ENV.modelArtsCredentialsSecretId)),
+      timeoutMs: MODELARTS_TIMEOUT_MS,
+    }),
+);

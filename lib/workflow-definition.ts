@@ -12,7 +12,7 @@
  *   CheckRequest -> Checked? -> RequestApproval (callback, waits until reminder or expiry) -> Decision?
  *        Decision?: pending -> RequestApproval (next stage) | approved -> CreateNodePool | else -> Finalize
  *        RequestApproval timeout -> ApprovalTimedOut (remind, or expire) -> Decision?
- *   CreateNodePool -> Finalize
+ *   CreateNodePool -> Track? -> CheckNodes -> NodesReady? -> WaitForNodes -> CheckNodes ... -> Finalize
  */
 import type { WorkflowFunctionId } from '../contracts/functions';
 
@@ -25,6 +25,10 @@ export const WORKFLOW_STATES = {
   approvalTimedOut: 'ApprovalTimedOut',
   decision: 'Decision?',
   createNodePool: 'CreateNodePool',
+  track: 'Track?',
+  checkNodes: 'CheckNodes',
+  nodesReady: 'NodesReady?',
+  waitForNodes: 'WaitForNodes',
   finalize: 'Finalize',
 } as const;
 
@@ -78,7 +82,8 @@ export function buildWorkflowDefinition(fns: WorkflowFunctionRefs) {
         ...invoke(fns.checkRequest, { 'requestId.$': '$.requestId' }),
         ResultSelector: { 'status.$': '$.Payload.status', 'stageIndex.$': '$.Payload.stageIndex', 'waitSeconds.$': '$.Payload.waitSeconds' },
         ResultPath: '$.approval',
-        Retry: [TRANSIENT_RETRY],
+        // It reads ModelArts (pool, flavors) besides DynamoDB.
+        Retry: [MODELARTS_RETRY],
         Catch: catchAllTo(s.finalize),
         Next: s.checked,
       },
@@ -119,11 +124,31 @@ export function buildWorkflowDefinition(fns: WorkflowFunctionRefs) {
       },
       [s.createNodePool]: {
         ...invoke(fns.createNodePool, { 'requestId.$': '$.requestId' }),
+        ResultSelector: { 'nodePoolName.$': '$.Payload.nodePoolName', 'track.$': '$.Payload.track', 'waitSeconds.$': '$.Payload.waitSeconds' },
         ResultPath: '$.created',
         Retry: [MODELARTS_RETRY],
         Catch: catchAllTo(s.finalize),
-        Next: s.finalize,
+        Next: s.track,
       },
+      [s.track]: {
+        Type: 'Choice',
+        Choices: [{ Variable: '$.created.track', BooleanEquals: true, Next: s.checkNodes }],
+        Default: s.finalize,
+      },
+      [s.checkNodes]: {
+        ...invoke(fns.checkNodes, { 'requestId.$': '$.requestId' }),
+        ResultSelector: { 'status.$': '$.Payload.status', 'waitSeconds.$': '$.Payload.waitSeconds' },
+        ResultPath: '$.nodes',
+        Retry: [MODELARTS_RETRY],
+        Catch: catchAllTo(s.finalize),
+        Next: s.nodesReady,
+      },
+      [s.nodesReady]: {
+        Type: 'Choice',
+        Choices: [{ Variable: '$.nodes.status', StringEquals: 'waiting', Next: s.waitForNodes }],
+        Default: s.finalize,
+      },
+      [s.waitForNodes]: { Type: 'Wait', SecondsPath: '$.created.waitSeconds', Next: s.checkNodes },
       [s.finalize]: {
         ...invoke(fns.finalize, { 'requestId.$': '$.requestId', 'approval.$': '$.approval', 'error.$': '$.error', 'created.$': '$.created' }),
         ResultPath: null,

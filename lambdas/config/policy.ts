@@ -85,6 +85,14 @@ export const PolicySchema = z
       })
       .default({ region: 'cn-north-4' }),
     admins: z.array(Email).default([]),
+    /** After creation, follow the node pool until its nodes are available (status ACTIVE) or abnormal. */
+    nodeTracking: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        pollIntervalSeconds: z.number().int().min(1).max(3600).default(30),
+        timeoutSeconds: z.number().int().min(10).max(7 * 86400).default(3600),
+      })
+      .default({ enabled: true, pollIntervalSeconds: 30, timeoutSeconds: 3600 }),
     /** List prices per flavor and node-hour, shown to approvers as an estimate. */
     pricing: z
       .record(z.string().min(1), z.strictObject({ hourly: z.number().nonnegative(), currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD') }))

@@ -25,6 +25,7 @@ export type TerminalReason =
   | 'QUOTA_EXCEEDED'
   | 'FLAVOR_NOT_ALLOWED'
   | 'PROJECT_NOT_ALLOWED'
+  | 'POOL_NOT_FOUND'
   | 'FLAVOR_UNKNOWN'
   | 'FLAVOR_SOLD_OUT'
   | 'BILLING_MODE_UNSUPPORTED'
@@ -37,6 +38,7 @@ export type TerminalReason =
   | 'MODELARTS_ERROR'
   | 'NODE_POOL_CONFLICT'
   | 'NODES_ABNORMAL'
+  | 'NODES_TIMEOUT'
   | 'INTERNAL_ERROR';
 
 const TRANSITIONS: Record<RequestStatus, readonly RequestStatus[]> = {

@@ -1,29 +1,41 @@
 /**
  * CheckRequest (first workflow step):
  *  1. someone is eligible to approve;
- *  2. the team may use the flavor, and its quota has room: reserve the nodes (atomic, idempotent);
- *  3. hand the first approval stage, with its wait, to the workflow.
+ *  2. ModelArts can give it: the pool exists, the flavor exists, supports the billing mode and is not
+ *     sold out in the requested AZs, and the pool's rules hold (privileged-only fields, physical
+ *     maxCount == count);
+ *  3. the team may use the flavor, and its quota has room: reserve the nodes (atomic, idempotent);
+ *  4. hand the first approval stage, with its wait, to the workflow.
  * A refusal ends the request REJECTED with a reason, in the same write as its step.
  */
 import type { QuotaRepository } from '../adapters/dynamodb/quota-repository';
 import type { RequestRepository } from '../adapters/dynamodb/request-repository';
+import type { Pool, ResourceFlavor } from '../adapters/modelarts/client';
 import type { ApprovalOutcome } from '../adapters/workflow';
 import type { Policy } from '../config/policy';
+import { checkCapacity, type FlavorFacts, type PoolFacts } from '../domain/capacity';
 import { InvalidTransitionError, NotFoundError } from '../domain/errors';
 import { quotaFor } from '../domain/quota';
+import type { TerminalReason } from '../domain/status';
 import { newStep, stepId } from '../domain/steps';
 import { firstWaitSeconds } from './approval-timing';
+
+export interface CapacityApi {
+  showPool(projectId: string, poolName: string): Promise<Pool | undefined>;
+  listResourceFlavors(projectId: string): Promise<ResourceFlavor[]>;
+}
 
 export interface CheckDeps {
   readonly policy: Policy;
   readonly requests: RequestRepository;
   readonly quotas: QuotaRepository;
+  readonly modelArts: CapacityApi;
 }
 
 export async function checkRequest(requestId: string, deps: CheckDeps): Promise<ApprovalOutcome> {
   const request = await deps.requests.get(requestId);
   if (!request) throw new NotFoundError(`request ${requestId} not found`);
-  const refused = (reason: string): ApprovalOutcome => ({ status: 'refused', stageIndex: -1, waitSeconds: 0, reason });
+  const refused = (reason: TerminalReason): ApprovalOutcome => ({ status: 'refused', stageIndex: -1, waitSeconds: 0, reason });
 
   if (request.planError || request.stages.length === 0) {
     // Nobody may approve: refuse before anything is reserved.
@@ -35,14 +47,26 @@ export async function checkRequest(requestId: string, deps: CheckDeps): Promise<
     return refused('NO_ELIGIBLE_APPROVER');
   }
 
+  const [pool, flavors] = await Promise.all([deps.modelArts.showPool(request.projectId, request.poolName), deps.modelArts.listResourceFlavors(request.projectId)]);
+  const capacity = checkCapacity(request.body, request.billing.mode, pool && poolFacts(pool), flavors.flatMap(flavorFacts));
+  if (!capacity.ok) {
+    await deps.requests.recordStep(
+      requestId,
+      newStep(stepId.capacityChecked(), 'capacity_checked', 'refused', { detail: { reason: capacity.reason, message: capacity.message } }),
+      { status: 'REJECTED', reason: capacity.reason },
+    );
+    return refused(capacity.reason);
+  }
+  const capacityStep = newStep(stepId.capacityChecked(), 'capacity_checked', 'ok', { detail: { flavor: request.flavor, pool: request.poolName } });
+
   const team = deps.policy.teams.find((t) => t.name === request.team);
   const decision = team ? quotaFor(team, request.flavor, request.count) : ({ ok: false, reason: 'FLAVOR_NOT_ALLOWED' } as const);
   const share = { team: request.team, flavor: request.flavor, requestId, count: request.count };
   const reserved = decision.ok && (await deps.quotas.reserve(share, decision.maxInUseBefore));
   if (!reserved) {
     const reason = decision.ok ? 'QUOTA_EXCEEDED' : decision.reason;
-    const detail = { flavor: request.flavor, count: request.count, limit: decision.limit };
-    await deps.requests.recordStep(requestId, newStep(stepId.quotaChecked(), 'quota_checked', 'refused', { detail: { ...detail, reason } }), {
+    const detail = { flavor: request.flavor, count: request.count, limit: decision.limit, reason };
+    await deps.requests.recordSteps(requestId, [capacityStep, newStep(stepId.quotaChecked(), 'quota_checked', 'refused', { detail })], {
       status: 'REJECTED',
       reason,
     });
@@ -50,9 +74,9 @@ export async function checkRequest(requestId: string, deps: CheckDeps): Promise<
   }
 
   try {
-    await deps.requests.recordStep(
+    await deps.requests.recordSteps(
       requestId,
-      newStep(stepId.quotaChecked(), 'quota_checked', 'ok', { detail: { flavor: request.flavor, count: request.count, limit: decision.limit } }),
+      [capacityStep, newStep(stepId.quotaChecked(), 'quota_checked', 'ok', { detail: { flavor: request.flavor, count: request.count, limit: decision.limit } })],
       { status: 'SUBMITTED' },
     );
   } catch (error) {
@@ -64,4 +88,13 @@ export async function checkRequest(requestId: string, deps: CheckDeps): Promise<
     throw error;
   }
   return { status: 'pending', stageIndex: 0, waitSeconds: firstWaitSeconds(request.stages[0]) };
+}
+
+function poolFacts(pool: Pool): PoolFacts {
+  return { type: pool.spec?.type, privileged: Array.isArray(pool.status?.clusters) && pool.status.clusters.length > 0 };
+}
+
+function flavorFacts(flavor: ResourceFlavor): FlavorFacts[] {
+  const name = flavor.metadata?.name;
+  return name ? [{ name, billingModes: flavor.spec?.billingModes ?? [], phaseByAz: flavor.status?.phase ?? {} }] : [];
 }

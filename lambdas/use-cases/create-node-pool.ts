@@ -8,6 +8,7 @@
  */
 import type { ApprovalRepository } from '../adapters/dynamodb/approval-repository';
 import type { RequestRepository } from '../adapters/dynamodb/request-repository';
+import type { Policy } from '../config/policy';
 import { approvalIdFor } from '../domain/approval';
 import { billingAnnotations } from '../domain/billing';
 import { NotFoundError } from '../domain/errors';
@@ -32,6 +33,21 @@ export interface CreateDeps {
   readonly approvals: Pick<ApprovalRepository, 'get'>;
   readonly modelArts: NodePoolApi;
   readonly publicBaseUrl: string;
+  readonly tracking: Policy['nodeTracking'];
+}
+
+/** What the workflow does next: follow the nodes (`track`), polling every `waitSeconds`. */
+export interface Created {
+  readonly nodePoolName: string;
+  readonly alreadyExisted: boolean;
+  readonly track: boolean;
+  readonly waitSeconds: number;
+}
+
+/** The parts of a spec that make two node pools the same request: flavor, counts and AZs. */
+function sameSpec(a: NodePoolRequest['spec']['resources'], b: NodePoolRequest['spec']['resources']): boolean {
+  const azs = (r: typeof a) => JSON.stringify([...(r.azs ?? [])].sort((x, y) => x.az.localeCompare(y.az)));
+  return a.flavor === b.flavor && a.count === b.count && a.maxCount === b.maxCount && azs(a) === azs(b);
 }
 
 /** The order id an approver entered for a yearly/monthly request that came without one. */
@@ -56,7 +72,7 @@ export function modelArtsBody(request: PoolRequestRecord, publicBaseUrl: string,
   };
 }
 
-export async function createNodePool(requestId: string, deps: CreateDeps): Promise<{ nodePoolName: string; alreadyExisted: boolean }> {
+export async function createNodePool(requestId: string, deps: CreateDeps): Promise<Created> {
   const request = await deps.requests.get(requestId);
   if (!request) throw new NotFoundError(`request ${requestId} not found`);
   const orderId = request.billing.mode === '1' && !request.billing.orderId ? await enteredOrderId(request, deps.approvals) : undefined;
@@ -65,6 +81,9 @@ export async function createNodePool(requestId: string, deps: CreateDeps): Promi
   const existing = await deps.modelArts.showNodePool(request.projectId, request.poolName, request.nodePoolName);
   if (existing && existing.spec?.resources?.labels?.[OWNER_LABEL] !== requestId) {
     throw new NodePoolConflictError(`node pool ${request.nodePoolName} already exists in pool ${request.poolName} and was not created by this request`);
+  }
+  if (existing && !sameSpec(existing.spec.resources, body.spec.resources)) {
+    throw new NodePoolConflictError(`node pool ${request.nodePoolName} carries this request's label but a different spec`);
   }
   if (!existing) await deps.modelArts.createNodePool(request.projectId, request.poolName, body);
 
@@ -75,5 +94,10 @@ export async function createNodePool(requestId: string, deps: CreateDeps): Promi
     }),
     { status: 'CREATED' },
   );
-  return { nodePoolName: request.nodePoolName, alreadyExisted: existing !== undefined };
+  return {
+    nodePoolName: request.nodePoolName,
+    alreadyExisted: existing !== undefined,
+    track: deps.tracking.enabled,
+    waitSeconds: deps.tracking.pollIntervalSeconds,
+  };
 }

@@ -1,6 +1,6 @@
 /**
  * Finalize (last workflow step, on every path):
- *  - created: the reservation becomes use;
+ *  - created: the reservation becomes use (also when its nodes then failed: the node pool exists);
  *  - the approval wait ran out: the request ends EXPIRED (nothing is auto-approved);
  *  - a caught error: the request ends FAILED with the reason;
  *  - in every case but creation, the reservation (if any) is given back;
@@ -42,6 +42,7 @@ const FAILURE_REASONS: Record<string, TerminalReason> = {
   ModelArtsRetryableError: 'MODELARTS_ERROR',
   NodePoolConflictError: 'NODE_POOL_CONFLICT',
   NodesAbnormalError: 'NODES_ABNORMAL',
+  NodesTimeoutError: 'NODES_TIMEOUT',
 };
 
 export async function finalizeRequest(input: FinalizeInput, deps: FinalizeDeps): Promise<{ status: RequestStatus }> {
@@ -49,7 +50,9 @@ export async function finalizeRequest(input: FinalizeInput, deps: FinalizeDeps):
   if (!request) throw new NotFoundError(`request ${input.requestId} not found`);
   const share = { team: request.team, flavor: request.flavor, requestId: request.requestId, count: request.count };
 
-  if (input.created && !input.error) {
+  if (input.created) {
+    // The node pool exists (even if its nodes then failed): its nodes count against the quota.
+    if (input.error && !isTerminal(request.status)) request = await fail(request, input.error, deps);
     await deps.quotas.commit(share);
   } else {
     if (input.approval?.status === 'expired' && request.status === 'AWAITING_APPROVAL') request = await expire(request, input.approval.stageIndex, deps);

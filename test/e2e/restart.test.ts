@@ -31,7 +31,7 @@ it('approves, after a crash and a restart, a request that was waiting for approv
 
   const done = await eventually(async () => {
     const r = await getRequest(stack!, alice, requestId);
-    return r.json.status === 'CREATED' ? r.json : undefined;
-  }, 'CREATED after the restart', 30_000);
-  expect(done.steps.map((s) => s.step)).toEqual(['submitted', 'quota_checked', 'approval_requested', 'approved', 'node_pool_created']);
+    return r.json.status === 'ACTIVE' ? r.json : undefined;
+  }, 'ACTIVE after the restart', 30_000);
+  expect(done.steps.map((s) => s.step)).toEqual(['submitted', 'capacity_checked', 'quota_checked', 'approval_requested', 'approved', 'node_pool_created', 'nodes_active']);
 });

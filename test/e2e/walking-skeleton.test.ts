@@ -38,7 +38,7 @@ async function statusOf(requestId: string, wanted: string) {
   }, `request ${requestId} to reach ${wanted}`, 30_000);
 }
 
-it('runs the API page example from submission through approval to a created node pool', async () => {
+it('runs the API page example from submission through approval to a created node pool with its nodes up', async () => {
   const submitted = await submit(stack, alice, exampleBody('nodepool-1'), { 'x-justification': 'training run for Q4' });
   expect(submitted.status).toBe(202);
   const requestId = submitted.json.requestId as string;
@@ -70,8 +70,17 @@ it('runs the API page example from submission through approval to a created node
   expect(approved.html).toContain('approval is recorded');
   expect((await postDecision(bobMail.links[0], fields, 'approve')).status).toBe(409);
 
-  const done = await statusOf(requestId, 'CREATED');
-  expect(done.steps.map((s) => s.step)).toEqual(['submitted', 'quota_checked', 'approval_requested', 'approved', 'node_pool_created']);
+  // Node tracking is on by default: CREATED (ModelArts accepted it), then ACTIVE (nodes available).
+  const done = await statusOf(requestId, 'ACTIVE');
+  expect(done.steps.map((s) => s.step)).toEqual([
+    'submitted',
+    'capacity_checked',
+    'quota_checked',
+    'approval_requested',
+    'approved',
+    'node_pool_created',
+    'nodes_active',
+  ]);
   for (const step of done.steps) {
     expect(step.outcome).toBe('ok');
     expect(Number.isNaN(Date.parse(step.at))).toBe(false);

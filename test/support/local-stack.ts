@@ -44,6 +44,8 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     POOLGATE_SFN_PORT: '0',
     POOLGATE_DYNAMODB_PORT: '0',
     POOLGATE_MODELARTS_PORT: '0',
+    // Nodes come up quickly in tests (the default is a few seconds, like a demo).
+    POOLGATE_NODE_READY_DELAY_MS: '300',
     ...options.env,
   };
   if (options.policy) {

@@ -65,7 +65,7 @@ class FakeLambdas {
 const DEFAULTS: Partial<Record<string, Behaviour>> = {
   checkRequest: () => ({ status: 'pending', stageIndex: 0, waitSeconds: 300 }),
   approvalTimedOut: (payload) => ({ status: 'expired', stageIndex: payload.stageIndex, waitSeconds: 1 }),
-  createNodePool: () => ({ nodePoolName: 'np-1', created: true }),
+  createNodePool: () => ({ nodePoolName: 'np-1', alreadyExisted: false, track: false, waitSeconds: 1 }),
 };
 
 class Named extends Error {
@@ -160,24 +160,39 @@ describe('local Step Functions emulator', () => {
     expect(described.input).toBe(appInput('req-happy'));
     expect(described.startDate).toBeInstanceOf(Date);
     expect(lambdas.of('finalize').map((c) => c.payload)).toEqual([
-      { requestId: 'req-happy', approval: { status: 'approved' }, error: null, created: { value: { nodePoolName: 'np-1', created: true } } },
+      { requestId: 'req-happy', approval: { status: 'approved' }, error: null, created: { nodePoolName: 'np-1', track: false, waitSeconds: 1 } },
     ]);
-    expect(statesEntered(emu, 'req-happy')).toEqual([S.checkRequest, S.checked, S.requestApproval, S.decision, S.createNodePool, S.finalize]);
-    expect(emu.history('req-happy')?.stateTransitions).toBe(6);
+    expect(statesEntered(emu, 'req-happy')).toEqual([S.checkRequest, S.checked, S.requestApproval, S.decision, S.createNodePool, S.track, S.finalize]);
+    expect(emu.history('req-happy')?.stateTransitions).toBe(7);
 
     const history = await sfn.send(new GetExecutionHistoryCommand({ executionArn: arn }));
     const types = history.events!.map((e) => e.type);
     expect(types[0]).toBe('ExecutionStarted');
     expect(types.at(-1)).toBe('ExecutionSucceeded');
-    expect(types.filter((t) => t?.endsWith('StateEntered'))).toHaveLength(6);
+    expect(types.filter((t) => t?.endsWith('StateEntered'))).toHaveLength(7);
     expect(history.events!.find((e) => e.type === 'TaskStateEntered')?.stateEnteredEventDetails?.name).toBe(S.checkRequest);
     expect(history.events!.every((e) => e.timestamp instanceof Date)).toBe(true);
     // The transition count rides along as a local extension member of GetExecutionHistory.
-    expect((await rawCall(emu, 'GetExecutionHistory', { executionArn: arn })).json.stateTransitions).toBe(6);
+    expect((await rawCall(emu, 'GetExecutionHistory', { executionArn: arn })).json.stateTransitions).toBe(7);
 
     // A used token is gone.
     const reused = await errorOf(sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: '{}' })));
     expect(reused.name).toBe('TaskDoesNotExist');
+  });
+
+  it('follows the nodes after creation: waits between checks until they are active', async () => {
+    const lambdas = new FakeLambdas({
+      createNodePool: () => ({ nodePoolName: 'np-1', alreadyExisted: false, track: true, waitSeconds: 1 }),
+      checkNodes: (_payload, attempt) => (attempt < 2 ? { status: 'waiting', waitSeconds: 1 } : { status: 'active', waitSeconds: 0 }),
+    });
+    const emu = await emulator(lambdas);
+    const sfn = client(emu);
+    const arn = await start(sfn, 'req-track');
+    const token = await eventually(() => lambdas.tokens()[0], 'the approval token');
+    await sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify({ status: 'approved' }) }));
+    await until(sfn, arn, 'SUCCEEDED');
+    expect(statesEntered(emu, 'req-track').slice(5)).toEqual([S.track, S.checkNodes, S.nodesReady, S.waitForNodes, S.checkNodes, S.nodesReady, S.finalize]);
+    expect(lambdas.of('checkNodes')).toHaveLength(2);
   });
 
   it('takes the rejection path when the approval says rejected', async () => {
@@ -402,7 +417,7 @@ describe('local Step Functions emulator', () => {
     const described = await until(sfn, arn, 'SUCCEEDED');
     expect(described.input).toBe(appInput('req-restart'));
     expect(after.of('finalize')[0].payload).toMatchObject({ requestId: 'req-restart', approval: { status: 'approved' } });
-    expect(statesEntered(second, 'req-restart')).toEqual([S.checkRequest, S.checked, S.requestApproval, S.requestApproval, S.decision, S.createNodePool, S.finalize]);
+    expect(statesEntered(second, 'req-restart')).toEqual([S.checkRequest, S.checked, S.requestApproval, S.requestApproval, S.decision, S.createNodePool, S.track, S.finalize]);
     expect((await errorOf(sfn.send(new SendTaskSuccessCommand({ taskToken: oldToken, output: '{}' })))).name).toBe('TaskDoesNotExist');
   });
 

@@ -68,10 +68,19 @@ export class RequestRepository {
    * Recording the same step id twice is a no-op; a transition the table forbids throws.
    */
   async recordStep(requestId: string, step: Step, change?: StatusChange): Promise<StepResult> {
+    return this.recordSteps(requestId, [step], change);
+  }
+
+  /** Appends several steps (and the status change they cause) in one write; all or none. */
+  async recordSteps(requestId: string, steps: readonly Step[], change?: StatusChange): Promise<StepResult> {
     const names: Record<string, string> = { '#steps': 'steps', '#stepIds': 'stepIds', '#updatedAt': 'updatedAt', '#version': 'version' };
-    const values: Record<string, unknown> = { ':step': [step], ':stepId': step.id, ':stepIdSet': new Set([step.id]), ':now': step.at, ':one': 1 };
-    const sets = ['#steps = list_append(#steps, :step)', '#updatedAt = :now'];
-    const conditions = ['attribute_exists(pk)', 'NOT contains(#stepIds, :stepId)'];
+    const values: Record<string, unknown> = { ':steps': [...steps], ':stepIdSet': new Set(steps.map((s) => s.id)), ':now': steps[steps.length - 1].at, ':one': 1 };
+    const sets = ['#steps = list_append(#steps, :steps)', '#updatedAt = :now'];
+    const conditions = ['attribute_exists(pk)'];
+    steps.forEach((step, i) => {
+      values[`:stepId${i}`] = step.id;
+      conditions.push(`NOT contains(#stepIds, :stepId${i})`);
+    });
     if (change) {
       names['#status'] = 'status';
       names['#gsiStatus'] = 'gsiStatus';
@@ -105,7 +114,7 @@ export class RequestRepository {
       return { recorded: true, request: toRecord(Attributes as StoredRequest) };
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
-      return this.explainRefusedStep(requestId, step, change);
+      return this.explainRefusedStep(requestId, steps[0], change);
     }
   }
 

@@ -40,6 +40,22 @@ export interface NodePoolStatus {
 /** A node pool as ModelArts returns it: the documented create body plus a status. */
 export type NodePool = NodePoolRequest & { readonly status?: NodePoolStatus };
 
+/** ShowPool, as far as poolgate reads it (notes §2, §6). */
+export interface Pool {
+  readonly metadata?: { readonly name?: string };
+  readonly spec?: { readonly type?: string };
+  readonly status?: { readonly phase?: string; readonly clusters?: readonly unknown[] };
+}
+
+/** One item of ListResourceFlavors, as far as poolgate reads it (notes §2). */
+export interface ResourceFlavor {
+  readonly metadata?: { readonly name?: string };
+  readonly spec?: { readonly billingModes?: readonly number[] };
+  /** Per AZ: `normal` or `soldout`. */
+  readonly status?: { readonly phase?: Readonly<Record<string, string>> };
+}
+
+const MAX_FLAVOR_PAGES = 20;
 const JSON_CONTENT_TYPE = 'application/json;charset=UTF-8';
 
 interface ModelArtsCall {
@@ -47,8 +63,11 @@ interface ModelArtsCall {
   readonly operation: string;
   readonly method: 'GET' | 'POST';
   readonly projectId: string;
-  /** Segments after `/v2/{project_id}/`, each URI-encoded here. */
+  /** Segments after `/{version}/{project_id}/`, each URI-encoded here. */
   readonly path: readonly string[];
+  /** API version segment: node pools are v2, resource flavors v1. */
+  readonly version?: 'v1' | 'v2';
+  readonly query?: Readonly<Record<string, string>>;
   /** The serialised JSON body, signed and sent as it is. */
   readonly body?: string;
   readonly absentOn404?: boolean;
@@ -90,10 +109,41 @@ export class ModelArtsClient {
     return items.map((item) => nodePoolFrom(item, operation));
   }
 
-  /** One signed call to `/v2/{project_id}/{path}`: the parsed JSON answer, or undefined for a 404 when `absentOn404`. */
+  /** `GET /v2/{project_id}/pools/{pool_name}`; undefined when ModelArts answers 404. */
+  async showPool(projectId: string, poolName: string): Promise<Pool | undefined> {
+    const response = await this.call({ operation: 'show pool', method: 'GET', projectId, path: ['pools', poolName], absentOn404: true });
+    if (response === undefined) return undefined;
+    if (!isObject(response)) throw unexpectedResponse('show pool', 'not a pool');
+    return response as Pool;
+  }
+
+  /** `GET /v1/{project_id}/resourceflavors`, every page. */
+  async listResourceFlavors(projectId: string): Promise<ResourceFlavor[]> {
+    const operation = 'list resource flavors';
+    const flavors: ResourceFlavor[] = [];
+    let next: string | undefined;
+    for (let page = 0; page < MAX_FLAVOR_PAGES; page++) {
+      const response = await this.call({
+        operation,
+        method: 'GET',
+        projectId,
+        version: 'v1',
+        path: ['resourceflavors'],
+        query: { limit: '500', ...(next ? { continue: next } : {}) },
+      });
+      if (!isObject(response) || !Array.isArray(response.items)) throw unexpectedResponse(operation, 'no items list');
+      flavors.push(...(response.items as ResourceFlavor[]));
+      next = isObject(response.metadata) && typeof response.metadata.continue === 'string' && response.metadata.continue ? response.metadata.continue : undefined;
+      if (!next) break;
+    }
+    return flavors;
+  }
+
+  /** One signed call to `/{version}/{project_id}/{path}`: the parsed JSON answer, or undefined for a 404 when `absentOn404`. */
   private async call(request: ModelArtsCall): Promise<unknown> {
     const { operation, method, projectId, body } = request;
-    const url = `${this.baseUrl}/v2/${[projectId, ...request.path].map(encodeURIComponent).join('/')}`;
+    const query = request.query ? `?${new URLSearchParams(request.query)}` : '';
+    const url = `${this.baseUrl}/${request.version ?? 'v2'}/${[projectId, ...request.path].map(encodeURIComponent).join('/')}${query}`;
     const signed = signRequest({
       ...(await this.options.credentials()),
       method,

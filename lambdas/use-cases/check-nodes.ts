@@ -1,0 +1,64 @@
+/**
+ * CheckNodes (node tracking, after creation): reads the node pool until `count` nodes are available
+ * (`nodes_active`, status ACTIVE) or any is abnormal (the request fails NODES_ABNORMAL), within the
+ * policy's deadline (NODES_TIMEOUT). Between reads the workflow waits `pollIntervalSeconds`.
+ */
+import type { RequestRepository } from '../adapters/dynamodb/request-repository';
+import type { NodeCounts, NodePool } from '../adapters/modelarts/client';
+import type { Policy } from '../config/policy';
+import { NotFoundError } from '../domain/errors';
+import { newStep } from '../domain/steps';
+
+export class NodesAbnormalError extends Error {
+  override name = 'NodesAbnormalError';
+}
+export class NodesTimeoutError extends Error {
+  override name = 'NodesTimeoutError';
+}
+
+export interface NodeStatusApi {
+  showNodePool(projectId: string, poolName: string, nodePoolName: string): Promise<NodePool | undefined>;
+}
+
+export interface CheckNodesDeps {
+  readonly requests: RequestRepository;
+  readonly modelArts: NodeStatusApi;
+  readonly tracking: Policy['nodeTracking'];
+  readonly now?: () => Date;
+}
+
+export interface NodesState {
+  readonly status: 'waiting' | 'active';
+  readonly waitSeconds: number;
+  readonly available: number;
+}
+
+/** Node counts of one status bucket: the SDK types it as one object, other clients as a list. */
+export function countOf(bucket: NodeCounts | undefined): number {
+  if (!bucket) return 0;
+  const list = Array.isArray(bucket) ? bucket : [bucket];
+  return list.reduce((sum: number, b: { count?: number }) => sum + (b.count ?? 0), 0);
+}
+
+export async function checkNodes(requestId: string, deps: CheckNodesDeps): Promise<NodesState> {
+  const now = (deps.now ?? (() => new Date()))();
+  const request = await deps.requests.get(requestId);
+  if (!request) throw new NotFoundError(`request ${requestId} not found`);
+  if (request.status === 'ACTIVE') return { status: 'active', waitSeconds: 0, available: request.count };
+
+  const nodePool = await deps.modelArts.showNodePool(request.projectId, request.poolName, request.nodePoolName);
+  if (!nodePool) throw new NodesAbnormalError(`node pool ${request.nodePoolName} disappeared from pool ${request.poolName}`);
+  const resources = nodePool.status?.resources;
+  const available = countOf(resources?.available);
+  const abnormal = countOf(resources?.abnormal);
+  if (abnormal > 0) throw new NodesAbnormalError(`${abnormal} node(s) of node pool ${request.nodePoolName} are abnormal`);
+  if (available >= request.count) {
+    await deps.requests.recordStep(requestId, newStep('nodes-active', 'nodes_active', 'ok', { at: now, detail: { available } }), { status: 'ACTIVE' });
+    return { status: 'active', waitSeconds: 0, available };
+  }
+  const createdAt = Date.parse(request.steps.find((s) => s.step === 'node_pool_created')?.at ?? request.updatedAt);
+  if (now.getTime() - createdAt > deps.tracking.timeoutSeconds * 1000) {
+    throw new NodesTimeoutError(`only ${available} of ${request.count} node(s) available after ${deps.tracking.timeoutSeconds} s`);
+  }
+  return { status: 'waiting', waitSeconds: deps.tracking.pollIntervalSeconds, available };
+}
