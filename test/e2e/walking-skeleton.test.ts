@@ -2,6 +2,8 @@
  * The walking skeleton, end to end on the real local stack (child process, real HTTP, dynalite,
  * the real state machine on aws-local-stepfunctions, the signed ModelArts simulator).
  */
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
 import { ModelArtsClient } from '../../lambdas/adapters/modelarts/client';
 import { DEV_HUAWEI_ACCESS_KEY, DEV_HUAWEI_SECRET_KEY } from '../../local/settings';
 import { readOutbox, startStack, type RunningStack } from '../support/local-stack';
@@ -92,6 +94,17 @@ it('runs the API page example from submission through approval to a created node
   expect(created?.metadata.annotations).toMatchObject({ 'os.modelarts/billing.mode': '0' });
   expect(created?.spec.resources.labels).toMatchObject({ 'poolgate/request-id': requestId });
   expect(created?.spec.resources.network).toEqual(exampleBody().spec.resources.network);
+});
+
+it('accepts the token `npx poolgate dev-token` prints, and only a token is printed', () => {
+  const result = spawnSync('npx', ['poolgate', 'dev-token', 'alice@example.com'], {
+    cwd: resolve(__dirname, '../..'),
+    env: { ...process.env, POOLGATE_HOME: stack.home },
+    encoding: 'utf8',
+  });
+  expect(result.status).toBe(0);
+  expect(result.stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
+  return submit(stack, result.stdout.trim(), exampleBody('nodepool-cli')).then((response) => expect(response.status).toBe(202));
 });
 
 it('ends REJECTED when an approver rejects, and creates nothing', async () => {
