@@ -8,7 +8,7 @@
  *
  * Everything lives under $POOLGATE_HOME, so a restart keeps every request and its history.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ENV } from '../contracts/environment';
 import { WORKFLOW_FUNCTIONS, type WorkflowFunctionId } from '../contracts/functions';
@@ -21,7 +21,7 @@ import { jwksMount, loadOrCreateDevIssuer } from './dev-issuer';
 import { ensureTable, startDynamoDb } from './dynamodb';
 import { startHttpApi } from './http-api';
 import { invokeFunction, isFunctionId } from './lambda-runtime';
-import { startModelArtsSimulator } from './modelarts-simulator';
+import { startModelArtsSimulator, type SimulatorCatalog } from './modelarts-simulator';
 import { LOCAL_SECRET_IDS, localSecrets } from './secrets';
 import { localSettings, type LocalSettings } from './settings';
 import { SLACK_STANDIN_PREFIX, slackStandinMount } from './slack-standin';
@@ -71,6 +71,7 @@ export async function startLocalStack(options: StartOptions = {}): Promise<Local
     dataDir: join(home, 'modelarts'),
     credentials,
     nodeReadyDelayMs: settings.nodeReadyDelayMs,
+    catalog: settings.simulatorCatalogFile ? (JSON.parse(readFileSync(settings.simulatorCatalogFile, 'utf8')) as SimulatorCatalog) : undefined,
   });
 
   const issuer = await loadOrCreateDevIssuer(home);

@@ -19,6 +19,8 @@ export interface LocalSettings {
   /** How long the simulator takes to bring a node pool's nodes up. */
   readonly nodeReadyDelayMs: number;
   readonly logLevel: string;
+  /** JSON file describing the simulator's pools and flavors (local/modelarts-simulator/catalog.ts). */
+  readonly simulatorCatalogFile?: string;
 }
 
 /** Documented development credentials of the ModelArts simulator (never valid anywhere else). */
@@ -47,5 +49,6 @@ export function localSettings(env: NodeJS.ProcessEnv = process.env, cwd = proces
     huaweiSecretKey: env.HUAWEICLOUD_SDK_SK || DEV_HUAWEI_SECRET_KEY,
     nodeReadyDelayMs: Number(env.POOLGATE_NODE_READY_DELAY_MS || 3000),
     logLevel: env.POOLGATE_LOG_LEVEL || 'WARN',
+    simulatorCatalogFile: env.POOLGATE_SIMULATOR_CATALOG ? resolve(cwd, env.POOLGATE_SIMULATOR_CATALOG) : undefined,
   };
 }

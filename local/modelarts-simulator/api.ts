@@ -4,7 +4,7 @@
  * do not document are marked "inferred" (local/modelarts-simulator/README.md lists them).
  */
 import { ModelArtsNodePoolSchema, parseNodePoolRequest } from '../../lambdas/domain/nodepool-request';
-import { poolView, RESOURCE_FLAVORS } from './catalog';
+import { flavorConfig, poolView, resourceFlavors, type SimulatorCatalog } from './catalog';
 import type { NodePoolStore, StoredNodePool } from './store';
 
 export interface ApiRequest {
@@ -48,14 +48,18 @@ interface Route {
 export interface ModelArtsApiOptions {
   /** Time from creation until a node pool's nodes are available. */
   readonly nodeReadyDelayMs: number;
+  readonly catalog?: SimulatorCatalog;
 }
 
 /** The router over the store: `handle` serves one request. */
 export function modelArtsApi(store: NodePoolStore, options: ModelArtsApiOptions) {
+  const catalog = options.catalog ?? {};
   /** ShowNodePool / ListNodePools item: the stored node pool plus where its nodes are. */
   function nodePoolView(stored: StoredNodePool) {
     const resources = stored.nodePool.spec?.resources;
-    const state = Date.now() - Date.parse(stored.createdAt) >= options.nodeReadyDelayMs ? 'available' : 'creating';
+    const ready = Date.now() - Date.parse(stored.createdAt) >= options.nodeReadyDelayMs;
+    const fails = flavorConfig(catalog, resources?.flavor)?.nodesFail === true;
+    const state = !ready ? 'creating' : fails ? 'abnormal' : 'available';
     // A one-element list per state, as the Terraform provider reads it (the SDK types it as one object).
     const buckets = resources ? { [state]: [{ flavor: resources.flavor, count: resources.count, maxCount: resources.maxCount }] } : {};
     return { ...stored.nodePool, status: { resources: buckets } };
@@ -67,7 +71,7 @@ export function modelArtsApi(store: NodePoolStore, options: ModelArtsApiOptions)
     const nodePool = parsed.value;
     const resources = nodePool.spec?.resources;
     // The API page: in a physical pool maxCount is the same as count ("pool does not support ..." is a tester's report).
-    if (resources && poolView(poolName).spec.type === 'Dedicate' && resources.maxCount !== resources.count) {
+    if (resources && poolView(poolName, catalog).spec.type === 'Dedicate' && resources.maxCount !== resources.count) {
       return errorResponse(400, BAD_REQUEST, 'Bad request. pool does not support maxCount more than count now');
     }
     // Inferred: the duplicate-name answer is not documented.
@@ -89,11 +93,11 @@ export function modelArtsApi(store: NodePoolStore, options: ModelArtsApiOptions)
   });
 
   const routes: readonly Route[] = [
-    { method: 'GET', path: /^\/v2\/([^/]+)\/pools\/([^/]+)$/, handle: ({ poolName }) => ({ status: 200, body: poolView(poolName) }) },
+    { method: 'GET', path: /^\/v2\/([^/]+)\/pools\/([^/]+)$/, handle: ({ poolName }) => ({ status: 200, body: poolView(poolName, catalog) }) },
     { method: 'GET', path: NODE_POOLS, handle: listNodePools },
     { method: 'POST', path: NODE_POOLS, handle: createNodePool },
     { method: 'GET', path: /^\/v2\/([^/]+)\/pools\/([^/]+)\/nodepools\/([^/]+)$/, handle: showNodePool },
-    { method: 'GET', path: /^\/v1\/([^/]+)\/resourceflavors$/, handle: () => ({ status: 200, body: RESOURCE_FLAVORS }) },
+    { method: 'GET', path: /^\/v1\/([^/]+)\/resourceflavors$/, handle: () => ({ status: 200, body: resourceFlavors(catalog) }) },
   ];
 
   return {

@@ -11,11 +11,13 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { verifySignature } from '../../lambdas/adapters/modelarts/signer';
 import { errorResponse, isCreateNodePool, modelArtsApi, type SimResponse } from './api';
+import type { SimulatorCatalog } from './catalog';
 import { Faults } from './faults';
 import { NodePoolStore, type StoredNodePool } from './store';
 
 export type { InjectedFailure } from './faults';
 export type { StoredNodePool } from './store';
+export type { SimulatorCatalog } from './catalog';
 
 export interface SimulatorOptions {
   /** 0 picks a free port. */
@@ -27,6 +29,8 @@ export interface SimulatorOptions {
   readonly credentials: { readonly accessKey: string; readonly secretKey: string };
   /** Time from creation until a node pool's nodes are available; 3000 ms by default. */
   readonly nodeReadyDelayMs?: number;
+  /** Pools and flavors other than the defaults (./catalog.ts). */
+  readonly catalog?: SimulatorCatalog;
 }
 
 /** A create-node-pool call as received, whatever the answer was. */
@@ -60,7 +64,7 @@ const AUTH_FAILURE = errorResponse(401, 'APIG.0301', 'Incorrect IAM authenticati
 export async function startModelArtsSimulator(options: SimulatorOptions): Promise<ModelArtsSimulator> {
   const host = options.host ?? '127.0.0.1';
   const store = NodePoolStore.open(options.dataDir);
-  const api = modelArtsApi(store, { nodeReadyDelayMs: options.nodeReadyDelayMs ?? DEFAULT_NODE_READY_DELAY_MS });
+  const api = modelArtsApi(store, { nodeReadyDelayMs: options.nodeReadyDelayMs ?? DEFAULT_NODE_READY_DELAY_MS, catalog: options.catalog });
   const faults = new Faults();
   const calls: ReceivedCall[] = [];
   const secretKeyFor = (accessKey: string) => (accessKey === options.credentials.accessKey ? options.credentials.secretKey : undefined);

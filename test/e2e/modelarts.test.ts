@@ -1,0 +1,119 @@
+/**
+ * ModelArts rules through the local stack: capacity refusals before anyone is asked, node tracking
+ * to ACTIVE or FAILED, and a node pool poolgate did not create is never claimed.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ModelArtsClient } from '../../lambdas/adapters/modelarts/client';
+import { DEV_HUAWEI_ACCESS_KEY, DEV_HUAWEI_SECRET_KEY } from '../../local/settings';
+import { newHome, readOutbox, startStack, type RunningStack } from '../support/local-stack';
+import { eventually } from '../support/poll';
+import { decide, exampleBody, getRequest, POOL, PROJECT_ID, submit, type ExampleBody } from '../support/requests';
+
+jest.setTimeout(120_000);
+
+const catalog = {
+  pools: { shared: { privileged: false }, elastic: { type: 'Logical' } },
+  flavors: [
+    { name: 'modelarts.vm.2u4g.dcc' },
+    { name: 'modelarts.vm.gpu.t4u8', soldOutAzs: ['cn-north-4a'] },
+    { name: 'modelarts.vm.ppu.only', billingModes: [0] },
+    { name: 'modelarts.vm.flaky', nodesFail: true },
+  ],
+};
+const policy = {
+  nodeTracking: { enabled: true, pollIntervalSeconds: 1, timeoutSeconds: 60 },
+  teams: [
+    {
+      name: 'ml-platform',
+      members: [{ email: 'alice@example.com' }],
+      stages: [{ name: 'manager', approvers: [{ email: 'bob@example.com' }] }],
+      quotas: { 'modelarts.vm.2u4g.dcc': 100, 'modelarts.vm.gpu.t4u8': 100, 'modelarts.vm.ppu.only': 100, 'modelarts.vm.flaky': 100, 'modelarts.vm.ghost': 100 },
+    },
+  ],
+};
+
+let stack: RunningStack;
+let alice: string;
+let modelArts: ModelArtsClient;
+
+beforeAll(async () => {
+  const home = newHome();
+  const catalogFile = join(home, 'catalog.json');
+  writeFileSync(catalogFile, JSON.stringify(catalog));
+  stack = await startStack({ home, policy, env: { POOLGATE_SIMULATOR_CATALOG: catalogFile } });
+  alice = await stack.token('alice@example.com');
+  modelArts = new ModelArtsClient({
+    endpoint: stack.endpoints.modelArts,
+    credentials: async () => ({ accessKey: DEV_HUAWEI_ACCESS_KEY, secretKey: DEV_HUAWEI_SECRET_KEY }),
+    timeoutMs: 5000,
+  });
+});
+afterAll(() => stack?.stop());
+
+async function settle(requestId: string, wanted: string) {
+  return eventually(async () => {
+    const { json } = await getRequest(stack, alice, requestId);
+    return json.status === wanted ? json : undefined;
+  }, `${requestId} to be ${wanted}`, 30_000);
+}
+
+async function submitted(name: string, change: (b: ExampleBody) => void, pool = POOL): Promise<string> {
+  const response = await submit(stack, alice, exampleBody(name, change), {}, pool);
+  expect(response.status).toBe(202);
+  return response.json.requestId as string;
+}
+
+it.each([
+  ['FLAVOR_UNKNOWN', 'np-ghost', (b: ExampleBody) => (b.spec.resources.flavor = 'modelarts.vm.ghost'), POOL],
+  ['FLAVOR_SOLD_OUT', 'np-soldout', (b: ExampleBody) => Object.assign(b.spec.resources, { flavor: 'modelarts.vm.gpu.t4u8', azs: [{ az: 'cn-north-4a', count: 1 }] }), POOL],
+  [
+    'BILLING_MODE_UNSUPPORTED',
+    'np-yearly-ppu',
+    (b: ExampleBody) => {
+      b.spec.resources.flavor = 'modelarts.vm.ppu.only';
+      b.metadata.annotations = { 'os.modelarts/billing.mode': '1', 'os.modelarts/period.num': '1', 'os.modelarts/period.type': '2', 'os.modelarts/order.id': 'CS1' };
+    },
+    POOL,
+  ],
+  ['NOT_PRIVILEGED_POOL', 'np-network', () => undefined, 'shared'],
+  ['MAXCOUNT_NOT_ALLOWED', 'np-elastic', (b: ExampleBody) => (b.spec.resources.maxCount = 2), POOL],
+])('rejects %s before anyone is asked', async (reason, name, change, pool) => {
+  const requestId = await submitted(name, change, pool);
+  const done = await settle(requestId, 'REJECTED');
+  expect(done.reason).toBe(reason);
+  expect(done.steps.map((s) => s.step)).toEqual(['submitted', 'capacity_checked']);
+  expect(done.steps[1]).toMatchObject({ outcome: 'refused' });
+  expect(readOutbox(stack).some((m) => m.subject.includes(name) && m.subject.includes('Approval needed'))).toBe(false);
+});
+
+it('lets maxCount exceed count in a logical pool, and follows the nodes to ACTIVE', async () => {
+  const requestId = await submitted('np-logical', (b) => {
+    b.spec.resources.maxCount = 3;
+    delete (b.spec.resources as Record<string, unknown>).network;
+  }, 'elastic');
+  const mail = await eventually(() => readOutbox(stack).find((m) => m.subject.includes('np-logical')), 'approval mail');
+  expect((await decide(mail.links[0], 'approve')).status).toBe(200);
+  const done = await settle(requestId, 'ACTIVE');
+  expect(done.steps.map((s) => s.step).slice(-2)).toEqual(['node_pool_created', 'nodes_active']);
+});
+
+it('fails NODES_ABNORMAL when the nodes come up abnormal', async () => {
+  const requestId = await submitted('np-flaky', (b) => (b.spec.resources.flavor = 'modelarts.vm.flaky'));
+  const mail = await eventually(() => readOutbox(stack).find((m) => m.subject.includes('np-flaky')), 'approval mail');
+  expect((await decide(mail.links[0], 'approve')).status).toBe(200);
+  const done = await settle(requestId, 'FAILED');
+  expect(done.reason).toBe('NODES_ABNORMAL');
+  expect(done.steps.map((s) => s.step).slice(-2)).toEqual(['node_pool_created', 'failed']);
+});
+
+it('never claims a node pool of the same name that poolgate did not create', async () => {
+  await modelArts.createNodePool(PROJECT_ID, POOL, exampleBody('np-foreign') as never);
+  const requestId = await submitted('np-foreign', () => undefined);
+  const mail = await eventually(() => readOutbox(stack).find((m) => m.subject.includes('np-foreign')), 'approval mail');
+  expect((await decide(mail.links[0], 'approve')).status).toBe(200);
+  const done = await settle(requestId, 'FAILED');
+  expect(done.reason).toBe('NODE_POOL_CONFLICT');
+  const existing = await modelArts.showNodePool(PROJECT_ID, POOL, 'np-foreign');
+  expect(existing?.spec.resources.labels).toBeUndefined();
+});
