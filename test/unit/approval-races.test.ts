@@ -6,8 +6,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ApprovalRepository } from '../../lambdas/adapters/dynamodb/approval-repository';
 import { RequestRepository } from '../../lambdas/adapters/dynamodb/request-repository';
 import type { ApprovalOutcome, TaskAnswer } from '../../lambdas/adapters/workflow';
-import type { PoolRequestRecord } from '../../lambdas/domain/pool-request';
-import { newStep } from '../../lambdas/domain/steps';
+import { requestRecord } from '../support/fixtures';
 import { decide } from '../../lambdas/use-cases/decide-approval';
 import { requestApproval } from '../../lambdas/use-cases/request-approval';
 import { startTestTable } from '../support/dynamodb';
@@ -28,27 +27,7 @@ const stage = {
   collectsOrderId: false,
 };
 
-function request(requestId: string): PoolRequestRecord {
-  return {
-    requestId,
-    status: 'SUBMITTED',
-    requester: 'alice@example.com',
-    team: 'ml-platform',
-    projectId: 'p',
-    poolName: 'pool',
-    nodePoolName: 'np',
-    flavor: 'f',
-    count: 1,
-    maxCount: 1,
-    body: { apiVersion: 'v2', kind: 'NodePool', metadata: { name: 'np' }, spec: { resources: { flavor: 'f', count: 1, maxCount: 1 } } },
-    billing: { mode: '0' },
-    stages: [stage],
-    fingerprint: 'x',
-    createdAt: '2026-11-26T00:00:00.000Z',
-    updatedAt: '2026-11-26T00:00:00.000Z',
-    steps: [newStep('submitted', 'submitted', 'ok')],
-  } as PoolRequestRecord;
-}
+const request = (requestId: string) => requestRecord(requestId, [stage]);
 
 /** Plays Step Functions: tokens listed in `live` are waiting; any other token is gone. */
 function fakeWorkflow(live: Set<string>) {

@@ -4,8 +4,8 @@ import { ClaimRepository } from '../../lambdas/adapters/dynamodb/claim-repositor
 import { QuotaRepository } from '../../lambdas/adapters/dynamodb/quota-repository';
 import { RequestRepository } from '../../lambdas/adapters/dynamodb/request-repository';
 import { InvalidTransitionError } from '../../lambdas/domain/errors';
-import type { PoolRequestRecord } from '../../lambdas/domain/pool-request';
 import { newStep } from '../../lambdas/domain/steps';
+import { requestRecord } from '../support/fixtures';
 import { startTestTable } from '../support/dynamodb';
 
 let db: DynamoDBDocumentClient;
@@ -17,27 +17,7 @@ beforeAll(async () => {
 });
 afterAll(() => stop());
 
-function request(requestId: string): PoolRequestRecord {
-  return {
-    requestId,
-    status: 'SUBMITTED',
-    requester: 'alice@example.com',
-    team: 'ml-platform',
-    projectId: 'p',
-    poolName: 'pool',
-    nodePoolName: 'np',
-    flavor: 'f',
-    count: 1,
-    maxCount: 1,
-    body: { apiVersion: 'v2', kind: 'NodePool', metadata: { name: 'np' }, spec: { resources: { flavor: 'f', count: 1, maxCount: 1 } } },
-    billing: { mode: '0' },
-    stages: [],
-    fingerprint: 'x',
-    createdAt: '2026-11-26T00:00:00.000Z',
-    updatedAt: '2026-11-26T00:00:00.000Z',
-    steps: [newStep('submitted', 'submitted', 'ok')],
-  } as PoolRequestRecord;
-}
+const request = (requestId: string) => requestRecord(requestId);
 
 describe('RequestRepository', () => {
   it('records a step and its status change in one write, once', async () => {
