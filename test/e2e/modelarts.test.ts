@@ -2,7 +2,7 @@
  * ModelArts rules through the local stack: capacity refusals before anyone is asked, node tracking
  * to ACTIVE or FAILED, and a node pool poolgate did not create is never claimed.
  */
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ModelArtsClient } from '../../lambdas/adapters/modelarts/client';
 import { DEV_HUAWEI_ACCESS_KEY, DEV_HUAWEI_SECRET_KEY } from '../../local/settings';
@@ -49,7 +49,10 @@ beforeAll(async () => {
     timeoutMs: 5000,
   });
 });
-afterAll(() => stack?.stop());
+afterAll(async () => {
+  await stack?.stop();
+  rmSync(stack.home, { recursive: true, force: true });
+});
 
 async function settle(requestId: string, wanted: string) {
   return eventually(async () => {

@@ -2,6 +2,7 @@
  * Stopping and restarting `npm start` (even with SIGKILL) keeps every request and its history, and a
  * request that was waiting for approval can still be approved afterwards.
  */
+import { rmSync } from 'node:fs';
 import { readOutbox, startStack, type RunningStack } from '../support/local-stack';
 import { eventually } from '../support/poll';
 import { decide, exampleBody, getRequest, submit } from '../support/requests';
@@ -9,7 +10,11 @@ import { decide, exampleBody, getRequest, submit } from '../support/requests';
 jest.setTimeout(90_000);
 
 let stack: RunningStack | undefined;
-afterAll(() => stack?.stop());
+afterAll(async () => {
+  const home = stack?.home;
+  await stack?.stop();
+  if (home) rmSync(home, { recursive: true, force: true });
+});
 
 it('approves, after a crash and a restart, a request that was waiting for approval', async () => {
   stack = await startStack();
@@ -21,7 +26,7 @@ it('approves, after a crash and a restart, a request that was waiting for approv
   await eventually(async () => ((await getRequest(stack!, alice, requestId)).json.status === 'AWAITING_APPROVAL' ? true : undefined), 'AWAITING_APPROVAL');
 
   const home = stack.home;
-  await stack.stop('SIGKILL');
+  await stack.stop('SIGKILL', true);
   stack = await startStack({ home });
 
   // The link was printed before the crash; its host:port changed with the restart, its path did not.

@@ -17,8 +17,11 @@ export interface RunningStack {
   readonly endpoints: LocalStackEndpoints;
   readonly output: () => string;
   token(email: string): Promise<string>;
-  /** Stops the process: SIGTERM by default, SIGKILL to simulate a crash. */
-  stop(signal?: NodeJS.Signals): Promise<void>;
+  /**
+   * Stops the process: SIGTERM by default, SIGKILL to simulate a crash. A home this stack created
+   * is removed, unless `keepHome` (a restart follows).
+   */
+  stop(signal?: NodeJS.Signals, keepHome?: boolean): Promise<void>;
 }
 
 export interface StackOptions {
@@ -34,6 +37,7 @@ export function newHome(): string {
 }
 
 export async function startStack(options: StackOptions = {}): Promise<RunningStack> {
+  const ownsHome = options.home === undefined;
   const home = options.home ?? newHome();
   const endpointsFile = join(home, 'endpoints.json');
   rmSync(endpointsFile, { force: true });
@@ -77,9 +81,10 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     endpoints,
     output: () => output,
     token: async (email) => (await loadOrCreateDevIssuer(home)).issueToken(email),
-    stop: async (signal = 'SIGTERM') => {
+    stop: async (signal = 'SIGTERM', keepHome = false) => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       await exited;
+      if (ownsHome && !keepHome) rmSync(home, { recursive: true, force: true });
     },
   };
 }
