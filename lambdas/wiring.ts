@@ -18,6 +18,11 @@ import { Workflow } from './adapters/workflow';
 import { loadPolicyFile, type Policy } from './config/policy';
 import { Notifier } from './use-cases/notifier';
 
+/**
+ * A lazily built singleton. Every `once(...)` below is marked `@__PURE__`: calling `once` has no
+ * effect, so esbuild drops the adapters a handler never uses (without the mark each handler's
+ * bundle carried every adapter: SESv2, Secrets Manager, Slack, ModelArts).
+ */
 function once<T>(build: () => T): () => T {
   let value: T | undefined;
   let built = false;
@@ -30,17 +35,17 @@ function once<T>(build: () => T): () => T {
   };
 }
 
-const tableName = once(() => requiredEnv(ENV.tableName));
+const tableName = /* @__PURE__ */ once(() => requiredEnv(ENV.tableName));
 
-export const policy = once((): Policy => loadPolicyFile(requiredEnv(ENV.policyFile)));
-export const requests = once(() => new RequestRepository(documentClient(), tableName()));
-export const approvals = once(() => new ApprovalRepository(documentClient(), tableName()));
-export const quotas = once(() => new QuotaRepository(documentClient(), tableName()));
-export const claims = once(() => new ClaimRepository(documentClient(), tableName()));
-export const workflow = once(() => new Workflow(requiredEnv(ENV.stateMachineArn)));
-export const mailer = once(() => new Mailer(requiredEnv(ENV.mailFrom)));
-export const publicBaseUrl = once(() => requiredEnv(ENV.publicBaseUrl).replace(/\/$/, ''));
-export const authenticator = once(
+export const policy = /* @__PURE__ */ once((): Policy => loadPolicyFile(requiredEnv(ENV.policyFile)));
+export const requests = /* @__PURE__ */ once(() => new RequestRepository(documentClient(), tableName()));
+export const approvals = /* @__PURE__ */ once(() => new ApprovalRepository(documentClient(), tableName()));
+export const quotas = /* @__PURE__ */ once(() => new QuotaRepository(documentClient(), tableName()));
+export const claims = /* @__PURE__ */ once(() => new ClaimRepository(documentClient(), tableName()));
+export const workflow = /* @__PURE__ */ once(() => new Workflow(requiredEnv(ENV.stateMachineArn)));
+export const mailer = /* @__PURE__ */ once(() => new Mailer(requiredEnv(ENV.mailFrom)));
+export const publicBaseUrl = /* @__PURE__ */ once(() => requiredEnv(ENV.publicBaseUrl).replace(/\/$/, ''));
+export const authenticator = /* @__PURE__ */ once(
   () =>
     new Authenticator({
       issuer: requiredEnv(ENV.jwtIssuer),
@@ -52,7 +57,7 @@ export const authenticator = once(
 export const linkKey = () => secretString(requiredEnv(ENV.linkKeySecretId));
 
 /** Slack, when the deployment has a bot token; poolgate works with e-mail alone otherwise. */
-export const slack = once(() => {
+export const slack = /* @__PURE__ */ once(() => {
   const tokenSecretId = optionalEnv(ENV.slackBotTokenSecretId);
   return tokenSecretId ? new Slack(() => secretString(tokenSecretId), optionalEnv(ENV.slackApiUrl)) : undefined;
 });
@@ -63,7 +68,7 @@ export const notifier = async () =>
 /** Each ModelArts call gives up after this long; the workflow's Retry then reads again before any new create. */
 const MODELARTS_TIMEOUT_MS = 10_000;
 
-export const modelArts = once(
+export const modelArts = /* @__PURE__ */ once(
   () =>
     new ModelArtsClient({
       // MODELARTS_ENDPOINT (the local simulator, or a private endpoint) wins over the policy file.

@@ -2,7 +2,7 @@
  * Slack Web API through @slack/web-api. The bot token comes from Secrets Manager; SLACK_API_URL
  * points the client at another server (the local stack's stand-in), nothing else changes.
  */
-import { WebClient, type KnownBlock } from '@slack/web-api';
+import type { KnownBlock, WebClient } from '@slack/web-api';
 import type { SlackMessageRef } from '../domain/approval';
 
 export interface SlackMessage {
@@ -34,7 +34,11 @@ export class Slack {
   }
 
   private async web(): Promise<WebClient> {
-    this.client ??= new WebClient(await this.botToken(), {
+    if (this.client) return this.client;
+    // Loaded on first use: @slack/web-api is CommonJS, which a bundler cannot tree-shake, so a
+    // static import would put it into every handler that merely imports the wiring.
+    const { WebClient } = await import('@slack/web-api');
+    this.client = new WebClient(await this.botToken(), {
       ...(this.apiUrl ? { slackApiUrl: this.apiUrl.endsWith('/') ? this.apiUrl : `${this.apiUrl}/` } : {}),
       // A Lambda has seconds, not minutes: retry briefly, then let the caller decide.
       retryConfig: { retries: 2, factor: 2, minTimeout: 200, maxTimeout: 1000 },

@@ -1,0 +1,30 @@
+/**
+ * How every Lambda handler is bundled and started, in one place: the house construct
+ * (lib/constructs/poolgate-function.ts) hands these to NodejsFunction, and the benchmark (bench/)
+ * bundles and imports the handlers with exactly the same options to measure what is deployed.
+ * Plain data (no CDK, no esbuild import), in esbuild's vocabulary.
+ */
+export const LAMBDA_BUNDLING = {
+  format: 'esm',
+  platform: 'node',
+  target: 'node22',
+  minify: true,
+  sourcemap: true,
+  mainFields: ['module', 'main'],
+  /** Nothing external: the AWS SDK is bundled (pinned by package-lock, tree-shaken), not taken from the runtime. */
+  external: [],
+  /** ESM bundles of CommonJS dependencies need `require` (DESIGN, bundle facts). */
+  banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+} as const satisfies {
+  format: 'esm';
+  platform: 'node';
+  target: string;
+  minify: boolean;
+  sourcemap: boolean;
+  mainFields: readonly string[];
+  external: readonly string[];
+  banner: string;
+};
+
+/** NODE_OPTIONS of every function: stack traces through the bundle's source map. */
+export const LAMBDA_NODE_OPTIONS = '--enable-source-maps';
