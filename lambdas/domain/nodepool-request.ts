@@ -1,190 +1,363 @@
 /**
  * The request body of ModelArts "Create a node pool" (shared/reference/modelarts-create-node-pool.txt),
- * as a zod schema, with the departures poolgate makes (DESIGN.md, README "Departures").
+ * as zod schemas, with the departures poolgate makes (DESIGN.md "Departures from the API page",
+ * README "Departures").
  *
- * Two variants share every building block:
- * - `NodePoolRequestSchema`: what poolgate accepts (spec.resources required, azs add up, nodePool = name);
- * - `ModelArtsNodePoolSchema`: what ModelArts itself accepts (the local simulator validates with it).
+ * Two variants are assembled from the same building blocks:
+ * - `NodePoolRequestSchema`: what poolgate accepts at submit. Stricter than the page: `spec.resources`
+ *   required, the `azs` counts add up to `count`, `nodePool` (when given) equals `metadata.name`.
+ * - `ModelArtsNodePoolSchema`: what ModelArts itself accepts (the local simulator validates with it):
+ *   `spec` optional as on the page, none of poolgate's own cross-field departures.
+ *
+ * Every rule carries its own message; `parseNodePoolRequest` turns zod issues into
+ * `<field path>: <rule>` sentences (no raw zod output, echoed values cut to 64 characters).
+ * Pure: no I/O.
  */
 import * as z from 'zod';
 
-/** poolgate answers 413 above this many bytes of body. */
+/** poolgate answers 413 above this many bytes of body (the handler checks it, before parsing). */
 export const MAX_BODY_BYTES = 65536;
-/** A generous ceiling on node counts, so absurd integers are refused with a clear message. */
-export const MAX_NODE_COUNT = 10000;
-
-const nonEmpty = (what = 'a non-empty string') => z.string({ error: `must be ${what}` }).min(1, `must be ${what}`);
-const str = () => z.string({ error: 'must be a string' });
-const int = (min: number) =>
-  z
-    .number({ error: `must be an integer >= ${min}` })
-    .int(`must be an integer >= ${min}`)
-    .min(min, `must be an integer >= ${min}`)
-    .max(MAX_NODE_COUNT, `must be at most ${MAX_NODE_COUNT}`);
-const oneOf = <T extends readonly [string, ...string[]]>(values: T) =>
-  z.enum(values, { error: `must be one of ${values.map((v) => `"${v}"`).join(', ')}` });
-const stringMap = () => z.record(z.string(), str(), { error: 'must be an object of string values' });
-
 /**
- * Node pool names: 2-50 characters, lowercase letters, digits and `-`, starting with a letter and not
- * ending with `-` (the SDK's rule for extendParams.nodePoolName; the API page's failure example is
- * "Bad request. invalid nodepool name").
+ * A generous ceiling on every integer of the body (node counts, AZ counts, steps), so absurd values
+ * (2^31 and beyond, which ModelArts' int32 fields could not hold anyway) get a clear refusal.
  */
-const NODE_POOL_NAME = /^[a-z][a-z0-9-]{0,48}[a-z0-9]$/;
-const nodePoolName = () =>
-  nonEmpty().regex(NODE_POOL_NAME, 'must be 2-50 lowercase letters, digits or "-", start with a letter and not end with "-"');
+export const MAX_NODE_COUNT = 10000;
+/** At most this many problems are listed in one message. */
+const MAX_LISTED_ISSUES = 5;
+/** Values and keys echoed in a message are cut to this many characters. */
+const MAX_ECHO_CHARS = 64;
 
-/** Annotations: only the seven documented keys, every value a string. */
-export const AnnotationsSchema = z
-  .strictObject(
-    {
-      'os.modelarts/billing.mode': oneOf(['0', '1']).optional(),
-      'os.modelarts/period.num': str().regex(/^[1-9]\d{0,3}$/, 'must be a positive integer string such as "2"').optional(),
-      'os.modelarts/period.type': oneOf(['2', '3', '4']).optional(),
-      'os.modelarts/auto.renew': oneOf(['0', '1']).optional(),
-      'os.modelarts/promotion.info': str().optional(),
-      'os.modelarts/service.console.url': str().optional(),
-      'os.modelarts/order.id': str().optional(),
-    },
-    { error: 'must be an object' },
-  )
-  .superRefine((a, ctx) => {
-    if (a['os.modelarts/billing.mode'] !== '1') return;
-    for (const key of ['os.modelarts/period.num', 'os.modelarts/period.type'] as const) {
-      if (a[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when os.modelarts/billing.mode is "1" (yearly/monthly)' });
-    }
+// ---------------------------------------------------------------------------------------------
+// Primitive building blocks: each one states its rule in the words the message will use.
+// ---------------------------------------------------------------------------------------------
+
+/** Any string (optional strings may be empty: ModelArts clients send `""` for "not set"). */
+const str = (rule = 'must be a string') => z.string({ error: rule });
+
+/** A required string: present and non-empty (DESIGN departure: required strings are non-empty). */
+const nonEmpty = () => {
+  const rule = 'must be a non-empty string';
+  return z.string({ error: rule }).min(1, { error: rule, abort: true });
+};
+
+/** An integer in [min, max]; 1.5, "1", Infinity and 2^40 are all refused. */
+const integer = (min: number, max: number) => {
+  const rule = `must be an integer >= ${min}`;
+  return z
+    .number({ error: rule })
+    .int({ error: rule, abort: true })
+    .min(min, { error: rule, abort: true })
+    .max(max, { error: `must be <= ${max}` });
+};
+
+/** A node or instance count: an integer from 1 to MAX_NODE_COUNT. */
+const count = () => integer(1, MAX_NODE_COUNT);
+
+/** `"a"` / `one of "a", "b"`, as the messages list allowed values. */
+const listOf = (values: readonly string[]) =>
+  values.length === 1 ? `"${values[0]}"` : `one of ${values.map((v) => `"${v}"`).join(', ')}`;
+
+/** A string enum; a value of another type (1 for "1") is told it must be a string. */
+const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
+  z.enum(values, {
+    error: (issue) =>
+      issue.input === undefined || typeof issue.input === 'string' ? `must be ${listOf(values)}` : `must be a string, ${listOf(values)}`,
   });
 
-const MetadataSchema = z.strictObject({ name: nodePoolName(), annotations: AnnotationsSchema.optional() }, { error: 'must be an object' });
+/** A JSON object with exactly these fields: any other field is reported as "unknown field". */
+const obj = <S extends z.core.$ZodLooseShape>(shape: S) => z.strictObject(shape, { error: 'must be an object' });
 
-const AzSchema = z.strictObject({ az: nonEmpty(), count: int(1) }, { error: 'must be an object' });
-const TaintSchema = z.strictObject(
-  { key: nonEmpty(), value: str().optional(), effect: oneOf(['NoSchedule', 'PreferNoSchedule', 'NoExecute']) },
-  { error: 'must be an object' },
-);
-const TagSchema = z.strictObject(
-  {
-    key: nonEmpty().refine((k) => !k.startsWith('CCE-') && !k.startsWith('__type_baremetal'), 'must not start with "CCE-" or "__type_baremetal"'),
-    value: str(),
-  },
-  { error: 'must be an object' },
-);
-const NetworkSchema = z.strictObject(
-  { vpc: str().optional(), subnet: str().optional(), securityGroups: z.array(str(), { error: 'must be an array of strings' }).optional() },
-  { error: 'must be an object' },
-);
-/** extendParams: the documented keys only (API page + SDK model), all string values. */
-const ExtendParamsSchema = z.strictObject(
-  {
-    dockerBaseSize: str().optional(),
-    postInstall: str().optional(),
-    runtime: oneOf(['docker', 'containerd']).optional(),
-    labelPolicyOnExistingNodes: oneOf(['refresh', 'ignore']).optional(),
-    taintPolicyOnExistingNodes: oneOf(['refresh', 'ignore']).optional(),
-    tagPolicyOnExistingNodes: oneOf(['refresh', 'ignore']).optional(),
-    XParameterPlaneSubnet: str().optional(),
-    nodePoolName: nodePoolName()
-      .refine((n) => !n.endsWith('-default'), 'must not end with "-default"')
-      .optional(),
-  },
-  { error: 'must be an object' },
-);
-const CreatingStepSchema = z.strictObject({ step: int(1).optional(), type: oneOf(['hyperinstance']).optional() }, { error: 'must be an object' });
-const OsSchema = z.strictObject(
-  {
-    name: str().optional(),
-    imageId: str().optional(),
-    // The notes list "" besides "private" (the SDK model allows an empty type).
-    imageType: z.enum(['private', ''], { error: 'must be "private"' }).optional(),
-    autoMatch: z.boolean({ error: 'must be true or false' }).optional(),
-  },
-  { error: 'must be an object' },
-);
+/** A JSON array of `item`. */
+const list = <T extends z.core.SomeType>(item: T, rule = 'must be an array') => z.array(item, { error: rule });
+
 /**
- * Volumes are not on the API page but the real API has them (SDK model): accepted and passed through,
- * as strict objects of the SDK's fields so that typos are still refused.
+ * A free map of string values (`labels`, a volume's `extendParams`): any key, every value a string.
+ * Keys must be non-empty, and `__proto__` is refused rather than silently dropped (zod drops it).
  */
-const VolumeSchema = z.strictObject(
-  { volumeType: str().optional(), size: z.union([str(), z.number()], { error: 'must be a string or a number' }).optional(), count: int(1).optional(), extendParams: stringMap().optional() },
-  { error: 'must be an object' },
-);
-const VolumeGroupConfigSchema = z.strictObject(
-  {
-    volumeGroup: nonEmpty(),
-    dockerThinPool: z.number({ error: 'must be a number' }).optional(),
-    lvmConfig: z.strictObject({ lvType: str(), path: str().optional() }, { error: 'must be an object' }).optional(),
-    types: z.array(str(), { error: 'must be an array of strings' }).optional(),
-  },
-  { error: 'must be an object' },
-);
+const stringMap = () =>
+  z.preprocess(
+    (input, ctx) => {
+      if (isPlainObject(input)) {
+        for (const key of Object.keys(input)) {
+          if (key === '' || key === '__proto__') {
+            ctx.addIssue({ code: 'custom', message: `must not have the key "${key}"` });
+          }
+        }
+      }
+      return input;
+    },
+    z.record(z.string(), str('must be a string'), { error: 'must be an object of string values' }),
+  );
 
+// ---------------------------------------------------------------------------------------------
+// Names
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Node pool names. The API page gives no rule for `metadata.name`, but its naming failure example
+ * is 400 "Bad request. invalid nodepool name", and the SDK model documents the rule for
+ * `extendParams.nodePoolName` (reference/modelarts-api-notes.md, "CreateNodePool request"):
+ * 2-50 characters, lowercase letters, digits and "-", starting with a lowercase letter, not ending
+ * with "-". The message states the whole rule, whichever part is broken.
+ */
+const NODE_POOL_NAME = /^[a-z][a-z0-9-]{0,48}[a-z0-9]$/;
+const NODE_POOL_NAME_RULE = 'must be 2-50 lowercase letters, digits or "-", start with a letter and not end with "-"';
+
+/** A node pool name (see NODE_POOL_NAME). */
+const nodePoolName = () => nonEmpty().regex(NODE_POOL_NAME, { error: NODE_POOL_NAME_RULE });
+
+// ---------------------------------------------------------------------------------------------
+// Cross-field rules
+// ---------------------------------------------------------------------------------------------
+
+type Path = readonly PropertyKey[];
+
+const startsWith = (path: Path, prefix: Path) => prefix.length <= path.length && prefix.every((part, i) => path[i] === part);
+
+/**
+ * Options for a cross-field `superRefine`: it runs as soon as the fields it reads are valid, even
+ * when other fields are not, so one answer lists every problem; it is skipped while one of those
+ * fields (or what contains it) is itself wrong. The rule may read only the fields named here.
+ */
+function whenValid(...fields: Path[]): z.core.$ZodSuperRefineParams {
+  return {
+    when: (payload) =>
+      isPlainObject(payload.value) &&
+      !payload.issues.some(
+        (issue) => issue.code !== 'unrecognized_keys' && fields.some((field) => startsWith(issue.path ?? [], field) || startsWith(field, issue.path ?? [])),
+      ),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// metadata
+// ---------------------------------------------------------------------------------------------
+
+const BILLING_MODE = 'os.modelarts/billing.mode';
+
+/**
+ * `metadata.annotations`: only the seven documented keys, every value a string (Table 4).
+ * `period.num` is a positive integer string (DESIGN departure); `period.num` and `period.type` are
+ * mandatory for yearly/monthly (billing mode "1"), as the page says. `order.id` is not required
+ * here: for poolgate the finance approver may supply it later (DESIGN).
+ */
+export const AnnotationsSchema = obj({
+  [BILLING_MODE]: oneOf(['0', '1']).optional(),
+  'os.modelarts/period.num': str('must be a positive integer string such as "2"')
+    .regex(/^[1-9]\d{0,3}$/, { error: 'must be a positive integer string such as "2"' })
+    .optional(),
+  'os.modelarts/period.type': oneOf(['2', '3', '4']).optional(),
+  'os.modelarts/auto.renew': oneOf(['0', '1']).optional(),
+  'os.modelarts/promotion.info': str().optional(),
+  'os.modelarts/service.console.url': str().optional(),
+  'os.modelarts/order.id': str().optional(),
+}).superRefine((annotations, ctx) => {
+  if (annotations[BILLING_MODE] !== '1') return;
+  for (const key of ['os.modelarts/period.num', 'os.modelarts/period.type'] as const) {
+    if (annotations[key] === undefined) {
+      ctx.addIssue({ code: 'custom', path: [key], message: `is required when ${BILLING_MODE} is "1" (yearly/monthly)` });
+    }
+  }
+}, whenValid([BILLING_MODE]));
+export type Annotations = z.infer<typeof AnnotationsSchema>;
+
+/** `metadata`: the node pool name and its annotations (Table 3). */
+const MetadataSchema = obj({ name: nodePoolName(), annotations: AnnotationsSchema.optional() });
+
+// ---------------------------------------------------------------------------------------------
+// spec.resources parts
+// ---------------------------------------------------------------------------------------------
+
+/** `azs[]` (Table 7): an AZ and how many nodes go there. */
+const AzSchema = obj({ az: nonEmpty(), count: count() });
+
+/** `taints[]` (Table 8); the effect is one of the Kubernetes effects (DESIGN departure). */
+const TaintSchema = obj({
+  key: nonEmpty(),
+  value: str().optional(),
+  effect: oneOf(['NoSchedule', 'PreferNoSchedule', 'NoExecute']),
+});
+
+/** `tags[]` (Table 9): the key must not start with "CCE-" or "__type_baremetal"; the value may be empty. */
+const TagSchema = obj({
+  key: nonEmpty().refine((key) => !key.startsWith('CCE-') && !key.startsWith('__type_baremetal'), {
+    error: 'must not start with "CCE-" or "__type_baremetal"',
+  }),
+  value: str(),
+});
+
+/** `network` (Table 10): VPC, subnet and security group IDs. */
+const NetworkSchema = obj({
+  vpc: str().optional(),
+  subnet: str().optional(),
+  securityGroups: list(str(), 'must be an array of strings').optional(),
+});
+
+/**
+ * `extendParams`: a Map<String,String> on the page, limited to the keys the notes list (SDK model
+ * ResourceExtendParams), so that a typo is refused rather than silently ignored by ModelArts.
+ * `dockerBaseSize` is a size in GiB ("0" = unlimited) and `postInstall` a Base64 script, per the SDK.
+ */
+const ExtendParamsSchema = obj({
+  dockerBaseSize: str('must be a whole number string such as "50" ("0" = no limit)')
+    .regex(/^\d{1,6}$/, { error: 'must be a whole number string such as "50" ("0" = no limit)' })
+    .optional(),
+  postInstall: str('must be a Base64-encoded string').regex(/^[A-Za-z0-9+/]*={0,2}$/, { error: 'must be a Base64-encoded string' }).optional(),
+  runtime: oneOf(['docker', 'containerd']).optional(),
+  labelPolicyOnExistingNodes: oneOf(['refresh', 'ignore']).optional(),
+  taintPolicyOnExistingNodes: oneOf(['refresh', 'ignore']).optional(),
+  tagPolicyOnExistingNodes: oneOf(['refresh', 'ignore']).optional(),
+  XParameterPlaneSubnet: str().optional(),
+  nodePoolName: nodePoolName()
+    .refine((name) => !name.endsWith('-default'), { error: 'must not end with "-default"' })
+    .optional(),
+});
+
+/** `creatingStep` (Table 11): batch creation of supernodes. */
+const CreatingStepSchema = obj({ step: count().optional(), type: oneOf(['hyperinstance']).optional() });
+
+/**
+ * `os` (Table 12). `imageType` also accepts "" (= a preset image), as the notes and the SDK say.
+ * `autoMatch` is not on the page: the SDK models (Go, Node) type it as a string, an OS name and
+ * version such as "EulerOS 2.5" that makes ModelArts pick the best image; a boolean is refused.
+ */
+const OsSchema = obj({
+  name: str().optional(),
+  imageId: str().optional(),
+  imageType: oneOf(['private', '']).optional(),
+  autoMatch: str('must be a string (an OS name and version such as "EulerOS 2.5")').optional(),
+});
+
+/**
+ * Volumes are not on the page; the real API has them (SDK models RootVolume, DataVolumeItem,
+ * VolumeGroupConfig) and poolgate passes them through (DESIGN). They are checked leniently but
+ * still as strict objects, so a typo is refused: every field optional, strings where the SDK has
+ * strings (`size` is a string of GiB there, so 100 is refused), and `extendParams` a free string map
+ * (the SDK lists only `volumeGroup`, the CCE volumes underneath take more).
+ */
+const volumeFields = {
+  volumeType: str().optional(),
+  size: str('must be a string such as "100" (GiB)').optional(),
+  extendParams: stringMap().optional(),
+};
+/** `rootVolume`: the system disk. */
+const RootVolumeSchema = obj(volumeFields);
+/** `dataVolumes[]`: data disks, optionally several alike (`count`). */
+const DataVolumeSchema = obj({ ...volumeFields, count: count().optional() });
+
+/**
+ * `volumeGroupConfigs[]` (required by ModelArts with custom data disks): `volumeGroup` names the
+ * group that data volumes reference; `dockerThinPool` is a percentage; `lvmConfig.lvType` and
+ * `types` take the values the SDK documents.
+ */
+const VolumeGroupConfigSchema = obj({
+  volumeGroup: nonEmpty(),
+  dockerThinPool: integer(0, 100).optional(),
+  lvmConfig: obj({ lvType: oneOf(['linear', 'striped']), path: str().optional() }).optional(),
+  types: list(oneOf(['volume', 'local'])).optional(),
+});
+
+// ---------------------------------------------------------------------------------------------
+// spec.resources
+// ---------------------------------------------------------------------------------------------
+
+/** `spec.resources` fields (Table 6, plus the pass-through fields of DESIGN). */
 const resourceFields = {
   flavor: nonEmpty(),
-  count: int(1),
-  maxCount: int(1),
-  azs: z.array(AzSchema, { error: 'must be an array' }).optional(),
+  count: count(),
+  maxCount: count(),
+  azs: list(AzSchema).optional(),
   nodePool: str().optional(),
-  taints: z.array(TaintSchema, { error: 'must be an array' }).optional(),
+  taints: list(TaintSchema).optional(),
   labels: stringMap().optional(),
-  tags: z.array(TagSchema, { error: 'must be an array' }).optional(),
+  tags: list(TagSchema).optional(),
   network: NetworkSchema.optional(),
   extendParams: ExtendParamsSchema.optional(),
   creatingStep: CreatingStepSchema.optional(),
   os: OsSchema.optional(),
-  rootVolume: VolumeSchema.optional(),
-  dataVolumes: z.array(VolumeSchema, { error: 'must be an array' }).optional(),
-  volumeGroupConfigs: z.array(VolumeGroupConfigSchema, { error: 'must be an array' }).optional(),
+  rootVolume: RootVolumeSchema.optional(),
+  dataVolumes: list(DataVolumeSchema).optional(),
+  volumeGroupConfigs: list(VolumeGroupConfigSchema).optional(),
 };
+const ResourcesShape = obj(resourceFields);
+export type PoolResource = z.infer<typeof ResourcesShape>;
 
-type Resources = z.infer<z.ZodObject<typeof resourceFields>>;
-
-/** Rules ModelArts itself states: maxCount >= count, no AZ twice. */
-function modelArtsResourceRules(r: Resources, ctx: z.RefinementCtx): void {
+/** ModelArts' own rule (Table 6): maxCount is at least count (equal in a physical pool, checked later). */
+function maxCountRule(r: PoolResource, ctx: z.RefinementCtx): void {
   if (r.maxCount < r.count) ctx.addIssue({ code: 'custom', path: ['maxCount'], message: `must be >= count (${r.count})` });
-  const seen = new Set<string>();
-  r.azs?.forEach((az, i) => {
-    if (seen.has(az.az)) ctx.addIssue({ code: 'custom', path: ['azs', i, 'az'], message: `lists AZ "${az.az}" twice` });
-    seen.add(az.az);
+}
+
+/** An AZ appears once in `azs`. */
+function uniqueAzRule(r: PoolResource, ctx: z.RefinementCtx): void {
+  const firstIndex = new Map<string, number>();
+  r.azs?.forEach(({ az }, i) => {
+    const first = firstIndex.get(az);
+    if (first === undefined) firstIndex.set(az, i);
+    else ctx.addIssue({ code: 'custom', path: ['azs', i, 'az'], message: `repeats azs[${first}].az (${quote(az)})` });
   });
 }
 
-/** poolgate's stricter rule: the AZ counts add up to count. */
-function poolgateResourceRules(r: Resources, ctx: z.RefinementCtx): void {
-  modelArtsResourceRules(r, ctx);
-  const total = r.azs?.reduce((sum, az) => sum + az.count, 0);
-  if (r.azs && total !== r.count) ctx.addIssue({ code: 'custom', path: ['azs'], message: `counts add up to ${total}, must add up to count (${r.count})` });
+/** poolgate's departure: when `azs` is given, its counts add up to `count`. */
+function azsSumRule(r: PoolResource, ctx: z.RefinementCtx): void {
+  if (!r.azs) return;
+  const total = r.azs.reduce((sum, az) => sum + az.count, 0);
+  if (total !== r.count) ctx.addIssue({ code: 'custom', path: ['azs'], message: `counts must add up to count (${r.count}) (got ${total})` });
 }
 
-const ModelArtsResourcesSchema = z.strictObject(resourceFields, { error: 'must be an object' }).superRefine(modelArtsResourceRules);
-const PoolgateResourcesSchema = z.strictObject(resourceFields, { error: 'must be an object' }).superRefine(poolgateResourceRules);
+/** `spec.resources` as ModelArts checks it. */
+const ModelArtsResourcesSchema = ResourcesShape.superRefine(maxCountRule, whenValid(['count'], ['maxCount'])).superRefine(
+  uniqueAzRule,
+  whenValid(['azs']),
+);
+/** `spec.resources` as poolgate checks it: ModelArts' rules plus the AZ sum. */
+const PoolgateResourcesSchema = ModelArtsResourcesSchema.superRefine(azsSumRule, whenValid(['count'], ['azs']));
 
+// ---------------------------------------------------------------------------------------------
+// The two bodies
+// ---------------------------------------------------------------------------------------------
+
+/** `apiVersion`, `kind` and `metadata`, common to both variants (Table 2). */
 const envelope = {
   apiVersion: oneOf(['v2']),
   kind: oneOf(['NodePool']),
   metadata: MetadataSchema,
 };
 
-/** What poolgate accepts. */
-export const NodePoolRequestSchema = z
-  .strictObject({ ...envelope, spec: z.strictObject({ resources: PoolgateResourcesSchema }, { error: 'must be an object' }) }, { error: 'must be an object' })
-  .superRefine((body, ctx) => {
-    const nodePool = body.spec.resources.nodePool;
+/** What poolgate accepts: `spec.resources` required (DESIGN departure), plus its cross-field rules. */
+export const NodePoolRequestSchema = obj({ ...envelope, spec: obj({ resources: PoolgateResourcesSchema }) }).superRefine(
+  (body, ctx) => {
+    const { nodePool } = body.spec.resources;
     if (nodePool !== undefined && nodePool !== body.metadata.name) {
-      ctx.addIssue({ code: 'custom', path: ['spec', 'resources', 'nodePool'], message: `must equal metadata.name ("${truncate(body.metadata.name)}")` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['spec', 'resources', 'nodePool'],
+        message: `must equal metadata.name (${quote(body.metadata.name)})`,
+        input: nodePool,
+      });
     }
-  });
+  },
+  whenValid(['metadata', 'name'], ['spec', 'resources', 'nodePool']),
+);
 export type NodePoolRequest = z.infer<typeof NodePoolRequestSchema>;
 
-/** What ModelArts accepts (the API page as written): spec and resources optional. */
-export const ModelArtsNodePoolSchema = z.strictObject(
-  { ...envelope, spec: z.strictObject({ resources: ModelArtsResourcesSchema.optional() }, { error: 'must be an object' }).optional() },
-  { error: 'must be an object' },
-);
+/**
+ * What ModelArts accepts, the page as written: `spec` optional (Table 2); when given, its
+ * `resources` is mandatory (Table 5). `nodePool` may differ from the name and `azs` need not add up.
+ */
+export const ModelArtsNodePoolSchema = obj({ ...envelope, spec: obj({ resources: ModelArtsResourcesSchema }).optional() });
 export type ModelArtsNodePool = z.infer<typeof ModelArtsNodePoolSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Parsing and messages
+// ---------------------------------------------------------------------------------------------
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; message: string };
 
-/** Parses a raw body; the message names each offending field path and its rule (at most five). */
+/**
+ * Parses a raw request body against `schema` (poolgate's by default). On failure the message is
+ * "request body is not valid JSON", "request body must be a JSON object", or up to five
+ * `<field path>: <rule>` problems joined with "; " (then "and N more problems").
+ */
 export function parseNodePoolRequest<S extends z.ZodType = typeof NodePoolRequestSchema>(rawBody: string, schema?: S): ParseResult<z.infer<S>> {
   let json: unknown;
   try {
@@ -192,24 +365,67 @@ export function parseNodePoolRequest<S extends z.ZodType = typeof NodePoolReques
   } catch {
     return { ok: false, message: 'request body is not valid JSON' };
   }
-  if (json === null || typeof json !== 'object' || Array.isArray(json)) return { ok: false, message: 'request body must be a JSON object' };
-  const result = (schema ?? NodePoolRequestSchema).safeParse(json);
+  if (!isPlainObject(json)) return { ok: false, message: 'request body must be a JSON object' };
+  const result = (schema ?? NodePoolRequestSchema).safeParse(json, { reportInput: true });
   if (result.success) return { ok: true, value: result.data as z.infer<S> };
-  return { ok: false, message: result.error.issues.slice(0, 5).map(describeIssue).join('; ') };
+  return { ok: false, message: describeIssues(result.error.issues) };
 }
 
+/** The first MAX_LISTED_ISSUES problems, one per unknown key, joined with "; ". */
+function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
+  const problems = issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys' ? issue.keys.map((key) => `${formatPath([...issue.path, key])}: unknown field`) : [describeIssue(issue)],
+  );
+  const listed = problems.slice(0, MAX_LISTED_ISSUES).join('; ');
+  const more = problems.length - MAX_LISTED_ISSUES;
+  return more > 0 ? `${listed}; and ${more} more problem${more === 1 ? '' : 's'}` : listed;
+}
+
+/** `<path>: <rule>`, "is required and <rule>" for a missing field, "(got <value>)" for a wrong one. */
 function describeIssue(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((key) => `${formatPath([...issue.path, key])}: unknown field`).join('; ');
-  }
-  return `${formatPath(issue.path) || '(body)'}: ${issue.message}`;
+  const path = formatPath(issue.path) || 'body';
+  // A missing field reaches its schema as `undefined`: a type (or enum) issue without input.
+  if (issue.input === undefined && (issue.code === 'invalid_type' || issue.code === 'invalid_value')) return `${path}: is required and ${issue.message}`;
+  // Cross-field rules carry the whole object as input; their message says what is wrong already.
+  const echo = issue.input === undefined || (issue.code === 'custom' && typeof issue.input === 'object') ? '' : ` (got ${preview(issue.input)})`;
+  return `${path}: ${issue.message}${echo}`;
 }
 
-/** `spec.resources.azs[0].count`; keys with dots (annotations) stay readable as they are. */
+/** A key printed as is in a path; annotation keys (`os.modelarts/billing.mode`) are plain too. */
+const PLAIN_KEY = /^[A-Za-z0-9_][\w./-]*$/;
+
+/**
+ * `spec.resources.azs[0].count`. Keys with dots and slashes (annotations) stay readable as they are;
+ * any other key (spaces, empty, unicode) is quoted: `spec.resources.labels["my label"]`.
+ */
 export function formatPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((acc, part) => (typeof part === 'number' ? `${acc}[${part}]` : acc ? `${acc}.${truncate(String(part))}` : truncate(String(part))), '');
+  return path.reduce<string>((acc, part) => {
+    if (typeof part === 'number') return `${acc}[${part}]`;
+    const key = String(part);
+    if (!PLAIN_KEY.test(key)) return `${acc}[${quote(key)}]`;
+    return acc ? `${acc}.${truncate(key)}` : truncate(key);
+  }, '');
 }
 
-function truncate(value: string, max = 64): string {
-  return value.length > max ? `${value.slice(0, max)}...` : value;
+/** A short, safe rendering of a wrong value: strings quoted and cut, containers named. */
+function preview(value: unknown): string {
+  if (typeof value === 'string') return quote(value);
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return 'an object';
+  return truncate(String(value));
+}
+
+function quote(value: string): string {
+  return JSON.stringify(truncate(value));
+}
+
+/** Cuts to MAX_ECHO_CHARS code points (never half a surrogate pair). */
+function truncate(value: string): string {
+  const chars = Array.from(value);
+  return chars.length > MAX_ECHO_CHARS ? `${chars.slice(0, MAX_ECHO_CHARS).join('')}...` : value;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
