@@ -1,37 +1,61 @@
 /**
- * The CDK app: validates the policy file (a wrong file fails synth with the field and the rule),
- * then builds the stack from it.
+ * The CDK app. It validates the policy file first (the same loader the handlers use at cold start),
+ * so a wrong file fails synth with the file, the field path and the rule, and then builds the stack
+ * from it.
+ *
+ *   POOLGATE_CONFIG                 the policy file (default: poolgate.config.json at the repository root)
+ *   -c poolgate:stackName=...       the stack name (default: Poolgate)
+ *   -c poolgate:publicBaseUrl=...   base of the links sent, e.g. a custom domain (default: the API's URL)
  */
 import { App } from 'aws-cdk-lib';
-import { resolve } from 'node:path';
-import { loadPolicyFile, PolicyError } from '../lambdas/config/policy';
-import { PoolgateStack } from '../lib/poolgate-stack';
+import { join, resolve } from 'node:path';
+import { ENV } from '../contracts/environment';
+import { loadPolicyFile, PolicyError, type Policy } from '../lambdas/config/policy';
+import { PoolgateStack, REPOSITORY_ROOT } from '../lib/poolgate-stack';
 
-const root = resolve(__dirname, '..');
-const policyFile = resolve(process.env.POOLGATE_CONFIG ?? resolve(root, 'poolgate.config.json'));
+const DEFAULT_STACK_NAME = 'Poolgate';
 
-try {
-  const policy = loadPolicyFile(policyFile);
-  if (!policy.auth) throw new PolicyError(`${policyFile}: auth (issuer, audience) is required to deploy`);
-  if (!policy.mail) throw new PolicyError(`${policyFile}: mail.from (the SES sender) is required to deploy`);
+/** A wrong context value given on the command line. */
+class UsageError extends Error {}
+
+/** What the stack needs from the policy file; `auth` and `mail` are optional locally, required on AWS. */
+function deploymentSettings(policy: Policy, policyFile: string) {
+  const missing = [
+    ...(policy.auth ? [] : ['auth: required to deploy (issuer and audience of the bearer tokens)']),
+    ...(policy.mail ? [] : ['mail.from: required to deploy (the SES sender address)']),
+  ];
+  if (!policy.auth || !policy.mail) throw new PolicyError(`${policyFile} is invalid:\n  ${missing.join('\n  ')}`);
+  return { auth: policy.auth, mailFrom: policy.mail.from };
+}
+
+function main(): void {
+  const policyFile = resolve(process.env[ENV.policyFile] || join(REPOSITORY_ROOT, 'poolgate.config.json'));
+  const { auth, mailFrom } = deploymentSettings(loadPolicyFile(policyFile), policyFile);
+
   const app = new App();
-  new PoolgateStack(app, process.env.POOLGATE_STACK_NAME ?? 'Poolgate', {
-    root,
+  const context = (key: string): string | undefined => {
+    const value: unknown = app.node.tryGetContext(`poolgate:${key}`);
+    if (value !== undefined && typeof value !== 'string') throw new UsageError(`context poolgate:${key} must be a string`);
+    return value;
+  };
+  new PoolgateStack(app, context('stackName') ?? DEFAULT_STACK_NAME, {
+    description: 'poolgate: approval gate in front of Huawei Cloud ModelArts node-pool creation',
     policyFile,
-    auth: {
-      issuer: policy.auth.issuer,
-      audience: policy.auth.audience,
-      // The OpenID Connect convention when the policy names no key set.
-      jwksUri: policy.auth.jwksUri ?? new URL('.well-known/jwks.json', policy.auth.issuer.endsWith('/') ? policy.auth.issuer : `${policy.auth.issuer}/`).toString(),
-    },
-    mailFrom: policy.mail.from,
+    // jwksUri absent: the stack uses `<issuer>/.well-known/jwks.json` (PoolgateAuthProps.jwksUri).
+    auth: { issuer: auth.issuer, audience: auth.audience, jwksUri: auth.jwksUri },
+    mailFrom,
+    publicBaseUrl: context('publicBaseUrl'),
+    // Environment-agnostic unless the CLI knows the account and region: synth needs no AWS access.
     env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
   });
   app.synth();
+}
+
+try {
+  main();
 } catch (error) {
-  if (error instanceof PolicyError) {
-    process.stderr.write(`${error.message}\n`);
-    process.exit(1);
-  }
-  throw error;
+  // The operator's mistake to fix: the message says where, a stack trace would not help.
+  if (!(error instanceof PolicyError || error instanceof UsageError)) throw error;
+  process.stderr.write(`${error.message}\n`);
+  process.exit(1);
 }

@@ -1,56 +1,151 @@
-import { ArnFormat, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { ThrottleSettings } from 'aws-cdk-lib/aws-apigatewayv2';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { HTTP_FUNCTIONS, type HttpFunctionId } from '../contracts/functions';
+import { existsSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { FUNCTION_ENTRIES } from '../contracts/functions';
 import { PoolgateApi } from './constructs/api';
 import { PoolgateFunctions } from './constructs/functions';
+import { LOCK_FILE } from './constructs/poolgate-function';
 import { PoolgateSecrets } from './constructs/secrets';
 import { PoolgateTable } from './constructs/table';
 import { PoolgateWorkflow } from './constructs/workflow';
 
+/** The repository root: contracts/functions.ts lists the handler entries relative to it. */
+export const REPOSITORY_ROOT = resolve(__dirname, '..');
+
+/** Bearer-token verification, as in the policy file's `auth` block. */
+export interface PoolgateAuthProps {
+  /** Expected `iss` claim; an https URL. */
+  readonly issuer: string;
+  /** Expected `aud` claim. */
+  readonly audience: string;
+  /**
+   * Where the issuer publishes its signing keys; an https URL.
+   * @default `<issuer>/.well-known/jwks.json` (the issuer with one trailing slash, then `.well-known/jwks.json`),
+   *   the OpenID Connect convention used by Cognito, Auth0, Okta and Keycloak
+   */
+  readonly jwksUri?: string;
+}
+
 export interface PoolgateStackProps extends StackProps {
-  /** Repository root: handler entries are relative to it. */
-  readonly root: string;
-  /** The validated policy file, copied into every bundle. */
+  /** The policy file, already validated (bin/ does it with lambdas/config/policy.ts); absolute path. */
   readonly policyFile: string;
-  /** The bearer tokens' issuer, audience and key set (from the policy file's `auth`). */
-  readonly auth: { readonly issuer: string; readonly audience: string; readonly jwksUri: string };
-  /** SES sender (policy `mail.from`); its identity must be verified in SES. */
+  readonly auth: PoolgateAuthProps;
+  /** The SES sender address (policy `mail.from`); the address or its domain must be verified in SES. */
   readonly mailFrom: string;
-  /** Base of the links poolgate sends. @default the HTTP API's own URL */
+  /**
+   * Base of the links poolgate sends (approval links, request pages), e.g. a custom domain in front of
+   * the API; an https URL without query or fragment.
+   * @default - the HTTP API's own URL
+   */
   readonly publicBaseUrl?: string;
+  /**
+   * Directory the entry files of contracts/functions.ts are resolved against; it must hold
+   * `package-lock.json`. Tests point it at a directory of stub handlers to bundle in a moment.
+   * @default REPOSITORY_ROOT
+   */
+  readonly handlersRoot?: string;
+  /** Stage throttling of the HTTP API. @default - PoolgateApi's default, 50 requests/s, bursts of 100 */
+  readonly throttle?: ThrottleSettings;
+  /** Retention of the functions' log groups. @default - PoolgateFunction's default, one month */
+  readonly functionLogRetention?: RetentionDays;
+}
+
+/** The OpenID Connect location of an issuer's key set. */
+export function defaultJwksUri(issuer: string): string {
+  return `${issuer.replace(/\/+$/, '')}/.well-known/jwks.json`;
 }
 
 /**
  * poolgate on AWS: the table and secrets (kept on delete), the functions, the workflow and the API.
- * Dependencies run one way: functions know the state machine's ARN from its fixed name and the API's
- * URL from its id, so neither needs the function first.
+ * Dependencies run one way, so CloudFormation can order them:
+ *   API (id only) <- functions (PUBLIC_BASE_URL from the API id) <- routes;
+ *   functions <- state machine (task ARNs); grants and STATE_MACHINE_ARN use the ARN built from the
+ *   state machine's fixed name, not a reference to it (see PoolgateWorkflow).
  */
 export class PoolgateStack extends Stack {
+  readonly api: PoolgateApi;
+  readonly functions: PoolgateFunctions;
+  readonly workflow: PoolgateWorkflow;
+  readonly table: PoolgateTable;
+  readonly secrets: PoolgateSecrets;
+
   constructor(scope: Construct, id: string, props: PoolgateStackProps) {
     super(scope, id, props);
-    const table = new PoolgateTable(this, 'Data');
-    const secrets = new PoolgateSecrets(this, 'Secrets');
-    const api = new PoolgateApi(this, 'Api');
-    const stateMachineName = `${this.stackName}-workflow`;
-    const stateMachineArn = this.formatArn({ service: 'states', resource: 'stateMachine', resourceName: stateMachineName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
-    const publicBaseUrl = props.publicBaseUrl ?? api.api.apiEndpoint;
+    const settings = validate(id, props);
 
-    const functions = new PoolgateFunctions(this, 'Functions', {
-      root: props.root,
+    this.table = new PoolgateTable(this, 'Data');
+    this.secrets = new PoolgateSecrets(this, 'Secrets');
+    this.api = new PoolgateApi(this, 'Api', { throttle: props.throttle });
+    this.functions = new PoolgateFunctions(this, 'Functions', {
+      handlersRoot: settings.handlersRoot,
       policyFile: props.policyFile,
-      table: table.table,
-      secrets,
-      stateMachineArn,
-      publicBaseUrl,
-      auth: props.auth,
+      table: this.table.table,
+      secrets: this.secrets,
+      publicBaseUrl: settings.publicBaseUrl ?? this.api.url,
+      auth: { issuer: props.auth.issuer, audience: props.auth.audience, jwksUri: settings.jwksUri },
       mailFrom: props.mailFrom,
+      logRetention: props.functionLogRetention,
     });
-    const workflow = new PoolgateWorkflow(this, 'Workflow', { stateMachineName, functions: functions.workflowFunctions() });
-    api.addRoutes(Object.fromEntries(HTTP_FUNCTIONS.map((fid) => [fid, functions.byId[fid]])) as Record<HttpFunctionId, (typeof functions.byId)[HttpFunctionId]>);
+    this.workflow = new PoolgateWorkflow(this, 'Workflow', {
+      // Fixed and derived from the stack name: one state machine per stack, ARN known in advance.
+      stateMachineName: `${this.stackName}-workflow`,
+      functions: this.functions.workflowFunctions,
+    });
+    for (const fn of this.functions.withNeed('startExecution')) this.workflow.grantStartExecution(fn);
+    for (const fn of this.functions.withNeed('answerTasks')) this.workflow.grantTaskResponse(fn);
+    for (const fn of this.functions.withNeed('stopExecution')) this.workflow.grantStopExecution(fn);
+    this.api.addRoutes(this.functions.httpFunctions);
 
-    new CfnOutput(this, 'ApiUrl', { value: api.api.apiEndpoint });
-    new CfnOutput(this, 'TableName', { value: table.table.tableName });
-    new CfnOutput(this, 'StateMachineArn', { value: workflow.stateMachine.stateMachineArn });
-    new CfnOutput(this, 'SlackInteractivityUrl', { value: `${api.api.apiEndpoint}/slack/interactions` });
+    new CfnOutput(this, 'ApiUrl', { description: 'Base URL of the poolgate API', value: this.api.url });
+    new CfnOutput(this, 'TableName', { value: this.table.table.tableName });
+    new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'SlackInteractivityUrl', { description: 'Request URL of the Slack app interactivity', value: `${this.api.url}/slack/interactions` });
+    new CfnOutput(this, 'ModelArtsCredentialsSecretArn', { description: 'Put {"accessKey","secretKey"} here', value: this.secrets.modelArtsCredentials.secretArn });
+    new CfnOutput(this, 'SlackBotTokenSecretArn', { description: 'Put the Slack bot token (xoxb-...) here', value: this.secrets.slackBotToken.secretArn });
+    new CfnOutput(this, 'SlackSigningSecretArn', { description: 'Put the Slack app signing secret here', value: this.secrets.slackSigningSecret.secretArn });
   }
+}
+
+interface Settings {
+  readonly handlersRoot: string;
+  readonly jwksUri: string;
+  readonly publicBaseUrl?: string;
+}
+
+/** Checks every input before any construct is made, so a mistake reads as one clear sentence. */
+function validate(id: string, props: PoolgateStackProps): Settings {
+  const problems: string[] = [];
+  const httpsUrl = (field: string, value: string): URL | undefined => {
+    try {
+      const url = new URL(value);
+      if (url.protocol === 'https:') return url;
+      problems.push(`${field} must be an https URL, got ${value}`);
+    } catch {
+      problems.push(`${field} is not a URL: ${value}`);
+    }
+    return undefined;
+  };
+
+  httpsUrl('auth.issuer', props.auth.issuer);
+  if (props.auth.audience.trim() === '') problems.push('auth.audience must not be empty');
+  const jwksUri = props.auth.jwksUri ?? defaultJwksUri(props.auth.issuer);
+  httpsUrl('auth.jwksUri', jwksUri);
+  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(props.mailFrom)) problems.push(`mailFrom must be an e-mail address, got ${props.mailFrom}`);
+  let publicBaseUrl: string | undefined;
+  if (props.publicBaseUrl !== undefined) {
+    const url = httpsUrl('publicBaseUrl', props.publicBaseUrl);
+    if (url && (url.search || url.hash)) problems.push(`publicBaseUrl must have no query or fragment, got ${props.publicBaseUrl}`);
+    publicBaseUrl = props.publicBaseUrl.replace(/\/+$/, '');
+  }
+  if (!isAbsolute(props.policyFile) || !existsSync(props.policyFile)) problems.push(`policyFile must be an existing file given by an absolute path, got ${props.policyFile}`);
+  const handlersRoot = resolve(props.handlersRoot ?? REPOSITORY_ROOT);
+  if (!existsSync(join(handlersRoot, LOCK_FILE))) problems.push(`handlersRoot ${handlersRoot} has no ${LOCK_FILE}`);
+  const missing = Object.values(FUNCTION_ENTRIES).filter((entry) => !existsSync(join(handlersRoot, entry)));
+  if (missing.length > 0) problems.push(`handler entries missing under ${handlersRoot}: ${missing.join(', ')}`);
+
+  if (problems.length > 0) throw new Error(`PoolgateStack ${id}: invalid props:\n  ${problems.join('\n  ')}`);
+  return { handlersRoot, jwksUri, publicBaseUrl };
 }

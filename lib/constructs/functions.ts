@@ -1,34 +1,47 @@
-import { Arn, ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { join } from 'node:path';
 import { ENV } from '../../contracts/environment';
-import { FUNCTION_ENTRIES, WORKFLOW_FUNCTIONS, type FunctionId, type WorkflowFunctionId } from '../../contracts/functions';
-import type { PoolgateSecrets } from './secrets';
+import { FUNCTION_ENTRIES, HTTP_FUNCTIONS, WORKFLOW_FUNCTIONS, type FunctionId, type HttpFunctionId, type WorkflowFunctionId } from '../../contracts/functions';
 import { PoolgateFunction } from './poolgate-function';
+import type { PoolgateSecrets } from './secrets';
 
-/** What a function needs besides its code; each need grants exactly what it names. */
-type Need =
+/** Needs granted here: each grants exactly what it names and sets the variables that go with it. */
+type ResourceNeed =
   | 'table'
   | 'auth' // verifies bearer tokens: issuer, audience, JWKS
   | 'links' // builds or checks links: the public base URL and the link key
   | 'notify' // e-mail (SES) and Slack
   | 'slackSignature'
-  | 'modelArts'
-  | 'startExecution'
-  | 'answerTasks'
-  | 'stopExecution';
+  | 'modelArts';
+
+/** Needs about the state machine, granted by PoolgateWorkflow (it owns the state machine and its ARN). */
+const WORKFLOW_NEEDS = ['startExecution', 'answerTasks', 'stopExecution'] as const;
+export type WorkflowNeed = (typeof WORKFLOW_NEEDS)[number];
+
+/** What a function needs besides its code. */
+export type Need = ResourceNeed | WorkflowNeed;
+
+const isWorkflowNeed = (need: Need): need is WorkflowNeed => (WORKFLOW_NEEDS as readonly Need[]).includes(need);
 
 /** The least each function needs, read as the function's intent. */
 export const FUNCTION_NEEDS: Record<FunctionId, readonly Need[]> = {
   health: [],
-  submit: ['table', 'auth', 'startExecution'],
-  getRequest: ['table', 'auth'],
+  // dryRun=true reads ModelArts (capacity) without recording anything.
+  submit: ['table', 'auth', 'startExecution', 'modelArts'],
+  // The view links the request's signed page.
+  getRequest: ['table', 'auth', 'links'],
+  // List cursors are signed with the link key.
+  listRequests: ['table', 'auth', 'links'],
+  requestPage: ['table', 'links'],
+  openapi: [],
   cancelRequest: ['table', 'auth', 'links', 'notify', 'stopExecution'],
   approvals: ['table', 'links', 'notify', 'answerTasks'],
   slackInteractions: ['table', 'links', 'notify', 'slackSignature', 'answerTasks'],
   checkRequest: ['table', 'modelArts'],
+  // Answers its own task token when the stage was decided before it ran (a reminder re-entering it).
   requestApproval: ['table', 'links', 'notify', 'answerTasks'],
   approvalTimedOut: ['table', 'links', 'notify'],
   createNodePool: ['table', 'links', 'modelArts'],
@@ -36,34 +49,100 @@ export const FUNCTION_NEEDS: Record<FunctionId, readonly Need[]> = {
   finalize: ['table', 'links', 'notify'],
 };
 
+/** How bearer tokens are verified (the policy file's `auth`, with the key set resolved). */
+export interface JwtVerification {
+  /** Expected `iss` claim. */
+  readonly issuer: string;
+  /** Expected `aud` claim. */
+  readonly audience: string;
+  /** Where the issuer's signing keys are published. */
+  readonly jwksUri: string;
+}
+
 export interface PoolgateFunctionsProps {
-  /** Repository root (entries in contracts/functions.ts are relative to it). */
-  readonly root: string;
+  /** Directory the entry files of contracts/functions.ts are relative to; it holds `package-lock.json`. */
+  readonly handlersRoot: string;
+  /** The validated policy file (absolute), copied into every bundle. */
   readonly policyFile: string;
   readonly table: ITableV2;
   readonly secrets: PoolgateSecrets;
-  /** ARN of the state machine (known before it exists: its name is fixed). */
-  readonly stateMachineArn: string;
+  /** Base URL of the links poolgate sends (no trailing slash). */
   readonly publicBaseUrl: string;
-  readonly auth: { readonly issuer: string; readonly audience: string; readonly jwksUri: string };
-  /** The SES identity e-mails are sent from. */
+  readonly auth: JwtVerification;
+  /** The SES sender; its identity (the address or its domain) must be verified in SES. */
   readonly mailFrom: string;
+  /** @default - the house default of PoolgateFunction */
+  readonly logRetention?: RetentionDays;
 }
 
+/**
+ * HTTP handlers answer within API Gateway's 30 s integration limit (a ModelArts call gives up after
+ * 10 s, the SDKs retry within that budget).
+ */
+const HTTP_TIMEOUT = Duration.seconds(20);
+/**
+ * Below the 60 s TimeoutSeconds of every Lambda task in lib/workflow-definition.ts, so a slow handler
+ * ends as a Lambda error (with its message, retried or caught) rather than as a bare States.Timeout.
+ */
+const WORKFLOW_TIMEOUT = Duration.seconds(45);
+
+/**
+ * One PoolgateFunction per entry of contracts/functions.ts. What differs between functions is data
+ * (entry, timeout by kind, FUNCTION_NEEDS), never a copied props block. Needs about the table,
+ * secrets, identity and mail are granted here; the Step Functions ones by PoolgateWorkflow.
+ */
 export class PoolgateFunctions extends Construct {
-  readonly byId: Record<FunctionId, PoolgateFunction>;
+  readonly byId: Readonly<Record<FunctionId, PoolgateFunction>>;
 
   constructor(scope: Construct, id: string, props: PoolgateFunctionsProps) {
     super(scope, id);
-    const stack = Stack.of(this);
-    const executionArns = Arn.format(
-      { service: 'states', resource: 'execution', resourceName: `${Arn.split(props.stateMachineArn, ArnFormat.COLON_RESOURCE_NAME).resourceName}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME },
-      stack,
-    );
-    const sesIdentity = stack.formatArn({ service: 'ses', resource: 'identity', resourceName: props.mailFrom.split('@')[1], arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
-    const sesAddress = stack.formatArn({ service: 'ses', resource: 'identity', resourceName: props.mailFrom, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+    const grant = this.grants(props);
+    const workflowIds: readonly FunctionId[] = WORKFLOW_FUNCTIONS;
+    const byId: Partial<Record<FunctionId, PoolgateFunction>> = {};
+    for (const functionId of Object.keys(FUNCTION_ENTRIES) as FunctionId[]) {
+      const fn = new PoolgateFunction(this, pascal(functionId), {
+        projectRoot: props.handlersRoot,
+        entry: FUNCTION_ENTRIES[functionId],
+        policyFile: props.policyFile,
+        description: `poolgate ${functionId}`,
+        timeout: workflowIds.includes(functionId) ? WORKFLOW_TIMEOUT : HTTP_TIMEOUT,
+        logRetention: props.logRetention,
+      });
+      for (const need of FUNCTION_NEEDS[functionId]) if (!isWorkflowNeed(need)) grant[need](fn);
+      byId[functionId] = fn;
+    }
+    this.byId = byId as Record<FunctionId, PoolgateFunction>;
+  }
 
-    const grant: Record<Need, (fn: PoolgateFunction) => void> = {
+  /** The functions with `need`, in the order of contracts/functions.ts (the stack wires the workflow needs with it). */
+  withNeed(need: Need): PoolgateFunction[] {
+    return (Object.keys(FUNCTION_ENTRIES) as FunctionId[]).filter((fid) => FUNCTION_NEEDS[fid].includes(need)).map((fid) => this.byId[fid]);
+  }
+
+  /** The state machine's tasks. */
+  get workflowFunctions(): Readonly<Record<WorkflowFunctionId, PoolgateFunction>> {
+    return pick(this.byId, WORKFLOW_FUNCTIONS);
+  }
+
+  /** The API's integrations. */
+  get httpFunctions(): Readonly<Record<HttpFunctionId, PoolgateFunction>> {
+    return pick(this.byId, HTTP_FUNCTIONS);
+  }
+
+  private grants(props: PoolgateFunctionsProps): Record<ResourceNeed, (fn: PoolgateFunction) => void> {
+    const stack = Stack.of(this);
+    const [, domain] = props.mailFrom.split('@');
+    // SES authorizes SendEmail against the identity that is verified: the address or its domain.
+    const sesIdentities = [props.mailFrom, domain].map((identity) =>
+      stack.formatArn({ service: 'ses', resource: 'identity', resourceName: identity, arnFormat: ArnFormat.SLASH_RESOURCE_NAME }),
+    );
+    const sendMail = new PolicyStatement({
+      actions: ['ses:SendEmail'],
+      resources: sesIdentities,
+      // A domain identity would allow any sender of the domain; only poolgate's address may be used.
+      conditions: { StringEquals: { 'ses:FromAddress': props.mailFrom } },
+    });
+    return {
       table: (fn) => fn.bindTable(props.table),
       auth: (fn) => {
         fn.addEnvironment(ENV.jwtIssuer, props.auth.issuer);
@@ -76,36 +155,17 @@ export class PoolgateFunctions extends Construct {
       },
       notify: (fn) => {
         fn.addEnvironment(ENV.mailFrom, props.mailFrom);
-        fn.addToRolePolicy(new PolicyStatement({ actions: ['ses:SendEmail'], resources: [sesIdentity, sesAddress] }));
+        fn.addToRolePolicy(sendMail);
         fn.bindSecret(props.secrets.slackBotToken, ENV.slackBotTokenSecretId);
       },
       slackSignature: (fn) => fn.bindSecret(props.secrets.slackSigningSecret, ENV.slackSigningSecretId),
       modelArts: (fn) => fn.bindSecret(props.secrets.modelArtsCredentials, ENV.modelArtsCredentialsSecretId),
-      startExecution: (fn) => fn.addToRolePolicy(new PolicyStatement({ actions: ['states:StartExecution'], resources: [props.stateMachineArn] })),
-      answerTasks: (fn) =>
-        fn.addToRolePolicy(new PolicyStatement({ actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], resources: [props.stateMachineArn] })),
-      stopExecution: (fn) => fn.addToRolePolicy(new PolicyStatement({ actions: ['states:StopExecution'], resources: [executionArns] })),
     };
-
-    const workflowFunctions: readonly string[] = WORKFLOW_FUNCTIONS;
-    this.byId = Object.fromEntries(
-      (Object.keys(FUNCTION_ENTRIES) as FunctionId[]).map((functionId) => {
-        const fn = new PoolgateFunction(this, pascal(functionId), {
-          entry: join(props.root, FUNCTION_ENTRIES[functionId]),
-          policyFile: props.policyFile,
-          // Workflow tasks time out after 60 s in the definition; HTTP handlers answer within API Gateway's 30 s.
-          timeout: Duration.seconds(workflowFunctions.includes(functionId) ? 60 : 15),
-          environment: { [ENV.stateMachineArn]: props.stateMachineArn },
-        });
-        for (const need of FUNCTION_NEEDS[functionId]) grant[need](fn);
-        return [functionId, fn];
-      }),
-    ) as Record<FunctionId, PoolgateFunction>;
   }
+}
 
-  workflowFunctions(): Record<WorkflowFunctionId, PoolgateFunction> {
-    return Object.fromEntries(WORKFLOW_FUNCTIONS.map((id) => [id, this.byId[id]])) as Record<WorkflowFunctionId, PoolgateFunction>;
-  }
+function pick<K extends FunctionId>(all: Readonly<Record<FunctionId, PoolgateFunction>>, ids: readonly K[]): Record<K, PoolgateFunction> {
+  return Object.fromEntries(ids.map((fid) => [fid, all[fid]])) as Record<K, PoolgateFunction>;
 }
 
 function pascal(id: string): string {

@@ -1,41 +1,73 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import { existsSync, statSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { LAMBDA_BUNDLING, LAMBDA_NODE_OPTIONS } from '../../contracts/bundling';
 import { ENV } from '../../contracts/environment';
 
-/** Where the policy file sits inside every bundle. */
-export const BUNDLED_POLICY_PATH = '/var/task/poolgate.config.json';
+/** File name of the policy file inside every bundle. */
+export const BUNDLED_POLICY_FILE = 'poolgate.config.json';
+/** Where the handlers find it: Lambda unpacks the bundle into /var/task (LAMBDA_TASK_ROOT). */
+export const BUNDLED_POLICY_PATH = `/var/task/${BUNDLED_POLICY_FILE}`;
+/** The lock file NodejsFunction requires at the project root (npm, as the repository uses). */
+export const LOCK_FILE = 'package-lock.json';
 
 export interface PoolgateFunctionProps {
-  /** Entry file of the handler (absolute). */
+  /**
+   * Directory the bundle is built from: the entry must be inside it and it must hold `package-lock.json`.
+   * esbuild runs there, so its node_modules are the ones bundled.
+   */
+  readonly projectRoot: string;
+  /** Entry file of the handler (absolute, or relative to `projectRoot`); it must export `handler`. */
   readonly entry: string;
-  /** The policy file copied into the bundle (absolute), read by the handler at cold start. */
+  /**
+   * The validated policy file (absolute path). It is copied into the bundle and `POOLGATE_CONFIG`
+   * points at the copy, so a function always runs with the policy it was deployed with.
+   */
   readonly policyFile: string;
-  /** Merged over the defaults. */
-  readonly environment?: Record<string, string>;
+  /** Environment of this function, merged over the house defaults (a value given here wins). @default - the defaults only */
+  readonly environment?: Readonly<Record<string, string>>;
   /** @default Duration.seconds(10) */
   readonly timeout?: Duration;
-  /** @default 512 — Lambda's CPU share grows with memory; 512 MB keeps cold starts short. */
+  /** Memory in MB; Lambda's CPU share grows with it, 512 MB keeps cold starts of the bundled SDK short. @default 512 */
   readonly memorySize?: number;
-  /** @default RetentionDays.ONE_MONTH */
+  /** How long the function's log group keeps its events. @default RetentionDays.ONE_MONTH */
   readonly logRetention?: RetentionDays;
+  /** @default - none */
+  readonly description?: string;
 }
 
+const MIN_MEMORY_MB = 128;
+const MAX_MEMORY_MB = 10_240;
+
 /**
- * The house Lambda function: every default in one place (Node 22 on arm64, ESM bundle minified with
- * source maps by the local esbuild, X-Ray tracing, a log group with retention, the policy file in the
- * bundle), and one-call bindings for the table and secrets.
+ * The house Lambda function: every default lives here, so the functions of poolgate differ only by
+ * entry, environment and grants. Node 22 on arm64; an ESM bundle, minified with source maps, built
+ * by the local esbuild (never Docker) with the options of contracts/bundling.ts; X-Ray tracing; its
+ * own log group with a retention; the policy file inside the bundle. `bindTable` and `bindSecret`
+ * grant and set the variable naming the resource in one call, so a grant never comes without its
+ * variable or the other way round.
  */
 export class PoolgateFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: PoolgateFunctionProps) {
-    const logGroup = new LogGroup(scope, `${id}Logs`, { retention: props.logRetention ?? RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
-    const functionProps: NodejsFunctionProps = {
-      entry: props.entry,
+    const { projectRoot, entry, policyFile } = validate(id, props);
+    // A log group we own (retention, removal) instead of the one Lambda creates on first use,
+    // which would keep its events forever. Created before super(), hence beside the function.
+    const logGroup = new LogGroup(scope, `${id}Logs`, {
+      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    super(scope, id, {
+      entry,
+      projectRoot,
+      depsLockFilePath: join(projectRoot, LOCK_FILE),
       handler: 'handler',
+      description: props.description,
       runtime: Runtime.NODEJS_22_X,
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
@@ -43,44 +75,71 @@ export class PoolgateFunction extends NodejsFunction {
       tracing: Tracing.ACTIVE,
       logGroup,
       environment: {
-        NODE_OPTIONS: '--enable-source-maps',
+        NODE_OPTIONS: LAMBDA_NODE_OPTIONS,
         POWERTOOLS_SERVICE_NAME: 'poolgate',
         POWERTOOLS_LOG_LEVEL: 'INFO',
         [ENV.policyFile]: BUNDLED_POLICY_PATH,
         ...props.environment,
       },
       bundling: {
-        format: OutputFormat.ESM,
-        target: 'node22',
-        minify: true,
-        sourceMap: true,
-        // The AWS SDK is bundled (pinned by package-lock, tree-shaken), not taken from the runtime.
-        externalModules: [],
-        // ESM bundles of CommonJS dependencies need `require` (DESIGN, bundle facts).
-        banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
-        mainFields: ['module', 'main'],
+        // One definition, shared with the benchmark (contracts/bundling.ts): ESM, node22, minified,
+        // source maps, the AWS SDK bundled, the createRequire banner.
+        format: LAMBDA_BUNDLING.format === 'esm' ? OutputFormat.ESM : OutputFormat.CJS,
+        target: LAMBDA_BUNDLING.target,
+        minify: LAMBDA_BUNDLING.minify,
+        sourceMap: LAMBDA_BUNDLING.sourcemap,
+        externalModules: [...LAMBDA_BUNDLING.external],
+        banner: LAMBDA_BUNDLING.banner,
+        mainFields: [...LAMBDA_BUNDLING.mainFields],
+        // Synth must work offline and without Docker: esbuild is a devDependency.
         forceDockerBundling: false,
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],
-          afterBundling: (_input: string, outputDir: string) => [`cp "${props.policyFile}" "${outputDir}/poolgate.config.json"`],
+          // The asset hash is taken from the output, so a policy change alone redeploys the functions.
+          afterBundling: (_inputDir: string, outputDir: string) => [`cp ${shellQuote(policyFile)} ${shellQuote(join(outputDir, BUNDLED_POLICY_FILE))}`],
         },
       },
-    };
-    super(scope, id, functionProps);
+    });
   }
 
-  /** Read/write access to the table and its name in TABLE_NAME. */
+  /** Read and write access to the table's items and indexes, and its name in `TABLE_NAME`. */
   bindTable(table: ITableV2): this {
     table.grantReadWriteData(this);
     this.addEnvironment(ENV.tableName, table.tableName);
     return this;
   }
 
-  /** Read access to a secret and its ARN (never its value) in `envName`. */
-  bindSecret(secret: ISecret, envName: string): this {
+  /**
+   * Read access to a secret and its ARN in `envVarName`. Only the ARN: the value is fetched at run
+   * time (and cached), so it is never in the template, the function's configuration or its logs.
+   */
+  bindSecret(secret: ISecret, envVarName: string): this {
     secret.grantRead(this);
-    this.addEnvironment(envName, secret.secretArn);
+    this.addEnvironment(envVarName, secret.secretArn);
     return this;
   }
+}
+
+function validate(id: string, props: PoolgateFunctionProps): { projectRoot: string; entry: string; policyFile: string } {
+  const fail = (message: string): never => {
+    throw new Error(`PoolgateFunction ${id}: ${message}`);
+  };
+  const projectRoot = resolve(props.projectRoot);
+  if (!existsSync(join(projectRoot, LOCK_FILE))) fail(`projectRoot ${projectRoot} has no ${LOCK_FILE}`);
+  const entry = resolve(projectRoot, props.entry);
+  if (relative(projectRoot, entry).startsWith('..')) fail(`entry ${entry} is outside projectRoot ${projectRoot}`);
+  if (!existsSync(entry)) fail(`entry ${entry} does not exist`);
+  if (!isAbsolute(props.policyFile)) fail(`policyFile must be an absolute path, got ${props.policyFile}`);
+  if (!existsSync(props.policyFile) || !statSync(props.policyFile).isFile()) fail(`policyFile ${props.policyFile} is not a file`);
+  const memory = props.memorySize;
+  if (memory !== undefined && (!Number.isInteger(memory) || memory < MIN_MEMORY_MB || memory > MAX_MEMORY_MB)) {
+    fail(`memorySize must be an integer from ${MIN_MEMORY_MB} to ${MAX_MEMORY_MB} MB, got ${memory}`);
+  }
+  return { projectRoot, entry, policyFile: props.policyFile };
+}
+
+/** Quotes a path for the bundling shell: the policy file path comes from the operator's environment. */
+function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
 }

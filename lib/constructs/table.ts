@@ -4,8 +4,11 @@ import { Construct } from 'constructs';
 import { TABLE_INDEXES, TABLE_KEYS, TABLE_TTL_ATTRIBUTE } from '../../contracts/table';
 
 /**
- * The single table: requests, approvals, quota counters, claims. On-demand, point-in-time recovery,
- * deletion protection, kept when the stack is deleted (it is the audit trail).
+ * The single table of contracts/table.ts: requests, approvals, quota counters, claims, idempotency
+ * keys. It is the audit trail, so it outlives the stack: retained on delete, deletion protection,
+ * point-in-time recovery. On demand (traffic is a few requests a day with bursts); encrypted with the
+ * AWS managed key (`aws/dynamodb`, auditable in CloudTrail, no key to operate); expired idempotency
+ * and approval items are removed by TTL.
  */
 export class PoolgateTable extends Construct {
   readonly table: TableV2;

@@ -1,41 +1,106 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Grant } from 'aws-cdk-lib/aws-iam';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import type { WorkflowFunctionId } from '../../contracts/functions';
+import { ENV } from '../../contracts/environment';
+import { WORKFLOW_FUNCTIONS, type WorkflowFunctionId } from '../../contracts/functions';
 import { buildWorkflowDefinition, type WorkflowFunctionRefs } from '../workflow-definition';
 import type { PoolgateFunction } from './poolgate-function';
 
 export interface PoolgateWorkflowProps {
-  /** Fixed, so the functions can know the state machine's ARN before it exists (no dependency cycle). */
+  /**
+   * Physical name of the state machine. It is fixed so that its ARN is known before the state machine
+   * exists: functions inside the definition can then be given that ARN without a dependency cycle.
+   * 1 to 80 letters, digits, `-` or `_`.
+   */
   readonly stateMachineName: string;
-  readonly functions: Record<WorkflowFunctionId, PoolgateFunction>;
+  /** The function behind each task of lib/workflow-definition.ts. */
+  readonly functions: Readonly<Record<WorkflowFunctionId, IFunction>>;
+  /** Retention of the execution error log. @default RetentionDays.THREE_MONTHS */
+  readonly logRetention?: RetentionDays;
 }
 
+const STATE_MACHINE_NAME = /^[A-Za-z0-9_-]{1,80}$/;
+
 /**
- * The Standard state machine, from the ONE definition in lib/workflow-definition.ts (also run by
- * the local stack). Function ARNs come in through definitionSubstitutions. Logs at ERROR without
+ * The Standard state machine, from the ONE definition in lib/workflow-definition.ts (the local stack
+ * runs the same object): function ARNs come in through definitionSubstitutions. Logs at ERROR without
  * execution data (task tokens and request bodies stay out of logs); X-Ray tracing on.
+ *
+ * Dependency cycle, and how it is avoided: the state machine depends on every task function (their
+ * ARNs are in its definition), and a Lambda function depends on its role's default policy. A task
+ * function that also answers task tokens (requestApproval) would close the loop with the usual
+ * `stateMachine.grantTaskResponse(fn)`, whose policy references the state machine, and so would a
+ * STATE_MACHINE_ARN variable taken from `stateMachine.stateMachineArn`. The name is therefore fixed
+ * and the ARN built from it with `Stack.formatArn` (`stateMachineArn` below): the grants and the
+ * variable use that string, which references nothing. Every grant uses it, not just the one that
+ * would loop, so adding an answering task later cannot reintroduce the cycle.
  */
 export class PoolgateWorkflow extends Construct {
   readonly stateMachine: StateMachine;
+  /** This state machine's ARN, built from its name: safe to use anywhere, including its own task functions. */
+  readonly stateMachineArn: string;
+  /** ARN pattern of this state machine's executions. */
+  private readonly executionArns: string;
 
   constructor(scope: Construct, id: string, props: PoolgateWorkflowProps) {
     super(scope, id);
-    const ids = Object.keys(props.functions) as WorkflowFunctionId[];
-    const placeholders = Object.fromEntries(ids.map((fid) => [fid, `\${${fid}}`])) as WorkflowFunctionRefs;
+    if (!STATE_MACHINE_NAME.test(props.stateMachineName)) {
+      throw new Error(`PoolgateWorkflow ${id}: stateMachineName must be 1 to 80 letters, digits, '-' or '_', got '${props.stateMachineName}'`);
+    }
+    const stack = Stack.of(this);
+    const arnOf = (resource: string, resourceName: string) => stack.formatArn({ service: 'states', resource, resourceName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    this.stateMachineArn = arnOf('stateMachine', props.stateMachineName);
+    this.executionArns = arnOf('execution', `${props.stateMachineName}:*`);
+
+    const placeholders = Object.fromEntries(WORKFLOW_FUNCTIONS.map((fid) => [fid, `\${${fid}}`])) as WorkflowFunctionRefs;
+    const definition = JSON.stringify(buildWorkflowDefinition(placeholders));
+    assertEveryPlaceholderKnown(definition);
+
     this.stateMachine = new StateMachine(this, 'StateMachine', {
       stateMachineName: props.stateMachineName,
       stateMachineType: StateMachineType.STANDARD,
-      definitionBody: DefinitionBody.fromString(JSON.stringify(buildWorkflowDefinition(placeholders))),
-      definitionSubstitutions: Object.fromEntries(ids.map((fid) => [fid, props.functions[fid].functionArn])),
+      definitionBody: DefinitionBody.fromString(definition),
+      definitionSubstitutions: Object.fromEntries(WORKFLOW_FUNCTIONS.map((fid) => [fid, props.functions[fid].functionArn])),
       tracingEnabled: true,
       logs: {
-        destination: new LogGroup(this, 'Logs', { retention: RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.DESTROY }),
+        destination: new LogGroup(this, 'Logs', { retention: props.logRetention ?? RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.DESTROY }),
         level: LogLevel.ERROR,
         includeExecutionData: false,
       },
     });
-    for (const fn of Object.values(props.functions)) fn.grantInvoke(this.stateMachine);
+    for (const fid of WORKFLOW_FUNCTIONS) props.functions[fid].grantInvoke(this.stateMachine);
   }
+
+  /** Lets `fn` start executions of this state machine (and only this one). */
+  grantStartExecution(fn: PoolgateFunction): Grant {
+    return this.grantOnStateMachine(fn, ['states:StartExecution'], this.stateMachineArn);
+  }
+
+  /**
+   * Lets `fn` answer task tokens of this state machine. Only success and failure: poolgate sends no
+   * heartbeats. Step Functions authorizes these calls against the state machine the token belongs to.
+   */
+  grantTaskResponse(fn: PoolgateFunction): Grant {
+    return this.grantOnStateMachine(fn, ['states:SendTaskSuccess', 'states:SendTaskFailure'], this.stateMachineArn);
+  }
+
+  /** Lets `fn` stop executions of this state machine (cancellation). */
+  grantStopExecution(fn: PoolgateFunction): Grant {
+    return this.grantOnStateMachine(fn, ['states:StopExecution'], this.executionArns);
+  }
+
+  private grantOnStateMachine(fn: PoolgateFunction, actions: string[], resourceArn: string): Grant {
+    fn.addEnvironment(ENV.stateMachineArn, this.stateMachineArn);
+    return Grant.addToPrincipal({ grantee: fn, actions, resourceArns: [resourceArn] });
+  }
+}
+
+/** A `${name}` the substitutions do not cover would reach Step Functions verbatim and fail the deploy. */
+function assertEveryPlaceholderKnown(definition: string): void {
+  const known: readonly string[] = WORKFLOW_FUNCTIONS;
+  const unknown = [...definition.matchAll(/\$\{([^}]+)\}/g)].map((m) => m[1]).filter((name) => !known.includes(name));
+  if (unknown.length > 0) throw new Error(`workflow definition has placeholders without a function: ${[...new Set(unknown)].join(', ')}`);
 }

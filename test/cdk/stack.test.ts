@@ -1,180 +1,378 @@
 /**
- * The synthesized stack, asserted for intent (not a snapshot). Built once, with real bundling by
- * the local esbuild, as `npm run synth` does.
+ * The synthesized stack, asserted for intent (not a snapshot). Built once, with the feature flags of
+ * cdk.json, from stub handlers and without bundling (CDK's `aws:cdk:bundling-stacks`); app.test.ts
+ * synthesizes the real handlers, bundled, through the CLI.
  */
-import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { FUNCTION_ENTRIES, WORKFLOW_FUNCTIONS } from '../../contracts/functions';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { ENV } from '../../contracts/environment';
+import { FUNCTION_ENTRIES, HTTP_FUNCTIONS, WORKFLOW_FUNCTIONS, type FunctionId } from '../../contracts/functions';
 import { ROUTES } from '../../contracts/routes';
-import { TABLE_INDEXES } from '../../contracts/table';
-import { FUNCTION_NEEDS } from '../../lib/constructs/functions';
-import { PoolgateStack } from '../../lib/poolgate-stack';
+import { TABLE_INDEXES, TABLE_KEYS, TABLE_TTL_ATTRIBUTE } from '../../contracts/table';
+import { BUNDLED_POLICY_PATH } from '../../lib/constructs/poolgate-function';
+import { defaultJwksUri, PoolgateStack } from '../../lib/poolgate-stack';
+import { WORKFLOW_STATES } from '../../lib/workflow-definition';
+import { ACCOUNT, actionsOf, appWithCdkContext, type CfnResource, cdkContext, logicalIdOf, POLICY_FILE, REGION, resourcesOf, type Statement, stubHandlersRoot } from './support';
 
-jest.setTimeout(180_000);
+jest.setTimeout(60_000);
 
-const ROOT = resolve(__dirname, '../..');
+const STACK_NAME = 'PoolgateTest';
+const STATE_MACHINE_ARN = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${STACK_NAME}-workflow`;
+const ALL_FUNCTIONS = Object.keys(FUNCTION_ENTRIES) as FunctionId[];
+
+let handlersRoot: string;
+let stack: PoolgateStack;
 let template: Template;
-
-type Resource = { Type: string; Properties: Record<string, unknown> };
+/** Lambda logical id -> function id, and back. */
+let functionIdByLogicalId: Map<string, FunctionId>;
+let logicalIdOfFunction: (fid: FunctionId) => string;
 
 beforeAll(() => {
-  const app = new App();
-  const stack = new PoolgateStack(app, 'PoolgateTest', {
-    root: ROOT,
-    policyFile: join(ROOT, 'poolgate.config.json'),
-    auth: { issuer: 'https://login.example.com/', audience: 'poolgate', jwksUri: 'https://login.example.com/.well-known/jwks.json' },
+  handlersRoot = stubHandlersRoot();
+  // The cloud assembly goes beside the stubs, so afterAll removes both.
+  stack = new PoolgateStack(appWithCdkContext({ bundle: false, outdir: join(handlersRoot, 'cdk.out') }), STACK_NAME, {
+    policyFile: POLICY_FILE,
+    auth: { issuer: 'https://login.example.com/', audience: 'poolgate' },
     mailFrom: 'poolgate@example.com',
-    env: { account: '123456789012', region: 'eu-west-1' },
+    handlersRoot,
+    env: { account: ACCOUNT, region: REGION },
   });
   template = Template.fromStack(stack);
+  logicalIdOfFunction = (fid) => logicalIdOf(stack, stack.functions.byId[fid].functionArn);
+  functionIdByLogicalId = new Map(ALL_FUNCTIONS.map((fid) => [logicalIdOfFunction(fid), fid]));
 });
 
-const resources = (type: string): Array<[string, Resource]> => Object.entries(template.findResources(type)) as Array<[string, Resource]>;
-const functionIdOf = (logicalId: string) => Object.keys(FUNCTION_ENTRIES).find((id) => logicalId.startsWith(`Functions${id.charAt(0).toUpperCase()}${id.slice(1)}`) && !logicalId.includes('ServiceRole'));
+afterAll(() => rmSync(handlersRoot, { recursive: true, force: true }));
+
+const resources = (type: string): Array<[string, CfnResource]> => Object.entries(template.findResources(type)) as Array<[string, CfnResource]>;
+const lambda = (fid: FunctionId): CfnResource => template.toJSON().Resources[logicalIdOfFunction(fid)] as CfnResource;
+const variablesOf = (fid: FunctionId): Record<string, unknown> => (lambda(fid).Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+
+/** Every statement of every policy attached to the function's role. */
+function statementsOf(fid: FunctionId): Statement[] {
+  const roleId = logicalIdOf(stack, stack.functions.byId[fid].role!.roleArn);
+  return resources('AWS::IAM::Policy')
+    .filter(([, p]) => (p.Properties.Roles as Array<{ Ref: string }>).some((r) => r.Ref === roleId))
+    .flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+}
+const functionsAllowedTo = (action: string): FunctionId[] => ALL_FUNCTIONS.filter((fid) => statementsOf(fid).some((s) => actionsOf(s).includes(action))).sort();
+
+describe('resources', () => {
+  it('has exactly what poolgate needs: one function per handler, one table, one state machine, one API', () => {
+    template.resourceCountIs('AWS::Lambda::Function', ALL_FUNCTIONS.length);
+    template.resourceCountIs('AWS::DynamoDB::GlobalTable', 1);
+    template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
+    template.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
+    template.resourceCountIs('AWS::ApiGatewayV2::Stage', 1);
+    template.resourceCountIs('AWS::SecretsManager::Secret', 4);
+  });
+
+  it('is synthesized with CloudFormation Validate findings as errors, which refuses a dependency cycle', () => {
+    // This flag makes synth (here and in `npm run synth`) fail on circular dependencies (rule F3004),
+    // e.g. if STATE_MACHINE_ARN were taken from the state machine's Ref; without it, only a deploy would.
+    expect(cdkContext()['@aws-cdk/core:validateAgainstDefaultRules']).toBe(true);
+  });
+
+  it('sets a retention on every log group', () => {
+    const groups = resources('AWS::Logs::LogGroup');
+    // One per function, the state machine's and the API's access log.
+    expect(groups).toHaveLength(ALL_FUNCTIONS.length + 2);
+    for (const [id, group] of groups) expect([id, group.Properties.RetentionInDays]).toEqual([id, expect.any(Number)]);
+  });
+
+  it('outputs the API URL, the table name and the state machine ARN', () => {
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(outputs.ApiUrl.Value).toEqual(stack.resolve(stack.api.httpApi.apiEndpoint));
+    expect(outputs.TableName.Value).toEqual({ Ref: logicalIdOf(stack, stack.table.table.tableName) });
+    expect(outputs.StateMachineArn.Value).toEqual({ Ref: logicalIdOf(stack, stack.workflow.stateMachine.stateMachineArn) });
+  });
+});
 
 describe('functions', () => {
-  it('has one Node 22 arm64 function per handler, traced, with its log group', () => {
-    const functions = resources('AWS::Lambda::Function');
-    expect(functions).toHaveLength(Object.keys(FUNCTION_ENTRIES).length);
-    for (const [, fn] of functions) {
-      expect(fn.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' }, LoggingConfig: { LogGroup: expect.anything() } });
+  it('runs every function on Node 22, arm64, traced, ESM, with its own log group', () => {
+    for (const fid of ALL_FUNCTIONS) {
+      expect([fid, lambda(fid).Properties]).toEqual([
+        fid,
+        expect.objectContaining({
+          Runtime: 'nodejs22.x',
+          Architectures: ['arm64'],
+          TracingConfig: { Mode: 'Active' },
+          Handler: 'index.handler',
+          LoggingConfig: { LogGroup: { Ref: expect.stringMatching(/Logs/) } },
+        }),
+      ]);
     }
-    for (const [, group] of resources('AWS::Logs::LogGroup')) expect(group.Properties.RetentionInDays).toEqual(expect.any(Number));
+  });
+
+  it('gives every function the house environment merged with its own', () => {
+    for (const fid of ALL_FUNCTIONS) {
+      expect([fid, variablesOf(fid)]).toEqual([
+        fid,
+        expect.objectContaining({ POWERTOOLS_SERVICE_NAME: 'poolgate', NODE_OPTIONS: '--enable-source-maps', [ENV.policyFile]: BUNDLED_POLICY_PATH }),
+      ]);
+    }
+    // Merged, not replaced: the table binding adds to the defaults.
+    expect(variablesOf('submit')).toEqual(expect.objectContaining({ [ENV.tableName]: expect.anything(), POWERTOOLS_SERVICE_NAME: 'poolgate' }));
+  });
+
+  it('answers HTTP within API Gateway 30 s limit, and workflow tasks within their 60 s task timeout', () => {
+    const within = (fid: FunctionId, limit: number) => {
+      const timeout = lambda(fid).Properties.Timeout as number;
+      expect([fid, timeout > 0 && timeout < limit]).toEqual([fid, true]);
+    };
+    for (const fid of HTTP_FUNCTIONS) within(fid, 30);
+    for (const fid of WORKFLOW_FUNCTIONS) within(fid, 60);
   });
 
   it('puts no secret value in any environment variable, only secret ARNs', () => {
-    for (const [, fn] of resources('AWS::Lambda::Function')) {
-      const variables = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
-      for (const [name, value] of Object.entries(variables)) {
-        if (name.endsWith('_SECRET_ID')) expect(value).toEqual({ Ref: expect.stringMatching(/^Secrets/) });
-        expect(JSON.stringify(value)).not.toMatch(/SecretString|xox[bp]-/);
+    const secretIds = new Set(resources('AWS::SecretsManager::Secret').map(([id]) => id));
+    for (const fid of ALL_FUNCTIONS) {
+      for (const [name, value] of Object.entries(variablesOf(fid))) {
+        const rendered = JSON.stringify(value);
+        expect([fid, name, rendered]).not.toEqual([fid, name, expect.stringMatching(/resolve:secretsmanager|SecretString|xox[bp]-/)]);
+        if (name.endsWith('_SECRET_ID')) {
+          // A Secret's Ref is its ARN.
+          expect([fid, name, secretIds.has((value as { Ref?: string }).Ref ?? '')]).toEqual([fid, name, true]);
+          // And it may read that secret, and only with GetSecretValue/DescribeSecret.
+          const reads = statementsOf(fid).filter((s) => resourcesOf(s).some((r) => JSON.stringify(r) === rendered));
+          expect(reads.flatMap(actionsOf).sort()).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
+        }
       }
     }
+  });
+
+  it('names the table, and grants it, only to the functions that store data; health and openapi get nothing', () => {
+    for (const fid of ALL_FUNCTIONS) {
+      const hasTableName = ENV.tableName in variablesOf(fid);
+      const mayWrite = statementsOf(fid).some((s) => actionsOf(s).includes('dynamodb:PutItem'));
+      expect([fid, hasTableName]).toEqual([fid, mayWrite]);
+    }
+    for (const fid of ['health', 'openapi'] as const) {
+      expect([fid, statementsOf(fid).filter((s) => !actionsOf(s).every((a) => a.startsWith('xray:')))]).toEqual([fid, []]);
+    }
+  });
+
+  it('verifies tokens with the policy issuer, audience and the OIDC key set by default', () => {
+    expect(variablesOf('submit')).toEqual(
+      expect.objectContaining({ [ENV.jwtIssuer]: 'https://login.example.com/', [ENV.jwtAudience]: 'poolgate', [ENV.jwksUri]: 'https://login.example.com/.well-known/jwks.json' }),
+    );
+    expect(defaultJwksUri('https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc')).toBe('https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc/.well-known/jwks.json');
+  });
+
+  it('links to the API URL, an attribute of the API resource alone (no cycle through the routes)', () => {
+    const apiId = logicalIdOf(stack, stack.api.httpApi.apiId);
+    expect(variablesOf('requestApproval')[ENV.publicBaseUrl]).toEqual({ 'Fn::GetAtt': [apiId, 'ApiEndpoint'] });
+  });
+
+  it('lets the notifying functions send mail only as the configured sender', () => {
+    for (const fid of ALL_FUNCTIONS) {
+      const sends = statementsOf(fid).filter((s) => actionsOf(s).some((a) => a.startsWith('ses:')));
+      if (!(ENV.mailFrom in variablesOf(fid))) {
+        expect([fid, sends]).toEqual([fid, []]);
+        continue;
+      }
+      expect(sends.map((st) => ({ ...st, Resource: resourcesOf(st).sort() }))).toEqual([
+        expect.objectContaining({
+          Action: 'ses:SendEmail',
+          Resource: [`arn:aws:ses:${REGION}:${ACCOUNT}:identity/example.com`, `arn:aws:ses:${REGION}:${ACCOUNT}:identity/poolgate@example.com`],
+          Condition: { StringEquals: { 'ses:FromAddress': 'poolgate@example.com' } },
+        }),
+      ]);
+    }
+    expect(functionsAllowedTo('ses:SendEmail')).toEqual(expect.arrayContaining(['finalize', 'requestApproval']));
   });
 });
 
 describe('HTTP API', () => {
-  it('exposes exactly the routes of contracts/routes.ts, without an authorizer', () => {
-    const routes = resources('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties);
-    expect(routes.map((r) => r.RouteKey).sort()).toEqual(ROUTES.map((r) => `${r.method} ${r.path}`).sort());
-    for (const route of routes) expect(route.AuthorizationType ?? 'NONE').toBe('NONE');
+  const routes = () => resources('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties);
+
+  it('exposes exactly the routes of contracts/routes.ts, without an authorizer (tokens are verified in the handlers)', () => {
+    expect(routes().map((r) => r.RouteKey).sort()).toEqual(ROUTES.map((r) => `${r.method} ${r.path}`).sort());
+    for (const route of routes()) expect(route.AuthorizationType ?? 'NONE').toBe('NONE');
+    template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 0);
   });
 
-  it('wires each route to its own function', () => {
-    const integrations = Object.fromEntries(resources('AWS::ApiGatewayV2::Integration').map(([id, r]) => [id, JSON.stringify(r.Properties.IntegrationUri)]));
-    for (const [, route] of resources('AWS::ApiGatewayV2::Route')) {
-      const expected = ROUTES.find((r) => `${r.method} ${r.path}` === route.Properties.RouteKey)!.functionId;
-      const integrationId = ((route.Properties.Target as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1][1] as { Ref: string }).Ref;
-      const target = integrations[integrationId];
-      const fnLogicalId = /"(Functions[A-Za-z0-9]+)"/.exec(target)?.[1] ?? '';
-      expect(functionIdOf(fnLogicalId)).toBe(expected);
+  it('sends each route to its function, in payload format 2.0', () => {
+    const integrations = new Map(resources('AWS::ApiGatewayV2::Integration'));
+    for (const route of routes()) {
+      const expected = ROUTES.find((r) => `${r.method} ${r.path}` === route.RouteKey)!.functionId;
+      const integrationId = ((route.Target as { 'Fn::Join': [string, Array<{ Ref?: string }>] })['Fn::Join'][1].find((part) => part.Ref)!).Ref!;
+      const integration = integrations.get(integrationId)!.Properties;
+      expect(integration).toMatchObject({ IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0' });
+      const target = (integration.IntegrationUri as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+      expect([route.RouteKey, functionIdByLogicalId.get(target)]).toEqual([route.RouteKey, expected]);
     }
   });
 
-  it('throttles the stage and logs access without query strings or headers', () => {
+  it('throttles the $default stage and logs access without query strings, headers or bodies', () => {
     const [, stage] = resources('AWS::ApiGatewayV2::Stage')[0];
-    expect(stage.Properties.DefaultRouteSettings).toMatchObject({ ThrottlingRateLimit: expect.any(Number), ThrottlingBurstLimit: expect.any(Number) });
-    const format = String((stage.Properties.AccessLogSettings as { Format: string }).Format);
-    expect(format).toContain('$context.path');
-    expect(format).not.toMatch(/querystring|authorization|header/i);
+    expect(stage.Properties).toMatchObject({
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: expect.any(Number), ThrottlingBurstLimit: expect.any(Number) },
+    });
+    const format = (stage.Properties.AccessLogSettings as { Format: string }).Format;
+    expect(Object.values(JSON.parse(format) as Record<string, string>)).toEqual(expect.arrayContaining(['$context.requestId', '$context.path', '$context.status']));
+    expect(format).not.toMatch(/querystring|rawQuery|\$request\.|authorization|header|body|\$context\.identity\.(user|caller|accessKey)/i);
   });
 });
 
 describe('workflow', () => {
-  const definition = () => {
-    const [, machine] = resources('AWS::StepFunctions::StateMachine')[0];
-    const raw = JSON.stringify(machine.Properties.DefinitionString);
-    return { machine, json: JSON.parse((machine.Properties.DefinitionString as string) ?? raw) as { States: Record<string, Record<string, unknown>> } };
-  };
+  type State = Record<string, unknown> & { Type: string };
+  const machine = () => resources('AWS::StepFunctions::StateMachine')[0][1];
+  /** The definition as deployed: each `${functionId}` replaced by what its substitution points at. */
+  function definition(): { States: Record<string, State> } {
+    const { DefinitionString, DefinitionSubstitutions } = machine().Properties as { DefinitionString: string; DefinitionSubstitutions: Record<string, { 'Fn::GetAtt': [string, string] }> };
+    const text = DefinitionString.replace(/\$\{(\w+)\}/g, (_, key: string) => {
+      const logicalId = DefinitionSubstitutions[key]?.['Fn::GetAtt'][0];
+      return `function:${functionIdByLogicalId.get(logicalId ?? '') ?? `UNRESOLVED(${key})`}`;
+    });
+    return JSON.parse(text) as { States: Record<string, State> };
+  }
+  const tasks = () => Object.entries(definition().States).filter(([, state]) => state.Type === 'Task');
 
-  it('is a Standard state machine, logged at ERROR without execution data, traced', () => {
-    const { machine } = definition();
-    expect(machine.Properties).toMatchObject({
+  it('is a Standard state machine with a fixed name, logged at ERROR without execution data, traced', () => {
+    expect(machine().Properties).toMatchObject({
+      StateMachineName: `${STACK_NAME}-workflow`,
       StateMachineType: 'STANDARD',
       LoggingConfiguration: { Level: 'ERROR', IncludeExecutionData: false },
       TracingConfiguration: { Enabled: true },
-      DefinitionSubstitutions: Object.fromEntries(WORKFLOW_FUNCTIONS.map((id) => [id, expect.anything()])),
     });
   });
 
-  it('waits for approval with a task token and a timeout, and every task has a timeout and a Retry', () => {
-    const { json } = definition();
-    expect(json.States.RequestApproval).toMatchObject({ Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken', TimeoutSecondsPath: expect.any(String) });
-    for (const [name, state] of Object.entries(json.States)) {
-      if (state.Type !== 'Task') continue;
+  it('waits for approval with a task token until the time in the input', () => {
+    expect(definition().States[WORKFLOW_STATES.requestApproval]).toMatchObject({
+      Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+      TimeoutSecondsPath: expect.stringMatching(/^\$\./),
+      Parameters: { FunctionName: 'function:requestApproval', Payload: expect.objectContaining({ 'taskToken.$': '$$.Task.Token' }) },
+    });
+  });
+
+  it('bounds every task in time and retries every Lambda task', () => {
+    expect(tasks().length).toBeGreaterThanOrEqual(WORKFLOW_FUNCTIONS.length);
+    for (const [name, state] of tasks()) {
       expect([name, state.TimeoutSeconds ?? state.TimeoutSecondsPath]).toEqual([name, expect.anything()]);
-      expect([name, state.Retry]).toEqual([name, expect.arrayContaining([expect.objectContaining({ ErrorEquals: expect.any(Array) })])]);
+      if (String(state.Resource).startsWith('arn:aws:states:::lambda:invoke')) {
+        expect([name, state.Retry]).toEqual([name, expect.arrayContaining([expect.objectContaining({ ErrorEquals: expect.any(Array), MaxAttempts: expect.any(Number) })])]);
+      }
     }
-    expect(JSON.stringify(json)).not.toContain('JSONata');
+    expect(JSON.stringify(definition())).not.toMatch(/JSONata|UNRESOLVED/);
+  });
+
+  it('calls each workflow function from its task, and may invoke exactly those', () => {
+    const called = tasks().map(([, state]) => (state.Parameters as { FunctionName: string }).FunctionName);
+    expect([...new Set(called)].sort()).toEqual(WORKFLOW_FUNCTIONS.map((fid) => `function:${fid}`).sort());
+    const roleId = logicalIdOf(stack, stack.workflow.stateMachine.role.roleArn);
+    const invocable = resources('AWS::IAM::Policy')
+      .filter(([, p]) => (p.Properties.Roles as Array<{ Ref: string }>).some((r) => r.Ref === roleId))
+      .flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement)
+      .filter((s) => actionsOf(s).includes('lambda:InvokeFunction'))
+      .flatMap(resourcesOf)
+      .map((r) => functionIdByLogicalId.get(JSON.stringify(r).match(/"(Functions\w+)"/)?.[1] ?? ''));
+    expect([...new Set(invocable)].sort()).toEqual([...WORKFLOW_FUNCTIONS].sort());
   });
 });
 
-describe('permissions', () => {
-  function statementsOf(functionId: string) {
-    const roleIds = resources('AWS::Lambda::Function')
-      .filter(([id]) => functionIdOf(id) === functionId)
-      .map(([, fn]) => (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0]);
-    return resources('AWS::IAM::Policy')
-      .filter(([, p]) => (p.Properties.Roles as Array<{ Ref: string }>).some((r) => roleIds.includes(r.Ref)))
-      .flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: Array<{ Action: string | string[]; Resource: unknown }> }).Statement);
-  }
-
+describe('Step Functions permissions', () => {
   it('lets only the deciding functions answer task tokens, on this state machine only', () => {
-    const answering = Object.keys(FUNCTION_ENTRIES).filter((id) => statementsOf(id).some((s) => [s.Action].flat().includes('states:SendTaskSuccess')));
-    expect(answering.sort()).toEqual(Object.entries(FUNCTION_NEEDS).filter(([, needs]) => needs.includes('answerTasks')).map(([id]) => id).sort());
-    for (const id of answering) {
-      const statement = statementsOf(id).find((s) => [s.Action].flat().includes('states:SendTaskSuccess'))!;
-      expect(JSON.stringify(statement.Resource)).toContain(':stateMachine:PoolgateTest-workflow');
-      expect(statement.Resource).not.toBe('*');
+    // approvals (e-mail links) and slackInteractions (buttons) record decisions; requestApproval answers
+    // its own token when the stage was settled before it ran (a vote that raced a reminder).
+    expect(functionsAllowedTo('states:SendTaskSuccess')).toEqual(['approvals', 'requestApproval', 'slackInteractions']);
+    for (const fid of functionsAllowedTo('states:SendTaskSuccess')) {
+      const statements = statementsOf(fid).filter((s) => actionsOf(s).some((a) => a.startsWith('states:SendTask')));
+      expect(statements).toEqual([expect.objectContaining({ Action: ['states:SendTaskFailure', 'states:SendTaskSuccess'].sort(), Resource: STATE_MACHINE_ARN })]);
     }
   });
 
-  it('grants no wildcard resource on any Step Functions action', () => {
+  it('lets only submit start executions, and only cancelRequest stop them, of this state machine', () => {
+    expect(functionsAllowedTo('states:StartExecution')).toEqual(['submit']);
+    expect(statementsOf('submit').find((s) => actionsOf(s).includes('states:StartExecution'))!.Resource).toBe(STATE_MACHINE_ARN);
+    expect(functionsAllowedTo('states:StopExecution')).toEqual(['cancelRequest']);
+    expect(statementsOf('cancelRequest').find((s) => actionsOf(s).includes('states:StopExecution'))!.Resource).toBe(
+      `arn:aws:states:${REGION}:${ACCOUNT}:execution:${STACK_NAME}-workflow:*`,
+    );
+  });
+
+  it('gives STATE_MACHINE_ARN, the real ARN, to exactly the functions that call Step Functions', () => {
+    const withArn = ALL_FUNCTIONS.filter((fid) => ENV.stateMachineArn in variablesOf(fid)).sort();
+    const callers = ALL_FUNCTIONS.filter((fid) => statementsOf(fid).some((s) => actionsOf(s).some((a) => a.startsWith('states:')))).sort();
+    expect(withArn).toEqual(callers);
+    for (const fid of withArn) expect(variablesOf(fid)[ENV.stateMachineArn]).toBe(STATE_MACHINE_ARN);
+  });
+
+  it('grants no Step Functions action on a wildcard resource', () => {
     for (const [, policy] of resources('AWS::IAM::Policy')) {
-      for (const s of (policy.Properties.PolicyDocument as { Statement: Array<{ Action: string | string[]; Resource: unknown }> }).Statement) {
-        if ([s.Action].flat().some((a) => a.startsWith('states:'))) expect(s.Resource).not.toBe('*');
+      for (const s of (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement) {
+        if (actionsOf(s).some((a) => a.startsWith('states:'))) expect(resourcesOf(s)).not.toContain('*');
       }
     }
   });
 });
 
 describe('data', () => {
-  it('keeps the table: on demand, PITR, deletion protection, encryption, TTL, retained, with the GSIs of contracts/table.ts', () => {
+  it('keeps the table: on demand, PITR, deletion protection, encryption, TTL, retained, with the keys and GSIs of contracts/table.ts', () => {
     template.hasResource('AWS::DynamoDB::GlobalTable', {
       DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
       Properties: Match.objectLike({
         BillingMode: 'PAY_PER_REQUEST',
-        TimeToLiveSpecification: { AttributeName: 'expiresAtEpoch', Enabled: true },
-        SSESpecification: Match.objectLike({ SSEEnabled: true }),
+        KeySchema: [
+          { AttributeName: TABLE_KEYS.partitionKey, KeyType: 'HASH' },
+          { AttributeName: TABLE_KEYS.sortKey, KeyType: 'RANGE' },
+        ],
+        TimeToLiveSpecification: { AttributeName: TABLE_TTL_ATTRIBUTE, Enabled: true },
+        SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
         Replicas: [Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true }, DeletionProtectionEnabled: true })],
-        GlobalSecondaryIndexes: TABLE_INDEXES.map((i) => Match.objectLike({ IndexName: i.indexName })),
+        GlobalSecondaryIndexes: TABLE_INDEXES.map((i) =>
+          Match.objectLike({
+            IndexName: i.indexName,
+            KeySchema: [
+              { AttributeName: i.partitionKey, KeyType: 'HASH' },
+              { AttributeName: i.sortKey, KeyType: 'RANGE' },
+            ],
+          }),
+        ),
       }),
     });
   });
 
-  it('keeps the secrets, and generates the link key', () => {
-    expect(resources('AWS::SecretsManager::Secret')).toHaveLength(4);
-    for (const [id] of resources('AWS::SecretsManager::Secret')) expect(template.toJSON().Resources[id].DeletionPolicy).toBe('Retain');
-    template.hasResourceProperties('AWS::SecretsManager::Secret', { GenerateSecretString: Match.objectLike({ PasswordLength: 64 }) });
+  it('keeps the secrets, generates the link key, and shapes the ModelArts credentials for the operator', () => {
+    for (const [id, secret] of resources('AWS::SecretsManager::Secret')) expect([id, secret.DeletionPolicy]).toEqual([id, 'Retain']);
+    const secretOf = (token: string) => template.toJSON().Resources[logicalIdOf(stack, token)] as CfnResource;
+    expect(secretOf(stack.secrets.linkKey.secretArn).Properties.GenerateSecretString).toMatchObject({ PasswordLength: 64 });
+    expect(secretOf(stack.secrets.modelArtsCredentials.secretArn).Properties.GenerateSecretString).toMatchObject({
+      SecretStringTemplate: '{"accessKey":""}',
+      GenerateStringKey: 'secretKey',
+    });
+    for (const [, secret] of resources('AWS::SecretsManager::Secret')) expect(secret.Properties.SecretString).toBeUndefined();
   });
 });
 
-describe('the app', () => {
-  it('fails synth with a message that names the field of an invalid policy file', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'poolgate-policy-'));
-    const file = join(dir, 'bad.json');
-    writeFileSync(file, JSON.stringify({ teams: [{ name: 'x', members: [{ email: 'not-an-email' }], stages: [], quotas: {} }] }));
-    const result = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'bin/poolgate.ts')], {
-      cwd: ROOT,
-      env: { ...process.env, POOLGATE_CONFIG: file, CDK_OUTDIR: dir },
-      encoding: 'utf8',
+describe('props', () => {
+  const build = (overrides: Partial<ConstructorParameters<typeof PoolgateStack>[2]>) => () =>
+    new PoolgateStack(appWithCdkContext({ bundle: false }), 'Invalid', {
+      policyFile: POLICY_FILE,
+      auth: { issuer: 'https://login.example.com/', audience: 'poolgate' },
+      mailFrom: 'poolgate@example.com',
+      handlersRoot,
+      ...overrides,
     });
-    expect(result.status).toBe(1);
-    expect(result.stderr).toContain('teams.0.members.0.email');
-    expect(result.stderr).toContain('teams.0.stages');
+
+  it('refuses bad inputs up front, naming each', () => {
+    const bad = build({ mailFrom: 'poolgate', auth: { issuer: 'http://login.example.com', audience: '' }, publicBaseUrl: 'https://x.example.com/?a=1' });
+    for (const message of [
+      'mailFrom must be an e-mail address, got poolgate',
+      'auth.issuer must be an https URL, got http://login.example.com',
+      'auth.audience must not be empty',
+      'publicBaseUrl must have no query or fragment',
+    ]) {
+      expect(bad).toThrow(message);
+    }
+    expect(build({ policyFile: 'poolgate.config.json' })).toThrow(/policyFile must be an existing file given by an absolute path/);
+  });
+
+  it('names the handler entries that are missing', () => {
+    expect(build({ handlersRoot: __dirname })).toThrow(/has no package-lock\.json[\s\S]*handler entries missing under .*lambdas\/handlers\/submit\.ts/);
   });
 });
