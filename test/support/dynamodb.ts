@@ -3,6 +3,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { MARSHALL_OPTIONS } from '../../lambdas/adapters/dynamodb/client';
 import { ensureTable, startDynamoDb, type LocalDynamoDb } from '../../local/dynamodb';
 
 /** A real dynalite with poolgate's table, in a temp dir, for repository tests. */
@@ -12,7 +13,7 @@ export async function startTestTable(): Promise<{ db: DynamoDBDocumentClient; ta
   const tableName = 'poolgate-test';
   await ensureTable(dynamo.url, tableName);
   const raw = new DynamoDBClient({ endpoint: dynamo.url, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-  const db = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
+  const db = DynamoDBDocumentClient.from(raw, { marshallOptions: MARSHALL_OPTIONS });
   return {
     db,
     tableName,
