@@ -1,36 +1,282 @@
-/** `poolgate <command>`: start the local stack, or mint a dev token for it. */
-export async function main(argv: readonly string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  switch (command) {
-    case 'start': {
-      const { startLocalStack } = await import('../local/main');
-      await startLocalStack({ printUrls: true, handleSignals: true });
-      return 0;
-    }
-    case 'dev-token': {
-      const email = rest[0];
-      if (!email || !email.includes('@')) {
-        process.stderr.write('usage: poolgate dev-token <email>\n');
-        return 2;
-      }
-      const { devToken } = await import('../local/dev-token');
-      process.stdout.write(`${await devToken(email)}\n`);
-      return 0;
-    }
-    case undefined:
-    case '--help':
-    case 'help':
-      process.stdout.write(USAGE);
-      return command === undefined ? 2 : 0;
-    default:
-      process.stderr.write(`unknown command: ${command}\n${USAGE}`);
-      return 2;
+/**
+ * `poolgate <command>`: run the local stack, mint a dev token, and use a poolgate server (local or on
+ * AWS) over its HTTP API: submit, status, list, cancel. The client commands talk HTTP only.
+ *
+ * Exit codes: 0 done (for `submit --wait`: the node pool is there), 1 the server refused or could not
+ * be reached, 2 usage, 3 the request ended without a node pool (REJECTED, EXPIRED, CANCELLED,
+ * FAILED), 4 `--timeout` reached while the request goes on.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import {
+  ApiError,
+  DEFAULT_URL,
+  PoolgateApi,
+  succeeded,
+  UnreachableError,
+  UsageError,
+  type DryRunResult,
+  type RequestList,
+  type RequestView,
+  type SubmitAccepted,
+} from './api';
+import { waitUntilFinal, WaitTimeoutError } from './progress';
+import { colorsFor, requestDetails, requestTable, statusText } from './render';
+
+export const EXIT = { ok: 0, failed: 1, usage: 2, requestFailed: 3, timeout: 4 } as const;
+
+const STATUSES = ['SUBMITTED', 'AWAITING_APPROVAL', 'PROVISIONING', 'CREATED', 'ACTIVE', 'REJECTED', 'EXPIRED', 'CANCELLED', 'FAILED'];
+
+interface ServerOptions {
+  url: string;
+  token?: string;
+  json?: boolean;
+}
+
+class ExitError extends Error {
+  constructor(
+    readonly exitCode: number,
+    message: string,
+  ) {
+    super(message);
   }
 }
 
-const USAGE = `usage: poolgate <command>
+function out(text: string): void {
+  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+}
 
-commands:
-  start               run poolgate locally (HTTP API, Step Functions, DynamoDB, ModelArts simulator)
-  dev-token <email>   print a bearer token for <email> that the local stack accepts
-`;
+function printJson(value: unknown): void {
+  out(JSON.stringify(value, null, 2));
+}
+
+/** --json, --url and --token: every client command takes them (listed after its own options). */
+const jsonOption = () => new Option('--json', 'print the API response as JSON (for scripts)');
+const urlOption = () => new Option('--url <url>', 'poolgate API base URL').env('POOLGATE_URL').default(DEFAULT_URL);
+const tokenOption = () => new Option('--token <token>', 'bearer token (JWT with an email claim)').env('POOLGATE_TOKEN');
+
+function apiOf(options: ServerOptions): PoolgateApi {
+  return new PoolgateApi(options.url, options.token);
+}
+
+function positiveInt(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('Must be a positive integer.');
+  return Number(value);
+}
+
+function requestStatus(value: string): string {
+  const status = value.toUpperCase();
+  if (!STATUSES.includes(status)) throw new InvalidArgumentError(`Allowed choices are ${STATUSES.join(', ')}.`);
+  return status;
+}
+
+export function buildProgram(): Command {
+  const program = new Command('poolgate')
+    .description('An approval gate in front of Huawei Cloud ModelArts node-pool creation.')
+    .addHelpText(
+      'after',
+      `
+Environment:
+  POOLGATE_URL     the poolgate API (default ${DEFAULT_URL}, the local stack)
+  POOLGATE_TOKEN   your bearer token (locally: export POOLGATE_TOKEN=$(npx poolgate dev-token you@example.com))
+
+Exit codes: 0 done, 1 refused by the server or unreachable, 2 usage, 3 the request ended without a
+node pool (REJECTED, EXPIRED, CANCELLED, FAILED), 4 --timeout reached (the request goes on).`,
+    )
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  program
+    .command('start')
+    .description('run poolgate locally (HTTP API, Step Functions, DynamoDB, ModelArts simulator)')
+    .option('--json', 'print the endpoints as JSON instead of the banner')
+    .action(async (options: { json?: boolean }) => {
+      const { startLocalStack } = await import('../local/main');
+      const stack = await startLocalStack({ printUrls: !options.json, handleSignals: true });
+      if (options.json) printJson(stack.endpoints);
+    });
+
+  program
+    .command('dev-token')
+    .description('print a bearer token for <email> that the local stack accepts')
+    .argument('<email>', 'whose token')
+    .option('--json', 'print {"token": ...}')
+    .action(async (email: string, options: { json?: boolean }) => {
+      if (!email.includes('@')) {
+        process.stderr.write('usage: poolgate dev-token <email>\n');
+        throw new ExitError(EXIT.usage, '');
+      }
+      const { devToken } = await import('../local/dev-token');
+      const token = await devToken(email);
+      if (options.json) printJson({ token });
+      else out(token);
+    });
+
+  program
+    .command('submit')
+    .description('ask for a node pool: send a ModelArts "Create a node pool" body')
+    .argument('<nodepool.json>', 'the request body (the ModelArts API page format), or - for standard input')
+    .requiredOption('--project <id>', 'the ModelArts project id')
+    .requiredOption('--pool <name>', 'the resource pool')
+    .option('--justification <text>', 'why you need it (shown to the approvers)')
+    .option('--idempotency-key <key>', 'a retry with the same key returns the same request')
+    .option('--dry-run', 'say what would happen (validation, approvers, capacity, quota); record nothing')
+    .option('--wait', 'follow the request until it is done; exit 0 only when the node pool is there')
+    .option('--timeout <seconds>', 'with --wait: stop waiting after this long (exit 4)', positiveInt)
+    .addOption(jsonOption())
+    .addOption(urlOption())
+    .addOption(tokenOption())
+    .action(async (file: string, options: ServerOptions & { project: string; pool: string; justification?: string; idempotencyKey?: string; dryRun?: boolean; wait?: boolean; timeout?: number }) => {
+      const api = apiOf(options);
+      const body = readBody(file);
+      const path = `/v2/${encodeURIComponent(options.project)}/pools/${encodeURIComponent(options.pool)}/nodepools`;
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      if (options.justification) headers['x-justification'] = options.justification;
+      if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;
+
+      if (options.dryRun) {
+        const result = await api.call<DryRunResult>('POST', path, { body, headers, query: { dryRun: 'true' } });
+        if (options.json) printJson(result);
+        else out(dryRunText(result));
+        if (result.wouldBe === 'REJECTED') throw new ExitError(EXIT.requestFailed, '');
+        return;
+      }
+      const accepted = await api.call<SubmitAccepted>('POST', path, { body, headers });
+      if (!options.wait) {
+        if (options.json) return printJson(accepted);
+        return out(`Submitted request ${accepted.requestId} (${accepted.status}).\nFollow it: poolgate status ${accepted.requestId}`);
+      }
+      if (!options.json) out(`Submitted request ${accepted.requestId}; waiting for it to finish (Ctrl-C stops waiting, not the request).`);
+      const onInterrupt = () => process.stderr.write(`\nStopped waiting. The request goes on: poolgate status ${accepted.requestId}\n`);
+      process.once('SIGINT', onInterrupt);
+      let view: RequestView;
+      try {
+        view = await waitUntilFinal(api, accepted.requestId, { show: !options.json, timeoutMs: options.timeout === undefined ? undefined : options.timeout * 1000 });
+      } finally {
+        process.off('SIGINT', onInterrupt);
+      }
+      if (options.json) printJson(view);
+      else {
+        const colors = colorsFor(process.stdout);
+        const line = `${view.status}: ${statusText(view)}. Request ${view.requestId}${view.links.page ? `\n  ${view.links.page}` : ''}`;
+        out(succeeded(view) ? `${colors.green('✔')} ${line}` : `${colors.red('✖')} ${line}`);
+      }
+      if (!succeeded(view)) throw new ExitError(EXIT.requestFailed, '');
+    });
+
+  program
+    .command('status')
+    .description('show a request and its timeline')
+    .argument('<id>', 'the request id')
+    .addOption(jsonOption())
+    .addOption(urlOption())
+    .addOption(tokenOption())
+    .action(async (id: string, options: ServerOptions) => {
+      const view = await apiOf(options).call<RequestView>('GET', `/requests/${encodeURIComponent(id)}`);
+      if (options.json) return printJson(view);
+      out(requestDetails(view, colorsFor(process.stdout)));
+    });
+
+  program
+    .command('list')
+    .description('list requests, newest first (default: your team\'s)')
+    .addOption(new Option('--status <status>', 'only requests in this status').choices(STATUSES).argParser(requestStatus))
+    .option('--mine', 'only the requests you submitted')
+    .option('--team <name>', "a team's requests (its members, approvers and the admins)")
+    .option('--awaiting-me', 'what waits for your decision, with your links to decide')
+    .option('--limit <n>', 'requests per page (1-100, default 20)', positiveInt)
+    .option('--cursor <cursor>', 'the page after the one that printed this cursor')
+    .option('--all', 'follow every page')
+    .addOption(jsonOption())
+    .addOption(urlOption())
+    .addOption(tokenOption())
+    .action(async (options: ServerOptions & { status?: string; mine?: boolean; team?: string; awaitingMe?: boolean; limit?: number; cursor?: string; all?: boolean }) => {
+      const api = apiOf(options);
+      const query = {
+        status: options.status,
+        mine: options.mine ? 'true' : undefined,
+        team: options.team,
+        awaiting: options.awaitingMe ? 'me' : undefined,
+        limit: options.limit === undefined ? undefined : String(options.limit),
+      };
+      let page = await api.call<RequestList>('GET', '/requests', { query: { ...query, cursor: options.cursor } });
+      const items = [...page.items];
+      while (options.all && page.nextCursor) {
+        page = await api.call<RequestList>('GET', '/requests', { query: { ...query, cursor: page.nextCursor } });
+        items.push(...page.items);
+      }
+      if (options.json) return printJson({ items, nextCursor: page.nextCursor });
+      out(items.length ? requestTable(items, colorsFor(process.stdout), Boolean(options.awaitingMe)) : 'No requests.');
+      if (page.nextCursor) out(`More: add --cursor ${page.nextCursor} (or --all)`);
+    });
+
+  program
+    .command('cancel')
+    .description('cancel a request that is not provisioning yet (its requester or an admin)')
+    .argument('<id>', 'the request id')
+    .addOption(jsonOption())
+    .addOption(urlOption())
+    .addOption(tokenOption())
+    .action(async (id: string, options: ServerOptions) => {
+      const view = await apiOf(options).call<RequestView>('POST', `/requests/${encodeURIComponent(id)}/cancel`);
+      if (options.json) return printJson(view);
+      out(`Request ${view.requestId} is ${view.status}${view.reason ? ` (${view.reason})` : ''}.`);
+    });
+
+  return program;
+}
+
+function readBody(file: string): string {
+  try {
+    return readFileSync(file === '-' ? 0 : file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read ${file}: ${(error as Error).message}`);
+  }
+}
+
+function dryRunText(result: DryRunResult): string {
+  const lines = [`Dry run: the request would be ${result.wouldBe}${result.reason ? ` (${result.reason})` : ''}. Nothing was recorded.`];
+  for (const check of result.checks) lines.push(`  ${check.outcome === 'ok' ? '✔' : check.outcome === 'refused' ? '✖' : '?'} ${check.check}: ${check.message}`);
+  return lines.join('\n');
+}
+
+/** Runs the CLI; returns the exit code (the caller sets process.exitCode). */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  if (argv.length === 0) {
+    program.outputHelp();
+    return EXIT.usage;
+  }
+  const wantsJson = argv.includes('--json');
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return EXIT.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.code === 'commander.helpDisplayed' || error.code === 'commander.help' || error.code === 'commander.version' ? EXIT.ok : EXIT.usage;
+    }
+    if (error instanceof ExitError) {
+      if (error.message) process.stderr.write(`poolgate: ${error.message}\n`);
+      return error.exitCode;
+    }
+    if (error instanceof ApiError) {
+      if (wantsJson) printJson(error.body());
+      process.stderr.write(`poolgate: ${error.message} (${error.code}, HTTP ${error.status})\n`);
+      return EXIT.failed;
+    }
+    if (error instanceof UsageError) {
+      process.stderr.write(`poolgate: ${error.message}\n`);
+      return EXIT.usage;
+    }
+    if (error instanceof WaitTimeoutError) {
+      if (wantsJson) printJson(error.last);
+      process.stderr.write(`poolgate: ${error.message}\n`);
+      return EXIT.timeout;
+    }
+    if (error instanceof UnreachableError) {
+      process.stderr.write(`poolgate: ${error.message}\n`);
+      return EXIT.failed;
+    }
+    throw error;
+  }
+}

@@ -3,7 +3,17 @@
  * Shared by the CDK stack (lib/), which bundles them, and by the local stack (local/),
  * which imports the same modules in-process. lambdas/ itself never needs this list.
  */
-export const HTTP_FUNCTIONS = ['submit', 'getRequest', 'cancelRequest', 'approvals', 'slackInteractions', 'health'] as const;
+export const HTTP_FUNCTIONS = [
+  'submit',
+  'getRequest',
+  'listRequests',
+  'requestPage',
+  'cancelRequest',
+  'approvals',
+  'slackInteractions',
+  'openapi',
+  'health',
+] as const;
 export const WORKFLOW_FUNCTIONS = ['checkRequest', 'requestApproval', 'approvalTimedOut', 'createNodePool', 'checkNodes', 'finalize'] as const;
 
 export type HttpFunctionId = (typeof HTTP_FUNCTIONS)[number];
@@ -14,9 +24,12 @@ export type FunctionId = HttpFunctionId | WorkflowFunctionId;
 export const FUNCTION_ENTRIES: Record<FunctionId, string> = {
   submit: 'lambdas/handlers/submit.ts',
   getRequest: 'lambdas/handlers/get-request.ts',
+  listRequests: 'lambdas/handlers/list-requests.ts',
+  requestPage: 'lambdas/handlers/request-page.ts',
   cancelRequest: 'lambdas/handlers/cancel-request.ts',
   slackInteractions: 'lambdas/handlers/slack-interactions.ts',
   approvals: 'lambdas/handlers/approvals.ts',
+  openapi: 'lambdas/handlers/openapi.ts',
   health: 'lambdas/handlers/health.ts',
   checkRequest: 'lambdas/handlers/check-request.ts',
   requestApproval: 'lambdas/handlers/request-approval.ts',

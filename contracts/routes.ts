@@ -10,10 +10,13 @@ export interface RouteDefinition {
 /** Every public route. The stack wires exactly these; the local HTTP server routes exactly these. */
 export const ROUTES: readonly RouteDefinition[] = [
   { method: 'POST', path: '/v2/{project_id}/pools/{pool_name}/nodepools', functionId: 'submit' },
+  { method: 'GET', path: '/requests', functionId: 'listRequests' },
   { method: 'GET', path: '/requests/{request_id}', functionId: 'getRequest' },
+  { method: 'GET', path: '/requests/{request_id}/page', functionId: 'requestPage' },
   { method: 'POST', path: '/requests/{request_id}/cancel', functionId: 'cancelRequest' },
   { method: 'POST', path: '/slack/interactions', functionId: 'slackInteractions' },
   { method: 'GET', path: '/approvals/{approval_id}', functionId: 'approvals' },
   { method: 'POST', path: '/approvals/{approval_id}', functionId: 'approvals' },
+  { method: 'GET', path: '/openapi.json', functionId: 'openapi' },
   { method: 'GET', path: '/health', functionId: 'health' },
 ];

@@ -8,9 +8,15 @@ export interface IndexDefinition {
   readonly sortKey: string;
 }
 
-/** Requests by team and by requester (newest first: sort key is the creation time), approvals by approver. */
+/**
+ * Requests by team, by requester and by status (newest first: the sort key is the creation time),
+ * and what waits for an approver's decision: one small `APPROVAL#<id>` / `WAITING#<email>` item per
+ * approver who has been asked and has not voted, sorted by when they were asked
+ * (docs/decisions.md, "What users touch").
+ */
 export const TABLE_INDEXES: readonly IndexDefinition[] = [
   { indexName: 'byTeam', partitionKey: 'gsiTeam', sortKey: 'createdAt' },
   { indexName: 'byRequester', partitionKey: 'gsiRequester', sortKey: 'createdAt' },
   { indexName: 'byStatus', partitionKey: 'gsiStatus', sortKey: 'createdAt' },
+  { indexName: 'byApprover', partitionKey: 'gsiApprover', sortKey: 'createdAt' },
 ];

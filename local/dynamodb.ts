@@ -1,6 +1,17 @@
 /** DynamoDB for the local stack: dynalite with its data on disk, and poolgate's table created once. */
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteItemCommand,
+  CreateTableCommand,
+  DeleteTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ScanCommand,
+  type AttributeValue,
+  type WriteRequest,
+} from '@aws-sdk/client-dynamodb';
+import { writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { TABLE_INDEXES, TABLE_KEYS } from '../contracts/table';
 
 // dynalite ships no types.
@@ -27,15 +38,30 @@ export async function startDynamoDb(options: { host: string; port: number; dataD
   };
 }
 
-/** Creates the table with the same keys and indexes as the stack, unless it exists already. */
-export async function ensureTable(endpoint: string, tableName: string): Promise<void> {
+/**
+ * Creates the table with the same keys and indexes as the stack, unless it exists already. A table
+ * made by an older poolgate that lacks an index of contracts/table.ts is rebuilt with it (dynalite
+ * cannot add an index to a table): its items are saved to `backupDir` first, then put back.
+ */
+export async function ensureTable(endpoint: string, tableName: string, options: { backupDir?: string } = {}): Promise<void> {
   const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   try {
-    await client.send(new DescribeTableCommand({ TableName: tableName }));
-    return;
-  } catch (error) {
-    if ((error as Error).name !== 'ResourceNotFoundException') throw error;
+    let existing;
+    try {
+      existing = (await client.send(new DescribeTableCommand({ TableName: tableName }))).Table;
+    } catch (error) {
+      if ((error as Error).name !== 'ResourceNotFoundException') throw error;
+    }
+    if (!existing) return await createTable(client, tableName);
+    const present = new Set((existing.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName));
+    const missing = TABLE_INDEXES.filter((i) => !present.has(i.indexName)).map((i) => i.indexName);
+    if (missing.length) await rebuildTable(client, tableName, missing, options.backupDir);
+  } finally {
+    client.destroy();
   }
+}
+
+async function createTable(client: DynamoDBClient, tableName: string): Promise<void> {
   const attributes = new Set<string>([TABLE_KEYS.partitionKey, TABLE_KEYS.sortKey]);
   TABLE_INDEXES.forEach((i) => [i.partitionKey, i.sortKey].forEach((a) => attributes.add(a)));
   await client.send(
@@ -57,5 +83,29 @@ export async function ensureTable(endpoint: string, tableName: string): Promise<
       })),
     }),
   );
-  client.destroy();
+}
+
+async function rebuildTable(client: DynamoDBClient, tableName: string, missing: readonly string[], backupDir: string | undefined): Promise<void> {
+  const items: Record<string, AttributeValue>[] = [];
+  let startKey: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await client.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: startKey }));
+    items.push(...(page.Items ?? []));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  if (backupDir) {
+    const file = join(backupDir, `${tableName}-backup-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+    writeFileSync(file, JSON.stringify(items));
+    process.stderr.write(`poolgate: adding index(es) ${missing.join(', ')} to the local table (${items.length} items, saved to ${file})\n`);
+  }
+  await client.send(new DeleteTableCommand({ TableName: tableName }));
+  await createTable(client, tableName);
+  for (let i = 0; i < items.length; i += 25) {
+    let pending: WriteRequest[] = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
+    for (let attempt = 0; pending.length; attempt++) {
+      if (attempt === 10) throw new Error(`could not restore ${pending.length} item(s) into ${tableName}`);
+      const { UnprocessedItems } = await client.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: pending } }));
+      pending = UnprocessedItems?.[tableName] ?? [];
+    }
+  }
 }

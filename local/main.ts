@@ -62,7 +62,7 @@ export async function startLocalStack(options: StartOptions = {}): Promise<Local
   for (const dir of [home, outbox, join(home, 'dynamodb'), join(home, 'step-functions'), join(home, 'modelarts')]) mkdirSync(dir, { recursive: true });
 
   const dynamo = await startDynamoDb({ host: settings.host, port: settings.dynamoDbPort, dataDir: join(home, 'dynamodb') });
-  await ensureTable(dynamo.url, LOCAL_TABLE_NAME);
+  await ensureTable(dynamo.url, LOCAL_TABLE_NAME, { backupDir: home });
 
   const credentials = { accessKey: settings.huaweiAccessKey, secretKey: settings.huaweiSecretKey };
   const modelArts = await startModelArtsSimulator({

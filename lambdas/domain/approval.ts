@@ -58,3 +58,13 @@ export function approvalIdFor(requestId: string, stageIndex: number): string {
 export function votesOf(record: ApprovalRecord): Record<string, Vote> {
   return Object.fromEntries(Object.entries(record.votes).map(([who, v]) => [who, v.vote]));
 }
+
+/** Whether this approval still waits for `approver`: open, undecided, not expired, and they have not voted. */
+export function isWaitingFor(record: ApprovalRecord, approver: string, now: Date): boolean {
+  return !record.decision && !record.closed && Date.parse(record.expiresAt) > now.getTime() && record.approvers.includes(approver) && !record.votes[approver];
+}
+
+/** The approvers of an open approval who have not voted yet. */
+export function notYetVoted(record: ApprovalRecord): string[] {
+  return record.decision || record.closed ? [] : record.approvers.filter((email) => !record.votes[email]);
+}

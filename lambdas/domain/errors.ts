@@ -64,3 +64,7 @@ export class IdempotencyKeyReusedError extends PoolGateError {
 export class NotCancellableError extends PoolGateError {
   readonly code = 'PoolGate.2409';
 }
+/** A query parameter poolgate cannot use: unknown, out of range, or a list cursor it did not issue for this query. */
+export class BadQueryError extends PoolGateError {
+  readonly code = 'PoolGate.0400';
+}

@@ -5,7 +5,7 @@
 import type { PlannedStage } from './approval-plan';
 import type { BillingSummary } from './billing';
 import type { NodePoolRequest } from './nodepool-request';
-import type { RequestStatus, TerminalReason } from './status';
+import { isFinal, type RequestStatus, type TerminalReason } from './status';
 import type { Step } from './steps';
 
 export interface PoolRequestRecord {
@@ -34,10 +34,13 @@ export interface PoolRequestRecord {
   readonly steps: readonly Step[];
 }
 
-export interface RequestView {
+/** A request in a list: what tells it apart, without its timeline. */
+export interface RequestSummary {
   readonly requestId: string;
   readonly status: RequestStatus;
   readonly reason?: TerminalReason;
+  /** True when no further status change will come (a terminal status, or CREATED without node tracking). */
+  readonly final: boolean;
   readonly requester: string;
   readonly team: string;
   readonly projectId: string;
@@ -47,18 +50,30 @@ export interface RequestView {
   readonly count: number;
   readonly maxCount: number;
   readonly billing: BillingSummary;
-  readonly justification?: string;
   readonly createdAt: string;
   readonly updatedAt: string;
-  readonly steps: ReadonlyArray<Omit<Step, 'id'>>;
-  readonly links: { readonly self: string };
+  /** `self`: the API resource; `page`: the signed, read-only HTML page of the request (when known). */
+  readonly links: { readonly self: string; readonly page?: string };
 }
 
-export function toRequestView(r: PoolRequestRecord): RequestView {
+export interface RequestView extends RequestSummary {
+  readonly justification?: string;
+  readonly steps: ReadonlyArray<Omit<Step, 'id'>>;
+}
+
+export interface ViewOptions {
+  /** Whether the nodes are followed after creation (policy `nodeTracking.enabled`); decides `final` for CREATED. */
+  readonly nodeTracking?: boolean;
+  /** The request page's signed URL. */
+  readonly pageUrl?: string;
+}
+
+export function toRequestSummary(r: PoolRequestRecord, options: ViewOptions = {}): RequestSummary {
   return {
     requestId: r.requestId,
     status: r.status,
     ...(r.reason ? { reason: r.reason } : {}),
+    final: isFinal(r.status, options.nodeTracking ?? true),
     requester: r.requester,
     team: r.team,
     projectId: r.projectId,
@@ -68,11 +83,19 @@ export function toRequestView(r: PoolRequestRecord): RequestView {
     count: r.count,
     maxCount: r.maxCount,
     billing: r.billing,
-    ...(r.justification ? { justification: r.justification } : {}),
     createdAt: r.createdAt,
     updatedAt: r.updatedAt,
+    links: { self: `/requests/${r.requestId}`, ...(options.pageUrl ? { page: options.pageUrl } : {}) },
+  };
+}
+
+export function toRequestView(r: PoolRequestRecord, options: ViewOptions = {}): RequestView {
+  const { links, ...summary } = toRequestSummary(r, options);
+  return {
+    ...summary,
+    ...(r.justification ? { justification: r.justification } : {}),
     steps: r.steps.map(({ id: _id, ...step }) => step),
-    links: { self: `/requests/${r.requestId}` },
+    links,
   };
 }
 

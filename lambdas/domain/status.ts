@@ -69,3 +69,11 @@ export function isTerminal(status: RequestStatus): boolean {
 export function isFinished(status: RequestStatus): boolean {
   return FINISHED_STATUSES.includes(status);
 }
+
+/**
+ * No further status change will come: a terminal status, or CREATED when the nodes are not tracked
+ * (node tracking off: CREATED is where the workflow ends). What a client waiting on a request stops at.
+ */
+export function isFinal(status: RequestStatus, nodeTracking: boolean): boolean {
+  return isTerminal(status) || (status === 'CREATED' && !nodeTracking);
+}

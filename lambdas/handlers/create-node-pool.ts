@@ -1,6 +1,13 @@
 import { createNodePool } from '../use-cases/create-node-pool';
-import { approvals, modelArts, policy, publicBaseUrl, requests } from '../wiring';
+import { approvals, linkKey, modelArts, policy, publicBaseUrl, requests } from '../wiring';
 
 /** Workflow step CreateNodePool: show first, create if absent, record it. */
 export const handler = async (event: { requestId: string }) =>
-  createNodePool(event.requestId, { requests: requests(), approvals: approvals(), modelArts: modelArts(), publicBaseUrl: publicBaseUrl(), tracking: policy().nodeTracking });
+  createNodePool(event.requestId, {
+    requests: requests(),
+    approvals: approvals(),
+    modelArts: modelArts(),
+    publicBaseUrl: publicBaseUrl(),
+    linkKey: await linkKey(),
+    tracking: policy().nodeTracking,
+  });

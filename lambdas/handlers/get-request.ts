@@ -1,13 +1,14 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { getRequest } from '../use-cases/get-request';
-import { authenticator, policy, requests } from '../wiring';
+import { authenticator, linkKey, policy, publicBaseUrl, requests } from '../wiring';
 import { errorResponse, header, json, pathParameter, type HttpResult } from './http';
 
 /** GET /requests/{request_id} — status and the step timeline, for whoever may see the request. */
 export const handler = async (event: APIGatewayProxyEventV2): Promise<HttpResult> => {
   try {
     const viewer = await authenticator().emailOf(header(event, 'authorization'));
-    return json(200, await getRequest(pathParameter(event, 'request_id'), viewer, { policy: policy(), requests: requests() }));
+    const deps = { policy: policy(), requests: requests(), linkKey: await linkKey(), publicBaseUrl: publicBaseUrl() };
+    return json(200, await getRequest(pathParameter(event, 'request_id'), viewer, deps));
   } catch (error) {
     return errorResponse(error);
   }

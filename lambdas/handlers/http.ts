@@ -7,6 +7,7 @@ import { logger } from '../adapters/logger';
 import {
   AlreadyDecidedError,
   ApprovalClosedError,
+  BadQueryError,
   ForbiddenError,
   IdempotencyKeyReusedError,
   InvalidLinkError,
@@ -59,6 +60,7 @@ export function pathParameter(event: APIGatewayProxyEventV2, name: string): stri
 
 const STATUS_BY_ERROR: ReadonlyArray<[abstract new (...args: never[]) => PoolGateError, number]> = [
   [ValidationError, 400],
+  [BadQueryError, 400],
   [UnauthenticatedError, 401],
   [ForbiddenError, 403],
   [InvalidLinkError, 403],

@@ -1,23 +1,31 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { logger } from '../adapters/logger';
+import { BadQueryError } from '../domain/errors';
+import { dryRunRequest } from '../use-cases/dry-run-request';
 import { submitRequest } from '../use-cases/submit-request';
-import { authenticator, claims, policy, requests, workflow } from '../wiring';
+import { authenticator, claims, modelArts, policy, quotas, requests, workflow } from '../wiring';
 import { bodyText, errorResponse, header, json, pathParameter, type HttpResult } from './http';
 
-/** POST /v2/{project_id}/pools/{pool_name}/nodepools — the ModelArts request, gated. */
+/**
+ * POST /v2/{project_id}/pools/{pool_name}/nodepools — the ModelArts request, gated.
+ * With `?dryRun=true`: what would happen (200), nothing recorded.
+ */
 export const handler = async (event: APIGatewayProxyEventV2, context?: Context): Promise<HttpResult> => {
   logger.addContext(context ?? ({} as Context));
   try {
     const requester = await authenticator().emailOf(header(event, 'authorization'));
+    const input = {
+      requester,
+      projectId: pathParameter(event, 'project_id'),
+      poolName: pathParameter(event, 'pool_name'),
+      rawBody: bodyText(event),
+      justification: header(event, 'x-justification'),
+    };
+    if (isDryRun(event.queryStringParameters?.dryRun)) {
+      return json(200, await dryRunRequest(input, { policy: policy(), requests: requests(), claims: claims(), quotas: quotas(), modelArts: modelArts() }));
+    }
     const result = await submitRequest(
-      {
-        requester,
-        projectId: pathParameter(event, 'project_id'),
-        poolName: pathParameter(event, 'pool_name'),
-        rawBody: bodyText(event),
-        idempotencyKey: header(event, 'idempotency-key'),
-        justification: header(event, 'x-justification'),
-      },
+      { ...input, idempotencyKey: header(event, 'idempotency-key') },
       { policy: policy(), requests: requests(), claims: claims(), workflow: workflow() },
     );
     logger.info('request submitted', { requestId: result.requestId, requester });
@@ -27,3 +35,9 @@ export const handler = async (event: APIGatewayProxyEventV2, context?: Context):
     return errorResponse(error);
   }
 };
+
+function isDryRun(value: string | undefined): boolean {
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  throw new BadQueryError('dryRun: must be "true" or "false"');
+}

@@ -5,7 +5,8 @@ export function escapeHtml(value: unknown): string {
   return String(value ?? '').replace(/[&<>"']/g, (c) => ENTITIES[c]);
 }
 
-export function page(title: string, body: string): string {
+/** A whole page; `extraCss` is appended to the shared style sheet. */
+export function page(title: string, body: string, extraCss = ''): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -18,7 +19,7 @@ body{font-family:system-ui,sans-serif;max-width:44rem;margin:2rem auto;padding:0
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #ddd;vertical-align:top}
 th{width:12rem;color:#444;font-weight:600}button{font-size:1rem;padding:.5rem 1.2rem;margin-right:.5rem;cursor:pointer}
 textarea{width:100%;min-height:4rem}.notice{padding:.75rem 1rem;border-radius:.4rem;background:#f3f3f3}
-</style>
+${extraCss}</style>
 </head>
 <body>
 <main>

@@ -90,11 +90,13 @@ export async function checkRequest(requestId: string, deps: CheckDeps): Promise<
   return { status: 'pending', stageIndex: 0, waitSeconds: firstWaitSeconds(request.stages[0]) };
 }
 
-function poolFacts(pool: Pool): PoolFacts {
+/** What the capacity rules need from ShowPool (shared with the dry run). */
+export function poolFacts(pool: Pool): PoolFacts {
   return { type: pool.spec?.type, privileged: Array.isArray(pool.status?.clusters) && pool.status.clusters.length > 0 };
 }
 
-function flavorFacts(flavor: ResourceFlavor): FlavorFacts[] {
+/** What the capacity rules need from one ListResourceFlavors item (shared with the dry run). */
+export function flavorFacts(flavor: ResourceFlavor): FlavorFacts[] {
   const name = flavor.metadata?.name;
   return name ? [{ name, billingModes: flavor.spec?.billingModes ?? [], phaseByAz: flavor.status?.phase ?? {} }] : [];
 }

@@ -14,6 +14,7 @@ import { billingAnnotations } from '../domain/billing';
 import { NotFoundError } from '../domain/errors';
 import type { NodePoolRequest } from '../domain/nodepool-request';
 import type { PoolRequestRecord } from '../domain/pool-request';
+import { requestPageLink } from '../domain/request-link';
 import { newStep, stepId } from '../domain/steps';
 
 /** The Kubernetes label poolgate puts on every node pool it creates: the request id. */
@@ -33,6 +34,8 @@ export interface CreateDeps {
   readonly approvals: Pick<ApprovalRepository, 'get'>;
   readonly modelArts: NodePoolApi;
   readonly publicBaseUrl: string;
+  /** Signs the request page link ModelArts keeps as `os.modelarts/service.console.url`. */
+  readonly linkKey: string;
   readonly tracking: Policy['nodeTracking'];
 }
 
@@ -61,9 +64,10 @@ async function enteredOrderId(request: PoolRequestRecord, approvals: Pick<Approv
   return undefined;
 }
 
-export function modelArtsBody(request: PoolRequestRecord, publicBaseUrl: string, orderId?: string): NodePoolRequest {
+/** `consoleUrl`: where the ModelArts console links the node pool to (the request's signed page). */
+export function modelArtsBody(request: PoolRequestRecord, consoleUrl: string, orderId?: string): NodePoolRequest {
   const body = structuredClone(request.body);
-  const annotations = billingAnnotations(body, { consoleUrl: `${publicBaseUrl}/requests/${request.requestId}`, orderId });
+  const annotations = billingAnnotations(body, { consoleUrl, orderId });
   const resources = body.spec.resources;
   return {
     ...body,
@@ -76,7 +80,7 @@ export async function createNodePool(requestId: string, deps: CreateDeps): Promi
   const request = await deps.requests.get(requestId);
   if (!request) throw new NotFoundError(`request ${requestId} not found`);
   const orderId = request.billing.mode === '1' && !request.billing.orderId ? await enteredOrderId(request, deps.approvals) : undefined;
-  const body = modelArtsBody(request, deps.publicBaseUrl, orderId);
+  const body = modelArtsBody(request, requestPageLink(deps.publicBaseUrl, requestId, deps.linkKey), orderId);
 
   const existing = await deps.modelArts.showNodePool(request.projectId, request.poolName, request.nodePoolName);
   if (existing && existing.spec?.resources?.labels?.[OWNER_LABEL] !== requestId) {

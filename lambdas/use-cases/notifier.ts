@@ -8,6 +8,7 @@ import type { Slack } from '../adapters/slack';
 import { logger } from '../adapters/logger';
 import type { Policy } from '../config/policy';
 import { approvalLink } from '../domain/approval-link';
+import { requestPageLink } from '../domain/request-link';
 import type { ApprovalRecord, SlackMessageRef } from '../domain/approval';
 import type { PoolRequestRecord } from '../domain/pool-request';
 import { approvalRequestMail } from '../presentation/approval-mail';
@@ -64,7 +65,8 @@ export class Notifier {
 
   /** E-mails the requester (and sends a Slack DM when their Slack id is known) how the request ended. */
   async tellRequester(request: PoolRequestRecord): Promise<void> {
-    const link = `${this.deps.publicBaseUrl}/requests/${request.requestId}`;
+    // The signed, read-only request page: a mail reader has no bearer token for the API.
+    const link = requestPageLink(this.deps.publicBaseUrl, request.requestId, this.deps.linkKey);
     await this.deps.mailer.send(outcomeMail(request, link));
     const slackId = this.deps.policy.teams.flatMap((t) => t.members).find((m) => m.email === request.requester)?.slackUserId;
     if (!slackId || !this.deps.slack) return;

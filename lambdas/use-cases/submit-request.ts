@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import type { ClaimRepository } from '../adapters/dynamodb/claim-repository';
 import type { RequestRepository } from '../adapters/dynamodb/request-repository';
 import type { Workflow } from '../adapters/workflow';
-import { teamOf, type Policy } from '../config/policy';
+import { teamOf, type Policy, type Team } from '../config/policy';
 import { planApprovals } from '../domain/approval-plan';
 import { billingOf } from '../domain/billing';
 import {
@@ -21,7 +21,7 @@ import {
   ServiceUnavailableError,
   ValidationError,
 } from '../domain/errors';
-import { MAX_BODY_BYTES, parseNodePoolRequest } from '../domain/nodepool-request';
+import { MAX_BODY_BYTES, parseNodePoolRequest, type NodePoolRequest } from '../domain/nodepool-request';
 import type { PoolRequestRecord } from '../domain/pool-request';
 import { placementAllowed } from '../domain/quota';
 import { isFinished, type RequestStatus } from '../domain/status';
@@ -55,18 +55,24 @@ export interface SubmitResult {
   readonly status: RequestStatus;
 }
 
-export async function submitRequest(input: SubmitInput, deps: SubmitDeps): Promise<SubmitResult> {
-  const now = (deps.now ?? (() => new Date()))();
-  const newId = deps.newId ?? (() => crypto.randomUUID());
+export interface AcceptedSubmission {
+  readonly team: Team;
+  readonly body: NodePoolRequest;
+  readonly justification?: string;
+}
 
-  const team = teamOf(deps.policy, input.requester);
+/**
+ * What submit checks before it records anything (shared with the dry run): the requester's team,
+ * the body's size and rules, the project and pool, the justification. Throws the error to answer.
+ */
+export function acceptSubmission(input: Omit<SubmitInput, 'idempotencyKey'>, policy: Policy): AcceptedSubmission {
+  const team = teamOf(policy, input.requester);
   if (!team) throw new ForbiddenError(`${input.requester} is not a member of any team`);
   if (Buffer.byteLength(input.rawBody, 'utf8') > MAX_BODY_BYTES) {
     throw new PayloadTooLargeError(`request body exceeds ${MAX_BODY_BYTES} bytes`);
   }
   const parsed = parseNodePoolRequest(input.rawBody);
   if (!parsed.ok) throw new ValidationError(parsed.message);
-  const body = parsed.value;
   if (!placementAllowed(team, input.projectId, input.poolName)) {
     throw new ForbiddenError(`team ${team.name} may not use project ${input.projectId} and pool ${input.poolName}`);
   }
@@ -74,6 +80,14 @@ export async function submitRequest(input: SubmitInput, deps: SubmitDeps): Promi
   if (justification && justification.length > MAX_JUSTIFICATION_CHARS) {
     throw new ValidationError(`X-Justification: must be at most ${MAX_JUSTIFICATION_CHARS} characters`);
   }
+  return { team, body: parsed.value, ...(justification ? { justification } : {}) };
+}
+
+export async function submitRequest(input: SubmitInput, deps: SubmitDeps): Promise<SubmitResult> {
+  const now = (deps.now ?? (() => new Date()))();
+  const newId = deps.newId ?? (() => crypto.randomUUID());
+
+  const { team, body, justification } = acceptSubmission(input, deps.policy);
 
   const fingerprint = sha256(`${input.requester}\n${input.projectId}\n${input.poolName}\n${input.rawBody}`);
   const keyHash = sha256(input.idempotencyKey ? `${input.requester}\nkey\n${input.idempotencyKey}` : `${input.requester}\nbody\n${fingerprint}`);

@@ -44,6 +44,13 @@ export class ClaimRepository {
     }
   }
 
+  /** The request holding the node-pool name, if any (a read: the dry run asks without claiming). */
+  async holderOf(name: NodePoolName): Promise<string | undefined> {
+    const Key = { pk: `NODEPOOL#${name.projectId}#${name.poolName}#${name.nodePoolName}`, sk: 'OPEN' };
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key, ConsistentRead: true }));
+    return Item?.requestId as string | undefined;
+  }
+
   /**
    * Claims the node-pool name for `requestId`. When another request holds it, `holderIsOpen`
    * decides: open -> its id is returned (the caller answers 409); finished or missing -> taken over.

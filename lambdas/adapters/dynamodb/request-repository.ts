@@ -3,12 +3,13 @@
  * conditional UpdateItem: a step is appended only if its id is new, and a status changes only
  * along the transition table of lambdas/domain/status.ts.
  */
-import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { InvalidTransitionError } from '../../domain/errors';
+import type { IndexPosition } from '../../domain/list-cursor';
 import type { PoolRequestRecord } from '../../domain/pool-request';
 import { sourcesOf, type RequestStatus, type TerminalReason } from '../../domain/status';
 import type { Step } from '../../domain/steps';
-import { isConditionFailure } from './client';
+import { batchGetAll, isConditionFailure } from './client';
 
 const key = (requestId: string) => ({ pk: `REQUEST#${requestId}`, sk: 'META' });
 
@@ -21,6 +22,16 @@ export interface StepResult {
   /** False when the step was already recorded (a retry): nothing changed. */
   readonly recorded: boolean;
   readonly request: PoolRequestRecord;
+}
+
+/** The request indexes of contracts/table.ts and the attribute each is keyed by. */
+const INDEX_KEYS = { byTeam: 'gsiTeam', byRequester: 'gsiRequester', byStatus: 'gsiStatus' } as const;
+export type RequestIndexName = keyof typeof INDEX_KEYS;
+
+export interface RequestPage {
+  readonly requests: readonly PoolRequestRecord[];
+  /** Where the next page starts; absent at the end. */
+  readonly next?: IndexPosition;
 }
 
 interface StoredRequest extends PoolRequestRecord {
@@ -61,6 +72,39 @@ export class RequestRepository {
   async get(requestId: string): Promise<PoolRequestRecord | undefined> {
     const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: key(requestId), ConsistentRead: true }));
     return Item ? toRecord(Item as StoredRequest) : undefined;
+  }
+
+  /** Several requests at once (BatchGetItem); missing ones are left out. */
+  async getMany(requestIds: readonly string[]): Promise<Map<string, PoolRequestRecord>> {
+    const items = await batchGetAll(this.db, this.tableName, [...new Set(requestIds)].map(key));
+    return new Map(items.map((item) => toRecord(item as unknown as StoredRequest)).map((r) => [r.requestId, r]));
+  }
+
+  /**
+   * One page of an index partition, newest first. `limit` bounds the items DynamoDB reads; with a
+   * `status` filter a page may hold fewer (even none) and still have a `next`.
+   */
+  async page(index: RequestIndexName, partition: string, options: { limit: number; status?: RequestStatus; startAt?: IndexPosition }): Promise<RequestPage> {
+    const names: Record<string, string> = { '#partition': INDEX_KEYS[index] };
+    const values: Record<string, unknown> = { ':partition': partition };
+    if (options.status) {
+      names['#status'] = 'status';
+      values[':status'] = options.status;
+    }
+    const { Items, LastEvaluatedKey } = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: index,
+        KeyConditionExpression: '#partition = :partition',
+        ...(options.status ? { FilterExpression: '#status = :status' } : {}),
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+        ScanIndexForward: false,
+        Limit: options.limit,
+        ...(options.startAt ? { ExclusiveStartKey: { ...options.startAt } } : {}),
+      }),
+    );
+    return { requests: (Items ?? []).map((item) => toRecord(item as StoredRequest)), ...(LastEvaluatedKey ? { next: LastEvaluatedKey as IndexPosition } : {}) };
   }
 
   /**

@@ -1,0 +1,144 @@
+/**
+ * The CLI's HTTP client: the poolgate API and nothing else (the CLI never imports lambdas/).
+ * Every non-2xx answer becomes an ApiError carrying the server's `error_code` and `error_msg`.
+ */
+
+/** Default server: the local stack `npm start` runs. */
+export const DEFAULT_URL = 'http://127.0.0.1:3000';
+/** Each call gives up after this long (the wait loop polls again). */
+const CALL_TIMEOUT_MS = 30_000;
+
+export class ApiError extends Error {
+  override name = 'ApiError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+  /** The server's error body, for --json. */
+  body(): { error_code: string; error_msg: string } {
+    return { error_code: this.code, error_msg: this.message };
+  }
+}
+
+/** The server could not be reached, or did not answer HTTP. */
+export class UnreachableError extends Error {
+  override name = 'UnreachableError';
+}
+
+/** A usage or configuration problem the user must fix (exit code 2). */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export interface CallOptions {
+  readonly body?: string;
+  readonly headers?: Record<string, string>;
+  readonly query?: Record<string, string | undefined>;
+  /** Whether the call needs the bearer token (all but /health and /openapi.json). */
+  readonly auth?: boolean;
+}
+
+export class PoolgateApi {
+  readonly baseUrl: string;
+
+  constructor(
+    baseUrl: string,
+    private readonly token: string | undefined,
+  ) {
+    if (!URL.canParse(baseUrl)) throw new UsageError(`not a URL: ${baseUrl} (set POOLGATE_URL or --url, e.g. ${DEFAULT_URL})`);
+    this.baseUrl = baseUrl.replace(/\/+$/, '');
+  }
+
+  async call<T>(method: 'GET' | 'POST', path: string, options: CallOptions = {}): Promise<T> {
+    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'poolgate-cli', ...options.headers };
+    if (options.auth !== false) {
+      if (!this.token) {
+        throw new UsageError('no token: set POOLGATE_TOKEN or pass --token (locally: export POOLGATE_TOKEN=$(npx poolgate dev-token you@example.com))');
+      }
+      headers.authorization = `Bearer ${this.token}`;
+    }
+    const query = new URLSearchParams(Object.entries(options.query ?? {}).filter((e): e is [string, string] => e[1] !== undefined));
+    const url = `${this.baseUrl}${path}${query.size ? `?${query}` : ''}`;
+    let response: Response;
+    try {
+      response = await fetch(url, { method, headers, body: options.body, signal: AbortSignal.timeout(CALL_TIMEOUT_MS) });
+    } catch (error) {
+      const cause = (error as Error & { cause?: Error }).cause?.message ?? (error as Error).message;
+      throw new UnreachableError(`cannot reach poolgate at ${this.baseUrl}: ${cause}`);
+    }
+    const text = await response.text();
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    if (!response.ok) {
+      const body = json as { error_code?: string; error_msg?: string } | undefined;
+      throw new ApiError(response.status, body?.error_code ?? `HTTP ${response.status}`, body?.error_msg ?? (text.slice(0, 200) || response.statusText));
+    }
+    if (json === undefined) throw new UnreachableError(`${method} ${path}: the server at ${this.baseUrl} did not answer JSON`);
+    return json as T;
+  }
+}
+
+/** What the CLI reads of the API's bodies (the OpenAPI document at /openapi.json has them all). */
+export interface Step {
+  readonly step: string;
+  readonly outcome: 'ok' | 'refused' | 'error';
+  readonly at: string;
+  readonly actor?: string;
+  readonly detail?: Record<string, unknown>;
+}
+
+export interface RequestSummary {
+  readonly requestId: string;
+  readonly status: string;
+  readonly reason?: string;
+  readonly final: boolean;
+  readonly requester: string;
+  readonly team: string;
+  readonly projectId: string;
+  readonly poolName: string;
+  readonly nodePoolName: string;
+  readonly flavor: string;
+  readonly count: number;
+  readonly maxCount: number;
+  readonly billing: { readonly mode: string; readonly periodNum?: string; readonly periodType?: string; readonly autoRenew?: string; readonly orderId?: string };
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly awaiting?: { readonly approvalId: string; readonly stage: string; readonly askedAt: string; readonly expiresAt: string };
+  readonly links: { readonly self: string; readonly page?: string; readonly decide?: string };
+}
+
+export interface RequestView extends RequestSummary {
+  readonly justification?: string;
+  readonly steps: readonly Step[];
+}
+
+export interface RequestList {
+  readonly items: readonly RequestSummary[];
+  readonly nextCursor: string | null;
+}
+
+export interface SubmitAccepted {
+  readonly requestId: string;
+  readonly status: string;
+  readonly links: { readonly self: string };
+}
+
+export interface DryRunResult {
+  readonly dryRun: true;
+  readonly wouldBe: string;
+  readonly reason?: string;
+  readonly checks: ReadonlyArray<{ readonly check: string; readonly outcome: string; readonly reason?: string; readonly message: string }>;
+  readonly approval: { readonly stages: ReadonlyArray<{ readonly name: string; readonly approvers: readonly string[]; readonly requiredApprovals: number }> };
+}
+
+/** A request ended well: its nodes are up, or it is created and the nodes are not tracked. */
+export function succeeded(view: Pick<RequestSummary, 'status' | 'final'>): boolean {
+  return view.status === 'ACTIVE' || (view.status === 'CREATED' && view.final);
+}

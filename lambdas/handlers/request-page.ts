@@ -1,0 +1,23 @@
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { linkProblemPage } from '../presentation/approval-page';
+import { requestPageHtml } from '../presentation/request-page';
+import { openRequestPage } from '../use-cases/request-page';
+import { linkKey, policy, requests } from '../wiring';
+import { errorResponse, header, html, pathParameter, toHttpError, type HttpResult } from './http';
+
+const TITLES: Record<number, string> = { 403: 'Link not valid', 404: 'Not found' };
+
+/** GET /requests/{request_id}/page?sig=... — the request, its billing and its timeline, read-only (HTML). */
+export const handler = async (event: APIGatewayProxyEventV2): Promise<HttpResult> => {
+  try {
+    const signature = new URLSearchParams(event.rawQueryString ?? '').get('sig') ?? '';
+    const request = await openRequestPage(pathParameter(event, 'request_id'), signature, { requests: requests(), linkKey: await linkKey() });
+    return html(200, requestPageHtml(request, { price: policy().pricing[request.flavor], nodeTracking: policy().nodeTracking.enabled }));
+  } catch (error) {
+    // Browsers get a page that says what is wrong; API clients the JSON error body.
+    if (!(header(event, 'accept') ?? '').includes('text/html')) return errorResponse(error);
+    const e = toHttpError(error);
+    const page = html(e.statusCode, linkProblemPage(TITLES[e.statusCode] ?? 'Something went wrong', e.message));
+    return { ...page, headers: { ...page.headers, ...e.headers } };
+  }
+};

@@ -1,0 +1,242 @@
+/**
+ * The OpenAPI 3.1 document of poolgate's HTTP API, generated from the zod schemas: the request body
+ * is the very schema submit validates with (NodePoolRequestSchema), the responses ./schemas.ts.
+ *
+ * Build time only: `npm run openapi` writes ./openapi.json, which the `openapi` handler serves
+ * (GET /openapi.json) without zod or this generator in its bundle; a test fails when the file is
+ * stale. zod's refinements (cross-field rules such as "azs add up to count") cannot be expressed in
+ * JSON Schema: the descriptions say so, and the API answers 400 when one is broken.
+ */
+import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
+import * as z from 'zod';
+import { MAX_PAGE_SIZE } from '../domain/list-query';
+import { NodePoolRequestSchema } from '../domain/nodepool-request';
+import { REQUEST_STATUSES } from '../domain/status';
+import {
+  DryRunResultSchema,
+  ErrorSchema,
+  HealthSchema,
+  RequestListSchema,
+  RequestViewSchema,
+  SubmitAcceptedSchema,
+} from './schemas';
+
+type OpenApiDocument = ReturnType<OpenApiGeneratorV31['generateDocument']>;
+
+const BEARER = [{ bearer: [] }];
+
+const errors = (...statuses: Array<[number, string]>) =>
+  Object.fromEntries(statuses.map(([status, description]) => [status, { description, content: { 'application/json': { schema: ErrorSchema } } }]));
+
+const htmlPage = (description: string) => ({ description, content: { 'text/html': { schema: z.string() } } });
+
+/** The very schema submit validates with, named for the document. */
+const NodePoolRequestBody = NodePoolRequestSchema.meta({ id: 'NodePoolRequest', description: 'The ModelArts "Create a node pool" body, with poolgate\'s departures (README)' });
+
+const requestIdParams = z.object({ request_id: z.string().meta({ description: 'the request id poolgate returned' }) });
+
+export function buildOpenApiDocument(): OpenApiDocument {
+  const registry = new OpenAPIRegistry();
+  registry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+    description: 'A token of the issuer named in the policy file, with an `email` claim (locally: `npx poolgate dev-token <email>`)',
+  });
+
+  registry.registerPath({
+    method: 'post',
+    path: '/v2/{project_id}/pools/{pool_name}/nodepools',
+    operationId: 'submitNodePool',
+    summary: 'Ask for a node pool (the ModelArts request, gated)',
+    description:
+      'Validates the body, then records the request and starts its workflow: capacity and quota checks, approvals, creation in ModelArts. ' +
+      'With `dryRun=true`, answers at once with what would happen and records nothing (no request, no reservation, no e-mail). ' +
+      'Cross-field rules (maxCount >= count, azs add up to count, nodePool equals metadata.name, yearly/monthly needs period.num and period.type) are checked too.',
+    security: BEARER,
+    request: {
+      params: z.object({ project_id: z.string(), pool_name: z.string() }),
+      query: z.object({ dryRun: z.enum(['true', 'false']).optional().meta({ description: 'answer what would happen, record nothing' }) }),
+      headers: z.object({
+        'idempotency-key': z.string().optional().meta({ description: 'the same key (within 24 h) returns the same request' }),
+        'x-justification': z.string().max(2000).optional().meta({ description: 'why the node pool is needed, shown to the approvers' }),
+      }),
+      body: { required: true, content: { 'application/json': { schema: NodePoolRequestBody } } },
+    },
+    responses: {
+      200: { description: 'dryRun=true: what would happen', content: { 'application/json': { schema: DryRunResultSchema } } },
+      202: {
+        description: 'Recorded; the workflow runs',
+        headers: { location: { description: 'the request', schema: { type: 'string' } } },
+        content: { 'application/json': { schema: SubmitAcceptedSchema } },
+      },
+      ...errors(
+        [400, 'ModelArts.50004000: the body breaks a rule (the message names the field path); PoolGate.0400: a bad dryRun value'],
+        [401, 'PoolGate.0401: no valid bearer token'],
+        [403, 'PoolGate.0403: the caller is in no team, or the team may not use this project and pool'],
+        [409, 'PoolGate.0409: another request for this node pool is still open'],
+        [413, 'PoolGate.0413: a body over 64 KiB'],
+        [422, 'PoolGate.0422: an Idempotency-Key reused for another request'],
+        [503, 'PoolGate.0503: stored, but the workflow could not start; retry with the same Idempotency-Key'],
+      ),
+    },
+  });
+
+  registry.registerPath({
+    method: 'get',
+    path: '/requests',
+    operationId: 'listRequests',
+    summary: 'List requests, newest first',
+    description:
+      'One filter chooses what is listed: `awaiting=me` (approvals waiting for your decision), `mine=true` (your requests), `team=<name>` ' +
+      '(members, approvers and escalation contacts of the team, admins), `status=<S>` alone (admins: every team). Without any, your team. ' +
+      '`status` also filters `mine` and `team`. Follow `nextCursor` until it is null.',
+    security: BEARER,
+    request: {
+      query: z.object({
+        status: z.enum(REQUEST_STATUSES).optional(),
+        mine: z.enum(['true', 'false']).optional(),
+        team: z.string().optional(),
+        awaiting: z.literal('me').optional(),
+        limit: z.string().regex(/^\d+$/).optional().meta({ description: `page size, 1 to ${MAX_PAGE_SIZE} (default 20)` }),
+        cursor: z.string().optional().meta({ description: 'the nextCursor of the previous page, as it was returned, with the same filters' }),
+      }),
+    },
+    responses: {
+      200: { description: 'One page', content: { 'application/json': { schema: RequestListSchema } } },
+      ...errors(
+        [400, 'PoolGate.0400: an unknown parameter, a bad value, or a cursor poolgate did not issue for this query'],
+        [401, 'PoolGate.0401: no valid bearer token'],
+        [403, 'PoolGate.0403: you may not list that team'],
+      ),
+    },
+  });
+
+  registry.registerPath({
+    method: 'get',
+    path: '/requests/{request_id}',
+    operationId: 'getRequest',
+    summary: 'A request with its step timeline',
+    security: BEARER,
+    request: { params: requestIdParams },
+    responses: {
+      200: { description: 'The request', content: { 'application/json': { schema: RequestViewSchema } } },
+      ...errors([401, 'PoolGate.0401: no valid bearer token'], [404, 'PoolGate.0404: no such request, or not visible to you']),
+    },
+  });
+
+  registry.registerPath({
+    method: 'get',
+    path: '/requests/{request_id}/page',
+    operationId: 'requestPage',
+    summary: 'The read-only HTML page of a request (signed link)',
+    description: 'Linked from the e-mails and from the node pool in ModelArts (`os.modelarts/service.console.url`). No bearer token: the signature is the proof.',
+    request: { params: requestIdParams, query: z.object({ sig: z.string().meta({ description: 'HMAC of the request id' }) }) },
+    responses: {
+      200: htmlPage('The request, its billing and its timeline'),
+      403: htmlPage('PoolGate.1403: the signature does not match (JSON error body for non-browser clients)'),
+      404: htmlPage('PoolGate.0404: no such request'),
+    },
+  });
+
+  registry.registerPath({
+    method: 'post',
+    path: '/requests/{request_id}/cancel',
+    operationId: 'cancelRequest',
+    summary: 'Cancel a request before provisioning (its requester or an admin)',
+    security: BEARER,
+    request: { params: requestIdParams },
+    responses: {
+      200: { description: 'Cancelled (cancelling again answers the same)', content: { 'application/json': { schema: RequestViewSchema } } },
+      ...errors(
+        [401, 'PoolGate.0401: no valid bearer token'],
+        [404, 'PoolGate.0404: no such request, or not yours'],
+        [409, 'PoolGate.2409: already provisioning or finished'],
+      ),
+    },
+  });
+
+  const approvalParams = z.object({ approval_id: z.string() });
+  registry.registerPath({
+    method: 'get',
+    path: '/approvals/{approval_id}',
+    operationId: 'showApproval',
+    summary: 'The approval page of a personal link (decides nothing)',
+    request: { params: approvalParams, query: z.object({ approver: z.string(), sig: z.string() }) },
+    responses: {
+      200: htmlPage('The request and an Approve / Reject form'),
+      403: htmlPage('PoolGate.1403: the signature does not match'),
+      409: htmlPage('PoolGate.1409: already decided, or you already voted'),
+      410: htmlPage('PoolGate.1410: expired or cancelled'),
+    },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/approvals/{approval_id}',
+    operationId: 'decideApproval',
+    summary: 'Approve or reject (the form of the approval page)',
+    request: {
+      params: approvalParams,
+      body: {
+        content: {
+          'application/x-www-form-urlencoded': {
+            schema: z.object({
+              approver: z.string(),
+              sig: z.string(),
+              formToken: z.string(),
+              decision: z.enum(['approve', 'reject']),
+              comment: z.string().optional(),
+              orderId: z.string().optional(),
+            }),
+          },
+        },
+      },
+    },
+    responses: {
+      200: htmlPage('The decision is recorded'),
+      400: htmlPage('ModelArts.50004000: a bad form value (e.g. a missing order id)'),
+      403: htmlPage('PoolGate.1403: a bad signature, a stale form, or a cross-site post'),
+      409: htmlPage('PoolGate.1409: already decided, or you already voted'),
+      410: htmlPage('PoolGate.1410: expired or cancelled'),
+    },
+  });
+
+  registry.registerPath({
+    method: 'post',
+    path: '/slack/interactions',
+    operationId: 'slackInteractions',
+    summary: "Slack's signed button clicks (Approve / Reject)",
+    request: {
+      headers: z.object({ 'x-slack-signature': z.string(), 'x-slack-request-timestamp': z.string() }),
+      body: { content: { 'application/x-www-form-urlencoded': { schema: z.object({ payload: z.string() }) } } },
+    },
+    responses: { 200: { description: 'Handled' }, ...errors([401, 'PoolGate.0401: bad or stale Slack signature']) },
+  });
+
+  registry.registerPath({
+    method: 'get',
+    path: '/openapi.json',
+    operationId: 'openapi',
+    summary: 'This document',
+    responses: { 200: { description: 'OpenAPI 3.1', content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } } } },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/health',
+    operationId: 'health',
+    summary: 'The API answers',
+    responses: { 200: { description: 'ok', content: { 'application/json': { schema: HealthSchema } } } },
+  });
+
+  return new OpenApiGeneratorV31(registry.definitions).generateDocument({
+    openapi: '3.1.0',
+    info: {
+      title: 'poolgate',
+      version: '0.1.0',
+      description:
+        'An approval gate in front of Huawei Cloud ModelArts node-pool creation. Every error body is `{"error_code", "error_msg"}`; the codes are listed in the README.',
+      license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
+    },
+    servers: [{ url: '/', description: 'the poolgate API that serves this document' }],
+  });
+}

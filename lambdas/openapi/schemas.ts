@@ -1,0 +1,123 @@
+/**
+ * The API's response bodies as zod schemas, for the OpenAPI document (./document.ts). Strict
+ * objects: the end-to-end tests parse real responses with them, so a field added to a response but
+ * not here (or the other way round) fails a test instead of drifting.
+ */
+import * as z from 'zod';
+import { MAX_PAGE_SIZE } from '../domain/list-query';
+import { REQUEST_STATUSES } from '../domain/status';
+import { STEP_NAMES } from '../domain/steps';
+
+const reason = z.string().meta({ description: 'Machine-readable reason of a terminal status, e.g. QUOTA_EXCEEDED, APPROVER_REJECTED, APPROVAL_EXPIRED' });
+const timestamp = z.string().meta({ description: 'ISO 8601 time (UTC)', example: '2026-11-26T21:05:34.123Z' });
+const email = z.string().meta({ description: 'an e-mail address, lowercased', example: 'alice@example.com' });
+
+export const ErrorSchema = z
+  .strictObject({
+    error_code: z.string().meta({ example: 'PoolGate.0404' }),
+    error_msg: z.string().meta({ example: 'request 2b0c... not found' }),
+  })
+  .meta({ id: 'Error', description: 'Every error answer, as ModelArts answers errors' });
+
+export const RequestStatusSchema = z.enum(REQUEST_STATUSES).meta({ id: 'RequestStatus' });
+
+export const BillingSchema = z
+  .strictObject({
+    mode: z.enum(['0', '1']).meta({ description: '"0" pay-per-use, "1" yearly/monthly' }),
+    periodNum: z.string().optional(),
+    periodType: z.string().optional().meta({ description: '"2" month, "3" year, "4" hour' }),
+    autoRenew: z.string().optional(),
+    orderId: z.string().optional(),
+  })
+  .meta({ id: 'Billing' });
+
+export const StepSchema = z
+  .strictObject({
+    step: z.enum(STEP_NAMES),
+    outcome: z.enum(['ok', 'refused', 'error']),
+    at: timestamp,
+    actor: email.optional().meta({ description: 'who did it (the requester, an approver, whoever cancelled)' }),
+    detail: z.record(z.string(), z.unknown()).optional(),
+  })
+  .meta({ id: 'Step' });
+
+const summaryFields = {
+  requestId: z.string(),
+  status: RequestStatusSchema,
+  reason: reason.optional(),
+  final: z.boolean().meta({ description: 'true when no further status change will come: a terminal status, or CREATED when node tracking is off' }),
+  requester: email,
+  team: z.string(),
+  projectId: z.string(),
+  poolName: z.string(),
+  nodePoolName: z.string(),
+  flavor: z.string(),
+  count: z.number().int(),
+  maxCount: z.number().int(),
+  billing: BillingSchema,
+  createdAt: timestamp,
+  updatedAt: timestamp,
+};
+
+const links = {
+  self: z.string().meta({ description: 'this request in the API', example: '/requests/2b0c...' }),
+  page: z.string().optional().meta({ description: 'the signed, read-only HTML page of the request (no token needed)' }),
+};
+
+export const RequestViewSchema = z
+  .strictObject({
+    ...summaryFields,
+    justification: z.string().optional(),
+    steps: z.array(StepSchema).meta({ description: 'the timeline, oldest first' }),
+    links: z.strictObject(links),
+  })
+  .meta({ id: 'Request' });
+
+export const ListedRequestSchema = z
+  .strictObject({
+    ...summaryFields,
+    awaiting: z
+      .strictObject({ approvalId: z.string(), stage: z.string(), askedAt: timestamp, expiresAt: timestamp })
+      .optional()
+      .meta({ description: 'awaiting=me only: the approval that waits for your decision' }),
+    links: z.strictObject({ ...links, decide: z.string().optional().meta({ description: 'awaiting=me only: your personal approval link' }) }),
+  })
+  .meta({ id: 'ListedRequest' });
+
+export const RequestListSchema = z
+  .strictObject({
+    items: z.array(ListedRequestSchema).meta({ description: `newest first, at most \`limit\` (default 20, at most ${MAX_PAGE_SIZE}); a page may be short, even empty` }),
+    nextCursor: z.string().nullable().meta({ description: 'pass as `cursor` for the next page; null at the end of the list' }),
+  })
+  .meta({ id: 'RequestList' });
+
+export const SubmitAcceptedSchema = z
+  .strictObject({
+    requestId: z.string(),
+    status: RequestStatusSchema,
+    links: z.strictObject({ self: z.string() }),
+  })
+  .meta({ id: 'SubmitAccepted' });
+
+export const DryRunResultSchema = z
+  .strictObject({
+    dryRun: z.literal(true),
+    wouldBe: z.enum(['AWAITING_APPROVAL', 'REJECTED']).meta({ description: 'what the request would become after submission' }),
+    reason: reason.optional(),
+    checks: z.array(
+      z.strictObject({
+        check: z.enum(['validation', 'approvers', 'capacity', 'quota']),
+        outcome: z.enum(['ok', 'refused', 'unknown']).meta({ description: '"unknown": ModelArts could not be asked now' }),
+        reason: reason.optional(),
+        message: z.string(),
+      }),
+    ),
+    nodePool: z.strictObject({ projectId: z.string(), poolName: z.string(), nodePoolName: z.string(), flavor: z.string(), count: z.number().int(), maxCount: z.number().int() }),
+    billing: BillingSchema,
+    justification: z.string().optional(),
+    approval: z.strictObject({ stages: z.array(z.strictObject({ name: z.string(), approvers: z.array(email), requiredApprovals: z.number().int() })) }),
+    quota: z.strictObject({ limit: z.number().int(), inUse: z.number().int(), available: z.number().int() }).optional(),
+  })
+  .meta({ id: 'DryRunResult', description: 'What a submission would do; nothing was recorded, reserved or sent' });
+
+export const HealthSchema = z.strictObject({ status: z.literal('ok') }).meta({ id: 'Health' });

@@ -1,0 +1,122 @@
+/**
+ * Dry run (POST .../nodepools?dryRun=true): what a submission would do, answered at once, with
+ * nothing recorded, reserved, started or sent.
+ *  1. the checks submit makes before it records anything (team, size, body rules, project and pool,
+ *     justification) and the one-open-request rule answer exactly as submit would (403/413/400/409);
+ *  2. the checks the workflow makes next are run too, all of them, and reported one by one:
+ *     approvers (the approval plan), capacity (ModelArts, read-only) and quota (the team's limit
+ *     against what is in use now; nothing is reserved);
+ *  3. `wouldBe` is what the request would become: REJECTED with the reason of the first refusal in
+ *     workflow order, else AWAITING_APPROVAL.
+ */
+import type { ClaimRepository } from '../adapters/dynamodb/claim-repository';
+import type { QuotaRepository } from '../adapters/dynamodb/quota-repository';
+import type { RequestRepository } from '../adapters/dynamodb/request-repository';
+import type { Policy } from '../config/policy';
+import { planApprovals } from '../domain/approval-plan';
+import { billingOf, type BillingSummary } from '../domain/billing';
+import { checkCapacity } from '../domain/capacity';
+import { OpenRequestExistsError } from '../domain/errors';
+import { quotaFor } from '../domain/quota';
+import { isFinished, type TerminalReason } from '../domain/status';
+import { flavorFacts, poolFacts, type CapacityApi } from './check-request';
+import { acceptSubmission, type SubmitInput } from './submit-request';
+
+export type CheckOutcome = 'ok' | 'refused' | 'unknown';
+
+export interface DryRunCheck {
+  readonly check: 'validation' | 'approvers' | 'capacity' | 'quota';
+  readonly outcome: CheckOutcome;
+  readonly reason?: TerminalReason;
+  readonly message: string;
+}
+
+export interface DryRunResult {
+  readonly dryRun: true;
+  /** What the request would become: AWAITING_APPROVAL, or REJECTED with `reason`. */
+  readonly wouldBe: 'AWAITING_APPROVAL' | 'REJECTED';
+  readonly reason?: TerminalReason;
+  readonly checks: readonly DryRunCheck[];
+  readonly nodePool: { readonly projectId: string; readonly poolName: string; readonly nodePoolName: string; readonly flavor: string; readonly count: number; readonly maxCount: number };
+  readonly billing: BillingSummary;
+  readonly justification?: string;
+  /** Who would be asked, stage by stage. */
+  readonly approval: { readonly stages: ReadonlyArray<{ readonly name: string; readonly approvers: readonly string[]; readonly requiredApprovals: number }> };
+  /** The team's quota for the flavor, as it stands now. */
+  readonly quota?: { readonly limit: number; readonly inUse: number; readonly available: number };
+}
+
+export interface DryRunDeps {
+  readonly policy: Policy;
+  readonly requests: Pick<RequestRepository, 'get'>;
+  readonly claims: Pick<ClaimRepository, 'holderOf'>;
+  readonly quotas: Pick<QuotaRepository, 'counters'>;
+  readonly modelArts: CapacityApi;
+}
+
+export async function dryRunRequest(input: Omit<SubmitInput, 'idempotencyKey'>, deps: DryRunDeps): Promise<DryRunResult> {
+  const { team, body, justification } = acceptSubmission(input, deps.policy);
+  const resources = body.spec.resources;
+  const nodePool = { projectId: input.projectId, poolName: input.poolName, nodePoolName: body.metadata.name, flavor: resources.flavor, count: resources.count, maxCount: resources.maxCount };
+
+  const holderId = await deps.claims.holderOf(nodePool);
+  const holder = holderId ? await deps.requests.get(holderId) : undefined;
+  if (holder && !isFinished(holder.status)) throw new OpenRequestExistsError(holder.requestId);
+
+  const billing = billingOf(body);
+  const checks: DryRunCheck[] = [{ check: 'validation', outcome: 'ok', message: 'the body follows the ModelArts API and poolgate’s rules' }];
+
+  const plan = planApprovals(team, input.requester, billing.mode);
+  checks.push(
+    plan.ok
+      ? { check: 'approvers', outcome: 'ok', message: plan.stages.map((s) => `${s.name}: ${s.requiredApprovals} of ${s.approvers.map((a) => a.email).join(', ')}`).join('; ') }
+      : { check: 'approvers', outcome: 'refused', reason: plan.reason, message: `nobody is eligible to approve (stage ${plan.stage})` },
+  );
+
+  checks.push(await capacityCheck(input, body, billing, deps));
+
+  const decision = quotaFor(team, resources.flavor, resources.count);
+  let quota: DryRunResult['quota'];
+  if (!decision.ok) {
+    checks.push({
+      check: 'quota',
+      outcome: 'refused',
+      reason: decision.reason,
+      message: decision.reason === 'FLAVOR_NOT_ALLOWED' ? `team ${team.name} may not use flavor ${resources.flavor}` : `${resources.count} node(s) exceed the limit of ${decision.limit}`,
+    });
+  } else {
+    const { inUse } = await deps.quotas.counters(team.name, resources.flavor);
+    quota = { limit: decision.limit, inUse, available: Math.max(0, decision.limit - inUse) };
+    checks.push(
+      inUse <= decision.maxInUseBefore
+        ? { check: 'quota', outcome: 'ok', message: `${resources.count} of ${quota.available} available node(s) (limit ${decision.limit}, ${inUse} in use)` }
+        : { check: 'quota', outcome: 'refused', reason: 'QUOTA_EXCEEDED', message: `${resources.count} node(s) asked, ${quota.available} available (limit ${decision.limit}, ${inUse} in use)` },
+    );
+  }
+
+  const refusal = checks.find((c) => c.outcome === 'refused');
+  return {
+    dryRun: true,
+    wouldBe: refusal ? 'REJECTED' : 'AWAITING_APPROVAL',
+    ...(refusal?.reason ? { reason: refusal.reason } : {}),
+    checks,
+    nodePool,
+    billing,
+    ...(justification ? { justification } : {}),
+    approval: { stages: plan.ok ? plan.stages.map((s) => ({ name: s.name, approvers: s.approvers.map((a) => a.email), requiredApprovals: s.requiredApprovals })) : [] },
+    ...(quota ? { quota } : {}),
+  };
+}
+
+/** ModelArts, read-only; when it cannot be asked now, the check says so instead of failing the dry run. */
+async function capacityCheck(input: Omit<SubmitInput, 'idempotencyKey'>, body: Parameters<typeof checkCapacity>[0], billing: BillingSummary, deps: DryRunDeps): Promise<DryRunCheck> {
+  try {
+    const [pool, flavors] = await Promise.all([deps.modelArts.showPool(input.projectId, input.poolName), deps.modelArts.listResourceFlavors(input.projectId)]);
+    const capacity = checkCapacity(body, billing.mode, pool && poolFacts(pool), flavors.flatMap(flavorFacts));
+    return capacity.ok
+      ? { check: 'capacity', outcome: 'ok', message: `ModelArts has ${body.spec.resources.flavor} for pool ${input.poolName}` }
+      : { check: 'capacity', outcome: 'refused', reason: capacity.reason, message: capacity.message };
+  } catch (error) {
+    return { check: 'capacity', outcome: 'unknown', message: `ModelArts could not be asked now (${(error as Error).message}); the workflow checks again after submission` };
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * List requests (GET /requests), newest first, one index partition per query (never a scan):
+ *  1. the query parameters and the caller choose the partition (lambdas/domain/list-query.ts) and
+ *     the cursor, if any, must be one poolgate signed for this very query;
+ *  2. read up to `limit` items from the index, reading on (a few times at most) when a status
+ *     filter or a stale waiting item left the page short; each read asks DynamoDB for no more items
+ *     than are still missing, so the cursor is exactly where the next page starts;
+ *  3. for awaiting=me, keep only approvals that still wait for the caller (their approval and request
+ *     are read in two batches), with the caller's personal link to decide.
+ * A page can be short, even empty, and still have a `nextCursor`; the list ends when it is null.
+ */
+import type { ApprovalRepository } from '../adapters/dynamodb/approval-repository';
+import type { RequestRepository } from '../adapters/dynamodb/request-repository';
+import type { Policy } from '../config/policy';
+import { isWaitingFor } from '../domain/approval';
+import { approvalLink } from '../domain/approval-link';
+import { decodeCursor, encodeCursor, type IndexPosition } from '../domain/list-cursor';
+import { parseListQuery, queryIdentity, type ListQuery } from '../domain/list-query';
+import { toRequestSummary, type PoolRequestRecord, type RequestSummary } from '../domain/pool-request';
+import { requestPageLink } from '../domain/request-link';
+
+/** Reads of the index per page at most: a filter that matches rarely gives a short page, not a long wait. */
+const MAX_READS_PER_PAGE = 5;
+
+export interface ListDeps {
+  readonly policy: Policy;
+  readonly requests: Pick<RequestRepository, 'page' | 'getMany'>;
+  readonly approvals: Pick<ApprovalRepository, 'waitingFor' | 'getMany'>;
+  readonly linkKey: string;
+  readonly publicBaseUrl: string;
+  readonly now?: () => Date;
+}
+
+export interface ListedRequest extends Omit<RequestSummary, 'links'> {
+  /** awaiting=me only: the approval that waits for the caller. */
+  readonly awaiting?: { readonly approvalId: string; readonly stage: string; readonly askedAt: string; readonly expiresAt: string };
+  /** `decide` (awaiting=me only): the caller's personal approval link. */
+  readonly links: RequestSummary['links'] & { readonly decide?: string };
+}
+
+export interface ListResult {
+  readonly items: readonly ListedRequest[];
+  readonly nextCursor: string | null;
+}
+
+interface Read {
+  readonly items: readonly ListedRequest[];
+  readonly next?: IndexPosition;
+}
+
+export async function listRequests(viewer: string, params: Readonly<Record<string, string | undefined>>, deps: ListDeps): Promise<ListResult> {
+  const query = parseListQuery(params, viewer, deps.policy);
+  const identity = queryIdentity(viewer, query);
+  let position = query.cursor ? decodeCursor(query.cursor, identity, deps.linkKey) : undefined;
+  const items: ListedRequest[] = [];
+  for (let reads = 0; reads < MAX_READS_PER_PAGE && items.length < query.limit; reads++) {
+    const read = await readOnce(query, query.limit - items.length, position, deps);
+    items.push(...read.items);
+    position = read.next;
+    if (!position) break;
+  }
+  return { items, nextCursor: position ? encodeCursor(position, identity, deps.linkKey) : null };
+}
+
+function summary(request: PoolRequestRecord, deps: ListDeps): RequestSummary {
+  return toRequestSummary(request, { nodeTracking: deps.policy.nodeTracking.enabled, pageUrl: requestPageLink(deps.publicBaseUrl, request.requestId, deps.linkKey) });
+}
+
+async function readOnce(query: ListQuery, limit: number, startAt: IndexPosition | undefined, deps: ListDeps): Promise<Read> {
+  const scope = query.scope;
+  if (scope.kind === 'awaiting') return readWaiting(scope.approver, limit, startAt, deps);
+  const [index, partition] =
+    scope.kind === 'requester' ? (['byRequester', scope.email] as const) : scope.kind === 'team' ? (['byTeam', scope.team] as const) : (['byStatus', scope.status] as const);
+  const page = await deps.requests.page(index, partition, { limit, status: scope.kind === 'status' ? undefined : query.status, startAt });
+  return { items: page.requests.map((r) => summary(r, deps)), next: page.next };
+}
+
+async function readWaiting(approver: string, limit: number, startAt: IndexPosition | undefined, deps: ListDeps): Promise<Read> {
+  const now = (deps.now ?? (() => new Date()))();
+  const page = await deps.approvals.waitingFor(approver, limit, startAt);
+  if (page.entries.length === 0) return { items: [], next: page.next };
+  const [approvals, requests] = await Promise.all([
+    deps.approvals.getMany(page.entries.map((e) => e.approvalId)),
+    deps.requests.getMany(page.entries.map((e) => e.requestId)),
+  ]);
+  const items = page.entries.flatMap((entry): ListedRequest[] => {
+    const approval = approvals.get(entry.approvalId);
+    const request = requests.get(entry.requestId);
+    // A waiting item left behind by a race or a crash: the approval says what is true.
+    if (!approval || !request || request.status !== 'AWAITING_APPROVAL' || !isWaitingFor(approval, approver, now)) return [];
+    const base = summary(request, deps);
+    return [
+      {
+        ...base,
+        awaiting: { approvalId: approval.approvalId, stage: approval.stageName, askedAt: approval.createdAt, expiresAt: approval.expiresAt },
+        links: { ...base.links, decide: approvalLink(deps.publicBaseUrl, { approvalId: approval.approvalId, approver }, deps.linkKey) },
+      },
+    ];
+  });
+  return { items, next: page.next };
+}
