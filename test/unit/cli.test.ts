@@ -2,8 +2,9 @@
  * The CLI without a server: help on every command, usage errors (exit 2) before any call, and what
  * it prints for people. The commands against a running stack are in test/e2e/cli.test.ts.
  */
-import { succeeded, type RequestView } from '../../cli/api';
+import { succeeded, type PoolgateApi, type RequestView } from '../../cli/api';
 import { EXIT, main } from '../../cli/main';
+import { waitUntilFinal } from '../../cli/progress';
 import { requestDetails, requestTable, stepLine, table, type Colors } from '../../cli/render';
 
 async function run(args: string[], env: Record<string, string | undefined> = {}) {
@@ -124,5 +125,34 @@ describe('what it prints', () => {
     expect(succeeded({ status: 'CREATED', final: true })).toBe(true);
     expect(succeeded({ status: 'CREATED', final: false })).toBe(false);
     expect(succeeded({ status: 'REJECTED', final: true })).toBe(false);
+  });
+});
+
+describe('submit --wait progress', () => {
+  it('prints each new step once, as plain lines on a terminal without a width, and stops at a final view', async () => {
+    const base = { requestId: 'r-1', final: false, links: { self: '/requests/r-1' } };
+    const steps = [
+      { step: 'submitted', outcome: 'ok', at: '2026-11-26T10:00:00.000Z', actor: 'alice@example.com' },
+      { step: 'approved', outcome: 'ok', at: '2026-11-26T10:01:00.000Z', actor: 'bob@example.com' },
+      { step: 'node_pool_created', outcome: 'ok', at: '2026-11-26T10:01:01.000Z' },
+    ];
+    const views = [
+      { ...base, status: 'AWAITING_APPROVAL', steps: steps.slice(0, 1) },
+      { ...base, status: 'CREATED', final: true, steps },
+    ];
+    const call = jest.fn(async () => views.shift());
+    const written: string[] = [];
+    // `script` without a size gives a terminal of 0 columns: no spinner there (it would divide by 0).
+    const stream = { isTTY: true, columns: 0, write: (text: string) => (written.push(text), true) } as unknown as NodeJS.WriteStream;
+    const final = await waitUntilFinal({ call } as unknown as PoolgateApi, 'r-1', { show: true, stream });
+    expect(final.status).toBe('CREATED');
+    expect(call).toHaveBeenCalledTimes(2);
+    // A terminal gets colour; the text is the same as in a log.
+    expect(written[0]).toContain('\u001b[32mok\u001b[39m');
+    expect(written.map((text) => text.replace(/\u001b\[\d+m/g, ''))).toEqual([
+      '✔ 2026-11-26 10:00:00  submitted  ok  alice@example.com\n',
+      '✔ 2026-11-26 10:01:00  approved  ok  bob@example.com\n',
+      '✔ 2026-11-26 10:01:01  node pool created  ok\n',
+    ]);
   });
 });
