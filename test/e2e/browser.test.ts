@@ -8,7 +8,7 @@
  * .ci/run installs it). Screenshots of both pages go to a temp dir, or to docs/screenshots/ with
  * UPDATE_SCREENSHOTS=1 (the README shows those).
  */
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
@@ -38,6 +38,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await stack?.stop();
+  if (!process.env.UPDATE_SCREENSHOTS) rmSync(SCREENSHOTS, { recursive: true, force: true });
 });
 
 async function awaitingFor(approver: string): Promise<string[]> {

@@ -4,7 +4,7 @@
  * usage errors need no server: test/unit/cli.test.ts runs them in-process.)
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readOutbox, startStack, type RunningStack } from '../support/local-stack';
@@ -38,7 +38,10 @@ beforeAll(async () => {
   stack = await startStack({ policy });
   dir = mkdtempSync(join(tmpdir(), 'poolgate-cli-'));
 });
-afterAll(() => stack?.stop());
+afterAll(async () => {
+  await stack?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
 
 interface Run {
   readonly code: number | null;
