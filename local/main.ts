@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { ENV } from '../contracts/environment';
 import { WORKFLOW_FUNCTIONS, type WorkflowFunctionId } from '../contracts/functions';
 import { ROUTES } from '../contracts/routes';
+import { documentClient } from '../lambdas/adapters/dynamodb/client';
 import { loadPolicyFile } from '../lambdas/config/policy';
 import { buildWorkflowDefinition } from '../lib/workflow-definition';
 import { secretsManagerMount } from './aws-standins/secrets-manager';
@@ -26,6 +27,7 @@ import { LOCAL_SECRET_IDS, localSecrets } from './secrets';
 import { localSettings, type LocalSettings } from './settings';
 import { SLACK_STANDIN_PREFIX, slackStandinMount } from './slack-standin';
 import { startStepFunctionsEmulator } from './step-functions';
+import { UsageMeter } from './usage-meter';
 
 export const LOCAL_TABLE_NAME = 'poolgate';
 export const LOCAL_STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:000000000000:stateMachine:poolgate';
@@ -71,10 +73,13 @@ export async function startLocalStack(options: StartOptions = {}): Promise<Local
     dataDir: join(home, 'modelarts'),
     credentials,
     nodeReadyDelayMs: settings.nodeReadyDelayMs,
+    faults: settings.simulatorFaults,
     catalog: settings.simulatorCatalogFile ? (JSON.parse(readFileSync(settings.simulatorCatalogFile, 'utf8')) as SimulatorCatalog) : undefined,
   });
 
   const issuer = await loadOrCreateDevIssuer(home);
+  // What the handlers consume, for the benchmark (GET /_local/usage).
+  const meter = new UsageMeter();
   let ready!: () => void;
   const whenReady = new Promise<void>((resolve) => (ready = resolve));
   const api = await startHttpApi({
@@ -83,9 +88,10 @@ export async function startLocalStack(options: StartOptions = {}): Promise<Local
     routes: ROUTES,
     invoke: async (functionId, event) => {
       await whenReady;
-      return (await invokeFunction(functionId, event)) as never;
+      return (await meter.timeInvocation(functionId, true, () => invokeFunction(functionId, event))) as never;
     },
     mounts: [
+      meter.mount(),
       secretsManagerMount('/_aws/secretsmanager', localSecrets(home, credentials)),
       sesv2Mount('/_aws/sesv2', outbox, options.printUrls ? printMail : undefined),
       jwksMount(issuer),
@@ -104,8 +110,9 @@ export async function startLocalStack(options: StartOptions = {}): Promise<Local
     invokeFunction: async (functionRef, payload) => {
       await whenReady;
       if (!isFunctionId(functionRef)) throw new Error(`unknown function ${functionRef}`);
-      return invokeFunction(functionRef, payload);
+      return meter.timeInvocation(functionRef, false, () => invokeFunction(functionRef, payload));
     },
+    retryScale: settings.retryScale,
   });
 
   // The handlers read these at cold start, exactly as the stack sets them on AWS.
@@ -134,6 +141,8 @@ export async function startLocalStack(options: StartOptions = {}): Promise<Local
     [ENV.slackSigningSecretId]: LOCAL_SECRET_IDS.slackSigningSecret,
     [ENV.slackApiUrl]: `${api.url}${SLACK_STANDIN_PREFIX}`,
   });
+  // The handlers' own client (built now, after the endpoints are set), counted at the SDK.
+  meter.meterDynamoDb(documentClient());
   ready();
 
   const endpoints: LocalStackEndpoints = {

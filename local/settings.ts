@@ -21,6 +21,13 @@ export interface LocalSettings {
   readonly logLevel: string;
   /** JSON file describing the simulator's pools and flavors (local/modelarts-simulator/catalog.ts). */
   readonly simulatorCatalogFile?: string;
+  /** The simulator's rate-based fault plan, as JSON (local/modelarts-simulator/faults.ts). */
+  readonly simulatorFaults?: string;
+  /**
+   * Local runs only: every Retry of the workflow waits this fraction of its backoff (0 < scale <= 1),
+   * so a test with many injected faults does not wait minutes. What is retried and how often is unchanged.
+   */
+  readonly retryScale: number;
 }
 
 /** Documented development credentials of the ModelArts simulator (never valid anywhere else). */
@@ -32,6 +39,13 @@ function port(name: string, fallback: number): number {
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 0 || value > 65535) throw new Error(`${name} must be a port number (0-65535), got ${raw}`);
+  return value;
+}
+
+function retryScale(raw: string | undefined): number {
+  if (raw === undefined || raw === '') return 1;
+  const value = Number(raw);
+  if (!(value > 0 && value <= 1)) throw new Error(`POOLGATE_SFN_RETRY_SCALE must be a number above 0 and at most 1, got ${raw}`);
   return value;
 }
 
@@ -50,5 +64,7 @@ export function localSettings(env: NodeJS.ProcessEnv = process.env, cwd = proces
     nodeReadyDelayMs: Number(env.POOLGATE_NODE_READY_DELAY_MS || 3000),
     logLevel: env.POOLGATE_LOG_LEVEL || 'WARN',
     simulatorCatalogFile: env.POOLGATE_SIMULATOR_CATALOG ? resolve(cwd, env.POOLGATE_SIMULATOR_CATALOG) : undefined,
+    simulatorFaults: env.POOLGATE_SIMULATOR_FAULTS || undefined,
+    retryScale: retryScale(env.POOLGATE_SFN_RETRY_SCALE),
   };
 }

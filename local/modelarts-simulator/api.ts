@@ -5,6 +5,7 @@
  */
 import { ModelArtsNodePoolSchema, parseNodePoolRequest } from '../../lambdas/domain/nodepool-request';
 import { flavorConfig, poolView, resourceFlavors, type SimulatorCatalog } from './catalog';
+import type { SimOperation } from './faults';
 import type { NodePoolStore, StoredNodePool } from './store';
 
 export interface ApiRequest {
@@ -30,6 +31,20 @@ export function errorResponse(status: number, errorCode: string, errorMsg: strin
 
 const PROJECT_ID = /^[0-9a-f]{32}$/i;
 const NODE_POOLS = /^\/v2\/([^/]+)\/pools\/([^/]+)\/nodepools$/;
+
+const OPERATIONS: ReadonlyArray<[SimOperation, string, RegExp]> = [
+  ['create', 'POST', NODE_POOLS],
+  ['list', 'GET', NODE_POOLS],
+  ['show', 'GET', /^\/v2\/[^/]+\/pools\/[^/]+\/nodepools\/[^/]+$/],
+  ['pool', 'GET', /^\/v2\/[^/]+\/pools\/[^/]+$/],
+  ['flavors', 'GET', /^\/v1\/[^/]+\/resourceflavors$/],
+];
+
+/** Which ModelArts call a request is (fault rules select calls by it); undefined for anything else. */
+export function operationOf(method: string, path: string): SimOperation | undefined {
+  const trimmed = withoutTrailingSlash(path);
+  return OPERATIONS.find(([, m, pattern]) => m === method && pattern.test(trimmed))?.[0];
+}
 
 /** Whether a request is a create-node-pool call (the simulator records those). */
 export function isCreateNodePool(method: string, path: string): boolean {

@@ -10,12 +10,13 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { verifySignature } from '../../lambdas/adapters/modelarts/signer';
-import { errorResponse, isCreateNodePool, modelArtsApi, type SimResponse } from './api';
+import { errorResponse, isCreateNodePool, modelArtsApi, operationOf, type SimResponse } from './api';
 import type { SimulatorCatalog } from './catalog';
-import { Faults } from './faults';
+import { Faults, type FaultPlanInput } from './faults';
 import { NodePoolStore, type StoredNodePool } from './store';
 
-export type { InjectedFailure } from './faults';
+export type { FaultPlan, FaultPlanInput, FaultRule, InjectedFailure, SimOperation } from './faults';
+export { parseFaultPlan } from './faults';
 export type { StoredNodePool } from './store';
 export type { SimulatorCatalog } from './catalog';
 
@@ -31,6 +32,8 @@ export interface SimulatorOptions {
   readonly nodeReadyDelayMs?: number;
   /** Pools and flavors other than the defaults (./catalog.ts). */
   readonly catalog?: SimulatorCatalog;
+  /** Rate-based faults from the start (./faults.ts), as a plan or its JSON text; `PUT /_sim/faults` replaces them. */
+  readonly faults?: FaultPlanInput | string;
 }
 
 /** A create-node-pool call as received, whatever the answer was. */
@@ -66,19 +69,42 @@ export async function startModelArtsSimulator(options: SimulatorOptions): Promis
   const store = NodePoolStore.open(options.dataDir);
   const api = modelArtsApi(store, { nodeReadyDelayMs: options.nodeReadyDelayMs ?? DEFAULT_NODE_READY_DELAY_MS, catalog: options.catalog });
   const faults = new Faults();
+  if (options.faults) faults.setPlan(options.faults);
   const calls: ReceivedCall[] = [];
   const secretKeyFor = (accessKey: string) => (accessKey === options.credentials.accessKey ? options.credentials.secretKey : undefined);
 
-  function respond(method: string, path: string, query: string, headers: IncomingHttpHeaders, body: Buffer): SimResponse {
-    if (path.startsWith('/_sim/')) {
-      return method === 'GET' && path === '/_sim/calls' ? { status: 200, body: { calls } } : errorResponse(404, 'APIG.0101', `no simulator route ${method} ${path}`);
+  function simulatorView(method: string, path: string, body: Buffer): SimResponse {
+    if (method === 'GET' && path === '/_sim/calls') return { status: 200, body: { calls } };
+    if (path === '/_sim/faults') {
+      if (method === 'PUT') {
+        try {
+          faults.setPlan(body.toString('utf8'));
+        } catch (error) {
+          return errorResponse(400, 'ModelArts.50004000', (error as Error).message);
+        }
+      } else if (method === 'DELETE') {
+        faults.setPlan({ rules: [] });
+      } else if (method !== 'GET') {
+        return errorResponse(404, 'APIG.0101', `no simulator route ${method} ${path}`);
+      }
+      return { status: 200, body: { plan: faults.currentPlan(), ...faults.counts() } };
     }
-    const failure = faults.takeFailure();
-    if (failure) return errorResponse(failure.status, failure.errorCode, failure.errorMsg);
+    return errorResponse(404, 'APIG.0101', `no simulator route ${method} ${path}`);
+  }
+
+  /** The answer to one request, and how long to hold it (an injected latency). */
+  function respond(method: string, path: string, query: string, headers: IncomingHttpHeaders, body: Buffer): { answer: SimResponse; delayMs: number } {
+    if (path.startsWith('/_sim/')) return { answer: simulatorView(method, path, body), delayMs: 0 };
+    const fault = faults.decide(operationOf(method, path));
+    const delayMs = fault?.delayMs ?? 0;
+    const injected = fault?.failure && errorResponse(fault.failure.status, fault.failure.errorCode, fault.failure.errorMsg);
+    if (injected && !fault.afterServing) return { answer: injected, delayMs };
     const verdict = verifySignature({ method, path, query, headers, body }, secretKeyFor);
     // The body is API Gateway's, word for word; the reason only helps whoever debugs a client.
-    if (!verdict.ok) return { ...AUTH_FAILURE, headers: { 'x-simulator-reason': verdict.reason } };
-    return api.handle({ method, path, body: body.toString('utf8') });
+    if (!verdict.ok) return { answer: { ...AUTH_FAILURE, headers: { 'x-simulator-reason': verdict.reason } }, delayMs };
+    const served = api.handle({ method, path, body: body.toString('utf8') });
+    // After serving: whatever the call did stays done, but its answer is lost.
+    return { answer: injected || served, delayMs };
   }
 
   const server = createServer((request, response) => {
@@ -92,8 +118,9 @@ export async function startModelArtsSimulator(options: SimulatorOptions): Promis
       const path = queryAt === -1 ? target : target.slice(0, queryAt);
       const query = queryAt === -1 ? '' : target.slice(queryAt);
       let answer: SimResponse;
+      let delayMs = 0;
       try {
-        answer = respond(method, path, query, request.headers, body);
+        ({ answer, delayMs } = respond(method, path, query, request.headers, body));
       } catch (error) {
         process.stderr.write(`modelarts simulator: ${method} ${path} failed: ${(error as Error).stack ?? String(error)}\n`);
         answer = errorResponse(500, 'ModelArts.50005000', 'Internal error.');
@@ -101,8 +128,12 @@ export async function startModelArtsSimulator(options: SimulatorOptions): Promis
       if (isCreateNodePool(method, path)) {
         calls.push({ method, path: target, headers: recordedHeaders(request.headers), body: body.toString('utf8'), receivedAt: new Date().toISOString(), status: answer.status });
       }
-      response.writeHead(answer.status, { 'content-type': 'application/json;charset=UTF-8', 'x-request-id': randomUUID(), ...answer.headers });
-      response.end(JSON.stringify(answer.body));
+      const send = () => {
+        response.writeHead(answer.status, { 'content-type': 'application/json;charset=UTF-8', 'x-request-id': randomUUID(), ...answer.headers });
+        response.end(JSON.stringify(answer.body));
+      };
+      if (delayMs > 0) setTimeout(send, delayMs);
+      else send();
     });
   });
 

@@ -14,6 +14,7 @@ import { EXECUTION_CONTEXT_KEY, resumedDefinition, type LocalDefinition } from '
 import { appendEvent, recordEngineEvent, type EngineEvent } from './history';
 import type { Json, JsonObject } from './json';
 import { SfnServiceError } from './protocol';
+import { scaledRetryOverrides } from './retry-scale';
 import { RECORD_FORMAT, type ExecutionRecord, type ExecutionStore } from './store';
 import { RunStoppedError, taskError, taskHandlers, type InvokeFunction } from './tasks';
 import { TaskTokens } from './task-tokens';
@@ -23,6 +24,8 @@ export interface ExecutionsOptions {
   readonly definition: LocalDefinition;
   readonly store: ExecutionStore;
   readonly invokeFunction: InvokeFunction;
+  /** Each retry waits this fraction of the definition's backoff (./retry-scale.ts); 1: the definition's own waits. */
+  readonly retryScale?: number;
 }
 
 interface Run {
@@ -185,13 +188,22 @@ export class Executions {
     const controller = new AbortController();
     const run: Run = { record, controller, resumed: resumeAt !== undefined, disposition: 'running', abortEngine: () => undefined };
     this.runs.set(record.name, run);
-    const handlers = taskHandlers(this.options.definition.tasks, { record, signal: controller.signal, persist: () => this.persist(record) }, {
-      invokeFunction: this.options.invokeFunction,
-      tokens: this.tokens,
-      tokenPlaceholder: this.tokenPlaceholder,
-    });
+    const failuresInARow = new Map<string, number>();
+    const handlers = taskHandlers(
+      this.options.definition.tasks,
+      {
+        record,
+        signal: controller.signal,
+        persist: () => this.persist(record),
+        noteAttempt: (stateName, ok) => failuresInARow.set(stateName, ok ? 0 : (failuresInARow.get(stateName) ?? 0) + 1),
+      },
+      { invokeFunction: this.options.invokeFunction, tokens: this.tokens, tokenPlaceholder: this.tokenPlaceholder },
+    );
+    const scale = this.options.retryScale ?? 1;
+    const retryIntervalOverrides =
+      scale < 1 ? scaledRetryOverrides(this.options.definition.definition, scale, (stateName) => failuresInARow.get(stateName) ?? 0) : undefined;
     const execution = machine.run(resumeAt ? resumeAt.input : (JSON.parse(record.input) as Json), {
-      overrides: { taskResourceLocalHandlers: handlers },
+      overrides: { taskResourceLocalHandlers: handlers, ...(retryIntervalOverrides ? { retryIntervalOverrides } : {}) },
       noThrowOnAbort: true,
       context: this.context(record),
     });

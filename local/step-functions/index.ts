@@ -49,6 +49,11 @@ export interface StepFunctionsEmulatorOptions {
   readonly definition: AslDefinition;
   /** Runs a Lambda task: `Parameters.FunctionName` and `Parameters.Payload`; a rejection's `name` is the task's error name. */
   readonly invokeFunction: InvokeFunction;
+  /**
+   * Local runs only: each Retry waits this fraction (0 < scale <= 1) of the wait the definition asks
+   * for; what is retried and how often does not change (./retry-scale.ts). Default 1.
+   */
+  readonly retryScale?: number;
 }
 
 export interface ExecutionHistory {
@@ -83,6 +88,7 @@ export async function startStepFunctionsEmulator(options: StepFunctionsEmulatorO
     definition: localDefinition(options.definition),
     store: new ExecutionStore(options.dataDir),
     invokeFunction: options.invokeFunction,
+    retryScale: options.retryScale,
   });
   const handlers = operations(executions, options.stateMachineArn);
   const server = createServer((req, res) => void serveJsonProtocol(req, res, handlers));

@@ -37,6 +37,8 @@ export interface TaskRun {
   readonly signal: AbortSignal;
   /** Saves the record in the background. */
   persist(): void;
+  /** Told after each attempt of a task state (scaled retry waits count the failures in a row). */
+  noteAttempt?(stateName: string, ok: boolean): void;
 }
 
 export interface TaskEnvironment {
@@ -76,12 +78,12 @@ export function lambdaError(thrown: unknown): Error {
 export function taskHandlers(tasks: ReadonlyMap<string, TaskInfo>, run: TaskRun, env: TaskEnvironment): Record<string, LocalTaskHandler> {
   const handlers: Record<string, LocalTaskHandler> = {};
   for (const [stateName, info] of tasks) {
-    handlers[stateName] = info.kind === 'lambda' ? lambdaTask(info, run, env) : callbackTask(stateName, info, run, env);
+    handlers[stateName] = info.kind === 'lambda' ? lambdaTask(stateName, info, run, env) : callbackTask(stateName, info, run, env);
   }
   return handlers;
 }
 
-function lambdaTask(info: TaskInfo, run: TaskRun, env: TaskEnvironment): LocalTaskHandler {
+function lambdaTask(stateName: string, info: TaskInfo, run: TaskRun, env: TaskEnvironment): LocalTaskHandler {
   return async (input) => {
     if (run.signal.aborted) throw new RunStoppedError();
     const parameters = objectParameters(input);
@@ -91,7 +93,11 @@ function lambdaTask(info: TaskInfo, run: TaskRun, env: TaskEnvironment): LocalTa
     const invocation = startInvocation(run, timeoutSeconds);
     try {
       const Payload = await invoke(env, run, parameters, invocation.signal);
+      run.noteAttempt?.(stateName, true);
       return { ExecutedVersion: '$LATEST', Payload, StatusCode: 200 };
+    } catch (error) {
+      run.noteAttempt?.(stateName, false);
+      throw error;
     } finally {
       invocation.end();
     }
@@ -118,7 +124,12 @@ function callbackTask(stateName: string, info: TaskInfo, run: TaskRun, env: Task
       env.tokens.failIfWaiting(task, error instanceof Error ? error : lambdaError(error));
     });
     try {
-      return await task.answer;
+      const answer = await task.answer;
+      run.noteAttempt?.(stateName, true);
+      return answer;
+    } catch (error) {
+      run.noteAttempt?.(stateName, false);
+      throw error;
     } finally {
       env.tokens.release(task);
       invocation.end();
