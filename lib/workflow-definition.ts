@@ -46,8 +46,8 @@ const TASK_TIMEOUT_SECONDS = 60;
 /**
  * ModelArts calls retry longer: up to 10 retries, backoff with full jitter, each wait at most 30 s
  * (about 2 minutes in all on average, 3.5 at most). Attempts matter more than waits: a state makes up
- * to two calls per attempt, and with 6 retries about 1 approved request in 4,000 still ended FAILED
- * when ModelArts throttled 10% of the calls (test/reliability/load-with-faults.test.ts).
+ * to two calls per attempt, and with 6 retries about 1 request in 4,000 still ended FAILED (half of
+ * them after approval) when ModelArts refused 15% of the calls (test/reliability/load-with-faults.test.ts).
  */
 const MODELARTS_RETRY = {
   ErrorEquals: ['ModelArtsRetryableError', ...TRANSIENT_ERRORS],
