@@ -113,7 +113,7 @@ export function readOutbox(stack: RunningStack): OutboxMail[] {
 }
 
 /** Undoes quoted-printable and base64 body encodings so tests can read links. */
-function decodeBodies(raw: string): string {
+export function decodeBodies(raw: string): string {
   const unQp = raw.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
   const base64Parts = [...raw.matchAll(/Content-Transfer-Encoding: base64\r?\n\r?\n([A-Za-z0-9+/=\r\n]+)/gi)].map((m) => Buffer.from(m[1].replace(/\s/g, ''), 'base64').toString('utf8'));
   return [Buffer.from(unQp, 'latin1').toString('utf8'), ...base64Parts].join('\n');
