@@ -91,9 +91,11 @@ export async function submitRequest(input: SubmitInput, deps: SubmitDeps): Promi
 
   const fingerprint = sha256(`${input.requester}\n${input.projectId}\n${input.poolName}\n${input.rawBody}`);
   const keyHash = sha256(input.idempotencyKey ? `${input.requester}\nkey\n${input.idempotencyKey}` : `${input.requester}\nbody\n${fingerprint}`);
-  const requestId = await deps.claims.claimIdempotencyKey(keyHash, newId(), now);
+  const freshId = newId();
+  const requestId = await deps.claims.claimIdempotencyKey(keyHash, freshId, now);
 
-  const existing = await deps.requests.get(requestId);
+  // A fresh id just claimed names no stored request yet: only an earlier id needs a read.
+  const existing = requestId === freshId ? undefined : await deps.requests.get(requestId);
   if (existing) {
     if (existing.fingerprint !== fingerprint) {
       throw new IdempotencyKeyReusedError('this Idempotency-Key was already used for a different request');

@@ -57,6 +57,15 @@ export class ClaimRepository {
    */
   async claimNodePoolName(name: NodePoolName, requestId: string, holderIsOpen: (holderId: string, claimedAt: Date) => Promise<boolean>, now: Date): Promise<{ ok: true } | { ok: false; holderId: string }> {
     const Key = { pk: `NODEPOOL#${name.projectId}#${name.poolName}#${name.nodePoolName}`, sk: 'OPEN' };
+    // Most names are new: claim first, and read the holder only when there is one (one round trip, not two).
+    try {
+      await this.db.send(
+        new PutCommand({ TableName: this.tableName, Item: { ...Key, requestId, claimedAt: now.toISOString() }, ConditionExpression: 'attribute_not_exists(pk)' }),
+      );
+      return { ok: true };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
     for (let attempt = 0; attempt < 3; attempt++) {
       const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key, ConsistentRead: true }));
       const holderId = Item?.requestId as string | undefined;
