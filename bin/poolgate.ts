@@ -1,17 +1,20 @@
 /**
  * The CDK app. It validates the policy file first (the same loader the handlers use at cold start),
- * so a wrong file fails synth with the file, the field path and the rule, and then builds the stack
- * from it.
+ * so a wrong file fails synth with the file, the field path and the rule, and then builds the two
+ * stacks from it: `<name>Data` (table, secrets) and `<name>` (the service). cdk-nag's AwsSolutions
+ * checks run as a synth-time validation: an unacknowledged finding fails synth.
  *
  *   POOLGATE_CONFIG                 the policy file (default: poolgate.config.json at the repository root)
- *   -c poolgate:stackName=...       the stack name (default: Poolgate)
+ *   -c poolgate:stackName=...       the service stack's name; the data stack is `<name>Data` (default: Poolgate)
  *   -c poolgate:publicBaseUrl=...   base of the links sent, e.g. a custom domain (default: the API's URL)
  */
-import { App } from 'aws-cdk-lib';
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { join, resolve } from 'node:path';
 import { ENV } from '../contracts/environment';
 import { loadPolicyFile, PolicyError, type Policy } from '../lambdas/config/policy';
-import { PoolgateStack, REPOSITORY_ROOT } from '../lib/poolgate-stack';
+import { addPoolgate } from '../lib/poolgate-app';
+import { REPOSITORY_ROOT } from '../lib/poolgate-stack';
 
 const DEFAULT_STACK_NAME = 'Poolgate';
 
@@ -25,12 +28,12 @@ function deploymentSettings(policy: Policy, policyFile: string) {
     ...(policy.mail ? [] : ['mail.from: required to deploy (the SES sender address)']),
   ];
   if (!policy.auth || !policy.mail) throw new PolicyError(`${policyFile} is invalid:\n  ${missing.join('\n  ')}`);
-  return { auth: policy.auth, mailFrom: policy.mail.from };
+  return { auth: policy.auth, mailFrom: policy.mail.from, alarmEmail: policy.alarms?.email };
 }
 
 function main(): void {
   const policyFile = resolve(process.env[ENV.policyFile] || join(REPOSITORY_ROOT, 'poolgate.config.json'));
-  const { auth, mailFrom } = deploymentSettings(loadPolicyFile(policyFile), policyFile);
+  const { auth, mailFrom, alarmEmail } = deploymentSettings(loadPolicyFile(policyFile), policyFile);
 
   const app = new App();
   const context = (key: string): string | undefined => {
@@ -38,16 +41,18 @@ function main(): void {
     if (value !== undefined && typeof value !== 'string') throw new UsageError(`context poolgate:${key} must be a string`);
     return value;
   };
-  new PoolgateStack(app, context('stackName') ?? DEFAULT_STACK_NAME, {
+  addPoolgate(app, context('stackName') ?? DEFAULT_STACK_NAME, {
     description: 'poolgate: approval gate in front of Huawei Cloud ModelArts node-pool creation',
     policyFile,
     // jwksUri absent: the stack uses `<issuer>/.well-known/jwks.json` (PoolgateAuthProps.jwksUri).
     auth: { issuer: auth.issuer, audience: auth.audience, jwksUri: auth.jwksUri },
     mailFrom,
+    alarmEmail,
     publicBaseUrl: context('publicBaseUrl'),
     // Environment-agnostic unless the CLI knows the account and region: synth needs no AWS access.
     env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
   });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
   app.synth();
 }
 

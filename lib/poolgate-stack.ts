@@ -1,15 +1,16 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { ThrottleSettings } from 'aws-cdk-lib/aws-apigatewayv2';
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { FUNCTION_ENTRIES } from '../contracts/functions';
+import { PoolgateAlarms } from './constructs/alarms';
 import { PoolgateApi } from './constructs/api';
 import { PoolgateFunctions } from './constructs/functions';
-import { LOCK_FILE } from './constructs/poolgate-function';
-import { PoolgateSecrets } from './constructs/secrets';
-import { PoolgateTable } from './constructs/table';
+import { LOCK_FILE, metricsNamespace } from './constructs/poolgate-function';
+import type { PoolgateSecrets } from './constructs/secrets';
 import { PoolgateWorkflow } from './constructs/workflow';
 
 /** The repository root: contracts/functions.ts lists the handler entries relative to it. */
@@ -30,6 +31,10 @@ export interface PoolgateAuthProps {
 }
 
 export interface PoolgateStackProps extends StackProps {
+  /** The table, from PoolgateDataStack. */
+  readonly table: ITableV2;
+  /** The secrets, from PoolgateDataStack. */
+  readonly secrets: PoolgateSecrets;
   /** The policy file, already validated (bin/ does it with lambdas/config/policy.ts); absolute path. */
   readonly policyFile: string;
   readonly auth: PoolgateAuthProps;
@@ -51,6 +56,8 @@ export interface PoolgateStackProps extends StackProps {
   readonly throttle?: ThrottleSettings;
   /** Retention of the functions' log groups. @default - PoolgateFunction's default, one month */
   readonly functionLogRetention?: RetentionDays;
+  /** Subscribed to the alarm topic (policy file `alarms.email`). @default - no subscription */
+  readonly alarmEmail?: string;
 }
 
 /** The OpenID Connect location of an issuer's key set. */
@@ -59,7 +66,9 @@ export function defaultJwksUri(issuer: string): string {
 }
 
 /**
- * poolgate on AWS: the table and secrets (kept on delete), the functions, the workflow and the API.
+ * poolgate's service on AWS: the functions, the workflow, the API and the alarms. It holds no data:
+ * the table and the secrets come from PoolgateDataStack, so this stack can be rolled back, replaced
+ * or deleted without putting them at risk (docs/deploy.md, "Two stacks").
  * Dependencies run one way, so CloudFormation can order them:
  *   API (id only) <- functions (PUBLIC_BASE_URL from the API id) <- routes;
  *   functions <- state machine (task ARNs); grants and STATE_MACHINE_ARN use the ARN built from the
@@ -69,21 +78,18 @@ export class PoolgateStack extends Stack {
   readonly api: PoolgateApi;
   readonly functions: PoolgateFunctions;
   readonly workflow: PoolgateWorkflow;
-  readonly table: PoolgateTable;
-  readonly secrets: PoolgateSecrets;
+  readonly alarms: PoolgateAlarms;
 
   constructor(scope: Construct, id: string, props: PoolgateStackProps) {
     super(scope, id, props);
     const settings = validate(id, props);
 
-    this.table = new PoolgateTable(this, 'Data');
-    this.secrets = new PoolgateSecrets(this, 'Secrets');
     this.api = new PoolgateApi(this, 'Api', { throttle: props.throttle });
     this.functions = new PoolgateFunctions(this, 'Functions', {
       handlersRoot: settings.handlersRoot,
       policyFile: props.policyFile,
-      table: this.table.table,
-      secrets: this.secrets,
+      table: props.table,
+      secrets: props.secrets,
       publicBaseUrl: settings.publicBaseUrl ?? this.api.url,
       auth: { issuer: props.auth.issuer, audience: props.auth.audience, jwksUri: settings.jwksUri },
       mailFrom: props.mailFrom,
@@ -98,14 +104,19 @@ export class PoolgateStack extends Stack {
     for (const fn of this.functions.withNeed('answerTasks')) this.workflow.grantTaskResponse(fn);
     for (const fn of this.functions.withNeed('stopExecution')) this.workflow.grantStopExecution(fn);
     this.api.addRoutes(this.functions.httpFunctions);
+    this.alarms = new PoolgateAlarms(this, 'Alarms', {
+      functions: this.functions.byId,
+      stateMachine: this.workflow.stateMachine,
+      api: this.api.httpApi,
+      metricsNamespace: metricsNamespace(this),
+      email: props.alarmEmail,
+    });
 
     new CfnOutput(this, 'ApiUrl', { description: 'Base URL of the poolgate API', value: this.api.url });
-    new CfnOutput(this, 'TableName', { value: this.table.table.tableName });
+    new CfnOutput(this, 'TableName', { value: props.table.tableName });
     new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
     new CfnOutput(this, 'SlackInteractivityUrl', { description: 'Request URL of the Slack app interactivity', value: `${this.api.url}/slack/interactions` });
-    new CfnOutput(this, 'ModelArtsCredentialsSecretArn', { description: 'Put {"accessKey","secretKey"} here', value: this.secrets.modelArtsCredentials.secretArn });
-    new CfnOutput(this, 'SlackBotTokenSecretArn', { description: 'Put the Slack bot token (xoxb-...) here', value: this.secrets.slackBotToken.secretArn });
-    new CfnOutput(this, 'SlackSigningSecretArn', { description: 'Put the Slack app signing secret here', value: this.secrets.slackSigningSecret.secretArn });
+    new CfnOutput(this, 'AlarmTopicArn', { description: 'Every alarm, and its return to OK, is published here', value: this.alarms.topic.topicArn });
   }
 }
 

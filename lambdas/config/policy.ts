@@ -77,6 +77,8 @@ export const PolicySchema = z
       })
       .optional(),
     mail: z.strictObject({ from: Email }).optional(),
+    /** AWS deployments: where CloudWatch alarms are sent besides their SNS topic (docs/deploy.md). */
+    alarms: z.strictObject({ email: Email.optional() }).optional(),
     /** Where ModelArts is: a Huawei Cloud region (endpoint derived from it) or an explicit endpoint. */
     modelArts: z
       .strictObject({

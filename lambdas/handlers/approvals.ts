@@ -1,4 +1,6 @@
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { logger, startInvocationLog } from '../adapters/logger';
+import { recordMetric } from '../adapters/metrics';
 import { formToken, verifyFormToken } from '../domain/approval-link';
 import { InvalidLinkError, ValidationError } from '../domain/errors';
 import type { Vote } from '../domain/votes';
@@ -14,21 +16,24 @@ const TITLES: Record<number, string> = { 400: 'Check the form', 403: 'Link not v
  * links: a GET never decides); POST decides, only from a page poolgate served (form token, Origin).
  * Browsers get HTML pages, API clients the JSON error shape.
  */
-export const handler = async (event: APIGatewayProxyEventV2): Promise<HttpResult> => {
+export const handler = async (event: APIGatewayProxyEventV2, lambdaContext?: Context): Promise<HttpResult> => {
+  startInvocationLog(lambdaContext);
   const wantsHtml = (header(event, 'accept') ?? '').includes('text/html');
   try {
-    const deps: ApprovalDeps = { requests: requests(), approvals: approvals(), workflow: workflow(), notifier: await notifier(), linkKey: await linkKey() };
+    const deps: ApprovalDeps = { requests: requests(), approvals: approvals(), workflow: workflow(), notifier: await notifier(), linkKey: await linkKey(), recordMetric };
     const approvalId = pathParameter(event, 'approval_id');
     if (event.requestContext.http.method === 'GET') {
       const query = new URLSearchParams(event.rawQueryString ?? '');
       const proof: LinkProof = { approvalId, approver: query.get('approver') ?? '', signature: query.get('sig') ?? '' };
       const context = await openApproval(await deciderFromLink(proof, deps), deps);
+      logger.appendKeys({ requestId: context.request.requestId });
       const token = formToken({ approvalId, approver: context.approver }, deps.linkKey, new Date());
       return html(200, approvalFormPage(context.request, context.approval, { ...proof, approver: context.approver, formToken: token }, policy().pricing[context.request.flavor]));
     }
     const form = new URLSearchParams(bodyText(event));
     const proof: LinkProof = { approvalId, approver: form.get('approver') ?? '', signature: form.get('sig') ?? '' };
     const decider = await deciderFromLink(proof, deps);
+    logger.appendKeys({ requestId: decider.approval.requestId });
     assertSameOrigin(header(event, 'origin'), header(event, 'sec-fetch-site'));
     if (!verifyFormToken({ approvalId, approver: decider.approver }, form.get('formToken') ?? '', deps.linkKey, new Date())) {
       throw new InvalidLinkError('this form is stale or was not served by poolgate: open the link again');

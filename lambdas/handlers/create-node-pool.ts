@@ -1,13 +1,19 @@
+import type { Context } from 'aws-lambda';
+import { startInvocationLog } from '../adapters/logger';
+import { recordMetric } from '../adapters/metrics';
 import { createNodePool } from '../use-cases/create-node-pool';
 import { approvals, linkKey, modelArts, policy, publicBaseUrl, requests } from '../wiring';
 
 /** Workflow step CreateNodePool: show first, create if absent, record it. */
-export const handler = async (event: { requestId: string }) =>
-  createNodePool(event.requestId, {
+export const handler = async (event: { requestId: string }, context?: Context) => {
+  startInvocationLog(context, event);
+  return createNodePool(event.requestId, {
     requests: requests(),
     approvals: approvals(),
     modelArts: modelArts(),
     publicBaseUrl: publicBaseUrl(),
     linkKey: await linkKey(),
     tracking: policy().nodeTracking,
+    recordMetric,
   });
+};

@@ -1,4 +1,5 @@
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { startInvocationLog } from '../adapters/logger';
 import { linkProblemPage } from '../presentation/approval-page';
 import { requestPageHtml } from '../presentation/request-page';
 import { openRequestPage } from '../use-cases/request-page';
@@ -8,7 +9,8 @@ import { errorResponse, header, html, pathParameter, toHttpError, type HttpResul
 const TITLES: Record<number, string> = { 403: 'Link not valid', 404: 'Not found' };
 
 /** GET /requests/{request_id}/page?sig=... — the request, its billing and its timeline, read-only (HTML). */
-export const handler = async (event: APIGatewayProxyEventV2): Promise<HttpResult> => {
+export const handler = async (event: APIGatewayProxyEventV2, context?: Context): Promise<HttpResult> => {
+  startInvocationLog(context, { requestId: event.pathParameters?.request_id });
   try {
     const signature = new URLSearchParams(event.rawQueryString ?? '').get('sig') ?? '';
     const request = await openRequestPage(pathParameter(event, 'request_id'), signature, { requests: requests(), linkKey: await linkKey() });

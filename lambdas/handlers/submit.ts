@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { logger } from '../adapters/logger';
+import { logger, startInvocationLog } from '../adapters/logger';
+import { recordMetric } from '../adapters/metrics';
 import { BadQueryError } from '../domain/errors';
 import { dryRunRequest } from '../use-cases/dry-run-request';
 import { submitRequest } from '../use-cases/submit-request';
@@ -11,7 +12,7 @@ import { bodyText, errorResponse, header, json, pathParameter, type HttpResult }
  * With `?dryRun=true`: what would happen (200), nothing recorded.
  */
 export const handler = async (event: APIGatewayProxyEventV2, context?: Context): Promise<HttpResult> => {
-  logger.addContext(context ?? ({} as Context));
+  startInvocationLog(context);
   try {
     const requester = await authenticator().emailOf(header(event, 'authorization'));
     const input = {
@@ -26,9 +27,10 @@ export const handler = async (event: APIGatewayProxyEventV2, context?: Context):
     }
     const result = await submitRequest(
       { ...input, idempotencyKey: header(event, 'idempotency-key') },
-      { policy: policy(), requests: requests(), claims: claims(), workflow: workflow() },
+      { policy: policy(), requests: requests(), claims: claims(), workflow: workflow(), recordMetric },
     );
-    logger.info('request submitted', { requestId: result.requestId, requester });
+    logger.appendKeys({ requestId: result.requestId });
+    logger.info('request submitted', { requester });
     const self = `/requests/${result.requestId}`;
     return json(202, { requestId: result.requestId, status: result.status, links: { self } }, { location: self });
   } catch (error) {

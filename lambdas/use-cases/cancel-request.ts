@@ -16,6 +16,7 @@ import { InvalidTransitionError, NotCancellableError, NotFoundError } from '../d
 import type { RequestView } from '../domain/pool-request';
 import { toRequestView } from '../domain/pool-request';
 import { newStep } from '../domain/steps';
+import type { RecordMetric } from './metrics';
 import type { Notifier } from './notifier';
 
 export interface CancelDeps {
@@ -25,6 +26,7 @@ export interface CancelDeps {
   readonly quotas: QuotaRepository;
   readonly workflow: Pick<Workflow, 'stop'>;
   readonly notifier: Pick<Notifier, 'showSettled' | 'tellRequester'>;
+  readonly recordMetric?: RecordMetric;
 }
 
 export async function cancelRequest(requestId: string, actor: string, deps: CancelDeps): Promise<RequestView> {
@@ -38,6 +40,7 @@ export async function cancelRequest(requestId: string, actor: string, deps: Canc
     if (error instanceof InvalidTransitionError) throw new NotCancellableError(`request ${requestId} is ${request.status} and can no longer be cancelled`);
     throw error;
   }
+  if (cancelled.recorded) deps.recordMetric?.('cancelled', 1, 'Count');
   await deps.workflow.stop(requestId, `cancelled by ${actor}`);
   for (let stageIndex = 0; stageIndex < request.stages.length; stageIndex++) {
     const approvalId = approvalIdFor(requestId, stageIndex);

@@ -19,6 +19,7 @@ import { quotaFor } from '../domain/quota';
 import type { TerminalReason } from '../domain/status';
 import { newStep, stepId } from '../domain/steps';
 import { firstWaitSeconds } from './approval-timing';
+import type { RecordMetric } from './metrics';
 
 export interface CapacityApi {
   showPool(projectId: string, poolName: string): Promise<Pool | undefined>;
@@ -30,32 +31,38 @@ export interface CheckDeps {
   readonly requests: RequestRepository;
   readonly quotas: QuotaRepository;
   readonly modelArts: CapacityApi;
+  readonly recordMetric?: RecordMetric;
 }
 
 export async function checkRequest(requestId: string, deps: CheckDeps): Promise<ApprovalOutcome> {
   const request = await deps.requests.get(requestId);
   if (!request) throw new NotFoundError(`request ${requestId} not found`);
   const refused = (reason: TerminalReason): ApprovalOutcome => ({ status: 'refused', stageIndex: -1, waitSeconds: 0, reason });
+  /** A refusal this run recorded (not one a retried run finds already written) counts as rejected. */
+  const rejected = ({ recorded }: { recorded: boolean }, reason: TerminalReason): ApprovalOutcome => {
+    if (recorded) deps.recordMetric?.('rejected', 1, 'Count');
+    return refused(reason);
+  };
 
   if (request.planError || request.stages.length === 0) {
     // Nobody may approve: refuse before anything is reserved.
-    await deps.requests.recordStep(
+    const result = await deps.requests.recordStep(
       requestId,
       newStep(stepId.approvalRequested('none'), 'approval_requested', 'refused', { detail: { reason: 'NO_ELIGIBLE_APPROVER' } }),
       { status: 'REJECTED', reason: 'NO_ELIGIBLE_APPROVER' },
     );
-    return refused('NO_ELIGIBLE_APPROVER');
+    return rejected(result, 'NO_ELIGIBLE_APPROVER');
   }
 
   const [pool, flavors] = await Promise.all([deps.modelArts.showPool(request.projectId, request.poolName), deps.modelArts.listResourceFlavors(request.projectId)]);
   const capacity = checkCapacity(request.body, request.billing.mode, pool && poolFacts(pool), flavors.flatMap(flavorFacts));
   if (!capacity.ok) {
-    await deps.requests.recordStep(
+    const result = await deps.requests.recordStep(
       requestId,
       newStep(stepId.capacityChecked(), 'capacity_checked', 'refused', { detail: { reason: capacity.reason, message: capacity.message } }),
       { status: 'REJECTED', reason: capacity.reason },
     );
-    return refused(capacity.reason);
+    return rejected(result, capacity.reason);
   }
   const capacityStep = newStep(stepId.capacityChecked(), 'capacity_checked', 'ok', { detail: { flavor: request.flavor, pool: request.poolName } });
 
@@ -66,11 +73,11 @@ export async function checkRequest(requestId: string, deps: CheckDeps): Promise<
   if (!reserved) {
     const reason = decision.ok ? 'QUOTA_EXCEEDED' : decision.reason;
     const detail = { flavor: request.flavor, count: request.count, limit: decision.limit, reason };
-    await deps.requests.recordSteps(requestId, [capacityStep, newStep(stepId.quotaChecked(), 'quota_checked', 'refused', { detail })], {
+    const result = await deps.requests.recordSteps(requestId, [capacityStep, newStep(stepId.quotaChecked(), 'quota_checked', 'refused', { detail })], {
       status: 'REJECTED',
       reason,
     });
-    return refused(reason);
+    return rejected(result, reason);
   }
 
   try {

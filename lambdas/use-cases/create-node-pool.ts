@@ -16,6 +16,7 @@ import type { NodePoolRequest } from '../domain/nodepool-request';
 import type { PoolRequestRecord } from '../domain/pool-request';
 import { requestPageLink } from '../domain/request-link';
 import { newStep, stepId } from '../domain/steps';
+import type { RecordMetric } from './metrics';
 
 /** The Kubernetes label poolgate puts on every node pool it creates: the request id. */
 export const OWNER_LABEL = 'poolgate/request-id';
@@ -37,6 +38,7 @@ export interface CreateDeps {
   /** Signs the request page link ModelArts keeps as `os.modelarts/service.console.url`. */
   readonly linkKey: string;
   readonly tracking: Policy['nodeTracking'];
+  readonly recordMetric?: RecordMetric;
 }
 
 /** What the workflow does next: follow the nodes (`track`), polling every `waitSeconds`. */
@@ -91,13 +93,14 @@ export async function createNodePool(requestId: string, deps: CreateDeps): Promi
   }
   if (!existing) await deps.modelArts.createNodePool(request.projectId, request.poolName, body);
 
-  await deps.requests.recordStep(
+  const recorded = await deps.requests.recordStep(
     requestId,
     newStep(stepId.nodePoolCreated(), 'node_pool_created', 'ok', {
       detail: { nodePool: request.nodePoolName, annotations: body.metadata.annotations, ...(existing ? { alreadyExisted: true } : {}) },
     }),
     { status: 'CREATED' },
   );
+  if (recorded.recorded) deps.recordMetric?.('created', 1, 'Count');
   return {
     nodePoolName: request.nodePoolName,
     alreadyExisted: existing !== undefined,

@@ -18,6 +18,7 @@ import { AlreadyDecidedError, ApprovalClosedError, InvalidLinkError, NotFoundErr
 import type { PoolRequestRecord } from '../domain/pool-request';
 import { newStep, stepId } from '../domain/steps';
 import { tallyVotes, type StageOutcome, type Vote } from '../domain/votes';
+import { approvalWaitSeconds, type RecordMetric } from './metrics';
 import type { Notifier } from './notifier';
 import { workflowOutcome } from './stage-outcome';
 
@@ -36,6 +37,7 @@ export interface ApprovalDeps {
   readonly workflow: Pick<Workflow, 'answer'>;
   readonly notifier: Pick<Notifier, 'showSettled'>;
   readonly linkKey: string;
+  readonly recordMetric?: RecordMetric;
   readonly now?: () => Date;
 }
 
@@ -141,6 +143,9 @@ export async function decide(decider: Decider, input: DecisionInput, deps: Appro
   );
 
   if (decidedByMe && outcome !== 'pending') {
+    deps.recordMetric?.('approvalWaitTime', approvalWaitSeconds(recorded.request, after.stageName, after.createdAt, now), 'Seconds');
+    if (outcome === 'rejected') deps.recordMetric?.('rejected', 1, 'Count');
+    else if (after.finalStage) deps.recordMetric?.('approved', 1, 'Count');
     await answerWorkflow(recorded.request, after, outcome, deps);
     await deps.notifier.showSettled(recorded.request, after, outcome === 'approved' ? `approved by ${approver}` : `rejected by ${approver}`);
   }

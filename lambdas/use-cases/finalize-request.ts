@@ -16,6 +16,7 @@ import { NotFoundError } from '../domain/errors';
 import type { PoolRequestRecord } from '../domain/pool-request';
 import { isTerminal, type RequestStatus, type TerminalReason } from '../domain/status';
 import { newStep, stepId } from '../domain/steps';
+import type { RecordMetric } from './metrics';
 import type { Notifier } from './notifier';
 
 export interface CaughtError {
@@ -35,6 +36,7 @@ export interface FinalizeDeps {
   readonly approvals: ApprovalRepository;
   readonly quotas: QuotaRepository;
   readonly notifier: Pick<Notifier, 'showSettled' | 'tellRequester'>;
+  readonly recordMetric?: RecordMetric;
 }
 
 const FAILURE_REASONS: Record<string, TerminalReason> = {
@@ -71,6 +73,7 @@ async function expire(request: PoolRequestRecord, stageIndex: number, deps: Fina
     status: 'EXPIRED',
     reason: 'APPROVAL_EXPIRED',
   });
+  if (result.recorded) deps.recordMetric?.('expired', 1, 'Count');
   const approval = await deps.approvals.get(approvalId);
   if (approval) await deps.notifier.showSettled(result.request, approval, 'expired without a decision');
   return result.request;
@@ -82,6 +85,7 @@ async function fail(request: PoolRequestRecord, error: CaughtError, deps: Finali
     newStep(stepId.failed(), 'failed', 'error', { detail: { error: error.Error, cause: causeMessage(error.Cause) } }),
     { status: 'FAILED', reason: FAILURE_REASONS[error.Error] ?? 'INTERNAL_ERROR' },
   );
+  if (result.recorded) deps.recordMetric?.('failed', 1, 'Count');
   return result.request;
 }
 

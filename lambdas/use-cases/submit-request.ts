@@ -26,6 +26,7 @@ import type { PoolRequestRecord } from '../domain/pool-request';
 import { placementAllowed } from '../domain/quota';
 import { isFinished, type RequestStatus } from '../domain/status';
 import { newStep, stepId } from '../domain/steps';
+import type { RecordMetric } from './metrics';
 
 export const MAX_JUSTIFICATION_CHARS = 2000;
 /** A name claim whose request never got stored is taken over after this long (a crashed submission). */
@@ -46,6 +47,7 @@ export interface SubmitDeps {
   readonly requests: RequestRepository;
   readonly claims: ClaimRepository;
   readonly workflow: Pick<Workflow, 'start'>;
+  readonly recordMetric?: RecordMetric;
   readonly now?: () => Date;
   readonly newId?: () => string;
 }
@@ -140,6 +142,7 @@ export async function submitRequest(input: SubmitInput, deps: SubmitDeps): Promi
     steps: [newStep(stepId.submitted(), 'submitted', 'ok', { actor: input.requester, at: now })],
   };
   await deps.requests.create(record);
+  deps.recordMetric?.('submitted', 1, 'Count');
   await startOrUnavailable(deps.workflow, requestId);
   return { requestId, status: 'SUBMITTED' };
 }

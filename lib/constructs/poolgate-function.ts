@@ -1,5 +1,6 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -9,6 +10,8 @@ import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { LAMBDA_BUNDLING, LAMBDA_NODE_OPTIONS } from '../../contracts/bundling';
 import { ENV } from '../../contracts/environment';
+import { TABLE_INDEXES } from '../../contracts/table';
+import { acknowledge } from '../nag';
 
 /** File name of the policy file inside every bundle. */
 export const BUNDLED_POLICY_FILE = 'poolgate.config.json';
@@ -16,6 +19,25 @@ export const BUNDLED_POLICY_FILE = 'poolgate.config.json';
 export const BUNDLED_POLICY_PATH = `/var/task/${BUNDLED_POLICY_FILE}`;
 /** The lock file NodejsFunction requires at the project root (npm, as the repository uses). */
 export const LOCK_FILE = 'package-lock.json';
+
+/**
+ * The DynamoDB calls the adapters make (lambdas/adapters/dynamodb: Get, BatchGet, Query, Put,
+ * Update, Delete), and nothing else: no Scan, no BatchWrite, no PartiQL, no table management.
+ * test/cdk checks that every command the adapters send is in this list.
+ */
+export const TABLE_DATA_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:BatchGetItem',
+  'dynamodb:Query',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+] as const;
+
+/** CloudWatch namespace of poolgate's business metrics: the stack's name, so two deployments in one account never mix. */
+export function metricsNamespace(scope: Construct): string {
+  return Stack.of(scope).stackName;
+}
 
 export interface PoolgateFunctionProps {
   /**
@@ -49,9 +71,10 @@ const MAX_MEMORY_MB = 10_240;
  * The house Lambda function: every default lives here, so the functions of poolgate differ only by
  * entry, environment and grants. Node 22 on arm64; an ESM bundle, minified with source maps, built
  * by the local esbuild (never Docker) with the options of contracts/bundling.ts; X-Ray tracing; its
- * own log group with a retention; the policy file inside the bundle. `bindTable` and `bindSecret`
- * grant and set the variable naming the resource in one call, so a grant never comes without its
- * variable or the other way round.
+ * own log group with a retention; the policy file inside the bundle; Powertools' service name and
+ * metrics namespace. Its own role with no managed policy: it may write to its own log group and
+ * nothing else until bound. `bindTable` and `bindSecret` grant and set the variable naming the
+ * resource in one call, so a grant never comes without its variable or the other way round.
  */
 export class PoolgateFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: PoolgateFunctionProps) {
@@ -62,6 +85,9 @@ export class PoolgateFunction extends NodejsFunction {
       retention: props.logRetention ?? RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    // Instead of AWSLambdaBasicExecutionRole (logs:CreateLogGroup, and writes to every log group).
+    const role = new Role(scope, `${id}Role`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com'), description: props.description });
+    logGroup.grantWrite(role);
     super(scope, id, {
       entry,
       projectRoot,
@@ -74,10 +100,13 @@ export class PoolgateFunction extends NodejsFunction {
       timeout: props.timeout ?? Duration.seconds(10),
       tracing: Tracing.ACTIVE,
       logGroup,
+      role,
       environment: {
         NODE_OPTIONS: LAMBDA_NODE_OPTIONS,
         POWERTOOLS_SERVICE_NAME: 'poolgate',
         POWERTOOLS_LOG_LEVEL: 'INFO',
+        // Business metrics (lambdas/adapters/metrics.ts) are written only where this is set.
+        POWERTOOLS_METRICS_NAMESPACE: metricsNamespace(scope),
         [ENV.policyFile]: BUNDLED_POLICY_PATH,
         ...props.environment,
       },
@@ -101,11 +130,29 @@ export class PoolgateFunction extends NodejsFunction {
         },
       },
     });
+    acknowledge(
+      role,
+      'AwsSolutions-IAM5[Resource::*]',
+      'Active X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords (added by the Lambda construct) support no resource-level permissions. test/cdk checks that no other statement of a function role has a wildcard resource.',
+    );
+    acknowledge(
+      this,
+      'AwsSolutions-L1',
+      'Node.js 22 on purpose: the bundles target node22 (contracts/bundling.ts) and the handlers are tested on it; nodejs22.x is a supported Lambda runtime. Moving to a newer runtime is a tested change of this construct, not a silent one (docs/deploy.md, "Upgrades").',
+    );
   }
 
-  /** Read and write access to the table's items and indexes, and its name in `TABLE_NAME`. */
+  /**
+   * The adapters' item calls (TABLE_DATA_ACTIONS) on the table and on each index of
+   * contracts/table.ts, named (no `index/*`), and the table's name in `TABLE_NAME`.
+   */
   bindTable(table: ITableV2): this {
-    table.grantReadWriteData(this);
+    this.addToRolePolicy(
+      new PolicyStatement({
+        actions: [...TABLE_DATA_ACTIONS],
+        resources: [table.tableArn, ...TABLE_INDEXES.map((index) => `${table.tableArn}/index/${index.indexName}`)],
+      }),
+    );
     this.addEnvironment(ENV.tableName, table.tableName);
     return this;
   }

@@ -1,6 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { Secret, type SecretProps } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { acknowledge } from '../nag';
 
 /**
  * The secrets poolgate reads at run time; functions get their ARNs, never their values. All are
@@ -35,5 +36,16 @@ export class PoolgateSecrets extends Construct {
     });
     this.slackBotToken = secret('SlackBotToken', { description: 'poolgate: Slack bot token (xoxb-...); fill in' });
     this.slackSigningSecret = secret('SlackSigningSecret', { description: 'poolgate: Slack app signing secret; fill in' });
+
+    // No scheduled rotation: each value is issued elsewhere (or, for the link key, must outlive its links);
+    // rotating is putting a new value (docs/deploy.md, "Rotating secrets").
+    const noRotation = (target: Secret, reason: string) => acknowledge(target, 'AwsSolutions-SMG4', `${reason} How to rotate: docs/deploy.md, "Rotating secrets".`);
+    noRotation(
+      this.linkKey,
+      'The link key signs approval links and request pages that must stay valid for their whole life (request pages never expire, ModelArts keeps their URL), so it is not rotated on a schedule; rotating it is a deliberate act that invalidates every link sent.',
+    );
+    noRotation(this.modelArtsCredentials, 'The Huawei Cloud AK/SK is issued by Huawei Cloud IAM, which AWS cannot rotate; the operator puts a new pair.');
+    noRotation(this.slackBotToken, 'The Slack bot token is issued by Slack when the app is installed; AWS cannot rotate it.');
+    noRotation(this.slackSigningSecret, "The Slack signing secret is issued by Slack (the app's Basic Information page); AWS cannot rotate it.");
   }
 }

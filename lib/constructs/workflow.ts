@@ -1,11 +1,12 @@
 import { ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { Grant } from 'aws-cdk-lib/aws-iam';
+import { Grant, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { ENV } from '../../contracts/environment';
 import { WORKFLOW_FUNCTIONS, type WorkflowFunctionId } from '../../contracts/functions';
+import { acknowledge, wildcardResource } from '../nag';
 import { buildWorkflowDefinition, type WorkflowFunctionRefs } from '../workflow-definition';
 import type { PoolgateFunction } from './poolgate-function';
 
@@ -71,7 +72,19 @@ export class PoolgateWorkflow extends Construct {
         includeExecutionData: false,
       },
     });
-    for (const fid of WORKFLOW_FUNCTIONS) props.functions[fid].grantInvoke(this.stateMachine);
+    // The definition invokes the unqualified function ARNs: exactly those, no `:*` for versions and aliases.
+    this.stateMachine.addToRolePolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: WORKFLOW_FUNCTIONS.map((fid) => props.functions[fid].functionArn) }));
+
+    acknowledge(
+      this.stateMachine,
+      'AwsSolutions-SF1',
+      'Logged at ERROR on purpose: every step of a request is recorded in the table (the audit trail), so the state machine logs only failures, and without execution data (task tokens and request bodies stay out of logs).',
+    );
+    acknowledge(
+      this.stateMachine.role,
+      'AwsSolutions-IAM5[Resource::*]',
+      'Added by the StateMachine construct for logging and tracing: CloudWatch Logs vended-log delivery (logs:CreateLogDelivery, PutResourcePolicy, DescribeLogGroups, ...) and X-Ray (xray:PutTraceSegments, ...) support no resource-level permissions. test/cdk checks that no other statement of this role has a wildcard resource.',
+    );
   }
 
   /** Lets `fn` start executions of this state machine (and only this one). */
@@ -89,6 +102,11 @@ export class PoolgateWorkflow extends Construct {
 
   /** Lets `fn` stop executions of this state machine (cancellation). */
   grantStopExecution(fn: PoolgateFunction): Grant {
+    acknowledge(
+      fn.role!,
+      wildcardResource(fn, this.executionArns),
+      "StopExecution acts on an execution ARN, and executions are named after request ids, unknown at deploy time: the grant covers this state machine's executions (execution:<name>:*) and no other.",
+    );
     return this.grantOnStateMachine(fn, ['states:StopExecution'], this.executionArns);
   }
 

@@ -68,7 +68,7 @@ beforeAll(async () => {
   const team = valid.teams[0];
   [synth, badPolicy, noAuth] = await Promise.all([
     outcomeOf(join(ROOT, 'node_modules/.bin/cdk'), ['synth', '--quiet', '--output', outdir, '--context', `poolgate:stackName=${STACK_NAME}`], offlineEnv({})),
-    bin(policyFile('bad.json', { ...valid, teams: [{ ...team, members: [{ email: 'not-an-email' }], stages: [] }] })),
+    bin(policyFile('bad.json', { ...valid, alarms: { email: 'oncall' }, teams: [{ ...team, members: [{ email: 'not-an-email' }], stages: [] }] })),
     bin(policyFile('no-auth.json', { ...valid, auth: undefined })),
   ]);
 });
@@ -81,6 +81,7 @@ describe('bin/poolgate.ts', () => {
     expect(badPolicy.stderr).toContain('bad.json is invalid');
     expect(badPolicy.stderr).toContain('teams.0.members.0.email');
     expect(badPolicy.stderr).toContain('teams.0.stages');
+    expect(badPolicy.stderr).toContain('alarms.email');
     // The operator's mistake, not a crash: no stack trace.
     expect(badPolicy.stderr).not.toMatch(/^\s+at /m);
   });
@@ -98,9 +99,10 @@ describe('cdk synth (as npm run synth)', () => {
       .filter((r) => r.Type === 'AWS::Lambda::Function')
       .map((r) => join(outdir, String(r.Metadata?.['aws:asset:path'])));
 
-  it('succeeds offline, without Docker', () => {
+  it('succeeds offline, without Docker, with both stacks and cdk-nag passing (a finding would fail it)', () => {
     expect([synth.code, synth.stderr.includes('docker') ? synth.stderr : '']).toEqual([0, '']);
     expect(existsSync(join(outdir, `${STACK_NAME}.template.json`))).toBe(true);
+    expect(existsSync(join(outdir, `${STACK_NAME}Data.template.json`))).toBe(true);
   });
 
   it('bundles every handler as minified ESM with the require banner, its source map and the policy file', () => {

@@ -1,19 +1,31 @@
 /**
- * The synthesized stack, asserted for intent (not a snapshot). Built once, with the feature flags of
- * cdk.json, from stub handlers and without bundling (CDK's `aws:cdk:bundling-stacks`); app.test.ts
- * synthesizes the real handlers, bundled, through the CLI.
+ * The synthesized service stack, asserted for intent (not a snapshot). Built once, with the feature
+ * flags of cdk.json, from stub handlers and without bundling (CDK's `aws:cdk:bundling-stacks`);
+ * app.test.ts synthesizes the real handlers, bundled, through the CLI. The data stack (table,
+ * secrets) is data-stack.test.ts; least privilege, alarms and cdk-nag have their own files.
  */
-import { Match, Template } from 'aws-cdk-lib/assertions';
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
+import type { Template } from 'aws-cdk-lib/assertions';
 import { ENV } from '../../contracts/environment';
 import { FUNCTION_ENTRIES, HTTP_FUNCTIONS, WORKFLOW_FUNCTIONS, type FunctionId } from '../../contracts/functions';
 import { ROUTES } from '../../contracts/routes';
-import { TABLE_INDEXES, TABLE_KEYS, TABLE_TTL_ATTRIBUTE } from '../../contracts/table';
 import { BUNDLED_POLICY_PATH } from '../../lib/constructs/poolgate-function';
-import { defaultJwksUri, PoolgateStack } from '../../lib/poolgate-stack';
+import { addPoolgate, type PoolgateAppProps } from '../../lib/poolgate-app';
+import { defaultJwksUri, type PoolgateStack } from '../../lib/poolgate-stack';
 import { WORKFLOW_STATES } from '../../lib/workflow-definition';
-import { ACCOUNT, actionsOf, appWithCdkContext, type CfnResource, cdkContext, logicalIdOf, POLICY_FILE, REGION, resourcesOf, type Statement, stubHandlersRoot } from './support';
+import {
+  ACCOUNT,
+  actionsOf,
+  appWithCdkContext,
+  type CfnResource,
+  cdkContext,
+  logicalIdOf,
+  POLICY_FILE,
+  REGION,
+  resourcesOf,
+  type Statement,
+  synthesizePoolgate,
+  type SynthesizedPoolgate,
+} from './support';
 
 jest.setTimeout(60_000);
 
@@ -21,7 +33,7 @@ const STACK_NAME = 'PoolgateTest';
 const STATE_MACHINE_ARN = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${STACK_NAME}-workflow`;
 const ALL_FUNCTIONS = Object.keys(FUNCTION_ENTRIES) as FunctionId[];
 
-let handlersRoot: string;
+let synth: SynthesizedPoolgate;
 let stack: PoolgateStack;
 let template: Template;
 /** Lambda logical id -> function id, and back. */
@@ -29,21 +41,14 @@ let functionIdByLogicalId: Map<string, FunctionId>;
 let logicalIdOfFunction: (fid: FunctionId) => string;
 
 beforeAll(() => {
-  handlersRoot = stubHandlersRoot();
-  // The cloud assembly goes beside the stubs, so afterAll removes both.
-  stack = new PoolgateStack(appWithCdkContext({ bundle: false, outdir: join(handlersRoot, 'cdk.out') }), STACK_NAME, {
-    policyFile: POLICY_FILE,
-    auth: { issuer: 'https://login.example.com/', audience: 'poolgate' },
-    mailFrom: 'poolgate@example.com',
-    handlersRoot,
-    env: { account: ACCOUNT, region: REGION },
-  });
-  template = Template.fromStack(stack);
+  synth = synthesizePoolgate({ name: STACK_NAME });
+  stack = synth.service;
+  template = synth.serviceTemplate;
   logicalIdOfFunction = (fid) => logicalIdOf(stack, stack.functions.byId[fid].functionArn);
   functionIdByLogicalId = new Map(ALL_FUNCTIONS.map((fid) => [logicalIdOfFunction(fid), fid]));
 });
 
-afterAll(() => rmSync(handlersRoot, { recursive: true, force: true }));
+afterAll(() => synth.cleanUp());
 
 const resources = (type: string): Array<[string, CfnResource]> => Object.entries(template.findResources(type)) as Array<[string, CfnResource]>;
 const lambda = (fid: FunctionId): CfnResource => template.toJSON().Resources[logicalIdOfFunction(fid)] as CfnResource;
@@ -56,16 +61,22 @@ function statementsOf(fid: FunctionId): Statement[] {
     .filter(([, p]) => (p.Properties.Roles as Array<{ Ref: string }>).some((r) => r.Ref === roleId))
     .flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
 }
+/** How the service reads a value of the data stack: its output, resolved when the service deploys (a weak reference, no export). */
+const dataStackOutput = (logicalId: string) => ({
+  'Fn::GetStackOutput': { StackName: `${STACK_NAME}Data`, Region: REGION, OutputName: expect.stringMatching(new RegExp(`^PublishOutputRef${logicalId}[0-9A-F]{8}$`)) },
+});
 const functionsAllowedTo = (action: string): FunctionId[] => ALL_FUNCTIONS.filter((fid) => statementsOf(fid).some((s) => actionsOf(s).includes(action))).sort();
 
 describe('resources', () => {
-  it('has exactly what poolgate needs: one function per handler, one table, one state machine, one API', () => {
+  it('has exactly what the service needs: one function per handler, one state machine, one API, and no data', () => {
     template.resourceCountIs('AWS::Lambda::Function', ALL_FUNCTIONS.length);
-    template.resourceCountIs('AWS::DynamoDB::GlobalTable', 1);
     template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
     template.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
     template.resourceCountIs('AWS::ApiGatewayV2::Stage', 1);
-    template.resourceCountIs('AWS::SecretsManager::Secret', 4);
+    // The table and the secrets live in the data stack (data-stack.test.ts).
+    template.resourceCountIs('AWS::DynamoDB::GlobalTable', 0);
+    template.resourceCountIs('AWS::DynamoDB::Table', 0);
+    template.resourceCountIs('AWS::SecretsManager::Secret', 0);
   });
 
   it('is synthesized with CloudFormation Validate findings as errors, which refuses a dependency cycle', () => {
@@ -81,11 +92,13 @@ describe('resources', () => {
     for (const [id, group] of groups) expect([id, group.Properties.RetentionInDays]).toEqual([id, expect.any(Number)]);
   });
 
-  it('outputs the API URL, the table name and the state machine ARN', () => {
+  it('outputs the API URL, the Slack interactivity URL, the table name, the state machine ARN and the alarm topic', () => {
     const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
     expect(outputs.ApiUrl.Value).toEqual(stack.resolve(stack.api.httpApi.apiEndpoint));
-    expect(outputs.TableName.Value).toEqual({ Ref: logicalIdOf(stack, stack.table.table.tableName) });
+    expect(JSON.stringify(outputs.SlackInteractivityUrl.Value)).toContain('/slack/interactions');
+    expect(outputs.TableName.Value).toEqual(dataStackOutput('Table'));
     expect(outputs.StateMachineArn.Value).toEqual({ Ref: logicalIdOf(stack, stack.workflow.stateMachine.stateMachineArn) });
+    expect(outputs.AlarmTopicArn.Value).toEqual({ Ref: logicalIdOf(stack, stack.alarms.topic.topicArn) });
   });
 });
 
@@ -126,14 +139,16 @@ describe('functions', () => {
   });
 
   it('puts no secret value in any environment variable, only secret ARNs', () => {
-    const secretIds = new Set(resources('AWS::SecretsManager::Secret').map(([id]) => id));
+    const secretIds = new Set(Object.keys(synth.dataTemplate.findResources('AWS::SecretsManager::Secret')));
     for (const fid of ALL_FUNCTIONS) {
       for (const [name, value] of Object.entries(variablesOf(fid))) {
         const rendered = JSON.stringify(value);
         expect([fid, name, rendered]).not.toEqual([fid, name, expect.stringMatching(/resolve:secretsmanager|SecretString|xox[bp]-/)]);
         if (name.endsWith('_SECRET_ID')) {
-          // A Secret's Ref is its ARN.
-          expect([fid, name, secretIds.has((value as { Ref?: string }).Ref ?? '')]).toEqual([fid, name, true]);
+          // The Ref (the ARN) of one of the data stack's secrets, read from that stack's outputs.
+          const secretId = (value as { 'Fn::GetStackOutput'?: { OutputName: string } })['Fn::GetStackOutput']?.OutputName.match(/^PublishOutputRef([A-Za-z]+?)[0-9A-F]{8}$/)?.[1];
+          expect([fid, name, secretIds.has(secretId ?? '')]).toEqual([fid, name, true]);
+          expect(value).toEqual(dataStackOutput(secretId!));
           // And it may read that secret, and only with GetSecretValue/DescribeSecret.
           const reads = statementsOf(fid).filter((s) => resourcesOf(s).some((r) => JSON.stringify(r) === rendered));
           expect(reads.flatMap(actionsOf).sort()).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
@@ -149,7 +164,8 @@ describe('functions', () => {
       expect([fid, hasTableName]).toEqual([fid, mayWrite]);
     }
     for (const fid of ['health', 'openapi'] as const) {
-      expect([fid, statementsOf(fid).filter((s) => !actionsOf(s).every((a) => a.startsWith('xray:')))]).toEqual([fid, []]);
+      // Nothing but tracing and writing their own log (least-privilege.test.ts).
+      expect([fid, statementsOf(fid).filter((s) => !actionsOf(s).every((a) => a.startsWith('xray:') || a.startsWith('logs:')))]).toEqual([fid, []]);
     }
   });
 
@@ -310,52 +326,13 @@ describe('Step Functions permissions', () => {
   });
 });
 
-describe('data', () => {
-  it('keeps the table: on demand, PITR, deletion protection, encryption, TTL, retained, with the keys and GSIs of contracts/table.ts', () => {
-    template.hasResource('AWS::DynamoDB::GlobalTable', {
-      DeletionPolicy: 'Retain',
-      UpdateReplacePolicy: 'Retain',
-      Properties: Match.objectLike({
-        BillingMode: 'PAY_PER_REQUEST',
-        KeySchema: [
-          { AttributeName: TABLE_KEYS.partitionKey, KeyType: 'HASH' },
-          { AttributeName: TABLE_KEYS.sortKey, KeyType: 'RANGE' },
-        ],
-        TimeToLiveSpecification: { AttributeName: TABLE_TTL_ATTRIBUTE, Enabled: true },
-        SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
-        Replicas: [Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true }, DeletionProtectionEnabled: true })],
-        GlobalSecondaryIndexes: TABLE_INDEXES.map((i) =>
-          Match.objectLike({
-            IndexName: i.indexName,
-            KeySchema: [
-              { AttributeName: i.partitionKey, KeyType: 'HASH' },
-              { AttributeName: i.sortKey, KeyType: 'RANGE' },
-            ],
-          }),
-        ),
-      }),
-    });
-  });
-
-  it('keeps the secrets, generates the link key, and shapes the ModelArts credentials for the operator', () => {
-    for (const [id, secret] of resources('AWS::SecretsManager::Secret')) expect([id, secret.DeletionPolicy]).toEqual([id, 'Retain']);
-    const secretOf = (token: string) => template.toJSON().Resources[logicalIdOf(stack, token)] as CfnResource;
-    expect(secretOf(stack.secrets.linkKey.secretArn).Properties.GenerateSecretString).toMatchObject({ PasswordLength: 64 });
-    expect(secretOf(stack.secrets.modelArtsCredentials.secretArn).Properties.GenerateSecretString).toMatchObject({
-      SecretStringTemplate: '{"accessKey":""}',
-      GenerateStringKey: 'secretKey',
-    });
-    for (const [, secret] of resources('AWS::SecretsManager::Secret')) expect(secret.Properties.SecretString).toBeUndefined();
-  });
-});
-
 describe('props', () => {
-  const build = (overrides: Partial<ConstructorParameters<typeof PoolgateStack>[2]>) => () =>
-    new PoolgateStack(appWithCdkContext({ bundle: false }), 'Invalid', {
+  const build = (overrides: Partial<PoolgateAppProps>) => () =>
+    addPoolgate(appWithCdkContext({ bundle: false }), 'Invalid', {
       policyFile: POLICY_FILE,
       auth: { issuer: 'https://login.example.com/', audience: 'poolgate' },
       mailFrom: 'poolgate@example.com',
-      handlersRoot,
+      handlersRoot: synth.handlersRoot,
       ...overrides,
     });
 

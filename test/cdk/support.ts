@@ -5,10 +5,12 @@
  * `aws:cdk:bundling-stacks` switch); app.test.ts bundles the real handlers through the CLI.
  */
 import { App, type Stack } from 'aws-cdk-lib';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { Template } from 'aws-cdk-lib/assertions';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { FUNCTION_ENTRIES, type FunctionId } from '../../contracts/functions';
+import { addPoolgate, type Poolgate, type PoolgateAppProps } from '../../lib/poolgate-app';
 
 export const ROOT = resolve(__dirname, '../..');
 export const POLICY_FILE = join(ROOT, 'poolgate.config.json');
@@ -25,8 +27,8 @@ export function cdkContext(): Record<string, unknown> {
  * `cdk synth --exclusively` does for the other stacks): the functions keep every setting, their code
  * is a placeholder, and synth takes a second instead of one esbuild process per function.
  */
-export function appWithCdkContext({ bundle, outdir }: { bundle: boolean; outdir?: string }): App {
-  return new App({ outdir, context: { ...cdkContext(), ...(bundle ? {} : { 'aws:cdk:bundling-stacks': [] }) } });
+export function appWithCdkContext({ bundle, outdir, cfnValidation = true }: { bundle: boolean; outdir?: string; cfnValidation?: boolean }): App {
+  return new App({ outdir, builtinCloudFormationValidation: cfnValidation, context: { ...cdkContext(), ...(bundle ? {} : { 'aws:cdk:bundling-stacks': [] }) } });
 }
 
 /** A handlers root with every entry of contracts/functions.ts as a one-line handler, and a lock file. */
@@ -38,6 +40,44 @@ export function stubHandlersRoot(): string {
     writeFileSync(join(dir, entry), `export const handler = async () => ({ statusCode: 200, body: ${JSON.stringify(functionId)} });\n`);
   }
   return dir;
+}
+
+/** The two stacks as bin/poolgate.ts builds them (from stub handlers, unbundled), and their templates. */
+export interface SynthesizedPoolgate extends Poolgate {
+  readonly app: App;
+  readonly dataTemplate: Template;
+  readonly serviceTemplate: Template;
+  /** The stub handlers (PoolgateStackProps.handlersRoot). */
+  readonly handlersRoot: string;
+  /** Removes the stub handlers and the cloud assembly. */
+  readonly cleanUp: () => void;
+}
+
+/**
+ * The test deployment: the policy file of the repository, a fixed account and region. CloudFormation's
+ * own template validation (seconds per synth) runs in stack.test.ts and in the CLI synth of
+ * app.test.ts; the other suites skip it with `cfnValidation: false`.
+ */
+export function synthesizePoolgate({ name = 'PoolgateTest', cfnValidation = true, ...overrides }: Partial<PoolgateAppProps> & { name?: string; cfnValidation?: boolean } = {}): SynthesizedPoolgate {
+  const handlersRoot = stubHandlersRoot();
+  // The cloud assembly goes beside the stubs, so cleanUp removes both.
+  const app = appWithCdkContext({ bundle: false, outdir: join(handlersRoot, 'cdk.out'), cfnValidation });
+  const stacks = addPoolgate(app, name, {
+    policyFile: POLICY_FILE,
+    auth: { issuer: 'https://login.example.com/', audience: 'poolgate' },
+    mailFrom: 'poolgate@example.com',
+    handlersRoot,
+    env: { account: ACCOUNT, region: REGION },
+    ...overrides,
+  });
+  return {
+    ...stacks,
+    app,
+    dataTemplate: Template.fromStack(stacks.data),
+    serviceTemplate: Template.fromStack(stacks.service),
+    handlersRoot,
+    cleanUp: () => rmSync(handlersRoot, { recursive: true, force: true }),
+  };
 }
 
 /** A CloudFormation resource as the template holds it. */
