@@ -14,6 +14,8 @@ const ROOT = resolve(__dirname, '../..');
 
 export interface RunningStack {
   readonly home: string;
+  /** The stack's process id (the benchmark reads its CPU time). */
+  readonly pid: number;
   readonly endpoints: LocalStackEndpoints;
   readonly output: () => string;
   token(email: string): Promise<string>;
@@ -78,6 +80,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
 
   return {
     home,
+    pid: child.pid ?? -1,
     endpoints,
     output: () => output,
     token: async (email) => (await loadOrCreateDevIssuer(home)).issueToken(email),
