@@ -14,7 +14,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, release, totalmem, type as osType } from 'node:os';
+import { availableParallelism, cpus, loadavg, release, totalmem, type as osType } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Policy } from '../lambdas/config/policy';
 import { startStack, type RunningStack } from '../test/support/local-stack';
@@ -50,6 +50,8 @@ export interface BenchResults {
     readonly seconds: number;
     readonly command: string;
     readonly machine: { readonly nproc: number; readonly cpu: string; readonly memoryGiB: number; readonly node: string; readonly os: string };
+    /** 1-minute load average when the run started and when it ended (other work on the machine skews every figure). */
+    readonly loadAverage: { readonly start: number; readonly end: number };
     readonly git: { readonly commit: string; readonly dirtyFiles: readonly string[] };
     readonly counts: typeof COUNTS;
     readonly lambdaMemoryMb: number;
@@ -85,9 +87,9 @@ function benchPolicy(tracking: boolean): Policy {
 }
 
 function git(): { commit: string; dirtyFiles: string[] } {
-  const run = (...a: string[]) => execFileSync('git', a, { cwd: ROOT, encoding: 'utf8' }).trim();
+  const run = (...a: string[]) => execFileSync('git', a, { cwd: ROOT, encoding: 'utf8' });
   try {
-    return { commit: run('rev-parse', '--short', 'HEAD'), dirtyFiles: run('status', '--porcelain').split('\n').filter(Boolean) };
+    return { commit: run('rev-parse', '--short', 'HEAD').trim(), dirtyFiles: run('status', '--porcelain').split('\n').filter(Boolean) };
   } catch {
     return { commit: 'unknown', dirtyFiles: [] };
   }
@@ -111,6 +113,7 @@ async function drained(stack: RunningStack, executions: number): Promise<void> {
 async function main(): Promise<void> {
   const started = Date.now();
   const startedAt = new Date(started).toISOString();
+  const loadAtStart = loadavg()[0];
 
   const bundles = args.includes('--skip-bundles') ? undefined : await measureBundles({ runs: COUNTS.importRuns, variantRuns: COUNTS.variantRuns, log });
 
@@ -206,6 +209,7 @@ async function main(): Promise<void> {
         node: process.version,
         os: `${osType()} ${release()}`,
       },
+      loadAverage: { start: Math.round(loadAtStart * 100) / 100, end: Math.round(loadavg()[0] * 100) / 100 },
       git: git(),
       counts: COUNTS,
       lambdaMemoryMb: LAMBDA_MEMORY_MB,

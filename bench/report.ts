@@ -16,7 +16,7 @@ export function renderReport(r: BenchResults): string {
   const m = r.meta;
   out.push(
     `poolgate benchmark — ${m.startedAt} — ${m.machine.nproc} CPU (${m.machine.cpu}), ${m.machine.memoryGiB} GiB, Node ${m.machine.node}, ${m.machine.os}`,
-    `commit ${m.git.commit}${m.git.dirtyFiles.length ? ` + ${m.git.dirtyFiles.length} uncommitted file(s)` : ''}; \`${m.command}\`; ${m.seconds} s`,
+    `commit ${m.git.commit}${m.git.dirtyFiles.length ? ` + ${m.git.dirtyFiles.length} uncommitted file(s)` : ''}; \`${m.command}\`; ${m.seconds} s; load average ${m.loadAverage.start} at the start, ${m.loadAverage.end} at the end`,
     '',
   );
 
