@@ -11,6 +11,7 @@ import { ModelArtsRetryableError } from '../../lambdas/adapters/modelarts/errors
 import type { ModelArtsNodePool } from '../../lambdas/domain/nodepool-request';
 import { Faults, parseFaultPlan } from '../../local/modelarts-simulator/faults';
 import { startModelArtsSimulator, type FaultPlanInput, type ModelArtsSimulator } from '../../local/modelarts-simulator';
+import { eventually } from '../support/poll';
 
 const CREDENTIALS = { accessKey: 'AKSIMULATORTEST', secretKey: 'simulator-test-secret' };
 const PROJECT_ID = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
@@ -95,8 +96,11 @@ describe('on the wire', () => {
   it('holds an answer for delayMs, the call already served', async () => {
     const client = await start({ rules: [{ rate: 1, operations: ['create'], delayMs: 400 }] });
     const started = Date.now();
-    const created = client.createNodePool(PROJECT_ID, POOL, nodePool('np-c'));
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    let answered = false;
+    const created = client.createNodePool(PROJECT_ID, POOL, nodePool('np-c')).finally(() => (answered = true));
+    // Stored while its answer is still held back.
+    await eventually(() => (simulator.nodePools().length ? true : undefined), 'the create to be stored', 2000, 10);
+    expect(answered).toBe(false);
     expect(simulator.nodePools().map((n) => n.nodePool.metadata.name)).toEqual(['np-c']);
     await created;
     expect(Date.now() - started).toBeGreaterThanOrEqual(380);
