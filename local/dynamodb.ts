@@ -8,6 +8,8 @@ import {
   ScanCommand,
   type AttributeValue,
   type WriteRequest,
+  waitUntilTableExists,
+  waitUntilTableNotExists,
 } from '@aws-sdk/client-dynamodb';
 import { writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -83,6 +85,8 @@ async function createTable(client: DynamoDBClient, tableName: string): Promise<v
       })),
     }),
   );
+  // dynalite creates asynchronously, like DynamoDB: wait until the table is ACTIVE before using it.
+  await waitUntilTableExists({ client, maxWaitTime: 30, minDelay: 1, maxDelay: 1 }, { TableName: tableName });
 }
 
 async function rebuildTable(client: DynamoDBClient, tableName: string, missing: readonly string[], backupDir: string | undefined): Promise<void> {
@@ -99,6 +103,7 @@ async function rebuildTable(client: DynamoDBClient, tableName: string, missing: 
     process.stderr.write(`poolgate: adding index(es) ${missing.join(', ')} to the local table (${items.length} items, saved to ${file})\n`);
   }
   await client.send(new DeleteTableCommand({ TableName: tableName }));
+  await waitUntilTableNotExists({ client, maxWaitTime: 30, minDelay: 1, maxDelay: 1 }, { TableName: tableName });
   await createTable(client, tableName);
   for (let i = 0; i < items.length; i += 25) {
     let pending: WriteRequest[] = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
