@@ -38,7 +38,6 @@ it('acknowledges only the known exceptions, each with its reason, each on a reso
   // A new exception is a decision: add it here, with its reason in the code that makes it.
   const expected = new Set([
     'AwsSolutions-APIG4', // no authorizer: each route's handler proves its caller (ROUTE_PROOFS in lib/constructs/api.ts)
-    'AwsSolutions-COG4',
     'AwsSolutions-IAM5[Resource::*]', // X-Ray and vended-log delivery have no resource-level permissions
     `AwsSolutions-IAM5[Resource::arn:aws:states:${REGION}:${ACCOUNT}:execution:${synth.service.stackName}-workflow:*]`, // StopExecution
     'AwsSolutions-L1', // Node.js 22 pinned
