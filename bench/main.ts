@@ -10,7 +10,8 @@
  *   4. AWS cost at list prices (bench/prices.ts, bench/cost.ts), the targets, the table.
  * Writes bench/results/latest.json; `--save <name>` also writes bench/results/<name>.json (tracked).
  *
- * Options: --quick (small counts, for trying it out), --skip-bundles, --save <name>.
+ * Options: --quick (small counts, for trying it out), --skip-bundles, --only-bundles (step 1 alone:
+ * prints the bundle table and writes bench/results/bundles-latest.json, nothing else), --save <name>.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,7 +26,7 @@ import { addQuantities, costOf, quantitiesOf, type CostFigures, type Quantities 
 import { flows, usage, type FlowFigures } from './flows';
 import { submitLoad, type SubmitFigures } from './load';
 import { LAMBDA_MEMORY_MB, PRICES } from './prices';
-import { renderReport } from './report';
+import { renderBundles, renderReport } from './report';
 
 const ROOT = resolve(__dirname, '..');
 const RESULTS = join(ROOT, 'bench', 'results');
@@ -116,6 +117,13 @@ async function main(): Promise<void> {
   const loadAtStart = loadavg()[0];
 
   const bundles = args.includes('--skip-bundles') ? undefined : await measureBundles({ runs: COUNTS.importRuns, variantRuns: COUNTS.variantRuns, log });
+  if (bundles && args.includes('--only-bundles')) {
+    mkdirSync(RESULTS, { recursive: true });
+    writeFileSync(join(RESULTS, 'bundles-latest.json'), `${JSON.stringify({ startedAt, loadAverage: { start: loadAtStart, end: loadavg()[0] }, git: git(), bundles }, null, 2)}\n`);
+    process.stdout.write(`${renderBundles(bundles)}\n`);
+    log(`load average ${loadAtStart.toFixed(2)} at the start, ${loadavg()[0].toFixed(2)} at the end; results in bench/results/bundles-latest.json`);
+    return;
+  }
 
   const a = await withStack(false, async (stack, token, outbox) => {
     log('stack A (node tracking off): warm-up');

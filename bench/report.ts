@@ -1,4 +1,5 @@
 /** The benchmark's results as Markdown tables (printed, and pasted into docs/performance.md). */
+import type { BundleReport } from './bundles';
 import type { BenchResults } from './main';
 
 function table(headers: readonly string[], rows: ReadonlyArray<ReadonlyArray<string | number>>): string {
@@ -10,6 +11,44 @@ function table(headers: readonly string[], rows: ReadonlyArray<ReadonlyArray<str
 
 const kb = (bytes: number) => (bytes / 1024).toFixed(0);
 const usd = (value: number) => `$${value.toFixed(4)}`;
+
+/** Section 5: bundle sizes and cold imports (also printed alone by `npm run bench -- --only-bundles`). */
+export function renderBundles(b: BundleReport): string {
+  const out: string[] = [];
+  out.push(
+    `### 5. Bundles (esbuild ${b.options.format}, ${b.options.target}, minify, source maps, SDK bundled) and cold import (median of ${b.runs} fresh processes)`,
+    '',
+    `Empty module: ${b.emptyImportMs} ms (${b.emptyImportWithSourceMapsMs} ms with NODE_OPTIONS=${b.nodeOptions}).`,
+    '',
+  );
+  out.push(
+    table(
+      ['handler', 'KB', 'limit KB', 'import ms', 'over empty', `with ${b.nodeOptions}`, 'SDK external: KB', 'import ms', 'largest parts (KB)'],
+      b.bundles.map((x) => [
+        x.functionId,
+        kb(x.bytes),
+        x.requestPath ? 400 : 700,
+        x.importMs,
+        (x.importMs - b.emptyImportMs).toFixed(1),
+        x.importWithSourceMapsMs,
+        kb(x.sdkExternal.bytes),
+        x.sdkExternal.importMs,
+        x.topInputs
+          .slice(0, 4)
+          .map(([name, bytes]) => `${name} ${kb(bytes)}`)
+          .join(', '),
+      ]),
+    ),
+    '',
+    'Where it comes from: each dependency bundled alone with the same options.',
+    '',
+    table(
+      ['dependency', 'KB', 'import ms', 'over empty'],
+      b.components.map((c) => [c.name, kb(c.bytes), c.importMs, (c.importMs - b.emptyImportMs).toFixed(1)]),
+    ),
+  );
+  return out.join('\n');
+}
 
 export function renderReport(r: BenchResults): string {
   const out: string[] = [];
@@ -83,42 +122,7 @@ export function renderReport(r: BenchResults): string {
     '',
   );
 
-  if (r.bundles) {
-    const b = r.bundles;
-    out.push(
-      `### 5. Bundles (esbuild ${b.options.format}, ${b.options.target}, minify, source maps, SDK bundled) and cold import (median of ${b.runs} fresh processes)`,
-      '',
-      `Empty module: ${b.emptyImportMs} ms (${b.emptyImportWithSourceMapsMs} ms with NODE_OPTIONS=${b.nodeOptions}).`,
-      '',
-    );
-    out.push(
-      table(
-        ['handler', 'KB', 'limit KB', 'import ms', 'over empty', `with ${b.nodeOptions}`, 'SDK external: KB', 'import ms', 'largest parts (KB)'],
-        b.bundles.map((x) => [
-          x.functionId,
-          kb(x.bytes),
-          x.requestPath ? 400 : 700,
-          x.importMs,
-          (x.importMs - b.emptyImportMs).toFixed(1),
-          x.importWithSourceMapsMs,
-          kb(x.sdkExternal.bytes),
-          x.sdkExternal.importMs,
-          x.topInputs
-            .slice(0, 4)
-            .map(([name, bytes]) => `${name} ${kb(bytes)}`)
-            .join(', '),
-        ]),
-      ),
-      '',
-      'Where it comes from: each dependency bundled alone with the same options.',
-      '',
-      table(
-        ['dependency', 'KB', 'import ms', 'over empty'],
-        b.components.map((c) => [c.name, kb(c.bytes), c.importMs, (c.importMs - b.emptyImportMs).toFixed(1)]),
-      ),
-      '',
-    );
-  }
+  if (r.bundles) out.push(renderBundles(r.bundles), '');
 
   out.push(`### 6. AWS cost per 1,000 requests (${r.cost.prices.region} list prices, ${r.cost.prices.asOf})`, '');
   const costRows = (label: string, c: BenchResults['cost']['approvedWithoutTracking']) => [
