@@ -94,6 +94,8 @@ async function bundleEntry(entry: { entryPoints: string[] } | { stdin: { content
     mainFields: [...LAMBDA_BUNDLING.mainFields],
     external: sdkExternal ? [...LAMBDA_BUNDLING.external, '@aws-sdk/*'] : [...LAMBDA_BUNDLING.external],
     banner: { js: LAMBDA_BUNDLING.banner },
+    alias: { ...LAMBDA_BUNDLING.alias },
+    absWorkingDir: ROOT,
   });
   return { outfile, bytes: statSync(outfile).size, sourceMapBytes: LAMBDA_BUNDLING.sourcemap ? statSync(`${outfile}.map`).size : 0, metafile: result.metafile };
 }

@@ -15,6 +15,14 @@ export const LAMBDA_BUNDLING = {
   external: [],
   /** ESM bundles of CommonJS dependencies need `require` (DESIGN, bundle facts). */
   banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+  /**
+   * Modules replaced in the bundles (esbuild `alias`; paths relative to the project root, where esbuild
+   * runs). The SDK clients' default credential chain becomes the environment provider Lambda feeds
+   * (about -130 KB per handler: the chain's nested STS/SSO/sign-in clients and their protocols);
+   * see lambdas/adapters/aws/env-credentials.ts and docs/decisions.md. Sources run unbundled (tests,
+   * the local stack) keep the full chain.
+   */
+  alias: { '@aws-sdk/credential-provider-node': './lambdas/adapters/aws/env-credentials.ts' },
 } as const satisfies {
   format: 'esm';
   platform: 'node';
@@ -24,6 +32,7 @@ export const LAMBDA_BUNDLING = {
   mainFields: readonly string[];
   external: readonly string[];
   banner: string;
+  alias: Readonly<Record<string, string>>;
 };
 
 /** NODE_OPTIONS of every function: stack traces through the bundle's source map. */

@@ -120,6 +120,8 @@ export class PoolgateFunction extends NodejsFunction {
         externalModules: [...LAMBDA_BUNDLING.external],
         banner: LAMBDA_BUNDLING.banner,
         mainFields: [...LAMBDA_BUNDLING.mainFields],
+        // esbuild runs in projectRoot, where the alias paths are rooted.
+        esbuildArgs: { '--alias': Object.entries(LAMBDA_BUNDLING.alias).map(([from, to]) => `${from}=${to}`) },
         // Synth must work offline and without Docker: esbuild is a devDependency.
         forceDockerBundling: false,
         commandHooks: {

@@ -118,6 +118,15 @@ describe('cdk synth (as npm run synth)', () => {
     }
   });
 
+  it('replaces the SDK default credential chain by the environment provider in every bundle (contracts/bundling.ts alias)', () => {
+    const sources = (dir: string) => (JSON.parse(readFileSync(join(dir, 'index.mjs.map'), 'utf8')) as { sources: string[] }).sources;
+    const all = bundleDirs().map(sources);
+    for (const list of all) expect(list.filter((s) => /credential-provider-node|nested-clients/.test(s))).toEqual([]);
+    // The SDK clients are there (all but health and openapi), and with them the environment provider.
+    expect(all.filter((list) => list.some((s) => s.includes('credential-provider-env'))).length).toBe(all.filter((list) => list.some((s) => s.includes('@smithy/core'))).length);
+    expect(all.some((list) => list.some((s) => s.includes('@smithy/core')))).toBe(true);
+  });
+
   it('produces bundles that load as ES modules, and the health handler answers', async () => {
     // In a child process: jest's module system is not Node's ESM loader.
     const script = `
