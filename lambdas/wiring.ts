@@ -64,6 +64,12 @@ export const slack = /* @__PURE__ */ once(() => {
 export const slackSigningSecret = () => secretString(requiredEnv(ENV.slackSigningSecretId));
 export const notifier = async () =>
   new Notifier({ policy: policy(), mailer: mailer(), slack: slack(), linkKey: await linkKey(), publicBaseUrl: publicBaseUrl() });
+/**
+ * The decision handlers' notifier: they only rewrite the Slack messages of a settled stage and send no
+ * mail, so without a mailer their bundles carry no SESv2 client (about -75 KB and its import time).
+ */
+export const settledStageNotifier = async (): Promise<Pick<Notifier, 'showSettled'>> =>
+  new Notifier({ policy: policy(), slack: slack(), linkKey: await linkKey(), publicBaseUrl: publicBaseUrl() });
 
 /** Each ModelArts call gives up after this long; the workflow's Retry then reads again before any new create. */
 const MODELARTS_TIMEOUT_MS = 10_000;

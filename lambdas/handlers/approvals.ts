@@ -6,7 +6,7 @@ import { InvalidLinkError, ValidationError } from '../domain/errors';
 import type { Vote } from '../domain/votes';
 import { approvalFormPage, decisionRecordedPage, linkProblemPage } from '../presentation/approval-page';
 import { decide, deciderFromLink, openApproval, type ApprovalDeps, type LinkProof } from '../use-cases/decide-approval';
-import { approvals, linkKey, notifier, policy, publicBaseUrl, requests, workflow } from '../wiring';
+import { approvals, linkKey, settledStageNotifier, policy, publicBaseUrl, requests, workflow } from '../wiring';
 import { bodyText, errorResponse, header, html, pathParameter, toHttpError, type HttpResult } from './http';
 
 const TITLES: Record<number, string> = { 400: 'Check the form', 403: 'Link not valid', 404: 'Not found', 409: 'Already decided', 410: 'No longer open' };
@@ -20,7 +20,7 @@ export const handler = async (event: APIGatewayProxyEventV2, lambdaContext?: Con
   startInvocationLog(lambdaContext);
   const wantsHtml = (header(event, 'accept') ?? '').includes('text/html');
   try {
-    const deps: ApprovalDeps = { requests: requests(), approvals: approvals(), workflow: workflow(), notifier: await notifier(), linkKey: await linkKey(), recordMetric };
+    const deps: ApprovalDeps = { requests: requests(), approvals: approvals(), workflow: workflow(), notifier: await settledStageNotifier(), linkKey: await linkKey(), recordMetric };
     const approvalId = pathParameter(event, 'approval_id');
     if (event.requestContext.http.method === 'GET') {
       const query = new URLSearchParams(event.rawQueryString ?? '');

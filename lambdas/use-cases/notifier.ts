@@ -17,7 +17,8 @@ import { approvalClosedMessage, approvalRequestMessage } from '../presentation/s
 
 export interface NotifierDeps {
   readonly policy: Policy;
-  readonly mailer: Pick<Mailer, 'send'>;
+  /** Absent in the decision handlers, which only rewrite Slack messages (`showSettled`): their bundles then carry no mail client. */
+  readonly mailer?: Pick<Mailer, 'send'>;
   readonly slack?: Pick<Slack, 'post' | 'update'>;
   readonly linkKey: string;
   readonly publicBaseUrl: string;
@@ -32,7 +33,7 @@ export class Notifier {
     for (const approver of approvers) {
       const link = approvalLink(this.deps.publicBaseUrl, { approvalId: approval.approvalId, approver }, this.deps.linkKey);
       const mail = approvalRequestMail(request, approval.stageName, approver, link, approval.expiresAt, price);
-      await this.deps.mailer.send(reminder ? { ...mail, subject: `Reminder: ${mail.subject}` } : mail);
+      await this.mailer().send(reminder ? { ...mail, subject: `Reminder: ${mail.subject}` } : mail);
     }
     const slack = this.deps.slack;
     if (!slack) return [];
@@ -67,7 +68,7 @@ export class Notifier {
   async tellRequester(request: PoolRequestRecord): Promise<void> {
     // The signed, read-only request page: a mail reader has no bearer token for the API.
     const link = requestPageLink(this.deps.publicBaseUrl, request.requestId, this.deps.linkKey);
-    await this.deps.mailer.send(outcomeMail(request, link));
+    await this.mailer().send(outcomeMail(request, link));
     const slackId = this.deps.policy.teams.flatMap((t) => t.members).find((m) => m.email === request.requester)?.slackUserId;
     if (!slackId || !this.deps.slack) return;
     const text = `${outcomeHeadline(request)}${request.reason ? ` (${request.reason})` : ''}. ${link}`;
@@ -76,5 +77,10 @@ export class Notifier {
     } catch (error) {
       logger.warn('slack message not sent', { requestId: request.requestId, error: (error as Error).message });
     }
+  }
+
+  private mailer(): Pick<Mailer, 'send'> {
+    if (!this.deps.mailer) throw new Error('this notifier was built without a mailer (lambdas/wiring.ts: settledStageNotifier)');
+    return this.deps.mailer;
   }
 }
