@@ -25,7 +25,7 @@ const ROOT = resolve(__dirname, '..');
 const OUT_DIR = join(ROOT, 'node_modules', '.cache', 'poolgate-bench');
 
 /** The handlers on the request path (the brief's 400 KB class); every other one is a workflow or utility handler. */
-export const REQUEST_PATH: readonly FunctionId[] = ['submit', 'getRequest', 'approvals', 'slackInteractions'];
+export const REQUEST_PATH: readonly FunctionId[] = ['submit', 'getRequest', 'requestPage', 'approvals', 'slackInteractions'];
 
 export interface BundleFigures {
   readonly functionId: FunctionId;
