@@ -9,11 +9,12 @@
  * - `ModelArtsNodePoolSchema`: what ModelArts itself accepts (the local simulator validates with it):
  *   `spec` optional as on the page, none of poolgate's own cross-field departures.
  *
- * Every rule carries its own message; `parseNodePoolRequest` turns zod issues into
+ * zod/mini (the functional API of zod 4: a bundle carries only the checks used, about 70 KB less
+ * than `zod`), the same engine and issues. Every rule carries its own message; `parseNodePoolRequest` turns zod issues into
  * `<field path>: <rule>` sentences (no raw zod output, echoed values cut to 64 characters).
  * Pure: no I/O.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 
 /** poolgate answers 413 above this many bytes of body (the handler checks it, before parsing). */
 export const MAX_BODY_BYTES = 65536;
@@ -37,7 +38,7 @@ const str = (rule = 'must be a string') => z.string({ error: rule });
 /** A required string: present and non-empty (DESIGN departure: required strings are non-empty). */
 const nonEmpty = () => {
   const rule = 'must be a non-empty string';
-  return z.string({ error: rule }).min(1, { error: rule, abort: true });
+  return z.string({ error: rule }).check(z.minLength(1, { error: rule, abort: true }));
 };
 
 /** An integer in [min, max]; 1.5, "1", Infinity and 2^40 are all refused. */
@@ -45,9 +46,7 @@ const integer = (min: number, max: number) => {
   const rule = `must be an integer >= ${min}`;
   return z
     .number({ error: rule })
-    .int({ error: rule, abort: true })
-    .min(min, { error: rule, abort: true })
-    .max(max, { error: `must be <= ${max}` });
+    .check(z.int({ error: rule, abort: true }), z.gte(min, { error: rule, abort: true }), z.lte(max, { error: `must be <= ${max}` }));
 };
 
 /** A node or instance count: an integer from 1 to MAX_NODE_COUNT. */
@@ -75,17 +74,17 @@ const list = <T extends z.core.SomeType>(item: T, rule = 'must be an array') => 
  * Keys must be non-empty, and `__proto__` is refused rather than silently dropped (zod drops it).
  */
 const stringMap = () =>
-  z.preprocess(
-    (input, ctx) => {
+  z.pipe(
+    z.transform((input: unknown, ctx) => {
       if (isPlainObject(input)) {
         for (const key of Object.keys(input)) {
           if (key === '' || key === '__proto__') {
-            ctx.addIssue({ code: 'custom', message: `must not have the key "${key}"` });
+            ctx.issues.push({ code: 'custom', message: `must not have the key "${key}"`, input, path: [] });
           }
         }
       }
       return input;
-    },
+    }),
     z.record(z.string(), str('must be a string'), { error: 'must be an object of string values' }),
   );
 
@@ -104,7 +103,7 @@ const NODE_POOL_NAME = /^[a-z][a-z0-9-]{0,48}[a-z0-9]$/;
 const NODE_POOL_NAME_RULE = 'must be 2-50 lowercase letters, digits or "-", start with a letter and not end with "-"';
 
 /** A node pool name (see NODE_POOL_NAME). */
-const nodePoolName = () => nonEmpty().regex(NODE_POOL_NAME, { error: NODE_POOL_NAME_RULE });
+const nodePoolName = () => nonEmpty().check(z.regex(NODE_POOL_NAME, { error: NODE_POOL_NAME_RULE }));
 
 // ---------------------------------------------------------------------------------------------
 // Cross-field rules
@@ -142,27 +141,29 @@ const BILLING_MODE = 'os.modelarts/billing.mode';
  * here: for poolgate the finance approver may supply it later (DESIGN).
  */
 export const AnnotationsSchema = obj({
-  [BILLING_MODE]: oneOf(['0', '1']).optional(),
-  'os.modelarts/period.num': str('must be a positive integer string such as "2"')
-    .regex(/^[1-9]\d{0,3}$/, { error: 'must be a positive integer string such as "2"' })
-    .optional(),
-  'os.modelarts/period.type': oneOf(['2', '3', '4']).optional(),
-  'os.modelarts/auto.renew': oneOf(['0', '1']).optional(),
-  'os.modelarts/promotion.info': str().optional(),
-  'os.modelarts/service.console.url': str().optional(),
-  'os.modelarts/order.id': str().optional(),
-}).superRefine((annotations, ctx) => {
-  if (annotations[BILLING_MODE] !== '1') return;
-  for (const key of ['os.modelarts/period.num', 'os.modelarts/period.type'] as const) {
-    if (annotations[key] === undefined) {
-      ctx.addIssue({ code: 'custom', path: [key], message: `is required when ${BILLING_MODE} is "1" (yearly/monthly)` });
+  [BILLING_MODE]: z.optional(oneOf(['0', '1'])),
+  'os.modelarts/period.num': z.optional(
+    str('must be a positive integer string such as "2"').check(z.regex(/^[1-9]\d{0,3}$/, { error: 'must be a positive integer string such as "2"' })),
+  ),
+  'os.modelarts/period.type': z.optional(oneOf(['2', '3', '4'])),
+  'os.modelarts/auto.renew': z.optional(oneOf(['0', '1'])),
+  'os.modelarts/promotion.info': z.optional(str()),
+  'os.modelarts/service.console.url': z.optional(str()),
+  'os.modelarts/order.id': z.optional(str()),
+}).check(
+  z.superRefine((annotations, ctx) => {
+    if (annotations[BILLING_MODE] !== '1') return;
+    for (const key of ['os.modelarts/period.num', 'os.modelarts/period.type'] as const) {
+      if (annotations[key] === undefined) {
+        ctx.addIssue({ code: 'custom', path: [key], message: `is required when ${BILLING_MODE} is "1" (yearly/monthly)` });
+      }
     }
-  }
-}, whenValid([BILLING_MODE]));
+  }, whenValid([BILLING_MODE])),
+);
 export type Annotations = z.infer<typeof AnnotationsSchema>;
 
 /** `metadata`: the node pool name and its annotations (Table 3). */
-const MetadataSchema = obj({ name: nodePoolName(), annotations: AnnotationsSchema.optional() });
+const MetadataSchema = obj({ name: nodePoolName(), annotations: z.optional(AnnotationsSchema) });
 
 // ---------------------------------------------------------------------------------------------
 // spec.resources parts
@@ -174,23 +175,25 @@ const AzSchema = obj({ az: nonEmpty(), count: count() });
 /** `taints[]` (Table 8); the effect is one of the Kubernetes effects (DESIGN departure). */
 const TaintSchema = obj({
   key: nonEmpty(),
-  value: str().optional(),
+  value: z.optional(str()),
   effect: oneOf(['NoSchedule', 'PreferNoSchedule', 'NoExecute']),
 });
 
 /** `tags[]` (Table 9): the key must not start with "CCE-" or "__type_baremetal"; the value may be empty. */
 const TagSchema = obj({
-  key: nonEmpty().refine((key) => !key.startsWith('CCE-') && !key.startsWith('__type_baremetal'), {
-    error: 'must not start with "CCE-" or "__type_baremetal"',
-  }),
+  key: nonEmpty().check(
+    z.refine((key) => !key.startsWith('CCE-') && !key.startsWith('__type_baremetal'), {
+      error: 'must not start with "CCE-" or "__type_baremetal"',
+    }),
+  ),
   value: str(),
 });
 
 /** `network` (Table 10): VPC, subnet and security group IDs. */
 const NetworkSchema = obj({
-  vpc: str().optional(),
-  subnet: str().optional(),
-  securityGroups: list(str(), 'must be an array of strings').optional(),
+  vpc: z.optional(str()),
+  subnet: z.optional(str()),
+  securityGroups: z.optional(list(str(), 'must be an array of strings')),
 });
 
 /**
@@ -199,22 +202,22 @@ const NetworkSchema = obj({
  * `dockerBaseSize` is a size in GiB ("0" = unlimited) and `postInstall` a Base64 script, per the SDK.
  */
 const ExtendParamsSchema = obj({
-  dockerBaseSize: str('must be a whole number string such as "50" ("0" = no limit)')
-    .regex(/^\d{1,6}$/, { error: 'must be a whole number string such as "50" ("0" = no limit)' })
-    .optional(),
-  postInstall: str('must be a Base64-encoded string').regex(/^[A-Za-z0-9+/]*={0,2}$/, { error: 'must be a Base64-encoded string' }).optional(),
-  runtime: oneOf(['docker', 'containerd']).optional(),
-  labelPolicyOnExistingNodes: oneOf(['refresh', 'ignore']).optional(),
-  taintPolicyOnExistingNodes: oneOf(['refresh', 'ignore']).optional(),
-  tagPolicyOnExistingNodes: oneOf(['refresh', 'ignore']).optional(),
-  XParameterPlaneSubnet: str().optional(),
-  nodePoolName: nodePoolName()
-    .refine((name) => !name.endsWith('-default'), { error: 'must not end with "-default"' })
-    .optional(),
+  dockerBaseSize: z.optional(
+    str('must be a whole number string such as "50" ("0" = no limit)').check(
+      z.regex(/^\d{1,6}$/, { error: 'must be a whole number string such as "50" ("0" = no limit)' }),
+    ),
+  ),
+  postInstall: z.optional(str('must be a Base64-encoded string').check(z.regex(/^[A-Za-z0-9+/]*={0,2}$/, { error: 'must be a Base64-encoded string' }))),
+  runtime: z.optional(oneOf(['docker', 'containerd'])),
+  labelPolicyOnExistingNodes: z.optional(oneOf(['refresh', 'ignore'])),
+  taintPolicyOnExistingNodes: z.optional(oneOf(['refresh', 'ignore'])),
+  tagPolicyOnExistingNodes: z.optional(oneOf(['refresh', 'ignore'])),
+  XParameterPlaneSubnet: z.optional(str()),
+  nodePoolName: z.optional(nodePoolName().check(z.refine((name) => !name.endsWith('-default'), { error: 'must not end with "-default"' }))),
 });
 
 /** `creatingStep` (Table 11): batch creation of supernodes. */
-const CreatingStepSchema = obj({ step: count().optional(), type: oneOf(['hyperinstance']).optional() });
+const CreatingStepSchema = obj({ step: z.optional(count()), type: z.optional(oneOf(['hyperinstance'])) });
 
 /**
  * `os` (Table 12). `imageType` also accepts "" (= a preset image), as the notes and the SDK say.
@@ -222,10 +225,10 @@ const CreatingStepSchema = obj({ step: count().optional(), type: oneOf(['hyperin
  * version such as "EulerOS 2.5" that makes ModelArts pick the best image; a boolean is refused.
  */
 const OsSchema = obj({
-  name: str().optional(),
-  imageId: str().optional(),
-  imageType: oneOf(['private', '']).optional(),
-  autoMatch: str('must be a string (an OS name and version such as "EulerOS 2.5")').optional(),
+  name: z.optional(str()),
+  imageId: z.optional(str()),
+  imageType: z.optional(oneOf(['private', ''])),
+  autoMatch: z.optional(str('must be a string (an OS name and version such as "EulerOS 2.5")')),
 });
 
 /**
@@ -236,14 +239,14 @@ const OsSchema = obj({
  * (the SDK lists only `volumeGroup`, the CCE volumes underneath take more).
  */
 const volumeFields = {
-  volumeType: str().optional(),
-  size: str('must be a string such as "100" (GiB)').optional(),
-  extendParams: stringMap().optional(),
+  volumeType: z.optional(str()),
+  size: z.optional(str('must be a string such as "100" (GiB)')),
+  extendParams: z.optional(stringMap()),
 };
 /** `rootVolume`: the system disk. */
 const RootVolumeSchema = obj(volumeFields);
 /** `dataVolumes[]`: data disks, optionally several alike (`count`). */
-const DataVolumeSchema = obj({ ...volumeFields, count: count().optional() });
+const DataVolumeSchema = obj({ ...volumeFields, count: z.optional(count()) });
 
 /**
  * `volumeGroupConfigs[]` (required by ModelArts with custom data disks): `volumeGroup` names the
@@ -252,9 +255,9 @@ const DataVolumeSchema = obj({ ...volumeFields, count: count().optional() });
  */
 const VolumeGroupConfigSchema = obj({
   volumeGroup: nonEmpty(),
-  dockerThinPool: integer(0, 100).optional(),
-  lvmConfig: obj({ lvType: oneOf(['linear', 'striped']), path: str().optional() }).optional(),
-  types: list(oneOf(['volume', 'local'])).optional(),
+  dockerThinPool: z.optional(integer(0, 100)),
+  lvmConfig: z.optional(obj({ lvType: oneOf(['linear', 'striped']), path: z.optional(str()) })),
+  types: z.optional(list(oneOf(['volume', 'local']))),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -266,29 +269,29 @@ const resourceFields = {
   flavor: nonEmpty(),
   count: count(),
   maxCount: count(),
-  azs: list(AzSchema).optional(),
-  nodePool: str().optional(),
-  taints: list(TaintSchema).optional(),
-  labels: stringMap().optional(),
-  tags: list(TagSchema).optional(),
-  network: NetworkSchema.optional(),
-  extendParams: ExtendParamsSchema.optional(),
-  creatingStep: CreatingStepSchema.optional(),
-  os: OsSchema.optional(),
-  rootVolume: RootVolumeSchema.optional(),
-  dataVolumes: list(DataVolumeSchema).optional(),
-  volumeGroupConfigs: list(VolumeGroupConfigSchema).optional(),
+  azs: z.optional(list(AzSchema)),
+  nodePool: z.optional(str()),
+  taints: z.optional(list(TaintSchema)),
+  labels: z.optional(stringMap()),
+  tags: z.optional(list(TagSchema)),
+  network: z.optional(NetworkSchema),
+  extendParams: z.optional(ExtendParamsSchema),
+  creatingStep: z.optional(CreatingStepSchema),
+  os: z.optional(OsSchema),
+  rootVolume: z.optional(RootVolumeSchema),
+  dataVolumes: z.optional(list(DataVolumeSchema)),
+  volumeGroupConfigs: z.optional(list(VolumeGroupConfigSchema)),
 };
 const ResourcesShape = obj(resourceFields);
 export type PoolResource = z.infer<typeof ResourcesShape>;
 
 /** ModelArts' own rule (Table 6): maxCount is at least count (equal in a physical pool, checked later). */
-function maxCountRule(r: PoolResource, ctx: z.RefinementCtx): void {
+function maxCountRule(r: PoolResource, ctx: z.core.$RefinementCtx<PoolResource>): void {
   if (r.maxCount < r.count) ctx.addIssue({ code: 'custom', path: ['maxCount'], message: `must be >= count (${r.count})` });
 }
 
 /** An AZ appears once in `azs`. */
-function uniqueAzRule(r: PoolResource, ctx: z.RefinementCtx): void {
+function uniqueAzRule(r: PoolResource, ctx: z.core.$RefinementCtx<PoolResource>): void {
   const firstIndex = new Map<string, number>();
   r.azs?.forEach(({ az }, i) => {
     const first = firstIndex.get(az);
@@ -298,19 +301,16 @@ function uniqueAzRule(r: PoolResource, ctx: z.RefinementCtx): void {
 }
 
 /** poolgate's departure: when `azs` is given, its counts add up to `count`. */
-function azsSumRule(r: PoolResource, ctx: z.RefinementCtx): void {
+function azsSumRule(r: PoolResource, ctx: z.core.$RefinementCtx<PoolResource>): void {
   if (!r.azs) return;
   const total = r.azs.reduce((sum, az) => sum + az.count, 0);
   if (total !== r.count) ctx.addIssue({ code: 'custom', path: ['azs'], message: `counts must add up to count (${r.count}) (got ${total})` });
 }
 
 /** `spec.resources` as ModelArts checks it. */
-const ModelArtsResourcesSchema = ResourcesShape.superRefine(maxCountRule, whenValid(['count'], ['maxCount'])).superRefine(
-  uniqueAzRule,
-  whenValid(['azs']),
-);
+const ModelArtsResourcesSchema = ResourcesShape.check(z.superRefine(maxCountRule, whenValid(['count'], ['maxCount'])), z.superRefine(uniqueAzRule, whenValid(['azs'])));
 /** `spec.resources` as poolgate checks it: ModelArts' rules plus the AZ sum. */
-const PoolgateResourcesSchema = ModelArtsResourcesSchema.superRefine(azsSumRule, whenValid(['count'], ['azs']));
+const PoolgateResourcesSchema = ModelArtsResourcesSchema.check(z.superRefine(azsSumRule, whenValid(['count'], ['azs'])));
 
 // ---------------------------------------------------------------------------------------------
 // The two bodies
@@ -324,8 +324,8 @@ const envelope = {
 };
 
 /** What poolgate accepts: `spec.resources` required (DESIGN departure), plus its cross-field rules. */
-export const NodePoolRequestSchema = obj({ ...envelope, spec: obj({ resources: PoolgateResourcesSchema }) }).superRefine(
-  (body, ctx) => {
+export const NodePoolRequestSchema = obj({ ...envelope, spec: obj({ resources: PoolgateResourcesSchema }) }).check(
+  z.superRefine((body, ctx) => {
     const { nodePool } = body.spec.resources;
     if (nodePool !== undefined && nodePool !== body.metadata.name) {
       ctx.addIssue({
@@ -335,8 +335,7 @@ export const NodePoolRequestSchema = obj({ ...envelope, spec: obj({ resources: P
         input: nodePool,
       });
     }
-  },
-  whenValid(['metadata', 'name'], ['spec', 'resources', 'nodePool']),
+  }, whenValid(['metadata', 'name'], ['spec', 'resources', 'nodePool'])),
 );
 export type NodePoolRequest = z.infer<typeof NodePoolRequestSchema>;
 
@@ -344,7 +343,7 @@ export type NodePoolRequest = z.infer<typeof NodePoolRequestSchema>;
  * What ModelArts accepts, the page as written: `spec` optional (Table 2); when given, its
  * `resources` is mandatory (Table 5). `nodePool` may differ from the name and `azs` need not add up.
  */
-export const ModelArtsNodePoolSchema = obj({ ...envelope, spec: obj({ resources: ModelArtsResourcesSchema }).optional() });
+export const ModelArtsNodePoolSchema = obj({ ...envelope, spec: z.optional(obj({ resources: ModelArtsResourcesSchema })) });
 export type ModelArtsNodePool = z.infer<typeof ModelArtsNodePoolSchema>;
 
 // ---------------------------------------------------------------------------------------------
@@ -358,7 +357,7 @@ export type ParseResult<T> = { ok: true; value: T } | { ok: false; message: stri
  * "request body is not valid JSON", "request body must be a JSON object", or up to five
  * `<field path>: <rule>` problems joined with "; " (then "and N more problems").
  */
-export function parseNodePoolRequest<S extends z.ZodType = typeof NodePoolRequestSchema>(rawBody: string, schema?: S): ParseResult<z.infer<S>> {
+export function parseNodePoolRequest<S extends z.ZodMiniType = typeof NodePoolRequestSchema>(rawBody: string, schema?: S): ParseResult<z.infer<S>> {
   let json: unknown;
   try {
     json = JSON.parse(rawBody);

@@ -30,13 +30,29 @@ const errors = (...statuses: Array<[number, string]>) =>
 
 const htmlPage = (description: string) => ({ description, content: { 'text/html': { schema: z.string() } } });
 
-/** The very schema submit validates with, named for the document. */
-const NodePoolRequestBody = NodePoolRequestSchema.meta({ id: 'NodePoolRequest', description: 'The ModelArts "Create a node pool" body, with poolgate\'s departures (README)' });
+/**
+ * The very schema submit validates with, as JSON Schema. It is a zod/mini schema (small bundles),
+ * which zod-to-openapi cannot read, so zod's own converter writes it (input side: what a client sends),
+ * and it joins the document as the `NodePoolRequest` component. A record's implied
+ * `propertyNames: {type: string}` is left out (JSON object keys are strings anyway).
+ */
+function nodePoolRequestComponent(): Record<string, unknown> {
+  const { $schema: _dialect, ...schema } = z.toJSONSchema(NodePoolRequestSchema, {
+    io: 'input',
+    target: 'draft-2020-12',
+    override: ({ jsonSchema }) => {
+      const names = jsonSchema.propertyNames;
+      if (typeof names === 'object' && Object.keys(names).length === 1 && names.type === 'string') delete jsonSchema.propertyNames;
+    },
+  });
+  return { ...schema, description: 'The ModelArts "Create a node pool" body, with poolgate\'s departures (README)' };
+}
 
 const requestIdParams = z.object({ request_id: z.string().meta({ description: 'the request id poolgate returned' }) });
 
 export function buildOpenApiDocument(): OpenApiDocument {
   const registry = new OpenAPIRegistry();
+  const NodePoolRequestBody = registry.registerComponent('schemas', 'NodePoolRequest', nodePoolRequestComponent()).ref;
   registry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
     scheme: 'bearer',
