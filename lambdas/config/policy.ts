@@ -1,9 +1,14 @@
 /**
  * The policy file (`poolgate.config.json`): teams, their members, approval stages and quotas.
  * Validated at synth (bin/), at `npm start` (local/) and at every cold start (lambdas/).
+ * zod/mini (the functional API of zod 4: smaller bundles), with zod's English messages.
  */
 import { readFileSync } from 'node:fs';
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import { en } from 'zod/v4/locales';
+
+// zod/mini loads no locale by itself: the rules below without their own message use zod's English ones.
+z.config(en());
 
 /** ISO 8601 duration limited to days/hours/minutes/seconds, e.g. `PT4H`, `P2D`, `PT30S`. */
 const ISO_DURATION = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/;
@@ -15,13 +20,15 @@ export function durationSeconds(duration: string): number {
   return Number(d) * 86400 + Number(h) * 3600 + Number(m) * 60 + Number(s);
 }
 
-const Duration = z.string().refine((v) => {
-  try {
-    return durationSeconds(v) > 0;
-  } catch {
-    return false;
-  }
-}, 'must be a positive ISO 8601 duration such as PT4H, P2D or PT30S');
+const Duration = z.string().check(
+  z.refine((v) => {
+    try {
+      return durationSeconds(v) > 0;
+    } catch {
+      return false;
+    }
+  }, 'must be a positive ISO 8601 duration such as PT4H, P2D or PT30S'),
+);
 
 /**
  * Longest a stage may wait. Step Functions allows a year, but Node timers (the local engine) overflow
@@ -29,79 +36,86 @@ const Duration = z.string().refine((v) => {
  */
 export const MAX_STAGE_SECONDS = 24 * 86400;
 
-const Email = z.email().transform((e) => e.toLowerCase());
+const Email = z.pipe(z.email(), z.transform((e: string) => e.toLowerCase()));
 
 export const PersonSchema = z.strictObject({
   email: Email,
-  slackUserId: z.string().regex(/^[UW][A-Z0-9]+$/, 'must be a Slack user id such as U012ABCDEF').optional(),
+  slackUserId: z.optional(z.string().check(z.regex(/^[UW][A-Z0-9]+$/, 'must be a Slack user id such as U012ABCDEF'))),
 });
 
 export const StageConditionSchema = z.strictObject({
   /** The stage applies only when the request's billing mode is one of these. */
-  billingModes: z.array(z.enum(['0', '1'])).min(1),
+  billingModes: z.array(z.enum(['0', '1'])).check(z.minLength(1)),
 });
 
 export const StageSchema = z.strictObject({
-  name: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'must be lowercase letters, digits and dashes'),
-  approvers: z.array(PersonSchema).min(1),
-  requiredApprovals: z.number().int().min(1).default(1),
-  when: StageConditionSchema.optional(),
-  remindAfter: Duration.default('PT4H'),
-  expireAfter: Duration.default('P2D'),
+  name: z.string().check(z.regex(/^[a-z][a-z0-9-]{0,31}$/, 'must be lowercase letters, digits and dashes')),
+  approvers: z.array(PersonSchema).check(z.minLength(1)),
+  requiredApprovals: z._default(z.number().check(z.int(), z.gte(1)), 1),
+  when: z.optional(StageConditionSchema),
+  remindAfter: z._default(Duration, 'PT4H'),
+  expireAfter: z._default(Duration, 'P2D'),
   /** The approvers of this stage enter the ModelArts order id of a yearly/monthly request that has none. */
-  collectsOrderId: z.boolean().default(false),
+  collectsOrderId: z._default(z.boolean(), false),
 });
 
 export const TeamSchema = z.strictObject({
-  name: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'must be lowercase letters, digits and dashes'),
-  members: z.array(PersonSchema).min(1),
-  stages: z.array(StageSchema).min(1),
-  escalation: z.array(PersonSchema).default([]),
+  name: z.string().check(z.regex(/^[a-z][a-z0-9-]{0,62}$/, 'must be lowercase letters, digits and dashes')),
+  members: z.array(PersonSchema).check(z.minLength(1)),
+  stages: z.array(StageSchema).check(z.minLength(1)),
+  escalation: z._default(z.array(PersonSchema), []),
   /** Slack channel for the team's approval messages; approvers get direct messages when absent. */
-  slackChannel: z.string().regex(/^[CG][A-Z0-9]+$/, 'must be a Slack channel id such as C012ABCDEF').optional(),
+  slackChannel: z.optional(z.string().check(z.regex(/^[CG][A-Z0-9]+$/, 'must be a Slack channel id such as C012ABCDEF'))),
   /** Node limits per flavor; a flavor not listed may not be used by the team. */
-  quotas: z.record(z.string().min(1), z.number().int().min(0)),
+  quotas: z.record(z.string().check(z.minLength(1)), z.number().check(z.int(), z.gte(0))),
   /** Project ids the team may use; `*` allows any. */
-  projects: z.array(z.string().min(1)).default(['*']),
+  projects: z._default(z.array(z.string().check(z.minLength(1))), ['*']),
   /** Pool names the team may use; `*` allows any. */
-  pools: z.array(z.string().min(1)).default(['*']),
+  pools: z._default(z.array(z.string().check(z.minLength(1))), ['*']),
 });
 
 export const PolicySchema = z
   .strictObject({
-    auth: z
-      .strictObject({
+    auth: z.optional(
+      z.strictObject({
         issuer: z.url(),
-        audience: z.string().min(1),
-        jwksUri: z.url().optional(),
-      })
-      .optional(),
-    mail: z.strictObject({ from: Email }).optional(),
+        audience: z.string().check(z.minLength(1)),
+        jwksUri: z.optional(z.url()),
+      }),
+    ),
+    mail: z.optional(z.strictObject({ from: Email })),
     /** AWS deployments: where CloudWatch alarms are sent besides their SNS topic (docs/deploy.md). */
-    alarms: z.strictObject({ email: Email.optional() }).optional(),
+    alarms: z.optional(z.strictObject({ email: z.optional(Email) })),
     /** Where ModelArts is: a Huawei Cloud region (endpoint derived from it) or an explicit endpoint. */
-    modelArts: z
-      .strictObject({
-        region: z.string().regex(/^[a-z]{2}-[a-z]+-\d+$/, 'must be a Huawei Cloud region id such as cn-north-4').default('cn-north-4'),
-        endpoint: z.url().optional(),
-      })
-      .default({ region: 'cn-north-4' }),
-    admins: z.array(Email).default([]),
+    modelArts: z._default(
+      z.strictObject({
+        region: z._default(z.string().check(z.regex(/^[a-z]{2}-[a-z]+-\d+$/, 'must be a Huawei Cloud region id such as cn-north-4')), 'cn-north-4'),
+        endpoint: z.optional(z.url()),
+      }),
+      { region: 'cn-north-4' },
+    ),
+    admins: z._default(z.array(Email), []),
     /** After creation, follow the node pool until its nodes are available (status ACTIVE) or abnormal. */
-    nodeTracking: z
-      .strictObject({
-        enabled: z.boolean().default(true),
-        pollIntervalSeconds: z.number().int().min(1).max(3600).default(30),
-        timeoutSeconds: z.number().int().min(10).max(7 * 86400).default(3600),
-      })
-      .default({ enabled: true, pollIntervalSeconds: 30, timeoutSeconds: 3600 }),
+    nodeTracking: z._default(
+      z.strictObject({
+        enabled: z._default(z.boolean(), true),
+        pollIntervalSeconds: z._default(z.number().check(z.int(), z.gte(1), z.lte(3600)), 30),
+        timeoutSeconds: z._default(z.number().check(z.int(), z.gte(10), z.lte(7 * 86400)), 3600),
+      }),
+      { enabled: true, pollIntervalSeconds: 30, timeoutSeconds: 3600 },
+    ),
     /** List prices per flavor and node-hour, shown to approvers as an estimate. */
-    pricing: z
-      .record(z.string().min(1), z.strictObject({ hourly: z.number().nonnegative(), currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD') }))
-      .default({}),
-    teams: z.array(TeamSchema).min(1),
+    pricing: z._default(
+      z.record(
+        z.string().check(z.minLength(1)),
+        z.strictObject({ hourly: z.number().check(z.nonnegative()), currency: z.string().check(z.regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD')) }),
+      ),
+      {},
+    ),
+    teams: z.array(TeamSchema).check(z.minLength(1)),
   })
-  .superRefine((policy, ctx) => {
+  .check(
+    z.superRefine((policy, ctx) => {
     const seen = new Map<string, string>();
     policy.teams.forEach((team, t) => {
       team.members.forEach((m, i) => {
@@ -123,7 +137,8 @@ export const PolicySchema = z
         }
       });
     });
-  });
+    }),
+  );
 
 export type Policy = z.infer<typeof PolicySchema>;
 export type Team = z.infer<typeof TeamSchema>;
