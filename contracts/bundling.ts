@@ -11,8 +11,14 @@ export const LAMBDA_BUNDLING = {
   minify: true,
   sourcemap: true,
   mainFields: ['module', 'main'],
-  /** Nothing external: the AWS SDK is bundled (pinned by package-lock, tree-shaken), not taken from the runtime. */
-  external: [],
+  /**
+   * The AWS SDK is bundled (pinned by package-lock, tree-shaken), not taken from the runtime. Left
+   * out: the SDK's event-stream codec (about 15 KB), which its HTTP protocol loads with a dynamic
+   * `import()` only for operations with event streams; none of the clients poolgate uses (DynamoDB,
+   * Step Functions, SESv2, Secrets Manager) has such an operation, so the import never runs. A client
+   * that had one would fail at that call ("Cannot find package '@smithy/core'"), not silently.
+   */
+  external: ['@smithy/core/event-streams'],
   /** ESM bundles of CommonJS dependencies need `require` (DESIGN, bundle facts). */
   banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
   /**
