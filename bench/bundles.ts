@@ -58,7 +58,10 @@ const COMPONENTS: ReadonlyArray<readonly [string, string]> = [
   ['AWS SDK: SESv2 client', "import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2'; export const x = [SESv2Client, SendEmailCommand];"],
   ['Powertools parameters: getSecret (+ Secrets Manager client)', "import { getSecret } from '@aws-lambda-powertools/parameters/secrets'; export const x = getSecret;"],
   ['Powertools logger', "import { Logger } from '@aws-lambda-powertools/logger'; export const x = new Logger();"],
-  ["zod (import * as z from 'zod')", "import * as z from 'zod'; export const x = z.strictObject({ a: z.string().min(1) });"],
+  ["zod/mini (import * as z from 'zod/mini')", "import * as z from 'zod/mini'; export const x = z.strictObject({ a: z.string().check(z.minLength(1)) });"],
+  ['poolgate: request body schema (zod/mini)', "import { NodePoolRequestSchema } from './lambdas/domain/nodepool-request'; export const x = NodePoolRequestSchema;"],
+  ['poolgate: policy schema (zod/mini)', "import { PolicySchema } from './lambdas/config/policy'; export const x = PolicySchema;"],
+  ['Node built-ins the SDK loads (http, https, crypto, stream, os)', "import * as http from 'node:http'; import * as https from 'node:https'; import * as crypto from 'node:crypto'; import * as stream from 'node:stream'; import * as os from 'node:os'; export const x = [http, https, crypto, stream, os];"],
   ['jose (jwtVerify, createRemoteJWKSet)', "import { createRemoteJWKSet, jwtVerify } from 'jose'; export const x = [createRemoteJWKSet, jwtVerify];"],
   ['@slack/web-api', "import { WebClient } from '@slack/web-api'; export const x = WebClient;"],
 ];
