@@ -94,6 +94,7 @@ async function bundleEntry(entry: { entryPoints: string[] } | { stdin: { content
     target: LAMBDA_BUNDLING.target,
     minify: LAMBDA_BUNDLING.minify,
     sourcemap: LAMBDA_BUNDLING.sourcemap,
+    sourcesContent: LAMBDA_BUNDLING.sourcesContent,
     mainFields: [...LAMBDA_BUNDLING.mainFields],
     external: sdkExternal ? [...LAMBDA_BUNDLING.external, '@aws-sdk/*'] : [...LAMBDA_BUNDLING.external],
     banner: { js: LAMBDA_BUNDLING.banner },

@@ -118,7 +118,7 @@ describe('cdk synth (as npm run synth)', () => {
     }
   });
 
-  it('replaces the SDK default credential chain by the environment provider in every bundle (contracts/bundling.ts alias)', () => {
+  it('bundles with the options of contracts/bundling.ts: environment credentials, no event-stream codec, maps without sources', () => {
     const sources = (dir: string) => (JSON.parse(readFileSync(join(dir, 'index.mjs.map'), 'utf8')) as { sources: string[] }).sources;
     const all = bundleDirs().map(sources);
     for (const list of all) expect(list.filter((s) => /credential-provider-node|nested-clients/.test(s))).toEqual([]);
@@ -127,6 +127,8 @@ describe('cdk synth (as npm run synth)', () => {
     expect(all.some((list) => list.some((s) => s.includes('@smithy/core')))).toBe(true);
     // Left external (contracts/bundling.ts): the event-stream codec none of poolgate's SDK clients uses.
     for (const list of all) expect(list.filter((s) => s.includes('event-streams'))).toEqual([]);
+    // Maps without the sources (contracts/bundling.ts, sourcesContent): Node parses them at import.
+    for (const dir of bundleDirs()) expect([dir, 'sourcesContent' in JSON.parse(readFileSync(join(dir, 'index.mjs.map'), 'utf8'))]).toEqual([dir, false]);
   });
 
   it('produces bundles that load as ES modules, and the health handler answers', async () => {
