@@ -28,12 +28,13 @@ function deploymentSettings(policy: Policy, policyFile: string) {
     ...(policy.mail ? [] : ['mail.from: required to deploy (the SES sender address)']),
   ];
   if (!policy.auth || !policy.mail) throw new PolicyError(`${policyFile} is invalid:\n  ${missing.join('\n  ')}`);
-  return { auth: policy.auth, mailFrom: policy.mail.from, alarmEmail: policy.alarms?.email };
+  const reconciliation = policy.quotaReconciliation;
+  return { auth: policy.auth, mailFrom: policy.mail.from, alarmEmail: policy.alarms?.email, reconcileEverySeconds: reconciliation.enabled ? reconciliation.intervalSeconds : undefined };
 }
 
 function main(): void {
   const policyFile = resolve(process.env[ENV.policyFile] || join(REPOSITORY_ROOT, 'poolgate.config.json'));
-  const { auth, mailFrom, alarmEmail } = deploymentSettings(loadPolicyFile(policyFile), policyFile);
+  const { auth, mailFrom, alarmEmail, reconcileEverySeconds } = deploymentSettings(loadPolicyFile(policyFile), policyFile);
 
   const app = new App();
   const context = (key: string): string | undefined => {
@@ -48,6 +49,7 @@ function main(): void {
     auth: { issuer: auth.issuer, audience: auth.audience, jwksUri: auth.jwksUri },
     mailFrom,
     alarmEmail,
+    reconcileEverySeconds,
     publicBaseUrl: context('publicBaseUrl'),
     // Environment-agnostic unless the CLI knows the account and region: synth needs no AWS access.
     env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },

@@ -9,6 +9,7 @@ import { FUNCTION_ENTRIES } from '../contracts/functions';
 import { PoolgateAlarms } from './constructs/alarms';
 import { PoolgateApi } from './constructs/api';
 import { PoolgateFunctions } from './constructs/functions';
+import { PoolgateSchedule } from './constructs/schedule';
 import { LOCK_FILE, metricsNamespace } from './constructs/poolgate-function';
 import type { PoolgateSecrets } from './constructs/secrets';
 import { PoolgateWorkflow } from './constructs/workflow';
@@ -58,6 +59,11 @@ export interface PoolgateStackProps extends StackProps {
   readonly functionLogRetention?: RetentionDays;
   /** Subscribed to the alarm topic (policy file `alarms.email`). @default - no subscription */
   readonly alarmEmail?: string;
+  /**
+   * How often the quota reconciliation runs (policy `quotaReconciliation`), rounded up to whole minutes.
+   * @default - never (no schedule)
+   */
+  readonly reconcileEverySeconds?: number;
 }
 
 /** The OpenID Connect location of an issuer's key set. */
@@ -104,6 +110,13 @@ export class PoolgateStack extends Stack {
     for (const fn of this.functions.withNeed('answerTasks')) this.workflow.grantTaskResponse(fn);
     for (const fn of this.functions.withNeed('stopExecution')) this.workflow.grantStopExecution(fn);
     this.api.addRoutes(this.functions.httpFunctions);
+    if (props.reconcileEverySeconds !== undefined) {
+      new PoolgateSchedule(this, 'QuotaReconciliation', {
+        fn: this.functions.byId.reconcileQuota,
+        everySeconds: props.reconcileEverySeconds,
+        description: 'poolgate: recompute team quotas from the node pools in ModelArts',
+      });
+    }
     this.alarms = new PoolgateAlarms(this, 'Alarms', {
       functions: this.functions.byId,
       stateMachine: this.workflow.stateMachine,

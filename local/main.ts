@@ -144,6 +144,7 @@ export async function startLocalStack(options: StartOptions = {}): Promise<Local
   // The handlers' own client (built now, after the endpoints are set), counted at the SDK.
   meter.meterDynamoDb(documentClient());
   ready();
+  const reconciliation = scheduleReconciliation(policy.quotaReconciliation);
 
   const endpoints: LocalStackEndpoints = {
     api: api.url,
@@ -159,6 +160,7 @@ export async function startLocalStack(options: StartOptions = {}): Promise<Local
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
+      reconciliation.stop();
       await api.close();
       await stepFunctions.close();
       await modelArts.close();
@@ -174,6 +176,24 @@ export async function startLocalStack(options: StartOptions = {}): Promise<Local
   }
   if (options.printUrls) printBanner(endpoints);
   return { endpoints, stop };
+}
+
+/**
+ * The quota reconciliation every `intervalSeconds`, as EventBridge runs it on AWS: the same handler,
+ * one run at a time (a run still going when the next is due makes that one skip).
+ */
+function scheduleReconciliation(settings: { enabled: boolean; intervalSeconds: number }): { stop(): void } {
+  if (!settings.enabled) return { stop: () => undefined };
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    invokeFunction('reconcileQuota', { source: 'poolgate.local-schedule' })
+      .catch((error: unknown) => process.stderr.write(`quota reconciliation failed: ${(error as Error).message}\n`))
+      .finally(() => (running = false));
+  }, settings.intervalSeconds * 1000);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
 }
 
 function printBanner(e: LocalStackEndpoints): void {

@@ -95,6 +95,16 @@ export const PolicySchema = z
         timeoutSeconds: z.number().int().min(10).max(7 * 86400).default(3600),
       })
       .default({ enabled: true, pollIntervalSeconds: 30, timeoutSeconds: 3600 }),
+    /**
+     * How often the team quotas are reconciled with the node pools in ModelArts (an EventBridge schedule
+     * on AWS, rounded up to whole minutes; a timer on the local stack).
+     */
+    quotaReconciliation: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        intervalSeconds: z.number().int().min(1).max(86400).default(900),
+      })
+      .default({ enabled: true, intervalSeconds: 900 }),
     /** List prices per flavor and node-hour, shown to approvers as an estimate. */
     pricing: z
       .record(z.string().min(1), z.strictObject({ hourly: z.number().nonnegative(), currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD') }))

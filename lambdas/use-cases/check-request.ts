@@ -6,6 +6,7 @@
  *     maxCount == count);
  *  3. the team may use the flavor, and its quota has room: reserve the nodes (atomic, idempotent);
  *  4. hand the first approval stage, with its wait, to the workflow.
+ * A retried request (PROVISIONING or CREATED when its run starts) is handed straight to where it resumes.
  * A refusal ends the request REJECTED with a reason, in the same write as its step.
  */
 import type { QuotaRepository } from '../adapters/dynamodb/quota-repository';
@@ -43,6 +44,11 @@ export async function checkRequest(requestId: string, deps: CheckDeps): Promise<
     if (recorded) deps.recordMetric?.('rejected', 1, 'Count');
     return refused(reason);
   };
+
+  // A retried request (POST /requests/{id}/retry) resumes where it failed: it was checked and approved already.
+  const lastStage = request.stages.length - 1;
+  if (request.status === 'PROVISIONING') return { status: 'approved', stageIndex: lastStage, waitSeconds: 0 };
+  if (request.status === 'CREATED') return { status: 'created', stageIndex: lastStage, waitSeconds: 0 };
 
   if (request.planError || request.stages.length === 0) {
     // Nobody may approve: refuse before anything is reserved.

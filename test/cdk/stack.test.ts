@@ -6,7 +6,7 @@
  */
 import type { Template } from 'aws-cdk-lib/assertions';
 import { ENV } from '../../contracts/environment';
-import { FUNCTION_ENTRIES, HTTP_FUNCTIONS, WORKFLOW_FUNCTIONS, type FunctionId } from '../../contracts/functions';
+import { FUNCTION_ENTRIES, HTTP_FUNCTIONS, SCHEDULED_FUNCTIONS, WORKFLOW_FUNCTIONS, type FunctionId } from '../../contracts/functions';
 import { ROUTES } from '../../contracts/routes';
 import { BUNDLED_POLICY_PATH } from '../../lib/constructs/poolgate-function';
 import { addPoolgate, type PoolgateAppProps } from '../../lib/poolgate-app';
@@ -136,6 +136,7 @@ describe('functions', () => {
     };
     for (const fid of HTTP_FUNCTIONS) within(fid, 30);
     for (const fid of WORKFLOW_FUNCTIONS) within(fid, 60);
+    for (const fid of SCHEDULED_FUNCTIONS) within(fid, 901);
   });
 
   it('puts no secret value in any environment variable, only secret ARNs', () => {
@@ -301,9 +302,11 @@ describe('Step Functions permissions', () => {
     }
   });
 
-  it('lets only submit start executions, and only cancelRequest stop them, of this state machine', () => {
-    expect(functionsAllowedTo('states:StartExecution')).toEqual(['submit']);
-    expect(statementsOf('submit').find((s) => actionsOf(s).includes('states:StartExecution'))!.Resource).toBe(STATE_MACHINE_ARN);
+  it('lets only submit and retryRequest start executions, and only cancelRequest stop them, of this state machine', () => {
+    expect(functionsAllowedTo('states:StartExecution')).toEqual(['retryRequest', 'submit']);
+    for (const fid of ['submit', 'retryRequest'] as const) {
+      expect(statementsOf(fid).find((s) => actionsOf(s).includes('states:StartExecution'))!.Resource).toBe(STATE_MACHINE_ARN);
+    }
     expect(functionsAllowedTo('states:StopExecution')).toEqual(['cancelRequest']);
     expect(statementsOf('cancelRequest').find((s) => actionsOf(s).includes('states:StopExecution'))!.Resource).toBe(
       `arn:aws:states:${REGION}:${ACCOUNT}:execution:${STACK_NAME}-workflow:*`,
@@ -351,5 +354,22 @@ describe('props', () => {
 
   it('names the handler entries that are missing', () => {
     expect(build({ handlersRoot: __dirname })).toThrow(/has no package-lock\.json[\s\S]*handler entries missing under .*lambdas\/handlers\/submit\.ts/);
+  });
+});
+
+describe('quota reconciliation schedule', () => {
+  it('invokes reconcileQuota at the policy interval rounded up to whole minutes, and exists only when asked for', () => {
+    expect(resources('AWS::Events::Rule')).toEqual([]);
+    const scheduled = synthesizePoolgate({ name: 'PoolgateScheduled', cfnValidation: false, reconcileEverySeconds: 90 });
+    try {
+      const rules = Object.values(scheduled.serviceTemplate.findResources('AWS::Events::Rule')) as CfnResource[];
+      expect(rules).toHaveLength(1);
+      expect(rules[0].Properties).toMatchObject({ ScheduleExpression: 'rate(2 minutes)', State: 'ENABLED' });
+      const [target] = rules[0].Properties.Targets as Array<{ Arn: unknown; RetryPolicy: unknown }>;
+      expect(target.Arn).toEqual({ 'Fn::GetAtt': [logicalIdOf(scheduled.service, scheduled.service.functions.byId.reconcileQuota.functionArn), 'Arn'] });
+      expect(target.RetryPolicy).toEqual({ MaximumEventAgeInSeconds: 120, MaximumRetryAttempts: 2 });
+    } finally {
+      scheduled.cleanUp();
+    }
   });
 });

@@ -15,7 +15,12 @@ const key = (requestId: string) => ({ pk: `REQUEST#${requestId}`, sk: 'META' });
 
 export interface StatusChange {
   readonly status: RequestStatus;
+  /** Why a request ended; a change without one clears the previous reason (a retried FAILED request). */
   readonly reason?: TerminalReason;
+  /** The statuses the change may start from; default: the transition table's sources of `status`. */
+  readonly from?: readonly RequestStatus[];
+  /** The request's retry count after the change (a retry sets it). */
+  readonly retries?: number;
 }
 
 export interface StepResult {
@@ -120,6 +125,7 @@ export class RequestRepository {
     const names: Record<string, string> = { '#steps': 'steps', '#stepIds': 'stepIds', '#updatedAt': 'updatedAt', '#version': 'version' };
     const values: Record<string, unknown> = { ':steps': [...steps], ':stepIdSet': new Set(steps.map((s) => s.id)), ':now': steps[steps.length - 1].at, ':one': 1 };
     const sets = ['#steps = list_append(#steps, :steps)', '#updatedAt = :now'];
+    const removes: string[] = [];
     const conditions = ['attribute_exists(pk)'];
     steps.forEach((step, i) => {
       values[`:stepId${i}`] = step.id;
@@ -130,13 +136,20 @@ export class RequestRepository {
       names['#gsiStatus'] = 'gsiStatus';
       values[':to'] = change.status;
       sets.push('#status = :to', '#gsiStatus = :to');
+      names['#reason'] = 'reason';
       if (change.reason) {
-        names['#reason'] = 'reason';
         values[':reason'] = change.reason;
         sets.push('#reason = :reason');
+      } else {
+        removes.push('#reason');
+      }
+      if (change.retries !== undefined) {
+        names['#retries'] = 'retries';
+        values[':retries'] = change.retries;
+        sets.push('#retries = :retries');
       }
       // The status may already be the target (a second stage keeps AWAITING_APPROVAL).
-      const allowed = [...sourcesOf(change.status), change.status];
+      const allowed = change.from ?? [...sourcesOf(change.status), change.status];
       const placeholders = allowed.map((status, i) => {
         values[`:from${i}`] = status;
         return `:from${i}`;
@@ -148,7 +161,7 @@ export class RequestRepository {
         new UpdateCommand({
           TableName: this.tableName,
           Key: key(requestId),
-          UpdateExpression: `SET ${sets.join(', ')} ADD #stepIds :stepIdSet, #version :one`,
+          UpdateExpression: `SET ${sets.join(', ')} ADD #stepIds :stepIdSet, #version :one${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
           ConditionExpression: conditions.join(' AND '),
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
