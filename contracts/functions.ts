@@ -18,7 +18,10 @@ export const HTTP_FUNCTIONS = [
 export const WORKFLOW_FUNCTIONS = ['checkRequest', 'requestApproval', 'approvalTimedOut', 'createNodePool', 'checkNodes', 'finalize'] as const;
 
 /** Run on a schedule (EventBridge on AWS, a timer on the local stack). */
-export const SCHEDULED_FUNCTIONS = ['reconcileQuota'] as const;
+export const SCHEDULED_FUNCTIONS = ['reconcileQuota', 'sweepSubmitted'] as const;
+
+/** How often the sweep of requests left SUBMITTED runs (the reconciliation's rate is the policy's). */
+export const SWEEP_SUBMITTED_EVERY_SECONDS = 60;
 
 export type HttpFunctionId = (typeof HTTP_FUNCTIONS)[number];
 export type WorkflowFunctionId = (typeof WORKFLOW_FUNCTIONS)[number];
@@ -44,4 +47,5 @@ export const FUNCTION_ENTRIES: Record<FunctionId, string> = {
   checkNodes: 'lambdas/handlers/check-nodes.ts',
   finalize: 'lambdas/handlers/finalize.ts',
   reconcileQuota: 'lambdas/handlers/reconcile-quota.ts',
+  sweepSubmitted: 'lambdas/handlers/sweep-submitted.ts',
 };

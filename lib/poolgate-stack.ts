@@ -5,7 +5,7 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { FUNCTION_ENTRIES } from '../contracts/functions';
+import { FUNCTION_ENTRIES, SWEEP_SUBMITTED_EVERY_SECONDS } from '../contracts/functions';
 import { PoolgateAlarms } from './constructs/alarms';
 import { PoolgateApi } from './constructs/api';
 import { PoolgateFunctions } from './constructs/functions';
@@ -110,6 +110,11 @@ export class PoolgateStack extends Stack {
     for (const fn of this.functions.withNeed('answerTasks')) this.workflow.grantTaskResponse(fn);
     for (const fn of this.functions.withNeed('stopExecution')) this.workflow.grantStopExecution(fn);
     this.api.addRoutes(this.functions.httpFunctions);
+    new PoolgateSchedule(this, 'SubmittedSweep', {
+      fn: this.functions.byId.sweepSubmitted,
+      everySeconds: SWEEP_SUBMITTED_EVERY_SECONDS,
+      description: 'poolgate: start the execution of any request left SUBMITTED for more than a minute',
+    });
     if (props.reconcileEverySeconds !== undefined) {
       new PoolgateSchedule(this, 'QuotaReconciliation', {
         fn: this.functions.byId.reconcileQuota,

@@ -11,7 +11,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ENV } from '../contracts/environment';
-import { WORKFLOW_FUNCTIONS, type WorkflowFunctionId } from '../contracts/functions';
+import { SWEEP_SUBMITTED_EVERY_SECONDS, WORKFLOW_FUNCTIONS, type ScheduledFunctionId, type WorkflowFunctionId } from '../contracts/functions';
 import { ROUTES } from '../contracts/routes';
 import { documentClient } from '../lambdas/adapters/dynamodb/client';
 import { loadPolicyFile } from '../lambdas/config/policy';
@@ -144,7 +144,10 @@ export async function startLocalStack(options: StartOptions = {}): Promise<Local
   // The handlers' own client (built now, after the endpoints are set), counted at the SDK.
   meter.meterDynamoDb(documentClient());
   ready();
-  const reconciliation = scheduleReconciliation(policy.quotaReconciliation);
+  const schedules = [
+    every(policy.quotaReconciliation.enabled ? policy.quotaReconciliation.intervalSeconds : undefined, 'reconcileQuota'),
+    every(SWEEP_SUBMITTED_EVERY_SECONDS, 'sweepSubmitted'),
+  ];
 
   const endpoints: LocalStackEndpoints = {
     api: api.url,
@@ -160,7 +163,7 @@ export async function startLocalStack(options: StartOptions = {}): Promise<Local
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
-      reconciliation.stop();
+      for (const schedule of schedules) schedule.stop();
       await api.close();
       await stepFunctions.close();
       await modelArts.close();
@@ -179,19 +182,19 @@ export async function startLocalStack(options: StartOptions = {}): Promise<Local
 }
 
 /**
- * The quota reconciliation every `intervalSeconds`, as EventBridge runs it on AWS: the same handler,
- * one run at a time (a run still going when the next is due makes that one skip).
+ * A scheduled function every `seconds` (undefined: never), as EventBridge runs it on AWS: the same
+ * handler, one run at a time (a run still going when the next is due makes that one skip).
  */
-function scheduleReconciliation(settings: { enabled: boolean; intervalSeconds: number }): { stop(): void } {
-  if (!settings.enabled) return { stop: () => undefined };
+function every(seconds: number | undefined, functionId: ScheduledFunctionId): { stop(): void } {
+  if (seconds === undefined) return { stop: () => undefined };
   let running = false;
   const timer = setInterval(() => {
     if (running) return;
     running = true;
-    invokeFunction('reconcileQuota', { source: 'poolgate.local-schedule' })
-      .catch((error: unknown) => process.stderr.write(`quota reconciliation failed: ${(error as Error).message}\n`))
+    invokeFunction(functionId, { source: 'poolgate.local-schedule' })
+      .catch((error: unknown) => process.stderr.write(`${functionId} failed: ${(error as Error).message}\n`))
       .finally(() => (running = false));
-  }, settings.intervalSeconds * 1000);
+  }, seconds * 1000);
   timer.unref();
   return { stop: () => clearInterval(timer) };
 }

@@ -51,6 +51,8 @@ export const FUNCTION_NEEDS: Record<FunctionId, readonly Need[]> = {
   finalize: ['table', 'links', 'notify'],
   // Lists node pools in ModelArts and corrects the quota counters (scheduled).
   reconcileQuota: ['table', 'modelArts'],
+  // Starts the execution of a request whose own start failed (scheduled).
+  sweepSubmitted: ['table', 'startExecution'],
 };
 
 /** How bearer tokens are verified (the policy file's `auth`, with the key set resolved). */

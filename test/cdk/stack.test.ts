@@ -302,9 +302,9 @@ describe('Step Functions permissions', () => {
     }
   });
 
-  it('lets only submit and retryRequest start executions, and only cancelRequest stop them, of this state machine', () => {
-    expect(functionsAllowedTo('states:StartExecution')).toEqual(['retryRequest', 'submit']);
-    for (const fid of ['submit', 'retryRequest'] as const) {
+  it('lets only submit, retryRequest and sweepSubmitted start executions, and only cancelRequest stop them, of this state machine', () => {
+    expect(functionsAllowedTo('states:StartExecution')).toEqual(['retryRequest', 'submit', 'sweepSubmitted']);
+    for (const fid of ['submit', 'retryRequest', 'sweepSubmitted'] as const) {
       expect(statementsOf(fid).find((s) => actionsOf(s).includes('states:StartExecution'))!.Resource).toBe(STATE_MACHINE_ARN);
     }
     expect(functionsAllowedTo('states:StopExecution')).toEqual(['cancelRequest']);
@@ -357,17 +357,26 @@ describe('props', () => {
   });
 });
 
-describe('quota reconciliation schedule', () => {
-  it('invokes reconcileQuota at the policy interval rounded up to whole minutes, and exists only when asked for', () => {
-    expect(resources('AWS::Events::Rule')).toEqual([]);
+describe('schedules', () => {
+  /** Each rule's rate, and the function its one target invokes. */
+  const schedulesOf = (synthesized: SynthesizedPoolgate) =>
+    (Object.values(synthesized.serviceTemplate.findResources('AWS::Events::Rule')) as CfnResource[]).map((rule) => {
+      const [target] = rule.Properties.Targets as Array<{ Arn: { 'Fn::GetAtt': [string, string] }; RetryPolicy: unknown }>;
+      const functionId = ALL_FUNCTIONS.find((fid) => logicalIdOf(synthesized.service, synthesized.service.functions.byId[fid].functionArn) === target.Arn['Fn::GetAtt'][0]);
+      return { rate: rule.Properties.ScheduleExpression, state: rule.Properties.State, functionId, retry: target.RetryPolicy };
+    });
+
+  it('sweeps requests left SUBMITTED every minute', () => {
+    expect(schedulesOf(synth)).toEqual([{ rate: 'rate(1 minute)', state: 'ENABLED', functionId: 'sweepSubmitted', retry: { MaximumEventAgeInSeconds: 60, MaximumRetryAttempts: 2 } }]);
+  });
+
+  it('reconciles the quotas at the policy interval rounded up to whole minutes, only when asked for', () => {
     const scheduled = synthesizePoolgate({ name: 'PoolgateScheduled', cfnValidation: false, reconcileEverySeconds: 90 });
     try {
-      const rules = Object.values(scheduled.serviceTemplate.findResources('AWS::Events::Rule')) as CfnResource[];
-      expect(rules).toHaveLength(1);
-      expect(rules[0].Properties).toMatchObject({ ScheduleExpression: 'rate(2 minutes)', State: 'ENABLED' });
-      const [target] = rules[0].Properties.Targets as Array<{ Arn: unknown; RetryPolicy: unknown }>;
-      expect(target.Arn).toEqual({ 'Fn::GetAtt': [logicalIdOf(scheduled.service, scheduled.service.functions.byId.reconcileQuota.functionArn), 'Arn'] });
-      expect(target.RetryPolicy).toEqual({ MaximumEventAgeInSeconds: 120, MaximumRetryAttempts: 2 });
+      expect(schedulesOf(scheduled)).toEqual(
+        expect.arrayContaining([{ rate: 'rate(2 minutes)', state: 'ENABLED', functionId: 'reconcileQuota', retry: { MaximumEventAgeInSeconds: 120, MaximumRetryAttempts: 2 } }]),
+      );
+      expect(schedulesOf(scheduled)).toHaveLength(2);
     } finally {
       scheduled.cleanUp();
     }
