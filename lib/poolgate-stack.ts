@@ -64,6 +64,8 @@ export interface PoolgateStackProps extends StackProps {
    * @default - never (no schedule)
    */
   readonly reconcileEverySeconds?: number;
+  /** Complete ARNs of the per-project ModelArts credential secrets (policy `modelArts.projects`). @default - none */
+  readonly modelArtsProjectSecretArns?: readonly string[];
 }
 
 /** The OpenID Connect location of an issuer's key set. */
@@ -100,6 +102,7 @@ export class PoolgateStack extends Stack {
       auth: { issuer: props.auth.issuer, audience: props.auth.audience, jwksUri: settings.jwksUri },
       mailFrom: props.mailFrom,
       logRetention: props.functionLogRetention,
+      modelArtsProjectSecretArns: props.modelArtsProjectSecretArns,
     });
     this.workflow = new PoolgateWorkflow(this, 'Workflow', {
       // Fixed and derived from the stack name: one state machine per stack, ARN known in advance.

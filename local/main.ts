@@ -14,7 +14,7 @@ import { ENV } from '../contracts/environment';
 import { SWEEP_SUBMITTED_EVERY_SECONDS, WORKFLOW_FUNCTIONS, type ScheduledFunctionId, type WorkflowFunctionId } from '../contracts/functions';
 import { ROUTES } from '../contracts/routes';
 import { documentClient } from '../lambdas/adapters/dynamodb/client';
-import { loadPolicyFile } from '../lambdas/config/policy';
+import { loadPolicyFile, modelArtsProjectSecretArns } from '../lambdas/config/policy';
 import { buildWorkflowDefinition } from '../lib/workflow-definition';
 import { secretsManagerMount } from './aws-standins/secrets-manager';
 import { sesv2Mount } from './aws-standins/sesv2';
@@ -92,7 +92,7 @@ export async function startLocalStack(options: StartOptions = {}): Promise<Local
     },
     mounts: [
       meter.mount(),
-      secretsManagerMount('/_aws/secretsmanager', localSecrets(home, credentials)),
+      secretsManagerMount('/_aws/secretsmanager', localSecrets(home, credentials, modelArtsProjectSecretArns(policy))),
       sesv2Mount('/_aws/sesv2', outbox, options.printUrls ? printMail : undefined),
       jwksMount(issuer),
       slackStandinMount(outbox),

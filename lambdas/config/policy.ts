@@ -67,6 +67,19 @@ export const TeamSchema = z.strictObject({
   pools: z.array(z.string().min(1)).default(['*']),
 });
 
+const Region = z.string().regex(/^[a-z]{2}-[a-z]+-\d+$/, 'must be a Huawei Cloud region id such as cn-north-4');
+const ProjectId = z.string().regex(/^[0-9a-f]{32}$/, 'must be a Huawei Cloud project id (32 hexadecimal characters)');
+
+export const ModelArtsProjectSchema = z.strictObject({
+  region: Region.optional(),
+  endpoint: z.url().optional(),
+  /** The complete ARN (with its 6-character suffix) of the secret holding `{"accessKey","secretKey"}` for this project. */
+  credentialsSecretArn: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+-[A-Za-z0-9]{6}$/, 'must be the complete ARN of a Secrets Manager secret, with its 6-character suffix')
+    .optional(),
+});
+
 export const PolicySchema = z
   .strictObject({
     auth: z
@@ -79,13 +92,17 @@ export const PolicySchema = z
     mail: z.strictObject({ from: Email }).optional(),
     /** AWS deployments: where CloudWatch alarms are sent besides their SNS topic (docs/deploy.md). */
     alarms: z.strictObject({ email: Email.optional() }).optional(),
-    /** Where ModelArts is: a Huawei Cloud region (endpoint derived from it) or an explicit endpoint. */
+    /**
+     * Where ModelArts is: a Huawei Cloud region (endpoint derived from it) or an explicit endpoint; per
+     * project, its own region or endpoint and the Secrets Manager secret holding the AK/SK to sign with.
+     */
     modelArts: z
       .strictObject({
-        region: z.string().regex(/^[a-z]{2}-[a-z]+-\d+$/, 'must be a Huawei Cloud region id such as cn-north-4').default('cn-north-4'),
+        region: Region.default('cn-north-4'),
         endpoint: z.url().optional(),
+        projects: z.record(ProjectId, ModelArtsProjectSchema).default({}),
       })
-      .default({ region: 'cn-north-4' }),
+      .default({ region: 'cn-north-4', projects: {} }),
     admins: z.array(Email).default([]),
     /** After creation, follow the node pool until its nodes are available (status ACTIVE) or abnormal. */
     nodeTracking: z
@@ -154,7 +171,9 @@ export function parsePolicy(json: string, source = 'policy file'): Policy {
   }
   const result = PolicySchema.safeParse(raw);
   if (!result.success) {
-    const lines = result.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+    // A record key's own rule is nested in an `invalid_key` issue: say that rule, not "Invalid key in record".
+    const messageOf = (i: z.core.$ZodIssue): string => (i.code === 'invalid_key' && i.issues[0] ? i.issues[0].message : i.message);
+    const lines = result.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${messageOf(i)}`);
     throw new PolicyError(`${source} is invalid:\n${lines.join('\n')}`);
   }
   return result.data;
@@ -168,6 +187,11 @@ export function loadPolicyFile(path: string): Policy {
     throw new PolicyError(`cannot read policy file ${path}: ${(e as Error).message}`);
   }
   return parsePolicy(text, path);
+}
+
+/** Every secret the policy names for a ModelArts project's AK/SK, once each. */
+export function modelArtsProjectSecretArns(policy: Policy): string[] {
+  return [...new Set(Object.values(policy.modelArts.projects).flatMap((p) => (p.credentialsSecretArn ? [p.credentialsSecretArn] : [])))];
 }
 
 export function teamOf(policy: Policy, email: string): Team | undefined {

@@ -2,6 +2,7 @@ import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ENV } from '../../contracts/environment';
 import { FUNCTION_ENTRIES, HTTP_FUNCTIONS, SCHEDULED_FUNCTIONS, WORKFLOW_FUNCTIONS, type FunctionId, type HttpFunctionId, type WorkflowFunctionId } from '../../contracts/functions';
@@ -79,6 +80,8 @@ export interface PoolgateFunctionsProps {
   readonly mailFrom: string;
   /** @default - the house default of PoolgateFunction */
   readonly logRetention?: RetentionDays;
+  /** Secrets with the AK/SK of particular ModelArts projects (policy `modelArts.projects`), read by the ModelArts functions. */
+  readonly modelArtsProjectSecretArns?: readonly string[];
 }
 
 /**
@@ -145,6 +148,7 @@ export class PoolgateFunctions extends Construct {
     const sesIdentities = [props.mailFrom, domain].map((identity) =>
       stack.formatArn({ service: 'ses', resource: 'identity', resourceName: identity, arnFormat: ArnFormat.SLASH_RESOURCE_NAME }),
     );
+    const projectSecrets = (props.modelArtsProjectSecretArns ?? []).map((arn, i) => Secret.fromSecretCompleteArn(this, `ModelArtsProjectSecret${i}`, arn));
     const sendMail = new PolicyStatement({
       actions: ['ses:SendEmail'],
       resources: sesIdentities,
@@ -168,7 +172,11 @@ export class PoolgateFunctions extends Construct {
         fn.bindSecret(props.secrets.slackBotToken, ENV.slackBotTokenSecretId);
       },
       slackSignature: (fn) => fn.bindSecret(props.secrets.slackSigningSecret, ENV.slackSigningSecretId),
-      modelArts: (fn) => fn.bindSecret(props.secrets.modelArtsCredentials, ENV.modelArtsCredentialsSecretId),
+      modelArts: (fn) => {
+        fn.bindSecret(props.secrets.modelArtsCredentials, ENV.modelArtsCredentialsSecretId);
+        // The policy file names them per project; the handlers read the ARN from the bundled policy.
+        for (const secret of projectSecrets) secret.grantRead(fn);
+      },
     };
   }
 }

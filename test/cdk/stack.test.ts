@@ -357,28 +357,42 @@ describe('props', () => {
   });
 });
 
-describe('schedules', () => {
-  /** Each rule's rate, and the function its one target invokes. */
-  const schedulesOf = (synthesized: SynthesizedPoolgate) =>
-    (Object.values(synthesized.serviceTemplate.findResources('AWS::Events::Rule')) as CfnResource[]).map((rule) => {
-      const [target] = rule.Properties.Targets as Array<{ Arn: { 'Fn::GetAtt': [string, string] }; RetryPolicy: unknown }>;
-      const functionId = ALL_FUNCTIONS.find((fid) => logicalIdOf(synthesized.service, synthesized.service.functions.byId[fid].functionArn) === target.Arn['Fn::GetAtt'][0]);
-      return { rate: rule.Properties.ScheduleExpression, state: rule.Properties.State, functionId, retry: target.RetryPolicy };
-    });
-
-  it('sweeps requests left SUBMITTED every minute', () => {
-    expect(schedulesOf(synth)).toEqual([{ rate: 'rate(1 minute)', state: 'ENABLED', functionId: 'sweepSubmitted', retry: { MaximumEventAgeInSeconds: 60, MaximumRetryAttempts: 2 } }]);
+/** Each schedule rule's rate, and the function its one target invokes. */
+const schedulesOf = (synthesized: SynthesizedPoolgate) =>
+  (Object.values(synthesized.serviceTemplate.findResources('AWS::Events::Rule')) as CfnResource[]).map((rule) => {
+    const [target] = rule.Properties.Targets as Array<{ Arn: { 'Fn::GetAtt': [string, string] }; RetryPolicy: unknown }>;
+    const functionId = ALL_FUNCTIONS.find((fid) => logicalIdOf(synthesized.service, synthesized.service.functions.byId[fid].functionArn) === target.Arn['Fn::GetAtt'][0]);
+    return { rate: rule.Properties.ScheduleExpression, state: rule.Properties.State, functionId, retry: target.RetryPolicy };
   });
 
-  it('reconciles the quotas at the policy interval rounded up to whole minutes, only when asked for', () => {
-    const scheduled = synthesizePoolgate({ name: 'PoolgateScheduled', cfnValidation: false, reconcileEverySeconds: 90 });
-    try {
-      expect(schedulesOf(scheduled)).toEqual(
-        expect.arrayContaining([{ rate: 'rate(2 minutes)', state: 'ENABLED', functionId: 'reconcileQuota', retry: { MaximumEventAgeInSeconds: 120, MaximumRetryAttempts: 2 } }]),
-      );
-      expect(schedulesOf(scheduled)).toHaveLength(2);
-    } finally {
-      scheduled.cleanUp();
-    }
+describe('schedules', () => {
+  it('sweeps requests left SUBMITTED every minute, and reconciles no quota unless the policy asks', () => {
+    expect(schedulesOf(synth)).toEqual([{ rate: 'rate(1 minute)', state: 'ENABLED', functionId: 'sweepSubmitted', retry: { MaximumEventAgeInSeconds: 60, MaximumRetryAttempts: 2 } }]);
+  });
+});
+
+describe('settings from the policy file', () => {
+  const PROJECT_SECRET = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:poolgate/project-a-AbCdEf`;
+  let configured: SynthesizedPoolgate;
+  beforeAll(() => {
+    configured = synthesizePoolgate({ name: 'PoolgateConfigured', cfnValidation: false, reconcileEverySeconds: 90, modelArtsProjectSecretArns: [PROJECT_SECRET] });
+  });
+  afterAll(() => configured.cleanUp());
+
+  it('reconciles the quotas at the policy interval rounded up to whole minutes', () => {
+    expect(schedulesOf(configured)).toEqual(
+      expect.arrayContaining([{ rate: 'rate(2 minutes)', state: 'ENABLED', functionId: 'reconcileQuota', retry: { MaximumEventAgeInSeconds: 120, MaximumRetryAttempts: 2 } }]),
+    );
+    expect(schedulesOf(configured)).toHaveLength(2);
+  });
+
+  it("lets exactly the ModelArts functions read a project's own AK/SK secret, by its complete ARN", () => {
+    const service = configured.service;
+    const roleOf = new Map(ALL_FUNCTIONS.map((fid) => [logicalIdOf(service, service.functions.byId[fid].role!.roleArn), fid]));
+    const readers = (Object.values(configured.serviceTemplate.findResources('AWS::IAM::Policy')) as CfnResource[])
+      .filter((p) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement.some((st) => actionsOf(st).includes('secretsmanager:GetSecretValue') && [st.Resource].flat().includes(PROJECT_SECRET)))
+      .flatMap((p) => (p.Properties.Roles as Array<{ Ref: string }>).map((r) => roleOf.get(r.Ref)))
+      .sort();
+    expect(readers).toEqual(['checkNodes', 'checkRequest', 'createNodePool', 'reconcileQuota', 'submit']);
   });
 });

@@ -1,6 +1,7 @@
 /**
  * ModelArts rules through the local stack: capacity refusals before anyone is asked, node tracking
- * to ACTIVE or FAILED, and a node pool poolgate did not create is never claimed.
+ * to ACTIVE or FAILED, and a node pool poolgate did not create is never claimed. The project signs
+ * with the AK/SK of its own secret (policy `modelArts.projects`).
  */
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,6 +24,8 @@ const catalog = {
 };
 const policy = {
   nodeTracking: { enabled: true, pollIntervalSeconds: 1, timeoutSeconds: 60 },
+  // The project signs with its own secret (locally the stand-in serves it the simulator's AK/SK).
+  modelArts: { projects: { [PROJECT_ID]: { credentialsSecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:poolgate/project-e2e-AbCdEf' } } },
   teams: [
     {
       name: 'ml-platform',
