@@ -63,4 +63,3 @@ export function votesOf(record: ApprovalRecord): Record<string, Vote> {
 export function isWaitingFor(record: ApprovalRecord, approver: string, now: Date): boolean {
   return !record.decision && !record.closed && Date.parse(record.expiresAt) > now.getTime() && record.approvers.includes(approver) && !record.votes[approver];
 }
-
