@@ -57,3 +57,16 @@ export function newStep(id: string, step: StepName, outcome: StepOutcome, extra:
     ...(extra.detail ? { detail: extra.detail } : {}),
   };
 }
+
+/** `approval_requested` of a stage: who is asked, how many must approve, until when. */
+export function approvalRequestedStep(
+  stage: { readonly name: string; readonly requiredApprovals: number },
+  approvers: readonly string[],
+  expiresAt: string,
+  at: Date,
+): Step {
+  return newStep(stepId.approvalRequested(stage.name), 'approval_requested', 'ok', {
+    at,
+    detail: { stage: stage.name, approvers: [...approvers], requiredApprovals: stage.requiredApprovals, expiresAt },
+  });
+}
