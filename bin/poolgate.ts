@@ -12,7 +12,7 @@ import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { join, resolve } from 'node:path';
 import { ENV } from '../contracts/environment';
-import { loadPolicyFile, PolicyError, type Policy } from '../lambdas/config/policy';
+import { loadPolicyFile, modelArtsProjectSecretArns, PolicyError, type Policy } from '../lambdas/config/policy';
 import { addPoolgate } from '../lib/poolgate-app';
 import { REPOSITORY_ROOT } from '../lib/poolgate-stack';
 
@@ -28,12 +28,19 @@ function deploymentSettings(policy: Policy, policyFile: string) {
     ...(policy.mail ? [] : ['mail.from: required to deploy (the SES sender address)']),
   ];
   if (!policy.auth || !policy.mail) throw new PolicyError(`${policyFile} is invalid:\n  ${missing.join('\n  ')}`);
-  return { auth: policy.auth, mailFrom: policy.mail.from, alarmEmail: policy.alarms?.email };
+  const reconciliation = policy.quotaReconciliation;
+  return {
+    auth: policy.auth,
+    mailFrom: policy.mail.from,
+    alarmEmail: policy.alarms?.email,
+    reconcileEverySeconds: reconciliation.enabled ? reconciliation.intervalSeconds : undefined,
+    modelArtsProjectSecretArns: modelArtsProjectSecretArns(policy),
+  };
 }
 
 function main(): void {
   const policyFile = resolve(process.env[ENV.policyFile] || join(REPOSITORY_ROOT, 'poolgate.config.json'));
-  const { auth, mailFrom, alarmEmail } = deploymentSettings(loadPolicyFile(policyFile), policyFile);
+  const { auth, mailFrom, alarmEmail, reconcileEverySeconds, modelArtsProjectSecretArns } = deploymentSettings(loadPolicyFile(policyFile), policyFile);
 
   const app = new App();
   const context = (key: string): string | undefined => {
@@ -48,6 +55,8 @@ function main(): void {
     auth: { issuer: auth.issuer, audience: auth.audience, jwksUri: auth.jwksUri },
     mailFrom,
     alarmEmail,
+    reconcileEverySeconds,
+    modelArtsProjectSecretArns,
     publicBaseUrl: context('publicBaseUrl'),
     // Environment-agnostic unless the CLI knows the account and region: synth needs no AWS access.
     env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },

@@ -223,6 +223,19 @@ node pool (REJECTED, EXPIRED, CANCELLED, FAILED), 4 --timeout reached (the reque
       out(`Request ${view.requestId} is ${view.status}${view.reason ? ` (${view.reason})` : ''}.`);
     });
 
+  program
+    .command('retry')
+    .description('run a FAILED request again from the step that failed, without a new approval (its requester or an admin)')
+    .argument('<id>', 'the request id')
+    .addOption(jsonOption())
+    .addOption(urlOption())
+    .addOption(tokenOption())
+    .action(async (id: string, options: ServerOptions) => {
+      const view = await apiOf(options).call<RequestView>('POST', `/requests/${encodeURIComponent(id)}/retry`);
+      if (options.json) return printJson(view);
+      out(`Request ${view.requestId} is ${view.status}: retrying.`);
+    });
+
   return program;
 }
 

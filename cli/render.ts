@@ -22,6 +22,8 @@ const STEP_LABELS: Record<string, string> = {
   node_pool_created: 'node pool created',
   nodes_active: 'nodes active',
   failed: 'failed',
+  retried: 'retried',
+  quota_reconciled: 'quota reconciled',
 };
 
 const STATUS_TEXT: Record<string, string> = {

@@ -9,6 +9,7 @@ export const HTTP_FUNCTIONS = [
   'listRequests',
   'requestPage',
   'cancelRequest',
+  'retryRequest',
   'approvals',
   'slackInteractions',
   'openapi',
@@ -16,9 +17,16 @@ export const HTTP_FUNCTIONS = [
 ] as const;
 export const WORKFLOW_FUNCTIONS = ['checkRequest', 'requestApproval', 'approvalTimedOut', 'createNodePool', 'checkNodes', 'finalize'] as const;
 
+/** Run on a schedule (EventBridge on AWS, a timer on the local stack). */
+export const SCHEDULED_FUNCTIONS = ['reconcileQuota', 'sweepSubmitted'] as const;
+
+/** How often the sweep of requests left SUBMITTED runs (the reconciliation's rate is the policy's). */
+export const SWEEP_SUBMITTED_EVERY_SECONDS = 60;
+
 export type HttpFunctionId = (typeof HTTP_FUNCTIONS)[number];
 export type WorkflowFunctionId = (typeof WORKFLOW_FUNCTIONS)[number];
-export type FunctionId = HttpFunctionId | WorkflowFunctionId;
+export type ScheduledFunctionId = (typeof SCHEDULED_FUNCTIONS)[number];
+export type FunctionId = HttpFunctionId | WorkflowFunctionId | ScheduledFunctionId;
 
 /** Entry file of each function, relative to the repository root. */
 export const FUNCTION_ENTRIES: Record<FunctionId, string> = {
@@ -27,6 +35,7 @@ export const FUNCTION_ENTRIES: Record<FunctionId, string> = {
   listRequests: 'lambdas/handlers/list-requests.ts',
   requestPage: 'lambdas/handlers/request-page.ts',
   cancelRequest: 'lambdas/handlers/cancel-request.ts',
+  retryRequest: 'lambdas/handlers/retry-request.ts',
   slackInteractions: 'lambdas/handlers/slack-interactions.ts',
   approvals: 'lambdas/handlers/approvals.ts',
   openapi: 'lambdas/handlers/openapi.ts',
@@ -37,4 +46,6 @@ export const FUNCTION_ENTRIES: Record<FunctionId, string> = {
   createNodePool: 'lambdas/handlers/create-node-pool.ts',
   checkNodes: 'lambdas/handlers/check-nodes.ts',
   finalize: 'lambdas/handlers/finalize.ts',
+  reconcileQuota: 'lambdas/handlers/reconcile-quota.ts',
+  sweepSubmitted: 'lambdas/handlers/sweep-submitted.ts',
 };

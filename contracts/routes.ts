@@ -14,6 +14,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   { method: 'GET', path: '/requests/{request_id}', functionId: 'getRequest' },
   { method: 'GET', path: '/requests/{request_id}/page', functionId: 'requestPage' },
   { method: 'POST', path: '/requests/{request_id}/cancel', functionId: 'cancelRequest' },
+  { method: 'POST', path: '/requests/{request_id}/retry', functionId: 'retryRequest' },
   { method: 'POST', path: '/slack/interactions', functionId: 'slackInteractions' },
   { method: 'GET', path: '/approvals/{approval_id}', functionId: 'approvals' },
   { method: 'POST', path: '/approvals/{approval_id}', functionId: 'approvals' },

@@ -9,14 +9,12 @@ export interface IndexDefinition {
 }
 
 /**
- * Requests by team, by requester and by status (newest first: the sort key is the creation time),
- * and what waits for an approver's decision: one small `APPROVAL#<id>` / `WAITING#<email>` item per
- * approver who has been asked and has not voted, sorted by when they were asked
- * (docs/decisions.md, "What users touch").
+ * Requests by team, by requester and by status (newest first: the sort key is the creation time).
+ * What waits for an approver's decision is read from byStatus (AWAITING_APPROVAL), filtered on the
+ * request's `approverEmails` and checked against its approval items (docs/decisions.md, "What users touch").
  */
 export const TABLE_INDEXES: readonly IndexDefinition[] = [
   { indexName: 'byTeam', partitionKey: 'gsiTeam', sortKey: 'createdAt' },
   { indexName: 'byRequester', partitionKey: 'gsiRequester', sortKey: 'createdAt' },
   { indexName: 'byStatus', partitionKey: 'gsiStatus', sortKey: 'createdAt' },
-  { indexName: 'byApprover', partitionKey: 'gsiApprover', sortKey: 'createdAt' },
 ];

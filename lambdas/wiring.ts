@@ -11,7 +11,7 @@ import { RequestRepository } from './adapters/dynamodb/request-repository';
 import { Authenticator } from './adapters/authenticator';
 import { optionalEnv, requiredEnv } from './adapters/environment';
 import { Mailer } from './adapters/mailer';
-import { endpointForRegion, ModelArtsClient } from './adapters/modelarts/client';
+import { ModelArtsProjects } from './adapters/modelarts/projects';
 import { Slack } from './adapters/slack';
 import { huaweiCredentials, secretString } from './adapters/secrets';
 import { Workflow } from './adapters/workflow';
@@ -76,10 +76,12 @@ const MODELARTS_TIMEOUT_MS = 10_000;
 
 export const modelArts = /* @__PURE__ */ once(
   () =>
-    new ModelArtsClient({
+    new ModelArtsProjects({
+      settings: policy().modelArts,
+      credentialsSecretId: requiredEnv(ENV.modelArtsCredentialsSecretId),
       // MODELARTS_ENDPOINT (the local simulator, or a private endpoint) wins over the policy file.
-      endpoint: optionalEnv(ENV.modelArtsEndpoint) ?? policy().modelArts.endpoint ?? endpointForRegion(policy().modelArts.region),
-      credentials: () => huaweiCredentials(requiredEnv(ENV.modelArtsCredentialsSecretId)),
+      endpointOverride: optionalEnv(ENV.modelArtsEndpoint),
+      credentialsOf: huaweiCredentials,
       timeoutMs: MODELARTS_TIMEOUT_MS,
     }),
 );

@@ -5,10 +5,11 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { FUNCTION_ENTRIES } from '../contracts/functions';
+import { FUNCTION_ENTRIES, SWEEP_SUBMITTED_EVERY_SECONDS } from '../contracts/functions';
 import { PoolgateAlarms } from './constructs/alarms';
 import { PoolgateApi } from './constructs/api';
 import { PoolgateFunctions } from './constructs/functions';
+import { PoolgateSchedule } from './constructs/schedule';
 import { LOCK_FILE, metricsNamespace } from './constructs/poolgate-function';
 import type { PoolgateSecrets } from './constructs/secrets';
 import { PoolgateWorkflow } from './constructs/workflow';
@@ -58,6 +59,13 @@ export interface PoolgateStackProps extends StackProps {
   readonly functionLogRetention?: RetentionDays;
   /** Subscribed to the alarm topic (policy file `alarms.email`). @default - no subscription */
   readonly alarmEmail?: string;
+  /**
+   * How often the quota reconciliation runs (policy `quotaReconciliation`), rounded up to whole minutes.
+   * @default - never (no schedule)
+   */
+  readonly reconcileEverySeconds?: number;
+  /** Complete ARNs of the per-project ModelArts credential secrets (policy `modelArts.projects`). @default - none */
+  readonly modelArtsProjectSecretArns?: readonly string[];
 }
 
 /** The OpenID Connect location of an issuer's key set. */
@@ -94,6 +102,7 @@ export class PoolgateStack extends Stack {
       auth: { issuer: props.auth.issuer, audience: props.auth.audience, jwksUri: settings.jwksUri },
       mailFrom: props.mailFrom,
       logRetention: props.functionLogRetention,
+      modelArtsProjectSecretArns: props.modelArtsProjectSecretArns,
     });
     this.workflow = new PoolgateWorkflow(this, 'Workflow', {
       // Fixed and derived from the stack name: one state machine per stack, ARN known in advance.
@@ -104,6 +113,18 @@ export class PoolgateStack extends Stack {
     for (const fn of this.functions.withNeed('answerTasks')) this.workflow.grantTaskResponse(fn);
     for (const fn of this.functions.withNeed('stopExecution')) this.workflow.grantStopExecution(fn);
     this.api.addRoutes(this.functions.httpFunctions);
+    new PoolgateSchedule(this, 'SubmittedSweep', {
+      fn: this.functions.byId.sweepSubmitted,
+      everySeconds: SWEEP_SUBMITTED_EVERY_SECONDS,
+      description: 'poolgate: start the execution of any request left SUBMITTED for more than a minute',
+    });
+    if (props.reconcileEverySeconds !== undefined) {
+      new PoolgateSchedule(this, 'QuotaReconciliation', {
+        fn: this.functions.byId.reconcileQuota,
+        everySeconds: props.reconcileEverySeconds,
+        description: 'poolgate: recompute team quotas from the node pools in ModelArts',
+      });
+    }
     this.alarms = new PoolgateAlarms(this, 'Alarms', {
       functions: this.functions.byId,
       stateMachine: this.workflow.stateMachine,

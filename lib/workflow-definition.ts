@@ -10,6 +10,7 @@
  * to wait on it), `error` (set by a Catch that ends the request) and `created`.
  *
  *   CheckRequest -> Checked? -> RequestApproval (callback, waits until reminder or expiry) -> Decision?
+ *        Checked?: a retried request goes straight to CreateNodePool (approved) or CheckNodes (created)
  *        Decision?: pending -> RequestApproval (next stage) | approved -> CreateNodePool | else -> Finalize
  *        RequestApproval timeout -> ApprovalTimedOut (remind, or expire) -> Decision?
  *   CreateNodePool -> Track? -> CheckNodes -> NodesReady? -> WaitForNodes -> CheckNodes ... -> Finalize
@@ -94,7 +95,12 @@ export function buildWorkflowDefinition(fns: WorkflowFunctionRefs) {
       },
       [s.checked]: {
         Type: 'Choice',
-        Choices: [{ Variable: '$.approval.status', StringEquals: 'pending', Next: s.requestApproval }],
+        Choices: [
+          { Variable: '$.approval.status', StringEquals: 'pending', Next: s.requestApproval },
+          // A retried request resumes where it failed (POST /requests/{id}/retry): no approval again.
+          { Variable: '$.approval.status', StringEquals: 'approved', Next: s.createNodePool },
+          { Variable: '$.approval.status', StringEquals: 'created', Next: s.checkNodes },
+        ],
         Default: s.finalize,
       },
       [s.requestApproval]: {

@@ -11,10 +11,10 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ENV } from '../contracts/environment';
-import { WORKFLOW_FUNCTIONS, type WorkflowFunctionId } from '../contracts/functions';
+import { SWEEP_SUBMITTED_EVERY_SECONDS, WORKFLOW_FUNCTIONS, type ScheduledFunctionId, type WorkflowFunctionId } from '../contracts/functions';
 import { ROUTES } from '../contracts/routes';
 import { documentClient } from '../lambdas/adapters/dynamodb/client';
-import { loadPolicyFile } from '../lambdas/config/policy';
+import { loadPolicyFile, modelArtsProjectSecretArns } from '../lambdas/config/policy';
 import { buildWorkflowDefinition } from '../lib/workflow-definition';
 import { secretsManagerMount } from './aws-standins/secrets-manager';
 import { sesv2Mount } from './aws-standins/sesv2';
@@ -92,7 +92,7 @@ export async function startLocalStack(options: StartOptions = {}): Promise<Local
     },
     mounts: [
       meter.mount(),
-      secretsManagerMount('/_aws/secretsmanager', localSecrets(home, credentials)),
+      secretsManagerMount('/_aws/secretsmanager', localSecrets(home, credentials, modelArtsProjectSecretArns(policy))),
       sesv2Mount('/_aws/sesv2', outbox, options.printUrls ? printMail : undefined),
       jwksMount(issuer),
       slackStandinMount(outbox),
@@ -144,6 +144,10 @@ export async function startLocalStack(options: StartOptions = {}): Promise<Local
   // The handlers' own client (built now, after the endpoints are set), counted at the SDK.
   meter.meterDynamoDb(documentClient());
   ready();
+  const schedules = [
+    every(policy.quotaReconciliation.enabled ? policy.quotaReconciliation.intervalSeconds : undefined, 'reconcileQuota'),
+    every(SWEEP_SUBMITTED_EVERY_SECONDS, 'sweepSubmitted'),
+  ];
 
   const endpoints: LocalStackEndpoints = {
     api: api.url,
@@ -159,6 +163,7 @@ export async function startLocalStack(options: StartOptions = {}): Promise<Local
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
+      for (const schedule of schedules) schedule.stop();
       await api.close();
       await stepFunctions.close();
       await modelArts.close();
@@ -174,6 +179,24 @@ export async function startLocalStack(options: StartOptions = {}): Promise<Local
   }
   if (options.printUrls) printBanner(endpoints);
   return { endpoints, stop };
+}
+
+/**
+ * A scheduled function every `seconds` (undefined: never), as EventBridge runs it on AWS: the same
+ * handler, one run at a time (a run still going when the next is due makes that one skip).
+ */
+function every(seconds: number | undefined, functionId: ScheduledFunctionId): { stop(): void } {
+  if (seconds === undefined) return { stop: () => undefined };
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    invokeFunction(functionId, { source: 'poolgate.local-schedule' })
+      .catch((error: unknown) => process.stderr.write(`${functionId} failed: ${(error as Error).message}\n`))
+      .finally(() => (running = false));
+  }, seconds * 1000);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
 }
 
 function printBanner(e: LocalStackEndpoints): void {

@@ -4,17 +4,32 @@
  */
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 
+/** What CreateNodePool hands on (the `$.created` of the definition). */
+export interface CreatedState {
+  readonly nodePoolName: string;
+  readonly track: boolean;
+  readonly waitSeconds: number;
+}
+
 /** The input every execution starts with: all the paths the definition reads exist from the start. */
 export interface ExecutionInput {
   readonly requestId: string;
   readonly approval: null;
   readonly error: null;
-  readonly created: null;
+  /** Set when a retry resumes a request whose node pool exists (its nodes are followed again). */
+  readonly created: CreatedState | null;
+}
+
+/** A retried request's run: the attempt names the execution, `created` says whether the node pool exists. */
+export interface Resumption {
+  readonly attempt: number;
+  readonly created: CreatedState | null;
 }
 
 /** What a decided approval hands back to the workflow (the `$.approval` of the definition). */
 export interface ApprovalOutcome {
-  readonly status: 'approved' | 'rejected' | 'pending' | 'refused' | 'expired';
+  /** `created`: a retried request resumes at its node tracking (CheckRequest says so, nothing else does). */
+  readonly status: 'approved' | 'rejected' | 'pending' | 'refused' | 'expired' | 'created';
   readonly stageIndex: number;
   readonly waitSeconds: number;
   readonly reason?: string;
@@ -31,11 +46,15 @@ const sfn = () => (client ??= new SFNClient({}));
 export class Workflow {
   constructor(private readonly stateMachineArn: string) {}
 
-  /** Starts the request's execution; an execution of that name already running counts as started. */
-  async start(requestId: string): Promise<void> {
-    const input: ExecutionInput = { requestId, approval: null, error: null, created: null };
+  /**
+   * Starts the request's execution (named after it; a retry's `<id>-retry-<attempt>`); an execution of
+   * that name that exists already counts as started.
+   */
+  async start(requestId: string, resume?: Resumption): Promise<void> {
+    const input: ExecutionInput = { requestId, approval: null, error: null, created: resume?.created ?? null };
+    const name = resume ? `${requestId}-retry-${resume.attempt}` : requestId;
     try {
-      await sfn().send(new StartExecutionCommand({ stateMachineArn: this.stateMachineArn, name: requestId, input: JSON.stringify(input) }));
+      await sfn().send(new StartExecutionCommand({ stateMachineArn: this.stateMachineArn, name, input: JSON.stringify(input) }));
     } catch (error) {
       if (error instanceof Error && error.name === 'ExecutionAlreadyExists') return;
       throw error;

@@ -4,8 +4,8 @@
  * zod/mini (the functional API of zod 4: smaller bundles), with zod's English messages.
  */
 import { readFileSync } from 'node:fs';
-import * as z from 'zod/mini';
 import { en } from 'zod/v4/locales';
+import * as z from 'zod/mini';
 
 // zod/mini loads no locale by itself: the rules below without their own message use zod's English ones.
 z.config(en());
@@ -74,6 +74,20 @@ export const TeamSchema = z.strictObject({
   pools: z._default(z.array(z.string().check(z.minLength(1))), ['*']),
 });
 
+const Region = z.string().check(z.regex(/^[a-z]{2}-[a-z]+-\d+$/, 'must be a Huawei Cloud region id such as cn-north-4'));
+const ProjectId = z.string().check(z.regex(/^[0-9a-f]{32}$/, 'must be a Huawei Cloud project id (32 hexadecimal characters)'));
+
+export const ModelArtsProjectSchema = z.strictObject({
+  region: z.optional(Region),
+  endpoint: z.optional(z.url()),
+  /** The complete ARN (with its 6-character suffix) of the secret holding `{"accessKey","secretKey"}` for this project. */
+  credentialsSecretArn: z.optional(
+    z
+      .string()
+      .check(z.regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+-[A-Za-z0-9]{6}$/, 'must be the complete ARN of a Secrets Manager secret, with its 6-character suffix')),
+  ),
+});
+
 export const PolicySchema = z
   .strictObject({
     auth: z.optional(
@@ -86,13 +100,17 @@ export const PolicySchema = z
     mail: z.optional(z.strictObject({ from: Email })),
     /** AWS deployments: where CloudWatch alarms are sent besides their SNS topic (docs/deploy.md). */
     alarms: z.optional(z.strictObject({ email: z.optional(Email) })),
-    /** Where ModelArts is: a Huawei Cloud region (endpoint derived from it) or an explicit endpoint. */
+    /**
+     * Where ModelArts is: a Huawei Cloud region (endpoint derived from it) or an explicit endpoint; per
+     * project, its own region or endpoint and the Secrets Manager secret holding the AK/SK to sign with.
+     */
     modelArts: z._default(
       z.strictObject({
-        region: z._default(z.string().check(z.regex(/^[a-z]{2}-[a-z]+-\d+$/, 'must be a Huawei Cloud region id such as cn-north-4')), 'cn-north-4'),
+        region: z._default(Region, 'cn-north-4'),
         endpoint: z.optional(z.url()),
+        projects: z._default(z.record(ProjectId, ModelArtsProjectSchema), {}),
       }),
-      { region: 'cn-north-4' },
+      { region: 'cn-north-4', projects: {} },
     ),
     admins: z._default(z.array(Email), []),
     /** After creation, follow the node pool until its nodes are available (status ACTIVE) or abnormal. */
@@ -103,6 +121,17 @@ export const PolicySchema = z
         timeoutSeconds: z._default(z.number().check(z.int(), z.gte(10), z.lte(7 * 86400)), 3600),
       }),
       { enabled: true, pollIntervalSeconds: 30, timeoutSeconds: 3600 },
+    ),
+    /**
+     * How often the team quotas are reconciled with the node pools in ModelArts (an EventBridge schedule
+     * on AWS, rounded up to whole minutes; a timer on the local stack).
+     */
+    quotaReconciliation: z._default(
+      z.strictObject({
+        enabled: z._default(z.boolean(), true),
+        intervalSeconds: z._default(z.number().check(z.int(), z.gte(1), z.lte(86400)), 900),
+      }),
+      { enabled: true, intervalSeconds: 900 },
     ),
     /** List prices per flavor and node-hour, shown to approvers as an estimate. */
     pricing: z._default(
@@ -159,7 +188,9 @@ export function parsePolicy(json: string, source = 'policy file'): Policy {
   }
   const result = PolicySchema.safeParse(raw);
   if (!result.success) {
-    const lines = result.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+    // A record key's own rule is nested in an `invalid_key` issue: say that rule, not "Invalid key in record".
+    const messageOf = (i: z.core.$ZodIssue): string => (i.code === 'invalid_key' && i.issues[0] ? i.issues[0].message : i.message);
+    const lines = result.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${messageOf(i)}`);
     throw new PolicyError(`${source} is invalid:\n${lines.join('\n')}`);
   }
   return result.data;
@@ -173,6 +204,11 @@ export function loadPolicyFile(path: string): Policy {
     throw new PolicyError(`cannot read policy file ${path}: ${(e as Error).message}`);
   }
   return parsePolicy(text, path);
+}
+
+/** Every secret the policy names for a ModelArts project's AK/SK, once each. */
+export function modelArtsProjectSecretArns(policy: Policy): string[] {
+  return [...new Set(Object.values(policy.modelArts.projects).flatMap((p) => (p.credentialsSecretArn ? [p.credentialsSecretArn] : [])))];
 }
 
 export function teamOf(policy: Policy, email: string): Team | undefined {

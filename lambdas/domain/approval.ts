@@ -63,8 +63,3 @@ export function votesOf(record: ApprovalRecord): Record<string, Vote> {
 export function isWaitingFor(record: ApprovalRecord, approver: string, now: Date): boolean {
   return !record.decision && !record.closed && Date.parse(record.expiresAt) > now.getTime() && record.approvers.includes(approver) && !record.votes[approver];
 }
-
-/** The approvers of an open approval who have not voted yet. */
-export function notYetVoted(record: ApprovalRecord): string[] {
-  return record.decision || record.closed ? [] : record.approvers.filter((email) => !record.votes[email]);
-}

@@ -64,6 +64,10 @@ export class IdempotencyKeyReusedError extends PoolGateError {
 export class NotCancellableError extends PoolGateError {
   readonly code = 'PoolGate.2409';
 }
+/** A retry of a request that is not FAILED, failed before it was approved, or cannot get its quota or name back. */
+export class NotRetryableError extends PoolGateError {
+  readonly code = 'PoolGate.3409';
+}
 /** A query parameter poolgate cannot use: unknown, out of range, or a list cursor it did not issue for this query. */
 export class BadQueryError extends PoolGateError {
   readonly code = 'PoolGate.0400';

@@ -2,7 +2,7 @@
  * `GET /requests`: which one index partition a list reads, from the query parameters and who asks.
  * Pure: the use case queries, this decides and refuses.
  *
- *   awaiting=me     approvals waiting for my decision (index byApprover)
+ *   awaiting=me     approvals waiting for my decision (byStatus AWAITING_APPROVAL, requests that may ask me)
  *   mine=true       requests I submitted (byRequester), optionally of one status
  *   team=<name>     a team's requests (byTeam): its members, its approvers and escalation contacts, admins
  *   status=<S>      alone, for admins: every team's requests in that status (byStatus)
@@ -86,6 +86,7 @@ export function parseListQuery(params: Readonly<Record<string, string | undefine
 /** What a cursor is bound to: the same viewer, scope and filter must come back with it. */
 export function queryIdentity(viewer: string, query: ListQuery): string {
   const scope = query.scope;
-  const partition = scope.kind === 'requester' ? scope.email : scope.kind === 'team' ? scope.team : scope.kind === 'status' ? scope.status : scope.approver;
+  // awaiting=me names the index it reads: a cursor of the byApprover index it read before is refused (400), not used as a byStatus position.
+  const partition = scope.kind === 'requester' ? scope.email : scope.kind === 'team' ? scope.team : scope.kind === 'status' ? scope.status : `byStatus:${scope.approver}`;
   return [viewer, scope.kind, partition, query.status ?? ''].join('\n');
 }

@@ -32,6 +32,8 @@ export interface PoolRequestRecord {
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly steps: readonly Step[];
+  /** How many times a FAILED request was retried (absent: never). */
+  readonly retries?: number;
 }
 
 /** A request in a list: what tells it apart, without its timeline. */

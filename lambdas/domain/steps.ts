@@ -15,6 +15,8 @@ export const STEP_NAMES = [
   'node_pool_created',
   'nodes_active',
   'failed',
+  'retried',
+  'quota_reconciled',
 ] as const;
 export type StepName = (typeof STEP_NAMES)[number];
 export type StepOutcome = 'ok' | 'refused' | 'error';
@@ -38,7 +40,11 @@ export const stepId = {
   vote: (stage: string, approver: string) => `vote:${stage}:${approver}`,
   expired: (stage: string) => `expired:${stage}`,
   nodePoolCreated: () => 'node-pool-created',
-  failed: () => 'failed',
+  /** One failure per attempt: the first run's is `failed`, a retried run's `failed:<attempt>`. */
+  failed: (attempt = 0) => (attempt ? `failed:${attempt}` : 'failed'),
+  retried: (attempt: number) => `retried:${attempt}`,
+  /** One per reconciliation run that changed the request's quota (`at`: the run's time). */
+  quotaReconciled: (at: string) => `quota-reconciled:${at}`,
 } as const;
 
 export function newStep(id: string, step: StepName, outcome: StepOutcome, extra: { actor?: string; detail?: Record<string, unknown>; at?: Date } = {}): Step {
@@ -50,4 +56,17 @@ export function newStep(id: string, step: StepName, outcome: StepOutcome, extra:
     ...(extra.actor ? { actor: extra.actor } : {}),
     ...(extra.detail ? { detail: extra.detail } : {}),
   };
+}
+
+/** `approval_requested` of a stage: who is asked, how many must approve, until when. */
+export function approvalRequestedStep(
+  stage: { readonly name: string; readonly requiredApprovals: number },
+  approvers: readonly string[],
+  expiresAt: string,
+  at: Date,
+): Step {
+  return newStep(stepId.approvalRequested(stage.name), 'approval_requested', 'ok', {
+    at,
+    detail: { stage: stage.name, approvers: [...approvers], requiredApprovals: stage.requiredApprovals, expiresAt },
+  });
 }

@@ -172,6 +172,27 @@ export function buildOpenApiDocument(): OpenApiDocument {
     },
   });
 
+  registry.registerPath({
+    method: 'post',
+    path: '/requests/{request_id}/retry',
+    operationId: 'retryRequest',
+    summary: 'Run a FAILED request again from the step that failed, without a new approval (its requester or an admin)',
+    security: BEARER,
+    request: { params: requestIdParams },
+    responses: {
+      202: {
+        description: 'Retrying: the request is PROVISIONING (or CREATED while its nodes are followed again); repeating the call answers the same',
+        content: { 'application/json': { schema: RequestViewSchema } },
+      },
+      ...errors(
+        [401, 'PoolGate.0401: no valid bearer token'],
+        [404, 'PoolGate.0404: no such request, or not yours'],
+        [409, 'PoolGate.3409: not FAILED, failed before approval, or no quota for it now; PoolGate.0409: another open request holds the node-pool name'],
+        [503, 'PoolGate.0503: the retried run could not start; repeat the call'],
+      ),
+    },
+  });
+
   const approvalParams = z.object({ approval_id: z.string() });
   registry.registerPath({
     method: 'get',

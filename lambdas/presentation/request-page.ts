@@ -22,6 +22,8 @@ const STEP_LABELS: Record<StepName, string> = {
   node_pool_created: 'Node pool created',
   nodes_active: 'Nodes active',
   failed: 'Failed',
+  retried: 'Retried',
+  quota_reconciled: 'Quota reconciled',
 };
 
 const OUTCOME_LABELS: Record<Step['outcome'], string> = { ok: 'ok', refused: 'refused', error: 'error' };

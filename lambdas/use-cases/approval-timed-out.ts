@@ -53,6 +53,10 @@ export async function approvalTimedOut(input: { requestId: string; stageIndex: n
       at: now,
       detail: { stage: stage.name, reminded: waiting, ...(added.length ? { escalatedTo: added.map((p) => p.email) } : {}) },
     }),
+    undefined,
+    // Everyone the approval asks now may list it with awaiting=me (the whole list: a retried run, whose
+    // contacts the approval already holds, still adds them).
+    { addApprovers: reminded.approvers },
   );
   return { status: 'pending', stageIndex: input.stageIndex, waitSeconds: approvalWaitSeconds(stage, expiresAt, now) };
 }

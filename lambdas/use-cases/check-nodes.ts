@@ -1,7 +1,7 @@
 /**
  * CheckNodes (node tracking, after creation): reads the node pool until `count` nodes are available
  * (`nodes_active`, status ACTIVE) or any is abnormal (the request fails NODES_ABNORMAL), within the
- * policy's deadline (NODES_TIMEOUT). Between reads the workflow waits `pollIntervalSeconds`.
+ * policy's deadline from the creation or a retry (NODES_TIMEOUT). Between reads the workflow waits `pollIntervalSeconds`.
  */
 import type { RequestRepository } from '../adapters/dynamodb/request-repository';
 import type { NodeCounts, NodePool } from '../adapters/modelarts/client';
@@ -56,8 +56,9 @@ export async function checkNodes(requestId: string, deps: CheckNodesDeps): Promi
     await deps.requests.recordStep(requestId, newStep('nodes-active', 'nodes_active', 'ok', { at: now, detail: { available } }), { status: 'ACTIVE' });
     return { status: 'active', waitSeconds: 0, available };
   }
-  const createdAt = Date.parse(request.steps.find((s) => s.step === 'node_pool_created')?.at ?? request.updatedAt);
-  if (now.getTime() - createdAt > deps.tracking.timeoutSeconds * 1000) {
+  // The deadline runs from the creation, or from the retry that resumed the tracking.
+  const since = Date.parse(request.steps.findLast((s) => s.step === 'node_pool_created' || s.step === 'retried')?.at ?? request.updatedAt);
+  if (now.getTime() - since > deps.tracking.timeoutSeconds * 1000) {
     throw new NodesTimeoutError(`only ${available} of ${request.count} node(s) available after ${deps.tracking.timeoutSeconds} s`);
   }
   return { status: 'waiting', waitSeconds: deps.tracking.pollIntervalSeconds, available };

@@ -5,7 +5,10 @@
  *     sold out in the requested AZs, and the pool's rules hold (privileged-only fields, physical
  *     maxCount == count);
  *  3. the team may use the flavor, and its quota has room: reserve the nodes (atomic, idempotent);
- *  4. hand the first approval stage, with its wait, to the workflow.
+ *  4. record the checks and `approval_requested` of the first stage, moving the request to
+ *     AWAITING_APPROVAL, in one write (the stage's expiry counts from here; RequestApproval opens
+ *     the approval with it), and hand the stage, with its wait, to the workflow.
+ * A retried request (PROVISIONING or CREATED when its run starts) is handed straight to where it resumes.
  * A refusal ends the request REJECTED with a reason, in the same write as its step.
  */
 import type { QuotaRepository } from '../adapters/dynamodb/quota-repository';
@@ -17,7 +20,7 @@ import { checkCapacity, type FlavorFacts, type PoolFacts } from '../domain/capac
 import { InvalidTransitionError, NotFoundError } from '../domain/errors';
 import { quotaFor } from '../domain/quota';
 import type { TerminalReason } from '../domain/status';
-import { newStep, stepId } from '../domain/steps';
+import { approvalRequestedStep, newStep, stepId } from '../domain/steps';
 import { firstWaitSeconds } from './approval-timing';
 import type { RecordMetric } from './metrics';
 
@@ -43,6 +46,11 @@ export async function checkRequest(requestId: string, deps: CheckDeps): Promise<
     if (recorded) deps.recordMetric?.('rejected', 1, 'Count');
     return refused(reason);
   };
+
+  // A retried request (POST /requests/{id}/retry) resumes where it failed: it was checked and approved already.
+  const lastStage = request.stages.length - 1;
+  if (request.status === 'PROVISIONING') return { status: 'approved', stageIndex: lastStage, waitSeconds: 0 };
+  if (request.status === 'CREATED') return { status: 'created', stageIndex: lastStage, waitSeconds: 0 };
 
   if (request.planError || request.stages.length === 0) {
     // Nobody may approve: refuse before anything is reserved.
@@ -80,11 +88,19 @@ export async function checkRequest(requestId: string, deps: CheckDeps): Promise<
     return rejected(result, reason);
   }
 
+  const first = request.stages[0];
+  const now = new Date();
+  const asked = approvalRequestedStep(
+    first,
+    first.approvers.map((a) => a.email),
+    new Date(now.getTime() + first.expireAfterSeconds * 1000).toISOString(),
+    now,
+  );
   try {
     await deps.requests.recordSteps(
       requestId,
-      [capacityStep, newStep(stepId.quotaChecked(), 'quota_checked', 'ok', { detail: { flavor: request.flavor, count: request.count, limit: decision.limit } })],
-      { status: 'SUBMITTED' },
+      [capacityStep, newStep(stepId.quotaChecked(), 'quota_checked', 'ok', { detail: { flavor: request.flavor, count: request.count, limit: decision.limit } }), asked],
+      { status: 'AWAITING_APPROVAL' },
     );
   } catch (error) {
     // Cancelled while we reserved: give the nodes back.

@@ -2,7 +2,7 @@
  * Finalize (last workflow step, on every path):
  *  - created: the reservation becomes use (also when its nodes then failed: the node pool exists);
  *  - the approval wait ran out: the request ends EXPIRED (nothing is auto-approved);
- *  - a caught error: the request ends FAILED with the reason;
+ *  - a caught error: the request ends FAILED with the reason, and where a retry would resume;
  *  - in every case but creation, the reservation (if any) is given back;
  *  - the requester is told how it ended.
  * Each write is idempotent, so a retried Finalize changes nothing (a retry may e-mail twice).
@@ -14,6 +14,7 @@ import type { ApprovalOutcome } from '../adapters/workflow';
 import { approvalIdFor } from '../domain/approval';
 import { NotFoundError } from '../domain/errors';
 import type { PoolRequestRecord } from '../domain/pool-request';
+import { resumePointAfter, type ResumePoint } from '../domain/retry';
 import { isTerminal, type RequestStatus, type TerminalReason } from '../domain/status';
 import { newStep, stepId } from '../domain/steps';
 import type { RecordMetric } from './metrics';
@@ -54,11 +55,13 @@ export async function finalizeRequest(input: FinalizeInput, deps: FinalizeDeps):
 
   if (input.created) {
     // The node pool exists (even if its nodes then failed): its nodes count against the quota.
-    if (input.error && !isTerminal(request.status)) request = await fail(request, input.error, deps);
+    if (input.error && !isTerminal(request.status)) request = await fail(request, input.error, 'CheckNodes', deps);
     await deps.quotas.commit(share);
   } else {
     if (input.approval?.status === 'expired' && request.status === 'AWAITING_APPROVAL') request = await expire(request, input.approval.stageIndex, deps);
-    else if (input.error && !isTerminal(request.status)) request = await fail(request, input.error, deps);
+    else if (input.error && !isTerminal(request.status)) {
+      request = await fail(request, input.error, resumePointAfter(input.approval?.status === 'approved', false), deps);
+    }
     await deps.quotas.release(share);
   }
   if (request.status !== 'CANCELLED') await deps.notifier.tellRequester(request);
@@ -79,10 +82,12 @@ async function expire(request: PoolRequestRecord, stageIndex: number, deps: Fina
   return result.request;
 }
 
-async function fail(request: PoolRequestRecord, error: CaughtError, deps: FinalizeDeps): Promise<PoolRequestRecord> {
+/** `resumeAt`: where `POST /requests/{id}/retry` picks the work up again (absent: not retryable). */
+async function fail(request: PoolRequestRecord, error: CaughtError, resumeAt: ResumePoint | undefined, deps: FinalizeDeps): Promise<PoolRequestRecord> {
+  const detail = { error: error.Error, cause: causeMessage(error.Cause), ...(resumeAt ? { resumeAt } : {}) };
   const result = await deps.requests.recordStep(
     request.requestId,
-    newStep(stepId.failed(), 'failed', 'error', { detail: { error: error.Error, cause: causeMessage(error.Cause) } }),
+    newStep(stepId.failed(request.retries), 'failed', 'error', { detail }),
     { status: 'FAILED', reason: FAILURE_REASONS[error.Error] ?? 'INTERNAL_ERROR' },
   );
   if (result.recorded) deps.recordMetric?.('failed', 1, 'Count');

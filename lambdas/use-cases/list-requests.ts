@@ -2,17 +2,21 @@
  * List requests (GET /requests), newest first, one index partition per query (never a scan):
  *  1. the query parameters and the caller choose the partition (lambdas/domain/list-query.ts) and
  *     the cursor, if any, must be one poolgate signed for this very query;
- *  2. read up to `limit` items from the index, reading on (a few times at most) when a status
- *     filter or a stale waiting item left the page short; each read asks DynamoDB for no more items
- *     than are still missing, so the cursor is exactly where the next page starts;
- *  3. for awaiting=me, keep only approvals that still wait for the caller (their approval and request
- *     are read in two batches), with the caller's personal link to decide.
+ *  2. read up to `limit` items from the index, reading on (a few times at most) when a filter left
+ *     the page short; each read asks DynamoDB for no more items than are still missing, so the
+ *     cursor is exactly where the next page starts;
+ *  3. for awaiting=me, the index is byStatus AWAITING_APPROVAL, filtered (in DynamoDB) to the
+ *     requests that may ask the caller (`approverEmails`: the plan fixed at submission, plus the
+ *     escalation contacts reminders added); the approvals of those requests say what still waits for
+ *     the caller (read in one batch), and the requests it does are read again, consistently, in a
+ *     second batch (a request cancelled or failed a moment ago is not listed). Each comes with the
+ *     caller's personal link to decide.
  * A page can be short, even empty, and still have a `nextCursor`; the list ends when it is null.
  */
 import type { ApprovalRepository } from '../adapters/dynamodb/approval-repository';
 import type { RequestRepository } from '../adapters/dynamodb/request-repository';
 import type { Policy } from '../config/policy';
-import { isWaitingFor } from '../domain/approval';
+import { approvalIdFor, isWaitingFor, type ApprovalRecord } from '../domain/approval';
 import { approvalLink } from '../domain/approval-link';
 import { decodeCursor, encodeCursor, type IndexPosition } from '../domain/list-cursor';
 import { parseListQuery, queryIdentity, type ListQuery } from '../domain/list-query';
@@ -25,7 +29,7 @@ const MAX_READS_PER_PAGE = 5;
 export interface ListDeps {
   readonly policy: Policy;
   readonly requests: Pick<RequestRepository, 'page' | 'getMany'>;
-  readonly approvals: Pick<ApprovalRepository, 'waitingFor' | 'getMany'>;
+  readonly approvals: Pick<ApprovalRepository, 'getMany'>;
   readonly linkKey: string;
   readonly publicBaseUrl: string;
   readonly now?: () => Date;
@@ -77,17 +81,20 @@ async function readOnce(query: ListQuery, limit: number, startAt: IndexPosition 
 
 async function readWaiting(approver: string, limit: number, startAt: IndexPosition | undefined, deps: ListDeps): Promise<Read> {
   const now = (deps.now ?? (() => new Date()))();
-  const page = await deps.approvals.waitingFor(approver, limit, startAt);
-  if (page.entries.length === 0) return { items: [], next: page.next };
-  const [approvals, requests] = await Promise.all([
-    deps.approvals.getMany(page.entries.map((e) => e.approvalId)),
-    deps.requests.getMany(page.entries.map((e) => e.requestId)),
-  ]);
-  const items = page.entries.flatMap((entry): ListedRequest[] => {
-    const approval = approvals.get(entry.approvalId);
-    const request = requests.get(entry.requestId);
-    // A waiting item left behind by a race or a crash: the approval says what is true.
-    if (!approval || !request || request.status !== 'AWAITING_APPROVAL' || !isWaitingFor(approval, approver, now)) return [];
+  const page = await deps.requests.page('byStatus', 'AWAITING_APPROVAL', { limit, approver, startAt });
+  if (page.requests.length === 0) return { items: [], next: page.next };
+  // At most one stage of a request is open at a time; which one, its approval item says (not the
+  // request's steps: a stage is decided on the approval before the request records it).
+  const approvals = await deps.approvals.getMany(page.requests.flatMap((r) => r.stages.map((_, i) => approvalIdFor(r.requestId, i))));
+  const waiting = page.requests.flatMap((r): Array<[string, ApprovalRecord]> => {
+    const approval = r.stages.map((_, i) => approvals.get(approvalIdFor(r.requestId, i))).find((a) => a !== undefined && isWaitingFor(a, approver, now));
+    return approval ? [[r.requestId, approval]] : [];
+  });
+  if (waiting.length === 0) return { items: [], next: page.next };
+  const requests = await deps.requests.getMany(waiting.map(([id]) => id));
+  const items = waiting.flatMap(([requestId, approval]): ListedRequest[] => {
+    const request = requests.get(requestId);
+    if (!request || request.status !== 'AWAITING_APPROVAL') return [];
     const base = summary(request, deps);
     return [
       {

@@ -7,9 +7,9 @@
  *  5. store the request with its first step, then start its execution (named after it).
  */
 import { createHash } from 'node:crypto';
-import type { ClaimRepository } from '../adapters/dynamodb/claim-repository';
+import type { ClaimRepository, NodePoolName } from '../adapters/dynamodb/claim-repository';
 import type { RequestRepository } from '../adapters/dynamodb/request-repository';
-import type { Workflow } from '../adapters/workflow';
+import type { Resumption, Workflow } from '../adapters/workflow';
 import { teamOf, type Policy, type Team } from '../config/policy';
 import { planApprovals } from '../domain/approval-plan';
 import { billingOf } from '../domain/billing';
@@ -107,16 +107,7 @@ export async function submitRequest(input: SubmitInput, deps: SubmitDeps): Promi
   }
 
   const nodePoolName = body.metadata.name;
-  const claim = await deps.claims.claimNodePoolName(
-    { projectId: input.projectId, poolName: input.poolName, nodePoolName },
-    requestId,
-    async (holderId, claimedAt) => {
-      const holder = await deps.requests.get(holderId);
-      return holder ? !isFinished(holder.status) : now.getTime() - claimedAt.getTime() < ORPHAN_CLAIM_MS;
-    },
-    now,
-  );
-  if (!claim.ok) throw new OpenRequestExistsError(claim.holderId);
+  await claimNodePoolName({ projectId: input.projectId, poolName: input.poolName, nodePoolName }, requestId, deps, now);
 
   const billing = billingOf(body);
   const plan = planApprovals(team, input.requester, billing.mode);
@@ -147,13 +138,36 @@ export async function submitRequest(input: SubmitInput, deps: SubmitDeps): Promi
   return { requestId, status: 'SUBMITTED' };
 }
 
-async function startOrUnavailable(workflow: Pick<Workflow, 'start'>, requestId: string): Promise<void> {
+/**
+ * Claims the open node-pool name for `requestId` (also a retried request taking its name back);
+ * throws OpenRequestExistsError while another open request holds it.
+ */
+export async function claimNodePoolName(
+  name: NodePoolName,
+  requestId: string,
+  deps: { readonly claims: ClaimRepository; readonly requests: RequestRepository },
+  now: Date,
+): Promise<void> {
+  const claim = await deps.claims.claimNodePoolName(
+    name,
+    requestId,
+    async (holderId, claimedAt) => {
+      const holder = await deps.requests.get(holderId);
+      return holder ? !isFinished(holder.status) : now.getTime() - claimedAt.getTime() < ORPHAN_CLAIM_MS;
+    },
+    now,
+  );
+  if (!claim.ok) throw new OpenRequestExistsError(claim.holderId);
+}
+
+/** Starts the request's run; when Step Functions cannot take it now, 503 with what to repeat (`retryWith`). */
+export async function startOrUnavailable(workflow: Pick<Workflow, 'start'>, requestId: string, retryWith = 'the same Idempotency-Key', resume?: Resumption): Promise<void> {
   try {
     // The SDK already retries throttling and 5xx with backoff before this gives up.
-    await workflow.start(requestId);
+    await workflow.start(requestId, resume);
   } catch (error) {
     throw new ServiceUnavailableError(
-      `request ${requestId} is stored but its workflow could not start (${(error as Error).name}); retry with the same Idempotency-Key`,
+      `request ${requestId} is stored but its workflow could not start (${(error as Error).name}); retry with ${retryWith}`,
       RETRY_AFTER_SECONDS,
     );
   }

@@ -2,9 +2,10 @@ import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ENV } from '../../contracts/environment';
-import { FUNCTION_ENTRIES, HTTP_FUNCTIONS, WORKFLOW_FUNCTIONS, type FunctionId, type HttpFunctionId, type WorkflowFunctionId } from '../../contracts/functions';
+import { FUNCTION_ENTRIES, HTTP_FUNCTIONS, SCHEDULED_FUNCTIONS, WORKFLOW_FUNCTIONS, type FunctionId, type HttpFunctionId, type WorkflowFunctionId } from '../../contracts/functions';
 import { PoolgateFunction } from './poolgate-function';
 import type { PoolgateSecrets } from './secrets';
 
@@ -38,6 +39,8 @@ export const FUNCTION_NEEDS: Record<FunctionId, readonly Need[]> = {
   requestPage: ['table', 'links'],
   openapi: [],
   cancelRequest: ['table', 'auth', 'links', 'notify', 'stopExecution'],
+  // Starts the retried run `<id>-retry-<n>` of a FAILED request.
+  retryRequest: ['table', 'auth', 'startExecution'],
   approvals: ['table', 'links', 'notify', 'answerTasks'],
   slackInteractions: ['table', 'links', 'notify', 'slackSignature', 'answerTasks'],
   checkRequest: ['table', 'modelArts'],
@@ -47,6 +50,10 @@ export const FUNCTION_NEEDS: Record<FunctionId, readonly Need[]> = {
   createNodePool: ['table', 'links', 'modelArts'],
   checkNodes: ['table', 'modelArts'],
   finalize: ['table', 'links', 'notify'],
+  // Lists node pools in ModelArts and corrects the quota counters (scheduled).
+  reconcileQuota: ['table', 'modelArts'],
+  // Starts the execution of a request whose own start failed (scheduled).
+  sweepSubmitted: ['table', 'startExecution'],
 };
 
 /** How bearer tokens are verified (the policy file's `auth`, with the key set resolved). */
@@ -73,6 +80,8 @@ export interface PoolgateFunctionsProps {
   readonly mailFrom: string;
   /** @default - the house default of PoolgateFunction */
   readonly logRetention?: RetentionDays;
+  /** Secrets with the AK/SK of particular ModelArts projects (policy `modelArts.projects`), read by the ModelArts functions. */
+  readonly modelArtsProjectSecretArns?: readonly string[];
 }
 
 /**
@@ -85,6 +94,8 @@ const HTTP_TIMEOUT = Duration.seconds(20);
  * ends as a Lambda error (with its message, retried or caught) rather than as a bare States.Timeout.
  */
 const WORKFLOW_TIMEOUT = Duration.seconds(45);
+/** A reconciliation lists every pool with a counted request: minutes, not seconds, at scale. */
+const SCHEDULED_TIMEOUT = Duration.minutes(5);
 
 /**
  * One PoolgateFunction per entry of contracts/functions.ts. What differs between functions is data
@@ -98,6 +109,7 @@ export class PoolgateFunctions extends Construct {
     super(scope, id);
     const grant = this.grants(props);
     const workflowIds: readonly FunctionId[] = WORKFLOW_FUNCTIONS;
+    const scheduledIds: readonly FunctionId[] = SCHEDULED_FUNCTIONS;
     const byId: Partial<Record<FunctionId, PoolgateFunction>> = {};
     for (const functionId of Object.keys(FUNCTION_ENTRIES) as FunctionId[]) {
       const fn = new PoolgateFunction(this, pascal(functionId), {
@@ -105,7 +117,7 @@ export class PoolgateFunctions extends Construct {
         entry: FUNCTION_ENTRIES[functionId],
         policyFile: props.policyFile,
         description: `poolgate ${functionId}`,
-        timeout: workflowIds.includes(functionId) ? WORKFLOW_TIMEOUT : HTTP_TIMEOUT,
+        timeout: workflowIds.includes(functionId) ? WORKFLOW_TIMEOUT : scheduledIds.includes(functionId) ? SCHEDULED_TIMEOUT : HTTP_TIMEOUT,
         logRetention: props.logRetention,
       });
       for (const need of FUNCTION_NEEDS[functionId]) if (!isWorkflowNeed(need)) grant[need](fn);
@@ -136,6 +148,7 @@ export class PoolgateFunctions extends Construct {
     const sesIdentities = [props.mailFrom, domain].map((identity) =>
       stack.formatArn({ service: 'ses', resource: 'identity', resourceName: identity, arnFormat: ArnFormat.SLASH_RESOURCE_NAME }),
     );
+    const projectSecrets = (props.modelArtsProjectSecretArns ?? []).map((arn, i) => Secret.fromSecretCompleteArn(this, `ModelArtsProjectSecret${i}`, arn));
     const sendMail = new PolicyStatement({
       actions: ['ses:SendEmail'],
       resources: sesIdentities,
@@ -159,7 +172,11 @@ export class PoolgateFunctions extends Construct {
         fn.bindSecret(props.secrets.slackBotToken, ENV.slackBotTokenSecretId);
       },
       slackSignature: (fn) => fn.bindSecret(props.secrets.slackSigningSecret, ENV.slackSigningSecretId),
-      modelArts: (fn) => fn.bindSecret(props.secrets.modelArtsCredentials, ENV.modelArtsCredentialsSecretId),
+      modelArts: (fn) => {
+        fn.bindSecret(props.secrets.modelArtsCredentials, ENV.modelArtsCredentialsSecretId);
+        // The policy file names them per project; the handlers read the ARN from the bundled policy.
+        for (const secret of projectSecrets) secret.grantRead(fn);
+      },
     };
   }
 }

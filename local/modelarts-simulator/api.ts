@@ -36,6 +36,7 @@ const OPERATIONS: ReadonlyArray<[SimOperation, string, RegExp]> = [
   ['create', 'POST', NODE_POOLS],
   ['list', 'GET', NODE_POOLS],
   ['show', 'GET', /^\/v2\/[^/]+\/pools\/[^/]+\/nodepools\/[^/]+$/],
+  ['delete', 'DELETE', /^\/v2\/[^/]+\/pools\/[^/]+\/nodepools\/[^/]+$/],
   ['pool', 'GET', /^\/v2\/[^/]+\/pools\/[^/]+$/],
   ['flavors', 'GET', /^\/v1\/[^/]+\/resourceflavors$/],
 ];
@@ -102,6 +103,13 @@ export function modelArtsApi(store: NodePoolStore, options: ModelArtsApiOptions)
     return stored ? { status: 200, body: nodePoolView(stored) } : errorResponse(404, NODE_POOL_NOT_FOUND, `Node pool ${nodePoolName} not found.`);
   };
 
+  // What someone does in the console (poolgate never deletes): the node pool is gone at once.
+  const deleteNodePool: Handler = ({ projectId, poolName, nodePoolName }) => {
+    const stored = store.find(projectId, poolName, nodePoolName);
+    if (!stored || !store.remove(projectId, poolName, nodePoolName)) return errorResponse(404, NODE_POOL_NOT_FOUND, `Node pool ${nodePoolName} not found.`);
+    return { status: 200, body: nodePoolView(stored) };
+  };
+
   const listNodePools: Handler = ({ projectId, poolName }) => ({
     status: 200,
     body: { apiVersion: 'v2', kind: 'NodePoolList', metadata: {}, items: store.list(projectId, poolName).map(nodePoolView) },
@@ -112,6 +120,7 @@ export function modelArtsApi(store: NodePoolStore, options: ModelArtsApiOptions)
     { method: 'GET', path: NODE_POOLS, handle: listNodePools },
     { method: 'POST', path: NODE_POOLS, handle: createNodePool },
     { method: 'GET', path: /^\/v2\/([^/]+)\/pools\/([^/]+)\/nodepools\/([^/]+)$/, handle: showNodePool },
+    { method: 'DELETE', path: /^\/v2\/([^/]+)\/pools\/([^/]+)\/nodepools\/([^/]+)$/, handle: deleteNodePool },
     { method: 'GET', path: /^\/v1\/([^/]+)\/resourceflavors$/, handle: () => ({ status: 200, body: resourceFlavors(catalog) }) },
   ];
 

@@ -56,6 +56,19 @@ export class NodePoolStore {
 
   add(nodePool: StoredNodePool): void {
     this.nodePools.push(nodePool);
+    this.save();
+  }
+
+  /** Deletes one node pool; false when there is none of that name. */
+  remove(projectId: string, poolName: string, name: string): boolean {
+    const found = this.find(projectId, poolName, name);
+    if (!found) return false;
+    this.nodePools.splice(this.nodePools.indexOf(found), 1);
+    this.save();
+    return true;
+  }
+
+  private save(): void {
     const state: StateFile = { nodePools: this.nodePools };
     const temp = `${this.file}.${process.pid}.tmp`;
     writeFileSync(temp, `${JSON.stringify(state, null, 2)}\n`);

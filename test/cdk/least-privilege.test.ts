@@ -4,7 +4,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FUNCTION_ENTRIES, type FunctionId } from '../../contracts/functions';
+import { FUNCTION_ENTRIES, SCHEDULED_FUNCTIONS, type FunctionId } from '../../contracts/functions';
 import { ROUTES } from '../../contracts/routes';
 import { ROUTE_PROOFS } from '../../lib/constructs/api';
 import { FUNCTION_NEEDS } from '../../lib/constructs/functions';
@@ -104,11 +104,21 @@ describe('the public surface', () => {
     const routed = new Set(ROUTES.map((r) => logicalId(synth.service.functions.byId[r.functionId].functionArn)));
     const apiId = logicalId(synth.service.api.httpApi.apiId);
     const permissions = resources('AWS::Lambda::Permission').map(([, p]) => p.Properties);
-    expect(permissions.length).toBeGreaterThan(0);
-    for (const permission of permissions) {
-      expect(permission.Principal).toBe('apigateway.amazonaws.com');
+    const fromApi = permissions.filter((p) => p.Principal === 'apigateway.amazonaws.com');
+    expect(fromApi.length).toBeGreaterThan(0);
+    for (const permission of fromApi) {
       expect(JSON.stringify(permission.SourceArn)).toContain(`{"Ref":"${apiId}"}`);
       expect(routed.has((permission.FunctionName as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0])).toBe(true);
+    }
+    // Besides the API, only EventBridge, only the scheduled functions, only from this stack's rules.
+    const others = permissions.filter((p) => p.Principal !== 'apigateway.amazonaws.com');
+    const scheduled = new Set(SCHEDULED_FUNCTIONS.map((fid) => logicalId(synth.service.functions.byId[fid].functionArn)));
+    const rules = new Set(resources('AWS::Events::Rule').map(([id]) => id));
+    expect(others.length).toBeGreaterThan(0);
+    for (const permission of others) {
+      expect(permission.Principal).toBe('events.amazonaws.com');
+      expect(scheduled.has((permission.FunctionName as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0])).toBe(true);
+      expect(rules.has((permission.SourceArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0])).toBe(true);
     }
   });
 

@@ -6,7 +6,7 @@
  */
 import type { Template } from 'aws-cdk-lib/assertions';
 import { ENV } from '../../contracts/environment';
-import { FUNCTION_ENTRIES, HTTP_FUNCTIONS, WORKFLOW_FUNCTIONS, type FunctionId } from '../../contracts/functions';
+import { FUNCTION_ENTRIES, HTTP_FUNCTIONS, SCHEDULED_FUNCTIONS, WORKFLOW_FUNCTIONS, type FunctionId } from '../../contracts/functions';
 import { ROUTES } from '../../contracts/routes';
 import { BUNDLED_POLICY_PATH } from '../../lib/constructs/poolgate-function';
 import { addPoolgate, type PoolgateAppProps } from '../../lib/poolgate-app';
@@ -136,6 +136,7 @@ describe('functions', () => {
     };
     for (const fid of HTTP_FUNCTIONS) within(fid, 30);
     for (const fid of WORKFLOW_FUNCTIONS) within(fid, 60);
+    for (const fid of SCHEDULED_FUNCTIONS) within(fid, 901);
   });
 
   it('puts no secret value in any environment variable, only secret ARNs', () => {
@@ -301,9 +302,11 @@ describe('Step Functions permissions', () => {
     }
   });
 
-  it('lets only submit start executions, and only cancelRequest stop them, of this state machine', () => {
-    expect(functionsAllowedTo('states:StartExecution')).toEqual(['submit']);
-    expect(statementsOf('submit').find((s) => actionsOf(s).includes('states:StartExecution'))!.Resource).toBe(STATE_MACHINE_ARN);
+  it('lets only submit, retryRequest and sweepSubmitted start executions, and only cancelRequest stop them, of this state machine', () => {
+    expect(functionsAllowedTo('states:StartExecution')).toEqual(['retryRequest', 'submit', 'sweepSubmitted']);
+    for (const fid of ['submit', 'retryRequest', 'sweepSubmitted'] as const) {
+      expect(statementsOf(fid).find((s) => actionsOf(s).includes('states:StartExecution'))!.Resource).toBe(STATE_MACHINE_ARN);
+    }
     expect(functionsAllowedTo('states:StopExecution')).toEqual(['cancelRequest']);
     expect(statementsOf('cancelRequest').find((s) => actionsOf(s).includes('states:StopExecution'))!.Resource).toBe(
       `arn:aws:states:${REGION}:${ACCOUNT}:execution:${STACK_NAME}-workflow:*`,
@@ -351,5 +354,45 @@ describe('props', () => {
 
   it('names the handler entries that are missing', () => {
     expect(build({ handlersRoot: __dirname })).toThrow(/has no package-lock\.json[\s\S]*handler entries missing under .*lambdas\/handlers\/submit\.ts/);
+  });
+});
+
+/** Each schedule rule's rate, and the function its one target invokes. */
+const schedulesOf = (synthesized: SynthesizedPoolgate) =>
+  (Object.values(synthesized.serviceTemplate.findResources('AWS::Events::Rule')) as CfnResource[]).map((rule) => {
+    const [target] = rule.Properties.Targets as Array<{ Arn: { 'Fn::GetAtt': [string, string] }; RetryPolicy: unknown }>;
+    const functionId = ALL_FUNCTIONS.find((fid) => logicalIdOf(synthesized.service, synthesized.service.functions.byId[fid].functionArn) === target.Arn['Fn::GetAtt'][0]);
+    return { rate: rule.Properties.ScheduleExpression, state: rule.Properties.State, functionId, retry: target.RetryPolicy };
+  });
+
+describe('schedules', () => {
+  it('sweeps requests left SUBMITTED every minute, and reconciles no quota unless the policy asks', () => {
+    expect(schedulesOf(synth)).toEqual([{ rate: 'rate(1 minute)', state: 'ENABLED', functionId: 'sweepSubmitted', retry: { MaximumEventAgeInSeconds: 60, MaximumRetryAttempts: 2 } }]);
+  });
+});
+
+describe('settings from the policy file', () => {
+  const PROJECT_SECRET = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:poolgate/project-a-AbCdEf`;
+  let configured: SynthesizedPoolgate;
+  beforeAll(() => {
+    configured = synthesizePoolgate({ name: 'PoolgateConfigured', cfnValidation: false, reconcileEverySeconds: 90, modelArtsProjectSecretArns: [PROJECT_SECRET] });
+  });
+  afterAll(() => configured.cleanUp());
+
+  it('reconciles the quotas at the policy interval rounded up to whole minutes', () => {
+    expect(schedulesOf(configured)).toEqual(
+      expect.arrayContaining([{ rate: 'rate(2 minutes)', state: 'ENABLED', functionId: 'reconcileQuota', retry: { MaximumEventAgeInSeconds: 120, MaximumRetryAttempts: 2 } }]),
+    );
+    expect(schedulesOf(configured)).toHaveLength(2);
+  });
+
+  it("lets exactly the ModelArts functions read a project's own AK/SK secret, by its complete ARN", () => {
+    const service = configured.service;
+    const roleOf = new Map(ALL_FUNCTIONS.map((fid) => [logicalIdOf(service, service.functions.byId[fid].role!.roleArn), fid]));
+    const readers = (Object.values(configured.serviceTemplate.findResources('AWS::IAM::Policy')) as CfnResource[])
+      .filter((p) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement.some((st) => actionsOf(st).includes('secretsmanager:GetSecretValue') && [st.Resource].flat().includes(PROJECT_SECRET)))
+      .flatMap((p) => (p.Properties.Roles as Array<{ Ref: string }>).map((r) => roleOf.get(r.Ref)))
+      .sort();
+    expect(readers).toEqual(['checkNodes', 'checkRequest', 'createNodePool', 'reconcileQuota', 'submit']);
   });
 });

@@ -116,7 +116,8 @@ describe('Slack', () => {
     }
     // The requester is told, by e-mail and Slack DM.
     await mailFor('alice', 'np-slack-ok', 'was approved');
-    expect(readSlackCalls(stack).some((c) => c.payload.channel === 'U0ALICE001' && c.payload.text?.includes('np-slack-ok'))).toBe(true);
+    // The DM follows the e-mail: wait for it (with a deadline) rather than look once.
+    await eventually(() => readSlackCalls(stack).find((c) => c.payload.channel === 'U0ALICE001' && c.payload.text?.includes('np-slack-ok')), 'the Slack DM to alice');
   });
 
   it('rejects on a signed Reject click', async () => {

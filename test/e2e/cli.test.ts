@@ -208,6 +208,12 @@ describe('poolgate status, list, cancel', () => {
     const refused = await poolgate(['cancel', active], { as: 'alice' });
     expect(refused.code).toBe(1);
     expect(refused.stderr).toBe(`poolgate: request ${active} is ACTIVE and can no longer be cancelled (PoolGate.2409, HTTP 409)\n`);
+    // Only a FAILED request can be retried (test/e2e/recovery.test.ts retries one).
+    expect(await poolgate(['retry', active], { as: 'alice' })).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `poolgate: request ${active} is ACTIVE: only a FAILED request can be retried (PoolGate.3409, HTTP 409)\n`,
+    });
   });
 
   it("prints the server's error_msg for an unknown request; --url and --token win over the environment", async () => {

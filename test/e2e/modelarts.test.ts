@@ -1,6 +1,7 @@
 /**
  * ModelArts rules through the local stack: capacity refusals before anyone is asked, node tracking
- * to ACTIVE or FAILED, and a node pool poolgate did not create is never claimed.
+ * to ACTIVE or FAILED, and a node pool poolgate did not create is never claimed. The project signs
+ * with the AK/SK of its own secret (policy `modelArts.projects`).
  */
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,6 +24,8 @@ const catalog = {
 };
 const policy = {
   nodeTracking: { enabled: true, pollIntervalSeconds: 1, timeoutSeconds: 60 },
+  // The project signs with its own secret (locally the stand-in serves it the simulator's AK/SK).
+  modelArts: { projects: { [PROJECT_ID]: { credentialsSecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:poolgate/project-e2e-AbCdEf' } } },
   teams: [
     {
       name: 'ml-platform',
@@ -119,4 +122,20 @@ it('never claims a node pool of the same name that poolgate did not create', asy
   expect(done.reason).toBe('NODE_POOL_CONFLICT');
   const existing = await modelArts.showNodePool(PROJECT_ID, POOL, 'np-foreign');
   expect(existing?.spec.resources.labels).toBeUndefined();
+});
+
+it('fails NODE_POOL_CONFLICT when a node pool carries its label but another spec, and leaves it as it is', async () => {
+  const requestId = await submitted('np-respec', () => undefined);
+  // Made with this request's label and two nodes where the request asks for one (resized by hand, say).
+  await modelArts.createNodePool(
+    PROJECT_ID,
+    POOL,
+    exampleBody('np-respec', (b) => Object.assign(b.spec.resources, { count: 2, maxCount: 2, labels: { 'poolgate/request-id': requestId } })) as never,
+  );
+  const mail = await eventually(() => readOutbox(stack).find((m) => m.subject.includes('np-respec')), 'approval mail');
+  expect((await decide(mail.links[0], 'approve')).status).toBe(200);
+  const done = await settle(requestId, 'FAILED');
+  expect(done.reason).toBe('NODE_POOL_CONFLICT');
+  expect(done.steps.at(-1)).toMatchObject({ step: 'failed', detail: { error: 'NodePoolConflictError', cause: expect.stringContaining('different spec') } });
+  expect((await modelArts.showNodePool(PROJECT_ID, POOL, 'np-respec'))?.spec.resources.count).toBe(2);
 });

@@ -143,7 +143,10 @@ interface Mutation {
   readonly value?: Json;
 }
 
-function mutate(body: Json, m: Mutation): Json {
+function mutate(body: Json, m0: Mutation): Json {
+  // fc.constantFrom hands out the same object every time: a copy, or a later mutation could put an
+  // object inside itself (a circular body JSON cannot express) and change the constant for later runs.
+  const m = m0.value === undefined ? m0 : { ...m0, value: structuredClone(m0.value) };
   const all = paths(body);
   const path = all[m.pick % all.length];
   if (m.kind === 'set') {

@@ -28,7 +28,7 @@ async function run(args: string[], env: Record<string, string | undefined> = {})
 const plain = new Proxy({}, { get: () => (text: string) => text }) as Colors;
 
 describe('help', () => {
-  it.each(['submit', 'status', 'list', 'cancel', 'start', 'dev-token'])('explains %s, with --json', async (command) => {
+  it.each(['submit', 'status', 'list', 'cancel', 'retry', 'start', 'dev-token'])('explains %s, with --json', async (command) => {
     const result = await run([command, '--help']);
     expect(result.code).toBe(EXIT.ok);
     expect(result.stdout).toContain(`Usage: poolgate ${command}`);
@@ -38,7 +38,7 @@ describe('help', () => {
   it('lists every command, the environment and the exit codes', async () => {
     const result = await run(['--help']);
     expect(result.code).toBe(EXIT.ok);
-    for (const command of ['start', 'dev-token', 'submit', 'status', 'list', 'cancel']) expect(result.stdout).toMatch(new RegExp(`\\n  ${command} `));
+    for (const command of ['start', 'dev-token', 'submit', 'status', 'list', 'cancel', 'retry']) expect(result.stdout).toMatch(new RegExp(`\\n  ${command} `));
     expect(result.stdout).toContain('POOLGATE_URL');
     expect(result.stdout).toContain('POOLGATE_TOKEN');
     expect(result.stdout).toContain('Exit codes: 0 done');

@@ -129,8 +129,15 @@ describe('node pools', () => {
     expect(await signedFetch('GET', `/v2/not-a-project/pools/${POOL}/nodepools`)).toMatchObject({ status: 400, json: { error_code: 'ModelArts.50004000' } });
   });
 
+  it('deletes a node pool as the console does: gone at once, 404 the second time', async () => {
+    await client().createNodePool(PROJECT_ID, POOL, nodePool('np-to-delete'));
+    expect(await signedFetch('DELETE', `/v2/${PROJECT_ID}/pools/${POOL}/nodepools/np-to-delete`)).toMatchObject({ status: 200, json: { metadata: { name: 'np-to-delete' } } });
+    expect(await client().showNodePool(PROJECT_ID, POOL, 'np-to-delete')).toBeUndefined();
+    expect(await signedFetch('DELETE', `/v2/${PROJECT_ID}/pools/${POOL}/nodepools/np-to-delete`)).toMatchObject({ status: 404, json: { error_code: 'ModelArts.50015002' } });
+  });
+
   it('answers 404 APIG.0101 for an API it does not serve', async () => {
-    expect(await signedFetch('DELETE', `/v2/${PROJECT_ID}/pools/${POOL}/nodepools/nodepool-1`)).toMatchObject({ status: 404, json: { error_code: 'APIG.0101' } });
+    expect(await signedFetch('PATCH', `/v2/${PROJECT_ID}/pools/${POOL}/nodepools/nodepool-1`)).toMatchObject({ status: 404, json: { error_code: 'APIG.0101' } });
     expect(await signedFetch('GET', `/v3/${PROJECT_ID}/things`)).toMatchObject({ status: 404, json: { error_code: 'APIG.0101' } });
   });
 });

@@ -1,16 +1,20 @@
 /**
  * The indexes behind GET /requests, on a real dynalite: request pages newest first with a status
- * filter, and the byApprover index of waiting items kept in step with votes, decisions, reminders
- * and closes by the approval repository itself.
+ * filter, and awaiting=me (byStatus AWAITING_APPROVAL filtered on the request's approvers, checked
+ * against the approvals) in step with votes, decisions, reminders, closes and later stages.
  */
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApprovalRepository } from '../../lambdas/adapters/dynamodb/approval-repository';
 import { RequestRepository } from '../../lambdas/adapters/dynamodb/request-repository';
+import type { Policy } from '../../lambdas/config/policy';
+import type { PlannedStage } from '../../lambdas/domain/approval-plan';
 import type { PoolRequestRecord } from '../../lambdas/domain/pool-request';
+import { newStep } from '../../lambdas/domain/steps';
+import { listRequests } from '../../lambdas/use-cases/list-requests';
 import { ensureTable, startDynamoDb } from '../../local/dynamodb';
 import { startTestTable } from '../support/dynamodb';
 import { requestRecord } from '../support/fixtures';
@@ -28,14 +32,6 @@ const at = (minute: number) => `2026-11-26T10:${String(minute).padStart(2, '0')}
 
 function stored(id: string, minute: number, change: Partial<PoolRequestRecord> = {}): PoolRequestRecord {
   return { ...requestRecord(id), createdAt: at(minute), updatedAt: at(minute), ...change } as PoolRequestRecord;
-}
-
-/** Who the byApprover index says an approval waits for. */
-async function waitingOn(approvalId: string): Promise<string[]> {
-  const repo = new ApprovalRepository(db, tableName);
-  const people = ['bob@example.com', 'dave@example.com', 'ivan@example.com'];
-  const pages = await Promise.all(people.map((p) => repo.waitingFor(p, 100)));
-  return pages.flatMap((page) => page.entries.filter((e) => e.approvalId === approvalId).map((e) => e.approver)).sort();
 }
 
 describe('RequestRepository.page', () => {
@@ -58,16 +54,45 @@ describe('RequestRepository.page', () => {
   });
 });
 
-describe('ApprovalRepository waiting items', () => {
-  const open = (approvalId: string, requiredApprovals = 1) => ({
-    approvalId,
-    requestId: `r-${approvalId}`,
-    stageIndex: 0,
-    stageName: 'manager',
-    finalStage: true,
-    approvers: ['bob@example.com', 'dave@example.com'],
-    approverSlackIds: {},
+describe('awaiting=me', () => {
+  const stage = (name: string, approvers: string[], requiredApprovals = 1): PlannedStage => ({
+    name,
+    approvers: approvers.map((email) => ({ email })),
     requiredApprovals,
+    remindAfterSeconds: 3600,
+    expireAfterSeconds: 7200,
+    escalated: false,
+    collectsOrderId: false,
+  });
+  const policy = { admins: [], teams: [], nodeTracking: { enabled: false } } as unknown as Policy;
+  const deps = () => ({ policy, requests: new RequestRepository(db, tableName), approvals: new ApprovalRepository(db, tableName), linkKey: 'k', publicBaseUrl: 'http://x' });
+
+  /** Every request id awaiting=me lists for `who`, page by page. */
+  async function awaiting(who: string, limit = 20): Promise<string[]> {
+    const ids: string[] = [];
+    let cursor: string | undefined;
+    for (let pages = 0; pages < 50; pages++) {
+      const page = await listRequests(who, { awaiting: 'me', limit: String(limit), ...(cursor ? { cursor } : {}) }, deps());
+      ids.push(...page.items.map((item) => item.requestId));
+      if (!page.nextCursor) return ids;
+      cursor = page.nextCursor;
+    }
+    throw new Error('too many pages');
+  }
+
+  async function submitted(id: string, minute: number, stages: PlannedStage[]): Promise<void> {
+    await new RequestRepository(db, tableName).create(stored(id, minute, { team: 'awaiting', status: 'AWAITING_APPROVAL', stages }));
+  }
+
+  const open = (requestId: string, stageIndex: number, s: PlannedStage) => ({
+    approvalId: `${requestId}.${stageIndex}`,
+    requestId,
+    stageIndex,
+    stageName: s.name,
+    finalStage: false,
+    approvers: s.approvers.map((a) => a.email),
+    approverSlackIds: {},
+    requiredApprovals: s.requiredApprovals,
     needsOrderId: false,
     createdAt: at(30),
     expiresAt: '2999-01-01T00:00:00.000Z',
@@ -75,52 +100,85 @@ describe('ApprovalRepository waiting items', () => {
   });
   const vote = { vote: 'approve' as const, at: at(31) };
 
-  it('marks every approver asked, and removes an approver who votes', async () => {
-    const repo = new ApprovalRepository(db, tableName);
-    await repo.open(open('w-vote', 2));
-    expect(await waitingOn('w-vote')).toEqual(['bob@example.com', 'dave@example.com']);
-    await repo.castVote('w-vote', 'bob@example.com', vote);
-    expect(await waitingOn('w-vote')).toEqual(['dave@example.com']);
-    // A new task token (a retry, a reminder run) does not ask bob again.
-    await repo.open({ ...open('w-vote', 2), taskToken: 't2' });
-    expect(await waitingOn('w-vote')).toEqual(['dave@example.com']);
+  it('lists a request for the approvers of its open stage, until they vote or the stage is settled', async () => {
+    const approvals = new ApprovalRepository(db, tableName);
+    const stages = [stage('manager', ['bob@example.com', 'dave@example.com']), stage('finance', ['carol@example.com'])];
+    await submitted('a-1', 1, stages);
+    // Planned, not yet asked: nobody waits for it.
+    expect(await awaiting('bob@example.com')).toEqual([]);
+    await approvals.open(open('a-1', 0, stages[0]));
+    expect(await awaiting('bob@example.com')).toEqual(['a-1']);
+    expect(await awaiting('dave@example.com')).toEqual(['a-1']);
+    // A later stage's approver, and the requester, are not asked yet.
+    expect(await awaiting('carol@example.com')).toEqual([]);
+    expect(await awaiting('alice@example.com')).toEqual([]);
+
+    // Bob's vote settles the manager stage: it leaves bob's and dave's lists; the finance stage opens for carol.
+    await approvals.castVote('a-1.0', 'bob@example.com', vote, 'approved');
+    expect(await awaiting('bob@example.com')).toEqual([]);
+    expect(await awaiting('dave@example.com')).toEqual([]);
+    await approvals.open(open('a-1', 1, stages[1]));
+    const [forCarol] = (await listRequests('carol@example.com', { awaiting: 'me' }, deps())).items;
+    expect(forCarol).toMatchObject({ requestId: 'a-1', awaiting: { approvalId: 'a-1.1', stage: 'finance' } });
+    expect(forCarol.links.decide).toMatch(/^http:\/\/x\/approvals\/a-1\.1\?approver=carol%40example\.com&sig=/);
+
+    // Two approvals needed: a vote takes it off the voter's list only.
+    const two = [stage('manager', ['bob@example.com', 'dave@example.com'], 2)];
+    await submitted('a-2', 2, two);
+    await approvals.open(open('a-2', 0, two[0]));
+    await approvals.castVote('a-2.0', 'bob@example.com', vote);
+    expect(await awaiting('bob@example.com')).toEqual([]);
+    expect(await awaiting('dave@example.com')).toEqual(['a-2']);
+    // Decided by a racing threshold write, or closed (cancelled, expired): no longer waiting.
+    await approvals.decide('a-2.0', 'approved', at(32));
+    expect(await awaiting('dave@example.com')).toEqual([]);
+    await submitted('a-3', 3, two);
+    await approvals.open(open('a-3', 0, two[0]));
+    expect(await awaiting('dave@example.com')).toEqual(['a-3']);
+    await approvals.close('a-3.0', 'CANCELLED');
+    expect(await awaiting('dave@example.com')).toEqual([]);
   });
 
-  it('removes everyone once a vote decides the stage, or once the approval is decided or closed', async () => {
-    const repo = new ApprovalRepository(db, tableName);
-    await repo.open(open('w-decided'));
-    await repo.castVote('w-decided', 'bob@example.com', vote, 'approved');
-    expect(await waitingOn('w-decided')).toEqual([]);
-
-    await repo.open(open('w-threshold', 2));
-    expect(await repo.decide('w-threshold', 'approved', at(32))).toBe(true);
-    expect(await waitingOn('w-threshold')).toEqual([]);
-
-    await repo.open(open('w-closed'));
-    await repo.close('w-closed', 'CANCELLED');
-    expect(await waitingOn('w-closed')).toEqual([]);
+  it('lists a request whose approval is still open only while the request waits for approval', async () => {
+    const requests = new RequestRepository(db, tableName);
+    const approvals = new ApprovalRepository(db, tableName);
+    const one = [stage('manager', ['heidi@example.com'])];
+    await submitted('f-1', 4, one);
+    await approvals.open(open('f-1', 0, one[0]));
+    expect(await awaiting('heidi@example.com')).toEqual(['f-1']);
+    // The workflow failed (or the request was cancelled) before its approval was closed.
+    await requests.recordStep('f-1', newStep('failed', 'failed', 'error'), { status: 'FAILED', reason: 'INTERNAL_ERROR' });
+    expect(await awaiting('heidi@example.com')).toEqual([]);
   });
 
-  it('adds the escalation contacts a reminder brings in', async () => {
-    const repo = new ApprovalRepository(db, tableName);
-    await repo.open(open('w-remind'));
-    await repo.remind('w-remind', [{ email: 'ivan@example.com' }]);
-    expect(await waitingOn('w-remind')).toEqual(['bob@example.com', 'dave@example.com', 'ivan@example.com']);
+  it('lists a request for the escalation contacts a reminder adds', async () => {
+    const requests = new RequestRepository(db, tableName);
+    const approvals = new ApprovalRepository(db, tableName);
+    const one = [stage('manager', ['bob@example.com'])];
+    await submitted('e-1', 5, one);
+    await approvals.open(open('e-1', 0, one[0]));
+    expect(await awaiting('ivan@example.com')).toEqual([]);
+    const reminded = await approvals.remind('e-1.0', [{ email: 'ivan@example.com' }]);
+    await requests.recordStep('e-1', newStep('reminded:manager:1', 'reminded', 'ok'), undefined, { addApprovers: reminded!.approvers });
+    expect(await awaiting('ivan@example.com')).toEqual(['e-1']);
+    // The set is a filter attribute of the item, not part of the record.
+    const { Item } = await db.send(new GetCommand({ TableName: tableName, Key: { pk: 'REQUEST#e-1', sk: 'META' } }));
+    expect(Item?.approverEmails).toEqual(new Set(['bob@example.com', 'ivan@example.com']));
+    expect(await requests.get('e-1')).not.toHaveProperty('approverEmails');
   });
 
-  it('lists what waits for one approver newest first, page by page, and reads approvals in a batch', async () => {
-    const repo = new ApprovalRepository(db, tableName);
-    for (let i = 0; i < 3; i++) await repo.open({ ...open(`w-page-${i}`), approvers: ['grace@example.com'], createdAt: at(40 + i) });
-    const first = await repo.waitingFor('grace@example.com', 2);
-    expect(first.entries.map((e) => e.approvalId)).toEqual(['w-page-2', 'w-page-1']);
-    const second = await repo.waitingFor('grace@example.com', 2, first.next);
-    expect(second.entries.map((e) => e.approvalId)).toEqual(['w-page-0']);
-    const approvals = await repo.getMany(['w-page-0', 'w-page-2', 'w-missing']);
-    expect([...approvals.keys()].sort()).toEqual(['w-page-0', 'w-page-2']);
-    // Waiting items live beside their approval, never mistaken for one.
-    const { Items } = await db.send(new QueryCommand({ TableName: tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': 'APPROVAL#w-page-0' } }));
-    expect(Items?.map((i) => i.sk).sort()).toEqual(['META', 'WAITING#grace@example.com']);
-    expect(Items?.find((i) => i.sk !== 'META')?.expiresAtEpoch).toEqual(expect.any(Number));
+  it('pages exactly, newest request first, when the filter skips requests', async () => {
+    const approvals = new ApprovalRepository(db, tableName);
+    const forGrace = [stage('manager', ['grace@example.com'])];
+    const forOthers = [stage('manager', ['judy@example.com'])];
+    for (let i = 0; i < 7; i++) {
+      const stages = i % 3 === 0 ? forOthers : forGrace;
+      await submitted(`g-${i}`, 10 + i, stages);
+      await approvals.open(open(`g-${i}`, 0, stages[0]));
+    }
+    const expected = ['g-5', 'g-4', 'g-2', 'g-1'];
+    expect(await awaiting('grace@example.com')).toEqual(expected);
+    for (const limit of [1, 2, 3]) expect(await awaiting('grace@example.com', limit)).toEqual(expected);
   });
 });
 
@@ -130,7 +188,7 @@ describe('the local table', () => {
     const dynamo = await startDynamoDb({ host: '127.0.0.1', port: 0, dataDir: home });
     const client = new DynamoDBClient({ endpoint: dynamo.url, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
     try {
-      // A table as an older poolgate made it: no byApprover index.
+      // A table as an older poolgate made it: only the byTeam index.
       await client.send(
         new CreateTableCommand({
           TableName: 'poolgate',
@@ -157,10 +215,10 @@ describe('the local table', () => {
       }
       const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
       await ensureTable(dynamo.url, 'poolgate', { backupDir: home });
-      expect(stderr).toHaveBeenCalledWith(expect.stringMatching(/^poolgate: adding index\(es\) byRequester, byStatus, byApprover to the local table \(30 items, saved to .*poolgate-backup-.*\.json\)\n$/));
+      expect(stderr).toHaveBeenCalledWith(expect.stringMatching(/^poolgate: adding index\(es\) byRequester, byStatus to the local table \(30 items, saved to .*poolgate-backup-.*\.json\)\n$/));
       stderr.mockRestore();
       const indexes = (await client.send(new DescribeTableCommand({ TableName: 'poolgate' }))).Table?.GlobalSecondaryIndexes?.map((i) => i.IndexName);
-      expect(indexes?.sort()).toEqual(['byApprover', 'byRequester', 'byStatus', 'byTeam']);
+      expect(indexes?.sort()).toEqual(['byRequester', 'byStatus', 'byTeam']);
       const kept = await client.send(new GetItemCommand({ TableName: 'poolgate', Key: { pk: { S: 'REQUEST#r-29' }, sk: { S: 'META' } } }));
       expect(kept.Item).toEqual({ pk: { S: 'REQUEST#r-29' }, sk: { S: 'META' }, stepIds: { SS: ['submitted'] }, n: { N: '29' } });
       expect(readdirSync(home).filter((f) => f.startsWith('poolgate-backup-'))).toHaveLength(1);

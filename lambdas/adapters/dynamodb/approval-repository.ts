@@ -1,44 +1,17 @@
 /**
  * Approval items (`APPROVAL#<id>` / `META`). A vote is one conditional write (first writer wins
- * per approver); the decision is set at most once.
- *
- * Beside each approval, one small "waiting" item per approver who has been asked and has not voted
- * (`APPROVAL#<id>` / `WAITING#<email>`, indexed by `byApprover`): it answers "what waits for my
- * decision" without a scan. It is written when approvers are asked (open, remind) and deleted when
- * they vote or the stage is decided or closed; every write is a single-item write of its own, so a
- * crash in between can leave one behind: readers check it against the approval (`isWaitingFor`), and
- * it expires with the approval (TTL).
+ * per approver); the decision is set at most once. Each operation is one write of this one item:
+ * what waits for an approver is found from the requests (lambdas/use-cases/list-requests.ts), not
+ * from items kept beside the approval.
  */
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { notYetVoted, type ApprovalRecord, type CastVote, type SlackMessageRef } from '../../domain/approval';
-import type { IndexPosition } from '../../domain/list-cursor';
+import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { ApprovalRecord, CastVote, SlackMessageRef } from '../../domain/approval';
 import type { StageOutcome } from '../../domain/votes';
 import { batchGetAll, isConditionFailure } from './client';
 
 const key = (approvalId: string) => ({ pk: `APPROVAL#${approvalId}`, sk: 'META' });
-const waitingKey = (approvalId: string, approver: string) => ({ pk: `APPROVAL#${approvalId}`, sk: `WAITING#${approver}` });
 /** Approvals are kept for audit well after they close; the request item keeps the history for good. */
 const RETENTION_SECONDS = 90 * 24 * 3600;
-/** A waiting item outlives its approval's expiry by a day at most (left behind only by a crash or a race). */
-const WAITING_TTL_GRACE_SECONDS = 24 * 3600;
-const BY_APPROVER = 'byApprover';
-
-/** One approval that asked `approver` (from the byApprover index), newest first. */
-export interface WaitingEntry {
-  readonly approvalId: string;
-  readonly requestId: string;
-  readonly approver: string;
-  readonly stageName: string;
-  readonly askedAt: string;
-  readonly expiresAt: string;
-}
-
-export interface WaitingPage {
-  readonly entries: readonly WaitingEntry[];
-  /** Where the next page starts; absent at the end. */
-  readonly next?: IndexPosition;
-}
-
 export type OpenApproval = Omit<ApprovalRecord, 'votes' | 'decision' | 'decidedAt' | 'closed' | 'notifiedAt' | 'reminders' | 'slackMessages'>;
 
 export type VoteResult =
@@ -79,9 +52,7 @@ export class ApprovalRepository {
         ReturnValues: 'ALL_NEW',
       }),
     );
-    const record = toRecord(Attributes);
-    await this.markWaiting(record);
-    return record;
+    return toRecord(Attributes);
   }
 
   async get(approvalId: string): Promise<ApprovalRecord | undefined> {
@@ -122,9 +93,7 @@ export class ApprovalRepository {
           ReturnValues: 'ALL_NEW',
         }),
       );
-      const record = toRecord(Attributes);
-      await this.clearWaiting(approvalId, decision ? record.approvers : [approver]);
-      return { ok: true, approval: record };
+      return { ok: true, approval: toRecord(Attributes) };
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
       return { ok: false, approval: await this.get(approvalId) };
@@ -134,7 +103,7 @@ export class ApprovalRepository {
   /** Sets the stage decision once; false when another writer decided first. */
   async decide(approvalId: string, decision: Exclude<StageOutcome, 'pending'>, at: string): Promise<boolean> {
     try {
-      const { Attributes } = await this.db.send(
+      await this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: key(approvalId),
@@ -142,10 +111,8 @@ export class ApprovalRepository {
           ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#decision) AND attribute_not_exists(#closed)',
           ExpressionAttributeNames: { '#decision': 'decision', '#decidedAt': 'decidedAt', '#closed': 'closed' },
           ExpressionAttributeValues: { ':decision': decision, ':at': at },
-          ReturnValues: 'ALL_NEW',
         }),
       );
-      await this.clearWaiting(approvalId, toRecord(Attributes).approvers);
       return true;
     } catch (error) {
       if (isConditionFailure(error)) return false;
@@ -194,9 +161,7 @@ export class ApprovalRepository {
           ReturnValues: 'ALL_NEW',
         }),
       );
-      const record = toRecord(Attributes);
-      await this.markWaiting(record);
-      return record;
+      return toRecord(Attributes);
     } catch (error) {
       if (isConditionFailure(error)) return undefined;
       throw error;
@@ -206,7 +171,7 @@ export class ApprovalRepository {
   /** Marks an undecided approval as no longer decidable (expired or cancelled). */
   async close(approvalId: string, reason: NonNullable<ApprovalRecord['closed']>): Promise<void> {
     try {
-      const { Attributes } = await this.db.send(
+      await this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: key(approvalId),
@@ -214,75 +179,17 @@ export class ApprovalRepository {
           ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#decision) AND attribute_not_exists(#closed)',
           ExpressionAttributeNames: { '#decision': 'decision', '#closed': 'closed' },
           ExpressionAttributeValues: { ':reason': reason },
-          ReturnValues: 'ALL_NEW',
         }),
       );
-      await this.clearWaiting(approvalId, toRecord(Attributes).approvers);
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
     }
-  }
-
-  /**
-   * The approvals that asked `approver`, newest first, one page of the byApprover index. Entries may
-   * be stale (a vote or decision raced the write): check each against its approval (`isWaitingFor`).
-   */
-  async waitingFor(approver: string, limit: number, startAt?: IndexPosition): Promise<WaitingPage> {
-    const { Items, LastEvaluatedKey } = await this.db.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        IndexName: BY_APPROVER,
-        KeyConditionExpression: '#approver = :approver',
-        ExpressionAttributeNames: { '#approver': 'gsiApprover' },
-        ExpressionAttributeValues: { ':approver': approver },
-        ScanIndexForward: false,
-        Limit: limit,
-        ...(startAt ? { ExclusiveStartKey: { ...startAt } } : {}),
-      }),
-    );
-    const entries = (Items ?? []).map((item) => ({
-      approvalId: String(item.approvalId),
-      requestId: String(item.requestId),
-      approver: String(item.gsiApprover),
-      stageName: String(item.stageName),
-      askedAt: String(item.createdAt),
-      expiresAt: String(item.expiresAt),
-    }));
-    return { entries, ...(LastEvaluatedKey ? { next: LastEvaluatedKey as IndexPosition } : {}) };
   }
 
   /** Several approvals at once (BatchGetItem); missing ones are left out. */
   async getMany(approvalIds: readonly string[]): Promise<Map<string, ApprovalRecord>> {
     const items = await batchGetAll(this.db, this.tableName, [...new Set(approvalIds)].map(key));
     return new Map(items.map((item) => toRecord(item)).map((record) => [record.approvalId, record]));
-  }
-
-  /** One waiting item per approver of an open approval who has not voted (idempotent puts). */
-  private async markWaiting(record: ApprovalRecord): Promise<void> {
-    const ttl = Math.floor(Date.parse(record.expiresAt) / 1000) + WAITING_TTL_GRACE_SECONDS;
-    for (const approver of notYetVoted(record)) {
-      await this.db.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: {
-            ...waitingKey(record.approvalId, approver),
-            gsiApprover: approver,
-            createdAt: record.createdAt,
-            approvalId: record.approvalId,
-            requestId: record.requestId,
-            stageName: record.stageName,
-            expiresAt: record.expiresAt,
-            expiresAtEpoch: ttl,
-          },
-        }),
-      );
-    }
-  }
-
-  private async clearWaiting(approvalId: string, approvers: readonly string[]): Promise<void> {
-    for (const approver of approvers) {
-      await this.db.send(new DeleteCommand({ TableName: this.tableName, Key: waitingKey(approvalId, approver) }));
-    }
   }
 }
 

@@ -5,7 +5,7 @@
  * kept in its own attribute (`hold#<id>` while reserved, `use#<id>` once committed), so reserving,
  * committing and releasing are each idempotent: a retried Lambda changes nothing.
  */
-import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { isConditionFailure } from './client';
 
 const key = (team: string, flavor: string) => ({ pk: `QUOTA#${team}`, sk: `FLAVOR#${flavor}` });
@@ -17,6 +17,12 @@ export interface QuotaShare {
   readonly flavor: string;
   readonly requestId: string;
   readonly count: number;
+}
+
+/** One request's share of a team's quota, as the counter item holds it. */
+export interface HeldShare extends QuotaShare {
+  /** `hold`: reserved while the request is open; `use`: committed, its node pool exists. */
+  readonly kind: 'hold' | 'use';
 }
 
 export interface QuotaCounters {
@@ -60,6 +66,73 @@ export class QuotaRepository {
   /** Gives this request's reservation back (rejected, expired, cancelled, failed). */
   async release(share: QuotaShare): Promise<void> {
     await this.move(share, 'REMOVE #hold ADD #reserved :minus, #inUse :minus');
+  }
+
+  /** Every share of `team`'s counters (all flavors), read consistently. */
+  async shares(team: string): Promise<HeldShare[]> {
+    const shares: HeldShare[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': `QUOTA#${team}` },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        const flavor = String(item.sk).replace(/^FLAVOR#/, '');
+        for (const [attribute, value] of Object.entries(item)) {
+          const [kind, requestId] = attribute.split('#', 2);
+          if ((kind === 'hold' || kind === 'use') && requestId) shares.push({ team, flavor, requestId, count: Number(value), kind });
+        }
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return shares;
+  }
+
+  /**
+   * Sets a request's committed use from `from` to `to` nodes (0: none), the counters with it: what the
+   * quota reconciliation found in ModelArts. Conditional on `from` still being what is held and on no
+   * reservation being open for the request; false when either changed meanwhile (nothing written).
+   */
+  async reconcileUse(share: Omit<QuotaShare, 'count'>, from: number, to: number): Promise<boolean> {
+    const delta = to - from;
+    const names: Record<string, string> = { '#use': use(share.requestId), '#hold': hold(share.requestId), '#used': 'used', '#inUse': 'inUse' };
+    const values: Record<string, number> = { ':delta': delta };
+    let condition = 'attribute_not_exists(#hold) AND ';
+    if (from > 0) {
+      values[':from'] = from;
+      condition += '#use = :from';
+    } else {
+      condition += 'attribute_not_exists(#use)';
+    }
+    let update = 'ADD #used :delta, #inUse :delta';
+    if (to > 0) {
+      values[':to'] = to;
+      update = `SET #use = :to ${update}`;
+    } else {
+      update = `REMOVE #use ${update}`;
+    }
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key(share.team, share.flavor),
+          UpdateExpression: update,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      return false;
+    }
   }
 
   async counters(team: string, flavor: string): Promise<QuotaCounters> {

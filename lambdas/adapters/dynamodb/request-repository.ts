@@ -2,6 +2,10 @@
  * Request items (`REQUEST#<id>` / `META`). A step and the status change it causes are one
  * conditional UpdateItem: a step is appended only if its id is new, and a status changes only
  * along the transition table of lambdas/domain/status.ts.
+ *
+ * Besides the record, the item keeps what its indexes and filters need: `gsiTeam`, `gsiRequester`,
+ * `gsiStatus`, and `approverEmails`, the set of everyone who may be asked to decide it (the planned
+ * approvers of every stage, and the escalation contacts a reminder adds), which `awaiting=me` filters on.
  */
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { InvalidTransitionError } from '../../domain/errors';
@@ -15,7 +19,12 @@ const key = (requestId: string) => ({ pk: `REQUEST#${requestId}`, sk: 'META' });
 
 export interface StatusChange {
   readonly status: RequestStatus;
+  /** Why a request ended; a change without one clears the previous reason (a retried FAILED request). */
   readonly reason?: TerminalReason;
+  /** The statuses the change may start from; default: the transition table's sources of `status`. */
+  readonly from?: readonly RequestStatus[];
+  /** The request's retry count after the change (a retry sets it). */
+  readonly retries?: number;
 }
 
 export interface StepResult {
@@ -28,6 +37,12 @@ export interface StepResult {
 const INDEX_KEYS = { byTeam: 'gsiTeam', byRequester: 'gsiRequester', byStatus: 'gsiStatus' } as const;
 export type RequestIndexName = keyof typeof INDEX_KEYS;
 
+/** What else a step's write changes on the request item. */
+export interface StepExtras {
+  /** People who may now be asked to decide (escalation contacts a reminder adds): added to `approverEmails`. */
+  readonly addApprovers?: readonly string[];
+}
+
 export interface RequestPage {
   readonly requests: readonly PoolRequestRecord[];
   /** Where the next page starts; absent at the end. */
@@ -36,6 +51,12 @@ export interface RequestPage {
 
 interface StoredRequest extends PoolRequestRecord {
   readonly stepIds?: Set<string>;
+}
+
+/** Everyone the approval plan may ask (a DynamoDB set cannot be empty: absent when nobody is). */
+function plannedApprovers(request: PoolRequestRecord): { approverEmails?: Set<string> } {
+  const emails = new Set(request.stages.flatMap((stage) => stage.approvers.map((a) => a.email)));
+  return emails.size ? { approverEmails: emails } : {};
 }
 
 export class RequestRepository {
@@ -57,6 +78,7 @@ export class RequestRepository {
             gsiTeam: request.team,
             gsiRequester: request.requester,
             gsiStatus: request.status,
+            ...plannedApprovers(request),
             version: 1,
           },
           ConditionExpression: 'attribute_not_exists(pk)',
@@ -82,21 +104,33 @@ export class RequestRepository {
 
   /**
    * One page of an index partition, newest first. `limit` bounds the items DynamoDB reads; with a
-   * `status` filter a page may hold fewer (even none) and still have a `next`.
+   * `status` or `approver` filter a page may hold fewer (even none) and still have a `next`.
+   * `approver` keeps only requests that may ask that person (`approverEmails`).
    */
-  async page(index: RequestIndexName, partition: string, options: { limit: number; status?: RequestStatus; startAt?: IndexPosition }): Promise<RequestPage> {
+  async page(
+    index: RequestIndexName,
+    partition: string,
+    options: { limit: number; status?: RequestStatus; approver?: string; startAt?: IndexPosition },
+  ): Promise<RequestPage> {
     const names: Record<string, string> = { '#partition': INDEX_KEYS[index] };
     const values: Record<string, unknown> = { ':partition': partition };
+    const filters: string[] = [];
     if (options.status) {
       names['#status'] = 'status';
       values[':status'] = options.status;
+      filters.push('#status = :status');
+    }
+    if (options.approver) {
+      names['#approvers'] = 'approverEmails';
+      values[':approver'] = options.approver;
+      filters.push('contains(#approvers, :approver)');
     }
     const { Items, LastEvaluatedKey } = await this.db.send(
       new QueryCommand({
         TableName: this.tableName,
         IndexName: index,
         KeyConditionExpression: '#partition = :partition',
-        ...(options.status ? { FilterExpression: '#status = :status' } : {}),
+        ...(filters.length ? { FilterExpression: filters.join(' AND ') } : {}),
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
         ScanIndexForward: false,
@@ -111,16 +145,23 @@ export class RequestRepository {
    * Appends `step` and, when given, moves the request to `change.status` in the same write.
    * Recording the same step id twice is a no-op; a transition the table forbids throws.
    */
-  async recordStep(requestId: string, step: Step, change?: StatusChange): Promise<StepResult> {
-    return this.recordSteps(requestId, [step], change);
+  async recordStep(requestId: string, step: Step, change?: StatusChange, extras?: StepExtras): Promise<StepResult> {
+    return this.recordSteps(requestId, [step], change, extras);
   }
 
   /** Appends several steps (and the status change they cause) in one write; all or none. */
-  async recordSteps(requestId: string, steps: readonly Step[], change?: StatusChange): Promise<StepResult> {
+  async recordSteps(requestId: string, steps: readonly Step[], change?: StatusChange, extras: StepExtras = {}): Promise<StepResult> {
     const names: Record<string, string> = { '#steps': 'steps', '#stepIds': 'stepIds', '#updatedAt': 'updatedAt', '#version': 'version' };
     const values: Record<string, unknown> = { ':steps': [...steps], ':stepIdSet': new Set(steps.map((s) => s.id)), ':now': steps[steps.length - 1].at, ':one': 1 };
     const sets = ['#steps = list_append(#steps, :steps)', '#updatedAt = :now'];
+    const removes: string[] = [];
+    const adds = ['#stepIds :stepIdSet', '#version :one'];
     const conditions = ['attribute_exists(pk)'];
+    if (extras.addApprovers?.length) {
+      names['#approvers'] = 'approverEmails';
+      values[':approvers'] = new Set(extras.addApprovers);
+      adds.push('#approvers :approvers');
+    }
     steps.forEach((step, i) => {
       values[`:stepId${i}`] = step.id;
       conditions.push(`NOT contains(#stepIds, :stepId${i})`);
@@ -130,13 +171,20 @@ export class RequestRepository {
       names['#gsiStatus'] = 'gsiStatus';
       values[':to'] = change.status;
       sets.push('#status = :to', '#gsiStatus = :to');
+      names['#reason'] = 'reason';
       if (change.reason) {
-        names['#reason'] = 'reason';
         values[':reason'] = change.reason;
         sets.push('#reason = :reason');
+      } else {
+        removes.push('#reason');
+      }
+      if (change.retries !== undefined) {
+        names['#retries'] = 'retries';
+        values[':retries'] = change.retries;
+        sets.push('#retries = :retries');
       }
       // The status may already be the target (a second stage keeps AWAITING_APPROVAL).
-      const allowed = [...sourcesOf(change.status), change.status];
+      const allowed = change.from ?? [...sourcesOf(change.status), change.status];
       const placeholders = allowed.map((status, i) => {
         values[`:from${i}`] = status;
         return `:from${i}`;
@@ -148,7 +196,7 @@ export class RequestRepository {
         new UpdateCommand({
           TableName: this.tableName,
           Key: key(requestId),
-          UpdateExpression: `SET ${sets.join(', ')} ADD #stepIds :stepIdSet, #version :one`,
+          UpdateExpression: `SET ${sets.join(', ')} ADD ${adds.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
           ConditionExpression: conditions.join(' AND '),
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
@@ -172,6 +220,6 @@ export class RequestRepository {
 }
 
 function toRecord(item: StoredRequest): PoolRequestRecord {
-  const { pk: _pk, sk: _sk, stepIds: _ids, gsiTeam: _t, gsiRequester: _r, gsiStatus: _s, version: _v, ...record } = item as StoredRequest & Record<string, unknown>;
+  const { pk: _pk, sk: _sk, stepIds: _ids, gsiTeam: _t, gsiRequester: _r, gsiStatus: _s, approverEmails: _a, version: _v, ...record } = item as StoredRequest & Record<string, unknown>;
   return record as unknown as PoolRequestRecord;
 }

@@ -1,0 +1,30 @@
+/**
+ * Retrying a FAILED request: where its work picks up again. Only what was approved is retried, so
+ * a retry never asks anyone again: a request that failed before its last approval is submitted anew.
+ *
+ *   failed in CreateNodePool (approved, no node pool recorded)  -> resume at CreateNodePool (PROVISIONING)
+ *   failed while its nodes were followed (node pool created)    -> resume at CheckNodes (CREATED)
+ */
+import type { RequestStatus } from './status';
+import type { Step } from './steps';
+
+export const RESUME_POINTS = ['CreateNodePool', 'CheckNodes'] as const;
+export type ResumePoint = (typeof RESUME_POINTS)[number];
+
+/** Where a run that failed would resume, from what the workflow knew when it failed. */
+export function resumePointAfter(approved: boolean, created: boolean): ResumePoint | undefined {
+  if (created) return 'CheckNodes';
+  return approved ? 'CreateNodePool' : undefined;
+}
+
+/** The resume point the request's latest failure recorded, if it may be retried. */
+export function resumePointOf(steps: readonly Step[]): ResumePoint | undefined {
+  const failure = steps.findLast((s) => s.step === 'failed');
+  const at = failure?.detail?.resumeAt;
+  return RESUME_POINTS.find((point) => point === at);
+}
+
+/** The status a retried request takes: the one it had when it reached its resume point. */
+export function statusOnResume(point: ResumePoint): Extract<RequestStatus, 'PROVISIONING' | 'CREATED'> {
+  return point === 'CheckNodes' ? 'CREATED' : 'PROVISIONING';
+}
