@@ -210,33 +210,30 @@ node pool (REJECTED, EXPIRED, CANCELLED, FAILED), 4 --timeout reached (the reque
       if (page.nextCursor) out(`More: add --cursor ${page.nextCursor} (or --all)`);
     });
 
-  program
-    .command('cancel')
-    .description('cancel a request that is not provisioning yet (its requester or an admin)')
-    .argument('<id>', 'the request id')
-    .addOption(jsonOption())
-    .addOption(urlOption())
-    .addOption(tokenOption())
-    .action(async (id: string, options: ServerOptions) => {
-      const view = await apiOf(options).call<RequestView>('POST', `/requests/${encodeURIComponent(id)}/cancel`);
-      if (options.json) return printJson(view);
-      out(`Request ${view.requestId} is ${view.status}${view.reason ? ` (${view.reason})` : ''}.`);
-    });
-
-  program
-    .command('retry')
-    .description('run a FAILED request again from the step that failed, without a new approval (its requester or an admin)')
-    .argument('<id>', 'the request id')
-    .addOption(jsonOption())
-    .addOption(urlOption())
-    .addOption(tokenOption())
-    .action(async (id: string, options: ServerOptions) => {
-      const view = await apiOf(options).call<RequestView>('POST', `/requests/${encodeURIComponent(id)}/retry`);
-      if (options.json) return printJson(view);
-      out(`Request ${view.requestId} is ${view.status}: retrying.`);
-    });
+  requestAction(program, 'cancel', 'cancel a request that is not provisioning yet (its requester or an admin)', (view) =>
+    `Request ${view.requestId} is ${view.status}${view.reason ? ` (${view.reason})` : ''}.`,
+  );
+  requestAction(program, 'retry', 'run a FAILED request again from the step that failed, without a new approval (its requester or an admin)', (view) =>
+    `Request ${view.requestId} is ${view.status}: retrying.`,
+  );
 
   return program;
+}
+
+/** `poolgate <action> <id>`: POST /requests/{id}/<action>, then one line (or the view as JSON). */
+function requestAction(program: Command, action: 'cancel' | 'retry', description: string, line: (view: RequestView) => string): void {
+  program
+    .command(action)
+    .description(description)
+    .argument('<id>', 'the request id')
+    .addOption(jsonOption())
+    .addOption(urlOption())
+    .addOption(tokenOption())
+    .action(async (id: string, options: ServerOptions) => {
+      const view = await apiOf(options).call<RequestView>('POST', `/requests/${encodeURIComponent(id)}/${action}`);
+      if (options.json) return printJson(view);
+      out(line(view));
+    });
 }
 
 function readBody(file: string): string {
