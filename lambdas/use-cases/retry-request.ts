@@ -18,7 +18,7 @@ import { InvalidTransitionError, NotFoundError, NotRetryableError } from '../dom
 import { toRequestView, type PoolRequestRecord, type RequestView } from '../domain/pool-request';
 import { quotaFor } from '../domain/quota';
 import { resumePointOf, statusOnResume, type ResumePoint } from '../domain/retry';
-import { isTerminal } from '../domain/status';
+import { isFinal, isTerminal } from '../domain/status';
 import { newStep, stepId } from '../domain/steps';
 import { claimNodePoolName, startOrUnavailable } from './submit-request';
 
@@ -40,7 +40,9 @@ export async function retryRequest(requestId: string, actor: string, deps: Retry
     // A retry under way (or finished since): start its run in case the first call could not.
     const attempt = request.retries ?? 0;
     const resumeAt = request.steps.find((s) => s.id === stepId.retried(attempt))?.detail?.resumeAt as ResumePoint | undefined;
-    if (!resumeAt || isTerminal(request.status)) throw new NotRetryableError(`request ${requestId} is ${request.status}: only a FAILED request can be retried`);
+    if (!resumeAt || isFinal(request.status, deps.policy.nodeTracking.enabled)) {
+      throw new NotRetryableError(`request ${requestId} is ${request.status}: only a FAILED request can be retried`);
+    }
     await start(request, attempt, resumeAt, deps);
     return toRequestView(request, { nodeTracking: deps.policy.nodeTracking.enabled });
   }
