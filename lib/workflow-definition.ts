@@ -66,10 +66,10 @@ const TRANSIENT_RETRY = {
   JitterStrategy: 'FULL',
 };
 
-function invoke(functionArn: string, payload: Record<string, unknown>) {
+function invoke(partition: string, functionArn: string, payload: Record<string, unknown>) {
   return {
     Type: 'Task',
-    Resource: 'arn:aws:states:::lambda:invoke',
+    Resource: `arn:${partition}:states:::lambda:invoke`,
     Parameters: { FunctionName: functionArn, Payload: payload },
     ResultSelector: { 'value.$': '$.Payload' },
     TimeoutSeconds: TASK_TIMEOUT_SECONDS,
@@ -78,14 +78,19 @@ function invoke(functionArn: string, payload: Record<string, unknown>) {
 
 const catchAllTo = (next: string) => [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: next }];
 
-export function buildWorkflowDefinition(fns: WorkflowFunctionRefs) {
+/**
+ * `partition`: of the service integrations' ARNs (`aws`, `aws-cn` in the AWS China regions,
+ * `aws-us-gov`); the stack passes a placeholder resolved to the deployment's partition.
+ */
+export function buildWorkflowDefinition(fns: WorkflowFunctionRefs, partition = 'aws') {
   const s = WORKFLOW_STATES;
+  const task = (functionArn: string, payload: Record<string, unknown>) => invoke(partition, functionArn, payload);
   return {
     Comment: 'poolgate: capacity and quota check, staged approvals, then ModelArts node-pool creation',
     StartAt: s.checkRequest,
     States: {
       [s.checkRequest]: {
-        ...invoke(fns.checkRequest, { 'requestId.$': '$.requestId' }),
+        ...task(fns.checkRequest, { 'requestId.$': '$.requestId' }),
         ResultSelector: { 'status.$': '$.Payload.status', 'stageIndex.$': '$.Payload.stageIndex', 'waitSeconds.$': '$.Payload.waitSeconds' },
         ResultPath: '$.approval',
         // It reads ModelArts (pool, flavors) besides DynamoDB.
@@ -105,7 +110,7 @@ export function buildWorkflowDefinition(fns: WorkflowFunctionRefs) {
       },
       [s.requestApproval]: {
         Type: 'Task',
-        Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+        Resource: `arn:${partition}:states:::lambda:invoke.waitForTaskToken`,
         Parameters: {
           FunctionName: fns.requestApproval,
           Payload: { 'requestId.$': '$.requestId', 'stageIndex.$': '$.approval.stageIndex', 'taskToken.$': '$$.Task.Token' },
@@ -118,7 +123,7 @@ export function buildWorkflowDefinition(fns: WorkflowFunctionRefs) {
         Next: s.decision,
       },
       [s.approvalTimedOut]: {
-        ...invoke(fns.approvalTimedOut, { 'requestId.$': '$.requestId', 'stageIndex.$': '$.approval.stageIndex' }),
+        ...task(fns.approvalTimedOut, { 'requestId.$': '$.requestId', 'stageIndex.$': '$.approval.stageIndex' }),
         ResultSelector: { 'status.$': '$.Payload.status', 'stageIndex.$': '$.Payload.stageIndex', 'waitSeconds.$': '$.Payload.waitSeconds' },
         ResultPath: '$.approval',
         Retry: [TRANSIENT_RETRY],
@@ -134,7 +139,7 @@ export function buildWorkflowDefinition(fns: WorkflowFunctionRefs) {
         Default: s.finalize,
       },
       [s.createNodePool]: {
-        ...invoke(fns.createNodePool, { 'requestId.$': '$.requestId' }),
+        ...task(fns.createNodePool, { 'requestId.$': '$.requestId' }),
         ResultSelector: { 'nodePoolName.$': '$.Payload.nodePoolName', 'track.$': '$.Payload.track', 'waitSeconds.$': '$.Payload.waitSeconds' },
         ResultPath: '$.created',
         Retry: [MODELARTS_RETRY],
@@ -147,7 +152,7 @@ export function buildWorkflowDefinition(fns: WorkflowFunctionRefs) {
         Default: s.finalize,
       },
       [s.checkNodes]: {
-        ...invoke(fns.checkNodes, { 'requestId.$': '$.requestId' }),
+        ...task(fns.checkNodes, { 'requestId.$': '$.requestId' }),
         ResultSelector: { 'status.$': '$.Payload.status', 'waitSeconds.$': '$.Payload.waitSeconds' },
         ResultPath: '$.nodes',
         Retry: [MODELARTS_RETRY],
@@ -161,7 +166,7 @@ export function buildWorkflowDefinition(fns: WorkflowFunctionRefs) {
       },
       [s.waitForNodes]: { Type: 'Wait', SecondsPath: '$.created.waitSeconds', Next: s.checkNodes },
       [s.finalize]: {
-        ...invoke(fns.finalize, { 'requestId.$': '$.requestId', 'approval.$': '$.approval', 'error.$': '$.error', 'created.$': '$.created' }),
+        ...task(fns.finalize, { 'requestId.$': '$.requestId', 'approval.$': '$.approval', 'error.$': '$.error', 'created.$': '$.created' }),
         ResultPath: null,
         Retry: [{ ...TRANSIENT_RETRY, ErrorEquals: ['States.TaskFailed'] }],
         End: true,

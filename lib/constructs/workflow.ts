@@ -27,7 +27,7 @@ const STATE_MACHINE_NAME = /^[A-Za-z0-9_-]{1,80}$/;
 
 /**
  * The Standard state machine, from the ONE definition in lib/workflow-definition.ts (the local stack
- * runs the same object): function ARNs come in through definitionSubstitutions. Logs at ERROR without
+ * runs the same object): function ARNs and the partition come in through definitionSubstitutions. Logs at ERROR without
  * execution data (task tokens and request bodies stay out of logs); X-Ray tracing on.
  *
  * Dependency cycle, and how it is avoided: the state machine depends on every task function (their
@@ -57,14 +57,18 @@ export class PoolgateWorkflow extends Construct {
     this.executionArns = arnOf('execution', `${props.stateMachineName}:*`);
 
     const placeholders = Object.fromEntries(WORKFLOW_FUNCTIONS.map((fid) => [fid, `\${${fid}}`])) as WorkflowFunctionRefs;
-    const definition = JSON.stringify(buildWorkflowDefinition(placeholders));
+    const definition = JSON.stringify(buildWorkflowDefinition(placeholders, `\${${PARTITION_PLACEHOLDER}}`));
     assertEveryPlaceholderKnown(definition);
 
     this.stateMachine = new StateMachine(this, 'StateMachine', {
       stateMachineName: props.stateMachineName,
       stateMachineType: StateMachineType.STANDARD,
       definitionBody: DefinitionBody.fromString(definition),
-      definitionSubstitutions: Object.fromEntries(WORKFLOW_FUNCTIONS.map((fid) => [fid, props.functions[fid].functionArn])),
+      definitionSubstitutions: {
+        ...Object.fromEntries(WORKFLOW_FUNCTIONS.map((fid) => [fid, props.functions[fid].functionArn])),
+        // `aws` in most regions, `aws-cn` in China: literal when the stack's region is known, else ${AWS::Partition}.
+        [PARTITION_PLACEHOLDER]: stack.partition,
+      },
       tracingEnabled: true,
       logs: {
         destination: new LogGroup(this, 'Logs', { retention: props.logRetention ?? RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.DESTROY }),
@@ -116,9 +120,11 @@ export class PoolgateWorkflow extends Construct {
   }
 }
 
+const PARTITION_PLACEHOLDER = 'partition';
+
 /** A `${name}` the substitutions do not cover would reach Step Functions verbatim and fail the deploy. */
 function assertEveryPlaceholderKnown(definition: string): void {
-  const known: readonly string[] = WORKFLOW_FUNCTIONS;
+  const known: readonly string[] = [...WORKFLOW_FUNCTIONS, PARTITION_PLACEHOLDER];
   const unknown = [...definition.matchAll(/\$\{([^}]+)\}/g)].map((m) => m[1]).filter((name) => !known.includes(name));
   if (unknown.length > 0) throw new Error(`workflow definition has placeholders without a function: ${[...new Set(unknown)].join(', ')}`);
 }

@@ -238,11 +238,16 @@ describe('HTTP API', () => {
 describe('workflow', () => {
   type State = Record<string, unknown> & { Type: string };
   const machine = () => resources('AWS::StepFunctions::StateMachine')[0][1];
-  /** The definition as deployed: each `${functionId}` replaced by what its substitution points at. */
+  /** The definition as deployed: each `${functionId}` replaced by what its substitution points at, `${partition}` by its value. */
   function definition(): { States: Record<string, State> } {
-    const { DefinitionString, DefinitionSubstitutions } = machine().Properties as { DefinitionString: string; DefinitionSubstitutions: Record<string, { 'Fn::GetAtt': [string, string] }> };
+    const { DefinitionString, DefinitionSubstitutions } = machine().Properties as {
+      DefinitionString: string;
+      DefinitionSubstitutions: Record<string, string | { 'Fn::GetAtt': [string, string] }>;
+    };
     const text = DefinitionString.replace(/\$\{(\w+)\}/g, (_, key: string) => {
-      const logicalId = DefinitionSubstitutions[key]?.['Fn::GetAtt'][0];
+      const substitution = DefinitionSubstitutions[key];
+      if (typeof substitution === 'string') return substitution;
+      const logicalId = substitution?.['Fn::GetAtt'][0];
       return `function:${functionIdByLogicalId.get(logicalId ?? '') ?? `UNRESOLVED(${key})`}`;
     });
     return JSON.parse(text) as { States: Record<string, State> };
@@ -275,6 +280,18 @@ describe('workflow', () => {
       }
     }
     expect(JSON.stringify(definition())).not.toMatch(/JSONata|UNRESOLVED/);
+  });
+
+  it("names its service integrations in the deployment's partition (aws-cn in the China regions)", () => {
+    expect((machine().Properties.DefinitionSubstitutions as Record<string, unknown>).partition).toBe('aws');
+    const china = synthesizePoolgate({ name: 'PoolgateChina', cfnValidation: false, env: { account: ACCOUNT, region: 'cn-north-1' } });
+    try {
+      const [, cn] = Object.entries(china.serviceTemplate.findResources('AWS::StepFunctions::StateMachine'))[0] as [string, CfnResource];
+      expect((cn.Properties.DefinitionSubstitutions as Record<string, unknown>).partition).toBe('aws-cn');
+      expect(cn.Properties.DefinitionString).toContain('"Resource":"arn:${partition}:states:::lambda:invoke"');
+    } finally {
+      china.cleanUp();
+    }
   });
 
   it('calls each workflow function from its task, and may invoke exactly those', () => {
