@@ -166,7 +166,7 @@ export function buildWorkflowDefinition(fns: WorkflowFunctionRefs, partition = '
       },
       [s.waitForNodes]: { Type: 'Wait', SecondsPath: '$.created.waitSeconds', Next: s.checkNodes },
       [s.finalize]: {
-        ...task(fns.finalize, { 'requestId.$': '$.requestId', 'approval.$': '$.approval', 'error.$': '$.error', 'created.$': '$.created' }),
+        ...task(fns.finalize, { 'requestId.$': '$.requestId', 'attempt.$': '$.attempt', 'approval.$': '$.approval', 'error.$': '$.error', 'created.$': '$.created' }),
         ResultPath: null,
         Retry: [{ ...TRANSIENT_RETRY, ErrorEquals: ['States.TaskFailed'] }],
         End: true,

@@ -16,6 +16,8 @@ export interface ExecutionInput {
   readonly requestId: string;
   readonly approval: null;
   readonly error: null;
+  /** 0 for the request's first run, n for its n-th retry: Finalize acts only for the request's latest run. */
+  readonly attempt: number;
   /** Set when a retry resumes a request whose node pool exists (its nodes are followed again). */
   readonly created: CreatedState | null;
 }
@@ -51,7 +53,7 @@ export class Workflow {
    * that name that exists already counts as started.
    */
   async start(requestId: string, resume?: Resumption): Promise<void> {
-    const input: ExecutionInput = { requestId, approval: null, error: null, created: resume?.created ?? null };
+    const input: ExecutionInput = { requestId, approval: null, error: null, attempt: resume?.attempt ?? 0, created: resume?.created ?? null };
     const name = resume ? `${requestId}-retry-${resume.attempt}` : requestId;
     try {
       await sfn().send(new StartExecutionCommand({ stateMachineArn: this.stateMachineArn, name, input: JSON.stringify(input) }));

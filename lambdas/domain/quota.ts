@@ -17,3 +17,16 @@ export function placementAllowed(team: Team, projectId: string, poolName: string
   const allows = (list: readonly string[], value: string) => list.includes('*') || list.includes(value);
   return allows(team.projects, projectId) && allows(team.pools, poolName);
 }
+
+/**
+ * What `reserve` found:
+ *  - `reserved`: this call reserved the nodes;
+ *  - `held`: this attempt's reservation exists already (an earlier try of it, or a concurrent call);
+ *  - `used`: the request's nodes are counted as used already (its node pool exists);
+ *  - `busy`: another attempt of the request still holds its reservation (its run has not let it go yet);
+ *  - `refused`: no room under the limit.
+ */
+export type Reservation = 'reserved' | 'held' | 'used' | 'busy' | 'refused';
+
+/** The request's nodes are counted after `reserve` answered this (by this call or before it). */
+export const isCounted = (reservation: Reservation): boolean => reservation === 'reserved' || reservation === 'held' || reservation === 'used';

@@ -6,7 +6,7 @@
  *   failed while its nodes were followed (node pool created)    -> resume at CheckNodes (CREATED)
  */
 import type { RequestStatus } from './status';
-import type { Step } from './steps';
+import { stepId, type Step } from './steps';
 
 export const RESUME_POINTS = ['CreateNodePool', 'CheckNodes'] as const;
 export type ResumePoint = (typeof RESUME_POINTS)[number];
@@ -27,4 +27,19 @@ export function resumePointOf(steps: readonly Step[]): ResumePoint | undefined {
 /** The status a retried request takes: the one it had when it reached its resume point. */
 export function statusOnResume(point: ResumePoint): Extract<RequestStatus, 'PROVISIONING' | 'CREATED'> {
   return point === 'CheckNodes' ? 'CREATED' : 'PROVISIONING';
+}
+
+/** The request's latest retry: its attempt, where its run resumes and when it was asked for. */
+export interface LatestRetry {
+  readonly attempt: number;
+  readonly resumeAt: ResumePoint;
+  readonly at: string;
+}
+
+export function latestRetryOf(request: { readonly retries?: number; readonly steps: readonly Step[] }): LatestRetry | undefined {
+  const attempt = request.retries ?? 0;
+  if (!attempt) return undefined;
+  const step = request.steps.find((s) => s.id === stepId.retried(attempt));
+  const resumeAt = RESUME_POINTS.find((point) => point === step?.detail?.resumeAt);
+  return step && resumeAt ? { attempt, resumeAt, at: step.at } : undefined;
 }

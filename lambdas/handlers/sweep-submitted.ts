@@ -1,12 +1,12 @@
 import type { Context } from 'aws-lambda';
 import { logger, startInvocationLog } from '../adapters/logger';
 import { sweepSubmitted, type SweepReport } from '../use-cases/sweep-submitted';
-import { requests, workflow } from '../wiring';
+import { policy, requests, workflow } from '../wiring';
 
-/** Scheduled every minute: start the execution of any request left SUBMITTED for more than a minute. */
+/** Scheduled every minute: start the run of any request left SUBMITTED, or retried, for more than a minute without one. */
 export const handler = async (_event: unknown, context?: Context): Promise<SweepReport> => {
   startInvocationLog(context, {});
-  const report = await sweepSubmitted({ requests: requests(), workflow: workflow() });
-  if (report.started.length || report.failed.length) logger.warn('requests left SUBMITTED were started', { ...report });
+  const report = await sweepSubmitted({ requests: requests(), workflow: workflow(), nodeTracking: policy().nodeTracking });
+  if (report.started.length || report.resumed.length || report.failed.length) logger.warn('runs that never started were started', { ...report });
   return report;
 };

@@ -18,7 +18,7 @@ import type { ApprovalOutcome } from '../adapters/workflow';
 import type { Policy } from '../config/policy';
 import { checkCapacity, type FlavorFacts, type PoolFacts } from '../domain/capacity';
 import { InvalidTransitionError, NotFoundError } from '../domain/errors';
-import { quotaFor } from '../domain/quota';
+import { isCounted, quotaFor } from '../domain/quota';
 import type { TerminalReason } from '../domain/status';
 import { approvalRequestedStep, newStep, stepId } from '../domain/steps';
 import { firstWaitSeconds } from './approval-timing';
@@ -77,7 +77,7 @@ export async function checkRequest(requestId: string, deps: CheckDeps): Promise<
   const team = deps.policy.teams.find((t) => t.name === request.team);
   const decision = team ? quotaFor(team, request.flavor, request.count) : ({ ok: false, reason: 'FLAVOR_NOT_ALLOWED' } as const);
   const share = { team: request.team, flavor: request.flavor, requestId, count: request.count };
-  const reserved = decision.ok && (await deps.quotas.reserve(share, decision.maxInUseBefore));
+  const reserved = decision.ok && isCounted(await deps.quotas.reserve(share, decision.maxInUseBefore));
   if (!reserved) {
     const reason = decision.ok ? 'QUOTA_EXCEEDED' : decision.reason;
     const detail = { flavor: request.flavor, count: request.count, limit: decision.limit, reason };

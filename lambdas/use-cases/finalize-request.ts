@@ -1,6 +1,8 @@
 /**
- * Finalize (last workflow step, on every path):
- *  - created: the reservation becomes use (also when its nodes then failed: the node pool exists);
+ * Finalize (last workflow step, on every path), for the request's latest run only (`attempt`): a late
+ * or retried Finalize of a run that a retry has replaced changes nothing.
+ *  - created (the run says so, or `node_pool_created` was recorded before a failure): the reservation
+ *    becomes use (also when its nodes then failed: the node pool exists);
  *  - the approval wait ran out: the request ends EXPIRED (nothing is auto-approved);
  *  - a caught error: the request ends FAILED with the reason, and where a retry would resume;
  *  - in every case but creation, the reservation (if any) is given back;
@@ -27,6 +29,8 @@ export interface CaughtError {
 
 export interface FinalizeInput {
   readonly requestId: string;
+  /** The run: 0 for the first, n for the n-th retry (absent: 0). */
+  readonly attempt?: number;
   readonly approval: ApprovalOutcome | null;
   readonly error: CaughtError | null;
   readonly created: unknown;
@@ -37,6 +41,8 @@ export interface FinalizeDeps {
   readonly approvals: ApprovalRepository;
   readonly quotas: QuotaRepository;
   readonly notifier: Pick<Notifier, 'showSettled' | 'tellRequester'>;
+  /** Whether nodes are followed after creation (off: CREATED is where a request ends). */
+  readonly nodeTracking: boolean;
   readonly recordMetric?: RecordMetric;
 }
 
@@ -51,16 +57,24 @@ const FAILURE_REASONS: Record<string, TerminalReason> = {
 export async function finalizeRequest(input: FinalizeInput, deps: FinalizeDeps): Promise<{ status: RequestStatus }> {
   let request = await deps.requests.get(input.requestId);
   if (!request) throw new NotFoundError(`request ${input.requestId} not found`);
-  const share = { team: request.team, flavor: request.flavor, requestId: request.requestId, count: request.count };
+  const attempt = input.attempt ?? 0;
+  // A retry has replaced this run: the request, its quota and its requester belong to the new one.
+  if ((request.retries ?? 0) !== attempt) return { status: request.status };
+  const share = { team: request.team, flavor: request.flavor, requestId: request.requestId, count: request.count, attempt };
 
-  if (input.created) {
+  // CreateNodePool may record the node pool and still fail (its answer lost): the node pool exists all the same.
+  const recordedCreated = request.steps.some((s) => s.step === 'node_pool_created');
+  if (input.created || recordedCreated) {
     // The node pool exists (even if its nodes then failed): its nodes count against the quota.
-    if (input.error && !isTerminal(request.status)) request = await fail(request, input.error, 'CheckNodes', deps);
+    const nothingToFollow = !input.created && request.status === 'CREATED' && !deps.nodeTracking;
+    if (input.error && !isTerminal(request.status) && !nothingToFollow) request = await fail(request, attempt, input.error, 'CheckNodes', deps);
     await deps.quotas.commit(share);
   } else {
     if (input.approval?.status === 'expired' && request.status === 'AWAITING_APPROVAL') request = await expire(request, input.approval.stageIndex, deps);
     else if (input.error && !isTerminal(request.status)) {
-      request = await fail(request, input.error, resumePointAfter(input.approval?.status === 'approved', false), deps);
+      // Approved: the run said so, or the request was provisioning (a retried run fails before its Decision).
+      const approved = input.approval?.status === 'approved' || request.status === 'PROVISIONING';
+      request = await fail(request, attempt, input.error, resumePointAfter(approved, false), deps);
     }
     await deps.quotas.release(share);
   }
@@ -83,11 +97,17 @@ async function expire(request: PoolRequestRecord, stageIndex: number, deps: Fina
 }
 
 /** `resumeAt`: where `POST /requests/{id}/retry` picks the work up again (absent: not retryable). */
-async function fail(request: PoolRequestRecord, error: CaughtError, resumeAt: ResumePoint | undefined, deps: FinalizeDeps): Promise<PoolRequestRecord> {
+async function fail(
+  request: PoolRequestRecord,
+  attempt: number,
+  error: CaughtError,
+  resumeAt: ResumePoint | undefined,
+  deps: FinalizeDeps,
+): Promise<PoolRequestRecord> {
   const detail = { error: error.Error, cause: causeMessage(error.Cause), ...(resumeAt ? { resumeAt } : {}) };
   const result = await deps.requests.recordStep(
     request.requestId,
-    newStep(stepId.failed(request.retries), 'failed', 'error', { detail }),
+    newStep(stepId.failed(attempt), 'failed', 'error', { detail }),
     { status: 'FAILED', reason: FAILURE_REASONS[error.Error] ?? 'INTERNAL_ERROR' },
   );
   if (result.recorded) deps.recordMetric?.('failed', 1, 'Count');

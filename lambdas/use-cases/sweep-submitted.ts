@@ -1,28 +1,40 @@
 /**
- * The sweep of requests left SUBMITTED (DESIGN: "a request must not stay SUBMITTED forever"): submit
- * stores a request, then starts its execution; if that start failed (throttling, a crash between the
- * two) and the client never repeated the call, the request would wait forever. Every minute (an
- * EventBridge schedule on AWS, a timer locally) this starts the execution of every request that has
- * been SUBMITTED for more than a minute. The execution is named after the request, so starting one
- * that runs already changes nothing.
+ * The sweep of requests whose run never started (DESIGN: "a request must not stay SUBMITTED forever").
+ * Every minute (an EventBridge schedule on AWS, a timer locally):
+ *  - submit stores a request, then starts its execution; if that start failed (throttling, a crash
+ *    between the two) and the client never repeated the call, the request would wait forever. Every
+ *    request SUBMITTED for more than a minute has its execution started;
+ *  - a retry records `retried:<n>` (PROVISIONING, or CREATED when it resumes at node tracking), then
+ *    starts `<id>-retry-<n>`; if that start failed and the call was never repeated, the request would
+ *    stay there. Every request whose latest retry is more than a minute old has that run started.
+ * Executions are named after their request (and attempt) and started with the same input, so
+ * starting one that runs or ran already changes nothing.
  */
 import type { RequestRepository } from '../adapters/dynamodb/request-repository';
 import type { Workflow } from '../adapters/workflow';
+import type { Policy } from '../config/policy';
 import type { IndexPosition } from '../domain/list-cursor';
+import type { PoolRequestRecord } from '../domain/pool-request';
+import { latestRetryOf } from '../domain/retry';
+import type { RequestStatus } from '../domain/status';
+import { retriedRun } from './retry-request';
 
-/** How long a request may stay SUBMITTED before the sweep starts it (its own start had that long). */
+/** How long a request may wait for its run before the sweep starts it (its own start had that long). */
 export const SUBMITTED_GRACE_MS = 60_000;
 const PAGE_SIZE = 100;
 
 export interface SweepDeps {
   readonly requests: Pick<RequestRepository, 'page'>;
   readonly workflow: Pick<Workflow, 'start'>;
+  readonly nodeTracking: Policy['nodeTracking'];
   readonly now?: () => Date;
 }
 
 export interface SweepReport {
   /** Requests whose execution was started (or found running). */
   readonly started: readonly string[];
+  /** Retried requests whose run `<id>-retry-<n>` was started (or found running), by that name. */
+  readonly resumed: readonly string[];
   /** Requests whose start failed again, with the error: the next sweep tries them again. */
   readonly failed: readonly string[];
 }
@@ -30,21 +42,41 @@ export interface SweepReport {
 export async function sweepSubmitted(deps: SweepDeps): Promise<SweepReport> {
   const cutoff = (deps.now ?? (() => new Date()))().getTime() - SUBMITTED_GRACE_MS;
   const started: string[] = [];
+  const resumed: string[] = [];
   const failed: string[] = [];
+  const attempt = async (start: () => Promise<void>, name: string, into: string[]) => {
+    try {
+      await start();
+      into.push(name);
+    } catch (error) {
+      failed.push(`${name}: ${(error as Error).name}`);
+    }
+  };
+
+  for await (const request of withStatus(deps.requests, 'SUBMITTED')) {
+    if (Date.parse(request.createdAt) > cutoff) continue;
+    await attempt(() => deps.workflow.start(request.requestId), request.requestId, started);
+  }
+  // CREATED is where a request ends when nodes are not followed: no retried run waits there then.
+  const retriedStatuses: RequestStatus[] = deps.nodeTracking.enabled ? ['PROVISIONING', 'CREATED'] : ['PROVISIONING'];
+  for (const status of retriedStatuses) {
+    for await (const request of withStatus(deps.requests, status)) {
+      const retry = latestRetryOf(request);
+      if (!retry || Date.parse(retry.at) > cutoff) continue;
+      const run = retriedRun(request, retry, deps.nodeTracking);
+      await attempt(() => deps.workflow.start(request.requestId, run), `${request.requestId}-retry-${retry.attempt}`, resumed);
+    }
+  }
+  return { started, resumed, failed };
+}
+
+/** Every request in `status` (the status index, newest first), page by page. */
+async function* withStatus(requests: SweepDeps['requests'], status: RequestStatus): AsyncGenerator<PoolRequestRecord> {
   let startAt: IndexPosition | undefined;
   do {
-    // The status index, newest first: the ones within their grace come first and are skipped.
-    const page = await deps.requests.page('byStatus', 'SUBMITTED', { limit: PAGE_SIZE, ...(startAt ? { startAt } : {}) });
-    for (const request of page.requests) {
-      if (request.status !== 'SUBMITTED' || Date.parse(request.createdAt) > cutoff) continue;
-      try {
-        await deps.workflow.start(request.requestId);
-        started.push(request.requestId);
-      } catch (error) {
-        failed.push(`${request.requestId}: ${(error as Error).name}`);
-      }
-    }
+    const page = await requests.page('byStatus', status, { limit: PAGE_SIZE, ...(startAt ? { startAt } : {}) });
+    // The index is eventually consistent: a request may have moved on since.
+    yield* page.requests.filter((request) => request.status === status);
     startAt = page.next;
   } while (startAt);
-  return { started, failed };
 }

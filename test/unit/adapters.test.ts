@@ -28,7 +28,7 @@ describe('Workflow adapter', () => {
     expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, {
       stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:poolgate',
       name: 'r-1',
-      input: JSON.stringify({ requestId: 'r-1', approval: null, error: null, created: null }),
+      input: JSON.stringify({ requestId: 'r-1', approval: null, error: null, attempt: 0, created: null }),
     });
   });
 

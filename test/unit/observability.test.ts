@@ -208,6 +208,7 @@ describe('the business metrics the use cases record', () => {
       approvals: new ApprovalRepository(db, tableName),
       quotas: new QuotaRepository(db, tableName),
       notifier: silentNotifier,
+      nodeTracking: true,
       recordMetric,
     };
     const input = { requestId: 'r-fail', approval: null, error: { Error: 'ModelArtsError', Cause: '{"errorMessage":"quota exceeded in ModelArts"}' }, created: null };

@@ -3,6 +3,7 @@
  * and that two retries at once record one attempt and start one run. The workflow port records
  * the runs it is asked to start (the e2e suite, test/e2e/recovery.test.ts, runs them for real).
  */
+import { ApprovalRepository } from '../../lambdas/adapters/dynamodb/approval-repository';
 import { ClaimRepository } from '../../lambdas/adapters/dynamodb/claim-repository';
 import { QuotaRepository } from '../../lambdas/adapters/dynamodb/quota-repository';
 import { RequestRepository } from '../../lambdas/adapters/dynamodb/request-repository';
@@ -11,6 +12,7 @@ import { parsePolicy } from '../../lambdas/config/policy';
 import { NotRetryableError, OpenRequestExistsError } from '../../lambdas/domain/errors';
 import type { PoolRequestRecord } from '../../lambdas/domain/pool-request';
 import { newStep } from '../../lambdas/domain/steps';
+import { finalizeRequest } from '../../lambdas/use-cases/finalize-request';
 import { retryRequest, type RetryDeps } from '../../lambdas/use-cases/retry-request';
 import { startTestTable } from '../support/dynamodb';
 import { requestRecord } from '../support/fixtures';
@@ -84,8 +86,12 @@ it('records one attempt and starts one run when two retries come at once', async
 
 it('refuses, changing nothing, when the quota has no room now', async () => {
   const request = await failedInCreate();
+  // Another request holds a node, and the limit is what is in use: the quota allows the count, but not now.
+  expect(await quotas.reserve({ team: 'ml-platform', flavor: 'f', requestId: `holder-${seq}`, count: 1 }, 1_000)).toBe('reserved');
   const before = await counters();
-  await expect(retryRequest(request.requestId, 'alice@example.com', deps(before.inUse))).rejects.toThrow(NotRetryableError);
+  const refused = retryRequest(request.requestId, 'alice@example.com', deps(before.inUse));
+  await expect(refused).rejects.toThrow(NotRetryableError);
+  await expect(refused).rejects.toThrow(/has no room for 1 now \(QUOTA_EXCEEDED\)/);
   expect(await counters()).toEqual(before);
   expect((await requests.get(request.requestId))!.status).toBe('FAILED');
   expect(starts).toEqual([]);
@@ -112,4 +118,78 @@ it('answers 409 for a request whose retry has finished (CREATED without node tra
   await expect(retryRequest(request.requestId, 'alice@example.com', deps(10, false))).rejects.toThrow(/is CREATED: only a FAILED request can be retried/);
   await expect(retryRequest(request.requestId, 'mallory@example.com', deps(10, false))).rejects.toThrow(/not found/);
   expect(starts).toEqual([]);
+});
+
+it('names the quota itself when the request is larger than the team may ever hold', async () => {
+  const request = await failedInCreate();
+  await expect(retryRequest(request.requestId, 'alice@example.com', deps(0))).rejects.toThrow(/1 node\(s\) exceed the team's quota of 0 f node\(s\) \(QUOTA_EXCEEDED\)/);
+  expect((await requests.get(request.requestId))!.status).toBe('FAILED');
+});
+
+const share = (request: PoolRequestRecord, attempt?: number) => ({ team: request.team, flavor: request.flavor, requestId: request.requestId, count: request.count, ...(attempt ? { attempt } : {}) });
+
+it('answers "try again" while the failed run still holds its reservation, and takes nothing of it', async () => {
+  const request = await failedInCreate();
+  // The failed run's Finalize recorded FAILED but has not given the nodes back yet.
+  expect(await quotas.reserve(share(request), 1_000)).toBe('reserved');
+  const before = await counters();
+
+  await expect(retryRequest(request.requestId, 'alice@example.com', deps())).rejects.toThrow(/still giving back the quota of its failed run: try again/);
+  expect(await counters()).toEqual(before);
+  expect((await requests.get(request.requestId))!.status).toBe('FAILED');
+  expect(starts).toEqual([]);
+
+  // Once that run lets go, the retry goes through and holds the nodes for attempt 1.
+  await quotas.release(share(request));
+  await retryRequest(request.requestId, 'alice@example.com', deps());
+  expect(await quotas.reserve(share(request, 1), 1_000)).toBe('held');
+});
+
+it('retries a request whose node pool reconciliation counts already, and never gives that use back', async () => {
+  const request = await failedInCreate();
+  // Reconciliation found the node pool of the failed create and counts it.
+  expect(await quotas.reconcileUse(share(request), 0, 1)).toBe(true);
+  const other = { ...requestRecord(`taker-${seq}`), nodePoolName: request.nodePoolName, status: 'AWAITING_APPROVAL' as const };
+  await requests.create(other);
+  const name = { projectId: request.projectId, poolName: request.poolName, nodePoolName: request.nodePoolName };
+  expect(await claims.claimNodePoolName(name, other.requestId, async () => false, new Date())).toEqual({ ok: true });
+  const before = await counters();
+
+  // The name is taken: refused, and the use reconciliation counted stays.
+  await expect(retryRequest(request.requestId, 'alice@example.com', deps())).rejects.toThrow(OpenRequestExistsError);
+  expect(await counters()).toEqual(before);
+  expect(await quotas.shares('ml-platform')).toContainEqual({ ...share(request), kind: 'use' });
+});
+
+it('keeps a late Finalize of the failed run from failing the retried run or giving back its nodes', async () => {
+  const request = await failedInCreate();
+  await retryRequest(request.requestId, 'alice@example.com', deps());
+  const before = await counters();
+  const told: string[] = [];
+  const finalizeDeps = {
+    requests,
+    approvals: new ApprovalRepository(table.db, table.tableName),
+    quotas,
+    notifier: { showSettled: async () => undefined, tellRequester: async (r: PoolRequestRecord) => void told.push(r.status) },
+    nodeTracking: true,
+  };
+
+  // Step Functions retries the first run's Finalize (its answer was lost): attempt 0.
+  const late = await finalizeRequest({ requestId: request.requestId, attempt: 0, approval: null, error: { Error: 'ModelArtsError' }, created: null }, finalizeDeps);
+
+  expect(late).toEqual({ status: 'PROVISIONING' });
+  const stored = (await requests.get(request.requestId))!;
+  expect(stored).toMatchObject({ status: 'PROVISIONING', retries: 1 });
+  expect(stored.steps.filter((s) => s.step === 'failed')).toHaveLength(1);
+  expect(await counters()).toEqual(before);
+  expect(await quotas.reserve(share(request, 1), 1_000)).toBe('held');
+  expect(told).toEqual([]);
+
+  // The retried run's own Finalize acts: failure `failed:1`, its reservation given back.
+  await finalizeRequest({ requestId: request.requestId, attempt: 1, approval: null, error: { Error: 'ModelArtsError' }, created: null }, finalizeDeps);
+  const after = (await requests.get(request.requestId))!;
+  expect(after.status).toBe('FAILED');
+  expect(after.steps.find((s) => s.id === 'failed:1')?.detail).toMatchObject({ resumeAt: 'CreateNodePool' });
+  expect(await counters()).toMatchObject({ reserved: before.reserved - 1, inUse: before.inUse - 1 });
+  expect(told).toEqual(['FAILED']);
 });

@@ -101,7 +101,7 @@ afterEach(async () => {
 
 /** The input the app starts every execution with (lambdas/adapters/workflow.ts): every path the definition reads exists. */
 function appInput(requestId: string): string {
-  return JSON.stringify({ requestId, approval: null, error: null, created: null });
+  return JSON.stringify({ requestId, approval: null, error: null, attempt: 0, created: null });
 }
 
 async function start(sfn: SFNClient, name: string, input = appInput(name)): Promise<string> {
@@ -160,7 +160,7 @@ describe('local Step Functions emulator', () => {
     expect(described.input).toBe(appInput('req-happy'));
     expect(described.startDate).toBeInstanceOf(Date);
     expect(lambdas.of('finalize').map((c) => c.payload)).toEqual([
-      { requestId: 'req-happy', approval: { status: 'approved' }, error: null, created: { nodePoolName: 'np-1', track: false, waitSeconds: 1 } },
+      { requestId: 'req-happy', attempt: 0, approval: { status: 'approved' }, error: null, created: { nodePoolName: 'np-1', track: false, waitSeconds: 1 } },
     ]);
     expect(statesEntered(emu, 'req-happy')).toEqual([S.checkRequest, S.checked, S.requestApproval, S.decision, S.createNodePool, S.track, S.finalize]);
     expect(emu.history('req-happy')?.stateTransitions).toBe(7);

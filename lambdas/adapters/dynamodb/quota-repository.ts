@@ -3,20 +3,26 @@
  *
  * `inUse` = reserved + used, and is what the limit is checked against. Each request's share is
  * kept in its own attribute (`hold#<id>` while reserved, `use#<id>` once committed), so reserving,
- * committing and releasing are each idempotent: a retried Lambda changes nothing.
+ * committing and releasing are each idempotent: a retried Lambda changes nothing. A retried request's
+ * hold also names its attempt (`attempt#<id>`, absent for the first run), and only that attempt may
+ * commit or release it: a late Finalize of an earlier run never gives back a later run's nodes.
  */
 import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Reservation } from '../../domain/quota';
 import { isConditionFailure } from './client';
 
 const key = (team: string, flavor: string) => ({ pk: `QUOTA#${team}`, sk: `FLAVOR#${flavor}` });
 const hold = (requestId: string) => `hold#${requestId}`;
 const use = (requestId: string) => `use#${requestId}`;
+const attemptOf = (requestId: string) => `attempt#${requestId}`;
 
 export interface QuotaShare {
   readonly team: string;
   readonly flavor: string;
   readonly requestId: string;
   readonly count: number;
+  /** The run the share belongs to: 0 (or absent) for the first, n for the n-th retry. */
+  readonly attempt?: number;
 }
 
 /** One request's share of a team's quota, as the counter item holds it. */
@@ -37,35 +43,45 @@ export class QuotaRepository {
     private readonly tableName: string,
   ) {}
 
-  /** Reserves `count` nodes if `inUse` is at most `maxInUseBefore`. True when reserved (now or by an earlier try). */
-  async reserve(share: QuotaShare, maxInUseBefore: number): Promise<boolean> {
+  /** Reserves `count` nodes for the share's attempt if `inUse` is at most `maxInUseBefore` (see `Reservation`). */
+  async reserve(share: QuotaShare, maxInUseBefore: number): Promise<Reservation> {
+    const names: Record<string, string> = { '#hold': hold(share.requestId), '#use': use(share.requestId), '#inUse': 'inUse', '#reserved': 'reserved' };
+    const values: Record<string, number> = { ':n': share.count, ':max': maxInUseBefore };
+    let set = '#hold = :n';
+    if (share.attempt) {
+      names['#attempt'] = attemptOf(share.requestId);
+      values[':attempt'] = share.attempt;
+      set += ', #attempt = :attempt';
+    }
     try {
       await this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: key(share.team, share.flavor),
-          UpdateExpression: 'SET #hold = :n ADD #inUse :n, #reserved :n',
+          UpdateExpression: `SET ${set} ADD #inUse :n, #reserved :n`,
           ConditionExpression: 'attribute_not_exists(#hold) AND attribute_not_exists(#use) AND (attribute_not_exists(#inUse) OR #inUse <= :max)',
-          ExpressionAttributeNames: { '#hold': hold(share.requestId), '#use': use(share.requestId), '#inUse': 'inUse', '#reserved': 'reserved' },
-          ExpressionAttributeValues: { ':n': share.count, ':max': maxInUseBefore },
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
         }),
       );
-      return true;
+      return 'reserved';
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
       const item = await this.item(share);
-      return item?.[hold(share.requestId)] !== undefined || item?.[use(share.requestId)] !== undefined;
+      if (item?.[use(share.requestId)] !== undefined) return 'used';
+      if (item?.[hold(share.requestId)] === undefined) return 'refused';
+      return Number(item[attemptOf(share.requestId)] ?? 0) === (share.attempt ?? 0) ? 'held' : 'busy';
     }
   }
 
-  /** Turns this request's reservation into use (the node pool exists). */
+  /** Turns this attempt's reservation into use (the node pool exists). */
   async commit(share: QuotaShare): Promise<void> {
-    await this.move(share, 'REMOVE #hold SET #use = :n ADD #reserved :minus, #used :n');
+    await this.move(share, 'REMOVE #hold, #attempt SET #use = :n ADD #reserved :minus, #used :n');
   }
 
-  /** Gives this request's reservation back (rejected, expired, cancelled, failed). */
+  /** Gives this attempt's reservation back (rejected, expired, cancelled, failed). */
   async release(share: QuotaShare): Promise<void> {
-    await this.move(share, 'REMOVE #hold ADD #reserved :minus, #inUse :minus');
+    await this.move(share, 'REMOVE #hold, #attempt ADD #reserved :minus, #inUse :minus');
   }
 
   /** Every share of `team`'s counters (all flavors), read consistently. */
@@ -141,25 +157,31 @@ export class QuotaRepository {
   }
 
   private async move(share: QuotaShare, updateExpression: string): Promise<void> {
-    const names: Record<string, string> = { '#hold': hold(share.requestId), '#reserved': 'reserved' };
+    const names: Record<string, string> = { '#hold': hold(share.requestId), '#attempt': attemptOf(share.requestId), '#reserved': 'reserved' };
     if (updateExpression.includes('#use')) names['#use'] = use(share.requestId);
     if (updateExpression.includes('#used')) names['#used'] = 'used';
     if (updateExpression.includes('#inUse')) names['#inUse'] = 'inUse';
-    const values: Record<string, number> = { ':minus': -share.count };
+    const values: Record<string, number> = { ':minus': -share.count, ':held': share.count };
     if (updateExpression.includes(':n')) values[':n'] = share.count;
+    let ownAttempt = 'attribute_not_exists(#attempt)';
+    if (share.attempt) {
+      values[':attempt'] = share.attempt;
+      ownAttempt = '#attempt = :attempt';
+    }
     try {
       await this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: key(share.team, share.flavor),
           UpdateExpression: updateExpression,
-          ConditionExpression: '#hold = :held',
+          ConditionExpression: `#hold = :held AND ${ownAttempt}`,
           ExpressionAttributeNames: names,
-          ExpressionAttributeValues: { ...values, ':held': share.count },
+          ExpressionAttributeValues: values,
         }),
       );
     } catch (error) {
-      // No reservation held: never reserved, or already committed or released by an earlier try.
+      // No reservation of this attempt held: never reserved, already committed or released by an
+      // earlier try, or it belongs to another attempt of the request.
       if (!isConditionFailure(error)) throw error;
     }
   }

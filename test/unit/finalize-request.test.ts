@@ -1,0 +1,90 @@
+/**
+ * Finalize against a real table (dynalite): what it settles when a run fails, including the cases the
+ * run's own state does not show (a node pool recorded before a lost answer, a retried run that fails
+ * before its resume point).
+ */
+import { ApprovalRepository } from '../../lambdas/adapters/dynamodb/approval-repository';
+import { QuotaRepository } from '../../lambdas/adapters/dynamodb/quota-repository';
+import { RequestRepository } from '../../lambdas/adapters/dynamodb/request-repository';
+import type { PoolRequestRecord } from '../../lambdas/domain/pool-request';
+import { newStep, stepId } from '../../lambdas/domain/steps';
+import { finalizeRequest, type FinalizeDeps } from '../../lambdas/use-cases/finalize-request';
+import { startTestTable } from '../support/dynamodb';
+import { requestRecord } from '../support/fixtures';
+
+let table: Awaited<ReturnType<typeof startTestTable>>;
+let requests: RequestRepository;
+let quotas: QuotaRepository;
+let told: string[];
+
+beforeAll(async () => {
+  table = await startTestTable();
+  requests = new RequestRepository(table.db, table.tableName);
+  quotas = new QuotaRepository(table.db, table.tableName);
+});
+afterAll(() => table.stop());
+beforeEach(() => (told = []));
+
+const deps = (nodeTracking = true): FinalizeDeps => ({
+  requests,
+  approvals: new ApprovalRepository(table.db, table.tableName),
+  quotas,
+  notifier: { showSettled: async () => undefined, tellRequester: async (r) => void told.push(r.status) },
+  nodeTracking,
+});
+const lambdaTimeout = { Error: 'Lambda.Unknown', Cause: '{"errorMessage":"Task timed out after 60.00 seconds"}' };
+
+let seq = 0;
+/** A request in `status` (its own flavor, so each test reads its own counters) holding its nodes for `attempt`. */
+async function holding(status: PoolRequestRecord['status'], steps: PoolRequestRecord['steps'], attempt = 0): Promise<PoolRequestRecord> {
+  const id = `fin-${++seq}`;
+  const record: PoolRequestRecord = { ...requestRecord(id), flavor: `f-${id}`, status, steps: [newStep('submitted', 'submitted', 'ok'), ...steps], ...(attempt ? { retries: attempt } : {}) };
+  await requests.create(record);
+  expect(await quotas.reserve({ team: record.team, flavor: record.flavor, requestId: id, count: 1, ...(attempt ? { attempt } : {}) }, 10)).toBe('reserved');
+  return record;
+}
+const countersOf = (r: PoolRequestRecord) => quotas.counters(r.team, r.flavor);
+const stored = async (r: PoolRequestRecord) => (await requests.get(r.requestId))!;
+
+it('counts a node pool recorded before CreateNodePool lost its answer, and resumes a retry at node tracking', async () => {
+  const request = await holding('CREATED', [newStep(stepId.nodePoolCreated(), 'node_pool_created', 'ok')]);
+
+  const result = await finalizeRequest({ requestId: request.requestId, attempt: 0, approval: { status: 'approved', stageIndex: 0, waitSeconds: 0 }, error: lambdaTimeout, created: null }, deps());
+
+  expect(result).toEqual({ status: 'FAILED' });
+  expect((await stored(request)).steps.find((s) => s.id === 'failed')?.detail).toMatchObject({ resumeAt: 'CheckNodes', cause: 'Task timed out after 60.00 seconds' });
+  expect(await countersOf(request)).toEqual({ reserved: 0, used: 1, inUse: 1 });
+  expect(told).toEqual(['FAILED']);
+});
+
+it('leaves such a request CREATED when nodes are not followed (nothing is left to do), and counts it', async () => {
+  const request = await holding('CREATED', [newStep(stepId.nodePoolCreated(), 'node_pool_created', 'ok')]);
+
+  const result = await finalizeRequest({ requestId: request.requestId, attempt: 0, approval: { status: 'approved', stageIndex: 0, waitSeconds: 0 }, error: lambdaTimeout, created: null }, deps(false));
+
+  expect(result).toEqual({ status: 'CREATED' });
+  expect((await stored(request)).steps.map((s) => s.step)).not.toContain('failed');
+  expect(await countersOf(request)).toEqual({ reserved: 0, used: 1, inUse: 1 });
+});
+
+it('resumes a retried run that failed before CreateNodePool at CreateNodePool, under its own attempt', async () => {
+  const retried = newStep(stepId.retried(1), 'retried', 'ok', { detail: { attempt: 1, resumeAt: 'CreateNodePool' } });
+  const request = await holding('PROVISIONING', [newStep('failed', 'failed', 'error', { detail: { resumeAt: 'CreateNodePool' } }), retried], 1);
+
+  // Its CheckRequest failed: the run never reached a Decision, so `approval` is null.
+  const result = await finalizeRequest({ requestId: request.requestId, attempt: 1, approval: null, error: { Error: 'States.TaskFailed' }, created: null }, deps());
+
+  expect(result).toEqual({ status: 'FAILED' });
+  expect((await stored(request)).steps.find((s) => s.id === 'failed:1')?.detail).toMatchObject({ resumeAt: 'CreateNodePool' });
+  expect(await countersOf(request)).toEqual({ reserved: 0, used: 0, inUse: 0 });
+});
+
+it('does not offer a retry for a request that failed before it was approved', async () => {
+  const request = await holding('AWAITING_APPROVAL', []);
+
+  await finalizeRequest({ requestId: request.requestId, attempt: 0, approval: { status: 'pending', stageIndex: 0, waitSeconds: 60 }, error: { Error: 'States.TaskFailed' }, created: null }, deps());
+
+  const failed = (await stored(request)).steps.find((s) => s.id === 'failed');
+  expect(failed?.detail).not.toHaveProperty('resumeAt');
+  expect(await countersOf(request)).toEqual({ reserved: 0, used: 0, inUse: 0 });
+});
