@@ -51,7 +51,7 @@ async function stored(status: PoolRequestRecord['status'], share: 'use' | 'hold'
   await requests.create(record);
   const s = { team: 'ml-platform', flavor: 'f', requestId: id, count };
   if (share !== 'none') {
-    expect(await quotas.reserve(s, 100)).toBe(true);
+    expect(await quotas.reserve(s, 100)).toBe('reserved');
     if (share === 'use') await quotas.commit(s);
   }
   return record;

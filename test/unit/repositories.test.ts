@@ -54,10 +54,11 @@ describe('QuotaRepository', () => {
     const results = await Promise.all(
       Array.from({ length: 40 }, (_, i) => repo.reserve({ team: 't-race', flavor: 'f', requestId: `q${i}`, count: 1 }, limit - 1)),
     );
-    expect(results.filter(Boolean)).toHaveLength(limit);
+    expect(results.filter((r) => r === 'reserved')).toHaveLength(limit);
+    expect(results.filter((r) => r === 'refused')).toHaveLength(40 - limit);
     expect(await repo.counters('t-race', 'f')).toEqual({ reserved: 10, used: 0, inUse: 10 });
 
-    const winners = results.flatMap((ok, i) => (ok ? [`q${i}`] : []));
+    const winners = results.flatMap((r, i) => (r === 'reserved' ? [`q${i}`] : []));
     await repo.commit({ team: 't-race', flavor: 'f', requestId: winners[0], count: 1 });
     await repo.commit({ team: 't-race', flavor: 'f', requestId: winners[0], count: 1 });
     await repo.release({ team: 't-race', flavor: 'f', requestId: winners[1], count: 1 });
@@ -68,9 +69,30 @@ describe('QuotaRepository', () => {
   it('counts a retried reservation once', async () => {
     const repo = new QuotaRepository(db, tableName);
     const share = { team: 't-retry', flavor: 'f', requestId: 'r1', count: 3 };
-    expect(await repo.reserve(share, 7)).toBe(true);
-    expect(await repo.reserve(share, 7)).toBe(true);
+    expect(await repo.reserve(share, 7)).toBe('reserved');
+    expect(await repo.reserve(share, 7)).toBe('held');
     expect(await repo.counters('t-retry', 'f')).toEqual({ reserved: 3, used: 0, inUse: 3 });
+  });
+
+  it("keeps each attempt's reservation to that attempt: another attempt finds it busy and cannot commit or release it", async () => {
+    const repo = new QuotaRepository(db, tableName);
+    const first = { team: 't-attempts', flavor: 'f', requestId: 'r1', count: 2 };
+    const retried = { ...first, attempt: 1 };
+    expect(await repo.reserve(first, 10)).toBe('reserved');
+    expect(await repo.reserve(retried, 10)).toBe('busy');
+    await repo.release(retried);
+    await repo.commit(retried);
+    expect(await repo.counters('t-attempts', 'f')).toEqual({ reserved: 2, used: 0, inUse: 2 });
+
+    await repo.release(first);
+    expect(await repo.reserve(retried, 10)).toBe('reserved');
+    expect(await repo.reserve(first, 10)).toBe('busy');
+    await repo.release(first);
+    expect(await repo.counters('t-attempts', 'f')).toEqual({ reserved: 2, used: 0, inUse: 2 });
+    await repo.commit(retried);
+    expect(await repo.counters('t-attempts', 'f')).toEqual({ reserved: 0, used: 2, inUse: 2 });
+    expect(await repo.reserve(retried, 10)).toBe('used');
+    expect(await repo.shares('t-attempts')).toEqual([{ ...first, kind: 'use' }]);
   });
 });
 
