@@ -14,13 +14,13 @@ import { RequestRepository } from '../../lambdas/adapters/dynamodb/request-repos
 import { logger, startInvocationLog } from '../../lambdas/adapters/logger';
 import { parsePolicy } from '../../lambdas/config/policy';
 import type { PoolRequestRecord } from '../../lambdas/domain/pool-request';
-import { newStep } from '../../lambdas/domain/steps';
 import { decide } from '../../lambdas/use-cases/decide-approval';
 import { finalizeRequest } from '../../lambdas/use-cases/finalize-request';
 import type { MetricName, MetricUnit, RecordMetric } from '../../lambdas/use-cases/metrics';
 import { requestApproval } from '../../lambdas/use-cases/request-approval';
 import { submitRequest } from '../../lambdas/use-cases/submit-request';
 import { startTestTable } from '../support/dynamodb';
+import { requestRecord } from '../support/fixtures';
 
 const ROOT = join(__dirname, '../..');
 
@@ -130,25 +130,7 @@ describe('the business metrics the use cases record', () => {
       escalated: false,
       collectsOrderId: false,
     });
-    return {
-      requestId,
-      status: 'SUBMITTED',
-      requester: 'alice@example.com',
-      team: 'ml-platform',
-      projectId: 'p',
-      poolName: 'pool',
-      nodePoolName: 'np',
-      flavor: 'f',
-      count: 1,
-      maxCount: 1,
-      body: { apiVersion: 'v2', kind: 'NodePool', metadata: { name: 'np' }, spec: { resources: { flavor: 'f', count: 1, maxCount: 1 } } },
-      billing: { mode: '0' },
-      stages: ['manager', 'finance'].slice(0, stages).map(stage),
-      fingerprint: 'x',
-      createdAt: '2026-11-26T09:00:00.000Z',
-      updatedAt: '2026-11-26T09:00:00.000Z',
-      steps: [newStep('submitted', 'submitted', 'ok')],
-    } as PoolRequestRecord;
+    return { ...requestRecord(requestId, ['manager', 'finance'].slice(0, stages).map(stage)), createdAt: '2026-11-26T09:00:00.000Z', updatedAt: '2026-11-26T09:00:00.000Z' };
   }
 
   /** Opens stage `stageIndex` at `askedAt`, then bob decides `seconds` later. */

@@ -145,18 +145,17 @@ it('answers "try again" while the failed run still holds its reservation, and ta
   expect(await quotas.reserve(share(request, 1), 1_000)).toBe('held');
 });
 
-it('retries a request whose node pool reconciliation counts already, and never gives that use back', async () => {
+it('retries a request whose node pool reconciliation counts already, without reserving its nodes again', async () => {
   const request = await failedInCreate();
-  // Reconciliation found the node pool of the failed create and counts it.
+  // Reconciliation found the node pool the failed create made after all, and counts it.
   expect(await quotas.reconcileUse(share(request), 0, 1)).toBe(true);
-  const other = { ...requestRecord(`taker-${seq}`), nodePoolName: request.nodePoolName, status: 'AWAITING_APPROVAL' as const };
-  await requests.create(other);
-  const name = { projectId: request.projectId, poolName: request.poolName, nodePoolName: request.nodePoolName };
-  expect(await claims.claimNodePoolName(name, other.requestId, async () => false, new Date())).toEqual({ ok: true });
   const before = await counters();
 
-  // The name is taken: refused, and the use reconciliation counted stays.
-  await expect(retryRequest(request.requestId, 'alice@example.com', deps())).rejects.toThrow(OpenRequestExistsError);
+  const view = await retryRequest(request.requestId, 'alice@example.com', deps());
+
+  expect(view.status).toBe('PROVISIONING');
+  expect(starts).toEqual([{ requestId: request.requestId, resume: { attempt: 1, created: null } }]);
+  // Counted once: no reservation on top of the use.
   expect(await counters()).toEqual(before);
   expect(await quotas.shares('ml-platform')).toContainEqual({ ...share(request), kind: 'use' });
 });
