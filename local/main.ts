@@ -182,8 +182,14 @@ export async function startLocalStack(options: StartOptions = {}): Promise<Local
 }
 
 /**
- * A scheduled function every `seconds` (undefined: never), as EventBridge runs it on AWS: the same
- * handler, one run at a time (a run still going when the next is due makes that one skip).
+ * A scheduled function every `seconds` (undefined: never): the same handler EventBridge invokes on
+ * AWS. This local timer never overlaps runs: a run still going when the next is due makes that one
+ * skip. That is a property of the timer only. On AWS the rule invokes the function asynchronously at
+ * its rate whether or not the last invocation has finished, delivery is at least once (an event can
+ * arrive twice), and a failed invocation is tried again; nothing limits the function's concurrency.
+ * So two runs can overlap there, and each scheduled handler must be safe when they do (the quota
+ * reconciliation's writes are conditional on the share it read; the sweep names each execution after
+ * its request, so starting it twice changes nothing).
  */
 function every(seconds: number | undefined, functionId: ScheduledFunctionId): { stop(): void } {
   if (seconds === undefined) return { stop: () => undefined };

@@ -7,6 +7,6 @@ import { modelArts, policy, quotas, requests } from '../wiring';
 export const handler = async (_event: unknown, context?: Context): Promise<ReconcileReport> => {
   startInvocationLog(context, {});
   const report = await reconcileQuota({ policy: policy(), requests: requests(), quotas: quotas(), modelArts: modelArts() });
-  if (report.corrections.length || report.unreadable.length) logger.info('quota reconciled', { ...report });
+  if (report.corrections.length || report.unreadable.length || report.ambiguous.length) logger.info('quota reconciled', { ...report });
   return report;
 };

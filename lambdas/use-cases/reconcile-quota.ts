@@ -6,8 +6,10 @@
  *
  *  1. read every team's counted shares (`use#<id>`; `hold#<id>` marks a request still in flight);
  *  2. list the node pools of each project and pool those requests live in;
- *  3. a counted request whose labelled node pool is gone -> 0 nodes; resized -> its new count;
- *     a labelled node pool of a finished request that is not counted -> counted;
+ *  3. judged per request (../domain/quota-reconciliation.ts): a counted request whose labelled node
+ *     pool is gone -> 0 nodes; resized -> its new count; a labelled node pool of a finished request
+ *     that is not counted -> counted. Ambiguous ownership (its node pool gone while another carries
+ *     its label, another flavor, a node pool poolgate refused) changes nothing and is reported;
  *  4. each correction is one conditional write (nothing changes if the request moved meanwhile) and a
  *     `quota_reconciled` step on the request saying what changed and why.
  * A pool that cannot be listed changes nothing for its requests (reported, tried again next run).
@@ -17,6 +19,7 @@ import type { RequestRepository } from '../adapters/dynamodb/request-repository'
 import type { Policy } from '../config/policy';
 import type { NodePoolRequest } from '../domain/nodepool-request';
 import type { PoolRequestRecord } from '../domain/pool-request';
+import { judgeCounted, judgeUncounted, type CorrectionCause, type LabelledNodePool, type Verdict } from '../domain/quota-reconciliation';
 import { isFinished } from '../domain/status';
 import { newStep, stepId } from '../domain/steps';
 import { OWNER_LABEL } from './create-node-pool';
@@ -33,7 +36,7 @@ export interface ReconcileDeps {
   readonly now?: () => Date;
 }
 
-export type CorrectionCause = 'node pool gone' | 'node count changed' | 'node pool found';
+export type { CorrectionCause };
 
 export interface QuotaCorrection {
   readonly requestId: string;
@@ -52,6 +55,12 @@ export interface ReconcileReport {
   readonly unreadable: readonly string[];
   /** Corrections written (one that lost a race with the request's own workflow is not among them). */
   readonly corrections: readonly QuotaCorrection[];
+  /**
+   * `<requestId>: <why>` for each request whose labelled node pools do not say clearly what it holds
+   * (its node pool gone but another carries its label, another flavor, a node pool poolgate refused):
+   * its count was left as it is, for someone to look at. Reported again on every run until resolved.
+   */
+  readonly ambiguous: readonly string[];
 }
 
 const pairKey = (r: Pick<PoolRequestRecord, 'projectId' | 'poolName'>) => `${r.projectId}/${r.poolName}`;
@@ -67,42 +76,34 @@ export async function reconcileQuota(deps: ReconcileDeps): Promise<ReconcileRepo
   for (const request of countedRequests.values()) pairs.set(pairKey(request), request);
 
   const proposed: QuotaCorrection[] = [];
-  const uncounted = new Map<string, number>();
+  const ambiguous: string[] = [];
+  const judged = (request: PoolRequestRecord, from: number, verdict: Verdict, share: { team: string; flavor: string }) => {
+    if (verdict.kind === 'ambiguous') ambiguous.push(`${request.requestId}: ${verdict.why}`);
+    if (verdict.kind === 'correct') proposed.push({ requestId: request.requestId, team: share.team, flavor: share.flavor, from, to: verdict.to, why: verdict.why });
+  };
+  const uncounted: LabelledNodePool[] = [];
   const unreadable: string[] = [];
   for (const [pair, { projectId, poolName }] of pairs) {
-    let nodePools;
+    let listed: LabelledNodePool[];
     try {
-      nodePools = await deps.modelArts.listNodePools(projectId, poolName);
+      listed = labelled(pair, await deps.modelArts.listNodePools(projectId, poolName));
     } catch (error) {
       unreadable.push(`${pair}: ${(error as Error).message}`);
       continue;
     }
-    const ours = new Map<string, number>();
-    for (const nodePool of nodePools) {
-      const owner = nodePool.spec?.resources?.labels?.[OWNER_LABEL];
-      if (owner) ours.set(`${owner}\n${nodePool.metadata?.name}`, nodePool.spec.resources.count);
-    }
     for (const request of countedRequests.values()) {
       if (pairKey(request) !== pair) continue;
       const share = counted.get(request.requestId)!;
-      const to = ours.get(`${request.requestId}\n${request.nodePoolName}`) ?? 0;
-      if (to !== share.count) proposed.push({ requestId: request.requestId, team: share.team, flavor: share.flavor, from: share.count, to, why: to === 0 ? 'node pool gone' : 'node count changed' });
+      judged(request, share.count, judgeCounted(request, share.count, listed), share);
     }
-    for (const [ownerAndName, count] of ours) {
-      const [owner] = ownerAndName.split('\n');
-      if (!counted.has(owner) && !inFlight.has(owner)) uncounted.set(ownerAndName, count);
-    }
+    uncounted.push(...listed.filter((n) => !counted.has(n.owner) && !inFlight.has(n.owner)));
   }
 
-  // A labelled node pool nobody counts: count it if its request has finished (an open one will, itself).
-  const owners = await deps.requests.getMany([...new Set([...uncounted.keys()].map((k) => k.split('\n')[0]))]);
-  for (const [ownerAndName, count] of uncounted) {
-    const [owner, name] = ownerAndName.split('\n');
-    const request = owners.get(owner);
-    const team = request && deps.policy.teams.some((t) => t.name === request.team);
-    if (request && team && request.nodePoolName === name && isFinished(request.status)) {
-      proposed.push({ requestId: owner, team: request.team, flavor: request.flavor, from: 0, to: count, why: 'node pool found' });
-    }
+  // A labelled node pool nobody counts: judged if its request has finished (an open one counts itself).
+  const owners = await deps.requests.getMany([...new Set(uncounted.map((n) => n.owner))]);
+  for (const request of owners.values()) {
+    const inPolicy = deps.policy.teams.some((t) => t.name === request.team);
+    if (inPolicy && isFinished(request.status)) judged(request, 0, judgeUncounted(request, uncounted), request);
   }
 
   const corrections: QuotaCorrection[] = [];
@@ -112,5 +113,16 @@ export async function reconcileQuota(deps: ReconcileDeps): Promise<ReconcileRepo
     await deps.requests.recordStep(correction.requestId, newStep(stepId.quotaReconciled(at), 'quota_reconciled', 'ok', { at: new Date(at), detail }));
     corrections.push(correction);
   }
-  return { at, pools: pairs.size - unreadable.length, unreadable, corrections };
+  return { at, pools: pairs.size - unreadable.length, unreadable, corrections, ambiguous };
+}
+
+/** The listed node pools that carry poolgate's owner label. */
+function labelled(pair: string, nodePools: ReadonlyArray<Pick<NodePoolRequest, 'metadata' | 'spec'>>): LabelledNodePool[] {
+  const result: LabelledNodePool[] = [];
+  for (const nodePool of nodePools) {
+    const resources = nodePool.spec?.resources;
+    const owner = resources?.labels?.[OWNER_LABEL];
+    if (owner) result.push({ owner, pair, name: nodePool.metadata?.name, flavor: resources.flavor, count: resources.count });
+  }
+  return result;
 }

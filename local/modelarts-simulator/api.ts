@@ -12,6 +12,8 @@ export interface ApiRequest {
   readonly method: string;
   /** As on the wire (percent-encoded), without the query. */
   readonly path: string;
+  /** As on the wire: empty, or `?` and the query. */
+  readonly query?: string;
   readonly body: string;
 }
 
@@ -30,6 +32,8 @@ export function errorResponse(status: number, errorCode: string, errorMsg: strin
 }
 
 const PROJECT_ID = /^[0-9a-f]{32}$/i;
+/** ListNodePools' `limit`, as the notes give it for ModelArts' paged lists (inferred for this one). */
+const MAX_LIMIT = 500;
 const NODE_POOLS = /^\/v2\/([^/]+)\/pools\/([^/]+)\/nodepools$/;
 
 const OPERATIONS: ReadonlyArray<[SimOperation, string, RegExp]> = [
@@ -110,10 +114,33 @@ export function modelArtsApi(store: NodePoolStore, options: ModelArtsApiOptions)
     return { status: 200, body: nodePoolView(stored) };
   };
 
-  const listNodePools: Handler = ({ projectId, poolName }) => ({
-    status: 200,
-    body: { apiVersion: 'v2', kind: 'NodePoolList', metadata: {}, items: store.list(projectId, poolName).map(nodePoolView) },
-  });
+  /**
+   * Oldest first; `limit` items at a time (all without one), `metadata.continue` while more remain.
+   * The token names the last item given (creation time and name), so a node pool deleted between
+   * two pages does not make the next page skip one.
+   */
+  const listNodePools: Handler = ({ projectId, poolName }, request) => {
+    const query = new URLSearchParams(request.query ?? '');
+    const limitText = query.get('limit');
+    const limit = limitText === null || limitText === '0' ? Infinity : Number(limitText);
+    if (limit !== Infinity && !(Number.isInteger(limit) && limit >= 1 && limit <= MAX_LIMIT)) {
+      return errorResponse(400, BAD_REQUEST, `Bad request. limit must be an integer from 0 to ${MAX_LIMIT}`);
+    }
+    const all = store.list(projectId, poolName).sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.nodePool.metadata.name.localeCompare(b.nodePool.metadata.name));
+    const token = query.get('continue');
+    let from = 0;
+    if (token !== null) {
+      const after = continueAfter(token);
+      if (!after) return errorResponse(400, BAD_REQUEST, 'Bad request. invalid continue');
+      from = all.findIndex((n) => n.createdAt > after.createdAt || (n.createdAt === after.createdAt && n.nodePool.metadata.name > after.name));
+      if (from === -1) from = all.length;
+    }
+    const page = all.slice(from, from + limit);
+    const last = page.at(-1);
+    const more = last !== undefined && from + page.length < all.length;
+    const metadata = more ? { continue: Buffer.from(JSON.stringify([last.createdAt, last.nodePool.metadata.name])).toString('base64url') } : {};
+    return { status: 200, body: { apiVersion: 'v2', kind: 'NodePoolList', metadata, items: page.map(nodePoolView) } };
+  };
 
   const routes: readonly Route[] = [
     { method: 'GET', path: /^\/v2\/([^/]+)\/pools\/([^/]+)$/, handle: ({ poolName }) => ({ status: 200, body: poolView(poolName, catalog) }) },
@@ -144,6 +171,17 @@ export function modelArtsApi(store: NodePoolStore, options: ModelArtsApiOptions)
 /** The path that was signed always ends with `/`; the one sent may or may not. */
 function withoutTrailingSlash(path: string): string {
   return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+}
+
+/** The last item a `continue` token names; undefined for a token the simulator did not give. */
+function continueAfter(token: string): { createdAt: string; name: string } | undefined {
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+    if (Array.isArray(parsed) && parsed.length === 2 && parsed.every((p) => typeof p === 'string')) return { createdAt: parsed[0] as string, name: parsed[1] as string };
+  } catch {
+    // not a token of ours: fall through
+  }
+  return undefined;
 }
 
 function decodeSegment(segment: string): string {

@@ -102,7 +102,7 @@ export async function startModelArtsSimulator(options: SimulatorOptions): Promis
     const verdict = verifySignature({ method, path, query, headers, body }, secretKeyFor);
     // The body is API Gateway's, word for word; the reason only helps whoever debugs a client.
     if (!verdict.ok) return { answer: { ...AUTH_FAILURE, headers: { 'x-simulator-reason': verdict.reason } }, delayMs };
-    const served = api.handle({ method, path, body: body.toString('utf8') });
+    const served = api.handle({ method, path, query, body: body.toString('utf8') });
     // After serving: whatever the call did stays done, but its answer is lost.
     return { answer: injected || served, delayMs };
   }

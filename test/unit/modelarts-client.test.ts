@@ -4,7 +4,7 @@
  */
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { endpointForRegion, ModelArtsClient } from '../../lambdas/adapters/modelarts/client';
+import { endpointForRegion, MAX_LIST_PAGES, ModelArtsClient } from '../../lambdas/adapters/modelarts/client';
 import { ModelArtsError, ModelArtsRetryableError } from '../../lambdas/adapters/modelarts/errors';
 import { verifySignature, type SigningCredentials } from '../../lambdas/adapters/modelarts/signer';
 
@@ -72,8 +72,13 @@ beforeEach(() => {
   responder = () => ({ status: 200, body: JSON.stringify(NODE_POOL) });
 });
 
-function client(options: { timeoutMs?: number; credentials?: () => Promise<SigningCredentials>; endpoint?: string } = {}): ModelArtsClient {
-  return new ModelArtsClient({ endpoint: options.endpoint ?? endpoint, credentials: options.credentials ?? (async () => CREDENTIALS), timeoutMs: options.timeoutMs ?? 2000 });
+function client(options: { timeoutMs?: number; credentials?: () => Promise<SigningCredentials>; endpoint?: string; pageSize?: number } = {}): ModelArtsClient {
+  return new ModelArtsClient({
+    endpoint: options.endpoint ?? endpoint,
+    credentials: options.credentials ?? (async () => CREDENTIALS),
+    timeoutMs: options.timeoutMs ?? 2000,
+    pageSize: options.pageSize,
+  });
 }
 
 function verify(request: Received) {
@@ -137,8 +142,50 @@ describe('requests', () => {
     const items = await client().listNodePools(PROJECT_ID, POOL);
 
     expect(items.map((n) => n.metadata.name)).toEqual(['nodepool-1', 'nodepool-2']);
-    expect(received[0].url).toBe(`/v2/${PROJECT_ID}/pools/${POOL}/nodepools`);
+    expect(received.map((r) => r.url)).toEqual([`/v2/${PROJECT_ID}/pools/${POOL}/nodepools?limit=500`]);
     expect(verify(received[0]).ok).toBe(true);
+  });
+
+  it('listNodePools follows metadata.continue until a page has none, each page signed', async () => {
+    const pages: Record<string, { names: string[]; next?: string }> = {
+      '': { names: ['nodepool-1', 'nodepool-2'], next: 'token/1=' },
+      'token/1=': { names: ['nodepool-3'], next: 'token-2' },
+      'token-2': { names: ['nodepool-4'] },
+    };
+    responder = ({ url }) => {
+      const page = pages[new URL(url, 'http://x').searchParams.get('continue') ?? ''];
+      const items = page.names.map((name) => ({ ...NODE_POOL, metadata: { name } }));
+      return { status: 200, body: JSON.stringify({ kind: 'NodePoolList', metadata: page.next ? { continue: page.next } : {}, items }) };
+    };
+    const items = await client().listNodePools(PROJECT_ID, POOL);
+
+    expect(items.map((n) => n.metadata.name)).toEqual(['nodepool-1', 'nodepool-2', 'nodepool-3', 'nodepool-4']);
+    const list = `/v2/${PROJECT_ID}/pools/${POOL}/nodepools`;
+    expect(received.map((r) => r.url)).toEqual([`${list}?limit=500`, `${list}?limit=500&continue=token%2F1%3D`, `${list}?limit=500&continue=token-2`]);
+    for (const request of received) expect(verify(request).ok).toBe(true);
+  });
+
+  it(`stops after ${MAX_LIST_PAGES} pages with a ModelArtsError rather than answer a short list`, async () => {
+    let page = 0;
+    responder = () => ({ status: 200, body: JSON.stringify({ metadata: { continue: `page-${++page}` }, items: [{ ...NODE_POOL, metadata: { name: `nodepool-${page}` } }] }) });
+    const error = await failure(client({ pageSize: 1 }).listNodePools(PROJECT_ID, POOL));
+
+    expect(error).toBeInstanceOf(ModelArtsError);
+    expect(error).toMatchObject({ operation: 'list node pools', errorMsg: `more than ${MAX_LIST_PAGES} pages of 1; the list was not read to its end` });
+    expect(received).toHaveLength(MAX_LIST_PAGES);
+    expect(received.at(-1)?.url).toBe(`/v2/${PROJECT_ID}/pools/${POOL}/nodepools?limit=1&continue=page-${MAX_LIST_PAGES - 1}`);
+  });
+
+  it('listResourceFlavors pages the same way, on v1', async () => {
+    responder = ({ url }) => {
+      const next = new URL(url, 'http://x').searchParams.get('continue');
+      const name = next ? 'modelarts.vm.gpu.t4u8' : 'modelarts.vm.2u4g.dcc';
+      return { status: 200, body: JSON.stringify({ kind: 'List', metadata: next ? {} : { continue: 'more' }, items: [{ metadata: { name } }] }) };
+    };
+    const flavors = await client().listResourceFlavors(PROJECT_ID);
+
+    expect(flavors.map((f) => f.metadata?.name)).toEqual(['modelarts.vm.2u4g.dcc', 'modelarts.vm.gpu.t4u8']);
+    expect(received.map((r) => r.url)).toEqual([`/v1/${PROJECT_ID}/resourceflavors?limit=500`, `/v1/${PROJECT_ID}/resourceflavors?limit=500&continue=more`]);
   });
 
   it('encodes each path segment, and the signature still verifies', async () => {

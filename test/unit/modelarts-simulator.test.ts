@@ -50,8 +50,8 @@ afterEach(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-function client(secretKey = CREDENTIALS.secretKey): ModelArtsClient {
-  return new ModelArtsClient({ endpoint: simulator.url, credentials: async () => ({ ...CREDENTIALS, secretKey }), timeoutMs: 2000 });
+function client(secretKey = CREDENTIALS.secretKey, pageSize?: number): ModelArtsClient {
+  return new ModelArtsClient({ endpoint: simulator.url, credentials: async () => ({ ...CREDENTIALS, secretKey }), timeoutMs: 2000, pageSize });
 }
 
 /** A request signed by hand, for what the client does not call or cannot get wrong. */
@@ -134,6 +134,43 @@ describe('node pools', () => {
     expect(await signedFetch('DELETE', `/v2/${PROJECT_ID}/pools/${POOL}/nodepools/np-to-delete`)).toMatchObject({ status: 200, json: { metadata: { name: 'np-to-delete' } } });
     expect(await client().showNodePool(PROJECT_ID, POOL, 'np-to-delete')).toBeUndefined();
     expect(await signedFetch('DELETE', `/v2/${PROJECT_ID}/pools/${POOL}/nodepools/np-to-delete`)).toMatchObject({ status: 404, json: { error_code: 'ModelArts.50015002' } });
+  });
+
+  it('pages the list with limit and continue, without skipping one when a node pool is deleted between pages', async () => {
+    for (const name of ['np-a', 'np-b', 'np-c', 'np-d', 'np-e']) await client().createNodePool(PROJECT_ID, POOL, nodePool(name));
+    const list = `/v2/${PROJECT_ID}/pools/${POOL}/nodepools`;
+    const page = async (query: string) => {
+      const { status, json } = await signedFetch('GET', `${list}?${query}`);
+      expect(status).toBe(200);
+      return { names: (json.items as { metadata: { name: string } }[]).map((n) => n.metadata.name), next: (json.metadata as { continue?: string }).continue };
+    };
+
+    const first = await page('limit=2');
+    expect(first).toEqual({ names: ['np-a', 'np-b'], next: expect.any(String) });
+    expect(await signedFetch('DELETE', `${list}/np-b`)).toMatchObject({ status: 200 });
+    const second = await page(`limit=2&continue=${encodeURIComponent(first.next!)}`);
+    expect(second).toEqual({ names: ['np-c', 'np-d'], next: expect.any(String) });
+    expect(await page(`limit=2&continue=${encodeURIComponent(second.next!)}`)).toEqual({ names: ['np-e'], next: undefined });
+    expect(await page('limit=500')).toEqual({ names: ['np-a', 'np-c', 'np-d', 'np-e'], next: undefined });
+  });
+
+  it('refuses a limit out of range and a continue it did not give', async () => {
+    const list = `/v2/${PROJECT_ID}/pools/${POOL}/nodepools`;
+    for (const query of ['limit=501', 'limit=-1', 'limit=two', 'continue=not-a-token']) {
+      expect(await signedFetch('GET', `${list}?${query}`)).toMatchObject({ status: 400, json: { error_code: 'ModelArts.50004000' } });
+    }
+  });
+
+  it("is read to its end by the client's listNodePools, one signed call a page", async () => {
+    const names = ['np-a', 'np-b', 'np-c', 'np-d', 'np-e'];
+    for (const name of names) await client().createNodePool(PROJECT_ID, POOL, nodePool(name));
+    // A rule that injects nothing and only counts the list calls.
+    simulator.faults.setPlan({ rules: [{ rate: 1, operations: ['list'] }] });
+
+    expect((await client(undefined, 2).listNodePools(PROJECT_ID, POOL)).map((n) => n.metadata.name)).toEqual(names);
+    expect(simulator.faults.counts()).toEqual({ calls: 3, injected: [3] });
+    expect((await client().listNodePools(PROJECT_ID, POOL)).map((n) => n.metadata.name)).toEqual(names);
+    expect(simulator.faults.counts()).toEqual({ calls: 4, injected: [4] });
   });
 
   it('answers 404 APIG.0101 for an API it does not serve', async () => {

@@ -12,7 +12,7 @@ import { startTestTable } from '../support/dynamodb';
 import { requestRecord } from '../support/fixtures';
 
 const policy = parsePolicy(
-  JSON.stringify({ teams: [{ name: 'ml-platform', members: [{ email: 'alice@example.com' }], stages: [{ name: 'm', approvers: [{ email: 'bob@example.com' }] }], quotas: { f: 10 } }] }),
+  JSON.stringify({ teams: [{ name: 'ml-platform', members: [{ email: 'alice@example.com' }], stages: [{ name: 'm', approvers: [{ email: 'bob@example.com' }] }], quotas: { f: 10, g: 10, h: 10 } }] }),
 );
 
 let table: Awaited<ReturnType<typeof startTestTable>>;
@@ -27,7 +27,7 @@ beforeAll(async () => {
 afterAll(() => table.stop());
 
 /** ModelArts' node pools, per `<project>/<pool>`; a pool listed in `broken` fails to list. */
-function modelArts(nodePools: Record<string, Array<{ name: string; owner?: string; count: number }>>, broken: readonly string[] = []): NodePoolListApi & { listed: string[] } {
+function modelArts(nodePools: Record<string, Array<{ name: string; owner?: string; count: number; flavor?: string }>>, broken: readonly string[] = []): NodePoolListApi & { listed: string[] } {
   const listed: string[] = [];
   return {
     listed,
@@ -37,19 +37,26 @@ function modelArts(nodePools: Record<string, Array<{ name: string; owner?: strin
       if (broken.includes(key)) throw new Error('ModelArts answered 500');
       return (nodePools[key] ?? []).map((n) => ({
         metadata: { name: n.name },
-        spec: { resources: { flavor: 'f', count: n.count, maxCount: n.count, ...(n.owner ? { labels: { [OWNER_LABEL]: n.owner } } : {}) } },
+        spec: { resources: { flavor: n.flavor ?? 'f', count: n.count, maxCount: n.count, ...(n.owner ? { labels: { [OWNER_LABEL]: n.owner } } : {}) } },
       }));
     },
   };
 }
 
 let seq = 0;
-/** A stored request in `status` holding `count` nodes as use (committed) or hold (in flight). */
-async function stored(status: PoolRequestRecord['status'], share: 'use' | 'hold' | 'none', count = 1, pool = 'pool'): Promise<PoolRequestRecord> {
+/** A stored request in `status` holding `count` nodes of `flavor` as use (committed) or hold (in flight). */
+async function stored(
+  status: PoolRequestRecord['status'],
+  share: 'use' | 'hold' | 'none',
+  count = 1,
+  pool = 'pool',
+  more: Partial<Pick<PoolRequestRecord, 'flavor' | 'reason'>> = {},
+): Promise<PoolRequestRecord> {
   const id = `r${++seq}`;
-  const record = { ...requestRecord(id), status, poolName: pool, nodePoolName: `np-${id}`, count };
+  const flavor = more.flavor ?? 'f';
+  const record = { ...requestRecord(id), status, poolName: pool, nodePoolName: `np-${id}`, count, flavor, ...(more.reason ? { reason: more.reason } : {}) };
   await requests.create(record);
-  const s = { team: 'ml-platform', flavor: 'f', requestId: id, count };
+  const s = { team: 'ml-platform', flavor, requestId: id, count };
   if (share !== 'none') {
     expect(await quotas.reserve(s, 100)).toBe('reserved');
     if (share === 'use') await quotas.commit(s);
@@ -59,14 +66,15 @@ async function stored(status: PoolRequestRecord['status'], share: 'use' | 'hold'
 
 const stepsOf = async (id: string) => (await requests.get(id))!.steps.filter((s) => s.step === 'quota_reconciled');
 
-it('corrects gone, resized and uncounted node pools, leaves in-flight ones alone, and changes nothing on a second run', async () => {
+it('corrects gone, resized and uncounted node pools, leaves in-flight and ambiguous ones alone, and changes nothing on a second run', async () => {
   const gone = await stored('ACTIVE', 'use', 2);
   const resized = await stored('ACTIVE', 'use', 1);
   const kept = await stored('CREATED', 'use', 3);
   const uncounted = await stored('FAILED', 'none');
   const inFlight = await stored('PROVISIONING', 'hold', 2);
+  const renamed = await stored('ACTIVE', 'use', 2);
   const before = await quotas.counters('ml-platform', 'f');
-  expect(before).toMatchObject({ used: 6, reserved: 2, inUse: 8 });
+  expect(before).toMatchObject({ used: 8, reserved: 2, inUse: 10 });
 
   const api = modelArts({
     'p/pool': [
@@ -75,8 +83,8 @@ it('corrects gone, resized and uncounted node pools, leaves in-flight ones alone
       { name: uncounted.nodePoolName, owner: uncounted.requestId, count: 1 },
       { name: inFlight.nodePoolName, owner: inFlight.requestId, count: 2 },
       { name: 'someone-elses', count: 5 },
-      // Our label but not this request's node pool name: never claimed.
-      { name: 'renamed', owner: gone.requestId, count: 2 },
+      // Its node pool is missing, but one of another name carries its label: ambiguous, left as it is.
+      { name: 'renamed', owner: renamed.requestId, count: 2 },
     ],
   });
   const report = await reconcileQuota({ policy, requests, quotas, modelArts: api, now: () => new Date('2026-11-26T12:00:00Z') });
@@ -90,17 +98,85 @@ it('corrects gone, resized and uncounted node pools, leaves in-flight ones alone
     ]),
   );
   expect(report.corrections).toHaveLength(3);
-  // used: 6 - 2 + 3 + 1 = 8; the reservation in flight is untouched.
-  expect(await quotas.counters('ml-platform', 'f')).toMatchObject({ used: 8, reserved: 2, inUse: 10 });
+  expect(report.ambiguous).toEqual([`${renamed.requestId}: node pool np-${renamed.requestId} is gone but p/pool/renamed carries its label; its 2 nodes are left as they are`]);
+  // used: 8 - 2 + 3 + 1 = 10; the renamed request keeps its 2; the reservation in flight is untouched.
+  expect(await quotas.counters('ml-platform', 'f')).toMatchObject({ used: 10, reserved: 2, inUse: 12 });
+  expect((await quotas.shares('ml-platform')).find((s) => s.requestId === renamed.requestId)).toMatchObject({ kind: 'use', count: 2 });
   expect(await stepsOf(gone.requestId)).toEqual([
     expect.objectContaining({ id: 'quota-reconciled:2026-11-26T12:00:00.000Z', outcome: 'ok', detail: { team: 'ml-platform', flavor: 'f', from: 2, to: 0, why: 'node pool gone' } }),
   ]);
   expect(await stepsOf(kept.requestId)).toEqual([]);
   expect(await stepsOf(inFlight.requestId)).toEqual([]);
+  expect(await stepsOf(renamed.requestId)).toEqual([]);
 
   const second = await reconcileQuota({ policy, requests, quotas, modelArts: api });
   expect(second.corrections).toEqual([]);
-  expect(await quotas.counters('ml-platform', 'f')).toMatchObject({ used: 8, reserved: 2, inUse: 10 });
+  expect(second.ambiguous).toEqual(report.ambiguous);
+  expect(await quotas.counters('ml-platform', 'f')).toMatchObject({ used: 10, reserved: 2, inUse: 12 });
+});
+
+it('never counts a node pool of another flavor or one poolgate refused, and reports each as ambiguous', async () => {
+  // Flavors g and h are used by this test only, so the counters below are this test's alone.
+  const counters = async () => [await quotas.counters('ml-platform', 'g'), await quotas.counters('ml-platform', 'h')];
+  const otherFlavor = await stored('ACTIVE', 'use', 2, 'q', { flavor: 'g' });
+  const refused = await stored('FAILED', 'none', 1, 'q', { flavor: 'g', reason: 'NODE_POOL_CONFLICT' });
+  const foundOtherFlavor = await stored('FAILED', 'none', 1, 'q', { flavor: 'g', reason: 'NODES_TIMEOUT' });
+  const foundRenamed = await stored('CREATED', 'none', 1, 'q', { flavor: 'g' });
+  const found = await stored('FAILED', 'none', 3, 'q', { flavor: 'g', reason: 'NODES_TIMEOUT' });
+  const before = await counters();
+  expect(before).toEqual([
+    { used: 2, reserved: 0, inUse: 2 },
+    { used: 0, reserved: 0, inUse: 0 },
+  ]);
+
+  const api = modelArts({
+    'p/q': [
+      // Its own name and label, resized to 5, but flavor h: moving 2 nodes of g to 5 of h is not ours to decide.
+      { name: otherFlavor.nodePoolName, owner: otherFlavor.requestId, count: 5, flavor: 'h' },
+      { name: refused.nodePoolName, owner: refused.requestId, count: 1, flavor: 'g' },
+      { name: foundOtherFlavor.nodePoolName, owner: foundOtherFlavor.requestId, count: 1, flavor: 'h' },
+      { name: 'not-its-name', owner: foundRenamed.requestId, count: 1, flavor: 'g' },
+      // The one clear case: its name, its label, its flavor.
+      { name: found.nodePoolName, owner: found.requestId, count: 3, flavor: 'g' },
+    ],
+  });
+  const report = await reconcileQuota({ policy, requests, quotas, modelArts: api, now: () => new Date('2026-11-26T13:00:00Z') });
+
+  expect(report.unreadable).toEqual([]);
+  const ours = new Set([otherFlavor, refused, foundOtherFlavor, foundRenamed, found].map((r) => r.requestId));
+  expect(report.corrections.filter((c) => ours.has(c.requestId))).toEqual([
+    { requestId: found.requestId, team: 'ml-platform', flavor: 'g', from: 0, to: 3, why: 'node pool found' },
+  ]);
+  expect([...report.ambiguous].sort()).toEqual(
+    [
+      `${otherFlavor.requestId}: node pool ${otherFlavor.nodePoolName} carries its label but flavor h, not g; its 2 nodes are left as they are`,
+      `${refused.requestId}: it ended NODE_POOL_CONFLICT (poolgate refused the node pool as not what was approved), yet p/q/${refused.nodePoolName} carries its label; not counted`,
+      `${foundOtherFlavor.requestId}: node pool ${foundOtherFlavor.nodePoolName} carries its label but flavor h, not g; not counted`,
+      `${foundRenamed.requestId}: its node pool is p/q/${foundRenamed.nodePoolName}, yet p/q/not-its-name carries its label; not counted`,
+    ].sort(),
+  );
+  // g: 2 (otherFlavor, kept) + 3 (found); h: untouched.
+  expect(await counters()).toEqual([
+    { used: 5, reserved: 0, inUse: 5 },
+    { used: 0, reserved: 0, inUse: 0 },
+  ]);
+  const shares = await quotas.shares('ml-platform');
+  expect(shares.filter((s) => ours.has(s.requestId)).map(({ requestId, flavor, count, kind }) => ({ requestId, flavor, count, kind }))).toEqual(
+    expect.arrayContaining([
+      { requestId: otherFlavor.requestId, flavor: 'g', count: 2, kind: 'use' },
+      { requestId: found.requestId, flavor: 'g', count: 3, kind: 'use' },
+    ]),
+  );
+  expect(shares.filter((s) => ours.has(s.requestId))).toHaveLength(2);
+  for (const untouched of [otherFlavor, refused, foundOtherFlavor, foundRenamed]) expect(await stepsOf(untouched.requestId)).toEqual([]);
+
+  const second = await reconcileQuota({ policy, requests, quotas, modelArts: api });
+  expect(second.corrections.filter((c) => ours.has(c.requestId))).toEqual([]);
+  expect([...second.ambiguous].sort()).toEqual([...report.ambiguous].sort());
+  expect(await counters()).toEqual([
+    { used: 5, reserved: 0, inUse: 5 },
+    { used: 0, reserved: 0, inUse: 0 },
+  ]);
 });
 
 it('leaves the requests of a pool it cannot list as they are, and says which', async () => {

@@ -15,6 +15,11 @@ export interface ModelArtsClientOptions {
   readonly credentials: () => Promise<SigningCredentials>;
   /** Each call (response body included) is aborted after this long. */
   readonly timeoutMs: number;
+  /**
+   * `limit` of each page of a list (ModelArts allows at most 500).
+   * @default 500
+   */
+  readonly pageSize?: number;
 }
 
 /** Node counts of one state; the SDK types a bucket as one object, the Terraform provider as a list. */
@@ -55,7 +60,9 @@ export interface ResourceFlavor {
   readonly status?: { readonly phase?: Readonly<Record<string, string>> };
 }
 
-const MAX_FLAVOR_PAGES = 20;
+/** A list is read while ModelArts answers `metadata.continue`, at most this many pages; more is an error, never a silently short list. */
+export const MAX_LIST_PAGES = 20;
+const DEFAULT_PAGE_SIZE = 500;
 const JSON_CONTENT_TYPE = 'application/json;charset=UTF-8';
 
 interface ModelArtsCall {
@@ -100,12 +107,10 @@ export class ModelArtsClient {
     return response === undefined ? undefined : nodePoolFrom(response, operation);
   }
 
-  /** `GET .../nodepools`: every node pool of the pool (the API documents no paging for this list). */
+  /** `GET .../nodepools`: every node pool of the pool, every page (`limit`, `continue`). */
   async listNodePools(projectId: string, poolName: string): Promise<NodePool[]> {
     const operation = 'list node pools';
-    const response = await this.call({ operation, method: 'GET', projectId, path: ['pools', poolName, 'nodepools'] });
-    const items = isObject(response) ? response.items : undefined;
-    if (!Array.isArray(items)) throw unexpectedResponse(operation, 'no items list');
+    const items = await this.listAll({ operation, projectId, path: ['pools', poolName, 'nodepools'] });
     return items.map((item) => nodePoolFrom(item, operation));
   }
 
@@ -119,24 +124,27 @@ export class ModelArtsClient {
 
   /** `GET /v1/{project_id}/resourceflavors`, every page. */
   async listResourceFlavors(projectId: string): Promise<ResourceFlavor[]> {
-    const operation = 'list resource flavors';
-    const flavors: ResourceFlavor[] = [];
+    return (await this.listAll({ operation: 'list resource flavors', projectId, version: 'v1', path: ['resourceflavors'] })) as ResourceFlavor[];
+  }
+
+  /**
+   * Every item of a paged list: a page of `pageSize` at a time, the next one asked for with the
+   * `metadata.continue` of the last, until a page has none. More than MAX_LIST_PAGES pages is a
+   * ModelArtsError: a caller must not take a short list for the whole (the quota reconciliation
+   * would give back the nodes of every node pool missing from it).
+   */
+  private async listAll(list: Pick<ModelArtsCall, 'operation' | 'projectId' | 'path' | 'version'>): Promise<unknown[]> {
+    const limit = String(this.options.pageSize ?? DEFAULT_PAGE_SIZE);
+    const items: unknown[] = [];
     let next: string | undefined;
-    for (let page = 0; page < MAX_FLAVOR_PAGES; page++) {
-      const response = await this.call({
-        operation,
-        method: 'GET',
-        projectId,
-        version: 'v1',
-        path: ['resourceflavors'],
-        query: { limit: '500', ...(next ? { continue: next } : {}) },
-      });
-      if (!isObject(response) || !Array.isArray(response.items)) throw unexpectedResponse(operation, 'no items list');
-      flavors.push(...(response.items as ResourceFlavor[]));
+    for (let page = 0; page < MAX_LIST_PAGES; page++) {
+      const response = await this.call({ ...list, method: 'GET', query: { limit, ...(next ? { continue: next } : {}) } });
+      if (!isObject(response) || !Array.isArray(response.items)) throw unexpectedResponse(list.operation, 'no items list');
+      items.push(...(response.items as unknown[]));
       next = isObject(response.metadata) && typeof response.metadata.continue === 'string' && response.metadata.continue ? response.metadata.continue : undefined;
-      if (!next) break;
+      if (!next) return items;
     }
-    return flavors;
+    throw new ModelArtsError(list.operation, { errorMsg: `more than ${MAX_LIST_PAGES} pages of ${limit}; the list was not read to its end` });
   }
 
   /** One signed call to `/{version}/{project_id}/{path}`: the parsed JSON answer, or undefined for a 404 when `absentOn404`. */
