@@ -142,7 +142,8 @@ describe('requests', () => {
     const items = await client().listNodePools(PROJECT_ID, POOL);
 
     expect(items.map((n) => n.metadata.name)).toEqual(['nodepool-1', 'nodepool-2']);
-    expect(received.map((r) => r.url)).toEqual([`/v2/${PROJECT_ID}/pools/${POOL}/nodepools?limit=500`]);
+    // ListNodePools documents no `limit`: none is sent unless a page size is configured.
+    expect(received.map((r) => r.url)).toEqual([`/v2/${PROJECT_ID}/pools/${POOL}/nodepools`]);
     expect(verify(received[0]).ok).toBe(true);
   });
 
@@ -161,7 +162,7 @@ describe('requests', () => {
 
     expect(items.map((n) => n.metadata.name)).toEqual(['nodepool-1', 'nodepool-2', 'nodepool-3', 'nodepool-4']);
     const list = `/v2/${PROJECT_ID}/pools/${POOL}/nodepools`;
-    expect(received.map((r) => r.url)).toEqual([`${list}?limit=500`, `${list}?limit=500&continue=token%2F1%3D`, `${list}?limit=500&continue=token-2`]);
+    expect(received.map((r) => r.url)).toEqual([list, `${list}?continue=token%2F1%3D`, `${list}?continue=token-2`]);
     for (const request of received) expect(verify(request).ok).toBe(true);
   });
 
@@ -171,7 +172,7 @@ describe('requests', () => {
     const error = await failure(client({ pageSize: 1 }).listNodePools(PROJECT_ID, POOL));
 
     expect(error).toBeInstanceOf(ModelArtsError);
-    expect(error).toMatchObject({ operation: 'list node pools', errorMsg: `more than ${MAX_LIST_PAGES} pages of 1; the list was not read to its end` });
+    expect(error).toMatchObject({ operation: 'list node pools', errorMsg: `more than ${MAX_LIST_PAGES} pages; the list was not read to its end` });
     expect(received).toHaveLength(MAX_LIST_PAGES);
     expect(received.at(-1)?.url).toBe(`/v2/${PROJECT_ID}/pools/${POOL}/nodepools?limit=1&continue=page-${MAX_LIST_PAGES - 1}`);
   });

@@ -16,8 +16,9 @@ export interface ModelArtsClientOptions {
   /** Each call (response body included) is aborted after this long. */
   readonly timeoutMs: number;
   /**
-   * `limit` of each page of a list (ModelArts allows at most 500).
-   * @default 500
+   * `limit` of each page of a list (ModelArts allows at most 500). Resource flavors are always asked
+   * for in pages (default 500); node pools only when this is set, since ListNodePools documents no
+   * `limit` (its answer's `metadata.continue` is followed all the same).
    */
   readonly pageSize?: number;
 }
@@ -107,10 +108,10 @@ export class ModelArtsClient {
     return response === undefined ? undefined : nodePoolFrom(response, operation);
   }
 
-  /** `GET .../nodepools`: every node pool of the pool, every page (`limit`, `continue`). */
+  /** `GET .../nodepools`: every node pool of the pool, following `metadata.continue` if the answer pages. */
   async listNodePools(projectId: string, poolName: string): Promise<NodePool[]> {
     const operation = 'list node pools';
-    const items = await this.listAll({ operation, projectId, path: ['pools', poolName, 'nodepools'] });
+    const items = await this.listAll({ operation, projectId, path: ['pools', poolName, 'nodepools'] }, this.options.pageSize);
     return items.map((item) => nodePoolFrom(item, operation));
   }
 
@@ -124,27 +125,28 @@ export class ModelArtsClient {
 
   /** `GET /v1/{project_id}/resourceflavors`, every page. */
   async listResourceFlavors(projectId: string): Promise<ResourceFlavor[]> {
-    return (await this.listAll({ operation: 'list resource flavors', projectId, version: 'v1', path: ['resourceflavors'] })) as ResourceFlavor[];
+    const list = { operation: 'list resource flavors', projectId, version: 'v1', path: ['resourceflavors'] } as const;
+    return (await this.listAll(list, this.options.pageSize ?? DEFAULT_PAGE_SIZE)) as ResourceFlavor[];
   }
 
   /**
-   * Every item of a paged list: a page of `pageSize` at a time, the next one asked for with the
-   * `metadata.continue` of the last, until a page has none. More than MAX_LIST_PAGES pages is a
+   * Every item of a paged list: a page of `pageSize` at a time (absent: the server's own page), the
+   * next one asked for with the `metadata.continue` of the last, until a page has none. More than MAX_LIST_PAGES pages is a
    * ModelArtsError: a caller must not take a short list for the whole (the quota reconciliation
    * would give back the nodes of every node pool missing from it).
    */
-  private async listAll(list: Pick<ModelArtsCall, 'operation' | 'projectId' | 'path' | 'version'>): Promise<unknown[]> {
-    const limit = String(this.options.pageSize ?? DEFAULT_PAGE_SIZE);
+  private async listAll(list: Pick<ModelArtsCall, 'operation' | 'projectId' | 'path' | 'version'>, pageSize: number | undefined): Promise<unknown[]> {
+    const limit: Record<string, string> = pageSize === undefined ? {} : { limit: String(pageSize) };
     const items: unknown[] = [];
     let next: string | undefined;
     for (let page = 0; page < MAX_LIST_PAGES; page++) {
-      const response = await this.call({ ...list, method: 'GET', query: { limit, ...(next ? { continue: next } : {}) } });
+      const response = await this.call({ ...list, method: 'GET', query: { ...limit, ...(next ? { continue: next } : {}) } });
       if (!isObject(response) || !Array.isArray(response.items)) throw unexpectedResponse(list.operation, 'no items list');
       items.push(...(response.items as unknown[]));
       next = isObject(response.metadata) && typeof response.metadata.continue === 'string' && response.metadata.continue ? response.metadata.continue : undefined;
       if (!next) return items;
     }
-    throw new ModelArtsError(list.operation, { errorMsg: `more than ${MAX_LIST_PAGES} pages of ${limit}; the list was not read to its end` });
+    throw new ModelArtsError(list.operation, { errorMsg: `more than ${MAX_LIST_PAGES} pages; the list was not read to its end` });
   }
 
   /** One signed call to `/{version}/{project_id}/{path}`: the parsed JSON answer, or undefined for a 404 when `absentOn404`. */
