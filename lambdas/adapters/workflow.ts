@@ -39,6 +39,11 @@ export interface ApprovalOutcome {
 
 export type TaskAnswer = 'delivered' | 'gone';
 
+/** What starting an execution did: `started` it, found it `running`, or found that it has `ended`. */
+export type StartOutcome = 'started' | 'running' | 'ended';
+/** A start date this much before the call is an execution that was running already (clocks differ a little). */
+const EARLIER_START_MS = 2_000;
+
 /** Errors meaning the task no longer waits: it timed out, was answered already, or its execution ended. */
 const GONE = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);
 
@@ -49,16 +54,19 @@ export class Workflow {
   constructor(private readonly stateMachineArn: string) {}
 
   /**
-   * Starts the request's execution (named after it; a retry's `<id>-retry-<attempt>`); an execution of
-   * that name that exists already counts as started.
+   * Starts the request's execution (named after it; a retry's `<id>-retry-<attempt>`). Step Functions
+   * answers the same name and input again while that execution runs (with its own start date), and
+   * ExecutionAlreadyExists once it has ended: `running` and `ended`, both counting as started.
    */
-  async start(requestId: string, resume?: Resumption): Promise<void> {
+  async start(requestId: string, resume?: Resumption): Promise<StartOutcome> {
     const input: ExecutionInput = { requestId, approval: null, error: null, attempt: resume?.attempt ?? 0, created: resume?.created ?? null };
     const name = resume ? `${requestId}-retry-${resume.attempt}` : requestId;
+    const asked = Date.now();
     try {
-      await sfn().send(new StartExecutionCommand({ stateMachineArn: this.stateMachineArn, name, input: JSON.stringify(input) }));
+      const { startDate } = await sfn().send(new StartExecutionCommand({ stateMachineArn: this.stateMachineArn, name, input: JSON.stringify(input) }));
+      return startDate && startDate.getTime() < asked - EARLIER_START_MS ? 'running' : 'started';
     } catch (error) {
-      if (error instanceof Error && error.name === 'ExecutionAlreadyExists') return;
+      if (error instanceof Error && error.name === 'ExecutionAlreadyExists') return 'ended';
       throw error;
     }
   }

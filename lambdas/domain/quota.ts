@@ -23,7 +23,7 @@ export function placementAllowed(team: Team, projectId: string, poolName: string
  *  - `reserved`: this call reserved the nodes;
  *  - `held`: this attempt's reservation exists already (an earlier try of it, or a concurrent call);
  *  - `used`: the request's nodes are counted as used already (its node pool exists);
- *  - `busy`: another attempt of the request still holds its reservation (its run has not let it go yet);
+ *  - `busy`: another attempt of the request holds its reservation (its run has not let it go, yet or at all);
  *  - `refused`: no room under the limit.
  */
 export type Reservation = 'reserved' | 'held' | 'used' | 'busy' | 'refused';

@@ -1,6 +1,7 @@
 /**
- * Finalize (last workflow step, on every path), for the request's latest run only (`attempt`): a late
- * or retried Finalize of a run that a retry has replaced changes nothing.
+ * Finalize (last workflow step, on every path), for the request's latest run (`attempt`): a late or
+ * retried Finalize of a run that a retry has replaced settles only its own reservation (if the retry
+ * has not taken it over), never the status, and tells nobody.
  *  - created (the run says so, or `node_pool_created` was recorded before a failure): the reservation
  *    becomes use (also when its nodes then failed: the node pool exists);
  *  - the approval wait ran out: the request ends EXPIRED (nothing is auto-approved);
@@ -57,14 +58,20 @@ const FAILURE_REASONS: Record<string, TerminalReason> = {
 export async function finalizeRequest(input: FinalizeInput, deps: FinalizeDeps): Promise<{ status: RequestStatus }> {
   let request = await deps.requests.get(input.requestId);
   if (!request) throw new NotFoundError(`request ${input.requestId} not found`);
-  const attempt = input.attempt ?? 0;
-  // A retry has replaced this run: the request, its quota and its requester belong to the new one.
-  if ((request.retries ?? 0) !== attempt) return { status: request.status };
-  const share = { team: request.team, flavor: request.flavor, requestId: request.requestId, count: request.count, attempt };
-
+  // A run started before runs carried their attempt is the request's latest, its reservation untagged.
+  const attempt = input.attempt ?? request.retries ?? 0;
+  const share = { team: request.team, flavor: request.flavor, requestId: request.requestId, count: request.count, ...(input.attempt === undefined ? {} : { attempt }) };
   // CreateNodePool may record the node pool and still fail (its answer lost): the node pool exists all the same.
-  const recordedCreated = request.steps.some((s) => s.step === 'node_pool_created');
-  if (input.created || recordedCreated) {
+  const created = Boolean(input.created) || request.steps.some((s) => s.step === 'node_pool_created');
+
+  if ((request.retries ?? 0) !== attempt) {
+    // A retry has replaced this run: the status and the requester belong to the new run. This run's own
+    // reservation, if a retry has not taken it over, is still this run's to settle.
+    await (created ? deps.quotas.commit(share) : deps.quotas.release(share));
+    return { status: request.status };
+  }
+
+  if (created) {
     // The node pool exists (even if its nodes then failed): its nodes count against the quota.
     const nothingToFollow = !input.created && request.status === 'CREATED' && !deps.nodeTracking;
     if (input.error && !isTerminal(request.status) && !nothingToFollow) request = await fail(request, attempt, input.error, 'CheckNodes', deps);

@@ -4,7 +4,8 @@
  * node pool deleted (or resized) in the console gives its quota back, and one poolgate created but
  * did not count (a create that took effect after its run gave up) is counted.
  *
- *  1. read every team's counted shares (`use#<id>`; `hold#<id>` marks a request still in flight);
+ *  1. read every team's counted shares (`use#<id>`; `hold#<id>` marks a request still in flight, and
+ *     so does a counted request that has not finished: a retry under way);
  *  2. list the node pools of each project and pool those requests live in;
  *  3. judged per request (../domain/quota-reconciliation.ts): a counted request whose labelled node
  *     pool is gone -> 0 nodes; resized -> its new count; a labelled node pool of a finished request
@@ -92,7 +93,8 @@ export async function reconcileQuota(deps: ReconcileDeps): Promise<ReconcileRepo
       continue;
     }
     for (const request of countedRequests.values()) {
-      if (pairKey(request) !== pair) continue;
+      // A counted request still under way (a retry going on with the use reconciliation found) is its run's to settle.
+      if (pairKey(request) !== pair || !isFinished(request.status)) continue;
       const share = counted.get(request.requestId)!;
       judged(request, share.count, judgeCounted(request, share.count, listed), share);
     }

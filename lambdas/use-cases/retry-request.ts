@@ -2,8 +2,8 @@
  * Retry: the requester (or an admin) runs a FAILED request again from the step that failed, without
  * asking anyone to approve it again (lambdas/domain/retry.ts says where it resumes).
  *  1. resuming at CreateNodePool: reserve the quota again for this attempt (the failure gave it back)
- *     and take the node-pool name back; either refused -> 409, nothing changed. While the failed run
- *     has not given its reservation back yet -> 409 "try again in a moment";
+ *     and take the node-pool name back; either refused -> 409, nothing changed. A reservation the
+ *     failed run still holds (its Finalize has not given it back yet, or never will) is taken over;
  *  2. record `retried:<n>` moving the request FAILED -> PROVISIONING (or CREATED), in one conditional
  *     write: of two retries at once, one records it and both start the same run;
  *  3. start the run `<id>-retry-<n>` (CheckRequest hands it straight to its resume point).
@@ -19,7 +19,7 @@ import type { Resumption, Workflow } from '../adapters/workflow';
 import type { Policy } from '../config/policy';
 import { InvalidTransitionError, NotFoundError, NotRetryableError } from '../domain/errors';
 import { toRequestView, type PoolRequestRecord, type RequestView } from '../domain/pool-request';
-import { isCounted, quotaFor, type QuotaDecision } from '../domain/quota';
+import { isCounted, quotaFor, type QuotaDecision, type Reservation } from '../domain/quota';
 import { latestRetryOf, resumePointOf, statusOnResume, type LatestRetry } from '../domain/retry';
 import { isFinal, isTerminal } from '../domain/status';
 import { newStep, stepId } from '../domain/steps';
@@ -55,6 +55,8 @@ export async function retryRequest(requestId: string, actor: string, deps: Retry
   }
   const attempt = (request.retries ?? 0) + 1;
   const reservedHere = resumeAt === 'CreateNodePool' && (await takeBack(request, attempt, deps, now));
+  // Resuming at node tracking: the node pool exists, so a reservation the failed run never settled is use.
+  if (resumeAt === 'CheckNodes') await deps.quotas.commit(shareOf(request, request.retries ?? 0));
   const giveBack = async () => {
     if (reservedHere) await deps.quotas.release(shareOf(request, attempt));
   };
@@ -85,17 +87,22 @@ const shareOf = (request: PoolRequestRecord, attempt: number) => ({ team: reques
 
 /**
  * The quota and the node-pool name a failure before creation gave up, taken again for `attempt` (or
- * 409). True when this call reserved the nodes; false when they were counted already (another call for
- * the same attempt reserved them, or reconciliation counts a node pool that exists).
+ * 409). True when this call reserved the nodes (or took over the failed run's reservation); false when
+ * they were counted already (another call for the same attempt reserved them, or reconciliation counts
+ * a node pool that exists).
  */
 async function takeBack(request: PoolRequestRecord, attempt: number, deps: RetryDeps, now: Date): Promise<boolean> {
   const team = deps.policy.teams.find((t) => t.name === request.team);
   const decision: QuotaDecision = team ? quotaFor(team, request.flavor, request.count) : { ok: false, reason: 'FLAVOR_NOT_ALLOWED' };
   const share = shareOf(request, attempt);
-  const reservation = decision.ok ? await deps.quotas.reserve(share, decision.maxInUseBefore) : 'refused';
-  if (reservation === 'busy') {
-    throw new NotRetryableError(`request ${request.requestId} is still giving back the quota of its failed run: try again in a moment`);
+  let reservation: Reservation = 'refused';
+  if (decision.ok) {
+    reservation = await deps.quotas.reserve(share, decision.maxInUseBefore);
+    // The failed run still holds its reservation (its Finalize has not given it back yet, or never
+    // will): this attempt takes it over; if that run let go meanwhile, reserve anew.
+    if (reservation === 'busy') reservation = (await deps.quotas.takeOver(share)) ? 'reserved' : await deps.quotas.reserve(share, decision.maxInUseBefore);
   }
+  if (reservation === 'busy') throw new NotRetryableError(`request ${request.requestId} changed while retrying it: read it and try again`);
   if (!isCounted(reservation)) throw new NotRetryableError(`request ${request.requestId} cannot be retried now: ${quotaRefusal(decision, request)}`);
   try {
     await claimNodePoolName({ projectId: request.projectId, poolName: request.poolName, nodePoolName: request.nodePoolName }, request.requestId, deps, now);

@@ -11,7 +11,7 @@
  * starting one that runs or ran already changes nothing.
  */
 import type { RequestRepository } from '../adapters/dynamodb/request-repository';
-import type { Workflow } from '../adapters/workflow';
+import type { StartOutcome, Workflow } from '../adapters/workflow';
 import type { Policy } from '../config/policy';
 import type { IndexPosition } from '../domain/list-cursor';
 import type { PoolRequestRecord } from '../domain/pool-request';
@@ -31,31 +31,35 @@ export interface SweepDeps {
 }
 
 export interface SweepReport {
-  /** Requests whose execution was started (or found running). */
+  /** Requests whose execution was started. */
   readonly started: readonly string[];
-  /** Retried requests whose run `<id>-retry-<n>` was started (or found running), by that name. */
+  /** Retried requests whose run `<id>-retry-<n>` was started, by that name. */
   readonly resumed: readonly string[];
-  /** Requests whose start failed again, with the error: the next sweep tries them again. */
+  /**
+   * Runs (by name) that have ended while their request still waits for them: nothing the sweep can
+   * restart (an execution name is used once), for someone to look at. A run found running is not reported.
+   */
+  readonly ended: readonly string[];
+  /** Runs (by name) whose start failed again, with the error: the next sweep tries them again. */
   readonly failed: readonly string[];
 }
 
 export async function sweepSubmitted(deps: SweepDeps): Promise<SweepReport> {
   const cutoff = (deps.now ?? (() => new Date()))().getTime() - SUBMITTED_GRACE_MS;
-  const started: string[] = [];
-  const resumed: string[] = [];
-  const failed: string[] = [];
-  const attempt = async (start: () => Promise<void>, name: string, into: string[]) => {
+  const report = { started: [] as string[], resumed: [] as string[], ended: [] as string[], failed: [] as string[] };
+  const start = async (name: string, started: string[], run: () => Promise<StartOutcome>) => {
     try {
-      await start();
-      into.push(name);
+      const outcome = await run();
+      if (outcome === 'started') started.push(name);
+      if (outcome === 'ended') report.ended.push(name);
     } catch (error) {
-      failed.push(`${name}: ${(error as Error).name}`);
+      report.failed.push(`${name}: ${(error as Error).name}`);
     }
   };
 
   for await (const request of withStatus(deps.requests, 'SUBMITTED')) {
     if (Date.parse(request.createdAt) > cutoff) continue;
-    await attempt(() => deps.workflow.start(request.requestId), request.requestId, started);
+    await start(request.requestId, report.started, () => deps.workflow.start(request.requestId));
   }
   // CREATED is where a request ends when nodes are not followed: no retried run waits there then.
   const retriedStatuses: RequestStatus[] = deps.nodeTracking.enabled ? ['PROVISIONING', 'CREATED'] : ['PROVISIONING'];
@@ -64,10 +68,10 @@ export async function sweepSubmitted(deps: SweepDeps): Promise<SweepReport> {
       const retry = latestRetryOf(request);
       if (!retry || Date.parse(retry.at) > cutoff) continue;
       const run = retriedRun(request, retry, deps.nodeTracking);
-      await attempt(() => deps.workflow.start(request.requestId, run), `${request.requestId}-retry-${retry.attempt}`, resumed);
+      await start(`${request.requestId}-retry-${retry.attempt}`, report.resumed, () => deps.workflow.start(request.requestId, run));
     }
   }
-  return { started, resumed, failed };
+  return report;
 }
 
 /** Every request in `status` (the status index, newest first), page by page. */

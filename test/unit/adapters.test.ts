@@ -24,7 +24,7 @@ describe('Workflow adapter', () => {
 
   it('starts one execution named after the request, with every path the definition reads', async () => {
     sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:x', startDate: new Date() });
-    await workflow.start('r-1');
+    await expect(workflow.start('r-1')).resolves.toBe('started');
     expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, {
       stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:poolgate',
       name: 'r-1',
@@ -32,9 +32,24 @@ describe('Workflow adapter', () => {
     });
   });
 
-  it('treats an execution that already exists as started', async () => {
+  it("names a retry's run after its attempt, and hands the attempt to the run", async () => {
+    sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:x', startDate: new Date() });
+    const created = { nodePoolName: 'np', track: true, waitSeconds: 5 };
+    await expect(workflow.start('r-1', { attempt: 2, created })).resolves.toBe('started');
+    expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, {
+      name: 'r-1-retry-2',
+      input: JSON.stringify({ requestId: 'r-1', approval: null, error: null, attempt: 2, created }),
+    });
+  });
+
+  it('tells an execution found running (Step Functions answers its earlier start date) from one it started', async () => {
+    sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:x', startDate: new Date(Date.now() - 60_000) });
+    await expect(workflow.start('r-1')).resolves.toBe('running');
+  });
+
+  it('treats an execution that already exists as started, and says it has ended', async () => {
     sfn.on(StartExecutionCommand).rejects(awsError('ExecutionAlreadyExists'));
-    await expect(workflow.start('r-1')).resolves.toBeUndefined();
+    await expect(workflow.start('r-1')).resolves.toBe('ended');
   });
 
   it('passes other start failures on', async () => {

@@ -35,10 +35,13 @@ const deps = (nodeTracking = true): FinalizeDeps => ({
 const lambdaTimeout = { Error: 'Lambda.Unknown', Cause: '{"errorMessage":"Task timed out after 60.00 seconds"}' };
 
 let seq = 0;
-/** A request in `status` (its own flavor, so each test reads its own counters) holding its nodes for `attempt`. */
-async function holding(status: PoolRequestRecord['status'], steps: PoolRequestRecord['steps'], attempt = 0): Promise<PoolRequestRecord> {
+/**
+ * A request in `status` (its own flavor, so each test reads its own counters), retried `retries` times,
+ * holding its nodes for `attempt`.
+ */
+async function holding(status: PoolRequestRecord['status'], steps: PoolRequestRecord['steps'], attempt = 0, retries = attempt): Promise<PoolRequestRecord> {
   const id = `fin-${++seq}`;
-  const record: PoolRequestRecord = { ...requestRecord(id), flavor: `f-${id}`, status, steps: [newStep('submitted', 'submitted', 'ok'), ...steps], ...(attempt ? { retries: attempt } : {}) };
+  const record: PoolRequestRecord = { ...requestRecord(id), flavor: `f-${id}`, status, steps: [newStep('submitted', 'submitted', 'ok'), ...steps], ...(retries ? { retries } : {}) };
   await requests.create(record);
   expect(await quotas.reserve({ team: record.team, flavor: record.flavor, requestId: id, count: 1, ...(attempt ? { attempt } : {}) }, 10)).toBe('reserved');
   return record;
@@ -86,5 +89,32 @@ it('does not offer a retry for a request that failed before it was approved', as
 
   const failed = (await stored(request)).steps.find((s) => s.id === 'failed');
   expect(failed?.detail).not.toHaveProperty('resumeAt');
+  expect(await countersOf(request)).toEqual({ reserved: 0, used: 0, inUse: 0 });
+});
+
+it('settles the reservation of a run a retry replaced, and leaves the status and the requester to the new run', async () => {
+  // Run 0 created the node pool, failed, and could not commit; a retry (attempt 1) resumed node tracking.
+  const retried = newStep(stepId.retried(1), 'retried', 'ok', { detail: { attempt: 1, resumeAt: 'CheckNodes' } });
+  const request = await holding('CREATED', [newStep(stepId.nodePoolCreated(), 'node_pool_created', 'ok'), newStep('failed', 'failed', 'error'), retried], 0, 1);
+
+  // Step Functions retries run 0's Finalize.
+  const result = await finalizeRequest({ requestId: request.requestId, attempt: 0, approval: null, error: { Error: 'NodesTimeoutError' }, created: { nodePoolName: 'np' } }, deps());
+
+  expect(result).toEqual({ status: 'CREATED' });
+  expect(await countersOf(request)).toEqual({ reserved: 0, used: 1, inUse: 1 });
+  expect((await stored(request)).steps.filter((s) => s.step === 'failed')).toHaveLength(1);
+  expect(told).toEqual([]);
+});
+
+it('treats a run started before runs carried their attempt as the latest, with an untagged reservation', async () => {
+  // Retried by the code before attempts: its reservation carries none.
+  const retried = newStep(stepId.retried(1), 'retried', 'ok', { detail: { attempt: 1, resumeAt: 'CreateNodePool' } });
+  const request = await holding('PROVISIONING', [newStep('failed', 'failed', 'error', { detail: { resumeAt: 'CreateNodePool' } }), retried], 0, 1);
+
+  await finalizeRequest({ requestId: request.requestId, approval: null, error: { Error: 'ModelArtsError' }, created: null }, deps());
+
+  const after = await stored(request);
+  expect(after.status).toBe('FAILED');
+  expect(after.steps.find((s) => s.id === 'failed:1')?.detail).toMatchObject({ resumeAt: 'CreateNodePool' });
   expect(await countersOf(request)).toEqual({ reserved: 0, used: 0, inUse: 0 });
 });

@@ -146,7 +146,7 @@ describe('the business metrics the use cases record', () => {
   it('counts a submission once: an idempotent replay of it is not counted again', async () => {
     const { recorded, recordMetric } = recorder();
     const policy = parsePolicy(readFileSync(join(ROOT, 'poolgate.config.json'), 'utf8'));
-    const deps = { policy, requests: new RequestRepository(db, tableName), claims: new ClaimRepository(db, tableName), workflow: { start: async () => undefined }, recordMetric };
+    const deps = { policy, requests: new RequestRepository(db, tableName), claims: new ClaimRepository(db, tableName), workflow: { start: async () => 'started' as const }, recordMetric };
     const input = {
       requester: 'alice@example.com',
       projectId: '0123456789abcdef0123456789abcdef',

@@ -188,6 +188,16 @@ it('leaves the requests of a pool it cannot list as they are, and says which', a
   expect(await stepsOf(elsewhere.requestId)).toEqual([]);
 });
 
+it("leaves a counted request that is under way again (a retry) to its run, even when its node pool is gone", async () => {
+  // Reconciliation counted the node pool a failed create made after all; the request was retried since
+  // (the retry reserved nothing: its nodes are counted) and the node pool was deleted in the console.
+  const retried = await stored('PROVISIONING', 'use', 2, 'retry-pool');
+  const report = await reconcileQuota({ policy, requests, quotas, modelArts: modelArts({}) });
+  expect(report.corrections.find((c) => c.requestId === retried.requestId)).toBeUndefined();
+  expect((await quotas.shares('ml-platform')).find((s) => s.requestId === retried.requestId)).toMatchObject({ kind: 'use', count: 2 });
+  expect(await stepsOf(retried.requestId)).toEqual([]);
+});
+
 it('writes nothing when the share changed since it was read (the workflow moved first)', async () => {
   const request = await stored('ACTIVE', 'use', 2);
   const inFlight = await stored('PROVISIONING', 'hold', 1);

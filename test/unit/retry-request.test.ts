@@ -45,7 +45,12 @@ const deps = (limit = 10, tracking = true): RetryDeps => ({
   requests,
   quotas,
   claims,
-  workflow: { start: async (requestId, resume) => void starts.push({ requestId, resume }) },
+  workflow: {
+    start: async (requestId, resume) => {
+      starts.push({ requestId, resume });
+      return 'started';
+    },
+  },
 });
 
 let seq = 0;
@@ -128,21 +133,41 @@ it('names the quota itself when the request is larger than the team may ever hol
 
 const share = (request: PoolRequestRecord, attempt?: number) => ({ team: request.team, flavor: request.flavor, requestId: request.requestId, count: request.count, ...(attempt ? { attempt } : {}) });
 
-it('answers "try again" while the failed run still holds its reservation, and takes nothing of it', async () => {
+it('takes over the reservation the failed run still holds, counting its nodes once, out of that run\'s reach', async () => {
   const request = await failedInCreate();
-  // The failed run's Finalize recorded FAILED but has not given the nodes back yet.
+  // The failed run's Finalize recorded FAILED but has not given the nodes back (yet, or ever: it failed).
   expect(await quotas.reserve(share(request), 1_000)).toBe('reserved');
   const before = await counters();
 
-  await expect(retryRequest(request.requestId, 'alice@example.com', deps())).rejects.toThrow(/still giving back the quota of its failed run: try again/);
-  expect(await counters()).toEqual(before);
-  expect((await requests.get(request.requestId))!.status).toBe('FAILED');
-  expect(starts).toEqual([]);
+  const view = await retryRequest(request.requestId, 'alice@example.com', deps());
 
-  // Once that run lets go, the retry goes through and holds the nodes for attempt 1.
-  await quotas.release(share(request));
-  await retryRequest(request.requestId, 'alice@example.com', deps());
+  expect(view.status).toBe('PROVISIONING');
+  expect(starts).toEqual([{ requestId: request.requestId, resume: { attempt: 1, created: null } }]);
+  expect(await counters()).toEqual(before);
   expect(await quotas.reserve(share(request, 1), 1_000)).toBe('held');
+  // The failed run's own release now finds nothing of its own.
+  await quotas.release(share(request));
+  expect(await counters()).toEqual(before);
+});
+
+it('takes over the reservation of a failed node tracking\'s run that was never settled, as use', async () => {
+  const id = `retry-${++seq}`;
+  const record: PoolRequestRecord = {
+    ...requestRecord(id),
+    nodePoolName: `np-${id}`,
+    status: 'FAILED',
+    reason: 'NODES_TIMEOUT',
+    steps: [newStep('submitted', 'submitted', 'ok'), newStep('node-pool-created', 'node_pool_created', 'ok'), newStep('failed', 'failed', 'error', { detail: { resumeAt: 'CheckNodes' } })],
+  };
+  await requests.create(record);
+  // Its Finalize recorded FAILED, then could not commit (throttled until its retries ran out).
+  expect(await quotas.reserve(share(record), 1_000)).toBe('reserved');
+  const before = await counters();
+
+  await retryRequest(id, 'alice@example.com', deps());
+
+  expect(await counters()).toEqual({ reserved: before.reserved - 1, used: before.used + 1, inUse: before.inUse });
+  expect(await quotas.shares('ml-platform')).toContainEqual({ ...share(record), kind: 'use' });
 });
 
 it('retries a request whose node pool reconciliation counts already, without reserving its nodes again', async () => {
@@ -190,5 +215,6 @@ it('keeps a late Finalize of the failed run from failing the retried run or givi
   expect(after.status).toBe('FAILED');
   expect(after.steps.find((s) => s.id === 'failed:1')?.detail).toMatchObject({ resumeAt: 'CreateNodePool' });
   expect(await counters()).toMatchObject({ reserved: before.reserved - 1, inUse: before.inUse - 1 });
+  expect((await quotas.shares('ml-platform')).filter((s) => s.requestId === request.requestId)).toEqual([]);
   expect(told).toEqual(['FAILED']);
 });

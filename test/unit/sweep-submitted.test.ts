@@ -1,7 +1,7 @@
 /** The sweep of runs that never started, against a real table (dynalite) and its status index. */
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { RequestRepository } from '../../lambdas/adapters/dynamodb/request-repository';
-import type { Resumption } from '../../lambdas/adapters/workflow';
+import type { Resumption, StartOutcome } from '../../lambdas/adapters/workflow';
 import type { PoolRequestRecord } from '../../lambdas/domain/pool-request';
 import { newStep, stepId } from '../../lambdas/domain/steps';
 import { SUBMITTED_GRACE_MS, sweepSubmitted } from '../../lambdas/use-cases/sweep-submitted';
@@ -45,10 +45,13 @@ async function retried(id: string, resumeAt: 'CreateNodePool' | 'CheckNodes', ag
   });
 }
 
+/** Step Functions as the sweep meets it: `-broken` throttled, `-running` a run under way, `-ended` one that has ended. */
 const workflow = {
-  async start(requestId: string, resume?: Resumption) {
+  async start(requestId: string, resume?: Resumption): Promise<StartOutcome> {
     if (requestId.endsWith('broken')) throw Object.assign(new Error('rate exceeded'), { name: 'ThrottlingException' });
     starts.push({ requestId, ...(resume ? { resume } : {}) });
+    if (requestId.endsWith('running')) return 'running';
+    return requestId.endsWith('ended') ? 'ended' : 'started';
   },
 };
 
@@ -77,6 +80,8 @@ it("starts the run of every retry older than a minute that has none, as the retr
   await retried('r-nodes', 'CheckNodes', 600_000);
   await retried('r-fresh', 'CreateNodePool', 5_000);
   await retried('r-broken', 'CreateNodePool', 120_000);
+  await retried('r-running', 'CheckNodes', 600_000);
+  await retried('r-ended', 'CreateNodePool', 600_000);
   // Provisioning without a retry: its first run is under way (it passed CheckRequest).
   await stored('first-run', 'PROVISIONING', 3_600_000);
 
@@ -84,9 +89,11 @@ it("starts the run of every retry older than a minute that has none, as the retr
 
   // (The SUBMITTED requests of the test before are still there, and started again.)
   expect([...report.resumed].sort()).toEqual(['r-create-retry-2', 'r-nodes-retry-2']);
+  // A run under way is nobody's concern; one that ended while its request waits is reported.
+  expect(report.ended).toEqual(['r-ended-retry-2']);
   expect(report.failed.filter((f) => f.startsWith('r-'))).toEqual(['r-broken-retry-2: ThrottlingException']);
   expect(starts.map((s) => s.requestId)).not.toContain('first-run');
-  const retriedStarts = starts.filter((s) => s.requestId.startsWith('r-'));
+  const retriedStarts = starts.filter((s) => ['r-create', 'r-nodes'].includes(s.requestId));
   expect(retriedStarts.sort((a, b) => a.requestId.localeCompare(b.requestId))).toEqual([
     { requestId: 'r-create', resume: { attempt: 2, created: null } },
     { requestId: 'r-nodes', resume: { attempt: 2, created: { nodePoolName: 'np-r-nodes', track: true, waitSeconds: 7 } } },

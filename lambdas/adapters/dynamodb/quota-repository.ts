@@ -5,7 +5,8 @@
  * kept in its own attribute (`hold#<id>` while reserved, `use#<id>` once committed), so reserving,
  * committing and releasing are each idempotent: a retried Lambda changes nothing. A retried request's
  * hold also names its attempt (`attempt#<id>`, absent for the first run), and only that attempt may
- * commit or release it: a late Finalize of an earlier run never gives back a later run's nodes.
+ * commit or release it: a late Finalize of an earlier run never gives back a later run's nodes. A
+ * retry takes over a reservation its failed run still holds (`takeOver`).
  */
 import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Reservation } from '../../domain/quota';
@@ -71,6 +72,31 @@ export class QuotaRepository {
       if (item?.[use(share.requestId)] !== undefined) return 'used';
       if (item?.[hold(share.requestId)] === undefined) return 'refused';
       return Number(item[attemptOf(share.requestId)] ?? 0) === (share.attempt ?? 0) ? 'held' : 'busy';
+    }
+  }
+
+  /**
+   * Makes the reservation an earlier attempt of the request still holds this attempt's (a retry after
+   * a run whose Finalize has not given it back, or never will): the nodes stay counted once, and the
+   * earlier run's release or commit then finds nothing of its own. False when no earlier attempt holds
+   * `count` nodes for the request.
+   */
+  async takeOver(share: QuotaShare & { readonly attempt: number }): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key(share.team, share.flavor),
+          UpdateExpression: 'SET #attempt = :attempt',
+          ConditionExpression: '#hold = :n AND (attribute_not_exists(#attempt) OR #attempt < :attempt)',
+          ExpressionAttributeNames: { '#hold': hold(share.requestId), '#attempt': attemptOf(share.requestId) },
+          ExpressionAttributeValues: { ':n': share.count, ':attempt': share.attempt },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      return false;
     }
   }
 
