@@ -3,7 +3,7 @@
  * filter, and awaiting=me (byStatus AWAITING_APPROVAL filtered on the request's approvers, checked
  * against the approvals) in step with votes, decisions, reminders, closes and later stages.
  */
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -210,6 +210,8 @@ describe('the local table', () => {
           ],
         }),
       );
+      // dynalite answers CREATING, and makes the table ACTIVE a moment later (later still on a busy machine).
+      await waitUntilTableExists({ client, maxWaitTime: 30, minDelay: 1, maxDelay: 1 }, { TableName: 'poolgate' });
       for (let i = 0; i < 30; i++) {
         await client.send(new PutItemCommand({ TableName: 'poolgate', Item: { pk: { S: `REQUEST#r-${i}` }, sk: { S: 'META' }, stepIds: { SS: ['submitted'] }, n: { N: String(i) } } }));
       }
