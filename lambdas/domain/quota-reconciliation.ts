@@ -20,7 +20,12 @@ export interface LabelledNodePool {
   readonly count: number;
 }
 
-export type CorrectionCause = 'node pool gone' | 'node count changed' | 'node pool found';
+/**
+ * Why a count changed. `reservation left behind`: a finished request still held a reservation well
+ * after it finished (its run could not settle it), settled as the run would have: use if its node pool
+ * was created (`to` = the count), given back otherwise (`to` = 0).
+ */
+export type CorrectionCause = 'node pool gone' | 'node count changed' | 'node pool found' | 'reservation left behind';
 
 export type Verdict =
   | { readonly kind: 'unchanged' }

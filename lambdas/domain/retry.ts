@@ -34,6 +34,8 @@ export interface LatestRetry {
   readonly attempt: number;
   readonly resumeAt: ResumePoint;
   readonly at: string;
+  /** The node poll interval its run was started with (absent: recorded before it was kept). */
+  readonly pollIntervalSeconds?: number;
 }
 
 export function latestRetryOf(request: { readonly retries?: number; readonly steps: readonly Step[] }): LatestRetry | undefined {
@@ -41,5 +43,7 @@ export function latestRetryOf(request: { readonly retries?: number; readonly ste
   if (!attempt) return undefined;
   const step = request.steps.find((s) => s.id === stepId.retried(attempt));
   const resumeAt = RESUME_POINTS.find((point) => point === step?.detail?.resumeAt);
-  return step && resumeAt ? { attempt, resumeAt, at: step.at } : undefined;
+  if (!step || !resumeAt) return undefined;
+  const poll = step.detail?.pollIntervalSeconds;
+  return { attempt, resumeAt, at: step.at, ...(typeof poll === 'number' ? { pollIntervalSeconds: poll } : {}) };
 }

@@ -19,6 +19,7 @@ import type { Policy } from '../config/policy';
 import { checkCapacity, type FlavorFacts, type PoolFacts } from '../domain/capacity';
 import { InvalidTransitionError, NotFoundError } from '../domain/errors';
 import { isCounted, quotaFor } from '../domain/quota';
+import type { PoolRequestRecord } from '../domain/pool-request';
 import type { TerminalReason } from '../domain/status';
 import { approvalRequestedStep, newStep, stepId } from '../domain/steps';
 import { firstWaitSeconds } from './approval-timing';
@@ -27,6 +28,11 @@ import type { RecordMetric } from './metrics';
 export interface CapacityApi {
   showPool(projectId: string, poolName: string): Promise<Pool | undefined>;
   listResourceFlavors(projectId: string): Promise<ResourceFlavor[]>;
+}
+
+/** A retried run found no room for its nodes (its retry reserved them, but lost them to a race). */
+export class QuotaExceededError extends Error {
+  override name = 'QuotaExceededError';
 }
 
 export interface CheckDeps {
@@ -49,7 +55,10 @@ export async function checkRequest(requestId: string, deps: CheckDeps): Promise<
 
   // A retried request (POST /requests/{id}/retry) resumes where it failed: it was checked and approved already.
   const lastStage = request.stages.length - 1;
-  if (request.status === 'PROVISIONING') return { status: 'approved', stageIndex: lastStage, waitSeconds: 0 };
+  if (request.status === 'PROVISIONING') {
+    await holdRetriedNodes(request, deps);
+    return { status: 'approved', stageIndex: lastStage, waitSeconds: 0 };
+  }
   if (request.status === 'CREATED') return { status: 'created', stageIndex: lastStage, waitSeconds: 0 };
 
   if (request.planError || request.stages.length === 0) {
@@ -122,4 +131,17 @@ export function poolFacts(pool: Pool): PoolFacts {
 export function flavorFacts(flavor: ResourceFlavor): FlavorFacts[] {
   const name = flavor.metadata?.name;
   return name ? [{ name, billingModes: flavor.spec?.billingModes ?? [], phaseByAz: flavor.status?.phase ?? {} }] : [];
+}
+
+/**
+ * A retried run about to create its node pool makes sure its nodes are reserved for its attempt: the
+ * retry reserved them, but a concurrent call for the same attempt may have given them back, and
+ * reconciliation gives back what a finished request still holds. Usually this finds them held.
+ */
+async function holdRetriedNodes(request: PoolRequestRecord, deps: CheckDeps): Promise<void> {
+  const team = deps.policy.teams.find((t) => t.name === request.team);
+  const decision = team ? quotaFor(team, request.flavor, request.count) : ({ ok: false, reason: 'FLAVOR_NOT_ALLOWED' } as const);
+  const share = { team: request.team, flavor: request.flavor, requestId: request.requestId, count: request.count, attempt: request.retries ?? 0 };
+  const reservation = decision.ok ? await deps.quotas.reserveForAttempt(share, decision.maxInUseBefore) : 'refused';
+  if (!isCounted(reservation)) throw new QuotaExceededError(`the team's quota has no room for ${request.count} ${request.flavor} node(s) now`);
 }

@@ -3,7 +3,8 @@
  * retried Finalize of a run that a retry has replaced settles only its own reservation (if the retry
  * has not taken it over), never the status, and tells nobody.
  *  - created (the run says so, or `node_pool_created` was recorded before a failure): the reservation
- *    becomes use (also when its nodes then failed: the node pool exists);
+ *    becomes use (also when its nodes then failed: the node pool exists); with no reservation left
+ *    (lost to a race) and nothing counted, the nodes are counted all the same;
  *  - the approval wait ran out: the request ends EXPIRED (nothing is auto-approved);
  *  - a caught error: the request ends FAILED with the reason, and where a retry would resume;
  *  - in every case but creation, the reservation (if any) is given back;
@@ -30,7 +31,7 @@ export interface CaughtError {
 
 export interface FinalizeInput {
   readonly requestId: string;
-  /** The run: 0 for the first, n for the n-th retry (absent: 0). */
+  /** The run: 0 for the first, n for the n-th retry (absent: 0, the first). */
   readonly attempt?: number;
   readonly approval: ApprovalOutcome | null;
   readonly error: CaughtError | null;
@@ -53,14 +54,14 @@ const FAILURE_REASONS: Record<string, TerminalReason> = {
   NodePoolConflictError: 'NODE_POOL_CONFLICT',
   NodesAbnormalError: 'NODES_ABNORMAL',
   NodesTimeoutError: 'NODES_TIMEOUT',
+  QuotaExceededError: 'QUOTA_EXCEEDED',
 };
 
 export async function finalizeRequest(input: FinalizeInput, deps: FinalizeDeps): Promise<{ status: RequestStatus }> {
   let request = await deps.requests.get(input.requestId);
   if (!request) throw new NotFoundError(`request ${input.requestId} not found`);
-  // A run started before runs carried their attempt is the request's latest, its reservation untagged.
-  const attempt = input.attempt ?? request.retries ?? 0;
-  const share = { team: request.team, flavor: request.flavor, requestId: request.requestId, count: request.count, ...(input.attempt === undefined ? {} : { attempt }) };
+  const attempt = input.attempt ?? 0;
+  const share = { team: request.team, flavor: request.flavor, requestId: request.requestId, count: request.count, attempt };
   // CreateNodePool may record the node pool and still fail (its answer lost): the node pool exists all the same.
   const created = Boolean(input.created) || request.steps.some((s) => s.step === 'node_pool_created');
 
@@ -75,7 +76,7 @@ export async function finalizeRequest(input: FinalizeInput, deps: FinalizeDeps):
     // The node pool exists (even if its nodes then failed): its nodes count against the quota.
     const nothingToFollow = !input.created && request.status === 'CREATED' && !deps.nodeTracking;
     if (input.error && !isTerminal(request.status) && !nothingToFollow) request = await fail(request, attempt, input.error, 'CheckNodes', deps);
-    await deps.quotas.commit(share);
+    await deps.quotas.commitOrCount(share);
   } else {
     if (input.approval?.status === 'expired' && request.status === 'AWAITING_APPROVAL') request = await expire(request, input.approval.stageIndex, deps);
     else if (input.error && !isTerminal(request.status)) {

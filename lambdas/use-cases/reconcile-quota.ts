@@ -12,16 +12,18 @@
  *     that is not counted -> counted. Ambiguous ownership (its node pool gone while another carries
  *     its label, another flavor, a node pool poolgate refused) changes nothing and is reported;
  *  4. each correction is one conditional write (nothing changes if the request moved meanwhile) and a
- *     `quota_reconciled` step on the request saying what changed and why.
+ *     `quota_reconciled` step on the request saying what changed and why;
+ *  5. a reservation a finished request still holds well after it finished is settled as its run
+ *     would have (use if its node pool was created, given back otherwise).
  * A pool that cannot be listed changes nothing for its requests (reported, tried again next run).
  */
-import type { QuotaRepository } from '../adapters/dynamodb/quota-repository';
+import type { HeldShare, QuotaRepository } from '../adapters/dynamodb/quota-repository';
 import type { RequestRepository } from '../adapters/dynamodb/request-repository';
 import type { Policy } from '../config/policy';
 import type { NodePoolRequest } from '../domain/nodepool-request';
 import type { PoolRequestRecord } from '../domain/pool-request';
 import { judgeCounted, judgeUncounted, type CorrectionCause, type LabelledNodePool, type Verdict } from '../domain/quota-reconciliation';
-import { isFinished } from '../domain/status';
+import { isFinished, isTerminal } from '../domain/status';
 import { newStep, stepId } from '../domain/steps';
 import { OWNER_LABEL } from './create-node-pool';
 
@@ -115,7 +117,35 @@ export async function reconcileQuota(deps: ReconcileDeps): Promise<ReconcileRepo
     await deps.requests.recordStep(correction.requestId, newStep(stepId.quotaReconciled(at), 'quota_reconciled', 'ok', { at: new Date(at), detail }));
     corrections.push(correction);
   }
+  corrections.push(...(await settleLeftBehind(shares, at, deps)));
   return { at, pools: pairs.size - unreadable.length, unreadable, corrections, ambiguous };
+}
+
+/** How long after a request finished its own run may still be settling its reservation. */
+export const LEFT_BEHIND_GRACE_MS = 5 * 60_000;
+
+/**
+ * A reservation a finished request still holds well after it finished: its run could not settle it (its
+ * Finalize ran out of retries, a retry call got no further than reserving). Settled as the run would
+ * have: use if its node pool was created, given back otherwise. A retried run that is about to start
+ * reserves again for itself (CheckRequest), so giving back a retry's reservation early costs nothing.
+ */
+async function settleLeftBehind(shares: readonly HeldShare[], at: string, deps: ReconcileDeps): Promise<QuotaCorrection[]> {
+  const holds = shares.filter((s) => s.kind === 'hold');
+  const holders = await deps.requests.getMany(holds.map((s) => s.requestId));
+  const cutoff = Date.parse(at) - LEFT_BEHIND_GRACE_MS;
+  const settled: QuotaCorrection[] = [];
+  for (const share of holds) {
+    const request = holders.get(share.requestId);
+    if (!request || !isTerminal(request.status) || Date.parse(request.updatedAt) > cutoff) continue;
+    const created = request.steps.some((s) => s.step === 'node_pool_created');
+    if (!(created ? await deps.quotas.commit(share) : await deps.quotas.release(share))) continue;
+    const correction: QuotaCorrection = { requestId: share.requestId, team: share.team, flavor: share.flavor, from: share.count, to: created ? share.count : 0, why: 'reservation left behind' };
+    const { requestId: _id, ...detail } = correction;
+    await deps.requests.recordStep(share.requestId, newStep(stepId.quotaReconciled(at), 'quota_reconciled', 'ok', { at: new Date(at), detail }));
+    settled.push(correction);
+  }
+  return settled;
 }
 
 /** The listed node pools that carry poolgate's owner label. */

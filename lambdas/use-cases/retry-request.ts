@@ -9,8 +9,8 @@
  *  3. start the run `<id>-retry-<n>` (CheckRequest hands it straight to its resume point).
  * Repeating the call while that retry is under way starts nothing new (the run's name is taken)
  * and answers the same: a client whose first call got a 503 or lost its answer may simply repeat it.
- * A call gives back only the reservation it made itself (another call's, or the use of a node pool
- * that reconciliation counted, is not its to give).
+ * A call gives back only the reservation it made itself, and only before `retried:<n>` may exist
+ * (another call's, or the use of a node pool that reconciliation counted, is not its to give).
  */
 import type { ClaimRepository } from '../adapters/dynamodb/claim-repository';
 import type { QuotaRepository } from '../adapters/dynamodb/quota-repository';
@@ -54,32 +54,35 @@ export async function retryRequest(requestId: string, actor: string, deps: Retry
     throw new NotRetryableError(`request ${requestId} failed before it was approved (${request.reason ?? 'unknown reason'}): submit it again`);
   }
   const attempt = (request.retries ?? 0) + 1;
-  const reservedHere = resumeAt === 'CreateNodePool' && (await takeBack(request, attempt, deps, now));
+  // Once `retried:<n>` may be recorded, this call gives nothing back: what it reserved may be the run's
+  // (another call for the same attempt may have started it). A reservation left by a call that got
+  // no further is given back by quota reconciliation; the run itself makes sure of its own.
+  if (resumeAt === 'CreateNodePool') await takeBack(request, attempt, deps, now);
   // Resuming at node tracking: the node pool exists, so a reservation the failed run never settled is use.
   if (resumeAt === 'CheckNodes') await deps.quotas.commit(shareOf(request, request.retries ?? 0));
-  const giveBack = async () => {
-    if (reservedHere) await deps.quotas.release(shareOf(request, attempt));
-  };
 
   let retried;
   try {
     retried = await deps.requests.recordStep(
       requestId,
-      newStep(stepId.retried(attempt), 'retried', 'ok', { actor, at: now, detail: { attempt, resumeAt, after: request.reason } }),
+      newStep(stepId.retried(attempt), 'retried', 'ok', {
+        actor,
+        at: now,
+        // The poll interval goes into the run's input: kept, so that a restart of the run asks for the same one.
+        detail: { attempt, resumeAt, after: request.reason, pollIntervalSeconds: deps.policy.nodeTracking.pollIntervalSeconds },
+      }),
       { status: statusOnResume(resumeAt), from: ['FAILED'], retries: attempt },
     );
   } catch (error) {
     // Changed since we read it: another retry, recorded under another attempt number.
     if (!(error instanceof InvalidTransitionError)) throw error;
-    await giveBack();
     throw new NotRetryableError(`request ${requestId} changed while retrying it: read it and try again`);
   }
   if (!retried.recorded && isTerminal(retried.request.status)) {
     // That attempt was recorded by another call and has ended since.
-    await giveBack();
     throw new NotRetryableError(`request ${requestId} changed while retrying it: read it and try again`);
   }
-  await startRetriedRun(retried.request, { attempt, resumeAt }, deps);
+  await startRetriedRun(retried.request, { attempt, resumeAt, pollIntervalSeconds: deps.policy.nodeTracking.pollIntervalSeconds }, deps);
   return toRequestView(retried.request, { nodeTracking: deps.policy.nodeTracking.enabled });
 }
 
@@ -87,21 +90,16 @@ const shareOf = (request: PoolRequestRecord, attempt: number) => ({ team: reques
 
 /**
  * The quota and the node-pool name a failure before creation gave up, taken again for `attempt` (or
- * 409). True when this call reserved the nodes (or took over the failed run's reservation); false when
- * they were counted already (another call for the same attempt reserved them, or reconciliation counts
- * a node pool that exists).
+ * 409). The nodes may be counted already: another call for the same attempt reserved them, or
+ * reconciliation counts a node pool the failed create made after all. If the name is taken, what this
+ * call reserved is given back at once (a concurrent call that goes on anyway has its run reserve again).
  */
-async function takeBack(request: PoolRequestRecord, attempt: number, deps: RetryDeps, now: Date): Promise<boolean> {
+async function takeBack(request: PoolRequestRecord, attempt: number, deps: RetryDeps, now: Date): Promise<void> {
   const team = deps.policy.teams.find((t) => t.name === request.team);
   const decision: QuotaDecision = team ? quotaFor(team, request.flavor, request.count) : { ok: false, reason: 'FLAVOR_NOT_ALLOWED' };
   const share = shareOf(request, attempt);
-  let reservation: Reservation = 'refused';
-  if (decision.ok) {
-    reservation = await deps.quotas.reserve(share, decision.maxInUseBefore);
-    // The failed run still holds its reservation (its Finalize has not given it back yet, or never
-    // will): this attempt takes it over; if that run let go meanwhile, reserve anew.
-    if (reservation === 'busy') reservation = (await deps.quotas.takeOver(share)) ? 'reserved' : await deps.quotas.reserve(share, decision.maxInUseBefore);
-  }
+  // A reservation the failed run still holds (its Finalize has not given it back yet, or never will) is taken over.
+  const reservation: Reservation = decision.ok ? await deps.quotas.reserveForAttempt(share, decision.maxInUseBefore) : 'refused';
   if (reservation === 'busy') throw new NotRetryableError(`request ${request.requestId} changed while retrying it: read it and try again`);
   if (!isCounted(reservation)) throw new NotRetryableError(`request ${request.requestId} cannot be retried now: ${quotaRefusal(decision, request)}`);
   try {
@@ -110,7 +108,6 @@ async function takeBack(request: PoolRequestRecord, attempt: number, deps: Retry
     if (reservation === 'reserved') await deps.quotas.release(share);
     throw error;
   }
-  return reservation === 'reserved';
 }
 
 function quotaRefusal(decision: QuotaDecision, request: PoolRequestRecord): string {
@@ -123,11 +120,12 @@ function quotaRefusal(decision: QuotaDecision, request: PoolRequestRecord): stri
  * The run `<id>-retry-<attempt>` (CheckRequest hands it to its resume point). It is the same however
  * often it is asked for, so a second start of a run that exists changes nothing.
  */
-export function retriedRun(request: PoolRequestRecord, retry: Pick<LatestRetry, 'attempt' | 'resumeAt'>, tracking: Policy['nodeTracking']): Resumption {
-  const created = retry.resumeAt === 'CheckNodes' ? { nodePoolName: request.nodePoolName, track: true, waitSeconds: tracking.pollIntervalSeconds } : null;
+export function retriedRun(request: PoolRequestRecord, retry: Pick<LatestRetry, 'attempt' | 'resumeAt' | 'pollIntervalSeconds'>, tracking: Policy['nodeTracking']): Resumption {
+  const waitSeconds = retry.pollIntervalSeconds ?? tracking.pollIntervalSeconds;
+  const created = retry.resumeAt === 'CheckNodes' ? { nodePoolName: request.nodePoolName, track: true, waitSeconds } : null;
   return { attempt: retry.attempt, created };
 }
 
-async function startRetriedRun(request: PoolRequestRecord, retry: Pick<LatestRetry, 'attempt' | 'resumeAt'>, deps: RetryDeps): Promise<void> {
+async function startRetriedRun(request: PoolRequestRecord, retry: Pick<LatestRetry, 'attempt' | 'resumeAt' | 'pollIntervalSeconds'>, deps: RetryDeps): Promise<void> {
   await startOrUnavailable(deps.workflow, request.requestId, 'the same call', retriedRun(request, retry, deps.policy.nodeTracking));
 }

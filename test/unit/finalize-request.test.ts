@@ -106,15 +106,36 @@ it('settles the reservation of a run a retry replaced, and leaves the status and
   expect(told).toEqual([]);
 });
 
-it('treats a run started before runs carried their attempt as the latest, with an untagged reservation', async () => {
-  // Retried by the code before attempts: its reservation carries none.
+it('takes a run without an attempt for the first: once the request was retried, it changes nothing', async () => {
   const retried = newStep(stepId.retried(1), 'retried', 'ok', { detail: { attempt: 1, resumeAt: 'CreateNodePool' } });
-  const request = await holding('PROVISIONING', [newStep('failed', 'failed', 'error', { detail: { resumeAt: 'CreateNodePool' } }), retried], 0, 1);
+  const request = await holding('PROVISIONING', [newStep('failed', 'failed', 'error', { detail: { resumeAt: 'CreateNodePool' } }), retried], 1);
 
-  await finalizeRequest({ requestId: request.requestId, approval: null, error: { Error: 'ModelArtsError' }, created: null }, deps());
+  const result = await finalizeRequest({ requestId: request.requestId, approval: null, error: { Error: 'ModelArtsError' }, created: null }, deps());
 
-  const after = await stored(request);
-  expect(after.status).toBe('FAILED');
-  expect(after.steps.find((s) => s.id === 'failed:1')?.detail).toMatchObject({ resumeAt: 'CreateNodePool' });
-  expect(await countersOf(request)).toEqual({ reserved: 0, used: 0, inUse: 0 });
+  expect(result).toEqual({ status: 'PROVISIONING' });
+  expect((await stored(request)).steps.map((s) => s.id)).toEqual(['submitted', 'failed', 'retried:1']);
+  expect(await countersOf(request)).toEqual({ reserved: 1, used: 0, inUse: 1 });
+  expect(told).toEqual([]);
+});
+
+it('counts the nodes of a node pool its run created without a reservation left, once', async () => {
+  // The run's reservation was lost to a race (a concurrent retry call gave it back): nothing is held.
+  const request = await holding('CREATED', [newStep(stepId.nodePoolCreated(), 'node_pool_created', 'ok')]);
+  await quotas.release({ team: request.team, flavor: request.flavor, requestId: request.requestId, count: 1 });
+  const created = { nodePoolName: request.nodePoolName, track: false, waitSeconds: 1 };
+
+  await finalizeRequest({ requestId: request.requestId, attempt: 0, approval: { status: 'approved', stageIndex: 0, waitSeconds: 0 }, error: null, created }, deps());
+  await finalizeRequest({ requestId: request.requestId, attempt: 0, approval: { status: 'approved', stageIndex: 0, waitSeconds: 0 }, error: null, created }, deps());
+
+  expect(await countersOf(request)).toEqual({ reserved: 0, used: 1, inUse: 1 });
+});
+
+it("never counts a node pool's nodes beside a reservation another attempt still holds", async () => {
+  const request = await holding('CREATED', [newStep(stepId.nodePoolCreated(), 'node_pool_created', 'ok')], 0, 1);
+  const created = { nodePoolName: request.nodePoolName, track: false, waitSeconds: 1 };
+
+  // Run 1 finalizes; attempt 0 still holds the nodes (reconciliation settles that reservation later).
+  await finalizeRequest({ requestId: request.requestId, attempt: 1, approval: { status: 'approved', stageIndex: 0, waitSeconds: 0 }, error: null, created }, deps());
+
+  expect(await countersOf(request)).toEqual({ reserved: 1, used: 0, inUse: 1 });
 });

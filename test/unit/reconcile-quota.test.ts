@@ -6,8 +6,9 @@ import { QuotaRepository } from '../../lambdas/adapters/dynamodb/quota-repositor
 import { RequestRepository } from '../../lambdas/adapters/dynamodb/request-repository';
 import { parsePolicy } from '../../lambdas/config/policy';
 import type { PoolRequestRecord } from '../../lambdas/domain/pool-request';
+import { newStep, stepId } from '../../lambdas/domain/steps';
 import { OWNER_LABEL } from '../../lambdas/use-cases/create-node-pool';
-import { reconcileQuota, type NodePoolListApi } from '../../lambdas/use-cases/reconcile-quota';
+import { LEFT_BEHIND_GRACE_MS, reconcileQuota, type NodePoolListApi } from '../../lambdas/use-cases/reconcile-quota';
 import { startTestTable } from '../support/dynamodb';
 import { requestRecord } from '../support/fixtures';
 
@@ -196,6 +197,42 @@ it("leaves a counted request that is under way again (a retry) to its run, even 
   expect(report.corrections.find((c) => c.requestId === retried.requestId)).toBeUndefined();
   expect((await quotas.shares('ml-platform')).find((s) => s.requestId === retried.requestId)).toMatchObject({ kind: 'use', count: 2 });
   expect(await stepsOf(retried.requestId)).toEqual([]);
+});
+
+it('settles a reservation a finished request left behind, as its run would have, and only well after it finished', async () => {
+  const NOW = new Date('2026-11-26T12:00:00.000Z');
+  const old = new Date(NOW.getTime() - LEFT_BEHIND_GRACE_MS - 1_000).toISOString();
+  const recent = new Date(NOW.getTime() - 60_000).toISOString();
+  /** A request in `status`, last changed at `updatedAt`, holding 2 nodes of flavor `lb` for `attempt`. */
+  const leftBehind = async (status: PoolRequestRecord['status'], updatedAt: string, created: boolean, attempt = 0) => {
+    const id = `lb${++seq}`;
+    const steps = [newStep('submitted', 'submitted', 'ok'), ...(created ? [newStep(stepId.nodePoolCreated(), 'node_pool_created', 'ok')] : [])];
+    await requests.create({ ...requestRecord(id), status, flavor: 'lb', count: 2, nodePoolName: `np-${id}`, updatedAt, steps, ...(attempt ? { retries: attempt } : {}) });
+    expect(await quotas.reserve({ team: 'ml-platform', flavor: 'lb', requestId: id, count: 2, ...(attempt ? { attempt } : {}) }, 100)).toBe('reserved');
+    return id;
+  };
+  const failed = await leftBehind('FAILED', old, false, 1);
+  const active = await leftBehind('ACTIVE', old, true);
+  const justFailed = await leftBehind('FAILED', recent, false);
+  const underWay = await leftBehind('PROVISIONING', old, false);
+  expect(await quotas.counters('ml-platform', 'lb')).toEqual({ reserved: 8, used: 0, inUse: 8 });
+
+  const report = await reconcileQuota({ policy, requests, quotas, modelArts: modelArts({}), now: () => NOW });
+
+  expect(report.corrections.filter((c) => c.why === 'reservation left behind')).toEqual(
+    expect.arrayContaining([
+      { requestId: failed, team: 'ml-platform', flavor: 'lb', from: 2, to: 0, why: 'reservation left behind' },
+      { requestId: active, team: 'ml-platform', flavor: 'lb', from: 2, to: 2, why: 'reservation left behind' },
+    ]),
+  );
+  expect(report.corrections.filter((c) => c.why === 'reservation left behind')).toHaveLength(2);
+  // Given back: 2 of the failed one; committed: 2 of the active one; the recent and the open one keep theirs.
+  expect(await quotas.counters('ml-platform', 'lb')).toEqual({ reserved: 4, used: 2, inUse: 6 });
+  expect((await quotas.shares('ml-platform')).filter((s) => [justFailed, underWay].includes(s.requestId)).map((s) => s.kind)).toEqual(['hold', 'hold']);
+  expect(await stepsOf(failed)).toEqual([expect.objectContaining({ detail: { team: 'ml-platform', flavor: 'lb', from: 2, to: 0, why: 'reservation left behind' } })]);
+
+  const again = await reconcileQuota({ policy, requests, quotas, modelArts: modelArts({}), now: () => NOW });
+  expect(again.corrections.filter((c) => c.why === 'reservation left behind')).toEqual([]);
 });
 
 it('writes nothing when the share changed since it was read (the workflow moved first)', async () => {

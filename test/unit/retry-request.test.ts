@@ -12,6 +12,7 @@ import { parsePolicy } from '../../lambdas/config/policy';
 import { NotRetryableError, OpenRequestExistsError } from '../../lambdas/domain/errors';
 import type { PoolRequestRecord } from '../../lambdas/domain/pool-request';
 import { newStep } from '../../lambdas/domain/steps';
+import { checkRequest, QuotaExceededError } from '../../lambdas/use-cases/check-request';
 import { finalizeRequest } from '../../lambdas/use-cases/finalize-request';
 import { retryRequest, type RetryDeps } from '../../lambdas/use-cases/retry-request';
 import { startTestTable } from '../support/dynamodb';
@@ -217,4 +218,49 @@ it('keeps a late Finalize of the failed run from failing the retried run or givi
   expect(await counters()).toMatchObject({ reserved: before.reserved - 1, inUse: before.inUse - 1 });
   expect((await quotas.shares('ml-platform')).filter((s) => s.requestId === request.requestId)).toEqual([]);
   expect(told).toEqual(['FAILED']);
+});
+
+describe("a retried run's own reservation", () => {
+  const noModelArts = {
+    showPool: async () => {
+      throw new Error('a retried run reads no capacity');
+    },
+    listResourceFlavors: async () => {
+      throw new Error('a retried run reads no capacity');
+    },
+  };
+  const check = (requestId: string, limit = 10) => checkRequest(requestId, { policy: policyOf(limit, true), requests, quotas, modelArts: noModelArts });
+
+  it('is made again by the run when a concurrent call for the same attempt gave it back', async () => {
+    const request = await failedInCreate();
+    // Call A reserves for attempt 1; call B finds it held, goes on and starts run 1; then A, whose
+    // name claim failed, gives back what it reserved.
+    expect(await quotas.reserveForAttempt({ ...share(request), attempt: 1 }, 1_000)).toBe('reserved');
+    await retryRequest(request.requestId, 'alice@example.com', deps());
+    const before = await counters();
+    await quotas.release(share(request, 1));
+    expect(await counters()).toMatchObject({ reserved: before.reserved - 1 });
+
+    // Run 1's CheckRequest makes sure of its nodes before it creates anything.
+    expect(await check(request.requestId)).toMatchObject({ status: 'approved' });
+    expect(await counters()).toEqual(before);
+    expect(await quotas.reserve(share(request, 1), 1_000)).toBe('held');
+  });
+
+  it('fails the run QUOTA_EXCEEDED, retryable, when it is gone and the room with it', async () => {
+    const request = await failedInCreate();
+    await retryRequest(request.requestId, 'alice@example.com', deps());
+    await quotas.release(share(request, 1));
+    expect(await quotas.reserve({ team: 'ml-platform', flavor: 'f', requestId: `filler-${seq}`, count: 1 }, 1_000)).toBe('reserved');
+    const full = (await counters()).inUse;
+
+    await expect(check(request.requestId, full)).rejects.toThrow(QuotaExceededError);
+    await finalizeRequest(
+      { requestId: request.requestId, attempt: 1, approval: null, error: { Error: 'QuotaExceededError' }, created: null },
+      { requests, approvals: new ApprovalRepository(table.db, table.tableName), quotas, notifier: { showSettled: async () => undefined, tellRequester: async () => undefined }, nodeTracking: true },
+    );
+    const failed = (await requests.get(request.requestId))!;
+    expect(failed).toMatchObject({ status: 'FAILED', reason: 'QUOTA_EXCEEDED' });
+    expect(failed.steps.find((s) => s.id === 'failed:1')?.detail).toMatchObject({ resumeAt: 'CreateNodePool' });
+  });
 });

@@ -40,7 +40,8 @@ async function retried(id: string, resumeAt: 'CreateNodePool' | 'CheckNodes', ag
     steps: [
       newStep('submitted', 'submitted', 'ok'),
       newStep(stepId.retried(1), 'retried', 'ok', { at: ago(3_600_000), detail: { attempt: 1, resumeAt: 'CreateNodePool' } }),
-      newStep(stepId.retried(2), 'retried', 'ok', { at: ago(ageMs), detail: { attempt: 2, resumeAt } }),
+      // Retried when nodes were polled every 3 s (the policy says 7 now): its run was started with 3.
+      newStep(stepId.retried(2), 'retried', 'ok', { at: ago(ageMs), detail: { attempt: 2, resumeAt, pollIntervalSeconds: 3 } }),
     ],
   });
 }
@@ -75,7 +76,7 @@ it('starts every request SUBMITTED for more than a minute, leaves newer and late
   expect(report.failed).toEqual(['old-broken: ThrottlingException']);
 });
 
-it("starts the run of every retry older than a minute that has none, as the retry itself would, and leaves the others alone", async () => {
+it('starts the run of every retry older than a minute that has none, with the input the retry gave it, and leaves the others alone', async () => {
   await retried('r-create', 'CreateNodePool', SUBMITTED_GRACE_MS + 1_000);
   await retried('r-nodes', 'CheckNodes', 600_000);
   await retried('r-fresh', 'CreateNodePool', 5_000);
@@ -96,7 +97,7 @@ it("starts the run of every retry older than a minute that has none, as the retr
   const retriedStarts = starts.filter((s) => ['r-create', 'r-nodes'].includes(s.requestId));
   expect(retriedStarts.sort((a, b) => a.requestId.localeCompare(b.requestId))).toEqual([
     { requestId: 'r-create', resume: { attempt: 2, created: null } },
-    { requestId: 'r-nodes', resume: { attempt: 2, created: { nodePoolName: 'np-r-nodes', track: true, waitSeconds: 7 } } },
+    { requestId: 'r-nodes', resume: { attempt: 2, created: { nodePoolName: 'np-r-nodes', track: true, waitSeconds: 3 } } },
   ]);
 });
 

@@ -28,7 +28,7 @@ export interface QuotaShare {
 
 /** One request's share of a team's quota, as the counter item holds it. */
 export interface HeldShare extends QuotaShare {
-  /** `hold`: reserved while the request is open; `use`: committed, its node pool exists. */
+  /** `hold`: reserved while the request is open (for `attempt`); `use`: committed, its node pool exists. */
   readonly kind: 'hold' | 'use';
 }
 
@@ -100,14 +100,49 @@ export class QuotaRepository {
     }
   }
 
-  /** Turns this attempt's reservation into use (the node pool exists). */
-  async commit(share: QuotaShare): Promise<void> {
-    await this.move(share, 'REMOVE #hold, #attempt SET #use = :n ADD #reserved :minus, #used :n');
+  /**
+   * Reserves the share's nodes for its attempt, taking over what an earlier attempt of the request
+   * still holds (see `takeOver`); if that attempt let go meanwhile, reserves anew.
+   */
+  async reserveForAttempt(share: QuotaShare & { readonly attempt: number }, maxInUseBefore: number): Promise<Reservation> {
+    const reservation = await this.reserve(share, maxInUseBefore);
+    if (reservation !== 'busy') return reservation;
+    return (await this.takeOver(share)) ? 'reserved' : this.reserve(share, maxInUseBefore);
   }
 
-  /** Gives this attempt's reservation back (rejected, expired, cancelled, failed). */
-  async release(share: QuotaShare): Promise<void> {
-    await this.move(share, 'REMOVE #hold, #attempt ADD #reserved :minus, #inUse :minus');
+  /** Turns this attempt's reservation into use (the node pool exists). True when it did. */
+  async commit(share: QuotaShare): Promise<boolean> {
+    return this.move(share, 'REMOVE #hold, #attempt SET #use = :n ADD #reserved :minus, #used :n');
+  }
+
+  /**
+   * The node pool exists: its nodes are counted as use exactly once. This attempt's reservation
+   * becomes use; with none, and nothing else counted for the request (no reservation of any attempt,
+   * no use), the nodes are counted as use directly: a run whose reservation was lost to a race, or
+   * whose use reconciliation took back before the run made the node pool again. The limit is not
+   * checked: the nodes are there.
+   */
+  async commitOrCount(share: QuotaShare): Promise<void> {
+    if (await this.commit(share)) return;
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key(share.team, share.flavor),
+          UpdateExpression: 'SET #use = :n ADD #used :n, #inUse :n',
+          ConditionExpression: 'attribute_not_exists(#hold) AND attribute_not_exists(#use)',
+          ExpressionAttributeNames: { '#hold': hold(share.requestId), '#use': use(share.requestId), '#used': 'used', '#inUse': 'inUse' },
+          ExpressionAttributeValues: { ':n': share.count },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  /** Gives this attempt's reservation back (rejected, expired, cancelled, failed). True when it did. */
+  async release(share: QuotaShare): Promise<boolean> {
+    return this.move(share, 'REMOVE #hold, #attempt ADD #reserved :minus, #inUse :minus');
   }
 
   /** Every share of `team`'s counters (all flavors), read consistently. */
@@ -128,7 +163,10 @@ export class QuotaRepository {
         const flavor = String(item.sk).replace(/^FLAVOR#/, '');
         for (const [attribute, value] of Object.entries(item)) {
           const [kind, requestId] = attribute.split('#', 2);
-          if ((kind === 'hold' || kind === 'use') && requestId) shares.push({ team, flavor, requestId, count: Number(value), kind });
+          if ((kind === 'hold' || kind === 'use') && requestId) {
+            const attempt = kind === 'hold' ? Number(item[attemptOf(requestId)] ?? 0) : 0;
+            shares.push({ team, flavor, requestId, count: Number(value), kind, ...(attempt ? { attempt } : {}) });
+          }
         }
       }
       startKey = page.LastEvaluatedKey;
@@ -182,7 +220,7 @@ export class QuotaRepository {
     return { reserved: Number(Item?.reserved ?? 0), used: Number(Item?.used ?? 0), inUse: Number(Item?.inUse ?? 0) };
   }
 
-  private async move(share: QuotaShare, updateExpression: string): Promise<void> {
+  private async move(share: QuotaShare, updateExpression: string): Promise<boolean> {
     const names: Record<string, string> = { '#hold': hold(share.requestId), '#attempt': attemptOf(share.requestId), '#reserved': 'reserved' };
     if (updateExpression.includes('#use')) names['#use'] = use(share.requestId);
     if (updateExpression.includes('#used')) names['#used'] = 'used';
@@ -205,10 +243,12 @@ export class QuotaRepository {
           ExpressionAttributeValues: values,
         }),
       );
+      return true;
     } catch (error) {
       // No reservation of this attempt held: never reserved, already committed or released by an
       // earlier try, or it belongs to another attempt of the request.
       if (!isConditionFailure(error)) throw error;
+      return false;
     }
   }
 

@@ -15,7 +15,9 @@ import { sourcesOf, type RequestStatus, type TerminalReason } from '../../domain
 import type { Step } from '../../domain/steps';
 import { batchGetAll, isConditionFailure } from './client';
 
-const key = (requestId: string) => ({ pk: `REQUEST#${requestId}`, sk: 'META' });
+/** The request item's key (the quota repository checks a request's state in its transactions). */
+export const requestKey = (requestId: string) => ({ pk: `REQUEST#${requestId}`, sk: 'META' });
+const key = requestKey;
 
 export interface StatusChange {
   readonly status: RequestStatus;
