@@ -8,7 +8,7 @@
  * commit or release it: a late Finalize of an earlier run never gives back a later run's nodes. A
  * retry takes over a reservation its failed run still holds (`takeOver`).
  */
-import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { Reservation } from '../../domain/quota';
 import { isConditionFailure } from './client';
 
@@ -54,25 +54,18 @@ export class QuotaRepository {
       values[':attempt'] = share.attempt;
       set += ', #attempt = :attempt';
     }
-    try {
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: key(share.team, share.flavor),
-          UpdateExpression: `SET ${set} ADD #inUse :n, #reserved :n`,
-          ConditionExpression: 'attribute_not_exists(#hold) AND attribute_not_exists(#use) AND (attribute_not_exists(#inUse) OR #inUse <= :max)',
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-        }),
-      );
-      return 'reserved';
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      const item = await this.item(share);
-      if (item?.[use(share.requestId)] !== undefined) return 'used';
-      if (item?.[hold(share.requestId)] === undefined) return 'refused';
-      return Number(item[attemptOf(share.requestId)] ?? 0) === (share.attempt ?? 0) ? 'held' : 'busy';
-    }
+    const applied = await this.update({
+      Key: key(share.team, share.flavor),
+      UpdateExpression: `SET ${set} ADD #inUse :n, #reserved :n`,
+      ConditionExpression: 'attribute_not_exists(#hold) AND attribute_not_exists(#use) AND (attribute_not_exists(#inUse) OR #inUse <= :max)',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    });
+    if (applied) return 'reserved';
+    const item = await this.item(share);
+    if (item?.[use(share.requestId)] !== undefined) return 'used';
+    if (item?.[hold(share.requestId)] === undefined) return 'refused';
+    return Number(item[attemptOf(share.requestId)] ?? 0) === (share.attempt ?? 0) ? 'held' : 'busy';
   }
 
   /**
@@ -82,22 +75,13 @@ export class QuotaRepository {
    * `count` nodes for the request.
    */
   async takeOver(share: QuotaShare & { readonly attempt: number }): Promise<boolean> {
-    try {
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: key(share.team, share.flavor),
-          UpdateExpression: 'SET #attempt = :attempt',
-          ConditionExpression: '#hold = :n AND (attribute_not_exists(#attempt) OR #attempt < :attempt)',
-          ExpressionAttributeNames: { '#hold': hold(share.requestId), '#attempt': attemptOf(share.requestId) },
-          ExpressionAttributeValues: { ':n': share.count, ':attempt': share.attempt },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      return false;
-    }
+    return this.update({
+      Key: key(share.team, share.flavor),
+      UpdateExpression: 'SET #attempt = :attempt',
+      ConditionExpression: '#hold = :n AND (attribute_not_exists(#attempt) OR #attempt < :attempt)',
+      ExpressionAttributeNames: { '#hold': hold(share.requestId), '#attempt': attemptOf(share.requestId) },
+      ExpressionAttributeValues: { ':n': share.count, ':attempt': share.attempt },
+    });
   }
 
   /**
@@ -124,20 +108,13 @@ export class QuotaRepository {
    */
   async commitOrCount(share: QuotaShare): Promise<void> {
     if (await this.commit(share)) return;
-    try {
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: key(share.team, share.flavor),
-          UpdateExpression: 'SET #use = :n ADD #used :n, #inUse :n',
-          ConditionExpression: 'attribute_not_exists(#hold) AND attribute_not_exists(#use)',
-          ExpressionAttributeNames: { '#hold': hold(share.requestId), '#use': use(share.requestId), '#used': 'used', '#inUse': 'inUse' },
-          ExpressionAttributeValues: { ':n': share.count },
-        }),
-      );
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-    }
+    await this.update({
+      Key: key(share.team, share.flavor),
+      UpdateExpression: 'SET #use = :n ADD #used :n, #inUse :n',
+      ConditionExpression: 'attribute_not_exists(#hold) AND attribute_not_exists(#use)',
+      ExpressionAttributeNames: { '#hold': hold(share.requestId), '#use': use(share.requestId), '#used': 'used', '#inUse': 'inUse' },
+      ExpressionAttributeValues: { ':n': share.count },
+    });
   }
 
   /** Gives this attempt's reservation back (rejected, expired, cancelled, failed). True when it did. */
@@ -197,22 +174,13 @@ export class QuotaRepository {
     } else {
       update = `REMOVE #use ${update}`;
     }
-    try {
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: key(share.team, share.flavor),
-          UpdateExpression: update,
-          ConditionExpression: condition,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      return false;
-    }
+    return this.update({
+      Key: key(share.team, share.flavor),
+      UpdateExpression: update,
+      ConditionExpression: condition,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    });
   }
 
   async counters(team: string, flavor: string): Promise<QuotaCounters> {
@@ -232,21 +200,23 @@ export class QuotaRepository {
       values[':attempt'] = share.attempt;
       ownAttempt = '#attempt = :attempt';
     }
+    // False when no reservation of this attempt is held: never reserved, already committed or released
+    // by an earlier try, or it belongs to another attempt of the request.
+    return this.update({
+      Key: key(share.team, share.flavor),
+      UpdateExpression: updateExpression,
+      ConditionExpression: `#hold = :held AND ${ownAttempt}`,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    });
+  }
+
+  /** One conditional UpdateItem on the table: false when its condition did not hold (nothing written). */
+  private async update(command: Omit<UpdateCommandInput, 'TableName'>): Promise<boolean> {
     try {
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: key(share.team, share.flavor),
-          UpdateExpression: updateExpression,
-          ConditionExpression: `#hold = :held AND ${ownAttempt}`,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-        }),
-      );
+      await this.db.send(new UpdateCommand({ TableName: this.tableName, ...command }));
       return true;
     } catch (error) {
-      // No reservation of this attempt held: never reserved, already committed or released by an
-      // earlier try, or it belongs to another attempt of the request.
       if (!isConditionFailure(error)) throw error;
       return false;
     }
