@@ -34,6 +34,10 @@ export interface CapacityApi {
 export class QuotaExceededError extends Error {
   override name = 'QuotaExceededError';
 }
+/** A retried run's team may no longer use its flavor (the policy changed since it was approved). */
+export class FlavorNotAllowedError extends Error {
+  override name = 'FlavorNotAllowedError';
+}
 
 export interface CheckDeps {
   readonly policy: Policy;
@@ -136,12 +140,16 @@ export function flavorFacts(flavor: ResourceFlavor): FlavorFacts[] {
 /**
  * A retried run about to create its node pool makes sure its nodes are reserved for its attempt: the
  * retry reserved them, but a concurrent call for the same attempt may have given them back, and
- * reconciliation gives back what a finished request still holds. Usually this finds them held.
+ * reconciliation gives back what a finished request still holds. Usually this finds them held, and
+ * confirms it (`renew`), so that a reconciliation that judged them left behind a moment ago leaves them.
  */
 async function holdRetriedNodes(request: PoolRequestRecord, deps: CheckDeps): Promise<void> {
   const team = deps.policy.teams.find((t) => t.name === request.team);
   const decision = team ? quotaFor(team, request.flavor, request.count) : ({ ok: false, reason: 'FLAVOR_NOT_ALLOWED' } as const);
+  if (!decision.ok && decision.reason === 'FLAVOR_NOT_ALLOWED') throw new FlavorNotAllowedError(`the team may no longer use ${request.flavor}`);
   const share = { team: request.team, flavor: request.flavor, requestId: request.requestId, count: request.count, attempt: request.retries ?? 0 };
-  const reservation = decision.ok ? await deps.quotas.reserveForAttempt(share, decision.maxInUseBefore) : 'refused';
+  const reserve = () => (decision.ok ? deps.quotas.reserveForAttempt(share, decision.maxInUseBefore) : Promise.resolve('refused' as const));
+  let reservation = await reserve();
+  if (reservation === 'held' && !(await deps.quotas.renew(share))) reservation = await reserve();
   if (!isCounted(reservation)) throw new QuotaExceededError(`the team's quota has no room for ${request.count} ${request.flavor} node(s) now`);
 }

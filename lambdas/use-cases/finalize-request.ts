@@ -55,6 +55,7 @@ const FAILURE_REASONS: Record<string, TerminalReason> = {
   NodesAbnormalError: 'NODES_ABNORMAL',
   NodesTimeoutError: 'NODES_TIMEOUT',
   QuotaExceededError: 'QUOTA_EXCEEDED',
+  FlavorNotAllowedError: 'FLAVOR_NOT_ALLOWED',
 };
 
 export async function finalizeRequest(input: FinalizeInput, deps: FinalizeDeps): Promise<{ status: RequestStatus }> {

@@ -23,7 +23,7 @@ import type { Policy } from '../config/policy';
 import type { NodePoolRequest } from '../domain/nodepool-request';
 import type { PoolRequestRecord } from '../domain/pool-request';
 import { judgeCounted, judgeUncounted, type CorrectionCause, type LabelledNodePool, type Verdict } from '../domain/quota-reconciliation';
-import { isFinished, isTerminal } from '../domain/status';
+import { isFinal, isFinished } from '../domain/status';
 import { newStep, stepId } from '../domain/steps';
 import { OWNER_LABEL } from './create-node-pool';
 
@@ -125,10 +125,11 @@ export async function reconcileQuota(deps: ReconcileDeps): Promise<ReconcileRepo
 export const LEFT_BEHIND_GRACE_MS = 5 * 60_000;
 
 /**
- * A reservation a finished request still holds well after it finished: its run could not settle it (its
- * Finalize ran out of retries, a retry call got no further than reserving). Settled as the run would
- * have: use if its node pool was created, given back otherwise. A retried run that is about to start
- * reserves again for itself (CheckRequest), so giving back a retry's reservation early costs nothing.
+ * A reservation a finished request still holds well after it finished and after it was made: its run
+ * could not settle it (its Finalize ran out of retries, a retry call got no further than reserving).
+ * Settled as the run would have: use if its node pool was created, given back otherwise, and only if it
+ * was not made or confirmed again since it was read. A retried run confirms its reservation (or
+ * reserves again) in CheckRequest, before it creates anything.
  */
 async function settleLeftBehind(shares: readonly HeldShare[], at: string, deps: ReconcileDeps): Promise<QuotaCorrection[]> {
   const holds = shares.filter((s) => s.kind === 'hold');
@@ -137,7 +138,10 @@ async function settleLeftBehind(shares: readonly HeldShare[], at: string, deps: 
   const settled: QuotaCorrection[] = [];
   for (const share of holds) {
     const request = holders.get(share.requestId);
-    if (!request || !isTerminal(request.status) || Date.parse(request.updatedAt) > cutoff) continue;
+    if (!request || !isFinal(request.status, deps.policy.nodeTracking.enabled)) continue;
+    // The reservation's own age (a retry's may be new on a request that failed long ago); an unstamped one, the request's.
+    if (Date.parse(share.heldAt ?? request.updatedAt) > cutoff || Date.parse(request.updatedAt) > cutoff) continue;
+    // Settled only if nobody made or confirmed it since it was read (`heldAt`): a retried run renews it before it creates.
     const created = request.steps.some((s) => s.step === 'node_pool_created');
     if (!(created ? await deps.quotas.commit(share) : await deps.quotas.release(share))) continue;
     const correction: QuotaCorrection = { requestId: share.requestId, team: share.team, flavor: share.flavor, from: share.count, to: created ? share.count : 0, why: 'reservation left behind' };

@@ -15,3 +15,12 @@ export async function eventually<T>(probe: () => Promise<T | undefined> | T | un
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
+
+/** Waits (polling, with a deadline) until the ISO clock has moved past `iso`, so that a new time stamp differs from it. */
+export async function untilClockPasses(iso: string, timeoutMs = 1_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (new Date().toISOString() <= iso) {
+    if (Date.now() > deadline) throw new Error(`the clock did not move past ${iso} within ${timeoutMs} ms`);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}

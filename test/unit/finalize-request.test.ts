@@ -134,7 +134,8 @@ it("never counts a node pool's nodes beside a reservation another attempt still 
   const request = await holding('CREATED', [newStep(stepId.nodePoolCreated(), 'node_pool_created', 'ok')], 0, 1);
   const created = { nodePoolName: request.nodePoolName, track: false, waitSeconds: 1 };
 
-  // Run 1 finalizes; attempt 0 still holds the nodes (reconciliation settles that reservation later).
+  // Run 1 finalizes while attempt 0 still holds the nodes (its CheckRequest would normally have taken
+  // them over): counting them as use beside that reservation would count them twice.
   await finalizeRequest({ requestId: request.requestId, attempt: 1, approval: { status: 'approved', stageIndex: 0, waitSeconds: 0 }, error: null, created }, deps());
 
   expect(await countersOf(request)).toEqual({ reserved: 1, used: 0, inUse: 1 });

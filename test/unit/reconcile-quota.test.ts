@@ -11,6 +11,7 @@ import { OWNER_LABEL } from '../../lambdas/use-cases/create-node-pool';
 import { LEFT_BEHIND_GRACE_MS, reconcileQuota, type NodePoolListApi } from '../../lambdas/use-cases/reconcile-quota';
 import { startTestTable } from '../support/dynamodb';
 import { requestRecord } from '../support/fixtures';
+import { untilClockPasses } from '../support/poll';
 
 const policy = parsePolicy(
   JSON.stringify({ teams: [{ name: 'ml-platform', members: [{ email: 'alice@example.com' }], stages: [{ name: 'm', approvers: [{ email: 'bob@example.com' }] }], quotas: { f: 10, g: 10, h: 10 } }] }),
@@ -199,40 +200,69 @@ it("leaves a counted request that is under way again (a retry) to its run, even 
   expect(await stepsOf(retried.requestId)).toEqual([]);
 });
 
-it('settles a reservation a finished request left behind, as its run would have, and only well after it finished', async () => {
-  const NOW = new Date('2026-11-26T12:00:00.000Z');
-  const old = new Date(NOW.getTime() - LEFT_BEHIND_GRACE_MS - 1_000).toISOString();
-  const recent = new Date(NOW.getTime() - 60_000).toISOString();
-  /** A request in `status`, last changed at `updatedAt`, holding 2 nodes of flavor `lb` for `attempt`. */
-  const leftBehind = async (status: PoolRequestRecord['status'], updatedAt: string, created: boolean, attempt = 0) => {
+describe('reservations left behind', () => {
+  /** Reconciliation runs this long after the reservations below were made: past the grace. */
+  const later = () => new Date(Date.now() + LEFT_BEHIND_GRACE_MS + 1_000);
+  const hoursAgo = new Date(Date.now() - 3_600_000).toISOString();
+  const trackingOff = parsePolicy(JSON.stringify({ ...JSON.parse(JSON.stringify(policy)), nodeTracking: { enabled: false } }));
+  /** A request in `status`, last changed at `updatedAt`, holding 2 nodes of `flavor` for `attempt` (reserved now). */
+  const leftBehind = async (flavor: string, status: PoolRequestRecord['status'], updatedAt: string, created: boolean, attempt = 0) => {
     const id = `lb${++seq}`;
     const steps = [newStep('submitted', 'submitted', 'ok'), ...(created ? [newStep(stepId.nodePoolCreated(), 'node_pool_created', 'ok')] : [])];
-    await requests.create({ ...requestRecord(id), status, flavor: 'lb', count: 2, nodePoolName: `np-${id}`, updatedAt, steps, ...(attempt ? { retries: attempt } : {}) });
-    expect(await quotas.reserve({ team: 'ml-platform', flavor: 'lb', requestId: id, count: 2, ...(attempt ? { attempt } : {}) }, 100)).toBe('reserved');
+    await requests.create({ ...requestRecord(id), status, flavor, count: 2, nodePoolName: `np-${id}`, updatedAt, steps, ...(attempt ? { retries: attempt } : {}) });
+    expect(await quotas.reserve({ team: 'ml-platform', flavor, requestId: id, count: 2, ...(attempt ? { attempt } : {}) }, 100)).toBe('reserved');
     return id;
   };
-  const failed = await leftBehind('FAILED', old, false, 1);
-  const active = await leftBehind('ACTIVE', old, true);
-  const justFailed = await leftBehind('FAILED', recent, false);
-  const underWay = await leftBehind('PROVISIONING', old, false);
-  expect(await quotas.counters('ml-platform', 'lb')).toEqual({ reserved: 8, used: 0, inUse: 8 });
+  const leftBehindCorrections = (report: Awaited<ReturnType<typeof reconcileQuota>>) => report.corrections.filter((c) => c.why === 'reservation left behind');
 
-  const report = await reconcileQuota({ policy, requests, quotas, modelArts: modelArts({}), now: () => NOW });
+  it('settles what a finished request left behind as its run would have, only well after it finished and after it was made', async () => {
+    const failed = await leftBehind('lb', 'FAILED', hoursAgo, false, 1);
+    const active = await leftBehind('lb', 'ACTIVE', hoursAgo, true);
+    // It failed a minute before reconciliation runs: its Finalize may still be settling.
+    const justFailed = await leftBehind('lb', 'FAILED', new Date(later().getTime() - 60_000).toISOString(), false);
+    const underWay = await leftBehind('lb', 'PROVISIONING', hoursAgo, false);
+    expect(await quotas.counters('ml-platform', 'lb')).toEqual({ reserved: 8, used: 0, inUse: 8 });
 
-  expect(report.corrections.filter((c) => c.why === 'reservation left behind')).toEqual(
-    expect.arrayContaining([
-      { requestId: failed, team: 'ml-platform', flavor: 'lb', from: 2, to: 0, why: 'reservation left behind' },
-      { requestId: active, team: 'ml-platform', flavor: 'lb', from: 2, to: 2, why: 'reservation left behind' },
-    ]),
-  );
-  expect(report.corrections.filter((c) => c.why === 'reservation left behind')).toHaveLength(2);
-  // Given back: 2 of the failed one; committed: 2 of the active one; the recent and the open one keep theirs.
-  expect(await quotas.counters('ml-platform', 'lb')).toEqual({ reserved: 4, used: 2, inUse: 6 });
-  expect((await quotas.shares('ml-platform')).filter((s) => [justFailed, underWay].includes(s.requestId)).map((s) => s.kind)).toEqual(['hold', 'hold']);
-  expect(await stepsOf(failed)).toEqual([expect.objectContaining({ detail: { team: 'ml-platform', flavor: 'lb', from: 2, to: 0, why: 'reservation left behind' } })]);
+    // A moment after the reservations were made, none of them is left behind yet (a retry's may be new on an old failure).
+    expect(leftBehindCorrections(await reconcileQuota({ policy, requests, quotas, modelArts: modelArts({}) }))).toEqual([]);
 
-  const again = await reconcileQuota({ policy, requests, quotas, modelArts: modelArts({}), now: () => NOW });
-  expect(again.corrections.filter((c) => c.why === 'reservation left behind')).toEqual([]);
+    const report = await reconcileQuota({ policy, requests, quotas, modelArts: modelArts({}), now: later });
+    expect(leftBehindCorrections(report)).toEqual(
+      expect.arrayContaining([
+        { requestId: failed, team: 'ml-platform', flavor: 'lb', from: 2, to: 0, why: 'reservation left behind' },
+        { requestId: active, team: 'ml-platform', flavor: 'lb', from: 2, to: 2, why: 'reservation left behind' },
+      ]),
+    );
+    expect(leftBehindCorrections(report)).toHaveLength(2);
+    // Given back: 2 of the failed one; committed: 2 of the active one; the recent and the open one keep theirs.
+    expect(await quotas.counters('ml-platform', 'lb')).toEqual({ reserved: 4, used: 2, inUse: 6 });
+    expect((await quotas.shares('ml-platform')).filter((s) => [justFailed, underWay].includes(s.requestId)).map((s) => s.kind)).toEqual(['hold', 'hold']);
+    expect(await stepsOf(failed)).toEqual([expect.objectContaining({ detail: { team: 'ml-platform', flavor: 'lb', from: 2, to: 0, why: 'reservation left behind' } })]);
+
+    expect(leftBehindCorrections(await reconcileQuota({ policy, requests, quotas, modelArts: modelArts({}), now: later }))).toEqual([]);
+  });
+
+  it('takes CREATED for finished when nodes are not followed', async () => {
+    const created = await leftBehind('lc', 'CREATED', hoursAgo, true);
+    const report = await reconcileQuota({ policy: trackingOff, requests, quotas, modelArts: modelArts({}), now: later });
+    expect(leftBehindCorrections(report)).toEqual([{ requestId: created, team: 'ml-platform', flavor: 'lc', from: 2, to: 2, why: 'reservation left behind' }]);
+    expect(await quotas.counters('ml-platform', 'lc')).toEqual({ reserved: 0, used: 2, inUse: 2 });
+  });
+
+  it('leaves a reservation its run confirmed after reconciliation read it', async () => {
+    const failed = await leftBehind('ld', 'FAILED', hoursAgo, false, 1);
+    const [read] = (await quotas.shares('ml-platform')).filter((s) => s.requestId === failed);
+    expect(read).toMatchObject({ kind: 'hold', attempt: 1, heldAt: expect.any(String) });
+    // The retried run's CheckRequest confirms it (a little later), then the release judged on the old read comes.
+    await untilClockPasses(read.heldAt!);
+    expect(await quotas.renew({ team: 'ml-platform', flavor: 'ld', requestId: failed, count: 2, attempt: 1 })).toBe(true);
+    expect(await quotas.release(read)).toBe(false);
+    expect(await quotas.counters('ml-platform', 'ld')).toEqual({ reserved: 2, used: 0, inUse: 2 });
+    // And a release that comes first makes the confirmation fail: the run reserves again.
+    const [again] = (await quotas.shares('ml-platform')).filter((s) => s.requestId === failed);
+    expect(await quotas.release(again)).toBe(true);
+    expect(await quotas.renew({ team: 'ml-platform', flavor: 'ld', requestId: failed, count: 2, attempt: 1 })).toBe(false);
+  });
 });
 
 it('writes nothing when the share changed since it was read (the workflow moved first)', async () => {

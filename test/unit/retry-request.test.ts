@@ -12,11 +12,12 @@ import { parsePolicy } from '../../lambdas/config/policy';
 import { NotRetryableError, OpenRequestExistsError } from '../../lambdas/domain/errors';
 import type { PoolRequestRecord } from '../../lambdas/domain/pool-request';
 import { newStep } from '../../lambdas/domain/steps';
-import { checkRequest, QuotaExceededError } from '../../lambdas/use-cases/check-request';
+import { checkRequest, FlavorNotAllowedError, QuotaExceededError } from '../../lambdas/use-cases/check-request';
 import { finalizeRequest } from '../../lambdas/use-cases/finalize-request';
 import { retryRequest, type RetryDeps } from '../../lambdas/use-cases/retry-request';
 import { startTestTable } from '../support/dynamodb';
 import { requestRecord } from '../support/fixtures';
+import { untilClockPasses } from '../support/poll';
 
 const policyOf = (limit: number, tracking: boolean) =>
   parsePolicy(
@@ -245,6 +246,26 @@ describe("a retried run's own reservation", () => {
     expect(await check(request.requestId)).toMatchObject({ status: 'approved' });
     expect(await counters()).toEqual(before);
     expect(await quotas.reserve(share(request, 1), 1_000)).toBe('held');
+  });
+
+  it('confirms a reservation it finds held, so that a reconciliation that read it before leaves it', async () => {
+    const request = await failedInCreate();
+    await retryRequest(request.requestId, 'alice@example.com', deps());
+    const [read] = (await quotas.shares('ml-platform')).filter((s) => s.requestId === request.requestId);
+    await untilClockPasses(read.heldAt!);
+
+    expect(await check(request.requestId)).toMatchObject({ status: 'approved' });
+
+    const [confirmed] = (await quotas.shares('ml-platform')).filter((s) => s.requestId === request.requestId);
+    expect(confirmed.heldAt! > read.heldAt!).toBe(true);
+    expect(await quotas.release(read)).toBe(false);
+  });
+
+  it('fails the run FLAVOR_NOT_ALLOWED when the team may no longer use the flavor', async () => {
+    const request = await failedInCreate();
+    await retryRequest(request.requestId, 'alice@example.com', deps());
+    const withoutFlavor = parsePolicy(JSON.stringify({ teams: [{ name: 'ml-platform', members: [{ email: 'alice@example.com' }], stages: [{ name: 'm', approvers: [{ email: 'bob@example.com' }] }], quotas: { g: 1 } }] }));
+    await expect(checkRequest(request.requestId, { policy: withoutFlavor, requests, quotas, modelArts: noModelArts })).rejects.toThrow(FlavorNotAllowedError);
   });
 
   it('fails the run QUOTA_EXCEEDED, retryable, when it is gone and the room with it', async () => {

@@ -6,7 +6,9 @@
  * committing and releasing are each idempotent: a retried Lambda changes nothing. A retried request's
  * hold also names its attempt (`attempt#<id>`, absent for the first run), and only that attempt may
  * commit or release it: a late Finalize of an earlier run never gives back a later run's nodes. A
- * retry takes over a reservation its failed run still holds (`takeOver`).
+ * retry takes over a reservation its failed run still holds (`takeOver`). `heldAt#<id>` says when the
+ * reservation was last made, taken over or confirmed by its run (`renew`): quota reconciliation settles
+ * one a finished request left behind only if nobody touched it since it looked.
  */
 import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { Reservation } from '../../domain/quota';
@@ -16,6 +18,7 @@ const key = (team: string, flavor: string) => ({ pk: `QUOTA#${team}`, sk: `FLAVO
 const hold = (requestId: string) => `hold#${requestId}`;
 const use = (requestId: string) => `use#${requestId}`;
 const attemptOf = (requestId: string) => `attempt#${requestId}`;
+const heldAtOf = (requestId: string) => `heldAt#${requestId}`;
 
 export interface QuotaShare {
   readonly team: string;
@@ -24,6 +27,8 @@ export interface QuotaShare {
   readonly count: number;
   /** The run the share belongs to: 0 (or absent) for the first, n for the n-th retry. */
   readonly attempt?: number;
+  /** Set: commit or release only if the reservation was last made or confirmed at this time (absent: never stamped). */
+  readonly heldAt?: string | null;
 }
 
 /** One request's share of a team's quota, as the counter item holds it. */
@@ -46,9 +51,9 @@ export class QuotaRepository {
 
   /** Reserves `count` nodes for the share's attempt if `inUse` is at most `maxInUseBefore` (see `Reservation`). */
   async reserve(share: QuotaShare, maxInUseBefore: number): Promise<Reservation> {
-    const names: Record<string, string> = { '#hold': hold(share.requestId), '#use': use(share.requestId), '#inUse': 'inUse', '#reserved': 'reserved' };
-    const values: Record<string, number> = { ':n': share.count, ':max': maxInUseBefore };
-    let set = '#hold = :n';
+    const names: Record<string, string> = { '#hold': hold(share.requestId), '#use': use(share.requestId), '#heldAt': heldAtOf(share.requestId), '#inUse': 'inUse', '#reserved': 'reserved' };
+    const values: Record<string, number | string> = { ':n': share.count, ':max': maxInUseBefore, ':now': new Date().toISOString() };
+    let set = '#hold = :n, #heldAt = :now';
     if (share.attempt) {
       names['#attempt'] = attemptOf(share.requestId);
       values[':attempt'] = share.attempt;
@@ -77,10 +82,27 @@ export class QuotaRepository {
   async takeOver(share: QuotaShare & { readonly attempt: number }): Promise<boolean> {
     return this.update({
       Key: key(share.team, share.flavor),
-      UpdateExpression: 'SET #attempt = :attempt',
+      UpdateExpression: 'SET #attempt = :attempt, #heldAt = :now',
       ConditionExpression: '#hold = :n AND (attribute_not_exists(#attempt) OR #attempt < :attempt)',
-      ExpressionAttributeNames: { '#hold': hold(share.requestId), '#attempt': attemptOf(share.requestId) },
-      ExpressionAttributeValues: { ':n': share.count, ':attempt': share.attempt },
+      ExpressionAttributeNames: { '#hold': hold(share.requestId), '#attempt': attemptOf(share.requestId), '#heldAt': heldAtOf(share.requestId) },
+      ExpressionAttributeValues: { ':n': share.count, ':attempt': share.attempt, ':now': new Date().toISOString() },
+    });
+  }
+
+  /**
+   * The run confirms that this attempt's reservation is still there and its own: stamped now, so that
+   * quota reconciliation, which may have judged it left behind a moment ago, no longer settles it.
+   * False when it is not there (given back meanwhile): reserve again.
+   */
+  async renew(share: QuotaShare): Promise<boolean> {
+    const names: Record<string, string> = { '#hold': hold(share.requestId), '#attempt': attemptOf(share.requestId), '#heldAt': heldAtOf(share.requestId) };
+    const values: Record<string, number | string> = { ':n': share.count, ':now': new Date().toISOString() };
+    return this.update({
+      Key: key(share.team, share.flavor),
+      UpdateExpression: 'SET #heldAt = :now',
+      ConditionExpression: `#hold = :n AND ${this.ownAttempt(share, values)}`,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
     });
   }
 
@@ -96,7 +118,7 @@ export class QuotaRepository {
 
   /** Turns this attempt's reservation into use (the node pool exists). True when it did. */
   async commit(share: QuotaShare): Promise<boolean> {
-    return this.move(share, 'REMOVE #hold, #attempt SET #use = :n ADD #reserved :minus, #used :n');
+    return this.move(share, 'REMOVE #hold, #attempt, #heldAt SET #use = :n ADD #reserved :minus, #used :n');
   }
 
   /**
@@ -119,7 +141,7 @@ export class QuotaRepository {
 
   /** Gives this attempt's reservation back (rejected, expired, cancelled, failed). True when it did. */
   async release(share: QuotaShare): Promise<boolean> {
-    return this.move(share, 'REMOVE #hold, #attempt ADD #reserved :minus, #inUse :minus');
+    return this.move(share, 'REMOVE #hold, #attempt, #heldAt ADD #reserved :minus, #inUse :minus');
   }
 
   /** Every share of `team`'s counters (all flavors), read consistently. */
@@ -142,7 +164,8 @@ export class QuotaRepository {
           const [kind, requestId] = attribute.split('#', 2);
           if ((kind === 'hold' || kind === 'use') && requestId) {
             const attempt = kind === 'hold' ? Number(item[attemptOf(requestId)] ?? 0) : 0;
-            shares.push({ team, flavor, requestId, count: Number(value), kind, ...(attempt ? { attempt } : {}) });
+            const heldAt = kind === 'hold' ? ((item[heldAtOf(requestId)] as string | undefined) ?? null) : undefined;
+            shares.push({ team, flavor, requestId, count: Number(value), kind, ...(attempt ? { attempt } : {}), ...(heldAt !== undefined ? { heldAt } : {}) });
           }
         }
       }
@@ -189,26 +212,41 @@ export class QuotaRepository {
   }
 
   private async move(share: QuotaShare, updateExpression: string): Promise<boolean> {
-    const names: Record<string, string> = { '#hold': hold(share.requestId), '#attempt': attemptOf(share.requestId), '#reserved': 'reserved' };
+    const names: Record<string, string> = {
+      '#hold': hold(share.requestId),
+      '#attempt': attemptOf(share.requestId),
+      '#heldAt': heldAtOf(share.requestId),
+      '#reserved': 'reserved',
+    };
     if (updateExpression.includes('#use')) names['#use'] = use(share.requestId);
     if (updateExpression.includes('#used')) names['#used'] = 'used';
     if (updateExpression.includes('#inUse')) names['#inUse'] = 'inUse';
-    const values: Record<string, number> = { ':minus': -share.count, ':held': share.count };
+    const values: Record<string, number | string> = { ':minus': -share.count, ':held': share.count };
     if (updateExpression.includes(':n')) values[':n'] = share.count;
-    let ownAttempt = 'attribute_not_exists(#attempt)';
-    if (share.attempt) {
-      values[':attempt'] = share.attempt;
-      ownAttempt = '#attempt = :attempt';
+    let condition = `#hold = :held AND ${this.ownAttempt(share, values)}`;
+    if (share.heldAt !== undefined) {
+      if (share.heldAt === null) condition += ' AND attribute_not_exists(#heldAt)';
+      else {
+        values[':heldAt'] = share.heldAt;
+        condition += ' AND #heldAt = :heldAt';
+      }
     }
     // False when no reservation of this attempt is held: never reserved, already committed or released
-    // by an earlier try, or it belongs to another attempt of the request.
+    // by an earlier try, or it belongs to another attempt of the request (or was renewed since `heldAt`).
     return this.update({
       Key: key(share.team, share.flavor),
       UpdateExpression: updateExpression,
-      ConditionExpression: `#hold = :held AND ${ownAttempt}`,
+      ConditionExpression: condition,
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
     });
+  }
+
+  /** The condition that the reservation is the share's attempt's (`#attempt`), its value added to `values`. */
+  private ownAttempt(share: QuotaShare, values: Record<string, number | string>): string {
+    if (!share.attempt) return 'attribute_not_exists(#attempt)';
+    values[':attempt'] = share.attempt;
+    return '#attempt = :attempt';
   }
 
   /** One conditional UpdateItem on the table: false when its condition did not hold (nothing written). */
