@@ -23,7 +23,7 @@ import type { Policy } from '../config/policy';
 import type { NodePoolRequest } from '../domain/nodepool-request';
 import type { PoolRequestRecord } from '../domain/pool-request';
 import { judgeCounted, judgeUncounted, type CorrectionCause, type LabelledNodePool, type Verdict } from '../domain/quota-reconciliation';
-import { isFinal, isFinished } from '../domain/status';
+import { isFinished } from '../domain/status';
 import { newStep, stepId } from '../domain/steps';
 import { OWNER_LABEL } from './create-node-pool';
 
@@ -138,7 +138,9 @@ async function settleLeftBehind(shares: readonly HeldShare[], at: string, deps: 
   const settled: QuotaCorrection[] = [];
   for (const share of holds) {
     const request = holders.get(share.requestId);
-    if (!request || !isFinal(request.status, deps.policy.nodeTracking.enabled)) continue;
+    // CREATED is finished either way: its node pool exists, so settling means committing, which its run's
+    // Finalize (if it is still following the nodes) would do too, and then finds done.
+    if (!request || !isFinished(request.status)) continue;
     // The reservation's own age (a retry's may be new on a request that failed long ago); an unstamped one, the request's.
     if (Date.parse(share.heldAt ?? request.updatedAt) > cutoff || Date.parse(request.updatedAt) > cutoff) continue;
     // Settled only if nobody made or confirmed it since it was read (`heldAt`): a retried run renews it before it creates.

@@ -242,11 +242,16 @@ describe('reservations left behind', () => {
     expect(leftBehindCorrections(await reconcileQuota({ policy, requests, quotas, modelArts: modelArts({}), now: later }))).toEqual([]);
   });
 
-  it('takes CREATED for finished when nodes are not followed', async () => {
-    const created = await leftBehind('lc', 'CREATED', hoursAgo, true);
-    const report = await reconcileQuota({ policy: trackingOff, requests, quotas, modelArts: modelArts({}), now: later });
-    expect(leftBehindCorrections(report)).toEqual([{ requestId: created, team: 'ml-platform', flavor: 'lc', from: 2, to: 2, why: 'reservation left behind' }]);
-    expect(await quotas.counters('ml-platform', 'lc')).toEqual({ reserved: 0, used: 2, inUse: 2 });
+  it.each([false, true])('commits what a CREATED request left behind (node tracking %s): its node pool exists', async (tracking) => {
+    const flavor = `lc-${tracking}`;
+    const created = await leftBehind(flavor, 'CREATED', hoursAgo, true);
+    const policyNow = tracking ? policy : trackingOff;
+    const report = await reconcileQuota({ policy: policyNow, requests, quotas, modelArts: modelArts({}), now: later });
+    expect(leftBehindCorrections(report)).toEqual([{ requestId: created, team: 'ml-platform', flavor, from: 2, to: 2, why: 'reservation left behind' }]);
+    expect(await quotas.counters('ml-platform', flavor)).toEqual({ reserved: 0, used: 2, inUse: 2 });
+    // The run's own Finalize, if it was still following the nodes, then finds it done: counted once.
+    await quotas.commitOrCount({ team: 'ml-platform', flavor, requestId: created, count: 2 });
+    expect(await quotas.counters('ml-platform', flavor)).toEqual({ reserved: 0, used: 2, inUse: 2 });
   });
 
   it('leaves a reservation its run confirmed after reconciliation read it', async () => {

@@ -230,6 +230,13 @@ describe("a retried run's own reservation", () => {
       throw new Error('a retried run reads no capacity');
     },
   };
+  const finalizeDeps = () => ({
+    requests,
+    approvals: new ApprovalRepository(table.db, table.tableName),
+    quotas,
+    notifier: { showSettled: async () => undefined, tellRequester: async () => undefined },
+    nodeTracking: true,
+  });
   const check = (requestId: string, limit = 10) => checkRequest(requestId, { policy: policyOf(limit, true), requests, quotas, modelArts: noModelArts });
 
   it('is made again by the run when a concurrent call for the same attempt gave it back', async () => {
@@ -266,6 +273,8 @@ describe("a retried run's own reservation", () => {
     await retryRequest(request.requestId, 'alice@example.com', deps());
     const withoutFlavor = parsePolicy(JSON.stringify({ teams: [{ name: 'ml-platform', members: [{ email: 'alice@example.com' }], stages: [{ name: 'm', approvers: [{ email: 'bob@example.com' }] }], quotas: { g: 1 } }] }));
     await expect(checkRequest(request.requestId, { policy: withoutFlavor, requests, quotas, modelArts: noModelArts })).rejects.toThrow(FlavorNotAllowedError);
+    await finalizeRequest({ requestId: request.requestId, attempt: 1, approval: null, error: { Error: 'FlavorNotAllowedError' }, created: null }, finalizeDeps());
+    expect(await requests.get(request.requestId)).toMatchObject({ status: 'FAILED', reason: 'FLAVOR_NOT_ALLOWED' });
   });
 
   it('fails the run QUOTA_EXCEEDED, retryable, when it is gone and the room with it', async () => {
@@ -278,7 +287,7 @@ describe("a retried run's own reservation", () => {
     await expect(check(request.requestId, full)).rejects.toThrow(QuotaExceededError);
     await finalizeRequest(
       { requestId: request.requestId, attempt: 1, approval: null, error: { Error: 'QuotaExceededError' }, created: null },
-      { requests, approvals: new ApprovalRepository(table.db, table.tableName), quotas, notifier: { showSettled: async () => undefined, tellRequester: async () => undefined }, nodeTracking: true },
+      finalizeDeps(),
     );
     const failed = (await requests.get(request.requestId))!;
     expect(failed).toMatchObject({ status: 'FAILED', reason: 'QUOTA_EXCEEDED' });
