@@ -56,15 +56,19 @@ const deps = (limit = 10, tracking = true): RetryDeps => ({
 });
 
 let seq = 0;
-/** A request that failed in CreateNodePool (approved, no node pool): its quota was given back. */
-async function failedInCreate(): Promise<PoolRequestRecord> {
+/**
+ * A request that failed in CreateNodePool (approved, no node pool: its quota was given back), or, with
+ * `CheckNodes`, while its nodes were followed (its node pool exists).
+ */
+async function failedAt(resumeAt: 'CreateNodePool' | 'CheckNodes' = 'CreateNodePool'): Promise<PoolRequestRecord> {
   const id = `retry-${++seq}`;
+  const created = resumeAt === 'CheckNodes' ? [newStep('node-pool-created', 'node_pool_created', 'ok')] : [];
   const record: PoolRequestRecord = {
     ...requestRecord(id),
     nodePoolName: `np-${id}`,
     status: 'FAILED',
-    reason: 'MODELARTS_ERROR',
-    steps: [newStep('submitted', 'submitted', 'ok'), newStep('failed', 'failed', 'error', { detail: { error: 'ModelArtsError', resumeAt: 'CreateNodePool' } })],
+    reason: resumeAt === 'CheckNodes' ? 'NODES_TIMEOUT' : 'MODELARTS_ERROR',
+    steps: [newStep('submitted', 'submitted', 'ok'), ...created, newStep('failed', 'failed', 'error', { detail: { resumeAt } })],
   };
   await requests.create(record);
   return record;
@@ -73,7 +77,7 @@ async function failedInCreate(): Promise<PoolRequestRecord> {
 const counters = () => quotas.counters('ml-platform', 'f');
 
 it('records one attempt and starts one run when two retries come at once', async () => {
-  const request = await failedInCreate();
+  const request = await failedAt();
   const before = await counters();
   const views = await Promise.all([retryRequest(request.requestId, 'alice@example.com', deps()), retryRequest(request.requestId, 'alice@example.com', deps())]);
 
@@ -92,7 +96,7 @@ it('records one attempt and starts one run when two retries come at once', async
 });
 
 it('refuses, changing nothing, when the quota has no room now', async () => {
-  const request = await failedInCreate();
+  const request = await failedAt();
   // Another request holds a node, and the limit is what is in use: the quota allows the count, but not now.
   expect(await quotas.reserve({ team: 'ml-platform', flavor: 'f', requestId: `holder-${seq}`, count: 1 }, 1_000)).toBe('reserved');
   const before = await counters();
@@ -105,7 +109,7 @@ it('refuses, changing nothing, when the quota has no room now', async () => {
 });
 
 it('refuses when another open request took the node-pool name, and gives the reservation back', async () => {
-  const request = await failedInCreate();
+  const request = await failedAt();
   const other = { ...requestRecord(`other-${seq}`), nodePoolName: request.nodePoolName, status: 'AWAITING_APPROVAL' as const };
   await requests.create(other);
   const name = { projectId: request.projectId, poolName: request.poolName, nodePoolName: request.nodePoolName };
@@ -118,7 +122,7 @@ it('refuses when another open request took the node-pool name, and gives the res
 });
 
 it('answers 409 for a request whose retry has finished (CREATED without node tracking), and 404 to someone else', async () => {
-  const request = await failedInCreate();
+  const request = await failedAt();
   await retryRequest(request.requestId, 'alice@example.com', deps(10, false));
   await requests.recordStep(request.requestId, newStep('node-pool-created', 'node_pool_created', 'ok'), { status: 'CREATED' });
   starts = [];
@@ -128,7 +132,7 @@ it('answers 409 for a request whose retry has finished (CREATED without node tra
 });
 
 it('names the quota itself when the request is larger than the team may ever hold', async () => {
-  const request = await failedInCreate();
+  const request = await failedAt();
   await expect(retryRequest(request.requestId, 'alice@example.com', deps(0))).rejects.toThrow(/1 node\(s\) exceed the team's quota of 0 f node\(s\) \(QUOTA_EXCEEDED\)/);
   expect((await requests.get(request.requestId))!.status).toBe('FAILED');
 });
@@ -136,7 +140,7 @@ it('names the quota itself when the request is larger than the team may ever hol
 const share = (request: PoolRequestRecord, attempt?: number) => ({ team: request.team, flavor: request.flavor, requestId: request.requestId, count: request.count, ...(attempt ? { attempt } : {}) });
 
 it('takes over the reservation the failed run still holds, counting its nodes once, out of that run\'s reach', async () => {
-  const request = await failedInCreate();
+  const request = await failedAt();
   // The failed run's Finalize recorded FAILED but has not given the nodes back (yet, or ever: it failed).
   expect(await quotas.reserve(share(request), 1_000)).toBe('reserved');
   const before = await counters();
@@ -153,15 +157,8 @@ it('takes over the reservation the failed run still holds, counting its nodes on
 });
 
 it('takes over the reservation of a failed node tracking\'s run that was never settled, as use', async () => {
-  const id = `retry-${++seq}`;
-  const record: PoolRequestRecord = {
-    ...requestRecord(id),
-    nodePoolName: `np-${id}`,
-    status: 'FAILED',
-    reason: 'NODES_TIMEOUT',
-    steps: [newStep('submitted', 'submitted', 'ok'), newStep('node-pool-created', 'node_pool_created', 'ok'), newStep('failed', 'failed', 'error', { detail: { resumeAt: 'CheckNodes' } })],
-  };
-  await requests.create(record);
+  const record = await failedAt('CheckNodes');
+  const id = record.requestId;
   // Its Finalize recorded FAILED, then could not commit (throttled until its retries ran out).
   expect(await quotas.reserve(share(record), 1_000)).toBe('reserved');
   const before = await counters();
@@ -173,7 +170,7 @@ it('takes over the reservation of a failed node tracking\'s run that was never s
 });
 
 it('retries a request whose node pool reconciliation counts already, without reserving its nodes again', async () => {
-  const request = await failedInCreate();
+  const request = await failedAt();
   // Reconciliation found the node pool the failed create made after all, and counts it.
   expect(await quotas.reconcileUse(share(request), 0, 1)).toBe(true);
   const before = await counters();
@@ -188,7 +185,7 @@ it('retries a request whose node pool reconciliation counts already, without res
 });
 
 it('keeps a late Finalize of the failed run from failing the retried run or giving back its nodes', async () => {
-  const request = await failedInCreate();
+  const request = await failedAt();
   await retryRequest(request.requestId, 'alice@example.com', deps());
   const before = await counters();
   const told: string[] = [];
@@ -240,7 +237,7 @@ describe("a retried run's own reservation", () => {
   const check = (requestId: string, limit = 10) => checkRequest(requestId, { policy: policyOf(limit, true), requests, quotas, modelArts: noModelArts });
 
   it('is made again by the run when a concurrent call for the same attempt gave it back', async () => {
-    const request = await failedInCreate();
+    const request = await failedAt();
     // Call A reserves for attempt 1; call B finds it held, goes on and starts run 1; then A, whose
     // name claim failed, gives back what it reserved.
     expect(await quotas.reserveForAttempt({ ...share(request), attempt: 1 }, 1_000)).toBe('reserved');
@@ -256,7 +253,7 @@ describe("a retried run's own reservation", () => {
   });
 
   it('confirms a reservation it finds held, so that a reconciliation that read it before leaves it', async () => {
-    const request = await failedInCreate();
+    const request = await failedAt();
     await retryRequest(request.requestId, 'alice@example.com', deps());
     const [read] = (await quotas.shares('ml-platform')).filter((s) => s.requestId === request.requestId);
     await untilClockPasses(read.heldAt!);
@@ -269,7 +266,7 @@ describe("a retried run's own reservation", () => {
   });
 
   it('fails the run FLAVOR_NOT_ALLOWED when the team may no longer use the flavor', async () => {
-    const request = await failedInCreate();
+    const request = await failedAt();
     await retryRequest(request.requestId, 'alice@example.com', deps());
     const withoutFlavor = parsePolicy(JSON.stringify({ teams: [{ name: 'ml-platform', members: [{ email: 'alice@example.com' }], stages: [{ name: 'm', approvers: [{ email: 'bob@example.com' }] }], quotas: { g: 1 } }] }));
     await expect(checkRequest(request.requestId, { policy: withoutFlavor, requests, quotas, modelArts: noModelArts })).rejects.toThrow(FlavorNotAllowedError);
@@ -278,7 +275,7 @@ describe("a retried run's own reservation", () => {
   });
 
   it('fails the run QUOTA_EXCEEDED, retryable, when it is gone and the room with it', async () => {
-    const request = await failedInCreate();
+    const request = await failedAt();
     await retryRequest(request.requestId, 'alice@example.com', deps());
     await quotas.release(share(request, 1));
     expect(await quotas.reserve({ team: 'ml-platform', flavor: 'f', requestId: `filler-${seq}`, count: 1 }, 1_000)).toBe('reserved');
