@@ -12,6 +12,12 @@ export function quotaFor(team: Team, flavor: string, count: number): QuotaDecisi
   return { ok: true, limit, maxInUseBefore: limit - count };
 }
 
+/** `quotaFor` the request's team, found by name (a team no longer in the policy may use nothing). */
+export function quotaForRequest(teams: readonly Team[], request: { readonly team: string; readonly flavor: string; readonly count: number }): QuotaDecision {
+  const team = teams.find((t) => t.name === request.team);
+  return team ? quotaFor(team, request.flavor, request.count) : { ok: false, reason: 'FLAVOR_NOT_ALLOWED' };
+}
+
 /** Whether the team may use this project and pool (`*` allows any). */
 export function placementAllowed(team: Team, projectId: string, poolName: string): boolean {
   const allows = (list: readonly string[], value: string) => list.includes('*') || list.includes(value);

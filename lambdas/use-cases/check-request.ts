@@ -18,7 +18,7 @@ import type { ApprovalOutcome } from '../adapters/workflow';
 import type { Policy } from '../config/policy';
 import { checkCapacity, type FlavorFacts, type PoolFacts } from '../domain/capacity';
 import { InvalidTransitionError, NotFoundError } from '../domain/errors';
-import { isCounted, quotaFor } from '../domain/quota';
+import { isCounted, quotaForRequest } from '../domain/quota';
 import type { PoolRequestRecord } from '../domain/pool-request';
 import type { TerminalReason } from '../domain/status';
 import { approvalRequestedStep, newStep, stepId } from '../domain/steps';
@@ -87,8 +87,7 @@ export async function checkRequest(requestId: string, deps: CheckDeps): Promise<
   }
   const capacityStep = newStep(stepId.capacityChecked(), 'capacity_checked', 'ok', { detail: { flavor: request.flavor, pool: request.poolName } });
 
-  const team = deps.policy.teams.find((t) => t.name === request.team);
-  const decision = team ? quotaFor(team, request.flavor, request.count) : ({ ok: false, reason: 'FLAVOR_NOT_ALLOWED' } as const);
+  const decision = quotaForRequest(deps.policy.teams, request);
   const share = { team: request.team, flavor: request.flavor, requestId, count: request.count };
   const reserved = decision.ok && isCounted(await deps.quotas.reserve(share, decision.maxInUseBefore));
   if (!reserved) {
@@ -144,8 +143,7 @@ export function flavorFacts(flavor: ResourceFlavor): FlavorFacts[] {
  * confirms it (`renew`), so that a reconciliation that judged them left behind a moment ago leaves them.
  */
 async function holdRetriedNodes(request: PoolRequestRecord, deps: CheckDeps): Promise<void> {
-  const team = deps.policy.teams.find((t) => t.name === request.team);
-  const decision = team ? quotaFor(team, request.flavor, request.count) : ({ ok: false, reason: 'FLAVOR_NOT_ALLOWED' } as const);
+  const decision = quotaForRequest(deps.policy.teams, request);
   if (!decision.ok && decision.reason === 'FLAVOR_NOT_ALLOWED') throw new FlavorNotAllowedError(`the team may no longer use ${request.flavor}`);
   const share = { team: request.team, flavor: request.flavor, requestId: request.requestId, count: request.count, attempt: request.retries ?? 0 };
   const reserve = () => (decision.ok ? deps.quotas.reserveForAttempt(share, decision.maxInUseBefore) : Promise.resolve('refused' as const));

@@ -113,9 +113,7 @@ export async function reconcileQuota(deps: ReconcileDeps): Promise<ReconcileRepo
   const corrections: QuotaCorrection[] = [];
   for (const correction of proposed) {
     if (!(await deps.quotas.reconcileUse(correction, correction.from, correction.to))) continue;
-    const { requestId: _id, ...detail } = correction;
-    await deps.requests.recordStep(correction.requestId, newStep(stepId.quotaReconciled(at), 'quota_reconciled', 'ok', { at: new Date(at), detail }));
-    corrections.push(correction);
+    corrections.push(await recorded(correction, at, deps));
   }
   corrections.push(...(await settleLeftBehind(shares, at, deps)));
   return { at, pools: pairs.size - unreadable.length, unreadable, corrections, ambiguous };
@@ -147,9 +145,7 @@ async function settleLeftBehind(shares: readonly HeldShare[], at: string, deps: 
     const created = request.steps.some((s) => s.step === 'node_pool_created');
     if (!(created ? await deps.quotas.commit(share) : await deps.quotas.release(share))) continue;
     const correction: QuotaCorrection = { requestId: share.requestId, team: share.team, flavor: share.flavor, from: share.count, to: created ? share.count : 0, why: 'reservation left behind' };
-    const { requestId: _id, ...detail } = correction;
-    await deps.requests.recordStep(share.requestId, newStep(stepId.quotaReconciled(at), 'quota_reconciled', 'ok', { at: new Date(at), detail }));
-    settled.push(correction);
+    settled.push(await recorded(correction, at, deps));
   }
   return settled;
 }
@@ -163,4 +159,11 @@ function labelled(pair: string, nodePools: ReadonlyArray<Pick<NodePoolRequest, '
     if (owner) result.push({ owner, pair, name: nodePool.metadata?.name, flavor: resources.flavor, count: resources.count });
   }
   return result;
+}
+
+/** A correction written to the counters, recorded on its request as a `quota_reconciled` step (what changed and why). */
+async function recorded(correction: QuotaCorrection, at: string, deps: Pick<ReconcileDeps, 'requests'>): Promise<QuotaCorrection> {
+  const { requestId, ...detail } = correction;
+  await deps.requests.recordStep(requestId, newStep(stepId.quotaReconciled(at), 'quota_reconciled', 'ok', { at: new Date(at), detail }));
+  return correction;
 }

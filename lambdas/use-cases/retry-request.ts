@@ -19,7 +19,7 @@ import type { Resumption, Workflow } from '../adapters/workflow';
 import type { Policy } from '../config/policy';
 import { InvalidTransitionError, NotFoundError, NotRetryableError } from '../domain/errors';
 import { toRequestView, type PoolRequestRecord, type RequestView } from '../domain/pool-request';
-import { isCounted, quotaFor, type QuotaDecision, type Reservation } from '../domain/quota';
+import { isCounted, quotaForRequest, type QuotaDecision, type Reservation } from '../domain/quota';
 import { latestRetryOf, resumePointOf, statusOnResume, type LatestRetry } from '../domain/retry';
 import { isFinal, isTerminal } from '../domain/status';
 import { newStep, stepId } from '../domain/steps';
@@ -95,8 +95,7 @@ const shareOf = (request: PoolRequestRecord, attempt: number) => ({ team: reques
  * call reserved is given back at once (a concurrent call that goes on anyway has its run reserve again).
  */
 async function takeBack(request: PoolRequestRecord, attempt: number, deps: RetryDeps, now: Date): Promise<void> {
-  const team = deps.policy.teams.find((t) => t.name === request.team);
-  const decision: QuotaDecision = team ? quotaFor(team, request.flavor, request.count) : { ok: false, reason: 'FLAVOR_NOT_ALLOWED' };
+  const decision = quotaForRequest(deps.policy.teams, request);
   const share = shareOf(request, attempt);
   // A reservation the failed run still holds (its Finalize has not given it back yet, or never will) is taken over.
   const reservation: Reservation = decision.ok ? await deps.quotas.reserveForAttempt(share, decision.maxInUseBefore) : 'refused';
