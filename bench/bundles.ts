@@ -25,7 +25,13 @@ const ROOT = resolve(__dirname, '..');
 const OUT_DIR = join(ROOT, 'node_modules', '.cache', 'poolgate-bench');
 
 /** The handlers on the request path (the brief's 400 KB class); every other one is a workflow or utility handler. */
-export const REQUEST_PATH: readonly FunctionId[] = ['submit', 'getRequest', 'requestPage', 'approvals', 'slackInteractions'];
+export const REQUEST_PATH: readonly FunctionId[] = [
+  'submit',
+  'getRequest',
+  'requestPage',
+  'approvals',
+  'slackInteractions',
+];
 
 export interface BundleFigures {
   readonly functionId: FunctionId;
@@ -49,20 +55,47 @@ export interface ComponentFigures {
 
 /** The dependencies the handlers are made of, each imported as the handlers import it. */
 const COMPONENTS: ReadonlyArray<readonly [string, string]> = [
-  ['AWS SDK: DynamoDB document client', "import { DynamoDBClient } from '@aws-sdk/client-dynamodb'; import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb'; export const x = [DynamoDBClient, DynamoDBDocumentClient, GetCommand];"],
-  ['AWS SDK: Step Functions client', "import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn'; export const x = [SFNClient, StartExecutionCommand];"],
+  [
+    'AWS SDK: DynamoDB document client',
+    "import { DynamoDBClient } from '@aws-sdk/client-dynamodb'; import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb'; export const x = [DynamoDBClient, DynamoDBDocumentClient, GetCommand];",
+  ],
+  [
+    'AWS SDK: Step Functions client',
+    "import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn'; export const x = [SFNClient, StartExecutionCommand];",
+  ],
   [
     'AWS SDK: DynamoDB + Step Functions (submit)',
     "import { DynamoDBClient } from '@aws-sdk/client-dynamodb'; import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb'; import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn'; export const x = [DynamoDBClient, DynamoDBDocumentClient, GetCommand, SFNClient, StartExecutionCommand];",
   ],
-  ['AWS SDK: SESv2 client', "import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2'; export const x = [SESv2Client, SendEmailCommand];"],
-  ['Powertools parameters: getSecret (+ Secrets Manager client)', "import { getSecret } from '@aws-lambda-powertools/parameters/secrets'; export const x = getSecret;"],
+  [
+    'AWS SDK: SESv2 client',
+    "import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2'; export const x = [SESv2Client, SendEmailCommand];",
+  ],
+  [
+    'Powertools parameters: getSecret (+ Secrets Manager client)',
+    "import { getSecret } from '@aws-lambda-powertools/parameters/secrets'; export const x = getSecret;",
+  ],
   ['Powertools logger', "import { Logger } from '@aws-lambda-powertools/logger'; export const x = new Logger();"],
-  ["zod/mini (import * as z from 'zod/mini')", "import * as z from 'zod/mini'; export const x = z.strictObject({ a: z.string().check(z.minLength(1)) });"],
-  ['poolgate: request body schema (zod/mini)', "import { NodePoolRequestSchema } from './lambdas/domain/nodepool-request'; export const x = NodePoolRequestSchema;"],
-  ['poolgate: policy schema (zod/mini)', "import { PolicySchema } from './lambdas/config/policy'; export const x = PolicySchema;"],
-  ['Node built-ins the SDK loads (http, https, crypto, stream, os)', "import * as http from 'node:http'; import * as https from 'node:https'; import * as crypto from 'node:crypto'; import * as stream from 'node:stream'; import * as os from 'node:os'; export const x = [http, https, crypto, stream, os];"],
-  ['jose (jwtVerify, createRemoteJWKSet)', "import { createRemoteJWKSet, jwtVerify } from 'jose'; export const x = [createRemoteJWKSet, jwtVerify];"],
+  [
+    "zod/mini (import * as z from 'zod/mini')",
+    "import * as z from 'zod/mini'; export const x = z.strictObject({ a: z.string().check(z.minLength(1)) });",
+  ],
+  [
+    'poolgate: request body schema (zod/mini)',
+    "import { NodePoolRequestSchema } from './lambdas/domain/nodepool-request'; export const x = NodePoolRequestSchema;",
+  ],
+  [
+    'poolgate: policy schema (zod/mini)',
+    "import { PolicySchema } from './lambdas/config/policy'; export const x = PolicySchema;",
+  ],
+  [
+    'Node built-ins the SDK loads (http, https, crypto, stream, os)',
+    "import * as http from 'node:http'; import * as https from 'node:https'; import * as crypto from 'node:crypto'; import * as stream from 'node:stream'; import * as os from 'node:os'; export const x = [http, https, crypto, stream, os];",
+  ],
+  [
+    'jose (jwtVerify, createRemoteJWKSet)',
+    "import { createRemoteJWKSet, jwtVerify } from 'jose'; export const x = [createRemoteJWKSet, jwtVerify];",
+  ],
   ['@slack/web-api', "import { WebClient } from '@slack/web-api'; export const x = WebClient;"],
 ];
 
@@ -78,10 +111,18 @@ export interface BundleReport {
 }
 
 async function bundle(functionId: FunctionId, outDir: string, sdkExternal: boolean) {
-  return bundleEntry({ entryPoints: [join(ROOT, FUNCTION_ENTRIES[functionId])] }, join(outDir, functionId, 'index.mjs'), sdkExternal);
+  return bundleEntry(
+    { entryPoints: [join(ROOT, FUNCTION_ENTRIES[functionId])] },
+    join(outDir, functionId, 'index.mjs'),
+    sdkExternal,
+  );
 }
 
-async function bundleEntry(entry: { entryPoints: string[] } | { stdin: { contents: string; resolveDir: string; loader: 'ts' } }, outfile: string, sdkExternal: boolean) {
+async function bundleEntry(
+  entry: { entryPoints: string[] } | { stdin: { contents: string; resolveDir: string; loader: 'ts' } },
+  outfile: string,
+  sdkExternal: boolean,
+) {
   const result = await build({
     ...entry,
     outfile,
@@ -101,7 +142,12 @@ async function bundleEntry(entry: { entryPoints: string[] } | { stdin: { content
     alias: { ...LAMBDA_BUNDLING.alias },
     absWorkingDir: ROOT,
   });
-  return { outfile, bytes: statSync(outfile).size, sourceMapBytes: LAMBDA_BUNDLING.sourcemap ? statSync(`${outfile}.map`).size : 0, metafile: result.metafile };
+  return {
+    outfile,
+    bytes: statSync(outfile).size,
+    sourceMapBytes: LAMBDA_BUNDLING.sourcemap ? statSync(`${outfile}.map`).size : 0,
+    metafile: result.metafile,
+  };
 }
 
 function topInputs(metafile: Metafile, count = 6): Array<[string, number]> {
@@ -137,7 +183,11 @@ async function importTimes(files: readonly string[], runs: number, nodeOptions?:
   return samples.map((s) => median(s));
 }
 
-export async function measureBundles(options: { runs: number; variantRuns: number; log: (line: string) => void }): Promise<BundleReport> {
+export async function measureBundles(options: {
+  runs: number;
+  variantRuns: number;
+  log: (line: string) => void;
+}): Promise<BundleReport> {
   rmSync(OUT_DIR, { recursive: true, force: true });
   mkdirSync(OUT_DIR, { recursive: true });
   const empty = join(OUT_DIR, 'empty', 'index.mjs');
@@ -151,23 +201,34 @@ export async function measureBundles(options: { runs: number; variantRuns: numbe
     bundled.push(await bundle(id, join(OUT_DIR, 'bundled'), false));
     external.push(await bundle(id, join(OUT_DIR, 'sdk-external'), true));
   }
-  options.log(`bundled ${ids.length} handlers; timing imports (${options.runs} fresh processes each, plus ${options.variantRuns} per variant)`);
+  options.log(
+    `bundled ${ids.length} handlers; timing imports (${options.runs} fresh processes each, plus ${options.variantRuns} per variant)`,
+  );
 
   const [emptyMs, ...importMs] = await importTimes([empty, ...bundled.map((b) => b.outfile)], options.runs);
-  const [emptySmMs, ...importSmMs] = await importTimes([empty, ...bundled.map((b) => b.outfile)], options.variantRuns, LAMBDA_NODE_OPTIONS);
+  const [emptySmMs, ...importSmMs] = await importTimes(
+    [empty, ...bundled.map((b) => b.outfile)],
+    options.variantRuns,
+    LAMBDA_NODE_OPTIONS,
+  );
   const externalMs = await importTimes(
     external.map((b) => b.outfile),
     options.variantRuns,
   );
   const components: Array<Awaited<ReturnType<typeof bundleEntry>>> = [];
   for (const [i, [, contents]] of COMPONENTS.entries()) {
-    components.push(await bundleEntry({ stdin: { contents, resolveDir: ROOT, loader: 'ts' } }, join(OUT_DIR, 'components', String(i), 'index.mjs'), false));
+    components.push(
+      await bundleEntry(
+        { stdin: { contents, resolveDir: ROOT, loader: 'ts' } },
+        join(OUT_DIR, 'components', String(i), 'index.mjs'),
+        false,
+      ),
+    );
   }
   const componentMs = await importTimes(
     components.map((c) => c.outfile),
     options.variantRuns,
   );
-
 
   return {
     options: LAMBDA_BUNDLING,

@@ -30,7 +30,14 @@ export interface UsagePerRequest {
     readonly writesByItem: Readonly<Record<string, number>>;
   };
   /** Per function: invocations per request and their durations (ms). */
-  readonly lambda: Readonly<Partial<Record<FunctionId, { readonly invocations: number; readonly meanMs: number; readonly p50Ms: number; readonly p99Ms: number }>>>;
+  readonly lambda: Readonly<
+    Partial<
+      Record<
+        FunctionId,
+        { readonly invocations: number; readonly meanMs: number; readonly p50Ms: number; readonly p99Ms: number }
+      >
+    >
+  >;
   readonly httpRequests: number;
   readonly emails: number;
 }
@@ -42,14 +49,24 @@ export interface FlowFigures {
   readonly path: readonly string[];
   readonly usage: UsagePerRequest;
   /** Approval POST sent -> simulator received the create call, per request (approved flows). */
-  readonly decisionToModelArtsMs?: { readonly p50: number; readonly p99: number; readonly max: number; readonly samples: number };
+  readonly decisionToModelArtsMs?: {
+    readonly p50: number;
+    readonly p99: number;
+    readonly max: number;
+    readonly samples: number;
+  };
 }
 
 export async function usage(stack: RunningStack): Promise<UsageSnapshot> {
   return (await fetch(`${stack.endpoints.api}/_local/usage`)).json() as Promise<UsageSnapshot>;
 }
 
-export function usagePerRequest(before: UsageSnapshot, after: UsageSnapshot, requests: number, emails: number): UsagePerRequest {
+export function usagePerRequest(
+  before: UsageSnapshot,
+  after: UsageSnapshot,
+  requests: number,
+  emails: number,
+): UsagePerRequest {
   const per = (n: number) => round(n / requests, 2);
   let reads = 0;
   let writes = 0;
@@ -79,10 +96,17 @@ export function usagePerRequest(before: UsageSnapshot, after: UsageSnapshot, req
     if (delta) writesByItem[kind] = per(delta);
   }
   const lambda: Partial<Record<FunctionId, { invocations: number; meanMs: number; p50Ms: number; p99Ms: number }>> = {};
-  for (const [id, now] of Object.entries(after.lambda) as Array<[FunctionId, NonNullable<UsageSnapshot['lambda'][FunctionId]>]>) {
+  for (const [id, now] of Object.entries(after.lambda) as Array<
+    [FunctionId, NonNullable<UsageSnapshot['lambda'][FunctionId]>]
+  >) {
     const durations = now.durationsMs.slice(before.lambda[id]?.durationsMs.length ?? 0);
     if (durations.length === 0) continue;
-    lambda[id] = { invocations: per(durations.length), meanMs: round(mean(durations), 2), p50Ms: round(percentile(durations, 50), 2), p99Ms: round(percentile(durations, 99), 2) };
+    lambda[id] = {
+      invocations: per(durations.length),
+      meanMs: round(mean(durations), 2),
+      p50Ms: round(percentile(durations, 50), 2),
+      p99Ms: round(percentile(durations, 99), 2),
+    };
   }
   return {
     dynamodb: {
@@ -108,7 +132,9 @@ interface SimCall {
 
 async function createReceivedAt(stack: RunningStack, nodePoolName: string): Promise<number | undefined> {
   const { calls } = (await (await fetch(`${stack.endpoints.modelArts}/_sim/calls`)).json()) as { calls: SimCall[] };
-  const call = calls.find((c) => (JSON.parse(c.body) as { metadata?: { name?: string } }).metadata?.name === nodePoolName);
+  const call = calls.find(
+    (c) => (JSON.parse(c.body) as { metadata?: { name?: string } }).metadata?.name === nodePoolName,
+  );
   return call ? Date.parse(call.receivedAt) : undefined;
 }
 
@@ -124,18 +150,29 @@ export interface FlowOptions {
 }
 
 /** One request from submission to the end of its execution; its transitions and, if approved, its decision-to-create time. */
-async function oneRequest(options: FlowOptions, name: string): Promise<{ transitions: number; path: string[]; decisionToCreateMs?: number }> {
+async function oneRequest(
+  options: FlowOptions,
+  name: string,
+): Promise<{ transitions: number; path: string[]; decisionToCreateMs?: number }> {
   const { stack } = options;
   const submitted = await submit(stack, options.token, exampleBody(name));
-  if (submitted.status !== 202) throw new Error(`submit ${name}: ${submitted.status} ${JSON.stringify(submitted.json)}`);
+  if (submitted.status !== 202)
+    throw new Error(`submit ${name}: ${submitted.status} ${JSON.stringify(submitted.json)}`);
   const requestId = submitted.json.requestId as string;
-  const link = await eventually(() => options.outbox.link(requestId, APPROVER), `the approval mail of ${name}`, 60_000, 5);
+  const link = await eventually(
+    () => options.outbox.link(requestId, APPROVER),
+    `the approval mail of ${name}`,
+    60_000,
+    5,
+  );
   const page = await openLink(link);
   const decidedAt = Date.now();
   const decided = await postDecision(link, formFields(page.html), options.decision);
   if (decided.status !== 200) throw new Error(`decision on ${name}: ${decided.status}`);
   const decisionToCreateMs =
-    options.decision === 'approve' ? (await eventually(() => createReceivedAt(stack, name), `the create of ${name}`, 60_000, 5)) - decidedAt : undefined;
+    options.decision === 'approve'
+      ? (await eventually(() => createReceivedAt(stack, name), `the create of ${name}`, 60_000, 5)) - decidedAt
+      : undefined;
   const execution = await eventually(
     async () => {
       const e = await describeExecution(stack.endpoints.stepFunctions, requestId);
@@ -145,7 +182,8 @@ async function oneRequest(options: FlowOptions, name: string): Promise<{ transit
     120_000,
     10,
   );
-  if (execution.status !== 'SUCCEEDED') throw new Error(`execution of ${name} ended ${execution.status}: ${execution.error} ${execution.cause}`);
+  if (execution.status !== 'SUCCEEDED')
+    throw new Error(`execution of ${name} ended ${execution.status}: ${execution.error} ${execution.cause}`);
   const history = await executionHistory(stack.endpoints.stepFunctions, requestId);
   return { transitions: history.stateTransitions, path: statesEntered(history.events), decisionToCreateMs };
 }
@@ -156,7 +194,9 @@ export async function flows(options: FlowOptions): Promise<FlowFigures> {
   const results: Array<Awaited<ReturnType<typeof oneRequest>>> = [];
   const parallel = options.parallel ?? 1;
   for (let i = 0; i < options.count; i += parallel) {
-    const batch = Array.from({ length: Math.min(parallel, options.count - i) }, (_, j) => oneRequest(options, `${options.prefix}-${i + j}`));
+    const batch = Array.from({ length: Math.min(parallel, options.count - i) }, (_, j) =>
+      oneRequest(options, `${options.prefix}-${i + j}`),
+    );
     results.push(...(await Promise.all(batch)));
   }
   // Every execution has ended, so every handler has returned and every e-mail is in the outbox.
@@ -169,7 +209,14 @@ export async function flows(options: FlowOptions): Promise<FlowFigures> {
     path: results[0]?.path ?? [],
     usage: usagePerRequest(before, after, results.length, options.outbox.count() - mailsBefore),
     ...(latencies.length
-      ? { decisionToModelArtsMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: Math.max(...latencies), samples: latencies.length } }
+      ? {
+          decisionToModelArtsMs: {
+            p50: percentile(latencies, 50),
+            p99: percentile(latencies, 99),
+            max: Math.max(...latencies),
+            samples: latencies.length,
+          },
+        }
       : {}),
   };
 }

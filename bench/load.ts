@@ -30,7 +30,11 @@ export interface SubmitFigures {
   readonly errorStatuses: Readonly<Record<string, number>>;
 }
 
-export async function submitLoad(stack: RunningStack, token: string, options: { concurrency: number; total: number; prefix: string }): Promise<SubmitFigures & { requestIds: string[] }> {
+export async function submitLoad(
+  stack: RunningStack,
+  token: string,
+  options: { concurrency: number; total: number; prefix: string },
+): Promise<SubmitFigures & { requestIds: string[] }> {
   const url = `${stack.endpoints.api}/v2/${PROJECT_ID}/pools/${POOL}/nodepools`;
   const latencies: number[] = [];
   const errorStatuses: Record<string, number> = {};
@@ -41,7 +45,11 @@ export async function submitLoad(stack: RunningStack, token: string, options: { 
       const body = JSON.stringify(exampleBody(`${options.prefix}-${i}`));
       const started = performance.now();
       try {
-        const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body });
+        const response = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body,
+        });
         const answer = (await response.json()) as { requestId?: string };
         latencies.push(performance.now() - started);
         if (response.status === 202 && answer.requestId) requestIds.push(answer.requestId);
@@ -53,7 +61,9 @@ export async function submitLoad(stack: RunningStack, token: string, options: { 
       }
     }
   };
-  const usage = async () => ((await (await fetch(`${stack.endpoints.api}/_local/usage`)).json()) as UsageSnapshot).lambda.submit?.durationsMs ?? [];
+  const usage = async () =>
+    ((await (await fetch(`${stack.endpoints.api}/_local/usage`)).json()) as UsageSnapshot).lambda.submit?.durationsMs ??
+    [];
   const handledBefore = (await usage()).length;
   const cpuBefore = processCpuMs(stack.pid);
   const started = performance.now();
@@ -73,7 +83,9 @@ export async function submitLoad(stack: RunningStack, token: string, options: { 
     errors: Object.values(errorStatuses).reduce((a, b) => a + b, 0),
     handlerP50Ms: round(percentile(inHandler, 50)),
     handlerP99Ms: round(percentile(inHandler, 99)),
-    ...(cpuBefore !== undefined && cpuAfter !== undefined ? { stackCpuMsPerRequest: round((cpuAfter - cpuBefore) / options.total) } : {}),
+    ...(cpuBefore !== undefined && cpuAfter !== undefined
+      ? { stackCpuMsPerRequest: round((cpuAfter - cpuBefore) / options.total) }
+      : {}),
     errorStatuses,
     requestIds,
   };

@@ -37,7 +37,14 @@ const saveAs = args.includes('--save') ? args[args.indexOf('--save') + 1] : unde
 
 const COUNTS = quick
   ? { approved: 10, rejected: 5, tracked: 4, submit: { 1: 50, 16: 200, 64: 400 }, importRuns: 5, variantRuns: 3 }
-  : { approved: 100, rejected: 30, tracked: 20, submit: { 1: 300, 16: 1000, 64: 2000 }, importRuns: 15, variantRuns: 7 };
+  : {
+      approved: 100,
+      rejected: 30,
+      tracked: 20,
+      submit: { 1: 300, 16: 1000, 64: 2000 },
+      importRuns: 15,
+      variantRuns: 7,
+    };
 
 /** Node tracking as measured locally: polled every second, nodes up after 2.5 s (a few polls). */
 const TRACKING_POLL_SECONDS = 1;
@@ -50,7 +57,13 @@ export interface BenchResults {
     readonly startedAt: string;
     readonly seconds: number;
     readonly command: string;
-    readonly machine: { readonly nproc: number; readonly cpu: string; readonly memoryGiB: number; readonly node: string; readonly os: string };
+    readonly machine: {
+      readonly nproc: number;
+      readonly cpu: string;
+      readonly memoryGiB: number;
+      readonly node: string;
+      readonly os: string;
+    };
     /** 1-minute load average when the run started and when it ended (other work on the machine skews every figure). */
     readonly loadAverage: { readonly start: number; readonly end: number };
     readonly git: { readonly commit: string; readonly dirtyFiles: readonly string[] };
@@ -72,7 +85,12 @@ export interface BenchResults {
     readonly trackingProjection: { readonly polls: number; readonly assumption: string };
     readonly rejected: CostFigures;
   };
-  readonly targets: ReadonlyArray<{ readonly target: string; readonly limit: string; readonly measured: string; readonly met: boolean }>;
+  readonly targets: ReadonlyArray<{
+    readonly target: string;
+    readonly limit: string;
+    readonly measured: string;
+    readonly met: boolean;
+  }>;
 }
 
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
@@ -82,22 +100,36 @@ function benchPolicy(tracking: boolean): Policy {
   const base = JSON.parse(readFileSync(join(ROOT, 'poolgate.config.json'), 'utf8')) as Policy;
   return {
     ...base,
-    teams: base.teams.map((team) => ({ ...team, quotas: Object.fromEntries(Object.keys(team.quotas).map((flavor) => [flavor, 1_000_000])) })),
-    nodeTracking: tracking ? { enabled: true, pollIntervalSeconds: TRACKING_POLL_SECONDS, timeoutSeconds: 600 } : { enabled: false, pollIntervalSeconds: 30, timeoutSeconds: 3600 },
+    teams: base.teams.map((team) => ({
+      ...team,
+      quotas: Object.fromEntries(Object.keys(team.quotas).map((flavor) => [flavor, 1_000_000])),
+    })),
+    nodeTracking: tracking
+      ? { enabled: true, pollIntervalSeconds: TRACKING_POLL_SECONDS, timeoutSeconds: 600 }
+      : { enabled: false, pollIntervalSeconds: 30, timeoutSeconds: 3600 },
   };
 }
 
 function git(): { commit: string; dirtyFiles: string[] } {
   const run = (...a: string[]) => execFileSync('git', a, { cwd: ROOT, encoding: 'utf8' });
   try {
-    return { commit: run('rev-parse', '--short', 'HEAD').trim(), dirtyFiles: run('status', '--porcelain').split('\n').filter(Boolean) };
+    return {
+      commit: run('rev-parse', '--short', 'HEAD').trim(),
+      dirtyFiles: run('status', '--porcelain').split('\n').filter(Boolean),
+    };
   } catch {
     return { commit: 'unknown', dirtyFiles: [] };
   }
 }
 
-async function withStack<T>(tracking: boolean, body: (stack: RunningStack, token: string, outbox: OutboxIndex) => Promise<T>): Promise<T> {
-  const stack = await startStack({ policy: benchPolicy(tracking), env: { POOLGATE_NODE_READY_DELAY_MS: String(NODE_READY_DELAY_MS), POOLGATE_LOG_LEVEL: 'ERROR' } });
+async function withStack<T>(
+  tracking: boolean,
+  body: (stack: RunningStack, token: string, outbox: OutboxIndex) => Promise<T>,
+): Promise<T> {
+  const stack = await startStack({
+    policy: benchPolicy(tracking),
+    env: { POOLGATE_NODE_READY_DELAY_MS: String(NODE_READY_DELAY_MS), POOLGATE_LOG_LEVEL: 'ERROR' },
+  });
   try {
     return await body(stack, await stack.token('alice@example.com'), new OutboxIndex(stack.endpoints.outbox));
   } finally {
@@ -108,7 +140,12 @@ async function withStack<T>(tracking: boolean, body: (stack: RunningStack, token
 
 /** Waits until every execution started so far has asked its approvers (the stack is idle again). */
 async function drained(stack: RunningStack, executions: number): Promise<void> {
-  await eventually(async () => ((await usage(stack)).lambda.requestApproval?.invocations ?? 0) >= executions || undefined, 'the submitted requests to reach their approvers', 300_000, 200);
+  await eventually(
+    async () => ((await usage(stack)).lambda.requestApproval?.invocations ?? 0) >= executions || undefined,
+    'the submitted requests to reach their approvers',
+    300_000,
+    200,
+  );
 }
 
 async function main(): Promise<void> {
@@ -116,12 +153,19 @@ async function main(): Promise<void> {
   const startedAt = new Date(started).toISOString();
   const loadAtStart = loadavg()[0];
 
-  const bundles = args.includes('--skip-bundles') ? undefined : await measureBundles({ runs: COUNTS.importRuns, variantRuns: COUNTS.variantRuns, log });
+  const bundles = args.includes('--skip-bundles')
+    ? undefined
+    : await measureBundles({ runs: COUNTS.importRuns, variantRuns: COUNTS.variantRuns, log });
   if (bundles && args.includes('--only-bundles')) {
     mkdirSync(RESULTS, { recursive: true });
-    writeFileSync(join(RESULTS, 'bundles-latest.json'), `${JSON.stringify({ startedAt, loadAverage: { start: loadAtStart, end: loadavg()[0] }, git: git(), bundles }, null, 2)}\n`);
+    writeFileSync(
+      join(RESULTS, 'bundles-latest.json'),
+      `${JSON.stringify({ startedAt, loadAverage: { start: loadAtStart, end: loadavg()[0] }, git: git(), bundles }, null, 2)}\n`,
+    );
     process.stdout.write(`${renderBundles(bundles)}\n`);
-    log(`load average ${loadAtStart.toFixed(2)} at the start, ${loadavg()[0].toFixed(2)} at the end; results in bench/results/bundles-latest.json`);
+    log(
+      `load average ${loadAtStart.toFixed(2)} at the start, ${loadavg()[0].toFixed(2)} at the end; results in bench/results/bundles-latest.json`,
+    );
     return;
   }
 
@@ -130,15 +174,33 @@ async function main(): Promise<void> {
     await flows({ stack, token, outbox, decision: 'approve', count: 3, prefix: 'warm-approved' });
     await flows({ stack, token, outbox, decision: 'reject', count: 2, prefix: 'warm-rejected' });
     log(`${COUNTS.approved} approved requests, one by one`);
-    const approved = await flows({ stack, token, outbox, decision: 'approve', count: COUNTS.approved, prefix: 'approved' });
+    const approved = await flows({
+      stack,
+      token,
+      outbox,
+      decision: 'approve',
+      count: COUNTS.approved,
+      prefix: 'approved',
+    });
     log(`${COUNTS.rejected} rejected requests, one by one`);
-    const rejected = await flows({ stack, token, outbox, decision: 'reject', count: COUNTS.rejected, prefix: 'rejected' });
+    const rejected = await flows({
+      stack,
+      token,
+      outbox,
+      decision: 'reject',
+      count: COUNTS.rejected,
+      prefix: 'rejected',
+    });
     const submit: SubmitFigures[] = [];
     let executions = (await usage(stack)).lambda.requestApproval?.invocations ?? 0;
     for (const concurrency of [1, 16, 64] as const) {
       const total = COUNTS.submit[concurrency];
       log(`submit: ${total} requests at concurrency ${concurrency}`);
-      const { requestIds: _ids, ...figures } = await submitLoad(stack, token, { concurrency, total, prefix: `load-c${concurrency}` });
+      const { requestIds: _ids, ...figures } = await submitLoad(stack, token, {
+        concurrency,
+        total,
+        prefix: `load-c${concurrency}`,
+      });
       submit.push(figures);
       executions += total - figures.errors;
       // The next level starts on a quiet stack, not behind the workflows this one started.
@@ -150,14 +212,24 @@ async function main(): Promise<void> {
   const tracked = await withStack(true, async (stack, token, outbox) => {
     log(`stack B (node tracking on): ${COUNTS.tracked} approved requests`);
     await flows({ stack, token, outbox, decision: 'approve', count: 1, prefix: 'warm-tracked' });
-    const figures = await flows({ stack, token, outbox, decision: 'approve', count: COUNTS.tracked, prefix: 'tracked', parallel: 5 });
+    const figures = await flows({
+      stack,
+      token,
+      outbox,
+      decision: 'approve',
+      count: COUNTS.tracked,
+      prefix: 'tracked',
+      parallel: 5,
+    });
     return { ...figures, pollsPerRequest: figures.usage.lambda.checkNodes?.invocations ?? 0 };
   });
 
   // Cost: measured quantities; tracking projected with one more poll = CheckNodes + NodesReady? + WaitForNodes.
   const base = quantitiesOf(a.approved.usage, a.approved.transitions.mean);
   const trackedQ = quantitiesOf(tracked.usage, tracked.transitions.mean);
-  const getItemUnits = a.approved.usage.dynamodb.reads ? a.approved.usage.dynamodb.readUnits / a.approved.usage.dynamodb.reads : 1;
+  const getItemUnits = a.approved.usage.dynamodb.reads
+    ? a.approved.usage.dynamodb.readUnits / a.approved.usage.dynamodb.reads
+    : 1;
   const perPoll: Quantities = {
     stateTransitions: 3,
     lambdaRequests: 1,
@@ -174,7 +246,10 @@ async function main(): Promise<void> {
     approvedWithoutTracking200ms: costOf(quantitiesOf(a.approved.usage, a.approved.transitions.mean, 200)),
     approvedWithTrackingMeasured: costOf(trackedQ),
     approvedWithTrackingProjected: costOf(addQuantities(trackedQ, perPoll, projectedPolls - tracked.pollsPerRequest)),
-    trackingProjection: { polls: projectedPolls, assumption: `poll every ${PROJECTED.pollSeconds} s, nodes up after ${PROJECTED.nodesUpAfterSeconds / 60} min` },
+    trackingProjection: {
+      polls: projectedPolls,
+      assumption: `poll every ${PROJECTED.pollSeconds} s, nodes up after ${PROJECTED.nodesUpAfterSeconds / 60} min`,
+    },
     rejected: costOf(quantitiesOf(a.rejected.usage, a.rejected.transitions.mean)),
   };
 
@@ -184,18 +259,48 @@ async function main(): Promise<void> {
   if (bundles) {
     for (const b of bundles.bundles) {
       const limit = b.requestPath ? 400 : 700;
-      targets.push({ target: `bundle ${b.functionId}`, limit: `${limit} KB`, measured: `${(b.bytes / 1024).toFixed(0)} KB`, met: b.bytes <= limit * 1024 });
+      targets.push({
+        target: `bundle ${b.functionId}`,
+        limit: `${limit} KB`,
+        measured: `${(b.bytes / 1024).toFixed(0)} KB`,
+        met: b.bytes <= limit * 1024,
+      });
     }
     for (const b of bundles.bundles) {
       const over = b.importMs - bundles.emptyImportMs;
-      targets.push({ target: `import ${b.functionId}`, limit: '+50 ms over empty', measured: `+${over.toFixed(1)} ms`, met: over <= 50 });
+      targets.push({
+        target: `import ${b.functionId}`,
+        limit: '+50 ms over empty',
+        measured: `+${over.toFixed(1)} ms`,
+        met: over <= 50,
+      });
     }
   }
   targets.push(
-    { target: 'transitions per approved request (tracking off)', limit: '<= 10', measured: String(a.approved.transitions.max), met: a.approved.transitions.max <= 10 },
-    { target: 'transitions per rejected request', limit: '<= 6', measured: String(a.rejected.transitions.max), met: a.rejected.transitions.max <= 6 },
-    { target: 'DynamoDB writes per approved request (tracking off)', limit: '<= 12', measured: String(a.approved.usage.dynamodb.writes), met: a.approved.usage.dynamodb.writes <= 12 },
-    { target: 'submit p99 at concurrency 16', limit: '<= 150 ms', measured: `${c16?.p99Ms} ms`, met: (c16?.p99Ms ?? Infinity) <= 150 },
+    {
+      target: 'transitions per approved request (tracking off)',
+      limit: '<= 10',
+      measured: String(a.approved.transitions.max),
+      met: a.approved.transitions.max <= 10,
+    },
+    {
+      target: 'transitions per rejected request',
+      limit: '<= 6',
+      measured: String(a.rejected.transitions.max),
+      met: a.rejected.transitions.max <= 6,
+    },
+    {
+      target: 'DynamoDB writes per approved request (tracking off)',
+      limit: '<= 12',
+      measured: String(a.approved.usage.dynamodb.writes),
+      met: a.approved.usage.dynamodb.writes <= 12,
+    },
+    {
+      target: 'submit p99 at concurrency 16',
+      limit: '<= 150 ms',
+      measured: `${c16?.p99Ms} ms`,
+      met: (c16?.p99Ms ?? Infinity) <= 150,
+    },
     { target: 'submit errors at concurrency 64', limit: '0', measured: String(c64?.errors), met: c64?.errors === 0 },
     {
       target: 'cost per 1,000 approved (tracking off)',
@@ -243,5 +348,3 @@ main().catch((error: unknown) => {
   process.stderr.write(`bench failed: ${(error as Error).stack ?? String(error)}\n`);
   process.exitCode = 1;
 });
-
-

@@ -23,7 +23,17 @@ export function renderBundles(b: BundleReport): string {
   );
   out.push(
     table(
-      ['handler', 'KB', 'limit KB', 'import ms', 'over empty', `with ${b.nodeOptions}`, 'SDK external: KB', 'import ms', 'largest parts (KB)'],
+      [
+        'handler',
+        'KB',
+        'limit KB',
+        'import ms',
+        'over empty',
+        `with ${b.nodeOptions}`,
+        'SDK external: KB',
+        'import ms',
+        'largest parts (KB)',
+      ],
       b.bundles.map((x) => [
         x.functionId,
         kb(x.bytes),
@@ -62,7 +72,18 @@ export function renderReport(r: BenchResults): string {
   out.push('### 1. Submit (POST /v2/{project}/pools/{pool}/nodepools, local stack)', '');
   out.push(
     table(
-      ['concurrency', 'requests', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'errors', 'in handler p50 / p99 ms', 'stack CPU ms / request'],
+      [
+        'concurrency',
+        'requests',
+        'req/s',
+        'p50 ms',
+        'p95 ms',
+        'p99 ms',
+        'max ms',
+        'errors',
+        'in handler p50 / p99 ms',
+        'stack CPU ms / request',
+      ],
       r.submit.map((s) => [
         s.concurrency,
         s.requests,
@@ -81,15 +102,30 @@ export function renderReport(r: BenchResults): string {
 
   const d = r.approved.decisionToModelArtsMs;
   out.push('### 2. Decision to ModelArts (approval POST sent -> simulator received the create)', '');
-  out.push(table(['requests', 'p50 ms', 'p99 ms', 'max ms'], [[d?.samples ?? 0, d?.p50 ?? '-', d?.p99 ?? '-', d?.max ?? '-']]), '');
+  out.push(
+    table(['requests', 'p50 ms', 'p99 ms', 'max ms'], [[d?.samples ?? 0, d?.p50 ?? '-', d?.p99 ?? '-', d?.max ?? '-']]),
+    '',
+  );
 
   out.push('### 3. State transitions per request (Step Functions emulator, states entered + retries)', '');
   out.push(
     table(
       ['request', 'mean', 'min', 'max', 'path of the first one'],
       [
-        ['approved, node tracking off', r.approved.transitions.mean, r.approved.transitions.min, r.approved.transitions.max, r.approved.path.join(' > ')],
-        ['rejected by the approver', r.rejected.transitions.mean, r.rejected.transitions.min, r.rejected.transitions.max, r.rejected.path.join(' > ')],
+        [
+          'approved, node tracking off',
+          r.approved.transitions.mean,
+          r.approved.transitions.min,
+          r.approved.transitions.max,
+          r.approved.path.join(' > '),
+        ],
+        [
+          'rejected by the approver',
+          r.rejected.transitions.mean,
+          r.rejected.transitions.min,
+          r.rejected.transitions.max,
+          r.rejected.path.join(' > '),
+        ],
         [
           `approved, node tracking on (${r.approvedWithTracking.pollsPerRequest} polls)`,
           r.approvedWithTracking.transitions.mean,
@@ -102,7 +138,7 @@ export function renderReport(r: BenchResults): string {
     '',
   );
 
-  out.push('### 4. DynamoDB per request (counted at the handlers\' SDK client)', '');
+  out.push("### 4. DynamoDB per request (counted at the handlers' SDK client)", '');
   const ddb = (label: string, f: BenchResults['approved']) => [
     label,
     f.usage.dynamodb.reads,
@@ -117,7 +153,11 @@ export function renderReport(r: BenchResults): string {
   out.push(
     table(
       ['request', 'reads', 'writes', 'read units', 'write units (table)', 'write units (indexes)', 'writes by item'],
-      [ddb('approved, tracking off', r.approved), ddb('rejected', r.rejected), ddb('approved, tracking on', r.approvedWithTracking)],
+      [
+        ddb('approved, tracking off', r.approved),
+        ddb('rejected', r.rejected),
+        ddb('approved, tracking on', r.approvedWithTracking),
+      ],
     ),
     '',
   );
@@ -133,12 +173,28 @@ export function renderReport(r: BenchResults): string {
   ];
   out.push(
     table(
-      ['requests', 'Step Functions', 'Lambda req', 'Lambda GB-s', 'DynamoDB write', 'DynamoDB read', 'HTTP API', 'total', '+ SES mail'],
+      [
+        'requests',
+        'Step Functions',
+        'Lambda req',
+        'Lambda GB-s',
+        'DynamoDB write',
+        'DynamoDB read',
+        'HTTP API',
+        'total',
+        '+ SES mail',
+      ],
       [
         costRows('approved, tracking off', r.cost.approvedWithoutTracking),
         costRows('  same, every invocation 200 ms', r.cost.approvedWithoutTracking200ms),
-        costRows(`approved, tracking on (measured, ${r.approvedWithTracking.pollsPerRequest} polls)`, r.cost.approvedWithTrackingMeasured),
-        costRows(`approved, tracking on (${r.cost.trackingProjection.polls} polls: ${r.cost.trackingProjection.assumption})`, r.cost.approvedWithTrackingProjected),
+        costRows(
+          `approved, tracking on (measured, ${r.approvedWithTracking.pollsPerRequest} polls)`,
+          r.cost.approvedWithTrackingMeasured,
+        ),
+        costRows(
+          `approved, tracking on (${r.cost.trackingProjection.polls} polls: ${r.cost.trackingProjection.assumption})`,
+          r.cost.approvedWithTrackingProjected,
+        ),
         costRows('rejected by the approver', r.cost.rejected),
       ],
     ),
@@ -146,6 +202,12 @@ export function renderReport(r: BenchResults): string {
   );
 
   out.push('### Targets', '');
-  out.push(table(['target', 'limit', 'measured', 'met'], r.targets.map((t) => [t.target, t.limit, t.measured, t.met ? 'yes' : 'NO'])), '');
+  out.push(
+    table(
+      ['target', 'limit', 'measured', 'met'],
+      r.targets.map((t) => [t.target, t.limit, t.measured, t.met ? 'yes' : 'NO']),
+    ),
+    '',
+  );
   return out.join('\n');
 }

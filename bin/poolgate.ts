@@ -40,12 +40,16 @@ function deploymentSettings(policy: Policy, policyFile: string) {
 
 function main(): void {
   const policyFile = resolve(process.env[ENV.policyFile] || join(REPOSITORY_ROOT, 'poolgate.config.json'));
-  const { auth, mailFrom, alarmEmail, reconcileEverySeconds, modelArtsProjectSecretArns } = deploymentSettings(loadPolicyFile(policyFile), policyFile);
+  const { auth, mailFrom, alarmEmail, reconcileEverySeconds, modelArtsProjectSecretArns } = deploymentSettings(
+    loadPolicyFile(policyFile),
+    policyFile,
+  );
 
   const app = new App();
   const context = (key: string): string | undefined => {
     const value: unknown = app.node.tryGetContext(`poolgate:${key}`);
-    if (value !== undefined && typeof value !== 'string') throw new UsageError(`context poolgate:${key} must be a string`);
+    if (value !== undefined && typeof value !== 'string')
+      throw new UsageError(`context poolgate:${key} must be a string`);
     return value;
   };
   addPoolgate(app, context('stackName') ?? DEFAULT_STACK_NAME, {

@@ -48,23 +48,37 @@ export class PoolgateApi {
     baseUrl: string,
     private readonly token: string | undefined,
   ) {
-    if (!URL.canParse(baseUrl)) throw new UsageError(`not a URL: ${baseUrl} (set POOLGATE_URL or --url, e.g. ${DEFAULT_URL})`);
+    if (!URL.canParse(baseUrl))
+      throw new UsageError(`not a URL: ${baseUrl} (set POOLGATE_URL or --url, e.g. ${DEFAULT_URL})`);
     this.baseUrl = baseUrl.replace(/\/+$/, '');
   }
 
   async call<T>(method: 'GET' | 'POST', path: string, options: CallOptions = {}): Promise<T> {
-    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'poolgate-cli', ...options.headers };
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      'user-agent': 'poolgate-cli',
+      ...options.headers,
+    };
     if (options.auth !== false) {
       if (!this.token) {
-        throw new UsageError('no token: set POOLGATE_TOKEN or pass --token (locally: export POOLGATE_TOKEN=$(npx poolgate dev-token you@example.com))');
+        throw new UsageError(
+          'no token: set POOLGATE_TOKEN or pass --token (locally: export POOLGATE_TOKEN=$(npx poolgate dev-token you@example.com))',
+        );
       }
       headers.authorization = `Bearer ${this.token}`;
     }
-    const query = new URLSearchParams(Object.entries(options.query ?? {}).filter((e): e is [string, string] => e[1] !== undefined));
+    const query = new URLSearchParams(
+      Object.entries(options.query ?? {}).filter((e): e is [string, string] => e[1] !== undefined),
+    );
     const url = `${this.baseUrl}${path}${query.size ? `?${query}` : ''}`;
     let response: Response;
     try {
-      response = await fetch(url, { method, headers, body: options.body, signal: AbortSignal.timeout(CALL_TIMEOUT_MS) });
+      response = await fetch(url, {
+        method,
+        headers,
+        body: options.body,
+        signal: AbortSignal.timeout(CALL_TIMEOUT_MS),
+      });
     } catch (error) {
       const cause = (error as Error & { cause?: Error }).cause?.message ?? (error as Error).message;
       throw new UnreachableError(`cannot reach poolgate at ${this.baseUrl}: ${cause}`);
@@ -78,9 +92,14 @@ export class PoolgateApi {
     }
     if (!response.ok) {
       const body = json as { error_code?: string; error_msg?: string } | undefined;
-      throw new ApiError(response.status, body?.error_code ?? `HTTP ${response.status}`, body?.error_msg ?? (text.slice(0, 200) || response.statusText));
+      throw new ApiError(
+        response.status,
+        body?.error_code ?? `HTTP ${response.status}`,
+        body?.error_msg ?? (text.slice(0, 200) || response.statusText),
+      );
     }
-    if (json === undefined) throw new UnreachableError(`${method} ${path}: the server at ${this.baseUrl} did not answer JSON`);
+    if (json === undefined)
+      throw new UnreachableError(`${method} ${path}: the server at ${this.baseUrl} did not answer JSON`);
     return json as T;
   }
 }
@@ -107,10 +126,21 @@ export interface RequestSummary {
   readonly flavor: string;
   readonly count: number;
   readonly maxCount: number;
-  readonly billing: { readonly mode: string; readonly periodNum?: string; readonly periodType?: string; readonly autoRenew?: string; readonly orderId?: string };
+  readonly billing: {
+    readonly mode: string;
+    readonly periodNum?: string;
+    readonly periodType?: string;
+    readonly autoRenew?: string;
+    readonly orderId?: string;
+  };
   readonly createdAt: string;
   readonly updatedAt: string;
-  readonly awaiting?: { readonly approvalId: string; readonly stage: string; readonly askedAt: string; readonly expiresAt: string };
+  readonly awaiting?: {
+    readonly approvalId: string;
+    readonly stage: string;
+    readonly askedAt: string;
+    readonly expiresAt: string;
+  };
   readonly links: { readonly self: string; readonly page?: string; readonly decide?: string };
 }
 
@@ -134,8 +164,19 @@ export interface DryRunResult {
   readonly dryRun: true;
   readonly wouldBe: string;
   readonly reason?: string;
-  readonly checks: ReadonlyArray<{ readonly check: string; readonly outcome: string; readonly reason?: string; readonly message: string }>;
-  readonly approval: { readonly stages: ReadonlyArray<{ readonly name: string; readonly approvers: readonly string[]; readonly requiredApprovals: number }> };
+  readonly checks: ReadonlyArray<{
+    readonly check: string;
+    readonly outcome: string;
+    readonly reason?: string;
+    readonly message: string;
+  }>;
+  readonly approval: {
+    readonly stages: ReadonlyArray<{
+      readonly name: string;
+      readonly approvers: readonly string[];
+      readonly requiredApprovals: number;
+    }>;
+  };
 }
 
 /** A request ended well: its nodes are up, or it is created and the nodes are not tracked. */

@@ -25,7 +25,17 @@ import { colorsFor, requestDetails, requestTable, statusText } from './render';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, requestFailed: 3, timeout: 4 } as const;
 
-const STATUSES = ['SUBMITTED', 'AWAITING_APPROVAL', 'PROVISIONING', 'CREATED', 'ACTIVE', 'REJECTED', 'EXPIRED', 'CANCELLED', 'FAILED'];
+const STATUSES = [
+  'SUBMITTED',
+  'AWAITING_APPROVAL',
+  'PROVISIONING',
+  'CREATED',
+  'ACTIVE',
+  'REJECTED',
+  'EXPIRED',
+  'CANCELLED',
+  'FAILED',
+];
 
 interface ServerOptions {
   url: string;
@@ -126,43 +136,65 @@ node pool (REJECTED, EXPIRED, CANCELLED, FAILED), 4 --timeout reached (the reque
     .addOption(jsonOption())
     .addOption(urlOption())
     .addOption(tokenOption())
-    .action(async (file: string, options: ServerOptions & { project: string; pool: string; justification?: string; idempotencyKey?: string; dryRun?: boolean; wait?: boolean; timeout?: number }) => {
-      const api = apiOf(options);
-      const body = readBody(file);
-      const path = `/v2/${encodeURIComponent(options.project)}/pools/${encodeURIComponent(options.pool)}/nodepools`;
-      const headers: Record<string, string> = { 'content-type': 'application/json' };
-      if (options.justification) headers['x-justification'] = options.justification;
-      if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;
+    .action(
+      async (
+        file: string,
+        options: ServerOptions & {
+          project: string;
+          pool: string;
+          justification?: string;
+          idempotencyKey?: string;
+          dryRun?: boolean;
+          wait?: boolean;
+          timeout?: number;
+        },
+      ) => {
+        const api = apiOf(options);
+        const body = readBody(file);
+        const path = `/v2/${encodeURIComponent(options.project)}/pools/${encodeURIComponent(options.pool)}/nodepools`;
+        const headers: Record<string, string> = { 'content-type': 'application/json' };
+        if (options.justification) headers['x-justification'] = options.justification;
+        if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;
 
-      if (options.dryRun) {
-        const result = await api.call<DryRunResult>('POST', path, { body, headers, query: { dryRun: 'true' } });
-        if (options.json) printJson(result);
-        else out(dryRunText(result));
-        if (result.wouldBe === 'REJECTED') throw new ExitError(EXIT.requestFailed, '');
-        return;
-      }
-      const accepted = await api.call<SubmitAccepted>('POST', path, { body, headers });
-      if (!options.wait) {
-        if (options.json) return printJson(accepted);
-        return out(`Submitted request ${accepted.requestId} (${accepted.status}).\nFollow it: poolgate status ${accepted.requestId}`);
-      }
-      if (!options.json) out(`Submitted request ${accepted.requestId}; waiting for it to finish (Ctrl-C stops waiting, not the request).`);
-      const onInterrupt = () => process.stderr.write(`\nStopped waiting. The request goes on: poolgate status ${accepted.requestId}\n`);
-      process.once('SIGINT', onInterrupt);
-      let view: RequestView;
-      try {
-        view = await waitUntilFinal(api, accepted.requestId, { show: !options.json, timeoutMs: options.timeout === undefined ? undefined : options.timeout * 1000 });
-      } finally {
-        process.off('SIGINT', onInterrupt);
-      }
-      if (options.json) printJson(view);
-      else {
-        const colors = colorsFor(process.stdout);
-        const line = `${view.status}: ${statusText(view)}. Request ${view.requestId}${view.links.page ? `\n  ${view.links.page}` : ''}`;
-        out(succeeded(view) ? `${colors.green('✔')} ${line}` : `${colors.red('✖')} ${line}`);
-      }
-      if (!succeeded(view)) throw new ExitError(EXIT.requestFailed, '');
-    });
+        if (options.dryRun) {
+          const result = await api.call<DryRunResult>('POST', path, { body, headers, query: { dryRun: 'true' } });
+          if (options.json) printJson(result);
+          else out(dryRunText(result));
+          if (result.wouldBe === 'REJECTED') throw new ExitError(EXIT.requestFailed, '');
+          return;
+        }
+        const accepted = await api.call<SubmitAccepted>('POST', path, { body, headers });
+        if (!options.wait) {
+          if (options.json) return printJson(accepted);
+          return out(
+            `Submitted request ${accepted.requestId} (${accepted.status}).\nFollow it: poolgate status ${accepted.requestId}`,
+          );
+        }
+        if (!options.json)
+          out(
+            `Submitted request ${accepted.requestId}; waiting for it to finish (Ctrl-C stops waiting, not the request).`,
+          );
+        const onInterrupt = () =>
+          process.stderr.write(`\nStopped waiting. The request goes on: poolgate status ${accepted.requestId}\n`);
+        process.once('SIGINT', onInterrupt);
+        let view: RequestView;
+        try {
+          view = await waitUntilFinal(api, accepted.requestId, {
+            show: !options.json,
+            timeoutMs: options.timeout === undefined ? undefined : options.timeout * 1000,
+          });
+        } finally {
+          process.off('SIGINT', onInterrupt);
+        }
+        if (options.json) printJson(view);
+        else {
+          const colors = colorsFor(process.stdout);
+          const line = `${view.status}: ${statusText(view)}. Request ${view.requestId}${view.links.page ? `\n  ${view.links.page}` : ''}`;
+          out(succeeded(view) ? `${colors.green('✔')} ${line}` : `${colors.red('✖')} ${line}`);
+        }
+        if (!succeeded(view)) throw new ExitError(EXIT.requestFailed, '');
+      },
+    );
 
   program
     .command('status')
@@ -179,8 +211,10 @@ node pool (REJECTED, EXPIRED, CANCELLED, FAILED), 4 --timeout reached (the reque
 
   program
     .command('list')
-    .description('list requests, newest first (default: your team\'s)')
-    .addOption(new Option('--status <status>', 'only requests in this status').choices(STATUSES).argParser(requestStatus))
+    .description("list requests, newest first (default: your team's)")
+    .addOption(
+      new Option('--status <status>', 'only requests in this status').choices(STATUSES).argParser(requestStatus),
+    )
     .option('--mine', 'only the requests you submitted')
     .option('--team <name>', "a team's requests (its members, approvers and the admins)")
     .option('--awaiting-me', 'what waits for your decision, with your links to decide')
@@ -190,38 +224,63 @@ node pool (REJECTED, EXPIRED, CANCELLED, FAILED), 4 --timeout reached (the reque
     .addOption(jsonOption())
     .addOption(urlOption())
     .addOption(tokenOption())
-    .action(async (options: ServerOptions & { status?: string; mine?: boolean; team?: string; awaitingMe?: boolean; limit?: number; cursor?: string; all?: boolean }) => {
-      const api = apiOf(options);
-      const query = {
-        status: options.status,
-        mine: options.mine ? 'true' : undefined,
-        team: options.team,
-        awaiting: options.awaitingMe ? 'me' : undefined,
-        limit: options.limit === undefined ? undefined : String(options.limit),
-      };
-      let page = await api.call<RequestList>('GET', '/requests', { query: { ...query, cursor: options.cursor } });
-      const items = [...page.items];
-      while (options.all && page.nextCursor) {
-        page = await api.call<RequestList>('GET', '/requests', { query: { ...query, cursor: page.nextCursor } });
-        items.push(...page.items);
-      }
-      if (options.json) return printJson({ items, nextCursor: page.nextCursor });
-      out(items.length ? requestTable(items, colorsFor(process.stdout), Boolean(options.awaitingMe)) : 'No requests.');
-      if (page.nextCursor) out(`More: add --cursor ${page.nextCursor} (or --all)`);
-    });
+    .action(
+      async (
+        options: ServerOptions & {
+          status?: string;
+          mine?: boolean;
+          team?: string;
+          awaitingMe?: boolean;
+          limit?: number;
+          cursor?: string;
+          all?: boolean;
+        },
+      ) => {
+        const api = apiOf(options);
+        const query = {
+          status: options.status,
+          mine: options.mine ? 'true' : undefined,
+          team: options.team,
+          awaiting: options.awaitingMe ? 'me' : undefined,
+          limit: options.limit === undefined ? undefined : String(options.limit),
+        };
+        let page = await api.call<RequestList>('GET', '/requests', { query: { ...query, cursor: options.cursor } });
+        const items = [...page.items];
+        while (options.all && page.nextCursor) {
+          page = await api.call<RequestList>('GET', '/requests', { query: { ...query, cursor: page.nextCursor } });
+          items.push(...page.items);
+        }
+        if (options.json) return printJson({ items, nextCursor: page.nextCursor });
+        out(
+          items.length ? requestTable(items, colorsFor(process.stdout), Boolean(options.awaitingMe)) : 'No requests.',
+        );
+        if (page.nextCursor) out(`More: add --cursor ${page.nextCursor} (or --all)`);
+      },
+    );
 
-  requestAction(program, 'cancel', 'cancel a request that is not provisioning yet (its requester or an admin)', (view) =>
-    `Request ${view.requestId} is ${view.status}${view.reason ? ` (${view.reason})` : ''}.`,
+  requestAction(
+    program,
+    'cancel',
+    'cancel a request that is not provisioning yet (its requester or an admin)',
+    (view) => `Request ${view.requestId} is ${view.status}${view.reason ? ` (${view.reason})` : ''}.`,
   );
-  requestAction(program, 'retry', 'run a FAILED request again from the step that failed, without a new approval (its requester or an admin)', (view) =>
-    `Request ${view.requestId} is ${view.status}: retrying.`,
+  requestAction(
+    program,
+    'retry',
+    'run a FAILED request again from the step that failed, without a new approval (its requester or an admin)',
+    (view) => `Request ${view.requestId} is ${view.status}: retrying.`,
   );
 
   return program;
 }
 
 /** `poolgate <action> <id>`: POST /requests/{id}/<action>, then one line (or the view as JSON). */
-function requestAction(program: Command, action: 'cancel' | 'retry', description: string, line: (view: RequestView) => string): void {
+function requestAction(
+  program: Command,
+  action: 'cancel' | 'retry',
+  description: string,
+  line: (view: RequestView) => string,
+): void {
   program
     .command(action)
     .description(description)
@@ -245,8 +304,13 @@ function readBody(file: string): string {
 }
 
 function dryRunText(result: DryRunResult): string {
-  const lines = [`Dry run: the request would be ${result.wouldBe}${result.reason ? ` (${result.reason})` : ''}. Nothing was recorded.`];
-  for (const check of result.checks) lines.push(`  ${check.outcome === 'ok' ? '✔' : check.outcome === 'refused' ? '✖' : '?'} ${check.check}: ${check.message}`);
+  const lines = [
+    `Dry run: the request would be ${result.wouldBe}${result.reason ? ` (${result.reason})` : ''}. Nothing was recorded.`,
+  ];
+  for (const check of result.checks)
+    lines.push(
+      `  ${check.outcome === 'ok' ? '✔' : check.outcome === 'refused' ? '✖' : '?'} ${check.check}: ${check.message}`,
+    );
   return lines.join('\n');
 }
 
@@ -263,7 +327,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     return EXIT.ok;
   } catch (error) {
     if (error instanceof CommanderError) {
-      return error.code === 'commander.helpDisplayed' || error.code === 'commander.help' || error.code === 'commander.version' ? EXIT.ok : EXIT.usage;
+      return error.code === 'commander.helpDisplayed' ||
+        error.code === 'commander.help' ||
+        error.code === 'commander.version'
+        ? EXIT.ok
+        : EXIT.usage;
     }
     if (error instanceof ExitError) {
       if (error.message) process.stderr.write(`poolgate: ${error.message}\n`);

@@ -37,7 +37,8 @@ export async function waitUntilFinal(api: PoolgateApi, requestId: string, option
   const deadline = options.timeoutMs === undefined ? Infinity : started + options.timeoutMs;
   // A spinner only on an interactive terminal (as nanospinner itself decides: not under CI, not
   // TERM=dumb) that knows its width (nanospinner divides by it to count the lines to redraw).
-  const interactive = Boolean(stream.isTTY) && (stream.columns ?? 0) > 0 && process.env.TERM !== 'dumb' && !('CI' in process.env);
+  const interactive =
+    Boolean(stream.isTTY) && (stream.columns ?? 0) > 0 && process.env.TERM !== 'dumb' && !('CI' in process.env);
   const spinner = options.show && interactive ? createSpinner('', { stream }) : undefined;
   let shownSteps = 0;
   let backoff = POLL_INTERVAL_MS;

@@ -56,7 +56,8 @@ export function stepDetail(step: Step): string {
   if (Array.isArray(d.approvers)) parts.push(`asked ${d.approvers.join(', ')}`);
   if (Array.isArray(d.reminded)) parts.push(`reminded ${d.reminded.join(', ')}`);
   if (Array.isArray(d.escalatedTo)) parts.push(`escalated to ${d.escalatedTo.join(', ')}`);
-  if (text('limit') !== undefined && text('count') !== undefined) parts.push(`${text('count')} node(s), limit ${text('limit')}`);
+  if (text('limit') !== undefined && text('count') !== undefined)
+    parts.push(`${text('count')} node(s), limit ${text('limit')}`);
   if (text('comment')) parts.push(`"${text('comment')}"`);
   if (text('available') !== undefined) parts.push(`${text('available')} node(s) available`);
   if (text('reason')) parts.push(text('reason')!);
@@ -70,7 +71,9 @@ export function statusText(view: RequestView): string {
   const base = STATUS_TEXT[view.status] ?? view.status;
   if (view.status === 'AWAITING_APPROVAL') {
     const asked = [...view.steps].reverse().find((s) => s.step === 'approval_requested');
-    const approvers = Array.isArray(asked?.detail?.approvers) ? (asked.detail.approvers as string[]).join(', ') : undefined;
+    const approvers = Array.isArray(asked?.detail?.approvers)
+      ? (asked.detail.approvers as string[]).join(', ')
+      : undefined;
     const stage = typeof asked?.detail?.stage === 'string' ? asked.detail.stage : undefined;
     return approvers ? `${base} from ${approvers}${stage ? ` (stage ${stage})` : ''}` : base;
   }
@@ -85,11 +88,17 @@ export function billingText(billing: RequestSummary['billing']): string {
 }
 
 /** A plain text table: a header row and left-aligned columns two spaces apart (widths from the plain text). */
-export function table(headers: readonly string[], rows: ReadonlyArray<readonly string[]>, paint: (row: number, column: number, cell: string) => string = (_r, _c, cell) => cell): string {
+export function table(
+  headers: readonly string[],
+  rows: ReadonlyArray<readonly string[]>,
+  paint: (row: number, column: number, cell: string) => string = (_r, _c, cell) => cell,
+): string {
   const widths = headers.map((h, c) => Math.max(h.length, ...rows.map((row) => (row[c] ?? '').length)));
   const line = (cells: readonly string[], row: number) =>
     cells
-      .map((cell, c) => (c === cells.length - 1 ? paint(row, c, cell) : paint(row, c, cell) + ' '.repeat(widths[c] - cell.length)))
+      .map((cell, c) =>
+        c === cells.length - 1 ? paint(row, c, cell) : paint(row, c, cell) + ' '.repeat(widths[c] - cell.length),
+      )
       .join('  ')
       .trimEnd();
   return [line(headers, -1), ...rows.map((row, i) => line(row, i))].join('\n');
@@ -130,7 +139,16 @@ export function requestDetails(view: RequestView, colors: Colors): string {
 
 /** `poolgate list`: one row per request (and, for --awaiting-me, the stage and the link to decide). */
 export function requestTable(items: readonly RequestSummary[], colors: Colors, awaiting: boolean): string {
-  const headers = ['CREATED (UTC)', 'ID', 'STATUS', 'NODE POOL', 'FLAVOR', 'COUNT', 'REQUESTER', ...(awaiting ? ['STAGE'] : [])];
+  const headers = [
+    'CREATED (UTC)',
+    'ID',
+    'STATUS',
+    'NODE POOL',
+    'FLAVOR',
+    'COUNT',
+    'REQUESTER',
+    ...(awaiting ? ['STAGE'] : []),
+  ];
   const rows = items.map((r) => [
     shortTime(r.createdAt),
     r.requestId,
@@ -141,13 +159,25 @@ export function requestTable(items: readonly RequestSummary[], colors: Colors, a
     r.requester,
     ...(awaiting ? [r.awaiting?.stage ?? ''] : []),
   ]);
-  const text = table(headers, rows, (row, column, cell) => (row === -1 ? colors.bold(cell) : column === 2 ? statusColor(colors, items[row])(cell) : cell));
-  const links = awaiting ? items.flatMap((r) => (r.links.decide ? [`  ${r.requestId}: decide at ${r.links.decide}`] : [])) : [];
+  const text = table(headers, rows, (row, column, cell) =>
+    row === -1 ? colors.bold(cell) : column === 2 ? statusColor(colors, items[row])(cell) : cell,
+  );
+  const links = awaiting
+    ? items.flatMap((r) => (r.links.decide ? [`  ${r.requestId}: decide at ${r.links.decide}`] : []))
+    : [];
   return `${text}\n${links.length ? `\n${links.join('\n')}\n` : ''}`;
 }
 
 /** One line per step, for progress in logs: `2026-11-26 21:05:34  approved  ok  bob@example.com  stage manager`. */
 export function stepLine(step: Step, colors: Colors): string {
   const mark = step.outcome === 'ok' ? colors.green('✔') : colors.red('✖');
-  return [`${mark} ${shortTime(step.at)}`, stepLabel(step.step), outcomeColor(colors, step.outcome)(step.outcome), step.actor ?? '', stepDetail(step)].filter(Boolean).join('  ');
+  return [
+    `${mark} ${shortTime(step.at)}`,
+    stepLabel(step.step),
+    outcomeColor(colors, step.outcome)(step.outcome),
+    step.actor ?? '',
+    stepDetail(step),
+  ]
+    .filter(Boolean)
+    .join('  ');
 }

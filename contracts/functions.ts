@@ -15,7 +15,14 @@ export const HTTP_FUNCTIONS = [
   'openapi',
   'health',
 ] as const;
-export const WORKFLOW_FUNCTIONS = ['checkRequest', 'requestApproval', 'approvalTimedOut', 'createNodePool', 'checkNodes', 'finalize'] as const;
+export const WORKFLOW_FUNCTIONS = [
+  'checkRequest',
+  'requestApproval',
+  'approvalTimedOut',
+  'createNodePool',
+  'checkNodes',
+  'finalize',
+] as const;
 
 /** Run on a schedule (EventBridge on AWS, a timer on the local stack). */
 export const SCHEDULED_FUNCTIONS = ['reconcileQuota', 'sweepSubmitted'] as const;

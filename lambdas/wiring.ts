@@ -63,7 +63,13 @@ export const slack = /* @__PURE__ */ once(() => {
 });
 export const slackSigningSecret = () => secretString(requiredEnv(ENV.slackSigningSecretId));
 export const notifier = async () =>
-  new Notifier({ policy: policy(), mailer: mailer(), slack: slack(), linkKey: await linkKey(), publicBaseUrl: publicBaseUrl() });
+  new Notifier({
+    policy: policy(),
+    mailer: mailer(),
+    slack: slack(),
+    linkKey: await linkKey(),
+    publicBaseUrl: publicBaseUrl(),
+  });
 /**
  * The decision handlers' notifier: they only rewrite the Slack messages of a settled stage and send no
  * mail, so without a mailer their bundles carry no SESv2 client (about -75 KB and its import time).

@@ -136,8 +136,14 @@ export class PoolgateStack extends Stack {
     new CfnOutput(this, 'ApiUrl', { description: 'Base URL of the poolgate API', value: this.api.url });
     new CfnOutput(this, 'TableName', { value: props.table.tableName });
     new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
-    new CfnOutput(this, 'SlackInteractivityUrl', { description: 'Request URL of the Slack app interactivity', value: `${this.api.url}/slack/interactions` });
-    new CfnOutput(this, 'AlarmTopicArn', { description: 'Every alarm, and its return to OK, is published here', value: this.alarms.topic.topicArn });
+    new CfnOutput(this, 'SlackInteractivityUrl', {
+      description: 'Request URL of the Slack app interactivity',
+      value: `${this.api.url}/slack/interactions`,
+    });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      description: 'Every alarm, and its return to OK, is published here',
+      value: this.alarms.topic.topicArn,
+    });
   }
 }
 
@@ -165,14 +171,17 @@ function validate(id: string, props: PoolgateStackProps): Settings {
   if (props.auth.audience.trim() === '') problems.push('auth.audience must not be empty');
   const jwksUri = props.auth.jwksUri ?? defaultJwksUri(props.auth.issuer);
   httpsUrl('auth.jwksUri', jwksUri);
-  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(props.mailFrom)) problems.push(`mailFrom must be an e-mail address, got ${props.mailFrom}`);
+  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(props.mailFrom))
+    problems.push(`mailFrom must be an e-mail address, got ${props.mailFrom}`);
   let publicBaseUrl: string | undefined;
   if (props.publicBaseUrl !== undefined) {
     const url = httpsUrl('publicBaseUrl', props.publicBaseUrl);
-    if (url && (url.search || url.hash)) problems.push(`publicBaseUrl must have no query or fragment, got ${props.publicBaseUrl}`);
+    if (url && (url.search || url.hash))
+      problems.push(`publicBaseUrl must have no query or fragment, got ${props.publicBaseUrl}`);
     publicBaseUrl = props.publicBaseUrl.replace(/\/+$/, '');
   }
-  if (!isAbsolute(props.policyFile) || !existsSync(props.policyFile)) problems.push(`policyFile must be an existing file given by an absolute path, got ${props.policyFile}`);
+  if (!isAbsolute(props.policyFile) || !existsSync(props.policyFile))
+    problems.push(`policyFile must be an existing file given by an absolute path, got ${props.policyFile}`);
   const handlersRoot = resolve(props.handlersRoot ?? REPOSITORY_ROOT);
   if (!existsSync(join(handlersRoot, LOCK_FILE))) problems.push(`handlersRoot ${handlersRoot} has no ${LOCK_FILE}`);
   const missing = Object.values(FUNCTION_ENTRIES).filter((entry) => !existsSync(join(handlersRoot, entry)));

@@ -91,7 +91,11 @@ export function buildWorkflowDefinition(fns: WorkflowFunctionRefs, partition = '
     States: {
       [s.checkRequest]: {
         ...task(fns.checkRequest, { 'requestId.$': '$.requestId' }),
-        ResultSelector: { 'status.$': '$.Payload.status', 'stageIndex.$': '$.Payload.stageIndex', 'waitSeconds.$': '$.Payload.waitSeconds' },
+        ResultSelector: {
+          'status.$': '$.Payload.status',
+          'stageIndex.$': '$.Payload.stageIndex',
+          'waitSeconds.$': '$.Payload.waitSeconds',
+        },
         ResultPath: '$.approval',
         // It reads ModelArts (pool, flavors) besides DynamoDB.
         Retry: [MODELARTS_RETRY],
@@ -113,18 +117,29 @@ export function buildWorkflowDefinition(fns: WorkflowFunctionRefs, partition = '
         Resource: `arn:${partition}:states:::lambda:invoke.waitForTaskToken`,
         Parameters: {
           FunctionName: fns.requestApproval,
-          Payload: { 'requestId.$': '$.requestId', 'stageIndex.$': '$.approval.stageIndex', 'taskToken.$': '$$.Task.Token' },
+          Payload: {
+            'requestId.$': '$.requestId',
+            'stageIndex.$': '$.approval.stageIndex',
+            'taskToken.$': '$$.Task.Token',
+          },
         },
         // Until the next reminder or the expiry, whichever comes first.
         TimeoutSecondsPath: '$.approval.waitSeconds',
         ResultPath: '$.approval',
         Retry: [TRANSIENT_RETRY],
-        Catch: [{ ErrorEquals: ['States.Timeout'], ResultPath: '$.timeout', Next: s.approvalTimedOut }, ...catchAllTo(s.finalize)],
+        Catch: [
+          { ErrorEquals: ['States.Timeout'], ResultPath: '$.timeout', Next: s.approvalTimedOut },
+          ...catchAllTo(s.finalize),
+        ],
         Next: s.decision,
       },
       [s.approvalTimedOut]: {
         ...task(fns.approvalTimedOut, { 'requestId.$': '$.requestId', 'stageIndex.$': '$.approval.stageIndex' }),
-        ResultSelector: { 'status.$': '$.Payload.status', 'stageIndex.$': '$.Payload.stageIndex', 'waitSeconds.$': '$.Payload.waitSeconds' },
+        ResultSelector: {
+          'status.$': '$.Payload.status',
+          'stageIndex.$': '$.Payload.stageIndex',
+          'waitSeconds.$': '$.Payload.waitSeconds',
+        },
         ResultPath: '$.approval',
         Retry: [TRANSIENT_RETRY],
         Catch: catchAllTo(s.finalize),
@@ -140,7 +155,11 @@ export function buildWorkflowDefinition(fns: WorkflowFunctionRefs, partition = '
       },
       [s.createNodePool]: {
         ...task(fns.createNodePool, { 'requestId.$': '$.requestId' }),
-        ResultSelector: { 'nodePoolName.$': '$.Payload.nodePoolName', 'track.$': '$.Payload.track', 'waitSeconds.$': '$.Payload.waitSeconds' },
+        ResultSelector: {
+          'nodePoolName.$': '$.Payload.nodePoolName',
+          'track.$': '$.Payload.track',
+          'waitSeconds.$': '$.Payload.waitSeconds',
+        },
         ResultPath: '$.created',
         Retry: [MODELARTS_RETRY],
         Catch: catchAllTo(s.finalize),
@@ -166,7 +185,13 @@ export function buildWorkflowDefinition(fns: WorkflowFunctionRefs, partition = '
       },
       [s.waitForNodes]: { Type: 'Wait', SecondsPath: '$.created.waitSeconds', Next: s.checkNodes },
       [s.finalize]: {
-        ...task(fns.finalize, { 'requestId.$': '$.requestId', 'attempt.$': '$.attempt', 'approval.$': '$.approval', 'error.$': '$.error', 'created.$': '$.created' }),
+        ...task(fns.finalize, {
+          'requestId.$': '$.requestId',
+          'attempt.$': '$.attempt',
+          'approval.$': '$.approval',
+          'error.$': '$.error',
+          'created.$': '$.created',
+        }),
         ResultPath: null,
         Retry: [{ ...TRANSIENT_RETRY, ErrorEquals: ['States.TaskFailed'] }],
         End: true,

@@ -3,7 +3,16 @@
  * public key is served as a JWKS, so the handlers verify dev tokens exactly as they verify a real
  * issuer's tokens on AWS: by issuer, audience and a key fetched from a JWKS URL.
  */
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, SignJWT, type JSONWebKeySet, type JWK, type JWTPayload } from 'jose';
+import {
+  calculateJwkThumbprint,
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  SignJWT,
+  type JSONWebKeySet,
+  type JWK,
+  type JWTPayload,
+} from 'jose';
 import { randomUUID } from 'node:crypto';
 import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -46,7 +55,12 @@ async function newPrivateJwk(): Promise<JWK> {
 
 function readKey(file: string): JWK {
   const jwk = JSON.parse(readFileSync(file, 'utf8')) as JWK;
-  if (typeof jwk.kty !== 'string' || typeof jwk.kid !== 'string' || typeof jwk.alg !== 'string' || typeof jwk.d !== 'string') {
+  if (
+    typeof jwk.kty !== 'string' ||
+    typeof jwk.kid !== 'string' ||
+    typeof jwk.alg !== 'string' ||
+    typeof jwk.d !== 'string'
+  ) {
     throw new Error(`${file} is not a dev issuer private key (delete it to have a new one made)`);
   }
   return jwk;
@@ -118,7 +132,8 @@ export function jwksMount(issuer: Pick<DevIssuer, 'jwks'>): Mount {
   return {
     prefix: JWKS_PATH,
     handle: async (req, res) => {
-      if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, 405, `${req.method} is not allowed on ${JWKS_PATH}`, { allow: 'GET, HEAD' });
+      if (req.method !== 'GET' && req.method !== 'HEAD')
+        return sendError(res, 405, `${req.method} is not allowed on ${JWKS_PATH}`, { allow: 'GET, HEAD' });
       sendJson(res, 200, issuer.jwks, { 'cache-control': 'max-age=300' });
     },
   };

@@ -45,8 +45,16 @@ export async function startDynamoDb(options: { host: string; port: number; dataD
  * made by an older poolgate that lacks an index of contracts/table.ts is rebuilt with it (dynalite
  * cannot add an index to a table): its items are saved to `backupDir` first, then put back.
  */
-export async function ensureTable(endpoint: string, tableName: string, options: { backupDir?: string } = {}): Promise<void> {
-  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+export async function ensureTable(
+  endpoint: string,
+  tableName: string,
+  options: { backupDir?: string } = {},
+): Promise<void> {
+  const client = new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
   try {
     let existing;
     try {
@@ -89,7 +97,12 @@ async function createTable(client: DynamoDBClient, tableName: string): Promise<v
   await waitUntilTableExists({ client, maxWaitTime: 30, minDelay: 1, maxDelay: 1 }, { TableName: tableName });
 }
 
-async function rebuildTable(client: DynamoDBClient, tableName: string, missing: readonly string[], backupDir: string | undefined): Promise<void> {
+async function rebuildTable(
+  client: DynamoDBClient,
+  tableName: string,
+  missing: readonly string[],
+  backupDir: string | undefined,
+): Promise<void> {
   const items: Record<string, AttributeValue>[] = [];
   let startKey: Record<string, AttributeValue> | undefined;
   do {
@@ -100,7 +113,9 @@ async function rebuildTable(client: DynamoDBClient, tableName: string, missing: 
   if (backupDir) {
     const file = join(backupDir, `${tableName}-backup-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
     writeFileSync(file, JSON.stringify(items));
-    process.stderr.write(`poolgate: adding index(es) ${missing.join(', ')} to the local table (${items.length} items, saved to ${file})\n`);
+    process.stderr.write(
+      `poolgate: adding index(es) ${missing.join(', ')} to the local table (${items.length} items, saved to ${file})\n`,
+    );
   }
   await client.send(new DeleteTableCommand({ TableName: tableName }));
   await waitUntilTableNotExists({ client, maxWaitTime: 30, minDelay: 1, maxDelay: 1 }, { TableName: tableName });
@@ -109,7 +124,9 @@ async function rebuildTable(client: DynamoDBClient, tableName: string, missing: 
     let pending: WriteRequest[] = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
     for (let attempt = 0; pending.length; attempt++) {
       if (attempt === 10) throw new Error(`could not restore ${pending.length} item(s) into ${tableName}`);
-      const { UnprocessedItems } = await client.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: pending } }));
+      const { UnprocessedItems } = await client.send(
+        new BatchWriteItemCommand({ RequestItems: { [tableName]: pending } }),
+      );
       pending = UnprocessedItems?.[tableName] ?? [];
     }
   }

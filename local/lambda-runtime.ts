@@ -15,12 +15,14 @@ const loaded = new Map<FunctionId, Promise<Handler>>();
 function load(functionId: FunctionId): Promise<Handler> {
   let handler = loaded.get(functionId);
   if (!handler) {
-    handler = import(`../${FUNCTION_ENTRIES[functionId]}`).then((module: { handler?: Handler; default?: { handler?: Handler } }) => {
-      // A CommonJS module imported from ESM may expose its exports only under `default`.
-      const exported = module.handler ?? module.default?.handler;
-      if (typeof exported !== 'function') throw new Error(`${FUNCTION_ENTRIES[functionId]} exports no handler`);
-      return exported;
-    });
+    handler = import(`../${FUNCTION_ENTRIES[functionId]}`).then(
+      (module: { handler?: Handler; default?: { handler?: Handler } }) => {
+        // A CommonJS module imported from ESM may expose its exports only under `default`.
+        const exported = module.handler ?? module.default?.handler;
+        if (typeof exported !== 'function') throw new Error(`${FUNCTION_ENTRIES[functionId]} exports no handler`);
+        return exported;
+      },
+    );
     loaded.set(functionId, handler);
   }
   return handler;
@@ -30,7 +32,11 @@ export function isFunctionId(value: string): value is FunctionId {
   return Object.hasOwn(FUNCTION_ENTRIES, value);
 }
 
-export async function invokeFunction(functionId: FunctionId, event: unknown, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<unknown> {
+export async function invokeFunction(
+  functionId: FunctionId,
+  event: unknown,
+  timeoutMs = DEFAULT_TIMEOUT_MS,
+): Promise<unknown> {
   const handler = await load(functionId);
   const deadline = Date.now() + timeoutMs;
   const context = {

@@ -11,7 +11,12 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ENV } from '../contracts/environment';
-import { SWEEP_SUBMITTED_EVERY_SECONDS, WORKFLOW_FUNCTIONS, type ScheduledFunctionId, type WorkflowFunctionId } from '../contracts/functions';
+import {
+  SWEEP_SUBMITTED_EVERY_SECONDS,
+  WORKFLOW_FUNCTIONS,
+  type ScheduledFunctionId,
+  type WorkflowFunctionId,
+} from '../contracts/functions';
 import { ROUTES } from '../contracts/routes';
 import { documentClient } from '../lambdas/adapters/dynamodb/client';
 import { loadPolicyFile, modelArtsProjectSecretArns } from '../lambdas/config/policy';
@@ -61,9 +66,14 @@ export async function startLocalStack(options: StartOptions = {}): Promise<Local
   const policy = loadPolicyFile(settings.policyFile);
   const home = settings.home;
   const outbox = join(home, 'outbox');
-  for (const dir of [home, outbox, join(home, 'dynamodb'), join(home, 'step-functions'), join(home, 'modelarts')]) mkdirSync(dir, { recursive: true });
+  for (const dir of [home, outbox, join(home, 'dynamodb'), join(home, 'step-functions'), join(home, 'modelarts')])
+    mkdirSync(dir, { recursive: true });
 
-  const dynamo = await startDynamoDb({ host: settings.host, port: settings.dynamoDbPort, dataDir: join(home, 'dynamodb') });
+  const dynamo = await startDynamoDb({
+    host: settings.host,
+    port: settings.dynamoDbPort,
+    dataDir: join(home, 'dynamodb'),
+  });
   await ensureTable(dynamo.url, LOCAL_TABLE_NAME, { backupDir: home });
 
   const credentials = { accessKey: settings.huaweiAccessKey, secretKey: settings.huaweiSecretKey };
@@ -74,7 +84,9 @@ export async function startLocalStack(options: StartOptions = {}): Promise<Local
     credentials,
     nodeReadyDelayMs: settings.nodeReadyDelayMs,
     faults: settings.simulatorFaults,
-    catalog: settings.simulatorCatalogFile ? (JSON.parse(readFileSync(settings.simulatorCatalogFile, 'utf8')) as SimulatorCatalog) : undefined,
+    catalog: settings.simulatorCatalogFile
+      ? (JSON.parse(readFileSync(settings.simulatorCatalogFile, 'utf8')) as SimulatorCatalog)
+      : undefined,
   });
 
   const issuer = await loadOrCreateDevIssuer(home);
@@ -100,7 +112,10 @@ export async function startLocalStack(options: StartOptions = {}): Promise<Local
   });
   const publicUrl = (settings.publicUrl ?? api.url).replace(/\/$/, '');
 
-  const functionRefs = Object.fromEntries(WORKFLOW_FUNCTIONS.map((id) => [id, id])) as Record<WorkflowFunctionId, string>;
+  const functionRefs = Object.fromEntries(WORKFLOW_FUNCTIONS.map((id) => [id, id])) as Record<
+    WorkflowFunctionId,
+    string
+  >;
   const stepFunctions = await startStepFunctionsEmulator({
     host: settings.host,
     port: settings.stepFunctionsPort,
@@ -145,7 +160,10 @@ export async function startLocalStack(options: StartOptions = {}): Promise<Local
   meter.meterDynamoDb(documentClient());
   ready();
   const schedules = [
-    every(policy.quotaReconciliation.enabled ? policy.quotaReconciliation.intervalSeconds : undefined, 'reconcileQuota'),
+    every(
+      policy.quotaReconciliation.enabled ? policy.quotaReconciliation.intervalSeconds : undefined,
+      'reconcileQuota',
+    ),
     every(SWEEP_SUBMITTED_EVERY_SECONDS, 'sweepSubmitted'),
   ];
 

@@ -43,7 +43,11 @@ export function slackSigningSecret(home: string, env: NodeJS.ProcessEnv = proces
  * `projectSecretIds`: the secrets the policy names per ModelArts project. The simulator knows one
  * AK/SK, so locally each of them holds that pair too (the lookup by secret id is still the real one).
  */
-export function localSecrets(home: string, credentials: { accessKey: string; secretKey: string }, projectSecretIds: readonly string[] = []): (secretId: string) => string | undefined {
+export function localSecrets(
+  home: string,
+  credentials: { accessKey: string; secretKey: string },
+  projectSecretIds: readonly string[] = [],
+): (secretId: string) => string | undefined {
   const values: Record<string, string> = {
     ...Object.fromEntries(projectSecretIds.map((id) => [id, JSON.stringify(credentials)])),
     [LOCAL_SECRET_IDS.linkKey]: loadOrCreateLinkKey(home),

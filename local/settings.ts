@@ -38,14 +38,16 @@ function port(name: string, fallback: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0 || value > 65535) throw new Error(`${name} must be a port number (0-65535), got ${raw}`);
+  if (!Number.isInteger(value) || value < 0 || value > 65535)
+    throw new Error(`${name} must be a port number (0-65535), got ${raw}`);
   return value;
 }
 
 function retryScale(raw: string | undefined): number {
   if (raw === undefined || raw === '') return 1;
   const value = Number(raw);
-  if (!(value > 0 && value <= 1)) throw new Error(`POOLGATE_SFN_RETRY_SCALE must be a number above 0 and at most 1, got ${raw}`);
+  if (!(value > 0 && value <= 1))
+    throw new Error(`POOLGATE_SFN_RETRY_SCALE must be a number above 0 and at most 1, got ${raw}`);
   return value;
 }
 

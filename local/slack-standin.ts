@@ -18,7 +18,8 @@ export interface SlackCall {
 
 function parse(req: IncomingMessage, body: Buffer): Record<string, unknown> {
   const text = body.toString('utf8');
-  if (String(req.headers['content-type'] ?? '').includes('application/json')) return JSON.parse(text || '{}') as Record<string, unknown>;
+  if (String(req.headers['content-type'] ?? '').includes('application/json'))
+    return JSON.parse(text || '{}') as Record<string, unknown>;
   const fields: Record<string, unknown> = {};
   for (const [name, value] of new URLSearchParams(text)) {
     // The SDK sends structured fields (blocks, attachments) as JSON strings.
@@ -38,7 +39,8 @@ export function slackStandinMount(outboxDir: string, onCall?: (call: SlackCall) 
       };
       const method = (req.url ?? '').slice(SLACK_STANDIN_PREFIX.length).split('?')[0];
       if (!METHODS.has(method)) return reply({ ok: false, error: 'unknown_method' });
-      if (!/^Bearer xox[bp]-/.test(String(req.headers.authorization ?? ''))) return reply({ ok: false, error: 'not_authed' });
+      if (!/^Bearer xox[bp]-/.test(String(req.headers.authorization ?? '')))
+        return reply({ ok: false, error: 'not_authed' });
       let payload: Record<string, unknown>;
       try {
         payload = parse(req, body);
@@ -46,11 +48,17 @@ export function slackStandinMount(outboxDir: string, onCall?: (call: SlackCall) 
         return reply({ ok: false, error: 'invalid_json' });
       }
       if (!payload.channel) return reply({ ok: false, error: 'channel_not_found' });
-      const file = join(outboxDir, `${new Date().toISOString().replace(/[:.]/g, '-')}-slack-${method}-${randomUUID()}.json`);
+      const file = join(
+        outboxDir,
+        `${new Date().toISOString().replace(/[:.]/g, '-')}-slack-${method}-${randomUUID()}.json`,
+      );
       writeFileSync(`${file}.tmp`, JSON.stringify({ method, payload }, null, 2));
       renameSync(`${file}.tmp`, file);
       onCall?.({ method, payload });
-      const ts = method === 'chat.update' ? String(payload.ts) : `${Math.floor(Date.now() / 1000)}.${String(++sequence).padStart(6, '0')}`;
+      const ts =
+        method === 'chat.update'
+          ? String(payload.ts)
+          : `${Math.floor(Date.now() / 1000)}.${String(++sequence).padStart(6, '0')}`;
       reply({ ok: true, channel: payload.channel, ts, ...(method === 'chat.postEphemeral' ? { message_ts: ts } : {}) });
     },
   };

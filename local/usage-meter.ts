@@ -46,7 +46,12 @@ export interface UsageSnapshot {
 }
 
 export const DYNAMODB_READS = new Set(['GetItemCommand', 'BatchGetItemCommand', 'QueryCommand', 'ScanCommand']);
-export const DYNAMODB_WRITES = new Set(['PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand', 'BatchWriteItemCommand']);
+export const DYNAMODB_WRITES = new Set([
+  'PutItemCommand',
+  'UpdateItemCommand',
+  'DeleteItemCommand',
+  'BatchWriteItemCommand',
+]);
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] extends readonly (infer E)[] ? E[] : T[K] };
 
@@ -111,7 +116,9 @@ export class UsageMeter {
     return {
       dynamodb: Object.fromEntries([...this.dynamodb].map(([name, usage]) => [name, { ...usage }])),
       dynamodbWritesByItem: Object.fromEntries(this.writesByItem),
-      lambda: Object.fromEntries([...this.lambda].map(([id, usage]) => [id, { ...usage, durationsMs: [...usage.durationsMs] }])),
+      lambda: Object.fromEntries(
+        [...this.lambda].map(([id, usage]) => [id, { ...usage, durationsMs: [...usage.durationsMs] }]),
+      ),
       httpRequests: this.httpRequests,
     };
   }
@@ -157,7 +164,8 @@ export class UsageMeter {
     if (command === 'DeleteItemCommand') after.clear();
     if (input.Item) {
       after.clear();
-      for (const [name, value] of Object.entries(input.Item as object)) if (INDEX_KEY_ATTRIBUTES.has(name)) after.set(name, value);
+      for (const [name, value] of Object.entries(input.Item as object))
+        if (INDEX_KEY_ATTRIBUTES.has(name)) after.set(name, value);
     }
     if (typeof input.UpdateExpression === 'string') {
       const names = (input.ExpressionAttributeNames ?? {}) as Record<string, string>;
@@ -169,7 +177,9 @@ export class UsageMeter {
         if (keyword === 'REMOVE') for (const token of body.split(',')) after.delete(attribute(token.trim()));
         if (keyword === 'SET') {
           // `name = :value` and `name = if_not_exists(name, :value)`: how poolgate sets index keys.
-          for (const match of body.matchAll(/(#?\w+)\s*=\s*(?:(:\w+)|if_not_exists\(\s*#?\w+\s*,\s*(:\w+)\s*\))(?=\s*(,|$))/g)) {
+          for (const match of body.matchAll(
+            /(#?\w+)\s*=\s*(?:(:\w+)|if_not_exists\(\s*#?\w+\s*,\s*(:\w+)\s*\))(?=\s*(,|$))/g,
+          )) {
             const name = attribute(match[1]);
             if (!INDEX_KEY_ATTRIBUTES.has(name)) continue;
             if (match[2]) after.set(name, values[match[2]]);
@@ -192,7 +202,9 @@ export class UsageMeter {
     let total = 0;
     for (const index of TABLE_INDEXES) {
       const keyOf = (values: ReadonlyMap<string, unknown>) =>
-        values.has(index.partitionKey) && values.has(index.sortKey) ? JSON.stringify([values.get(index.partitionKey), values.get(index.sortKey)]) : undefined;
+        values.has(index.partitionKey) && values.has(index.sortKey)
+          ? JSON.stringify([values.get(index.partitionKey), values.get(index.sortKey)])
+          : undefined;
       const was = keyOf(write.before);
       const is = keyOf(write.after);
       if (was === undefined && is === undefined) continue;

@@ -24,7 +24,10 @@ export class Authenticator {
     if (!match) throw new UnauthenticatedError('missing bearer token: send Authorization: Bearer <token>');
     let payload;
     try {
-      ({ payload } = await jwtVerify(match[1], this.keys, { issuer: this.options.issuer, audience: this.options.audience }));
+      ({ payload } = await jwtVerify(match[1], this.keys, {
+        issuer: this.options.issuer,
+        audience: this.options.audience,
+      }));
     } catch (error) {
       throw new UnauthenticatedError(`invalid token: ${(error as Error).message}`);
     }

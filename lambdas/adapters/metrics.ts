@@ -8,7 +8,9 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { RecordMetric } from '../use-cases/metrics';
 
 const namespace = process.env.POWERTOOLS_METRICS_NAMESPACE;
-const metrics = namespace ? new Metrics({ namespace, serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'poolgate' }) : undefined;
+const metrics = namespace
+  ? new Metrics({ namespace, serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'poolgate' })
+  : undefined;
 
 export const recordMetric: RecordMetric = (name, value, unit) => {
   metrics?.singleMetric().addMetric(name, MetricUnit[unit], value);

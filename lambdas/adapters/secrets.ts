@@ -23,5 +23,9 @@ export async function huaweiCredentials(secretId: string): Promise<HuaweiCredent
     throw new Error(`secret ${secretId} is not JSON {"accessKey","secretKey"}`);
   }
   if (!parsed.accessKey || !parsed.secretKey) throw new Error(`secret ${secretId} lacks accessKey or secretKey`);
-  return { accessKey: parsed.accessKey, secretKey: parsed.secretKey, ...(parsed.securityToken ? { securityToken: parsed.securityToken } : {}) };
+  return {
+    accessKey: parsed.accessKey,
+    secretKey: parsed.secretKey,
+    ...(parsed.securityToken ? { securityToken: parsed.securityToken } : {}),
+  };
 }

@@ -25,7 +25,9 @@ export class Slack {
   }
 
   async update(ref: SlackMessageRef, message: SlackMessage): Promise<void> {
-    await (await this.web()).chat.update({ channel: ref.channel, ts: ref.ts, text: message.text, blocks: message.blocks });
+    await (
+      await this.web()
+    ).chat.update({ channel: ref.channel, ts: ref.ts, text: message.text, blocks: message.blocks });
   }
 
   /** A message only `user` sees, in the channel where they clicked. */

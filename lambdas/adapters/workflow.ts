@@ -2,7 +2,13 @@
  * The Step Functions side: start one execution per request (named after it, so a second start is
  * harmless) and answer the approval task token.
  */
-import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  SendTaskFailureCommand,
+  SendTaskSuccessCommand,
+  SFNClient,
+  StartExecutionCommand,
+  StopExecutionCommand,
+} from '@aws-sdk/client-sfn';
 
 /** What CreateNodePool hands on (the `$.created` of the definition). */
 export interface CreatedState {
@@ -59,11 +65,19 @@ export class Workflow {
    * ExecutionAlreadyExists once it has ended: `running` and `ended`, both counting as started.
    */
   async start(requestId: string, resume?: Resumption): Promise<StartOutcome> {
-    const input: ExecutionInput = { requestId, approval: null, error: null, attempt: resume?.attempt ?? 0, created: resume?.created ?? null };
+    const input: ExecutionInput = {
+      requestId,
+      approval: null,
+      error: null,
+      attempt: resume?.attempt ?? 0,
+      created: resume?.created ?? null,
+    };
     const name = resume ? `${requestId}-retry-${resume.attempt}` : requestId;
     const asked = Date.now();
     try {
-      const { startDate } = await sfn().send(new StartExecutionCommand({ stateMachineArn: this.stateMachineArn, name, input: JSON.stringify(input) }));
+      const { startDate } = await sfn().send(
+        new StartExecutionCommand({ stateMachineArn: this.stateMachineArn, name, input: JSON.stringify(input) }),
+      );
       return startDate && startDate.getTime() < asked - EARLIER_START_MS ? 'running' : 'started';
     } catch (error) {
       if (error instanceof Error && error.name === 'ExecutionAlreadyExists') return 'ended';
@@ -83,7 +97,9 @@ export class Workflow {
   }
 
   async answer(taskToken: string, outcome: ApprovalOutcome): Promise<TaskAnswer> {
-    return this.whenStillWaiting(() => sfn().send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(outcome) })));
+    return this.whenStillWaiting(() =>
+      sfn().send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(outcome) })),
+    );
   }
 
   async fail(taskToken: string, error: string, cause: string): Promise<TaskAnswer> {

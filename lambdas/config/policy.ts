@@ -36,7 +36,10 @@ const Duration = z.string().check(
  */
 export const MAX_STAGE_SECONDS = 24 * 86400;
 
-const Email = z.pipe(z.email(), z.transform((e: string) => e.toLowerCase()));
+const Email = z.pipe(
+  z.email(),
+  z.transform((e: string) => e.toLowerCase()),
+);
 
 export const PersonSchema = z.strictObject({
   email: Email,
@@ -65,7 +68,9 @@ export const TeamSchema = z.strictObject({
   stages: z.array(StageSchema).check(z.minLength(1)),
   escalation: z._default(z.array(PersonSchema), []),
   /** Slack channel for the team's approval messages; approvers get direct messages when absent. */
-  slackChannel: z.optional(z.string().check(z.regex(/^[CG][A-Z0-9]+$/, 'must be a Slack channel id such as C012ABCDEF'))),
+  slackChannel: z.optional(
+    z.string().check(z.regex(/^[CG][A-Z0-9]+$/, 'must be a Slack channel id such as C012ABCDEF')),
+  ),
   /** Node limits per flavor; a flavor not listed may not be used by the team. */
   quotas: z.record(z.string().check(z.minLength(1)), z.number().check(z.int(), z.gte(0))),
   /** Project ids the team may use; `*` allows any. */
@@ -74,8 +79,12 @@ export const TeamSchema = z.strictObject({
   pools: z._default(z.array(z.string().check(z.minLength(1))), ['*']),
 });
 
-const Region = z.string().check(z.regex(/^[a-z]{2}-[a-z]+-\d+$/, 'must be a Huawei Cloud region id such as cn-north-4'));
-const ProjectId = z.string().check(z.regex(/^[0-9a-f]{32}$/, 'must be a Huawei Cloud project id (32 hexadecimal characters)'));
+const Region = z
+  .string()
+  .check(z.regex(/^[a-z]{2}-[a-z]+-\d+$/, 'must be a Huawei Cloud region id such as cn-north-4'));
+const ProjectId = z
+  .string()
+  .check(z.regex(/^[0-9a-f]{32}$/, 'must be a Huawei Cloud project id (32 hexadecimal characters)'));
 
 export const ModelArtsProjectSchema = z.strictObject({
   region: z.optional(Region),
@@ -84,7 +93,12 @@ export const ModelArtsProjectSchema = z.strictObject({
   credentialsSecretArn: z.optional(
     z
       .string()
-      .check(z.regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+-[A-Za-z0-9]{6}$/, 'must be the complete ARN of a Secrets Manager secret, with its 6-character suffix')),
+      .check(
+        z.regex(
+          /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+-[A-Za-z0-9]{6}$/,
+          'must be the complete ARN of a Secrets Manager secret, with its 6-character suffix',
+        ),
+      ),
   ),
 });
 
@@ -137,7 +151,10 @@ export const PolicySchema = z
     pricing: z._default(
       z.record(
         z.string().check(z.minLength(1)),
-        z.strictObject({ hourly: z.number().check(z.nonnegative()), currency: z.string().check(z.regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD')) }),
+        z.strictObject({
+          hourly: z.number().check(z.nonnegative()),
+          currency: z.string().check(z.regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD')),
+        }),
       ),
       {},
     ),
@@ -145,27 +162,43 @@ export const PolicySchema = z
   })
   .check(
     z.superRefine((policy, ctx) => {
-    const seen = new Map<string, string>();
-    policy.teams.forEach((team, t) => {
-      team.members.forEach((m, i) => {
-        const other = seen.get(m.email);
-        if (other && other !== team.name) {
-          ctx.addIssue({ code: 'custom', path: ['teams', t, 'members', i, 'email'], message: `${m.email} is already a member of team ${other}` });
-        }
-        seen.set(m.email, team.name);
+      const seen = new Map<string, string>();
+      policy.teams.forEach((team, t) => {
+        team.members.forEach((m, i) => {
+          const other = seen.get(m.email);
+          if (other && other !== team.name) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['teams', t, 'members', i, 'email'],
+              message: `${m.email} is already a member of team ${other}`,
+            });
+          }
+          seen.set(m.email, team.name);
+        });
+        team.stages.forEach((stage, s) => {
+          if (stage.requiredApprovals > stage.approvers.length) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['teams', t, 'stages', s, 'requiredApprovals'],
+              message: 'cannot exceed the number of approvers',
+            });
+          }
+          if (durationSeconds(stage.expireAfter) > MAX_STAGE_SECONDS) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['teams', t, 'stages', s, 'expireAfter'],
+              message: 'must be at most P24D',
+            });
+          }
+          if (durationSeconds(stage.remindAfter) > durationSeconds(stage.expireAfter)) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['teams', t, 'stages', s, 'remindAfter'],
+              message: 'must not be longer than expireAfter',
+            });
+          }
+        });
       });
-      team.stages.forEach((stage, s) => {
-        if (stage.requiredApprovals > stage.approvers.length) {
-          ctx.addIssue({ code: 'custom', path: ['teams', t, 'stages', s, 'requiredApprovals'], message: 'cannot exceed the number of approvers' });
-        }
-        if (durationSeconds(stage.expireAfter) > MAX_STAGE_SECONDS) {
-          ctx.addIssue({ code: 'custom', path: ['teams', t, 'stages', s, 'expireAfter'], message: 'must be at most P24D' });
-        }
-        if (durationSeconds(stage.remindAfter) > durationSeconds(stage.expireAfter)) {
-          ctx.addIssue({ code: 'custom', path: ['teams', t, 'stages', s, 'remindAfter'], message: 'must not be longer than expireAfter' });
-        }
-      });
-    });
     }),
   );
 
@@ -189,7 +222,8 @@ export function parsePolicy(json: string, source = 'policy file'): Policy {
   const result = PolicySchema.safeParse(raw);
   if (!result.success) {
     // A record key's own rule is nested in an `invalid_key` issue: say that rule, not "Invalid key in record".
-    const messageOf = (i: z.core.$ZodIssue): string => (i.code === 'invalid_key' && i.issues[0] ? i.issues[0].message : i.message);
+    const messageOf = (i: z.core.$ZodIssue): string =>
+      i.code === 'invalid_key' && i.issues[0] ? i.issues[0].message : i.message;
     const lines = result.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${messageOf(i)}`);
     throw new PolicyError(`${source} is invalid:\n${lines.join('\n')}`);
   }
@@ -208,7 +242,11 @@ export function loadPolicyFile(path: string): Policy {
 
 /** Every secret the policy names for a ModelArts project's AK/SK, once each. */
 export function modelArtsProjectSecretArns(policy: Policy): string[] {
-  return [...new Set(Object.values(policy.modelArts.projects).flatMap((p) => (p.credentialsSecretArn ? [p.credentialsSecretArn] : [])))];
+  return [
+    ...new Set(
+      Object.values(policy.modelArts.projects).flatMap((p) => (p.credentialsSecretArn ? [p.credentialsSecretArn] : [])),
+    ),
+  ];
 }
 
 export function teamOf(policy: Policy, email: string): Team | undefined {

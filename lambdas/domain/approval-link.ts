@@ -11,7 +11,9 @@ export interface ApprovalLinkParts {
 }
 
 export function linkSignature(parts: ApprovalLinkParts, key: string): string {
-  return createHmac('sha256', key).update(`approval-link:v1\n${parts.approvalId}\n${parts.approver.toLowerCase()}`).digest('base64url');
+  return createHmac('sha256', key)
+    .update(`approval-link:v1\n${parts.approvalId}\n${parts.approver.toLowerCase()}`)
+    .digest('base64url');
 }
 
 export function verifyLinkSignature(parts: ApprovalLinkParts, signature: string, key: string): boolean {
@@ -33,13 +35,20 @@ export const FORM_TOKEN_TTL_SECONDS = 12 * 3600;
 
 export function formToken(parts: ApprovalLinkParts, key: string, issuedAt: Date): string {
   const issued = Math.floor(issuedAt.getTime() / 1000);
-  const mac = createHmac('sha256', key).update(`approval-form:v1\n${parts.approvalId}\n${parts.approver.toLowerCase()}\n${issued}`).digest('base64url');
+  const mac = createHmac('sha256', key)
+    .update(`approval-form:v1\n${parts.approvalId}\n${parts.approver.toLowerCase()}\n${issued}`)
+    .digest('base64url');
   return `${issued}.${mac}`;
 }
 
 export function verifyFormToken(parts: ApprovalLinkParts, token: string, key: string, now: Date): boolean {
   const issued = Number(token.split('.')[0]);
-  if (!Number.isInteger(issued) || now.getTime() / 1000 - issued > FORM_TOKEN_TTL_SECONDS || issued > now.getTime() / 1000 + 60) return false;
+  if (
+    !Number.isInteger(issued) ||
+    now.getTime() / 1000 - issued > FORM_TOKEN_TTL_SECONDS ||
+    issued > now.getTime() / 1000 + 60
+  )
+    return false;
   const expected = Buffer.from(formToken(parts, key, new Date(issued * 1000)));
   const given = Buffer.from(token);
   return expected.length === given.length && timingSafeEqual(expected, given);

@@ -61,5 +61,11 @@ export function votesOf(record: ApprovalRecord): Record<string, Vote> {
 
 /** Whether this approval still waits for `approver`: open, undecided, not expired, and they have not voted. */
 export function isWaitingFor(record: ApprovalRecord, approver: string, now: Date): boolean {
-  return !record.decision && !record.closed && Date.parse(record.expiresAt) > now.getTime() && record.approvers.includes(approver) && !record.votes[approver];
+  return (
+    !record.decision &&
+    !record.closed &&
+    Date.parse(record.expiresAt) > now.getTime() &&
+    record.approvers.includes(approver) &&
+    !record.votes[approver]
+  );
 }

@@ -48,7 +48,10 @@ export function billingOf(body: NodePoolRequest): BillingSummary {
 }
 
 /** The annotations to send: the request's own, completed with poolgate's defaults and links. */
-export function billingAnnotations(body: NodePoolRequest, extra: { consoleUrl: string; orderId?: string }): Annotations {
+export function billingAnnotations(
+  body: NodePoolRequest,
+  extra: { consoleUrl: string; orderId?: string },
+): Annotations {
   const annotations = annotationsOf(body);
   const mode: BillingMode = annotations[ANNOTATION.billingMode] === '1' ? '1' : '0';
   annotations[ANNOTATION.billingMode] = mode;

@@ -20,26 +20,57 @@ export interface FlavorFacts {
   readonly phaseByAz: Readonly<Record<string, string>>;
 }
 
-export type CapacityReason = 'POOL_NOT_FOUND' | 'FLAVOR_UNKNOWN' | 'BILLING_MODE_UNSUPPORTED' | 'FLAVOR_SOLD_OUT' | 'NOT_PRIVILEGED_POOL' | 'MAXCOUNT_NOT_ALLOWED';
+export type CapacityReason =
+  | 'POOL_NOT_FOUND'
+  | 'FLAVOR_UNKNOWN'
+  | 'BILLING_MODE_UNSUPPORTED'
+  | 'FLAVOR_SOLD_OUT'
+  | 'NOT_PRIVILEGED_POOL'
+  | 'MAXCOUNT_NOT_ALLOWED';
 
-export type CapacityDecision = { readonly ok: true } | { readonly ok: false; readonly reason: CapacityReason; readonly message: string };
+export type CapacityDecision =
+  { readonly ok: true } | { readonly ok: false; readonly reason: CapacityReason; readonly message: string };
 
-export function checkCapacity(body: NodePoolRequest, billingMode: BillingMode, pool: PoolFacts | undefined, flavors: readonly FlavorFacts[]): CapacityDecision {
+export function checkCapacity(
+  body: NodePoolRequest,
+  billingMode: BillingMode,
+  pool: PoolFacts | undefined,
+  flavors: readonly FlavorFacts[],
+): CapacityDecision {
   const resources = body.spec.resources;
   if (!pool) return { ok: false, reason: 'POOL_NOT_FOUND', message: 'the pool does not exist in this project' };
   const flavor = flavors.find((f) => f.name === resources.flavor);
   if (!flavor) return { ok: false, reason: 'FLAVOR_UNKNOWN', message: `ModelArts has no flavor ${resources.flavor}` };
   if (!flavor.billingModes.includes(Number(billingMode))) {
-    return { ok: false, reason: 'BILLING_MODE_UNSUPPORTED', message: `flavor ${flavor.name} cannot be bought ${billingMode === '1' ? 'yearly/monthly' : 'pay-per-use'}` };
+    return {
+      ok: false,
+      reason: 'BILLING_MODE_UNSUPPORTED',
+      message: `flavor ${flavor.name} cannot be bought ${billingMode === '1' ? 'yearly/monthly' : 'pay-per-use'}`,
+    };
   }
   const requestedAzs = resources.azs?.map((a) => a.az) ?? [];
-  const soldOutAzs = Object.entries(flavor.phaseByAz).filter(([, phase]) => phase === 'soldout').map(([az]) => az);
+  const soldOutAzs = Object.entries(flavor.phaseByAz)
+    .filter(([, phase]) => phase === 'soldout')
+    .map(([az]) => az);
   const available = Object.keys(flavor.phaseByAz).filter((az) => !soldOutAzs.includes(az));
-  const blocked = requestedAzs.length ? requestedAzs.filter((az) => soldOutAzs.includes(az) || !(az in flavor.phaseByAz)) : available.length ? [] : soldOutAzs;
-  if (blocked.length) return { ok: false, reason: 'FLAVOR_SOLD_OUT', message: `flavor ${flavor.name} is sold out in ${blocked.join(', ')}` };
+  const blocked = requestedAzs.length
+    ? requestedAzs.filter((az) => soldOutAzs.includes(az) || !(az in flavor.phaseByAz))
+    : available.length
+      ? []
+      : soldOutAzs;
+  if (blocked.length)
+    return {
+      ok: false,
+      reason: 'FLAVOR_SOLD_OUT',
+      message: `flavor ${flavor.name} is sold out in ${blocked.join(', ')}`,
+    };
   const privilegedOnly = (['taints', 'tags', 'network'] as const).filter((field) => resources[field] !== undefined);
   if (!pool.privileged && privilegedOnly.length) {
-    return { ok: false, reason: 'NOT_PRIVILEGED_POOL', message: `${privilegedOnly.join(', ')} can be set only in a privileged pool` };
+    return {
+      ok: false,
+      reason: 'NOT_PRIVILEGED_POOL',
+      message: `${privilegedOnly.join(', ')} can be set only in a privileged pool`,
+    };
   }
   if (pool.type === 'Dedicate' && resources.maxCount !== resources.count) {
     return { ok: false, reason: 'MAXCOUNT_NOT_ALLOWED', message: 'in a physical pool maxCount must equal count' };

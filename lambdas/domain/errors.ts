@@ -36,7 +36,10 @@ export class OpenRequestExistsError extends PoolGateError {
 /** The workflow could not be started now; the same Idempotency-Key resumes the request. */
 export class ServiceUnavailableError extends PoolGateError {
   readonly code = 'PoolGate.0503';
-  constructor(message: string, readonly retryAfterSeconds: number) {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
     super(message);
   }
 }

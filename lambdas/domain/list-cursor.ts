@@ -21,7 +21,10 @@ export function encodeCursor(position: IndexPosition, queryIdentity: string, key
 }
 
 export function decodeCursor(cursor: string, queryIdentity: string, key: string): IndexPosition {
-  const invalid = () => new BadQueryError('cursor: not a cursor poolgate issued for this query (use nextCursor as it was returned, with the same filters)');
+  const invalid = () =>
+    new BadQueryError(
+      'cursor: not a cursor poolgate issued for this query (use nextCursor as it was returned, with the same filters)',
+    );
   if (cursor.length > MAX_CURSOR_CHARS) throw invalid();
   const [body, signature, ...rest] = cursor.split('.');
   if (!body || !signature || rest.length) throw invalid();
@@ -29,6 +32,12 @@ export function decodeCursor(cursor: string, queryIdentity: string, key: string)
   const given = Buffer.from(signature);
   if (expected.length !== given.length || !timingSafeEqual(expected, given)) throw invalid();
   const position = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as unknown;
-  if (!position || typeof position !== 'object' || Array.isArray(position) || !Object.values(position).every((v) => typeof v === 'string')) throw invalid();
+  if (
+    !position ||
+    typeof position !== 'object' ||
+    Array.isArray(position) ||
+    !Object.values(position).every((v) => typeof v === 'string')
+  )
+    throw invalid();
   return position as IndexPosition;
 }

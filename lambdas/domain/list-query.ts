@@ -45,7 +45,11 @@ export function mayListTeam(policy: Policy, team: string, email: string): boolea
   return policy.admins.includes(email) || people.some((p) => p.email === email);
 }
 
-export function parseListQuery(params: Readonly<Record<string, string | undefined>>, viewer: string, policy: Policy): ListQuery {
+export function parseListQuery(
+  params: Readonly<Record<string, string | undefined>>,
+  viewer: string,
+  policy: Policy,
+): ListQuery {
   const unknown = Object.keys(params).filter((name) => !(KNOWN as readonly string[]).includes(name));
   if (unknown.length) throw new BadQueryError(`${unknown[0]}: unknown query parameter (known: ${KNOWN.join(', ')})`);
 
@@ -65,17 +69,20 @@ export function parseListQuery(params: Readonly<Record<string, string | undefine
 
   if (params.awaiting !== undefined) {
     if (params.awaiting !== 'me') throw new BadQueryError('awaiting: must be "me"');
-    if (mine || team !== undefined || status !== undefined) throw new BadQueryError('awaiting=me cannot be combined with mine, team or status');
+    if (mine || team !== undefined || status !== undefined)
+      throw new BadQueryError('awaiting=me cannot be combined with mine, team or status');
     return { scope: { kind: 'awaiting', approver: viewer }, ...page };
   }
   if (mine && team !== undefined) throw new BadQueryError('mine=true and team cannot be combined');
   if (mine) return { scope: { kind: 'requester', email: viewer }, ...filter, ...page };
   if (team !== undefined) {
     if (!team) throw new BadQueryError('team: must name a team');
-    if (!mayListTeam(policy, team, viewer)) throw new ForbiddenError(`${viewer} may not list the requests of team ${team}`);
+    if (!mayListTeam(policy, team, viewer))
+      throw new ForbiddenError(`${viewer} may not list the requests of team ${team}`);
     return { scope: { kind: 'team', team }, ...filter, ...page };
   }
-  if (status && policy.admins.includes(viewer)) return { scope: { kind: 'status', status: status as RequestStatus }, ...page };
+  if (status && policy.admins.includes(viewer))
+    return { scope: { kind: 'status', status: status as RequestStatus }, ...page };
   const own = policy.teams.find((t) => t.members.some((m) => m.email === viewer));
   if (own) return { scope: { kind: 'team', team: own.name }, ...filter, ...page };
   throw new BadQueryError(
@@ -87,6 +94,13 @@ export function parseListQuery(params: Readonly<Record<string, string | undefine
 export function queryIdentity(viewer: string, query: ListQuery): string {
   const scope = query.scope;
   // awaiting=me names the index it reads: a cursor of the byApprover index it read before is refused (400), not used as a byStatus position.
-  const partition = scope.kind === 'requester' ? scope.email : scope.kind === 'team' ? scope.team : scope.kind === 'status' ? scope.status : `byStatus:${scope.approver}`;
+  const partition =
+    scope.kind === 'requester'
+      ? scope.email
+      : scope.kind === 'team'
+        ? scope.team
+        : scope.kind === 'status'
+          ? scope.status
+          : `byStatus:${scope.approver}`;
   return [viewer, scope.kind, partition, query.status ?? ''].join('\n');
 }

@@ -46,7 +46,11 @@ const integer = (min: number, max: number) => {
   const rule = `must be an integer >= ${min}`;
   return z
     .number({ error: rule })
-    .check(z.int({ error: rule, abort: true }), z.gte(min, { error: rule, abort: true }), z.lte(max, { error: `must be <= ${max}` }));
+    .check(
+      z.int({ error: rule, abort: true }),
+      z.gte(min, { error: rule, abort: true }),
+      z.lte(max, { error: `must be <= ${max}` }),
+    );
 };
 
 /** A node or instance count: an integer from 1 to MAX_NODE_COUNT. */
@@ -60,7 +64,9 @@ const listOf = (values: readonly string[]) =>
 const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
   z.enum(values, {
     error: (issue) =>
-      issue.input === undefined || typeof issue.input === 'string' ? `must be ${listOf(values)}` : `must be a string, ${listOf(values)}`,
+      issue.input === undefined || typeof issue.input === 'string'
+        ? `must be ${listOf(values)}`
+        : `must be a string, ${listOf(values)}`,
   });
 
 /** A JSON object with exactly these fields: any other field is reported as "unknown field". */
@@ -111,7 +117,8 @@ const nodePoolName = () => nonEmpty().check(z.regex(NODE_POOL_NAME, { error: NOD
 
 type Path = readonly PropertyKey[];
 
-const startsWith = (path: Path, prefix: Path) => prefix.length <= path.length && prefix.every((part, i) => path[i] === part);
+const startsWith = (path: Path, prefix: Path) =>
+  prefix.length <= path.length && prefix.every((part, i) => path[i] === part);
 
 /**
  * Options for a cross-field `superRefine`: it runs as soon as the fields it reads are valid, even
@@ -123,7 +130,9 @@ function whenValid(...fields: Path[]): z.core.$ZodSuperRefineParams {
     when: (payload) =>
       isPlainObject(payload.value) &&
       !payload.issues.some(
-        (issue) => issue.code !== 'unrecognized_keys' && fields.some((field) => startsWith(issue.path ?? [], field) || startsWith(field, issue.path ?? [])),
+        (issue) =>
+          issue.code !== 'unrecognized_keys' &&
+          fields.some((field) => startsWith(issue.path ?? [], field) || startsWith(field, issue.path ?? [])),
       ),
   };
 }
@@ -143,7 +152,9 @@ const BILLING_MODE = 'os.modelarts/billing.mode';
 export const AnnotationsSchema = obj({
   [BILLING_MODE]: z.optional(oneOf(['0', '1'])),
   'os.modelarts/period.num': z.optional(
-    str('must be a positive integer string such as "2"').check(z.regex(/^[1-9]\d{0,3}$/, { error: 'must be a positive integer string such as "2"' })),
+    str('must be a positive integer string such as "2"').check(
+      z.regex(/^[1-9]\d{0,3}$/, { error: 'must be a positive integer string such as "2"' }),
+    ),
   ),
   'os.modelarts/period.type': z.optional(oneOf(['2', '3', '4'])),
   'os.modelarts/auto.renew': z.optional(oneOf(['0', '1'])),
@@ -151,14 +162,21 @@ export const AnnotationsSchema = obj({
   'os.modelarts/service.console.url': z.optional(str()),
   'os.modelarts/order.id': z.optional(str()),
 }).check(
-  z.superRefine((annotations, ctx) => {
-    if (annotations[BILLING_MODE] !== '1') return;
-    for (const key of ['os.modelarts/period.num', 'os.modelarts/period.type'] as const) {
-      if (annotations[key] === undefined) {
-        ctx.addIssue({ code: 'custom', path: [key], message: `is required when ${BILLING_MODE} is "1" (yearly/monthly)` });
+  z.superRefine(
+    (annotations, ctx) => {
+      if (annotations[BILLING_MODE] !== '1') return;
+      for (const key of ['os.modelarts/period.num', 'os.modelarts/period.type'] as const) {
+        if (annotations[key] === undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message: `is required when ${BILLING_MODE} is "1" (yearly/monthly)`,
+          });
+        }
       }
-    }
-  }, whenValid([BILLING_MODE])),
+    },
+    whenValid([BILLING_MODE]),
+  ),
 );
 export type Annotations = z.infer<typeof AnnotationsSchema>;
 
@@ -207,13 +225,19 @@ const ExtendParamsSchema = obj({
       z.regex(/^\d{1,6}$/, { error: 'must be a whole number string such as "50" ("0" = no limit)' }),
     ),
   ),
-  postInstall: z.optional(str('must be a Base64-encoded string').check(z.regex(/^[A-Za-z0-9+/]*={0,2}$/, { error: 'must be a Base64-encoded string' }))),
+  postInstall: z.optional(
+    str('must be a Base64-encoded string').check(
+      z.regex(/^[A-Za-z0-9+/]*={0,2}$/, { error: 'must be a Base64-encoded string' }),
+    ),
+  ),
   runtime: z.optional(oneOf(['docker', 'containerd'])),
   labelPolicyOnExistingNodes: z.optional(oneOf(['refresh', 'ignore'])),
   taintPolicyOnExistingNodes: z.optional(oneOf(['refresh', 'ignore'])),
   tagPolicyOnExistingNodes: z.optional(oneOf(['refresh', 'ignore'])),
   XParameterPlaneSubnet: z.optional(str()),
-  nodePoolName: z.optional(nodePoolName().check(z.refine((name) => !name.endsWith('-default'), { error: 'must not end with "-default"' }))),
+  nodePoolName: z.optional(
+    nodePoolName().check(z.refine((name) => !name.endsWith('-default'), { error: 'must not end with "-default"' })),
+  ),
 });
 
 /** `creatingStep` (Table 11): batch creation of supernodes. */
@@ -287,7 +311,8 @@ export type PoolResource = z.infer<typeof ResourcesShape>;
 
 /** ModelArts' own rule (Table 6): maxCount is at least count (equal in a physical pool, checked later). */
 function maxCountRule(r: PoolResource, ctx: z.core.$RefinementCtx<PoolResource>): void {
-  if (r.maxCount < r.count) ctx.addIssue({ code: 'custom', path: ['maxCount'], message: `must be >= count (${r.count})` });
+  if (r.maxCount < r.count)
+    ctx.addIssue({ code: 'custom', path: ['maxCount'], message: `must be >= count (${r.count})` });
 }
 
 /** An AZ appears once in `azs`. */
@@ -304,13 +329,19 @@ function uniqueAzRule(r: PoolResource, ctx: z.core.$RefinementCtx<PoolResource>)
 function azsSumRule(r: PoolResource, ctx: z.core.$RefinementCtx<PoolResource>): void {
   if (!r.azs) return;
   const total = r.azs.reduce((sum, az) => sum + az.count, 0);
-  if (total !== r.count) ctx.addIssue({ code: 'custom', path: ['azs'], message: `counts must add up to count (${r.count}) (got ${total})` });
+  if (total !== r.count)
+    ctx.addIssue({ code: 'custom', path: ['azs'], message: `counts must add up to count (${r.count}) (got ${total})` });
 }
 
 /** `spec.resources` as ModelArts checks it. */
-const ModelArtsResourcesSchema = ResourcesShape.check(z.superRefine(maxCountRule, whenValid(['count'], ['maxCount'])), z.superRefine(uniqueAzRule, whenValid(['azs'])));
+const ModelArtsResourcesSchema = ResourcesShape.check(
+  z.superRefine(maxCountRule, whenValid(['count'], ['maxCount'])),
+  z.superRefine(uniqueAzRule, whenValid(['azs'])),
+);
 /** `spec.resources` as poolgate checks it: ModelArts' rules plus the AZ sum. */
-const PoolgateResourcesSchema = ModelArtsResourcesSchema.check(z.superRefine(azsSumRule, whenValid(['count'], ['azs'])));
+const PoolgateResourcesSchema = ModelArtsResourcesSchema.check(
+  z.superRefine(azsSumRule, whenValid(['count'], ['azs'])),
+);
 
 // ---------------------------------------------------------------------------------------------
 // The two bodies
@@ -325,17 +356,20 @@ const envelope = {
 
 /** What poolgate accepts: `spec.resources` required (DESIGN departure), plus its cross-field rules. */
 export const NodePoolRequestSchema = obj({ ...envelope, spec: obj({ resources: PoolgateResourcesSchema }) }).check(
-  z.superRefine((body, ctx) => {
-    const { nodePool } = body.spec.resources;
-    if (nodePool !== undefined && nodePool !== body.metadata.name) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['spec', 'resources', 'nodePool'],
-        message: `must equal metadata.name (${quote(body.metadata.name)})`,
-        input: nodePool,
-      });
-    }
-  }, whenValid(['metadata', 'name'], ['spec', 'resources', 'nodePool'])),
+  z.superRefine(
+    (body, ctx) => {
+      const { nodePool } = body.spec.resources;
+      if (nodePool !== undefined && nodePool !== body.metadata.name) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['spec', 'resources', 'nodePool'],
+          message: `must equal metadata.name (${quote(body.metadata.name)})`,
+          input: nodePool,
+        });
+      }
+    },
+    whenValid(['metadata', 'name'], ['spec', 'resources', 'nodePool']),
+  ),
 );
 export type NodePoolRequest = z.infer<typeof NodePoolRequestSchema>;
 
@@ -343,7 +377,10 @@ export type NodePoolRequest = z.infer<typeof NodePoolRequestSchema>;
  * What ModelArts accepts, the page as written: `spec` optional (Table 2); when given, its
  * `resources` is mandatory (Table 5). `nodePool` may differ from the name and `azs` need not add up.
  */
-export const ModelArtsNodePoolSchema = obj({ ...envelope, spec: z.optional(obj({ resources: ModelArtsResourcesSchema })) });
+export const ModelArtsNodePoolSchema = obj({
+  ...envelope,
+  spec: z.optional(obj({ resources: ModelArtsResourcesSchema })),
+});
 export type ModelArtsNodePool = z.infer<typeof ModelArtsNodePoolSchema>;
 
 // ---------------------------------------------------------------------------------------------
@@ -357,7 +394,10 @@ export type ParseResult<T> = { ok: true; value: T } | { ok: false; message: stri
  * "request body is not valid JSON", "request body must be a JSON object", or up to five
  * `<field path>: <rule>` problems joined with "; " (then "and N more problems").
  */
-export function parseNodePoolRequest<S extends z.ZodMiniType = typeof NodePoolRequestSchema>(rawBody: string, schema?: S): ParseResult<z.infer<S>> {
+export function parseNodePoolRequest<S extends z.ZodMiniType = typeof NodePoolRequestSchema>(
+  rawBody: string,
+  schema?: S,
+): ParseResult<z.infer<S>> {
   let json: unknown;
   try {
     json = JSON.parse(rawBody);
@@ -373,7 +413,9 @@ export function parseNodePoolRequest<S extends z.ZodMiniType = typeof NodePoolRe
 /** The first MAX_LISTED_ISSUES problems, one per unknown key, joined with "; ". */
 function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
   const problems = issues.flatMap((issue) =>
-    issue.code === 'unrecognized_keys' ? issue.keys.map((key) => `${formatPath([...issue.path, key])}: unknown field`) : [describeIssue(issue)],
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => `${formatPath([...issue.path, key])}: unknown field`)
+      : [describeIssue(issue)],
   );
   const listed = problems.slice(0, MAX_LISTED_ISSUES).join('; ');
   const more = problems.length - MAX_LISTED_ISSUES;
@@ -384,9 +426,13 @@ function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
 function describeIssue(issue: z.core.$ZodIssue): string {
   const path = formatPath(issue.path) || 'body';
   // A missing field reaches its schema as `undefined`: a type (or enum) issue without input.
-  if (issue.input === undefined && (issue.code === 'invalid_type' || issue.code === 'invalid_value')) return `${path}: is required and ${issue.message}`;
+  if (issue.input === undefined && (issue.code === 'invalid_type' || issue.code === 'invalid_value'))
+    return `${path}: is required and ${issue.message}`;
   // Cross-field rules carry the whole object as input; their message says what is wrong already.
-  const echo = issue.input === undefined || (issue.code === 'custom' && typeof issue.input === 'object') ? '' : ` (got ${preview(issue.input)})`;
+  const echo =
+    issue.input === undefined || (issue.code === 'custom' && typeof issue.input === 'object')
+      ? ''
+      : ` (got ${preview(issue.input)})`;
   return `${path}: ${issue.message}${echo}`;
 }
 

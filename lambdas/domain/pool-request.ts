@@ -102,7 +102,12 @@ export function toRequestView(r: PoolRequestRecord, options: ViewOptions = {}): 
 }
 
 /** Who may read a request: its requester, members of its team, its approvers and the admins. */
-export function canView(r: PoolRequestRecord, email: string, teamMembers: readonly string[], admins: readonly string[]): boolean {
+export function canView(
+  r: PoolRequestRecord,
+  email: string,
+  teamMembers: readonly string[],
+  admins: readonly string[],
+): boolean {
   const who = email.toLowerCase();
   return (
     r.requester === who ||

@@ -32,7 +32,10 @@ export type Verdict =
   | { readonly kind: 'correct'; readonly to: number; readonly why: CorrectionCause }
   | { readonly kind: 'ambiguous'; readonly why: string };
 
-export type ReconciledRequest = Pick<PoolRequestRecord, 'requestId' | 'projectId' | 'poolName' | 'nodePoolName' | 'flavor' | 'reason'>;
+export type ReconciledRequest = Pick<
+  PoolRequestRecord,
+  'requestId' | 'projectId' | 'poolName' | 'nodePoolName' | 'flavor' | 'reason'
+>;
 
 const UNCHANGED: Verdict = { kind: 'unchanged' };
 const ambiguous = (why: string): Verdict => ({ kind: 'ambiguous', why });
@@ -48,9 +51,12 @@ const otherFlavor = (nodePool: LabelledNodePool, request: ReconciledRequest) =>
 export function judgeCounted(request: ReconciledRequest, from: number, listed: readonly LabelledNodePool[]): Verdict {
   const labelled = listed.filter((n) => n.owner === request.requestId);
   const own = labelled.find((n) => n.name === request.nodePoolName);
-  if (own && own.flavor !== request.flavor) return ambiguous(`${otherFlavor(own, request)}; its ${from} nodes are left as they are`);
+  if (own && own.flavor !== request.flavor)
+    return ambiguous(`${otherFlavor(own, request)}; its ${from} nodes are left as they are`);
   if (!own && labelled.length > 0) {
-    return ambiguous(`node pool ${request.nodePoolName} is gone but ${names(labelled)} carries its label; its ${from} nodes are left as they are`);
+    return ambiguous(
+      `node pool ${request.nodePoolName} is gone but ${names(labelled)} carries its label; its ${from} nodes are left as they are`,
+    );
   }
   const to = own?.count ?? 0;
   if (to === from) return UNCHANGED;
@@ -66,11 +72,16 @@ export function judgeUncounted(request: ReconciledRequest, labelled: readonly La
   const mine = labelled.filter((n) => n.owner === request.requestId);
   if (mine.length === 0) return UNCHANGED;
   if (request.reason === 'NODE_POOL_CONFLICT') {
-    return ambiguous(`it ended NODE_POOL_CONFLICT (poolgate refused the node pool as not what was approved), yet ${names(mine)} carries its label; not counted`);
+    return ambiguous(
+      `it ended NODE_POOL_CONFLICT (poolgate refused the node pool as not what was approved), yet ${names(mine)} carries its label; not counted`,
+    );
   }
   const pair = `${request.projectId}/${request.poolName}`;
   const own = mine.find((n) => n.pair === pair && n.name === request.nodePoolName);
-  if (!own) return ambiguous(`its node pool is ${pair}/${request.nodePoolName}, yet ${names(mine)} carries its label; not counted`);
+  if (!own)
+    return ambiguous(
+      `its node pool is ${pair}/${request.nodePoolName}, yet ${names(mine)} carries its label; not counted`,
+    );
   if (own.flavor !== request.flavor) return ambiguous(`${otherFlavor(own, request)}; not counted`);
   return own.count > 0 ? { kind: 'correct', to: own.count, why: 'node pool found' } : UNCHANGED;
 }

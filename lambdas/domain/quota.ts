@@ -2,7 +2,11 @@
 import type { Team } from '../config/policy';
 
 export type QuotaDecision =
-  | { readonly ok: true; readonly limit: number; /** highest `inUse` that still leaves room for this request */ readonly maxInUseBefore: number }
+  | {
+      readonly ok: true;
+      readonly limit: number;
+      /** highest `inUse` that still leaves room for this request */ readonly maxInUseBefore: number;
+    }
   | { readonly ok: false; readonly reason: 'FLAVOR_NOT_ALLOWED' | 'QUOTA_EXCEEDED'; readonly limit?: number };
 
 export function quotaFor(team: Team, flavor: string, count: number): QuotaDecision {
@@ -13,7 +17,10 @@ export function quotaFor(team: Team, flavor: string, count: number): QuotaDecisi
 }
 
 /** `quotaFor` the request's team, found by name (a team no longer in the policy may use nothing). */
-export function quotaForRequest(teams: readonly Team[], request: { readonly team: string; readonly flavor: string; readonly count: number }): QuotaDecision {
+export function quotaForRequest(
+  teams: readonly Team[],
+  request: { readonly team: string; readonly flavor: string; readonly count: number },
+): QuotaDecision {
   const team = teams.find((t) => t.name === request.team);
   return team ? quotaFor(team, request.flavor, request.count) : { ok: false, reason: 'FLAVOR_NOT_ALLOWED' };
 }
@@ -35,4 +42,5 @@ export function placementAllowed(team: Team, projectId: string, poolName: string
 export type Reservation = 'reserved' | 'held' | 'used' | 'busy' | 'refused';
 
 /** The request's nodes are counted after `reserve` answered this (by this call or before it). */
-export const isCounted = (reservation: Reservation): boolean => reservation === 'reserved' || reservation === 'held' || reservation === 'used';
+export const isCounted = (reservation: Reservation): boolean =>
+  reservation === 'reserved' || reservation === 'held' || reservation === 'used';

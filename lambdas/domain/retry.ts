@@ -38,7 +38,10 @@ export interface LatestRetry {
   readonly pollIntervalSeconds?: number;
 }
 
-export function latestRetryOf(request: { readonly retries?: number; readonly steps: readonly Step[] }): LatestRetry | undefined {
+export function latestRetryOf(request: {
+  readonly retries?: number;
+  readonly steps: readonly Step[];
+}): LatestRetry | undefined {
   const attempt = request.retries ?? 0;
   if (!attempt) return undefined;
   const step = request.steps.find((s) => s.id === stepId.retried(attempt));

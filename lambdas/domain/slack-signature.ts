@@ -20,9 +20,13 @@ export function verifySlackRequest(
   now: Date = new Date(),
 ): SlackVerification {
   const { signature, timestamp } = headers;
-  if (!signature || !timestamp || !/^\d+$/.test(timestamp)) return { ok: false, reason: 'missing Slack signature headers' };
-  if (Math.abs(now.getTime() / 1000 - Number(timestamp)) > MAX_SLACK_REQUEST_AGE_SECONDS) return { ok: false, reason: 'Slack request timestamp is too old' };
+  if (!signature || !timestamp || !/^\d+$/.test(timestamp))
+    return { ok: false, reason: 'missing Slack signature headers' };
+  if (Math.abs(now.getTime() / 1000 - Number(timestamp)) > MAX_SLACK_REQUEST_AGE_SECONDS)
+    return { ok: false, reason: 'Slack request timestamp is too old' };
   const expected = Buffer.from(slackSignature(signingSecret, timestamp, rawBody));
   const given = Buffer.from(signature);
-  return expected.length === given.length && timingSafeEqual(expected, given) ? { ok: true } : { ok: false, reason: 'Slack signature mismatch' };
+  return expected.length === given.length && timingSafeEqual(expected, given)
+    ? { ok: true }
+    : { ok: false, reason: 'Slack signature mismatch' };
 }

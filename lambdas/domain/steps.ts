@@ -47,7 +47,12 @@ export const stepId = {
   quotaReconciled: (at: string) => `quota-reconciled:${at}`,
 } as const;
 
-export function newStep(id: string, step: StepName, outcome: StepOutcome, extra: { actor?: string; detail?: Record<string, unknown>; at?: Date } = {}): Step {
+export function newStep(
+  id: string,
+  step: StepName,
+  outcome: StepOutcome,
+  extra: { actor?: string; detail?: Record<string, unknown>; at?: Date } = {},
+): Step {
   return {
     id,
     step,

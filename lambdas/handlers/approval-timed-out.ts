@@ -5,7 +5,15 @@ import { approvalTimedOut } from '../use-cases/approval-timed-out';
 import { approvals, notifier, policy, requests } from '../wiring';
 
 /** Workflow step ApprovalTimedOut: remind (and escalate), or let the stage expire. */
-export const handler = async (event: { requestId: string; stageIndex: number }, context?: Context): Promise<ApprovalOutcome> => {
+export const handler = async (
+  event: { requestId: string; stageIndex: number },
+  context?: Context,
+): Promise<ApprovalOutcome> => {
   startInvocationLog(context, event);
-  return approvalTimedOut(event, { policy: policy(), requests: requests(), approvals: approvals(), notifier: await notifier() });
+  return approvalTimedOut(event, {
+    policy: policy(),
+    requests: requests(),
+    approvals: approvals(),
+    notifier: await notifier(),
+  });
 };

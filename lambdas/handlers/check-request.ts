@@ -8,5 +8,11 @@ import { modelArts, policy, quotas, requests } from '../wiring';
 /** Workflow step CheckRequest: approvers exist, ModelArts has the capacity, the team's quota has room (reserved). */
 export const handler = async (event: { requestId: string }, context?: Context): Promise<ApprovalOutcome> => {
   startInvocationLog(context, event);
-  return checkRequest(event.requestId, { policy: policy(), requests: requests(), quotas: quotas(), modelArts: modelArts(), recordMetric });
+  return checkRequest(event.requestId, {
+    policy: policy(),
+    requests: requests(),
+    quotas: quotas(),
+    modelArts: modelArts(),
+    recordMetric,
+  });
 };

@@ -27,7 +27,11 @@ export type HttpResult = APIGatewayProxyStructuredResultV2 & { statusCode: numbe
 const SECURITY_HEADERS = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' };
 
 export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResult {
-  return { statusCode, headers: { 'content-type': 'application/json', ...SECURITY_HEADERS, ...headers }, body: JSON.stringify(body) };
+  return {
+    statusCode,
+    headers: { 'content-type': 'application/json', ...SECURITY_HEADERS, ...headers },
+    body: JSON.stringify(body),
+  };
 }
 
 export function html(statusCode: number, body: string): HttpResult {
@@ -36,7 +40,8 @@ export function html(statusCode: number, body: string): HttpResult {
     headers: {
       'content-type': 'text/html; charset=utf-8',
       ...SECURITY_HEADERS,
-      'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+      'content-security-policy':
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
       'x-frame-options': 'DENY',
       'referrer-policy': 'no-referrer',
     },

@@ -9,7 +9,13 @@ export const handler = async (event: APIGatewayProxyEventV2, context?: Context):
   startInvocationLog(context);
   try {
     const viewer = await authenticator().emailOf(header(event, 'authorization'));
-    const deps = { policy: policy(), requests: requests(), approvals: approvals(), linkKey: await linkKey(), publicBaseUrl: publicBaseUrl() };
+    const deps = {
+      policy: policy(),
+      requests: requests(),
+      approvals: approvals(),
+      linkKey: await linkKey(),
+      publicBaseUrl: publicBaseUrl(),
+    };
     return json(200, await listRequests(viewer, event.queryStringParameters ?? {}, deps));
   } catch (error) {
     return errorResponse(error);

@@ -13,8 +13,17 @@ export const handler = async (event: APIGatewayProxyEventV2, context?: Context):
   startInvocationLog(context, { requestId: event.pathParameters?.request_id });
   try {
     const signature = new URLSearchParams(event.rawQueryString ?? '').get('sig') ?? '';
-    const request = await openRequestPage(pathParameter(event, 'request_id'), signature, { requests: requests(), linkKey: await linkKey() });
-    return html(200, requestPageHtml(request, { price: policy().pricing[request.flavor], nodeTracking: policy().nodeTracking.enabled }));
+    const request = await openRequestPage(pathParameter(event, 'request_id'), signature, {
+      requests: requests(),
+      linkKey: await linkKey(),
+    });
+    return html(
+      200,
+      requestPageHtml(request, {
+        price: policy().pricing[request.flavor],
+        nodeTracking: policy().nodeTracking.enabled,
+      }),
+    );
   } catch (error) {
     // Browsers get a page that says what is wrong; API clients the JSON error body.
     if (!(header(event, 'accept') ?? '').includes('text/html')) return errorResponse(error);

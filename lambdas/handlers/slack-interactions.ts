@@ -10,7 +10,11 @@ export const handler = async (event: APIGatewayProxyEventV2, context?: Context):
   startInvocationLog(context);
   try {
     await handleSlackInteraction(
-      { rawBody: bodyText(event), signature: header(event, 'x-slack-signature'), timestamp: header(event, 'x-slack-request-timestamp') },
+      {
+        rawBody: bodyText(event),
+        signature: header(event, 'x-slack-signature'),
+        timestamp: header(event, 'x-slack-request-timestamp'),
+      },
       {
         requests: requests(),
         approvals: approvals(),

@@ -23,7 +23,16 @@ export const handler = async (event: APIGatewayProxyEventV2, context?: Context):
       justification: header(event, 'x-justification'),
     };
     if (isDryRun(event.queryStringParameters?.dryRun)) {
-      return json(200, await dryRunRequest(input, { policy: policy(), requests: requests(), claims: claims(), quotas: quotas(), modelArts: modelArts() }));
+      return json(
+        200,
+        await dryRunRequest(input, {
+          policy: policy(),
+          requests: requests(),
+          claims: claims(),
+          quotas: quotas(),
+          modelArts: modelArts(),
+        }),
+      );
     }
     const result = await submitRequest(
       { ...input, idempotencyKey: header(event, 'idempotency-key') },

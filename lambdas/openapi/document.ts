@@ -26,7 +26,12 @@ type OpenApiDocument = ReturnType<OpenApiGeneratorV31['generateDocument']>;
 const BEARER = [{ bearer: [] }];
 
 const errors = (...statuses: Array<[number, string]>) =>
-  Object.fromEntries(statuses.map(([status, description]) => [status, { description, content: { 'application/json': { schema: ErrorSchema } } }]));
+  Object.fromEntries(
+    statuses.map(([status, description]) => [
+      status,
+      { description, content: { 'application/json': { schema: ErrorSchema } } },
+    ]),
+  );
 
 const htmlPage = (description: string) => ({ description, content: { 'text/html': { schema: z.string() } } });
 
@@ -42,7 +47,8 @@ function nodePoolRequestComponent(): Record<string, unknown> {
     target: 'draft-2020-12',
     override: ({ jsonSchema }) => {
       const names = jsonSchema.propertyNames;
-      if (typeof names === 'object' && Object.keys(names).length === 1 && names.type === 'string') delete jsonSchema.propertyNames;
+      if (typeof names === 'object' && Object.keys(names).length === 1 && names.type === 'string')
+        delete jsonSchema.propertyNames;
     },
   });
   return { ...schema, description: 'The ModelArts "Create a node pool" body, with poolgate\'s departures (README)' };
@@ -57,7 +63,8 @@ export function buildOpenApiDocument(): OpenApiDocument {
     type: 'http',
     scheme: 'bearer',
     bearerFormat: 'JWT',
-    description: 'A token of the issuer named in the policy file, with an `email` claim (locally: `npx poolgate dev-token <email>`)',
+    description:
+      'A token of the issuer named in the policy file, with an `email` claim (locally: `npx poolgate dev-token <email>`)',
   });
 
   registry.registerPath({
@@ -72,22 +79,37 @@ export function buildOpenApiDocument(): OpenApiDocument {
     security: BEARER,
     request: {
       params: z.object({ project_id: z.string(), pool_name: z.string() }),
-      query: z.object({ dryRun: z.enum(['true', 'false']).optional().meta({ description: 'answer what would happen, record nothing' }) }),
+      query: z.object({
+        dryRun: z.enum(['true', 'false']).optional().meta({ description: 'answer what would happen, record nothing' }),
+      }),
       headers: z.object({
-        'idempotency-key': z.string().optional().meta({ description: 'the same key (within 24 h) returns the same request' }),
-        'x-justification': z.string().max(2000).optional().meta({ description: 'why the node pool is needed, shown to the approvers' }),
+        'idempotency-key': z
+          .string()
+          .optional()
+          .meta({ description: 'the same key (within 24 h) returns the same request' }),
+        'x-justification': z
+          .string()
+          .max(2000)
+          .optional()
+          .meta({ description: 'why the node pool is needed, shown to the approvers' }),
       }),
       body: { required: true, content: { 'application/json': { schema: NodePoolRequestBody } } },
     },
     responses: {
-      200: { description: 'dryRun=true: what would happen', content: { 'application/json': { schema: DryRunResultSchema } } },
+      200: {
+        description: 'dryRun=true: what would happen',
+        content: { 'application/json': { schema: DryRunResultSchema } },
+      },
       202: {
         description: 'Recorded; the workflow runs',
         headers: { location: { description: 'the request', schema: { type: 'string' } } },
         content: { 'application/json': { schema: SubmitAcceptedSchema } },
       },
       ...errors(
-        [400, 'ModelArts.50004000: the body breaks a rule (the message names the field path); PoolGate.0400: a bad dryRun value'],
+        [
+          400,
+          'ModelArts.50004000: the body breaks a rule (the message names the field path); PoolGate.0400: a bad dryRun value',
+        ],
         [401, 'PoolGate.0401: no valid bearer token'],
         [403, 'PoolGate.0403: the caller is in no team, or the team may not use this project and pool'],
         [409, 'PoolGate.0409: another request for this node pool is still open'],
@@ -114,8 +136,15 @@ export function buildOpenApiDocument(): OpenApiDocument {
         mine: z.enum(['true', 'false']).optional(),
         team: z.string().optional(),
         awaiting: z.literal('me').optional(),
-        limit: z.string().regex(/^\d+$/).optional().meta({ description: `page size, 1 to ${MAX_PAGE_SIZE} (default 20)` }),
-        cursor: z.string().optional().meta({ description: 'the nextCursor of the previous page, as it was returned, with the same filters' }),
+        limit: z
+          .string()
+          .regex(/^\d+$/)
+          .optional()
+          .meta({ description: `page size, 1 to ${MAX_PAGE_SIZE} (default 20)` }),
+        cursor: z
+          .string()
+          .optional()
+          .meta({ description: 'the nextCursor of the previous page, as it was returned, with the same filters' }),
       }),
     },
     responses: {
@@ -137,7 +166,10 @@ export function buildOpenApiDocument(): OpenApiDocument {
     request: { params: requestIdParams },
     responses: {
       200: { description: 'The request', content: { 'application/json': { schema: RequestViewSchema } } },
-      ...errors([401, 'PoolGate.0401: no valid bearer token'], [404, 'PoolGate.0404: no such request, or not visible to you']),
+      ...errors(
+        [401, 'PoolGate.0401: no valid bearer token'],
+        [404, 'PoolGate.0404: no such request, or not visible to you'],
+      ),
     },
   });
 
@@ -146,8 +178,12 @@ export function buildOpenApiDocument(): OpenApiDocument {
     path: '/requests/{request_id}/page',
     operationId: 'requestPage',
     summary: 'The read-only HTML page of a request (signed link)',
-    description: 'Linked from the e-mails and from the node pool in ModelArts (`os.modelarts/service.console.url`). No bearer token: the signature is the proof.',
-    request: { params: requestIdParams, query: z.object({ sig: z.string().meta({ description: 'HMAC of the request id' }) }) },
+    description:
+      'Linked from the e-mails and from the node pool in ModelArts (`os.modelarts/service.console.url`). No bearer token: the signature is the proof.',
+    request: {
+      params: requestIdParams,
+      query: z.object({ sig: z.string().meta({ description: 'HMAC of the request id' }) }),
+    },
     responses: {
       200: htmlPage('The request, its billing and its timeline'),
       403: htmlPage('PoolGate.1403: the signature does not match (JSON error body for non-browser clients)'),
@@ -163,7 +199,10 @@ export function buildOpenApiDocument(): OpenApiDocument {
     security: BEARER,
     request: { params: requestIdParams },
     responses: {
-      200: { description: 'Cancelled (cancelling again answers the same)', content: { 'application/json': { schema: RequestViewSchema } } },
+      200: {
+        description: 'Cancelled (cancelling again answers the same)',
+        content: { 'application/json': { schema: RequestViewSchema } },
+      },
       ...errors(
         [401, 'PoolGate.0401: no valid bearer token'],
         [404, 'PoolGate.0404: no such request, or not yours'],
@@ -181,13 +220,17 @@ export function buildOpenApiDocument(): OpenApiDocument {
     request: { params: requestIdParams },
     responses: {
       202: {
-        description: 'Retrying: the request is PROVISIONING (or CREATED while its nodes are followed again); repeating the call answers the same',
+        description:
+          'Retrying: the request is PROVISIONING (or CREATED while its nodes are followed again); repeating the call answers the same',
         content: { 'application/json': { schema: RequestViewSchema } },
       },
       ...errors(
         [401, 'PoolGate.0401: no valid bearer token'],
         [404, 'PoolGate.0404: no such request, or not yours'],
-        [409, 'PoolGate.3409: not FAILED, failed before approval, or no quota for it now; PoolGate.0409: another open request holds the node-pool name'],
+        [
+          409,
+          'PoolGate.3409: not FAILED, failed before approval, or no quota for it now; PoolGate.0409: another open request holds the node-pool name',
+        ],
         [503, 'PoolGate.0503: the retried run could not start; repeat the call'],
       ),
     },
@@ -255,7 +298,12 @@ export function buildOpenApiDocument(): OpenApiDocument {
     path: '/openapi.json',
     operationId: 'openapi',
     summary: 'This document',
-    responses: { 200: { description: 'OpenAPI 3.1', content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } } } },
+    responses: {
+      200: {
+        description: 'OpenAPI 3.1',
+        content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } },
+      },
+    },
   });
   registry.registerPath({
     method: 'get',

@@ -8,7 +8,9 @@ import { MAX_PAGE_SIZE } from '../domain/list-query';
 import { REQUEST_STATUSES } from '../domain/status';
 import { STEP_NAMES } from '../domain/steps';
 
-const reason = z.string().meta({ description: 'Machine-readable reason of a terminal status, e.g. QUOTA_EXCEEDED, APPROVER_REJECTED, APPROVAL_EXPIRED' });
+const reason = z.string().meta({
+  description: 'Machine-readable reason of a terminal status, e.g. QUOTA_EXCEEDED, APPROVER_REJECTED, APPROVAL_EXPIRED',
+});
 const timestamp = z.string().meta({ description: 'ISO 8601 time (UTC)', example: '2026-11-26T21:05:34.123Z' });
 const email = z.string().meta({ description: 'an e-mail address, lowercased', example: 'alice@example.com' });
 
@@ -45,7 +47,10 @@ const summaryFields = {
   requestId: z.string(),
   status: RequestStatusSchema,
   reason: reason.optional(),
-  final: z.boolean().meta({ description: 'true when no further status change will come: a terminal status, or CREATED when node tracking is off' }),
+  final: z.boolean().meta({
+    description:
+      'true when no further status change will come: a terminal status, or CREATED when node tracking is off',
+  }),
   requester: email,
   team: z.string(),
   projectId: z.string(),
@@ -80,14 +85,22 @@ export const ListedRequestSchema = z
       .strictObject({ approvalId: z.string(), stage: z.string(), askedAt: timestamp, expiresAt: timestamp })
       .optional()
       .meta({ description: 'awaiting=me only: the approval that waits for your decision' }),
-    links: z.strictObject({ ...links, decide: z.string().optional().meta({ description: 'awaiting=me only: your personal approval link' }) }),
+    links: z.strictObject({
+      ...links,
+      decide: z.string().optional().meta({ description: 'awaiting=me only: your personal approval link' }),
+    }),
   })
   .meta({ id: 'ListedRequest' });
 
 export const RequestListSchema = z
   .strictObject({
-    items: z.array(ListedRequestSchema).meta({ description: `newest first, at most \`limit\` (default 20, at most ${MAX_PAGE_SIZE}); a page may be short, even empty` }),
-    nextCursor: z.string().nullable().meta({ description: 'pass as `cursor` for the next page; null at the end of the list' }),
+    items: z.array(ListedRequestSchema).meta({
+      description: `newest first, at most \`limit\` (default 20, at most ${MAX_PAGE_SIZE}); a page may be short, even empty`,
+    }),
+    nextCursor: z
+      .string()
+      .nullable()
+      .meta({ description: 'pass as `cursor` for the next page; null at the end of the list' }),
   })
   .meta({ id: 'RequestList' });
 
@@ -102,20 +115,35 @@ export const SubmitAcceptedSchema = z
 export const DryRunResultSchema = z
   .strictObject({
     dryRun: z.literal(true),
-    wouldBe: z.enum(['AWAITING_APPROVAL', 'REJECTED']).meta({ description: 'what the request would become after submission' }),
+    wouldBe: z
+      .enum(['AWAITING_APPROVAL', 'REJECTED'])
+      .meta({ description: 'what the request would become after submission' }),
     reason: reason.optional(),
     checks: z.array(
       z.strictObject({
         check: z.enum(['validation', 'approvers', 'capacity', 'quota']),
-        outcome: z.enum(['ok', 'refused', 'unknown']).meta({ description: '"unknown": ModelArts could not be asked now' }),
+        outcome: z
+          .enum(['ok', 'refused', 'unknown'])
+          .meta({ description: '"unknown": ModelArts could not be asked now' }),
         reason: reason.optional(),
         message: z.string(),
       }),
     ),
-    nodePool: z.strictObject({ projectId: z.string(), poolName: z.string(), nodePoolName: z.string(), flavor: z.string(), count: z.number().int(), maxCount: z.number().int() }),
+    nodePool: z.strictObject({
+      projectId: z.string(),
+      poolName: z.string(),
+      nodePoolName: z.string(),
+      flavor: z.string(),
+      count: z.number().int(),
+      maxCount: z.number().int(),
+    }),
     billing: BillingSchema,
     justification: z.string().optional(),
-    approval: z.strictObject({ stages: z.array(z.strictObject({ name: z.string(), approvers: z.array(email), requiredApprovals: z.number().int() })) }),
+    approval: z.strictObject({
+      stages: z.array(
+        z.strictObject({ name: z.string(), approvers: z.array(email), requiredApprovals: z.number().int() }),
+      ),
+    }),
     quota: z.strictObject({ limit: z.number().int(), inUse: z.number().int(), available: z.number().int() }).optional(),
   })
   .meta({ id: 'DryRunResult', description: 'What a submission would do; nothing was recorded, reserved or sent' });

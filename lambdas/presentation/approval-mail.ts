@@ -4,7 +4,14 @@ import type { PoolRequestRecord } from '../domain/pool-request';
 import { escapeHtml, factsTable } from './html';
 import { requestFacts, type Price } from './request-summary';
 
-export function approvalRequestMail(request: PoolRequestRecord, stageName: string, approver: string, link: string, expiresAt: string, price?: Price): MailMessage {
+export function approvalRequestMail(
+  request: PoolRequestRecord,
+  stageName: string,
+  approver: string,
+  link: string,
+  expiresAt: string,
+  price?: Price,
+): MailMessage {
   const facts = requestFacts(request, price);
   const subject = `Approval needed: node pool ${request.nodePoolName} (${request.count} x ${request.flavor}) for ${request.team}`;
   const text = [

@@ -12,7 +12,12 @@ export interface FormProof {
   readonly formToken: string;
 }
 
-export function approvalFormPage(request: PoolRequestRecord, approval: ApprovalRecord, proof: FormProof, price?: Price): string {
+export function approvalFormPage(
+  request: PoolRequestRecord,
+  approval: ApprovalRecord,
+  proof: FormProof,
+  price?: Price,
+): string {
   const votes = Object.entries(approval.votes).map(([who, v]) => `${who}: ${v.vote}`);
   const orderField = approval.needsOrderId
     ? `<p><label for="orderId">ModelArts order id (required to approve this yearly/monthly request)</label><br>
@@ -37,7 +42,11 @@ ${orderField}
   );
 }
 
-export function decisionRecordedPage(request: PoolRequestRecord, vote: 'approve' | 'reject', outcome: StageOutcome): string {
+export function decisionRecordedPage(
+  request: PoolRequestRecord,
+  vote: 'approve' | 'reject',
+  outcome: StageOutcome,
+): string {
   const what = vote === 'approve' ? 'approval' : 'rejection';
   const next =
     outcome === 'pending'
@@ -47,7 +56,10 @@ export function decisionRecordedPage(request: PoolRequestRecord, vote: 'approve'
           ? 'The request is approved; poolgate is creating the node pool.'
           : 'This stage is approved; the next stage has been asked.'
         : 'The request is rejected.';
-  return page('Decision recorded', `<h1>Your ${what} is recorded</h1>\n<p class="notice">${escapeHtml(next)}</p>\n${factsTable(requestFacts(request))}`);
+  return page(
+    'Decision recorded',
+    `<h1>Your ${what} is recorded</h1>\n<p class="notice">${escapeHtml(next)}</p>\n${factsTable(requestFacts(request))}`,
+  );
 }
 
 export function linkProblemPage(title: string, message: string): string {

@@ -30,7 +30,13 @@ export function outcomeMail(request: PoolRequestRecord, link: string): MailMessa
     ['Error', cause],
     ...requestFacts(request),
   ];
-  const text = [headline, '', ...facts.filter(([, v]) => v !== undefined && v !== '').map(([k, v]) => `${k}: ${v}`), '', `Details: ${link}`].join('\n');
+  const text = [
+    headline,
+    '',
+    ...facts.filter(([, v]) => v !== undefined && v !== '').map(([k, v]) => `${k}: ${v}`),
+    '',
+    `Details: ${link}`,
+  ].join('\n');
   const html = `<p>${escapeHtml(headline)}.</p>\n${factsTable(facts)}\n<p><a href="${escapeHtml(link)}">Details</a></p>`;
   return { to: [request.requester], subject: headline, text, html };
 }

@@ -66,7 +66,8 @@ function stepDetail(step: Omit<Step, 'id'>): string {
   if (Array.isArray(d.approvers)) parts.push(`asked ${d.approvers.map(String).join(', ')}`);
   if (Array.isArray(d.reminded)) parts.push(`reminded ${d.reminded.map(String).join(', ')}`);
   if (Array.isArray(d.escalatedTo)) parts.push(`escalated to ${d.escalatedTo.map(String).join(', ')}`);
-  if (text('limit') !== undefined && text('count') !== undefined) parts.push(`${text('count')} node(s) within a limit of ${text('limit')}`);
+  if (text('limit') !== undefined && text('count') !== undefined)
+    parts.push(`${text('count')} node(s) within a limit of ${text('limit')}`);
   if (text('via')) parts.push(`via ${text('via')}`);
   if (text('comment')) parts.push(`comment: “${text('comment')}”`);
   if (text('orderId')) parts.push(`order id ${text('orderId')}`);
@@ -101,7 +102,10 @@ function billingFacts(request: PoolRequestRecord, price?: Price): Array<[string,
   const b = request.billing;
   return [
     ['Billing mode', billingText(b)],
-    ['Period', b.mode === '1' && b.periodNum ? `${b.periodNum} ${PERIOD_TYPES[b.periodType ?? ''] ?? 'period(s)'}` : undefined],
+    [
+      'Period',
+      b.mode === '1' && b.periodNum ? `${b.periodNum} ${PERIOD_TYPES[b.periodType ?? ''] ?? 'period(s)'}` : undefined,
+    ],
     ['Auto-renew', b.mode === '1' ? (b.autoRenew === '1' ? 'yes' : 'no') : undefined],
     ['Order id', b.orderId],
     ['Estimated price', priceText(request, price)],

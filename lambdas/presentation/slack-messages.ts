@@ -12,7 +12,10 @@ export const SLACK_ACTIONS = { approve: 'poolgate_approve', reject: 'poolgate_re
 
 /** Slack mrkdwn treats `&`, `<` and `>` as control characters. */
 export function escapeMrkdwn(value: unknown): string {
-  return String(value ?? '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return String(value ?? '')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;');
 }
 
 /** The request's facts as section fields (Slack allows ten per section), the justification as text. */
@@ -21,11 +24,20 @@ function summary(request: PoolRequestRecord, price?: Price): KnownBlock[] {
     .filter(([label, value]) => value !== undefined && label !== 'Request id' && label !== 'Justification')
     .map(([label, value]) => ({ type: 'mrkdwn' as const, text: `*${escapeMrkdwn(label)}*\n${escapeMrkdwn(value)}` }));
   const blocks: KnownBlock[] = [{ type: 'section', fields: fields.slice(0, 10) }];
-  if (request.justification) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*Justification*\n${escapeMrkdwn(request.justification)}` } });
+  if (request.justification)
+    blocks.push({
+      type: 'section',
+      text: { type: 'mrkdwn', text: `*Justification*\n${escapeMrkdwn(request.justification)}` },
+    });
   return blocks;
 }
 
-export function approvalRequestMessage(request: PoolRequestRecord, approval: ApprovalRecord, price?: Price, reminder = false): SlackMessage {
+export function approvalRequestMessage(
+  request: PoolRequestRecord,
+  approval: ApprovalRecord,
+  price?: Price,
+  reminder = false,
+): SlackMessage {
   const text = `${reminder ? 'Reminder: approval' : 'Approval'} needed (${approval.stageName}): node pool ${request.nodePoolName}, ${request.count} x ${request.flavor}, requested by ${request.requester}`;
   const blocks: KnownBlock[] = [
     { type: 'section', text: { type: 'mrkdwn', text: `*${escapeMrkdwn(text)}*` } },
@@ -33,8 +45,20 @@ export function approvalRequestMessage(request: PoolRequestRecord, approval: App
     {
       type: 'actions',
       elements: [
-        { type: 'button', style: 'primary', text: { type: 'plain_text', text: 'Approve' }, action_id: SLACK_ACTIONS.approve, value: approval.approvalId },
-        { type: 'button', style: 'danger', text: { type: 'plain_text', text: 'Reject' }, action_id: SLACK_ACTIONS.reject, value: approval.approvalId },
+        {
+          type: 'button',
+          style: 'primary',
+          text: { type: 'plain_text', text: 'Approve' },
+          action_id: SLACK_ACTIONS.approve,
+          value: approval.approvalId,
+        },
+        {
+          type: 'button',
+          style: 'danger',
+          text: { type: 'plain_text', text: 'Reject' },
+          action_id: SLACK_ACTIONS.reject,
+          value: approval.approvalId,
+        },
       ],
     },
   ];
@@ -42,8 +66,16 @@ export function approvalRequestMessage(request: PoolRequestRecord, approval: App
 }
 
 /** The same message once the stage is settled: who decided what and when, without buttons. */
-export function approvalClosedMessage(request: PoolRequestRecord, approval: ApprovalRecord, outcome: string, price?: Price): SlackMessage {
-  const votes = Object.entries(approval.votes).map(([who, v]) => `${who} ${v.vote === 'approve' ? 'approved' : 'rejected'} at ${v.at}${v.comment ? `: "${v.comment}"` : ''}`);
+export function approvalClosedMessage(
+  request: PoolRequestRecord,
+  approval: ApprovalRecord,
+  outcome: string,
+  price?: Price,
+): SlackMessage {
+  const votes = Object.entries(approval.votes).map(
+    ([who, v]) =>
+      `${who} ${v.vote === 'approve' ? 'approved' : 'rejected'} at ${v.at}${v.comment ? `: "${v.comment}"` : ''}`,
+  );
   const text = `Node pool ${request.nodePoolName} (${approval.stageName}): ${outcome}`;
   return {
     text,

@@ -24,7 +24,10 @@ export interface TimedOutDeps {
   readonly now?: () => Date;
 }
 
-export async function approvalTimedOut(input: { requestId: string; stageIndex: number }, deps: TimedOutDeps): Promise<ApprovalOutcome> {
+export async function approvalTimedOut(
+  input: { requestId: string; stageIndex: number },
+  deps: TimedOutDeps,
+): Promise<ApprovalOutcome> {
   const now = (deps.now ?? (() => new Date()))();
   const request = await deps.requests.get(input.requestId);
   if (!request) throw new NotFoundError(`request ${input.requestId} not found`);
@@ -34,10 +37,13 @@ export async function approvalTimedOut(input: { requestId: string; stageIndex: n
   if (!approval || !stage) throw new NotFoundError(`approval ${approvalId} not found`);
   if (approval.decision) return workflowOutcome(request, approval, approval.decision);
   const expiresAt = new Date(approval.expiresAt);
-  if (expiresAt.getTime() <= now.getTime() || approval.closed) return { status: 'expired', stageIndex: input.stageIndex, waitSeconds: 0 };
+  if (expiresAt.getTime() <= now.getTime() || approval.closed)
+    return { status: 'expired', stageIndex: input.stageIndex, waitSeconds: 0 };
 
   const team = deps.policy.teams.find((t) => t.name === request.team);
-  const added = (team?.escalation ?? []).filter((p) => p.email !== request.requester && !approval.approvers.includes(p.email));
+  const added = (team?.escalation ?? []).filter(
+    (p) => p.email !== request.requester && !approval.approvers.includes(p.email),
+  );
   const reminded = await deps.approvals.remind(approvalId, added);
   if (!reminded) {
     const settled = await deps.approvals.get(approvalId);
@@ -51,7 +57,11 @@ export async function approvalTimedOut(input: { requestId: string; stageIndex: n
     request.requestId,
     newStep(`reminded:${stage.name}:${reminded.reminders ?? 1}`, 'reminded', 'ok', {
       at: now,
-      detail: { stage: stage.name, reminded: waiting, ...(added.length ? { escalatedTo: added.map((p) => p.email) } : {}) },
+      detail: {
+        stage: stage.name,
+        reminded: waiting,
+        ...(added.length ? { escalatedTo: added.map((p) => p.email) } : {}),
+      },
     }),
     undefined,
     // Everyone the approval asks now may list it with awaiting=me (the whole list: a retried run, whose

@@ -7,7 +7,11 @@ import type { PlannedStage } from '../domain/approval-plan';
 
 export const DECISION_GRACE_SECONDS = 10;
 
-export function approvalWaitSeconds(stage: Pick<PlannedStage, 'remindAfterSeconds'>, expiresAt: Date, now: Date): number {
+export function approvalWaitSeconds(
+  stage: Pick<PlannedStage, 'remindAfterSeconds'>,
+  expiresAt: Date,
+  now: Date,
+): number {
   const untilExpiry = Math.ceil((expiresAt.getTime() - now.getTime()) / 1000) + DECISION_GRACE_SECONDS;
   return Math.max(1, Math.min(stage.remindAfterSeconds, untilExpiry));
 }

@@ -35,9 +35,13 @@ export async function cancelRequest(requestId: string, actor: string, deps: Canc
   if (!request || (request.requester !== actor && !isAdmin)) throw new NotFoundError(`request ${requestId} not found`);
   let cancelled;
   try {
-    cancelled = await deps.requests.recordStep(requestId, newStep('cancelled', 'cancelled', 'ok', { actor }), { status: 'CANCELLED', reason: 'CANCELLED_BY_USER' });
+    cancelled = await deps.requests.recordStep(requestId, newStep('cancelled', 'cancelled', 'ok', { actor }), {
+      status: 'CANCELLED',
+      reason: 'CANCELLED_BY_USER',
+    });
   } catch (error) {
-    if (error instanceof InvalidTransitionError) throw new NotCancellableError(`request ${requestId} is ${request.status} and can no longer be cancelled`);
+    if (error instanceof InvalidTransitionError)
+      throw new NotCancellableError(`request ${requestId} is ${request.status} and can no longer be cancelled`);
     throw error;
   }
   if (cancelled.recorded) deps.recordMetric?.('cancelled', 1, 'Count');
@@ -46,7 +50,8 @@ export async function cancelRequest(requestId: string, actor: string, deps: Canc
     const approvalId = approvalIdFor(requestId, stageIndex);
     await deps.approvals.close(approvalId, 'CANCELLED');
     const approval = await deps.approvals.get(approvalId);
-    if (approval?.closed === 'CANCELLED') await deps.notifier.showSettled(cancelled.request, approval, `cancelled by ${actor}`);
+    if (approval?.closed === 'CANCELLED')
+      await deps.notifier.showSettled(cancelled.request, approval, `cancelled by ${actor}`);
   }
   await deps.quotas.release({ team: request.team, flavor: request.flavor, requestId, count: request.count });
   if (cancelled.recorded) await deps.notifier.tellRequester(cancelled.request);

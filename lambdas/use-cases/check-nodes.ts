@@ -47,19 +47,29 @@ export async function checkNodes(requestId: string, deps: CheckNodesDeps): Promi
   if (request.status === 'ACTIVE') return { status: 'active', waitSeconds: 0, available: request.count };
 
   const nodePool = await deps.modelArts.showNodePool(request.projectId, request.poolName, request.nodePoolName);
-  if (!nodePool) throw new NodesAbnormalError(`node pool ${request.nodePoolName} disappeared from pool ${request.poolName}`);
+  if (!nodePool)
+    throw new NodesAbnormalError(`node pool ${request.nodePoolName} disappeared from pool ${request.poolName}`);
   const resources = nodePool.status?.resources;
   const available = countOf(resources?.available);
   const abnormal = countOf(resources?.abnormal);
-  if (abnormal > 0) throw new NodesAbnormalError(`${abnormal} node(s) of node pool ${request.nodePoolName} are abnormal`);
+  if (abnormal > 0)
+    throw new NodesAbnormalError(`${abnormal} node(s) of node pool ${request.nodePoolName} are abnormal`);
   if (available >= request.count) {
-    await deps.requests.recordStep(requestId, newStep('nodes-active', 'nodes_active', 'ok', { at: now, detail: { available } }), { status: 'ACTIVE' });
+    await deps.requests.recordStep(
+      requestId,
+      newStep('nodes-active', 'nodes_active', 'ok', { at: now, detail: { available } }),
+      { status: 'ACTIVE' },
+    );
     return { status: 'active', waitSeconds: 0, available };
   }
   // The deadline runs from the creation, or from the retry that resumed the tracking.
-  const since = Date.parse(request.steps.findLast((s) => s.step === 'node_pool_created' || s.step === 'retried')?.at ?? request.updatedAt);
+  const since = Date.parse(
+    request.steps.findLast((s) => s.step === 'node_pool_created' || s.step === 'retried')?.at ?? request.updatedAt,
+  );
   if (now.getTime() - since > deps.tracking.timeoutSeconds * 1000) {
-    throw new NodesTimeoutError(`only ${available} of ${request.count} node(s) available after ${deps.tracking.timeoutSeconds} s`);
+    throw new NodesTimeoutError(
+      `only ${available} of ${request.count} node(s) available after ${deps.tracking.timeoutSeconds} s`,
+    );
   }
   return { status: 'waiting', waitSeconds: deps.tracking.pollIntervalSeconds, available };
 }

@@ -50,7 +50,12 @@ export interface CheckDeps {
 export async function checkRequest(requestId: string, deps: CheckDeps): Promise<ApprovalOutcome> {
   const request = await deps.requests.get(requestId);
   if (!request) throw new NotFoundError(`request ${requestId} not found`);
-  const refused = (reason: TerminalReason): ApprovalOutcome => ({ status: 'refused', stageIndex: -1, waitSeconds: 0, reason });
+  const refused = (reason: TerminalReason): ApprovalOutcome => ({
+    status: 'refused',
+    stageIndex: -1,
+    waitSeconds: 0,
+    reason,
+  });
   /** A refusal this run recorded (not one a retried run finds already written) counts as rejected. */
   const rejected = ({ recorded }: { recorded: boolean }, reason: TerminalReason): ApprovalOutcome => {
     if (recorded) deps.recordMetric?.('rejected', 1, 'Count');
@@ -69,23 +74,37 @@ export async function checkRequest(requestId: string, deps: CheckDeps): Promise<
     // Nobody may approve: refuse before anything is reserved.
     const result = await deps.requests.recordStep(
       requestId,
-      newStep(stepId.approvalRequested('none'), 'approval_requested', 'refused', { detail: { reason: 'NO_ELIGIBLE_APPROVER' } }),
+      newStep(stepId.approvalRequested('none'), 'approval_requested', 'refused', {
+        detail: { reason: 'NO_ELIGIBLE_APPROVER' },
+      }),
       { status: 'REJECTED', reason: 'NO_ELIGIBLE_APPROVER' },
     );
     return rejected(result, 'NO_ELIGIBLE_APPROVER');
   }
 
-  const [pool, flavors] = await Promise.all([deps.modelArts.showPool(request.projectId, request.poolName), deps.modelArts.listResourceFlavors(request.projectId)]);
-  const capacity = checkCapacity(request.body, request.billing.mode, pool && poolFacts(pool), flavors.flatMap(flavorFacts));
+  const [pool, flavors] = await Promise.all([
+    deps.modelArts.showPool(request.projectId, request.poolName),
+    deps.modelArts.listResourceFlavors(request.projectId),
+  ]);
+  const capacity = checkCapacity(
+    request.body,
+    request.billing.mode,
+    pool && poolFacts(pool),
+    flavors.flatMap(flavorFacts),
+  );
   if (!capacity.ok) {
     const result = await deps.requests.recordStep(
       requestId,
-      newStep(stepId.capacityChecked(), 'capacity_checked', 'refused', { detail: { reason: capacity.reason, message: capacity.message } }),
+      newStep(stepId.capacityChecked(), 'capacity_checked', 'refused', {
+        detail: { reason: capacity.reason, message: capacity.message },
+      }),
       { status: 'REJECTED', reason: capacity.reason },
     );
     return rejected(result, capacity.reason);
   }
-  const capacityStep = newStep(stepId.capacityChecked(), 'capacity_checked', 'ok', { detail: { flavor: request.flavor, pool: request.poolName } });
+  const capacityStep = newStep(stepId.capacityChecked(), 'capacity_checked', 'ok', {
+    detail: { flavor: request.flavor, pool: request.poolName },
+  });
 
   const decision = quotaForRequest(deps.policy.teams, request);
   const share = { team: request.team, flavor: request.flavor, requestId, count: request.count };
@@ -93,10 +112,14 @@ export async function checkRequest(requestId: string, deps: CheckDeps): Promise<
   if (!reserved) {
     const reason = decision.ok ? 'QUOTA_EXCEEDED' : decision.reason;
     const detail = { flavor: request.flavor, count: request.count, limit: decision.limit, reason };
-    const result = await deps.requests.recordSteps(requestId, [capacityStep, newStep(stepId.quotaChecked(), 'quota_checked', 'refused', { detail })], {
-      status: 'REJECTED',
-      reason,
-    });
+    const result = await deps.requests.recordSteps(
+      requestId,
+      [capacityStep, newStep(stepId.quotaChecked(), 'quota_checked', 'refused', { detail })],
+      {
+        status: 'REJECTED',
+        reason,
+      },
+    );
     return rejected(result, reason);
   }
 
@@ -111,7 +134,13 @@ export async function checkRequest(requestId: string, deps: CheckDeps): Promise<
   try {
     await deps.requests.recordSteps(
       requestId,
-      [capacityStep, newStep(stepId.quotaChecked(), 'quota_checked', 'ok', { detail: { flavor: request.flavor, count: request.count, limit: decision.limit } }), asked],
+      [
+        capacityStep,
+        newStep(stepId.quotaChecked(), 'quota_checked', 'ok', {
+          detail: { flavor: request.flavor, count: request.count, limit: decision.limit },
+        }),
+        asked,
+      ],
       { status: 'AWAITING_APPROVAL' },
     );
   } catch (error) {
@@ -144,10 +173,19 @@ export function flavorFacts(flavor: ResourceFlavor): FlavorFacts[] {
  */
 async function holdRetriedNodes(request: PoolRequestRecord, deps: CheckDeps): Promise<void> {
   const decision = quotaForRequest(deps.policy.teams, request);
-  if (!decision.ok && decision.reason === 'FLAVOR_NOT_ALLOWED') throw new FlavorNotAllowedError(`the team may no longer use ${request.flavor}`);
-  const share = { team: request.team, flavor: request.flavor, requestId: request.requestId, count: request.count, attempt: request.retries ?? 0 };
-  const reserve = () => (decision.ok ? deps.quotas.reserveForAttempt(share, decision.maxInUseBefore) : Promise.resolve('refused' as const));
+  if (!decision.ok && decision.reason === 'FLAVOR_NOT_ALLOWED')
+    throw new FlavorNotAllowedError(`the team may no longer use ${request.flavor}`);
+  const share = {
+    team: request.team,
+    flavor: request.flavor,
+    requestId: request.requestId,
+    count: request.count,
+    attempt: request.retries ?? 0,
+  };
+  const reserve = () =>
+    decision.ok ? deps.quotas.reserveForAttempt(share, decision.maxInUseBefore) : Promise.resolve('refused' as const);
   let reservation = await reserve();
   if (reservation === 'held' && !(await deps.quotas.renew(share))) reservation = await reserve();
-  if (!isCounted(reservation)) throw new QuotaExceededError(`the team's quota has no room for ${request.count} ${request.flavor} node(s) now`);
+  if (!isCounted(reservation))
+    throw new QuotaExceededError(`the team's quota has no room for ${request.count} ${request.flavor} node(s) now`);
 }

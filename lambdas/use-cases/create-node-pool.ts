@@ -56,7 +56,10 @@ function sameSpec(a: NodePoolRequest['spec']['resources'], b: NodePoolRequest['s
 }
 
 /** The order id an approver entered for a yearly/monthly request that came without one. */
-async function enteredOrderId(request: PoolRequestRecord, approvals: Pick<ApprovalRepository, 'get'>): Promise<string | undefined> {
+async function enteredOrderId(
+  request: PoolRequestRecord,
+  approvals: Pick<ApprovalRepository, 'get'>,
+): Promise<string | undefined> {
   for (let stageIndex = 0; stageIndex < request.stages.length; stageIndex++) {
     if (!request.stages[stageIndex].collectsOrderId) continue;
     const approval = await approvals.get(approvalIdFor(request.requestId, stageIndex));
@@ -74,29 +77,43 @@ export function modelArtsBody(request: PoolRequestRecord, consoleUrl: string, or
   return {
     ...body,
     metadata: { ...body.metadata, annotations },
-    spec: { ...body.spec, resources: { ...resources, labels: { ...resources.labels, [OWNER_LABEL]: request.requestId } } },
+    spec: {
+      ...body.spec,
+      resources: { ...resources, labels: { ...resources.labels, [OWNER_LABEL]: request.requestId } },
+    },
   };
 }
 
 export async function createNodePool(requestId: string, deps: CreateDeps): Promise<Created> {
   const request = await deps.requests.get(requestId);
   if (!request) throw new NotFoundError(`request ${requestId} not found`);
-  const orderId = request.billing.mode === '1' && !request.billing.orderId ? await enteredOrderId(request, deps.approvals) : undefined;
+  const orderId =
+    request.billing.mode === '1' && !request.billing.orderId
+      ? await enteredOrderId(request, deps.approvals)
+      : undefined;
   const body = modelArtsBody(request, requestPageLink(deps.publicBaseUrl, requestId, deps.linkKey), orderId);
 
   const existing = await deps.modelArts.showNodePool(request.projectId, request.poolName, request.nodePoolName);
   if (existing && existing.spec?.resources?.labels?.[OWNER_LABEL] !== requestId) {
-    throw new NodePoolConflictError(`node pool ${request.nodePoolName} already exists in pool ${request.poolName} and was not created by this request`);
+    throw new NodePoolConflictError(
+      `node pool ${request.nodePoolName} already exists in pool ${request.poolName} and was not created by this request`,
+    );
   }
   if (existing && !sameSpec(existing.spec.resources, body.spec.resources)) {
-    throw new NodePoolConflictError(`node pool ${request.nodePoolName} carries this request's label but a different spec`);
+    throw new NodePoolConflictError(
+      `node pool ${request.nodePoolName} carries this request's label but a different spec`,
+    );
   }
   if (!existing) await deps.modelArts.createNodePool(request.projectId, request.poolName, body);
 
   const recorded = await deps.requests.recordStep(
     requestId,
     newStep(stepId.nodePoolCreated(), 'node_pool_created', 'ok', {
-      detail: { nodePool: request.nodePoolName, annotations: body.metadata.annotations, ...(existing ? { alreadyExisted: true } : {}) },
+      detail: {
+        nodePool: request.nodePoolName,
+        annotations: body.metadata.annotations,
+        ...(existing ? { alreadyExisted: true } : {}),
+      },
     }),
     { status: 'CREATED' },
   );

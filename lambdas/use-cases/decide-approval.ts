@@ -14,7 +14,13 @@ import { logger } from '../adapters/logger';
 import type { Workflow } from '../adapters/workflow';
 import { verifyLinkSignature } from '../domain/approval-link';
 import { votesOf, type ApprovalRecord, type CastVote } from '../domain/approval';
-import { AlreadyDecidedError, ApprovalClosedError, InvalidLinkError, NotFoundError, ValidationError } from '../domain/errors';
+import {
+  AlreadyDecidedError,
+  ApprovalClosedError,
+  InvalidLinkError,
+  NotFoundError,
+  ValidationError,
+} from '../domain/errors';
 import type { PoolRequestRecord } from '../domain/pool-request';
 import { newStep, stepId } from '../domain/steps';
 import { tallyVotes, type StageOutcome, type Vote } from '../domain/votes';
@@ -53,22 +59,31 @@ export interface ApprovalContext extends Decider {
 }
 
 export function verifyLink(proof: LinkProof, key: string): void {
-  if (!verifyLinkSignature({ approvalId: proof.approvalId, approver: proof.approver.toLowerCase() }, proof.signature, key)) {
+  if (
+    !verifyLinkSignature({ approvalId: proof.approvalId, approver: proof.approver.toLowerCase() }, proof.signature, key)
+  ) {
     throw new InvalidLinkError('this approval link is not valid (its signature does not match)');
   }
 }
 
 /** Identifies the approver behind a link; throws when the link is not valid. */
-export async function deciderFromLink(proof: LinkProof, deps: Pick<ApprovalDeps, 'approvals' | 'linkKey'>): Promise<Decider> {
+export async function deciderFromLink(
+  proof: LinkProof,
+  deps: Pick<ApprovalDeps, 'approvals' | 'linkKey'>,
+): Promise<Decider> {
   verifyLink(proof, deps.linkKey);
   const approver = proof.approver.toLowerCase();
   const approval = await deps.approvals.get(proof.approvalId);
-  if (!approval || !approval.approvers.includes(approver)) throw new InvalidLinkError('this approval link is not valid');
+  if (!approval || !approval.approvers.includes(approver))
+    throw new InvalidLinkError('this approval link is not valid');
   return { approval, approver, via: 'link' };
 }
 
 /** Loads what a still-open approval shows its approver; throws the error that says why it cannot be used. */
-export async function openApproval(decider: Decider, deps: Pick<ApprovalDeps, 'requests' | 'now'>): Promise<ApprovalContext> {
+export async function openApproval(
+  decider: Decider,
+  deps: Pick<ApprovalDeps, 'requests' | 'now'>,
+): Promise<ApprovalContext> {
   assertStillOpen(decider.approval, decider.approver, (deps.now ?? (() => new Date()))());
   const request = await deps.requests.get(decider.approval.requestId);
   if (!request) throw new NotFoundError(`request ${decider.approval.requestId} not found`);
@@ -92,7 +107,10 @@ export async function decide(decider: Decider, input: DecisionInput, deps: Appro
   const { approval, request, approver } = await openApproval(decider, deps);
   const orderId = input.orderId?.trim();
   if (approval.needsOrderId && input.vote === 'approve') {
-    if (!orderId) throw new ValidationError('orderId: the ModelArts order id is required to approve a yearly/monthly request that has none');
+    if (!orderId)
+      throw new ValidationError(
+        'orderId: the ModelArts order id is required to approve a yearly/monthly request that has none',
+      );
     if (!ORDER_ID.test(orderId)) throw new ValidationError('orderId: must be 1-64 letters, digits, "-" or "_"');
   }
   const cast: CastVote = {
@@ -105,7 +123,12 @@ export async function decide(decider: Decider, input: DecisionInput, deps: Appro
 
   // When this vote alone settles the stage, the vote and the decision are one write.
   const predicted = tallyVotes({ ...votesOf(approval), [approver]: input.vote }, approval.requiredApprovals);
-  const written = await deps.approvals.castVote(approval.approvalId, approver, cast, predicted === 'pending' ? undefined : predicted);
+  const written = await deps.approvals.castVote(
+    approval.approvalId,
+    approver,
+    cast,
+    predicted === 'pending' ? undefined : predicted,
+  );
   if (!written.ok) {
     assertStillOpen(written.approval ?? approval, approver, now);
     throw new AlreadyDecidedError('this approval was decided meanwhile');
@@ -128,26 +151,39 @@ export async function decide(decider: Decider, input: DecisionInput, deps: Appro
         : undefined;
   const recorded = await deps.requests.recordStep(
     request.requestId,
-    newStep(stepId.vote(after.stageName, approver), input.vote === 'approve' ? 'approved' : 'rejected', input.vote === 'approve' ? 'ok' : 'refused', {
-      actor: approver,
-      at: now,
-      detail: {
-        stage: after.stageName,
-        via: decider.via,
-        ...(cast.comment ? { comment: cast.comment } : {}),
-        ...(cast.orderId ? { orderId: cast.orderId } : {}),
-        ...(decidedByMe ? { decided: outcome } : {}),
+    newStep(
+      stepId.vote(after.stageName, approver),
+      input.vote === 'approve' ? 'approved' : 'rejected',
+      input.vote === 'approve' ? 'ok' : 'refused',
+      {
+        actor: approver,
+        at: now,
+        detail: {
+          stage: after.stageName,
+          via: decider.via,
+          ...(cast.comment ? { comment: cast.comment } : {}),
+          ...(cast.orderId ? { orderId: cast.orderId } : {}),
+          ...(decidedByMe ? { decided: outcome } : {}),
+        },
       },
-    }),
+    ),
     statusChange,
   );
 
   if (decidedByMe && outcome !== 'pending') {
-    deps.recordMetric?.('approvalWaitTime', approvalWaitSeconds(recorded.request, after.stageName, after.createdAt, now), 'Seconds');
+    deps.recordMetric?.(
+      'approvalWaitTime',
+      approvalWaitSeconds(recorded.request, after.stageName, after.createdAt, now),
+      'Seconds',
+    );
     if (outcome === 'rejected') deps.recordMetric?.('rejected', 1, 'Count');
     else if (after.finalStage) deps.recordMetric?.('approved', 1, 'Count');
     await answerWorkflow(recorded.request, after, outcome, deps);
-    await deps.notifier.showSettled(recorded.request, after, outcome === 'approved' ? `approved by ${approver}` : `rejected by ${approver}`);
+    await deps.notifier.showSettled(
+      recorded.request,
+      after,
+      outcome === 'approved' ? `approved by ${approver}` : `rejected by ${approver}`,
+    );
   }
   return { outcome, request: recorded.request, approval: after };
 }
@@ -157,7 +193,12 @@ export async function decide(decider: Decider, input: DecisionInput, deps: Appro
  * stage expired (the decision came too late) or a reminder is replacing the token right now; in that
  * case RequestApproval finds the decision and answers the new token itself.
  */
-async function answerWorkflow(request: PoolRequestRecord, approval: ApprovalRecord, outcome: Exclude<StageOutcome, 'pending'>, deps: ApprovalDeps): Promise<void> {
+async function answerWorkflow(
+  request: PoolRequestRecord,
+  approval: ApprovalRecord,
+  outcome: Exclude<StageOutcome, 'pending'>,
+  deps: ApprovalDeps,
+): Promise<void> {
   const output = workflowOutcome(request, approval, outcome);
   let token = approval.taskToken;
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -165,7 +206,9 @@ async function answerWorkflow(request: PoolRequestRecord, approval: ApprovalReco
     const current = await deps.approvals.get(approval.approvalId);
     if (!current || current.closed) break;
     if (current.taskToken === token) {
-      logger.info('decision recorded while the task token is being replaced; RequestApproval will answer it', { approvalId: approval.approvalId });
+      logger.info('decision recorded while the task token is being replaced; RequestApproval will answer it', {
+        approvalId: approval.approvalId,
+      });
       return;
     }
     token = current.taskToken;
@@ -176,6 +219,7 @@ async function answerWorkflow(request: PoolRequestRecord, approval: ApprovalReco
 function assertStillOpen(approval: ApprovalRecord, approver: string, now: Date): void {
   if (approval.closed === 'CANCELLED') throw new ApprovalClosedError('this request was cancelled');
   if (approval.decision) throw new AlreadyDecidedError(`this approval was already decided: ${approval.decision}`);
-  if (approval.closed === 'EXPIRED' || Date.parse(approval.expiresAt) <= now.getTime()) throw new ApprovalClosedError('this approval has expired');
+  if (approval.closed === 'EXPIRED' || Date.parse(approval.expiresAt) <= now.getTime())
+    throw new ApprovalClosedError('this approval has expired');
   if (approval.votes[approver]) throw new AlreadyDecidedError(`you already voted: ${approval.votes[approver].vote}`);
 }

@@ -37,11 +37,24 @@ export interface DryRunResult {
   readonly wouldBe: 'AWAITING_APPROVAL' | 'REJECTED';
   readonly reason?: TerminalReason;
   readonly checks: readonly DryRunCheck[];
-  readonly nodePool: { readonly projectId: string; readonly poolName: string; readonly nodePoolName: string; readonly flavor: string; readonly count: number; readonly maxCount: number };
+  readonly nodePool: {
+    readonly projectId: string;
+    readonly poolName: string;
+    readonly nodePoolName: string;
+    readonly flavor: string;
+    readonly count: number;
+    readonly maxCount: number;
+  };
   readonly billing: BillingSummary;
   readonly justification?: string;
   /** Who would be asked, stage by stage. */
-  readonly approval: { readonly stages: ReadonlyArray<{ readonly name: string; readonly approvers: readonly string[]; readonly requiredApprovals: number }> };
+  readonly approval: {
+    readonly stages: ReadonlyArray<{
+      readonly name: string;
+      readonly approvers: readonly string[];
+      readonly requiredApprovals: number;
+    }>;
+  };
   /** The team's quota for the flavor, as it stands now. */
   readonly quota?: { readonly limit: number; readonly inUse: number; readonly available: number };
 }
@@ -54,23 +67,46 @@ export interface DryRunDeps {
   readonly modelArts: CapacityApi;
 }
 
-export async function dryRunRequest(input: Omit<SubmitInput, 'idempotencyKey'>, deps: DryRunDeps): Promise<DryRunResult> {
+export async function dryRunRequest(
+  input: Omit<SubmitInput, 'idempotencyKey'>,
+  deps: DryRunDeps,
+): Promise<DryRunResult> {
   const { team, body, justification } = acceptSubmission(input, deps.policy);
   const resources = body.spec.resources;
-  const nodePool = { projectId: input.projectId, poolName: input.poolName, nodePoolName: body.metadata.name, flavor: resources.flavor, count: resources.count, maxCount: resources.maxCount };
+  const nodePool = {
+    projectId: input.projectId,
+    poolName: input.poolName,
+    nodePoolName: body.metadata.name,
+    flavor: resources.flavor,
+    count: resources.count,
+    maxCount: resources.maxCount,
+  };
 
   const holderId = await deps.claims.holderOf(nodePool);
   const holder = holderId ? await deps.requests.get(holderId) : undefined;
   if (holder && !isFinished(holder.status)) throw new OpenRequestExistsError(holder.requestId);
 
   const billing = billingOf(body);
-  const checks: DryRunCheck[] = [{ check: 'validation', outcome: 'ok', message: 'the body follows the ModelArts API and poolgate’s rules' }];
+  const checks: DryRunCheck[] = [
+    { check: 'validation', outcome: 'ok', message: 'the body follows the ModelArts API and poolgate’s rules' },
+  ];
 
   const plan = planApprovals(team, input.requester, billing.mode);
   checks.push(
     plan.ok
-      ? { check: 'approvers', outcome: 'ok', message: plan.stages.map((s) => `${s.name}: ${s.requiredApprovals} of ${s.approvers.map((a) => a.email).join(', ')}`).join('; ') }
-      : { check: 'approvers', outcome: 'refused', reason: plan.reason, message: `nobody is eligible to approve (stage ${plan.stage})` },
+      ? {
+          check: 'approvers',
+          outcome: 'ok',
+          message: plan.stages
+            .map((s) => `${s.name}: ${s.requiredApprovals} of ${s.approvers.map((a) => a.email).join(', ')}`)
+            .join('; '),
+        }
+      : {
+          check: 'approvers',
+          outcome: 'refused',
+          reason: plan.reason,
+          message: `nobody is eligible to approve (stage ${plan.stage})`,
+        },
   );
 
   checks.push(await capacityCheck(input, body, billing, deps));
@@ -82,15 +118,27 @@ export async function dryRunRequest(input: Omit<SubmitInput, 'idempotencyKey'>, 
       check: 'quota',
       outcome: 'refused',
       reason: decision.reason,
-      message: decision.reason === 'FLAVOR_NOT_ALLOWED' ? `team ${team.name} may not use flavor ${resources.flavor}` : `${resources.count} node(s) exceed the limit of ${decision.limit}`,
+      message:
+        decision.reason === 'FLAVOR_NOT_ALLOWED'
+          ? `team ${team.name} may not use flavor ${resources.flavor}`
+          : `${resources.count} node(s) exceed the limit of ${decision.limit}`,
     });
   } else {
     const { inUse } = await deps.quotas.counters(team.name, resources.flavor);
     quota = { limit: decision.limit, inUse, available: Math.max(0, decision.limit - inUse) };
     checks.push(
       inUse <= decision.maxInUseBefore
-        ? { check: 'quota', outcome: 'ok', message: `${resources.count} of ${quota.available} available node(s) (limit ${decision.limit}, ${inUse} in use)` }
-        : { check: 'quota', outcome: 'refused', reason: 'QUOTA_EXCEEDED', message: `${resources.count} node(s) asked, ${quota.available} available (limit ${decision.limit}, ${inUse} in use)` },
+        ? {
+            check: 'quota',
+            outcome: 'ok',
+            message: `${resources.count} of ${quota.available} available node(s) (limit ${decision.limit}, ${inUse} in use)`,
+          }
+        : {
+            check: 'quota',
+            outcome: 'refused',
+            reason: 'QUOTA_EXCEEDED',
+            message: `${resources.count} node(s) asked, ${quota.available} available (limit ${decision.limit}, ${inUse} in use)`,
+          },
     );
   }
 
@@ -103,20 +151,44 @@ export async function dryRunRequest(input: Omit<SubmitInput, 'idempotencyKey'>, 
     nodePool,
     billing,
     ...(justification ? { justification } : {}),
-    approval: { stages: plan.ok ? plan.stages.map((s) => ({ name: s.name, approvers: s.approvers.map((a) => a.email), requiredApprovals: s.requiredApprovals })) : [] },
+    approval: {
+      stages: plan.ok
+        ? plan.stages.map((s) => ({
+            name: s.name,
+            approvers: s.approvers.map((a) => a.email),
+            requiredApprovals: s.requiredApprovals,
+          }))
+        : [],
+    },
     ...(quota ? { quota } : {}),
   };
 }
 
 /** ModelArts, read-only; when it cannot be asked now, the check says so instead of failing the dry run. */
-async function capacityCheck(input: Omit<SubmitInput, 'idempotencyKey'>, body: Parameters<typeof checkCapacity>[0], billing: BillingSummary, deps: DryRunDeps): Promise<DryRunCheck> {
+async function capacityCheck(
+  input: Omit<SubmitInput, 'idempotencyKey'>,
+  body: Parameters<typeof checkCapacity>[0],
+  billing: BillingSummary,
+  deps: DryRunDeps,
+): Promise<DryRunCheck> {
   try {
-    const [pool, flavors] = await Promise.all([deps.modelArts.showPool(input.projectId, input.poolName), deps.modelArts.listResourceFlavors(input.projectId)]);
+    const [pool, flavors] = await Promise.all([
+      deps.modelArts.showPool(input.projectId, input.poolName),
+      deps.modelArts.listResourceFlavors(input.projectId),
+    ]);
     const capacity = checkCapacity(body, billing.mode, pool && poolFacts(pool), flavors.flatMap(flavorFacts));
     return capacity.ok
-      ? { check: 'capacity', outcome: 'ok', message: `ModelArts has ${body.spec.resources.flavor} for pool ${input.poolName}` }
+      ? {
+          check: 'capacity',
+          outcome: 'ok',
+          message: `ModelArts has ${body.spec.resources.flavor} for pool ${input.poolName}`,
+        }
       : { check: 'capacity', outcome: 'refused', reason: capacity.reason, message: capacity.message };
   } catch (error) {
-    return { check: 'capacity', outcome: 'unknown', message: `ModelArts could not be asked now (${(error as Error).message}); the workflow checks again after submission` };
+    return {
+      check: 'capacity',
+      outcome: 'unknown',
+      message: `ModelArts could not be asked now (${(error as Error).message}); the workflow checks again after submission`,
+    };
   }
 }

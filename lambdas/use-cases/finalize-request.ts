@@ -62,7 +62,13 @@ export async function finalizeRequest(input: FinalizeInput, deps: FinalizeDeps):
   let request = await deps.requests.get(input.requestId);
   if (!request) throw new NotFoundError(`request ${input.requestId} not found`);
   const attempt = input.attempt ?? 0;
-  const share = { team: request.team, flavor: request.flavor, requestId: request.requestId, count: request.count, attempt };
+  const share = {
+    team: request.team,
+    flavor: request.flavor,
+    requestId: request.requestId,
+    count: request.count,
+    attempt,
+  };
   // CreateNodePool may record the node pool and still fail (its answer lost): the node pool exists all the same.
   const created = Boolean(input.created) || request.steps.some((s) => s.step === 'node_pool_created');
 
@@ -76,10 +82,12 @@ export async function finalizeRequest(input: FinalizeInput, deps: FinalizeDeps):
   if (created) {
     // The node pool exists (even if its nodes then failed): its nodes count against the quota.
     const nothingToFollow = !input.created && request.status === 'CREATED' && !deps.nodeTracking;
-    if (input.error && !isTerminal(request.status) && !nothingToFollow) request = await fail(request, attempt, input.error, 'CheckNodes', deps);
+    if (input.error && !isTerminal(request.status) && !nothingToFollow)
+      request = await fail(request, attempt, input.error, 'CheckNodes', deps);
     await deps.quotas.commitOrCount(share);
   } else {
-    if (input.approval?.status === 'expired' && request.status === 'AWAITING_APPROVAL') request = await expire(request, input.approval.stageIndex, deps);
+    if (input.approval?.status === 'expired' && request.status === 'AWAITING_APPROVAL')
+      request = await expire(request, input.approval.stageIndex, deps);
     else if (input.error && !isTerminal(request.status)) {
       // Approved: the run said so, or the request was provisioning (a retried run fails before its Decision).
       const approved = input.approval?.status === 'approved' || request.status === 'PROVISIONING';
@@ -95,10 +103,14 @@ async function expire(request: PoolRequestRecord, stageIndex: number, deps: Fina
   const stage = request.stages[stageIndex];
   const approvalId = approvalIdFor(request.requestId, stageIndex);
   await deps.approvals.close(approvalId, 'EXPIRED');
-  const result = await deps.requests.recordStep(request.requestId, newStep(stepId.expired(stage?.name ?? String(stageIndex)), 'expired', 'refused'), {
-    status: 'EXPIRED',
-    reason: 'APPROVAL_EXPIRED',
-  });
+  const result = await deps.requests.recordStep(
+    request.requestId,
+    newStep(stepId.expired(stage?.name ?? String(stageIndex)), 'expired', 'refused'),
+    {
+      status: 'EXPIRED',
+      reason: 'APPROVAL_EXPIRED',
+    },
+  );
   if (result.recorded) deps.recordMetric?.('expired', 1, 'Count');
   const approval = await deps.approvals.get(approvalId);
   if (approval) await deps.notifier.showSettled(result.request, approval, 'expired without a decision');

@@ -17,7 +17,9 @@ export async function getRequest(requestId: string, viewer: string, deps: GetReq
   const request = await deps.requests.get(requestId);
   const team = deps.policy.teams.find((t) => t.name === request?.team);
   const members = team?.members.map((m) => m.email) ?? [];
-  if (!request || !canView(request, viewer, members, deps.policy.admins)) throw new NotFoundError(`request ${requestId} not found`);
-  const pageUrl = deps.linkKey && deps.publicBaseUrl ? requestPageLink(deps.publicBaseUrl, requestId, deps.linkKey) : undefined;
+  if (!request || !canView(request, viewer, members, deps.policy.admins))
+    throw new NotFoundError(`request ${requestId} not found`);
+  const pageUrl =
+    deps.linkKey && deps.publicBaseUrl ? requestPageLink(deps.publicBaseUrl, requestId, deps.linkKey) : undefined;
   return toRequestView(request, { nodeTracking: deps.policy.nodeTracking.enabled, pageUrl });
 }

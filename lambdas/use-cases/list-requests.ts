@@ -37,7 +37,12 @@ export interface ListDeps {
 
 export interface ListedRequest extends Omit<RequestSummary, 'links'> {
   /** awaiting=me only: the approval that waits for the caller. */
-  readonly awaiting?: { readonly approvalId: string; readonly stage: string; readonly askedAt: string; readonly expiresAt: string };
+  readonly awaiting?: {
+    readonly approvalId: string;
+    readonly stage: string;
+    readonly askedAt: string;
+    readonly expiresAt: string;
+  };
   /** `decide` (awaiting=me only): the caller's personal approval link. */
   readonly links: RequestSummary['links'] & { readonly decide?: string };
 }
@@ -52,7 +57,11 @@ interface Read {
   readonly next?: IndexPosition;
 }
 
-export async function listRequests(viewer: string, params: Readonly<Record<string, string | undefined>>, deps: ListDeps): Promise<ListResult> {
+export async function listRequests(
+  viewer: string,
+  params: Readonly<Record<string, string | undefined>>,
+  deps: ListDeps,
+): Promise<ListResult> {
   const query = parseListQuery(params, viewer, deps.policy);
   const identity = queryIdentity(viewer, query);
   let position = query.cursor ? decodeCursor(query.cursor, identity, deps.linkKey) : undefined;
@@ -67,27 +76,52 @@ export async function listRequests(viewer: string, params: Readonly<Record<strin
 }
 
 function summary(request: PoolRequestRecord, deps: ListDeps): RequestSummary {
-  return toRequestSummary(request, { nodeTracking: deps.policy.nodeTracking.enabled, pageUrl: requestPageLink(deps.publicBaseUrl, request.requestId, deps.linkKey) });
+  return toRequestSummary(request, {
+    nodeTracking: deps.policy.nodeTracking.enabled,
+    pageUrl: requestPageLink(deps.publicBaseUrl, request.requestId, deps.linkKey),
+  });
 }
 
-async function readOnce(query: ListQuery, limit: number, startAt: IndexPosition | undefined, deps: ListDeps): Promise<Read> {
+async function readOnce(
+  query: ListQuery,
+  limit: number,
+  startAt: IndexPosition | undefined,
+  deps: ListDeps,
+): Promise<Read> {
   const scope = query.scope;
   if (scope.kind === 'awaiting') return readWaiting(scope.approver, limit, startAt, deps);
   const [index, partition] =
-    scope.kind === 'requester' ? (['byRequester', scope.email] as const) : scope.kind === 'team' ? (['byTeam', scope.team] as const) : (['byStatus', scope.status] as const);
-  const page = await deps.requests.page(index, partition, { limit, status: scope.kind === 'status' ? undefined : query.status, startAt });
+    scope.kind === 'requester'
+      ? (['byRequester', scope.email] as const)
+      : scope.kind === 'team'
+        ? (['byTeam', scope.team] as const)
+        : (['byStatus', scope.status] as const);
+  const page = await deps.requests.page(index, partition, {
+    limit,
+    status: scope.kind === 'status' ? undefined : query.status,
+    startAt,
+  });
   return { items: page.requests.map((r) => summary(r, deps)), next: page.next };
 }
 
-async function readWaiting(approver: string, limit: number, startAt: IndexPosition | undefined, deps: ListDeps): Promise<Read> {
+async function readWaiting(
+  approver: string,
+  limit: number,
+  startAt: IndexPosition | undefined,
+  deps: ListDeps,
+): Promise<Read> {
   const now = (deps.now ?? (() => new Date()))();
   const page = await deps.requests.page('byStatus', 'AWAITING_APPROVAL', { limit, approver, startAt });
   if (page.requests.length === 0) return { items: [], next: page.next };
   // At most one stage of a request is open at a time; which one, its approval item says (not the
   // request's steps: a stage is decided on the approval before the request records it).
-  const approvals = await deps.approvals.getMany(page.requests.flatMap((r) => r.stages.map((_, i) => approvalIdFor(r.requestId, i))));
+  const approvals = await deps.approvals.getMany(
+    page.requests.flatMap((r) => r.stages.map((_, i) => approvalIdFor(r.requestId, i))),
+  );
   const waiting = page.requests.flatMap((r): Array<[string, ApprovalRecord]> => {
-    const approval = r.stages.map((_, i) => approvals.get(approvalIdFor(r.requestId, i))).find((a) => a !== undefined && isWaitingFor(a, approver, now));
+    const approval = r.stages
+      .map((_, i) => approvals.get(approvalIdFor(r.requestId, i)))
+      .find((a) => a !== undefined && isWaitingFor(a, approver, now));
     return approval ? [[r.requestId, approval]] : [];
   });
   if (waiting.length === 0) return { items: [], next: page.next };
@@ -99,8 +133,16 @@ async function readWaiting(approver: string, limit: number, startAt: IndexPositi
     return [
       {
         ...base,
-        awaiting: { approvalId: approval.approvalId, stage: approval.stageName, askedAt: approval.createdAt, expiresAt: approval.expiresAt },
-        links: { ...base.links, decide: approvalLink(deps.publicBaseUrl, { approvalId: approval.approvalId, approver }, deps.linkKey) },
+        awaiting: {
+          approvalId: approval.approvalId,
+          stage: approval.stageName,
+          askedAt: approval.createdAt,
+          expiresAt: approval.expiresAt,
+        },
+        links: {
+          ...base.links,
+          decide: approvalLink(deps.publicBaseUrl, { approvalId: approval.approvalId, approver }, deps.linkKey),
+        },
       },
     ];
   });

@@ -32,7 +32,12 @@ export type RecordMetric = (name: MetricName, value: number, unit: MetricUnit) =
 export const noMetrics: RecordMetric = () => undefined;
 
 /** Seconds the stage waited for its decision, from its `approval_requested` step (else the approval's creation). */
-export function approvalWaitSeconds(request: PoolRequestRecord, stageName: string, approvalCreatedAt: string, decidedAt: Date): number {
+export function approvalWaitSeconds(
+  request: PoolRequestRecord,
+  stageName: string,
+  approvalCreatedAt: string,
+  decidedAt: Date,
+): number {
   const requestedAt = request.steps.find((s) => s.id === stepId.approvalRequested(stageName))?.at ?? approvalCreatedAt;
   return Math.max(0, (decidedAt.getTime() - Date.parse(requestedAt)) / 1000);
 }

@@ -28,17 +28,28 @@ export class Notifier {
   constructor(private readonly deps: NotifierDeps) {}
 
   /** Asks `approvers` (all of them, or the ones a reminder adds) to decide; returns the Slack messages sent. */
-  async askApprovers(request: PoolRequestRecord, approval: ApprovalRecord, approvers: readonly string[], reminder = false): Promise<SlackMessageRef[]> {
+  async askApprovers(
+    request: PoolRequestRecord,
+    approval: ApprovalRecord,
+    approvers: readonly string[],
+    reminder = false,
+  ): Promise<SlackMessageRef[]> {
     const price = this.deps.policy.pricing[request.flavor];
     for (const approver of approvers) {
-      const link = approvalLink(this.deps.publicBaseUrl, { approvalId: approval.approvalId, approver }, this.deps.linkKey);
+      const link = approvalLink(
+        this.deps.publicBaseUrl,
+        { approvalId: approval.approvalId, approver },
+        this.deps.linkKey,
+      );
       const mail = approvalRequestMail(request, approval.stageName, approver, link, approval.expiresAt, price);
       await this.mailer().send(reminder ? { ...mail, subject: `Reminder: ${mail.subject}` } : mail);
     }
     const slack = this.deps.slack;
     if (!slack) return [];
     const channel = this.deps.policy.teams.find((t) => t.name === request.team)?.slackChannel;
-    const targets = channel ? [channel] : approvers.flatMap((a) => (approval.approverSlackIds[a] ? [approval.approverSlackIds[a]] : []));
+    const targets = channel
+      ? [channel]
+      : approvers.flatMap((a) => (approval.approverSlackIds[a] ? [approval.approverSlackIds[a]] : []));
     const sent: SlackMessageRef[] = [];
     for (const target of targets) {
       try {
@@ -69,7 +80,9 @@ export class Notifier {
     // The signed, read-only request page: a mail reader has no bearer token for the API.
     const link = requestPageLink(this.deps.publicBaseUrl, request.requestId, this.deps.linkKey);
     await this.mailer().send(outcomeMail(request, link));
-    const slackId = this.deps.policy.teams.flatMap((t) => t.members).find((m) => m.email === request.requester)?.slackUserId;
+    const slackId = this.deps.policy.teams
+      .flatMap((t) => t.members)
+      .find((m) => m.email === request.requester)?.slackUserId;
     if (!slackId || !this.deps.slack) return;
     const text = `${outcomeHeadline(request)}${request.reason ? ` (${request.reason})` : ''}. ${link}`;
     try {
@@ -80,7 +93,8 @@ export class Notifier {
   }
 
   private mailer(): Pick<Mailer, 'send'> {
-    if (!this.deps.mailer) throw new Error('this notifier was built without a mailer (lambdas/wiring.ts: settledStageNotifier)');
+    if (!this.deps.mailer)
+      throw new Error('this notifier was built without a mailer (lambdas/wiring.ts: settledStageNotifier)');
     return this.deps.mailer;
   }
 }

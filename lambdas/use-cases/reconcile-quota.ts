@@ -22,13 +22,22 @@ import type { RequestRepository } from '../adapters/dynamodb/request-repository'
 import type { Policy } from '../config/policy';
 import type { NodePoolRequest } from '../domain/nodepool-request';
 import type { PoolRequestRecord } from '../domain/pool-request';
-import { judgeCounted, judgeUncounted, type CorrectionCause, type LabelledNodePool, type Verdict } from '../domain/quota-reconciliation';
+import {
+  judgeCounted,
+  judgeUncounted,
+  type CorrectionCause,
+  type LabelledNodePool,
+  type Verdict,
+} from '../domain/quota-reconciliation';
 import { isFinished } from '../domain/status';
 import { newStep, stepId } from '../domain/steps';
 import { OWNER_LABEL } from './create-node-pool';
 
 export interface NodePoolListApi {
-  listNodePools(projectId: string, poolName: string): Promise<ReadonlyArray<Pick<NodePoolRequest, 'metadata' | 'spec'>>>;
+  listNodePools(
+    projectId: string,
+    poolName: string,
+  ): Promise<ReadonlyArray<Pick<NodePoolRequest, 'metadata' | 'spec'>>>;
 }
 
 export interface ReconcileDeps {
@@ -80,9 +89,22 @@ export async function reconcileQuota(deps: ReconcileDeps): Promise<ReconcileRepo
 
   const proposed: QuotaCorrection[] = [];
   const ambiguous: string[] = [];
-  const judged = (request: PoolRequestRecord, from: number, verdict: Verdict, share: { team: string; flavor: string }) => {
+  const judged = (
+    request: PoolRequestRecord,
+    from: number,
+    verdict: Verdict,
+    share: { team: string; flavor: string },
+  ) => {
     if (verdict.kind === 'ambiguous') ambiguous.push(`${request.requestId}: ${verdict.why}`);
-    if (verdict.kind === 'correct') proposed.push({ requestId: request.requestId, team: share.team, flavor: share.flavor, from, to: verdict.to, why: verdict.why });
+    if (verdict.kind === 'correct')
+      proposed.push({
+        requestId: request.requestId,
+        team: share.team,
+        flavor: share.flavor,
+        from,
+        to: verdict.to,
+        why: verdict.why,
+      });
   };
   const uncounted: LabelledNodePool[] = [];
   const unreadable: string[] = [];
@@ -129,7 +151,11 @@ export const LEFT_BEHIND_GRACE_MS = 5 * 60_000;
  * was not made or confirmed again since it was read. A retried run confirms its reservation (or
  * reserves again) in CheckRequest, before it creates anything.
  */
-async function settleLeftBehind(shares: readonly HeldShare[], at: string, deps: ReconcileDeps): Promise<QuotaCorrection[]> {
+async function settleLeftBehind(
+  shares: readonly HeldShare[],
+  at: string,
+  deps: ReconcileDeps,
+): Promise<QuotaCorrection[]> {
   const holds = shares.filter((s) => s.kind === 'hold');
   const holders = await deps.requests.getMany(holds.map((s) => s.requestId));
   const cutoff = Date.parse(at) - LEFT_BEHIND_GRACE_MS;
@@ -144,26 +170,44 @@ async function settleLeftBehind(shares: readonly HeldShare[], at: string, deps: 
     // Settled only if nobody made or confirmed it since it was read (`heldAt`): a retried run renews it before it creates.
     const created = request.steps.some((s) => s.step === 'node_pool_created');
     if (!(created ? await deps.quotas.commit(share) : await deps.quotas.release(share))) continue;
-    const correction: QuotaCorrection = { requestId: share.requestId, team: share.team, flavor: share.flavor, from: share.count, to: created ? share.count : 0, why: 'reservation left behind' };
+    const correction: QuotaCorrection = {
+      requestId: share.requestId,
+      team: share.team,
+      flavor: share.flavor,
+      from: share.count,
+      to: created ? share.count : 0,
+      why: 'reservation left behind',
+    };
     settled.push(await recorded(correction, at, deps));
   }
   return settled;
 }
 
 /** The listed node pools that carry poolgate's owner label. */
-function labelled(pair: string, nodePools: ReadonlyArray<Pick<NodePoolRequest, 'metadata' | 'spec'>>): LabelledNodePool[] {
+function labelled(
+  pair: string,
+  nodePools: ReadonlyArray<Pick<NodePoolRequest, 'metadata' | 'spec'>>,
+): LabelledNodePool[] {
   const result: LabelledNodePool[] = [];
   for (const nodePool of nodePools) {
     const resources = nodePool.spec?.resources;
     const owner = resources?.labels?.[OWNER_LABEL];
-    if (owner) result.push({ owner, pair, name: nodePool.metadata?.name, flavor: resources.flavor, count: resources.count });
+    if (owner)
+      result.push({ owner, pair, name: nodePool.metadata?.name, flavor: resources.flavor, count: resources.count });
   }
   return result;
 }
 
 /** A correction written to the counters, recorded on its request as a `quota_reconciled` step (what changed and why). */
-async function recorded(correction: QuotaCorrection, at: string, deps: Pick<ReconcileDeps, 'requests'>): Promise<QuotaCorrection> {
+async function recorded(
+  correction: QuotaCorrection,
+  at: string,
+  deps: Pick<ReconcileDeps, 'requests'>,
+): Promise<QuotaCorrection> {
   const { requestId, ...detail } = correction;
-  await deps.requests.recordStep(requestId, newStep(stepId.quotaReconciled(at), 'quota_reconciled', 'ok', { at: new Date(at), detail }));
+  await deps.requests.recordStep(
+    requestId,
+    newStep(stepId.quotaReconciled(at), 'quota_reconciled', 'ok', { at: new Date(at), detail }),
+  );
   return correction;
 }

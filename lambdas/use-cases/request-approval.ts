@@ -33,7 +33,10 @@ export interface RequestApprovalDeps {
   readonly now?: () => Date;
 }
 
-export async function requestApproval(input: RequestApprovalInput, deps: RequestApprovalDeps): Promise<{ approvalId: string; notified: number }> {
+export async function requestApproval(
+  input: RequestApprovalInput,
+  deps: RequestApprovalDeps,
+): Promise<{ approvalId: string; notified: number }> {
   const now = (deps.now ?? (() => new Date()))();
   const request = await deps.requests.get(input.requestId);
   if (!request) throw new NotFoundError(`request ${input.requestId} not found`);
@@ -50,11 +53,16 @@ export async function requestApproval(input: RequestApprovalInput, deps: Request
     stageName: stage.name,
     finalStage: input.stageIndex === request.stages.length - 1,
     approvers: stage.approvers.map((a) => a.email),
-    approverSlackIds: Object.fromEntries(stage.approvers.flatMap((a) => (a.slackUserId ? [[a.email, a.slackUserId]] : []))),
+    approverSlackIds: Object.fromEntries(
+      stage.approvers.flatMap((a) => (a.slackUserId ? [[a.email, a.slackUserId]] : [])),
+    ),
     requiredApprovals: stage.requiredApprovals,
     needsOrderId: stageNeedsOrderId(request, input.stageIndex),
     createdAt: asked?.at ?? now.toISOString(),
-    expiresAt: typeof askedExpiry === 'string' ? askedExpiry : new Date(now.getTime() + stage.expireAfterSeconds * 1000).toISOString(),
+    expiresAt:
+      typeof askedExpiry === 'string'
+        ? askedExpiry
+        : new Date(now.getTime() + stage.expireAfterSeconds * 1000).toISOString(),
     taskToken: input.taskToken,
   });
   if (approval.decision) {
@@ -63,11 +71,16 @@ export async function requestApproval(input: RequestApprovalInput, deps: Request
   }
 
   if (!asked) {
-    await deps.requests.recordStep(request.requestId, approvalRequestedStep(stage, approval.approvers, approval.expiresAt, now), { status: 'AWAITING_APPROVAL' });
+    await deps.requests.recordStep(
+      request.requestId,
+      approvalRequestedStep(stage, approval.approvers, approval.expiresAt, now),
+      { status: 'AWAITING_APPROVAL' },
+    );
   }
   if (approval.notifiedAt) return { approvalId, notified: 0 };
   // Nobody is asked about a request that stopped waiting (cancelled while the workflow moved on).
-  if (asked && request.status !== 'AWAITING_APPROVAL') throw new InvalidTransitionError(`request ${request.requestId} is ${request.status}: its approvers are not asked`);
+  if (asked && request.status !== 'AWAITING_APPROVAL')
+    throw new InvalidTransitionError(`request ${request.requestId} is ${request.status}: its approvers are not asked`);
   const waiting = approval.approvers.filter((email) => !approval.votes[email]);
   const slackMessages = await deps.notifier.askApprovers(request, approval, waiting);
   await deps.approvals.markNotified(approvalId, now.toISOString(), slackMessages);

@@ -8,7 +8,11 @@ import { InvalidLinkError, NotFoundError } from '../domain/errors';
 import type { PoolRequestRecord } from '../domain/pool-request';
 import { verifyRequestPageSignature } from '../domain/request-link';
 
-export async function openRequestPage(requestId: string, signature: string, deps: { requests: Pick<RequestRepository, 'get'>; linkKey: string }): Promise<PoolRequestRecord> {
+export async function openRequestPage(
+  requestId: string,
+  signature: string,
+  deps: { requests: Pick<RequestRepository, 'get'>; linkKey: string },
+): Promise<PoolRequestRecord> {
   if (!verifyRequestPageSignature(requestId, signature, deps.linkKey)) {
     throw new InvalidLinkError('this request link is not valid (its signature does not match)');
   }

@@ -37,7 +37,8 @@ export interface RetryDeps {
 export async function retryRequest(requestId: string, actor: string, deps: RetryDeps): Promise<RequestView> {
   const now = (deps.now ?? (() => new Date()))();
   const request = await deps.requests.get(requestId);
-  if (!request || (request.requester !== actor && !deps.policy.admins.includes(actor))) throw new NotFoundError(`request ${requestId} not found`);
+  if (!request || (request.requester !== actor && !deps.policy.admins.includes(actor)))
+    throw new NotFoundError(`request ${requestId} not found`);
 
   if (request.status !== 'FAILED') {
     // A retry under way (or finished since): start its run in case the first call could not.
@@ -51,7 +52,9 @@ export async function retryRequest(requestId: string, actor: string, deps: Retry
 
   const resumeAt = resumePointOf(request.steps);
   if (!resumeAt) {
-    throw new NotRetryableError(`request ${requestId} failed before it was approved (${request.reason ?? 'unknown reason'}): submit it again`);
+    throw new NotRetryableError(
+      `request ${requestId} failed before it was approved (${request.reason ?? 'unknown reason'}): submit it again`,
+    );
   }
   const attempt = (request.retries ?? 0) + 1;
   // Once `retried:<n>` may be recorded, this call gives nothing back: what it reserved may be the run's
@@ -69,7 +72,12 @@ export async function retryRequest(requestId: string, actor: string, deps: Retry
         actor,
         at: now,
         // The poll interval goes into the run's input: kept, so that a restart of the run asks for the same one.
-        detail: { attempt, resumeAt, after: request.reason, pollIntervalSeconds: deps.policy.nodeTracking.pollIntervalSeconds },
+        detail: {
+          attempt,
+          resumeAt,
+          after: request.reason,
+          pollIntervalSeconds: deps.policy.nodeTracking.pollIntervalSeconds,
+        },
       }),
       { status: statusOnResume(resumeAt), from: ['FAILED'], retries: attempt },
     );
@@ -82,11 +90,21 @@ export async function retryRequest(requestId: string, actor: string, deps: Retry
     // That attempt was recorded by another call and has ended since.
     throw new NotRetryableError(`request ${requestId} changed while retrying it: read it and try again`);
   }
-  await startRetriedRun(retried.request, { attempt, resumeAt, pollIntervalSeconds: deps.policy.nodeTracking.pollIntervalSeconds }, deps);
+  await startRetriedRun(
+    retried.request,
+    { attempt, resumeAt, pollIntervalSeconds: deps.policy.nodeTracking.pollIntervalSeconds },
+    deps,
+  );
   return toRequestView(retried.request, { nodeTracking: deps.policy.nodeTracking.enabled });
 }
 
-const shareOf = (request: PoolRequestRecord, attempt: number) => ({ team: request.team, flavor: request.flavor, requestId: request.requestId, count: request.count, attempt });
+const shareOf = (request: PoolRequestRecord, attempt: number) => ({
+  team: request.team,
+  flavor: request.flavor,
+  requestId: request.requestId,
+  count: request.count,
+  attempt,
+});
 
 /**
  * The quota and the node-pool name a failure before creation gave up, taken again for `attempt` (or
@@ -98,11 +116,22 @@ async function takeBack(request: PoolRequestRecord, attempt: number, deps: Retry
   const decision = quotaForRequest(deps.policy.teams, request);
   const share = shareOf(request, attempt);
   // A reservation the failed run still holds (its Finalize has not given it back yet, or never will) is taken over.
-  const reservation: Reservation = decision.ok ? await deps.quotas.reserveForAttempt(share, decision.maxInUseBefore) : 'refused';
-  if (reservation === 'busy') throw new NotRetryableError(`request ${request.requestId} changed while retrying it: read it and try again`);
-  if (!isCounted(reservation)) throw new NotRetryableError(`request ${request.requestId} cannot be retried now: ${quotaRefusal(decision, request)}`);
+  const reservation: Reservation = decision.ok
+    ? await deps.quotas.reserveForAttempt(share, decision.maxInUseBefore)
+    : 'refused';
+  if (reservation === 'busy')
+    throw new NotRetryableError(`request ${request.requestId} changed while retrying it: read it and try again`);
+  if (!isCounted(reservation))
+    throw new NotRetryableError(
+      `request ${request.requestId} cannot be retried now: ${quotaRefusal(decision, request)}`,
+    );
   try {
-    await claimNodePoolName({ projectId: request.projectId, poolName: request.poolName, nodePoolName: request.nodePoolName }, request.requestId, deps, now);
+    await claimNodePoolName(
+      { projectId: request.projectId, poolName: request.poolName, nodePoolName: request.nodePoolName },
+      request.requestId,
+      deps,
+      now,
+    );
   } catch (error) {
     if (reservation === 'reserved') await deps.quotas.release(share);
     throw error;
@@ -110,8 +139,10 @@ async function takeBack(request: PoolRequestRecord, attempt: number, deps: Retry
 }
 
 function quotaRefusal(decision: QuotaDecision, request: PoolRequestRecord): string {
-  if (decision.ok) return `the team's quota of ${decision.limit} ${request.flavor} node(s) has no room for ${request.count} now (QUOTA_EXCEEDED)`;
-  if (decision.reason === 'QUOTA_EXCEEDED') return `${request.count} node(s) exceed the team's quota of ${decision.limit} ${request.flavor} node(s) (QUOTA_EXCEEDED)`;
+  if (decision.ok)
+    return `the team's quota of ${decision.limit} ${request.flavor} node(s) has no room for ${request.count} now (QUOTA_EXCEEDED)`;
+  if (decision.reason === 'QUOTA_EXCEEDED')
+    return `${request.count} node(s) exceed the team's quota of ${decision.limit} ${request.flavor} node(s) (QUOTA_EXCEEDED)`;
   return `the team may no longer use ${request.flavor} (FLAVOR_NOT_ALLOWED)`;
 }
 
@@ -119,12 +150,26 @@ function quotaRefusal(decision: QuotaDecision, request: PoolRequestRecord): stri
  * The run `<id>-retry-<attempt>` (CheckRequest hands it to its resume point). It is the same however
  * often it is asked for, so a second start of a run that exists changes nothing.
  */
-export function retriedRun(request: PoolRequestRecord, retry: Pick<LatestRetry, 'attempt' | 'resumeAt' | 'pollIntervalSeconds'>, tracking: Policy['nodeTracking']): Resumption {
+export function retriedRun(
+  request: PoolRequestRecord,
+  retry: Pick<LatestRetry, 'attempt' | 'resumeAt' | 'pollIntervalSeconds'>,
+  tracking: Policy['nodeTracking'],
+): Resumption {
   const waitSeconds = retry.pollIntervalSeconds ?? tracking.pollIntervalSeconds;
-  const created = retry.resumeAt === 'CheckNodes' ? { nodePoolName: request.nodePoolName, track: true, waitSeconds } : null;
+  const created =
+    retry.resumeAt === 'CheckNodes' ? { nodePoolName: request.nodePoolName, track: true, waitSeconds } : null;
   return { attempt: retry.attempt, created };
 }
 
-async function startRetriedRun(request: PoolRequestRecord, retry: Pick<LatestRetry, 'attempt' | 'resumeAt' | 'pollIntervalSeconds'>, deps: RetryDeps): Promise<void> {
-  await startOrUnavailable(deps.workflow, request.requestId, 'the same call', retriedRun(request, retry, deps.policy.nodeTracking));
+async function startRetriedRun(
+  request: PoolRequestRecord,
+  retry: Pick<LatestRetry, 'attempt' | 'resumeAt' | 'pollIntervalSeconds'>,
+  deps: RetryDeps,
+): Promise<void> {
+  await startOrUnavailable(
+    deps.workflow,
+    request.requestId,
+    'the same call',
+    retriedRun(request, retry, deps.policy.nodeTracking),
+  );
 }

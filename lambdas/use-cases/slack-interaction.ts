@@ -23,7 +23,10 @@ interface BlockActionsPayload {
   actions?: Array<{ action_id?: string; value?: string }>;
 }
 
-export type SlackInteractionResult = { readonly kind: 'decided'; readonly outcome: string } | { readonly kind: 'explained'; readonly message: string } | { readonly kind: 'ignored' };
+export type SlackInteractionResult =
+  | { readonly kind: 'decided'; readonly outcome: string }
+  | { readonly kind: 'explained'; readonly message: string }
+  | { readonly kind: 'ignored' };
 
 export async function handleSlackInteraction(
   request: SlackRequest,
@@ -34,7 +37,12 @@ export async function handleSlackInteraction(
 
   const payload = parsePayload(request.rawBody);
   const action = payload.actions?.[0];
-  const vote = action?.action_id === SLACK_ACTIONS.approve ? 'approve' : action?.action_id === SLACK_ACTIONS.reject ? 'reject' : undefined;
+  const vote =
+    action?.action_id === SLACK_ACTIONS.approve
+      ? 'approve'
+      : action?.action_id === SLACK_ACTIONS.reject
+        ? 'reject'
+        : undefined;
   if (payload.type !== 'block_actions' || !vote || !action?.value || !payload.user?.id) return { kind: 'ignored' };
 
   const explain = async (message: string): Promise<SlackInteractionResult> => {
@@ -45,7 +53,8 @@ export async function handleSlackInteraction(
   if (!approval) return explain('This approval does not exist any more.');
   const approver = approverBySlackId(approval, payload.user.id);
   if (!approver) return explain('You are not an approver of this stage, so your click decided nothing.');
-  if (approval.needsOrderId && vote === 'approve') return explain('This yearly/monthly request needs a ModelArts order id: approve it from the link in your e-mail.');
+  if (approval.needsOrderId && vote === 'approve')
+    return explain('This yearly/monthly request needs a ModelArts order id: approve it from the link in your e-mail.');
   try {
     const result = await decide({ approval, approver, via: 'slack' }, { vote }, deps);
     return { kind: 'decided', outcome: result.outcome };

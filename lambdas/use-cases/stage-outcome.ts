@@ -5,7 +5,11 @@ import type { PoolRequestRecord } from '../domain/pool-request';
 import type { StageOutcome } from '../domain/votes';
 import { firstWaitSeconds } from './approval-timing';
 
-export function workflowOutcome(request: PoolRequestRecord, approval: ApprovalRecord, outcome: Exclude<StageOutcome, 'pending'>): ApprovalOutcome {
+export function workflowOutcome(
+  request: PoolRequestRecord,
+  approval: ApprovalRecord,
+  outcome: Exclude<StageOutcome, 'pending'>,
+): ApprovalOutcome {
   if (outcome === 'rejected') return { status: 'rejected', stageIndex: approval.stageIndex, waitSeconds: 0 };
   const next = request.stages[approval.stageIndex + 1];
   if (approval.finalStage || !next) return { status: 'approved', stageIndex: approval.stageIndex, waitSeconds: 0 };
@@ -14,5 +18,7 @@ export function workflowOutcome(request: PoolRequestRecord, approval: ApprovalRe
 
 /** Whether this stage's approvers must enter an order id: yearly/monthly without one, and the stage collects it. */
 export function stageNeedsOrderId(request: PoolRequestRecord, stageIndex: number): boolean {
-  return Boolean(request.stages[stageIndex]?.collectsOrderId) && request.billing.mode === '1' && !request.billing.orderId;
+  return (
+    Boolean(request.stages[stageIndex]?.collectsOrderId) && request.billing.mode === '1' && !request.billing.orderId
+  );
 }

@@ -92,7 +92,11 @@ export async function submitRequest(input: SubmitInput, deps: SubmitDeps): Promi
   const { team, body, justification } = acceptSubmission(input, deps.policy);
 
   const fingerprint = sha256(`${input.requester}\n${input.projectId}\n${input.poolName}\n${input.rawBody}`);
-  const keyHash = sha256(input.idempotencyKey ? `${input.requester}\nkey\n${input.idempotencyKey}` : `${input.requester}\nbody\n${fingerprint}`);
+  const keyHash = sha256(
+    input.idempotencyKey
+      ? `${input.requester}\nkey\n${input.idempotencyKey}`
+      : `${input.requester}\nbody\n${fingerprint}`,
+  );
   const freshId = newId();
   const requestId = await deps.claims.claimIdempotencyKey(keyHash, freshId, now);
 
@@ -161,7 +165,12 @@ export async function claimNodePoolName(
 }
 
 /** Starts the request's run; when Step Functions cannot take it now, 503 with what to repeat (`retryWith`). */
-export async function startOrUnavailable(workflow: Pick<Workflow, 'start'>, requestId: string, retryWith = 'the same Idempotency-Key', resume?: Resumption): Promise<void> {
+export async function startOrUnavailable(
+  workflow: Pick<Workflow, 'start'>,
+  requestId: string,
+  retryWith = 'the same Idempotency-Key',
+  resume?: Resumption,
+): Promise<void> {
   try {
     // The SDK already retries throttling and 5xx with backoff before this gives up.
     await workflow.start(requestId, resume);

@@ -68,7 +68,9 @@ export async function sweepSubmitted(deps: SweepDeps): Promise<SweepReport> {
       const retry = latestRetryOf(request);
       if (!retry || Date.parse(retry.at) > cutoff) continue;
       const run = retriedRun(request, retry, deps.nodeTracking);
-      await start(`${request.requestId}-retry-${retry.attempt}`, report.resumed, () => deps.workflow.start(request.requestId, run));
+      await start(`${request.requestId}-retry-${retry.attempt}`, report.resumed, () =>
+        deps.workflow.start(request.requestId, run),
+      );
     }
   }
   return report;

@@ -1,6 +1,13 @@
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { IHttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
-import { Alarm, ComparisonOperator, MathExpression, Metric, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
+import {
+  Alarm,
+  ComparisonOperator,
+  MathExpression,
+  Metric,
+  TreatMissingData,
+  type IMetric,
+} from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
@@ -80,7 +87,13 @@ export class PoolgateAlarms extends Construct {
     alarm(
       'RequestsFailed',
       'requests-failed',
-      new Metric({ namespace: props.metricsNamespace, metricName: 'failed', dimensionsMap: { service: props.metricsService ?? 'poolgate' }, period: PERIOD, statistic: 'Sum' }),
+      new Metric({
+        namespace: props.metricsNamespace,
+        metricName: 'failed',
+        dimensionsMap: { service: props.metricsService ?? 'poolgate' },
+        period: PERIOD,
+        statistic: 'Sum',
+      }),
       'A request ended FAILED: ModelArts refused or kept failing the node-pool creation, or the nodes did not become available. The request (GET /requests/<id>) names the reason; the createNodePool and checkNodes logs say more.',
     );
     alarm(
@@ -92,7 +105,10 @@ export class PoolgateAlarms extends Construct {
     for (const [functionId, fn] of Object.entries(props.functions)) {
       const errorsOrThrottles = new MathExpression({
         expression: 'errors + throttles',
-        usingMetrics: { errors: fn.metricErrors({ period: PERIOD, statistic: 'Sum' }), throttles: fn.metricThrottles({ period: PERIOD, statistic: 'Sum' }) },
+        usingMetrics: {
+          errors: fn.metricErrors({ period: PERIOD, statistic: 'Sum' }),
+          throttles: fn.metricThrottles({ period: PERIOD, statistic: 'Sum' }),
+        },
         label: `${functionId} errors + throttles`,
         period: PERIOD,
       });

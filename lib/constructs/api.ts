@@ -1,6 +1,13 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination, PayloadFormatVersion, type ThrottleSettings } from 'aws-cdk-lib/aws-apigatewayv2';
+import {
+  HttpApi,
+  HttpMethod,
+  HttpStage,
+  LogGroupLogDestination,
+  PayloadFormatVersion,
+  type ThrottleSettings,
+} from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -18,7 +25,8 @@ export interface PoolgateApiProps {
 
 const DEFAULT_THROTTLE = { rateLimit: 50, burstLimit: 100 } as const;
 
-const BEARER = "a bearer JWT, verified in the handler (issuer's JWKS, audience, expiry), so that a 401 keeps poolgate's error body";
+const BEARER =
+  "a bearer JWT, verified in the handler (issuer's JWKS, audience, expiry), so that a 401 keeps poolgate's error body";
 
 /**
  * What proves the caller of each function's routes, since no API Gateway authorizer does. A route
@@ -31,7 +39,8 @@ export const ROUTE_PROOFS: Readonly<Record<string, string>> = {
   listRequests: BEARER,
   cancelRequest: BEARER,
   retryRequest: BEARER,
-  approvals: 'a personal approval link: an HMAC of approval id and approver, checked in the handler; a POST also needs the form token of a page poolgate served',
+  approvals:
+    'a personal approval link: an HMAC of approval id and approver, checked in the handler; a POST also needs the form token of a page poolgate served',
   slackInteractions: "Slack's request signature (signing secret, 5-minute timestamp window), checked in the handler",
   requestPage: 'a signed read-only link (an HMAC of the request id), checked in the handler',
   openapi: 'nothing: public by design, the API description holds no data',
@@ -78,17 +87,27 @@ export class PoolgateApi extends Construct {
     super(scope, id);
     const throttle = props.throttle ?? DEFAULT_THROTTLE;
     for (const [name, value] of Object.entries(throttle)) {
-      if (value !== undefined && (!Number.isFinite(value) || value <= 0)) throw new Error(`PoolgateApi ${id}: throttle.${name} must be a positive number, got ${value}`);
+      if (value !== undefined && (!Number.isFinite(value) || value <= 0))
+        throw new Error(`PoolgateApi ${id}: throttle.${name} must be a positive number, got ${value}`);
     }
     // The stage is made here rather than by HttpApi, whose default stage takes neither throttling nor access logs.
-    this.httpApi = new HttpApi(this, 'HttpApi', { description: 'poolgate: approval gate for ModelArts node pools', createDefaultStage: false });
-    const accessLogs = new LogGroup(this, 'AccessLogs', { retention: props.accessLogRetention ?? RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.DESTROY });
+    this.httpApi = new HttpApi(this, 'HttpApi', {
+      description: 'poolgate: approval gate for ModelArts node pools',
+      createDefaultStage: false,
+    });
+    const accessLogs = new LogGroup(this, 'AccessLogs', {
+      retention: props.accessLogRetention ?? RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     this.stage = new HttpStage(this, 'DefaultStage', {
       httpApi: this.httpApi,
       stageName: '$default',
       autoDeploy: true,
       throttle,
-      accessLogSettings: { destination: new LogGroupLogDestination(accessLogs), format: AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FORMAT)) },
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(accessLogs),
+        format: AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FORMAT)),
+      },
     });
     this.url = this.httpApi.apiEndpoint;
   }
@@ -99,12 +118,21 @@ export class PoolgateApi extends Construct {
     for (const route of ROUTES) {
       let integration = integrations.get(route.functionId);
       if (!integration) {
-        integration = new HttpLambdaIntegration(`${route.functionId}Integration`, functions[route.functionId], { payloadFormatVersion: PayloadFormatVersion.VERSION_2_0 });
+        integration = new HttpLambdaIntegration(`${route.functionId}Integration`, functions[route.functionId], {
+          payloadFormatVersion: PayloadFormatVersion.VERSION_2_0,
+        });
         integrations.set(route.functionId, integration);
       }
       const proof = ROUTE_PROOFS[route.functionId];
-      if (!proof) throw new Error(`route ${route.method} ${route.path}: say what proves its caller in ROUTE_PROOFS (lib/constructs/api.ts)`);
-      const [httpRoute] = this.httpApi.addRoutes({ path: route.path, methods: [HttpMethod[route.method]], integration });
+      if (!proof)
+        throw new Error(
+          `route ${route.method} ${route.path}: say what proves its caller in ROUTE_PROOFS (lib/constructs/api.ts)`,
+        );
+      const [httpRoute] = this.httpApi.addRoutes({
+        path: route.path,
+        methods: [HttpMethod[route.method]],
+        integration,
+      });
       const reason = `${route.method} ${route.path} has no API Gateway authorizer (an authorizer's 401/403 body would not be poolgate's error shape); its caller is proven by ${proof}.`;
       // (AwsSolutions-COG4, "no Cognito authorizer", checks REST API methods only: nothing to acknowledge here.)
       acknowledge(httpRoute, 'AwsSolutions-APIG4', reason);

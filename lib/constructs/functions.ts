@@ -5,7 +5,15 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ENV } from '../../contracts/environment';
-import { FUNCTION_ENTRIES, HTTP_FUNCTIONS, SCHEDULED_FUNCTIONS, WORKFLOW_FUNCTIONS, type FunctionId, type HttpFunctionId, type WorkflowFunctionId } from '../../contracts/functions';
+import {
+  FUNCTION_ENTRIES,
+  HTTP_FUNCTIONS,
+  SCHEDULED_FUNCTIONS,
+  WORKFLOW_FUNCTIONS,
+  type FunctionId,
+  type HttpFunctionId,
+  type WorkflowFunctionId,
+} from '../../contracts/functions';
 import { PoolgateFunction } from './poolgate-function';
 import type { PoolgateSecrets } from './secrets';
 
@@ -117,7 +125,11 @@ export class PoolgateFunctions extends Construct {
         entry: FUNCTION_ENTRIES[functionId],
         policyFile: props.policyFile,
         description: `poolgate ${functionId}`,
-        timeout: workflowIds.includes(functionId) ? WORKFLOW_TIMEOUT : scheduledIds.includes(functionId) ? SCHEDULED_TIMEOUT : HTTP_TIMEOUT,
+        timeout: workflowIds.includes(functionId)
+          ? WORKFLOW_TIMEOUT
+          : scheduledIds.includes(functionId)
+            ? SCHEDULED_TIMEOUT
+            : HTTP_TIMEOUT,
         logRetention: props.logRetention,
       });
       for (const need of FUNCTION_NEEDS[functionId]) if (!isWorkflowNeed(need)) grant[need](fn);
@@ -128,7 +140,9 @@ export class PoolgateFunctions extends Construct {
 
   /** The functions with `need`, in the order of contracts/functions.ts (the stack wires the workflow needs with it). */
   withNeed(need: Need): PoolgateFunction[] {
-    return (Object.keys(FUNCTION_ENTRIES) as FunctionId[]).filter((fid) => FUNCTION_NEEDS[fid].includes(need)).map((fid) => this.byId[fid]);
+    return (Object.keys(FUNCTION_ENTRIES) as FunctionId[])
+      .filter((fid) => FUNCTION_NEEDS[fid].includes(need))
+      .map((fid) => this.byId[fid]);
   }
 
   /** The state machine's tasks. */
@@ -146,9 +160,16 @@ export class PoolgateFunctions extends Construct {
     const [, domain] = props.mailFrom.split('@');
     // SES authorizes SendEmail against the identity that is verified: the address or its domain.
     const sesIdentities = [props.mailFrom, domain].map((identity) =>
-      stack.formatArn({ service: 'ses', resource: 'identity', resourceName: identity, arnFormat: ArnFormat.SLASH_RESOURCE_NAME }),
+      stack.formatArn({
+        service: 'ses',
+        resource: 'identity',
+        resourceName: identity,
+        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+      }),
     );
-    const projectSecrets = (props.modelArtsProjectSecretArns ?? []).map((arn, i) => Secret.fromSecretCompleteArn(this, `ModelArtsProjectSecret${i}`, arn));
+    const projectSecrets = (props.modelArtsProjectSecretArns ?? []).map((arn, i) =>
+      Secret.fromSecretCompleteArn(this, `ModelArtsProjectSecret${i}`, arn),
+    );
     const sendMail = new PolicyStatement({
       actions: ['ses:SendEmail'],
       resources: sesIdentities,
@@ -181,7 +202,10 @@ export class PoolgateFunctions extends Construct {
   }
 }
 
-function pick<K extends FunctionId>(all: Readonly<Record<FunctionId, PoolgateFunction>>, ids: readonly K[]): Record<K, PoolgateFunction> {
+function pick<K extends FunctionId>(
+  all: Readonly<Record<FunctionId, PoolgateFunction>>,
+  ids: readonly K[],
+): Record<K, PoolgateFunction> {
   return Object.fromEntries(ids.map((fid) => [fid, all[fid]])) as Record<K, PoolgateFunction>;
 }
 

@@ -86,7 +86,10 @@ export class PoolgateFunction extends NodejsFunction {
       removalPolicy: RemovalPolicy.DESTROY,
     });
     // Instead of AWSLambdaBasicExecutionRole (logs:CreateLogGroup, and writes to every log group).
-    const role = new Role(scope, `${id}Role`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com'), description: props.description });
+    const role = new Role(scope, `${id}Role`, {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: props.description,
+    });
     logGroup.grantWrite(role);
     super(scope, id, {
       entry,
@@ -129,7 +132,9 @@ export class PoolgateFunction extends NodejsFunction {
           beforeBundling: () => [],
           beforeInstall: () => [],
           // The asset hash is taken from the output, so a policy change alone redeploys the functions.
-          afterBundling: (_inputDir: string, outputDir: string) => [`cp ${shellQuote(policyFile)} ${shellQuote(join(outputDir, BUNDLED_POLICY_FILE))}`],
+          afterBundling: (_inputDir: string, outputDir: string) => [
+            `cp ${shellQuote(policyFile)} ${shellQuote(join(outputDir, BUNDLED_POLICY_FILE))}`,
+          ],
         },
       },
     });
@@ -171,7 +176,10 @@ export class PoolgateFunction extends NodejsFunction {
   }
 }
 
-function validate(id: string, props: PoolgateFunctionProps): { projectRoot: string; entry: string; policyFile: string } {
+function validate(
+  id: string,
+  props: PoolgateFunctionProps,
+): { projectRoot: string; entry: string; policyFile: string } {
   const fail = (message: string): never => {
     throw new Error(`PoolgateFunction ${id}: ${message}`);
   };
@@ -181,7 +189,8 @@ function validate(id: string, props: PoolgateFunctionProps): { projectRoot: stri
   if (relative(projectRoot, entry).startsWith('..')) fail(`entry ${entry} is outside projectRoot ${projectRoot}`);
   if (!existsSync(entry)) fail(`entry ${entry} does not exist`);
   if (!isAbsolute(props.policyFile)) fail(`policyFile must be an absolute path, got ${props.policyFile}`);
-  if (!existsSync(props.policyFile) || !statSync(props.policyFile).isFile()) fail(`policyFile ${props.policyFile} is not a file`);
+  if (!existsSync(props.policyFile) || !statSync(props.policyFile).isFile())
+    fail(`policyFile ${props.policyFile} is not a file`);
   const memory = props.memorySize;
   if (memory !== undefined && (!Number.isInteger(memory) || memory < MIN_MEMORY_MB || memory > MAX_MEMORY_MB)) {
     fail(`memorySize must be an integer from ${MIN_MEMORY_MB} to ${MAX_MEMORY_MB} MB, got ${memory}`);

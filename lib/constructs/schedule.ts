@@ -24,7 +24,9 @@ export class PoolgateSchedule extends Construct {
     this.rule = new Rule(this, 'Rule', {
       description: props.description,
       schedule: Schedule.rate(Duration.minutes(minutes)),
-      targets: [new LambdaFunction(props.fn, { retryAttempts: 2, maxEventAge: Duration.minutes(Math.max(minutes, 1)) })],
+      targets: [
+        new LambdaFunction(props.fn, { retryAttempts: 2, maxEventAge: Duration.minutes(Math.max(minutes, 1)) }),
+      ],
     });
   }
 }

@@ -23,7 +23,8 @@ export class PoolgateSecrets extends Construct {
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
-    const secret = (secretId: string, props: SecretProps) => new Secret(this, secretId, { removalPolicy: RemovalPolicy.RETAIN, ...props });
+    const secret = (secretId: string, props: SecretProps) =>
+      new Secret(this, secretId, { removalPolicy: RemovalPolicy.RETAIN, ...props });
     this.linkKey = secret('LinkSigningKey', {
       description: 'poolgate: HMAC key of approval links and request pages (generated, do not share)',
       generateSecretString: { passwordLength: 64, excludePunctuation: true },
@@ -32,20 +33,36 @@ export class PoolgateSecrets extends Construct {
       description: 'poolgate: Huawei Cloud AK/SK as {"accessKey","secretKey"}; fill in both',
       // The shape the operator completes; the generated secretKey is a placeholder, the empty accessKey
       // makes the adapter refuse the secret until it is filled in.
-      generateSecretString: { secretStringTemplate: JSON.stringify({ accessKey: '' }), generateStringKey: 'secretKey', excludePunctuation: true },
+      generateSecretString: {
+        secretStringTemplate: JSON.stringify({ accessKey: '' }),
+        generateStringKey: 'secretKey',
+        excludePunctuation: true,
+      },
     });
     this.slackBotToken = secret('SlackBotToken', { description: 'poolgate: Slack bot token (xoxb-...); fill in' });
-    this.slackSigningSecret = secret('SlackSigningSecret', { description: 'poolgate: Slack app signing secret; fill in' });
+    this.slackSigningSecret = secret('SlackSigningSecret', {
+      description: 'poolgate: Slack app signing secret; fill in',
+    });
 
     // No scheduled rotation: each value is issued elsewhere (or, for the link key, must outlive its links);
     // rotating is putting a new value (docs/deploy.md, "Rotating secrets").
-    const noRotation = (target: Secret, reason: string) => acknowledge(target, 'AwsSolutions-SMG4', `${reason} How to rotate: docs/deploy.md, "Rotating secrets".`);
+    const noRotation = (target: Secret, reason: string) =>
+      acknowledge(target, 'AwsSolutions-SMG4', `${reason} How to rotate: docs/deploy.md, "Rotating secrets".`);
     noRotation(
       this.linkKey,
       'The link key signs approval links and request pages that must stay valid for their whole life (request pages never expire, ModelArts keeps their URL), so it is not rotated on a schedule; rotating it is a deliberate act that invalidates every link sent.',
     );
-    noRotation(this.modelArtsCredentials, 'The Huawei Cloud AK/SK is issued by Huawei Cloud IAM, which AWS cannot rotate; the operator puts a new pair.');
-    noRotation(this.slackBotToken, 'The Slack bot token is issued by Slack when the app is installed; AWS cannot rotate it.');
-    noRotation(this.slackSigningSecret, "The Slack signing secret is issued by Slack (the app's Basic Information page); AWS cannot rotate it.");
+    noRotation(
+      this.modelArtsCredentials,
+      'The Huawei Cloud AK/SK is issued by Huawei Cloud IAM, which AWS cannot rotate; the operator puts a new pair.',
+    );
+    noRotation(
+      this.slackBotToken,
+      'The Slack bot token is issued by Slack when the app is installed; AWS cannot rotate it.',
+    );
+    noRotation(
+      this.slackSigningSecret,
+      "The Slack signing secret is issued by Slack (the app's Basic Information page); AWS cannot rotate it.",
+    );
   }
 }

@@ -49,14 +49,19 @@ export class PoolgateWorkflow extends Construct {
   constructor(scope: Construct, id: string, props: PoolgateWorkflowProps) {
     super(scope, id);
     if (!STATE_MACHINE_NAME.test(props.stateMachineName)) {
-      throw new Error(`PoolgateWorkflow ${id}: stateMachineName must be 1 to 80 letters, digits, '-' or '_', got '${props.stateMachineName}'`);
+      throw new Error(
+        `PoolgateWorkflow ${id}: stateMachineName must be 1 to 80 letters, digits, '-' or '_', got '${props.stateMachineName}'`,
+      );
     }
     const stack = Stack.of(this);
-    const arnOf = (resource: string, resourceName: string) => stack.formatArn({ service: 'states', resource, resourceName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    const arnOf = (resource: string, resourceName: string) =>
+      stack.formatArn({ service: 'states', resource, resourceName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
     this.stateMachineArn = arnOf('stateMachine', props.stateMachineName);
     this.executionArns = arnOf('execution', `${props.stateMachineName}:*`);
 
-    const placeholders = Object.fromEntries(WORKFLOW_FUNCTIONS.map((fid) => [fid, `\${${fid}}`])) as WorkflowFunctionRefs;
+    const placeholders = Object.fromEntries(
+      WORKFLOW_FUNCTIONS.map((fid) => [fid, `\${${fid}}`]),
+    ) as WorkflowFunctionRefs;
     const definition = JSON.stringify(buildWorkflowDefinition(placeholders, `\${${PARTITION_PLACEHOLDER}}`));
     assertEveryPlaceholderKnown(definition);
 
@@ -71,13 +76,21 @@ export class PoolgateWorkflow extends Construct {
       },
       tracingEnabled: true,
       logs: {
-        destination: new LogGroup(this, 'Logs', { retention: props.logRetention ?? RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.DESTROY }),
+        destination: new LogGroup(this, 'Logs', {
+          retention: props.logRetention ?? RetentionDays.THREE_MONTHS,
+          removalPolicy: RemovalPolicy.DESTROY,
+        }),
         level: LogLevel.ERROR,
         includeExecutionData: false,
       },
     });
     // The definition invokes the unqualified function ARNs: exactly those, no `:*` for versions and aliases.
-    this.stateMachine.addToRolePolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: WORKFLOW_FUNCTIONS.map((fid) => props.functions[fid].functionArn) }));
+    this.stateMachine.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['lambda:InvokeFunction'],
+        resources: WORKFLOW_FUNCTIONS.map((fid) => props.functions[fid].functionArn),
+      }),
+    );
 
     acknowledge(
       this.stateMachine,
@@ -126,5 +139,6 @@ const PARTITION_PLACEHOLDER = 'partition';
 function assertEveryPlaceholderKnown(definition: string): void {
   const known: readonly string[] = [...WORKFLOW_FUNCTIONS, PARTITION_PLACEHOLDER];
   const unknown = [...definition.matchAll(/\$\{([^}]+)\}/g)].map((m) => m[1]).filter((name) => !known.includes(name));
-  if (unknown.length > 0) throw new Error(`workflow definition has placeholders without a function: ${[...new Set(unknown)].join(', ')}`);
+  if (unknown.length > 0)
+    throw new Error(`workflow definition has placeholders without a function: ${[...new Set(unknown)].join(', ')}`);
 }

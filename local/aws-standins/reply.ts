@@ -8,12 +8,23 @@ import type { ServerResponse } from 'node:http';
  */
 export function awsReply(res: ServerResponse, status: number, contentType: string, body: unknown): void {
   const text = JSON.stringify(body);
-  const headers: Record<string, string | number> = { 'content-type': contentType, 'content-length': Buffer.byteLength(text), 'x-amzn-requestid': randomUUID() };
-  if (typeof body === 'object' && body !== null && '__type' in body && typeof body.__type === 'string') headers['x-amzn-errortype'] = body.__type;
+  const headers: Record<string, string | number> = {
+    'content-type': contentType,
+    'content-length': Buffer.byteLength(text),
+    'x-amzn-requestid': randomUUID(),
+  };
+  if (typeof body === 'object' && body !== null && '__type' in body && typeof body.__type === 'string')
+    headers['x-amzn-errortype'] = body.__type;
   res.writeHead(status, headers);
   res.end(text);
 }
 
-export function awsError(res: ServerResponse, status: number, contentType: string, type: string, message: string): void {
+export function awsError(
+  res: ServerResponse,
+  status: number,
+  contentType: string,
+  type: string,
+  message: string,
+): void {
   awsReply(res, status, contentType, { __type: type, message });
 }

@@ -89,7 +89,8 @@ export function quotedPrintable(text: string): string {
       const out: string[] = [];
       let current = '';
       for (const [i, byte] of bytes.entries()) {
-        const literal = (byte >= 33 && byte <= 126 && byte !== 61) || ((byte === 32 || byte === 9) && i < bytes.length - 1);
+        const literal =
+          (byte >= 33 && byte <= 126 && byte !== 61) || ((byte === 32 || byte === 9) && i < bytes.length - 1);
         const token = literal ? String.fromCharCode(byte) : `=${byte.toString(16).toUpperCase().padStart(2, '0')}`;
         if (current.length + token.length > 75) {
           out.push(`${current}=`);
@@ -104,7 +105,12 @@ export function quotedPrintable(text: string): string {
 }
 
 function textPart(mediaType: string, content: string): string {
-  return [`Content-Type: ${mediaType}; charset=UTF-8`, 'Content-Transfer-Encoding: quoted-printable', '', quotedPrintable(content)].join(CRLF);
+  return [
+    `Content-Type: ${mediaType}; charset=UTF-8`,
+    'Content-Transfer-Encoding: quoted-printable',
+    '',
+    quotedPrintable(content),
+  ].join(CRLF);
 }
 
 /** RFC 5322 date, e.g. `Thu, 26 Nov 2026 20:35:31 +0000`. */

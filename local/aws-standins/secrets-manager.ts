@@ -61,16 +61,36 @@ export function secretsManagerMount(prefix: string, getSecret: SecretSource): Mo
     handle: async (req, res, body) => {
       const target = String(req.headers['x-amz-target'] ?? '');
       if (req.method !== 'POST' || pathBelow(prefix, req.url) !== '/') {
-        return awsError(res, 404, CONTENT_TYPE, 'UnknownOperationException', `${req.method} ${req.url} is not a Secrets Manager operation`);
+        return awsError(
+          res,
+          404,
+          CONTENT_TYPE,
+          'UnknownOperationException',
+          `${req.method} ${req.url} is not a Secrets Manager operation`,
+        );
       }
       if (target !== 'secretsmanager.GetSecretValue') {
-        return awsError(res, 400, CONTENT_TYPE, 'UnknownOperationException', `${target || 'an operation without X-Amz-Target'} is not served by the local stand-in (GetSecretValue only)`);
+        return awsError(
+          res,
+          400,
+          CONTENT_TYPE,
+          'UnknownOperationException',
+          `${target || 'an operation without X-Amz-Target'} is not served by the local stand-in (GetSecretValue only)`,
+        );
       }
       const secretId = parseSecretId(body);
-      if (secretId === undefined) return awsError(res, 400, CONTENT_TYPE, 'InvalidParameterException', 'SecretId must be a non-empty string');
+      if (secretId === undefined)
+        return awsError(res, 400, CONTENT_TYPE, 'InvalidParameterException', 'SecretId must be a non-empty string');
       const name = secretName(secretId);
       const value = getSecret(secretId) ?? getSecret(name);
-      if (value === undefined) return awsError(res, 400, CONTENT_TYPE, 'ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
+      if (value === undefined)
+        return awsError(
+          res,
+          400,
+          CONTENT_TYPE,
+          'ResourceNotFoundException',
+          "Secrets Manager can't find the specified secret.",
+        );
       awsReply(res, 200, CONTENT_TYPE, {
         ARN: secretArn(signedRegion(req), name),
         Name: name,

@@ -47,7 +47,12 @@ function optionalString(parent: Json | undefined, key: string, path: string): st
 
 /** One mailbox (`a@b` or `Name <a@b>`): no control characters, so no header injection. */
 function address(value: unknown, path: string): string {
-  if (typeof value !== 'string' || value.length > 320 || /[\x00-\x1f\x7f]/.test(value) || !/[^\s@<>]+@[^\s@<>]+/.test(value)) {
+  if (
+    typeof value !== 'string' ||
+    value.length > 320 ||
+    /[\x00-\x1f\x7f]/.test(value) ||
+    !/[^\s@<>]+@[^\s@<>]+/.test(value)
+  ) {
     throw new BadRequest(`${path} is not a valid e-mail address: ${JSON.stringify(value)}`);
   }
   return value;
@@ -67,7 +72,12 @@ function customHeaders(simple: Json): Array<{ name: string; value: string }> {
   return headers.map((header: unknown, i) => {
     const name = isObject(header) ? header.Name : undefined;
     const value = isObject(header) ? header.Value : undefined;
-    if (typeof name !== 'string' || !/^[\x21-\x39\x3b-\x7e]+$/.test(name) || typeof value !== 'string' || /[\r\n]/.test(value)) {
+    if (
+      typeof name !== 'string' ||
+      !/^[\x21-\x39\x3b-\x7e]+$/.test(name) ||
+      typeof value !== 'string' ||
+      /[\r\n]/.test(value)
+    ) {
       throw new BadRequest(`Content.Simple.Headers[${i}] needs a header Name and a one-line Value`);
     }
     return { name, value };
@@ -94,11 +104,23 @@ function simpleMessage(request: Json, simple: Json, messageId: string, date: Dat
   if (from === undefined) throw new BadRequest('FromEmailAddress is required for Content.Simple');
   const { to, cc, bcc } = recipients(request);
   if (to.length + cc.length + bcc.length === 0) throw new BadRequest('Destination needs at least one address');
-  const subject = optionalString(optionalObject(simple, 'Subject', 'Content.Simple.'), 'Data', 'Content.Simple.Subject.');
+  const subject = optionalString(
+    optionalObject(simple, 'Subject', 'Content.Simple.'),
+    'Data',
+    'Content.Simple.Subject.',
+  );
   if (subject === undefined) throw new BadRequest('Content.Simple.Subject.Data is required');
   const body = optionalObject(simple, 'Body', 'Content.Simple.');
-  const text = optionalString(optionalObject(body ?? {}, 'Text', 'Content.Simple.Body.'), 'Data', 'Content.Simple.Body.Text.');
-  const html = optionalString(optionalObject(body ?? {}, 'Html', 'Content.Simple.Body.'), 'Data', 'Content.Simple.Body.Html.');
+  const text = optionalString(
+    optionalObject(body ?? {}, 'Text', 'Content.Simple.Body.'),
+    'Data',
+    'Content.Simple.Body.Text.',
+  );
+  const html = optionalString(
+    optionalObject(body ?? {}, 'Html', 'Content.Simple.Body.'),
+    'Data',
+    'Content.Simple.Body.Html.',
+  );
   if (text === undefined && html === undefined) throw new BadRequest('Content.Simple.Body needs Text or Html');
   return {
     from: address(from, 'FromEmailAddress'),
@@ -118,13 +140,17 @@ function simpleMessage(request: Json, simple: Json, messageId: string, date: Dat
 function rawBytes(raw: Json): Buffer {
   const data = raw.Data;
   // Blobs travel base64-encoded in JSON; Buffer.from ignores junk, so check the alphabet first.
-  if (typeof data !== 'string' || !/^[A-Za-z0-9+/]+={0,2}$/.test(data.replace(/\s/g, ''))) throw new BadRequest('Content.Raw.Data must be base64');
+  if (typeof data !== 'string' || !/^[A-Za-z0-9+/]+={0,2}$/.test(data.replace(/\s/g, '')))
+    throw new BadRequest('Content.Raw.Data must be base64');
   return Buffer.from(data, 'base64');
 }
 
 /** Reads a header of a raw message for the console line (unfolded, not decoded). */
 function rawHeader(raw: Buffer, name: string): string | undefined {
-  const head = raw.toString('utf8').split(/\r?\n\r?\n/)[0].replace(/\r?\n[ \t]+/g, ' ');
+  const head = raw
+    .toString('utf8')
+    .split(/\r?\n\r?\n/)[0]
+    .replace(/\r?\n[ \t]+/g, ' ');
   return new RegExp(`^${name}:[ \\t]*(.*)$`, 'im').exec(head)?.[1];
 }
 
@@ -173,7 +199,12 @@ function prepare(body: Buffer, messageId: string, date: Date): PreparedMail {
     const to = recipients(request).to;
     return {
       content: bytes,
-      mail: { to: to.length ? to : [rawHeader(bytes, 'To') ?? ''], subject: rawHeader(bytes, 'Subject') ?? '', links: [], messageId },
+      mail: {
+        to: to.length ? to : [rawHeader(bytes, 'To') ?? ''],
+        subject: rawHeader(bytes, 'Subject') ?? '',
+        links: [],
+        messageId,
+      },
     };
   }
   throw new BadRequest('Content needs exactly one of Simple or Raw');
@@ -189,7 +220,13 @@ export function sesv2Mount(prefix: string, outboxDir: string, onMail?: (mail: Se
     prefix,
     handle: async (req, res, body) => {
       if (req.method !== 'POST' || pathBelow(prefix, req.url) !== SEND_EMAIL_PATH) {
-        return awsError(res, 404, CONTENT_TYPE, 'UnknownOperationException', `${req.method} ${req.url} is not served by the local stand-in (SendEmail only)`);
+        return awsError(
+          res,
+          404,
+          CONTENT_TYPE,
+          'UnknownOperationException',
+          `${req.method} ${req.url} is not served by the local stand-in (SendEmail only)`,
+        );
       }
       const date = new Date();
       const messageId = newMessageId(date);

@@ -32,11 +32,22 @@ export interface IncomingRequest {
  */
 export function isTextContentType(contentType: string | undefined): boolean {
   const mediaType = (contentType ?? '').split(';')[0].trim().toLowerCase();
-  return mediaType.startsWith('text/') || ['application/json', 'application/xml', 'application/javascript'].includes(mediaType);
+  return (
+    mediaType.startsWith('text/') ||
+    ['application/json', 'application/xml', 'application/javascript'].includes(mediaType)
+  );
 }
 
 /** Hop-by-hop headers concern one connection only; a gateway does not pass them on. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
@@ -58,24 +69,38 @@ function headersOf(request: IncomingRequest): { headers: Record<string, string>;
     const name = request.rawHeaders[i].toLowerCase();
     const value = request.rawHeaders[i + 1];
     if (HOP_BY_HOP.has(name)) continue;
-    if (name === 'cookie') cookies.push(...value.split(';').map((c) => c.trim()).filter(Boolean));
+    if (name === 'cookie')
+      cookies.push(
+        ...value
+          .split(';')
+          .map((c) => c.trim())
+          .filter(Boolean),
+      );
     else headers[name] = name in headers ? `${headers[name]},${value}` : value;
   }
-  headers['x-forwarded-for'] = headers['x-forwarded-for'] ? `${headers['x-forwarded-for']}, ${request.sourceIp}` : request.sourceIp;
+  headers['x-forwarded-for'] = headers['x-forwarded-for']
+    ? `${headers['x-forwarded-for']}, ${request.sourceIp}`
+    : request.sourceIp;
   headers['x-forwarded-port'] = String(request.localPort);
   headers['x-forwarded-proto'] = 'http';
-  headers['x-amzn-trace-id'] ??= `Root=1-${Math.floor(request.receivedAt.getTime() / 1000).toString(16)}-${randomBytes(12).toString('hex')}`;
+  headers['x-amzn-trace-id'] ??=
+    `Root=1-${Math.floor(request.receivedAt.getTime() / 1000).toString(16)}-${randomBytes(12).toString('hex')}`;
   return { headers, cookies };
 }
 
 /** Query parameters decoded as a form would be (`+` is a space), repeats joined with `,`. */
 function queryOf(rawQueryString: string): Record<string, string> | undefined {
   const query: Record<string, string> = {};
-  for (const [name, value] of new URLSearchParams(rawQueryString)) query[name] = name in query ? `${query[name]},${value}` : value;
+  for (const [name, value] of new URLSearchParams(rawQueryString))
+    query[name] = name in query ? `${query[name]},${value}` : value;
   return Object.keys(query).length ? query : undefined;
 }
 
-export function buildEvent(request: IncomingRequest, routeKey: string, pathParameters: Record<string, string>): APIGatewayProxyEventV2 {
+export function buildEvent(
+  request: IncomingRequest,
+  routeKey: string,
+  pathParameters: Record<string, string>,
+): APIGatewayProxyEventV2 {
   const { headers, cookies } = headersOf(request);
   const queryStringParameters = queryOf(request.rawQueryString);
   const hasBody = request.body.length > 0;

@@ -27,7 +27,10 @@ export { isTextContentType, LOCAL_ACCOUNT_ID, LOCAL_API_ID } from './event';
 export { pathBelow, type Mount } from './mounts';
 export { sendError, sendJson } from './reply';
 
-export type InvokeHttpFunction = (functionId: HttpFunctionId, event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyResultV2>;
+export type InvokeHttpFunction = (
+  functionId: HttpFunctionId,
+  event: APIGatewayProxyEventV2,
+) => Promise<APIGatewayProxyResultV2>;
 
 export interface HttpApiOptions {
   /** 0 picks a free port. */
@@ -55,7 +58,9 @@ function splitTarget(target: string): { rawPath: string; rawQueryString: string 
     relative = url ? `${url.pathname}${url.search}` : '/';
   }
   const q = relative.indexOf('?');
-  return q < 0 ? { rawPath: relative, rawQueryString: '' } : { rawPath: relative.slice(0, q), rawQueryString: relative.slice(q + 1) };
+  return q < 0
+    ? { rawPath: relative, rawQueryString: '' }
+    : { rawPath: relative.slice(0, q), rawQueryString: relative.slice(q + 1) };
 }
 
 /** API Gateway request ids look like `JKJaXmPLvHcESHA=`; any unique string would do. */
@@ -87,7 +92,10 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
     const { rawPath, rawQueryString } = splitTarget(req.url ?? '/');
     const read = await readBody(req);
     if (read.tooLarge) {
-      return sendError(res, 413, `request body is larger than ${MAX_PAYLOAD_BYTES} bytes`, { connection: 'close', 'apigw-requestid': requestId });
+      return sendError(res, 413, `request body is larger than ${MAX_PAYLOAD_BYTES} bytes`, {
+        connection: 'close',
+        'apigw-requestid': requestId,
+      });
     }
     const mount = findMount(mounts, rawPath);
     if (mount) return mount.handle(req, res, read.body);
@@ -98,7 +106,9 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
       case 'not-found':
         return sendError(res, 404, `no route for ${method} ${rawPath}`);
       case 'method-not-allowed':
-        return sendError(res, 405, `${method} is not allowed on ${rawPath}; allowed: ${match.allow.join(', ')}`, { allow: match.allow.join(', ') });
+        return sendError(res, 405, `${method} is not allowed on ${rawPath}; allowed: ${match.allow.join(', ')}`, {
+          allow: match.allow.join(', '),
+        });
       case 'bad-path':
         return sendError(res, 400, `malformed percent-encoding in ${rawPath}`);
       case 'route': {

@@ -26,7 +26,8 @@ function structuredHeaders(headers: unknown): Record<string, string> {
   if (!isRecord(headers)) throw new InvalidResultError('headers must be an object');
   const result: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
-    if (!['string', 'number', 'boolean'].includes(typeof value)) throw new InvalidResultError(`header ${name} must be a string, number or boolean`);
+    if (!['string', 'number', 'boolean'].includes(typeof value))
+      throw new InvalidResultError(`header ${name} must be a string, number or boolean`);
     result[name.toLowerCase()] = String(value);
   }
   return result;
@@ -34,19 +35,25 @@ function structuredHeaders(headers: unknown): Record<string, string> {
 
 function structuredCookies(cookies: unknown): string[] {
   if (cookies === undefined || cookies === null) return [];
-  if (!Array.isArray(cookies) || !cookies.every((c) => typeof c === 'string')) throw new InvalidResultError('cookies must be an array of strings');
+  if (!Array.isArray(cookies) || !cookies.every((c) => typeof c === 'string'))
+    throw new InvalidResultError('cookies must be an array of strings');
   return cookies;
 }
 
 export function toHttpResponse(result: unknown): HttpResponse {
   if (!isRecord(result) || !('statusCode' in result)) {
-    return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(result ?? null)) };
+    return {
+      statusCode: 200,
+      headers: { 'content-type': 'application/json' },
+      body: Buffer.from(JSON.stringify(result ?? null)),
+    };
   }
   const { statusCode, body, isBase64Encoded } = result;
   if (typeof statusCode !== 'number' || !Number.isInteger(statusCode) || statusCode < 100 || statusCode > 599) {
     throw new InvalidResultError(`statusCode must be an integer from 100 to 599, got ${JSON.stringify(statusCode)}`);
   }
-  if (body !== undefined && body !== null && typeof body !== 'string') throw new InvalidResultError('body must be a string');
+  if (body !== undefined && body !== null && typeof body !== 'string')
+    throw new InvalidResultError('body must be a string');
   const headers: ResponseHeaders = structuredHeaders(result.headers);
   const cookies = structuredCookies(result.cookies);
   if (cookies.length) {

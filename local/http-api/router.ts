@@ -45,7 +45,10 @@ function decodeSegment(segment: string): string | undefined {
 }
 
 /** Path parameters when `route` matches the raw path segments, `undefined` when it does not. */
-function matchSegments(route: CompiledRoute, rawSegments: readonly string[]): Record<string, string | undefined> | undefined {
+function matchSegments(
+  route: CompiledRoute,
+  rawSegments: readonly string[],
+): Record<string, string | undefined> | undefined {
   if (route.segments.length !== rawSegments.length) return undefined;
   const params: Record<string, string | undefined> = {};
   for (const [i, segment] of route.segments.entries()) {
@@ -77,7 +80,9 @@ export function matchRoute(routes: readonly CompiledRoute[], method: string, raw
     .map((route) => ({ route, params: matchSegments(route, rawSegments) }))
     .filter((c): c is { route: CompiledRoute; params: Record<string, string | undefined> } => c.params !== undefined);
   if (candidates.length === 0) return { kind: 'not-found' };
-  const forMethod = candidates.filter((c) => c.route.definition.method === method).sort((a, b) => bySpecificity(a.route, b.route));
+  const forMethod = candidates
+    .filter((c) => c.route.definition.method === method)
+    .sort((a, b) => bySpecificity(a.route, b.route));
   if (forMethod.length === 0) {
     return { kind: 'method-not-allowed', allow: [...new Set(candidates.map((c) => c.route.definition.method))].sort() };
   }

@@ -56,7 +56,10 @@ export function isCreateNodePool(method: string, path: string): boolean {
   return method === 'POST' && NODE_POOLS.test(withoutTrailingSlash(path));
 }
 
-type Handler = (params: { projectId: string; poolName: string; nodePoolName: string }, request: ApiRequest) => SimResponse;
+type Handler = (
+  params: { projectId: string; poolName: string; nodePoolName: string },
+  request: ApiRequest,
+) => SimResponse;
 
 interface Route {
   readonly method: string;
@@ -81,7 +84,9 @@ export function modelArtsApi(store: NodePoolStore, options: ModelArtsApiOptions)
     const fails = flavorConfig(catalog, resources?.flavor)?.nodesFail === true;
     const state = !ready ? 'creating' : fails ? 'abnormal' : 'available';
     // A one-element list per state, as the Terraform provider reads it (the SDK types it as one object).
-    const buckets = resources ? { [state]: [{ flavor: resources.flavor, count: resources.count, maxCount: resources.maxCount }] } : {};
+    const buckets = resources
+      ? { [state]: [{ flavor: resources.flavor, count: resources.count, maxCount: resources.maxCount }] }
+      : {};
     return { ...stored.nodePool, status: { resources: buckets } };
   }
 
@@ -104,13 +109,16 @@ export function modelArtsApi(store: NodePoolStore, options: ModelArtsApiOptions)
 
   const showNodePool: Handler = ({ projectId, poolName, nodePoolName }) => {
     const stored = store.find(projectId, poolName, nodePoolName);
-    return stored ? { status: 200, body: nodePoolView(stored) } : errorResponse(404, NODE_POOL_NOT_FOUND, `Node pool ${nodePoolName} not found.`);
+    return stored
+      ? { status: 200, body: nodePoolView(stored) }
+      : errorResponse(404, NODE_POOL_NOT_FOUND, `Node pool ${nodePoolName} not found.`);
   };
 
   // What someone does in the console (poolgate never deletes): the node pool is gone at once.
   const deleteNodePool: Handler = ({ projectId, poolName, nodePoolName }) => {
     const stored = store.find(projectId, poolName, nodePoolName);
-    if (!stored || !store.remove(projectId, poolName, nodePoolName)) return errorResponse(404, NODE_POOL_NOT_FOUND, `Node pool ${nodePoolName} not found.`);
+    if (!stored || !store.remove(projectId, poolName, nodePoolName))
+      return errorResponse(404, NODE_POOL_NOT_FOUND, `Node pool ${nodePoolName} not found.`);
     return { status: 200, body: nodePoolView(stored) };
   };
 
@@ -126,29 +134,47 @@ export function modelArtsApi(store: NodePoolStore, options: ModelArtsApiOptions)
     if (limit !== Infinity && !(Number.isInteger(limit) && limit >= 1 && limit <= MAX_LIMIT)) {
       return errorResponse(400, BAD_REQUEST, `Bad request. limit must be an integer from 0 to ${MAX_LIMIT}`);
     }
-    const all = store.list(projectId, poolName).sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.nodePool.metadata.name.localeCompare(b.nodePool.metadata.name));
+    const all = store
+      .list(projectId, poolName)
+      .sort(
+        (a, b) =>
+          a.createdAt.localeCompare(b.createdAt) || a.nodePool.metadata.name.localeCompare(b.nodePool.metadata.name),
+      );
     const token = query.get('continue');
     let from = 0;
     if (token !== null) {
       const after = continueAfter(token);
       if (!after) return errorResponse(400, BAD_REQUEST, 'Bad request. invalid continue');
-      from = all.findIndex((n) => n.createdAt > after.createdAt || (n.createdAt === after.createdAt && n.nodePool.metadata.name > after.name));
+      from = all.findIndex(
+        (n) =>
+          n.createdAt > after.createdAt || (n.createdAt === after.createdAt && n.nodePool.metadata.name > after.name),
+      );
       if (from === -1) from = all.length;
     }
     const page = all.slice(from, from + limit);
     const last = page.at(-1);
     const more = last !== undefined && from + page.length < all.length;
-    const metadata = more ? { continue: Buffer.from(JSON.stringify([last.createdAt, last.nodePool.metadata.name])).toString('base64url') } : {};
+    const metadata = more
+      ? { continue: Buffer.from(JSON.stringify([last.createdAt, last.nodePool.metadata.name])).toString('base64url') }
+      : {};
     return { status: 200, body: { apiVersion: 'v2', kind: 'NodePoolList', metadata, items: page.map(nodePoolView) } };
   };
 
   const routes: readonly Route[] = [
-    { method: 'GET', path: /^\/v2\/([^/]+)\/pools\/([^/]+)$/, handle: ({ poolName }) => ({ status: 200, body: poolView(poolName, catalog) }) },
+    {
+      method: 'GET',
+      path: /^\/v2\/([^/]+)\/pools\/([^/]+)$/,
+      handle: ({ poolName }) => ({ status: 200, body: poolView(poolName, catalog) }),
+    },
     { method: 'GET', path: NODE_POOLS, handle: listNodePools },
     { method: 'POST', path: NODE_POOLS, handle: createNodePool },
     { method: 'GET', path: /^\/v2\/([^/]+)\/pools\/([^/]+)\/nodepools\/([^/]+)$/, handle: showNodePool },
     { method: 'DELETE', path: /^\/v2\/([^/]+)\/pools\/([^/]+)\/nodepools\/([^/]+)$/, handle: deleteNodePool },
-    { method: 'GET', path: /^\/v1\/([^/]+)\/resourceflavors$/, handle: () => ({ status: 200, body: resourceFlavors(catalog) }) },
+    {
+      method: 'GET',
+      path: /^\/v1\/([^/]+)\/resourceflavors$/,
+      handle: () => ({ status: 200, body: resourceFlavors(catalog) }),
+    },
   ];
 
   return {
@@ -159,7 +185,8 @@ export function modelArtsApi(store: NodePoolStore, options: ModelArtsApiOptions)
         if (!match) continue;
         const [projectId = '', poolName = '', nodePoolName = ''] = match.slice(1).map(decodeSegment);
         // Inferred: an id that is not a project id is a bad parameter.
-        if (!PROJECT_ID.test(projectId)) return errorResponse(400, BAD_REQUEST, `Bad request. invalid project_id ${projectId}`);
+        if (!PROJECT_ID.test(projectId))
+          return errorResponse(400, BAD_REQUEST, `Bad request. invalid project_id ${projectId}`);
         return route.handle({ projectId, poolName, nodePoolName }, request);
       }
       // API Gateway routes by method and path: anything else is an API it does not know.
@@ -177,7 +204,8 @@ function withoutTrailingSlash(path: string): string {
 function continueAfter(token: string): { createdAt: string; name: string } | undefined {
   try {
     const parsed: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-    if (Array.isArray(parsed) && parsed.length === 2 && parsed.every((p) => typeof p === 'string')) return { createdAt: parsed[0] as string, name: parsed[1] as string };
+    if (Array.isArray(parsed) && parsed.length === 2 && parsed.every((p) => typeof p === 'string'))
+      return { createdAt: parsed[0] as string, name: parsed[1] as string };
   } catch {
     // not a token of ours: fall through
   }

@@ -52,7 +52,10 @@ export function poolView(poolName: string, catalog: SimulatorCatalog = {}) {
     kind: 'Pool',
     metadata: { name: poolName, labels: { 'os.modelarts/name': poolName, 'os.modelarts/workspace.id': '0' } },
     spec: { type: config.type ?? ('Dedicate' as const), controlMode: 0 },
-    status: { phase: 'Running', ...(privileged ? { clusters: [{ providerId: `simulated-cce-${poolName}`, name: `${poolName}-cluster` }] } : {}) },
+    status: {
+      phase: 'Running',
+      ...(privileged ? { clusters: [{ providerId: `simulated-cce-${poolName}`, name: `${poolName}-cluster` }] } : {}),
+    },
   };
 }
 
@@ -61,14 +64,30 @@ function flavorView(config: FlavorConfig) {
     apiVersion: 'v1',
     kind: 'ResourceFlavor',
     metadata: { name: config.name, labels: { 'os.modelarts/scope': 'Train,Infer' } },
-    spec: { type: 'Dedicate', cpuArch: 'x86', cpu: config.cpu ?? '2', memory: config.memory ?? '4Gi', billingModes: [...(config.billingModes ?? [0, 1])], jobFlavors: [] as string[] },
-    status: { phase: Object.fromEntries(AVAILABILITY_ZONES.map((az) => [az, config.soldOutAzs?.includes(az) ? 'soldout' : 'normal'])) },
+    spec: {
+      type: 'Dedicate',
+      cpuArch: 'x86',
+      cpu: config.cpu ?? '2',
+      memory: config.memory ?? '4Gi',
+      billingModes: [...(config.billingModes ?? [0, 1])],
+      jobFlavors: [] as string[],
+    },
+    status: {
+      phase: Object.fromEntries(
+        AVAILABILITY_ZONES.map((az) => [az, config.soldOutAzs?.includes(az) ? 'soldout' : 'normal']),
+      ),
+    },
   };
 }
 
 /** ListResourceFlavors (`GET /v1/{project_id}/resourceflavors`), one page. */
 export function resourceFlavors(catalog: SimulatorCatalog = {}) {
-  return { apiVersion: 'v1', kind: 'List', metadata: { remainingItemCount: 0 }, items: (catalog.flavors ?? DEFAULT_FLAVORS).map(flavorView) };
+  return {
+    apiVersion: 'v1',
+    kind: 'List',
+    metadata: { remainingItemCount: 0 },
+    items: (catalog.flavors ?? DEFAULT_FLAVORS).map(flavorView),
+  };
 }
 
 export function flavorConfig(catalog: SimulatorCatalog, name: string | undefined): FlavorConfig | undefined {

@@ -44,8 +44,15 @@ export const FaultPlanSchema = z
   })
   .superRefine((plan, ctx) => {
     for (const operation of SIM_OPERATIONS) {
-      const total = plan.rules.filter((r) => !r.operations || r.operations.includes(operation)).reduce((sum, r) => sum + r.rate, 0);
-      if (total > 1 + 1e-9) ctx.addIssue({ code: 'custom', path: ['rules'], message: `the rates of the rules for "${operation}" add up to ${total}, more than 1` });
+      const total = plan.rules
+        .filter((r) => !r.operations || r.operations.includes(operation))
+        .reduce((sum, r) => sum + r.rate, 0);
+      if (total > 1 + 1e-9)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rules'],
+          message: `the rates of the rules for "${operation}" add up to ${total}, more than 1`,
+        });
     }
   });
 
@@ -79,7 +86,9 @@ export function parseFaultPlan(input: unknown): FaultPlan {
   }
   const result = FaultPlanSchema.safeParse(value);
   if (!result.success) {
-    throw new Error(`fault plan: ${result.error.issues.map((i) => `${i.path.join('.') || '(plan)'}: ${i.message}`).join('; ')}`);
+    throw new Error(
+      `fault plan: ${result.error.issues.map((i) => `${i.path.join('.') || '(plan)'}: ${i.message}`).join('; ')}`,
+    );
   }
   return result.data;
 }
@@ -131,17 +140,26 @@ export class Faults {
       cumulative += rule.rate;
       if (draw >= cumulative) continue;
       this.injected[index] += 1;
-      return { failure: rule.status === undefined ? undefined : failureOf(rule, rule.status), afterServing: rule.afterServing, delayMs: rule.delayMs };
+      return {
+        failure: rule.status === undefined ? undefined : failureOf(rule, rule.status),
+        afterServing: rule.afterServing,
+        delayMs: rule.delayMs,
+      };
     }
     return undefined;
   }
 }
 
 function failureOf(rule: FaultRule, status: number): InjectedFailure {
-  const errorCode = rule.errorCode ?? (status === 429 ? 'APIG.0308' : status >= 500 ? 'ModelArts.50005000' : 'ModelArts.50004000');
+  const errorCode =
+    rule.errorCode ?? (status === 429 ? 'APIG.0308' : status >= 500 ? 'ModelArts.50005000' : 'ModelArts.50004000');
   const errorMsg =
     rule.errorMsg ??
-    (status === 429 ? 'The throttling threshold has been reached: policy user over ratelimit, limit:20, time:1 second' : status >= 500 ? 'Internal error.' : 'Bad request.');
+    (status === 429
+      ? 'The throttling threshold has been reached: policy user over ratelimit, limit:20, time:1 second'
+      : status >= 500
+        ? 'Internal error.'
+        : 'Bad request.');
   return { status, errorCode, errorMsg };
 }
 

@@ -62,16 +62,24 @@ export interface ModelArtsSimulator {
 }
 
 const DEFAULT_NODE_READY_DELAY_MS = 3000;
-const AUTH_FAILURE = errorResponse(401, 'APIG.0301', 'Incorrect IAM authentication information: verify aksk signature fail');
+const AUTH_FAILURE = errorResponse(
+  401,
+  'APIG.0301',
+  'Incorrect IAM authentication information: verify aksk signature fail',
+);
 
 export async function startModelArtsSimulator(options: SimulatorOptions): Promise<ModelArtsSimulator> {
   const host = options.host ?? '127.0.0.1';
   const store = NodePoolStore.open(options.dataDir);
-  const api = modelArtsApi(store, { nodeReadyDelayMs: options.nodeReadyDelayMs ?? DEFAULT_NODE_READY_DELAY_MS, catalog: options.catalog });
+  const api = modelArtsApi(store, {
+    nodeReadyDelayMs: options.nodeReadyDelayMs ?? DEFAULT_NODE_READY_DELAY_MS,
+    catalog: options.catalog,
+  });
   const faults = new Faults();
   if (options.faults) faults.setPlan(options.faults);
   const calls: ReceivedCall[] = [];
-  const secretKeyFor = (accessKey: string) => (accessKey === options.credentials.accessKey ? options.credentials.secretKey : undefined);
+  const secretKeyFor = (accessKey: string) =>
+    accessKey === options.credentials.accessKey ? options.credentials.secretKey : undefined;
 
   function simulatorView(method: string, path: string, body: Buffer): SimResponse {
     if (method === 'GET' && path === '/_sim/calls') return { status: 200, body: { calls } };
@@ -93,11 +101,18 @@ export async function startModelArtsSimulator(options: SimulatorOptions): Promis
   }
 
   /** The answer to one request, and how long to hold it (an injected latency). */
-  function respond(method: string, path: string, query: string, headers: IncomingHttpHeaders, body: Buffer): { answer: SimResponse; delayMs: number } {
+  function respond(
+    method: string,
+    path: string,
+    query: string,
+    headers: IncomingHttpHeaders,
+    body: Buffer,
+  ): { answer: SimResponse; delayMs: number } {
     if (path.startsWith('/_sim/')) return { answer: simulatorView(method, path, body), delayMs: 0 };
     const fault = faults.decide(operationOf(method, path));
     const delayMs = fault?.delayMs ?? 0;
-    const injected = fault?.failure && errorResponse(fault.failure.status, fault.failure.errorCode, fault.failure.errorMsg);
+    const injected =
+      fault?.failure && errorResponse(fault.failure.status, fault.failure.errorCode, fault.failure.errorMsg);
     if (injected && !fault.afterServing) return { answer: injected, delayMs };
     const verdict = verifySignature({ method, path, query, headers, body }, secretKeyFor);
     // The body is API Gateway's, word for word; the reason only helps whoever debugs a client.
@@ -122,14 +137,27 @@ export async function startModelArtsSimulator(options: SimulatorOptions): Promis
       try {
         ({ answer, delayMs } = respond(method, path, query, request.headers, body));
       } catch (error) {
-        process.stderr.write(`modelarts simulator: ${method} ${path} failed: ${(error as Error).stack ?? String(error)}\n`);
+        process.stderr.write(
+          `modelarts simulator: ${method} ${path} failed: ${(error as Error).stack ?? String(error)}\n`,
+        );
         answer = errorResponse(500, 'ModelArts.50005000', 'Internal error.');
       }
       if (isCreateNodePool(method, path)) {
-        calls.push({ method, path: target, headers: recordedHeaders(request.headers), body: body.toString('utf8'), receivedAt: new Date().toISOString(), status: answer.status });
+        calls.push({
+          method,
+          path: target,
+          headers: recordedHeaders(request.headers),
+          body: body.toString('utf8'),
+          receivedAt: new Date().toISOString(),
+          status: answer.status,
+        });
       }
       const send = () => {
-        response.writeHead(answer.status, { 'content-type': 'application/json;charset=UTF-8', 'x-request-id': randomUUID(), ...answer.headers });
+        response.writeHead(answer.status, {
+          'content-type': 'application/json;charset=UTF-8',
+          'x-request-id': randomUUID(),
+          ...answer.headers,
+        });
         response.end(JSON.stringify(answer.body));
       };
       if (delayMs > 0) setTimeout(send, delayMs);

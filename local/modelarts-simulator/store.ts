@@ -36,12 +36,16 @@ export class NodePoolStore {
     try {
       return new NodePoolStore(file, (JSON.parse(readFileSync(file, 'utf8')) as StateFile).nodePools);
     } catch (error) {
-      throw new Error(`ModelArts simulator state ${file} is unreadable (${(error as Error).message}); move it away to start empty`);
+      throw new Error(
+        `ModelArts simulator state ${file} is unreadable (${(error as Error).message}); move it away to start empty`,
+      );
     }
   }
 
   find(projectId: string, poolName: string, name: string): StoredNodePool | undefined {
-    return this.nodePools.find((n) => n.projectId === projectId && n.poolName === poolName && n.nodePool.metadata.name === name);
+    return this.nodePools.find(
+      (n) => n.projectId === projectId && n.poolName === poolName && n.nodePool.metadata.name === name,
+    );
   }
 
   /** The node pools of one pool, oldest first. */

@@ -17,14 +17,16 @@ const FORBIDDEN_NAME_CHARACTERS = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007
 export function operations(executions: Executions, stateMachineArn: string): Record<string, Operation> {
   const checkStateMachine = (request: JsonObject) => {
     const arn = requiredString(request, 'stateMachineArn');
-    if (arn !== stateMachineArn) throw new SfnServiceError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
+    if (arn !== stateMachineArn)
+      throw new SfnServiceError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
   };
 
   return {
     StartExecution: async (request) => {
       checkStateMachine(request);
       const name = optionalString(request, 'name') ?? randomUUID();
-      if (name.length < 1 || name.length > 80 || FORBIDDEN_NAME_CHARACTERS.test(name)) throw new SfnServiceError('InvalidName', `Invalid Name: '${name}'`);
+      if (name.length < 1 || name.length > 80 || FORBIDDEN_NAME_CHARACTERS.test(name))
+        throw new SfnServiceError('InvalidName', `Invalid Name: '${name}'`);
       const input = optionalString(request, 'input') ?? '{}';
       parsePayload(input, 'InvalidExecutionInput', 'input');
       const record = await executions.start(name, input);
@@ -40,7 +42,11 @@ export function operations(executions: Executions, stateMachineArn: string): Rec
 
     SendTaskFailure: async (request) => {
       const taskToken = token(request);
-      await executions.sendTaskFailure(taskToken, optionalString(request, 'error') ?? '', optionalString(request, 'cause') ?? '');
+      await executions.sendTaskFailure(
+        taskToken,
+        optionalString(request, 'error') ?? '',
+        optionalString(request, 'cause') ?? '',
+      );
       return {};
     },
 
@@ -50,7 +56,11 @@ export function operations(executions: Executions, stateMachineArn: string): Rec
     },
 
     StopExecution: async (request) => {
-      const record = await executions.stop(requiredString(request, 'executionArn'), optionalString(request, 'error'), optionalString(request, 'cause'));
+      const record = await executions.stop(
+        requiredString(request, 'executionArn'),
+        optionalString(request, 'error'),
+        optionalString(request, 'cause'),
+      );
       return { stopDate: timestamp(record.stopDate ?? Date.now()) };
     },
 
@@ -62,7 +72,10 @@ export function operations(executions: Executions, stateMachineArn: string): Rec
       const events = request.reverseOrder === true ? [...record.history].reverse() : record.history;
       // `stateTransitions` is a local extension (the SDK ignores unknown members): states entered plus
       // retries, which the history itself does not show (a retry enters no state).
-      return { ...page(events, request, (event) => historyEvent(event, includeData), 'events'), stateTransitions: record.stateTransitions };
+      return {
+        ...page(events, request, (event) => historyEvent(event, includeData), 'events'),
+        stateTransitions: record.stateTransitions,
+      };
     },
 
     ListExecutions: (request) => {
@@ -109,10 +122,15 @@ function executionListItem(record: ExecutionRecord): object {
 /** A history event in the API's shape: the details member its type calls for. */
 function historyEvent(event: HistoryEvent, includeData: boolean): object {
   const data = (key: string) => (includeData && event.data !== undefined ? { [key]: JSON.stringify(event.data) } : {});
-  const failure = { ...(event.error !== undefined ? { error: event.error } : {}), ...(event.cause !== undefined ? { cause: event.cause } : {}) };
+  const failure = {
+    ...(event.error !== undefined ? { error: event.error } : {}),
+    ...(event.cause !== undefined ? { cause: event.cause } : {}),
+  };
   const base = { id: event.id, previousEventId: event.id - 1, type: event.type, timestamp: timestamp(event.timestamp) };
-  if (event.type.endsWith('StateEntered')) return { ...base, stateEnteredEventDetails: { name: event.stateName, ...data('input') } };
-  if (event.type.endsWith('StateExited')) return { ...base, stateExitedEventDetails: { name: event.stateName, ...data('output') } };
+  if (event.type.endsWith('StateEntered'))
+    return { ...base, stateEnteredEventDetails: { name: event.stateName, ...data('input') } };
+  if (event.type.endsWith('StateExited'))
+    return { ...base, stateExitedEventDetails: { name: event.stateName, ...data('output') } };
   switch (event.type) {
     case 'ExecutionStarted':
       return { ...base, executionStartedEventDetails: { ...data('input') } };
@@ -135,10 +153,12 @@ function historyEvent(event: HistoryEvent, includeData: boolean): object {
 
 /** `maxResults` (1-1000, default 100) and `nextToken` (the offset, as this service hands it out). */
 function page<T>(items: readonly T[], request: JsonObject, shape: (item: T) => object, key: string): object {
-  const maxResults = typeof request.maxResults === 'number' && request.maxResults > 0 ? Math.min(request.maxResults, 1000) : 100;
+  const maxResults =
+    typeof request.maxResults === 'number' && request.maxResults > 0 ? Math.min(request.maxResults, 1000) : 100;
   const nextToken = optionalString(request, 'nextToken');
   const offset = nextToken === undefined ? 0 : Number(nextToken);
-  if (!Number.isInteger(offset) || offset < 0 || offset > items.length) throw new SfnServiceError('InvalidToken', 'Invalid nextToken');
+  if (!Number.isInteger(offset) || offset < 0 || offset > items.length)
+    throw new SfnServiceError('InvalidToken', 'Invalid nextToken');
   const end = offset + maxResults;
   return { [key]: items.slice(offset, end).map(shape), ...(end < items.length ? { nextToken: String(end) } : {}) };
 }
@@ -150,7 +170,8 @@ function token(request: JsonObject): string {
 }
 
 function parsePayload(text: string, errorCode: string, field: string): Json {
-  if (Buffer.byteLength(text, 'utf8') > MAX_PAYLOAD_BYTES) throw new SfnServiceError(errorCode, `${field} is larger than ${MAX_PAYLOAD_BYTES} bytes`);
+  if (Buffer.byteLength(text, 'utf8') > MAX_PAYLOAD_BYTES)
+    throw new SfnServiceError(errorCode, `${field} is larger than ${MAX_PAYLOAD_BYTES} bytes`);
   try {
     return JSON.parse(text) as Json;
   } catch {
@@ -160,7 +181,11 @@ function parsePayload(text: string, errorCode: string, field: string): Json {
 
 function requiredString(request: JsonObject, field: string): string {
   const value = request[field];
-  if (typeof value !== 'string') throw new SfnServiceError('ValidationException', `1 validation error detected: Value at '${field}' failed to satisfy constraint: Member must not be null`);
+  if (typeof value !== 'string')
+    throw new SfnServiceError(
+      'ValidationException',
+      `1 validation error detected: Value at '${field}' failed to satisfy constraint: Member must not be null`,
+    );
   return value;
 }
 

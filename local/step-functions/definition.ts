@@ -68,7 +68,9 @@ export function localDefinition(original: AslDefinition): LocalDefinition {
     if (!isJsonObject(state)) throw new UnsupportedDefinitionError(`state ${name} is not an object`);
     if (state.QueryLanguage === 'JSONata') throw jsonataRefused(`state ${name}`);
     if (state.Type === 'Parallel' || state.Type === 'Map') {
-      throw new UnsupportedDefinitionError(`state ${name}: ${state.Type} states are not supported locally (a restart resumes top-level states only)`);
+      throw new UnsupportedDefinitionError(
+        `state ${name}: ${state.Type} states are not supported locally (a restart resumes top-level states only)`,
+      );
     }
     if (state.Type === 'Task') tasks.set(name, localTask(name, state));
   }
@@ -81,7 +83,8 @@ export function localDefinition(original: AslDefinition): LocalDefinition {
  */
 export function resumedDefinition(local: LocalDefinition, stateName: string): JsonObject {
   const states = local.definition.States as JsonObject;
-  if (!isJsonObject(states[stateName])) throw new UnsupportedDefinitionError(`cannot resume at unknown state ${stateName}`);
+  if (!isJsonObject(states[stateName]))
+    throw new UnsupportedDefinitionError(`cannot resume at unknown state ${stateName}`);
   const reachable = new Set<string>();
   const pending = [stateName];
   for (let name = pending.pop(); name !== undefined; name = pending.pop()) {
@@ -98,12 +101,18 @@ export function resumedDefinition(local: LocalDefinition, stateName: string): Js
 }
 
 function localTask(name: string, state: JsonObject): TaskInfo {
-  const kind = state.Resource === LAMBDA_INVOKE ? 'lambda' : state.Resource === LAMBDA_INVOKE_WAIT_FOR_TOKEN ? 'callback' : undefined;
+  const kind =
+    state.Resource === LAMBDA_INVOKE
+      ? 'lambda'
+      : state.Resource === LAMBDA_INVOKE_WAIT_FOR_TOKEN
+        ? 'callback'
+        : undefined;
   if (!kind) {
     // The engine would call the real AWS Lambda service for any other resource.
     throw new UnsupportedDefinitionError(`state ${name}: resource ${String(state.Resource)} is not supported locally`);
   }
-  if (!isJsonObject(state.Parameters)) throw new UnsupportedDefinitionError(`state ${name}: a Lambda task needs Parameters`);
+  if (!isJsonObject(state.Parameters))
+    throw new UnsupportedDefinitionError(`state ${name}: a Lambda task needs Parameters`);
   if (typeof state.TimeoutSecondsPath === 'string') {
     state.Parameters = { ...state.Parameters, [`${TIMEOUT_PARAMETER}.$`]: state.TimeoutSecondsPath };
     state.TimeoutSecondsPath = `$.${TIMEOUT_PARAMETER}`;
@@ -131,7 +140,8 @@ const EXECUTION_PATH = /\$\$\.Execution(?![A-Za-z0-9_])/g;
 function rewriteExecutionPaths(value: Json): Json {
   if (typeof value === 'string') return value.replace(EXECUTION_PATH, () => `$$.${EXECUTION_CONTEXT_KEY}`);
   if (Array.isArray(value)) return value.map(rewriteExecutionPaths);
-  if (isJsonObject(value)) return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, rewriteExecutionPaths(item)]));
+  if (isJsonObject(value))
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, rewriteExecutionPaths(item)]));
   return value;
 }
 

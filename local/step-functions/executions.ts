@@ -8,7 +8,12 @@
  *   stopped → StopExecution already wrote ABORTED, whatever the engine reports afterwards is ignored;
  *   closed  → the emulator shuts down: nothing more is written, the record stays RUNNING, a restart resumes it.
  */
-import { ExecutionError, ExecutionTimeoutError, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import {
+  ExecutionError,
+  ExecutionTimeoutError,
+  StateMachine,
+  type StateMachineDefinition,
+} from 'aws-local-stepfunctions';
 import { randomBytes } from 'node:crypto';
 import { EXECUTION_CONTEXT_KEY, resumedDefinition, type LocalDefinition } from './definition';
 import { appendEvent, recordEngineEvent, type EngineEvent } from './history';
@@ -67,7 +72,8 @@ export class Executions {
   byArn(arn: string): ExecutionRecord {
     const name = arn.slice(arn.lastIndexOf(':') + 1);
     const record = this.records.get(name);
-    if (!record || record.executionArn !== arn) throw new SfnServiceError('ExecutionDoesNotExist', `Execution Does Not Exist: '${arn}'`);
+    if (!record || record.executionArn !== arn)
+      throw new SfnServiceError('ExecutionDoesNotExist', `Execution Does Not Exist: '${arn}'`);
     return record;
   }
 
@@ -87,7 +93,11 @@ export class Executions {
         this.run(record, record.current);
       } catch (error) {
         // e.g. the definition changed and the saved state is gone: the execution cannot go on.
-        this.end(record, { status: 'FAILED', error: 'States.Runtime', cause: `cannot resume after a restart: ${(error as Error).message}` });
+        this.end(record, {
+          status: 'FAILED',
+          error: 'States.Runtime',
+          cause: `cannot resume after a restart: ${(error as Error).message}`,
+        });
       }
     }
   }
@@ -186,7 +196,13 @@ export class Executions {
   private run(record: ExecutionRecord, resumeAt?: { readonly stateName: string; readonly input: Json }): void {
     const machine = resumeAt ? this.resumeMachine(resumeAt.stateName) : this.machine;
     const controller = new AbortController();
-    const run: Run = { record, controller, resumed: resumeAt !== undefined, disposition: 'running', abortEngine: () => undefined };
+    const run: Run = {
+      record,
+      controller,
+      resumed: resumeAt !== undefined,
+      disposition: 'running',
+      abortEngine: () => undefined,
+    };
     this.runs.set(record.name, run);
     const failuresInARow = new Map<string, number>();
     const handlers = taskHandlers(
@@ -195,13 +211,20 @@ export class Executions {
         record,
         signal: controller.signal,
         persist: () => this.persist(record),
-        noteAttempt: (stateName, ok) => failuresInARow.set(stateName, ok ? 0 : (failuresInARow.get(stateName) ?? 0) + 1),
+        noteAttempt: (stateName, ok) =>
+          failuresInARow.set(stateName, ok ? 0 : (failuresInARow.get(stateName) ?? 0) + 1),
       },
       { invokeFunction: this.options.invokeFunction, tokens: this.tokens, tokenPlaceholder: this.tokenPlaceholder },
     );
     const scale = this.options.retryScale ?? 1;
     const retryIntervalOverrides =
-      scale < 1 ? scaledRetryOverrides(this.options.definition.definition, scale, (stateName) => failuresInARow.get(stateName) ?? 0) : undefined;
+      scale < 1
+        ? scaledRetryOverrides(
+            this.options.definition.definition,
+            scale,
+            (stateName) => failuresInARow.get(stateName) ?? 0,
+          )
+        : undefined;
     const execution = machine.run(resumeAt ? resumeAt.input : (JSON.parse(record.input) as Json), {
       overrides: { taskResourceLocalHandlers: handlers, ...(retryIntervalOverrides ? { retryIntervalOverrides } : {}) },
       noThrowOnAbort: true,
@@ -263,7 +286,9 @@ export class Executions {
   private resumeMachine(stateName: string): StateMachine {
     let machine = this.resumeMachines.get(stateName);
     if (!machine) {
-      machine = new StateMachine(resumedDefinition(this.options.definition, stateName) as unknown as StateMachineDefinition);
+      machine = new StateMachine(
+        resumedDefinition(this.options.definition, stateName) as unknown as StateMachineDefinition,
+      );
       this.resumeMachines.set(stateName, machine);
     }
     return machine;
@@ -281,7 +306,8 @@ export class Executions {
 }
 
 function failure(error: unknown): Outcome {
-  if (error instanceof ExecutionTimeoutError) return { status: 'TIMED_OUT', error: 'States.Timeout', cause: 'The execution timed out' };
+  if (error instanceof ExecutionTimeoutError)
+    return { status: 'TIMED_OUT', error: 'States.Timeout', cause: 'The execution timed out' };
   const cause = error instanceof ExecutionError && error.cause instanceof Error ? error.cause : error;
   if (cause instanceof Error) return { status: 'FAILED', error: cause.name, cause: cause.message };
   return { status: 'FAILED', error: 'States.Runtime', cause: String(cause) };

@@ -37,7 +37,12 @@ export function recordEngineEvent(record: ExecutionRecord, event: EngineEvent, r
       appendEvent(record, { type: 'ExecutionSucceeded', timestamp: at, data: asJson(event.output) });
       return;
     case 'ExecutionFailed':
-      appendEvent(record, { type: 'ExecutionFailed', timestamp: at, error: event.Error, cause: causeText(event.Cause) });
+      appendEvent(record, {
+        type: 'ExecutionFailed',
+        timestamp: at,
+        error: event.Error,
+        cause: causeText(event.Cause),
+      });
       return;
     case 'ExecutionTimeout':
       appendEvent(record, { type: 'ExecutionTimedOut', timestamp: at });
@@ -45,10 +50,20 @@ export function recordEngineEvent(record: ExecutionRecord, event: EngineEvent, r
     case 'StateEntered':
       record.stateTransitions += 1;
       record.current = { stateName: event.state.name, input: asJson(event.state.input) };
-      appendEvent(record, { type: `${event.state.type}StateEntered`, timestamp: at, stateName: event.state.name, data: asJson(event.state.input) });
+      appendEvent(record, {
+        type: `${event.state.type}StateEntered`,
+        timestamp: at,
+        stateName: event.state.name,
+        data: asJson(event.state.input),
+      });
       return;
     case 'StateExited':
-      appendEvent(record, { type: `${event.state.type}StateExited`, timestamp: at, stateName: event.state.name, data: asJson(event.state.output ?? null) });
+      appendEvent(record, {
+        type: `${event.state.type}StateExited`,
+        timestamp: at,
+        stateName: event.state.name,
+        data: asJson(event.state.output ?? null),
+      });
       return;
     case 'StateFailed':
       if (event.state.type !== 'Task') return;

@@ -81,7 +81,9 @@ export interface StepFunctionsEmulator {
   close(): Promise<void>;
 }
 
-export async function startStepFunctionsEmulator(options: StepFunctionsEmulatorOptions): Promise<StepFunctionsEmulator> {
+export async function startStepFunctionsEmulator(
+  options: StepFunctionsEmulatorOptions,
+): Promise<StepFunctionsEmulator> {
   const host = options.host ?? '127.0.0.1';
   const executions = new Executions({
     stateMachineArn: options.stateMachineArn,

@@ -29,7 +29,11 @@ export class SfnServiceError extends Error {
 
 export type Operation = (request: JsonObject) => Promise<object> | object;
 
-export async function serveJsonProtocol(req: IncomingMessage, res: ServerResponse, operations: Readonly<Record<string, Operation>>): Promise<void> {
+export async function serveJsonProtocol(
+  req: IncomingMessage,
+  res: ServerResponse,
+  operations: Readonly<Record<string, Operation>>,
+): Promise<void> {
   const requestId = randomUUID();
   const send = (status: number, body: object) => {
     res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': requestId });
@@ -38,15 +42,24 @@ export async function serveJsonProtocol(req: IncomingMessage, res: ServerRespons
   try {
     const body = await readBody(req);
     const target = String(req.headers['x-amz-target'] ?? '');
-    const operation = req.method === 'POST' && target.startsWith(TARGET_PREFIX) ? operations[target.slice(TARGET_PREFIX.length)] : undefined;
-    if (!operation) throw new SfnServiceError('UnknownOperationException', `${target || 'a request without X-Amz-Target'} is not served by the local Step Functions`);
+    const operation =
+      req.method === 'POST' && target.startsWith(TARGET_PREFIX)
+        ? operations[target.slice(TARGET_PREFIX.length)]
+        : undefined;
+    if (!operation)
+      throw new SfnServiceError(
+        'UnknownOperationException',
+        `${target || 'a request without X-Amz-Target'} is not served by the local Step Functions`,
+      );
     send(200, await operation(parseRequest(body)));
   } catch (error) {
     if (error instanceof SfnServiceError) {
       send(error.status, { __type: `com.amazonaws.sfn#${error.code}`, message: error.message });
       return;
     }
-    process.stderr.write(`step functions emulator: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `step functions emulator: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     send(500, { __type: 'com.amazonaws.sfn#InternalFailure', message: 'internal failure of the local Step Functions' });
   }
 }
@@ -62,7 +75,8 @@ async function readBody(req: IncomingMessage): Promise<string> {
   for await (const chunk of req) {
     const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
     size += buffer.length;
-    if (size > MAX_BODY_BYTES) throw new SfnServiceError('ValidationException', `request body larger than ${MAX_BODY_BYTES} bytes`, 413);
+    if (size > MAX_BODY_BYTES)
+      throw new SfnServiceError('ValidationException', `request body larger than ${MAX_BODY_BYTES} bytes`, 413);
     chunks.push(buffer);
   }
   return Buffer.concat(chunks).toString('utf8');
@@ -76,6 +90,7 @@ function parseRequest(body: string): JsonObject {
   } catch {
     throw new SfnServiceError('SerializationException', 'the request body is not JSON');
   }
-  if (!isJsonObject(parsed)) throw new SfnServiceError('SerializationException', 'the request body is not a JSON object');
+  if (!isJsonObject(parsed))
+    throw new SfnServiceError('SerializationException', 'the request body is not a JSON object');
   return parsed;
 }

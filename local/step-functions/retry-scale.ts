@@ -16,7 +16,11 @@ import { isJsonObject, type JsonObject } from './json';
 /** Consecutive failed attempts of a state in one run, as the task handlers count them. */
 export type FailureCount = (stateName: string) => number;
 
-export function scaledRetryOverrides(definition: JsonObject, scale: number, failures: FailureCount): Record<string, number[]> {
+export function scaledRetryOverrides(
+  definition: JsonObject,
+  scale: number,
+  failures: FailureCount,
+): Record<string, number[]> {
   const overrides: Record<string, number[]> = {};
   const states = isJsonObject(definition.States) ? definition.States : {};
   for (const [stateName, state] of Object.entries(states)) {

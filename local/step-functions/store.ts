@@ -67,7 +67,8 @@ export class ExecutionStore {
 
   constructor(
     dataDir: string,
-    private readonly onError: (error: unknown) => void = (error) => process.stderr.write(`step functions emulator: ${String(error)}\n`),
+    private readonly onError: (error: unknown) => void = (error) =>
+      process.stderr.write(`step functions emulator: ${String(error)}\n`),
   ) {
     this.dir = join(dataDir, 'executions');
     mkdirSync(this.dir, { recursive: true });
@@ -127,10 +128,12 @@ export class ExecutionStore {
 }
 
 function parseRecord(value: unknown): ExecutionRecord {
-  if (!isJsonObject(value) || value.format !== RECORD_FORMAT) throw new Error(`not an execution record of format ${RECORD_FORMAT}`);
+  if (!isJsonObject(value) || value.format !== RECORD_FORMAT)
+    throw new Error(`not an execution record of format ${RECORD_FORMAT}`);
   for (const field of ['name', 'executionArn', 'stateMachineArn', 'input', 'status'] as const) {
     if (typeof value[field] !== 'string') throw new Error(`${field} is missing`);
   }
-  if (typeof value.startDate !== 'number' || !Array.isArray(value.history)) throw new Error('startDate or history is missing');
+  if (typeof value.startDate !== 'number' || !Array.isArray(value.history))
+    throw new Error('startDate or history is missing');
   return value as unknown as ExecutionRecord;
 }

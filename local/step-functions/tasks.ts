@@ -75,10 +75,15 @@ export function lambdaError(thrown: unknown): Error {
   return taskError(name, JSON.stringify({ errorType: name, errorMessage: message }));
 }
 
-export function taskHandlers(tasks: ReadonlyMap<string, TaskInfo>, run: TaskRun, env: TaskEnvironment): Record<string, LocalTaskHandler> {
+export function taskHandlers(
+  tasks: ReadonlyMap<string, TaskInfo>,
+  run: TaskRun,
+  env: TaskEnvironment,
+): Record<string, LocalTaskHandler> {
   const handlers: Record<string, LocalTaskHandler> = {};
   for (const [stateName, info] of tasks) {
-    handlers[stateName] = info.kind === 'lambda' ? lambdaTask(stateName, info, run, env) : callbackTask(stateName, info, run, env);
+    handlers[stateName] =
+      info.kind === 'lambda' ? lambdaTask(stateName, info, run, env) : callbackTask(stateName, info, run, env);
   }
   return handlers;
 }
@@ -140,7 +145,8 @@ function callbackTask(stateName: string, info: TaskInfo, run: TaskRun, env: Task
 
 async function invoke(env: TaskEnvironment, run: TaskRun, parameters: JsonObject, signal: AbortSignal): Promise<Json> {
   const { FunctionName, Payload } = parameters;
-  if (typeof FunctionName !== 'string') throw taskError('States.Runtime', 'the Parameters of a Lambda task need a FunctionName');
+  if (typeof FunctionName !== 'string')
+    throw taskError('States.Runtime', 'the Parameters of a Lambda task need a FunctionName');
   try {
     return throughJson(await env.invokeFunction(FunctionName, Payload ?? null, signal));
   } catch (error) {

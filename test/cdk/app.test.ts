@@ -41,7 +41,15 @@ async function outcomeOf(file: string, args: string[], env: NodeJS.ProcessEnv): 
  */
 function offlineEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'CDK_DEFAULT_ACCOUNT', 'CDK_DEFAULT_REGION', 'POOLGATE_CONFIG']) {
+  for (const name of [
+    'AWS_ACCESS_KEY_ID',
+    'AWS_SECRET_ACCESS_KEY',
+    'AWS_SESSION_TOKEN',
+    'AWS_PROFILE',
+    'CDK_DEFAULT_ACCOUNT',
+    'CDK_DEFAULT_REGION',
+    'POOLGATE_CONFIG',
+  ]) {
     delete env[name];
   }
   return { ...env, AWS_EC2_METADATA_DISABLED: 'true', ...extra };
@@ -61,14 +69,30 @@ function policyFile(name: string, policy: unknown): string {
 
 /** Runs bin/poolgate.ts as the CLI does (through tsx), with a policy file of our own. */
 const bin = (policy: string) =>
-  outcomeOf(process.execPath, ['--import', 'tsx', join(ROOT, 'bin/poolgate.ts')], offlineEnv({ POOLGATE_CONFIG: policy, CDK_OUTDIR: `${policy}.out` }));
+  outcomeOf(
+    process.execPath,
+    ['--import', 'tsx', join(ROOT, 'bin/poolgate.ts')],
+    offlineEnv({ POOLGATE_CONFIG: policy, CDK_OUTDIR: `${policy}.out` }),
+  );
 
 beforeAll(async () => {
-  const valid = JSON.parse(readFileSync(POLICY_FILE, 'utf8')) as Record<string, unknown> & { teams: Array<Record<string, unknown>> };
+  const valid = JSON.parse(readFileSync(POLICY_FILE, 'utf8')) as Record<string, unknown> & {
+    teams: Array<Record<string, unknown>>;
+  };
   const team = valid.teams[0];
   [synth, badPolicy, noAuth] = await Promise.all([
-    outcomeOf(join(ROOT, 'node_modules/.bin/cdk'), ['synth', '--quiet', '--output', outdir, '--context', `poolgate:stackName=${STACK_NAME}`], offlineEnv({})),
-    bin(policyFile('bad.json', { ...valid, alarms: { email: 'oncall' }, teams: [{ ...team, members: [{ email: 'not-an-email' }], stages: [] }] })),
+    outcomeOf(
+      join(ROOT, 'node_modules/.bin/cdk'),
+      ['synth', '--quiet', '--output', outdir, '--context', `poolgate:stackName=${STACK_NAME}`],
+      offlineEnv({}),
+    ),
+    bin(
+      policyFile('bad.json', {
+        ...valid,
+        alarms: { email: 'oncall' },
+        teams: [{ ...team, members: [{ email: 'not-an-email' }], stages: [] }],
+      }),
+    ),
     bin(policyFile('no-auth.json', { ...valid, auth: undefined })),
   ]);
 });
@@ -93,7 +117,10 @@ describe('bin/poolgate.ts', () => {
 });
 
 describe('cdk synth (as npm run synth)', () => {
-  const template = () => JSON.parse(readFileSync(join(outdir, `${STACK_NAME}.template.json`), 'utf8')) as { Resources: Record<string, CfnResource> };
+  const template = () =>
+    JSON.parse(readFileSync(join(outdir, `${STACK_NAME}.template.json`), 'utf8')) as {
+      Resources: Record<string, CfnResource>;
+    };
   const bundleDirs = () =>
     Object.values(template().Resources)
       .filter((r) => r.Type === 'AWS::Lambda::Function')
@@ -119,16 +146,23 @@ describe('cdk synth (as npm run synth)', () => {
   });
 
   it('bundles with the options of contracts/bundling.ts: environment credentials, no event-stream codec, maps without sources', () => {
-    const sources = (dir: string) => (JSON.parse(readFileSync(join(dir, 'index.mjs.map'), 'utf8')) as { sources: string[] }).sources;
+    const sources = (dir: string) =>
+      (JSON.parse(readFileSync(join(dir, 'index.mjs.map'), 'utf8')) as { sources: string[] }).sources;
     const all = bundleDirs().map(sources);
     for (const list of all) expect(list.filter((s) => /credential-provider-node|nested-clients/.test(s))).toEqual([]);
     // The SDK clients are there (all but health and openapi), and with them the environment provider.
-    expect(all.filter((list) => list.some((s) => s.includes('credential-provider-env'))).length).toBe(all.filter((list) => list.some((s) => s.includes('@smithy/core'))).length);
+    expect(all.filter((list) => list.some((s) => s.includes('credential-provider-env'))).length).toBe(
+      all.filter((list) => list.some((s) => s.includes('@smithy/core'))).length,
+    );
     expect(all.some((list) => list.some((s) => s.includes('@smithy/core')))).toBe(true);
     // Left external (contracts/bundling.ts): the event-stream codec none of poolgate's SDK clients uses.
     for (const list of all) expect(list.filter((s) => s.includes('event-streams'))).toEqual([]);
     // Maps without the sources (contracts/bundling.ts, sourcesContent): Node parses them at import.
-    for (const dir of bundleDirs()) expect([dir, 'sourcesContent' in JSON.parse(readFileSync(join(dir, 'index.mjs.map'), 'utf8'))]).toEqual([dir, false]);
+    for (const dir of bundleDirs())
+      expect([dir, 'sourcesContent' in JSON.parse(readFileSync(join(dir, 'index.mjs.map'), 'utf8'))]).toEqual([
+        dir,
+        false,
+      ]);
   });
 
   it('produces bundles that load as ES modules, and the health handler answers', async () => {
@@ -143,9 +177,15 @@ describe('cdk synth (as npm run synth)', () => {
       }
       console.log(JSON.stringify(results));`;
     const template_ = template();
-    const healthId = Object.keys(template_.Resources).find((id) => id.startsWith('FunctionsHealth') && template_.Resources[id].Type === 'AWS::Lambda::Function')!;
+    const healthId = Object.keys(template_.Resources).find(
+      (id) => id.startsWith('FunctionsHealth') && template_.Resources[id].Type === 'AWS::Lambda::Function',
+    )!;
     const healthDir = String(template_.Resources[healthId].Metadata?.['aws:asset:path']);
-    const result = await outcomeOf(process.execPath, ['--input-type=module', '-e', script, JSON.stringify(bundleDirs()), healthDir], offlineEnv({}));
+    const result = await outcomeOf(
+      process.execPath,
+      ['--input-type=module', '-e', script, JSON.stringify(bundleDirs()), healthDir],
+      offlineEnv({}),
+    );
     expect(result.stderr).toBe('');
     const loaded = JSON.parse(result.stdout) as Record<string, string | number>;
     for (const dir of bundleDirs()) expect([dir, loaded[dir]]).toEqual([dir, 'function']);

@@ -16,15 +16,21 @@ beforeAll(() => {
 });
 afterAll(() => synth.cleanUp());
 
-const resources = (type: string) => Object.entries(synth.dataTemplate.findResources(type)) as Array<[string, CfnResource]>;
+const resources = (type: string) =>
+  Object.entries(synth.dataTemplate.findResources(type)) as Array<[string, CfnResource]>;
 const manifest = () =>
   JSON.parse(readFileSync(join(synth.app.outdir, 'manifest.json'), 'utf8')) as {
-    artifacts: Record<string, { type: string; properties?: { terminationProtection?: boolean }; dependencies?: string[] }>;
+    artifacts: Record<
+      string,
+      { type: string; properties?: { terminationProtection?: boolean }; dependencies?: string[] }
+    >;
   };
 
 describe('the stack', () => {
   it('holds the table and the four secrets, nothing else, under termination protection', () => {
-    const types = Object.values(synth.dataTemplate.toJSON().Resources as Record<string, CfnResource>).map((r) => r.Type);
+    const types = Object.values(synth.dataTemplate.toJSON().Resources as Record<string, CfnResource>).map(
+      (r) => r.Type,
+    );
     expect(types.sort()).toEqual(['AWS::DynamoDB::GlobalTable', ...Array(4).fill('AWS::SecretsManager::Secret')]);
     expect(manifest().artifacts[synth.data.artifactId].properties?.terminationProtection).toBe(true);
     expect(manifest().artifacts[synth.service.artifactId].properties?.terminationProtection ?? false).toBe(false);
@@ -38,7 +44,11 @@ describe('the stack', () => {
 
   it('pins the logical ids, so that moving a construct never creates a new table or new secrets', () => {
     expect(resources('AWS::DynamoDB::GlobalTable').map(([id]) => id)).toEqual(['Table']);
-    expect(resources('AWS::SecretsManager::Secret').map(([id]) => id).sort()).toEqual(['LinkSigningKey', 'ModelArtsCredentials', 'SlackBotToken', 'SlackSigningSecret']);
+    expect(
+      resources('AWS::SecretsManager::Secret')
+        .map(([id]) => id)
+        .sort(),
+    ).toEqual(['LinkSigningKey', 'ModelArtsCredentials', 'SlackBotToken', 'SlackSigningSecret']);
   });
 
   it('is deployed before the service, which reads its outputs when it deploys (no export to lock it)', () => {
@@ -75,7 +85,12 @@ describe('the table', () => {
         ],
         TimeToLiveSpecification: { AttributeName: TABLE_TTL_ATTRIBUTE, Enabled: true },
         SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
-        Replicas: [Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true }, DeletionProtectionEnabled: true })],
+        Replicas: [
+          Match.objectLike({
+            PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+            DeletionProtectionEnabled: true,
+          }),
+        ],
         GlobalSecondaryIndexes: TABLE_INDEXES.map((i) =>
           Match.objectLike({
             IndexName: i.indexName,
@@ -94,7 +109,11 @@ describe('the secrets', () => {
   it('generates the link key, shapes the ModelArts credentials for the operator, and holds no value in the template', () => {
     const secret = (id: string) => synth.dataTemplate.toJSON().Resources[id] as CfnResource;
     expect(secret('LinkSigningKey').Properties.GenerateSecretString).toMatchObject({ PasswordLength: 64 });
-    expect(secret('ModelArtsCredentials').Properties.GenerateSecretString).toMatchObject({ SecretStringTemplate: '{"accessKey":""}', GenerateStringKey: 'secretKey' });
-    for (const [id, s] of resources('AWS::SecretsManager::Secret')) expect([id, s.Properties.SecretString]).toEqual([id, undefined]);
+    expect(secret('ModelArtsCredentials').Properties.GenerateSecretString).toMatchObject({
+      SecretStringTemplate: '{"accessKey":""}',
+      GenerateStringKey: 'secretKey',
+    });
+    for (const [id, s] of resources('AWS::SecretsManager::Secret'))
+      expect([id, s.Properties.SecretString]).toEqual([id, undefined]);
   });
 });

@@ -9,7 +9,16 @@ import { ROUTES } from '../../contracts/routes';
 import { ROUTE_PROOFS } from '../../lib/constructs/api';
 import { FUNCTION_NEEDS } from '../../lib/constructs/functions';
 import { TABLE_DATA_ACTIONS } from '../../lib/constructs/poolgate-function';
-import { actionsOf, type CfnResource, logicalIdOf, resourcesOf, ROOT, type Statement, synthesizePoolgate, type SynthesizedPoolgate } from './support';
+import {
+  actionsOf,
+  type CfnResource,
+  logicalIdOf,
+  resourcesOf,
+  ROOT,
+  type Statement,
+  synthesizePoolgate,
+  type SynthesizedPoolgate,
+} from './support';
 
 jest.setTimeout(60_000);
 
@@ -20,9 +29,11 @@ beforeAll(() => {
 afterAll(() => synth.cleanUp());
 
 const ALL_FUNCTIONS = Object.keys(FUNCTION_ENTRIES) as FunctionId[];
-const resources = (type: string) => Object.entries(synth.serviceTemplate.findResources(type)) as Array<[string, CfnResource]>;
+const resources = (type: string) =>
+  Object.entries(synth.serviceTemplate.findResources(type)) as Array<[string, CfnResource]>;
 const logicalId = (token: string) => logicalIdOf(synth.service, token);
-const lambda = (fid: FunctionId) => synth.serviceTemplate.toJSON().Resources[logicalId(synth.service.functions.byId[fid].functionArn)] as CfnResource;
+const lambda = (fid: FunctionId) =>
+  synth.serviceTemplate.toJSON().Resources[logicalId(synth.service.functions.byId[fid].functionArn)] as CfnResource;
 const statementsOfRole = (roleId: string): Statement[] =>
   resources('AWS::IAM::Policy')
     .filter(([, p]) => (p.Properties.Roles as Array<{ Ref: string }>).some((r) => r.Ref === roleId))
@@ -32,28 +43,51 @@ const needs = (fid: FunctionId) => FUNCTION_NEEDS[fid] as readonly string[];
 
 describe('function roles', () => {
   it('use no managed policy (no AWSLambdaBasicExecutionRole), and write logs only to their own log group', () => {
-    for (const [id, role] of resources('AWS::IAM::Role')) expect([id, role.Properties.ManagedPolicyArns]).toEqual([id, undefined]);
+    for (const [id, role] of resources('AWS::IAM::Role'))
+      expect([id, role.Properties.ManagedPolicyArns]).toEqual([id, undefined]);
     for (const fid of ALL_FUNCTIONS) {
       const logs = statementsOf(fid).filter((s) => actionsOf(s).some((a) => a.startsWith('logs:')));
       const ownGroup = (lambda(fid).Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
-      expect([fid, logs]).toEqual([fid, [expect.objectContaining({ Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: { 'Fn::GetAtt': [ownGroup, 'Arn'] } })]]);
+      expect([fid, logs]).toEqual([
+        fid,
+        [
+          expect.objectContaining({
+            Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+            Resource: { 'Fn::GetAtt': [ownGroup, 'Arn'] },
+          }),
+        ],
+      ]);
     }
   });
 
   it('have no wildcard resource but X-Ray (which has no resource-level permissions)', () => {
     for (const fid of ALL_FUNCTIONS) {
       for (const s of statementsOf(fid)) {
-        if (resourcesOf(s).includes('*')) expect([fid, actionsOf(s).sort()]).toEqual([fid, ['xray:PutTelemetryRecords', 'xray:PutTraceSegments']]);
+        if (resourcesOf(s).includes('*'))
+          expect([fid, actionsOf(s).sort()]).toEqual([fid, ['xray:PutTelemetryRecords', 'xray:PutTraceSegments']]);
       }
     }
   });
 
   it('grant every table call the adapters make, item calls only, on the table and its named indexes', () => {
     const adapters = join(ROOT, 'lambdas/adapters/dynamodb');
-    const commands = new Set(readdirSync(adapters).flatMap((f) => [...readFileSync(join(adapters, f), 'utf8').matchAll(/new (\w+)Command\(/g)].map((m) => m[1])));
-    const actionOf: Record<string, string> = { Get: 'GetItem', BatchGet: 'BatchGetItem', Query: 'Query', Put: 'PutItem', Update: 'UpdateItem', Delete: 'DeleteItem' };
+    const commands = new Set(
+      readdirSync(adapters).flatMap((f) =>
+        [...readFileSync(join(adapters, f), 'utf8').matchAll(/new (\w+)Command\(/g)].map((m) => m[1]),
+      ),
+    );
+    const actionOf: Record<string, string> = {
+      Get: 'GetItem',
+      BatchGet: 'BatchGetItem',
+      Query: 'Query',
+      Put: 'PutItem',
+      Update: 'UpdateItem',
+      Delete: 'DeleteItem',
+    };
     // A missing grant fails only on AWS, never locally: every command the adapters send must be granted ...
-    const needed = [...commands].map((c) => `dynamodb:${actionOf[c] ?? `${c} (not mapped: map it to its action and grant it)`}`);
+    const needed = [...commands].map(
+      (c) => `dynamodb:${actionOf[c] ?? `${c} (not mapped: map it to its action and grant it)`}`,
+    );
     expect([...TABLE_DATA_ACTIONS]).toEqual(expect.arrayContaining(needed));
     // ... and nothing beyond single items and queries: no Scan, BatchWrite, PartiQL or table management.
     for (const action of TABLE_DATA_ACTIONS) expect(Object.values(actionOf)).toContain(action.replace('dynamodb:', ''));
@@ -70,7 +104,10 @@ describe('function roles', () => {
   });
 
   it('read only the secrets their needs name', () => {
-    const secretsOf = (s: Statement) => resourcesOf(s).map((r) => JSON.stringify(r).match(/PublishOutputRef([A-Za-z]+?)[0-9A-F]{8}/)?.[1] ?? JSON.stringify(r));
+    const secretsOf = (s: Statement) =>
+      resourcesOf(s).map(
+        (r) => JSON.stringify(r).match(/PublishOutputRef([A-Za-z]+?)[0-9A-F]{8}/)?.[1] ?? JSON.stringify(r),
+      );
     const expected = (fid: FunctionId) =>
       [
         ...(needs(fid).includes('links') ? ['LinkSigningKey'] : []),
@@ -90,16 +127,19 @@ describe('the state machine role', () => {
     const statements = statementsOfRole(logicalId(synth.service.workflow.stateMachine.role.roleArn));
     const invoke = statements.filter((s) => actionsOf(s).includes('lambda:InvokeFunction'));
     expect(invoke).toHaveLength(1);
-    for (const resource of resourcesOf(invoke[0])) expect(resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^Functions/), 'Arn'] });
+    for (const resource of resourcesOf(invoke[0]))
+      expect(resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^Functions/), 'Arn'] });
     for (const s of statements) {
-      if (resourcesOf(s).includes('*')) expect(actionsOf(s).every((a) => a.startsWith('logs:') || a.startsWith('xray:'))).toBe(true);
+      if (resourcesOf(s).includes('*'))
+        expect(actionsOf(s).every((a) => a.startsWith('logs:') || a.startsWith('xray:'))).toBe(true);
     }
   });
 });
 
 describe('the public surface', () => {
   it('is the HTTP API alone: no function URL, no other API, and API Gateway may invoke only the routed functions, only through this API', () => {
-    for (const type of ['AWS::Lambda::Url', 'AWS::ApiGateway::RestApi', 'AWS::ApiGatewayV2::Authorizer']) synth.serviceTemplate.resourceCountIs(type, 0);
+    for (const type of ['AWS::Lambda::Url', 'AWS::ApiGateway::RestApi', 'AWS::ApiGatewayV2::Authorizer'])
+      synth.serviceTemplate.resourceCountIs(type, 0);
     synth.serviceTemplate.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
     const routed = new Set(ROUTES.map((r) => logicalId(synth.service.functions.byId[r.functionId].functionArn)));
     const apiId = logicalId(synth.service.api.httpApi.apiId);
@@ -112,12 +152,16 @@ describe('the public surface', () => {
     }
     // Besides the API, only EventBridge, only the scheduled functions, only from this stack's rules.
     const others = permissions.filter((p) => p.Principal !== 'apigateway.amazonaws.com');
-    const scheduled = new Set(SCHEDULED_FUNCTIONS.map((fid) => logicalId(synth.service.functions.byId[fid].functionArn)));
+    const scheduled = new Set(
+      SCHEDULED_FUNCTIONS.map((fid) => logicalId(synth.service.functions.byId[fid].functionArn)),
+    );
     const rules = new Set(resources('AWS::Events::Rule').map(([id]) => id));
     expect(others.length).toBeGreaterThan(0);
     for (const permission of others) {
       expect(permission.Principal).toBe('events.amazonaws.com');
-      expect(scheduled.has((permission.FunctionName as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0])).toBe(true);
+      expect(scheduled.has((permission.FunctionName as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0])).toBe(
+        true,
+      );
       expect(rules.has((permission.SourceArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0])).toBe(true);
     }
   });

@@ -15,7 +15,9 @@ let acknowledgements: Array<{ path: string; id: string; reason: string }>;
 
 beforeAll(() => {
   synth = synthesizePoolgate({ cfnValidation: false });
-  violations = new AwsSolutionsChecks(synth.app).validateScope(synth.app).violations.map((v) => ({ rule: v.ruleName, paths: v.violatingResources.map((r) => r.constructPath) }));
+  violations = new AwsSolutionsChecks(synth.app)
+    .validateScope(synth.app)
+    .violations.map((v) => ({ rule: v.ruleName, paths: v.violatingResources.map((r) => r.constructPath) }));
   acknowledgements = synth.app.node.findAll().flatMap((construct) =>
     construct.node.metadata
       .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
@@ -56,5 +58,6 @@ it('acknowledges only the known exceptions, each with its reason, each on a reso
 it('acknowledges the missing authorizer route by route, saying what proves each caller', () => {
   const routes = acknowledgements.filter((a) => a.id === 'AwsSolutions-APIG4');
   expect(routes).toHaveLength(Object.keys(synth.serviceTemplate.findResources('AWS::ApiGatewayV2::Route')).length);
-  for (const route of routes) expect(route.reason).toMatch(/^(GET|POST) \/\S* has no API Gateway authorizer .*proven by \S/);
+  for (const route of routes)
+    expect(route.reason).toMatch(/^(GET|POST) \/\S* has no API Gateway authorizer .*proven by \S/);
 });

@@ -6,7 +6,13 @@
  */
 import type { Template } from 'aws-cdk-lib/assertions';
 import { ENV } from '../../contracts/environment';
-import { FUNCTION_ENTRIES, HTTP_FUNCTIONS, SCHEDULED_FUNCTIONS, WORKFLOW_FUNCTIONS, type FunctionId } from '../../contracts/functions';
+import {
+  FUNCTION_ENTRIES,
+  HTTP_FUNCTIONS,
+  SCHEDULED_FUNCTIONS,
+  WORKFLOW_FUNCTIONS,
+  type FunctionId,
+} from '../../contracts/functions';
 import { ROUTES } from '../../contracts/routes';
 import { BUNDLED_POLICY_PATH } from '../../lib/constructs/poolgate-function';
 import { addPoolgate, type PoolgateAppProps } from '../../lib/poolgate-app';
@@ -50,9 +56,11 @@ beforeAll(() => {
 
 afterAll(() => synth.cleanUp());
 
-const resources = (type: string): Array<[string, CfnResource]> => Object.entries(template.findResources(type)) as Array<[string, CfnResource]>;
+const resources = (type: string): Array<[string, CfnResource]> =>
+  Object.entries(template.findResources(type)) as Array<[string, CfnResource]>;
 const lambda = (fid: FunctionId): CfnResource => template.toJSON().Resources[logicalIdOfFunction(fid)] as CfnResource;
-const variablesOf = (fid: FunctionId): Record<string, unknown> => (lambda(fid).Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+const variablesOf = (fid: FunctionId): Record<string, unknown> =>
+  (lambda(fid).Properties.Environment as { Variables: Record<string, unknown> }).Variables;
 
 /** Every statement of every policy attached to the function's role. */
 function statementsOf(fid: FunctionId): Statement[] {
@@ -63,9 +71,14 @@ function statementsOf(fid: FunctionId): Statement[] {
 }
 /** How the service reads a value of the data stack: its output, resolved when the service deploys (a weak reference, no export). */
 const dataStackOutput = (logicalId: string) => ({
-  'Fn::GetStackOutput': { StackName: `${STACK_NAME}Data`, Region: REGION, OutputName: expect.stringMatching(new RegExp(`^PublishOutputRef${logicalId}[0-9A-F]{8}$`)) },
+  'Fn::GetStackOutput': {
+    StackName: `${STACK_NAME}Data`,
+    Region: REGION,
+    OutputName: expect.stringMatching(new RegExp(`^PublishOutputRef${logicalId}[0-9A-F]{8}$`)),
+  },
 });
-const functionsAllowedTo = (action: string): FunctionId[] => ALL_FUNCTIONS.filter((fid) => statementsOf(fid).some((s) => actionsOf(s).includes(action))).sort();
+const functionsAllowedTo = (action: string): FunctionId[] =>
+  ALL_FUNCTIONS.filter((fid) => statementsOf(fid).some((s) => actionsOf(s).includes(action))).sort();
 
 describe('resources', () => {
   it('has exactly what the service needs: one function per handler, one state machine, one API, and no data', () => {
@@ -97,7 +110,9 @@ describe('resources', () => {
     expect(outputs.ApiUrl.Value).toEqual(stack.resolve(stack.api.httpApi.apiEndpoint));
     expect(JSON.stringify(outputs.SlackInteractivityUrl.Value)).toContain('/slack/interactions');
     expect(outputs.TableName.Value).toEqual(dataStackOutput('Table'));
-    expect(outputs.StateMachineArn.Value).toEqual({ Ref: logicalIdOf(stack, stack.workflow.stateMachine.stateMachineArn) });
+    expect(outputs.StateMachineArn.Value).toEqual({
+      Ref: logicalIdOf(stack, stack.workflow.stateMachine.stateMachineArn),
+    });
     expect(outputs.AlarmTopicArn.Value).toEqual({ Ref: logicalIdOf(stack, stack.alarms.topic.topicArn) });
   });
 });
@@ -122,11 +137,17 @@ describe('functions', () => {
     for (const fid of ALL_FUNCTIONS) {
       expect([fid, variablesOf(fid)]).toEqual([
         fid,
-        expect.objectContaining({ POWERTOOLS_SERVICE_NAME: 'poolgate', NODE_OPTIONS: '--enable-source-maps', [ENV.policyFile]: BUNDLED_POLICY_PATH }),
+        expect.objectContaining({
+          POWERTOOLS_SERVICE_NAME: 'poolgate',
+          NODE_OPTIONS: '--enable-source-maps',
+          [ENV.policyFile]: BUNDLED_POLICY_PATH,
+        }),
       ]);
     }
     // Merged, not replaced: the table binding adds to the defaults.
-    expect(variablesOf('submit')).toEqual(expect.objectContaining({ [ENV.tableName]: expect.anything(), POWERTOOLS_SERVICE_NAME: 'poolgate' }));
+    expect(variablesOf('submit')).toEqual(
+      expect.objectContaining({ [ENV.tableName]: expect.anything(), POWERTOOLS_SERVICE_NAME: 'poolgate' }),
+    );
   });
 
   it('answers HTTP within API Gateway 30 s limit, and workflow tasks within their 60 s task timeout', () => {
@@ -144,15 +165,24 @@ describe('functions', () => {
     for (const fid of ALL_FUNCTIONS) {
       for (const [name, value] of Object.entries(variablesOf(fid))) {
         const rendered = JSON.stringify(value);
-        expect([fid, name, rendered]).not.toEqual([fid, name, expect.stringMatching(/resolve:secretsmanager|SecretString|xox[bp]-/)]);
+        expect([fid, name, rendered]).not.toEqual([
+          fid,
+          name,
+          expect.stringMatching(/resolve:secretsmanager|SecretString|xox[bp]-/),
+        ]);
         if (name.endsWith('_SECRET_ID')) {
           // The Ref (the ARN) of one of the data stack's secrets, read from that stack's outputs.
-          const secretId = (value as { 'Fn::GetStackOutput'?: { OutputName: string } })['Fn::GetStackOutput']?.OutputName.match(/^PublishOutputRef([A-Za-z]+?)[0-9A-F]{8}$/)?.[1];
+          const secretId = (value as { 'Fn::GetStackOutput'?: { OutputName: string } })[
+            'Fn::GetStackOutput'
+          ]?.OutputName.match(/^PublishOutputRef([A-Za-z]+?)[0-9A-F]{8}$/)?.[1];
           expect([fid, name, secretIds.has(secretId ?? '')]).toEqual([fid, name, true]);
           expect(value).toEqual(dataStackOutput(secretId!));
           // And it may read that secret, and only with GetSecretValue/DescribeSecret.
           const reads = statementsOf(fid).filter((s) => resourcesOf(s).some((r) => JSON.stringify(r) === rendered));
-          expect(reads.flatMap(actionsOf).sort()).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
+          expect(reads.flatMap(actionsOf).sort()).toEqual([
+            'secretsmanager:DescribeSecret',
+            'secretsmanager:GetSecretValue',
+          ]);
         }
       }
     }
@@ -166,15 +196,24 @@ describe('functions', () => {
     }
     for (const fid of ['health', 'openapi'] as const) {
       // Nothing but tracing and writing their own log (least-privilege.test.ts).
-      expect([fid, statementsOf(fid).filter((s) => !actionsOf(s).every((a) => a.startsWith('xray:') || a.startsWith('logs:')))]).toEqual([fid, []]);
+      expect([
+        fid,
+        statementsOf(fid).filter((s) => !actionsOf(s).every((a) => a.startsWith('xray:') || a.startsWith('logs:'))),
+      ]).toEqual([fid, []]);
     }
   });
 
   it('verifies tokens with the policy issuer, audience and the OIDC key set by default', () => {
     expect(variablesOf('submit')).toEqual(
-      expect.objectContaining({ [ENV.jwtIssuer]: 'https://login.example.com/', [ENV.jwtAudience]: 'poolgate', [ENV.jwksUri]: 'https://login.example.com/.well-known/jwks.json' }),
+      expect.objectContaining({
+        [ENV.jwtIssuer]: 'https://login.example.com/',
+        [ENV.jwtAudience]: 'poolgate',
+        [ENV.jwksUri]: 'https://login.example.com/.well-known/jwks.json',
+      }),
     );
-    expect(defaultJwksUri('https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc')).toBe('https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc/.well-known/jwks.json');
+    expect(defaultJwksUri('https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc')).toBe(
+      'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc/.well-known/jwks.json',
+    );
   });
 
   it('links to the API URL, an attribute of the API resource alone (no cycle through the routes)', () => {
@@ -192,7 +231,10 @@ describe('functions', () => {
       expect(sends.map((st) => ({ ...st, Resource: resourcesOf(st).sort() }))).toEqual([
         expect.objectContaining({
           Action: 'ses:SendEmail',
-          Resource: [`arn:aws:ses:${REGION}:${ACCOUNT}:identity/example.com`, `arn:aws:ses:${REGION}:${ACCOUNT}:identity/poolgate@example.com`],
+          Resource: [
+            `arn:aws:ses:${REGION}:${ACCOUNT}:identity/example.com`,
+            `arn:aws:ses:${REGION}:${ACCOUNT}:identity/poolgate@example.com`,
+          ],
           Condition: { StringEquals: { 'ses:FromAddress': 'poolgate@example.com' } },
         }),
       ]);
@@ -205,7 +247,11 @@ describe('HTTP API', () => {
   const routes = () => resources('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties);
 
   it('exposes exactly the routes of contracts/routes.ts, without an authorizer (tokens are verified in the handlers)', () => {
-    expect(routes().map((r) => r.RouteKey).sort()).toEqual(ROUTES.map((r) => `${r.method} ${r.path}`).sort());
+    expect(
+      routes()
+        .map((r) => r.RouteKey)
+        .sort(),
+    ).toEqual(ROUTES.map((r) => `${r.method} ${r.path}`).sort());
     for (const route of routes()) expect(route.AuthorizationType ?? 'NONE').toBe('NONE');
     template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 0);
   });
@@ -214,7 +260,9 @@ describe('HTTP API', () => {
     const integrations = new Map(resources('AWS::ApiGatewayV2::Integration'));
     for (const route of routes()) {
       const expected = ROUTES.find((r) => `${r.method} ${r.path}` === route.RouteKey)!.functionId;
-      const integrationId = ((route.Target as { 'Fn::Join': [string, Array<{ Ref?: string }>] })['Fn::Join'][1].find((part) => part.Ref)!).Ref!;
+      const integrationId = (route.Target as { 'Fn::Join': [string, Array<{ Ref?: string }>] })['Fn::Join'][1].find(
+        (part) => part.Ref,
+      )!.Ref!;
       const integration = integrations.get(integrationId)!.Properties;
       expect(integration).toMatchObject({ IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0' });
       const target = (integration.IntegrationUri as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
@@ -230,8 +278,12 @@ describe('HTTP API', () => {
       DefaultRouteSettings: { ThrottlingRateLimit: expect.any(Number), ThrottlingBurstLimit: expect.any(Number) },
     });
     const format = (stage.Properties.AccessLogSettings as { Format: string }).Format;
-    expect(Object.values(JSON.parse(format) as Record<string, string>)).toEqual(expect.arrayContaining(['$context.requestId', '$context.path', '$context.status']));
-    expect(format).not.toMatch(/querystring|rawQuery|\$request\.|authorization|header|body|\$context\.identity\.(user|caller|accessKey)/i);
+    expect(Object.values(JSON.parse(format) as Record<string, string>)).toEqual(
+      expect.arrayContaining(['$context.requestId', '$context.path', '$context.status']),
+    );
+    expect(format).not.toMatch(
+      /querystring|rawQuery|\$request\.|authorization|header|body|\$context\.identity\.(user|caller|accessKey)/i,
+    );
   });
 });
 
@@ -267,7 +319,10 @@ describe('workflow', () => {
     expect(definition().States[WORKFLOW_STATES.requestApproval]).toMatchObject({
       Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
       TimeoutSecondsPath: expect.stringMatching(/^\$\./),
-      Parameters: { FunctionName: 'function:requestApproval', Payload: expect.objectContaining({ 'taskToken.$': '$$.Task.Token' }) },
+      Parameters: {
+        FunctionName: 'function:requestApproval',
+        Payload: expect.objectContaining({ 'taskToken.$': '$$.Task.Token' }),
+      },
     });
   });
 
@@ -276,7 +331,12 @@ describe('workflow', () => {
     for (const [name, state] of tasks()) {
       expect([name, state.TimeoutSeconds ?? state.TimeoutSecondsPath]).toEqual([name, expect.anything()]);
       if (String(state.Resource).startsWith('arn:aws:states:::lambda:invoke')) {
-        expect([name, state.Retry]).toEqual([name, expect.arrayContaining([expect.objectContaining({ ErrorEquals: expect.any(Array), MaxAttempts: expect.any(Number) })])]);
+        expect([name, state.Retry]).toEqual([
+          name,
+          expect.arrayContaining([
+            expect.objectContaining({ ErrorEquals: expect.any(Array), MaxAttempts: expect.any(Number) }),
+          ]),
+        ]);
       }
     }
     expect(JSON.stringify(definition())).not.toMatch(/JSONata|UNRESOLVED/);
@@ -284,9 +344,16 @@ describe('workflow', () => {
 
   it("names its service integrations in the deployment's partition (aws-cn in the China regions)", () => {
     expect((machine().Properties.DefinitionSubstitutions as Record<string, unknown>).partition).toBe('aws');
-    const china = synthesizePoolgate({ name: 'PoolgateChina', cfnValidation: false, env: { account: ACCOUNT, region: 'cn-north-1' } });
+    const china = synthesizePoolgate({
+      name: 'PoolgateChina',
+      cfnValidation: false,
+      env: { account: ACCOUNT, region: 'cn-north-1' },
+    });
     try {
-      const [, cn] = Object.entries(china.serviceTemplate.findResources('AWS::StepFunctions::StateMachine'))[0] as [string, CfnResource];
+      const [, cn] = Object.entries(china.serviceTemplate.findResources('AWS::StepFunctions::StateMachine'))[0] as [
+        string,
+        CfnResource,
+      ];
       expect((cn.Properties.DefinitionSubstitutions as Record<string, unknown>).partition).toBe('aws-cn');
       expect(cn.Properties.DefinitionString).toContain('"Resource":"arn:${partition}:states:::lambda:invoke"');
     } finally {
@@ -315,14 +382,21 @@ describe('Step Functions permissions', () => {
     expect(functionsAllowedTo('states:SendTaskSuccess')).toEqual(['approvals', 'requestApproval', 'slackInteractions']);
     for (const fid of functionsAllowedTo('states:SendTaskSuccess')) {
       const statements = statementsOf(fid).filter((s) => actionsOf(s).some((a) => a.startsWith('states:SendTask')));
-      expect(statements).toEqual([expect.objectContaining({ Action: ['states:SendTaskFailure', 'states:SendTaskSuccess'].sort(), Resource: STATE_MACHINE_ARN })]);
+      expect(statements).toEqual([
+        expect.objectContaining({
+          Action: ['states:SendTaskFailure', 'states:SendTaskSuccess'].sort(),
+          Resource: STATE_MACHINE_ARN,
+        }),
+      ]);
     }
   });
 
   it('lets only submit, retryRequest and sweepSubmitted start executions, and only cancelRequest stop them, of this state machine', () => {
     expect(functionsAllowedTo('states:StartExecution')).toEqual(['retryRequest', 'submit', 'sweepSubmitted']);
     for (const fid of ['submit', 'retryRequest', 'sweepSubmitted'] as const) {
-      expect(statementsOf(fid).find((s) => actionsOf(s).includes('states:StartExecution'))!.Resource).toBe(STATE_MACHINE_ARN);
+      expect(statementsOf(fid).find((s) => actionsOf(s).includes('states:StartExecution'))!.Resource).toBe(
+        STATE_MACHINE_ARN,
+      );
     }
     expect(functionsAllowedTo('states:StopExecution')).toEqual(['cancelRequest']);
     expect(statementsOf('cancelRequest').find((s) => actionsOf(s).includes('states:StopExecution'))!.Resource).toBe(
@@ -332,7 +406,9 @@ describe('Step Functions permissions', () => {
 
   it('gives STATE_MACHINE_ARN, the real ARN, to exactly the functions that call Step Functions', () => {
     const withArn = ALL_FUNCTIONS.filter((fid) => ENV.stateMachineArn in variablesOf(fid)).sort();
-    const callers = ALL_FUNCTIONS.filter((fid) => statementsOf(fid).some((s) => actionsOf(s).some((a) => a.startsWith('states:')))).sort();
+    const callers = ALL_FUNCTIONS.filter((fid) =>
+      statementsOf(fid).some((s) => actionsOf(s).some((a) => a.startsWith('states:'))),
+    ).sort();
     expect(withArn).toEqual(callers);
     for (const fid of withArn) expect(variablesOf(fid)[ENV.stateMachineArn]).toBe(STATE_MACHINE_ARN);
   });
@@ -357,7 +433,11 @@ describe('props', () => {
     });
 
   it('refuses bad inputs up front, naming each', () => {
-    const bad = build({ mailFrom: 'poolgate', auth: { issuer: 'http://login.example.com', audience: '' }, publicBaseUrl: 'https://x.example.com/?a=1' });
+    const bad = build({
+      mailFrom: 'poolgate',
+      auth: { issuer: 'http://login.example.com', audience: '' },
+      publicBaseUrl: 'https://x.example.com/?a=1',
+    });
     for (const message of [
       'mailFrom must be an e-mail address, got poolgate',
       'auth.issuer must be an https URL, got http://login.example.com',
@@ -366,25 +446,48 @@ describe('props', () => {
     ]) {
       expect(bad).toThrow(message);
     }
-    expect(build({ policyFile: 'poolgate.config.json' })).toThrow(/policyFile must be an existing file given by an absolute path/);
+    expect(build({ policyFile: 'poolgate.config.json' })).toThrow(
+      /policyFile must be an existing file given by an absolute path/,
+    );
   });
 
   it('names the handler entries that are missing', () => {
-    expect(build({ handlersRoot: __dirname })).toThrow(/has no package-lock\.json[\s\S]*handler entries missing under .*lambdas\/handlers\/submit\.ts/);
+    expect(build({ handlersRoot: __dirname })).toThrow(
+      /has no package-lock\.json[\s\S]*handler entries missing under .*lambdas\/handlers\/submit\.ts/,
+    );
   });
 });
 
 /** Each schedule rule's rate, and the function its one target invokes. */
 const schedulesOf = (synthesized: SynthesizedPoolgate) =>
   (Object.values(synthesized.serviceTemplate.findResources('AWS::Events::Rule')) as CfnResource[]).map((rule) => {
-    const [target] = rule.Properties.Targets as Array<{ Arn: { 'Fn::GetAtt': [string, string] }; RetryPolicy: unknown }>;
-    const functionId = ALL_FUNCTIONS.find((fid) => logicalIdOf(synthesized.service, synthesized.service.functions.byId[fid].functionArn) === target.Arn['Fn::GetAtt'][0]);
-    return { rate: rule.Properties.ScheduleExpression, state: rule.Properties.State, functionId, retry: target.RetryPolicy };
+    const [target] = rule.Properties.Targets as Array<{
+      Arn: { 'Fn::GetAtt': [string, string] };
+      RetryPolicy: unknown;
+    }>;
+    const functionId = ALL_FUNCTIONS.find(
+      (fid) =>
+        logicalIdOf(synthesized.service, synthesized.service.functions.byId[fid].functionArn) ===
+        target.Arn['Fn::GetAtt'][0],
+    );
+    return {
+      rate: rule.Properties.ScheduleExpression,
+      state: rule.Properties.State,
+      functionId,
+      retry: target.RetryPolicy,
+    };
   });
 
 describe('schedules', () => {
   it('sweeps requests left SUBMITTED every minute, and reconciles no quota unless the policy asks', () => {
-    expect(schedulesOf(synth)).toEqual([{ rate: 'rate(1 minute)', state: 'ENABLED', functionId: 'sweepSubmitted', retry: { MaximumEventAgeInSeconds: 60, MaximumRetryAttempts: 2 } }]);
+    expect(schedulesOf(synth)).toEqual([
+      {
+        rate: 'rate(1 minute)',
+        state: 'ENABLED',
+        functionId: 'sweepSubmitted',
+        retry: { MaximumEventAgeInSeconds: 60, MaximumRetryAttempts: 2 },
+      },
+    ]);
   });
 });
 
@@ -392,22 +495,41 @@ describe('settings from the policy file', () => {
   const PROJECT_SECRET = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:poolgate/project-a-AbCdEf`;
   let configured: SynthesizedPoolgate;
   beforeAll(() => {
-    configured = synthesizePoolgate({ name: 'PoolgateConfigured', cfnValidation: false, reconcileEverySeconds: 90, modelArtsProjectSecretArns: [PROJECT_SECRET] });
+    configured = synthesizePoolgate({
+      name: 'PoolgateConfigured',
+      cfnValidation: false,
+      reconcileEverySeconds: 90,
+      modelArtsProjectSecretArns: [PROJECT_SECRET],
+    });
   });
   afterAll(() => configured.cleanUp());
 
   it('reconciles the quotas at the policy interval rounded up to whole minutes', () => {
     expect(schedulesOf(configured)).toEqual(
-      expect.arrayContaining([{ rate: 'rate(2 minutes)', state: 'ENABLED', functionId: 'reconcileQuota', retry: { MaximumEventAgeInSeconds: 120, MaximumRetryAttempts: 2 } }]),
+      expect.arrayContaining([
+        {
+          rate: 'rate(2 minutes)',
+          state: 'ENABLED',
+          functionId: 'reconcileQuota',
+          retry: { MaximumEventAgeInSeconds: 120, MaximumRetryAttempts: 2 },
+        },
+      ]),
     );
     expect(schedulesOf(configured)).toHaveLength(2);
   });
 
   it("lets exactly the ModelArts functions read a project's own AK/SK secret, by its complete ARN", () => {
     const service = configured.service;
-    const roleOf = new Map(ALL_FUNCTIONS.map((fid) => [logicalIdOf(service, service.functions.byId[fid].role!.roleArn), fid]));
+    const roleOf = new Map(
+      ALL_FUNCTIONS.map((fid) => [logicalIdOf(service, service.functions.byId[fid].role!.roleArn), fid]),
+    );
     const readers = (Object.values(configured.serviceTemplate.findResources('AWS::IAM::Policy')) as CfnResource[])
-      .filter((p) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement.some((st) => actionsOf(st).includes('secretsmanager:GetSecretValue') && [st.Resource].flat().includes(PROJECT_SECRET)))
+      .filter((p) =>
+        (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement.some(
+          (st) =>
+            actionsOf(st).includes('secretsmanager:GetSecretValue') && [st.Resource].flat().includes(PROJECT_SECRET),
+        ),
+      )
       .flatMap((p) => (p.Properties.Roles as Array<{ Ref: string }>).map((r) => roleOf.get(r.Ref)))
       .sort();
     expect(readers).toEqual(['checkNodes', 'checkRequest', 'createNodePool', 'reconcileQuota', 'submit']);

@@ -27,8 +27,20 @@ export function cdkContext(): Record<string, unknown> {
  * `cdk synth --exclusively` does for the other stacks): the functions keep every setting, their code
  * is a placeholder, and synth takes a second instead of one esbuild process per function.
  */
-export function appWithCdkContext({ bundle, outdir, cfnValidation = true }: { bundle: boolean; outdir?: string; cfnValidation?: boolean }): App {
-  return new App({ outdir, builtinCloudFormationValidation: cfnValidation, context: { ...cdkContext(), ...(bundle ? {} : { 'aws:cdk:bundling-stacks': [] }) } });
+export function appWithCdkContext({
+  bundle,
+  outdir,
+  cfnValidation = true,
+}: {
+  bundle: boolean;
+  outdir?: string;
+  cfnValidation?: boolean;
+}): App {
+  return new App({
+    outdir,
+    builtinCloudFormationValidation: cfnValidation,
+    context: { ...cdkContext(), ...(bundle ? {} : { 'aws:cdk:bundling-stacks': [] }) },
+  });
 }
 
 /** A handlers root with every entry of contracts/functions.ts as a one-line handler, and a lock file. */
@@ -37,7 +49,10 @@ export function stubHandlersRoot(): string {
   writeFileSync(join(dir, 'package-lock.json'), JSON.stringify({ name: 'stub', lockfileVersion: 3, packages: {} }));
   for (const [functionId, entry] of Object.entries(FUNCTION_ENTRIES)) {
     mkdirSync(dirname(join(dir, entry)), { recursive: true });
-    writeFileSync(join(dir, entry), `export const handler = async () => ({ statusCode: 200, body: ${JSON.stringify(functionId)} });\n`);
+    writeFileSync(
+      join(dir, entry),
+      `export const handler = async () => ({ statusCode: 200, body: ${JSON.stringify(functionId)} });\n`,
+    );
   }
   return dir;
 }
@@ -58,7 +73,11 @@ export interface SynthesizedPoolgate extends Poolgate {
  * own template validation (seconds per synth) runs in stack.test.ts and in the CLI synth of
  * app.test.ts; the other suites skip it with `cfnValidation: false`.
  */
-export function synthesizePoolgate({ name = 'PoolgateTest', cfnValidation = true, ...overrides }: Partial<PoolgateAppProps> & { name?: string; cfnValidation?: boolean } = {}): SynthesizedPoolgate {
+export function synthesizePoolgate({
+  name = 'PoolgateTest',
+  cfnValidation = true,
+  ...overrides
+}: Partial<PoolgateAppProps> & { name?: string; cfnValidation?: boolean } = {}): SynthesizedPoolgate {
   const handlersRoot = stubHandlersRoot();
   // The cloud assembly goes beside the stubs, so cleanUp removes both.
   const app = appWithCdkContext({ bundle: false, outdir: join(handlersRoot, 'cdk.out'), cfnValidation });

@@ -10,12 +10,25 @@ import { LOCAL_TABLE_NAME } from '../../local/main';
 import { DEV_HUAWEI_ACCESS_KEY, DEV_HUAWEI_SECRET_KEY } from '../../local/settings';
 import { readOutbox, readSlackCalls, startStack, type RunningStack } from '../support/local-stack';
 import { eventually } from '../support/poll';
-import { decide, exampleBody, formFields, getRequest, openLink, POOL, postDecision, PROJECT_ID, submit } from '../support/requests';
+import {
+  decide,
+  exampleBody,
+  formFields,
+  getRequest,
+  openLink,
+  POOL,
+  postDecision,
+  PROJECT_ID,
+  submit,
+} from '../support/requests';
 import { blockAction, postSlack, TEST_SLACK_SIGNING_SECRET } from '../support/slack';
 
 jest.setTimeout(120_000);
 
-const person = (name: string, slack?: string) => ({ email: `${name}@example.com`, ...(slack ? { slackUserId: slack } : {}) });
+const person = (name: string, slack?: string) => ({
+  email: `${name}@example.com`,
+  ...(slack ? { slackUserId: slack } : {}),
+});
 const policy = {
   admins: ['root@example.com'],
   // These tests are about approvals: a request ends CREATED once ModelArts accepts it.
@@ -26,8 +39,17 @@ const policy = {
       name: 'ml-platform',
       members: [person('alice', 'U0ALICE001'), person('dave', 'U0DAVE0001')],
       stages: [
-        { name: 'manager', approvers: [person('bob', 'U0BOB00001'), person('dave', 'U0DAVE0001')], requiredApprovals: 1 },
-        { name: 'finance', approvers: [person('carol', 'U0CAROL001')], when: { billingModes: ['1'] }, collectsOrderId: true },
+        {
+          name: 'manager',
+          approvers: [person('bob', 'U0BOB00001'), person('dave', 'U0DAVE0001')],
+          requiredApprovals: 1,
+        },
+        {
+          name: 'finance',
+          approvers: [person('carol', 'U0CAROL001')],
+          when: { billingModes: ['1'] },
+          collectsOrderId: true,
+        },
       ],
       // Many requests of this suite stay open (each holds its reservation): room for all of them.
       quotas: { 'modelarts.vm.2u4g.dcc': 100 },
@@ -41,7 +63,9 @@ const policy = {
     {
       name: 'fast',
       members: [person('heidi')],
-      stages: [{ name: 'manager', approvers: [person('bob')], requiredApprovals: 1, remindAfter: 'PT2S', expireAfter: 'PT5S' }],
+      stages: [
+        { name: 'manager', approvers: [person('bob')], requiredApprovals: 1, remindAfter: 'PT2S', expireAfter: 'PT5S' },
+      ],
       escalation: [person('ivan')],
       quotas: { 'modelarts.vm.2u4g.dcc': 10 },
     },
@@ -59,19 +83,31 @@ afterAll(() => stack?.stop());
 
 async function mailFor(who: string, nodePool: string, subject = 'Approval needed') {
   return eventually(
-    () => readOutbox(stack).find((m) => m.to.includes(`${who}@example.com`) && m.subject.includes(nodePool) && m.subject.includes(subject)),
+    () =>
+      readOutbox(stack).find(
+        (m) => m.to.includes(`${who}@example.com`) && m.subject.includes(nodePool) && m.subject.includes(subject),
+      ),
     `mail "${subject}" to ${who} about ${nodePool}`,
   );
 }
 
 async function statusOf(requester: string, requestId: string, wanted: string, timeoutMs = 30_000) {
-  return eventually(async () => {
-    const { json } = await getRequest(stack, await token(requester), requestId);
-    return json.status === wanted ? json : undefined;
-  }, `${requestId} to be ${wanted}`, timeoutMs);
+  return eventually(
+    async () => {
+      const { json } = await getRequest(stack, await token(requester), requestId);
+      return json.status === wanted ? json : undefined;
+    },
+    `${requestId} to be ${wanted}`,
+    timeoutMs,
+  );
 }
 
-async function submitFor(requester: string, name: string, change?: Parameters<typeof exampleBody>[1], headers: Record<string, string> = {}) {
+async function submitFor(
+  requester: string,
+  name: string,
+  change?: Parameters<typeof exampleBody>[1],
+  headers: Record<string, string> = {},
+) {
   const response = await submit(stack, await token(requester), exampleBody(name, change), headers);
   expect(response.status).toBe(202);
   return response.json.requestId as string;
@@ -80,7 +116,9 @@ async function submitFor(requester: string, name: string, change?: Parameters<ty
 /** This request's share of the team's quota counter, read straight from the local DynamoDB. */
 async function quotaHold(team: string, flavor: string, requestId: string): Promise<unknown> {
   const db = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: stack.endpoints.dynamoDb }));
-  const { Item } = await db.send(new GetCommand({ TableName: LOCAL_TABLE_NAME, Key: { pk: `QUOTA#${team}`, sk: `FLAVOR#${flavor}` } }));
+  const { Item } = await db.send(
+    new GetCommand({ TableName: LOCAL_TABLE_NAME, Key: { pk: `QUOTA#${team}`, sk: `FLAVOR#${flavor}` } }),
+  );
   return Item?.[`hold#${requestId}`];
 }
 
@@ -91,7 +129,9 @@ describe('Slack', () => {
     const requestId = await submitFor('alice', 'np-slack-ok', undefined, { 'x-justification': 'ranking model' });
     const bobMail = await mailFor('bob', 'np-slack-ok');
     const asked = await eventually(() => {
-      const calls = readSlackCalls(stack).filter((c) => c.method === 'chat.postMessage' && c.payload.text?.includes('np-slack-ok'));
+      const calls = readSlackCalls(stack).filter(
+        (c) => c.method === 'chat.postMessage' && c.payload.text?.includes('np-slack-ok'),
+      );
       return calls.length === 2 ? calls : undefined;
     }, 'two Slack DMs');
     expect(asked.map((c) => c.payload.channel).sort()).toEqual(['U0BOB00001', 'U0DAVE0001']);
@@ -107,7 +147,9 @@ describe('Slack', () => {
 
     // Every message of the stage now says who decided, without buttons.
     const updates = await eventually(() => {
-      const calls = readSlackCalls(stack).filter((c) => c.method === 'chat.update' && c.payload.text?.includes('np-slack-ok'));
+      const calls = readSlackCalls(stack).filter(
+        (c) => c.method === 'chat.update' && c.payload.text?.includes('np-slack-ok'),
+      );
       return calls.length === 2 ? calls : undefined;
     }, 'both Slack messages updated');
     for (const update of updates) {
@@ -117,7 +159,13 @@ describe('Slack', () => {
     // The requester is told, by e-mail and Slack DM.
     await mailFor('alice', 'np-slack-ok', 'was approved');
     // The DM follows the e-mail: wait for it (with a deadline) rather than look once.
-    await eventually(() => readSlackCalls(stack).find((c) => c.payload.channel === 'U0ALICE001' && c.payload.text?.includes('np-slack-ok')), 'the Slack DM to alice');
+    await eventually(
+      () =>
+        readSlackCalls(stack).find(
+          (c) => c.payload.channel === 'U0ALICE001' && c.payload.text?.includes('np-slack-ok'),
+        ),
+      'the Slack DM to alice',
+    );
   });
 
   it('rejects on a signed Reject click', async () => {
@@ -144,7 +192,9 @@ describe('Slack', () => {
   it('explains to a clicker who is not an approver, and decides nothing', async () => {
     const requestId = await submitFor('alice', 'np-slack-who');
     const mail = await mailFor('bob', 'np-slack-who');
-    expect((await postSlack(stack, blockAction('U0MALLORY1', 'approve', approvalIdOf(mail.links[0])))).status).toBe(200);
+    expect((await postSlack(stack, blockAction('U0MALLORY1', 'approve', approvalIdOf(mail.links[0])))).status).toBe(
+      200,
+    );
     await eventually(
       () => readSlackCalls(stack).find((c) => c.method === 'chat.postEphemeral' && c.payload.user === 'U0MALLORY1'),
       'an ephemeral explanation',
@@ -157,9 +207,14 @@ describe('approval rules', () => {
   it('never asks the requester to approve their own request, nor lets them', async () => {
     const requestId = await submitFor('dave', 'np-self');
     const bob = await mailFor('bob', 'np-self');
-    expect(readOutbox(stack).some((m) => m.to.includes('dave@example.com') && m.subject.includes('np-self'))).toBe(false);
+    expect(readOutbox(stack).some((m) => m.to.includes('dave@example.com') && m.subject.includes('np-self'))).toBe(
+      false,
+    );
     expect((await postSlack(stack, blockAction('U0DAVE0001', 'approve', approvalIdOf(bob.links[0])))).status).toBe(200);
-    await eventually(() => readSlackCalls(stack).find((c) => c.method === 'chat.postEphemeral' && c.payload.user === 'U0DAVE0001'), 'dave told no');
+    await eventually(
+      () => readSlackCalls(stack).find((c) => c.method === 'chat.postEphemeral' && c.payload.user === 'U0DAVE0001'),
+      'dave told no',
+    );
     expect((await getRequest(stack, await token('dave'), requestId)).json.status).toBe('AWAITING_APPROVAL');
   });
 
@@ -171,14 +226,20 @@ describe('approval rules', () => {
     expect((await getRequest(stack, await token('grace'), requestId)).json.status).toBe('AWAITING_APPROVAL');
     expect((await decide(carol.links[0], 'approve')).status).toBe(200);
     const done = await statusOf('grace', requestId, 'CREATED');
-    expect(done.steps.filter((s) => s.step === 'approved').map((s) => s.actor)).toEqual(['bob@example.com', 'carol@example.com']);
+    expect(done.steps.filter((s) => s.step === 'approved').map((s) => s.actor)).toEqual([
+      'bob@example.com',
+      'carol@example.com',
+    ]);
   });
 
   it('records exactly one decision when two approvers decide at the same moment', async () => {
     const requestId = await submitFor('alice', 'np-race');
     const links = [(await mailFor('bob', 'np-race')).links[0], (await mailFor('dave', 'np-race')).links[0]];
     const pages = await Promise.all(links.map(async (l) => formFields((await openLink(l)).html)));
-    const results = await Promise.all([postDecision(links[0], pages[0], 'approve'), postDecision(links[1], pages[1], 'reject')]);
+    const results = await Promise.all([
+      postDecision(links[0], pages[0], 'approve'),
+      postDecision(links[1], pages[1], 'reject'),
+    ]);
     expect(results.map((r) => r.status).sort()).toEqual([200, 409]);
     const winner = results[0].status === 200 ? 'approve' : 'reject';
     const done = await statusOf('alice', requestId, winner === 'approve' ? 'CREATED' : 'REJECTED');
@@ -188,11 +249,17 @@ describe('approval rules', () => {
   it('asks finance only for yearly/monthly, and takes the order id from the finance approver', async () => {
     const payPerUse = await submitFor('alice', 'np-ppu');
     await mailFor('bob', 'np-ppu');
-    const stages = (await getRequest(stack, await token('alice'), payPerUse)).json.steps.filter((s) => s.step === 'approval_requested');
+    const stages = (await getRequest(stack, await token('alice'), payPerUse)).json.steps.filter(
+      (s) => s.step === 'approval_requested',
+    );
     expect(stages).toHaveLength(1);
 
     const yearly = await submitFor('alice', 'np-yearly', (b) => {
-      b.metadata.annotations = { 'os.modelarts/billing.mode': '1', 'os.modelarts/period.num': '1', 'os.modelarts/period.type': '2' };
+      b.metadata.annotations = {
+        'os.modelarts/billing.mode': '1',
+        'os.modelarts/period.num': '1',
+        'os.modelarts/period.type': '2',
+      };
     });
     expect((await decide((await mailFor('bob', 'np-yearly')).links[0], 'approve')).status).toBe(200);
     const carolLink = (await mailFor('carol', 'np-yearly')).links[0];
@@ -255,7 +322,9 @@ describe('time', () => {
     const ivan = await mailFor('ivan', 'np-slow', 'Reminder');
     const done = await statusOf('heidi', requestId, 'EXPIRED', 20_000);
     expect(done.reason).toBe('APPROVAL_EXPIRED');
-    expect(done.steps.map((s) => s.step)).toEqual(expect.arrayContaining(['approval_requested', 'reminded', 'expired']));
+    expect(done.steps.map((s) => s.step)).toEqual(
+      expect.arrayContaining(['approval_requested', 'reminded', 'expired']),
+    );
     expect(done.steps.some((s) => s.step === 'approved')).toBe(false);
     await mailFor('heidi', 'np-slow', 'expired');
     expect((await openLink(first.links[0])).status).toBe(410);
@@ -268,9 +337,15 @@ describe('cancellation', () => {
     const requestId = await submitFor('alice', 'np-too-late');
     expect((await decide((await mailFor('bob', 'np-too-late')).links[0], 'approve')).status).toBe(200);
     await statusOf('alice', requestId, 'CREATED');
-    const response = await fetch(`${stack.endpoints.api}/requests/${requestId}/cancel`, { method: 'POST', headers: { authorization: `Bearer ${await token('alice')}` } });
+    const response = await fetch(`${stack.endpoints.api}/requests/${requestId}/cancel`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await token('alice')}` },
+    });
     expect(response.status).toBe(409);
-    expect(await response.json()).toEqual({ error_code: 'PoolGate.2409', error_msg: `request ${requestId} is CREATED and can no longer be cancelled` });
+    expect(await response.json()).toEqual({
+      error_code: 'PoolGate.2409',
+      error_msg: `request ${requestId} is CREATED and can no longer be cancelled`,
+    });
   });
 
   it('lets the requester cancel while waiting: execution stopped, quota released, links closed', async () => {
@@ -278,19 +353,32 @@ describe('cancellation', () => {
     const link = (await mailFor('bob', 'np-cancel')).links[0];
     await statusOf('alice', requestId, 'AWAITING_APPROVAL');
     expect(await quotaHold('ml-platform', 'modelarts.vm.2u4g.dcc', requestId)).toBe(1);
-    const bobsTry = await fetch(`${stack.endpoints.api}/requests/${requestId}/cancel`, { method: 'POST', headers: { authorization: `Bearer ${await token('bob')}` } });
+    const bobsTry = await fetch(`${stack.endpoints.api}/requests/${requestId}/cancel`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await token('bob')}` },
+    });
     expect(bobsTry.status).toBe(404);
-    const response = await fetch(`${stack.endpoints.api}/requests/${requestId}/cancel`, { method: 'POST', headers: { authorization: `Bearer ${await token('alice')}` } });
+    const response = await fetch(`${stack.endpoints.api}/requests/${requestId}/cancel`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await token('alice')}` },
+    });
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ status: 'CANCELLED', reason: 'CANCELLED_BY_USER' });
     expect((await openLink(link)).status).toBe(410);
     await mailFor('alice', 'np-cancel', 'cancelled');
     expect(await quotaHold('ml-platform', 'modelarts.vm.2u4g.dcc', requestId)).toBeUndefined();
     // A retried cancel is safe: same answer, nothing recorded twice.
-    const again = await fetch(`${stack.endpoints.api}/requests/${requestId}/cancel`, { method: 'POST', headers: { authorization: `Bearer ${await token('alice')}` } });
+    const again = await fetch(`${stack.endpoints.api}/requests/${requestId}/cancel`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await token('alice')}` },
+    });
     expect(again.status).toBe(200);
-    expect(((await again.json()) as { steps: Array<{ step: string }> }).steps.filter((s) => s.step === 'cancelled')).toHaveLength(1);
+    expect(
+      ((await again.json()) as { steps: Array<{ step: string }> }).steps.filter((s) => s.step === 'cancelled'),
+    ).toHaveLength(1);
     // The name is free again.
-    expect((await submit(stack, await token('alice'), exampleBody('np-cancel'), { 'idempotency-key': 'second' })).status).toBe(202);
+    expect(
+      (await submit(stack, await token('alice'), exampleBody('np-cancel'), { 'idempotency-key': 'second' })).status,
+    ).toBe(202);
   });
 });

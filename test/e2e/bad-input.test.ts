@@ -32,7 +32,10 @@ it('refuses a user in no team with 403 before looking at the body', async () => 
   const mallory = await stack.token('mallory@example.com');
   const response = await submit(stack, mallory, 'not even json');
   expect(response.status).toBe(403);
-  expect(response.json).toEqual({ error_code: 'PoolGate.0403', error_msg: 'mallory@example.com is not a member of any team' });
+  expect(response.json).toEqual({
+    error_code: 'PoolGate.0403',
+    error_msg: 'mallory@example.com is not a member of any team',
+  });
 });
 
 it.each([
@@ -75,7 +78,10 @@ it('keeps one open request per node pool: a second one gets 409, a retry gets th
 
   const other = await submit(stack, alice, exampleBody('np-once'), { 'idempotency-key': 'k-2' });
   expect(other.status).toBe(409);
-  expect(other.json).toEqual({ error_code: 'PoolGate.0409', error_msg: `request ${first.json.requestId} for this node pool is still open` });
+  expect(other.json).toEqual({
+    error_code: 'PoolGate.0409',
+    error_msg: `request ${first.json.requestId} for this node pool is still open`,
+  });
 
   const reused = await submit(stack, alice, exampleBody('np-other'), { 'idempotency-key': 'k-1' });
   expect(reused.status).toBe(422);
@@ -92,7 +98,10 @@ it('keeps one open request per node pool: a second one gets 409, a retry gets th
 
 it('refuses a tampered approval link with 403 and decides nothing', async () => {
   const submitted = await submit(stack, alice, exampleBody('np-tamper'));
-  const mail = await eventually(() => readOutbox(stack).find((m) => m.to.includes('bob@example.com') && m.subject.includes('np-tamper')), 'mail to bob');
+  const mail = await eventually(
+    () => readOutbox(stack).find((m) => m.to.includes('bob@example.com') && m.subject.includes('np-tamper')),
+    'mail to bob',
+  );
   const link = mail.links[0];
   const tampered = link.replace(/sig=./, (s) => (s.endsWith('A') ? 'sig=B' : 'sig=A'));
   expect((await openLink(tampered)).status).toBe(403);
@@ -102,7 +111,10 @@ it('refuses a tampered approval link with 403 and decides nothing', async () => 
   const fields = formFields((await openLink(link)).html);
   const forged = await postDecision(link, { ...fields, approver: 'dave@example.com' }, 'approve');
   expect(forged.status).toBe(403);
-  const json = await fetch(tampered.split('?')[0], { method: 'POST', body: new URLSearchParams({ ...fields, sig: 'x', decision: 'approve' }) });
+  const json = await fetch(tampered.split('?')[0], {
+    method: 'POST',
+    body: new URLSearchParams({ ...fields, sig: 'x', decision: 'approve' }),
+  });
   expect(json.status).toBe(403);
   expect(await json.json()).toEqual({ error_code: 'PoolGate.1403', error_msg: expect.any(String) });
   expect((await getRequest(stack, alice, submitted.json.requestId as string)).json.status).toBe('AWAITING_APPROVAL');

@@ -19,8 +19,17 @@ import { exampleBody, getRequest, POOL, PROJECT_ID, submit } from '../support/re
 jest.setTimeout(120_000);
 
 const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'];
-const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS ? resolve(__dirname, '../../docs/screenshots') : mkdtempSync(join(tmpdir(), 'poolgate-screenshots-'));
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+  '--disable-sync',
+];
+const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS
+  ? resolve(__dirname, '../../docs/screenshots')
+  : mkdtempSync(join(tmpdir(), 'poolgate-screenshots-'));
 
 let stack: RunningStack;
 let browser: Browser;
@@ -33,7 +42,10 @@ beforeAll(async () => {
     );
   }
   mkdirSync(SCREENSHOTS, { recursive: true });
-  [stack, browser] = await Promise.all([startStack(), chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true })]);
+  [stack, browser] = await Promise.all([
+    startStack(),
+    chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true }),
+  ]);
 });
 afterAll(async () => {
   await browser?.close();
@@ -42,16 +54,23 @@ afterAll(async () => {
 });
 
 async function awaitingFor(approver: string): Promise<string[]> {
-  const response = await fetch(`${stack.endpoints.api}/requests?awaiting=me`, { headers: { authorization: `Bearer ${await stack.token(approver)}` } });
+  const response = await fetch(`${stack.endpoints.api}/requests?awaiting=me`, {
+    headers: { authorization: `Bearer ${await stack.token(approver)}` },
+  });
   return ((await response.json()) as { items: Array<{ requestId: string }> }).items.map((r) => r.requestId);
 }
 
-it("approves from the e-mail link in a browser, then shows the created node pool on the request page, and a prefetch decides nothing", async () => {
+it('approves from the e-mail link in a browser, then shows the created node pool on the request page, and a prefetch decides nothing', async () => {
   const alice = await stack.token('alice@example.com');
-  const submitted = await submit(stack, alice, exampleBody('np-browser'), { 'x-justification': 'Q4 ranking model <b>retraining</b>' });
+  const submitted = await submit(stack, alice, exampleBody('np-browser'), {
+    'x-justification': 'Q4 ranking model <b>retraining</b>',
+  });
   expect(submitted.status).toBe(202);
   const requestId = submitted.json.requestId as string;
-  const mail = await eventually(() => readOutbox(stack).find((m) => m.to.includes('bob@example.com') && m.subject.includes('np-browser')), "bob's approval mail");
+  const mail = await eventually(
+    () => readOutbox(stack).find((m) => m.to.includes('bob@example.com') && m.subject.includes('np-browser')),
+    "bob's approval mail",
+  );
   const link = mail.links[0];
 
   const context = await browser.newContext({ viewport: { width: 900, height: 900 } });
@@ -72,17 +91,32 @@ it("approves from the e-mail link in a browser, then shows the created node pool
     await expect(page.title()).resolves.toBe('Approve node pool np-browser?');
     await page.getByRole('heading', { level: 1, name: 'Approve node pool np-browser?' }).waitFor();
     const facts = await page.locator('table').innerText();
-    for (const fact of [PROJECT_ID, POOL, 'np-browser', 'modelarts.vm.2u4g.dcc', 'pay-per-use', 'Q4 ranking model <b>retraining</b>']) expect(facts).toContain(fact);
+    for (const fact of [
+      PROJECT_ID,
+      POOL,
+      'np-browser',
+      'modelarts.vm.2u4g.dcc',
+      'pay-per-use',
+      'Q4 ranking model <b>retraining</b>',
+    ])
+      expect(facts).toContain(fact);
     await page.getByLabel('Comment (optional)').fill('Approved for Q4');
     await page.screenshot({ path: join(SCREENSHOTS, 'approval-page.png'), fullPage: true });
 
-    await Promise.all([page.waitForURL((url) => url.pathname.startsWith('/approvals/')), page.getByRole('button', { name: 'Approve' }).click()]);
+    await Promise.all([
+      page.waitForURL((url) => url.pathname.startsWith('/approvals/')),
+      page.getByRole('button', { name: 'Approve' }).click(),
+    ]);
     await page.getByRole('heading', { name: 'Your approval is recorded' }).waitFor();
 
-    const done = await eventually(async () => {
-      const { json } = await getRequest(stack, alice, requestId);
-      return json.status === 'ACTIVE' ? json : undefined;
-    }, 'the node pool to be ACTIVE', 30_000);
+    const done = await eventually(
+      async () => {
+        const { json } = await getRequest(stack, alice, requestId);
+        return json.status === 'ACTIVE' ? json : undefined;
+      },
+      'the node pool to be ACTIVE',
+      30_000,
+    );
     const pageLink = (done as unknown as { links: { page: string } }).links.page;
     const requestPage = await context.newPage();
     expect((await requestPage.goto(pageLink))?.status()).toBe(200);

@@ -25,13 +25,25 @@ const catalog = {
 const policy = {
   nodeTracking: { enabled: true, pollIntervalSeconds: 1, timeoutSeconds: 60 },
   // The project signs with its own secret (locally the stand-in serves it the simulator's AK/SK).
-  modelArts: { projects: { [PROJECT_ID]: { credentialsSecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:poolgate/project-e2e-AbCdEf' } } },
+  modelArts: {
+    projects: {
+      [PROJECT_ID]: {
+        credentialsSecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:poolgate/project-e2e-AbCdEf',
+      },
+    },
+  },
   teams: [
     {
       name: 'ml-platform',
       members: [{ email: 'alice@example.com' }],
       stages: [{ name: 'manager', approvers: [{ email: 'bob@example.com' }] }],
-      quotas: { 'modelarts.vm.2u4g.dcc': 100, 'modelarts.vm.gpu.t4u8': 100, 'modelarts.vm.ppu.only': 100, 'modelarts.vm.flaky': 100, 'modelarts.vm.ghost': 100 },
+      quotas: {
+        'modelarts.vm.2u4g.dcc': 100,
+        'modelarts.vm.gpu.t4u8': 100,
+        'modelarts.vm.ppu.only': 100,
+        'modelarts.vm.flaky': 100,
+        'modelarts.vm.ghost': 100,
+      },
     },
   ],
 };
@@ -58,10 +70,14 @@ afterAll(async () => {
 });
 
 async function settle(requestId: string, wanted: string) {
-  return eventually(async () => {
-    const { json } = await getRequest(stack, alice, requestId);
-    return json.status === wanted ? json : undefined;
-  }, `${requestId} to be ${wanted}`, 30_000);
+  return eventually(
+    async () => {
+      const { json } = await getRequest(stack, alice, requestId);
+      return json.status === wanted ? json : undefined;
+    },
+    `${requestId} to be ${wanted}`,
+    30_000,
+  );
 }
 
 async function submitted(name: string, change: (b: ExampleBody) => void, pool = POOL): Promise<string> {
@@ -72,13 +88,24 @@ async function submitted(name: string, change: (b: ExampleBody) => void, pool = 
 
 it.each([
   ['FLAVOR_UNKNOWN', 'np-ghost', (b: ExampleBody) => (b.spec.resources.flavor = 'modelarts.vm.ghost'), POOL],
-  ['FLAVOR_SOLD_OUT', 'np-soldout', (b: ExampleBody) => Object.assign(b.spec.resources, { flavor: 'modelarts.vm.gpu.t4u8', azs: [{ az: 'cn-north-4a', count: 1 }] }), POOL],
+  [
+    'FLAVOR_SOLD_OUT',
+    'np-soldout',
+    (b: ExampleBody) =>
+      Object.assign(b.spec.resources, { flavor: 'modelarts.vm.gpu.t4u8', azs: [{ az: 'cn-north-4a', count: 1 }] }),
+    POOL,
+  ],
   [
     'BILLING_MODE_UNSUPPORTED',
     'np-yearly-ppu',
     (b: ExampleBody) => {
       b.spec.resources.flavor = 'modelarts.vm.ppu.only';
-      b.metadata.annotations = { 'os.modelarts/billing.mode': '1', 'os.modelarts/period.num': '1', 'os.modelarts/period.type': '2', 'os.modelarts/order.id': 'CS1' };
+      b.metadata.annotations = {
+        'os.modelarts/billing.mode': '1',
+        'os.modelarts/period.num': '1',
+        'os.modelarts/period.type': '2',
+        'os.modelarts/order.id': 'CS1',
+      };
     },
     POOL,
   ],
@@ -94,10 +121,14 @@ it.each([
 });
 
 it('lets maxCount exceed count in a logical pool, and follows the nodes to ACTIVE', async () => {
-  const requestId = await submitted('np-logical', (b) => {
-    b.spec.resources.maxCount = 3;
-    delete (b.spec.resources as Record<string, unknown>).network;
-  }, 'elastic');
+  const requestId = await submitted(
+    'np-logical',
+    (b) => {
+      b.spec.resources.maxCount = 3;
+      delete (b.spec.resources as Record<string, unknown>).network;
+    },
+    'elastic',
+  );
   const mail = await eventually(() => readOutbox(stack).find((m) => m.subject.includes('np-logical')), 'approval mail');
   expect((await decide(mail.links[0], 'approve')).status).toBe(200);
   const done = await settle(requestId, 'ACTIVE');
@@ -130,12 +161,17 @@ it('fails NODE_POOL_CONFLICT when a node pool carries its label but another spec
   await modelArts.createNodePool(
     PROJECT_ID,
     POOL,
-    exampleBody('np-respec', (b) => Object.assign(b.spec.resources, { count: 2, maxCount: 2, labels: { 'poolgate/request-id': requestId } })) as never,
+    exampleBody('np-respec', (b) =>
+      Object.assign(b.spec.resources, { count: 2, maxCount: 2, labels: { 'poolgate/request-id': requestId } }),
+    ) as never,
   );
   const mail = await eventually(() => readOutbox(stack).find((m) => m.subject.includes('np-respec')), 'approval mail');
   expect((await decide(mail.links[0], 'approve')).status).toBe(200);
   const done = await settle(requestId, 'FAILED');
   expect(done.reason).toBe('NODE_POOL_CONFLICT');
-  expect(done.steps.at(-1)).toMatchObject({ step: 'failed', detail: { error: 'NodePoolConflictError', cause: expect.stringContaining('different spec') } });
+  expect(done.steps.at(-1)).toMatchObject({
+    step: 'failed',
+    detail: { error: 'NodePoolConflictError', cause: expect.stringContaining('different spec') },
+  });
   expect((await modelArts.showNodePool(PROJECT_ID, POOL, 'np-respec'))?.spec.resources.count).toBe(2);
 });

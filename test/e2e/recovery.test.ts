@@ -40,7 +40,11 @@ beforeAll(async () => {
   const home = newHome();
   const catalogFile = join(home, 'catalog.json');
   writeFileSync(catalogFile, JSON.stringify(catalog));
-  stack = await startStack({ home, policy, env: { POOLGATE_SFN_RETRY_SCALE: '0.05', POOLGATE_SIMULATOR_CATALOG: catalogFile } });
+  stack = await startStack({
+    home,
+    policy,
+    env: { POOLGATE_SFN_RETRY_SCALE: '0.05', POOLGATE_SIMULATOR_CATALOG: catalogFile },
+  });
   alice = await stack.token('alice@example.com');
 });
 afterAll(async () => {
@@ -51,47 +55,74 @@ afterAll(async () => {
 type View = Awaited<ReturnType<typeof getRequest>>['json'];
 
 async function settle(requestId: string, wanted: string, timeoutMs = 30_000): Promise<View> {
-  return eventually(async () => {
-    const { json } = await getRequest(stack, alice, requestId);
-    return json.status === wanted ? json : undefined;
-  }, `${requestId} to be ${wanted}`, timeoutMs);
+  return eventually(
+    async () => {
+      const { json } = await getRequest(stack, alice, requestId);
+      return json.status === wanted ? json : undefined;
+    },
+    `${requestId} to be ${wanted}`,
+    timeoutMs,
+  );
 }
 
 /** Submits, and approves it from bob's e-mail link. */
 async function approved(name: string, change: (b: ExampleBody) => void = () => undefined): Promise<string> {
   const response = await submit(stack, alice, exampleBody(name, change));
   expect(response.status).toBe(202);
-  const mail = await eventually(() => readOutbox(stack).find((m) => m.subject.includes(name) && m.subject.includes('Approval needed')), `approval mail for ${name}`);
+  const mail = await eventually(
+    () => readOutbox(stack).find((m) => m.subject.includes(name) && m.subject.includes('Approval needed')),
+    `approval mail for ${name}`,
+  );
   expect((await decide(mail.links[0], 'approve')).status).toBe(200);
   return response.json.requestId as string;
 }
 
 async function retry(requestId: string, token = alice) {
-  const response = await fetch(`${stack.endpoints.api}/requests/${requestId}/retry`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+  const response = await fetch(`${stack.endpoints.api}/requests/${requestId}/retry`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}` },
+  });
   return { status: response.status, json: (await response.json()) as Record<string, unknown> };
 }
 
-const approvalMails = (name: string) => readOutbox(stack).filter((m) => m.subject.includes(name) && m.subject.includes('Approval needed')).length;
+const approvalMails = (name: string) =>
+  readOutbox(stack).filter((m) => m.subject.includes(name) && m.subject.includes('Approval needed')).length;
 
 async function createCalls(name: string): Promise<number> {
-  const { calls } = (await (await fetch(`${stack.endpoints.modelArts}/_sim/calls`)).json()) as { calls: Array<{ body: string }> };
+  const { calls } = (await (await fetch(`${stack.endpoints.modelArts}/_sim/calls`)).json()) as {
+    calls: Array<{ body: string }>;
+  };
   return calls.filter((c) => (JSON.parse(c.body) as ExampleBody).metadata.name === name).length;
 }
 
 async function gpuQuota() {
   const item = await quotaItem(stack, 'ml-platform', GPU);
-  return { used: Number(item.used ?? 0), reserved: Number(item.reserved ?? 0), inUse: Number(item.inUse ?? 0), uses: shares(item, 'use#'), holds: shares(item, 'hold#') };
+  return {
+    used: Number(item.used ?? 0),
+    reserved: Number(item.reserved ?? 0),
+    inUse: Number(item.inUse ?? 0),
+    uses: shares(item, 'use#'),
+    holds: shares(item, 'hold#'),
+  };
 }
 
 /** What someone does in the ModelArts console: a signed DeleteNodePool. */
 async function deleteInConsole(name: string): Promise<void> {
   const url = `${stack.endpoints.modelArts}/v2/${PROJECT_ID}/pools/${POOL}/nodepools/${name}`;
-  const headers = signRequest({ method: 'DELETE', url, accessKey: DEV_HUAWEI_ACCESS_KEY, secretKey: DEV_HUAWEI_SECRET_KEY, projectId: PROJECT_ID });
+  const headers = signRequest({
+    method: 'DELETE',
+    url,
+    accessKey: DEV_HUAWEI_ACCESS_KEY,
+    secretKey: DEV_HUAWEI_SECRET_KEY,
+    projectId: PROJECT_ID,
+  });
   const response = await fetch(url, { method: 'DELETE', headers });
   expect(response.status).toBe(200);
 }
 
-const createFails = { rules: [{ rate: 1, operations: ['create'], status: 400, errorMsg: 'Bad request. injected by the test' }] };
+const createFails = {
+  rules: [{ rate: 1, operations: ['create'], status: 400, errorMsg: 'Bad request. injected by the test' }],
+};
 
 it('retries a request that failed in CreateNodePool from there, without asking for approval again', async () => {
   await setFaults(stack, createFails);
@@ -159,7 +190,10 @@ it('refuses a retry the quota has no room for, and runs it once reconciliation f
     const { json } = await getRequest(stack, alice, holderId);
     return json.steps.find((s) => s.step === 'quota_reconciled');
   }, 'the reconciliation to free the deleted node pool');
-  expect(reconciled).toMatchObject({ outcome: 'ok', detail: { team: 'ml-platform', flavor: GPU, from: 1, to: 0, why: 'node pool gone' } });
+  expect(reconciled).toMatchObject({
+    outcome: 'ok',
+    detail: { team: 'ml-platform', flavor: GPU, from: 1, to: 0, why: 'node pool gone' },
+  });
   expect(await gpuQuota()).toMatchObject({ used: 0, inUse: 0, reserved: 0 });
 
   const retried = await retry(failedId);
@@ -184,7 +218,10 @@ it('retries a request whose nodes came up abnormal at its node tracking (no new 
   }, 'the retried tracking to fail again');
   expect(again.reason).toBe('NODES_ABNORMAL');
   expect(again.steps.map((s) => s.step).slice(-4)).toEqual(['node_pool_created', 'failed', 'retried', 'failed']);
-  expect(again.steps.find((s) => s.step === 'retried')).toMatchObject({ actor: 'root@example.com', detail: { attempt: 1, resumeAt: 'CheckNodes' } });
+  expect(again.steps.find((s) => s.step === 'retried')).toMatchObject({
+    actor: 'root@example.com',
+    detail: { attempt: 1, resumeAt: 'CheckNodes' },
+  });
   expect(await createCalls('np-flaky')).toBe(1);
   // The node pool exists: its nodes stay counted, once.
   const item = await quotaItem(stack, 'ml-platform', FLAKY);
@@ -195,7 +232,10 @@ it('retries a request whose nodes came up abnormal at its node tracking (no new 
 it('does not retry a request that was not FAILED', async () => {
   const response = await submit(stack, alice, exampleBody('np-rejected'));
   const requestId = response.json.requestId as string;
-  const mail = await eventually(() => readOutbox(stack).find((m) => m.subject.includes('np-rejected')), 'approval mail');
+  const mail = await eventually(
+    () => readOutbox(stack).find((m) => m.subject.includes('np-rejected')),
+    'approval mail',
+  );
   expect((await decide(mail.links[0], 'reject')).status).toBe(200);
   await settle(requestId, 'REJECTED');
   const refused = await retry(requestId);
@@ -205,7 +245,10 @@ it('does not retry a request that was not FAILED', async () => {
 it('makes exactly one node pool when a create takes effect but its answer never arrives (the client gives up after 10 s)', async () => {
   await setFaults(stack, { rules: [{ rate: 1, operations: ['create'], delayMs: 11_000 }] });
   const requestId = await approved('np-lost-answer');
-  await eventually(async () => ((await createCalls('np-lost-answer')) ? true : undefined), 'the create to reach ModelArts');
+  await eventually(
+    async () => ((await createCalls('np-lost-answer')) ? true : undefined),
+    'the create to reach ModelArts',
+  );
   const done = await settle(requestId, 'ACTIVE', 60_000);
   await setFaults(stack, { rules: [] });
   expect(await createCalls('np-lost-answer')).toBe(1);

@@ -22,8 +22,14 @@ it('approves, after a crash and a restart, a request that was waiting for approv
   const submitted = await submit(stack, alice, exampleBody('np-restart'));
   expect(submitted.status).toBe(202);
   const requestId = submitted.json.requestId as string;
-  const mail = await eventually(() => readOutbox(stack!).find((m) => m.to.includes('bob@example.com') && m.subject.includes('np-restart')), 'mail to bob');
-  await eventually(async () => ((await getRequest(stack!, alice, requestId)).json.status === 'AWAITING_APPROVAL' ? true : undefined), 'AWAITING_APPROVAL');
+  const mail = await eventually(
+    () => readOutbox(stack!).find((m) => m.to.includes('bob@example.com') && m.subject.includes('np-restart')),
+    'mail to bob',
+  );
+  await eventually(
+    async () => ((await getRequest(stack!, alice, requestId)).json.status === 'AWAITING_APPROVAL' ? true : undefined),
+    'AWAITING_APPROVAL',
+  );
 
   const home = stack.home;
   await stack.stop('SIGKILL', true);
@@ -34,9 +40,21 @@ it('approves, after a crash and a restart, a request that was waiting for approv
   const decided = await decide(link, 'approve');
   expect(decided.status).toBe(200);
 
-  const done = await eventually(async () => {
-    const r = await getRequest(stack!, alice, requestId);
-    return r.json.status === 'ACTIVE' ? r.json : undefined;
-  }, 'ACTIVE after the restart', 30_000);
-  expect(done.steps.map((s) => s.step)).toEqual(['submitted', 'capacity_checked', 'quota_checked', 'approval_requested', 'approved', 'node_pool_created', 'nodes_active']);
+  const done = await eventually(
+    async () => {
+      const r = await getRequest(stack!, alice, requestId);
+      return r.json.status === 'ACTIVE' ? r.json : undefined;
+    },
+    'ACTIVE after the restart',
+    30_000,
+  );
+  expect(done.steps.map((s) => s.step)).toEqual([
+    'submitted',
+    'capacity_checked',
+    'quota_checked',
+    'approval_requested',
+    'approved',
+    'node_pool_created',
+    'nodes_active',
+  ]);
 });

@@ -29,7 +29,12 @@ const policy = {
       stages: [{ name: 'manager', approvers: [person('bob'), person('dave')], requiredApprovals: 1 }],
       quotas: { 'modelarts.vm.2u4g.dcc': 100, 'modelarts.vm.not-sold-here': 10 },
     },
-    { name: 'vision', members: [person('erin')], stages: [{ name: 'lead', approvers: [person('frank')] }], quotas: { 'modelarts.vm.2u4g.dcc': 2 } },
+    {
+      name: 'vision',
+      members: [person('erin')],
+      stages: [{ name: 'lead', approvers: [person('frank')] }],
+      quotas: { 'modelarts.vm.2u4g.dcc': 2 },
+    },
   ],
 };
 
@@ -43,8 +48,16 @@ beforeAll(async () => {
 afterAll(() => stack?.stop());
 
 async function list(who: string, query: string) {
-  const response = await fetch(`${stack.endpoints.api}/requests${query ? `?${query}` : ''}`, { headers: { authorization: `Bearer ${await token(who)}` } });
-  return { status: response.status, json: (await response.json()) as Record<string, unknown> & { items: Array<Record<string, any>>; nextCursor: string | null } };
+  const response = await fetch(`${stack.endpoints.api}/requests${query ? `?${query}` : ''}`, {
+    headers: { authorization: `Bearer ${await token(who)}` },
+  });
+  return {
+    status: response.status,
+    json: (await response.json()) as Record<string, unknown> & {
+      items: Array<Record<string, any>>;
+      nextCursor: string | null;
+    },
+  };
 }
 
 /** Every page of a listing, following nextCursor. */
@@ -61,21 +74,33 @@ async function listAll(who: string, query: string, limit: number) {
   return pages;
 }
 
-async function submitAs(who: string, name: string, change?: Parameters<typeof exampleBody>[1], headers: Record<string, string> = {}) {
+async function submitAs(
+  who: string,
+  name: string,
+  change?: Parameters<typeof exampleBody>[1],
+  headers: Record<string, string> = {},
+) {
   const response = await submit(stack, await token(who), exampleBody(name, change), headers);
   expect(response.status).toBe(202);
   return response.json.requestId as string;
 }
 
 async function statusOf(who: string, requestId: string, wanted: string) {
-  return eventually(async () => {
-    const { json } = await getRequest(stack, await token(who), requestId);
-    return json.status === wanted ? json : undefined;
-  }, `${requestId} to be ${wanted}`, 30_000);
+  return eventually(
+    async () => {
+      const { json } = await getRequest(stack, await token(who), requestId);
+      return json.status === wanted ? json : undefined;
+    },
+    `${requestId} to be ${wanted}`,
+    30_000,
+  );
 }
 
 async function approvalLink(approver: string, nodePool: string) {
-  const mail = await eventually(() => readOutbox(stack).find((m) => m.to.includes(approver) && m.subject.includes(nodePool)), `approval mail to ${approver} for ${nodePool}`);
+  const mail = await eventually(
+    () => readOutbox(stack).find((m) => m.to.includes(approver) && m.subject.includes(nodePool)),
+    `approval mail to ${approver} for ${nodePool}`,
+  );
   return mail.links[0];
 }
 
@@ -104,7 +129,13 @@ describe('GET /requests', () => {
     expect(listed).toEqual([...ids].reverse());
     expect(pages.slice(0, 2).map((p) => p.length)).toEqual([2, 2]);
     const first = pages[0][0];
-    expect(first).toMatchObject({ status: 'AWAITING_APPROVAL', final: false, requester: 'alice@example.com', team: 'ml-platform', nodePoolName: 'np-list-4' });
+    expect(first).toMatchObject({
+      status: 'AWAITING_APPROVAL',
+      final: false,
+      requester: 'alice@example.com',
+      team: 'ml-platform',
+      nodePoolName: 'np-list-4',
+    });
     expect(first.links.self).toBe(`/requests/${ids[4]}`);
     expect(first.links.page).toMatch(PAGE_LINK);
     expect(first).not.toHaveProperty('steps');
@@ -129,7 +160,13 @@ describe('GET /requests', () => {
   it('lets approvers and admins list a team, and refuses anyone else with 403', async () => {
     expect((await list('bob', 'team=ml-platform')).status).toBe(200);
     const erin = await list('erin', 'team=ml-platform');
-    expect(erin).toEqual({ status: 403, json: { error_code: 'PoolGate.0403', error_msg: 'erin@example.com may not list the requests of team ml-platform' } });
+    expect(erin).toEqual({
+      status: 403,
+      json: {
+        error_code: 'PoolGate.0403',
+        error_msg: 'erin@example.com may not list the requests of team ml-platform',
+      },
+    });
 
     const visionId = await submitAs('erin', 'np-vision');
     await statusOf('erin', visionId, 'AWAITING_APPROVAL');
@@ -137,7 +174,10 @@ describe('GET /requests', () => {
     expect(admin.json.items.map((r) => r.requestId)).toEqual(expect.arrayContaining([visionId, ids[0]]));
     expect(admin.json.items.every((r) => r.status === 'AWAITING_APPROVAL')).toBe(true);
     // Without a team of their own, a caller must say what to list.
-    expect((await list('bob', '')).json).toEqual({ error_code: 'PoolGate.0400', error_msg: expect.stringContaining('awaiting=me') });
+    expect((await list('bob', '')).json).toEqual({
+      error_code: 'PoolGate.0400',
+      error_msg: expect.stringContaining('awaiting=me'),
+    });
   });
 
   it('shows each approver what waits for their decision, until they or someone else decides', async () => {
@@ -153,13 +193,20 @@ describe('GET /requests', () => {
     expect((await decide(await approvalLink('bob', 'np-list-0'), 'approve')).status).toBe(200);
     await statusOf('alice', ids[0], 'CREATED');
     for (const approver of ['bob', 'dave']) {
-      expect((await list(approver, 'awaiting=me')).json.items.map((r) => r.requestId)).toEqual([ids[4], ids[3], ids[2]]);
+      expect((await list(approver, 'awaiting=me')).json.items.map((r) => r.requestId)).toEqual([
+        ids[4],
+        ids[3],
+        ids[2],
+      ]);
     }
     const paged = (await listAll('dave', 'awaiting=me', 2)).flat().map((r) => r.requestId);
     expect(paged).toEqual([ids[4], ids[3], ids[2]]);
 
     // Cancelled: no longer waiting for anyone.
-    const cancel = await fetch(`${stack.endpoints.api}/requests/${ids[2]}/cancel`, { method: 'POST', headers: { authorization: `Bearer ${await token('alice')}` } });
+    const cancel = await fetch(`${stack.endpoints.api}/requests/${ids[2]}/cancel`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await token('alice')}` },
+    });
     expect(cancel.status).toBe(200);
     expect((await list('bob', 'awaiting=me')).json.items.map((r) => r.requestId)).toEqual([ids[4], ids[3]]);
   });
@@ -168,7 +215,10 @@ describe('GET /requests', () => {
     const page = await list('alice', 'mine=true&limit=1');
     const cursor = page.json.nextCursor!;
     const tampered = `${cursor.slice(0, 5)}${cursor[5] === 'A' ? 'B' : 'A'}${cursor.slice(6)}`;
-    const expected = { error_code: 'PoolGate.0400', error_msg: expect.stringContaining('cursor: not a cursor poolgate issued for this query') };
+    const expected = {
+      error_code: 'PoolGate.0400',
+      error_msg: expect.stringContaining('cursor: not a cursor poolgate issued for this query'),
+    };
     for (const [who, query] of [
       ['alice', `mine=true&limit=1&cursor=${encodeURIComponent(tampered)}`],
       ['alice', 'mine=true&cursor=garbage'],
@@ -179,7 +229,10 @@ describe('GET /requests', () => {
       expect(await list(who, query)).toEqual({ status: 400, json: expected });
     }
     expect((await list('alice', `mine=true&limit=1&cursor=${encodeURIComponent(cursor)}`)).status).toBe(200);
-    expect(await list('alice', 'status=DONE')).toEqual({ status: 400, json: { error_code: 'PoolGate.0400', error_msg: expect.stringContaining('status: must be one of') } });
+    expect(await list('alice', 'status=DONE')).toEqual({
+      status: 400,
+      json: { error_code: 'PoolGate.0400', error_msg: expect.stringContaining('status: must be one of') },
+    });
     expect((await list('alice', 'limit=500')).json.error_code).toBe('PoolGate.0400');
     const anonymous = await fetch(`${stack.endpoints.api}/requests`);
     expect(anonymous.status).toBe(401);
@@ -190,10 +243,25 @@ describe('POST .../nodepools?dryRun=true', () => {
   /** Everything a submission would leave behind: alice's requests, mails, the name claim, the quota counter. */
   async function traces(name: string) {
     const db = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: stack.endpoints.dynamoDb }));
-    const claim = await db.send(new GetCommand({ TableName: LOCAL_TABLE_NAME, Key: { pk: `NODEPOOL#${PROJECT_ID}#${POOL}#${name}`, sk: 'OPEN' } }));
-    const quota = await db.send(new GetCommand({ TableName: LOCAL_TABLE_NAME, Key: { pk: 'QUOTA#ml-platform', sk: 'FLAVOR#modelarts.vm.2u4g.dcc' } }));
+    const claim = await db.send(
+      new GetCommand({
+        TableName: LOCAL_TABLE_NAME,
+        Key: { pk: `NODEPOOL#${PROJECT_ID}#${POOL}#${name}`, sk: 'OPEN' },
+      }),
+    );
+    const quota = await db.send(
+      new GetCommand({
+        TableName: LOCAL_TABLE_NAME,
+        Key: { pk: 'QUOTA#ml-platform', sk: 'FLAVOR#modelarts.vm.2u4g.dcc' },
+      }),
+    );
     const mine = (await listAll('alice', 'mine=true', 100)).flat().length;
-    return { claim: claim.Item, inUse: quota.Item?.inUse, mine, mails: readOutbox(stack).filter((m) => m.subject.includes(name)).length };
+    return {
+      claim: claim.Item,
+      inUse: quota.Item?.inUse,
+      mine,
+      mails: readOutbox(stack).filter((m) => m.subject.includes(name)).length,
+    };
   }
 
   it('answers at once with what would happen, and records nothing, asks nobody, reserves nothing', async () => {
@@ -204,13 +272,26 @@ describe('POST .../nodepools?dryRun=true', () => {
     expect(result.json).toMatchObject({
       dryRun: true,
       wouldBe: 'AWAITING_APPROVAL',
-      nodePool: { projectId: PROJECT_ID, poolName: POOL, nodePoolName: 'np-dry', flavor: 'modelarts.vm.2u4g.dcc', count: 1 },
+      nodePool: {
+        projectId: PROJECT_ID,
+        poolName: POOL,
+        nodePoolName: 'np-dry',
+        flavor: 'modelarts.vm.2u4g.dcc',
+        count: 1,
+      },
       billing: { mode: '0' },
       justification: 'try first',
-      approval: { stages: [{ name: 'manager', approvers: ['bob@example.com', 'dave@example.com'], requiredApprovals: 1 }] },
+      approval: {
+        stages: [{ name: 'manager', approvers: ['bob@example.com', 'dave@example.com'], requiredApprovals: 1 }],
+      },
       quota: { limit: 100 },
     });
-    expect(result.json.checks.map((c: { check: string; outcome: string }) => `${c.check}:${c.outcome}`)).toEqual(['validation:ok', 'approvers:ok', 'capacity:ok', 'quota:ok']);
+    expect(result.json.checks.map((c: { check: string; outcome: string }) => `${c.check}:${c.outcome}`)).toEqual([
+      'validation:ok',
+      'approvers:ok',
+      'capacity:ok',
+      'quota:ok',
+    ]);
     expect(await traces('np-dry')).toEqual(before);
     expect(before.claim).toBeUndefined();
 
@@ -220,25 +301,47 @@ describe('POST .../nodepools?dryRun=true', () => {
   });
 
   it('reports the refusals the workflow would make, with the first one as the reason', async () => {
-    const tooMany = await dryRun('alice', exampleBody('np-dry-big', (b) => Object.assign(b.spec.resources, { count: 200, maxCount: 200 })));
+    const tooMany = await dryRun(
+      'alice',
+      exampleBody('np-dry-big', (b) => Object.assign(b.spec.resources, { count: 200, maxCount: 200 })),
+    );
     expect(tooMany.json).toMatchObject({ wouldBe: 'REJECTED', reason: 'QUOTA_EXCEEDED' });
-    const unknownFlavor = await dryRun('alice', exampleBody('np-dry-flavor', (b) => (b.spec.resources.flavor = 'modelarts.vm.not-sold-here')));
+    const unknownFlavor = await dryRun(
+      'alice',
+      exampleBody('np-dry-flavor', (b) => (b.spec.resources.flavor = 'modelarts.vm.not-sold-here')),
+    );
     expect(unknownFlavor.json).toMatchObject({ wouldBe: 'REJECTED', reason: 'FLAVOR_UNKNOWN' });
-    expect(unknownFlavor.json.checks.find((c: { check: string }) => c.check === 'capacity')).toMatchObject({ outcome: 'refused', reason: 'FLAVOR_UNKNOWN' });
+    expect(unknownFlavor.json.checks.find((c: { check: string }) => c.check === 'capacity')).toMatchObject({
+      outcome: 'refused',
+      reason: 'FLAVOR_UNKNOWN',
+    });
 
     // What is already reserved counts: erin's open request holds both of vision's nodes.
-    const vision = await dryRun('erin', exampleBody('np-vision-2', (b) => Object.assign(b.spec.resources, { count: 2, maxCount: 2 })));
-    expect(vision.json).toMatchObject({ wouldBe: 'REJECTED', reason: 'QUOTA_EXCEEDED', quota: { limit: 2, inUse: 1, available: 1 } });
+    const vision = await dryRun(
+      'erin',
+      exampleBody('np-vision-2', (b) => Object.assign(b.spec.resources, { count: 2, maxCount: 2 })),
+    );
+    expect(vision.json).toMatchObject({
+      wouldBe: 'REJECTED',
+      reason: 'QUOTA_EXCEEDED',
+      quota: { limit: 2, inUse: 1, available: 1 },
+    });
   });
 
   it('answers the usual errors for a bad body, an open request of the same name, a bad flag', async () => {
     const bad = exampleBody('np-dry-bad', (b) => (b.spec.resources.count = 0));
-    expect(await dryRun('alice', bad)).toEqual({ status: 400, json: (await submit(stack, await token('alice'), bad)).json });
+    expect(await dryRun('alice', bad)).toEqual({
+      status: 400,
+      json: (await submit(stack, await token('alice'), bad)).json,
+    });
     expect((await dryRun('alice', bad)).json.error_code).toBe('ModelArts.50004000');
     const open = await dryRun('alice', exampleBody('np-list-4'));
     expect(open.status).toBe(409);
     expect(open.json.error_code).toBe('PoolGate.0409');
-    expect(await dryRun('alice', exampleBody('np-dry-flag'), 'dryRun=yes')).toEqual({ status: 400, json: { error_code: 'PoolGate.0400', error_msg: 'dryRun: must be "true" or "false"' } });
+    expect(await dryRun('alice', exampleBody('np-dry-flag'), 'dryRun=yes')).toEqual({
+      status: 400,
+      json: { error_code: 'PoolGate.0400', error_msg: 'dryRun: must be "true" or "false"' },
+    });
   });
 });
 
@@ -251,12 +354,17 @@ it('serves its OpenAPI document without a token', async () => {
 
 describe('the request page', () => {
   it('is where the mails, the API view and ModelArts link to, and shows the request and its timeline', async () => {
-    const requestId = await submitAs('alice', 'np-page', undefined, { 'x-justification': 'ranking <script>alert(1)</script> & more' });
+    const requestId = await submitAs('alice', 'np-page', undefined, {
+      'x-justification': 'ranking <script>alert(1)</script> & more',
+    });
     expect((await decide(await approvalLink('dave', 'np-page'), 'approve', 'ok "go"')).status).toBe(200);
     const done = RequestViewSchema.parse((await statusOf('alice', requestId, 'CREATED')) as unknown);
     expect(done.final).toBe(true);
 
-    const mail = await eventually(() => readOutbox(stack).find((m) => m.to.includes('alice@example.com') && m.subject.includes('np-page')), 'the outcome mail');
+    const mail = await eventually(
+      () => readOutbox(stack).find((m) => m.to.includes('alice@example.com') && m.subject.includes('np-page')),
+      'the outcome mail',
+    );
     const link = PAGE_LINK.exec(mail.raw)?.[0];
     expect(link).toBe(done.links.page);
     const modelArts = new ModelArtsClient({
@@ -272,7 +380,18 @@ describe('the request page', () => {
     expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(page.headers.get('referrer-policy')).toBe('no-referrer');
     const html = await page.text();
-    for (const fact of ['np-page', PROJECT_ID, POOL, 'modelarts.vm.2u4g.dcc', 'pay-per-use', 'CREATED', 'Node pool created', 'dave@example.com', requestId]) expect(html).toContain(fact);
+    for (const fact of [
+      'np-page',
+      PROJECT_ID,
+      POOL,
+      'modelarts.vm.2u4g.dcc',
+      'pay-per-use',
+      'CREATED',
+      'Node pool created',
+      'dave@example.com',
+      requestId,
+    ])
+      expect(html).toContain(fact);
     expect(html).toContain('ranking &lt;script&gt;alert(1)&lt;/script&gt; &amp; more');
     expect(html).toContain('comment: “ok &quot;go&quot;”');
     expect(html).not.toContain('<script>');
@@ -289,7 +408,10 @@ describe('the request page', () => {
       expect(await asBrowser.text()).toContain('Link not valid');
       const asClient = await fetch(link);
       expect(asClient.status).toBe(403);
-      expect(await asClient.json()).toEqual({ error_code: 'PoolGate.1403', error_msg: 'this request link is not valid (its signature does not match)' });
+      expect(await asClient.json()).toEqual({
+        error_code: 'PoolGate.1403',
+        error_msg: 'this request link is not valid (its signature does not match)',
+      });
     }
   });
 });

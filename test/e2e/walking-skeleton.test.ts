@@ -8,7 +8,17 @@ import { ModelArtsClient } from '../../lambdas/adapters/modelarts/client';
 import { DEV_HUAWEI_ACCESS_KEY, DEV_HUAWEI_SECRET_KEY } from '../../local/settings';
 import { readOutbox, startStack, type RunningStack } from '../support/local-stack';
 import { eventually } from '../support/poll';
-import { decide, exampleBody, formFields, getRequest, openLink, POOL, postDecision, PROJECT_ID, submit } from '../support/requests';
+import {
+  decide,
+  exampleBody,
+  formFields,
+  getRequest,
+  openLink,
+  POOL,
+  postDecision,
+  PROJECT_ID,
+  submit,
+} from '../support/requests';
 
 jest.setTimeout(90_000);
 
@@ -30,14 +40,21 @@ function modelArts(): ModelArtsClient {
 }
 
 async function mailFor(approver: string, nodePool: string) {
-  return eventually(() => readOutbox(stack).find((m) => m.to.includes(approver) && m.subject.includes(nodePool)), `approval mail to ${approver}`);
+  return eventually(
+    () => readOutbox(stack).find((m) => m.to.includes(approver) && m.subject.includes(nodePool)),
+    `approval mail to ${approver}`,
+  );
 }
 
 async function statusOf(requestId: string, wanted: string) {
-  return eventually(async () => {
-    const { json } = await getRequest(stack, alice, requestId);
-    return json.status === wanted ? json : undefined;
-  }, `request ${requestId} to reach ${wanted}`, 30_000);
+  return eventually(
+    async () => {
+      const { json } = await getRequest(stack, alice, requestId);
+      return json.status === wanted ? json : undefined;
+    },
+    `request ${requestId} to reach ${wanted}`,
+    30_000,
+  );
 }
 
 it('runs the API page example from submission through approval to a created node pool with its nodes up', async () => {
@@ -58,7 +75,8 @@ it('runs the API page example from submission through approval to a created node
   // The page shows the request, and opening it decides nothing.
   const page = await openLink(bobMail.links[0]);
   expect(page.status).toBe(200);
-  for (const fact of [PROJECT_ID, POOL, 'nodepool-1', 'modelarts.vm.2u4g.dcc', 'pay-per-use', 'training run for Q4']) expect(page.html).toContain(fact);
+  for (const fact of [PROJECT_ID, POOL, 'nodepool-1', 'modelarts.vm.2u4g.dcc', 'pay-per-use', 'training run for Q4'])
+    expect(page.html).toContain(fact);
   expect(page.html).toMatch(/<form method="post">/);
   expect(page.html).toContain('<button type="submit" name="decision" value="approve">');
   expect(page.html).toContain('<button type="submit" name="decision" value="reject">');
@@ -104,7 +122,9 @@ it('accepts the token `npx poolgate dev-token` prints, and only a token is print
   });
   expect(result.status).toBe(0);
   expect(result.stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
-  return submit(stack, result.stdout.trim(), exampleBody('nodepool-cli')).then((response) => expect(response.status).toBe(202));
+  return submit(stack, result.stdout.trim(), exampleBody('nodepool-cli')).then((response) =>
+    expect(response.status).toBe(202),
+  );
 });
 
 it('ends REJECTED when an approver rejects, and creates nothing', async () => {

@@ -16,7 +16,15 @@ import { inParallel, nodePools, quotaItem, setFaults, shares } from './support/h
 jest.setTimeout(300_000);
 
 const FLAVOR = 'modelarts.vm.2u4g.dcc';
-const ACTIVE_STEPS = ['submitted', 'capacity_checked', 'quota_checked', 'approval_requested', 'approved', 'node_pool_created', 'nodes_active'];
+const ACTIVE_STEPS = [
+  'submitted',
+  'capacity_checked',
+  'quota_checked',
+  'approval_requested',
+  'approved',
+  'node_pool_created',
+  'nodes_active',
+];
 const policy = {
   nodeTracking: { enabled: true, pollIntervalSeconds: 1, timeoutSeconds: 600 },
   teams: [
@@ -58,12 +66,17 @@ it('finishes every request after a SIGKILL during approval waits and during a cr
       return response.json.requestId as string;
     }),
   );
-  const links = await inParallel(ids, 6, (id) => eventually(() => outbox.link(id, 'bob@example.com'), `the approval mail of ${id}`, 60_000));
+  const links = await inParallel(ids, 6, (id) =>
+    eventually(() => outbox.link(id, 'bob@example.com'), `the approval mail of ${id}`, 60_000),
+  );
 
   // ModelArts stores the next node pool at once but holds its answer for a minute.
   await setFaults(stack, { rules: [{ rate: 1, operations: ['create'], delayMs: 60_000 }] });
   expect((await decide(links[0], 'approve')).status).toBe(200);
-  await eventually(async () => ((await createCalls(stack!, names[0])).length === 1 ? true : undefined), 'the create to reach ModelArts');
+  await eventually(
+    async () => ((await createCalls(stack!, names[0])).length === 1 ? true : undefined),
+    'the create to reach ModelArts',
+  );
   for (const id of ids.slice(1)) expect((await getRequest(stack, alice, id)).json.status).toBe('AWAITING_APPROVAL');
 
   const home = stack.home;
@@ -90,23 +103,39 @@ it('finishes every request after a SIGKILL during approval waits and during a cr
   expect(executions.map((e) => e.status)).toEqual(ids.map(() => 'SUCCEEDED'));
 
   const requests = await inParallel(ids, 6, async (id) => (await getRequest(restarted, alice, id)).json);
-  const outcome = (r: (typeof requests)[number]) => ({ status: r.status, reason: r.reason, steps: r.steps.map((s) => s.step) });
-  expect(outcome(requests[1])).toEqual({ status: 'REJECTED', reason: 'APPROVER_REJECTED', steps: ['submitted', 'capacity_checked', 'quota_checked', 'approval_requested', 'rejected'] });
-  for (const r of [requests[0], ...requests.slice(2)]) expect(outcome(r)).toEqual({ status: 'ACTIVE', reason: undefined, steps: ACTIVE_STEPS });
+  const outcome = (r: (typeof requests)[number]) => ({
+    status: r.status,
+    reason: r.reason,
+    steps: r.steps.map((s) => s.step),
+  });
+  expect(outcome(requests[1])).toEqual({
+    status: 'REJECTED',
+    reason: 'APPROVER_REJECTED',
+    steps: ['submitted', 'capacity_checked', 'quota_checked', 'approval_requested', 'rejected'],
+  });
+  for (const r of [requests[0], ...requests.slice(2)])
+    expect(outcome(r)).toEqual({ status: 'ACTIVE', reason: undefined, steps: ACTIVE_STEPS });
   // The node pool stored before the crash was found by its label, not created again.
-  expect(requests[0].steps.find((s) => s.step === 'node_pool_created')).toMatchObject({ detail: { alreadyExisted: true } });
+  expect(requests[0].steps.find((s) => s.step === 'node_pool_created')).toMatchObject({
+    detail: { alreadyExisted: true },
+  });
   expect(await createCalls(restarted, names[0])).toEqual([]);
 
   // One node pool per approved request, none for the rejected one.
   const pools = await nodePools(restarted);
   expect(pools.map((p) => p.metadata.name).sort()).toEqual([names[0], ...names.slice(2)].sort());
   for (const [i, id] of ids.entries()) {
-    if (i !== 1) expect(pools.find((p) => p.metadata.name === names[i])?.spec.resources.labels?.['poolgate/request-id']).toBe(id);
+    if (i !== 1)
+      expect(pools.find((p) => p.metadata.name === names[i])?.spec.resources.labels?.['poolgate/request-id']).toBe(id);
   }
 
   // The quota holds the five node pools, and nothing is left reserved.
   const quota = await quotaItem(restarted, 'crash', FLAVOR);
-  expect({ inUse: quota.inUse, reserved: quota.reserved, used: quota.used }).toEqual({ inUse: 5, reserved: 0, used: 5 });
+  expect({ inUse: quota.inUse, reserved: quota.reserved, used: quota.used }).toEqual({
+    inUse: 5,
+    reserved: 0,
+    used: 5,
+  });
   expect(shares(quota, 'use#')).toEqual(new Map([ids[0], ...ids.slice(2)].map((id) => [id, 1])));
 
   // Nothing was left half-written by the kill.

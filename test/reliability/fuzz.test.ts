@@ -46,19 +46,40 @@ beforeAll(async () => {
 afterAll(() => stack?.stop());
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-const example = JSON.parse(readFileSync(join(__dirname, '../fixtures/example-nodepool.json'), 'utf8')) as { [key: string]: Json };
+const example = JSON.parse(readFileSync(join(__dirname, '../fixtures/example-nodepool.json'), 'utf8')) as {
+  [key: string]: Json;
+};
 
 /** A string value `<DEEP><depth>:<kind>` stands for that deep nesting, spliced into the JSON text (JSON.stringify would overflow the stack). */
 const DEEP = 'deep-nesting:';
 
 // --- values --------------------------------------------------------------------------------------
 
-const hugeString = fc.tuple(fc.constantFrom('a', 'é', '名', '🚀', '-', ' '), fc.integer({ min: 1000, max: 15000 })).map(([c, n]) => c.repeat(n));
+const hugeString = fc
+  .tuple(fc.constantFrom('a', 'é', '名', '🚀', '-', ' '), fc.integer({ min: 1000, max: 15000 }))
+  .map(([c, n]) => c.repeat(n));
 const oddString = fc.oneof(
   fc.string(),
   fc.string({ unit: 'binary', maxLength: 40 }),
   fc.string({ unit: 'grapheme', maxLength: 40 }),
-  fc.constantFrom('', ' ', 'nodepool-1 ', 'NodePool-1', 'a', 'a-', '-a', 'a'.repeat(51), 'nodepool-1-default', '\ud800', 'x\udfff', 'null', '0', 'true', '__proto__', 'constructor'),
+  fc.constantFrom(
+    '',
+    ' ',
+    'nodepool-1 ',
+    'NodePool-1',
+    'a',
+    'a-',
+    '-a',
+    'a'.repeat(51),
+    'nodepool-1-default',
+    '\ud800',
+    'x\udfff',
+    'null',
+    '0',
+    'true',
+    '__proto__',
+    'constructor',
+  ),
   hugeString,
 );
 const deep = fc.oneof(
@@ -67,8 +88,21 @@ const deep = fc.oneof(
 );
 const anyValue: fc.Arbitrary<Json> = fc.oneof(
   { weight: 3, arbitrary: oddString },
-  { weight: 2, arbitrary: fc.oneof(fc.integer({ min: -3, max: 10003 }), fc.double(), fc.constantFrom(0, -0, 1, 2, 1.5, 1e21, -1, 10000, 10001, 2 ** 53)) },
-  { weight: 1, arbitrary: fc.constantFrom<Json>(true, false, null, [], {}, [1], { a: 1 }, ['x'], { key: 'k', effect: 'NoSchedule' }) },
+  {
+    weight: 2,
+    arbitrary: fc.oneof(
+      fc.integer({ min: -3, max: 10003 }),
+      fc.double(),
+      fc.constantFrom(0, -0, 1, 2, 1.5, 1e21, -1, 10000, 10001, 2 ** 53),
+    ),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom<Json>(true, false, null, [], {}, [1], { a: 1 }, ['x'], {
+      key: 'k',
+      effect: 'NoSchedule',
+    }),
+  },
   { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 3 }) as fc.Arbitrary<Json> },
   { weight: 1, arbitrary: deep },
 );
@@ -82,18 +116,45 @@ const validBody = fc
     count: fc.integer({ min: 1, max: 6 }),
     extra: fc.integer({ min: 0, max: 3 }),
     withNodePool: fc.boolean(),
-    labels: fc.option(fc.dictionary(fc.string({ minLength: 1, maxLength: 12 }), fc.oneof(fc.string(), fc.string({ unit: 'grapheme', maxLength: 10 })), { maxKeys: 3 }), { nil: undefined }),
-    taints: fc.option(fc.array(fc.record({ key: fc.string({ minLength: 1, maxLength: 8 }), effect: fc.constantFrom('NoSchedule', 'PreferNoSchedule', 'NoExecute') }), { maxLength: 2 }), { nil: undefined }),
+    labels: fc.option(
+      fc.dictionary(
+        fc.string({ minLength: 1, maxLength: 12 }),
+        fc.oneof(fc.string(), fc.string({ unit: 'grapheme', maxLength: 10 })),
+        { maxKeys: 3 },
+      ),
+      { nil: undefined },
+    ),
+    taints: fc.option(
+      fc.array(
+        fc.record({
+          key: fc.string({ minLength: 1, maxLength: 8 }),
+          effect: fc.constantFrom('NoSchedule', 'PreferNoSchedule', 'NoExecute'),
+        }),
+        { maxLength: 2 },
+      ),
+      { nil: undefined },
+    ),
     splitAzs: fc.boolean(),
     yearly: fc.boolean(),
-    os: fc.option(fc.record({ autoMatch: fc.constantFrom('EulerOS 2.5', 'Ubuntu 22.04'), imageType: fc.constantFrom('private', '') }), { nil: undefined }),
+    os: fc.option(
+      fc.record({
+        autoMatch: fc.constantFrom('EulerOS 2.5', 'Ubuntu 22.04'),
+        imageType: fc.constantFrom('private', ''),
+      }),
+      { nil: undefined },
+    ),
     runtime: fc.option(fc.constantFrom('docker', 'containerd'), { nil: undefined }),
     volumes: fc.boolean(),
   })
   .map((v) => {
-    const body = structuredClone(example) as { metadata: { [k: string]: Json }; spec: { resources: { [k: string]: Json } } };
+    const body = structuredClone(example) as {
+      metadata: { [k: string]: Json };
+      spec: { resources: { [k: string]: Json } };
+    };
     body.metadata.name = v.name;
-    body.metadata.annotations = v.yearly ? { 'os.modelarts/billing.mode': '1', 'os.modelarts/period.num': '1', 'os.modelarts/period.type': '2' } : {};
+    body.metadata.annotations = v.yearly
+      ? { 'os.modelarts/billing.mode': '1', 'os.modelarts/period.num': '1', 'os.modelarts/period.type': '2' }
+      : {};
     const r = body.spec.resources;
     r.count = v.count;
     r.maxCount = v.count + v.extra;
@@ -101,13 +162,22 @@ const validBody = fc
     else delete r.nodePool;
     if (v.labels) r.labels = v.labels;
     if (v.taints) r.taints = v.taints;
-    if (v.splitAzs) r.azs = v.count > 1 ? [{ az: 'cn-north-4a', count: 1 }, { az: 'cn-north-4b', count: v.count - 1 }] : [{ az: 'cn-north-4a', count: 1 }];
+    if (v.splitAzs)
+      r.azs =
+        v.count > 1
+          ? [
+              { az: 'cn-north-4a', count: 1 },
+              { az: 'cn-north-4b', count: v.count - 1 },
+            ]
+          : [{ az: 'cn-north-4a', count: 1 }];
     if (v.os) r.os = v.os;
     if (v.runtime) r.extendParams = { runtime: v.runtime, dockerBaseSize: '50', postInstall: 'ZWNobyBoaQ==' };
     if (v.volumes) {
       r.rootVolume = { volumeType: 'SSD', size: '100' };
       r.dataVolumes = [{ volumeType: 'SSD', size: '200', count: 1, extendParams: { volumeGroup: 'vgpaas' } }];
-      r.volumeGroupConfigs = [{ volumeGroup: 'vgpaas', dockerThinPool: 90, lvmConfig: { lvType: 'linear' }, types: ['volume'] }];
+      r.volumeGroupConfigs = [
+        { volumeGroup: 'vgpaas', dockerThinPool: 90, lvmConfig: { lvType: 'linear' }, types: ['volume'] },
+      ];
     }
     return body as unknown as Json;
   });
@@ -119,7 +189,8 @@ type Path = Array<string | number>;
 function paths(value: Json, at: Path = []): Path[] {
   const here = [at];
   if (Array.isArray(value)) return here.concat(value.flatMap((v, i) => paths(v, [...at, i])));
-  if (value && typeof value === 'object') return here.concat(Object.entries(value).flatMap(([k, v]) => paths(v, [...at, k])));
+  if (value && typeof value === 'object')
+    return here.concat(Object.entries(value).flatMap(([k, v]) => paths(v, [...at, k])));
   return here;
 }
 
@@ -133,7 +204,12 @@ function containerAt(body: Json, path: Path): { parent: Json; key: string | numb
 const mutation = fc.oneof(
   fc.record({ kind: fc.constant('set' as const), pick: fc.nat(), value: anyValue }),
   fc.record({ kind: fc.constant('delete' as const), pick: fc.nat() }),
-  fc.record({ kind: fc.constant('add' as const), pick: fc.nat(), key: fc.oneof(fc.constantFrom('colour', 'nodepool', 'Flavor', '__proto__', 'constructor', 'spec', ''), fc.string()), value: anyValue }),
+  fc.record({
+    kind: fc.constant('add' as const),
+    pick: fc.nat(),
+    key: fc.oneof(fc.constantFrom('colour', 'nodepool', 'Flavor', '__proto__', 'constructor', 'spec', ''), fc.string()),
+    value: anyValue,
+  }),
 );
 
 interface Mutation {
@@ -160,7 +236,13 @@ function mutate(body: Json, m0: Mutation): Json {
     else delete (at.parent as Record<string, Json>)[at.key];
   } else {
     const target = path.reduce<Json>((v, step) => (v as Record<string | number, Json>)[step], body);
-    if (target && typeof target === 'object' && !Array.isArray(target)) Object.defineProperty(target, m.key as string, { value: m.value, enumerable: true, writable: true, configurable: true });
+    if (target && typeof target === 'object' && !Array.isArray(target))
+      Object.defineProperty(target, m.key as string, {
+        value: m.value,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     else if (Array.isArray(target)) target.push(m.value as Json);
   }
   return body;
@@ -168,17 +250,38 @@ function mutate(body: Json, m0: Mutation): Json {
 
 /** JSON text of a body, with the deep nestings spliced in. */
 function text(body: Json): string {
-  return JSON.stringify(body).replace(new RegExp(`"${DEEP}(\\d+):(array|object)"`, 'g'), (_, depth: string, kind: string) => {
-    const n = Number(depth);
-    return kind === 'array' ? `${'['.repeat(n)}1${']'.repeat(n)}` : `${'{"a":'.repeat(n)}1${'}'.repeat(n)}`;
-  });
+  return JSON.stringify(body).replace(
+    new RegExp(`"${DEEP}(\\d+):(array|object)"`, 'g'),
+    (_, depth: string, kind: string) => {
+      const n = Number(depth);
+      return kind === 'array' ? `${'['.repeat(n)}1${']'.repeat(n)}` : `${'{"a":'.repeat(n)}1${'}'.repeat(n)}`;
+    },
+  );
 }
 
-const mutatedBody = fc.tuple(validBody, fc.array(mutation, { minLength: 2, maxLength: 4 })).map(([body, ms]) => text(ms.reduce<Json>((b, m) => mutate(b, m), body)));
+const mutatedBody = fc
+  .tuple(validBody, fc.array(mutation, { minLength: 2, maxLength: 4 }))
+  .map(([body, ms]) => text(ms.reduce<Json>((b, m) => mutate(b, m), body)));
 
 const notJson = fc.oneof(
   fc.string(),
-  fc.constantFrom('', ' ', '{', '}', '[]', 'null', '"NodePool"', '42', 'true', '{"kind":', "{'kind':'NodePool'}", '{"kind":"NodePool",}', '\ufeff{}', 'NaN', '{"a":1}{"b":2}'),
+  fc.constantFrom(
+    '',
+    ' ',
+    '{',
+    '}',
+    '[]',
+    'null',
+    '"NodePool"',
+    '42',
+    'true',
+    '{"kind":',
+    "{'kind':'NodePool'}",
+    '{"kind":"NodePool",}',
+    '\ufeff{}',
+    'NaN',
+    '{"a":1}{"b":2}',
+  ),
   validBody.chain((b) => fc.nat({ max: text(b).length - 1 }).map((cut) => text(b).slice(0, cut))),
   validBody.map((b) => `${text(b)} trailing`),
   validBody.map((b) => text(b).replace('"kind":"NodePool"', '"kind":"NodePool","kind":"Pool"')),
@@ -188,7 +291,11 @@ const notJson = fc.oneof(
 const anyBody = fc
   // About one body in ten is valid: enough to check acceptance, few enough to keep the run short
   // (each accepted body starts a workflow on the stack).
-  .oneof({ weight: 1, arbitrary: validBody.map(text) }, { weight: 12, arbitrary: mutatedBody }, { weight: 3, arbitrary: notJson })
+  .oneof(
+    { weight: 1, arbitrary: validBody.map(text) },
+    { weight: 12, arbitrary: mutatedBody },
+    { weight: 3, arbitrary: notJson },
+  )
   .filter((b) => Buffer.byteLength(b, 'utf8') <= MAX_BODY_BYTES);
 
 // --- the property ---------------------------------------------------------------------------------
@@ -221,13 +328,19 @@ function problem(a: Answer): string | undefined {
   const rule = brokenRule(Buffer.from(a.body, 'utf8').toString('utf8'));
   if (a.status === 202) {
     const j = a.json as { requestId?: unknown; status?: unknown; links?: { self?: unknown } };
-    if (typeof j.requestId !== 'string' || j.status !== 'SUBMITTED' || j.links?.self !== `/requests/${j.requestId}`) return `202 without the documented body: ${JSON.stringify(a.json)}`;
+    if (typeof j.requestId !== 'string' || j.status !== 'SUBMITTED' || j.links?.self !== `/requests/${j.requestId}`)
+      return `202 without the documented body: ${JSON.stringify(a.json)}`;
     if (rule) return `accepted although ${rule}`;
     return undefined;
   }
   if (a.status === 400) {
     const j = a.json as { error_code?: unknown; error_msg?: unknown };
-    if (j.error_code !== 'ModelArts.50004000' || typeof j.error_msg !== 'string' || j.error_msg.length === 0 || Object.keys(j).length !== 2) {
+    if (
+      j.error_code !== 'ModelArts.50004000' ||
+      typeof j.error_msg !== 'string' ||
+      j.error_msg.length === 0 ||
+      Object.keys(j).length !== 2
+    ) {
       return `400 without the documented error body: ${JSON.stringify(a.json)}`;
     }
     if (!rule) return `refused although valid: ${j.error_msg}`;
@@ -238,20 +351,28 @@ function problem(a: Answer): string | undefined {
 
 it(`answers ${RUNS * BODIES_PER_RUN} fuzzed bodies with 202 or 400 in the documented shape, agreeing with an independent reading of the rules`, async () => {
   const tally = { sent: 0, accepted: 0, refused: 0 };
-  const property = fc.asyncProperty(fc.array(anyBody, { minLength: BODIES_PER_RUN, maxLength: BODIES_PER_RUN }), async (bodies) => {
-    const answers = await Promise.all(bodies.map(send));
-    for (const a of answers) {
-      tally.sent += 1;
-      if (a.status === 202) tally.accepted += 1;
-      if (a.status === 400) tally.refused += 1;
-      const wrong = problem(a);
-      if (wrong) throw new Error(`${wrong}\n  body (${Buffer.byteLength(a.body)} bytes): ${a.body.slice(0, 400)}${a.body.length > 400 ? '...' : ''}`);
-    }
-  });
+  const property = fc.asyncProperty(
+    fc.array(anyBody, { minLength: BODIES_PER_RUN, maxLength: BODIES_PER_RUN }),
+    async (bodies) => {
+      const answers = await Promise.all(bodies.map(send));
+      for (const a of answers) {
+        tally.sent += 1;
+        if (a.status === 202) tally.accepted += 1;
+        if (a.status === 400) tally.refused += 1;
+        const wrong = problem(a);
+        if (wrong)
+          throw new Error(
+            `${wrong}\n  body (${Buffer.byteLength(a.body)} bytes): ${a.body.slice(0, 400)}${a.body.length > 400 ? '...' : ''}`,
+          );
+      }
+    },
+  );
   // fc.check, not fc.assert: a counterexample of ten bodies of up to 64 KiB is no message to read.
   const details = await fc.check(property, { numRuns: RUNS, endOnFailure: true });
   if (details.failed) {
-    throw new Error(`seed ${details.seed}, path ${details.counterexamplePath}: ${(details.errorInstance as Error | undefined)?.message ?? 'failed'}`);
+    throw new Error(
+      `seed ${details.seed}, path ${details.counterexamplePath}: ${(details.errorInstance as Error | undefined)?.message ?? 'failed'}`,
+    );
   }
   expect(tally.sent).toBeGreaterThanOrEqual(5000);
   // The generator must exercise both answers, or the cross-check proves little.

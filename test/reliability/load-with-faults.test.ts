@@ -26,7 +26,15 @@ const FAULTS = {
     { status: 500, rate: 0.05, afterServing: true },
   ],
 };
-const STEPS = ['submitted', 'capacity_checked', 'quota_checked', 'approval_requested', 'approved', 'node_pool_created', 'nodes_active'];
+const STEPS = [
+  'submitted',
+  'capacity_checked',
+  'quota_checked',
+  'approval_requested',
+  'approved',
+  'node_pool_created',
+  'nodes_active',
+];
 
 const policy = {
   nodeTracking: { enabled: true, pollIntervalSeconds: 1, timeoutSeconds: 600 },
@@ -45,7 +53,11 @@ let stack: RunningStack;
 beforeAll(async () => {
   stack = await startStack({
     policy,
-    env: { POOLGATE_SIMULATOR_FAULTS: JSON.stringify(FAULTS), POOLGATE_SFN_RETRY_SCALE: '0.02', POOLGATE_NODE_READY_DELAY_MS: '200' },
+    env: {
+      POOLGATE_SIMULATOR_FAULTS: JSON.stringify(FAULTS),
+      POOLGATE_SFN_RETRY_SCALE: '0.02',
+      POOLGATE_NODE_READY_DELAY_MS: '200',
+    },
   });
 });
 afterAll(() => stack?.stop());
@@ -57,20 +69,29 @@ it(`takes ${REQUESTS} requests from ${CONCURRENCY} clients to ACTIVE through 10%
   const nodesOf = (i: number) => 1 + (i % 2);
 
   // Submit and approve: each client submits, waits for the approver's mail, and approves.
-  const requestIds = await inParallel(Array.from({ length: REQUESTS }, (_, i) => i), CONCURRENCY, async (i) => {
-    const body = exampleBody(`load-${i}`, (b) => {
-      b.spec.resources.count = nodesOf(i);
-      b.spec.resources.maxCount = nodesOf(i);
-    });
-    const submitted = await submit(stack, alice, body);
-    expect(submitted.status).toBe(202);
-    const requestId = submitted.json.requestId as string;
-    const link = await eventually(() => outbox.link(requestId, 'bob@example.com'), `the approval mail of load-${i}`, 300_000, 100);
-    const page = await openLink(link);
-    expect(page.status).toBe(200);
-    expect((await postDecision(link, formFields(page.html), 'approve')).status).toBe(200);
-    return requestId;
-  });
+  const requestIds = await inParallel(
+    Array.from({ length: REQUESTS }, (_, i) => i),
+    CONCURRENCY,
+    async (i) => {
+      const body = exampleBody(`load-${i}`, (b) => {
+        b.spec.resources.count = nodesOf(i);
+        b.spec.resources.maxCount = nodesOf(i);
+      });
+      const submitted = await submit(stack, alice, body);
+      expect(submitted.status).toBe(202);
+      const requestId = submitted.json.requestId as string;
+      const link = await eventually(
+        () => outbox.link(requestId, 'bob@example.com'),
+        `the approval mail of load-${i}`,
+        300_000,
+        100,
+      );
+      const page = await openLink(link);
+      expect(page.status).toBe(200);
+      expect((await postDecision(link, formFields(page.html), 'approve')).status).toBe(200);
+      return requestId;
+    },
+  );
 
   // Every execution ends, and ends well.
   const executions = await inParallel(requestIds, 10, (id) =>
@@ -95,9 +116,17 @@ it(`takes ${REQUESTS} requests from ${CONCURRENCY} clients to ACTIVE through 10%
   // Every request ACTIVE, with each step exactly once, in order.
   const requests = await inParallel(requestIds, 10, async (id) => (await getRequest(stack, alice, id)).json);
   // (Any request that did not make it, with the step that says why.)
-  expect(requests.filter((r) => r.status !== 'ACTIVE').map((r) => ({ id: r.requestId, status: r.status, last: r.steps.at(-1) }))).toEqual([]);
+  expect(
+    requests
+      .filter((r) => r.status !== 'ACTIVE')
+      .map((r) => ({ id: r.requestId, status: r.status, last: r.steps.at(-1) })),
+  ).toEqual([]);
   for (const r of requests) {
-    expect({ id: r.requestId, status: r.status, steps: r.steps.map((s) => s.step) }).toEqual({ id: r.requestId, status: 'ACTIVE', steps: STEPS });
+    expect({ id: r.requestId, status: r.status, steps: r.steps.map((s) => s.step) }).toEqual({
+      id: r.requestId,
+      status: 'ACTIVE',
+      steps: STEPS,
+    });
   }
 
   // Exactly one node pool per request, carrying its request's label and counts.
@@ -114,7 +143,11 @@ it(`takes ${REQUESTS} requests from ${CONCURRENCY} clients to ACTIVE through 10%
   // The quota counter holds exactly what the requests use: nothing reserved, every node in use once.
   const quota = await quotaItem(stack, 'load', FLAVOR);
   const total = requestIds.reduce((sum, _id, i) => sum + nodesOf(i), 0);
-  expect({ inUse: quota.inUse, used: quota.used, reserved: quota.reserved }).toEqual({ inUse: total, used: total, reserved: 0 });
+  expect({ inUse: quota.inUse, used: quota.used, reserved: quota.reserved }).toEqual({
+    inUse: total,
+    used: total,
+    reserved: 0,
+  });
   expect(shares(quota, 'hold#').size).toBe(0);
   expect(shares(quota, 'use#')).toEqual(new Map(requestIds.map((id, i) => [id, nodesOf(i)])));
 

@@ -64,14 +64,25 @@ const quotaStep = (r: Request) => r.steps.find((s) => s.step === 'quota_checked'
 
 async function counter() {
   const item = await quotaItem(stack, 'race', FLAVOR);
-  return { inUse: Number(item.inUse ?? 0), reserved: Number(item.reserved ?? 0), used: Number(item.used ?? 0), holds: shares(item, 'hold#'), uses: shares(item, 'use#') };
+  return {
+    inUse: Number(item.inUse ?? 0),
+    reserved: Number(item.reserved ?? 0),
+    used: Number(item.used ?? 0),
+    holds: shares(item, 'hold#'),
+    uses: shares(item, 'use#'),
+  };
 }
 
 async function settled(id: string, status: string): Promise<Request> {
-  return eventually(async () => {
-    const { json } = await getRequest(stack, alice, id);
-    return json.status === status ? json : undefined;
-  }, `${id} to be ${status}`, 60_000, 100);
+  return eventually(
+    async () => {
+      const { json } = await getRequest(stack, alice, id);
+      return json.status === status ? json : undefined;
+    },
+    `${id} to be ${status}`,
+    60_000,
+    100,
+  );
 }
 
 it(`lets exactly ${LIMIT} of 40 simultaneous requests reserve a quota of ${LIMIT}, and gives released reservations back`, async () => {
@@ -82,8 +93,15 @@ it(`lets exactly ${LIMIT} of 40 simultaneous requests reserve a quota of ${LIMIT
   expect(passed).toHaveLength(LIMIT);
   expect(refused).toHaveLength(40 - LIMIT);
   for (const r of passed) expect(r.status).toBe('AWAITING_APPROVAL');
-  for (const r of refused) expect({ status: r.status, reason: r.reason }).toEqual({ status: 'REJECTED', reason: 'QUOTA_EXCEEDED' });
-  expect(await counter()).toEqual({ inUse: LIMIT, reserved: LIMIT, used: 0, holds: new Map(passed.map((r) => [r.requestId, 1])), uses: new Map() });
+  for (const r of refused)
+    expect({ status: r.status, reason: r.reason }).toEqual({ status: 'REJECTED', reason: 'QUOTA_EXCEEDED' });
+  expect(await counter()).toEqual({
+    inUse: LIMIT,
+    reserved: LIMIT,
+    used: 0,
+    holds: new Map(passed.map((r) => [r.requestId, 1])),
+    uses: new Map(),
+  });
 
   // Give back 6 reservations: the approver rejects 4, the requester cancels 2; approve the other 4.
   const [rejected, cancelled, approved] = [passed.slice(0, 4), passed.slice(4, 6), passed.slice(6)];
@@ -93,7 +111,10 @@ it(`lets exactly ${LIMIT} of 40 simultaneous requests reserve a quota of ${LIMIT
     expect((await settled(r.requestId as string, 'REJECTED')).reason).toBe('APPROVER_REJECTED');
   });
   await inParallel(cancelled, 2, async (r) => {
-    const response = await fetch(`${stack.endpoints.api}/requests/${r.requestId}/cancel`, { method: 'POST', headers: { authorization: `Bearer ${alice}` } });
+    const response = await fetch(`${stack.endpoints.api}/requests/${r.requestId}/cancel`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${alice}` },
+    });
     expect(response.status).toBe(200);
     await settled(r.requestId as string, 'CANCELLED');
   });
@@ -103,7 +124,13 @@ it(`lets exactly ${LIMIT} of 40 simultaneous requests reserve a quota of ${LIMIT
     await settled(r.requestId as string, 'CREATED');
   });
   const afterRelease = await counter();
-  expect(afterRelease).toEqual({ inUse: 4, reserved: 0, used: 4, holds: new Map(), uses: new Map(approved.map((r) => [r.requestId, 1])) });
+  expect(afterRelease).toEqual({
+    inUse: 4,
+    reserved: 0,
+    used: 4,
+    holds: new Map(),
+    uses: new Map(approved.map((r) => [r.requestId, 1])),
+  });
 
   // The 6 nodes given back can be reserved again, by exactly 6 of 10 new simultaneous requests.
   const second = await race(Array.from({ length: 10 }, (_, i) => `race-again-${i}`));

@@ -15,7 +15,12 @@ export function requestRecord(requestId: string, stages: readonly PlannedStage[]
     flavor: 'f',
     count: 1,
     maxCount: 1,
-    body: { apiVersion: 'v2', kind: 'NodePool', metadata: { name: 'np' }, spec: { resources: { flavor: 'f', count: 1, maxCount: 1 } } },
+    body: {
+      apiVersion: 'v2',
+      kind: 'NodePool',
+      metadata: { name: 'np' },
+      spec: { resources: { flavor: 'f', count: 1, maxCount: 1 } },
+    },
     billing: { mode: '0' },
     stages,
     fingerprint: 'x',

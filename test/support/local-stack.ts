@@ -59,7 +59,11 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     writeFileSync(file, JSON.stringify(options.policy));
     env.POOLGATE_CONFIG = file;
   }
-  const child: ChildProcess = spawn(process.execPath, [join(ROOT, 'cli/poolgate.mjs'), 'start'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(process.execPath, [join(ROOT, 'cli/poolgate.mjs'), 'start'], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
@@ -68,7 +72,9 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
   const endpoints = await eventually(
     () => {
       if (child.exitCode !== null) throw new Error(`poolgate start exited with ${child.exitCode}:\n${output}`);
-      return existsSync(endpointsFile) ? (JSON.parse(readFileSync(endpointsFile, 'utf8')) as LocalStackEndpoints) : undefined;
+      return existsSync(endpointsFile)
+        ? (JSON.parse(readFileSync(endpointsFile, 'utf8')) as LocalStackEndpoints)
+        : undefined;
     },
     'the local stack to start',
     30_000,
@@ -76,7 +82,10 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     child.kill('SIGKILL');
     throw new Error(`${error.message}\n${output}`);
   });
-  await eventually(async () => ((await fetch(`${endpoints.api}/health`)).status === 200 ? true : undefined), '/health to answer 200');
+  await eventually(
+    async () => ((await fetch(`${endpoints.api}/health`)).status === 200 ? true : undefined),
+    '/health to answer 200',
+  );
 
   return {
     home,
@@ -110,22 +119,36 @@ export function readOutbox(stack: RunningStack): OutboxMail[] {
       const raw = readFileSync(join(dir, file), 'utf8');
       const header = (name: string) => new RegExp(`^${name}: (.*)$`, 'mi').exec(raw)?.[1]?.trim() ?? '';
       const decoded = decodeBodies(raw);
-      const links = [...new Set((decoded.match(/https?:\/\/[^\s"<>]+\/approvals\/[^\s"<>]+/g) ?? []).map((l) => l.replace(/&amp;/g, '&')))];
+      const links = [
+        ...new Set(
+          (decoded.match(/https?:\/\/[^\s"<>]+\/approvals\/[^\s"<>]+/g) ?? []).map((l) => l.replace(/&amp;/g, '&')),
+        ),
+      ];
       return { file, to: header('To'), subject: header('Subject'), raw: decoded, links };
     });
 }
 
 /** Undoes quoted-printable and base64 body encodings so tests can read links. */
 export function decodeBodies(raw: string): string {
-  const unQp = raw.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
-  const base64Parts = [...raw.matchAll(/Content-Transfer-Encoding: base64\r?\n\r?\n([A-Za-z0-9+/=\r\n]+)/gi)].map((m) => Buffer.from(m[1].replace(/\s/g, ''), 'base64').toString('utf8'));
+  const unQp = raw
+    .replace(/=\r?\n/g, '')
+    .replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+  const base64Parts = [...raw.matchAll(/Content-Transfer-Encoding: base64\r?\n\r?\n([A-Za-z0-9+/=\r\n]+)/gi)].map((m) =>
+    Buffer.from(m[1].replace(/\s/g, ''), 'base64').toString('utf8'),
+  );
   return [Buffer.from(unQp, 'latin1').toString('utf8'), ...base64Parts].join('\n');
 }
 
 export interface SlackCallFile {
   readonly file: string;
   readonly method: string;
-  readonly payload: { channel?: string; ts?: string; text?: string; user?: string; blocks?: Array<{ type: string; elements?: Array<{ value?: string }> }> };
+  readonly payload: {
+    channel?: string;
+    ts?: string;
+    text?: string;
+    user?: string;
+    blocks?: Array<{ type: string; elements?: Array<{ value?: string }> }>;
+  };
 }
 
 /** The Slack Web API calls the stand-in received, oldest first. */

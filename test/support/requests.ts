@@ -22,23 +22,43 @@ export function exampleBody(name = 'nodepool-1', change: (b: ExampleBody) => voi
   return body;
 }
 
-export async function submit(stack: RunningStack, token: string | undefined, body: unknown, headers: Record<string, string> = {}, pool = POOL) {
+export async function submit(
+  stack: RunningStack,
+  token: string | undefined,
+  body: unknown,
+  headers: Record<string, string> = {},
+  pool = POOL,
+) {
   const response = await fetch(`${stack.endpoints.api}/v2/${PROJECT_ID}/pools/${pool}/nodepools`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
-  return { status: response.status, headers: response.headers, json: (await response.json()) as Record<string, unknown> };
+  return {
+    status: response.status,
+    headers: response.headers,
+    json: (await response.json()) as Record<string, unknown>,
+  };
 }
 
 export async function getRequest(stack: RunningStack, token: string, requestId: string) {
-  const response = await fetch(`${stack.endpoints.api}/requests/${requestId}`, { headers: { authorization: `Bearer ${token}` } });
-  return { status: response.status, json: (await response.json()) as Record<string, unknown> & { status: string; steps: Array<Record<string, string>> } };
+  const response = await fetch(`${stack.endpoints.api}/requests/${requestId}`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  return {
+    status: response.status,
+    json: (await response.json()) as Record<string, unknown> & { status: string; steps: Array<Record<string, string>> },
+  };
 }
 
 /** The hidden inputs of the approval page's form. */
 export function formFields(html: string): Record<string, string> {
-  return Object.fromEntries([...html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [m[1], m[2].replace(/&amp;/g, '&')]));
+  return Object.fromEntries(
+    [...html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [
+      m[1],
+      m[2].replace(/&amp;/g, '&'),
+    ]),
+  );
 }
 
 export async function openLink(link: string) {
@@ -47,7 +67,12 @@ export async function openLink(link: string) {
 }
 
 /** Posts the approval form as a browser would (the hidden fields come from the page). */
-export async function postDecision(link: string, fields: Record<string, string>, decision: 'approve' | 'reject', comment = '') {
+export async function postDecision(
+  link: string,
+  fields: Record<string, string>,
+  decision: 'approve' | 'reject',
+  comment = '',
+) {
   const response = await fetch(link.split('?')[0], {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },

@@ -4,7 +4,12 @@ import type { RunningStack } from './local-stack';
 
 export const TEST_SLACK_SIGNING_SECRET = 'test-slack-signing-secret';
 
-export function blockAction(userId: string, action: 'approve' | 'reject', approvalId: string, channel = 'D0TEST0001'): string {
+export function blockAction(
+  userId: string,
+  action: 'approve' | 'reject',
+  approvalId: string,
+  channel = 'D0TEST0001',
+): string {
   const payload = {
     type: 'block_actions',
     user: { id: userId },
@@ -14,7 +19,11 @@ export function blockAction(userId: string, action: 'approve' | 'reject', approv
   return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
 }
 
-export async function postSlack(stack: RunningStack, body: string, options: { secret?: string; timestamp?: number } = {}) {
+export async function postSlack(
+  stack: RunningStack,
+  body: string,
+  options: { secret?: string; timestamp?: number } = {},
+) {
   const timestamp = String(options.timestamp ?? Math.floor(Date.now() / 1000));
   const response = await fetch(`${stack.endpoints.api}/slack/interactions`, {
     method: 'POST',

@@ -36,17 +36,24 @@ export function describeExecution(endpoint: string, requestId: string): Promise<
 }
 
 /** Every event of the execution, and the billed state transitions. */
-export async function executionHistory(endpoint: string, requestId: string): Promise<{ events: HistoryEvent[]; stateTransitions: number }> {
+export async function executionHistory(
+  endpoint: string,
+  requestId: string,
+): Promise<{ events: HistoryEvent[]; stateTransitions: number }> {
   const events: HistoryEvent[] = [];
   let nextToken: string | undefined;
   let stateTransitions = 0;
   do {
-    const page = await call<{ events: HistoryEvent[]; nextToken?: string; stateTransitions: number }>(endpoint, 'GetExecutionHistory', {
-      executionArn: executionArn(requestId),
-      maxResults: 1000,
-      includeExecutionData: false,
-      ...(nextToken ? { nextToken } : {}),
-    });
+    const page = await call<{ events: HistoryEvent[]; nextToken?: string; stateTransitions: number }>(
+      endpoint,
+      'GetExecutionHistory',
+      {
+        executionArn: executionArn(requestId),
+        maxResults: 1000,
+        includeExecutionData: false,
+        ...(nextToken ? { nextToken } : {}),
+      },
+    );
     events.push(...page.events);
     stateTransitions = page.stateTransitions;
     nextToken = page.nextToken;

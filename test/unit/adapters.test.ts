@@ -59,20 +59,33 @@ describe('Workflow adapter', () => {
 
   it('answers the task token with the outcome as JSON', async () => {
     sfn.on(SendTaskSuccessCommand).resolves({});
-    await expect(workflow.answer('token-1', { status: 'approved', stageIndex: 0, waitSeconds: 0 })).resolves.toBe('delivered');
-    expect(sfn).toHaveReceivedCommandWith(SendTaskSuccessCommand, { taskToken: 'token-1', output: '{"status":"approved","stageIndex":0,"waitSeconds":0}' });
+    await expect(workflow.answer('token-1', { status: 'approved', stageIndex: 0, waitSeconds: 0 })).resolves.toBe(
+      'delivered',
+    );
+    expect(sfn).toHaveReceivedCommandWith(SendTaskSuccessCommand, {
+      taskToken: 'token-1',
+      output: '{"status":"approved","stageIndex":0,"waitSeconds":0}',
+    });
   });
 
-  it.each(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken'])('reports a task that no longer waits (%s) as gone', async (name) => {
-    sfn.on(SendTaskSuccessCommand).rejects(awsError(name));
-    await expect(workflow.answer('t', { status: 'approved', stageIndex: 0, waitSeconds: 0 })).resolves.toBe('gone');
-  });
+  it.each(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken'])(
+    'reports a task that no longer waits (%s) as gone',
+    async (name) => {
+      sfn.on(SendTaskSuccessCommand).rejects(awsError(name));
+      await expect(workflow.answer('t', { status: 'approved', stageIndex: 0, waitSeconds: 0 })).resolves.toBe('gone');
+    },
+  );
 });
 
 describe('Mailer adapter', () => {
   it('sends text and HTML through SESv2 from the configured sender', async () => {
     ses.on(SendEmailCommand).resolves({ MessageId: 'm-1' });
-    const id = await new Mailer('poolgate@example.com').send({ to: ['bob@example.com'], subject: 'S', text: 'T', html: '<p>H</p>' });
+    const id = await new Mailer('poolgate@example.com').send({
+      to: ['bob@example.com'],
+      subject: 'S',
+      text: 'T',
+      html: '<p>H</p>',
+    });
     expect(id).toBe('m-1');
     expect(ses).toHaveReceivedCommandWith(SendEmailCommand, {
       FromEmailAddress: 'poolgate@example.com',

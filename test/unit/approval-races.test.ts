@@ -51,25 +51,37 @@ it('delivers a vote cast while a reminder replaces the task token', async () => 
   await requests.create(request('r-race'));
   const live = new Set(['token-1']);
   const workflow = fakeWorkflow(live);
-  await requestApproval({ requestId: 'r-race', stageIndex: 0, taskToken: 'token-1' }, { requests, approvals, notifier: silentNotifier, workflow });
+  await requestApproval(
+    { requestId: 'r-race', stageIndex: 0, taskToken: 'token-1' },
+    { requests, approvals, notifier: silentNotifier, workflow },
+  );
 
   // The reminder's timeout fires: token-1 stops waiting before the vote's SendTaskSuccess.
   live.delete('token-1');
   const approval = await approvals.get('r-race.0');
-  const result = await decide({ approval: approval!, approver: 'bob@example.com', via: 'link' }, { vote: 'approve' }, {
-    requests,
-    approvals,
-    workflow,
-    notifier: silentNotifier,
-    linkKey: 'k',
-  });
+  const result = await decide(
+    { approval: approval!, approver: 'bob@example.com', via: 'link' },
+    { vote: 'approve' },
+    {
+      requests,
+      approvals,
+      workflow,
+      notifier: silentNotifier,
+      linkKey: 'k',
+    },
+  );
   expect(result.outcome).toBe('approved');
   expect(workflow.answered).toEqual([]);
 
   // RequestApproval runs again with a new token, finds the decision and answers it itself.
   live.add('token-2');
-  await requestApproval({ requestId: 'r-race', stageIndex: 0, taskToken: 'token-2' }, { requests, approvals, notifier: silentNotifier, workflow });
-  expect(workflow.answered).toEqual([{ token: 'token-2', outcome: { status: 'approved', stageIndex: 0, waitSeconds: 0 } }]);
+  await requestApproval(
+    { requestId: 'r-race', stageIndex: 0, taskToken: 'token-2' },
+    { requests, approvals, notifier: silentNotifier, workflow },
+  );
+  expect(workflow.answered).toEqual([
+    { token: 'token-2', outcome: { status: 'approved', stageIndex: 0, waitSeconds: 0 } },
+  ]);
   expect((await requests.get('r-race'))?.status).toBe('PROVISIONING');
 });
 
@@ -79,13 +91,23 @@ it('answers the new token when the vote reads the old one after the replacement'
   await requests.create(request('r-race-2'));
   const live = new Set(['token-1']);
   const workflow = fakeWorkflow(live);
-  await requestApproval({ requestId: 'r-race-2', stageIndex: 0, taskToken: 'token-1' }, { requests, approvals, notifier: silentNotifier, workflow });
+  await requestApproval(
+    { requestId: 'r-race-2', stageIndex: 0, taskToken: 'token-1' },
+    { requests, approvals, notifier: silentNotifier, workflow },
+  );
   const stale = await approvals.get('r-race-2.0');
 
   // The reminder has already stored token-2 when the vote (holding token-1) is delivered.
   live.delete('token-1');
   live.add('token-2');
-  await requestApproval({ requestId: 'r-race-2', stageIndex: 0, taskToken: 'token-2' }, { requests, approvals, notifier: silentNotifier, workflow });
-  await decide({ approval: stale!, approver: 'bob@example.com', via: 'link' }, { vote: 'approve' }, { requests, approvals, workflow, notifier: silentNotifier, linkKey: 'k' });
+  await requestApproval(
+    { requestId: 'r-race-2', stageIndex: 0, taskToken: 'token-2' },
+    { requests, approvals, notifier: silentNotifier, workflow },
+  );
+  await decide(
+    { approval: stale!, approver: 'bob@example.com', via: 'link' },
+    { vote: 'approve' },
+    { requests, approvals, workflow, notifier: silentNotifier, linkKey: 'k' },
+  );
   expect(workflow.answered.map((a) => a.token)).toEqual(['token-2']);
 });

@@ -20,25 +20,30 @@ async function run(args: string[], env: Record<string, string | undefined> = {})
   } finally {
     out.mockRestore();
     err.mockRestore();
-    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
+    for (const [k, v] of Object.entries(saved))
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
   }
 }
 
 const plain = new Proxy({}, { get: () => (text: string) => text }) as Colors;
 
 describe('help', () => {
-  it.each(['submit', 'status', 'list', 'cancel', 'retry', 'start', 'dev-token'])('explains %s, with --json', async (command) => {
-    const result = await run([command, '--help']);
-    expect(result.code).toBe(EXIT.ok);
-    expect(result.stdout).toContain(`Usage: poolgate ${command}`);
-    expect(result.stdout).toContain('--json');
-  });
+  it.each(['submit', 'status', 'list', 'cancel', 'retry', 'start', 'dev-token'])(
+    'explains %s, with --json',
+    async (command) => {
+      const result = await run([command, '--help']);
+      expect(result.code).toBe(EXIT.ok);
+      expect(result.stdout).toContain(`Usage: poolgate ${command}`);
+      expect(result.stdout).toContain('--json');
+    },
+  );
 
   it('lists every command, the environment and the exit codes', async () => {
     const result = await run(['--help']);
     expect(result.code).toBe(EXIT.ok);
-    for (const command of ['start', 'dev-token', 'submit', 'status', 'list', 'cancel', 'retry']) expect(result.stdout).toMatch(new RegExp(`\\n  ${command} `));
+    for (const command of ['start', 'dev-token', 'submit', 'status', 'list', 'cancel', 'retry'])
+      expect(result.stdout).toMatch(new RegExp(`\\n  ${command} `));
     expect(result.stdout).toContain('POOLGATE_URL');
     expect(result.stdout).toContain('POOLGATE_TOKEN');
     expect(result.stdout).toContain('Exit codes: 0 done');
@@ -52,7 +57,10 @@ describe('usage errors exit 2 before calling anything', () => {
     [['list', '--limit', '0'], "option '--limit <n>' argument '0' is invalid"],
     [['list', '--status', 'DONE'], 'Allowed choices are SUBMITTED, AWAITING_APPROVAL'],
     [['submit', 'body.json', '--project', 'p'], "required option '--pool <name>' not specified"],
-    [['submit', '/no/such/file.json', '--project', 'p', '--pool', 'q', '--token', 't'], 'poolgate: cannot read /no/such/file.json'],
+    [
+      ['submit', '/no/such/file.json', '--project', 'p', '--pool', 'q', '--token', 't'],
+      'poolgate: cannot read /no/such/file.json',
+    ],
     [['status'], "missing required argument 'id'"],
     [['dev-token', 'not-an-email'], 'usage: poolgate dev-token <email>'],
     [['list', '--url', 'not a url', '--token', 't'], 'poolgate: not a URL: not a url'],
@@ -67,7 +75,8 @@ describe('usage errors exit 2 before calling anything', () => {
     expect(result).toEqual({
       code: EXIT.usage,
       stdout: '',
-      stderr: 'poolgate: no token: set POOLGATE_TOKEN or pass --token (locally: export POOLGATE_TOKEN=$(npx poolgate dev-token you@example.com))\n',
+      stderr:
+        'poolgate: no token: set POOLGATE_TOKEN or pass --token (locally: export POOLGATE_TOKEN=$(npx poolgate dev-token you@example.com))\n',
     });
   });
 });
@@ -91,7 +100,12 @@ describe('what it prints', () => {
     links: { self: '/requests/r-1', page: 'http://127.0.0.1:3000/requests/r-1/page?sig=x' },
     steps: [
       { step: 'submitted', outcome: 'ok', at: '2026-11-26T10:00:00.000Z', actor: 'alice@example.com' },
-      { step: 'approval_requested', outcome: 'ok', at: '2026-11-26T10:00:01.000Z', detail: { stage: 'manager', approvers: ['bob@example.com'] } },
+      {
+        step: 'approval_requested',
+        outcome: 'ok',
+        at: '2026-11-26T10:00:01.000Z',
+        detail: { stage: 'manager', approvers: ['bob@example.com'] },
+      },
     ],
   } as RequestView;
 
@@ -111,13 +125,34 @@ describe('what it prints', () => {
   });
 
   it('aligns list columns and prints decide links for --awaiting-me', () => {
-    const listed = requestTable([{ ...view, awaiting: { approvalId: 'r-1.0', stage: 'manager', askedAt: view.createdAt, expiresAt: view.createdAt }, links: { ...view.links, decide: 'http://x/approvals/r-1.0?sig=y' } }], plain, true);
-    expect(listed.split('\n')[0]).toBe('CREATED (UTC)        ID   STATUS             NODE POOL  FLAVOR                 COUNT  REQUESTER          STAGE');
+    const listed = requestTable(
+      [
+        {
+          ...view,
+          awaiting: { approvalId: 'r-1.0', stage: 'manager', askedAt: view.createdAt, expiresAt: view.createdAt },
+          links: { ...view.links, decide: 'http://x/approvals/r-1.0?sig=y' },
+        },
+      ],
+      plain,
+      true,
+    );
+    expect(listed.split('\n')[0]).toBe(
+      'CREATED (UTC)        ID   STATUS             NODE POOL  FLAVOR                 COUNT  REQUESTER          STAGE',
+    );
     expect(listed).toContain('  r-1: decide at http://x/approvals/r-1.0?sig=y');
     expect(table(['A', 'LONGER'], [['xyz', '1']])).toBe('A    LONGER\nxyz  1');
-    expect(stepLine({ step: 'rejected', outcome: 'refused', at: '2026-11-26T10:05:00.000Z', actor: 'bob@example.com', detail: { comment: 'no' } }, plain)).toBe(
-      '✖ 2026-11-26 10:05:00  rejected  refused  bob@example.com  "no"',
-    );
+    expect(
+      stepLine(
+        {
+          step: 'rejected',
+          outcome: 'refused',
+          at: '2026-11-26T10:05:00.000Z',
+          actor: 'bob@example.com',
+          detail: { comment: 'no' },
+        },
+        plain,
+      ),
+    ).toBe('✖ 2026-11-26 10:05:00  rejected  refused  bob@example.com  "no"');
   });
 
   it('counts ACTIVE, and CREATED only when final, as success', () => {
@@ -143,7 +178,11 @@ describe('submit --wait progress', () => {
     const call = jest.fn(async () => views.shift());
     const written: string[] = [];
     // `script` without a size gives a terminal of 0 columns: no spinner there (it would divide by 0).
-    const stream = { isTTY: true, columns: 0, write: (text: string) => (written.push(text), true) } as unknown as NodeJS.WriteStream;
+    const stream = {
+      isTTY: true,
+      columns: 0,
+      write: (text: string) => (written.push(text), true),
+    } as unknown as NodeJS.WriteStream;
     const final = await waitUntilFinal({ call } as unknown as PoolgateApi, 'r-1', { show: true, stream });
     expect(final.status).toBe('CREATED');
     expect(call).toHaveBeenCalledTimes(2);

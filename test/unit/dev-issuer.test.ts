@@ -2,14 +2,30 @@
  * The local dev JWT issuer: its key on disk, its tokens, and its JWKS served on a real local HTTP
  * API, verified with jose exactly as lambdas/adapters/authenticator.ts verifies bearer tokens.
  */
-import { createLocalJWKSet, createRemoteJWKSet, decodeProtectedHeader, exportJWK, generateKeyPair, jwtVerify, SignJWT, type JSONWebKeySet } from 'jose';
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  decodeProtectedHeader,
+  exportJWK,
+  generateKeyPair,
+  jwtVerify,
+  SignJWT,
+  type JSONWebKeySet,
+} from 'jose';
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { ROUTES } from '../../contracts/routes';
-import { DEV_AUDIENCE, DEV_ISSUER, JWKS_PATH, jwksMount, loadOrCreateDevIssuer, type DevIssuer } from '../../local/dev-issuer';
+import {
+  DEV_AUDIENCE,
+  DEV_ISSUER,
+  JWKS_PATH,
+  jwksMount,
+  loadOrCreateDevIssuer,
+  type DevIssuer,
+} from '../../local/dev-issuer';
 import { startHttpApi, type HttpApi } from '../../local/http-api';
 import { devIssuerKeyFile, outboxDir, poolgateHome } from '../../local/paths';
 
@@ -27,7 +43,12 @@ afterEach(() => {
 });
 
 async function serveJwks(issuer: DevIssuer): Promise<HttpApi> {
-  return startHttpApi({ port: 0, routes: ROUTES, invoke: async () => ({ statusCode: 500 }), mounts: [jwksMount(issuer)] });
+  return startHttpApi({
+    port: 0,
+    routes: ROUTES,
+    invoke: async () => ({ statusCode: 500 }),
+    mounts: [jwksMount(issuer)],
+  });
 }
 
 describe('dev issuer key', () => {
@@ -39,7 +60,11 @@ describe('dev issuer key', () => {
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(statSync(dirname(file)).mode & 0o777).toBe(0o700);
     const stored = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-    expect(stored).toMatchObject({ kid: expect.any(String), alg: expect.stringMatching(/^(RS|ES)256$/), d: expect.any(String) });
+    expect(stored).toMatchObject({
+      kid: expect.any(String),
+      alg: expect.stringMatching(/^(RS|ES)256$/),
+      d: expect.any(String),
+    });
 
     const again = await loadOrCreateDevIssuer(home);
     expect(again.jwks).toEqual(first.jwks);
@@ -96,7 +121,8 @@ describe('dev issuer tokens', () => {
 
   afterEach(() => api.close());
 
-  const verify = (token: string, keys = createLocalJWKSet(jwks)) => jwtVerify(token, keys, { issuer: DEV_ISSUER, audience: DEV_AUDIENCE });
+  const verify = (token: string, keys = createLocalJWKSet(jwks)) =>
+    jwtVerify(token, keys, { issuer: DEV_ISSUER, audience: DEV_AUDIENCE });
 
   it('serves the public keys at /.well-known/jwks.json', () => {
     expect(jwks).toEqual(issuer.jwks);
@@ -108,7 +134,12 @@ describe('dev issuer tokens', () => {
     const { payload, protectedHeader } = await verify(token);
     expect(issuer.issuer).toBe('urn:poolgate:local-dev-issuer');
     expect(issuer.audience).toBe('poolgate');
-    expect(payload).toMatchObject({ iss: DEV_ISSUER, aud: DEV_AUDIENCE, sub: 'alice@example.com', email: 'alice@example.com' });
+    expect(payload).toMatchObject({
+      iss: DEV_ISSUER,
+      aud: DEV_AUDIENCE,
+      sub: 'alice@example.com',
+      email: 'alice@example.com',
+    });
     expect(payload.iat).toBeGreaterThanOrEqual(before);
     expect((payload.exp ?? 0) - (payload.iat ?? 0)).toBe(12 * 3600);
     expect(protectedHeader).toMatchObject({ kid: jwks.keys[0].kid, alg: jwks.keys[0].alg, typ: 'JWT' });
@@ -124,8 +155,12 @@ describe('dev issuer tokens', () => {
     expect((payload.exp ?? 0) - (payload.iat ?? 0)).toBe(60);
     expect(payload.name).toBe('Bob');
 
-    await expect(verify(await issuer.issueToken('bob@example.com', { ttlSeconds: -60 }))).rejects.toMatchObject({ code: 'ERR_JWT_EXPIRED' });
-    await expect(verify(await issuer.issueToken('bob@example.com', { extraClaims: { aud: 'someone-else' } }))).rejects.toMatchObject({
+    await expect(verify(await issuer.issueToken('bob@example.com', { ttlSeconds: -60 }))).rejects.toMatchObject({
+      code: 'ERR_JWT_EXPIRED',
+    });
+    await expect(
+      verify(await issuer.issueToken('bob@example.com', { extraClaims: { aud: 'someone-else' } })),
+    ).rejects.toMatchObject({
       code: 'ERR_JWT_CLAIM_VALIDATION_FAILED',
     });
   });

@@ -14,7 +14,13 @@ const team: Team = parsePolicy(
         name: 'ml-platform',
         members: [{ email: 'alice@example.com' }, { email: 'dave@example.com' }],
         stages: [
-          { name: 'manager', approvers: [{ email: 'bob@example.com' }, { email: 'dave@example.com' }], requiredApprovals: 1, remindAfter: 'PT1H', expireAfter: 'PT2H' },
+          {
+            name: 'manager',
+            approvers: [{ email: 'bob@example.com' }, { email: 'dave@example.com' }],
+            requiredApprovals: 1,
+            remindAfter: 'PT1H',
+            expireAfter: 'PT2H',
+          },
           { name: 'finance', approvers: [{ email: 'carol@example.com' }], when: { billingModes: ['1'] } },
         ],
         escalation: [{ email: 'erin@example.com' }],
@@ -52,8 +58,14 @@ describe('status transitions', () => {
 describe('approval plan', () => {
   it('asks only the stages whose condition holds', () => {
     const plan = planApprovals(team, 'alice@example.com', '0');
-    expect(plan).toMatchObject({ ok: true, stages: [{ name: 'manager', requiredApprovals: 1, remindAfterSeconds: 3600, expireAfterSeconds: 7200 }] });
-    expect(planApprovals(team, 'alice@example.com', '1')).toMatchObject({ ok: true, stages: [{ name: 'manager' }, { name: 'finance' }] });
+    expect(plan).toMatchObject({
+      ok: true,
+      stages: [{ name: 'manager', requiredApprovals: 1, remindAfterSeconds: 3600, expireAfterSeconds: 7200 }],
+    });
+    expect(planApprovals(team, 'alice@example.com', '1')).toMatchObject({
+      ok: true,
+      stages: [{ name: 'manager' }, { name: 'finance' }],
+    });
   });
 
   it('never lets the requester approve their own request', () => {
@@ -63,9 +75,17 @@ describe('approval plan', () => {
 
   it('adds the escalation contacts when too few approvers remain, and refuses when there are none', () => {
     const plan = planApprovals(team, 'carol@example.com', '1');
-    expect(plan.ok && plan.stages[1]).toMatchObject({ name: 'finance', escalated: true, approvers: [{ email: 'erin@example.com' }] });
+    expect(plan.ok && plan.stages[1]).toMatchObject({
+      name: 'finance',
+      escalated: true,
+      approvers: [{ email: 'erin@example.com' }],
+    });
     const lonely = { ...team, escalation: [] };
-    expect(planApprovals(lonely, 'carol@example.com', '1')).toEqual({ ok: false, reason: 'NO_ELIGIBLE_APPROVER', stage: 'finance' });
+    expect(planApprovals(lonely, 'carol@example.com', '1')).toEqual({
+      ok: false,
+      reason: 'NO_ELIGIBLE_APPROVER',
+      stage: 'finance',
+    });
   });
 });
 
@@ -101,7 +121,11 @@ describe('billing annotations', () => {
   });
 
   it('never sends yearly/monthly without an order id, and fills auto-renew', () => {
-    const yearly = body({ 'os.modelarts/billing.mode': '1', 'os.modelarts/period.num': '2', 'os.modelarts/period.type': '2' });
+    const yearly = body({
+      'os.modelarts/billing.mode': '1',
+      'os.modelarts/period.num': '2',
+      'os.modelarts/period.type': '2',
+    });
     expect(() => billingAnnotations(yearly, { consoleUrl: 'u' })).toThrow(MissingOrderIdError);
     expect(billingAnnotations(yearly, { consoleUrl: 'u', orderId: 'CS123' })).toMatchObject({
       'os.modelarts/billing.mode': '1',
@@ -135,9 +159,9 @@ describe('approval links', () => {
 
 describe('policy file', () => {
   it('names the field and the rule of an invalid file', () => {
-    expect(() => parsePolicy(JSON.stringify({ teams: [{ name: 'x', members: [], stages: [], quotas: {} }] }), 'p.json')).toThrow(
-      /p\.json is invalid:\n {2}teams\.0\.members: /,
-    );
+    expect(() =>
+      parsePolicy(JSON.stringify({ teams: [{ name: 'x', members: [], stages: [], quotas: {} }] }), 'p.json'),
+    ).toThrow(/p\.json is invalid:\n {2}teams\.0\.members: /);
     expect(() => parsePolicy('{', 'p.json')).toThrow('p.json: not valid JSON');
   });
 });

@@ -25,7 +25,9 @@ it('stores labels and volume parameters whose keys are names of Object.prototype
     ...base,
     body: {
       ...base.body,
-      spec: { resources: { ...base.body.spec.resources, labels: keys, dataVolumes: [{ size: '100', extendParams: keys }] } },
+      spec: {
+        resources: { ...base.body.spec.resources, labels: keys, dataVolumes: [{ size: '100', extendParams: keys }] },
+      },
     },
   } as PoolRequestRecord;
   const repo = new RequestRepository(db, tableName);

@@ -39,11 +39,27 @@ let seq = 0;
  * A request in `status` (its own flavor, so each test reads its own counters), retried `retries` times,
  * holding its nodes for `attempt`.
  */
-async function holding(status: PoolRequestRecord['status'], steps: PoolRequestRecord['steps'], attempt = 0, retries = attempt): Promise<PoolRequestRecord> {
+async function holding(
+  status: PoolRequestRecord['status'],
+  steps: PoolRequestRecord['steps'],
+  attempt = 0,
+  retries = attempt,
+): Promise<PoolRequestRecord> {
   const id = `fin-${++seq}`;
-  const record: PoolRequestRecord = { ...requestRecord(id), flavor: `f-${id}`, status, steps: [newStep('submitted', 'submitted', 'ok'), ...steps], ...(retries ? { retries } : {}) };
+  const record: PoolRequestRecord = {
+    ...requestRecord(id),
+    flavor: `f-${id}`,
+    status,
+    steps: [newStep('submitted', 'submitted', 'ok'), ...steps],
+    ...(retries ? { retries } : {}),
+  };
   await requests.create(record);
-  expect(await quotas.reserve({ team: record.team, flavor: record.flavor, requestId: id, count: 1, ...(attempt ? { attempt } : {}) }, 10)).toBe('reserved');
+  expect(
+    await quotas.reserve(
+      { team: record.team, flavor: record.flavor, requestId: id, count: 1, ...(attempt ? { attempt } : {}) },
+      10,
+    ),
+  ).toBe('reserved');
   return record;
 }
 const countersOf = (r: PoolRequestRecord) => quotas.counters(r.team, r.flavor);
@@ -52,10 +68,22 @@ const stored = async (r: PoolRequestRecord) => (await requests.get(r.requestId))
 it('counts a node pool recorded before CreateNodePool lost its answer, and resumes a retry at node tracking', async () => {
   const request = await holding('CREATED', [newStep(stepId.nodePoolCreated(), 'node_pool_created', 'ok')]);
 
-  const result = await finalizeRequest({ requestId: request.requestId, attempt: 0, approval: { status: 'approved', stageIndex: 0, waitSeconds: 0 }, error: lambdaTimeout, created: null }, deps());
+  const result = await finalizeRequest(
+    {
+      requestId: request.requestId,
+      attempt: 0,
+      approval: { status: 'approved', stageIndex: 0, waitSeconds: 0 },
+      error: lambdaTimeout,
+      created: null,
+    },
+    deps(),
+  );
 
   expect(result).toEqual({ status: 'FAILED' });
-  expect((await stored(request)).steps.find((s) => s.id === 'failed')?.detail).toMatchObject({ resumeAt: 'CheckNodes', cause: 'Task timed out after 60.00 seconds' });
+  expect((await stored(request)).steps.find((s) => s.id === 'failed')?.detail).toMatchObject({
+    resumeAt: 'CheckNodes',
+    cause: 'Task timed out after 60.00 seconds',
+  });
   expect(await countersOf(request)).toEqual({ reserved: 0, used: 1, inUse: 1 });
   expect(told).toEqual(['FAILED']);
 });
@@ -63,7 +91,16 @@ it('counts a node pool recorded before CreateNodePool lost its answer, and resum
 it('leaves such a request CREATED when nodes are not followed (nothing is left to do), and counts it', async () => {
   const request = await holding('CREATED', [newStep(stepId.nodePoolCreated(), 'node_pool_created', 'ok')]);
 
-  const result = await finalizeRequest({ requestId: request.requestId, attempt: 0, approval: { status: 'approved', stageIndex: 0, waitSeconds: 0 }, error: lambdaTimeout, created: null }, deps(false));
+  const result = await finalizeRequest(
+    {
+      requestId: request.requestId,
+      attempt: 0,
+      approval: { status: 'approved', stageIndex: 0, waitSeconds: 0 },
+      error: lambdaTimeout,
+      created: null,
+    },
+    deps(false),
+  );
 
   expect(result).toEqual({ status: 'CREATED' });
   expect((await stored(request)).steps.map((s) => s.step)).not.toContain('failed');
@@ -72,20 +109,38 @@ it('leaves such a request CREATED when nodes are not followed (nothing is left t
 
 it('resumes a retried run that failed before CreateNodePool at CreateNodePool, under its own attempt', async () => {
   const retried = newStep(stepId.retried(1), 'retried', 'ok', { detail: { attempt: 1, resumeAt: 'CreateNodePool' } });
-  const request = await holding('PROVISIONING', [newStep('failed', 'failed', 'error', { detail: { resumeAt: 'CreateNodePool' } }), retried], 1);
+  const request = await holding(
+    'PROVISIONING',
+    [newStep('failed', 'failed', 'error', { detail: { resumeAt: 'CreateNodePool' } }), retried],
+    1,
+  );
 
   // Its CheckRequest failed: the run never reached a Decision, so `approval` is null.
-  const result = await finalizeRequest({ requestId: request.requestId, attempt: 1, approval: null, error: { Error: 'States.TaskFailed' }, created: null }, deps());
+  const result = await finalizeRequest(
+    { requestId: request.requestId, attempt: 1, approval: null, error: { Error: 'States.TaskFailed' }, created: null },
+    deps(),
+  );
 
   expect(result).toEqual({ status: 'FAILED' });
-  expect((await stored(request)).steps.find((s) => s.id === 'failed:1')?.detail).toMatchObject({ resumeAt: 'CreateNodePool' });
+  expect((await stored(request)).steps.find((s) => s.id === 'failed:1')?.detail).toMatchObject({
+    resumeAt: 'CreateNodePool',
+  });
   expect(await countersOf(request)).toEqual({ reserved: 0, used: 0, inUse: 0 });
 });
 
 it('does not offer a retry for a request that failed before it was approved', async () => {
   const request = await holding('AWAITING_APPROVAL', []);
 
-  await finalizeRequest({ requestId: request.requestId, attempt: 0, approval: { status: 'pending', stageIndex: 0, waitSeconds: 60 }, error: { Error: 'States.TaskFailed' }, created: null }, deps());
+  await finalizeRequest(
+    {
+      requestId: request.requestId,
+      attempt: 0,
+      approval: { status: 'pending', stageIndex: 0, waitSeconds: 60 },
+      error: { Error: 'States.TaskFailed' },
+      created: null,
+    },
+    deps(),
+  );
 
   const failed = (await stored(request)).steps.find((s) => s.id === 'failed');
   expect(failed?.detail).not.toHaveProperty('resumeAt');
@@ -95,10 +150,24 @@ it('does not offer a retry for a request that failed before it was approved', as
 it('settles the reservation of a run a retry replaced, and leaves the status and the requester to the new run', async () => {
   // Run 0 created the node pool, failed, and could not commit; a retry (attempt 1) resumed node tracking.
   const retried = newStep(stepId.retried(1), 'retried', 'ok', { detail: { attempt: 1, resumeAt: 'CheckNodes' } });
-  const request = await holding('CREATED', [newStep(stepId.nodePoolCreated(), 'node_pool_created', 'ok'), newStep('failed', 'failed', 'error'), retried], 0, 1);
+  const request = await holding(
+    'CREATED',
+    [newStep(stepId.nodePoolCreated(), 'node_pool_created', 'ok'), newStep('failed', 'failed', 'error'), retried],
+    0,
+    1,
+  );
 
   // Step Functions retries run 0's Finalize.
-  const result = await finalizeRequest({ requestId: request.requestId, attempt: 0, approval: null, error: { Error: 'NodesTimeoutError' }, created: { nodePoolName: 'np' } }, deps());
+  const result = await finalizeRequest(
+    {
+      requestId: request.requestId,
+      attempt: 0,
+      approval: null,
+      error: { Error: 'NodesTimeoutError' },
+      created: { nodePoolName: 'np' },
+    },
+    deps(),
+  );
 
   expect(result).toEqual({ status: 'CREATED' });
   expect(await countersOf(request)).toEqual({ reserved: 0, used: 1, inUse: 1 });
@@ -108,9 +177,16 @@ it('settles the reservation of a run a retry replaced, and leaves the status and
 
 it('takes a run without an attempt for the first: once the request was retried, it changes nothing', async () => {
   const retried = newStep(stepId.retried(1), 'retried', 'ok', { detail: { attempt: 1, resumeAt: 'CreateNodePool' } });
-  const request = await holding('PROVISIONING', [newStep('failed', 'failed', 'error', { detail: { resumeAt: 'CreateNodePool' } }), retried], 1);
+  const request = await holding(
+    'PROVISIONING',
+    [newStep('failed', 'failed', 'error', { detail: { resumeAt: 'CreateNodePool' } }), retried],
+    1,
+  );
 
-  const result = await finalizeRequest({ requestId: request.requestId, approval: null, error: { Error: 'ModelArtsError' }, created: null }, deps());
+  const result = await finalizeRequest(
+    { requestId: request.requestId, approval: null, error: { Error: 'ModelArtsError' }, created: null },
+    deps(),
+  );
 
   expect(result).toEqual({ status: 'PROVISIONING' });
   expect((await stored(request)).steps.map((s) => s.id)).toEqual(['submitted', 'failed', 'retried:1']);
@@ -124,8 +200,26 @@ it('counts the nodes of a node pool its run created without a reservation left, 
   await quotas.release({ team: request.team, flavor: request.flavor, requestId: request.requestId, count: 1 });
   const created = { nodePoolName: request.nodePoolName, track: false, waitSeconds: 1 };
 
-  await finalizeRequest({ requestId: request.requestId, attempt: 0, approval: { status: 'approved', stageIndex: 0, waitSeconds: 0 }, error: null, created }, deps());
-  await finalizeRequest({ requestId: request.requestId, attempt: 0, approval: { status: 'approved', stageIndex: 0, waitSeconds: 0 }, error: null, created }, deps());
+  await finalizeRequest(
+    {
+      requestId: request.requestId,
+      attempt: 0,
+      approval: { status: 'approved', stageIndex: 0, waitSeconds: 0 },
+      error: null,
+      created,
+    },
+    deps(),
+  );
+  await finalizeRequest(
+    {
+      requestId: request.requestId,
+      attempt: 0,
+      approval: { status: 'approved', stageIndex: 0, waitSeconds: 0 },
+      error: null,
+      created,
+    },
+    deps(),
+  );
 
   expect(await countersOf(request)).toEqual({ reserved: 0, used: 1, inUse: 1 });
 });
@@ -136,7 +230,16 @@ it("never counts a node pool's nodes beside a reservation another attempt still 
 
   // Run 1 finalizes while attempt 0 still holds the nodes (its CheckRequest would normally have taken
   // them over): counting them as use beside that reservation would count them twice.
-  await finalizeRequest({ requestId: request.requestId, attempt: 1, approval: { status: 'approved', stageIndex: 0, waitSeconds: 0 }, error: null, created }, deps());
+  await finalizeRequest(
+    {
+      requestId: request.requestId,
+      attempt: 1,
+      approval: { status: 'approved', stageIndex: 0, waitSeconds: 0 },
+      error: null,
+      created,
+    },
+    deps(),
+  );
 
   expect(await countersOf(request)).toEqual({ reserved: 1, used: 0, inUse: 1 });
 });

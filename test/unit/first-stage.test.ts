@@ -26,23 +26,54 @@ beforeAll(async () => ({ db, tableName, stop } = await startTestTable()));
 afterAll(() => stop());
 
 const stages = [
-  { name: 'manager', approvers: [{ email: 'bob@example.com' }, { email: 'dave@example.com' }], requiredApprovals: 1, remindAfterSeconds: 60, expireAfterSeconds: 600, escalated: false, collectsOrderId: false },
-  { name: 'finance', approvers: [{ email: 'carol@example.com' }], requiredApprovals: 1, remindAfterSeconds: 60, expireAfterSeconds: 900, escalated: false, collectsOrderId: false },
+  {
+    name: 'manager',
+    approvers: [{ email: 'bob@example.com' }, { email: 'dave@example.com' }],
+    requiredApprovals: 1,
+    remindAfterSeconds: 60,
+    expireAfterSeconds: 600,
+    escalated: false,
+    collectsOrderId: false,
+  },
+  {
+    name: 'finance',
+    approvers: [{ email: 'carol@example.com' }],
+    requiredApprovals: 1,
+    remindAfterSeconds: 60,
+    expireAfterSeconds: 900,
+    escalated: false,
+    collectsOrderId: false,
+  },
 ];
 const policy = { teams: [{ name: 'ml-platform', quotas: { f: 100 } }] } as unknown as Policy;
 const modelArts = {
   showPool: async (): Promise<Pool> => ({ spec: { type: 'Logical' }, status: {} }) as unknown as Pool,
-  listResourceFlavors: async (): Promise<ResourceFlavor[]> => [{ metadata: { name: 'f' }, spec: { billingModes: [0] }, status: { phase: { 'az-1': 'normal' } } }] as unknown as ResourceFlavor[],
+  listResourceFlavors: async (): Promise<ResourceFlavor[]> =>
+    [
+      { metadata: { name: 'f' }, spec: { billingModes: [0] }, status: { phase: { 'az-1': 'normal' } } },
+    ] as unknown as ResourceFlavor[],
 };
 const workflow = { answer: async () => 'delivered' as const };
 
 function recordingNotifier() {
   const asked: string[][] = [];
-  return { asked, askApprovers: async (_r: unknown, _a: ApprovalRecord, approvers: readonly string[]) => (asked.push([...approvers]), []) };
+  return {
+    asked,
+    askApprovers: async (_r: unknown, _a: ApprovalRecord, approvers: readonly string[]) => (
+      asked.push([...approvers]),
+      []
+    ),
+  };
 }
 
 function deps() {
-  return { policy, requests: new RequestRepository(db, tableName), approvals: new ApprovalRepository(db, tableName), quotas: new QuotaRepository(db, tableName), modelArts };
+  return {
+    policy,
+    requests: new RequestRepository(db, tableName),
+    approvals: new ApprovalRepository(db, tableName),
+    quotas: new QuotaRepository(db, tableName),
+    modelArts,
+  };
 }
 
 it('records the checks and the first approval_requested with AWAITING_APPROVAL in one write, and opens the approval with them', async () => {
@@ -54,23 +85,46 @@ it('records the checks and the first approval_requested with AWAITING_APPROVAL i
   expect(writes).toHaveBeenCalledTimes(1);
   const checked = (await requests.get('fs-1'))!;
   expect(checked.status).toBe('AWAITING_APPROVAL');
-  expect(checked.steps.map((s) => s.step)).toEqual(['submitted', 'capacity_checked', 'quota_checked', 'approval_requested']);
+  expect(checked.steps.map((s) => s.step)).toEqual([
+    'submitted',
+    'capacity_checked',
+    'quota_checked',
+    'approval_requested',
+  ]);
   const asked = checked.steps[3];
-  expect(asked).toMatchObject({ id: 'approval-requested:manager:1', outcome: 'ok', detail: { stage: 'manager', approvers: ['bob@example.com', 'dave@example.com'], requiredApprovals: 1 } });
+  expect(asked).toMatchObject({
+    id: 'approval-requested:manager:1',
+    outcome: 'ok',
+    detail: { stage: 'manager', approvers: ['bob@example.com', 'dave@example.com'], requiredApprovals: 1 },
+  });
   expect(Date.parse(asked.detail!.expiresAt as string) - Date.parse(asked.at)).toBe(600_000);
 
   const notifier = recordingNotifier();
   writes.mockClear();
   const later = new Date(Date.parse(asked.at) + 5_000);
-  expect(await requestApproval({ requestId: 'fs-1', stageIndex: 0, taskToken: 't1' }, { requests, approvals, notifier, workflow, now: () => later })).toEqual({ approvalId: 'fs-1.0', notified: 2 });
+  expect(
+    await requestApproval(
+      { requestId: 'fs-1', stageIndex: 0, taskToken: 't1' },
+      { requests, approvals, notifier, workflow, now: () => later },
+    ),
+  ).toEqual({ approvalId: 'fs-1.0', notified: 2 });
   expect(writes).not.toHaveBeenCalled();
   expect(notifier.asked).toEqual([['bob@example.com', 'dave@example.com']]);
   const approval = (await approvals.get('fs-1.0'))!;
-  expect({ createdAt: approval.createdAt, expiresAt: approval.expiresAt, notifiedAt: approval.notifiedAt }).toEqual({ createdAt: asked.at, expiresAt: asked.detail!.expiresAt, notifiedAt: later.toISOString() });
+  expect({ createdAt: approval.createdAt, expiresAt: approval.expiresAt, notifiedAt: approval.notifiedAt }).toEqual({
+    createdAt: asked.at,
+    expiresAt: asked.detail!.expiresAt,
+    notifiedAt: later.toISOString(),
+  });
   expect((await requests.get('fs-1'))!.steps).toHaveLength(4);
 
   // A rerun (a reminder's new token, a restart) only stores the token: nobody is asked again.
-  expect(await requestApproval({ requestId: 'fs-1', stageIndex: 0, taskToken: 't2' }, { requests, approvals, notifier, workflow })).toEqual({ approvalId: 'fs-1.0', notified: 0 });
+  expect(
+    await requestApproval(
+      { requestId: 'fs-1', stageIndex: 0, taskToken: 't2' },
+      { requests, approvals, notifier, workflow },
+    ),
+  ).toEqual({ approvalId: 'fs-1.0', notified: 0 });
   expect(notifier.asked).toHaveLength(1);
   expect((await approvals.get('fs-1.0'))!.taskToken).toBe('t2');
 });
@@ -81,22 +135,45 @@ it('asks again when the run that asked crashed before marking the approval notif
   await checkRequest('fs-2', deps());
   const crashing = { askApprovers: async () => [] };
   jest.spyOn(approvals, 'markNotified').mockRejectedValueOnce(new Error('crash'));
-  await expect(requestApproval({ requestId: 'fs-2', stageIndex: 0, taskToken: 't1' }, { requests, approvals, notifier: crashing, workflow })).rejects.toThrow('crash');
+  await expect(
+    requestApproval(
+      { requestId: 'fs-2', stageIndex: 0, taskToken: 't1' },
+      { requests, approvals, notifier: crashing, workflow },
+    ),
+  ).rejects.toThrow('crash');
   const notifier = recordingNotifier();
-  expect(await requestApproval({ requestId: 'fs-2', stageIndex: 0, taskToken: 't1' }, { requests, approvals, notifier, workflow })).toEqual({ approvalId: 'fs-2.0', notified: 2 });
+  expect(
+    await requestApproval(
+      { requestId: 'fs-2', stageIndex: 0, taskToken: 't1' },
+      { requests, approvals, notifier, workflow },
+    ),
+  ).toEqual({ approvalId: 'fs-2.0', notified: 2 });
 });
 
 it('records a later stage’s approval_requested when it opens, once', async () => {
   const { requests, approvals } = deps();
   await requests.create(requestRecord('fs-3', stages));
   await checkRequest('fs-3', deps());
-  await requestApproval({ requestId: 'fs-3', stageIndex: 0, taskToken: 't1' }, { requests, approvals, notifier: recordingNotifier(), workflow });
+  await requestApproval(
+    { requestId: 'fs-3', stageIndex: 0, taskToken: 't1' },
+    { requests, approvals, notifier: recordingNotifier(), workflow },
+  );
   const notifier = recordingNotifier();
-  await requestApproval({ requestId: 'fs-3', stageIndex: 1, taskToken: 't2' }, { requests, approvals, notifier, workflow });
-  await requestApproval({ requestId: 'fs-3', stageIndex: 1, taskToken: 't3' }, { requests, approvals, notifier, workflow });
+  await requestApproval(
+    { requestId: 'fs-3', stageIndex: 1, taskToken: 't2' },
+    { requests, approvals, notifier, workflow },
+  );
+  await requestApproval(
+    { requestId: 'fs-3', stageIndex: 1, taskToken: 't3' },
+    { requests, approvals, notifier, workflow },
+  );
   const steps = (await requests.get('fs-3'))!.steps.filter((s) => s.step === 'approval_requested');
   expect(steps.map((s) => s.id)).toEqual(['approval-requested:manager:1', 'approval-requested:finance:1']);
-  expect(steps[1].detail).toMatchObject({ stage: 'finance', approvers: ['carol@example.com'], expiresAt: (await approvals.get('fs-3.1'))!.expiresAt });
+  expect(steps[1].detail).toMatchObject({
+    stage: 'finance',
+    approvers: ['carol@example.com'],
+    expiresAt: (await approvals.get('fs-3.1'))!.expiresAt,
+  });
   expect(notifier.asked).toEqual([['carol@example.com']]);
 });
 
@@ -104,8 +181,13 @@ it('asks nobody about a request cancelled between the checks and RequestApproval
   const { requests, approvals } = deps();
   await requests.create(requestRecord('fs-4', stages));
   await checkRequest('fs-4', deps());
-  await requests.recordStep('fs-4', newStep('cancelled', 'cancelled', 'ok'), { status: 'CANCELLED', reason: 'CANCELLED_BY_USER' });
+  await requests.recordStep('fs-4', newStep('cancelled', 'cancelled', 'ok'), {
+    status: 'CANCELLED',
+    reason: 'CANCELLED_BY_USER',
+  });
   const notifier = recordingNotifier();
-  await expect(requestApproval({ requestId: 'fs-4', stageIndex: 0, taskToken: 't1' }, { requests, approvals, notifier, workflow })).rejects.toBeInstanceOf(InvalidTransitionError);
+  await expect(
+    requestApproval({ requestId: 'fs-4', stageIndex: 0, taskToken: 't1' }, { requests, approvals, notifier, workflow }),
+  ).rejects.toBeInstanceOf(InvalidTransitionError);
   expect(notifier.asked).toEqual([]);
 });

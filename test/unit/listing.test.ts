@@ -20,7 +20,12 @@ const policy = parsePolicy(
         escalation: [{ email: 'ivan@example.com' }],
         quotas: {},
       },
-      { name: 'vision', members: [{ email: 'erin@example.com' }], stages: [{ name: 'lead', approvers: [{ email: 'frank@example.com' }] }], quotas: {} },
+      {
+        name: 'vision',
+        members: [{ email: 'erin@example.com' }],
+        stages: [{ name: 'lead', approvers: [{ email: 'frank@example.com' }] }],
+        quotas: {},
+      },
     ],
   }),
 );
@@ -28,14 +33,27 @@ const policy = parsePolicy(
 const KEY = 'test-link-key';
 
 describe('parseListQuery', () => {
-  it('lists the caller\'s team by default, 20 at a time, with status as a filter', () => {
-    expect(parseListQuery({}, 'alice@example.com', policy)).toEqual({ scope: { kind: 'team', team: 'ml-platform' }, limit: 20 });
-    expect(parseListQuery({ status: 'ACTIVE', limit: '5' }, 'alice@example.com', policy)).toEqual({ scope: { kind: 'team', team: 'ml-platform' }, status: 'ACTIVE', limit: 5 });
+  it("lists the caller's team by default, 20 at a time, with status as a filter", () => {
+    expect(parseListQuery({}, 'alice@example.com', policy)).toEqual({
+      scope: { kind: 'team', team: 'ml-platform' },
+      limit: 20,
+    });
+    expect(parseListQuery({ status: 'ACTIVE', limit: '5' }, 'alice@example.com', policy)).toEqual({
+      scope: { kind: 'team', team: 'ml-platform' },
+      status: 'ACTIVE',
+      limit: 5,
+    });
   });
 
   it('reads the requester index for mine=true and the approver index for awaiting=me', () => {
-    expect(parseListQuery({ mine: 'true', status: 'REJECTED' }, 'alice@example.com', policy).scope).toEqual({ kind: 'requester', email: 'alice@example.com' });
-    expect(parseListQuery({ awaiting: 'me' }, 'bob@example.com', policy).scope).toEqual({ kind: 'awaiting', approver: 'bob@example.com' });
+    expect(parseListQuery({ mine: 'true', status: 'REJECTED' }, 'alice@example.com', policy).scope).toEqual({
+      kind: 'requester',
+      email: 'alice@example.com',
+    });
+    expect(parseListQuery({ awaiting: 'me' }, 'bob@example.com', policy).scope).toEqual({
+      kind: 'awaiting',
+      approver: 'bob@example.com',
+    });
   });
 
   it('lets members, approvers, escalation contacts and admins list a team, and nobody else', () => {
@@ -47,8 +65,13 @@ describe('parseListQuery', () => {
   });
 
   it('gives admins every team by status, and asks a caller in no team to say what to list', () => {
-    expect(parseListQuery({ status: 'AWAITING_APPROVAL' }, 'root@example.com', policy).scope).toEqual({ kind: 'status', status: 'AWAITING_APPROVAL' });
-    expect(() => parseListQuery({}, 'bob@example.com', policy)).toThrow(/in no team: say what to list with awaiting=me/);
+    expect(parseListQuery({ status: 'AWAITING_APPROVAL' }, 'root@example.com', policy).scope).toEqual({
+      kind: 'status',
+      status: 'AWAITING_APPROVAL',
+    });
+    expect(() => parseListQuery({}, 'bob@example.com', policy)).toThrow(
+      /in no team: say what to list with awaiting=me/,
+    );
     expect(() => parseListQuery({}, 'root@example.com', policy)).toThrow(/as an admin, status=<status>/);
   });
 
@@ -77,7 +100,12 @@ describe('parseListQuery', () => {
 describe('list cursors', () => {
   const query = parseListQuery({ mine: 'true' }, 'alice@example.com', policy);
   const identity = queryIdentity('alice@example.com', query);
-  const position = { pk: 'REQUEST#r-1', sk: 'META', gsiRequester: 'alice@example.com', createdAt: '2026-11-26T00:00:00.000Z' };
+  const position = {
+    pk: 'REQUEST#r-1',
+    sk: 'META',
+    gsiRequester: 'alice@example.com',
+    createdAt: '2026-11-26T00:00:00.000Z',
+  };
 
   it('round-trips the index position for the same viewer and query', () => {
     expect(decodeCursor(encodeCursor(position, identity, KEY), identity, KEY)).toEqual(position);
@@ -89,7 +117,10 @@ describe('list cursors', () => {
     const forged = `${Buffer.from(JSON.stringify({ ...position, gsiRequester: 'erin@example.com' })).toString('base64url')}.${mac}`;
     const teamQuery = queryIdentity('alice@example.com', parseListQuery({}, 'alice@example.com', policy));
     const asDave = queryIdentity('dave@example.com', parseListQuery({ mine: 'true' }, 'dave@example.com', policy));
-    const filtered = queryIdentity('alice@example.com', parseListQuery({ mine: 'true', status: 'ACTIVE' }, 'alice@example.com', policy));
+    const filtered = queryIdentity(
+      'alice@example.com',
+      parseListQuery({ mine: 'true', status: 'ACTIVE' }, 'alice@example.com', policy),
+    );
     for (const [c, id, key] of [
       [forged, identity, KEY],
       [cursor, teamQuery, KEY],

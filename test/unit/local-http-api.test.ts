@@ -16,7 +16,10 @@ interface Invocation {
 /** A server whose handler each test sets; every invocation is recorded. */
 async function startRecordingApi(routes: readonly RouteDefinition[] = ROUTES, mounts: Mount[] = []) {
   const invocations: Invocation[] = [];
-  let handler = async (_event: APIGatewayProxyEventV2): Promise<APIGatewayProxyResultV2> => ({ statusCode: 200, body: '{}' });
+  let handler = async (_event: APIGatewayProxyEventV2): Promise<APIGatewayProxyResultV2> => ({
+    statusCode: 200,
+    body: '{}',
+  });
   const api = await startHttpApi({
     port: 0,
     routes,
@@ -39,7 +42,12 @@ async function startRecordingApi(routes: readonly RouteDefinition[] = ROUTES, mo
  * node:http, for what fetch cannot send: repeated headers, two Cookie headers. Given headers as a
  * list, node adds neither Host nor Content-Length, so this does.
  */
-function rawRequest(url: string, method: string, rawHeaders: string[], body = Buffer.alloc(0)): Promise<{ status: number; body: string }> {
+function rawRequest(
+  url: string,
+  method: string,
+  rawHeaders: string[],
+  body = Buffer.alloc(0),
+): Promise<{ status: number; body: string }> {
   const headers = ['Host', new URL(url).host, 'Content-Length', String(body.length), ...rawHeaders];
   return new Promise((resolve, reject) => {
     const req = httpRequest(url, { method, headers }, (res) => {
@@ -67,13 +75,20 @@ describe('local HTTP API: the API Gateway v2 event', () => {
       `${server.api.url}/v2/0123abcd/pools/my%20pool/nodepools?a=1&a=2&b=x+y%26z&flag`,
       'POST',
       [
-        'Content-Type', 'application/json',
-        'X-Custom', 'one',
-        'x-custom', 'two',
-        'Cookie', 'session=abc; theme=dark',
-        'Cookie', 'lang=en',
-        'User-Agent', 'poolgate-test/1.0',
-        'Authorization', 'Bearer t0ken',
+        'Content-Type',
+        'application/json',
+        'X-Custom',
+        'one',
+        'x-custom',
+        'two',
+        'Cookie',
+        'session=abc; theme=dark',
+        'Cookie',
+        'lang=en',
+        'User-Agent',
+        'poolgate-test/1.0',
+        'Authorization',
+        'Bearer t0ken',
       ],
       Buffer.from(body),
     );
@@ -113,7 +128,13 @@ describe('local HTTP API: the API Gateway v2 event', () => {
       accountId: '000000000000',
       apiId: 'local',
       domainName: `127.0.0.1:${server.api.port}`,
-      http: { method: 'POST', path: '/v2/0123abcd/pools/my%20pool/nodepools', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'poolgate-test/1.0' },
+      http: {
+        method: 'POST',
+        path: '/v2/0123abcd/pools/my%20pool/nodepools',
+        protocol: 'HTTP/1.1',
+        sourceIp: '127.0.0.1',
+        userAgent: 'poolgate-test/1.0',
+      },
       routeKey: 'POST /v2/{project_id}/pools/{pool_name}/nodepools',
       stage: '$default',
     });
@@ -129,7 +150,8 @@ describe('local HTTP API: the API Gateway v2 event', () => {
     expect(event.routeKey).toBe('GET /health');
     expect(event.rawQueryString).toBe('');
     expect(event.isBase64Encoded).toBe(false);
-    for (const field of ['body', 'queryStringParameters', 'cookies', 'pathParameters'] as const) expect(event[field]).toBeUndefined();
+    for (const field of ['body', 'queryStringParameters', 'cookies', 'pathParameters'] as const)
+      expect(event[field]).toBeUndefined();
   });
 
   it('gives each request its own id, also in the apigw-requestid response header', async () => {
@@ -138,21 +160,32 @@ describe('local HTTP API: the API Gateway v2 event', () => {
     const ids = server.invocations.map((i) => i.event.requestContext.requestId);
     expect(new Set(ids).size).toBe(2);
     expect([first.headers.get('apigw-requestid'), second.headers.get('apigw-requestid')]).toEqual(ids);
-    expect(server.invocations.map((i) => i.event.pathParameters)).toEqual([{ request_id: 'r-1' }, { request_id: 'r-2' }]);
+    expect(server.invocations.map((i) => i.event.pathParameters)).toEqual([
+      { request_id: 'r-1' },
+      { request_id: 'r-2' },
+    ]);
   });
 
   it.each([
     ['application/octet-stream', Buffer.from([0, 1, 2, 0xff, 0xfe])],
     ['application/x-www-form-urlencoded', Buffer.from('payload=%7B%22a%22%3A1%7D&x=y')],
   ])('passes a %s body base64-encoded, as HTTP APIs do', async (contentType, bytes) => {
-    await fetch(`${server.api.url}/approvals/a-1`, { method: 'POST', headers: { 'content-type': contentType }, body: bytes });
+    await fetch(`${server.api.url}/approvals/a-1`, {
+      method: 'POST',
+      headers: { 'content-type': contentType },
+      body: bytes,
+    });
     const { event } = server.invocations[0];
     expect(event.isBase64Encoded).toBe(true);
     expect(Buffer.from(event.body ?? '', 'base64')).toEqual(bytes);
   });
 
   it('passes text/* bodies as text', async () => {
-    await fetch(`${server.api.url}/approvals/a-1`, { method: 'POST', headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'décision' });
+    await fetch(`${server.api.url}/approvals/a-1`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain; charset=utf-8' },
+      body: 'décision',
+    });
     expect(server.invocations[0].event).toMatchObject({ body: 'décision', isBase64Encoded: false });
   });
 });
@@ -181,13 +214,20 @@ describe('local HTTP API: results mapped back like API Gateway', () => {
 
   it('decodes a base64-encoded result body', async () => {
     const bytes = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0xff]);
-    server.setHandler(async () => ({ statusCode: 200, headers: { 'content-type': 'image/png' }, body: bytes.toString('base64'), isBase64Encoded: true }));
+    server.setHandler(async () => ({
+      statusCode: 200,
+      headers: { 'content-type': 'image/png' },
+      body: bytes.toString('base64'),
+      isBase64Encoded: true,
+    }));
     const response = await fetch(`${server.api.url}/health`);
     expect(Buffer.from(await response.arrayBuffer())).toEqual(bytes);
   });
 
   it('answers a result without statusCode as a 200 JSON body', async () => {
-    server.setHandler(async () => ({ status: 'ok', body: 'not a structured result without statusCode' }) as APIGatewayProxyResultV2);
+    server.setHandler(
+      async () => ({ status: 'ok', body: 'not a structured result without statusCode' }) as APIGatewayProxyResultV2,
+    );
     const response = await fetch(`${server.api.url}/health`);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('application/json');
@@ -227,7 +267,10 @@ describe('local HTTP API: its own answers', () => {
     const response = await fetch(`${server.api.url}/health`, { method: 'DELETE' });
     expect(response.status).toBe(405);
     expect(response.headers.get('allow')).toBe('GET');
-    expect(await response.json()).toEqual({ error_code: 'PoolGate.0405', error_msg: expect.stringContaining('DELETE') });
+    expect(await response.json()).toEqual({
+      error_code: 'PoolGate.0405',
+      error_msg: expect.stringContaining('DELETE'),
+    });
 
     const approvals = await fetch(`${server.api.url}/approvals/a-1`, { method: 'PUT', body: '{}' });
     expect(approvals.status).toBe(405);

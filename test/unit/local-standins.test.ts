@@ -2,7 +2,11 @@
  * The Secrets Manager and SESv2 stand-ins, mounted on a real local HTTP API and called by the real
  * AWS SDK v3 clients, as the handlers call them.
  */
-import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  GetSecretValueCommand,
+  ResourceNotFoundException,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { BadRequestException, SendEmailCommand, SESv2Client, type SendEmailCommandInput } from '@aws-sdk/client-sesv2';
 import fc from 'fast-check';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -34,7 +38,10 @@ beforeEach(async () => {
     port: 0,
     routes: ROUTES,
     invoke: async () => ({ statusCode: 500 }),
-    mounts: [secretsManagerMount(SECRETS_PREFIX, (id) => SECRETS[id]), sesv2Mount(SES_PREFIX, outboxDir(home), (mail) => sent.push(mail))],
+    mounts: [
+      secretsManagerMount(SECRETS_PREFIX, (id) => SECRETS[id]),
+      sesv2Mount(SES_PREFIX, outboxDir(home), (mail) => sent.push(mail)),
+    ],
   });
 });
 
@@ -53,7 +60,9 @@ describe('Secrets Manager stand-in', () => {
       SecretString: SECRETS['poolgate/modelarts-credentials'],
       VersionStages: ['AWSCURRENT'],
     });
-    expect(secret.ARN).toMatch(/^arn:aws:secretsmanager:us-east-1:000000000000:secret:poolgate\/modelarts-credentials-[A-Za-z0-9]{6}$/);
+    expect(secret.ARN).toMatch(
+      /^arn:aws:secretsmanager:us-east-1:000000000000:secret:poolgate\/modelarts-credentials-[A-Za-z0-9]{6}$/,
+    );
     expect(secret.VersionId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     expect(secret.CreatedDate).toBeInstanceOf(Date);
 
@@ -74,7 +83,9 @@ describe('Secrets Manager stand-in', () => {
     const saved = process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER;
     process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = `${api.url}${SECRETS_PREFIX}`;
     try {
-      const secret = await new SecretsManagerClient(clientConfig).send(new GetSecretValueCommand({ SecretId: 'poolgate/link-signing-key' }));
+      const secret = await new SecretsManagerClient(clientConfig).send(
+        new GetSecretValueCommand({ SecretId: 'poolgate/link-signing-key' }),
+      );
       expect(secret.SecretString).toBe('k3y');
     } finally {
       if (saved === undefined) delete process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER;
@@ -105,7 +116,10 @@ function parseEntity(raw: string): ParsedEntity {
   expect(end).toBeGreaterThan(0);
   const headers: Record<string, string> = {};
   // Unfolding removes the CRLF before the continuation's white space (RFC 5322 2.2.3).
-  for (const line of raw.slice(0, end).replace(/\r\n(?=[ \t])/g, '').split('\r\n')) {
+  for (const line of raw
+    .slice(0, end)
+    .replace(/\r\n(?=[ \t])/g, '')
+    .split('\r\n')) {
     const colon = line.indexOf(':');
     headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
   }
@@ -147,15 +161,20 @@ function outboxFiles(): string[] {
 
 describe('SESv2 stand-in', () => {
   const client = () => new SESv2Client({ ...clientConfig, endpoint: `${api.url}${SES_PREFIX}` });
-  const text = 'Hello Zoë,\n\napprove: https://poolgate.example/approvals/r-1.0?approver=bob%40example.com&sig=abc=\n' + 'long line '.repeat(20);
-  const html = '<p>Hello Zoë, <a href="https://poolgate.example/approvals/r-1.0?approver=bob%40example.com&amp;sig=abc=">approve</a></p>';
+  const text =
+    'Hello Zoë,\n\napprove: https://poolgate.example/approvals/r-1.0?approver=bob%40example.com&sig=abc=\n' +
+    'long line '.repeat(20);
+  const html =
+    '<p>Hello Zoë, <a href="https://poolgate.example/approvals/r-1.0?approver=bob%40example.com&amp;sig=abc=">approve</a></p>';
   const subject = 'Approval needed: node pool «np-1» for team Ærø';
 
   const simpleMail: SendEmailCommandInput = {
     FromEmailAddress: 'poolgate <poolgate@example.com>',
     Destination: { ToAddresses: ['bob@example.com', 'Zoë Ünal <zoe@example.com>'], CcAddresses: ['audit@example.com'] },
     ReplyToAddresses: ['ops@example.com'],
-    Content: { Simple: { Subject: { Data: subject, Charset: 'UTF-8' }, Body: { Text: { Data: text }, Html: { Data: html } } } },
+    Content: {
+      Simple: { Subject: { Data: subject, Charset: 'UTF-8' }, Body: { Text: { Data: text }, Html: { Data: html } } },
+    },
   };
 
   it('writes a SendEmail message as one RFC 822 file with both parts', async () => {
@@ -182,7 +201,10 @@ describe('SESv2 stand-in', () => {
     expect(message.headers['content-type']).toMatch(/^multipart\/alternative; boundary="/);
 
     const parts = multipartParts(message);
-    expect(parts.map((p) => p.headers['content-type'])).toEqual(['text/plain; charset=UTF-8', 'text/html; charset=UTF-8']);
+    expect(parts.map((p) => p.headers['content-type'])).toEqual([
+      'text/plain; charset=UTF-8',
+      'text/html; charset=UTF-8',
+    ]);
     for (const part of parts) {
       expect(part.headers['content-transfer-encoding']).toBe('quoted-printable');
       expect(part.body.split('\r\n').every((line) => line.length <= 76)).toBe(true);
@@ -191,14 +213,22 @@ describe('SESv2 stand-in', () => {
     expect(decodeQuotedPrintable(parts[1].body)).toBe(html);
 
     expect(sent).toEqual([
-      expect.objectContaining({ messageId: MessageId, subject, to: ['bob@example.com', 'Zoë Ünal <zoe@example.com>'], file: join(outboxDir(home), files[0]) }),
+      expect.objectContaining({
+        messageId: MessageId,
+        subject,
+        to: ['bob@example.com', 'Zoë Ünal <zoe@example.com>'],
+        file: join(outboxDir(home), files[0]),
+      }),
     ]);
     expect(sent[0].links).toContain('https://poolgate.example/approvals/r-1.0?approver=bob%40example.com&sig=abc=');
   });
 
   it('writes a text-only message as a single text/plain part', async () => {
     await client().send(
-      new SendEmailCommand({ ...simpleMail, Content: { Simple: { Subject: { Data: 'plain' }, Body: { Text: { Data: 'just text' } } } } }),
+      new SendEmailCommand({
+        ...simpleMail,
+        Content: { Simple: { Subject: { Data: 'plain' }, Body: { Text: { Data: 'just text' } } } },
+      }),
     );
     const message = parseEntity(readFileSync(join(outboxDir(home), outboxFiles()[0]), 'utf8'));
     expect(message.headers['content-type']).toBe('text/plain; charset=UTF-8');
@@ -206,7 +236,11 @@ describe('SESv2 stand-in', () => {
   });
 
   it('writes a raw message byte for byte', async () => {
-    const raw = Buffer.concat([Buffer.from('From: a@example.com\r\nTo: b@example.com\r\nSubject: raw\r\n\r\n'), Buffer.from([0xff, 0x00, 0x80]), Buffer.from('\r\n')]);
+    const raw = Buffer.concat([
+      Buffer.from('From: a@example.com\r\nTo: b@example.com\r\nSubject: raw\r\n\r\n'),
+      Buffer.from([0xff, 0x00, 0x80]),
+      Buffer.from('\r\n'),
+    ]);
     await client().send(new SendEmailCommand({ Content: { Raw: { Data: raw } } }));
     const files = outboxFiles();
     expect(files).toHaveLength(1);
@@ -219,7 +253,10 @@ describe('SESv2 stand-in', () => {
     ['no body', { ...simpleMail, Content: { Simple: { Subject: { Data: 's' }, Body: {} } } }],
     ['no sender', { ...simpleMail, FromEmailAddress: undefined }],
     ['no recipient', { ...simpleMail, Destination: { ToAddresses: [] } }],
-    ['a header injected through an address', { ...simpleMail, Destination: { ToAddresses: ['b@example.com\r\nBcc: evil@example.com'] } }],
+    [
+      'a header injected through an address',
+      { ...simpleMail, Destination: { ToAddresses: ['b@example.com\r\nBcc: evil@example.com'] } },
+    ],
   ])('raises BadRequestException for %s and writes nothing', async (_, input) => {
     const error = await client()
       .send(new SendEmailCommand(input))
@@ -274,7 +311,14 @@ describe('RFC 822 rendering', () => {
   });
 
   it('cannot be broken out of by a subject with line breaks', () => {
-    const raw = renderMessage({ from: 'a@example.com', to: ['b@example.com'], subject: 'hi\r\nBcc: evil@example.com', text: 'x', date: new Date(0), messageId: 'm@x' });
+    const raw = renderMessage({
+      from: 'a@example.com',
+      to: ['b@example.com'],
+      subject: 'hi\r\nBcc: evil@example.com',
+      text: 'x',
+      date: new Date(0),
+      messageId: 'm@x',
+    });
     const message = parseEntity(raw);
     expect(message.headers.bcc).toBeUndefined();
     expect(decodeWords(message.headers.subject)).toBe('hi\r\nBcc: evil@example.com');

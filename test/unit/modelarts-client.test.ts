@@ -46,7 +46,12 @@ beforeAll(async () => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
-      const entry = { method: request.method ?? '', url: request.url ?? '', headers: request.headers, body: Buffer.concat(chunks) };
+      const entry = {
+        method: request.method ?? '',
+        url: request.url ?? '',
+        headers: request.headers,
+        body: Buffer.concat(chunks),
+      };
       received.push(entry);
       const reply = responder(entry);
       if (reply === 'hang') return;
@@ -72,7 +77,14 @@ beforeEach(() => {
   responder = () => ({ status: 200, body: JSON.stringify(NODE_POOL) });
 });
 
-function client(options: { timeoutMs?: number; credentials?: () => Promise<SigningCredentials>; endpoint?: string; pageSize?: number } = {}): ModelArtsClient {
+function client(
+  options: {
+    timeoutMs?: number;
+    credentials?: () => Promise<SigningCredentials>;
+    endpoint?: string;
+    pageSize?: number;
+  } = {},
+): ModelArtsClient {
   return new ModelArtsClient({
     endpoint: options.endpoint ?? endpoint,
     credentials: options.credentials ?? (async () => CREDENTIALS),
@@ -116,7 +128,9 @@ describe('requests', () => {
     expect(request.headers['content-type']).toBe('application/json;charset=UTF-8');
     expect(request.body.toString('utf8')).toBe(JSON.stringify(NODE_POOL));
     expect(request.headers['x-project-id']).toBe(PROJECT_ID);
-    expect(request.headers.authorization).toMatch(/^SDK-HMAC-SHA256 Access=AKCLIENTTEST, SignedHeaders=content-type;host;x-project-id;x-sdk-date, Signature=[0-9a-f]{64}$/);
+    expect(request.headers.authorization).toMatch(
+      /^SDK-HMAC-SHA256 Access=AKCLIENTTEST, SignedHeaders=content-type;host;x-project-id;x-sdk-date, Signature=[0-9a-f]{64}$/,
+    );
     expect(verify(request)).toEqual({ ok: true, accessKey: CREDENTIALS.accessKey });
   });
 
@@ -133,12 +147,22 @@ describe('requests', () => {
   });
 
   it('showNodePool gives undefined for a 404', async () => {
-    responder = () => ({ status: 404, body: JSON.stringify({ error_code: 'ModelArts.50015002', error_msg: 'Node pool nodepool-1 not found.' }) });
+    responder = () => ({
+      status: 404,
+      body: JSON.stringify({ error_code: 'ModelArts.50015002', error_msg: 'Node pool nodepool-1 not found.' }),
+    });
     await expect(client().showNodePool(PROJECT_ID, POOL, 'nodepool-1')).resolves.toBeUndefined();
   });
 
   it('listNodePools GETs the list and returns its items', async () => {
-    responder = () => ({ status: 200, body: JSON.stringify({ apiVersion: 'v2', kind: 'NodePoolList', items: [NODE_POOL, { ...NODE_POOL, metadata: { name: 'nodepool-2' } }] }) });
+    responder = () => ({
+      status: 200,
+      body: JSON.stringify({
+        apiVersion: 'v2',
+        kind: 'NodePoolList',
+        items: [NODE_POOL, { ...NODE_POOL, metadata: { name: 'nodepool-2' } }],
+      }),
+    });
     const items = await client().listNodePools(PROJECT_ID, POOL);
 
     expect(items.map((n) => n.metadata.name)).toEqual(['nodepool-1', 'nodepool-2']);
@@ -156,7 +180,10 @@ describe('requests', () => {
     responder = ({ url }) => {
       const page = pages[new URL(url, 'http://x').searchParams.get('continue') ?? ''];
       const items = page.names.map((name) => ({ ...NODE_POOL, metadata: { name } }));
-      return { status: 200, body: JSON.stringify({ kind: 'NodePoolList', metadata: page.next ? { continue: page.next } : {}, items }) };
+      return {
+        status: 200,
+        body: JSON.stringify({ kind: 'NodePoolList', metadata: page.next ? { continue: page.next } : {}, items }),
+      };
     };
     const items = await client().listNodePools(PROJECT_ID, POOL);
 
@@ -168,25 +195,46 @@ describe('requests', () => {
 
   it(`stops after ${MAX_LIST_PAGES} pages with a ModelArtsError rather than answer a short list`, async () => {
     let page = 0;
-    responder = () => ({ status: 200, body: JSON.stringify({ metadata: { continue: `page-${++page}` }, items: [{ ...NODE_POOL, metadata: { name: `nodepool-${page}` } }] }) });
+    responder = () => ({
+      status: 200,
+      body: JSON.stringify({
+        metadata: { continue: `page-${++page}` },
+        items: [{ ...NODE_POOL, metadata: { name: `nodepool-${page}` } }],
+      }),
+    });
     const error = await failure(client({ pageSize: 1 }).listNodePools(PROJECT_ID, POOL));
 
     expect(error).toBeInstanceOf(ModelArtsError);
-    expect(error).toMatchObject({ operation: 'list node pools', errorMsg: `more than ${MAX_LIST_PAGES} pages; the list was not read to its end` });
+    expect(error).toMatchObject({
+      operation: 'list node pools',
+      errorMsg: `more than ${MAX_LIST_PAGES} pages; the list was not read to its end`,
+    });
     expect(received).toHaveLength(MAX_LIST_PAGES);
-    expect(received.at(-1)?.url).toBe(`/v2/${PROJECT_ID}/pools/${POOL}/nodepools?limit=1&continue=page-${MAX_LIST_PAGES - 1}`);
+    expect(received.at(-1)?.url).toBe(
+      `/v2/${PROJECT_ID}/pools/${POOL}/nodepools?limit=1&continue=page-${MAX_LIST_PAGES - 1}`,
+    );
   });
 
   it('listResourceFlavors pages the same way, on v1', async () => {
     responder = ({ url }) => {
       const next = new URL(url, 'http://x').searchParams.get('continue');
       const name = next ? 'modelarts.vm.gpu.t4u8' : 'modelarts.vm.2u4g.dcc';
-      return { status: 200, body: JSON.stringify({ kind: 'List', metadata: next ? {} : { continue: 'more' }, items: [{ metadata: { name } }] }) };
+      return {
+        status: 200,
+        body: JSON.stringify({
+          kind: 'List',
+          metadata: next ? {} : { continue: 'more' },
+          items: [{ metadata: { name } }],
+        }),
+      };
     };
     const flavors = await client().listResourceFlavors(PROJECT_ID);
 
     expect(flavors.map((f) => f.metadata?.name)).toEqual(['modelarts.vm.2u4g.dcc', 'modelarts.vm.gpu.t4u8']);
-    expect(received.map((r) => r.url)).toEqual([`/v1/${PROJECT_ID}/resourceflavors?limit=500`, `/v1/${PROJECT_ID}/resourceflavors?limit=500&continue=more`]);
+    expect(received.map((r) => r.url)).toEqual([
+      `/v1/${PROJECT_ID}/resourceflavors?limit=500`,
+      `/v1/${PROJECT_ID}/resourceflavors?limit=500&continue=more`,
+    ]);
   });
 
   it('encodes each path segment, and the signature still verifies', async () => {
@@ -225,11 +273,27 @@ describe('errors', () => {
 
   it.each([
     ['400 validation', 'ModelArtsError', json(400, 'ModelArts.50004000', 'Bad request. invalid nodepool name')],
-    ['401 signature', 'ModelArtsError', json(401, 'APIG.0301', 'Incorrect IAM authentication information: verify aksk signature fail')],
+    [
+      '401 signature',
+      'ModelArtsError',
+      json(401, 'APIG.0301', 'Incorrect IAM authentication information: verify aksk signature fail'),
+    ],
     ['403 permission', 'ModelArtsError', json(403, 'ModelArts.0108', 'not authorized')],
     ['404 pool not found', 'ModelArtsError', json(404, 'ModelArts.50015001', 'Pool x not found.')],
-    ['429 throttling', 'ModelArtsRetryableError', json(429, 'APIG.0308', 'The throttling threshold has been reached: policy user over ratelimit, limit:5, time:1 second')],
-    ['APIG.0308 under another status', 'ModelArtsRetryableError', json(400, 'APIG.0308', 'The throttling threshold has been reached')],
+    [
+      '429 throttling',
+      'ModelArtsRetryableError',
+      json(
+        429,
+        'APIG.0308',
+        'The throttling threshold has been reached: policy user over ratelimit, limit:5, time:1 second',
+      ),
+    ],
+    [
+      'APIG.0308 under another status',
+      'ModelArtsRetryableError',
+      json(400, 'APIG.0308', 'The throttling threshold has been reached'),
+    ],
     ['500 internal error', 'ModelArtsRetryableError', json(500, 'ModelArts.50005000', 'Internal error.')],
     ['504 backend timeout', 'ModelArtsRetryableError', json(504, 'APIG.0203', 'Backend timeout')],
   ])('%s -> %s', async (_what, name, reply) => {
@@ -239,12 +303,23 @@ describe('errors', () => {
     const { error_code, error_msg } = JSON.parse(reply.body ?? '{}') as { error_code: string; error_msg: string };
     expect(error.name).toBe(name);
     expect(error).toBeInstanceOf(name === 'ModelArtsError' ? ModelArtsError : ModelArtsRetryableError);
-    expect(error).toMatchObject({ operation: 'create node pool', httpStatus: reply.status, errorCode: error_code, errorMsg: error_msg, requestId: `req-${reply.status}` });
-    expect(error.message).toBe(`ModelArts create node pool failed: HTTP ${reply.status}, ${error_code}, ${error_msg}, X-Request-Id req-${reply.status}`);
+    expect(error).toMatchObject({
+      operation: 'create node pool',
+      httpStatus: reply.status,
+      errorCode: error_code,
+      errorMsg: error_msg,
+      requestId: `req-${reply.status}`,
+    });
+    expect(error.message).toBe(
+      `ModelArts create node pool failed: HTTP ${reply.status}, ${error_code}, ${error_msg}, X-Request-Id req-${reply.status}`,
+    );
   });
 
   it('does not follow a redirect: the endpoint is wrong, and retrying will not fix it', async () => {
-    responder = (request) => (request.url.startsWith('/elsewhere') ? { status: 200, body: JSON.stringify(NODE_POOL) } : { status: 302, headers: { location: '/elsewhere' } });
+    responder = (request) =>
+      request.url.startsWith('/elsewhere')
+        ? { status: 200, body: JSON.stringify(NODE_POOL) }
+        : { status: 302, headers: { location: '/elsewhere' } };
     const error = await failure(client().showNodePool(PROJECT_ID, POOL, 'nodepool-1'));
     expect(error).toBeInstanceOf(ModelArtsError);
     expect(error).toMatchObject({ httpStatus: 302 });
@@ -266,7 +341,10 @@ describe('errors', () => {
     expect(notJson).toMatchObject({ httpStatus: 200, errorMsg: 'unexpected response: the body is not JSON' });
 
     responder = () => ({ status: 200, body: '{"kind":"NodePoolList"}' });
-    expect(await failure(client().listNodePools(PROJECT_ID, POOL))).toMatchObject({ name: 'ModelArtsRetryableError', errorMsg: 'unexpected response: no items list' });
+    expect(await failure(client().listNodePools(PROJECT_ID, POOL))).toMatchObject({
+      name: 'ModelArtsRetryableError',
+      errorMsg: 'unexpected response: no items list',
+    });
   });
 
   it('maps a refused connection to a retryable error', async () => {
@@ -275,7 +353,9 @@ describe('errors', () => {
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
 
-    const error = await failure(client({ endpoint: `http://127.0.0.1:${port}` }).showNodePool(PROJECT_ID, POOL, 'nodepool-1'));
+    const error = await failure(
+      client({ endpoint: `http://127.0.0.1:${port}` }).showNodePool(PROJECT_ID, POOL, 'nodepool-1'),
+    );
     expect(error).toBeInstanceOf(ModelArtsRetryableError);
     expect(error).toMatchObject({ httpStatus: undefined });
     expect(error.message).toMatch(/^ModelArts show node pool failed: network error: .*ECONNREFUSED/);

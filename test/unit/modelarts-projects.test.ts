@@ -20,7 +20,10 @@ const DEFAULT_SECRET = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:poo
 describe('targetOf', () => {
   const settings: ModelArtsSettings = {
     region: 'cn-north-4',
-    projects: { [PROJECT_A]: { region: 'cn-east-3', credentialsSecretArn: SECRET_A }, [PROJECT_B]: { endpoint: 'https://modelarts.private.example.com' } },
+    projects: {
+      [PROJECT_A]: { region: 'cn-east-3', credentialsSecretArn: SECRET_A },
+      [PROJECT_B]: { endpoint: 'https://modelarts.private.example.com' },
+    },
   };
   const defaults = { credentialsSecretId: DEFAULT_SECRET };
 
@@ -33,14 +36,24 @@ describe('targetOf', () => {
   });
 
   it('uses the default endpoint over the default region, and the override (MODELARTS_ENDPOINT) over everything', () => {
-    expect(targetOf({ ...settings, endpoint: 'https://ma.example.com' }, PROJECT_OTHER, defaults).endpoint).toBe('https://ma.example.com');
-    expect(targetOf(settings, PROJECT_A, { ...defaults, endpointOverride: 'http://127.0.0.1:4010' })).toEqual({ endpoint: 'http://127.0.0.1:4010', credentialsSecretId: SECRET_A });
+    expect(targetOf({ ...settings, endpoint: 'https://ma.example.com' }, PROJECT_OTHER, defaults).endpoint).toBe(
+      'https://ma.example.com',
+    );
+    expect(targetOf(settings, PROJECT_A, { ...defaults, endpointOverride: 'http://127.0.0.1:4010' })).toEqual({
+      endpoint: 'http://127.0.0.1:4010',
+      credentialsSecretId: SECRET_A,
+    });
     // Hong Kong is the one region on myhuaweicloud.cn.
-    expect(targetOf({ region: 'ap-southeast-1', projects: {} }, PROJECT_OTHER, defaults).endpoint).toBe('https://modelarts.ap-southeast-1.myhuaweicloud.cn');
+    expect(targetOf({ region: 'ap-southeast-1', projects: {} }, PROJECT_OTHER, defaults).endpoint).toBe(
+      'https://modelarts.ap-southeast-1.myhuaweicloud.cn',
+    );
   });
 
   it('does not take a prototype name for a project', () => {
-    expect(targetOf(settings, 'constructor', defaults)).toEqual({ endpoint: 'https://modelarts.cn-north-4.myhuaweicloud.com', credentialsSecretId: DEFAULT_SECRET });
+    expect(targetOf(settings, 'constructor', defaults)).toEqual({
+      endpoint: 'https://modelarts.cn-north-4.myhuaweicloud.com',
+      credentialsSecretId: DEFAULT_SECRET,
+    });
   });
 });
 
@@ -69,7 +82,10 @@ describe('ModelArtsProjects against two simulators with different AK/SKs', () =>
     const modelArts = new ModelArtsProjects({
       settings: {
         region: 'cn-north-4',
-        projects: { [PROJECT_A]: { endpoint: simulators[0].url, credentialsSecretArn: SECRET_A }, [PROJECT_B]: { endpoint: simulators[1].url, credentialsSecretArn: SECRET_B } },
+        projects: {
+          [PROJECT_A]: { endpoint: simulators[0].url, credentialsSecretArn: SECRET_A },
+          [PROJECT_B]: { endpoint: simulators[1].url, credentialsSecretArn: SECRET_B },
+        },
       },
       credentialsSecretId: DEFAULT_SECRET,
       credentialsOf: async (secretId) => {
@@ -78,7 +94,12 @@ describe('ModelArtsProjects against two simulators with different AK/SKs', () =>
       },
       timeoutMs: 5000,
     });
-    const body = (name: string) => ({ kind: 'NodePool', apiVersion: 'v2', metadata: { name }, spec: { resources: { flavor: 'modelarts.vm.2u4g.dcc', count: 1, maxCount: 1 } } });
+    const body = (name: string) => ({
+      kind: 'NodePool',
+      apiVersion: 'v2',
+      metadata: { name },
+      spec: { resources: { flavor: 'modelarts.vm.2u4g.dcc', count: 1, maxCount: 1 } },
+    });
     await modelArts.createNodePool(PROJECT_A, 'pool', body('np-a') as never);
     await modelArts.createNodePool(PROJECT_B, 'pool', body('np-b') as never);
 
@@ -91,7 +112,17 @@ describe('ModelArtsProjects against two simulators with different AK/SKs', () =>
 
 describe('policy modelArts.projects', () => {
   const policyWith = (projects: unknown) =>
-    JSON.stringify({ modelArts: { projects }, teams: [{ name: 't', members: [{ email: 'a@example.com' }], stages: [{ name: 's', approvers: [{ email: 'b@example.com' }] }], quotas: {} }] });
+    JSON.stringify({
+      modelArts: { projects },
+      teams: [
+        {
+          name: 't',
+          members: [{ email: 'a@example.com' }],
+          stages: [{ name: 's', approvers: [{ email: 'b@example.com' }] }],
+          quotas: {},
+        },
+      ],
+    });
 
   it('accepts a region, an endpoint and a complete secret ARN per project', () => {
     const policy = parsePolicy(policyWith({ [PROJECT_A]: { region: 'cn-east-3', credentialsSecretArn: SECRET_A } }));
@@ -99,7 +130,9 @@ describe('policy modelArts.projects', () => {
   });
 
   it('refuses a project id that is not one, and a secret named without its complete ARN, naming the field', () => {
-    expect(() => parsePolicy(policyWith({ 'my-project': {} }))).toThrow(/modelArts\.projects\.my-project: must be a Huawei Cloud project id/);
+    expect(() => parsePolicy(policyWith({ 'my-project': {} }))).toThrow(
+      /modelArts\.projects\.my-project: must be a Huawei Cloud project id/,
+    );
     expect(() => parsePolicy(policyWith({ [PROJECT_A]: { credentialsSecretArn: 'poolgate/project-a' } }))).toThrow(
       new RegExp(`modelArts\\.projects\\.${PROJECT_A}\\.credentialsSecretArn: must be the complete ARN`),
     );

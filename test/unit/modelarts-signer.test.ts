@@ -11,7 +11,13 @@
 import { createHash, createHmac } from 'node:crypto';
 import { BasicCredentials } from '@huaweicloud/huaweicloud-sdk-core';
 import { AKSKSigner } from '@huaweicloud/huaweicloud-sdk-core/auth/AKSKSigner';
-import { canonicalRequest, formatSdkDate, signRequest, verifySignature, type SignRequestInput } from '../../lambdas/adapters/modelarts/signer';
+import {
+  canonicalRequest,
+  formatSdkDate,
+  signRequest,
+  verifySignature,
+  type SignRequestInput,
+} from '../../lambdas/adapters/modelarts/signer';
 
 // ---------------------------------------------------------------------------------------------
 // The oracle
@@ -24,11 +30,21 @@ interface OracleRequest {
   readonly data?: unknown;
 }
 
-function officialAuthorization(signer: typeof AKSKSigner, request: OracleRequest, accessKey: string, secretKey: string): string {
+function officialAuthorization(
+  signer: typeof AKSKSigner,
+  request: OracleRequest,
+  accessKey: string,
+  secretKey: string,
+): string {
   const credentials = new BasicCredentials().withAk(accessKey).withSk(secretKey);
   // sign() sorts repeated values in place: give it copies.
-  const queryParams = Object.fromEntries(Object.entries(request.queryParams).map(([k, v]) => [k, Array.isArray(v) ? [...v] : v]));
-  const signed = signer.sign({ ...request, headers: { ...request.headers }, queryParams }, credentials) as Record<string, string>;
+  const queryParams = Object.fromEntries(
+    Object.entries(request.queryParams).map(([k, v]) => [k, Array.isArray(v) ? [...v] : v]),
+  );
+  const signed = signer.sign({ ...request, headers: { ...request.headers }, queryParams }, credentials) as Record<
+    string,
+    string
+  >;
   return signed.Authorization;
 }
 
@@ -57,7 +73,12 @@ class DocumentedAkskSigner extends AKSKSigner {
   /** Sort the encoded names and values. */
   protected static override CanonicalQueryString(request: { queryParams?: Record<string, string | string[]> }): string {
     return Object.entries(request.queryParams ?? {})
-      .flatMap(([name, values]) => (Array.isArray(values) ? values : [values]).map((value) => [this.urlEncode(name) as string, this.urlEncode(value) as string]))
+      .flatMap(([name, values]) =>
+        (Array.isArray(values) ? values : [values]).map((value) => [
+          this.urlEncode(name) as string,
+          this.urlEncode(value) as string,
+        ]),
+      )
       .sort(([nameA, valueA], [nameB, valueB]) => compareCodeUnits(nameA, nameB) || compareCodeUnits(valueA, valueB))
       .map(([name, value]) => `${name}=${value}`)
       .join('&');
@@ -85,7 +106,14 @@ class RecordingAkskSigner extends AKSKSigner {
     signedHeaders: string,
     payloadHash: string | undefined,
   ): string {
-    RecordingAkskSigner.lastCanonicalRequest = super.buildCanonicalRequest(method, uri, query, headers, signedHeaders, payloadHash);
+    RecordingAkskSigner.lastCanonicalRequest = super.buildCanonicalRequest(
+      method,
+      uri,
+      query,
+      headers,
+      signedHeaders,
+      payloadHash,
+    );
     return RecordingAkskSigner.lastCanonicalRequest;
   }
 }
@@ -124,14 +152,108 @@ class Generator {
 const ALNUM = [...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'];
 const UNRESERVED = [...ALNUM, '-', '_', '.', '~'];
 /** Characters the official signer handles as documented, in a path and in a query. */
-const PLAIN_ODD = [':', '@', '!', '$', '&', '(', ')', '*', '+', ',', ';', '=', 'é', 'ß', '中', '文', '😀', 'Ω', '[', ']'];
+const PLAIN_ODD = [
+  ':',
+  '@',
+  '!',
+  '$',
+  '&',
+  '(',
+  ')',
+  '*',
+  '+',
+  ',',
+  ';',
+  '=',
+  'é',
+  'ß',
+  '中',
+  '文',
+  '😀',
+  'Ω',
+  '[',
+  ']',
+];
 /** Characters that meet its path quirk (URL parser escaping, or already encoded on the wire). */
 const PATH_QUIRKY = [' ', '%', '/', '?', '#', '{', '}', '|', '^', '`', '<', '>', '"', "'", '\\', '%20', '%2F', '%41'];
-const VALUE_CHARS = [...ALNUM, ' ', '-', '_', '.', '~', ':', '/', '=', '&', '+', '%', ',', 'é', '中', '😀', '{', '|', '"'];
-const HEADER_VALUE_CHARS = [...ALNUM, ' ', '-', '_', '.', ':', '/', '=', ',', ';', '"', '(', ')', '[', ']', '{', '}', '@', '!', '*', '+', '?'];
-const HOSTS = ['modelarts.cn-north-4.myhuaweicloud.com', 'modelarts.ap-southeast-1.myhuaweicloud.cn', '127.0.0.1:4010', 'localhost:8443', '[::1]:9000'];
-const HEADER_NAMES = ['content-type', 'Content-Type', 'X-Request-Tag', 'x-trace-id', 'accept', 'X-Language', 'x-a1', 'if-match', 'x-sdk-request-id'];
-const QUERY_NAMES = ['limit', 'continue', 'labelSelector', 'workspaceId', 'status', 'a b', 'é', 'x:y', 'Z', 'z', '{', 'sort~', 'p'];
+const VALUE_CHARS = [
+  ...ALNUM,
+  ' ',
+  '-',
+  '_',
+  '.',
+  '~',
+  ':',
+  '/',
+  '=',
+  '&',
+  '+',
+  '%',
+  ',',
+  'é',
+  '中',
+  '😀',
+  '{',
+  '|',
+  '"',
+];
+const HEADER_VALUE_CHARS = [
+  ...ALNUM,
+  ' ',
+  '-',
+  '_',
+  '.',
+  ':',
+  '/',
+  '=',
+  ',',
+  ';',
+  '"',
+  '(',
+  ')',
+  '[',
+  ']',
+  '{',
+  '}',
+  '@',
+  '!',
+  '*',
+  '+',
+  '?',
+];
+const HOSTS = [
+  'modelarts.cn-north-4.myhuaweicloud.com',
+  'modelarts.ap-southeast-1.myhuaweicloud.cn',
+  '127.0.0.1:4010',
+  'localhost:8443',
+  '[::1]:9000',
+];
+const HEADER_NAMES = [
+  'content-type',
+  'Content-Type',
+  'X-Request-Tag',
+  'x-trace-id',
+  'accept',
+  'X-Language',
+  'x-a1',
+  'if-match',
+  'x-sdk-request-id',
+];
+const QUERY_NAMES = [
+  'limit',
+  'continue',
+  'labelSelector',
+  'workspaceId',
+  'status',
+  'a b',
+  'é',
+  'x:y',
+  'Z',
+  'z',
+  '{',
+  'sort~',
+  'p',
+];
 
 interface GeneratedCase {
   readonly index: number;
@@ -169,7 +291,17 @@ function generateJson(g: Generator, depth: number): Record<string, unknown> {
     const key = g.string(VALUE_CHARS, 1, 8);
     const kind = g.int(0, depth > 0 ? 5 : 3);
     value[key] =
-      kind === 0 ? g.string(VALUE_CHARS, 0, 12) : kind === 1 ? g.int(-1000, 100000) : kind === 2 ? g.chance(0.5) : kind === 3 ? null : kind === 4 ? generateJson(g, depth - 1) : [g.string(VALUE_CHARS, 0, 5), g.int(0, 9)];
+      kind === 0
+        ? g.string(VALUE_CHARS, 0, 12)
+        : kind === 1
+          ? g.int(-1000, 100000)
+          : kind === 2
+            ? g.chance(0.5)
+            : kind === 3
+              ? null
+              : kind === 4
+                ? generateJson(g, depth - 1)
+                : [g.string(VALUE_CHARS, 0, 5), g.int(0, 9)];
   }
   return value;
 }
@@ -275,23 +407,41 @@ function oracleRequest(c: GeneratedCase, endpoint: string, extraHeaders: Record<
 /** The wire URL, its Host as fetch sends it: the official signer then follows the documented steps. */
 function documentedOracle(c: GeneratedCase): string {
   const url = new URL(`${c.protocol}//${c.host}${wirePath(c)}`);
-  return officialAuthorization(DocumentedAkskSigner, oracleRequest(c, `${url.origin}${url.pathname}`, { host: url.host }), c.accessKey, c.secretKey);
+  return officialAuthorization(
+    DocumentedAkskSigner,
+    oracleRequest(c, `${url.origin}${url.pathname}`, { host: url.host }),
+    c.accessKey,
+    c.secretKey,
+  );
 }
 
 /** The official signer as its own client calls it: raw path parameters in the endpoint. */
 function officialOracle(c: GeneratedCase): string {
-  return officialAuthorization(AKSKSigner, oracleRequest(c, `${c.protocol}//${c.host}/${c.segments.join('/')}`), c.accessKey, c.secretKey);
+  return officialAuthorization(
+    AKSKSigner,
+    oracleRequest(c, `${c.protocol}//${c.host}/${c.segments.join('/')}`),
+    c.accessKey,
+    c.secretKey,
+  );
 }
 
-const encodeRfc3986 = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`);
+const encodeRfc3986 = (s: string) =>
+  encodeURIComponent(s).replace(/[!'()*]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`);
 
 /** Whether the request stays clear of every edge case where the official signer departs from the documentation. */
 function officialSignerIsDocumented(c: GeneratedCase): boolean {
   const pathIsPlain = c.segments.every((s) => !/[ %/?#{}|^`<>"'\\]/.test(s));
-  const byRaw = [...c.query].sort(([na, va], [nb, vb]) => compareCodeUnits(na, nb) || compareCodeUnits(va, vb)).map(([n, v]) => `${encodeRfc3986(n)}=${encodeRfc3986(v)}`);
-  const byEncoded = c.query.map(([n, v]) => [encodeRfc3986(n), encodeRfc3986(v)]).sort(([na, va], [nb, vb]) => compareCodeUnits(na, nb) || compareCodeUnits(va, vb)).map(([n, v]) => `${n}=${v}`);
+  const byRaw = [...c.query]
+    .sort(([na, va], [nb, vb]) => compareCodeUnits(na, nb) || compareCodeUnits(va, vb))
+    .map(([n, v]) => `${encodeRfc3986(n)}=${encodeRfc3986(v)}`);
+  const byEncoded = c.query
+    .map(([n, v]) => [encodeRfc3986(n), encodeRfc3986(v)])
+    .sort(([na, va], [nb, vb]) => compareCodeUnits(na, nb) || compareCodeUnits(va, vb))
+    .map(([n, v]) => `${n}=${v}`);
   const queryOrderAgrees = byRaw.join('&') === byEncoded.join('&');
-  const headersArePlain = Object.entries(c.headers).every(([name, value]) => !name.includes('_') && value === value.trim());
+  const headersArePlain = Object.entries(c.headers).every(
+    ([name, value]) => !name.includes('_') && value === value.trim(),
+  );
   const noDefaultPort = !/:(443|80)$/.test(c.host);
   return pathIsPlain && queryOrderAgrees && headersArePlain && noDefaultPort;
 }
@@ -313,7 +463,8 @@ describe('signRequest against the official signer', () => {
     expect(cases.some((c) => new Set(c.query.map(([n]) => n)).size < c.query.length)).toBe(true);
   });
 
-  const rows = (list: readonly GeneratedCase[]) => list.map((c): [number, string, string, GeneratedCase] => [c.index, c.method, wirePath(c), c]);
+  const rows = (list: readonly GeneratedCase[]) =>
+    list.map((c): [number, string, string, GeneratedCase] => [c.index, c.method, wirePath(c), c]);
 
   it.each(rows(plain))('case %i: %s %s equals the official signer', (_i, _m, _p, c) => {
     expect(signRequest(ourInput(c)).authorization).toBe(officialOracle(c));
@@ -329,7 +480,12 @@ describe('official signer quirks (the documented behaviour is what poolgate sign
   const sdkHeaders = { 'X-Sdk-Date': '20191115T033655Z' };
 
   function officialCanonical(request: Omit<OracleRequest, 'headers'> & { headers?: Record<string, string> }): string {
-    officialAuthorization(RecordingAkskSigner, { ...request, headers: { ...sdkHeaders, ...request.headers } }, 'AK', 'SK');
+    officialAuthorization(
+      RecordingAkskSigner,
+      { ...request, headers: { ...sdkHeaders, ...request.headers } },
+      'AK',
+      'SK',
+    );
     return RecordingAkskSigner.lastCanonicalRequest;
   }
 
@@ -337,41 +493,87 @@ describe('official signer quirks (the documented behaviour is what poolgate sign
     const headers = signRequest({ ...base, ...input });
     const url = new URL(input.url);
     const signedHeaders = /SignedHeaders=([^,]+)/.exec(headers.authorization)?.[1].split(';') ?? [];
-    return canonicalRequest({ method: input.method, path: url.pathname, query: url.search, headers, signedHeaders, body: input.body ?? '' });
+    return canonicalRequest({
+      method: input.method,
+      path: url.pathname,
+      query: url.search,
+      headers,
+      signedHeaders,
+      body: input.body ?? '',
+    });
   };
   const line = (canonical: string, index: number) => canonical.split('\n')[index];
 
   it('path: each segment is decoded then encoded once; the official signer encodes spaces and encoded characters twice', () => {
-    expect(line(ours({ method: 'GET', url: 'https://h.example.com/v2/a b/%2F/c%3Ad@e' }), 1)).toBe('/v2/a%20b/%2F/c%3Ad%40e/');
-    expect(line(ours({ method: 'GET', url: 'https://h.example.com/v2/a%20b/%2F/c:d%40e' }), 1)).toBe('/v2/a%20b/%2F/c%3Ad%40e/');
-    expect(line(officialCanonical({ endpoint: 'https://h.example.com/v2/a b/%2F/c:d@e', method: 'GET', queryParams: {} }), 1)).toBe('/v2/a%2520b/%252F/c%3Ad%40e/');
+    expect(line(ours({ method: 'GET', url: 'https://h.example.com/v2/a b/%2F/c%3Ad@e' }), 1)).toBe(
+      '/v2/a%20b/%2F/c%3Ad%40e/',
+    );
+    expect(line(ours({ method: 'GET', url: 'https://h.example.com/v2/a%20b/%2F/c:d%40e' }), 1)).toBe(
+      '/v2/a%20b/%2F/c%3Ad%40e/',
+    );
+    expect(
+      line(
+        officialCanonical({ endpoint: 'https://h.example.com/v2/a b/%2F/c:d@e', method: 'GET', queryParams: {} }),
+        1,
+      ),
+    ).toBe('/v2/a%2520b/%252F/c%3Ad%40e/');
   });
 
   it('query: encoded names and values are sorted; the official signer sorts the raw ones', () => {
     const url = new URL('https://h.example.com/v1/x');
-    for (const [n, v] of [['z', '2'], ['{', ''], ['é', '1'], ['z', '{'], ['z', 'a']]) url.searchParams.append(n, v);
+    for (const [n, v] of [
+      ['z', '2'],
+      ['{', ''],
+      ['é', '1'],
+      ['z', '{'],
+      ['z', 'a'],
+    ])
+      url.searchParams.append(n, v);
     expect(line(ours({ method: 'GET', url }), 2)).toBe('%7B=&%C3%A9=1&z=%7B&z=2&z=a');
-    expect(line(officialCanonical({ endpoint: 'https://h.example.com/v1/x', method: 'GET', queryParams: { z: ['2', '{', 'a'], '{': '', é: '1' } }), 2)).toBe(
-      'z=2&z=a&z=%7B&%7B=&%C3%A9=1',
-    );
+    expect(
+      line(
+        officialCanonical({
+          endpoint: 'https://h.example.com/v1/x',
+          method: 'GET',
+          queryParams: { z: ['2', '{', 'a'], '{': '', é: '1' },
+        }),
+        2,
+      ),
+    ).toBe('z=2&z=a&z=%7B&%7B=&%C3%A9=1');
   });
 
   it('header values are trimmed; the official signer signs the surrounding spaces HTTP drops', () => {
-    expect(ours({ method: 'GET', url: 'https://h.example.com/', headers: { 'X-Tag': '  v  ' } })).toContain('\nx-tag:v\n');
-    expect(officialCanonical({ endpoint: 'https://h.example.com/', method: 'GET', queryParams: {}, headers: { 'X-Tag': '  v  ' } })).toContain('\nx-tag:  v  \n');
+    expect(ours({ method: 'GET', url: 'https://h.example.com/', headers: { 'X-Tag': '  v  ' } })).toContain(
+      '\nx-tag:v\n',
+    );
+    expect(
+      officialCanonical({
+        endpoint: 'https://h.example.com/',
+        method: 'GET',
+        queryParams: {},
+        headers: { 'X-Tag': '  v  ' },
+      }),
+    ).toContain('\nx-tag:  v  \n');
   });
 
   it('headers are in code-unit order; the official signer orders canonical headers by locale but SignedHeaders by code unit', () => {
     const canonical = ours({ method: 'GET', url: 'https://h.example.com/', headers: { x_a: '1', 'x-b': '2' } });
     expect(canonical).toContain('x-b:2\nx-sdk-date:20191115T033655Z\nx_a:1\n\nhost;x-b;x-sdk-date;x_a\n');
-    const official = officialCanonical({ endpoint: 'https://h.example.com/', method: 'GET', queryParams: {}, headers: { x_a: '1', 'x-b': '2' } });
+    const official = officialCanonical({
+      endpoint: 'https://h.example.com/',
+      method: 'GET',
+      queryParams: {},
+      headers: { x_a: '1', 'x-b': '2' },
+    });
     expect(official).toContain('host:h.example.com\nx_a:1\nx-b:2\n');
     expect(official).toContain('\nhost;x-b;x-sdk-date;x_a\n');
   });
 
   it('host: a default port is dropped; the official signer keeps one written in the endpoint', () => {
     expect(ours({ method: 'GET', url: 'https://h.example.com:443/' })).toContain('\nhost:h.example.com\n');
-    expect(officialCanonical({ endpoint: 'https://h.example.com:443/', method: 'GET', queryParams: {} })).toContain('\nhost:h.example.com:443\n');
+    expect(officialCanonical({ endpoint: 'https://h.example.com:443/', method: 'GET', queryParams: {} })).toContain(
+      '\nhost:h.example.com:443\n',
+    );
   });
 });
 
@@ -381,7 +583,14 @@ describe('signRequest', () => {
 
   it('builds the documented canonical request and Authorization header by hand', () => {
     const body = '{"kind":"NodePool"}';
-    const headers = signRequest({ ...credentials, method: 'POST', url: 'https://modelarts.cn-north-4.myhuaweicloud.com/v2/p/pools/q/nodepools', body, date, headers: { 'Content-Type': 'application/json;charset=UTF-8' } });
+    const headers = signRequest({
+      ...credentials,
+      method: 'POST',
+      url: 'https://modelarts.cn-north-4.myhuaweicloud.com/v2/p/pools/q/nodepools',
+      body,
+      date,
+      headers: { 'Content-Type': 'application/json;charset=UTF-8' },
+    });
     const canonical = [
       'POST',
       '/v2/p/pools/q/nodepools/',
@@ -400,23 +609,42 @@ describe('signRequest', () => {
   });
 
   it('adds and signs X-Project-Id and X-Security-Token', () => {
-    const headers = signRequest({ ...credentials, securityToken: 'token', projectId: 'b'.repeat(32), method: 'GET', url: 'http://127.0.0.1:4010/v2/x', date });
-    expect(headers).toMatchObject({ host: '127.0.0.1:4010', 'x-project-id': 'b'.repeat(32), 'x-security-token': 'token' });
+    const headers = signRequest({
+      ...credentials,
+      securityToken: 'token',
+      projectId: 'b'.repeat(32),
+      method: 'GET',
+      url: 'http://127.0.0.1:4010/v2/x',
+      date,
+    });
+    expect(headers).toMatchObject({
+      host: '127.0.0.1:4010',
+      'x-project-id': 'b'.repeat(32),
+      'x-security-token': 'token',
+    });
     expect(headers.authorization).toContain('SignedHeaders=host;x-project-id;x-sdk-date;x-security-token,');
   });
 
   it('hashes the exact bytes: a Uint8Array body signs like the same UTF-8 string', () => {
     const input = { ...credentials, method: 'POST', url: 'http://h/x', date };
     const text = '{"name":"中文 😀"}';
-    expect(signRequest({ ...input, body: new TextEncoder().encode(text) })).toEqual(signRequest({ ...input, body: text }));
-    expect(signRequest({ ...input, body: `${text} ` }).authorization).not.toBe(signRequest({ ...input, body: text }).authorization);
+    expect(signRequest({ ...input, body: new TextEncoder().encode(text) })).toEqual(
+      signRequest({ ...input, body: text }),
+    );
+    expect(signRequest({ ...input, body: `${text} ` }).authorization).not.toBe(
+      signRequest({ ...input, body: text }).authorization,
+    );
   });
 
   it('refuses headers that signing owns, and the same header twice', () => {
     for (const name of ['Authorization', 'Host', 'X-Sdk-Date', 'x-project-id', 'X-Security-Token']) {
-      expect(() => signRequest({ ...credentials, method: 'GET', url: 'http://h/', headers: { [name]: 'x' } })).toThrow(`header ${name} is set by signing`);
+      expect(() => signRequest({ ...credentials, method: 'GET', url: 'http://h/', headers: { [name]: 'x' } })).toThrow(
+        `header ${name} is set by signing`,
+      );
     }
-    expect(() => signRequest({ ...credentials, method: 'GET', url: 'http://h/', headers: { accept: 'a', Accept: 'b' } })).toThrow('given twice');
+    expect(() =>
+      signRequest({ ...credentials, method: 'GET', url: 'http://h/', headers: { accept: 'a', Accept: 'b' } }),
+    ).toThrow('given twice');
   });
 });
 
@@ -428,7 +656,16 @@ describe('verifySignature', () => {
 
   /** What node:http hands the server for a request signed at `date`. */
   function received(date = now, url = 'http://127.0.0.1:4010/v2/a%20b/x?b=2&a=1&a=') {
-    const headers = signRequest({ accessKey: 'AKEXAMPLE', secretKey: 'secret', method: 'POST', url, body, date, projectId: 'p', headers: { 'content-type': 'application/json' } });
+    const headers = signRequest({
+      accessKey: 'AKEXAMPLE',
+      secretKey: 'secret',
+      method: 'POST',
+      url,
+      body,
+      date,
+      projectId: 'p',
+      headers: { 'content-type': 'application/json' },
+    });
     const parsed = new URL(url);
     return { method: 'POST', path: parsed.pathname, query: parsed.search, headers, body: Buffer.from(body) };
   }
@@ -440,7 +677,10 @@ describe('verifySignature', () => {
   it('accepts a date up to 15 minutes off either way, and refuses one further off', () => {
     expect(verifySignature(received(new Date(now.getTime() - 15 * 60_000)), secretKeyFor, now).ok).toBe(true);
     expect(verifySignature(received(new Date(now.getTime() + 15 * 60_000)), secretKeyFor, now).ok).toBe(true);
-    expect(verifySignature(received(new Date(now.getTime() - 15 * 60_000 - 1000)), secretKeyFor, now)).toEqual({ ok: false, reason: 'X-Sdk-Date is more than 15 minutes off' });
+    expect(verifySignature(received(new Date(now.getTime() - 15 * 60_000 - 1000)), secretKeyFor, now)).toEqual({
+      ok: false,
+      reason: 'X-Sdk-Date is more than 15 minutes off',
+    });
     expect(verifySignature(received(new Date(now.getTime() + 16 * 60_000)), secretKeyFor, now).ok).toBe(false);
   });
 
@@ -456,7 +696,9 @@ describe('verifySignature', () => {
 
   it('reads header values trimmed, as they were signed', () => {
     const r = received();
-    expect(verifySignature({ ...r, headers: { ...r.headers, 'content-type': ' application/json ' } }, secretKeyFor, now).ok).toBe(true);
+    expect(
+      verifySignature({ ...r, headers: { ...r.headers, 'content-type': ' application/json ' } }, secretKeyFor, now).ok,
+    ).toBe(true);
   });
 
   it('ignores how the path and query were encoded on the wire', () => {
@@ -466,12 +708,45 @@ describe('verifySignature', () => {
   });
 
   it.each([
-    ['no Authorization header', (r: ReturnType<typeof received>) => ({ ...r, headers: { ...r.headers, authorization: undefined } }), 'missing or malformed Authorization header'],
-    ['another algorithm', (r: ReturnType<typeof received>) => ({ ...r, headers: { ...r.headers, authorization: r.headers.authorization.replace('SDK-HMAC-SHA256', 'V11-HMAC-SHA256') } }), 'missing or malformed Authorization header'],
-    ['an unknown access key', (r: ReturnType<typeof received>) => ({ ...r, headers: { ...r.headers, authorization: r.headers.authorization.replace('AKEXAMPLE', 'AKOTHER') } }), 'unknown access key'],
-    ['an unsigned X-Sdk-Date', (r: ReturnType<typeof received>) => ({ ...r, headers: { ...r.headers, authorization: r.headers.authorization.replace(';x-sdk-date', '') } }), 'X-Sdk-Date is not signed'],
-    ['a signed header that is missing', (r: ReturnType<typeof received>) => ({ ...r, headers: { ...r.headers, 'x-project-id': undefined } }), 'signed header x-project-id is missing'],
-    ['an impossible date', (r: ReturnType<typeof received>) => ({ ...r, headers: { ...r.headers, 'x-sdk-date': '20261131T120000Z' } }), 'X-Sdk-Date is not YYYYMMDDTHHMMSSZ'],
+    [
+      'no Authorization header',
+      (r: ReturnType<typeof received>) => ({ ...r, headers: { ...r.headers, authorization: undefined } }),
+      'missing or malformed Authorization header',
+    ],
+    [
+      'another algorithm',
+      (r: ReturnType<typeof received>) => ({
+        ...r,
+        headers: { ...r.headers, authorization: r.headers.authorization.replace('SDK-HMAC-SHA256', 'V11-HMAC-SHA256') },
+      }),
+      'missing or malformed Authorization header',
+    ],
+    [
+      'an unknown access key',
+      (r: ReturnType<typeof received>) => ({
+        ...r,
+        headers: { ...r.headers, authorization: r.headers.authorization.replace('AKEXAMPLE', 'AKOTHER') },
+      }),
+      'unknown access key',
+    ],
+    [
+      'an unsigned X-Sdk-Date',
+      (r: ReturnType<typeof received>) => ({
+        ...r,
+        headers: { ...r.headers, authorization: r.headers.authorization.replace(';x-sdk-date', '') },
+      }),
+      'X-Sdk-Date is not signed',
+    ],
+    [
+      'a signed header that is missing',
+      (r: ReturnType<typeof received>) => ({ ...r, headers: { ...r.headers, 'x-project-id': undefined } }),
+      'signed header x-project-id is missing',
+    ],
+    [
+      'an impossible date',
+      (r: ReturnType<typeof received>) => ({ ...r, headers: { ...r.headers, 'x-sdk-date': '20261131T120000Z' } }),
+      'X-Sdk-Date is not YYYYMMDDTHHMMSSZ',
+    ],
   ])('refuses %s', (_what, tamper, reason) => {
     expect(verifySignature(tamper(received()), secretKeyFor, now)).toEqual({ ok: false, reason });
   });
@@ -479,6 +754,9 @@ describe('verifySignature', () => {
   it('does not trip over a header named like an Object.prototype property', () => {
     const r = received();
     const authorization = r.headers.authorization.replace('SignedHeaders=', 'SignedHeaders=__proto__;constructor;');
-    expect(verifySignature({ ...r, headers: { ...r.headers, authorization } }, secretKeyFor, now)).toEqual({ ok: false, reason: 'signed header __proto__ is missing' });
+    expect(verifySignature({ ...r, headers: { ...r.headers, authorization } }, secretKeyFor, now)).toEqual({
+      ok: false,
+      reason: 'signed header __proto__ is missing',
+    });
   });
 });

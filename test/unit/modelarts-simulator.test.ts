@@ -17,7 +17,10 @@ const PROJECT_ID = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
 const POOL = 'pool-sim-test';
 const NODE_READY_DELAY_MS = 1000;
 
-function nodePool(name: string, resources: Partial<NonNullable<ModelArtsNodePool['spec']>['resources']> = {}): ModelArtsNodePool {
+function nodePool(
+  name: string,
+  resources: Partial<NonNullable<ModelArtsNodePool['spec']>['resources']> = {},
+): ModelArtsNodePool {
   return {
     kind: 'NodePool',
     apiVersion: 'v2',
@@ -28,7 +31,11 @@ function nodePool(name: string, resources: Partial<NonNullable<ModelArtsNodePool
         flavor: 'modelarts.vm.2u4g.dcc',
         count: 1,
         maxCount: 1,
-        network: { vpc: '277e9abc-0e6b-431a-9232-cfd25d5fc566', subnet: '03796378-c356-4c14-826b-e4913aa9c8b9', securityGroups: ['0a15b48d-06f1-41e4-b782-ade90087bf59'] },
+        network: {
+          vpc: '277e9abc-0e6b-431a-9232-cfd25d5fc566',
+          subnet: '03796378-c356-4c14-826b-e4913aa9c8b9',
+          securityGroups: ['0a15b48d-06f1-41e4-b782-ade90087bf59'],
+        },
         ...resources,
       },
     },
@@ -38,7 +45,8 @@ function nodePool(name: string, resources: Partial<NonNullable<ModelArtsNodePool
 let dataDir: string;
 let simulator: ModelArtsSimulator;
 
-const start = () => startModelArtsSimulator({ port: 0, dataDir, credentials: CREDENTIALS, nodeReadyDelayMs: NODE_READY_DELAY_MS });
+const start = () =>
+  startModelArtsSimulator({ port: 0, dataDir, credentials: CREDENTIALS, nodeReadyDelayMs: NODE_READY_DELAY_MS });
 
 beforeEach(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'poolgate-modelarts-sim-'));
@@ -51,13 +59,25 @@ afterEach(async () => {
 });
 
 function client(secretKey = CREDENTIALS.secretKey, pageSize?: number): ModelArtsClient {
-  return new ModelArtsClient({ endpoint: simulator.url, credentials: async () => ({ ...CREDENTIALS, secretKey }), timeoutMs: 2000, pageSize });
+  return new ModelArtsClient({
+    endpoint: simulator.url,
+    credentials: async () => ({ ...CREDENTIALS, secretKey }),
+    timeoutMs: 2000,
+    pageSize,
+  });
 }
 
 /** A request signed by hand, for what the client does not call or cannot get wrong. */
 async function signedFetch(method: string, path: string, options: { date?: Date; body?: string } = {}) {
   const url = `${simulator.url}${path}`;
-  const { host: _host, ...headers } = signRequest({ ...CREDENTIALS, method, url, body: options.body, date: options.date, headers: options.body ? { 'content-type': 'application/json' } : {} });
+  const { host: _host, ...headers } = signRequest({
+    ...CREDENTIALS,
+    method,
+    url,
+    body: options.body,
+    date: options.date,
+    headers: options.body ? { 'content-type': 'application/json' } : {},
+  });
   const response = await fetch(url, { method, headers, body: options.body });
   return { status: response.status, json: (await response.json()) as Record<string, unknown> };
 }
@@ -77,13 +97,22 @@ describe('node pools', () => {
     await expect(client().createNodePool(PROJECT_ID, POOL, body)).resolves.toEqual(body);
 
     const creating = await client().showNodePool(PROJECT_ID, POOL, 'nodepool-1');
-    expect(creating).toEqual({ ...body, status: { resources: { creating: [{ flavor: 'modelarts.vm.2u4g.dcc', count: 1, maxCount: 1 }] } } });
+    expect(creating).toEqual({
+      ...body,
+      status: { resources: { creating: [{ flavor: 'modelarts.vm.2u4g.dcc', count: 1, maxCount: 1 }] } },
+    });
 
-    const available = await eventually(async () => {
-      const shown = await client().showNodePool(PROJECT_ID, POOL, 'nodepool-1');
-      return shown?.status?.resources?.available ? shown : undefined;
-    }, 'the nodes to be available', 5000);
-    expect(available.status).toEqual({ resources: { available: [{ flavor: 'modelarts.vm.2u4g.dcc', count: 1, maxCount: 1 }] } });
+    const available = await eventually(
+      async () => {
+        const shown = await client().showNodePool(PROJECT_ID, POOL, 'nodepool-1');
+        return shown?.status?.resources?.available ? shown : undefined;
+      },
+      'the nodes to be available',
+      5000,
+    );
+    expect(available.status).toEqual({
+      resources: { available: [{ flavor: 'modelarts.vm.2u4g.dcc', count: 1, maxCount: 1 }] },
+    });
 
     await client().createNodePool(PROJECT_ID, POOL, nodePool('nodepool-2'));
     const listed = await client().listNodePools(PROJECT_ID, POOL);
@@ -104,9 +133,15 @@ describe('node pools', () => {
 
   it('refuses a second node pool of the same name in the same pool', async () => {
     await client().createNodePool(PROJECT_ID, POOL, nodePool('nodepool-1'));
-    const error = await failure(client().createNodePool(PROJECT_ID, POOL, nodePool('nodepool-1', { count: 2, maxCount: 2 })));
+    const error = await failure(
+      client().createNodePool(PROJECT_ID, POOL, nodePool('nodepool-1', { count: 2, maxCount: 2 })),
+    );
     expect(error).toBeInstanceOf(ModelArtsError);
-    expect(error).toMatchObject({ httpStatus: 400, errorCode: 'ModelArts.50004000', errorMsg: 'Bad request. node pool nodepool-1 already exists' });
+    expect(error).toMatchObject({
+      httpStatus: 400,
+      errorCode: 'ModelArts.50004000',
+      errorMsg: 'Bad request. node pool nodepool-1 already exists',
+    });
     // The same name in another pool is another node pool.
     await expect(client().createNodePool(PROJECT_ID, 'another-pool', nodePool('nodepool-1'))).resolves.toBeDefined();
   });
@@ -114,8 +149,16 @@ describe('node pools', () => {
   it.each([
     ['not JSON', '{"kind":', 'Bad request. request body is not valid JSON'],
     ['an unknown field', JSON.stringify({ ...nodePool('nodepool-1'), extra: 1 }), 'Bad request. extra: unknown field'],
-    ['an invalid node pool name', JSON.stringify(nodePool('NodePool_1')), 'Bad request. metadata.name: must be 2-50 lowercase letters'],
-    ['maxCount above count in a physical pool', JSON.stringify(nodePool('nodepool-1', { count: 1, maxCount: 2 })), 'Bad request. pool does not support maxCount more than count now'],
+    [
+      'an invalid node pool name',
+      JSON.stringify(nodePool('NodePool_1')),
+      'Bad request. metadata.name: must be 2-50 lowercase letters',
+    ],
+    [
+      'maxCount above count in a physical pool',
+      JSON.stringify(nodePool('nodepool-1', { count: 1, maxCount: 2 })),
+      'Bad request. pool does not support maxCount more than count now',
+    ],
   ])('answers 400 ModelArts.50004000 for %s', async (_what, body, message) => {
     const { status, json } = await signedFetch('POST', `/v2/${PROJECT_ID}/pools/${POOL}/nodepools`, { body });
     expect(status).toBe(400);
@@ -125,24 +168,39 @@ describe('node pools', () => {
   });
 
   it('accepts any 32-hex project id and refuses anything else', async () => {
-    await expect(client().createNodePool('F'.repeat(32), 'any-pool-name', nodePool('nodepool-1'))).resolves.toBeDefined();
-    expect(await signedFetch('GET', `/v2/not-a-project/pools/${POOL}/nodepools`)).toMatchObject({ status: 400, json: { error_code: 'ModelArts.50004000' } });
+    await expect(
+      client().createNodePool('F'.repeat(32), 'any-pool-name', nodePool('nodepool-1')),
+    ).resolves.toBeDefined();
+    expect(await signedFetch('GET', `/v2/not-a-project/pools/${POOL}/nodepools`)).toMatchObject({
+      status: 400,
+      json: { error_code: 'ModelArts.50004000' },
+    });
   });
 
   it('deletes a node pool as the console does: gone at once, 404 the second time', async () => {
     await client().createNodePool(PROJECT_ID, POOL, nodePool('np-to-delete'));
-    expect(await signedFetch('DELETE', `/v2/${PROJECT_ID}/pools/${POOL}/nodepools/np-to-delete`)).toMatchObject({ status: 200, json: { metadata: { name: 'np-to-delete' } } });
+    expect(await signedFetch('DELETE', `/v2/${PROJECT_ID}/pools/${POOL}/nodepools/np-to-delete`)).toMatchObject({
+      status: 200,
+      json: { metadata: { name: 'np-to-delete' } },
+    });
     expect(await client().showNodePool(PROJECT_ID, POOL, 'np-to-delete')).toBeUndefined();
-    expect(await signedFetch('DELETE', `/v2/${PROJECT_ID}/pools/${POOL}/nodepools/np-to-delete`)).toMatchObject({ status: 404, json: { error_code: 'ModelArts.50015002' } });
+    expect(await signedFetch('DELETE', `/v2/${PROJECT_ID}/pools/${POOL}/nodepools/np-to-delete`)).toMatchObject({
+      status: 404,
+      json: { error_code: 'ModelArts.50015002' },
+    });
   });
 
   it('pages the list with limit and continue, without skipping one when a node pool is deleted between pages', async () => {
-    for (const name of ['np-a', 'np-b', 'np-c', 'np-d', 'np-e']) await client().createNodePool(PROJECT_ID, POOL, nodePool(name));
+    for (const name of ['np-a', 'np-b', 'np-c', 'np-d', 'np-e'])
+      await client().createNodePool(PROJECT_ID, POOL, nodePool(name));
     const list = `/v2/${PROJECT_ID}/pools/${POOL}/nodepools`;
     const page = async (query: string) => {
       const { status, json } = await signedFetch('GET', `${list}?${query}`);
       expect(status).toBe(200);
-      return { names: (json.items as { metadata: { name: string } }[]).map((n) => n.metadata.name), next: (json.metadata as { continue?: string }).continue };
+      return {
+        names: (json.items as { metadata: { name: string } }[]).map((n) => n.metadata.name),
+        next: (json.metadata as { continue?: string }).continue,
+      };
     };
 
     const first = await page('limit=2');
@@ -150,14 +208,20 @@ describe('node pools', () => {
     expect(await signedFetch('DELETE', `${list}/np-b`)).toMatchObject({ status: 200 });
     const second = await page(`limit=2&continue=${encodeURIComponent(first.next!)}`);
     expect(second).toEqual({ names: ['np-c', 'np-d'], next: expect.any(String) });
-    expect(await page(`limit=2&continue=${encodeURIComponent(second.next!)}`)).toEqual({ names: ['np-e'], next: undefined });
+    expect(await page(`limit=2&continue=${encodeURIComponent(second.next!)}`)).toEqual({
+      names: ['np-e'],
+      next: undefined,
+    });
     expect(await page('limit=500')).toEqual({ names: ['np-a', 'np-c', 'np-d', 'np-e'], next: undefined });
   });
 
   it('refuses a limit out of range and a continue it did not give', async () => {
     const list = `/v2/${PROJECT_ID}/pools/${POOL}/nodepools`;
     for (const query of ['limit=501', 'limit=-1', 'limit=two', 'continue=not-a-token']) {
-      expect(await signedFetch('GET', `${list}?${query}`)).toMatchObject({ status: 400, json: { error_code: 'ModelArts.50004000' } });
+      expect(await signedFetch('GET', `${list}?${query}`)).toMatchObject({
+        status: 400,
+        json: { error_code: 'ModelArts.50004000' },
+      });
     }
   });
 
@@ -174,8 +238,14 @@ describe('node pools', () => {
   });
 
   it('answers 404 APIG.0101 for an API it does not serve', async () => {
-    expect(await signedFetch('PATCH', `/v2/${PROJECT_ID}/pools/${POOL}/nodepools/nodepool-1`)).toMatchObject({ status: 404, json: { error_code: 'APIG.0101' } });
-    expect(await signedFetch('GET', `/v3/${PROJECT_ID}/things`)).toMatchObject({ status: 404, json: { error_code: 'APIG.0101' } });
+    expect(await signedFetch('PATCH', `/v2/${PROJECT_ID}/pools/${POOL}/nodepools/nodepool-1`)).toMatchObject({
+      status: 404,
+      json: { error_code: 'APIG.0101' },
+    });
+    expect(await signedFetch('GET', `/v3/${PROJECT_ID}/things`)).toMatchObject({
+      status: 404,
+      json: { error_code: 'APIG.0101' },
+    });
   });
 });
 
@@ -183,14 +253,23 @@ describe('pools and flavors', () => {
   it('shows any pool as a running physical, privileged pool', async () => {
     const { status, json } = await signedFetch('GET', `/v2/${PROJECT_ID}/pools/${POOL}`);
     expect(status).toBe(200);
-    expect(json).toMatchObject({ kind: 'Pool', metadata: { name: POOL }, spec: { type: 'Dedicate' }, status: { phase: 'Running' } });
+    expect(json).toMatchObject({
+      kind: 'Pool',
+      metadata: { name: POOL },
+      spec: { type: 'Dedicate' },
+      status: { phase: 'Running' },
+    });
     expect((json.status as { clusters: unknown[] }).clusters).toHaveLength(1);
   });
 
   it('lists the flavors for sale, both billing modes, normal in every AZ', async () => {
     const { status, json } = await signedFetch('GET', `/v1/${PROJECT_ID}/resourceflavors`);
     expect(status).toBe(200);
-    const items = json.items as { metadata: { name: string }; spec: { billingModes: number[] }; status: { phase: Record<string, string> } }[];
+    const items = json.items as {
+      metadata: { name: string };
+      spec: { billingModes: number[] };
+      status: { phase: Record<string, string> };
+    }[];
     expect(items.map((f) => f.metadata.name)).toEqual(['modelarts.vm.2u4g.dcc', 'modelarts.vm.gpu.t4u8']);
     for (const flavor of items) {
       expect(flavor.spec.billingModes).toEqual([0, 1]);
@@ -200,12 +279,19 @@ describe('pools and flavors', () => {
 });
 
 describe('signatures', () => {
-  const AUTH_FAILURE = { error_code: 'APIG.0301', error_msg: 'Incorrect IAM authentication information: verify aksk signature fail' };
+  const AUTH_FAILURE = {
+    error_code: 'APIG.0301',
+    error_msg: 'Incorrect IAM authentication information: verify aksk signature fail',
+  };
 
   it('answers 401 APIG.0301 to a wrong signature, and creates nothing', async () => {
     const error = await failure(client('not-the-secret').createNodePool(PROJECT_ID, POOL, nodePool('nodepool-1')));
     expect(error).toBeInstanceOf(ModelArtsError);
-    expect(error).toMatchObject({ httpStatus: 401, errorCode: AUTH_FAILURE.error_code, errorMsg: AUTH_FAILURE.error_msg });
+    expect(error).toMatchObject({
+      httpStatus: 401,
+      errorCode: AUTH_FAILURE.error_code,
+      errorMsg: AUTH_FAILURE.error_msg,
+    });
     expect(simulator.nodePools()).toEqual([]);
     expect(simulator.calls().map((c) => c.status)).toEqual([401]);
   });
@@ -219,8 +305,14 @@ describe('signatures', () => {
 
   it('answers 401 to a date more than 15 minutes off, and accepts one within', async () => {
     const path = `/v2/${PROJECT_ID}/pools/${POOL}/nodepools`;
-    expect(await signedFetch('GET', path, { date: new Date(Date.now() - 16 * 60_000) })).toEqual({ status: 401, json: AUTH_FAILURE });
-    expect(await signedFetch('GET', path, { date: new Date(Date.now() + 16 * 60_000) })).toEqual({ status: 401, json: AUTH_FAILURE });
+    expect(await signedFetch('GET', path, { date: new Date(Date.now() - 16 * 60_000) })).toEqual({
+      status: 401,
+      json: AUTH_FAILURE,
+    });
+    expect(await signedFetch('GET', path, { date: new Date(Date.now() + 16 * 60_000) })).toEqual({
+      status: 401,
+      json: AUTH_FAILURE,
+    });
     expect((await signedFetch('GET', path, { date: new Date(Date.now() - 14 * 60_000) })).status).toBe(200);
   });
 });
@@ -235,7 +327,11 @@ describe('test view', () => {
       {
         method: 'POST',
         path: `/v2/${PROJECT_ID}/pools/${POOL}/nodepools`,
-        headers: expect.objectContaining({ 'content-type': 'application/json;charset=UTF-8', 'x-project-id': PROJECT_ID, authorization: expect.stringMatching(/^SDK-HMAC-SHA256 Access=AKSIMULATORTEST, /) }),
+        headers: expect.objectContaining({
+          'content-type': 'application/json;charset=UTF-8',
+          'x-project-id': PROJECT_ID,
+          authorization: expect.stringMatching(/^SDK-HMAC-SHA256 Access=AKSIMULATORTEST, /),
+        }),
         body: JSON.stringify(body),
         receivedAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
         status: 200,
@@ -247,7 +343,10 @@ describe('test view', () => {
   });
 
   it('answers with an injected failure first, then serves again', async () => {
-    simulator.faults.failNext({ status: 429, errorCode: 'APIG.0308', errorMsg: 'The throttling threshold has been reached' }, 2);
+    simulator.faults.failNext(
+      { status: 429, errorCode: 'APIG.0308', errorMsg: 'The throttling threshold has been reached' },
+      2,
+    );
     for (let i = 0; i < 2; i++) {
       const error = await failure(client().createNodePool(PROJECT_ID, POOL, nodePool('nodepool-1')));
       expect(error).toBeInstanceOf(ModelArtsRetryableError);
@@ -266,7 +365,9 @@ describe('persistence', () => {
     simulator = await start();
     const shown = await client().showNodePool(PROJECT_ID, POOL, 'nodepool-1');
     expect(shown?.metadata.name).toBe('nodepool-1');
-    await expect(client().createNodePool(PROJECT_ID, POOL, nodePool('nodepool-1'))).rejects.toMatchObject({ errorMsg: 'Bad request. node pool nodepool-1 already exists' });
+    await expect(client().createNodePool(PROJECT_ID, POOL, nodePool('nodepool-1'))).rejects.toMatchObject({
+      errorMsg: 'Bad request. node pool nodepool-1 already exists',
+    });
     expect(simulator.nodePools()).toHaveLength(1);
   });
 
@@ -274,7 +375,9 @@ describe('persistence', () => {
     await client().createNodePool(PROJECT_ID, POOL, nodePool('nodepool-1'));
     await client().createNodePool(PROJECT_ID, POOL, nodePool('nodepool-2'));
     expect(readdirSync(dataDir)).toEqual(['modelarts-state.json']);
-    const saved = JSON.parse(readFileSync(join(dataDir, 'modelarts-state.json'), 'utf8')) as { nodePools: { nodePool: { metadata: { name: string } } }[] };
+    const saved = JSON.parse(readFileSync(join(dataDir, 'modelarts-state.json'), 'utf8')) as {
+      nodePools: { nodePool: { metadata: { name: string } } }[];
+    };
     expect(saved.nodePools.map((n) => n.nodePool.metadata.name)).toEqual(['nodepool-1', 'nodepool-2']);
   });
 

@@ -92,7 +92,10 @@ describe('the API page example', () => {
   });
 
   it('is accepted by the ModelArts variant', () => {
-    expect(parseNodePoolRequest(API_PAGE_EXAMPLE, ModelArtsNodePoolSchema)).toEqual({ ok: true, value: JSON.parse(API_PAGE_EXAMPLE) });
+    expect(parseNodePoolRequest(API_PAGE_EXAMPLE, ModelArtsNodePoolSchema)).toEqual({
+      ok: true,
+      value: JSON.parse(API_PAGE_EXAMPLE),
+    });
   });
 
   it('is the body of the README fixture', () => {
@@ -146,7 +149,9 @@ describe('body', () => {
   });
 
   it('refuses a metadata that is not an object', () => {
-    expect(refusal(poolgate(body((b) => (b.metadata = 'nodepool-1'))))).toBe('metadata: must be an object (got "nodepool-1")');
+    expect(refusal(poolgate(body((b) => (b.metadata = 'nodepool-1'))))).toBe(
+      'metadata: must be an object (got "nodepool-1")',
+    );
   });
 
   it('refuses a missing spec (poolgate departure)', () => {
@@ -162,21 +167,29 @@ describe('body', () => {
   });
 
   it('refuses an array as spec.resources', () => {
-    expect(refusal(poolgate(body((b) => (b.spec.resources = []))))).toBe('spec.resources: must be an object (got an array)');
+    expect(refusal(poolgate(body((b) => (b.spec.resources = []))))).toBe(
+      'spec.resources: must be an object (got an array)',
+    );
   });
 });
 
 describe('metadata.name (node pool name rule)', () => {
   it('refuses a missing name', () => {
-    expect(refusal(poolgate(body((b) => delete b.metadata.name)))).toBe('metadata.name: is required and must be a non-empty string');
+    expect(refusal(poolgate(body((b) => delete b.metadata.name)))).toBe(
+      'metadata.name: is required and must be a non-empty string',
+    );
   });
 
   it('refuses an empty name', () => {
-    expect(refusal(poolgate(body((b) => (b.metadata.name = ''))))).toBe('metadata.name: must be a non-empty string (got "")');
+    expect(refusal(poolgate(body((b) => (b.metadata.name = ''))))).toBe(
+      'metadata.name: must be a non-empty string (got "")',
+    );
   });
 
   it('refuses a name that is not a string', () => {
-    expect(refusal(poolgate(body((b) => (b.metadata.name = 7))))).toBe('metadata.name: must be a non-empty string (got 7)');
+    expect(refusal(poolgate(body((b) => (b.metadata.name = 7))))).toBe(
+      'metadata.name: must be a non-empty string (got 7)',
+    );
   });
 
   it('accepts 2 and 50 characters', () => {
@@ -198,11 +211,14 @@ describe('metadata.name (node pool name rule)', () => {
     );
   });
 
-  it.each(['NodePool-1', 'node_pool', 'node.pool', 'node pool', 'nødepool', 'pool-😀'])('refuses the characters of %j', (name) => {
-    expect(refusal(poolgate(body((b) => ((b.metadata.name = name), delete b.spec.resources.nodePool))))).toBe(
-      `metadata.name: ${NAME_RULE} (got ${JSON.stringify(name)})`,
-    );
-  });
+  it.each(['NodePool-1', 'node_pool', 'node.pool', 'node pool', 'nødepool', 'pool-😀'])(
+    'refuses the characters of %j',
+    (name) => {
+      expect(refusal(poolgate(body((b) => ((b.metadata.name = name), delete b.spec.resources.nodePool))))).toBe(
+        `metadata.name: ${NAME_RULE} (got ${JSON.stringify(name)})`,
+      );
+    },
+  );
 
   it.each(['1pool', '-pool'])('refuses %j, which does not start with a letter', (name) => {
     expect(refusal(poolgate(body((b) => ((b.metadata.name = name), delete b.spec.resources.nodePool))))).toBe(
@@ -217,7 +233,9 @@ describe('metadata.name (node pool name rule)', () => {
   });
 
   it('accepts a name ending with "-default" (that rule is extendParams.nodePoolName only)', () => {
-    expect(poolgate(body((b) => ((b.metadata.name = 'pool-default'), (b.spec.resources.nodePool = 'pool-default')))).ok).toBe(true);
+    expect(
+      poolgate(body((b) => ((b.metadata.name = 'pool-default'), (b.spec.resources.nodePool = 'pool-default')))).ok,
+    ).toBe(true);
   });
 
   it('refuses an unknown field in metadata', () => {
@@ -239,7 +257,9 @@ describe('metadata.annotations', () => {
   });
 
   it('refuses an undocumented annotation', () => {
-    expect(refusal(poolgate(withAnnotations({ 'os.modelarts/auto.pay': 'true' })))).toBe('metadata.annotations.os.modelarts/auto.pay: unknown field');
+    expect(refusal(poolgate(withAnnotations({ 'os.modelarts/auto.pay': 'true' })))).toBe(
+      'metadata.annotations.os.modelarts/auto.pay: unknown field',
+    );
   });
 
   it('refuses an unknown billing mode', () => {
@@ -305,9 +325,14 @@ describe('metadata.annotations', () => {
     );
   });
 
-  it.each(['os.modelarts/promotion.info', 'os.modelarts/service.console.url', 'os.modelarts/order.id'])('refuses a non-string %s', (key) => {
-    expect(refusal(poolgate(withAnnotations({ [key]: 12345 })))).toBe(`metadata.annotations.${key}: must be a string (got 12345)`);
-  });
+  it.each(['os.modelarts/promotion.info', 'os.modelarts/service.console.url', 'os.modelarts/order.id'])(
+    'refuses a non-string %s',
+    (key) => {
+      expect(refusal(poolgate(withAnnotations({ [key]: 12345 })))).toBe(
+        `metadata.annotations.${key}: must be a string (got 12345)`,
+      );
+    },
+  );
 
   it('accepts an empty order id (as the Terraform provider sends on scale-up)', () => {
     expect(poolgate(withAnnotations({ 'os.modelarts/order.id': '' })).ok).toBe(true);
@@ -316,15 +341,21 @@ describe('metadata.annotations', () => {
 
 describe('spec.resources: flavor, count, maxCount', () => {
   it('refuses a missing flavor', () => {
-    expect(refusal(poolgate(withResources({ flavor: undefined })))).toBe('spec.resources.flavor: is required and must be a non-empty string');
+    expect(refusal(poolgate(withResources({ flavor: undefined })))).toBe(
+      'spec.resources.flavor: is required and must be a non-empty string',
+    );
   });
 
   it('refuses an empty flavor', () => {
-    expect(refusal(poolgate(withResources({ flavor: '' })))).toBe('spec.resources.flavor: must be a non-empty string (got "")');
+    expect(refusal(poolgate(withResources({ flavor: '' })))).toBe(
+      'spec.resources.flavor: must be a non-empty string (got "")',
+    );
   });
 
   it('refuses a missing count', () => {
-    expect(refusal(poolgate(withResources({ count: undefined })))).toBe('spec.resources.count: is required and must be an integer >= 1');
+    expect(refusal(poolgate(withResources({ count: undefined })))).toBe(
+      'spec.resources.count: is required and must be an integer >= 1',
+    );
   });
 
   it.each([
@@ -336,7 +367,9 @@ describe('spec.resources: flavor, count, maxCount', () => {
     [true, 'true'],
     [[1], 'an array'],
   ])('refuses count %j', (value, shown) => {
-    expect(refusal(poolgate(withResources({ count: value })))).toBe(`spec.resources.count: must be an integer >= 1 (got ${shown})`);
+    expect(refusal(poolgate(withResources({ count: value })))).toBe(
+      `spec.resources.count: must be an integer >= 1 (got ${shown})`,
+    );
   });
 
   it('accepts the ceiling of 10000 nodes', () => {
@@ -344,11 +377,15 @@ describe('spec.resources: flavor, count, maxCount', () => {
   });
 
   it('refuses a count above 10000, naming the ceiling', () => {
-    expect(refusal(poolgate(withResources({ count: 10001, maxCount: 10000 })))).toBe('spec.resources.count: must be <= 10000 (got 10001)');
+    expect(refusal(poolgate(withResources({ count: 10001, maxCount: 10000 })))).toBe(
+      'spec.resources.count: must be <= 10000 (got 10001)',
+    );
   });
 
   it('refuses a count beyond int32', () => {
-    expect(refusal(poolgate(withResources({ count: 2 ** 31, maxCount: 10000 })))).toBe('spec.resources.count: must be <= 10000 (got 2147483648)');
+    expect(refusal(poolgate(withResources({ count: 2 ** 31, maxCount: 10000 })))).toBe(
+      'spec.resources.count: must be <= 10000 (got 2147483648)',
+    );
   });
 
   it('refuses 1e400 (Infinity once parsed)', () => {
@@ -362,19 +399,27 @@ describe('spec.resources: flavor, count, maxCount', () => {
   });
 
   it('refuses a missing maxCount', () => {
-    expect(refusal(poolgate(withResources({ maxCount: undefined })))).toBe('spec.resources.maxCount: is required and must be an integer >= 1');
+    expect(refusal(poolgate(withResources({ maxCount: undefined })))).toBe(
+      'spec.resources.maxCount: is required and must be an integer >= 1',
+    );
   });
 
   it('refuses maxCount 1.5', () => {
-    expect(refusal(poolgate(withResources({ maxCount: 1.5 })))).toBe('spec.resources.maxCount: must be an integer >= 1 (got 1.5)');
+    expect(refusal(poolgate(withResources({ maxCount: 1.5 })))).toBe(
+      'spec.resources.maxCount: must be an integer >= 1 (got 1.5)',
+    );
   });
 
   it('refuses maxCount below count', () => {
-    expect(refusal(poolgate(withResources({ count: 3, maxCount: 2 })))).toBe('spec.resources.maxCount: must be >= count (3)');
+    expect(refusal(poolgate(withResources({ count: 3, maxCount: 2 })))).toBe(
+      'spec.resources.maxCount: must be >= count (3)',
+    );
   });
 
   it('refuses maxCount below count in the ModelArts variant too', () => {
-    expect(refusal(modelArts(withResources({ count: 3, maxCount: 2 })))).toBe('spec.resources.maxCount: must be >= count (3)');
+    expect(refusal(modelArts(withResources({ count: 3, maxCount: 2 })))).toBe(
+      'spec.resources.maxCount: must be >= count (3)',
+    );
   });
 
   it('accepts maxCount above count (a logical pool)', () => {
@@ -409,7 +454,9 @@ describe('spec.resources.azs', () => {
   });
 
   it('refuses an empty azs list, which adds up to 0', () => {
-    expect(refusal(poolgate(withResources({ azs: [] })))).toBe('spec.resources.azs: counts must add up to count (1) (got 0)');
+    expect(refusal(poolgate(withResources({ azs: [] })))).toBe(
+      'spec.resources.azs: counts must add up to count (1) (got 0)',
+    );
   });
 
   it('lets the ModelArts variant accept AZ counts that do not add up', () => {
@@ -421,7 +468,9 @@ describe('spec.resources.azs', () => {
       { az: 'cn-north-4a', count: 1 },
       { az: 'cn-north-4a', count: 1 },
     ];
-    expect(refusal(poolgate(withResources({ count: 2, maxCount: 2, azs })))).toBe('spec.resources.azs[1].az: repeats azs[0].az ("cn-north-4a")');
+    expect(refusal(poolgate(withResources({ count: 2, maxCount: 2, azs })))).toBe(
+      'spec.resources.azs[1].az: repeats azs[0].az ("cn-north-4a")',
+    );
   });
 
   it('refuses an AZ listed twice in the ModelArts variant too', () => {
@@ -429,7 +478,9 @@ describe('spec.resources.azs', () => {
       { az: 'cn-north-4a', count: 1 },
       { az: 'cn-north-4a', count: 1 },
     ];
-    expect(refusal(modelArts(withResources({ count: 2, maxCount: 2, azs })))).toBe('spec.resources.azs[1].az: repeats azs[0].az ("cn-north-4a")');
+    expect(refusal(modelArts(withResources({ count: 2, maxCount: 2, azs })))).toBe(
+      'spec.resources.azs[1].az: repeats azs[0].az ("cn-north-4a")',
+    );
   });
 
   it('refuses an AZ count of 0, naming its index', () => {
@@ -437,7 +488,9 @@ describe('spec.resources.azs', () => {
       { az: 'cn-north-4a', count: 1 },
       { az: 'cn-north-4b', count: 0 },
     ];
-    expect(refusal(poolgate(withResources({ azs })))).toBe('spec.resources.azs[1].count: must be an integer >= 1 (got 0)');
+    expect(refusal(poolgate(withResources({ azs })))).toBe(
+      'spec.resources.azs[1].count: must be an integer >= 1 (got 0)',
+    );
   });
 
   it('refuses an AZ count given as a string', () => {
@@ -447,19 +500,27 @@ describe('spec.resources.azs', () => {
   });
 
   it('refuses an empty AZ name', () => {
-    expect(refusal(poolgate(withResources({ azs: [{ az: '', count: 1 }] })))).toBe('spec.resources.azs[0].az: must be a non-empty string (got "")');
+    expect(refusal(poolgate(withResources({ azs: [{ az: '', count: 1 }] })))).toBe(
+      'spec.resources.azs[0].az: must be a non-empty string (got "")',
+    );
   });
 
   it('refuses a missing AZ name', () => {
-    expect(refusal(poolgate(withResources({ azs: [{ count: 1 }] })))).toBe('spec.resources.azs[0].az: is required and must be a non-empty string');
+    expect(refusal(poolgate(withResources({ azs: [{ count: 1 }] })))).toBe(
+      'spec.resources.azs[0].az: is required and must be a non-empty string',
+    );
   });
 
   it('refuses an unknown field in an AZ', () => {
-    expect(refusal(poolgate(withResources({ azs: [{ az: 'cn-north-4a', count: 1, zone: 'x' }] })))).toBe('spec.resources.azs[0].zone: unknown field');
+    expect(refusal(poolgate(withResources({ azs: [{ az: 'cn-north-4a', count: 1, zone: 'x' }] })))).toBe(
+      'spec.resources.azs[0].zone: unknown field',
+    );
   });
 
   it('refuses azs that is not an array', () => {
-    expect(refusal(poolgate(withResources({ azs: { az: 'cn-north-4a', count: 1 } })))).toBe('spec.resources.azs: must be an array (got an object)');
+    expect(refusal(poolgate(withResources({ azs: { az: 'cn-north-4a', count: 1 } })))).toBe(
+      'spec.resources.azs: must be an array (got an object)',
+    );
   });
 });
 
@@ -522,16 +583,20 @@ describe('spec.resources.taints', () => {
 
 describe('spec.resources.labels', () => {
   it('accepts any keys with string values, unicode included', () => {
-    const labels = { 'app.kubernetes.io/team': 'ml', 'équipe': 'données 🚀', empty: '' };
+    const labels = { 'app.kubernetes.io/team': 'ml', équipe: 'données 🚀', empty: '' };
     expect(poolgate(withResources({ labels }))).toEqual({ ok: true, value: withResources({ labels }) });
   });
 
   it('refuses a value that is not a string', () => {
-    expect(refusal(poolgate(withResources({ labels: { team: 1 } })))).toBe('spec.resources.labels.team: must be a string (got 1)');
+    expect(refusal(poolgate(withResources({ labels: { team: 1 } })))).toBe(
+      'spec.resources.labels.team: must be a string (got 1)',
+    );
   });
 
   it('refuses labels that are not an object', () => {
-    expect(refusal(poolgate(withResources({ labels: ['team=ml'] })))).toBe('spec.resources.labels: must be an object of string values (got an array)');
+    expect(refusal(poolgate(withResources({ labels: ['team=ml'] })))).toBe(
+      'spec.resources.labels: must be an object of string values (got an array)',
+    );
   });
 
   it('refuses the key "__proto__" rather than dropping it', () => {
@@ -540,13 +605,24 @@ describe('spec.resources.labels', () => {
   });
 
   it('refuses an empty key', () => {
-    expect(refusal(poolgate(withResources({ labels: { '': 'x' } })))).toBe('spec.resources.labels: must not have the key ""');
+    expect(refusal(poolgate(withResources({ labels: { '': 'x' } })))).toBe(
+      'spec.resources.labels: must not have the key ""',
+    );
   });
 });
 
 describe('spec.resources.tags', () => {
   it('accepts tags, an empty value included', () => {
-    expect(poolgate(withResources({ tags: [{ key: 'cost-center', value: '42' }, { key: 'owner', value: '' }] })).ok).toBe(true);
+    expect(
+      poolgate(
+        withResources({
+          tags: [
+            { key: 'cost-center', value: '42' },
+            { key: 'owner', value: '' },
+          ],
+        }),
+      ).ok,
+    ).toBe(true);
   });
 
   it.each(['CCE-cluster', '__type_baremetal_x'])('refuses the reserved key prefix of %j', (key) => {
@@ -556,15 +632,21 @@ describe('spec.resources.tags', () => {
   });
 
   it('refuses an empty key', () => {
-    expect(refusal(poolgate(withResources({ tags: [{ key: '', value: 'v' }] })))).toBe('spec.resources.tags[0].key: must be a non-empty string (got "")');
+    expect(refusal(poolgate(withResources({ tags: [{ key: '', value: 'v' }] })))).toBe(
+      'spec.resources.tags[0].key: must be a non-empty string (got "")',
+    );
   });
 
   it('refuses a missing value', () => {
-    expect(refusal(poolgate(withResources({ tags: [{ key: 'k' }] })))).toBe('spec.resources.tags[0].value: is required and must be a string');
+    expect(refusal(poolgate(withResources({ tags: [{ key: 'k' }] })))).toBe(
+      'spec.resources.tags[0].value: is required and must be a string',
+    );
   });
 
   it('refuses an unknown field in a tag', () => {
-    expect(refusal(poolgate(withResources({ tags: [{ key: 'k', value: 'v', scope: 'x' }] })))).toBe('spec.resources.tags[0].scope: unknown field');
+    expect(refusal(poolgate(withResources({ tags: [{ key: 'k', value: 'v', scope: 'x' }] })))).toBe(
+      'spec.resources.tags[0].scope: unknown field',
+    );
   });
 });
 
@@ -582,7 +664,9 @@ describe('spec.resources.network', () => {
   });
 
   it('refuses an unknown field in network', () => {
-    expect(refusal(poolgate(withResources({ network: { vpcId: 'v' } })))).toBe('spec.resources.network.vpcId: unknown field');
+    expect(refusal(poolgate(withResources({ network: { vpcId: 'v' } })))).toBe(
+      'spec.resources.network.vpcId: unknown field',
+    );
   });
 });
 
@@ -603,7 +687,9 @@ describe('spec.resources.extendParams', () => {
   });
 
   it('refuses an undocumented key', () => {
-    expect(refusal(poolgate(withResources({ extendParams: { maxPods: '110' } })))).toBe('spec.resources.extendParams.maxPods: unknown field');
+    expect(refusal(poolgate(withResources({ extendParams: { maxPods: '110' } })))).toBe(
+      'spec.resources.extendParams.maxPods: unknown field',
+    );
   });
 
   it('refuses an unknown runtime', () => {
@@ -612,11 +698,14 @@ describe('spec.resources.extendParams', () => {
     );
   });
 
-  it.each(['labelPolicyOnExistingNodes', 'taintPolicyOnExistingNodes', 'tagPolicyOnExistingNodes'])('refuses an unknown %s', (key) => {
-    expect(refusal(poolgate(withResources({ extendParams: { [key]: 'keep' } })))).toBe(
-      `spec.resources.extendParams.${key}: must be one of "refresh", "ignore" (got "keep")`,
-    );
-  });
+  it.each(['labelPolicyOnExistingNodes', 'taintPolicyOnExistingNodes', 'tagPolicyOnExistingNodes'])(
+    'refuses an unknown %s',
+    (key) => {
+      expect(refusal(poolgate(withResources({ extendParams: { [key]: 'keep' } })))).toBe(
+        `spec.resources.extendParams.${key}: must be one of "refresh", "ignore" (got "keep")`,
+      );
+    },
+  );
 
   it('refuses a value that is not a string', () => {
     expect(refusal(poolgate(withResources({ extendParams: { XParameterPlaneSubnet: 5 } })))).toBe(
@@ -667,11 +756,15 @@ describe('spec.resources.creatingStep', () => {
   });
 
   it('refuses step 0', () => {
-    expect(refusal(poolgate(withResources({ creatingStep: { step: 0 } })))).toBe('spec.resources.creatingStep.step: must be an integer >= 1 (got 0)');
+    expect(refusal(poolgate(withResources({ creatingStep: { step: 0 } })))).toBe(
+      'spec.resources.creatingStep.step: must be an integer >= 1 (got 0)',
+    );
   });
 
   it('refuses a fractional step', () => {
-    expect(refusal(poolgate(withResources({ creatingStep: { step: 1.5 } })))).toBe('spec.resources.creatingStep.step: must be an integer >= 1 (got 1.5)');
+    expect(refusal(poolgate(withResources({ creatingStep: { step: 1.5 } })))).toBe(
+      'spec.resources.creatingStep.step: must be an integer >= 1 (got 1.5)',
+    );
   });
 
   it('refuses an unknown type', () => {
@@ -681,13 +774,17 @@ describe('spec.resources.creatingStep', () => {
   });
 
   it('refuses an unknown field', () => {
-    expect(refusal(poolgate(withResources({ creatingStep: { steps: 2 } })))).toBe('spec.resources.creatingStep.steps: unknown field');
+    expect(refusal(poolgate(withResources({ creatingStep: { steps: 2 } })))).toBe(
+      'spec.resources.creatingStep.steps: unknown field',
+    );
   });
 });
 
 describe('spec.resources.os', () => {
   it('accepts a private image', () => {
-    expect(poolgate(withResources({ os: { name: 'EulerOS 2.10', imageId: 'img-1', imageType: 'private' } })).ok).toBe(true);
+    expect(poolgate(withResources({ os: { name: 'EulerOS 2.10', imageId: 'img-1', imageType: 'private' } })).ok).toBe(
+      true,
+    );
   });
 
   it('accepts the empty image type (a preset image)', () => {
@@ -695,7 +792,9 @@ describe('spec.resources.os', () => {
   });
 
   it('refuses another image type', () => {
-    expect(refusal(poolgate(withResources({ os: { imageType: 'public' } })))).toBe('spec.resources.os.imageType: must be one of "private", "" (got "public")');
+    expect(refusal(poolgate(withResources({ os: { imageType: 'public' } })))).toBe(
+      'spec.resources.os.imageType: must be one of "private", "" (got "public")',
+    );
   });
 
   it('accepts autoMatch as the SDK types it, an OS name and version', () => {
@@ -709,7 +808,9 @@ describe('spec.resources.os', () => {
   });
 
   it('refuses an unknown field', () => {
-    expect(refusal(poolgate(withResources({ os: { version: '2.5' } })))).toBe('spec.resources.os.version: unknown field');
+    expect(refusal(poolgate(withResources({ os: { version: '2.5' } })))).toBe(
+      'spec.resources.os.version: unknown field',
+    );
   });
 });
 
@@ -737,7 +838,9 @@ describe('spec.resources volumes (passed through)', () => {
   });
 
   it('refuses an unknown root volume field', () => {
-    expect(refusal(poolgate(withResources({ rootVolume: { type: 'SSD' } })))).toBe('spec.resources.rootVolume.type: unknown field');
+    expect(refusal(poolgate(withResources({ rootVolume: { type: 'SSD' } })))).toBe(
+      'spec.resources.rootVolume.type: unknown field',
+    );
   });
 
   it('refuses a data volume count of 0', () => {
@@ -753,7 +856,9 @@ describe('spec.resources volumes (passed through)', () => {
   });
 
   it('refuses dataVolumes that is not an array', () => {
-    expect(refusal(poolgate(withResources({ dataVolumes: { size: '100' } })))).toBe('spec.resources.dataVolumes: must be an array (got an object)');
+    expect(refusal(poolgate(withResources({ dataVolumes: { size: '100' } })))).toBe(
+      'spec.resources.dataVolumes: must be an array (got an object)',
+    );
   });
 
   it('refuses a volume group config without volumeGroup', () => {
@@ -763,15 +868,17 @@ describe('spec.resources volumes (passed through)', () => {
   });
 
   it('refuses a dockerThinPool above 100 percent', () => {
-    expect(refusal(poolgate(withResources({ volumeGroupConfigs: [{ volumeGroup: 'vgpaas', dockerThinPool: 101 }] })))).toBe(
-      'spec.resources.volumeGroupConfigs[0].dockerThinPool: must be <= 100 (got 101)',
-    );
+    expect(
+      refusal(poolgate(withResources({ volumeGroupConfigs: [{ volumeGroup: 'vgpaas', dockerThinPool: 101 }] }))),
+    ).toBe('spec.resources.volumeGroupConfigs[0].dockerThinPool: must be <= 100 (got 101)');
   });
 
   it('refuses an unknown LVM type', () => {
-    expect(refusal(poolgate(withResources({ volumeGroupConfigs: [{ volumeGroup: 'vguser1', lvmConfig: { lvType: 'mirror' } }] })))).toBe(
-      'spec.resources.volumeGroupConfigs[0].lvmConfig.lvType: must be one of "linear", "striped" (got "mirror")',
-    );
+    expect(
+      refusal(
+        poolgate(withResources({ volumeGroupConfigs: [{ volumeGroup: 'vguser1', lvmConfig: { lvType: 'mirror' } }] })),
+      ),
+    ).toBe('spec.resources.volumeGroupConfigs[0].lvmConfig.lvType: must be one of "linear", "striped" (got "mirror")');
   });
 
   it('refuses an unknown storage type', () => {
@@ -801,7 +908,9 @@ describe('ModelArtsNodePoolSchema', () => {
   });
 
   it('shares the field rules', () => {
-    expect(refusal(modelArts(withResources({ count: 0, foo: 1 })))).toBe('spec.resources.count: must be an integer >= 1 (got 0); spec.resources.foo: unknown field');
+    expect(refusal(modelArts(withResources({ count: 0, foo: 1 })))).toBe(
+      'spec.resources.count: must be an integer >= 1 (got 0); spec.resources.foo: unknown field',
+    );
   });
 });
 
@@ -816,7 +925,9 @@ describe('messages', () => {
   });
 
   it('skips a cross-field rule while a field it reads is wrong', () => {
-    expect(refusal(poolgate(withResources({ count: '3', maxCount: 2 })))).toBe('spec.resources.count: must be an integer >= 1 (got "3")');
+    expect(refusal(poolgate(withResources({ count: '3', maxCount: 2 })))).toBe(
+      'spec.resources.count: must be an integer >= 1 (got "3")',
+    );
   });
 
   it('lists at most five problems and counts the rest', () => {
@@ -838,7 +949,7 @@ describe('messages', () => {
   });
 
   it('quotes a key that is not a plain name', () => {
-    expect(refusal(poolgate(withResources({ labels: { 'my label': 1, 'équipe': 2 } })))).toBe(
+    expect(refusal(poolgate(withResources({ labels: { 'my label': 1, équipe: 2 } })))).toBe(
       'spec.resources.labels["my label"]: must be a string (got 1); spec.resources.labels["équipe"]: must be a string (got 2)',
     );
   });
@@ -867,7 +978,7 @@ describe('messages', () => {
   it('accepts unicode in free strings', () => {
     const unicode = withResources({
       flavor: 'modelarts.vm.gpu.加速',
-      labels: { 'équipe': 'ραδιο-📡' },
+      labels: { équipe: 'ραδιο-📡' },
       tags: [{ key: '项目', value: 'インフラ' }],
       taints: [{ key: 'clé', value: 'valeur', effect: 'NoSchedule' }],
     });

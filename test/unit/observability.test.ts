@@ -41,7 +41,9 @@ describe('the metrics adapter', () => {
     else process.env.POWERTOOLS_METRICS_NAMESPACE = namespace;
     let recordMetric: RecordMetric | undefined;
     jest.isolateModules(() => {
-      ({ recordMetric } = jest.requireActual<typeof import('../../lambdas/adapters/metrics')>('../../lambdas/adapters/metrics'));
+      ({ recordMetric } = jest.requireActual<typeof import('../../lambdas/adapters/metrics')>(
+        '../../lambdas/adapters/metrics',
+      ));
     });
     if (saved === undefined) delete process.env.POWERTOOLS_METRICS_NAMESPACE;
     else process.env.POWERTOOLS_METRICS_NAMESPACE = saved;
@@ -57,8 +59,19 @@ describe('the metrics adapter', () => {
     } finally {
       out.restore();
     }
-    const [wait, submitted] = out.lines().map((l) => JSON.parse(l) as Record<string, unknown> & { _aws: { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][]; Metrics: unknown[] }> } });
-    expect(wait._aws.CloudWatchMetrics).toEqual([{ Namespace: 'PoolgateTest', Dimensions: [['service']], Metrics: [{ Name: 'approvalWaitTime', Unit: 'Seconds' }] }]);
+    const [wait, submitted] = out.lines().map(
+      (l) =>
+        JSON.parse(l) as Record<string, unknown> & {
+          _aws: { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][]; Metrics: unknown[] }> };
+        },
+    );
+    expect(wait._aws.CloudWatchMetrics).toEqual([
+      {
+        Namespace: 'PoolgateTest',
+        Dimensions: [['service']],
+        Metrics: [{ Name: 'approvalWaitTime', Unit: 'Seconds' }],
+      },
+    ]);
     expect(wait).toMatchObject({ service: 'poolgate', approvalWaitTime: 42.5 });
     expect(submitted).toMatchObject({ service: 'poolgate', submitted: 1 });
   });
@@ -76,7 +89,12 @@ describe('the metrics adapter', () => {
 });
 
 describe('the log context of an invocation', () => {
-  const context = (awsRequestId: string) => ({ awsRequestId, functionName: 'poolgate-test', invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:poolgate-test' }) as Context;
+  const context = (awsRequestId: string) =>
+    ({
+      awsRequestId,
+      functionName: 'poolgate-test',
+      invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:poolgate-test',
+    }) as Context;
 
   it("puts Lambda's and poolgate's request ids on every line, and drops them at the next invocation", () => {
     logger.setLogLevel('INFO');
@@ -117,7 +135,11 @@ describe('the business metrics the use cases record', () => {
     return { recorded, recordMetric };
   }
 
-  const silentNotifier = { askApprovers: async () => [], showSettled: async () => undefined, tellRequester: async () => undefined };
+  const silentNotifier = {
+    askApprovers: async () => [],
+    showSettled: async () => undefined,
+    tellRequester: async () => undefined,
+  };
   const deliveringWorkflow = { answer: async () => 'delivered' as const };
 
   function request(requestId: string, stages: number): PoolRequestRecord {
@@ -130,23 +152,55 @@ describe('the business metrics the use cases record', () => {
       escalated: false,
       collectsOrderId: false,
     });
-    return { ...requestRecord(requestId, ['manager', 'finance'].slice(0, stages).map(stage)), createdAt: '2026-11-26T09:00:00.000Z', updatedAt: '2026-11-26T09:00:00.000Z' };
+    return {
+      ...requestRecord(requestId, ['manager', 'finance'].slice(0, stages).map(stage)),
+      createdAt: '2026-11-26T09:00:00.000Z',
+      updatedAt: '2026-11-26T09:00:00.000Z',
+    };
   }
 
   /** Opens stage `stageIndex` at `askedAt`, then bob decides `seconds` later. */
-  async function decideAfter(requestId: string, stageIndex: number, vote: 'approve' | 'reject', askedAt: Date, seconds: number, recordMetric: RecordMetric) {
+  async function decideAfter(
+    requestId: string,
+    stageIndex: number,
+    vote: 'approve' | 'reject',
+    askedAt: Date,
+    seconds: number,
+    recordMetric: RecordMetric,
+  ) {
     const requests = new RequestRepository(db, tableName);
     const approvals = new ApprovalRepository(db, tableName);
-    await requestApproval({ requestId, stageIndex, taskToken: `token-${requestId}-${stageIndex}` }, { requests, approvals, notifier: silentNotifier, workflow: deliveringWorkflow, now: () => askedAt });
+    await requestApproval(
+      { requestId, stageIndex, taskToken: `token-${requestId}-${stageIndex}` },
+      { requests, approvals, notifier: silentNotifier, workflow: deliveringWorkflow, now: () => askedAt },
+    );
     const approval = (await approvals.get(`${requestId}.${stageIndex}`))!;
     const decidedAt = new Date(askedAt.getTime() + seconds * 1000);
-    return decide({ approval, approver: 'bob@example.com', via: 'link' }, { vote }, { requests, approvals, workflow: deliveringWorkflow, notifier: silentNotifier, linkKey: 'k', recordMetric, now: () => decidedAt });
+    return decide(
+      { approval, approver: 'bob@example.com', via: 'link' },
+      { vote },
+      {
+        requests,
+        approvals,
+        workflow: deliveringWorkflow,
+        notifier: silentNotifier,
+        linkKey: 'k',
+        recordMetric,
+        now: () => decidedAt,
+      },
+    );
   }
 
   it('counts a submission once: an idempotent replay of it is not counted again', async () => {
     const { recorded, recordMetric } = recorder();
     const policy = parsePolicy(readFileSync(join(ROOT, 'poolgate.config.json'), 'utf8'));
-    const deps = { policy, requests: new RequestRepository(db, tableName), claims: new ClaimRepository(db, tableName), workflow: { start: async () => 'started' as const }, recordMetric };
+    const deps = {
+      policy,
+      requests: new RequestRepository(db, tableName),
+      claims: new ClaimRepository(db, tableName),
+      workflow: { start: async () => 'started' as const },
+      recordMetric,
+    };
     const input = {
       requester: 'alice@example.com',
       projectId: '0123456789abcdef0123456789abcdef',
@@ -193,7 +247,12 @@ describe('the business metrics the use cases record', () => {
       nodeTracking: true,
       recordMetric,
     };
-    const input = { requestId: 'r-fail', approval: null, error: { Error: 'ModelArtsError', Cause: '{"errorMessage":"quota exceeded in ModelArts"}' }, created: null };
+    const input = {
+      requestId: 'r-fail',
+      approval: null,
+      error: { Error: 'ModelArtsError', Cause: '{"errorMessage":"quota exceeded in ModelArts"}' },
+      created: null,
+    };
     expect(await finalizeRequest(input, deps)).toEqual({ status: 'FAILED' });
     expect(await finalizeRequest(input, deps)).toEqual({ status: 'FAILED' });
     expect(recorded).toEqual([['failed', 1, 'Count']]);

@@ -14,7 +14,11 @@ import { OPENAPI_FILE, renderOpenApiDocument } from '../../scripts/generate-open
 const generated = renderOpenApiDocument();
 
 it('is the file the handler serves, regenerated (run `npm run openapi` after changing a schema)', () => {
-  expect(readFileSync(OPENAPI_FILE, 'utf8') === generated ? 'up to date' : 'lambdas/openapi/openapi.json is stale: run `npm run openapi`').toBe('up to date');
+  expect(
+    readFileSync(OPENAPI_FILE, 'utf8') === generated
+      ? 'up to date'
+      : 'lambdas/openapi/openapi.json is stale: run `npm run openapi`',
+  ).toBe('up to date');
 });
 
 it('is a valid OpenAPI 3.1 document', async () => {
@@ -25,13 +29,16 @@ it('is a valid OpenAPI 3.1 document', async () => {
 
 it('documents every route with its method, and nothing else', () => {
   const document = JSON.parse(generated) as { paths: Record<string, Record<string, unknown>> };
-  const documented = Object.entries(document.paths).flatMap(([path, operations]) => Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`));
+  const documented = Object.entries(document.paths).flatMap(([path, operations]) =>
+    Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`),
+  );
   expect(documented.sort()).toEqual(ROUTES.map((r) => `${r.method} ${r.path}`).sort());
 });
 
 it('takes the submit body from the schema submit validates with, and lists the error body', () => {
   const document = JSON.parse(generated);
-  const body = document.paths['/v2/{project_id}/pools/{pool_name}/nodepools'].post.requestBody.content['application/json'].schema;
+  const body =
+    document.paths['/v2/{project_id}/pools/{pool_name}/nodepools'].post.requestBody.content['application/json'].schema;
   expect(body).toEqual({ $ref: '#/components/schemas/NodePoolRequest' });
   expect(document.components.schemas.NodePoolRequest.properties.spec.required).toEqual(['resources']);
   expect(document.components.schemas.NodePoolRequest.additionalProperties).toBe(false);

@@ -1,6 +1,12 @@
 import type { ApprovalRecord } from '../../lambdas/domain/approval';
 import type { PoolRequestRecord } from '../../lambdas/domain/pool-request';
-import { AlreadyDecidedError, OpenRequestExistsError, ServiceUnavailableError, UnauthenticatedError, ValidationError } from '../../lambdas/domain/errors';
+import {
+  AlreadyDecidedError,
+  OpenRequestExistsError,
+  ServiceUnavailableError,
+  UnauthenticatedError,
+  ValidationError,
+} from '../../lambdas/domain/errors';
 import { errorResponse } from '../../lambdas/handlers/http';
 import { approvalRequestMail } from '../../lambdas/presentation/approval-mail';
 import { approvalFormPage } from '../../lambdas/presentation/approval-page';
@@ -41,7 +47,11 @@ const approval = {
 } as ApprovalRecord;
 
 describe('approval page', () => {
-  const html = approvalFormPage(request, approval, { approver: 'bob@example.com', signature: 'sig"><x', formToken: 't' });
+  const html = approvalFormPage(request, approval, {
+    approver: 'bob@example.com',
+    signature: 'sig"><x',
+    formToken: 't',
+  });
 
   it('escapes every value it shows, including the hidden inputs', () => {
     expect(html).not.toContain(XSS);
@@ -60,7 +70,13 @@ describe('approval page', () => {
 
 describe('approval e-mail', () => {
   it('addresses one approver, names the node pool and carries the link once in each part', () => {
-    const mail = approvalRequestMail(request, 'manager', 'bob@example.com', 'https://gate/approvals/r-1.0?approver=bob%40example.com&sig=abc', approval.expiresAt);
+    const mail = approvalRequestMail(
+      request,
+      'manager',
+      'bob@example.com',
+      'https://gate/approvals/r-1.0?approver=bob%40example.com&sig=abc',
+      approval.expiresAt,
+    );
     expect(mail.to).toEqual(['bob@example.com']);
     expect(mail.subject).toContain('np-1');
     expect(mail.text.match(/https:\/\/gate\/approvals\//g)).toHaveLength(1);

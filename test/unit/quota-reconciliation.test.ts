@@ -1,23 +1,53 @@
 /** The reconciliation's per-request decisions (pure): what the dynalite tests do not reach. */
-import { judgeCounted, judgeUncounted, type LabelledNodePool, type ReconciledRequest } from '../../lambdas/domain/quota-reconciliation';
+import {
+  judgeCounted,
+  judgeUncounted,
+  type LabelledNodePool,
+  type ReconciledRequest,
+} from '../../lambdas/domain/quota-reconciliation';
 
-const request: ReconciledRequest = { requestId: 'r1', projectId: 'p', poolName: 'pool', nodePoolName: 'np-r1', flavor: 'f' };
-const nodePool = (more: Partial<LabelledNodePool> = {}): LabelledNodePool => ({ owner: 'r1', pair: 'p/pool', name: 'np-r1', flavor: 'f', count: 2, ...more });
+const request: ReconciledRequest = {
+  requestId: 'r1',
+  projectId: 'p',
+  poolName: 'pool',
+  nodePoolName: 'np-r1',
+  flavor: 'f',
+};
+const nodePool = (more: Partial<LabelledNodePool> = {}): LabelledNodePool => ({
+  owner: 'r1',
+  pair: 'p/pool',
+  name: 'np-r1',
+  flavor: 'f',
+  count: 2,
+  ...more,
+});
 
 describe('judgeCounted', () => {
   it('follows its own node pool, even when another node pool also carries its label', () => {
-    expect(judgeCounted(request, 1, [nodePool(), nodePool({ name: 'copy', count: 7 })])).toEqual({ kind: 'correct', to: 2, why: 'node count changed' });
+    expect(judgeCounted(request, 1, [nodePool(), nodePool({ name: 'copy', count: 7 })])).toEqual({
+      kind: 'correct',
+      to: 2,
+      why: 'node count changed',
+    });
     expect(judgeCounted(request, 2, [nodePool()])).toEqual({ kind: 'unchanged' });
   });
 
   it('gives the nodes back when no node pool carries its label, and ignores node pools of other requests', () => {
-    expect(judgeCounted(request, 2, [nodePool({ owner: 'r2', name: 'np-r2' })])).toEqual({ kind: 'correct', to: 0, why: 'node pool gone' });
+    expect(judgeCounted(request, 2, [nodePool({ owner: 'r2', name: 'np-r2' })])).toEqual({
+      kind: 'correct',
+      to: 0,
+      why: 'node pool gone',
+    });
   });
 });
 
 describe('judgeUncounted', () => {
   it('counts its own node pool, and not one of no nodes', () => {
-    expect(judgeUncounted(request, [nodePool({ count: 3 })])).toEqual({ kind: 'correct', to: 3, why: 'node pool found' });
+    expect(judgeUncounted(request, [nodePool({ count: 3 })])).toEqual({
+      kind: 'correct',
+      to: 3,
+      why: 'node pool found',
+    });
     expect(judgeUncounted(request, [nodePool({ count: 0 })])).toEqual({ kind: 'unchanged' });
     expect(judgeUncounted(request, [nodePool({ owner: 'r2' })])).toEqual({ kind: 'unchanged' });
   });
@@ -30,6 +60,9 @@ describe('judgeUncounted', () => {
   });
 
   it('does not count a node pool without a flavor', () => {
-    expect(judgeUncounted(request, [nodePool({ flavor: undefined })])).toEqual({ kind: 'ambiguous', why: 'node pool np-r1 carries its label but flavor (none), not f; not counted' });
+    expect(judgeUncounted(request, [nodePool({ flavor: undefined })])).toEqual({
+      kind: 'ambiguous',
+      why: 'node pool np-r1 carries its label but flavor (none), not f; not counted',
+    });
   });
 });

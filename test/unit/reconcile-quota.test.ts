@@ -14,7 +14,16 @@ import { requestRecord } from '../support/fixtures';
 import { untilClockPasses } from '../support/poll';
 
 const policy = parsePolicy(
-  JSON.stringify({ teams: [{ name: 'ml-platform', members: [{ email: 'alice@example.com' }], stages: [{ name: 'm', approvers: [{ email: 'bob@example.com' }] }], quotas: { f: 10, g: 10, h: 10 } }] }),
+  JSON.stringify({
+    teams: [
+      {
+        name: 'ml-platform',
+        members: [{ email: 'alice@example.com' }],
+        stages: [{ name: 'm', approvers: [{ email: 'bob@example.com' }] }],
+        quotas: { f: 10, g: 10, h: 10 },
+      },
+    ],
+  }),
 );
 
 let table: Awaited<ReturnType<typeof startTestTable>>;
@@ -29,7 +38,10 @@ beforeAll(async () => {
 afterAll(() => table.stop());
 
 /** ModelArts' node pools, per `<project>/<pool>`; a pool listed in `broken` fails to list. */
-function modelArts(nodePools: Record<string, Array<{ name: string; owner?: string; count: number; flavor?: string }>>, broken: readonly string[] = []): NodePoolListApi & { listed: string[] } {
+function modelArts(
+  nodePools: Record<string, Array<{ name: string; owner?: string; count: number; flavor?: string }>>,
+  broken: readonly string[] = [],
+): NodePoolListApi & { listed: string[] } {
   const listed: string[] = [];
   return {
     listed,
@@ -39,7 +51,14 @@ function modelArts(nodePools: Record<string, Array<{ name: string; owner?: strin
       if (broken.includes(key)) throw new Error('ModelArts answered 500');
       return (nodePools[key] ?? []).map((n) => ({
         metadata: { name: n.name },
-        spec: { resources: { flavor: n.flavor ?? 'f', count: n.count, maxCount: n.count, ...(n.owner ? { labels: { [OWNER_LABEL]: n.owner } } : {}) } },
+        spec: {
+          resources: {
+            flavor: n.flavor ?? 'f',
+            count: n.count,
+            maxCount: n.count,
+            ...(n.owner ? { labels: { [OWNER_LABEL]: n.owner } } : {}),
+          },
+        },
       }));
     },
   };
@@ -56,7 +75,15 @@ async function stored(
 ): Promise<PoolRequestRecord> {
   const id = `r${++seq}`;
   const flavor = more.flavor ?? 'f';
-  const record = { ...requestRecord(id), status, poolName: pool, nodePoolName: `np-${id}`, count, flavor, ...(more.reason ? { reason: more.reason } : {}) };
+  const record = {
+    ...requestRecord(id),
+    status,
+    poolName: pool,
+    nodePoolName: `np-${id}`,
+    count,
+    flavor,
+    ...(more.reason ? { reason: more.reason } : {}),
+  };
   await requests.create(record);
   const s = { team: 'ml-platform', flavor, requestId: id, count };
   if (share !== 'none') {
@@ -89,7 +116,13 @@ it('corrects gone, resized and uncounted node pools, leaves in-flight and ambigu
       { name: 'renamed', owner: renamed.requestId, count: 2 },
     ],
   });
-  const report = await reconcileQuota({ policy, requests, quotas, modelArts: api, now: () => new Date('2026-11-26T12:00:00Z') });
+  const report = await reconcileQuota({
+    policy,
+    requests,
+    quotas,
+    modelArts: api,
+    now: () => new Date('2026-11-26T12:00:00Z'),
+  });
 
   expect(report.unreadable).toEqual([]);
   expect(report.corrections).toEqual(
@@ -100,12 +133,21 @@ it('corrects gone, resized and uncounted node pools, leaves in-flight and ambigu
     ]),
   );
   expect(report.corrections).toHaveLength(3);
-  expect(report.ambiguous).toEqual([`${renamed.requestId}: node pool np-${renamed.requestId} is gone but p/pool/renamed carries its label; its 2 nodes are left as they are`]);
+  expect(report.ambiguous).toEqual([
+    `${renamed.requestId}: node pool np-${renamed.requestId} is gone but p/pool/renamed carries its label; its 2 nodes are left as they are`,
+  ]);
   // used: 8 - 2 + 3 + 1 = 10; the renamed request keeps its 2; the reservation in flight is untouched.
   expect(await quotas.counters('ml-platform', 'f')).toMatchObject({ used: 10, reserved: 2, inUse: 12 });
-  expect((await quotas.shares('ml-platform')).find((s) => s.requestId === renamed.requestId)).toMatchObject({ kind: 'use', count: 2 });
+  expect((await quotas.shares('ml-platform')).find((s) => s.requestId === renamed.requestId)).toMatchObject({
+    kind: 'use',
+    count: 2,
+  });
   expect(await stepsOf(gone.requestId)).toEqual([
-    expect.objectContaining({ id: 'quota-reconciled:2026-11-26T12:00:00.000Z', outcome: 'ok', detail: { team: 'ml-platform', flavor: 'f', from: 2, to: 0, why: 'node pool gone' } }),
+    expect.objectContaining({
+      id: 'quota-reconciled:2026-11-26T12:00:00.000Z',
+      outcome: 'ok',
+      detail: { team: 'ml-platform', flavor: 'f', from: 2, to: 0, why: 'node pool gone' },
+    }),
   ]);
   expect(await stepsOf(kept.requestId)).toEqual([]);
   expect(await stepsOf(inFlight.requestId)).toEqual([]);
@@ -142,7 +184,13 @@ it('never counts a node pool of another flavor or one poolgate refused, and repo
       { name: found.nodePoolName, owner: found.requestId, count: 3, flavor: 'g' },
     ],
   });
-  const report = await reconcileQuota({ policy, requests, quotas, modelArts: api, now: () => new Date('2026-11-26T13:00:00Z') });
+  const report = await reconcileQuota({
+    policy,
+    requests,
+    quotas,
+    modelArts: api,
+    now: () => new Date('2026-11-26T13:00:00Z'),
+  });
 
   expect(report.unreadable).toEqual([]);
   const ours = new Set([otherFlavor, refused, foundOtherFlavor, foundRenamed, found].map((r) => r.requestId));
@@ -163,14 +211,19 @@ it('never counts a node pool of another flavor or one poolgate refused, and repo
     { used: 0, reserved: 0, inUse: 0 },
   ]);
   const shares = await quotas.shares('ml-platform');
-  expect(shares.filter((s) => ours.has(s.requestId)).map(({ requestId, flavor, count, kind }) => ({ requestId, flavor, count, kind }))).toEqual(
+  expect(
+    shares
+      .filter((s) => ours.has(s.requestId))
+      .map(({ requestId, flavor, count, kind }) => ({ requestId, flavor, count, kind })),
+  ).toEqual(
     expect.arrayContaining([
       { requestId: otherFlavor.requestId, flavor: 'g', count: 2, kind: 'use' },
       { requestId: found.requestId, flavor: 'g', count: 3, kind: 'use' },
     ]),
   );
   expect(shares.filter((s) => ours.has(s.requestId))).toHaveLength(2);
-  for (const untouched of [otherFlavor, refused, foundOtherFlavor, foundRenamed]) expect(await stepsOf(untouched.requestId)).toEqual([]);
+  for (const untouched of [otherFlavor, refused, foundOtherFlavor, foundRenamed])
+    expect(await stepsOf(untouched.requestId)).toEqual([]);
 
   const second = await reconcileQuota({ policy, requests, quotas, modelArts: api });
   expect(second.corrections.filter((c) => ours.has(c.requestId))).toEqual([]);
@@ -186,17 +239,23 @@ it('leaves the requests of a pool it cannot list as they are, and says which', a
   const report = await reconcileQuota({ policy, requests, quotas, modelArts: modelArts({}, ['p/other-pool']) });
   expect(report.unreadable).toEqual([expect.stringMatching(/^p\/other-pool: ModelArts answered 500/)]);
   expect(report.corrections.find((c) => c.requestId === elsewhere.requestId)).toBeUndefined();
-  expect((await quotas.shares('ml-platform')).find((s) => s.requestId === elsewhere.requestId)).toMatchObject({ kind: 'use', count: 1 });
+  expect((await quotas.shares('ml-platform')).find((s) => s.requestId === elsewhere.requestId)).toMatchObject({
+    kind: 'use',
+    count: 1,
+  });
   expect(await stepsOf(elsewhere.requestId)).toEqual([]);
 });
 
-it("leaves a counted request that is under way again (a retry) to its run, even when its node pool is gone", async () => {
+it('leaves a counted request that is under way again (a retry) to its run, even when its node pool is gone', async () => {
   // Reconciliation counted the node pool a failed create made after all; the request was retried since
   // (the retry reserved nothing: its nodes are counted) and the node pool was deleted in the console.
   const retried = await stored('PROVISIONING', 'use', 2, 'retry-pool');
   const report = await reconcileQuota({ policy, requests, quotas, modelArts: modelArts({}) });
   expect(report.corrections.find((c) => c.requestId === retried.requestId)).toBeUndefined();
-  expect((await quotas.shares('ml-platform')).find((s) => s.requestId === retried.requestId)).toMatchObject({ kind: 'use', count: 2 });
+  expect((await quotas.shares('ml-platform')).find((s) => s.requestId === retried.requestId)).toMatchObject({
+    kind: 'use',
+    count: 2,
+  });
   expect(await stepsOf(retried.requestId)).toEqual([]);
 });
 
@@ -204,16 +263,42 @@ describe('reservations left behind', () => {
   /** Reconciliation runs this long after the reservations below were made: past the grace. */
   const later = () => new Date(Date.now() + LEFT_BEHIND_GRACE_MS + 1_000);
   const hoursAgo = new Date(Date.now() - 3_600_000).toISOString();
-  const trackingOff = parsePolicy(JSON.stringify({ ...JSON.parse(JSON.stringify(policy)), nodeTracking: { enabled: false } }));
+  const trackingOff = parsePolicy(
+    JSON.stringify({ ...JSON.parse(JSON.stringify(policy)), nodeTracking: { enabled: false } }),
+  );
   /** A request in `status`, last changed at `updatedAt`, holding 2 nodes of `flavor` for `attempt` (reserved now). */
-  const leftBehind = async (flavor: string, status: PoolRequestRecord['status'], updatedAt: string, created: boolean, attempt = 0) => {
+  const leftBehind = async (
+    flavor: string,
+    status: PoolRequestRecord['status'],
+    updatedAt: string,
+    created: boolean,
+    attempt = 0,
+  ) => {
     const id = `lb${++seq}`;
-    const steps = [newStep('submitted', 'submitted', 'ok'), ...(created ? [newStep(stepId.nodePoolCreated(), 'node_pool_created', 'ok')] : [])];
-    await requests.create({ ...requestRecord(id), status, flavor, count: 2, nodePoolName: `np-${id}`, updatedAt, steps, ...(attempt ? { retries: attempt } : {}) });
-    expect(await quotas.reserve({ team: 'ml-platform', flavor, requestId: id, count: 2, ...(attempt ? { attempt } : {}) }, 100)).toBe('reserved');
+    const steps = [
+      newStep('submitted', 'submitted', 'ok'),
+      ...(created ? [newStep(stepId.nodePoolCreated(), 'node_pool_created', 'ok')] : []),
+    ];
+    await requests.create({
+      ...requestRecord(id),
+      status,
+      flavor,
+      count: 2,
+      nodePoolName: `np-${id}`,
+      updatedAt,
+      steps,
+      ...(attempt ? { retries: attempt } : {}),
+    });
+    expect(
+      await quotas.reserve(
+        { team: 'ml-platform', flavor, requestId: id, count: 2, ...(attempt ? { attempt } : {}) },
+        100,
+      ),
+    ).toBe('reserved');
     return id;
   };
-  const leftBehindCorrections = (report: Awaited<ReturnType<typeof reconcileQuota>>) => report.corrections.filter((c) => c.why === 'reservation left behind');
+  const leftBehindCorrections = (report: Awaited<ReturnType<typeof reconcileQuota>>) =>
+    report.corrections.filter((c) => c.why === 'reservation left behind');
 
   it('settles what a finished request left behind as its run would have, only well after it finished and after it was made', async () => {
     const failed = await leftBehind('lb', 'FAILED', hoursAgo, false, 1);
@@ -224,7 +309,9 @@ describe('reservations left behind', () => {
     expect(await quotas.counters('ml-platform', 'lb')).toEqual({ reserved: 8, used: 0, inUse: 8 });
 
     // A moment after the reservations were made, none of them is left behind yet (a retry's may be new on an old failure).
-    expect(leftBehindCorrections(await reconcileQuota({ policy, requests, quotas, modelArts: modelArts({}) }))).toEqual([]);
+    expect(leftBehindCorrections(await reconcileQuota({ policy, requests, quotas, modelArts: modelArts({}) }))).toEqual(
+      [],
+    );
 
     const report = await reconcileQuota({ policy, requests, quotas, modelArts: modelArts({}), now: later });
     expect(leftBehindCorrections(report)).toEqual(
@@ -236,23 +323,44 @@ describe('reservations left behind', () => {
     expect(leftBehindCorrections(report)).toHaveLength(2);
     // Given back: 2 of the failed one; committed: 2 of the active one; the recent and the open one keep theirs.
     expect(await quotas.counters('ml-platform', 'lb')).toEqual({ reserved: 4, used: 2, inUse: 6 });
-    expect((await quotas.shares('ml-platform')).filter((s) => [justFailed, underWay].includes(s.requestId)).map((s) => s.kind)).toEqual(['hold', 'hold']);
-    expect(await stepsOf(failed)).toEqual([expect.objectContaining({ detail: { team: 'ml-platform', flavor: 'lb', from: 2, to: 0, why: 'reservation left behind' } })]);
+    expect(
+      (await quotas.shares('ml-platform'))
+        .filter((s) => [justFailed, underWay].includes(s.requestId))
+        .map((s) => s.kind),
+    ).toEqual(['hold', 'hold']);
+    expect(await stepsOf(failed)).toEqual([
+      expect.objectContaining({
+        detail: { team: 'ml-platform', flavor: 'lb', from: 2, to: 0, why: 'reservation left behind' },
+      }),
+    ]);
 
-    expect(leftBehindCorrections(await reconcileQuota({ policy, requests, quotas, modelArts: modelArts({}), now: later }))).toEqual([]);
+    expect(
+      leftBehindCorrections(await reconcileQuota({ policy, requests, quotas, modelArts: modelArts({}), now: later })),
+    ).toEqual([]);
   });
 
-  it.each([false, true])('commits what a CREATED request left behind (node tracking %s): its node pool exists', async (tracking) => {
-    const flavor = `lc-${tracking}`;
-    const created = await leftBehind(flavor, 'CREATED', hoursAgo, true);
-    const policyNow = tracking ? policy : trackingOff;
-    const report = await reconcileQuota({ policy: policyNow, requests, quotas, modelArts: modelArts({}), now: later });
-    expect(leftBehindCorrections(report)).toEqual([{ requestId: created, team: 'ml-platform', flavor, from: 2, to: 2, why: 'reservation left behind' }]);
-    expect(await quotas.counters('ml-platform', flavor)).toEqual({ reserved: 0, used: 2, inUse: 2 });
-    // The run's own Finalize, if it was still following the nodes, then finds it done: counted once.
-    await quotas.commitOrCount({ team: 'ml-platform', flavor, requestId: created, count: 2 });
-    expect(await quotas.counters('ml-platform', flavor)).toEqual({ reserved: 0, used: 2, inUse: 2 });
-  });
+  it.each([false, true])(
+    'commits what a CREATED request left behind (node tracking %s): its node pool exists',
+    async (tracking) => {
+      const flavor = `lc-${tracking}`;
+      const created = await leftBehind(flavor, 'CREATED', hoursAgo, true);
+      const policyNow = tracking ? policy : trackingOff;
+      const report = await reconcileQuota({
+        policy: policyNow,
+        requests,
+        quotas,
+        modelArts: modelArts({}),
+        now: later,
+      });
+      expect(leftBehindCorrections(report)).toEqual([
+        { requestId: created, team: 'ml-platform', flavor, from: 2, to: 2, why: 'reservation left behind' },
+      ]);
+      expect(await quotas.counters('ml-platform', flavor)).toEqual({ reserved: 0, used: 2, inUse: 2 });
+      // The run's own Finalize, if it was still following the nodes, then finds it done: counted once.
+      await quotas.commitOrCount({ team: 'ml-platform', flavor, requestId: created, count: 2 });
+      expect(await quotas.counters('ml-platform', flavor)).toEqual({ reserved: 0, used: 2, inUse: 2 });
+    },
+  );
 
   it('leaves a reservation its run confirmed after reconciliation read it', async () => {
     const failed = await leftBehind('ld', 'FAILED', hoursAgo, false, 1);
@@ -260,13 +368,17 @@ describe('reservations left behind', () => {
     expect(read).toMatchObject({ kind: 'hold', attempt: 1, heldAt: expect.any(String) });
     // The retried run's CheckRequest confirms it (a little later), then the release judged on the old read comes.
     await untilClockPasses(read.heldAt!);
-    expect(await quotas.renew({ team: 'ml-platform', flavor: 'ld', requestId: failed, count: 2, attempt: 1 })).toBe(true);
+    expect(await quotas.renew({ team: 'ml-platform', flavor: 'ld', requestId: failed, count: 2, attempt: 1 })).toBe(
+      true,
+    );
     expect(await quotas.release(read)).toBe(false);
     expect(await quotas.counters('ml-platform', 'ld')).toEqual({ reserved: 2, used: 0, inUse: 2 });
     // And a release that comes first makes the confirmation fail: the run reserves again.
     const [again] = (await quotas.shares('ml-platform')).filter((s) => s.requestId === failed);
     expect(await quotas.release(again)).toBe(true);
-    expect(await quotas.renew({ team: 'ml-platform', flavor: 'ld', requestId: failed, count: 2, attempt: 1 })).toBe(false);
+    expect(await quotas.renew({ team: 'ml-platform', flavor: 'ld', requestId: failed, count: 2, attempt: 1 })).toBe(
+      false,
+    );
   });
 });
 

@@ -36,7 +36,9 @@ describe('RequestRepository', () => {
   it('refuses a transition the table forbids and records nothing', async () => {
     const repo = new RequestRepository(db, tableName);
     await repo.create(request('r-bad'));
-    await expect(repo.recordStep('r-bad', newStep('node-pool-created', 'node_pool_created', 'ok'), { status: 'CREATED' })).rejects.toThrow(InvalidTransitionError);
+    await expect(
+      repo.recordStep('r-bad', newStep('node-pool-created', 'node_pool_created', 'ok'), { status: 'CREATED' }),
+    ).rejects.toThrow(InvalidTransitionError);
     expect((await repo.get('r-bad'))?.steps).toHaveLength(1);
   });
 
@@ -52,7 +54,9 @@ describe('QuotaRepository', () => {
     const repo = new QuotaRepository(db, tableName);
     const limit = 10;
     const results = await Promise.all(
-      Array.from({ length: 40 }, (_, i) => repo.reserve({ team: 't-race', flavor: 'f', requestId: `q${i}`, count: 1 }, limit - 1)),
+      Array.from({ length: 40 }, (_, i) =>
+        repo.reserve({ team: 't-race', flavor: 'f', requestId: `q${i}`, count: 1 }, limit - 1),
+      ),
     );
     expect(results.filter((r) => r === 'reserved')).toHaveLength(limit);
     expect(results.filter((r) => r === 'refused')).toHaveLength(40 - limit);
@@ -115,7 +119,12 @@ describe('ApprovalRepository', () => {
     await repo.open({ ...open, approvalId: 'a-token', taskToken: 't1' });
     const vote = { vote: 'approve' as const, at: '2026-11-26T00:01:00.000Z' };
     await repo.castVote('a-token', 'bob@example.com', vote);
-    const reopened = await repo.open({ ...open, approvalId: 'a-token', taskToken: 't2', expiresAt: '3000-01-01T00:00:00.000Z' });
+    const reopened = await repo.open({
+      ...open,
+      approvalId: 'a-token',
+      taskToken: 't2',
+      expiresAt: '3000-01-01T00:00:00.000Z',
+    });
     expect(reopened.taskToken).toBe('t2');
     expect(reopened.expiresAt).toBe('2999-01-01T00:00:00.000Z');
     expect(reopened.votes).toEqual({ 'bob@example.com': vote });
@@ -139,7 +148,9 @@ describe('ApprovalRepository', () => {
     await repo.open({ ...open, approvalId: 'a-refuse', taskToken: 't', expiresAt: '2026-11-26T00:00:30.000Z' });
     const early = { vote: 'approve' as const, at: '2026-11-26T00:00:10.000Z' };
     expect((await repo.castVote('a-refuse', 'mallory@example.com', early)).ok).toBe(false);
-    expect((await repo.castVote('a-refuse', 'bob@example.com', { ...early, at: '2026-11-26T00:01:00.000Z' })).ok).toBe(false);
+    expect((await repo.castVote('a-refuse', 'bob@example.com', { ...early, at: '2026-11-26T00:01:00.000Z' })).ok).toBe(
+      false,
+    );
     expect((await repo.castVote('a-refuse', 'bob@example.com', early)).ok).toBe(true);
   });
 });

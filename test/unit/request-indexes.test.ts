@@ -3,7 +3,14 @@
  * filter, and awaiting=me (byStatus AWAITING_APPROVAL filtered on the request's approvers, checked
  * against the approvals) in step with votes, decisions, reminders, closes and later stages.
  */
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  waitUntilTableExists,
+} from '@aws-sdk/client-dynamodb';
 import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,7 +44,8 @@ function stored(id: string, minute: number, change: Partial<PoolRequestRecord> =
 describe('RequestRepository.page', () => {
   it('reads a partition newest first, page by page, and filters by status', async () => {
     const repo = new RequestRepository(db, tableName);
-    for (let i = 0; i < 5; i++) await repo.create(stored(`p-${i}`, i, { team: 'paging', status: i % 2 ? 'REJECTED' : 'SUBMITTED' }));
+    for (let i = 0; i < 5; i++)
+      await repo.create(stored(`p-${i}`, i, { team: 'paging', status: i % 2 ? 'REJECTED' : 'SUBMITTED' }));
     const first = await repo.page('byTeam', 'paging', { limit: 2 });
     expect(first.requests.map((r) => r.requestId)).toEqual(['p-4', 'p-3']);
     const second = await repo.page('byTeam', 'paging', { limit: 2, startAt: first.next });
@@ -65,14 +73,24 @@ describe('awaiting=me', () => {
     collectsOrderId: false,
   });
   const policy = { admins: [], teams: [], nodeTracking: { enabled: false } } as unknown as Policy;
-  const deps = () => ({ policy, requests: new RequestRepository(db, tableName), approvals: new ApprovalRepository(db, tableName), linkKey: 'k', publicBaseUrl: 'http://x' });
+  const deps = () => ({
+    policy,
+    requests: new RequestRepository(db, tableName),
+    approvals: new ApprovalRepository(db, tableName),
+    linkKey: 'k',
+    publicBaseUrl: 'http://x',
+  });
 
   /** Every request id awaiting=me lists for `who`, page by page. */
   async function awaiting(who: string, limit = 20): Promise<string[]> {
     const ids: string[] = [];
     let cursor: string | undefined;
     for (let pages = 0; pages < 50; pages++) {
-      const page = await listRequests(who, { awaiting: 'me', limit: String(limit), ...(cursor ? { cursor } : {}) }, deps());
+      const page = await listRequests(
+        who,
+        { awaiting: 'me', limit: String(limit), ...(cursor ? { cursor } : {}) },
+        deps(),
+      );
       ids.push(...page.items.map((item) => item.requestId));
       if (!page.nextCursor) return ids;
       cursor = page.nextCursor;
@@ -81,7 +99,9 @@ describe('awaiting=me', () => {
   }
 
   async function submitted(id: string, minute: number, stages: PlannedStage[]): Promise<void> {
-    await new RequestRepository(db, tableName).create(stored(id, minute, { team: 'awaiting', status: 'AWAITING_APPROVAL', stages }));
+    await new RequestRepository(db, tableName).create(
+      stored(id, minute, { team: 'awaiting', status: 'AWAITING_APPROVAL', stages }),
+    );
   }
 
   const open = (requestId: string, stageIndex: number, s: PlannedStage) => ({
@@ -147,7 +167,10 @@ describe('awaiting=me', () => {
     await approvals.open(open('f-1', 0, one[0]));
     expect(await awaiting('heidi@example.com')).toEqual(['f-1']);
     // The workflow failed (or the request was cancelled) before its approval was closed.
-    await requests.recordStep('f-1', newStep('failed', 'failed', 'error'), { status: 'FAILED', reason: 'INTERNAL_ERROR' });
+    await requests.recordStep('f-1', newStep('failed', 'failed', 'error'), {
+      status: 'FAILED',
+      reason: 'INTERNAL_ERROR',
+    });
     expect(await awaiting('heidi@example.com')).toEqual([]);
   });
 
@@ -159,7 +182,9 @@ describe('awaiting=me', () => {
     await approvals.open(open('e-1', 0, one[0]));
     expect(await awaiting('ivan@example.com')).toEqual([]);
     const reminded = await approvals.remind('e-1.0', [{ email: 'ivan@example.com' }]);
-    await requests.recordStep('e-1', newStep('reminded:manager:1', 'reminded', 'ok'), undefined, { addApprovers: reminded!.approvers });
+    await requests.recordStep('e-1', newStep('reminded:manager:1', 'reminded', 'ok'), undefined, {
+      addApprovers: reminded!.approvers,
+    });
     expect(await awaiting('ivan@example.com')).toEqual(['e-1']);
     // The set is a filter attribute of the item, not part of the record.
     const { Item } = await db.send(new GetCommand({ TableName: tableName, Key: { pk: 'REQUEST#e-1', sk: 'META' } }));
@@ -186,14 +211,21 @@ describe('the local table', () => {
   it('is rebuilt with an index it lacks, keeping every item and a backup', async () => {
     const home = mkdtempSync(join(tmpdir(), 'poolgate-rebuild-'));
     const dynamo = await startDynamoDb({ host: '127.0.0.1', port: 0, dataDir: home });
-    const client = new DynamoDBClient({ endpoint: dynamo.url, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    const client = new DynamoDBClient({
+      endpoint: dynamo.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+    });
     try {
       // A table as an older poolgate made it: only the byTeam index.
       await client.send(
         new CreateTableCommand({
           TableName: 'poolgate',
           BillingMode: 'PAY_PER_REQUEST',
-          AttributeDefinitions: ['pk', 'sk', 'gsiTeam', 'createdAt'].map((AttributeName) => ({ AttributeName, AttributeType: 'S' })),
+          AttributeDefinitions: ['pk', 'sk', 'gsiTeam', 'createdAt'].map((AttributeName) => ({
+            AttributeName,
+            AttributeType: 'S',
+          })),
           KeySchema: [
             { AttributeName: 'pk', KeyType: 'HASH' },
             { AttributeName: 'sk', KeyType: 'RANGE' },
@@ -213,16 +245,39 @@ describe('the local table', () => {
       // dynalite answers CREATING, and makes the table ACTIVE a moment later (later still on a busy machine).
       await waitUntilTableExists({ client, maxWaitTime: 30, minDelay: 1, maxDelay: 1 }, { TableName: 'poolgate' });
       for (let i = 0; i < 30; i++) {
-        await client.send(new PutItemCommand({ TableName: 'poolgate', Item: { pk: { S: `REQUEST#r-${i}` }, sk: { S: 'META' }, stepIds: { SS: ['submitted'] }, n: { N: String(i) } } }));
+        await client.send(
+          new PutItemCommand({
+            TableName: 'poolgate',
+            Item: {
+              pk: { S: `REQUEST#r-${i}` },
+              sk: { S: 'META' },
+              stepIds: { SS: ['submitted'] },
+              n: { N: String(i) },
+            },
+          }),
+        );
       }
       const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
       await ensureTable(dynamo.url, 'poolgate', { backupDir: home });
-      expect(stderr).toHaveBeenCalledWith(expect.stringMatching(/^poolgate: adding index\(es\) byRequester, byStatus to the local table \(30 items, saved to .*poolgate-backup-.*\.json\)\n$/));
+      expect(stderr).toHaveBeenCalledWith(
+        expect.stringMatching(
+          /^poolgate: adding index\(es\) byRequester, byStatus to the local table \(30 items, saved to .*poolgate-backup-.*\.json\)\n$/,
+        ),
+      );
       stderr.mockRestore();
-      const indexes = (await client.send(new DescribeTableCommand({ TableName: 'poolgate' }))).Table?.GlobalSecondaryIndexes?.map((i) => i.IndexName);
+      const indexes = (
+        await client.send(new DescribeTableCommand({ TableName: 'poolgate' }))
+      ).Table?.GlobalSecondaryIndexes?.map((i) => i.IndexName);
       expect(indexes?.sort()).toEqual(['byRequester', 'byStatus', 'byTeam']);
-      const kept = await client.send(new GetItemCommand({ TableName: 'poolgate', Key: { pk: { S: 'REQUEST#r-29' }, sk: { S: 'META' } } }));
-      expect(kept.Item).toEqual({ pk: { S: 'REQUEST#r-29' }, sk: { S: 'META' }, stepIds: { SS: ['submitted'] }, n: { N: '29' } });
+      const kept = await client.send(
+        new GetItemCommand({ TableName: 'poolgate', Key: { pk: { S: 'REQUEST#r-29' }, sk: { S: 'META' } } }),
+      );
+      expect(kept.Item).toEqual({
+        pk: { S: 'REQUEST#r-29' },
+        sk: { S: 'META' },
+        stepIds: { SS: ['submitted'] },
+        n: { N: '29' },
+      });
       expect(readdirSync(home).filter((f) => f.startsWith('poolgate-backup-'))).toHaveLength(1);
       // A table that has every index is left alone.
       await ensureTable(dynamo.url, 'poolgate', { backupDir: home });

@@ -25,7 +25,14 @@ const request: PoolRequestRecord = {
       at: '2026-11-26T10:00:01.000Z',
       detail: { stage: 'manager', approvers: ['bob@example.com'], requiredApprovals: 1 },
     },
-    { id: 'vote:manager:bob', step: 'rejected', outcome: 'refused', at: '2026-11-26T10:05:00.000Z', actor: 'bob@example.com', detail: { stage: 'manager', comment: `no ${XSS}` } },
+    {
+      id: 'vote:manager:bob',
+      step: 'rejected',
+      outcome: 'refused',
+      at: '2026-11-26T10:05:00.000Z',
+      actor: 'bob@example.com',
+      detail: { stage: 'manager', comment: `no ${XSS}` },
+    },
   ],
 } as PoolRequestRecord;
 
@@ -41,9 +48,13 @@ describe('request page link', () => {
 
   it('reads nothing when the signature does not match', async () => {
     const get = jest.fn(async () => request);
-    await expect(openRequestPage('r-page', 'forged', { requests: { get }, linkKey: KEY })).rejects.toThrow(InvalidLinkError);
+    await expect(openRequestPage('r-page', 'forged', { requests: { get }, linkKey: KEY })).rejects.toThrow(
+      InvalidLinkError,
+    );
     expect(get).not.toHaveBeenCalled();
-    await expect(openRequestPage('r-page', requestPageSignature('r-page', KEY), { requests: { get }, linkKey: KEY })).resolves.toBe(request);
+    await expect(
+      openRequestPage('r-page', requestPageSignature('r-page', KEY), { requests: { get }, linkKey: KEY }),
+    ).resolves.toBe(request);
   });
 });
 

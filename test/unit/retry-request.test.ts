@@ -23,7 +23,14 @@ const policyOf = (limit: number, tracking: boolean) =>
   parsePolicy(
     JSON.stringify({
       nodeTracking: { enabled: tracking },
-      teams: [{ name: 'ml-platform', members: [{ email: 'alice@example.com' }], stages: [{ name: 'm', approvers: [{ email: 'bob@example.com' }] }], quotas: { f: limit } }],
+      teams: [
+        {
+          name: 'ml-platform',
+          members: [{ email: 'alice@example.com' }],
+          stages: [{ name: 'm', approvers: [{ email: 'bob@example.com' }] }],
+          quotas: { f: limit },
+        },
+      ],
     }),
   );
 
@@ -68,7 +75,11 @@ async function failedAt(resumeAt: 'CreateNodePool' | 'CheckNodes' = 'CreateNodeP
     nodePoolName: `np-${id}`,
     status: 'FAILED',
     reason: resumeAt === 'CheckNodes' ? 'NODES_TIMEOUT' : 'MODELARTS_ERROR',
-    steps: [newStep('submitted', 'submitted', 'ok'), ...created, newStep('failed', 'failed', 'error', { detail: { resumeAt } })],
+    steps: [
+      newStep('submitted', 'submitted', 'ok'),
+      ...created,
+      newStep('failed', 'failed', 'error', { detail: { resumeAt } }),
+    ],
   };
   await requests.create(record);
   return record;
@@ -79,7 +90,10 @@ const counters = () => quotas.counters('ml-platform', 'f');
 it('records one attempt and starts one run when two retries come at once', async () => {
   const request = await failedAt();
   const before = await counters();
-  const views = await Promise.all([retryRequest(request.requestId, 'alice@example.com', deps()), retryRequest(request.requestId, 'alice@example.com', deps())]);
+  const views = await Promise.all([
+    retryRequest(request.requestId, 'alice@example.com', deps()),
+    retryRequest(request.requestId, 'alice@example.com', deps()),
+  ]);
 
   expect(views.map((v) => v.status)).toEqual(['PROVISIONING', 'PROVISIONING']);
   const stored = (await requests.get(request.requestId))!;
@@ -98,7 +112,9 @@ it('records one attempt and starts one run when two retries come at once', async
 it('refuses, changing nothing, when the quota has no room now', async () => {
   const request = await failedAt();
   // Another request holds a node, and the limit is what is in use: the quota allows the count, but not now.
-  expect(await quotas.reserve({ team: 'ml-platform', flavor: 'f', requestId: `holder-${seq}`, count: 1 }, 1_000)).toBe('reserved');
+  expect(await quotas.reserve({ team: 'ml-platform', flavor: 'f', requestId: `holder-${seq}`, count: 1 }, 1_000)).toBe(
+    'reserved',
+  );
   const before = await counters();
   const refused = retryRequest(request.requestId, 'alice@example.com', deps(before.inUse));
   await expect(refused).rejects.toThrow(NotRetryableError);
@@ -110,7 +126,11 @@ it('refuses, changing nothing, when the quota has no room now', async () => {
 
 it('refuses when another open request took the node-pool name, and gives the reservation back', async () => {
   const request = await failedAt();
-  const other = { ...requestRecord(`other-${seq}`), nodePoolName: request.nodePoolName, status: 'AWAITING_APPROVAL' as const };
+  const other = {
+    ...requestRecord(`other-${seq}`),
+    nodePoolName: request.nodePoolName,
+    status: 'AWAITING_APPROVAL' as const,
+  };
   await requests.create(other);
   const name = { projectId: request.projectId, poolName: request.poolName, nodePoolName: request.nodePoolName };
   expect(await claims.claimNodePoolName(name, other.requestId, async () => false, new Date())).toEqual({ ok: true });
@@ -124,22 +144,34 @@ it('refuses when another open request took the node-pool name, and gives the res
 it('answers 409 for a request whose retry has finished (CREATED without node tracking), and 404 to someone else', async () => {
   const request = await failedAt();
   await retryRequest(request.requestId, 'alice@example.com', deps(10, false));
-  await requests.recordStep(request.requestId, newStep('node-pool-created', 'node_pool_created', 'ok'), { status: 'CREATED' });
+  await requests.recordStep(request.requestId, newStep('node-pool-created', 'node_pool_created', 'ok'), {
+    status: 'CREATED',
+  });
   starts = [];
-  await expect(retryRequest(request.requestId, 'alice@example.com', deps(10, false))).rejects.toThrow(/is CREATED: only a FAILED request can be retried/);
+  await expect(retryRequest(request.requestId, 'alice@example.com', deps(10, false))).rejects.toThrow(
+    /is CREATED: only a FAILED request can be retried/,
+  );
   await expect(retryRequest(request.requestId, 'mallory@example.com', deps(10, false))).rejects.toThrow(/not found/);
   expect(starts).toEqual([]);
 });
 
 it('names the quota itself when the request is larger than the team may ever hold', async () => {
   const request = await failedAt();
-  await expect(retryRequest(request.requestId, 'alice@example.com', deps(0))).rejects.toThrow(/1 node\(s\) exceed the team's quota of 0 f node\(s\) \(QUOTA_EXCEEDED\)/);
+  await expect(retryRequest(request.requestId, 'alice@example.com', deps(0))).rejects.toThrow(
+    /1 node\(s\) exceed the team's quota of 0 f node\(s\) \(QUOTA_EXCEEDED\)/,
+  );
   expect((await requests.get(request.requestId))!.status).toBe('FAILED');
 });
 
-const share = (request: PoolRequestRecord, attempt?: number) => ({ team: request.team, flavor: request.flavor, requestId: request.requestId, count: request.count, ...(attempt ? { attempt } : {}) });
+const share = (request: PoolRequestRecord, attempt?: number) => ({
+  team: request.team,
+  flavor: request.flavor,
+  requestId: request.requestId,
+  count: request.count,
+  ...(attempt ? { attempt } : {}),
+});
 
-it('takes over the reservation the failed run still holds, counting its nodes once, out of that run\'s reach', async () => {
+it("takes over the reservation the failed run still holds, counting its nodes once, out of that run's reach", async () => {
   const request = await failedAt();
   // The failed run's Finalize recorded FAILED but has not given the nodes back (yet, or ever: it failed).
   expect(await quotas.reserve(share(request), 1_000)).toBe('reserved');
@@ -156,7 +188,7 @@ it('takes over the reservation the failed run still holds, counting its nodes on
   expect(await counters()).toEqual(before);
 });
 
-it('takes over the reservation of a failed node tracking\'s run that was never settled, as use', async () => {
+it("takes over the reservation of a failed node tracking's run that was never settled, as use", async () => {
   const record = await failedAt('CheckNodes');
   const id = record.requestId;
   // Its Finalize recorded FAILED, then could not commit (throttled until its retries ran out).
@@ -193,12 +225,18 @@ it('keeps a late Finalize of the failed run from failing the retried run or givi
     requests,
     approvals: new ApprovalRepository(table.db, table.tableName),
     quotas,
-    notifier: { showSettled: async () => undefined, tellRequester: async (r: PoolRequestRecord) => void told.push(r.status) },
+    notifier: {
+      showSettled: async () => undefined,
+      tellRequester: async (r: PoolRequestRecord) => void told.push(r.status),
+    },
     nodeTracking: true,
   };
 
   // Step Functions retries the first run's Finalize (its answer was lost): attempt 0.
-  const late = await finalizeRequest({ requestId: request.requestId, attempt: 0, approval: null, error: { Error: 'ModelArtsError' }, created: null }, finalizeDeps);
+  const late = await finalizeRequest(
+    { requestId: request.requestId, attempt: 0, approval: null, error: { Error: 'ModelArtsError' }, created: null },
+    finalizeDeps,
+  );
 
   expect(late).toEqual({ status: 'PROVISIONING' });
   const stored = (await requests.get(request.requestId))!;
@@ -209,7 +247,10 @@ it('keeps a late Finalize of the failed run from failing the retried run or givi
   expect(told).toEqual([]);
 
   // The retried run's own Finalize acts: failure `failed:1`, its reservation given back.
-  await finalizeRequest({ requestId: request.requestId, attempt: 1, approval: null, error: { Error: 'ModelArtsError' }, created: null }, finalizeDeps);
+  await finalizeRequest(
+    { requestId: request.requestId, attempt: 1, approval: null, error: { Error: 'ModelArtsError' }, created: null },
+    finalizeDeps,
+  );
   const after = (await requests.get(request.requestId))!;
   expect(after.status).toBe('FAILED');
   expect(after.steps.find((s) => s.id === 'failed:1')?.detail).toMatchObject({ resumeAt: 'CreateNodePool' });
@@ -234,7 +275,8 @@ describe("a retried run's own reservation", () => {
     notifier: { showSettled: async () => undefined, tellRequester: async () => undefined },
     nodeTracking: true,
   });
-  const check = (requestId: string, limit = 10) => checkRequest(requestId, { policy: policyOf(limit, true), requests, quotas, modelArts: noModelArts });
+  const check = (requestId: string, limit = 10) =>
+    checkRequest(requestId, { policy: policyOf(limit, true), requests, quotas, modelArts: noModelArts });
 
   it('is made again by the run when a concurrent call for the same attempt gave it back', async () => {
     const request = await failedAt();
@@ -268,9 +310,31 @@ describe("a retried run's own reservation", () => {
   it('fails the run FLAVOR_NOT_ALLOWED when the team may no longer use the flavor', async () => {
     const request = await failedAt();
     await retryRequest(request.requestId, 'alice@example.com', deps());
-    const withoutFlavor = parsePolicy(JSON.stringify({ teams: [{ name: 'ml-platform', members: [{ email: 'alice@example.com' }], stages: [{ name: 'm', approvers: [{ email: 'bob@example.com' }] }], quotas: { g: 1 } }] }));
-    await expect(checkRequest(request.requestId, { policy: withoutFlavor, requests, quotas, modelArts: noModelArts })).rejects.toThrow(FlavorNotAllowedError);
-    await finalizeRequest({ requestId: request.requestId, attempt: 1, approval: null, error: { Error: 'FlavorNotAllowedError' }, created: null }, finalizeDeps());
+    const withoutFlavor = parsePolicy(
+      JSON.stringify({
+        teams: [
+          {
+            name: 'ml-platform',
+            members: [{ email: 'alice@example.com' }],
+            stages: [{ name: 'm', approvers: [{ email: 'bob@example.com' }] }],
+            quotas: { g: 1 },
+          },
+        ],
+      }),
+    );
+    await expect(
+      checkRequest(request.requestId, { policy: withoutFlavor, requests, quotas, modelArts: noModelArts }),
+    ).rejects.toThrow(FlavorNotAllowedError);
+    await finalizeRequest(
+      {
+        requestId: request.requestId,
+        attempt: 1,
+        approval: null,
+        error: { Error: 'FlavorNotAllowedError' },
+        created: null,
+      },
+      finalizeDeps(),
+    );
     expect(await requests.get(request.requestId)).toMatchObject({ status: 'FAILED', reason: 'FLAVOR_NOT_ALLOWED' });
   });
 
@@ -278,12 +342,20 @@ describe("a retried run's own reservation", () => {
     const request = await failedAt();
     await retryRequest(request.requestId, 'alice@example.com', deps());
     await quotas.release(share(request, 1));
-    expect(await quotas.reserve({ team: 'ml-platform', flavor: 'f', requestId: `filler-${seq}`, count: 1 }, 1_000)).toBe('reserved');
+    expect(
+      await quotas.reserve({ team: 'ml-platform', flavor: 'f', requestId: `filler-${seq}`, count: 1 }, 1_000),
+    ).toBe('reserved');
     const full = (await counters()).inUse;
 
     await expect(check(request.requestId, full)).rejects.toThrow(QuotaExceededError);
     await finalizeRequest(
-      { requestId: request.requestId, attempt: 1, approval: null, error: { Error: 'QuotaExceededError' }, created: null },
+      {
+        requestId: request.requestId,
+        attempt: 1,
+        approval: null,
+        error: { Error: 'QuotaExceededError' },
+        created: null,
+      },
       finalizeDeps(),
     );
     const failed = (await requests.get(request.requestId))!;

@@ -46,13 +46,22 @@ async function run(failures: number, retryScale: number) {
       return { ok: true };
     },
   });
-  const sfn = new SFNClient({ endpoint: emulator.url, region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+  const sfn = new SFNClient({
+    endpoint: emulator.url,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+  });
   await sfn.send(new StartExecutionCommand({ stateMachineArn: ARN, name: 'e1', input: '{}' }));
   sfn.destroy();
-  return eventually(() => {
-    const record = emulator.describe('e1');
-    return record && record.status !== 'RUNNING' ? record : undefined;
-  }, 'the execution to end', 20_000, 5);
+  return eventually(
+    () => {
+      const record = emulator.describe('e1');
+      return record && record.status !== 'RUNNING' ? record : undefined;
+    },
+    'the execution to end',
+    20_000,
+    5,
+  );
 }
 
 beforeEach(() => {

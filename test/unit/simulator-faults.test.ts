@@ -43,13 +43,22 @@ afterEach(async () => {
 describe('the plan', () => {
   it('shares one draw among the rules, so their rates add up', () => {
     const faults = new Faults();
-    faults.setPlan({ rules: [{ status: 429, rate: 0.1 }, { status: 500, rate: 0.05 }], seed: 7 });
+    faults.setPlan({
+      rules: [
+        { status: 429, rate: 0.1 },
+        { status: 500, rate: 0.05 },
+      ],
+      seed: 7,
+    });
     const statuses = Array.from({ length: 20_000 }, () => faults.decide('show')?.failure?.status);
     const share = (status?: number) => statuses.filter((s) => s === status).length / statuses.length;
     expect(share(429)).toBeCloseTo(0.1, 2);
     expect(share(500)).toBeCloseTo(0.05, 2);
     expect(share(undefined)).toBeCloseTo(0.85, 2);
-    expect(faults.counts()).toEqual({ calls: 20_000, injected: [statuses.filter((s) => s === 429).length, statuses.filter((s) => s === 500).length] });
+    expect(faults.counts()).toEqual({
+      calls: 20_000,
+      injected: [statuses.filter((s) => s === 429).length, statuses.filter((s) => s === 500).length],
+    });
   });
 
   it('repeats the same draws for the same seed', () => {
@@ -63,17 +72,44 @@ describe('the plan', () => {
 
   it('applies a rule only to the operations it names, and documented error bodies by status', () => {
     const faults = new Faults();
-    faults.setPlan({ rules: [{ status: 429, rate: 1, operations: ['create'] }, { status: 503, rate: 1, operations: ['flavors'] }] });
+    faults.setPlan({
+      rules: [
+        { status: 429, rate: 1, operations: ['create'] },
+        { status: 503, rate: 1, operations: ['flavors'] },
+      ],
+    });
     expect(faults.decide('show')).toBeUndefined();
-    expect(faults.decide('create')?.failure).toEqual({ status: 429, errorCode: 'APIG.0308', errorMsg: expect.stringContaining('throttling threshold') });
-    expect(faults.decide('flavors')?.failure).toEqual({ status: 503, errorCode: 'ModelArts.50005000', errorMsg: 'Internal error.' });
+    expect(faults.decide('create')?.failure).toEqual({
+      status: 429,
+      errorCode: 'APIG.0308',
+      errorMsg: expect.stringContaining('throttling threshold'),
+    });
+    expect(faults.decide('flavors')?.failure).toEqual({
+      status: 503,
+      errorCode: 'ModelArts.50005000',
+      errorMsg: 'Internal error.',
+    });
   });
 
   it('refuses plans that cannot be meant, naming the field', () => {
     expect(() => parseFaultPlan('{')).toThrow('fault plan: not valid JSON');
     expect(() => parseFaultPlan({ rules: [{ rate: 1.5 }] })).toThrow(/rules\.0\.rate/);
-    expect(() => parseFaultPlan({ rules: [{ rate: 0.6, status: 429 }, { rate: 0.6, status: 500 }] })).toThrow(/add up to 1.2/);
-    expect(() => parseFaultPlan({ rules: [{ rate: 0.6, status: 429, operations: ['create'] }, { rate: 0.6, status: 500, operations: ['show'] }] })).not.toThrow();
+    expect(() =>
+      parseFaultPlan({
+        rules: [
+          { rate: 0.6, status: 429 },
+          { rate: 0.6, status: 500 },
+        ],
+      }),
+    ).toThrow(/add up to 1.2/);
+    expect(() =>
+      parseFaultPlan({
+        rules: [
+          { rate: 0.6, status: 429, operations: ['create'] },
+          { rate: 0.6, status: 500, operations: ['show'] },
+        ],
+      }),
+    ).not.toThrow();
     expect(() => parseFaultPlan({ rules: [{ rate: 0.1, colour: 'red' }] })).toThrow(/colour/);
   });
 });
@@ -81,14 +117,21 @@ describe('the plan', () => {
 describe('on the wire', () => {
   it('fails a call before serving it: a failed create stores nothing', async () => {
     const client = await start({ rules: [{ status: 429, rate: 1, operations: ['create'] }] });
-    await expect(client.createNodePool(PROJECT_ID, POOL, nodePool('np-a'))).rejects.toBeInstanceOf(ModelArtsRetryableError);
+    await expect(client.createNodePool(PROJECT_ID, POOL, nodePool('np-a'))).rejects.toBeInstanceOf(
+      ModelArtsRetryableError,
+    );
     expect(simulator.nodePools()).toEqual([]);
     expect(await client.showNodePool(PROJECT_ID, POOL, 'np-a')).toBeUndefined();
   });
 
   it('fails a call after serving it when asked: the create is stored, its answer is a 500', async () => {
-    const client = await start(JSON.stringify({ rules: [{ status: 500, rate: 1, operations: ['create'], afterServing: true }] }));
-    await expect(client.createNodePool(PROJECT_ID, POOL, nodePool('np-b'))).rejects.toMatchObject({ httpStatus: 500, errorCode: 'ModelArts.50005000' });
+    const client = await start(
+      JSON.stringify({ rules: [{ status: 500, rate: 1, operations: ['create'], afterServing: true }] }),
+    );
+    await expect(client.createNodePool(PROJECT_ID, POOL, nodePool('np-b'))).rejects.toMatchObject({
+      httpStatus: 500,
+      errorCode: 'ModelArts.50005000',
+    });
     expect((await client.showNodePool(PROJECT_ID, POOL, 'np-b'))?.metadata.name).toBe('np-b');
     expect(simulator.calls().map((c) => c.status)).toEqual([500]);
   });
@@ -108,7 +151,10 @@ describe('on the wire', () => {
 
   it('is set, read and cleared through /_sim/faults, unsigned', async () => {
     const client = await start();
-    const put = await fetch(`${simulator.url}/_sim/faults`, { method: 'PUT', body: JSON.stringify({ rules: [{ status: 429, rate: 1 }] }) });
+    const put = await fetch(`${simulator.url}/_sim/faults`, {
+      method: 'PUT',
+      body: JSON.stringify({ rules: [{ status: 429, rate: 1 }] }),
+    });
     expect(put.status).toBe(200);
     await expect(client.showPool(PROJECT_ID, POOL)).rejects.toMatchObject({ httpStatus: 429 });
     expect(await (await fetch(`${simulator.url}/_sim/faults`)).json()).toEqual({
@@ -118,7 +164,10 @@ describe('on the wire', () => {
     });
     const bad = await fetch(`${simulator.url}/_sim/faults`, { method: 'PUT', body: '{"rules":[{"rate":2}]}' });
     expect(bad.status).toBe(400);
-    expect(await bad.json()).toEqual({ error_code: 'ModelArts.50004000', error_msg: expect.stringContaining('rules.0.rate') });
+    expect(await bad.json()).toEqual({
+      error_code: 'ModelArts.50004000',
+      error_msg: expect.stringContaining('rules.0.rate'),
+    });
     expect((await fetch(`${simulator.url}/_sim/faults`, { method: 'DELETE' })).status).toBe(200);
     await expect(client.showPool(PROJECT_ID, POOL)).resolves.toBeDefined();
   });

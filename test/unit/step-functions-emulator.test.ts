@@ -25,7 +25,9 @@ import { startStepFunctionsEmulator, type AslDefinition, type StepFunctionsEmula
 import { eventually } from '../support/poll';
 
 const STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:000000000000:stateMachine:poolgate-test';
-const FUNCTION_REFS = Object.fromEntries(WORKFLOW_FUNCTIONS.map((id) => [id, `poolgate-${id}`])) as WorkflowFunctionRefs;
+const FUNCTION_REFS = Object.fromEntries(
+  WORKFLOW_FUNCTIONS.map((id) => [id, `poolgate-${id}`]),
+) as WorkflowFunctionRefs;
 const DEFINITION = buildWorkflowDefinition(FUNCTION_REFS);
 const S = WORKFLOW_STATES;
 
@@ -84,14 +86,29 @@ function newDataDir(): string {
   return dir;
 }
 
-async function emulator(lambdas: FakeLambdas, dataDir = newDataDir(), definition: AslDefinition = DEFINITION): Promise<StepFunctionsEmulator> {
-  const started = await startStepFunctionsEmulator({ port: 0, dataDir, stateMachineArn: STATE_MACHINE_ARN, definition, invokeFunction: lambdas.invoke });
+async function emulator(
+  lambdas: FakeLambdas,
+  dataDir = newDataDir(),
+  definition: AslDefinition = DEFINITION,
+): Promise<StepFunctionsEmulator> {
+  const started = await startStepFunctionsEmulator({
+    port: 0,
+    dataDir,
+    stateMachineArn: STATE_MACHINE_ARN,
+    definition,
+    invokeFunction: lambdas.invoke,
+  });
   emulators.push(started);
   return started;
 }
 
 function client(emu: StepFunctionsEmulator): SFNClient {
-  return new SFNClient({ endpoint: emu.url, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+  return new SFNClient({
+    endpoint: emu.url,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    maxAttempts: 1,
+  });
 }
 
 afterEach(async () => {
@@ -109,11 +126,16 @@ async function start(sfn: SFNClient, name: string, input = appInput(name)): Prom
   return started.executionArn!;
 }
 
-async function until(sfn: SFNClient, executionArn: string, status: ExecutionStatus): Promise<DescribeExecutionCommandOutput> {
+async function until(
+  sfn: SFNClient,
+  executionArn: string,
+  status: ExecutionStatus,
+): Promise<DescribeExecutionCommandOutput> {
   return eventually(async () => {
     const described = await sfn.send(new DescribeExecutionCommand({ executionArn }));
     if (described.status === status) return described;
-    if (described.status !== 'RUNNING') throw new Error(`execution ended ${described.status}: ${described.error} ${described.cause}`);
+    if (described.status !== 'RUNNING')
+      throw new Error(`execution ended ${described.status}: ${described.error} ${described.cause}`);
     return undefined;
   }, `execution ${status}`);
 }
@@ -123,7 +145,11 @@ function statesEntered(emu: StepFunctionsEmulator, name: string): string[] {
 }
 
 /** A request as the AWS JSON 1.0 protocol carries it, without the SDK. */
-async function rawCall(emu: StepFunctionsEmulator, operation: string, body: object): Promise<{ status: number; json: Record<string, unknown> }> {
+async function rawCall(
+  emu: StepFunctionsEmulator,
+  operation: string,
+  body: object,
+): Promise<{ status: number; json: Record<string, unknown> }> {
   const response = await fetch(emu.url, {
     method: 'POST',
     headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': `AWSStepFunctions.${operation}` },
@@ -149,9 +175,16 @@ describe('local Step Functions emulator', () => {
     const arn = await start(sfn, 'req-happy');
     expect(arn).toBe('arn:aws:states:us-east-1:000000000000:execution:poolgate-test:req-happy');
 
-    const [token] = await eventually(() => (lambdas.tokens().length ? lambdas.tokens() : undefined), 'the approval task token');
+    const [token] = await eventually(
+      () => (lambdas.tokens().length ? lambdas.tokens() : undefined),
+      'the approval task token',
+    );
     expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(lambdas.of('requestApproval')[0].payload).toEqual({ requestId: 'req-happy', stageIndex: 0, taskToken: token });
+    expect(lambdas.of('requestApproval')[0].payload).toEqual({
+      requestId: 'req-happy',
+      stageIndex: 0,
+      taskToken: token,
+    });
     expect((await sfn.send(new DescribeExecutionCommand({ executionArn: arn }))).status).toBe('RUNNING');
 
     await sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify({ status: 'approved' }) }));
@@ -160,9 +193,23 @@ describe('local Step Functions emulator', () => {
     expect(described.input).toBe(appInput('req-happy'));
     expect(described.startDate).toBeInstanceOf(Date);
     expect(lambdas.of('finalize').map((c) => c.payload)).toEqual([
-      { requestId: 'req-happy', attempt: 0, approval: { status: 'approved' }, error: null, created: { nodePoolName: 'np-1', track: false, waitSeconds: 1 } },
+      {
+        requestId: 'req-happy',
+        attempt: 0,
+        approval: { status: 'approved' },
+        error: null,
+        created: { nodePoolName: 'np-1', track: false, waitSeconds: 1 },
+      },
     ]);
-    expect(statesEntered(emu, 'req-happy')).toEqual([S.checkRequest, S.checked, S.requestApproval, S.decision, S.createNodePool, S.track, S.finalize]);
+    expect(statesEntered(emu, 'req-happy')).toEqual([
+      S.checkRequest,
+      S.checked,
+      S.requestApproval,
+      S.decision,
+      S.createNodePool,
+      S.track,
+      S.finalize,
+    ]);
     expect(emu.history('req-happy')?.stateTransitions).toBe(7);
 
     const history = await sfn.send(new GetExecutionHistoryCommand({ executionArn: arn }));
@@ -170,7 +217,9 @@ describe('local Step Functions emulator', () => {
     expect(types[0]).toBe('ExecutionStarted');
     expect(types.at(-1)).toBe('ExecutionSucceeded');
     expect(types.filter((t) => t?.endsWith('StateEntered'))).toHaveLength(7);
-    expect(history.events!.find((e) => e.type === 'TaskStateEntered')?.stateEnteredEventDetails?.name).toBe(S.checkRequest);
+    expect(history.events!.find((e) => e.type === 'TaskStateEntered')?.stateEnteredEventDetails?.name).toBe(
+      S.checkRequest,
+    );
     expect(history.events!.every((e) => e.timestamp instanceof Date)).toBe(true);
     // The transition count rides along as a local extension member of GetExecutionHistory.
     expect((await rawCall(emu, 'GetExecutionHistory', { executionArn: arn })).json.stateTransitions).toBe(7);
@@ -183,7 +232,8 @@ describe('local Step Functions emulator', () => {
   it('follows the nodes after creation: waits between checks until they are active', async () => {
     const lambdas = new FakeLambdas({
       createNodePool: () => ({ nodePoolName: 'np-1', alreadyExisted: false, track: true, waitSeconds: 1 }),
-      checkNodes: (_payload, attempt) => (attempt < 2 ? { status: 'waiting', waitSeconds: 1 } : { status: 'active', waitSeconds: 0 }),
+      checkNodes: (_payload, attempt) =>
+        attempt < 2 ? { status: 'waiting', waitSeconds: 1 } : { status: 'active', waitSeconds: 0 },
     });
     const emu = await emulator(lambdas);
     const sfn = client(emu);
@@ -191,7 +241,15 @@ describe('local Step Functions emulator', () => {
     const token = await eventually(() => lambdas.tokens()[0], 'the approval token');
     await sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify({ status: 'approved' }) }));
     await until(sfn, arn, 'SUCCEEDED');
-    expect(statesEntered(emu, 'req-track').slice(5)).toEqual([S.track, S.checkNodes, S.nodesReady, S.waitForNodes, S.checkNodes, S.nodesReady, S.finalize]);
+    expect(statesEntered(emu, 'req-track').slice(5)).toEqual([
+      S.track,
+      S.checkNodes,
+      S.nodesReady,
+      S.waitForNodes,
+      S.checkNodes,
+      S.nodesReady,
+      S.finalize,
+    ]);
     expect(lambdas.of('checkNodes')).toHaveLength(2);
   });
 
@@ -200,14 +258,32 @@ describe('local Step Functions emulator', () => {
     const emu = await emulator(lambdas);
     const sfn = client(emu);
     const arn = await start(sfn, 'req-rejected');
-    const [token] = await eventually(() => (lambdas.tokens().length ? lambdas.tokens() : undefined), 'the approval task token');
+    const [token] = await eventually(
+      () => (lambdas.tokens().length ? lambdas.tokens() : undefined),
+      'the approval task token',
+    );
 
-    await sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify({ status: 'rejected', stageIndex: 0, waitSeconds: 1 }) }));
+    await sfn.send(
+      new SendTaskSuccessCommand({
+        taskToken: token,
+        output: JSON.stringify({ status: 'rejected', stageIndex: 0, waitSeconds: 1 }),
+      }),
+    );
     await until(sfn, arn, 'SUCCEEDED');
 
-    expect(statesEntered(emu, 'req-rejected')).toEqual([S.checkRequest, S.checked, S.requestApproval, S.decision, S.finalize]);
+    expect(statesEntered(emu, 'req-rejected')).toEqual([
+      S.checkRequest,
+      S.checked,
+      S.requestApproval,
+      S.decision,
+      S.finalize,
+    ]);
     expect(lambdas.of('createNodePool')).toHaveLength(0);
-    expect(lambdas.of('finalize')[0].payload).toMatchObject({ approval: { status: 'rejected' }, created: null, error: null });
+    expect(lambdas.of('finalize')[0].payload).toMatchObject({
+      approval: { status: 'rejected' },
+      created: null,
+      error: null,
+    });
   });
 
   it('branches in a Choice on the JSONPath condition (JSONata would silently take the Default)', async () => {
@@ -228,7 +304,14 @@ describe('local Step Functions emulator', () => {
     await expect(emulator(new FakeLambdas(), newDataDir(), jsonata)).rejects.toThrow(/JSONata/);
     const otherService = {
       StartAt: 'Put',
-      States: { Put: { Type: 'Task', Resource: 'arn:aws:states:::dynamodb:putItem', Parameters: { TableName: 't', Item: {} }, End: true } },
+      States: {
+        Put: {
+          Type: 'Task',
+          Resource: 'arn:aws:states:::dynamodb:putItem',
+          Parameters: { TableName: 't', Item: {} },
+          End: true,
+        },
+      },
     };
     await expect(emulator(new FakeLambdas(), newDataDir(), otherService)).rejects.toThrow(/not supported locally/);
   });
@@ -248,7 +331,10 @@ describe('local Step Functions emulator', () => {
     expect(lambdas.of('checkRequest')).toHaveLength(2);
     const failed = emu.history('req-retry')!.events.filter((e) => e.type === 'TaskFailed');
     expect(failed).toEqual([expect.objectContaining({ stateName: S.checkRequest, error: 'TransientError' })]);
-    expect(JSON.parse(failed[0].cause!)).toEqual({ errorType: 'TransientError', errorMessage: 'ModelArts answered 503' });
+    expect(JSON.parse(failed[0].cause!)).toEqual({
+      errorType: 'TransientError',
+      errorMessage: 'ModelArts answered 503',
+    });
     expect(lambdas.of('finalize')[0].payload).toMatchObject({ error: null, approval: { status: 'refused' } });
     // CheckRequest, its retry, Checked?, Finalize.
     expect(emu.history('req-retry')!.stateTransitions).toBe(4);
@@ -263,7 +349,10 @@ describe('local Step Functions emulator', () => {
     const emu = await emulator(lambdas);
     const sfn = client(emu);
     const arn = await start(sfn, 'req-catch');
-    const [token] = await eventually(() => (lambdas.tokens().length ? lambdas.tokens() : undefined), 'the approval task token');
+    const [token] = await eventually(
+      () => (lambdas.tokens().length ? lambdas.tokens() : undefined),
+      'the approval task token',
+    );
     await sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify({ status: 'approved' }) }));
     await until(sfn, arn, 'SUCCEEDED');
 
@@ -279,8 +368,13 @@ describe('local Step Functions emulator', () => {
     const emu = await emulator(lambdas);
     const sfn = client(emu);
     const arn = await start(sfn, 'req-task-failure');
-    const [token] = await eventually(() => (lambdas.tokens().length ? lambdas.tokens() : undefined), 'the approval task token');
-    await sfn.send(new SendTaskFailureCommand({ taskToken: token, error: 'Approval.Broken', cause: 'no approver left' }));
+    const [token] = await eventually(
+      () => (lambdas.tokens().length ? lambdas.tokens() : undefined),
+      'the approval task token',
+    );
+    await sfn.send(
+      new SendTaskFailureCommand({ taskToken: token, error: 'Approval.Broken', cause: 'no approver left' }),
+    );
     await until(sfn, arn, 'SUCCEEDED');
 
     expect(lambdas.of('finalize')[0].payload.error).toEqual({ Error: 'Approval.Broken', Cause: 'no approver left' });
@@ -291,7 +385,10 @@ describe('local Step Functions emulator', () => {
     const emu = await emulator(lambdas);
     const sfn = client(emu);
     const arn = await start(sfn, 'req-timeout');
-    const [token] = await eventually(() => (lambdas.tokens().length ? lambdas.tokens() : undefined), 'the approval task token');
+    const [token] = await eventually(
+      () => (lambdas.tokens().length ? lambdas.tokens() : undefined),
+      'the approval task token',
+    );
     const invocation = lambdas.of('requestApproval')[0];
 
     await until(sfn, arn, 'SUCCEEDED');
@@ -300,22 +397,31 @@ describe('local Step Functions emulator', () => {
     expect(events[timedOut]).toMatchObject({ stateName: S.requestApproval, error: 'States.Timeout' });
     // The state the Catch leads to receives the States.Timeout error object.
     const next = events.slice(timedOut).find((e) => e.type.endsWith('StateEntered'))!;
-    expect(Object.values(next.data as Record<string, unknown>)).toContainEqual(expect.objectContaining({ Error: 'States.Timeout' }));
+    expect(Object.values(next.data as Record<string, unknown>)).toContainEqual(
+      expect.objectContaining({ Error: 'States.Timeout' }),
+    );
     expect(statesEntered(emu, 'req-timeout').at(-1)).toBe(S.finalize);
     expect(invocation.signal.aborted).toBe(true);
 
-    const late = await errorOf(sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify({ status: 'approved' }) })));
+    const late = await errorOf(
+      sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify({ status: 'approved' }) })),
+    );
     expect(late.name).toBe('TaskTimedOut');
     expect(lambdas.of('createNodePool')).toHaveLength(0);
   });
 
   it('caps a timeout beyond what a Node timer can hold instead of firing at once', async () => {
     const thirtyDays = 30 * 24 * 3600;
-    const lambdas = new FakeLambdas({ checkRequest: () => ({ status: 'pending', stageIndex: 0, waitSeconds: thirtyDays }) });
+    const lambdas = new FakeLambdas({
+      checkRequest: () => ({ status: 'pending', stageIndex: 0, waitSeconds: thirtyDays }),
+    });
     const emu = await emulator(lambdas);
     const sfn = client(emu);
     const arn = await start(sfn, 'req-long-wait');
-    const [token] = await eventually(() => (lambdas.tokens().length ? lambdas.tokens() : undefined), 'the approval task token');
+    const [token] = await eventually(
+      () => (lambdas.tokens().length ? lambdas.tokens() : undefined),
+      'the approval task token',
+    );
 
     // An overflowing timer would have fired after 1 ms, long before this call.
     await sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify({ status: 'approved' }) }));
@@ -328,14 +434,21 @@ describe('local Step Functions emulator', () => {
     const emu = await emulator(lambdas);
     const sfn = client(emu);
     const arn = await start(sfn, 'req-stop');
-    const [token] = await eventually(() => (lambdas.tokens().length ? lambdas.tokens() : undefined), 'the approval task token');
+    const [token] = await eventually(
+      () => (lambdas.tokens().length ? lambdas.tokens() : undefined),
+      'the approval task token',
+    );
 
-    const stopped = await sfn.send(new StopExecutionCommand({ executionArn: arn, error: 'Cancelled', cause: 'requester cancelled' }));
+    const stopped = await sfn.send(
+      new StopExecutionCommand({ executionArn: arn, error: 'Cancelled', cause: 'requester cancelled' }),
+    );
     expect(stopped.stopDate).toBeInstanceOf(Date);
     const described = await sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
     expect(described).toMatchObject({ status: 'ABORTED', error: 'Cancelled', cause: 'requester cancelled' });
     expect(lambdas.of('requestApproval')[0].signal.aborted).toBe(true);
-    expect((await errorOf(sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: '{}' })))).name).toBe('TaskDoesNotExist');
+    expect((await errorOf(sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: '{}' })))).name).toBe(
+      'TaskDoesNotExist',
+    );
 
     await emu.flush();
     expect(lambdas.of('finalize')).toHaveLength(0);
@@ -351,19 +464,33 @@ describe('local Step Functions emulator', () => {
     expect(bogus).toBeInstanceOf(TaskDoesNotExist);
     expect(bogus.name).toBe('TaskDoesNotExist');
     expect(bogus.$metadata?.httpStatusCode).toBe(400);
-    expect((await errorOf(sfn.send(new SendTaskFailureCommand({ taskToken: 'bogus-token', error: 'X' })))).name).toBe('TaskDoesNotExist');
+    expect((await errorOf(sfn.send(new SendTaskFailureCommand({ taskToken: 'bogus-token', error: 'X' })))).name).toBe(
+      'TaskDoesNotExist',
+    );
     expect(await rawCall(emu, 'SendTaskSuccess', { taskToken: 'bogus-token', output: '{}' })).toEqual({
       status: 400,
       json: { __type: 'com.amazonaws.sfn#TaskDoesNotExist', message: 'Task Does Not Exist' },
     });
 
-    const missing = await errorOf(sfn.send(new DescribeExecutionCommand({ executionArn: `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:nope` })));
+    const missing = await errorOf(
+      sfn.send(
+        new DescribeExecutionCommand({
+          executionArn: `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:nope`,
+        }),
+      ),
+    );
     expect(missing.name).toBe('ExecutionDoesNotExist');
-    const badInput = await errorOf(sfn.send(new StartExecutionCommand({ stateMachineArn: STATE_MACHINE_ARN, name: 'x', input: '{not json' })));
+    const badInput = await errorOf(
+      sfn.send(new StartExecutionCommand({ stateMachineArn: STATE_MACHINE_ARN, name: 'x', input: '{not json' })),
+    );
     expect(badInput.name).toBe('InvalidExecutionInput');
-    const badName = await errorOf(sfn.send(new StartExecutionCommand({ stateMachineArn: STATE_MACHINE_ARN, name: '../escape', input: '{}' })));
+    const badName = await errorOf(
+      sfn.send(new StartExecutionCommand({ stateMachineArn: STATE_MACHINE_ARN, name: '../escape', input: '{}' })),
+    );
     expect(badName.name).toBe('InvalidName');
-    const otherMachine = await errorOf(sfn.send(new StartExecutionCommand({ stateMachineArn: `${STATE_MACHINE_ARN}-other`, input: '{}' })));
+    const otherMachine = await errorOf(
+      sfn.send(new StartExecutionCommand({ stateMachineArn: `${STATE_MACHINE_ARN}-other`, input: '{}' })),
+    );
     expect(otherMachine.name).toBe('StateMachineDoesNotExist');
   });
 
@@ -371,15 +498,22 @@ describe('local Step Functions emulator', () => {
     const lambdas = new FakeLambdas();
     const emu = await emulator(lambdas);
     const sfn = client(emu);
-    const first = await sfn.send(new StartExecutionCommand({ stateMachineArn: STATE_MACHINE_ARN, name: 'req-dup', input: appInput('req-dup') }));
-    const again = await sfn.send(new StartExecutionCommand({ stateMachineArn: STATE_MACHINE_ARN, name: 'req-dup', input: appInput('req-dup') }));
+    const first = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: STATE_MACHINE_ARN, name: 'req-dup', input: appInput('req-dup') }),
+    );
+    const again = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: STATE_MACHINE_ARN, name: 'req-dup', input: appInput('req-dup') }),
+    );
     expect(again.executionArn).toBe(first.executionArn);
     expect(again.startDate).toEqual(first.startDate);
 
     const different = await errorOf(start(sfn, 'req-dup', appInput('another')));
     expect(different.name).toBe('ExecutionAlreadyExists');
 
-    const [token] = await eventually(() => (lambdas.tokens().length ? lambdas.tokens() : undefined), 'the approval task token');
+    const [token] = await eventually(
+      () => (lambdas.tokens().length ? lambdas.tokens() : undefined),
+      'the approval task token',
+    );
     expect(lambdas.of('checkRequest')).toHaveLength(1);
     await sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify({ status: 'rejected' }) }));
     await until(sfn, first.executionArn!, 'SUCCEEDED');
@@ -395,7 +529,10 @@ describe('local Step Functions emulator', () => {
     const before = new FakeLambdas();
     const first = await emulator(before, dataDir);
     const arn = await start(client(first), 'req-restart');
-    const [oldToken] = await eventually(() => (before.tokens().length ? before.tokens() : undefined), 'the approval task token');
+    const [oldToken] = await eventually(
+      () => (before.tokens().length ? before.tokens() : undefined),
+      'the approval task token',
+    );
     await first.close();
     expect(before.of('requestApproval')[0].signal.aborted).toBe(true);
     expect(readdirSync(join(dataDir, 'executions'))).toEqual(['req-restart.json']); // no temp file left
@@ -408,17 +545,38 @@ describe('local Step Functions emulator', () => {
     const after = new FakeLambdas();
     const second = await emulator(after, dataDir);
     const sfn = client(second);
-    const [newToken] = await eventually(() => (after.tokens().length ? after.tokens() : undefined), 'the re-issued task token');
+    const [newToken] = await eventually(
+      () => (after.tokens().length ? after.tokens() : undefined),
+      'the re-issued task token',
+    );
     expect(newToken).not.toBe(oldToken);
-    expect(after.of('requestApproval')[0].payload).toEqual({ requestId: 'req-restart', stageIndex: 0, taskToken: newToken });
+    expect(after.of('requestApproval')[0].payload).toEqual({
+      requestId: 'req-restart',
+      stageIndex: 0,
+      taskToken: newToken,
+    });
     expect(after.of('checkRequest')).toHaveLength(0); // done before the restart
 
     await sfn.send(new SendTaskSuccessCommand({ taskToken: newToken, output: JSON.stringify({ status: 'approved' }) }));
     const described = await until(sfn, arn, 'SUCCEEDED');
     expect(described.input).toBe(appInput('req-restart'));
-    expect(after.of('finalize')[0].payload).toMatchObject({ requestId: 'req-restart', approval: { status: 'approved' } });
-    expect(statesEntered(second, 'req-restart')).toEqual([S.checkRequest, S.checked, S.requestApproval, S.requestApproval, S.decision, S.createNodePool, S.track, S.finalize]);
-    expect((await errorOf(sfn.send(new SendTaskSuccessCommand({ taskToken: oldToken, output: '{}' })))).name).toBe('TaskDoesNotExist');
+    expect(after.of('finalize')[0].payload).toMatchObject({
+      requestId: 'req-restart',
+      approval: { status: 'approved' },
+    });
+    expect(statesEntered(second, 'req-restart')).toEqual([
+      S.checkRequest,
+      S.checked,
+      S.requestApproval,
+      S.requestApproval,
+      S.decision,
+      S.createNodePool,
+      S.track,
+      S.finalize,
+    ]);
+    expect((await errorOf(sfn.send(new SendTaskSuccessCommand({ taskToken: oldToken, output: '{}' })))).name).toBe(
+      'TaskDoesNotExist',
+    );
   });
 
   it('still accepts, after a restart, a token handed out before it', async () => {
@@ -426,7 +584,10 @@ describe('local Step Functions emulator', () => {
     const before = new FakeLambdas();
     const first = await emulator(before, dataDir);
     const arn = await start(client(first), 'req-old-token');
-    const [oldToken] = await eventually(() => (before.tokens().length ? before.tokens() : undefined), 'the approval task token');
+    const [oldToken] = await eventually(
+      () => (before.tokens().length ? before.tokens() : undefined),
+      'the approval task token',
+    );
     await first.close();
 
     const after = new FakeLambdas();
@@ -446,14 +607,22 @@ describe('local Step Functions emulator', () => {
         Wait: {
           Type: 'Task',
           Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
-          Parameters: { FunctionName: 'notify', Payload: { 'token.$': '$$.Task.Token', 'original.$': '$$.Execution.Input', 'state.$': '$' } },
+          Parameters: {
+            FunctionName: 'notify',
+            Payload: { 'token.$': '$$.Task.Token', 'original.$': '$$.Execution.Input', 'state.$': '$' },
+          },
           TimeoutSeconds: 300,
           ResultPath: '$.answer',
           Next: 'Echo',
         },
         Echo: {
           Type: 'Pass',
-          Parameters: { 'original.$': '$$.Execution.Input', 'answer.$': '$.answer', 'startTime.$': '$$.Execution.StartTime', 'name.$': '$$.Execution.Name' },
+          Parameters: {
+            'original.$': '$$.Execution.Input',
+            'answer.$': '$.answer',
+            'startTime.$': '$$.Execution.StartTime',
+            'name.$': '$$.Execution.Name',
+          },
           End: true,
         },
       },
@@ -470,7 +639,10 @@ describe('local Step Functions emulator', () => {
     const after = new FakeLambdas();
     const second = await emulator(after, dataDir, definition);
     const sfn = client(second);
-    const [token] = await eventually(() => (tokensOf(after).length ? tokensOf(after) : undefined), 'the token after the restart');
+    const [token] = await eventually(
+      () => (tokensOf(after).length ? tokensOf(after) : undefined),
+      'the token after the restart',
+    );
     expect(after.calls[0].payload).toMatchObject({ original: { x: 1 }, state: { prepared: true } });
     await sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify({ ok: true }) }));
     const described = await until(sfn, arn, 'SUCCEEDED');

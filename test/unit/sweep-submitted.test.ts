@@ -39,9 +39,15 @@ async function retried(id: string, resumeAt: 'CreateNodePool' | 'CheckNodes', ag
     retries: 2,
     steps: [
       newStep('submitted', 'submitted', 'ok'),
-      newStep(stepId.retried(1), 'retried', 'ok', { at: ago(3_600_000), detail: { attempt: 1, resumeAt: 'CreateNodePool' } }),
+      newStep(stepId.retried(1), 'retried', 'ok', {
+        at: ago(3_600_000),
+        detail: { attempt: 1, resumeAt: 'CreateNodePool' },
+      }),
       // Retried when nodes were polled every 3 s (the policy says 7 now): its run was started with 3.
-      newStep(stepId.retried(2), 'retried', 'ok', { at: ago(ageMs), detail: { attempt: 2, resumeAt, pollIntervalSeconds: 3 } }),
+      newStep(stepId.retried(2), 'retried', 'ok', {
+        at: ago(ageMs),
+        detail: { attempt: 2, resumeAt, pollIntervalSeconds: 3 },
+      }),
     ],
   });
 }
@@ -64,9 +70,17 @@ it('starts every request SUBMITTED for more than a minute, leaves newer and late
   // The status index lags the item: this one is still listed as SUBMITTED but has moved on.
   await stored('moved-on', 'SUBMITTED', 3_600_000);
   await table.db.send(
-    new UpdateCommand({ TableName: table.tableName, Key: { pk: 'REQUEST#moved-on', sk: 'META' }, UpdateExpression: 'SET #s = :s', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':s': 'AWAITING_APPROVAL' } }),
+    new UpdateCommand({
+      TableName: table.tableName,
+      Key: { pk: 'REQUEST#moved-on', sk: 'META' },
+      UpdateExpression: 'SET #s = :s',
+      ExpressionAttributeNames: { '#s': 'status' },
+      ExpressionAttributeValues: { ':s': 'AWAITING_APPROVAL' },
+    }),
   );
-  expect((await requests.page('byStatus', 'SUBMITTED', { limit: 100 })).requests.map((r) => r.requestId)).toContain('moved-on');
+  expect((await requests.page('byStatus', 'SUBMITTED', { limit: 100 })).requests.map((r) => r.requestId)).toContain(
+    'moved-on',
+  );
 
   const report = await sweepSubmitted({ requests, workflow, nodeTracking: tracking, now: () => NOW });
 
@@ -97,13 +111,21 @@ it('starts the run of every retry older than a minute that has none, with the in
   const retriedStarts = starts.filter((s) => ['r-create', 'r-nodes'].includes(s.requestId));
   expect(retriedStarts.sort((a, b) => a.requestId.localeCompare(b.requestId))).toEqual([
     { requestId: 'r-create', resume: { attempt: 2, created: null } },
-    { requestId: 'r-nodes', resume: { attempt: 2, created: { nodePoolName: 'np-r-nodes', track: true, waitSeconds: 3 } } },
+    {
+      requestId: 'r-nodes',
+      resume: { attempt: 2, created: { nodePoolName: 'np-r-nodes', track: true, waitSeconds: 3 } },
+    },
   ]);
 });
 
 it('leaves CREATED requests alone when nodes are not followed (CREATED is where they end)', async () => {
   await retried('r-untracked', 'CheckNodes', 600_000);
-  const report = await sweepSubmitted({ requests, workflow, nodeTracking: { ...tracking, enabled: false }, now: () => NOW });
+  const report = await sweepSubmitted({
+    requests,
+    workflow,
+    nodeTracking: { ...tracking, enabled: false },
+    now: () => NOW,
+  });
   expect(report.resumed).not.toContain('r-untracked-retry-2');
   expect(starts.map((s) => s.requestId)).not.toContain('r-untracked');
 });

@@ -33,7 +33,13 @@ it('counts each command with the units DynamoDB would bill, and the index writes
   await db.send(new PutCommand({ TableName: tableName, Item: indexed('REQUEST#m1', 'SUBMITTED', 1500) }));
   let usage = meter.snapshot().dynamodb.PutItemCommand;
   // About 1.6 KB: 2 write units in the table, and 2 again in each index the item is in.
-  expect(usage).toEqual({ calls: 1, tableUnits: 2, indexUnits: 2 * TABLE_INDEXES.length, conditionFailures: 0, errors: 0 });
+  expect(usage).toEqual({
+    calls: 1,
+    tableUnits: 2,
+    indexUnits: 2 * TABLE_INDEXES.length,
+    conditionFailures: 0,
+    errors: 0,
+  });
 
   // Moving the item to another status key deletes its entry in byStatus and puts a new one.
   await db.send(
@@ -46,23 +52,43 @@ it('counts each command with the units DynamoDB would bill, and the index writes
     }),
   );
   usage = meter.snapshot().dynamodb.UpdateItemCommand;
-  expect(usage).toEqual({ calls: 1, tableUnits: 2, indexUnits: 2 * (TABLE_INDEXES.length + 1), conditionFailures: 0, errors: 0 });
+  expect(usage).toEqual({
+    calls: 1,
+    tableUnits: 2,
+    indexUnits: 2 * (TABLE_INDEXES.length + 1),
+    conditionFailures: 0,
+    errors: 0,
+  });
 
   await db.send(new GetCommand({ TableName: tableName, Key: { pk: 'REQUEST#m1', sk: 'META' }, ConsistentRead: true }));
   expect(meter.snapshot().dynamodb.GetItemCommand).toMatchObject({ calls: 1, tableUnits: 1 });
 
   // A refused conditional write is billed too; an item outside the indexes adds no index units.
   await expect(
-    db.send(new PutCommand({ TableName: tableName, Item: { pk: 'REQUEST#m1', sk: 'META' }, ConditionExpression: 'attribute_not_exists(pk)' })),
+    db.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: { pk: 'REQUEST#m1', sk: 'META' },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    ),
   ).rejects.toMatchObject({ name: 'ConditionalCheckFailedException' });
   await db.send(new PutCommand({ TableName: tableName, Item: { pk: 'QUOTA#t', sk: 'FLAVOR#f', inUse: 1 } }));
-  expect(meter.snapshot().dynamodb.PutItemCommand).toEqual({ calls: 3, tableUnits: 4, indexUnits: 2 * TABLE_INDEXES.length, conditionFailures: 1, errors: 0 });
+  expect(meter.snapshot().dynamodb.PutItemCommand).toEqual({
+    calls: 3,
+    tableUnits: 4,
+    indexUnits: 2 * TABLE_INDEXES.length,
+    conditionFailures: 1,
+    errors: 0,
+  });
   expect(meter.snapshot().dynamodbWritesByItem).toEqual({ REQUEST: 3, QUOTA: 1 });
 });
 
 it('times handler invocations and counts HTTP API requests', async () => {
   await meter.timeInvocation('submit', true, async () => new Promise((resolve) => setTimeout(resolve, 20)));
-  await expect(meter.timeInvocation('finalize', false, async () => Promise.reject(new Error('x')))).rejects.toThrow('x');
+  await expect(meter.timeInvocation('finalize', false, async () => Promise.reject(new Error('x')))).rejects.toThrow(
+    'x',
+  );
   const snapshot = meter.snapshot();
   expect(snapshot.httpRequests).toBe(1);
   expect(snapshot.lambda.submit).toMatchObject({ invocations: 1, errors: 0 });

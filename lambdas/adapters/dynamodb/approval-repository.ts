@@ -12,7 +12,10 @@ import { batchGetAll, isConditionFailure } from './client';
 const key = (approvalId: string) => ({ pk: `APPROVAL#${approvalId}`, sk: 'META' });
 /** Approvals are kept for audit well after they close; the request item keeps the history for good. */
 const RETENTION_SECONDS = 90 * 24 * 3600;
-export type OpenApproval = Omit<ApprovalRecord, 'votes' | 'decision' | 'decidedAt' | 'closed' | 'notifiedAt' | 'reminders' | 'slackMessages'>;
+export type OpenApproval = Omit<
+  ApprovalRecord,
+  'votes' | 'decision' | 'decidedAt' | 'closed' | 'notifiedAt' | 'reminders' | 'slackMessages'
+>;
 
 export type VoteResult =
   | { readonly ok: true; readonly approval: ApprovalRecord }
@@ -36,7 +39,11 @@ export class ApprovalRepository {
       ':noVotes': {},
       ':ttl': Math.floor(Date.parse(approval.expiresAt) / 1000) + RETENTION_SECONDS,
     };
-    const sets = ['#taskToken = :taskToken', '#votes = if_not_exists(#votes, :noVotes)', '#ttl = if_not_exists(#ttl, :ttl)'];
+    const sets = [
+      '#taskToken = :taskToken',
+      '#votes = if_not_exists(#votes, :noVotes)',
+      '#ttl = if_not_exists(#ttl, :ttl)',
+    ];
     fields.forEach(([name, value], i) => {
       names[`#f${i}`] = name;
       values[`:f${i}`] = value;
@@ -56,7 +63,9 @@ export class ApprovalRepository {
   }
 
   async get(approvalId: string): Promise<ApprovalRecord | undefined> {
-    const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: key(approvalId), ConsistentRead: true }));
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: key(approvalId), ConsistentRead: true }),
+    );
     return Item ? toRecord(Item) : undefined;
   }
 
@@ -65,7 +74,12 @@ export class ApprovalRepository {
    * approval has not expired. With `decision`, the same write also decides the stage (used when
    * this vote alone settles it).
    */
-  async castVote(approvalId: string, approver: string, vote: CastVote, decision?: Exclude<StageOutcome, 'pending'>): Promise<VoteResult> {
+  async castVote(
+    approvalId: string,
+    approver: string,
+    vote: CastVote,
+    decision?: Exclude<StageOutcome, 'pending'>,
+  ): Promise<VoteResult> {
     const sets = ['#votes.#who = :vote'];
     const values: Record<string, unknown> = { ':vote': vote, ':now': vote.at, ':approver': approver };
     if (decision) {
@@ -108,7 +122,8 @@ export class ApprovalRepository {
           TableName: this.tableName,
           Key: key(approvalId),
           UpdateExpression: 'SET #decision = :decision, #decidedAt = :at',
-          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#decision) AND attribute_not_exists(#closed)',
+          ConditionExpression:
+            'attribute_exists(pk) AND attribute_not_exists(#decision) AND attribute_not_exists(#closed)',
           ExpressionAttributeNames: { '#decision': 'decision', '#decidedAt': 'decidedAt', '#closed': 'closed' },
           ExpressionAttributeValues: { ':decision': decision, ':at': at },
         }),
@@ -126,7 +141,8 @@ export class ApprovalRepository {
       new UpdateCommand({
         TableName: this.tableName,
         Key: key(approvalId),
-        UpdateExpression: 'SET #notifiedAt = if_not_exists(#notifiedAt, :at), #slack = list_append(if_not_exists(#slack, :none), :messages)',
+        UpdateExpression:
+          'SET #notifiedAt = if_not_exists(#notifiedAt, :at), #slack = list_append(if_not_exists(#slack, :none), :messages)',
         ConditionExpression: 'attribute_exists(pk)',
         ExpressionAttributeNames: { '#notifiedAt': 'notifiedAt', '#slack': 'slackMessages' },
         ExpressionAttributeValues: { ':at': at, ':none': [], ':messages': [...slackMessages] },
@@ -138,8 +154,16 @@ export class ApprovalRepository {
    * Counts a reminder and adds approvers (the team's escalation contacts) to an undecided approval.
    * Returns the approval as it is now, or undefined when it was decided or closed meanwhile.
    */
-  async remind(approvalId: string, added: ReadonlyArray<{ email: string; slackUserId?: string }>): Promise<ApprovalRecord | undefined> {
-    const names: Record<string, string> = { '#approvers': 'approvers', '#reminders': 'reminders', '#decision': 'decision', '#closed': 'closed' };
+  async remind(
+    approvalId: string,
+    added: ReadonlyArray<{ email: string; slackUserId?: string }>,
+  ): Promise<ApprovalRecord | undefined> {
+    const names: Record<string, string> = {
+      '#approvers': 'approvers',
+      '#reminders': 'reminders',
+      '#decision': 'decision',
+      '#closed': 'closed',
+    };
     const values: Record<string, unknown> = { ':one': 1, ':added': added.map((p) => p.email) };
     const sets = ['#approvers = list_append(#approvers, :added)'];
     added.forEach((person, i) => {
@@ -155,7 +179,8 @@ export class ApprovalRepository {
           TableName: this.tableName,
           Key: key(approvalId),
           UpdateExpression: `SET ${sets.join(', ')} ADD #reminders :one`,
-          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#decision) AND attribute_not_exists(#closed)',
+          ConditionExpression:
+            'attribute_exists(pk) AND attribute_not_exists(#decision) AND attribute_not_exists(#closed)',
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
           ReturnValues: 'ALL_NEW',
@@ -176,7 +201,8 @@ export class ApprovalRepository {
           TableName: this.tableName,
           Key: key(approvalId),
           UpdateExpression: 'SET #closed = :reason',
-          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#decision) AND attribute_not_exists(#closed)',
+          ConditionExpression:
+            'attribute_exists(pk) AND attribute_not_exists(#decision) AND attribute_not_exists(#closed)',
           ExpressionAttributeNames: { '#decision': 'decision', '#closed': 'closed' },
           ExpressionAttributeValues: { ':reason': reason },
         }),

@@ -55,12 +55,21 @@ export class ClaimRepository {
    * Claims the node-pool name for `requestId`. When another request holds it, `holderIsOpen`
    * decides: open -> its id is returned (the caller answers 409); finished or missing -> taken over.
    */
-  async claimNodePoolName(name: NodePoolName, requestId: string, holderIsOpen: (holderId: string, claimedAt: Date) => Promise<boolean>, now: Date): Promise<{ ok: true } | { ok: false; holderId: string }> {
+  async claimNodePoolName(
+    name: NodePoolName,
+    requestId: string,
+    holderIsOpen: (holderId: string, claimedAt: Date) => Promise<boolean>,
+    now: Date,
+  ): Promise<{ ok: true } | { ok: false; holderId: string }> {
     const Key = { pk: `NODEPOOL#${name.projectId}#${name.poolName}#${name.nodePoolName}`, sk: 'OPEN' };
     // Most names are new: claim first, and read the holder only when there is one (one round trip, not two).
     try {
       await this.db.send(
-        new PutCommand({ TableName: this.tableName, Item: { ...Key, requestId, claimedAt: now.toISOString() }, ConditionExpression: 'attribute_not_exists(pk)' }),
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...Key, requestId, claimedAt: now.toISOString() },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
       );
       return { ok: true };
     } catch (error) {

@@ -25,13 +25,19 @@ export function isConditionFailure(error: unknown): boolean {
 const BATCH_GET_MAX = 100;
 
 /** Reads many items by key (BatchGetItem, 100 at a time, unprocessed keys retried with backoff); missing ones are left out. */
-export async function batchGetAll(db: DynamoDBDocumentClient, tableName: string, keys: readonly Record<string, string>[]): Promise<Record<string, unknown>[]> {
+export async function batchGetAll(
+  db: DynamoDBDocumentClient,
+  tableName: string,
+  keys: readonly Record<string, string>[],
+): Promise<Record<string, unknown>[]> {
   const items: Record<string, unknown>[] = [];
   for (let i = 0; i < keys.length; i += BATCH_GET_MAX) {
     let pending: Record<string, unknown>[] = keys.slice(i, i + BATCH_GET_MAX);
     for (let attempt = 0; pending.length && attempt < 5; attempt++) {
       if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
-      const { Responses, UnprocessedKeys } = await db.send(new BatchGetCommand({ RequestItems: { [tableName]: { Keys: pending, ConsistentRead: true } } }));
+      const { Responses, UnprocessedKeys } = await db.send(
+        new BatchGetCommand({ RequestItems: { [tableName]: { Keys: pending, ConsistentRead: true } } }),
+      );
       items.push(...(Responses?.[tableName] ?? []));
       pending = (UnprocessedKeys?.[tableName]?.Keys as Record<string, unknown>[] | undefined) ?? [];
     }

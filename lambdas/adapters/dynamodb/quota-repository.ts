@@ -10,7 +10,13 @@
  * reservation was last made, taken over or confirmed by its run (`renew`): quota reconciliation settles
  * one a finished request left behind only if nobody touched it since it looked.
  */
-import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import {
+  GetCommand,
+  QueryCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+  type UpdateCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import type { Reservation } from '../../domain/quota';
 import { isConditionFailure } from './client';
 
@@ -51,8 +57,18 @@ export class QuotaRepository {
 
   /** Reserves `count` nodes for the share's attempt if `inUse` is at most `maxInUseBefore` (see `Reservation`). */
   async reserve(share: QuotaShare, maxInUseBefore: number): Promise<Reservation> {
-    const names: Record<string, string> = { '#hold': hold(share.requestId), '#use': use(share.requestId), '#heldAt': heldAtOf(share.requestId), '#inUse': 'inUse', '#reserved': 'reserved' };
-    const values: Record<string, number | string> = { ':n': share.count, ':max': maxInUseBefore, ':now': new Date().toISOString() };
+    const names: Record<string, string> = {
+      '#hold': hold(share.requestId),
+      '#use': use(share.requestId),
+      '#heldAt': heldAtOf(share.requestId),
+      '#inUse': 'inUse',
+      '#reserved': 'reserved',
+    };
+    const values: Record<string, number | string> = {
+      ':n': share.count,
+      ':max': maxInUseBefore,
+      ':now': new Date().toISOString(),
+    };
     let set = '#hold = :n, #heldAt = :now';
     if (share.attempt) {
       names['#attempt'] = attemptOf(share.requestId);
@@ -62,7 +78,8 @@ export class QuotaRepository {
     const applied = await this.update({
       Key: key(share.team, share.flavor),
       UpdateExpression: `SET ${set} ADD #inUse :n, #reserved :n`,
-      ConditionExpression: 'attribute_not_exists(#hold) AND attribute_not_exists(#use) AND (attribute_not_exists(#inUse) OR #inUse <= :max)',
+      ConditionExpression:
+        'attribute_not_exists(#hold) AND attribute_not_exists(#use) AND (attribute_not_exists(#inUse) OR #inUse <= :max)',
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
     });
@@ -84,7 +101,11 @@ export class QuotaRepository {
       Key: key(share.team, share.flavor),
       UpdateExpression: 'SET #attempt = :attempt, #heldAt = :now',
       ConditionExpression: '#hold = :n AND (attribute_not_exists(#attempt) OR #attempt < :attempt)',
-      ExpressionAttributeNames: { '#hold': hold(share.requestId), '#attempt': attemptOf(share.requestId), '#heldAt': heldAtOf(share.requestId) },
+      ExpressionAttributeNames: {
+        '#hold': hold(share.requestId),
+        '#attempt': attemptOf(share.requestId),
+        '#heldAt': heldAtOf(share.requestId),
+      },
       ExpressionAttributeValues: { ':n': share.count, ':attempt': share.attempt, ':now': new Date().toISOString() },
     });
   }
@@ -95,7 +116,11 @@ export class QuotaRepository {
    * False when it is not there (given back meanwhile): reserve again.
    */
   async renew(share: QuotaShare): Promise<boolean> {
-    const names: Record<string, string> = { '#hold': hold(share.requestId), '#attempt': attemptOf(share.requestId), '#heldAt': heldAtOf(share.requestId) };
+    const names: Record<string, string> = {
+      '#hold': hold(share.requestId),
+      '#attempt': attemptOf(share.requestId),
+      '#heldAt': heldAtOf(share.requestId),
+    };
     const values: Record<string, number | string> = { ':n': share.count, ':now': new Date().toISOString() };
     return this.update({
       Key: key(share.team, share.flavor),
@@ -110,7 +135,10 @@ export class QuotaRepository {
    * Reserves the share's nodes for its attempt, taking over what an earlier attempt of the request
    * still holds (see `takeOver`); if that attempt let go meanwhile, reserves anew.
    */
-  async reserveForAttempt(share: QuotaShare & { readonly attempt: number }, maxInUseBefore: number): Promise<Reservation> {
+  async reserveForAttempt(
+    share: QuotaShare & { readonly attempt: number },
+    maxInUseBefore: number,
+  ): Promise<Reservation> {
     const reservation = await this.reserve(share, maxInUseBefore);
     if (reservation !== 'busy') return reservation;
     return (await this.takeOver(share)) ? 'reserved' : this.reserve(share, maxInUseBefore);
@@ -134,7 +162,12 @@ export class QuotaRepository {
       Key: key(share.team, share.flavor),
       UpdateExpression: 'SET #use = :n ADD #used :n, #inUse :n',
       ConditionExpression: 'attribute_not_exists(#hold) AND attribute_not_exists(#use)',
-      ExpressionAttributeNames: { '#hold': hold(share.requestId), '#use': use(share.requestId), '#used': 'used', '#inUse': 'inUse' },
+      ExpressionAttributeNames: {
+        '#hold': hold(share.requestId),
+        '#use': use(share.requestId),
+        '#used': 'used',
+        '#inUse': 'inUse',
+      },
       ExpressionAttributeValues: { ':n': share.count },
     });
   }
@@ -165,7 +198,15 @@ export class QuotaRepository {
           if ((kind === 'hold' || kind === 'use') && requestId) {
             const attempt = kind === 'hold' ? Number(item[attemptOf(requestId)] ?? 0) : 0;
             const heldAt = kind === 'hold' ? ((item[heldAtOf(requestId)] as string | undefined) ?? null) : undefined;
-            shares.push({ team, flavor, requestId, count: Number(value), kind, ...(attempt ? { attempt } : {}), ...(heldAt !== undefined ? { heldAt } : {}) });
+            shares.push({
+              team,
+              flavor,
+              requestId,
+              count: Number(value),
+              kind,
+              ...(attempt ? { attempt } : {}),
+              ...(heldAt !== undefined ? { heldAt } : {}),
+            });
           }
         }
       }
@@ -181,7 +222,12 @@ export class QuotaRepository {
    */
   async reconcileUse(share: Omit<QuotaShare, 'count'>, from: number, to: number): Promise<boolean> {
     const delta = to - from;
-    const names: Record<string, string> = { '#use': use(share.requestId), '#hold': hold(share.requestId), '#used': 'used', '#inUse': 'inUse' };
+    const names: Record<string, string> = {
+      '#use': use(share.requestId),
+      '#hold': hold(share.requestId),
+      '#used': 'used',
+      '#inUse': 'inUse',
+    };
     const values: Record<string, number> = { ':delta': delta };
     let condition = 'attribute_not_exists(#hold) AND ';
     if (from > 0) {
@@ -207,7 +253,9 @@ export class QuotaRepository {
   }
 
   async counters(team: string, flavor: string): Promise<QuotaCounters> {
-    const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: key(team, flavor), ConsistentRead: true }));
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: key(team, flavor), ConsistentRead: true }),
+    );
     return { reserved: Number(Item?.reserved ?? 0), used: Number(Item?.used ?? 0), inUse: Number(Item?.inUse ?? 0) };
   }
 
@@ -261,7 +309,9 @@ export class QuotaRepository {
   }
 
   private async item(share: QuotaShare): Promise<Record<string, unknown> | undefined> {
-    const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: key(share.team, share.flavor), ConsistentRead: true }));
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: key(share.team, share.flavor), ConsistentRead: true }),
+    );
     return Item;
   }
 }

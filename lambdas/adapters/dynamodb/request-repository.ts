@@ -7,7 +7,13 @@
  * `gsiStatus`, and `approverEmails`, the set of everyone who may be asked to decide it (the planned
  * approvers of every stage, and the escalation contacts a reminder adds), which `awaiting=me` filters on.
  */
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
 import { InvalidTransitionError } from '../../domain/errors';
 import type { IndexPosition } from '../../domain/list-cursor';
 import type { PoolRequestRecord } from '../../domain/pool-request';
@@ -94,7 +100,9 @@ export class RequestRepository {
   }
 
   async get(requestId: string): Promise<PoolRequestRecord | undefined> {
-    const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: key(requestId), ConsistentRead: true }));
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: key(requestId), ConsistentRead: true }),
+    );
     return Item ? toRecord(Item as StoredRequest) : undefined;
   }
 
@@ -140,7 +148,10 @@ export class RequestRepository {
         ...(options.startAt ? { ExclusiveStartKey: { ...options.startAt } } : {}),
       }),
     );
-    return { requests: (Items ?? []).map((item) => toRecord(item as StoredRequest)), ...(LastEvaluatedKey ? { next: LastEvaluatedKey as IndexPosition } : {}) };
+    return {
+      requests: (Items ?? []).map((item) => toRecord(item as StoredRequest)),
+      ...(LastEvaluatedKey ? { next: LastEvaluatedKey as IndexPosition } : {}),
+    };
   }
 
   /**
@@ -152,9 +163,24 @@ export class RequestRepository {
   }
 
   /** Appends several steps (and the status change they cause) in one write; all or none. */
-  async recordSteps(requestId: string, steps: readonly Step[], change?: StatusChange, extras: StepExtras = {}): Promise<StepResult> {
-    const names: Record<string, string> = { '#steps': 'steps', '#stepIds': 'stepIds', '#updatedAt': 'updatedAt', '#version': 'version' };
-    const values: Record<string, unknown> = { ':steps': [...steps], ':stepIdSet': new Set(steps.map((s) => s.id)), ':now': steps[steps.length - 1].at, ':one': 1 };
+  async recordSteps(
+    requestId: string,
+    steps: readonly Step[],
+    change?: StatusChange,
+    extras: StepExtras = {},
+  ): Promise<StepResult> {
+    const names: Record<string, string> = {
+      '#steps': 'steps',
+      '#stepIds': 'stepIds',
+      '#updatedAt': 'updatedAt',
+      '#version': 'version',
+    };
+    const values: Record<string, unknown> = {
+      ':steps': [...steps],
+      ':stepIdSet': new Set(steps.map((s) => s.id)),
+      ':now': steps[steps.length - 1].at,
+      ':one': 1,
+    };
     const sets = ['#steps = list_append(#steps, :steps)', '#updatedAt = :now'];
     const removes: string[] = [];
     const adds = ['#stepIds :stepIdSet', '#version :one'];
@@ -213,15 +239,29 @@ export class RequestRepository {
   }
 
   private async explainRefusedStep(requestId: string, step: Step, change?: StatusChange): Promise<StepResult> {
-    const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: key(requestId), ConsistentRead: true }));
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: key(requestId), ConsistentRead: true }),
+    );
     if (!Item) throw new InvalidTransitionError(`request ${requestId} does not exist`);
     const stored = Item as StoredRequest;
     if (stored.stepIds?.has(step.id)) return { recorded: false, request: toRecord(stored) };
-    throw new InvalidTransitionError(`request ${requestId} cannot go from ${stored.status} to ${change?.status ?? stored.status} (step ${step.id})`);
+    throw new InvalidTransitionError(
+      `request ${requestId} cannot go from ${stored.status} to ${change?.status ?? stored.status} (step ${step.id})`,
+    );
   }
 }
 
 function toRecord(item: StoredRequest): PoolRequestRecord {
-  const { pk: _pk, sk: _sk, stepIds: _ids, gsiTeam: _t, gsiRequester: _r, gsiStatus: _s, approverEmails: _a, version: _v, ...record } = item as StoredRequest & Record<string, unknown>;
+  const {
+    pk: _pk,
+    sk: _sk,
+    stepIds: _ids,
+    gsiTeam: _t,
+    gsiRequester: _r,
+    gsiStatus: _s,
+    approverEmails: _a,
+    version: _v,
+    ...record
+  } = item as StoredRequest & Record<string, unknown>;
   return record as unknown as PoolRequestRecord;
 }

@@ -97,27 +97,48 @@ export class ModelArtsClient {
   /** `POST /v2/{project_id}/pools/{pool_name}/nodepools`; ModelArts answers with the node pool. */
   async createNodePool(projectId: string, poolName: string, body: ModelArtsNodePool): Promise<NodePool> {
     const operation = 'create node pool';
-    const response = await this.call({ operation, method: 'POST', projectId, path: ['pools', poolName, 'nodepools'], body: JSON.stringify(body) });
+    const response = await this.call({
+      operation,
+      method: 'POST',
+      projectId,
+      path: ['pools', poolName, 'nodepools'],
+      body: JSON.stringify(body),
+    });
     return nodePoolFrom(response, operation);
   }
 
   /** `GET .../nodepools/{nodepool_name}`; undefined when ModelArts answers 404. */
   async showNodePool(projectId: string, poolName: string, nodePoolName: string): Promise<NodePool | undefined> {
     const operation = 'show node pool';
-    const response = await this.call({ operation, method: 'GET', projectId, path: ['pools', poolName, 'nodepools', nodePoolName], absentOn404: true });
+    const response = await this.call({
+      operation,
+      method: 'GET',
+      projectId,
+      path: ['pools', poolName, 'nodepools', nodePoolName],
+      absentOn404: true,
+    });
     return response === undefined ? undefined : nodePoolFrom(response, operation);
   }
 
   /** `GET .../nodepools`: every node pool of the pool, following `metadata.continue` if the answer pages. */
   async listNodePools(projectId: string, poolName: string): Promise<NodePool[]> {
     const operation = 'list node pools';
-    const items = await this.listAll({ operation, projectId, path: ['pools', poolName, 'nodepools'] }, this.options.pageSize);
+    const items = await this.listAll(
+      { operation, projectId, path: ['pools', poolName, 'nodepools'] },
+      this.options.pageSize,
+    );
     return items.map((item) => nodePoolFrom(item, operation));
   }
 
   /** `GET /v2/{project_id}/pools/{pool_name}`; undefined when ModelArts answers 404. */
   async showPool(projectId: string, poolName: string): Promise<Pool | undefined> {
-    const response = await this.call({ operation: 'show pool', method: 'GET', projectId, path: ['pools', poolName], absentOn404: true });
+    const response = await this.call({
+      operation: 'show pool',
+      method: 'GET',
+      projectId,
+      path: ['pools', poolName],
+      absentOn404: true,
+    });
     if (response === undefined) return undefined;
     if (!isObject(response)) throw unexpectedResponse('show pool', 'not a pool');
     return response as Pool;
@@ -135,18 +156,31 @@ export class ModelArtsClient {
    * ModelArtsError: a caller must not take a short list for the whole (the quota reconciliation
    * would give back the nodes of every node pool missing from it).
    */
-  private async listAll(list: Pick<ModelArtsCall, 'operation' | 'projectId' | 'path' | 'version'>, pageSize: number | undefined): Promise<unknown[]> {
+  private async listAll(
+    list: Pick<ModelArtsCall, 'operation' | 'projectId' | 'path' | 'version'>,
+    pageSize: number | undefined,
+  ): Promise<unknown[]> {
     const limit: Record<string, string> = pageSize === undefined ? {} : { limit: String(pageSize) };
     const items: unknown[] = [];
     let next: string | undefined;
     for (let page = 0; page < MAX_LIST_PAGES; page++) {
-      const response = await this.call({ ...list, method: 'GET', query: { ...limit, ...(next ? { continue: next } : {}) } });
-      if (!isObject(response) || !Array.isArray(response.items)) throw unexpectedResponse(list.operation, 'no items list');
+      const response = await this.call({
+        ...list,
+        method: 'GET',
+        query: { ...limit, ...(next ? { continue: next } : {}) },
+      });
+      if (!isObject(response) || !Array.isArray(response.items))
+        throw unexpectedResponse(list.operation, 'no items list');
       items.push(...(response.items as unknown[]));
-      next = isObject(response.metadata) && typeof response.metadata.continue === 'string' && response.metadata.continue ? response.metadata.continue : undefined;
+      next =
+        isObject(response.metadata) && typeof response.metadata.continue === 'string' && response.metadata.continue
+          ? response.metadata.continue
+          : undefined;
       if (!next) return items;
     }
-    throw new ModelArtsError(list.operation, { errorMsg: `more than ${MAX_LIST_PAGES} pages; the list was not read to its end` });
+    throw new ModelArtsError(list.operation, {
+      errorMsg: `more than ${MAX_LIST_PAGES} pages; the list was not read to its end`,
+    });
   }
 
   /** One signed call to `/{version}/{project_id}/{path}`: the parsed JSON answer, or undefined for a 404 when `absentOn404`. */
@@ -170,7 +204,13 @@ export class ModelArtsClient {
     let text: string;
     try {
       // A redirect is never followed: the signature is for this URL, and ModelArts does not redirect.
-      const response = await fetch(url, { method, headers, body, redirect: 'manual', signal: AbortSignal.timeout(this.options.timeoutMs) });
+      const response = await fetch(url, {
+        method,
+        headers,
+        body,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+      });
       status = response.status;
       requestId = response.headers.get('x-request-id') ?? undefined;
       text = await response.text();
@@ -204,7 +244,9 @@ export class ModelArtsClient {
  * which is not the caller's under a sandbox such as jest's.
  */
 function errorField(error: unknown, field: 'name' | 'message' | 'cause'): unknown {
-  return typeof error === 'object' && error !== null && field in error ? (error as Record<typeof field, unknown>)[field] : undefined;
+  return typeof error === 'object' && error !== null && field in error
+    ? (error as Record<typeof field, unknown>)[field]
+    : undefined;
 }
 
 /** `{error_code, error_msg}`; a body that is not (a gateway's HTML page) is kept as the message, briefly. */
@@ -233,7 +275,12 @@ function nodePoolFrom(value: unknown, operation: string): NodePool {
   throw unexpectedResponse(operation, 'not a node pool');
 }
 
-function unexpectedResponse(operation: string, what: string, httpStatus?: number, requestId?: string): ModelArtsRetryableError {
+function unexpectedResponse(
+  operation: string,
+  what: string,
+  httpStatus?: number,
+  requestId?: string,
+): ModelArtsRetryableError {
   return new ModelArtsRetryableError(operation, { httpStatus, errorMsg: `unexpected response: ${what}`, requestId });
 }
 

@@ -10,7 +10,9 @@ import type { SigningCredentials } from './signer';
 export interface ModelArtsSettings {
   readonly region: string;
   readonly endpoint?: string;
-  readonly projects: Readonly<Record<string, { readonly region?: string; readonly endpoint?: string; readonly credentialsSecretArn?: string }>>;
+  readonly projects: Readonly<
+    Record<string, { readonly region?: string; readonly endpoint?: string; readonly credentialsSecretArn?: string }>
+  >;
 }
 
 export interface ModelArtsTarget {
@@ -23,7 +25,11 @@ export interface ModelArtsTarget {
  * else the default endpoint, else the default region's. `endpointOverride` (MODELARTS_ENDPOINT: the
  * local simulator, or one private endpoint for all) wins over every one of them.
  */
-export function targetOf(settings: ModelArtsSettings, projectId: string, defaults: { credentialsSecretId: string; endpointOverride?: string }): ModelArtsTarget {
+export function targetOf(
+  settings: ModelArtsSettings,
+  projectId: string,
+  defaults: { credentialsSecretId: string; endpointOverride?: string },
+): ModelArtsTarget {
   const project = Object.hasOwn(settings.projects, projectId) ? settings.projects[projectId] : undefined;
   const endpoint =
     defaults.endpointOverride ??
@@ -49,7 +55,10 @@ export class ModelArtsProjects {
 
   /** The target a project's calls use (for logs and tests). */
   targetOf(projectId: string): ModelArtsTarget {
-    return targetOf(this.options.settings, projectId, { credentialsSecretId: this.options.credentialsSecretId, endpointOverride: this.options.endpointOverride });
+    return targetOf(this.options.settings, projectId, {
+      credentialsSecretId: this.options.credentialsSecretId,
+      endpointOverride: this.options.endpointOverride,
+    });
   }
 
   createNodePool(projectId: string, poolName: string, body: ModelArtsNodePool): Promise<NodePool> {
@@ -76,7 +85,11 @@ export class ModelArtsProjects {
     let client = this.clients.get(projectId);
     if (!client) {
       const { endpoint, credentialsSecretId } = this.targetOf(projectId);
-      client = new ModelArtsClient({ endpoint, credentials: () => this.options.credentialsOf(credentialsSecretId), timeoutMs: this.options.timeoutMs });
+      client = new ModelArtsClient({
+        endpoint,
+        credentials: () => this.options.credentialsOf(credentialsSecretId),
+        timeoutMs: this.options.timeoutMs,
+      });
       this.clients.set(projectId, client);
     }
     return client;

@@ -66,9 +66,19 @@ export function signRequest(input: SignRequestInput): Record<string, string> {
   if (input.securityToken !== undefined) headers['x-security-token'] = input.securityToken;
 
   const signedHeaders = Object.keys(headers).sort(compareCodeUnits);
-  const canonical = canonicalRequest({ method: input.method, path: url.pathname, query: url.search, headers, signedHeaders, body: input.body ?? '' });
+  const canonical = canonicalRequest({
+    method: input.method,
+    path: url.pathname,
+    query: url.search,
+    headers,
+    signedHeaders,
+    body: input.body ?? '',
+  });
   const signature = hmacHex(input.secretKey, stringToSign(headers['x-sdk-date'], canonical));
-  return { ...headers, authorization: `${SIGNING_ALGORITHM} Access=${input.accessKey}, SignedHeaders=${signedHeaders.join(';')}, Signature=${signature}` };
+  return {
+    ...headers,
+    authorization: `${SIGNING_ALGORITHM} Access=${input.accessKey}, SignedHeaders=${signedHeaders.join(';')}, Signature=${signature}`,
+  };
 }
 
 /** A request as the server received it, before any decoding. */
@@ -83,7 +93,8 @@ export interface ReceivedRequest {
   readonly body: string | Uint8Array;
 }
 
-export type SignatureVerdict = { readonly ok: true; readonly accessKey: string } | { readonly ok: false; readonly reason: string };
+export type SignatureVerdict =
+  { readonly ok: true; readonly accessKey: string } | { readonly ok: false; readonly reason: string };
 
 const AUTHORIZATION = /^SDK-HMAC-SHA256 Access=([^,\s]+), SignedHeaders=([^,\s]+), Signature=([0-9a-f]{64})$/;
 
@@ -92,7 +103,11 @@ const AUTHORIZATION = /^SDK-HMAC-SHA256 Access=([^,\s]+), SignedHeaders=([^,\s]+
  * key, a signed X-Sdk-Date within 15 minutes of `now`, and the signature over what was received.
  * The reason never contains a key or a signature.
  */
-export function verifySignature(request: ReceivedRequest, secretKeyFor: (accessKey: string) => string | undefined, now: Date = new Date()): SignatureVerdict {
+export function verifySignature(
+  request: ReceivedRequest,
+  secretKeyFor: (accessKey: string) => string | undefined,
+  now: Date = new Date(),
+): SignatureVerdict {
   const match = AUTHORIZATION.exec(headerValue(request.headers.authorization) ?? '');
   if (!match) return { ok: false, reason: 'missing or malformed Authorization header' };
   const [, accessKey, signedList, signature] = match;
@@ -109,11 +124,14 @@ export function verifySignature(request: ReceivedRequest, secretKeyFor: (accessK
   }
   const signedAt = parseSdkDate(headers['x-sdk-date']);
   if (signedAt === undefined) return { ok: false, reason: 'X-Sdk-Date is not YYYYMMDDTHHMMSSZ' };
-  if (Math.abs(now.getTime() - signedAt.getTime()) > MAX_CLOCK_SKEW_MS) return { ok: false, reason: 'X-Sdk-Date is more than 15 minutes off' };
+  if (Math.abs(now.getTime() - signedAt.getTime()) > MAX_CLOCK_SKEW_MS)
+    return { ok: false, reason: 'X-Sdk-Date is more than 15 minutes off' };
 
   const canonical = canonicalRequest({ ...request, headers, signedHeaders });
   const expected = hmacHex(secretKey, stringToSign(headers['x-sdk-date'], canonical));
-  return timingSafeEqual(Buffer.from(expected), Buffer.from(signature)) ? { ok: true, accessKey } : { ok: false, reason: 'signature mismatch' };
+  return timingSafeEqual(Buffer.from(expected), Buffer.from(signature))
+    ? { ok: true, accessKey }
+    : { ok: false, reason: 'signature mismatch' };
 }
 
 export interface CanonicalRequestInput {
@@ -131,8 +149,17 @@ export interface CanonicalRequestInput {
 
 /** The canonical request (step 1 of the algorithm), exported so tests can check each part. */
 export function canonicalRequest(input: CanonicalRequestInput): string {
-  const canonicalHeaders = input.signedHeaders.map((name) => `${name}:${(input.headers[name] ?? '').trim()}\n`).join('');
-  return [input.method, canonicalUri(input.path), canonicalQuery(input.query), canonicalHeaders, input.signedHeaders.join(';'), sha256Hex(input.body)].join('\n');
+  const canonicalHeaders = input.signedHeaders
+    .map((name) => `${name}:${(input.headers[name] ?? '').trim()}\n`)
+    .join('');
+  return [
+    input.method,
+    canonicalUri(input.path),
+    canonicalQuery(input.query),
+    canonicalHeaders,
+    input.signedHeaders.join(';'),
+    sha256Hex(input.body),
+  ].join('\n');
 }
 
 /** `YYYYMMDDTHHMMSSZ` in UTC, the X-Sdk-Date format. */

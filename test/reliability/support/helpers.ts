@@ -8,7 +8,11 @@ import type { RunningStack } from '../../support/local-stack';
 import { POOL, PROJECT_ID } from '../../support/requests';
 
 /** Runs `task` on every item, at most `concurrency` at a time; results in the items' order. */
-export async function inParallel<T, R>(items: readonly T[], concurrency: number, task: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function inParallel<T, R>(
+  items: readonly T[],
+  concurrency: number,
+  task: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
   const worker = async () => {
@@ -20,10 +24,18 @@ export async function inParallel<T, R>(items: readonly T[], concurrency: number,
 
 /** The team's quota counter for a flavor, as stored (inUse, reserved, used, and each request's `hold#`/`use#` share). */
 export async function quotaItem(stack: RunningStack, team: string, flavor: string): Promise<Record<string, unknown>> {
-  const raw = new DynamoDBClient({ endpoint: stack.endpoints.dynamoDb, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  const raw = new DynamoDBClient({
+    endpoint: stack.endpoints.dynamoDb,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
   try {
     const { Item } = await DynamoDBDocumentClient.from(raw).send(
-      new GetCommand({ TableName: LOCAL_TABLE_NAME, Key: { pk: `QUOTA#${team}`, sk: `FLAVOR#${flavor}` }, ConsistentRead: true }),
+      new GetCommand({
+        TableName: LOCAL_TABLE_NAME,
+        Key: { pk: `QUOTA#${team}`, sk: `FLAVOR#${flavor}` },
+        ConsistentRead: true,
+      }),
     );
     return Item ?? {};
   } finally {
@@ -33,7 +45,11 @@ export async function quotaItem(stack: RunningStack, team: string, flavor: strin
 
 /** Each request's share in a quota item: `hold#<id>` (reserved) and `use#<id>` (committed). */
 export function shares(item: Record<string, unknown>, prefix: 'hold#' | 'use#'): Map<string, number> {
-  return new Map(Object.entries(item).flatMap(([key, value]) => (key.startsWith(prefix) ? [[key.slice(prefix.length), Number(value)] as [string, number]] : [])));
+  return new Map(
+    Object.entries(item).flatMap(([key, value]) =>
+      key.startsWith(prefix) ? [[key.slice(prefix.length), Number(value)] as [string, number]] : [],
+    ),
+  );
 }
 
 /** Every node pool of the test pool, read with a signed call as poolgate makes them. */
@@ -52,9 +68,15 @@ export interface FaultCounts {
 }
 
 /** Replaces the simulator's fault plan (an empty rule list turns faults off); returns the counts so far. */
-export async function setFaults(stack: RunningStack, plan: { rules: readonly object[]; seed?: number }): Promise<FaultCounts> {
+export async function setFaults(
+  stack: RunningStack,
+  plan: { rules: readonly object[]; seed?: number },
+): Promise<FaultCounts> {
   const before = (await (await fetch(`${stack.endpoints.modelArts}/_sim/faults`)).json()) as FaultCounts;
-  const response = await fetch(`${stack.endpoints.modelArts}/_sim/faults`, { method: 'PUT', body: JSON.stringify(plan) });
+  const response = await fetch(`${stack.endpoints.modelArts}/_sim/faults`, {
+    method: 'PUT',
+    body: JSON.stringify(plan),
+  });
   if (!response.ok) throw new Error(`PUT /_sim/faults: ${response.status} ${await response.text()}`);
   return before;
 }

@@ -33,7 +33,8 @@ function optional(o: Obj, key: string, check: (v: unknown) => boolean, where: st
 
 const stringArray = (v: unknown) => Array.isArray(v) && v.every(isString);
 /** Free maps (labels, a volume's extendParams): string values; keys non-empty and never `__proto__`. */
-const stringMap = (v: unknown) => isObject(v) && Object.entries(v).every(([k, value]) => k !== '' && k !== '__proto__' && isString(value));
+const stringMap = (v: unknown) =>
+  isObject(v) && Object.entries(v).every(([k, value]) => k !== '' && k !== '__proto__' && isString(value));
 const oneOf =
   (...values: string[]) =>
   (v: unknown) =>
@@ -51,7 +52,11 @@ const ANNOTATIONS: Record<string, (v: unknown) => boolean> = {
 
 /** A root volume (no `count`) or a data volume (with an optional `count`); `size` is a string of GiB. */
 function volume(v: unknown, where: string, withCount: boolean): void {
-  const o = strict(v, where, withCount ? ['volumeType', 'size', 'count', 'extendParams'] : ['volumeType', 'size', 'extendParams']);
+  const o = strict(
+    v,
+    where,
+    withCount ? ['volumeType', 'size', 'count', 'extendParams'] : ['volumeType', 'size', 'extendParams'],
+  );
   optional(o, 'volumeType', isString, where);
   optional(o, 'size', isString, where);
   optional(o, 'count', (c) => isCount(c, 1), where);
@@ -61,7 +66,21 @@ function volume(v: unknown, where: string, withCount: boolean): void {
 function resources(v: unknown, metadataName: string): void {
   const where = 'spec.resources';
   const r = strict(v, where, [
-    'flavor', 'count', 'maxCount', 'azs', 'nodePool', 'taints', 'labels', 'tags', 'network', 'extendParams', 'creatingStep', 'os', 'rootVolume', 'dataVolumes', 'volumeGroupConfigs',
+    'flavor',
+    'count',
+    'maxCount',
+    'azs',
+    'nodePool',
+    'taints',
+    'labels',
+    'tags',
+    'network',
+    'extendParams',
+    'creatingStep',
+    'os',
+    'rootVolume',
+    'dataVolumes',
+    'volumeGroupConfigs',
   ]);
   need(isString(r.flavor) && r.flavor.length > 0, 'flavor must be a non-empty string');
   need(isCount(r.count, 1), 'count must be an integer 1..10000');
@@ -96,7 +115,10 @@ function resources(v: unknown, metadataName: string): void {
     need(Array.isArray(r.tags), 'tags must be an array');
     for (const t of r.tags as unknown[]) {
       const o = strict(t, 'tags[]', ['key', 'value']);
-      need(isString(o.key) && o.key.length > 0 && !o.key.startsWith('CCE-') && !o.key.startsWith('__type_baremetal'), 'tag key');
+      need(
+        isString(o.key) && o.key.length > 0 && !o.key.startsWith('CCE-') && !o.key.startsWith('__type_baremetal'),
+        'tag key',
+      );
       need(isString(o.value), 'tag value must be a string');
     }
   }
@@ -108,13 +130,21 @@ function resources(v: unknown, metadataName: string): void {
   }
   if (Object.hasOwn(r, 'extendParams')) {
     const e = strict(r.extendParams, 'extendParams', [
-      'dockerBaseSize', 'postInstall', 'runtime', 'labelPolicyOnExistingNodes', 'taintPolicyOnExistingNodes', 'tagPolicyOnExistingNodes', 'XParameterPlaneSubnet', 'nodePoolName',
+      'dockerBaseSize',
+      'postInstall',
+      'runtime',
+      'labelPolicyOnExistingNodes',
+      'taintPolicyOnExistingNodes',
+      'tagPolicyOnExistingNodes',
+      'XParameterPlaneSubnet',
+      'nodePoolName',
     ]);
     optional(e, 'dockerBaseSize', (d) => isString(d) && /^[0-9]{1,6}$/.test(d), 'extendParams');
     optional(e, 'postInstall', (d) => isString(d) && /^[A-Za-z0-9+/]*={0,2}$/.test(d), 'extendParams');
     optional(e, 'XParameterPlaneSubnet', isString, 'extendParams');
     optional(e, 'runtime', oneOf('docker', 'containerd'), 'extendParams');
-    for (const key of ['labelPolicyOnExistingNodes', 'taintPolicyOnExistingNodes', 'tagPolicyOnExistingNodes']) optional(e, key, oneOf('refresh', 'ignore'), 'extendParams');
+    for (const key of ['labelPolicyOnExistingNodes', 'taintPolicyOnExistingNodes', 'tagPolicyOnExistingNodes'])
+      optional(e, key, oneOf('refresh', 'ignore'), 'extendParams');
     optional(e, 'nodePoolName', (n) => isString(n) && NAME.test(n) && !n.endsWith('-default'), 'extendParams');
   }
   if (Object.hasOwn(r, 'creatingStep')) {
@@ -139,7 +169,12 @@ function resources(v: unknown, metadataName: string): void {
     for (const g of r.volumeGroupConfigs as unknown[]) {
       const o = strict(g, 'volumeGroupConfigs[]', ['volumeGroup', 'dockerThinPool', 'lvmConfig', 'types']);
       need(isString(o.volumeGroup) && o.volumeGroup.length > 0, 'volumeGroup must be non-empty');
-      optional(o, 'dockerThinPool', (n) => typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= 100, 'volumeGroupConfigs[]');
+      optional(
+        o,
+        'dockerThinPool',
+        (n) => typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= 100,
+        'volumeGroupConfigs[]',
+      );
       if (Object.hasOwn(o, 'lvmConfig')) {
         const l = strict(o.lvmConfig, 'lvmConfig', ['lvType', 'path']);
         need(oneOf('linear', 'striped')(l.lvType), 'lvType must be "linear" or "striped"');
@@ -168,7 +203,10 @@ export function brokenRule(rawBody: string): string | undefined {
       const a = strict(m.annotations, 'annotations', Object.keys(ANNOTATIONS));
       for (const [key, check] of Object.entries(ANNOTATIONS)) optional(a, key, check, 'annotations');
       if (a['os.modelarts/billing.mode'] === '1') {
-        need(Object.hasOwn(a, 'os.modelarts/period.num') && Object.hasOwn(a, 'os.modelarts/period.type'), 'yearly/monthly needs period.num and period.type');
+        need(
+          Object.hasOwn(a, 'os.modelarts/period.num') && Object.hasOwn(a, 'os.modelarts/period.type'),
+          'yearly/monthly needs period.num and period.type',
+        );
       }
     }
     const s = strict(b.spec, 'spec', ['resources']);
