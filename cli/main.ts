@@ -21,7 +21,7 @@ import {
   type SubmitAccepted,
 } from './api';
 import { waitUntilFinal, WaitTimeoutError } from './progress';
-import { colorsFor, requestDetails, requestTable, statusText } from './render';
+import { colorsFor, requestDetails, requestTable, statusLine } from './render';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, requestFailed: 3, timeout: 4 } as const;
 
@@ -101,8 +101,10 @@ node pool (REJECTED, EXPIRED, CANCELLED, FAILED), 4 --timeout reached (the reque
     .description('run poolgate locally (HTTP API, Step Functions, DynamoDB, ModelArts simulator)')
     .option('--json', 'print the endpoints as JSON instead of the banner')
     .action(async (options: { json?: boolean }) => {
-      const { startLocalStack } = await import('../local/main');
-      const stack = await startLocalStack({ printUrls: !options.json, handleSignals: true });
+      const { startLocalStack, PortInUseError } = await import('../local/main');
+      const stack = await startLocalStack({ printUrls: !options.json, handleSignals: true }).catch((error: unknown) => {
+        throw error instanceof PortInUseError ? new ExitError(EXIT.failed, error.message) : error;
+      });
       if (options.json) printJson(stack.endpoints);
     });
 
@@ -189,7 +191,7 @@ node pool (REJECTED, EXPIRED, CANCELLED, FAILED), 4 --timeout reached (the reque
         if (options.json) printJson(view);
         else {
           const colors = colorsFor(process.stdout);
-          const line = `${view.status}: ${statusText(view)}. Request ${view.requestId}${view.links.page ? `\n  ${view.links.page}` : ''}`;
+          const line = `${statusLine(view)}. Request ${view.requestId}${view.links.page ? `\n  ${view.links.page}` : ''}`;
           out(succeeded(view) ? `${colors.green('✔')} ${line}` : `${colors.red('✖')} ${line}`);
         }
         if (!succeeded(view)) throw new ExitError(EXIT.requestFailed, '');
@@ -236,6 +238,9 @@ node pool (REJECTED, EXPIRED, CANCELLED, FAILED), 4 --timeout reached (the reque
           all?: boolean;
         },
       ) => {
+        if (options.awaitingMe && (options.mine || options.team !== undefined || options.status))
+          throw new UsageError('--awaiting-me cannot be combined with --mine, --team or --status');
+        if (options.mine && options.team !== undefined) throw new UsageError('--mine and --team cannot be combined');
         const api = apiOf(options);
         const query = {
           status: options.status,
@@ -244,16 +249,20 @@ node pool (REJECTED, EXPIRED, CANCELLED, FAILED), 4 --timeout reached (the reque
           awaiting: options.awaitingMe ? 'me' : undefined,
           limit: options.limit === undefined ? undefined : String(options.limit),
         };
-        let page = await api.call<RequestList>('GET', '/requests', { query: { ...query, cursor: options.cursor } });
+        const list = (cursor: string | undefined) =>
+          api.call<RequestList>('GET', '/requests', { query: { ...query, cursor } }).catch((error: unknown) => {
+            throw error instanceof ApiError ? withCliFlags(error) : error;
+          });
+        let page = await list(options.cursor);
         const items = [...page.items];
         while (options.all && page.nextCursor) {
-          page = await api.call<RequestList>('GET', '/requests', { query: { ...query, cursor: page.nextCursor } });
+          page = await list(page.nextCursor);
           items.push(...page.items);
         }
         if (options.json) return printJson({ items, nextCursor: page.nextCursor });
-        out(
-          items.length ? requestTable(items, colorsFor(process.stdout), Boolean(options.awaitingMe)) : 'No requests.',
-        );
+        // Someone in no team gets what awaits them by default: the items then carry their stage and link.
+        const awaiting = Boolean(options.awaitingMe) || items.some((item) => item.awaiting !== undefined);
+        out(items.length ? requestTable(items, colorsFor(process.stdout), awaiting) : 'No requests.');
         if (page.nextCursor) out(`More: add --cursor ${page.nextCursor} (or --all)`);
       },
     );
@@ -272,6 +281,22 @@ node pool (REJECTED, EXPIRED, CANCELLED, FAILED), 4 --timeout reached (the reque
   );
 
   return program;
+}
+
+/** The list API's query parameters, as the CLI's flags name them. */
+const CLI_FLAGS: ReadonlyArray<[RegExp, string]> = [
+  [/\bawaiting=me\b/g, '--awaiting-me'],
+  [/\bmine=true\b/g, '--mine'],
+  [/\bteam=<name>/g, '--team <name>'],
+  [/\bstatus=<status>/g, '--status <status>'],
+  [/^(status|limit|cursor|team|mine): /, '--$1: '],
+  [/\bquery parameter\b/g, 'option'],
+];
+
+/** A list error from the server, reworded to name the CLI's flags rather than the API's query parameters. */
+export function withCliFlags(error: ApiError): ApiError {
+  const message = CLI_FLAGS.reduce((text, [pattern, flag]) => text.replace(pattern, flag), error.message);
+  return new ApiError(error.status, error.code, message);
 }
 
 /** `poolgate <action> <id>`: POST /requests/{id}/<action>, then one line (or the view as JSON). */

@@ -5,7 +5,7 @@
  */
 import { createSpinner } from 'nanospinner';
 import { ApiError, UnreachableError, type PoolgateApi, type RequestView } from './api';
-import { colorsFor, statusText, stepLine } from './render';
+import { colorsFor, statusLine, stepLine } from './render';
 
 const POLL_INTERVAL_MS = 1000;
 const MAX_POLL_BACKOFF_MS = 15_000;
@@ -50,7 +50,7 @@ export async function waitUntilFinal(api: PoolgateApi, requestId: string, option
     if (!options.show) return;
     if (spinner) {
       for (const step of fresh) spinner.clear().write(`${stepLine(step, colors)}\n`);
-      spinner.update({ text: `${view.status}: ${statusText(view)} ${colors.dim(`(${elapsed(started)})`)}` });
+      spinner.update({ text: `${statusLine(view)} ${colors.dim(`(${elapsed(started)})`)}` });
       if (!spinner.isSpinning()) spinner.start();
     } else {
       for (const step of fresh) stream.write(`${stepLine(step, colors)}\n`);

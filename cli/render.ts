@@ -32,10 +32,10 @@ const STATUS_TEXT: Record<string, string> = {
   PROVISIONING: 'creating the node pool in ModelArts',
   CREATED: 'node pool created in ModelArts',
   ACTIVE: 'node pool created, its nodes are available',
-  REJECTED: 'rejected',
-  EXPIRED: 'expired without a decision',
-  CANCELLED: 'cancelled',
-  FAILED: 'failed',
+  REJECTED: 'no node pool',
+  EXPIRED: 'no decision in time, no node pool',
+  CANCELLED: 'no node pool',
+  FAILED: 'no node pool',
 };
 
 /** `2026-11-26 21:05:34` (UTC). */
@@ -78,7 +78,12 @@ export function statusText(view: RequestView): string {
     return approvers ? `${base} from ${approvers}${stage ? ` (stage ${stage})` : ''}` : base;
   }
   if (view.status === 'CREATED' && !view.final) return `${base}, waiting for its nodes`;
-  return view.reason ? `${base} (${view.reason})` : base;
+  return base;
+}
+
+/** The status once, its reason, and what it means: `FAILED (NODE_POOL_CONFLICT): no node pool`. */
+export function statusLine(view: RequestView, paint: (text: string) => string = (t) => t): string {
+  return `${paint(view.status)}${view.reason ? ` (${view.reason})` : ''}: ${statusText(view)}`;
 }
 
 export function billingText(billing: RequestSummary['billing']): string {
@@ -118,7 +123,7 @@ export function statusColor(colors: Colors, view: Pick<RequestSummary, 'status' 
 export function requestDetails(view: RequestView, colors: Colors): string {
   const facts: Array<[string, string | undefined]> = [
     ['Request', view.requestId],
-    ['Status', `${statusColor(colors, view)(view.status)} (${statusText(view)})`],
+    ['Status', statusLine(view, statusColor(colors, view))],
     ['Node pool', `${view.nodePoolName} in pool ${view.poolName}, project ${view.projectId}`],
     ['Flavor', `${view.flavor} x ${view.count} (max ${view.maxCount})`],
     ['Billing', billingText(view.billing)],

@@ -37,6 +37,11 @@ import { UsageMeter } from './usage-meter';
 export const LOCAL_TABLE_NAME = 'poolgate';
 export const LOCAL_STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:000000000000:stateMachine:poolgate';
 
+/** A part of the local stack could not listen on its port: one line for the user, no stack trace. */
+export class PortInUseError extends Error {
+  override name = 'PortInUseError';
+}
+
 export interface LocalStackEndpoints {
   readonly api: string;
   readonly stepFunctions: string;
@@ -69,66 +74,93 @@ export async function startLocalStack(options: StartOptions = {}): Promise<Local
   for (const dir of [home, outbox, join(home, 'dynamodb'), join(home, 'step-functions'), join(home, 'modelarts')])
     mkdirSync(dir, { recursive: true });
 
-  const dynamo = await startDynamoDb({
-    host: settings.host,
-    port: settings.dynamoDbPort,
-    dataDir: join(home, 'dynamodb'),
-  });
+  // What has started, closed again if a later part cannot start (a port in use): no process lingers.
+  const started: Array<{ close(): Promise<void> }> = [];
+  const part = async <T extends { close(): Promise<void> }>(
+    name: string,
+    variable: string,
+    port: number,
+    start: () => Promise<T>,
+  ): Promise<T> => {
+    try {
+      const running = await start();
+      started.unshift(running);
+      return running;
+    } catch (error) {
+      await Promise.allSettled(started.map((s) => s.close()));
+      if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE')
+        throw new PortInUseError(`${name}: ${settings.host}:${port} is in use; set ${variable}, or 0 for a free port`);
+      throw error;
+    }
+  };
+
+  const dynamo = await part('DynamoDB (dynalite)', 'POOLGATE_DYNAMODB_PORT', settings.dynamoDbPort, () =>
+    startDynamoDb({ host: settings.host, port: settings.dynamoDbPort, dataDir: join(home, 'dynamodb') }),
+  );
   await ensureTable(dynamo.url, LOCAL_TABLE_NAME, { backupDir: home });
 
   const credentials = { accessKey: settings.huaweiAccessKey, secretKey: settings.huaweiSecretKey };
-  const modelArts = await startModelArtsSimulator({
-    host: settings.host,
-    port: settings.modelArtsPort,
-    dataDir: join(home, 'modelarts'),
-    credentials,
-    nodeReadyDelayMs: settings.nodeReadyDelayMs,
-    faults: settings.simulatorFaults,
-    catalog: settings.simulatorCatalogFile
-      ? (JSON.parse(readFileSync(settings.simulatorCatalogFile, 'utf8')) as SimulatorCatalog)
-      : undefined,
-  });
+  const modelArts = await part('ModelArts simulator', 'POOLGATE_MODELARTS_PORT', settings.modelArtsPort, () =>
+    startModelArtsSimulator({
+      host: settings.host,
+      port: settings.modelArtsPort,
+      dataDir: join(home, 'modelarts'),
+      credentials,
+      nodeReadyDelayMs: settings.nodeReadyDelayMs,
+      faults: settings.simulatorFaults,
+      catalog: settings.simulatorCatalogFile
+        ? (JSON.parse(readFileSync(settings.simulatorCatalogFile, 'utf8')) as SimulatorCatalog)
+        : undefined,
+    }),
+  );
 
   const issuer = await loadOrCreateDevIssuer(home);
   // What the handlers consume, for the benchmark (GET /_local/usage).
   const meter = new UsageMeter();
   let ready!: () => void;
   const whenReady = new Promise<void>((resolve) => (ready = resolve));
-  const api = await startHttpApi({
-    host: settings.host,
-    port: settings.httpPort,
-    routes: ROUTES,
-    invoke: async (functionId, event) => {
-      await whenReady;
-      return (await meter.timeInvocation(functionId, true, () => invokeFunction(functionId, event))) as never;
-    },
-    mounts: [
-      meter.mount(),
-      secretsManagerMount('/_aws/secretsmanager', localSecrets(home, credentials, modelArtsProjectSecretArns(policy))),
-      sesv2Mount('/_aws/sesv2', outbox, options.printUrls ? printMail : undefined),
-      jwksMount(issuer),
-      slackStandinMount(outbox),
-    ],
-  });
+  const api = await part('HTTP API', 'POOLGATE_HTTP_PORT', settings.httpPort, () =>
+    startHttpApi({
+      host: settings.host,
+      port: settings.httpPort,
+      routes: ROUTES,
+      invoke: async (functionId, event) => {
+        await whenReady;
+        return (await meter.timeInvocation(functionId, true, () => invokeFunction(functionId, event))) as never;
+      },
+      mounts: [
+        meter.mount(),
+        secretsManagerMount(
+          '/_aws/secretsmanager',
+          localSecrets(home, credentials, modelArtsProjectSecretArns(policy)),
+        ),
+        sesv2Mount('/_aws/sesv2', outbox, options.printUrls ? printMail : undefined),
+        jwksMount(issuer),
+        slackStandinMount(outbox),
+      ],
+    }),
+  );
   const publicUrl = (settings.publicUrl ?? api.url).replace(/\/$/, '');
 
   const functionRefs = Object.fromEntries(WORKFLOW_FUNCTIONS.map((id) => [id, id])) as Record<
     WorkflowFunctionId,
     string
   >;
-  const stepFunctions = await startStepFunctionsEmulator({
-    host: settings.host,
-    port: settings.stepFunctionsPort,
-    dataDir: join(home, 'step-functions'),
-    stateMachineArn: LOCAL_STATE_MACHINE_ARN,
-    definition: buildWorkflowDefinition(functionRefs),
-    invokeFunction: async (functionRef, payload) => {
-      await whenReady;
-      if (!isFunctionId(functionRef)) throw new Error(`unknown function ${functionRef}`);
-      return meter.timeInvocation(functionRef, false, () => invokeFunction(functionRef, payload));
-    },
-    retryScale: settings.retryScale,
-  });
+  const stepFunctions = await part('Step Functions', 'POOLGATE_SFN_PORT', settings.stepFunctionsPort, () =>
+    startStepFunctionsEmulator({
+      host: settings.host,
+      port: settings.stepFunctionsPort,
+      dataDir: join(home, 'step-functions'),
+      stateMachineArn: LOCAL_STATE_MACHINE_ARN,
+      definition: buildWorkflowDefinition(functionRefs),
+      invokeFunction: async (functionRef, payload) => {
+        await whenReady;
+        if (!isFunctionId(functionRef)) throw new Error(`unknown function ${functionRef}`);
+        return meter.timeInvocation(functionRef, false, () => invokeFunction(functionRef, payload));
+      },
+      retryScale: settings.retryScale,
+    }),
+  );
 
   // The handlers read these at cold start, exactly as the stack sets them on AWS.
   Object.assign(process.env, {

@@ -75,3 +75,7 @@ export class NotRetryableError extends PoolGateError {
 export class BadQueryError extends PoolGateError {
   readonly code = 'PoolGate.0400';
 }
+/** A request id prefix that matches several requests the caller may see (the message names them). */
+export class AmbiguousIdError extends PoolGateError {
+  readonly code = 'PoolGate.1400';
+}

@@ -6,7 +6,8 @@
  *   mine=true       requests I submitted (byRequester), optionally of one status
  *   team=<name>     a team's requests (byTeam): its members, its approvers and escalation contacts, admins
  *   status=<S>      alone, for admins: every team's requests in that status (byStatus)
- *   (none)          my team's requests (byTeam), optionally of one status
+ *   (none)          my team's requests (byTeam), optionally of one status; for someone in no team
+ *                   (an approver of other teams, an admin) what awaits their decision, as awaiting=me
  */
 import type { Policy } from '../config/policy';
 import { BadQueryError, ForbiddenError } from './errors';
@@ -85,8 +86,10 @@ export function parseListQuery(
     return { scope: { kind: 'status', status: status as RequestStatus }, ...page };
   const own = policy.teams.find((t) => t.members.some((m) => m.email === viewer));
   if (own) return { scope: { kind: 'team', team: own.name }, ...filter, ...page };
+  // Someone in no team (an approver, an admin) is most likely looking for what waits for them.
+  if (!status) return { scope: { kind: 'awaiting', approver: viewer }, ...page };
   throw new BadQueryError(
-    `${viewer} is in no team: say what to list with awaiting=me, mine=true or team=<name>${policy.admins.includes(viewer) ? ' (or, as an admin, status=<status>)' : ''}`,
+    `${viewer} is in no team: a status filter needs mine=true or team=<name>`,
   );
 }
 

@@ -4,6 +4,7 @@
  */
 import type { PlannedStage } from './approval-plan';
 import type { BillingSummary } from './billing';
+import { ForbiddenError, NotFoundError } from './errors';
 import type { NodePoolRequest } from './nodepool-request';
 import { isFinal, type RequestStatus, type TerminalReason } from './status';
 import type { Step } from './steps';
@@ -114,5 +115,26 @@ export function canView(
     teamMembers.includes(who) ||
     admins.includes(who) ||
     r.stages.some((s) => s.approvers.some((a) => a.email === who))
+  );
+}
+
+/**
+ * Who may change a request (cancel, retry): its requester or an admin. Someone else who may see it
+ * gets a 403 that says who may; someone who may not even see it, a 404 (its existence stays hidden).
+ */
+export function assertMayChange(
+  r: PoolRequestRecord | undefined,
+  requestId: string,
+  actor: string,
+  action: 'cancel' | 'retry',
+  teamMembers: readonly string[],
+  admins: readonly string[],
+): asserts r is PoolRequestRecord {
+  const who = actor.toLowerCase();
+  if (r && (r.requester === who || admins.includes(who))) return;
+  if (!r || !canView(r, who, teamMembers, admins)) throw new NotFoundError(`request ${requestId} not found`);
+  const adminsText = admins.length ? ` or an admin (${admins.join(', ')})` : '';
+  throw new ForbiddenError(
+    `${who} may read request ${requestId} but not ${action} it: only its requester (${r.requester})${adminsText} may`,
   );
 }

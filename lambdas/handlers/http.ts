@@ -6,6 +6,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { logger } from '../adapters/logger';
 import {
   AlreadyDecidedError,
+  AmbiguousIdError,
   ApprovalClosedError,
   BadQueryError,
   ForbiddenError,
@@ -67,6 +68,7 @@ export function pathParameter(event: APIGatewayProxyEventV2, name: string): stri
 const STATUS_BY_ERROR: ReadonlyArray<[abstract new (...args: never[]) => PoolGateError, number]> = [
   [ValidationError, 400],
   [BadQueryError, 400],
+  [AmbiguousIdError, 400],
   [UnauthenticatedError, 401],
   [ForbiddenError, 403],
   [InvalidLinkError, 403],

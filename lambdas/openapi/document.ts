@@ -163,10 +163,18 @@ export function buildOpenApiDocument(): OpenApiDocument {
     operationId: 'getRequest',
     summary: 'A request with its step timeline',
     security: BEARER,
-    request: { params: requestIdParams },
+    request: {
+      params: z.object({
+        request_id: z.string().meta({
+          description:
+            'the request id poolgate returned, or a unique prefix of it (at least 8 characters) among the requests you may see',
+        }),
+      }),
+    },
     responses: {
       200: { description: 'The request', content: { 'application/json': { schema: RequestViewSchema } } },
       ...errors(
+        [400, 'PoolGate.1400: the id prefix matches several requests (the message names them)'],
         [401, 'PoolGate.0401: no valid bearer token'],
         [404, 'PoolGate.0404: no such request, or not visible to you'],
       ),
@@ -205,7 +213,8 @@ export function buildOpenApiDocument(): OpenApiDocument {
       },
       ...errors(
         [401, 'PoolGate.0401: no valid bearer token'],
-        [404, 'PoolGate.0404: no such request, or not yours'],
+        [403, 'PoolGate.0403: you may read this request but not change it (the message says who may)'],
+        [404, 'PoolGate.0404: no such request, or not visible to you'],
         [409, 'PoolGate.2409: already provisioning or finished'],
       ),
     },
@@ -226,7 +235,8 @@ export function buildOpenApiDocument(): OpenApiDocument {
       },
       ...errors(
         [401, 'PoolGate.0401: no valid bearer token'],
-        [404, 'PoolGate.0404: no such request, or not yours'],
+        [403, 'PoolGate.0403: you may read this request but not change it (the message says who may)'],
+        [404, 'PoolGate.0404: no such request, or not visible to you'],
         [
           409,
           'PoolGate.3409: not FAILED, failed before approval, or no quota for it now; PoolGate.0409: another open request holds the node-pool name',

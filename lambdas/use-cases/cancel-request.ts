@@ -12,9 +12,9 @@ import type { RequestRepository } from '../adapters/dynamodb/request-repository'
 import type { Workflow } from '../adapters/workflow';
 import type { Policy } from '../config/policy';
 import { approvalIdFor } from '../domain/approval';
-import { InvalidTransitionError, NotCancellableError, NotFoundError } from '../domain/errors';
+import { InvalidTransitionError, NotCancellableError } from '../domain/errors';
 import type { RequestView } from '../domain/pool-request';
-import { toRequestView } from '../domain/pool-request';
+import { assertMayChange, toRequestView } from '../domain/pool-request';
 import { newStep } from '../domain/steps';
 import type { RecordMetric } from './metrics';
 import type { Notifier } from './notifier';
@@ -31,8 +31,8 @@ export interface CancelDeps {
 
 export async function cancelRequest(requestId: string, actor: string, deps: CancelDeps): Promise<RequestView> {
   const request = await deps.requests.get(requestId);
-  const isAdmin = deps.policy.admins.includes(actor);
-  if (!request || (request.requester !== actor && !isAdmin)) throw new NotFoundError(`request ${requestId} not found`);
+  const members = deps.policy.teams.find((t) => t.name === request?.team)?.members.map((m) => m.email) ?? [];
+  assertMayChange(request, requestId, actor, 'cancel', members, deps.policy.admins);
   let cancelled;
   try {
     cancelled = await deps.requests.recordStep(requestId, newStep('cancelled', 'cancelled', 'ok', { actor }), {

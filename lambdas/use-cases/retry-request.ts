@@ -17,8 +17,8 @@ import type { QuotaRepository } from '../adapters/dynamodb/quota-repository';
 import type { RequestRepository } from '../adapters/dynamodb/request-repository';
 import type { Resumption, Workflow } from '../adapters/workflow';
 import type { Policy } from '../config/policy';
-import { InvalidTransitionError, NotFoundError, NotRetryableError } from '../domain/errors';
-import { toRequestView, type PoolRequestRecord, type RequestView } from '../domain/pool-request';
+import { InvalidTransitionError, NotRetryableError } from '../domain/errors';
+import { assertMayChange, toRequestView, type PoolRequestRecord, type RequestView } from '../domain/pool-request';
 import { isCounted, quotaForRequest, type QuotaDecision, type Reservation } from '../domain/quota';
 import { latestRetryOf, resumePointOf, statusOnResume, type LatestRetry } from '../domain/retry';
 import { isFinal, isTerminal } from '../domain/status';
@@ -37,8 +37,8 @@ export interface RetryDeps {
 export async function retryRequest(requestId: string, actor: string, deps: RetryDeps): Promise<RequestView> {
   const now = (deps.now ?? (() => new Date()))();
   const request = await deps.requests.get(requestId);
-  if (!request || (request.requester !== actor && !deps.policy.admins.includes(actor)))
-    throw new NotFoundError(`request ${requestId} not found`);
+  const members = deps.policy.teams.find((t) => t.name === request?.team)?.members.map((m) => m.email) ?? [];
+  assertMayChange(request, requestId, actor, 'retry', members, deps.policy.admins);
 
   if (request.status !== 'FAILED') {
     // A retry under way (or finished since): start its run in case the first call could not.

@@ -131,7 +131,7 @@ describe('poolgate submit --wait', () => {
     const run = await waiting;
     expect(run.code).toBe(3);
     expect(run.stdout).toContain('  rejected  refused  dave@example.com  stage manager; "too big"');
-    expect(run.stdout).toMatch(/✖ REJECTED: rejected \(APPROVER_REJECTED\)\. Request [\w-]+/);
+    expect(run.stdout).toMatch(/✖ REJECTED \(APPROVER_REJECTED\): no node pool\. Request [\w-]+/);
   });
 
   it('gives the final request as JSON with --json, and stops waiting at --timeout with exit 4', async () => {
@@ -219,7 +219,7 @@ describe('poolgate status, list, cancel', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(
       new RegExp(
-        `^Request +${ids[0]}\\nStatus +AWAITING_APPROVAL \\(waiting for approval from bob@example.com \\(stage manager\\)\\)\\n`,
+        `^Request +${ids[0]}\\nStatus +AWAITING_APPROVAL: waiting for approval from bob@example.com \\(stage manager\\)\\n`,
       ),
     );
     expect(run.stdout).toMatch(

@@ -111,7 +111,7 @@ describe('what it prints', () => {
 
   it('shows a request with its timeline, the current step in words', () => {
     const text = requestDetails(view, plain);
-    expect(text).toContain('Status     AWAITING_APPROVAL (waiting for approval from bob@example.com (stage manager))');
+    expect(text).toContain('Status     AWAITING_APPROVAL: waiting for approval from bob@example.com (stage manager)\n');
     expect(text).toContain('Billing    yearly/monthly, 1 month(s), order ORD-1');
     expect(text).toContain('Page       http://127.0.0.1:3000/requests/r-1/page?sig=x');
     expect(text.split('\n\n')[1]).toBe(

@@ -64,15 +64,22 @@ describe('parseListQuery', () => {
     expect(() => parseListQuery({ team: 'ml-platform' }, 'frank@example.com', policy)).toThrow(ForbiddenError);
   });
 
-  it('gives admins every team by status, and asks a caller in no team to say what to list', () => {
+  it('gives admins every team by status, and someone in no team what awaits their decision', () => {
     expect(parseListQuery({ status: 'AWAITING_APPROVAL' }, 'root@example.com', policy).scope).toEqual({
       kind: 'status',
       status: 'AWAITING_APPROVAL',
     });
-    expect(() => parseListQuery({}, 'bob@example.com', policy)).toThrow(
-      /in no team: say what to list with awaiting=me/,
+    expect(parseListQuery({}, 'bob@example.com', policy).scope).toEqual({
+      kind: 'awaiting',
+      approver: 'bob@example.com',
+    });
+    expect(parseListQuery({}, 'root@example.com', policy).scope).toEqual({
+      kind: 'awaiting',
+      approver: 'root@example.com',
+    });
+    expect(() => parseListQuery({ status: 'ACTIVE' }, 'bob@example.com', policy)).toThrow(
+      /in no team: a status filter needs mine=true or team=<name>/,
     );
-    expect(() => parseListQuery({}, 'root@example.com', policy)).toThrow(/as an admin, status=<status>/);
   });
 
   it.each([
