@@ -20,6 +20,7 @@ import {
   type RequestView,
   type SubmitAccepted,
 } from './api';
+import { decideByLink, DecisionRefused, isApprovalLink, outboxText, readOutbox } from './outbox';
 import { waitUntilFinal, WaitTimeoutError } from './progress';
 import { colorsFor, requestDetails, requestTable, statusLine } from './render';
 
@@ -264,6 +265,62 @@ node pool (REJECTED, EXPIRED, CANCELLED, FAILED), 4 --timeout reached (the reque
         const awaiting = Boolean(options.awaitingMe) || items.some((item) => item.awaiting !== undefined);
         out(items.length ? requestTable(items, colorsFor(process.stdout), awaiting) : 'No requests.');
         if (page.nextCursor) out(`More: add --cursor ${page.nextCursor} (or --all)`);
+      },
+    );
+
+  program
+    .command('outbox')
+    .description(
+      'local stack: the latest e-mails poolgate sent, with their links decoded; --approve or --reject decides from the newest approval link',
+    )
+    .option('--to <email>', 'only mails to this address')
+    .option('--request <id>', 'only mails about this request (its id or a prefix of it)')
+    .option('--limit <n>', 'how many mails (default 5)', positiveInt)
+    .option('--approve', "approve from the newest approval link shown, as that link's approver")
+    .option('--reject', "reject from the newest approval link shown, as that link's approver")
+    .option('--comment <text>', 'with --approve or --reject: the comment')
+    .option('--order-id <id>', 'with --approve: the ModelArts order id a yearly/monthly request needs')
+    .addOption(jsonOption())
+    .addOption(urlOption())
+    .action(
+      async (
+        options: ServerOptions & {
+          to?: string;
+          request?: string;
+          limit?: number;
+          approve?: boolean;
+          reject?: boolean;
+          comment?: string;
+          orderId?: string;
+        },
+      ) => {
+        if (options.approve && options.reject) throw new UsageError('--approve and --reject cannot be combined');
+        const deciding = options.approve || options.reject;
+        if (!deciding && (options.comment !== undefined || options.orderId !== undefined))
+          throw new UsageError('--comment and --order-id go with --approve or --reject');
+        const mails = await readOutbox(options.url, {
+          to: options.to,
+          request: options.request,
+          limit: deciding ? 500 : (options.limit ?? 5),
+        });
+        if (!deciding) return options.json ? printJson({ mails }) : out(outboxText(mails));
+        const mail = mails.find((m) => m.links.some(isApprovalLink));
+        if (!mail) throw new ExitError(EXIT.failed, 'no approval link in the outbox matches --to/--request');
+        const link = mail.links.find(isApprovalLink)!;
+        const approver = new URL(link).searchParams.get('approver');
+        try {
+          const said = await decideByLink(link, {
+            decision: options.approve ? 'approve' : 'reject',
+            comment: options.comment,
+            orderId: options.orderId,
+          });
+          if (options.json) return printJson({ decided: true, approver, link, page: said });
+          out(`As ${approver}, from "${mail.subject}":\n${said}`);
+        } catch (error) {
+          if (!(error instanceof DecisionRefused)) throw error;
+          if (options.json) printJson({ decided: false, approver, link, page: error.message });
+          throw new ExitError(EXIT.failed, `as ${approver}: ${error.message.replace(/\n/g, ': ')}`);
+        }
       },
     );
 

@@ -24,6 +24,8 @@ import { buildWorkflowDefinition } from '../lib/workflow-definition';
 import { secretsManagerMount } from './aws-standins/secrets-manager';
 import { sesv2Mount } from './aws-standins/sesv2';
 import { jwksMount, loadOrCreateDevIssuer } from './dev-issuer';
+import { docsMount, indexMount, type IndexLinks } from './index-page';
+import { outboxMount } from './outbox';
 import { ensureTable, startDynamoDb } from './dynamodb';
 import { startHttpApi } from './http-api';
 import { invokeFunction, isFunctionId } from './lambda-runtime';
@@ -137,10 +139,13 @@ export async function startLocalStack(options: StartOptions = {}): Promise<Local
         sesv2Mount('/_aws/sesv2', outbox, options.printUrls ? printMail : undefined),
         jwksMount(issuer),
         slackStandinMount(outbox),
+        outboxMount(outbox),
+        docsMount(),
+        indexMount((): IndexLinks => ({ api: publicUrl, modelArts: modelArts.url, outboxDir: outbox })),
       ],
     }),
   );
-  const publicUrl = (settings.publicUrl ?? api.url).replace(/\/$/, '');
+  const publicUrl: string = (settings.publicUrl ?? api.url).replace(/\/$/, '');
 
   const functionRefs = Object.fromEntries(WORKFLOW_FUNCTIONS.map((id) => [id, id])) as Record<
     WorkflowFunctionId,

@@ -88,9 +88,7 @@ export function parseListQuery(
   if (own) return { scope: { kind: 'team', team: own.name }, ...filter, ...page };
   // Someone in no team (an approver, an admin) is most likely looking for what waits for them.
   if (!status) return { scope: { kind: 'awaiting', approver: viewer }, ...page };
-  throw new BadQueryError(
-    `${viewer} is in no team: a status filter needs mine=true or team=<name>`,
-  );
+  throw new BadQueryError(`${viewer} is in no team: a status filter needs mine=true or team=<name>`);
 }
 
 /** What a cursor is bound to: the same viewer, scope and filter must come back with it. */

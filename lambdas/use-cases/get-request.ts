@@ -47,8 +47,11 @@ async function findRequest(idOrPrefix: string, viewer: string, deps: GetRequestD
   const direct = await deps.requests.get(idOrPrefix);
   if (visible(direct, viewer, deps.policy)) return direct!;
   const prefix = idOrPrefix.toLowerCase();
-  if (direct || FULL_ID.test(prefix) || prefix.length < MIN_ID_PREFIX)
-    throw new NotFoundError(`request ${idOrPrefix} not found`);
+  if (direct || FULL_ID.test(prefix)) throw new NotFoundError(`request ${idOrPrefix} not found`);
+  if (prefix.length < MIN_ID_PREFIX)
+    throw new NotFoundError(
+      `request ${idOrPrefix} not found (the start of an id needs at least ${MIN_ID_PREFIX} characters)`,
+    );
 
   const matches = new Map<string, PoolRequestRecord>();
   const partitions: Array<['byRequester' | 'byTeam', string]> = [

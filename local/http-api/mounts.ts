@@ -8,6 +8,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 export interface Mount {
   /** A path such as `/_aws/sesv2`; it matches `/_aws/sesv2` and `/_aws/sesv2/...`, not `/_aws/sesv2x`. */
   readonly prefix: string;
+  /** Only the prefix itself, not the paths below it (the index page at `/`). */
+  readonly exact?: boolean;
   handle(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void>;
 }
 
@@ -17,6 +19,7 @@ function trimSlash(prefix: string): string {
 
 export function findMount(mounts: readonly Mount[], rawPath: string): Mount | undefined {
   return mounts.find((mount) => {
+    if (mount.exact) return rawPath === mount.prefix;
     const prefix = trimSlash(mount.prefix);
     return rawPath === prefix || rawPath.startsWith(`${prefix}/`);
   });

@@ -4,7 +4,8 @@
  * API page's validation with ModelArts' error shape, node pools that move from creating to
  * available after a delay, state on disk across restarts.
  *
- * `/_sim/*` is the unsigned test and operator view: `GET /_sim/calls` lists the create calls received.
+ * `/_sim/*` is the unsigned test and operator view: `GET /_sim/calls` lists the create calls received,
+ * `GET /_sim/nodepools` the node pools it holds (what a user would see in the ModelArts console).
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
@@ -62,6 +63,20 @@ export interface ModelArtsSimulator {
 }
 
 const DEFAULT_NODE_READY_DELAY_MS = 3000;
+
+/** `GET /_sim/nodepools`: every node pool, oldest first, with where it lives. */
+function nodePoolsView(all: readonly StoredNodePool[]) {
+  return {
+    nodePools: all.map((n) => ({
+      projectId: n.projectId,
+      poolName: n.poolName,
+      name: n.nodePool.metadata.name,
+      createdAt: n.createdAt,
+      /** The create body as ModelArts accepted it: annotations, labels, resources. */
+      nodePool: n.nodePool,
+    })),
+  };
+}
 const AUTH_FAILURE = errorResponse(
   401,
   'APIG.0301',
@@ -83,6 +98,7 @@ export async function startModelArtsSimulator(options: SimulatorOptions): Promis
 
   function simulatorView(method: string, path: string, body: Buffer): SimResponse {
     if (method === 'GET' && path === '/_sim/calls') return { status: 200, body: { calls } };
+    if (method === 'GET' && path === '/_sim/nodepools') return { status: 200, body: nodePoolsView(store.all()) };
     if (path === '/_sim/faults') {
       if (method === 'PUT') {
         try {
