@@ -158,6 +158,20 @@ export const PolicySchema = z
       ),
       {},
     ),
+    /** The time zone of times on pages, e-mails and Slack messages (an IANA name such as Europe/Berlin). */
+    displayTimeZone: z._default(
+      z.string().check(
+        z.refine((zone) => {
+          try {
+            new Intl.DateTimeFormat('en-US', { timeZone: zone });
+            return true;
+          } catch {
+            return false;
+          }
+        }, 'must be an IANA time zone such as UTC or Europe/Berlin'),
+      ),
+      'UTC',
+    ),
     teams: z.array(TeamSchema).check(z.minLength(1)),
   })
   .check(

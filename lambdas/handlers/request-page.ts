@@ -22,6 +22,7 @@ export const handler = async (event: APIGatewayProxyEventV2, context?: Context):
       requestPageHtml(request, {
         price: policy().pricing[request.flavor],
         nodeTracking: policy().nodeTracking.enabled,
+        timeZone: policy().displayTimeZone,
       }),
     );
   } catch (error) {

@@ -1,8 +1,18 @@
-/** The e-mail that asks one approver to decide one stage. */
+/** The e-mail that asks one approver to decide one stage, with what the decision means. */
 import type { MailMessage } from '../adapters/mailer';
 import type { PoolRequestRecord } from '../domain/pool-request';
+import { decisionContext, decisionLine } from './decision-context';
 import { escapeHtml, factsTable } from './html';
 import { requestFacts, type Price } from './request-summary';
+import { readableTime } from './time';
+
+export interface ApprovalMailOptions {
+  readonly price?: Price;
+  /** The policy's displayTimeZone (default UTC). */
+  readonly timeZone?: string;
+  /** The signed link to the request's read-only page. */
+  readonly requestPage?: string;
+}
 
 export function approvalRequestMail(
   request: PoolRequestRecord,
@@ -10,23 +20,38 @@ export function approvalRequestMail(
   approver: string,
   link: string,
   expiresAt: string,
-  price?: Price,
+  options: ApprovalMailOptions = {},
 ): MailMessage {
-  const facts = requestFacts(request, price);
+  const zone = options.timeZone ?? 'UTC';
+  const when = (iso: string) => readableTime(iso, zone);
+  const context = decisionContext(request, options.price);
+  const facts = requestFacts(request, options.price).filter(([label]) => label !== 'Estimated price');
+  const meaning: Array<[string, string | undefined]> = [
+    ['Quota', context.quota],
+    ['Estimated price', context.price],
+  ];
+  const decisions = context.earlier.map((d) => decisionLine(d, when));
   const subject = `Approval needed: node pool ${request.nodePoolName} (${request.count} x ${request.flavor}) for ${request.team}`;
   const text = [
     `${request.requester} asks to create node pool ${request.nodePoolName} in pool ${request.poolName}.`,
     `You are asked as ${stageName} approver.`,
     '',
-    ...facts.filter(([, v]) => v !== undefined).map(([label, value]) => `${label}: ${value}`),
-    '',
-    `Review and decide (this link is personal to ${approver}; it expires ${expiresAt}):`,
+    `Review and decide (this link is personal to ${approver}; it expires ${when(expiresAt)}):`,
     link,
+    '',
+    ...meaning.filter(([, v]) => v !== undefined).map(([label, value]) => `${label}: ${value}`),
+    ...(decisions.length ? ['', 'Decisions so far:', ...decisions.map((d) => `- ${d}`)] : []),
+    '',
+    ...facts.filter(([, v]) => v !== undefined).map(([label, value]) => `${label}: ${value}`),
+    ...(options.requestPage ? ['', `The request's page (status and every step): ${options.requestPage}`] : []),
   ].join('\n');
   const html = `<p>${escapeHtml(request.requester)} asks to create node pool <strong>${escapeHtml(request.nodePoolName)}</strong> in pool ${escapeHtml(
     request.poolName,
   )}. You are asked as <strong>${escapeHtml(stageName)}</strong> approver.</p>
+<p><a href="${escapeHtml(link)}">Review and decide</a> (personal link for ${escapeHtml(approver)}; expires ${escapeHtml(when(expiresAt))}).</p>
+${factsTable(meaning)}
+${decisions.length ? `<p><strong>Decisions so far</strong></p>\n<ul>${decisions.map((d) => `<li>${escapeHtml(d)}</li>`).join('')}</ul>` : ''}
 ${factsTable(facts)}
-<p><a href="${escapeHtml(link)}">Review and decide</a> (personal link for ${escapeHtml(approver)}; expires ${escapeHtml(expiresAt)}).</p>`;
+${options.requestPage ? `<p><a href="${escapeHtml(options.requestPage)}">The request's page</a>: its status and every step.</p>` : ''}`;
   return { to: [approver], subject, text, html };
 }

@@ -8,6 +8,7 @@ import { isFinal } from '../domain/status';
 import type { Step, StepName } from '../domain/steps';
 import { escapeHtml, factsTable, page } from './html';
 import { billingText, priceText, requestFacts, type Price } from './request-summary';
+import { readableTime, timeHtml } from './time';
 
 const STEP_LABELS: Record<StepName, string> = {
   submitted: 'Submitted',
@@ -43,19 +44,12 @@ const STATUS_TEXT: Record<string, string> = {
 const PERIOD_TYPES: Record<string, string> = { '2': 'month(s)', '3': 'year(s)', '4': 'hour(s)' };
 
 const CSS = `body{max-width:60rem}.status{font-size:1.1rem}.status-good{background:#e7f4ea}.status-bad{background:#fbe9e9}
-.timeline th,.timeline td{width:auto}.timeline .when,.timeline .what{white-space:nowrap}.timeline thead th{border-bottom:2px solid #bbb}
-.outcome-refused,.outcome-error{font-weight:600}caption{text-align:left;font-weight:600;padding:.35rem 0}
-h2{font-size:1.2rem;margin-top:2rem}footer{margin-top:2rem;color:#555;font-size:.9rem}code{font-size:1rem}`;
-
-/** `2026-11-26 21:05:34 UTC`. */
-function readableTime(iso: string): string {
-  return iso.replace('T', ' ').replace(/(\.\d+)?Z$/, ' UTC');
-}
-
-/** A readable time in a `<time>` element that keeps the exact instant. */
-function time(iso: string): string {
-  return `<time datetime="${escapeHtml(iso)}">${escapeHtml(readableTime(iso))}</time>`;
-}
+.timeline{table-layout:auto}.timeline th,.timeline td{width:auto}.timeline .when{white-space:nowrap}.timeline thead th{border-bottom:2px solid #bbb}
+.outcome-refused,.outcome-error{font-weight:600;color:#b42318}caption{text-align:left;font-weight:600;padding:.35rem 0}
+footer{margin-top:2rem;color:#555;font-size:.9rem}code{font-size:1rem}
+@media (max-width:40rem){.timeline thead{display:none}.timeline,.timeline tbody,.timeline tr,.timeline td{display:block;width:100%}
+.timeline tr{border-bottom:1px solid #bbb;padding:.4rem 0}.timeline td{border:0;padding:.1rem .25rem}.timeline .when{white-space:normal}
+.timeline td[data-label]::before{content:attr(data-label) ": ";font-weight:600;color:#444}.timeline td:empty{display:none}}`;
 
 /** The detail of a step as short readable phrases (known keys only; values escaped by the caller). */
 function stepDetail(step: Omit<Step, 'id'>): string {
@@ -79,18 +73,18 @@ function stepDetail(step: Omit<Step, 'id'>): string {
   return parts.join('; ');
 }
 
-function timeline(request: PoolRequestRecord): string {
+function timeline(request: PoolRequestRecord, timeZone: string): string {
   const rows = request.steps.map(
     (step) => `<tr>
-<td class="when">${time(step.at)}</td>
-<td class="what">${escapeHtml(STEP_LABELS[step.step] ?? step.step)}</td>
-<td class="outcome-${escapeHtml(step.outcome)}">${escapeHtml(OUTCOME_LABELS[step.outcome] ?? step.outcome)}</td>
-<td>${escapeHtml(step.actor ?? (step.step === 'submitted' ? request.requester : 'poolgate'))}</td>
-<td>${escapeHtml(stepDetail(step))}</td>
+<td class="when">${timeHtml(step.at, timeZone)}</td>
+<td class="what"><strong>${escapeHtml(STEP_LABELS[step.step] ?? step.step)}</strong></td>
+<td class="outcome-${escapeHtml(step.outcome)}" data-label="Outcome">${escapeHtml(OUTCOME_LABELS[step.outcome] ?? step.outcome)}</td>
+<td data-label="By">${escapeHtml(step.actor ?? (step.step === 'submitted' ? request.requester : 'poolgate'))}</td>
+<td data-label="Details">${escapeHtml(stepDetail(step))}</td>
 </tr>`,
   );
   return `<table class="timeline">
-<caption>Every step poolgate recorded, oldest first (times in UTC)</caption>
+<caption>Every step poolgate recorded, oldest first</caption>
 <thead><tr><th scope="col">Time</th><th scope="col">Step</th><th scope="col">Outcome</th><th scope="col">By</th><th scope="col">Details</th></tr></thead>
 <tbody>
 ${rows.join('\n')}
@@ -116,9 +110,12 @@ export interface RequestPageOptions {
   readonly price?: Price;
   /** Whether the nodes are followed after creation (decides whether CREATED is the end). */
   readonly nodeTracking: boolean;
+  /** The policy's displayTimeZone (default UTC). */
+  readonly timeZone?: string;
 }
 
 export function requestPageHtml(request: PoolRequestRecord, options: RequestPageOptions): string {
+  const zone = options.timeZone ?? 'UTC';
   const final = isFinal(request.status, options.nodeTracking);
   const good = request.status === 'ACTIVE' || (request.status === 'CREATED' && final);
   const bad = final && !good;
@@ -131,11 +128,11 @@ export function requestPageHtml(request: PoolRequestRecord, options: RequestPage
       request.reason ? ` (reason <code>${escapeHtml(request.reason)}</code>)` : ''
     }${final ? '' : '. This page shows the state when it was opened: reload it for news.'}</p>
 <h2>Request</h2>
-${factsTable([...facts, ['Submitted', readableTime(request.createdAt)], ['Last change', readableTime(request.updatedAt)]])}
+${factsTable([...facts, ['Submitted', readableTime(request.createdAt, zone)], ['Last change', readableTime(request.updatedAt, zone)]])}
 <h2>Billing</h2>
 ${factsTable(billingFacts(request, options.price))}
 <h2>Timeline</h2>
-${timeline(request)}
+${timeline(request, zone)}
 <footer>A read-only view of poolgate request ${escapeHtml(request.requestId)}. Anyone with this link can read it: share it as you would the request.</footer>`,
     CSS,
   );

@@ -6,7 +6,9 @@ import type { KnownBlock } from '@slack/web-api';
 import type { SlackMessage } from '../adapters/slack';
 import type { ApprovalRecord } from '../domain/approval';
 import type { PoolRequestRecord } from '../domain/pool-request';
+import { decisionContext, decisionLine } from './decision-context';
 import { requestFacts, type Price } from './request-summary';
+import { readableTime } from './time';
 
 export const SLACK_ACTIONS = { approve: 'poolgate_approve', reject: 'poolgate_reject' } as const;
 
@@ -18,16 +20,50 @@ export function escapeMrkdwn(value: unknown): string {
     .replace(/>/g, '&gt;');
 }
 
-/** The request's facts as section fields (Slack allows ten per section), the justification as text. */
-function summary(request: PoolRequestRecord, price?: Price): KnownBlock[] {
-  const fields = requestFacts(request, price)
-    .filter(([label, value]) => value !== undefined && label !== 'Request id' && label !== 'Justification')
+/** How messages present a request: price, time zone, the link to its page. */
+export interface SlackContext {
+  readonly price?: Price;
+  readonly timeZone?: string;
+  readonly requestPage?: string;
+}
+
+/** Slack caps a section's text at 3,000 characters. */
+const MAX_SECTION_TEXT = 2900;
+
+function clip(text: string): string {
+  return text.length > MAX_SECTION_TEXT ? `${text.slice(0, MAX_SECTION_TEXT)}…` : text;
+}
+
+/**
+ * The request's facts as section fields (Slack allows ten per section), then what the decision means
+ * (quota before and after, price, decisions so far with comments), the justification, and the link
+ * to the request's page.
+ */
+function summary(request: PoolRequestRecord, context: SlackContext): KnownBlock[] {
+  const fields = requestFacts(request)
+    .filter(
+      ([label, value]) =>
+        value !== undefined && !['Request id', 'Justification', 'Estimated price', 'Max count'].includes(label),
+    )
     .map(([label, value]) => ({ type: 'mrkdwn' as const, text: `*${escapeMrkdwn(label)}*\n${escapeMrkdwn(value)}` }));
   const blocks: KnownBlock[] = [{ type: 'section', fields: fields.slice(0, 10) }];
+  const meaning = decisionContext(request, context.price);
+  const when = (iso: string) => readableTime(iso, context.timeZone ?? 'UTC');
+  const lines = [
+    meaning.quota ? `*Quota*: ${escapeMrkdwn(meaning.quota)}` : undefined,
+    meaning.price ? `*Estimated price*: ${escapeMrkdwn(meaning.price)}` : undefined,
+    ...meaning.earlier.map((d) => `• ${escapeMrkdwn(decisionLine(d, when))}`),
+  ].filter((line): line is string => line !== undefined);
+  if (lines.length) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(lines.join('\n')) } });
   if (request.justification)
     blocks.push({
       type: 'section',
-      text: { type: 'mrkdwn', text: `*Justification*\n${escapeMrkdwn(request.justification)}` },
+      text: { type: 'mrkdwn', text: clip(`*Justification*\n${escapeMrkdwn(request.justification)}`) },
+    });
+  if (context.requestPage)
+    blocks.push({
+      type: 'context',
+      elements: [{ type: 'mrkdwn', text: `<${context.requestPage}|The request's page>: its status and every step` }],
     });
   return blocks;
 }
@@ -35,13 +71,13 @@ function summary(request: PoolRequestRecord, price?: Price): KnownBlock[] {
 export function approvalRequestMessage(
   request: PoolRequestRecord,
   approval: ApprovalRecord,
-  price?: Price,
+  context: SlackContext = {},
   reminder = false,
 ): SlackMessage {
   const text = `${reminder ? 'Reminder: approval' : 'Approval'} needed (${approval.stageName}): node pool ${request.nodePoolName}, ${request.count} x ${request.flavor}, requested by ${request.requester}`;
   const blocks: KnownBlock[] = [
     { type: 'section', text: { type: 'mrkdwn', text: `*${escapeMrkdwn(text)}*` } },
-    ...summary(request, price),
+    ...summary(request, context),
     {
       type: 'actions',
       elements: [
@@ -70,19 +106,19 @@ export function approvalClosedMessage(
   request: PoolRequestRecord,
   approval: ApprovalRecord,
   outcome: string,
-  price?: Price,
+  context: SlackContext = {},
 ): SlackMessage {
   const votes = Object.entries(approval.votes).map(
     ([who, v]) =>
-      `${who} ${v.vote === 'approve' ? 'approved' : 'rejected'} at ${v.at}${v.comment ? `: "${v.comment}"` : ''}`,
+      `${who} ${v.vote === 'approve' ? 'approved' : 'rejected'} at ${readableTime(v.at, context.timeZone ?? 'UTC')}${v.comment ? `: "${v.comment}"` : ''}`,
   );
   const text = `Node pool ${request.nodePoolName} (${approval.stageName}): ${outcome}`;
   return {
     text,
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text: `*${escapeMrkdwn(text)}*` } },
-      ...summary(request, price),
-      { type: 'context', elements: [{ type: 'mrkdwn', text: escapeMrkdwn(votes.join('\n') || outcome) }] },
+      ...summary(request, context),
+      { type: 'context', elements: [{ type: 'mrkdwn', text: clip(escapeMrkdwn(votes.join('\n') || outcome)) }] },
     ],
   };
 }

@@ -123,6 +123,8 @@ export async function checkRequest(requestId: string, deps: CheckDeps): Promise<
     return rejected(result, reason);
   }
 
+  // What the team's quota holds for this flavor with this request counted: approvers see "6 of 10 in use, 8 after this".
+  const inUseAfter = (await deps.quotas.counters(request.team, request.flavor)).inUse;
   const first = request.stages[0];
   const now = new Date();
   const asked = approvalRequestedStep(
@@ -137,7 +139,7 @@ export async function checkRequest(requestId: string, deps: CheckDeps): Promise<
       [
         capacityStep,
         newStep(stepId.quotaChecked(), 'quota_checked', 'ok', {
-          detail: { flavor: request.flavor, count: request.count, limit: decision.limit },
+          detail: { flavor: request.flavor, count: request.count, limit: decision.limit, inUseAfter },
         }),
         asked,
       ],

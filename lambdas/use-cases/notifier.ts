@@ -13,7 +13,7 @@ import type { ApprovalRecord, SlackMessageRef } from '../domain/approval';
 import type { PoolRequestRecord } from '../domain/pool-request';
 import { approvalRequestMail } from '../presentation/approval-mail';
 import { outcomeHeadline, outcomeMail } from '../presentation/outcome-mail';
-import { approvalClosedMessage, approvalRequestMessage } from '../presentation/slack-messages';
+import { approvalClosedMessage, approvalRequestMessage, type SlackContext } from '../presentation/slack-messages';
 
 export interface NotifierDeps {
   readonly policy: Policy;
@@ -41,7 +41,11 @@ export class Notifier {
         { approvalId: approval.approvalId, approver },
         this.deps.linkKey,
       );
-      const mail = approvalRequestMail(request, approval.stageName, approver, link, approval.expiresAt, price);
+      const mail = approvalRequestMail(request, approval.stageName, approver, link, approval.expiresAt, {
+        price,
+        timeZone: this.deps.policy.displayTimeZone,
+        requestPage: requestPageLink(this.deps.publicBaseUrl, request.requestId, this.deps.linkKey),
+      });
       await this.mailer().send(reminder ? { ...mail, subject: `Reminder: ${mail.subject}` } : mail);
     }
     const slack = this.deps.slack;
@@ -53,7 +57,9 @@ export class Notifier {
     const sent: SlackMessageRef[] = [];
     for (const target of targets) {
       try {
-        sent.push(await slack.post(target, approvalRequestMessage(request, approval, price, reminder)));
+        sent.push(
+          await slack.post(target, approvalRequestMessage(request, approval, this.slackContext(request), reminder)),
+        );
       } catch (error) {
         logger.warn('slack message not sent', { requestId: request.requestId, error: (error as Error).message });
       }
@@ -65,7 +71,7 @@ export class Notifier {
   async showSettled(request: PoolRequestRecord, approval: ApprovalRecord, outcome: string): Promise<void> {
     const slack = this.deps.slack;
     if (!slack) return;
-    const message = approvalClosedMessage(request, approval, outcome, this.deps.policy.pricing[request.flavor]);
+    const message = approvalClosedMessage(request, approval, outcome, this.slackContext(request));
     for (const ref of approval.slackMessages ?? []) {
       try {
         await slack.update(ref, message);
@@ -90,6 +96,14 @@ export class Notifier {
     } catch (error) {
       logger.warn('slack message not sent', { requestId: request.requestId, error: (error as Error).message });
     }
+  }
+
+  private slackContext(request: PoolRequestRecord): SlackContext {
+    return {
+      price: this.deps.policy.pricing[request.flavor],
+      timeZone: this.deps.policy.displayTimeZone,
+      requestPage: requestPageLink(this.deps.publicBaseUrl, request.requestId, this.deps.linkKey),
+    };
   }
 
   private mailer(): Pick<Mailer, 'send'> {

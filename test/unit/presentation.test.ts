@@ -9,7 +9,8 @@ import {
 } from '../../lambdas/domain/errors';
 import { errorResponse } from '../../lambdas/handlers/http';
 import { approvalRequestMail } from '../../lambdas/presentation/approval-mail';
-import { approvalFormPage } from '../../lambdas/presentation/approval-page';
+import { approvalClosedPage, approvalFormPage, decisionRecordedPage } from '../../lambdas/presentation/approval-page';
+import { approvalRequestMessage } from '../../lambdas/presentation/slack-messages';
 
 const XSS = '<script>alert(1)</script>';
 
@@ -47,11 +48,12 @@ const approval = {
 } as ApprovalRecord;
 
 describe('approval page', () => {
-  const html = approvalFormPage(request, approval, {
-    approver: 'bob@example.com',
-    signature: 'sig"><x',
-    formToken: 't',
-  });
+  const html = approvalFormPage(
+    request,
+    approval,
+    { approver: 'bob@example.com', signature: 'sig"><x', formToken: 't' },
+    { timeZone: 'UTC' },
+  );
 
   it('escapes every value it shows, including the hidden inputs', () => {
     expect(html).not.toContain(XSS);
@@ -107,5 +109,144 @@ describe('error responses', () => {
   it('tells clients how to authenticate and when to retry', () => {
     expect(errorResponse(new UnauthenticatedError('x')).headers['www-authenticate']).toBe('Bearer');
     expect(errorResponse(new ServiceUnavailableError('x', 5)).headers['retry-after']).toBe('5');
+  });
+});
+
+describe('what a decision means (approval page, e-mail, Slack)', () => {
+  const checked = {
+    ...request,
+    justification: 'Q4 ranking model retraining',
+    stages: [],
+    steps: [
+      {
+        id: 'quota-checked',
+        step: 'quota_checked',
+        outcome: 'ok',
+        at: '2026-12-06T14:00:00.000Z',
+        detail: { flavor: 'modelarts.vm.2u4g.dcc', count: 2, limit: 10, inUseAfter: 8 },
+      },
+      {
+        id: 'vote:manager:bob@example.com',
+        step: 'approved',
+        outcome: 'ok',
+        at: '2026-12-06T14:03:00.000Z',
+        actor: 'bob@example.com',
+        detail: { stage: 'manager', comment: 'Needed for the Q4 launch' },
+      },
+    ],
+  } as unknown as PoolRequestRecord;
+  const finance = { ...approval, approvalId: 'r-1.1', stageIndex: 1, stageName: 'finance', needsOrderId: true };
+  const context = {
+    timeZone: 'UTC',
+    price: { hourly: 1.2, currency: 'USD' },
+    requestPage: 'https://gate/requests/r-1/page?sig=s',
+  };
+  const proof = { approver: 'carol@example.com', signature: 's', formToken: 't' };
+
+  it('shows the quota before and after, the price, the earlier stage with its comment and the request page', () => {
+    const html = approvalFormPage(checked, finance, proof, context);
+    expect(html).toContain('6 of 10 in use, 8 after this');
+    expect(html).toContain('2 node(s) x 1.20 USD/h = 2.40 USD/h');
+    expect(html).toContain('manager: approved by bob@example.com');
+    expect(html).toContain('<q>Needed for the Q4 launch</q>');
+    expect(html).toContain('<time datetime="2026-12-06T14:03:00.000Z">2026-12-06 14:03 UTC</time>');
+    expect(html).toContain('href="https://gate/requests/r-1/page?sig=s"');
+  });
+
+  it('marks the order id required for approving, and lets Reject through without it', () => {
+    const html = approvalFormPage(checked, finance, proof, context);
+    expect(html).toMatch(/<input type="text" id="orderId" name="orderId" required/);
+    expect(html).toContain('(required to approve)');
+    expect(html).toMatch(/value="reject" formnovalidate/);
+    expect(html.indexOf('value="approve"')).toBeLessThan(html.indexOf('Request details'));
+  });
+
+  it('shows the form again with what was typed and the message when a decision was refused', () => {
+    const html = approvalFormPage(checked, finance, proof, context, {
+      error: 'orderId: the ModelArts order id is required',
+      comment: 'ok from <finance>',
+      orderId: 'ORD-1"',
+    });
+    expect(html).toContain('role="alert">orderId: the ModelArts order id is required</p>');
+    expect(html).toContain('>ok from &lt;finance&gt;</textarea>');
+    expect(html).toContain('value="ORD-1&quot;"');
+  });
+
+  it('puts the same context in the e-mail and in Slack', () => {
+    const mail = approvalRequestMail(
+      checked,
+      'finance',
+      'carol@example.com',
+      'https://gate/approvals/r-1.1',
+      approval.expiresAt,
+      {
+        price: context.price,
+        requestPage: context.requestPage,
+      },
+    );
+    expect(mail.text).toContain('Quota: 6 of 10 in use, 8 after this');
+    expect(mail.text).toContain('Estimated price: 2 node(s) x 1.20 USD/h');
+    expect(mail.text).toContain(
+      '- manager: bob@example.com approved at 2026-12-06 14:03 UTC: "Needed for the Q4 launch"',
+    );
+    expect(mail.text).toContain("The request's page (status and every step): https://gate/requests/r-1/page?sig=s");
+    expect(mail.text).toContain('it expires 2026-11-28 00:00 UTC');
+    const slack = JSON.stringify(approvalRequestMessage(checked, finance, context).blocks);
+    expect(slack).toContain('6 of 10 in use, 8 after this');
+    expect(slack).toContain('2.40 USD/h');
+    expect(slack).toContain(
+      'manager: bob@example.com approved at 2026-12-06 14:03 UTC: \\"Needed for the Q4 launch\\"',
+    );
+    expect(slack).toContain('<https://gate/requests/r-1/page?sig=s|The request');
+  });
+
+  it('after a decision and on a closed link: who decided what and when, which node pool, the request page', () => {
+    const decided = {
+      ...finance,
+      decision: 'approved' as const,
+      decidedAt: '2026-12-06T15:00:00.000Z',
+      votes: {
+        'carol@example.com': {
+          vote: 'approve' as const,
+          at: '2026-12-06T15:00:00.000Z',
+          comment: 'paid',
+          orderId: 'ORD-9',
+        },
+      },
+    };
+    for (const html of [
+      decisionRecordedPage(checked, decided, 'approve', 'approved', context),
+      approvalClosedPage('Already decided', 'this approval was already decided: approved', checked, decided, context),
+    ]) {
+      expect(html).toContain(
+        'carol@example.com approved at <time datetime="2026-12-06T15:00:00.000Z">2026-12-06 15:00 UTC</time> (order id ORD-9)',
+      );
+      expect(html).toContain('<q>paid</q>');
+      expect(html).toContain('Node pool <code>np-1</code> (2 × modelarts.vm.2u4g.dcc) in pool pool');
+      expect(html).toContain('href="https://gate/requests/r-1/page?sig=s"');
+    }
+    const cancelled = approvalClosedPage(
+      'No longer open',
+      'this request was cancelled',
+      {
+        ...checked,
+        status: 'CANCELLED',
+        steps: [
+          ...checked.steps,
+          {
+            id: 'cancelled',
+            step: 'cancelled',
+            outcome: 'ok',
+            at: '2026-12-06T16:00:00.000Z',
+            actor: 'alice@example.com',
+          },
+        ],
+      } as PoolRequestRecord,
+      { ...finance, closed: 'CANCELLED' },
+      context,
+    );
+    expect(cancelled).toContain(
+      'The request was cancelled by alice@example.com at <time datetime="2026-12-06T16:00:00.000Z">',
+    );
   });
 });

@@ -75,12 +75,19 @@ describe('request page', () => {
     expect(html).toContain('1 node(s) x 1.50 USD/h = 1.50 USD/h (list price)');
     expect(html).toMatch(/<caption>[^<]+<\/caption>/);
     expect(html).toContain('<th scope="col">By</th>');
-    expect(html).toContain('<time datetime="2026-11-26T10:05:00.000Z">2026-11-26 10:05:00 UTC</time>');
-    expect(html).toMatch(/Rejected<\/td>\s*<td class="outcome-refused">refused<\/td>\s*<td>bob@example.com<\/td>/);
+    expect(html).toContain('<time datetime="2026-11-26T10:05:00.000Z">2026-11-26 10:05 UTC</time>');
+    expect(html).toMatch(
+      /Rejected<\/strong><\/td>\s*<td class="outcome-refused" data-label="Outcome">refused<\/td>\s*<td data-label="By">bob@example.com<\/td>/,
+    );
     expect(html).toContain('stage manager; asked bob@example.com');
     expect(html).toContain('lang="en"');
     // Read-only: no form, no script.
     expect(html).not.toMatch(/<form|<script|<input/);
+  });
+
+  it("shows times in the policy's time zone, naming it, with the exact instant kept", () => {
+    const berlin = requestPageHtml(request, { nodeTracking: true, timeZone: 'Europe/Berlin' });
+    expect(berlin).toContain('<time datetime="2026-11-26T10:05:00.000Z">2026-11-26 11:05 GMT+1</time>');
   });
 
   it('says when more is coming, and stops saying so at a final status', () => {
