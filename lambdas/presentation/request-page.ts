@@ -44,10 +44,10 @@ const STATUS_TEXT: Record<string, string> = {
 const PERIOD_TYPES: Record<string, string> = { '2': 'month(s)', '3': 'year(s)', '4': 'hour(s)' };
 
 const CSS = `body{max-width:60rem}.status{font-size:1.1rem}.status-good{background:#e7f4ea}.status-bad{background:#fbe9e9}
-.timeline{table-layout:auto}.timeline th,.timeline td{width:auto}.timeline .when{white-space:nowrap}.timeline thead th{border-bottom:2px solid #bbb}
+.timeline{table-layout:auto}.timeline th,.timeline td{width:auto;overflow-wrap:break-word}.timeline .when{white-space:nowrap}.timeline thead th{border-bottom:2px solid #bbb}
 .outcome-refused,.outcome-error{font-weight:600;color:#b42318}caption{text-align:left;font-weight:600;padding:.35rem 0}
 footer{margin-top:2rem;color:#555;font-size:.9rem}code{font-size:1rem}
-@media (max-width:40rem){.timeline thead{display:none}.timeline,.timeline tbody,.timeline tr,.timeline td{display:block;width:100%}
+@media (max-width:40rem){.timeline caption{display:block;width:100%}.timeline thead{display:none}.timeline,.timeline tbody,.timeline tr,.timeline td{display:block;width:100%}
 .timeline tr{border-bottom:1px solid #bbb;padding:.4rem 0}.timeline td{border:0;padding:.1rem .25rem}.timeline .when{white-space:normal}
 .timeline td[data-label]::before{content:attr(data-label) ": ";font-weight:600;color:#444}.timeline td:empty{display:none}}`;
 
@@ -61,7 +61,9 @@ function stepDetail(step: Omit<Step, 'id'>): string {
   if (Array.isArray(d.reminded)) parts.push(`reminded ${d.reminded.map(String).join(', ')}`);
   if (Array.isArray(d.escalatedTo)) parts.push(`escalated to ${d.escalatedTo.map(String).join(', ')}`);
   if (text('limit') !== undefined && text('count') !== undefined)
-    parts.push(`${text('count')} node(s) within a limit of ${text('limit')}`);
+    parts.push(
+      `${text('count')} node(s) within a limit of ${text('limit')}${text('inUseAfter') !== undefined ? ` (${text('inUseAfter')} in use with them)` : ''}`,
+    );
   if (text('via')) parts.push(`via ${text('via')}`);
   if (text('comment')) parts.push(`comment: “${text('comment')}”`);
   if (text('orderId')) parts.push(`order id ${text('orderId')}`);
