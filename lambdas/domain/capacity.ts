@@ -1,7 +1,8 @@
 /**
  * Can ModelArts give this node pool at all? Checked before the team's quota and before anyone is
- * asked to approve, from ShowPool and ListResourceFlavors (shared/reference/modelarts-api-notes.md
- * §2 and §6). Pure: the adapter reads, this decides.
+ * asked to approve, from ShowPool and ListResourceFlavors
+ * (https://support.huaweicloud.com/intl/en-us/api-modelarts/ListResourceFlavors.html). Pure: the
+ * adapter reads, this decides.
  */
 import type { BillingMode } from './billing';
 import type { NodePoolRequest } from './nodepool-request';

@@ -4,7 +4,7 @@
  * local stack reads it from the JSON file named by POOLGATE_SIMULATOR_CATALOG) changes that per run:
  * pools that are not privileged or are logical, flavors sold out in some AZs, billing modes, and
  * flavors whose nodes come up abnormal. Shapes follow the SDK models quoted in
- * shared/reference/modelarts-api-notes.md §2 and §6.
+ * https://support.huaweicloud.com/intl/en-us/api-modelarts/ListResourceFlavors.html.
  */
 
 export const AVAILABILITY_ZONES = ['cn-north-4a', 'cn-north-4b'] as const;

@@ -1,5 +1,5 @@
 /**
- * Huawei Cloud API Gateway AK/SK signing, `SDK-HMAC-SHA256` (shared/reference/modelarts-api-notes.md
+ * Huawei Cloud API Gateway AK/SK signing, `SDK-HMAC-SHA256` (https://support.huaweicloud.com/intl/en-us/devg-apisign/api-sign-algorithm-003.html
  * §1a), and its verification. Pure functions on node:crypto only, so the Lambda bundle stays small;
  * the local ModelArts simulator verifies with the same code.
  *
