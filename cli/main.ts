@@ -202,14 +202,23 @@ node pool (REJECTED, EXPIRED, CANCELLED, FAILED), 4 --timeout reached (the reque
   program
     .command('status')
     .description('show a request and its timeline')
-    .argument('<id>', 'the request id')
+    .argument('<id>', 'the request id, or its first 8 or more characters')
+    .option('--wait', 'wait until the request is done, then show it; exit 0 only when the node pool is there')
+    .option('--timeout <seconds>', 'with --wait: stop waiting after this long (exit 4)', positiveInt)
     .addOption(jsonOption())
     .addOption(urlOption())
     .addOption(tokenOption())
-    .action(async (id: string, options: ServerOptions) => {
-      const view = await apiOf(options).call<RequestView>('GET', `/requests/${encodeURIComponent(id)}`);
-      if (options.json) return printJson(view);
-      out(requestDetails(view, colorsFor(process.stdout)));
+    .action(async (id: string, options: ServerOptions & { wait?: boolean; timeout?: number }) => {
+      const api = apiOf(options);
+      let view = await api.call<RequestView>('GET', `/requests/${encodeURIComponent(id)}`);
+      if (options.wait)
+        view = await waitUntilFinal(api, view.requestId, {
+          show: false,
+          timeoutMs: options.timeout === undefined ? undefined : options.timeout * 1000,
+        });
+      if (options.json) printJson(view);
+      else out(requestDetails(view, colorsFor(process.stdout)));
+      if (options.wait && !succeeded(view)) throw new ExitError(EXIT.requestFailed, '');
     });
 
   program
