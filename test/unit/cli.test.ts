@@ -2,10 +2,10 @@
  * The CLI without a server: help on every command, usage errors (exit 2) before any call, and what
  * it prints for people. The commands against a running stack are in test/e2e/cli.test.ts.
  */
-import { succeeded, type PoolgateApi, type RequestView } from '../../cli/api';
-import { EXIT, main } from '../../cli/main';
+import { ApiError, succeeded, type PoolgateApi, type RequestView } from '../../cli/api';
+import { EXIT, main, withCliFlags } from '../../cli/main';
 import { waitUntilFinal } from '../../cli/progress';
-import { requestDetails, requestTable, stepLine, table, type Colors } from '../../cli/render';
+import { requestDetails, requestTable, statusLine, stepLine, table, type Colors } from '../../cli/render';
 
 async function run(args: string[], env: Record<string, string | undefined> = {}) {
   let stdout = '';
@@ -29,7 +29,7 @@ async function run(args: string[], env: Record<string, string | undefined> = {})
 const plain = new Proxy({}, { get: () => (text: string) => text }) as Colors;
 
 describe('help', () => {
-  it.each(['submit', 'status', 'list', 'cancel', 'retry', 'start', 'dev-token'])(
+  it.each(['submit', 'status', 'list', 'cancel', 'retry', 'start', 'dev-token', 'outbox'])(
     'explains %s, with --json',
     async (command) => {
       const result = await run([command, '--help']);
@@ -42,7 +42,7 @@ describe('help', () => {
   it('lists every command, the environment and the exit codes', async () => {
     const result = await run(['--help']);
     expect(result.code).toBe(EXIT.ok);
-    for (const command of ['start', 'dev-token', 'submit', 'status', 'list', 'cancel', 'retry'])
+    for (const command of ['start', 'dev-token', 'submit', 'status', 'list', 'cancel', 'retry', 'outbox'])
       expect(result.stdout).toMatch(new RegExp(`\\n  ${command} `));
     expect(result.stdout).toContain('POOLGATE_URL');
     expect(result.stdout).toContain('POOLGATE_TOKEN');
@@ -193,5 +193,32 @@ describe('submit --wait progress', () => {
       '✔ 2026-11-26 10:01:00  approved  ok  bob@example.com\n',
       '✔ 2026-11-26 10:01:01  node pool created  ok\n',
     ]);
+  });
+});
+
+describe('what people read', () => {
+  it('says a status once, with its reason and what it means', () => {
+    const view = { status: 'FAILED', reason: 'NODE_POOL_CONFLICT', final: true, steps: [] } as unknown as RequestView;
+    expect(statusLine(view)).toBe('FAILED (NODE_POOL_CONFLICT): no node pool');
+    expect(statusLine({ ...view, status: 'ACTIVE', reason: undefined })).toBe(
+      'ACTIVE: node pool created, its nodes are available',
+    );
+  });
+
+  it("rewords the list API's query parameters as the CLI's flags", () => {
+    const reworded = withCliFlags(
+      new ApiError(
+        400,
+        'PoolGate.0400',
+        'x is in no team: say what to list with awaiting=me, mine=true or team=<name>',
+      ),
+    );
+    expect(reworded.message).toBe('x is in no team: say what to list with --awaiting-me, --mine or --team <name>');
+    expect(withCliFlags(new ApiError(400, 'PoolGate.0400', 'limit: must be an integer')).message).toBe(
+      '--limit: must be an integer',
+    );
+    expect(withCliFlags(new ApiError(400, 'PoolGate.0400', 'stauts: unknown query parameter')).message).toBe(
+      'stauts: unknown option',
+    );
   });
 });
