@@ -357,7 +357,11 @@ describe('cancellation', () => {
       method: 'POST',
       headers: { authorization: `Bearer ${await token('bob')}` },
     });
-    expect(bobsTry.status).toBe(404);
+    // bob may read it (he is asked to approve it) but not cancel it: he is told who may.
+    expect(bobsTry.status).toBe(403);
+    expect(((await bobsTry.json()) as { error_msg: string }).error_msg).toContain(
+      'but not cancel it: only its requester (alice@example.com)',
+    );
     const response = await fetch(`${stack.endpoints.api}/requests/${requestId}/cancel`, {
       method: 'POST',
       headers: { authorization: `Bearer ${await token('alice')}` },

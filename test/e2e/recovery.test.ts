@@ -131,9 +131,10 @@ it('retries a request that failed in CreateNodePool from there, without asking f
   expect(failed.reason).toBe('MODELARTS_ERROR');
   await setFaults(stack, { rules: [] });
 
-  // Only its requester (or an admin) may retry it; others do not see it.
+  // Only its requester (or an admin) may retry it: its approver is told so, a stranger does not see it.
   const bob = await stack.token('bob@example.com');
-  expect((await retry(requestId, bob)).status).toBe(404);
+  expect((await retry(requestId, bob)).status).toBe(403);
+  expect((await retry(requestId, await stack.token('mallory@example.com'))).status).toBe(404);
 
   const retried = await retry(requestId);
   expect(retried.status).toBe(202);

@@ -173,10 +173,14 @@ describe('GET /requests', () => {
     const admin = await list('root', 'status=AWAITING_APPROVAL&limit=100');
     expect(admin.json.items.map((r) => r.requestId)).toEqual(expect.arrayContaining([visionId, ids[0]]));
     expect(admin.json.items.every((r) => r.status === 'AWAITING_APPROVAL')).toBe(true);
-    // Without a team of their own, a caller must say what to list.
-    expect((await list('bob', '')).json).toEqual({
+    // Without a team of their own, a caller gets what awaits their decision (as awaiting=me).
+    const bobsDefault = (await list('bob', '')).json.items.map((r) => r.requestId);
+    expect(bobsDefault.length).toBeGreaterThan(0);
+    expect(bobsDefault).toEqual((await list('bob', 'awaiting=me')).json.items.map((r) => r.requestId));
+    // A status filter alone still needs to say whose requests.
+    expect((await list('bob', 'status=ACTIVE')).json).toEqual({
       error_code: 'PoolGate.0400',
-      error_msg: expect.stringContaining('awaiting=me'),
+      error_msg: 'bob@example.com is in no team: a status filter needs mine=true or team=<name>',
     });
   });
 

@@ -78,8 +78,8 @@ it('runs the API page example from submission through approval to a created node
   for (const fact of [PROJECT_ID, POOL, 'nodepool-1', 'modelarts.vm.2u4g.dcc', 'pay-per-use', 'training run for Q4'])
     expect(page.html).toContain(fact);
   expect(page.html).toMatch(/<form method="post">/);
-  expect(page.html).toContain('<button type="submit" name="decision" value="approve">');
-  expect(page.html).toContain('<button type="submit" name="decision" value="reject">');
+  expect(page.html).toContain('<button type="submit" class="approve" name="decision" value="approve">');
+  expect(page.html).toContain('<button type="submit" class="reject" name="decision" value="reject" formnovalidate>');
   expect(page.html).toContain('name="comment"');
   expect((await openLink(bobMail.links[0])).status).toBe(200);
   expect((await getRequest(stack, alice, requestId)).json.status).toBe('AWAITING_APPROVAL');

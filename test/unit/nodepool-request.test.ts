@@ -8,7 +8,7 @@ import {
   parseNodePoolRequest,
 } from '../../lambdas/domain/nodepool-request';
 
-/** The request example of the API page (reference/modelarts-create-node-pool.txt), verbatim. */
+/** The request example of the API page (https://support.huaweicloud.com/intl/en-us/api-modelarts/CreateNodePool.html), verbatim. */
 const API_PAGE_EXAMPLE = `{
   "kind" : "NodePool",
   "apiVersion" : "v2",
