@@ -101,9 +101,20 @@ node pool (REJECTED, EXPIRED, CANCELLED, FAILED), 4 --timeout reached (the reque
     .description('run poolgate locally (HTTP API, Step Functions, DynamoDB, ModelArts simulator)')
     .option('--json', 'print the endpoints as JSON instead of the banner')
     .action(async (options: { json?: boolean }) => {
-      const { startLocalStack } = await import('../local/main');
-      const stack = await startLocalStack({ printUrls: !options.json, handleSignals: true });
-      if (options.json) printJson(stack.endpoints);
+      const [{ startLocalStack }, { PolicyError }, { DevIssuerKeyError }] = await Promise.all([
+        import('../local/main'),
+        import('../lambdas/config/policy'),
+        import('../local/dev-issuer'),
+      ]);
+      try {
+        const stack = await startLocalStack({ printUrls: !options.json, handleSignals: true });
+        if (options.json) printJson(stack.endpoints);
+      } catch (error) {
+        // The operator's to fix, and the message says what and where: no stack trace.
+        if (error instanceof PolicyError || error instanceof DevIssuerKeyError)
+          throw new ExitError(EXIT.failed, error.message);
+        throw error;
+      }
     });
 
   program

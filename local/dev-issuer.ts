@@ -30,6 +30,11 @@ const DEFAULT_TTL_SECONDS = 12 * 3600;
 /** JWK members that belong to the private key only (EC `d`, RSA's CRT values, symmetric `k`). */
 const PRIVATE_MEMBERS: readonly (keyof JWK)[] = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'];
 
+/** A stored key the accepted algorithms leave out, or a key file that is not one: the operator's to fix. */
+export class DevIssuerKeyError extends Error {
+  override name = 'DevIssuerKeyError';
+}
+
 export interface IssueTokenOptions {
   /** Lifetime; default 12 h. Zero or negative gives an already-expired token (for tests). */
   readonly ttlSeconds?: number;
@@ -95,7 +100,7 @@ function readKey(file: string): JWK {
     typeof jwk.alg !== 'string' ||
     typeof jwk.d !== 'string'
   ) {
-    throw new Error(`${file} is not a dev issuer private key (delete it to have a new one made)`);
+    throw new DevIssuerKeyError(`${file} is not a dev issuer private key (delete it to have a new one made)`);
   }
   return jwk;
 }
@@ -142,7 +147,7 @@ export async function loadOrCreateDevIssuer(homeDir: string, options: DevIssuerO
   const privateJwk = await loadOrCreateKey(file, accepted?.[0] ?? ALGORITHM);
   const alg = privateJwk.alg ?? ALGORITHM;
   if (accepted && !accepted.includes(alg)) {
-    throw new Error(
+    throw new DevIssuerKeyError(
       `${file} holds a ${alg} key, but auth.algorithms (${accepted.join(', ')}) does not accept ${alg}: ` +
         `delete the file to have a ${accepted[0]} key made (tokens it signed stop working), or add ${alg} to the list`,
     );
