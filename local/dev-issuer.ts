@@ -66,7 +66,11 @@ export interface DevIssuer {
   readonly audience: string;
   /** The public keys, as served at JWKS_PATH. */
   readonly jwks: JSONWebKeySet;
-  /** A signed JWT with `iss`, `aud`, `sub` and `email` (both the lower-cased e-mail), `iat`, `exp`, `jti`. */
+  /**
+   * A signed JWT with `iss`, `aud`, `sub` and `email` (both the lower-cased e-mail), `email_verified:
+   * true` (the dev issuer stands for an issuer that verifies addresses, so its tokens pass
+   * `auth.requireVerifiedEmail`; `extraClaims` may drop it with `undefined`), `iat`, `exp`, `jti`.
+   */
   issueToken(email: string, options?: IssueTokenOptions): Promise<string>;
 }
 
@@ -168,6 +172,7 @@ export async function loadOrCreateDevIssuer(homeDir: string, options: DevIssuerO
         aud: DEV_AUDIENCE,
         sub: subject,
         email: subject,
+        email_verified: true,
         iat: now,
         exp: now + Math.trunc(ttlSeconds),
         jti: randomUUID(),

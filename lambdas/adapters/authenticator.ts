@@ -60,7 +60,7 @@ export class Authenticator {
 
   /**
    * `email_verified` as OpenID Connect Core 1.0 section 5.1 defines it, a boolean; some issuers
-   * (Cognito) send it as the string "true"/"false". Any other value proves nothing, so it is refused.
+   * send it as the string "true"/"false". Any other value proves nothing, so it is refused.
    */
   private checkVerified(email: string, claim: unknown): void {
     if (claim === true || claim === 'true') return;

@@ -2,16 +2,20 @@
  * The policy's `auth` settings reach the handlers of the local stack, over real HTTP: verified
  * e-mails required, and RS256 the only accepted algorithm (so the dev issuer makes an RS256 key).
  */
+import { execFile } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { loadOrCreateDevIssuer } from '../../local/dev-issuer';
 import { devIssuerKeyFile } from '../../local/paths';
 import { newHome, startStack, type RunningStack } from '../support/local-stack';
 
 jest.setTimeout(60_000);
 
+const ROOT = resolve(__dirname, '../..');
+
 const policy = {
-  ...(JSON.parse(readFileSync(join(__dirname, '../../poolgate.config.json'), 'utf8')) as Record<string, unknown>),
+  ...(JSON.parse(readFileSync(join(ROOT, 'poolgate.config.json'), 'utf8')) as Record<string, unknown>),
   auth: {
     issuer: 'https://login.example.com/',
     audience: 'poolgate',
@@ -37,7 +41,8 @@ it('signs with a key of the first accepted algorithm', async () => {
 });
 
 it('refuses a token without email_verified, and accepts a verified one', async () => {
-  expect(await listAs(await stack.token('alice@example.com'))).toEqual({
+  const silent = await stack.token('alice@example.com', { extraClaims: { email_verified: undefined } });
+  expect(await listAs(silent)).toEqual({
     status: 401,
     json: {
       error_code: 'PoolGate.0401',
@@ -49,8 +54,20 @@ it('refuses a token without email_verified, and accepts a verified one', async (
   expect((await listAs(verified)).status).toBe(200);
 });
 
+it('accepts the token `poolgate dev-token` prints with this policy', async () => {
+  const run = await promisify(execFile)(
+    process.execPath,
+    [join(ROOT, 'cli/poolgate.mjs'), 'dev-token', 'alice@example.com'],
+    {
+      cwd: ROOT,
+      env: { ...process.env, POOLGATE_HOME: stack.home, POOLGATE_CONFIG: join(stack.home, 'policy.json') },
+    },
+  );
+  expect((await listAs(run.stdout.trim())).status).toBe(200);
+});
+
 it('refuses ES256, an algorithm of the default list that this policy leaves out', async () => {
-  const es256 = await stack.token('alice@example.com', { algorithm: 'ES256', extraClaims: { email_verified: true } });
+  const es256 = await stack.token('alice@example.com', { algorithm: 'ES256' });
   expect(await listAs(es256)).toEqual({
     status: 401,
     json: {

@@ -156,6 +156,7 @@ describe('dev issuer tokens', () => {
       aud: DEV_AUDIENCE,
       sub: 'alice@example.com',
       email: 'alice@example.com',
+      email_verified: true,
     });
     expect(payload.iat).toBeGreaterThanOrEqual(before);
     expect((payload.exp ?? 0) - (payload.iat ?? 0)).toBe(12 * 3600);
