@@ -51,18 +51,15 @@ export function parseMail(raw: string): { headers: Record<string, string>; text:
     if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = decodeWords(line.slice(colon + 1).trim());
   }
   const body = rest.join('\n\n');
-  const parts = body.split(/\r?\n--[^\r\n]+/);
+  const boundaries = body.split(/\r?\n--[^\r\n]+/);
+  // A single-part message: its own headers say how the body is encoded.
+  const single = `Content-Type: ${headers['content-type'] ?? ''}\nContent-Transfer-Encoding: ${
+    headers['content-transfer-encoding'] ?? '7bit'
+  }\n\n${body}`;
+  const mimeParts = boundaries.length > 1 ? boundaries : [single];
   let text = '';
   let html = '';
-  for (const part of parts.length > 1
-    ? parts
-    : [
-        `Content-Type: ${headers['content-type'] ?? ''}\n${
-          headers['content-transfer-encoding']
-            ? `Content-Transfer-Encoding: ${headers['content-transfer-encoding']}\n`
-            : ''
-        }\n${body}`,
-      ]) {
+  for (const part of mimeParts) {
     const split = /\r?\n\r?\n/.exec(part);
     if (!split) continue;
     const partHead = part.slice(0, split.index);
