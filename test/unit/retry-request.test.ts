@@ -267,6 +267,9 @@ describe("a retried run's own reservation", () => {
     listResourceFlavors: async () => {
       throw new Error('a retried run reads no capacity');
     },
+    showNodePool: async () => {
+      throw new Error('a retried run reads no capacity');
+    },
   };
   const finalizeDeps = () => ({
     requests,
