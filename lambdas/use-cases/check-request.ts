@@ -171,11 +171,13 @@ export function poolFacts(pool: Pool): PoolFacts {
 }
 
 /**
- * A node pool ShowNodePool found under the request's name that this request did not create
- * (it carries no ownership label of this request): ModelArts would refuse the create.
+ * A node pool ShowNodePool found under the request's name that this request did not create (it
+ * carries no ownership label of this request; a dry run has no request, so any node pool counts):
+ * ModelArts would refuse the create.
  */
 export function isSomeoneElses(existing: NodePool | undefined, requestId: string | undefined): boolean {
-  return existing !== undefined && existing.spec?.resources?.labels?.[OWNER_LABEL] !== requestId;
+  if (existing === undefined) return false;
+  return requestId === undefined || existing.spec?.resources?.labels?.[OWNER_LABEL] !== requestId;
 }
 
 /** What the capacity rules need from one ListResourceFlavors item (shared with the dry run). */
