@@ -1,5 +1,6 @@
 /**
- * The request body of ModelArts "Create a node pool" (shared/reference/modelarts-create-node-pool.txt),
+ * The request body of ModelArts "Create a node pool"
+ * (https://support.huaweicloud.com/intl/en-us/api-modelarts/CreateNodePool.html),
  * as zod schemas, with the departures poolgate makes (DESIGN.md "Departures from the API page",
  * README "Departures").
  *
@@ -167,7 +168,7 @@ const labelMap = () =>
 /**
  * Node pool names. The API page gives no rule for `metadata.name`, but its naming failure example
  * is 400 "Bad request. invalid nodepool name", and the SDK model documents the rule for
- * `extendParams.nodePoolName` (reference/modelarts-api-notes.md, "CreateNodePool request"):
+ * `extendParams.nodePoolName` (SDK model ResourceExtendParams, docs/modelarts.md):
  * 2-50 characters, lowercase letters, digits and "-", starting with a lowercase letter, not ending
  * with "-". The message states the whole rule, whichever part is broken.
  */

@@ -4,7 +4,7 @@
  * local stack reads it from the JSON file named by POOLGATE_SIMULATOR_CATALOG) changes that per run:
  * pools that are not privileged or are logical, flavors sold out in some AZs, billing modes, and
  * flavors whose nodes come up abnormal. Shapes follow the SDK models quoted in
- * shared/reference/modelarts-api-notes.md §2 and §6.
+ * Huawei's SDK models (PoolModel, ResourceFlavor), as docs/modelarts.md describes them.
  */
 
 export const AVAILABILITY_ZONES = ['cn-north-4a', 'cn-north-4b'] as const;

@@ -9,7 +9,7 @@ import {
 } from '../../lambdas/domain/nodepool-request';
 import { ACCEPTED_FORMS, SDK_REQUIRED_FIELDS, sdkFullBody, without } from '../support/sdk-bodies';
 
-/** The request example of the API page (reference/modelarts-create-node-pool.txt), verbatim. */
+/** The request example of the API page (https://support.huaweicloud.com/intl/en-us/api-modelarts/CreateNodePool.html), verbatim. */
 const API_PAGE_EXAMPLE = `{
   "kind" : "NodePool",
   "apiVersion" : "v2",

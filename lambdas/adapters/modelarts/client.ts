@@ -1,5 +1,5 @@
 /**
- * A small ModelArts client for the node-pool API (shared/reference/modelarts-api-notes.md §2):
+ * A small ModelArts client for the node-pool API (docs/modelarts.md "Client and signing"):
  * every call signed with AK/SK (`X-Project-Id` included, as the official SDK does), the body
  * serialised once so the bytes signed are the bytes sent, each call bounded by a timeout, and every
  * failure thrown as an error whose name says whether trying again can help (./errors.ts).
