@@ -1,7 +1,7 @@
 /**
  * Can ModelArts give this node pool at all? Checked before the team's quota and before anyone is
- * asked to approve, from ShowPool, ShowNodePool and ListResourceFlavors (docs/modelarts.md "What
- * poolgate reads before anyone is asked"). Pure: the adapter reads, this decides.
+ * asked to approve, from ShowPool, ShowNodePool and ListResourceFlavors (docs/modelarts.md,
+ * "Capacity check"). Pure: the adapter reads, this decides.
  */
 import type { BillingSummary } from './billing';
 import type { NodePoolRequest } from './nodepool-request';
