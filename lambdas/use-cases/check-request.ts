@@ -1,9 +1,10 @@
 /**
  * CheckRequest (first workflow step):
  *  1. someone is eligible to approve;
- *  2. ModelArts can give it: the pool exists, the flavor exists, supports the billing mode and is not
- *     sold out in the requested AZs, and the pool's rules hold (privileged-only fields, physical
- *     maxCount == count);
+ *  2. ModelArts can give it: the pool exists, no node pool of that name exists in it, the billing
+ *     mode is known (a request naming none takes the pool's; refused in a yearly/monthly pool), the
+ *     flavor exists, supports the billing mode and is not sold out in the requested AZs, and the
+ *     pool's rules hold (privileged-only fields, physical maxCount == count);
  *  3. the team may use the flavor, and its quota has room: reserve the nodes (atomic, idempotent);
  *  4. record the checks and `approval_requested` of the first stage, moving the request to
  *     AWAITING_APPROVAL, in one write (the stage's expiry counts from here; RequestApproval opens
@@ -13,7 +14,7 @@
  */
 import type { QuotaRepository } from '../adapters/dynamodb/quota-repository';
 import type { RequestRepository } from '../adapters/dynamodb/request-repository';
-import type { Pool, ResourceFlavor } from '../adapters/modelarts/client';
+import type { NodePool, Pool, ResourceFlavor } from '../adapters/modelarts/client';
 import type { ApprovalOutcome } from '../adapters/workflow';
 import type { Policy } from '../config/policy';
 import { checkCapacity, type FlavorFacts, type PoolFacts } from '../domain/capacity';
@@ -23,10 +24,12 @@ import type { PoolRequestRecord } from '../domain/pool-request';
 import type { TerminalReason } from '../domain/status';
 import { approvalRequestedStep, newStep, stepId } from '../domain/steps';
 import { firstWaitSeconds } from './approval-timing';
+import { OWNER_LABEL } from './create-node-pool';
 import type { RecordMetric } from './metrics';
 
 export interface CapacityApi {
   showPool(projectId: string, poolName: string): Promise<Pool | undefined>;
+  showNodePool(projectId: string, poolName: string, nodePoolName: string): Promise<NodePool | undefined>;
   listResourceFlavors(projectId: string): Promise<ResourceFlavor[]>;
 }
 
@@ -82,15 +85,17 @@ export async function checkRequest(requestId: string, deps: CheckDeps): Promise<
     return rejected(result, 'NO_ELIGIBLE_APPROVER');
   }
 
-  const [pool, flavors] = await Promise.all([
+  const [pool, flavors, existing] = await Promise.all([
     deps.modelArts.showPool(request.projectId, request.poolName),
     deps.modelArts.listResourceFlavors(request.projectId),
+    deps.modelArts.showNodePool(request.projectId, request.poolName, request.nodePoolName),
   ]);
   const capacity = checkCapacity(
     request.body,
-    request.billing.mode,
+    request.billing,
     pool && poolFacts(pool),
     flavors.flatMap(flavorFacts),
+    isSomeoneElses(existing, requestId),
   );
   if (!capacity.ok) {
     const result = await deps.requests.recordStep(
@@ -103,7 +108,13 @@ export async function checkRequest(requestId: string, deps: CheckDeps): Promise<
     return rejected(result, capacity.reason);
   }
   const capacityStep = newStep(stepId.capacityChecked(), 'capacity_checked', 'ok', {
-    detail: { flavor: request.flavor, pool: request.poolName },
+    detail: {
+      flavor: request.flavor,
+      pool: request.poolName,
+      // The billing mode that will be sent, and whether the pool's billing mode decided it.
+      billingMode: request.billing.mode,
+      ...(request.billing.fromPool ? { billingFromPool: true } : {}),
+    },
   });
 
   const decision = quotaForRequest(deps.policy.teams, request);
@@ -126,7 +137,12 @@ export async function checkRequest(requestId: string, deps: CheckDeps): Promise<
   // What the team's quota holds for this flavor with this request counted: approvers see "6 of 10 in use, 8 after this".
   const inUseAfter = (await deps.quotas.counters(request.team, request.flavor)).inUse;
   const first = request.stages[0];
-  const now = new Date();
+  // The three steps carry times in the order they happened: checked, reserved, then asked.
+  const quotaStep = newStep(stepId.quotaChecked(), 'quota_checked', 'ok', {
+    at: new Date(Math.max(Date.now(), Date.parse(capacityStep.at) + 1)),
+    detail: { flavor: request.flavor, count: request.count, limit: decision.limit, inUseAfter },
+  });
+  const now = new Date(Math.max(Date.now(), Date.parse(quotaStep.at) + 1));
   const asked = approvalRequestedStep(
     first,
     first.approvers.map((a) => a.email),
@@ -134,17 +150,7 @@ export async function checkRequest(requestId: string, deps: CheckDeps): Promise<
     now,
   );
   try {
-    await deps.requests.recordSteps(
-      requestId,
-      [
-        capacityStep,
-        newStep(stepId.quotaChecked(), 'quota_checked', 'ok', {
-          detail: { flavor: request.flavor, count: request.count, limit: decision.limit, inUseAfter },
-        }),
-        asked,
-      ],
-      { status: 'AWAITING_APPROVAL' },
-    );
+    await deps.requests.recordSteps(requestId, [capacityStep, quotaStep, asked], { status: 'AWAITING_APPROVAL' });
   } catch (error) {
     // Cancelled while we reserved: give the nodes back.
     if (error instanceof InvalidTransitionError) {
@@ -158,7 +164,22 @@ export async function checkRequest(requestId: string, deps: CheckDeps): Promise<
 
 /** What the capacity rules need from ShowPool (shared with the dry run). */
 export function poolFacts(pool: Pool): PoolFacts {
-  return { type: pool.spec?.type, privileged: Array.isArray(pool.status?.clusters) && pool.status.clusters.length > 0 };
+  const billingMode = pool.metadata?.annotations?.['os.modelarts/billing.mode'];
+  return {
+    type: pool.spec?.type,
+    privileged: Array.isArray(pool.status?.clusters) && pool.status.clusters.length > 0,
+    ...(typeof billingMode === 'string' ? { billingMode } : {}),
+  };
+}
+
+/**
+ * A node pool ShowNodePool found under the request's name that this request did not create (it
+ * carries no ownership label of this request; a dry run has no request, so any node pool counts):
+ * ModelArts would refuse the create.
+ */
+export function isSomeoneElses(existing: NodePool | undefined, requestId: string | undefined): boolean {
+  if (existing === undefined) return false;
+  return requestId === undefined || existing.spec?.resources?.labels?.[OWNER_LABEL] !== requestId;
 }
 
 /** What the capacity rules need from one ListResourceFlavors item (shared with the dry run). */

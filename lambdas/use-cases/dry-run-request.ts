@@ -19,7 +19,7 @@ import { checkCapacity } from '../domain/capacity';
 import { OpenRequestExistsError } from '../domain/errors';
 import { quotaFor } from '../domain/quota';
 import { isFinished, type TerminalReason } from '../domain/status';
-import { flavorFacts, poolFacts, type CapacityApi } from './check-request';
+import { flavorFacts, isSomeoneElses, poolFacts, type CapacityApi } from './check-request';
 import { acceptSubmission, type SubmitInput } from './submit-request';
 
 export type CheckOutcome = 'ok' | 'refused' | 'unknown';
@@ -172,11 +172,18 @@ async function capacityCheck(
   deps: DryRunDeps,
 ): Promise<DryRunCheck> {
   try {
-    const [pool, flavors] = await Promise.all([
+    const [pool, flavors, existing] = await Promise.all([
       deps.modelArts.showPool(input.projectId, input.poolName),
       deps.modelArts.listResourceFlavors(input.projectId),
+      deps.modelArts.showNodePool(input.projectId, input.poolName, body.metadata.name),
     ]);
-    const capacity = checkCapacity(body, billing.mode, pool && poolFacts(pool), flavors.flatMap(flavorFacts));
+    const capacity = checkCapacity(
+      body,
+      billing,
+      pool && poolFacts(pool),
+      flavors.flatMap(flavorFacts),
+      isSomeoneElses(existing, undefined),
+    );
     return capacity.ok
       ? {
           check: 'capacity',

@@ -219,7 +219,7 @@ describe('GET / on the local stack', () => {
       `${stack.endpoints.api}/_local/outbox`,
       `${stack.endpoints.modelArts}/_sim/nodepools`,
       `${stack.endpoints.api}/_local/docs/README.md`,
-      `${stack.endpoints.api}/_local/docs/docs/nodepool-rules.md`,
+      `${stack.endpoints.api}/_local/docs/docs/modelarts.md`,
     ])
       expect(links).toContain(expected);
     for (const link of links) expect([link, (await fetch(link)).status]).toEqual([link, 200]);

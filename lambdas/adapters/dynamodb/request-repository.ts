@@ -18,7 +18,7 @@ import { InvalidTransitionError } from '../../domain/errors';
 import type { IndexPosition } from '../../domain/list-cursor';
 import type { PoolRequestRecord } from '../../domain/pool-request';
 import { sourcesOf, type RequestStatus, type TerminalReason } from '../../domain/status';
-import type { Step } from '../../domain/steps';
+import { inListedOrder, type Step } from '../../domain/steps';
 import { batchGetAll, isConditionFailure } from './client';
 
 /** The request item's key (the quota repository checks a request's state in its transactions). */
@@ -165,10 +165,12 @@ export class RequestRepository {
   /** Appends several steps (and the status change they cause) in one write; all or none. */
   async recordSteps(
     requestId: string,
-    steps: readonly Step[],
+    listed: readonly Step[],
     change?: StatusChange,
     extras: StepExtras = {},
   ): Promise<StepResult> {
+    // Steps written together carry times in the order they are listed.
+    const steps = inListedOrder(listed);
     const names: Record<string, string> = {
       '#steps': 'steps',
       '#stepIds': 'stepIds',

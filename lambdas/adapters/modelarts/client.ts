@@ -1,5 +1,5 @@
 /**
- * A small ModelArts client for the node-pool API (https://support.huaweicloud.com/intl/en-us/api-modelarts/CreateNodePool.html and the pages beside it):
+ * A small ModelArts client for the node-pool API (docs/modelarts.md "Client and signing"):
  * every call signed with AK/SK (`X-Project-Id` included, as the official SDK does), the body
  * serialised once so the bytes signed are the bytes sent, each call bounded by a timeout, and every
  * failure thrown as an error whose name says whether trying again can help (./errors.ts).
@@ -16,14 +16,16 @@ export interface ModelArtsClientOptions {
   /** Each call (response body included) is aborted after this long. */
   readonly timeoutMs: number;
   /**
-   * `limit` of each page of a list (ModelArts allows at most 500). Resource flavors are always asked
-   * for in pages (default 500); node pools only when this is set, since ListNodePools documents no
-   * `limit` (its answer's `metadata.continue` is followed all the same).
+   * `limit` of each page of ListResourceFlavors (ModelArts allows at most 500; default 500).
+   * ListNodePools has no paging: it is asked for without a query.
    */
   readonly pageSize?: number;
 }
 
-/** Node counts of one state; the SDK types a bucket as one object, the Terraform provider as a list. */
+/**
+ * Node counts of one state (`PoolResourceFlavorCount`): the SDK models type a bucket as one object,
+ * and the simulator answers so; the Terraform provider reads it as a list, which is still accepted.
+ */
 export interface NodeCount {
   readonly flavor?: string;
   readonly count?: number;
@@ -43,12 +45,16 @@ export interface NodePoolStatus {
   };
 }
 
-/** A node pool as ModelArts returns it: the documented create body plus a status. */
+/**
+ * A node pool as ModelArts returns it from Show, List and Delete (SDK model `NodePool`): the create
+ * body as ModelArts keeps it (zones and `maxCount` may be filled in), `metadata` with the name only
+ * (no annotations), plus a status.
+ */
 export type NodePool = NodePoolRequest & { readonly status?: NodePoolStatus };
 
-/** ShowPool, as far as poolgate reads it (notes §2, §6). */
+/** ShowPool, as far as poolgate reads it (docs/modelarts.md): type, privilege and billing mode. */
 export interface Pool {
-  readonly metadata?: { readonly name?: string };
+  readonly metadata?: { readonly name?: string; readonly annotations?: Readonly<Record<string, string>> };
   readonly spec?: { readonly type?: string };
   readonly status?: { readonly phase?: string; readonly clusters?: readonly unknown[] };
 }
@@ -120,13 +126,14 @@ export class ModelArtsClient {
     return response === undefined ? undefined : nodePoolFrom(response, operation);
   }
 
-  /** `GET .../nodepools`: every node pool of the pool, following `metadata.continue` if the answer pages. */
+  /**
+   * `GET .../nodepools`: every node pool of the pool. ModelArts documents no paging here (no query,
+   * no `continue`), so none is asked for; a `metadata.continue` an answer carries anyway is followed
+   * rather than taken for the end of the list.
+   */
   async listNodePools(projectId: string, poolName: string): Promise<NodePool[]> {
     const operation = 'list node pools';
-    const items = await this.listAll(
-      { operation, projectId, path: ['pools', poolName, 'nodepools'] },
-      this.options.pageSize,
-    );
+    const items = await this.listAll({ operation, projectId, path: ['pools', poolName, 'nodepools'] }, undefined);
     return items.map((item) => nodePoolFrom(item, operation));
   }
 
