@@ -2,7 +2,7 @@
  * Bearer-token authentication, in the handler (not an API Gateway authorizer) so every 401 keeps
  * poolgate's error body. The JWKS is fetched from the issuer and cached by jose.
  */
-import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import { UnauthenticatedError } from '../domain/errors';
 
 export interface AuthenticatorOptions {
@@ -22,7 +22,7 @@ export class Authenticator {
   async emailOf(authorizationHeader: string | undefined): Promise<string> {
     const match = /^Bearer\s+(\S+)$/i.exec(authorizationHeader ?? '');
     if (!match) throw new UnauthenticatedError('missing bearer token: send Authorization: Bearer <token>');
-    let payload;
+    let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(match[1], this.keys, {
         issuer: this.options.issuer,

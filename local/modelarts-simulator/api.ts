@@ -205,7 +205,7 @@ function continueAfter(token: string): { createdAt: string; name: string } | und
   try {
     const parsed: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
     if (Array.isArray(parsed) && parsed.length === 2 && parsed.every((p) => typeof p === 'string'))
-      return { createdAt: parsed[0] as string, name: parsed[1] as string };
+      return { createdAt: parsed[0], name: parsed[1] };
   } catch {
     // not a token of ours: fall through
   }

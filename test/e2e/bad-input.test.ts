@@ -80,7 +80,7 @@ it('keeps one open request per node pool: a second one gets 409, a retry gets th
   expect(other.status).toBe(409);
   expect(other.json).toEqual({
     error_code: 'PoolGate.0409',
-    error_msg: `request ${first.json.requestId} for this node pool is still open`,
+    error_msg: `request ${String(first.json.requestId)} for this node pool is still open`,
   });
 
   const reused = await submit(stack, alice, exampleBody('np-other'), { 'idempotency-key': 'k-1' });

@@ -358,7 +358,7 @@ describe('the request page', () => {
       'x-justification': 'ranking <script>alert(1)</script> & more',
     });
     expect((await decide(await approvalLink('dave', 'np-page'), 'approve', 'ok "go"')).status).toBe(200);
-    const done = RequestViewSchema.parse((await statusOf('alice', requestId, 'CREATED')) as unknown);
+    const done = RequestViewSchema.parse(await statusOf('alice', requestId, 'CREATED'));
     expect(done.final).toBe(true);
 
     const mail = await eventually(

@@ -179,7 +179,7 @@ const validBody = fc
         { volumeGroup: 'vgpaas', dockerThinPool: 90, lvmConfig: { lvType: 'linear' }, types: ['volume'] },
       ];
     }
-    return body as unknown as Json;
+    return body;
   });
 
 // --- mutations ------------------------------------------------------------------------------------

@@ -111,7 +111,7 @@ it(`lets exactly ${LIMIT} of 40 simultaneous requests reserve a quota of ${LIMIT
     expect((await settled(r.requestId as string, 'REJECTED')).reason).toBe('APPROVER_REJECTED');
   });
   await inParallel(cancelled, 2, async (r) => {
-    const response = await fetch(`${stack.endpoints.api}/requests/${r.requestId}/cancel`, {
+    const response = await fetch(`${stack.endpoints.api}/requests/${String(r.requestId)}/cancel`, {
       method: 'POST',
       headers: { authorization: `Bearer ${alice}` },
     });

@@ -42,7 +42,7 @@ export async function executionHistory(
 ): Promise<{ events: HistoryEvent[]; stateTransitions: number }> {
   const events: HistoryEvent[] = [];
   let nextToken: string | undefined;
-  let stateTransitions = 0;
+  let stateTransitions: number;
   do {
     const page = await call<{ events: HistoryEvent[]; nextToken?: string; stateTransitions: number }>(
       endpoint,

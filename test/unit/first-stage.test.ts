@@ -47,11 +47,10 @@ const stages = [
 ];
 const policy = { teams: [{ name: 'ml-platform', quotas: { f: 100 } }] } as unknown as Policy;
 const modelArts = {
-  showPool: async (): Promise<Pool> => ({ spec: { type: 'Logical' }, status: {} }) as unknown as Pool,
-  listResourceFlavors: async (): Promise<ResourceFlavor[]> =>
-    [
-      { metadata: { name: 'f' }, spec: { billingModes: [0] }, status: { phase: { 'az-1': 'normal' } } },
-    ] as unknown as ResourceFlavor[],
+  showPool: async (): Promise<Pool> => ({ spec: { type: 'Logical' }, status: {} }),
+  listResourceFlavors: async (): Promise<ResourceFlavor[]> => [
+    { metadata: { name: 'f' }, spec: { billingModes: [0] }, status: { phase: { 'az-1': 'normal' } } },
+  ],
 };
 const workflow = { answer: async () => 'delivered' as const };
 

@@ -38,7 +38,7 @@ afterAll(() => stop());
 const at = (minute: number) => `2026-11-26T10:${String(minute).padStart(2, '0')}:00.000Z`;
 
 function stored(id: string, minute: number, change: Partial<PoolRequestRecord> = {}): PoolRequestRecord {
-  return { ...requestRecord(id), createdAt: at(minute), updatedAt: at(minute), ...change } as PoolRequestRecord;
+  return { ...requestRecord(id), createdAt: at(minute), updatedAt: at(minute), ...change };
 }
 
 describe('RequestRepository.page', () => {
