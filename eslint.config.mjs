@@ -60,4 +60,9 @@ export default defineConfig(
       globals: { process: 'readonly', module: 'writable', require: 'readonly', __dirname: 'readonly' },
     },
   },
+  {
+    // jest reads its config as CommonJS (the package is not "type": "module").
+    files: ['**/*.js'],
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
 );
