@@ -7,9 +7,17 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ModelArtsClient } from '../../lambdas/adapters/modelarts/client';
 import { DEV_HUAWEI_ACCESS_KEY, DEV_HUAWEI_SECRET_KEY } from '../../local/settings';
-import { newHome, readOutbox, startStack, type RunningStack } from '../support/local-stack';
-import { eventually } from '../support/poll';
-import { decide, exampleBody, getRequest, POOL, PROJECT_ID, submit, type ExampleBody } from '../support/requests';
+import { newHome, readOutbox, startStack, type RunningStack } from '../../local/harness/stack';
+import { eventually } from '../../local/harness/poll';
+import {
+  decide,
+  exampleBody,
+  type ExampleBody,
+  POOL,
+  PROJECT_ID,
+  submit,
+  waitForStatus,
+} from '../../local/harness/requests';
 
 jest.setTimeout(120_000);
 
@@ -69,17 +77,6 @@ afterAll(async () => {
   rmSync(stack.home, { recursive: true, force: true });
 });
 
-async function settle(requestId: string, wanted: string) {
-  return eventually(
-    async () => {
-      const { json } = await getRequest(stack, alice, requestId);
-      return json.status === wanted ? json : undefined;
-    },
-    `${requestId} to be ${wanted}`,
-    30_000,
-  );
-}
-
 async function submitted(name: string, change: (b: ExampleBody) => void, pool = POOL): Promise<string> {
   const response = await submit(stack, alice, exampleBody(name, change), {}, pool);
   expect(response.status).toBe(202);
@@ -113,7 +110,7 @@ it.each([
   ['MAXCOUNT_NOT_ALLOWED', 'np-elastic', (b: ExampleBody) => (b.spec.resources.maxCount = 2), POOL],
 ])('rejects %s before anyone is asked', async (reason, name, change, pool) => {
   const requestId = await submitted(name, change, pool);
-  const done = await settle(requestId, 'REJECTED');
+  const done = await waitForStatus(stack, alice, requestId, 'REJECTED');
   expect(done.reason).toBe(reason);
   expect(done.steps.map((s) => s.step)).toEqual(['submitted', 'capacity_checked']);
   expect(done.steps[1]).toMatchObject({ outcome: 'refused' });
@@ -131,7 +128,7 @@ it('lets maxCount exceed count in a logical pool, and follows the nodes to ACTIV
   );
   const mail = await eventually(() => readOutbox(stack).find((m) => m.subject.includes('np-logical')), 'approval mail');
   expect((await decide(mail.links[0], 'approve')).status).toBe(200);
-  const done = await settle(requestId, 'ACTIVE');
+  const done = await waitForStatus(stack, alice, requestId, 'ACTIVE');
   expect(done.steps.map((s) => s.step).slice(-2)).toEqual(['node_pool_created', 'nodes_active']);
 });
 
@@ -139,7 +136,7 @@ it('fails NODES_ABNORMAL when the nodes come up abnormal', async () => {
   const requestId = await submitted('np-flaky', (b) => (b.spec.resources.flavor = 'modelarts.vm.flaky'));
   const mail = await eventually(() => readOutbox(stack).find((m) => m.subject.includes('np-flaky')), 'approval mail');
   expect((await decide(mail.links[0], 'approve')).status).toBe(200);
-  const done = await settle(requestId, 'FAILED');
+  const done = await waitForStatus(stack, alice, requestId, 'FAILED');
   expect(done.reason).toBe('NODES_ABNORMAL');
   expect(done.steps.map((s) => s.step).slice(-2)).toEqual(['node_pool_created', 'failed']);
 });
@@ -149,7 +146,7 @@ it('never claims a node pool of the same name that poolgate did not create', asy
   const requestId = await submitted('np-foreign', () => undefined);
   const mail = await eventually(() => readOutbox(stack).find((m) => m.subject.includes('np-foreign')), 'approval mail');
   expect((await decide(mail.links[0], 'approve')).status).toBe(200);
-  const done = await settle(requestId, 'FAILED');
+  const done = await waitForStatus(stack, alice, requestId, 'FAILED');
   expect(done.reason).toBe('NODE_POOL_CONFLICT');
   const existing = await modelArts.showNodePool(PROJECT_ID, POOL, 'np-foreign');
   expect(existing?.spec.resources.labels).toBeUndefined();
@@ -167,7 +164,7 @@ it('fails NODE_POOL_CONFLICT when a node pool carries its label but another spec
   );
   const mail = await eventually(() => readOutbox(stack).find((m) => m.subject.includes('np-respec')), 'approval mail');
   expect((await decide(mail.links[0], 'approve')).status).toBe(200);
-  const done = await settle(requestId, 'FAILED');
+  const done = await waitForStatus(stack, alice, requestId, 'FAILED');
   expect(done.reason).toBe('NODE_POOL_CONFLICT');
   expect(done.steps.at(-1)).toMatchObject({
     step: 'failed',

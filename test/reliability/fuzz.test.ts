@@ -13,8 +13,8 @@
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startStack, type RunningStack } from '../support/local-stack';
-import { PROJECT_ID } from '../support/requests';
+import { startStack, type RunningStack } from '../../local/harness/stack';
+import { PROJECT_ID } from '../../local/harness/requests';
 import { brokenRule } from './support/nodepool-oracle';
 
 jest.setTimeout(300_000);

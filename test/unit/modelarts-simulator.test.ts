@@ -10,7 +10,7 @@ import { ModelArtsError, ModelArtsRetryableError } from '../../lambdas/adapters/
 import { signRequest } from '../../lambdas/adapters/modelarts/signer';
 import type { ModelArtsNodePool } from '../../lambdas/domain/nodepool-request';
 import { startModelArtsSimulator, type ModelArtsSimulator } from '../../local/modelarts-simulator';
-import { eventually } from '../support/poll';
+import { eventually } from '../../local/harness/poll';
 
 const CREDENTIALS = { accessKey: 'AKSIMULATORTEST', secretKey: 'simulator-test-secret' };
 const PROJECT_ID = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';

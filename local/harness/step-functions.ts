@@ -3,7 +3,7 @@
  * protocol: an execution's status, and its history's `stateTransitions` (a local extension of
  * GetExecutionHistory that the SDK would drop: states entered plus retries, as AWS bills them).
  */
-import { LOCAL_STATE_MACHINE_ARN } from '../../local/main';
+import { LOCAL_STATE_MACHINE_ARN } from '../main';
 
 export interface ExecutionSummary {
   readonly status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
