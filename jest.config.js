@@ -9,6 +9,7 @@
  * - reliability: crashes, faults, races and load on the whole local stack
  */
 const { readdirSync, readFileSync } = require('node:fs');
+const { availableParallelism } = require('node:os');
 const { join } = require('node:path');
 
 const UNIT_DIR = join(__dirname, 'test/unit');
@@ -32,6 +33,9 @@ const base = {
 /** @type {import('jest').Config} */
 module.exports = {
   testTimeout: 30000,
+  // Jest's default is one worker fewer than the cores: a single worker on a 2-core CI machine, while
+  // the e2e and reliability suites mostly wait on their local stacks (child processes). Two at least.
+  maxWorkers: Math.max(2, availableParallelism() - 1),
   projects: [
     { ...base, displayName: 'unit', testMatch: pureFiles.map((f) => `<rootDir>/test/unit/${f}`) },
     { ...base, displayName: 'component', testMatch: componentFiles.map((f) => `<rootDir>/test/unit/${f}`) },
