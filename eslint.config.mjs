@@ -6,7 +6,15 @@ import tseslint from 'typescript-eslint';
 
 export default defineConfig(
   {
-    ignores: ['node_modules/', 'cdk.out/', '.poolgate/', 'coverage/', 'bench/results/', 'docs/screenshots/'],
+    ignores: [
+      'node_modules/',
+      'cdk.out/',
+      '.poolgate/',
+      'coverage/',
+      '.scratch/',
+      'bench/results/',
+      'docs/screenshots/',
+    ],
   },
   js.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
