@@ -84,6 +84,8 @@ it('derives what the handlers wire: nothing for health and openapi, the table, a
       ENV.jwtIssuer,
       ENV.jwtAudience,
       ENV.jwksUri,
+      ENV.jwtAlgorithms,
+      ENV.jwtRequireVerifiedEmail,
       ENV.modelArtsCredentialsSecretId,
     ].sort(),
   );
