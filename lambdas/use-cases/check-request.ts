@@ -19,7 +19,7 @@ import type { Policy } from '../config/policy';
 import { checkCapacity, type FlavorFacts, type PoolFacts } from '../domain/capacity';
 import { InvalidTransitionError, NotFoundError } from '../domain/errors';
 import { isCounted, quotaForRequest } from '../domain/quota';
-import type { PoolRequestRecord } from '../domain/pool-request';
+import { createBody, type PoolRequestRecord } from '../domain/pool-request';
 import type { TerminalReason } from '../domain/status';
 import { approvalRequestedStep, newStep, stepId } from '../domain/steps';
 import { firstWaitSeconds } from './approval-timing';
@@ -87,7 +87,7 @@ export async function checkRequest(requestId: string, deps: CheckDeps): Promise<
     deps.modelArts.listResourceFlavors(request.projectId),
   ]);
   const capacity = checkCapacity(
-    request.body,
+    createBody(request),
     request.billing.mode,
     pool && poolFacts(pool),
     flavors.flatMap(flavorFacts),

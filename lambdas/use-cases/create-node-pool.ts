@@ -3,17 +3,20 @@
  *  1. build the ModelArts body: the request's own, plus billing annotations and poolgate's ownership label;
  *  2. show first: a node pool of that name carrying our label is ours already (a retried or timed-out create);
  *     one without it is someone else's and is never claimed;
- *  3. create it, and record `node_pool_created` with the annotations sent, moving the request to CREATED.
+ *  3. create it, and record `node_pool_created` with the annotations sent, moving the request to CREATED;
+ *  4. the node-pool record says present (its facts, the team's inventory).
  * Retryable ModelArts errors are thrown for the workflow's Retry; final ones for its Catch.
  */
 import type { ApprovalRepository } from '../adapters/dynamodb/approval-repository';
+import type { ClaimRepository } from '../adapters/dynamodb/claim-repository';
 import type { RequestRepository } from '../adapters/dynamodb/request-repository';
 import type { Policy } from '../config/policy';
 import { approvalIdFor } from '../domain/approval';
 import { billingAnnotations } from '../domain/billing';
 import { NotFoundError } from '../domain/errors';
+import type { NodePoolFacts } from '../domain/nodepool-record';
 import type { NodePoolRequest } from '../domain/nodepool-request';
-import type { PoolRequestRecord } from '../domain/pool-request';
+import { createBody, type PoolRequestRecord } from '../domain/pool-request';
 import { requestPageLink } from '../domain/request-link';
 import { newStep, stepId } from '../domain/steps';
 import type { RecordMetric } from './metrics';
@@ -33,6 +36,7 @@ export class NodePoolConflictError extends Error {
 export interface CreateDeps {
   readonly requests: RequestRepository;
   readonly approvals: Pick<ApprovalRepository, 'get'>;
+  readonly claims: Pick<ClaimRepository, 'markPresent'>;
   readonly modelArts: NodePoolApi;
   readonly publicBaseUrl: string;
   /** Signs the request page link ModelArts keeps as `os.modelarts/service.console.url`. */
@@ -71,7 +75,7 @@ async function enteredOrderId(
 
 /** `consoleUrl`: where the ModelArts console links the node pool to (the request's signed page). */
 export function modelArtsBody(request: PoolRequestRecord, consoleUrl: string, orderId?: string): NodePoolRequest {
-  const body = structuredClone(request.body);
+  const body = structuredClone(createBody(request));
   const annotations = billingAnnotations(body, { consoleUrl, orderId });
   const resources = body.spec.resources;
   return {
@@ -118,10 +122,27 @@ export async function createNodePool(requestId: string, deps: CreateDeps): Promi
     { status: 'CREATED' },
   );
   if (recorded.recorded) deps.recordMetric?.('created', 1, 'Count');
+  const createdAt = recorded.request.steps.find((s) => s.step === 'node_pool_created')?.at ?? new Date().toISOString();
+  await deps.claims.markPresent(nodePoolFacts(request), createdAt);
   return {
     nodePoolName: request.nodePoolName,
     alreadyExisted: existing !== undefined,
     track: deps.tracking.enabled,
     waitSeconds: deps.tracking.pollIntervalSeconds,
+  };
+}
+
+/** What the node-pool record keeps of the create that made it. */
+export function nodePoolFacts(request: PoolRequestRecord): NodePoolFacts {
+  return {
+    projectId: request.projectId,
+    poolName: request.poolName,
+    nodePoolName: request.nodePoolName,
+    team: request.team,
+    creatingRequestId: request.requestId,
+    creator: request.requester,
+    flavor: request.flavor,
+    count: request.count,
+    billingMode: request.billing.mode,
   };
 }

@@ -131,6 +131,7 @@ async function takeBack(request: PoolRequestRecord, attempt: number, deps: Retry
       request.requestId,
       deps,
       now,
+      { retry: true },
     );
   } catch (error) {
     if (reservation === 'reserved') await deps.quotas.release(share);

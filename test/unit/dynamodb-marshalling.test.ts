@@ -21,18 +21,19 @@ afterAll(() => stop());
 it('stores labels and volume parameters whose keys are names of Object.prototype', async () => {
   const keys = { constructor: 'a', toString: 'b', hasOwnProperty: 'c', valueOf: 'd', isPrototypeOf: 'e' };
   const base = requestRecord('r-proto-keys');
+  const body = base.body!;
   const record = {
     ...base,
     body: {
-      ...base.body,
+      ...body,
       spec: {
-        resources: { ...base.body.spec.resources, labels: keys, dataVolumes: [{ size: '100', extendParams: keys }] },
+        resources: { ...body.spec.resources, labels: keys, dataVolumes: [{ size: '100', extendParams: keys }] },
       },
     },
   } as PoolRequestRecord;
   const repo = new RequestRepository(db, tableName);
   await expect(repo.create(record)).resolves.toBe(true);
   const stored = await repo.get('r-proto-keys');
-  expect(stored?.body.spec.resources.labels).toEqual(keys);
-  expect(stored?.body.spec.resources.dataVolumes?.[0].extendParams).toEqual(keys);
+  expect(stored?.body?.spec.resources.labels).toEqual(keys);
+  expect(stored?.body?.spec.resources.dataVolumes?.[0].extendParams).toEqual(keys);
 });
