@@ -409,8 +409,6 @@ describe('DeleteNodePool', () => {
   });
 
   it('refuses a yearly/monthly node pool and changes nothing', async () => {
-    await client().createNodePool(PROJECT_ID, POOL, nodePool('np-prepaid', {}));
-    // Stored as accepted: set the billing mode through a create body carrying it.
     await client().createNodePool(PROJECT_ID, POOL, {
       ...nodePool('np-yearly'),
       metadata: {
