@@ -2,7 +2,7 @@ import type { HttpFunctionId } from './functions';
 
 /** One HTTP API route: API Gateway route key syntax (`{param}` path parameters). */
 export interface RouteDefinition {
-  readonly method: 'GET' | 'POST';
+  readonly method: 'GET' | 'POST' | 'DELETE';
   readonly path: string;
   readonly functionId: HttpFunctionId;
 }
@@ -10,6 +10,11 @@ export interface RouteDefinition {
 /** Every public route. The stack wires exactly these; the local HTTP server routes exactly these. */
 export const ROUTES: readonly RouteDefinition[] = [
   { method: 'POST', path: '/v2/{project_id}/pools/{pool_name}/nodepools', functionId: 'submit' },
+  {
+    method: 'DELETE',
+    path: '/v2/{project_id}/pools/{pool_name}/nodepools/{nodepool_name}',
+    functionId: 'deleteNodePool',
+  },
   { method: 'GET', path: '/requests', functionId: 'listRequests' },
   { method: 'GET', path: '/requests/{request_id}', functionId: 'getRequest' },
   { method: 'GET', path: '/requests/{request_id}/page', functionId: 'requestPage' },

@@ -29,6 +29,8 @@ export interface PoolRequestRecord {
   readonly body?: NodePoolRequest;
   /** A change to an existing node pool (delete): the request that created it (its quota share's id, its label). */
   readonly createRequestId?: string;
+  /** A change to an existing node pool: who created it (told when someone else deletes it). */
+  readonly creator?: string;
   readonly billing: BillingSummary;
   readonly justification?: string;
   /** Approval stages fixed at submission; empty with `planError` when nobody may approve. */

@@ -111,3 +111,10 @@ export function errorResponse(error: unknown): HttpResult {
   const e = toHttpError(error);
   return json(e.statusCode, { error_code: e.code, error_msg: e.message }, e.headers);
 }
+
+/** `?dryRun=`: absent or "false" -> false, "true" -> true, anything else a 400. */
+export function isDryRun(value: string | undefined): boolean {
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  throw new BadQueryError('dryRun: must be "true" or "false"');
+}

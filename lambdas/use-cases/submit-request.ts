@@ -256,10 +256,11 @@ export async function startOrUnavailable(
   requestId: string,
   retryWith = 'the same Idempotency-Key',
   resume?: Resumption,
+  kind: RequestKind = 'create',
 ): Promise<void> {
   try {
     // The SDK already retries throttling and 5xx with backoff before this gives up.
-    await workflow.start(requestId, resume);
+    await workflow.start(requestId, resume, kind);
   } catch (error) {
     throw new ServiceUnavailableError(
       `request ${requestId} is stored but its workflow could not start (${(error as Error).name}); retry with ${retryWith}`,

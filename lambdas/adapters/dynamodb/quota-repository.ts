@@ -270,14 +270,13 @@ export class QuotaRepository {
 
   /**
    * Marks the node pool whose share is `use#<createId>` as being changed by `changeId`: quota
-   * reconciliation leaves its share alone until the change settles it. True when the marker is
-   * `changeId`'s (set now or before); false when another change holds it.
+   * reconciliation leaves its share alone until the change settles it. The node-pool record admits one
+   * open change at a time, so the marker is that change's: it replaces one a crashed change left behind.
    */
   async markOpen(share: ChangeShare): Promise<boolean> {
     return this.update({
       Key: key(share.team, share.flavor),
       UpdateExpression: 'SET #open = :change',
-      ConditionExpression: 'attribute_not_exists(#open) OR #open = :change',
       ExpressionAttributeNames: { '#open': openOf(share.createId) },
       ExpressionAttributeValues: { ':change': share.changeId },
     });
