@@ -127,7 +127,11 @@ it('creates, deletes, re-creates with the same body and deletes again: four requ
   const ids: string[] = [];
   const finals: string[] = [];
   const expectQuota = async (nodes: number) => {
-    const q = await quota();
+    // A create's ACTIVE is recorded by its tracking; its Finalize turns the reservation into use right after.
+    const q = await eventually(async () => {
+      const read = await quota();
+      return read.reserved === 0 && read.used === nodes ? read : undefined;
+    }, `${nodes} node(s) counted`);
     expect(q.reserved).toBe(0);
     expect(q.used).toBe(q.simulatorNodes);
     expect(q.used).toBe(nodes);
@@ -205,6 +209,15 @@ it('answers another team 404, the team approver 403, and a dry run what would ha
   expect(dry.json).toMatchObject({ dryRun: true, kind: 'delete', wouldBe: 'PROVISIONING', nodePool: { count: 1 } });
   expect((await nodePools(stack)).map((n) => n.metadata.name)).toContain(name);
   expect((await simulatorState()).deleteCalls[`${PROJECT_ID}/${POOL}/${name}`]).toBeUndefined();
+});
+
+it('never deletes a node pool poolgate did not create: 404, ModelArts never asked', async () => {
+  expect(await consoleCall('POST', '', exampleBody('np-foreign'))).toBe(200);
+  const refused = await deleteNodePool('np-foreign');
+  expect(refused.status).toBe(404);
+  expect(refused.json.error_code).toBe('PoolGate.0404');
+  expect((await nodePools(stack)).map((n) => n.metadata.name)).toContain('np-foreign');
+  expect((await simulatorState()).deleteCalls[`${PROJECT_ID}/${POOL}/np-foreign`]).toBeUndefined();
 });
 
 it('never deletes a node pool re-created in the console under the same name: REJECTED, nothing changed', async () => {
