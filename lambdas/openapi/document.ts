@@ -14,6 +14,9 @@ import { NodePoolRequestSchema } from '../domain/nodepool-request';
 import { REQUEST_KINDS } from '../domain/request-kind';
 import { REQUEST_STATUSES } from '../domain/status';
 import {
+  InventorySchema,
+  ModelArtsNodePoolListSchema,
+  ModelArtsNodePoolSchema,
   DeleteDryRunSchema,
   DryRunResultSchema,
   ErrorSchema,
@@ -121,6 +124,69 @@ export function buildOpenApiDocument(): OpenApiDocument {
         [413, 'PoolGate.0413: a body over 64 KiB'],
         [422, 'PoolGate.0422: an Idempotency-Key reused for another request'],
         [503, 'PoolGate.0503: stored, but the workflow could not start; retry with the same Idempotency-Key'],
+      ),
+    },
+  });
+
+  registry.registerPath({
+    method: 'get',
+    path: '/v2/{project_id}/pools/{pool_name}/nodepools/{nodepool_name}',
+    operationId: 'showNodePool',
+    summary: "A node pool poolgate created, exactly as ModelArts' ShowNodePool answers (cached a few seconds)",
+    description:
+      "For whoever may read the team's requests (members, approvers, escalation contacts, admins); anything else, and a node pool poolgate did not create, is 404.",
+    security: BEARER,
+    request: { params: z.object({ project_id: z.string(), pool_name: z.string(), nodepool_name: z.string() }) },
+    responses: {
+      200: { description: 'the NodePool', content: { 'application/json': { schema: ModelArtsNodePoolSchema } } },
+      ...errors(
+        [401, 'PoolGate.0401: no valid bearer token'],
+        [404, 'PoolGate.0404: no such node pool the caller may read'],
+      ),
+    },
+  });
+
+  registry.registerPath({
+    method: 'get',
+    path: '/v2/{project_id}/pools/{pool_name}/nodepools',
+    operationId: 'listNodePools',
+    summary:
+      "ModelArts' ListNodePools, with only the node pools poolgate created that the caller may read (cached a few seconds)",
+    security: BEARER,
+    request: { params: z.object({ project_id: z.string(), pool_name: z.string() }) },
+    responses: {
+      200: {
+        description: 'the NodePoolList',
+        content: { 'application/json': { schema: ModelArtsNodePoolListSchema } },
+      },
+      ...errors([401, 'PoolGate.0401: no valid bearer token']),
+    },
+  });
+
+  registry.registerPath({
+    method: 'get',
+    path: '/nodepools',
+    operationId: 'nodePoolInventory',
+    summary: "poolgate's inventory: a team's node pools, newest first",
+    description:
+      'Without `team`, your team. Members, approvers and escalation contacts of a team and admins may list it. Follow `nextCursor` until it is null. Node-pool records never appear in `GET /requests`.',
+    security: BEARER,
+    request: {
+      query: z.object({
+        team: z.string().optional(),
+        limit: z
+          .string()
+          .optional()
+          .meta({ description: `1 to ${MAX_PAGE_SIZE}, default 20` }),
+        cursor: z.string().optional(),
+      }),
+    },
+    responses: {
+      200: { description: 'a page of the inventory', content: { 'application/json': { schema: InventorySchema } } },
+      ...errors(
+        [400, 'PoolGate.0400: an unknown parameter, a bad limit or cursor, or no team to list'],
+        [401, 'PoolGate.0401: no valid bearer token'],
+        [403, 'PoolGate.0403: the caller may not list that team'],
       ),
     },
   });

@@ -181,3 +181,48 @@ export const DryRunResultSchema = z
   .meta({ id: 'DryRunResult', description: 'What a submission would do; nothing was recorded, reserved or sent' });
 
 export const HealthSchema = z.strictObject({ status: z.literal('ok') }).meta({ id: 'Health' });
+
+export const ModelArtsNodePoolSchema = z
+  .looseObject({
+    apiVersion: z.string(),
+    kind: z.literal('NodePool'),
+    metadata: z.looseObject({ name: z.string() }),
+    spec: z.looseObject({}),
+    status: z.looseObject({}).optional(),
+  })
+  .meta({
+    id: 'ModelArtsNodePool',
+    description: "ModelArts' NodePool exactly as ShowNodePool answers it (see Huawei Cloud's ModelArts API reference)",
+  });
+
+export const ModelArtsNodePoolListSchema = z
+  .strictObject({
+    apiVersion: z.literal('v2'),
+    kind: z.literal('NodePoolList'),
+    items: z.array(ModelArtsNodePoolSchema),
+  })
+  .meta({ id: 'ModelArtsNodePoolList' });
+
+export const InventorySchema = z
+  .strictObject({
+    items: z.array(
+      z.strictObject({
+        projectId: z.string(),
+        poolName: z.string(),
+        nodePoolName: z.string(),
+        team: z.string(),
+        flavor: z.string(),
+        count: z.number().int().meta({ description: 'the nodes counted against the team quota' }),
+        billingMode: z.enum(['0', '1']),
+        createdAt: timestamp.optional(),
+        createdBy: z.string().meta({ description: 'the request that created it' }),
+        openRequest: z
+          .strictObject({ requestId: z.string(), kind: RequestKindSchema, status: RequestStatusSchema })
+          .optional()
+          .meta({ description: 'the request under way on the node pool (one at a time)' }),
+        links: z.strictObject({ createdBy: z.string(), openRequest: z.string().optional() }),
+      }),
+    ),
+    nextCursor: z.string().nullable(),
+  })
+  .meta({ id: 'NodePoolInventory' });

@@ -40,6 +40,8 @@ export const ROUTE_PROOFS: Readonly<Record<string, string>> = {
   cancelRequest: BEARER,
   retryRequest: BEARER,
   deleteNodePool: BEARER,
+  readNodePools: BEARER,
+  nodePoolInventory: BEARER,
   approvals:
     'a personal approval link: an HMAC of approval id and approver, checked in the handler; a POST also needs the form token of a page poolgate served',
   slackInteractions: "Slack's request signature (signing secret, 5-minute timestamp window), checked in the handler",

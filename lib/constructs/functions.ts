@@ -49,6 +49,10 @@ export const FUNCTION_NEEDS: Record<FunctionId, readonly Need[]> = {
   cancelRequest: ['table', 'auth', 'links', 'notify', 'stopExecution'],
   // DELETE of a node pool: reads its record, stores the delete request, starts its run.
   deleteNodePool: ['table', 'auth', 'startExecution'],
+  // ModelArts-shaped reads of the node pools a caller may read: their records, then ModelArts.
+  readNodePools: ['table', 'auth', 'modelArts'],
+  // poolgate's inventory; list cursors are signed with the link key.
+  nodePoolInventory: ['table', 'auth', 'links'],
   // Starts the retried run `<id>-retry-<n>` of a FAILED request.
   retryRequest: ['table', 'auth', 'startExecution'],
   approvals: ['table', 'links', 'notify', 'answerTasks'],

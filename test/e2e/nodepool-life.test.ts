@@ -84,6 +84,11 @@ async function deleteNodePool(name: string, token = alice, query = '', headers: 
   };
 }
 
+async function read(path: string, token: string) {
+  const response = await fetch(`${stack.endpoints.api}${path}`, { headers: { authorization: `Bearer ${token}` } });
+  return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+}
+
 async function simulatorState() {
   return (await (await fetch(`${stack.endpoints.modelArts}/_sim/state`)).json()) as {
     deleteCalls: Record<string, number>;
@@ -163,6 +168,7 @@ it('creates, deletes, re-creates with the same body and deletes again: four requ
       'node_pool_deleted',
     ]);
     expect((await nodePools(stack)).map((n) => n.metadata.name)).not.toContain(name);
+    expect((await read(`/v2/${PROJECT_ID}/pools/${POOL}/nodepools/${name}`, alice)).status).toBe(404);
     await expectQuota(0);
   }
 
@@ -203,6 +209,28 @@ it('answers another team 404, the team approver 403, and a dry run what would ha
   const bob = await stack.token('bob@example.com');
   expect((await deleteNodePool(name, victor)).status).toBe(404);
   expect((await deleteNodePool(name, bob)).status).toBe(403);
+
+  // Reads answer what ModelArts answers, for whoever may read the team's requests.
+  const direct = (await nodePools(stack)).find((n) => n.metadata.name === name);
+  const shown = await read(`/v2/${PROJECT_ID}/pools/${POOL}/nodepools/${name}`, bob);
+  expect(shown.status).toBe(200);
+  expect(shown.json).toEqual(JSON.parse(JSON.stringify(direct)));
+  expect((await read(`/v2/${PROJECT_ID}/pools/${POOL}/nodepools/${name}`, victor)).status).toBe(404);
+  const listed = await read(`/v2/${PROJECT_ID}/pools/${POOL}/nodepools`, alice);
+  expect(listed.json).toMatchObject({ apiVersion: 'v2', kind: 'NodePoolList' });
+  const listedNames = (listed.json.items as Array<{ metadata: { name: string } }>).map((n) => n.metadata.name);
+  expect(listedNames).toContain(name);
+  expect(((await read(`/v2/${PROJECT_ID}/pools/${POOL}/nodepools`, victor)).json.items as unknown[]).length).toBe(0);
+  // The inventory: poolgate's own view, the team's node pools.
+  const inventory = await read('/nodepools?team=ml-platform', bob);
+  expect(inventory.status).toBe(200);
+  expect((inventory.json.items as Array<Record<string, unknown>>).find((i) => i.nodePoolName === name)).toMatchObject({
+    team: 'ml-platform',
+    flavor: FLAVOR,
+    count: 1,
+    billingMode: '0',
+  });
+  expect((await read('/nodepools?team=ml-platform', victor)).status).toBe(403);
   expect((await deleteNodePool('np-never-there')).status).toBe(404);
   const dry = await deleteNodePool(name, alice, '?dryRun=true');
   expect(dry.status).toBe(200);
