@@ -4,6 +4,8 @@
  * yearly/monthly refusals, and node pools poolgate did not create (or that were re-created outside it)
  * are never deleted.
  */
+import { spawn } from 'node:child_process';
+import { join, resolve } from 'node:path';
 import { signRequest } from '../../lambdas/adapters/modelarts/signer';
 import { DEV_HUAWEI_ACCESS_KEY, DEV_HUAWEI_SECRET_KEY } from '../../local/settings';
 import { nodePools, quotaItem, shares } from '../reliability/support/helpers';
@@ -287,4 +289,40 @@ it('refuses a yearly/monthly node pool with 409 and changes nothing', async () =
   expect(refused.json).toEqual({ error_code: 'PoolGate.4409', error_msg: expect.stringContaining('yearly/monthly') });
   expect((await nodePools(stack)).map((n) => n.metadata.name)).toContain(name);
   expect(await quota()).toEqual(before);
+});
+
+/** `poolgate <args>` against the stack as alice, with no terminal. */
+async function poolgate(args: readonly string[]): Promise<{ code: number | null; stdout: string }> {
+  const root = resolve(__dirname, '../..');
+  const env: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    POOLGATE_URL: stack.endpoints.api,
+    POOLGATE_TOKEN: alice,
+  };
+  const child = spawn(process.execPath, [join(root, 'cli/poolgate.mjs'), ...args], { cwd: root, env });
+  let stdout = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  const code = await new Promise<number | null>((done) => child.once('close', done));
+  return { code, stdout };
+}
+
+it('deletes from the CLI: --dry-run, --wait exits 0 once DELETED, and the inventory before and after', async () => {
+  const name = 'np-cli';
+  await settle(await created(name), 'ACTIVE');
+  const listed = await poolgate(['nodepools', '--json']);
+  expect(listed.code).toBe(0);
+  expect(
+    (JSON.parse(listed.stdout) as { items: Array<{ nodePoolName: string }> }).items.map((i) => i.nodePoolName),
+  ).toContain(name);
+
+  const dry = await poolgate(['delete', `${POOL}/${name}`, '--project', PROJECT_ID, '--dry-run']);
+  expect(dry).toMatchObject({ code: 0, stdout: expect.stringContaining('no approval needed') });
+  const deleted = await poolgate(['delete', `${POOL}/${name}`, '--project', PROJECT_ID, '--wait', '--json']);
+  expect(deleted.code).toBe(0);
+  expect(JSON.parse(deleted.stdout)).toMatchObject({ kind: 'delete', status: 'DELETED', nodePoolName: name });
+  const after = await poolgate(['nodepools', '--json']);
+  expect(
+    (JSON.parse(after.stdout) as { items: Array<{ nodePoolName: string }> }).items.map((i) => i.nodePoolName),
+  ).not.toContain(name);
+  expect((await poolgate(['delete', `${POOL}/${name}`, '--project', PROJECT_ID])).code).toBe(1);
 });
