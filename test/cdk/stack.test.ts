@@ -574,6 +574,7 @@ describe('settings from the policy file', () => {
       'checkNodes',
       'checkRequest',
       'createNodePool',
+      'readNodePools',
       'reconcileQuota',
       'submit',
     ]);
