@@ -3,8 +3,8 @@
  *  1. build the ModelArts body: the request's own, plus billing annotations and poolgate's ownership label;
  *  2. show first: a node pool of that name carrying our label is ours already (a retried or timed-out create);
  *     one without it is someone else's and is never claimed;
- *  3. create it, and record `node_pool_created` with the annotations sent, moving the request to CREATED;
- *  4. the node-pool record says present (its facts, the team's inventory).
+ *  3. create it; the node-pool record says present (its facts, the team's inventory);
+ *  4. record `node_pool_created` with the annotations sent, moving the request to CREATED.
  * Retryable ModelArts errors are thrown for the workflow's Retry; final ones for its Catch.
  */
 import type { ApprovalRepository } from '../adapters/dynamodb/approval-repository';
@@ -109,6 +109,10 @@ export async function createNodePool(requestId: string, deps: CreateDeps): Promi
     );
   }
   if (!existing) await deps.modelArts.createNodePool(request.projectId, request.poolName, body);
+  // The node pool exists: its record says so before the request does (CREATED may be its final status,
+  // and whoever sees it final may act on the node pool at once).
+  const createdAt = request.steps.find((s) => s.step === 'node_pool_created')?.at ?? new Date().toISOString();
+  await deps.claims.markPresent(nodePoolFacts(request), createdAt);
 
   const recorded = await deps.requests.recordStep(
     requestId,
@@ -122,8 +126,6 @@ export async function createNodePool(requestId: string, deps: CreateDeps): Promi
     { status: 'CREATED' },
   );
   if (recorded.recorded) deps.recordMetric?.('created', 1, 'Count');
-  const createdAt = recorded.request.steps.find((s) => s.step === 'node_pool_created')?.at ?? new Date().toISOString();
-  await deps.claims.markPresent(nodePoolFacts(request), createdAt);
   return {
     nodePoolName: request.nodePoolName,
     alreadyExisted: existing !== undefined,
