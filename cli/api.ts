@@ -53,7 +53,7 @@ export class PoolgateApi {
     this.baseUrl = baseUrl.replace(/\/+$/, '');
   }
 
-  async call<T>(method: 'GET' | 'POST', path: string, options: CallOptions = {}): Promise<T> {
+  async call<T>(method: 'GET' | 'POST' | 'DELETE', path: string, options: CallOptions = {}): Promise<T> {
     const headers: Record<string, string> = {
       accept: 'application/json',
       'user-agent': 'poolgate-cli',
@@ -70,7 +70,7 @@ export class PoolgateApi {
     const query = new URLSearchParams(
       Object.entries(options.query ?? {}).filter((e): e is [string, string] => e[1] !== undefined),
     );
-    const url = `${this.baseUrl}${path}${query.size ? `?${query}` : ''}`;
+    const url = `${this.baseUrl}${path}${query.size ? `?${query.toString()}` : ''}`;
     let response: Response;
     try {
       response = await fetch(url, {
@@ -115,6 +115,8 @@ export interface Step {
 
 export interface RequestSummary {
   readonly requestId: string;
+  /** create, delete (absent from servers before kinds: create). */
+  readonly kind?: string;
   readonly status: string;
   readonly reason?: string;
   readonly final: boolean;
@@ -179,7 +181,42 @@ export interface DryRunResult {
   };
 }
 
-/** A request ended well: its nodes are up, or it is created and the nodes are not tracked. */
+/**
+ * A request reached its goal: a create's nodes are up (or it is created and the nodes are not tracked),
+ * a delete's node pool is gone (DELETED).
+ */
 export function succeeded(view: Pick<RequestSummary, 'status' | 'final'>): boolean {
-  return view.status === 'ACTIVE' || (view.status === 'CREATED' && view.final);
+  return view.status === 'ACTIVE' || view.status === 'DELETED' || (view.status === 'CREATED' && view.final);
+}
+
+/** A delete's dry run (DELETE ...?dryRun=true). */
+export interface DeleteDryRun {
+  readonly dryRun: true;
+  readonly kind: 'delete';
+  readonly wouldBe: string;
+  readonly nodePool: {
+    readonly nodePoolName: string;
+    readonly flavor: string;
+    readonly count: number;
+    readonly team: string;
+  };
+  readonly approval: {
+    readonly stages: ReadonlyArray<{ readonly name: string; readonly approvers: readonly string[] }>;
+  };
+}
+
+/** GET /nodepools. */
+export interface Inventory {
+  readonly items: ReadonlyArray<{
+    readonly projectId: string;
+    readonly poolName: string;
+    readonly nodePoolName: string;
+    readonly team: string;
+    readonly flavor: string;
+    readonly count: number;
+    readonly billingMode: string;
+    readonly createdBy: string;
+    readonly openRequest?: { readonly requestId: string; readonly kind: string; readonly status: string };
+  }>;
+  readonly nextCursor: string | null;
 }

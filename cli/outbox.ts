@@ -32,7 +32,7 @@ async function fetchOrExplain(url: string, init?: RequestInit): Promise<Response
 
 export async function readOutbox(baseUrl: string, query: OutboxQuery): Promise<OutboxMail[]> {
   const params = new URLSearchParams({ limit: '500', ...(query.to ? { to: query.to } : {}) });
-  const response = await fetchOrExplain(`${baseUrl.replace(/\/+$/, '')}/_local/outbox?${params}`);
+  const response = await fetchOrExplain(`${baseUrl.replace(/\/+$/, '')}/_local/outbox?${params.toString()}`);
   if (response.status === 404)
     throw new UsageError(`${baseUrl} has no outbox: poolgate outbox works with the local stack (npm start) only`);
   if (!response.ok) throw new UnreachableError(`${baseUrl}/_local/outbox answered HTTP ${response.status}`);

@@ -5,15 +5,19 @@
  * `definitionSubstitutions`); the local stack passes its own function names and runs the very same
  * object on aws-local-stepfunctions.
  *
- * State carried through the execution (all small): `requestId` (the input), `approval` (what the
+ * State carried through the execution (all small): `requestId` and `kind` (the input), `approval` (what the
  * last step says comes next: status pending/approved/rejected/refused/expired, the stage and how long
  * to wait on it), `error` (set by a Catch that ends the request) and `created`.
  *
  *   CheckRequest -> Checked? -> RequestApproval (callback, waits until reminder or expiry) -> Decision?
- *        Checked?: a retried request goes straight to CreateNodePool (approved) or CheckNodes (created)
- *        Decision?: pending -> RequestApproval (next stage) | approved -> CreateNodePool | else -> Finalize
+ *        Checked?: a retried request goes straight to Kind? (approved) or CheckNodes (created); a change
+ *                  no stage applies to (a delete by default) is approved at once
+ *        Decision?: pending -> RequestApproval (next stage) | approved -> Kind? | else -> Finalize
  *        RequestApproval timeout -> ApprovalTimedOut (remind, or expire) -> Decision?
- *   CreateNodePool -> Track? -> CheckNodes -> NodesReady? -> WaitForNodes -> CheckNodes ... -> Finalize
+ *   Kind?: create -> CreateNodePool | any other kind (delete) -> ApplyChange (show first, then change)
+ *   CreateNodePool | ApplyChange -> Track? -> CheckNodes -> NodesReady? -> WaitForNodes -> CheckNodes ... -> Finalize
+ * Every task dispatches on the request's kind (CheckRequest, CheckNodes and Finalize read it from the
+ * request); an execution started before kinds has no `kind` and is a create.
  */
 import type { WorkflowFunctionId } from '../contracts/functions';
 
@@ -25,7 +29,9 @@ export const WORKFLOW_STATES = {
   requestApproval: 'RequestApproval',
   approvalTimedOut: 'ApprovalTimedOut',
   decision: 'Decision?',
+  kind: 'Kind?',
   createNodePool: 'CreateNodePool',
+  applyChange: 'ApplyChange',
   track: 'Track?',
   checkNodes: 'CheckNodes',
   nodesReady: 'NodesReady?',
@@ -86,7 +92,7 @@ export function buildWorkflowDefinition(fns: WorkflowFunctionRefs, partition = '
   const s = WORKFLOW_STATES;
   const task = (functionArn: string, payload: Record<string, unknown>) => invoke(partition, functionArn, payload);
   return {
-    Comment: 'poolgate: capacity and quota check, staged approvals, then ModelArts node-pool creation',
+    Comment: 'poolgate: checks, staged approvals, then the ModelArts change of the request kind (create, delete)',
     StartAt: s.checkRequest,
     States: {
       [s.checkRequest]: {
@@ -107,7 +113,7 @@ export function buildWorkflowDefinition(fns: WorkflowFunctionRefs, partition = '
         Choices: [
           { Variable: '$.approval.status', StringEquals: 'pending', Next: s.requestApproval },
           // A retried request resumes where it failed (POST /requests/{id}/retry): no approval again.
-          { Variable: '$.approval.status', StringEquals: 'approved', Next: s.createNodePool },
+          { Variable: '$.approval.status', StringEquals: 'approved', Next: s.kind },
           { Variable: '$.approval.status', StringEquals: 'created', Next: s.checkNodes },
         ],
         Default: s.finalize,
@@ -148,10 +154,36 @@ export function buildWorkflowDefinition(fns: WorkflowFunctionRefs, partition = '
       [s.decision]: {
         Type: 'Choice',
         Choices: [
-          { Variable: '$.approval.status', StringEquals: 'approved', Next: s.createNodePool },
+          { Variable: '$.approval.status', StringEquals: 'approved', Next: s.kind },
           { Variable: '$.approval.status', StringEquals: 'pending', Next: s.requestApproval },
         ],
         Default: s.finalize,
+      },
+      [s.kind]: {
+        Type: 'Choice',
+        Choices: [
+          {
+            And: [
+              { Variable: '$.kind', IsPresent: true },
+              { Variable: '$.kind', StringEquals: 'delete' },
+            ],
+            Next: s.applyChange,
+          },
+        ],
+        Default: s.createNodePool,
+      },
+      [s.applyChange]: {
+        // A change to an existing node pool: show first (still the one poolgate created?), then change it.
+        ...task(fns.applyChange, { 'requestId.$': '$.requestId' }),
+        ResultSelector: {
+          'nodePoolName.$': '$.Payload.nodePoolName',
+          'track.$': '$.Payload.track',
+          'waitSeconds.$': '$.Payload.waitSeconds',
+        },
+        ResultPath: '$.created',
+        Retry: [MODELARTS_RETRY],
+        Catch: catchAllTo(s.finalize),
+        Next: s.track,
       },
       [s.createNodePool]: {
         ...task(fns.createNodePool, { 'requestId.$': '$.requestId' }),

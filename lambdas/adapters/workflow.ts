@@ -9,6 +9,7 @@ import {
   StartExecutionCommand,
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
+import type { RequestKind } from '../domain/request-kind';
 
 /** What CreateNodePool hands on (the `$.created` of the definition). */
 export interface CreatedState {
@@ -20,6 +21,8 @@ export interface CreatedState {
 /** The input every execution starts with: all the paths the definition reads exist from the start. */
 export interface ExecutionInput {
   readonly requestId: string;
+  /** What the request does (lambdas/domain/request-kind.ts): the definition's `Kind?` dispatches on it. */
+  readonly kind: RequestKind;
   readonly approval: null;
   readonly error: null;
   /** 0 for the request's first run, n for its n-th retry: Finalize acts only for the request's latest run. */
@@ -64,9 +67,10 @@ export class Workflow {
    * answers the same name and input again while that execution runs (with its own start date), and
    * ExecutionAlreadyExists once it has ended: `running` and `ended`, both counting as started.
    */
-  async start(requestId: string, resume?: Resumption): Promise<StartOutcome> {
+  async start(requestId: string, resume?: Resumption, kind: RequestKind = 'create'): Promise<StartOutcome> {
     const input: ExecutionInput = {
       requestId,
+      kind,
       approval: null,
       error: null,
       attempt: resume?.attempt ?? 0,

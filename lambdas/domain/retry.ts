@@ -4,11 +4,14 @@
  *
  *   failed in CreateNodePool (approved, no node pool recorded)  -> resume at CreateNodePool (PROVISIONING)
  *   failed while its nodes were followed (node pool created)    -> resume at CheckNodes (CREATED)
+ *   a change (delete) failed after it was approved               -> resume at ApplyChange (PROVISIONING):
+ *                                                                   it shows first, so a deletion ModelArts
+ *                                                                   accepted already is followed, not asked again
  */
 import type { RequestStatus } from './status';
 import { stepId, type Step } from './steps';
 
-export const RESUME_POINTS = ['CreateNodePool', 'CheckNodes'] as const;
+export const RESUME_POINTS = ['CreateNodePool', 'CheckNodes', 'ApplyChange'] as const;
 export type ResumePoint = (typeof RESUME_POINTS)[number];
 
 /** Where a run that failed would resume, from what the workflow knew when it failed. */

@@ -17,6 +17,8 @@ export const STEP_NAMES = [
   'failed',
   'retried',
   'quota_reconciled',
+  'node_pool_delete_requested',
+  'node_pool_deleted',
 ] as const;
 export type StepName = (typeof STEP_NAMES)[number];
 export type StepOutcome = 'ok' | 'refused' | 'error';

@@ -13,6 +13,7 @@ export const handler = async (event: { requestId: string }, context?: Context): 
     requests: requests(),
     quotas: quotas(),
     modelArts: modelArts(),
+    changes: { modelArts: modelArts() },
     recordMetric,
   });
 };

@@ -1,4 +1,4 @@
 import { json, type HttpResult } from './http';
 
 /** GET /health — the API and its function answer. */
-export const handler = async (): Promise<HttpResult> => json(200, { status: 'ok' });
+export const handler = (): Promise<HttpResult> => Promise.resolve(json(200, { status: 'ok' }));

@@ -14,10 +14,12 @@ import {
   InvalidLinkError,
   NotCancellableError,
   NotFoundError,
+  NodePoolExistsError,
   NotRetryableError,
   OpenRequestExistsError,
   PayloadTooLargeError,
   PoolGateError,
+  PrepaidNodePoolError,
   ServiceUnavailableError,
   UnauthenticatedError,
   ValidationError,
@@ -74,6 +76,8 @@ const STATUS_BY_ERROR: ReadonlyArray<[abstract new (...args: never[]) => PoolGat
   [InvalidLinkError, 403],
   [NotFoundError, 404],
   [OpenRequestExistsError, 409],
+  [NodePoolExistsError, 409],
+  [PrepaidNodePoolError, 409],
   [AlreadyDecidedError, 409],
   [NotCancellableError, 409],
   [NotRetryableError, 409],
@@ -108,4 +112,11 @@ export function toHttpError(error: unknown): HttpError {
 export function errorResponse(error: unknown): HttpResult {
   const e = toHttpError(error);
   return json(e.statusCode, { error_code: e.code, error_msg: e.message }, e.headers);
+}
+
+/** `?dryRun=`: absent or "false" -> false, "true" -> true, anything else a 400. */
+export function isDryRun(value: string | undefined): boolean {
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  throw new BadQueryError('dryRun: must be "true" or "false"');
 }

@@ -11,8 +11,13 @@ import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-ope
 import * as z from 'zod';
 import { MAX_PAGE_SIZE } from '../domain/list-query';
 import { NodePoolRequestSchema } from '../domain/nodepool-request';
+import { REQUEST_KINDS } from '../domain/request-kind';
 import { REQUEST_STATUSES } from '../domain/status';
 import {
+  InventorySchema,
+  ModelArtsNodePoolListSchema,
+  ModelArtsNodePoolSchema,
+  DeleteDryRunSchema,
   DryRunResultSchema,
   ErrorSchema,
   HealthSchema,
@@ -71,6 +76,7 @@ export function buildOpenApiDocument(): OpenApiDocument {
     method: 'post',
     path: '/v2/{project_id}/pools/{pool_name}/nodepools',
     operationId: 'submitNodePool',
+    tags: ['requests'],
     summary: 'Ask for a node pool (the ModelArts request, gated)',
     description:
       'Validates the body, then records the request and starts its workflow: capacity and quota checks, approvals, creation in ModelArts. ' +
@@ -112,8 +118,123 @@ export function buildOpenApiDocument(): OpenApiDocument {
         ],
         [401, 'PoolGate.0401: no valid bearer token, or its e-mail is not verified'],
         [403, 'PoolGate.0403: the caller is in no team, or the team may not use this project and pool'],
-        [409, 'PoolGate.0409: another request for this node pool is still open'],
+        [
+          409,
+          'PoolGate.0409: another request for this node pool is still open; PoolGate.5409: poolgate created a node pool of this name that still exists (delete it first)',
+        ],
         [413, 'PoolGate.0413: a body over 64 KiB'],
+        [422, 'PoolGate.0422: an Idempotency-Key reused for another request'],
+        [503, 'PoolGate.0503: stored, but the workflow could not start; retry with the same Idempotency-Key'],
+      ),
+    },
+  });
+
+  registry.registerPath({
+    method: 'get',
+    path: '/v2/{project_id}/pools/{pool_name}/nodepools/{nodepool_name}',
+    operationId: 'showNodePool',
+    summary: "A node pool poolgate created, exactly as ModelArts' ShowNodePool answers (cached a few seconds)",
+    description:
+      "For whoever may read the team's requests (members, approvers, escalation contacts, admins); anything else, and a node pool poolgate did not create, is 404.",
+    security: BEARER,
+    request: { params: z.object({ project_id: z.string(), pool_name: z.string(), nodepool_name: z.string() }) },
+    responses: {
+      200: { description: 'the NodePool', content: { 'application/json': { schema: ModelArtsNodePoolSchema } } },
+      ...errors(
+        [401, 'PoolGate.0401: no valid bearer token'],
+        [404, 'PoolGate.0404: no such node pool the caller may read'],
+      ),
+    },
+  });
+
+  registry.registerPath({
+    method: 'get',
+    path: '/v2/{project_id}/pools/{pool_name}/nodepools',
+    operationId: 'listNodePools',
+    summary:
+      "ModelArts' ListNodePools, with only the node pools poolgate created that the caller may read (cached a few seconds)",
+    security: BEARER,
+    request: { params: z.object({ project_id: z.string(), pool_name: z.string() }) },
+    responses: {
+      200: {
+        description: 'the NodePoolList',
+        content: { 'application/json': { schema: ModelArtsNodePoolListSchema } },
+      },
+      ...errors([401, 'PoolGate.0401: no valid bearer token']),
+    },
+  });
+
+  registry.registerPath({
+    method: 'get',
+    path: '/nodepools',
+    operationId: 'nodePoolInventory',
+    summary: "poolgate's inventory: a team's node pools, newest first",
+    description:
+      'Without `team`, your team. Members, approvers and escalation contacts of a team and admins may list it. Follow `nextCursor` until it is null. Node-pool records never appear in `GET /requests`.',
+    security: BEARER,
+    request: {
+      query: z.object({
+        team: z.string().optional(),
+        limit: z
+          .string()
+          .optional()
+          .meta({ description: `1 to ${MAX_PAGE_SIZE}, default 20` }),
+        cursor: z.string().optional(),
+      }),
+    },
+    responses: {
+      200: { description: 'a page of the inventory', content: { 'application/json': { schema: InventorySchema } } },
+      ...errors(
+        [400, 'PoolGate.0400: an unknown parameter, a bad limit or cursor, or no team to list'],
+        [401, 'PoolGate.0401: no valid bearer token'],
+        [403, 'PoolGate.0403: the caller may not list that team'],
+      ),
+    },
+  });
+
+  registry.registerPath({
+    method: 'delete',
+    path: '/v2/{project_id}/pools/{pool_name}/nodepools/{nodepool_name}',
+    operationId: 'deleteNodePool',
+    summary: 'Delete a node pool poolgate created (ModelArts DeleteNodePool, gated)',
+    description:
+      'Records a request of kind `delete` and starts its workflow: ModelArts must still show the node pool with the label of the request that created it ' +
+      'and its flavor (otherwise REJECTED NODE_POOL_NOT_OURS, nothing deleted); approval only when a policy stage names `delete` in `when.changes`; ' +
+      'then DeleteNodePool, and DELETED once ModelArts no longer shows it (the quota share is released then). ' +
+      "Members of the owning team and admins may delete; the team's approvers and escalation contacts get 403, anyone else 404. " +
+      'Without an Idempotency-Key, repeating the call while the delete is open returns the same request.',
+    security: BEARER,
+    request: {
+      params: z.object({ project_id: z.string(), pool_name: z.string(), nodepool_name: z.string() }),
+      query: z.object({
+        dryRun: z.enum(['true', 'false']).optional().meta({ description: 'answer what would happen, record nothing' }),
+      }),
+      headers: z.object({
+        'idempotency-key': z
+          .string()
+          .optional()
+          .meta({ description: 'the same key (within 24 h) returns the same request' }),
+      }),
+    },
+    responses: {
+      200: {
+        description: 'dryRun=true: what would happen',
+        content: { 'application/json': { schema: DeleteDryRunSchema } },
+      },
+      202: {
+        description: 'Recorded; the workflow runs',
+        headers: { location: { description: 'the request', schema: { type: 'string' } } },
+        content: { 'application/json': { schema: SubmitAcceptedSchema } },
+      },
+      ...errors(
+        [400, 'PoolGate.0400: a bad dryRun value'],
+        [401, 'PoolGate.0401: no valid bearer token'],
+        [403, 'PoolGate.0403: the caller may read the node pool (an approver of its team) but not delete it'],
+        [404, 'PoolGate.0404: no node pool poolgate created of that name that the caller may read'],
+        [
+          409,
+          'PoolGate.0409: another request on this node pool is still open; PoolGate.4409: a yearly/monthly node pool (ModelArts cannot delete it: its billing center removes prepaid resources)',
+        ],
         [422, 'PoolGate.0422: an Idempotency-Key reused for another request'],
         [503, 'PoolGate.0503: stored, but the workflow could not start; retry with the same Idempotency-Key'],
       ),
@@ -124,6 +245,7 @@ export function buildOpenApiDocument(): OpenApiDocument {
     method: 'get',
     path: '/requests',
     operationId: 'listRequests',
+    tags: ['requests'],
     summary: 'List requests, newest first',
     description:
       'One filter chooses what is listed: `awaiting=me` (approvals waiting for your decision), `mine=true` (your requests), `team=<name>` ' +
@@ -133,6 +255,7 @@ export function buildOpenApiDocument(): OpenApiDocument {
     request: {
       query: z.object({
         status: z.enum(REQUEST_STATUSES).optional(),
+        kind: z.enum(REQUEST_KINDS).optional().meta({ description: 'only requests of this kind' }),
         mine: z.enum(['true', 'false']).optional(),
         team: z.string().optional(),
         awaiting: z.literal('me').optional(),
@@ -161,7 +284,10 @@ export function buildOpenApiDocument(): OpenApiDocument {
     method: 'get',
     path: '/requests/{request_id}',
     operationId: 'getRequest',
+    tags: ['requests'],
     summary: 'A request with its step timeline',
+    description:
+      'Its status, the node pool asked for, its billing and every step recorded so far, with the link to its page. Visible to its requester, the members of its team, its approvers and admins; anyone else gets 404.',
     security: BEARER,
     request: {
       params: z.object({
@@ -185,6 +311,7 @@ export function buildOpenApiDocument(): OpenApiDocument {
     method: 'get',
     path: '/requests/{request_id}/page',
     operationId: 'requestPage',
+    tags: ['requests'],
     summary: 'The read-only HTML page of a request (signed link)',
     description:
       'Linked from the e-mails and from the node pool in ModelArts (`os.modelarts/service.console.url`). No bearer token: the signature is the proof.',
@@ -203,7 +330,10 @@ export function buildOpenApiDocument(): OpenApiDocument {
     method: 'post',
     path: '/requests/{request_id}/cancel',
     operationId: 'cancelRequest',
+    tags: ['requests'],
     summary: 'Cancel a request before provisioning (its requester or an admin)',
+    description:
+      'Records CANCELLED, closes its approvals (their links then answer 410), stops its workflow, gives its quota reservation back, updates the Slack messages and tells the requester. Only before provisioning: once ModelArts is being called, the request runs to its end.',
     security: BEARER,
     request: { params: requestIdParams },
     responses: {
@@ -224,7 +354,10 @@ export function buildOpenApiDocument(): OpenApiDocument {
     method: 'post',
     path: '/requests/{request_id}/retry',
     operationId: 'retryRequest',
+    tags: ['requests'],
     summary: 'Run a FAILED request again from the step that failed, without a new approval (its requester or an admin)',
+    description:
+      'Starts a new run for a request that FAILED after its approval: it resumes at the step that failed without asking anyone again, and reserves the quota again when the failure gave it back.',
     security: BEARER,
     request: { params: requestIdParams },
     responses: {
@@ -251,7 +384,10 @@ export function buildOpenApiDocument(): OpenApiDocument {
     method: 'get',
     path: '/approvals/{approval_id}',
     operationId: 'showApproval',
+    tags: ['approvals'],
     summary: 'The approval page of a personal link (decides nothing)',
+    description:
+      'The personal link of an approver (from the e-mail): shows the request and a form to approve or reject it. No bearer token: the signature in the link is the proof. Opening it decides nothing (mail scanners open links).',
     request: { params: approvalParams, query: z.object({ approver: z.string(), sig: z.string() }) },
     responses: {
       200: htmlPage('The request and an Approve / Reject form'),
@@ -264,7 +400,10 @@ export function buildOpenApiDocument(): OpenApiDocument {
     method: 'post',
     path: '/approvals/{approval_id}',
     operationId: 'decideApproval',
+    tags: ['approvals'],
     summary: 'Approve or reject (the form of the approval page)',
+    description:
+      "Posted by the approval page's form, with the form token it carries (it must come from the page, not another site). Records the vote; the stage is decided once enough approvers agree, or at the first rejection.",
     request: {
       params: approvalParams,
       body: {
@@ -295,7 +434,10 @@ export function buildOpenApiDocument(): OpenApiDocument {
     method: 'post',
     path: '/slack/interactions',
     operationId: 'slackInteractions',
+    tags: ['approvals'],
     summary: "Slack's signed button clicks (Approve / Reject)",
+    description:
+      "The Approve and Reject buttons of the Slack messages, as Slack sends them: checked against the app's signing secret within Slack's 5-minute window, then recorded as a vote when the Slack user is an approver of the stage (never the requester).",
     request: {
       headers: z.object({ 'x-slack-signature': z.string(), 'x-slack-request-timestamp': z.string() }),
       body: { content: { 'application/x-www-form-urlencoded': { schema: z.object({ payload: z.string() }) } } },
@@ -307,7 +449,10 @@ export function buildOpenApiDocument(): OpenApiDocument {
     method: 'get',
     path: '/openapi.json',
     operationId: 'openapi',
+    tags: ['service'],
     summary: 'This document',
+    description:
+      'The OpenAPI 3.1 document of this API, generated from the schemas the handlers validate with. No bearer token.',
     responses: {
       200: {
         description: 'OpenAPI 3.1',
@@ -319,7 +464,9 @@ export function buildOpenApiDocument(): OpenApiDocument {
     method: 'get',
     path: '/health',
     operationId: 'health',
+    tags: ['service'],
     summary: 'The API answers',
+    description: 'Answers 200 when the API and its function run; it reads nothing else. No bearer token.',
     responses: { 200: { description: 'ok', content: { 'application/json': { schema: HealthSchema } } } },
   });
 
@@ -331,7 +478,14 @@ export function buildOpenApiDocument(): OpenApiDocument {
       description:
         'An approval gate in front of Huawei Cloud ModelArts node-pool creation. Every error body is `{"error_code", "error_msg"}`; the codes are listed in the README.',
       license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
+      // Each deployment answers for itself: the document names no person or address of its own.
+      contact: { name: 'The team that runs this poolgate deployment' },
     },
+    tags: [
+      { name: 'requests', description: 'Ask for a node pool and follow, cancel or retry the request' },
+      { name: 'approvals', description: "The approvers' links, forms and Slack buttons" },
+      { name: 'service', description: 'This document and the health check' },
+    ],
     servers: [{ url: '/', description: 'the poolgate API that serves this document' }],
   });
 }

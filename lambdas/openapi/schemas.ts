@@ -5,6 +5,7 @@
  */
 import * as z from 'zod';
 import { MAX_PAGE_SIZE } from '../domain/list-query';
+import { REQUEST_KINDS, REQUEST_TRIGGERS } from '../domain/request-kind';
 import { REQUEST_STATUSES } from '../domain/status';
 import { STEP_NAMES } from '../domain/steps';
 
@@ -48,8 +49,14 @@ export const StepSchema = z
   })
   .meta({ id: 'Step' });
 
+export const RequestKindSchema = z
+  .enum(REQUEST_KINDS)
+  .meta({ id: 'RequestKind', description: 'what the request does to its node pool: create (POST), delete (DELETE)' });
+
 const summaryFields = {
   requestId: z.string(),
+  kind: RequestKindSchema,
+  trigger: z.enum(REQUEST_TRIGGERS).meta({ description: 'who set it off: user (an API call)' }),
   status: RequestStatusSchema,
   reason: reason.optional(),
   final: z.boolean().meta({
@@ -113,9 +120,34 @@ export const SubmitAcceptedSchema = z
   .strictObject({
     requestId: z.string(),
     status: RequestStatusSchema,
+    kind: RequestKindSchema,
     links: z.strictObject({ self: z.string() }),
   })
   .meta({ id: 'SubmitAccepted' });
+
+export const DeleteDryRunSchema = z
+  .strictObject({
+    dryRun: z.literal(true),
+    kind: z.literal('delete'),
+    wouldBe: z.enum(['AWAITING_APPROVAL', 'PROVISIONING']).meta({
+      description: 'AWAITING_APPROVAL when a policy stage names `delete` in `when.changes`, else PROVISIONING',
+    }),
+    nodePool: z.strictObject({
+      projectId: z.string(),
+      poolName: z.string(),
+      nodePoolName: z.string(),
+      flavor: z.string(),
+      count: z.number().int(),
+      team: z.string(),
+      createdBy: z.string().meta({ description: 'the request that created it' }),
+    }),
+    approval: z.strictObject({
+      stages: z.array(
+        z.strictObject({ name: z.string(), approvers: z.array(email), requiredApprovals: z.number().int() }),
+      ),
+    }),
+  })
+  .meta({ id: 'DeleteDryRun' });
 
 export const DryRunResultSchema = z
   .strictObject({
@@ -154,3 +186,48 @@ export const DryRunResultSchema = z
   .meta({ id: 'DryRunResult', description: 'What a submission would do; nothing was recorded, reserved or sent' });
 
 export const HealthSchema = z.strictObject({ status: z.literal('ok') }).meta({ id: 'Health' });
+
+export const ModelArtsNodePoolSchema = z
+  .looseObject({
+    apiVersion: z.string(),
+    kind: z.literal('NodePool'),
+    metadata: z.looseObject({ name: z.string() }),
+    spec: z.looseObject({}),
+    status: z.looseObject({}).optional(),
+  })
+  .meta({
+    id: 'ModelArtsNodePool',
+    description: "ModelArts' NodePool exactly as ShowNodePool answers it (see Huawei Cloud's ModelArts API reference)",
+  });
+
+export const ModelArtsNodePoolListSchema = z
+  .strictObject({
+    apiVersion: z.literal('v2'),
+    kind: z.literal('NodePoolList'),
+    items: z.array(ModelArtsNodePoolSchema),
+  })
+  .meta({ id: 'ModelArtsNodePoolList' });
+
+export const InventorySchema = z
+  .strictObject({
+    items: z.array(
+      z.strictObject({
+        projectId: z.string(),
+        poolName: z.string(),
+        nodePoolName: z.string(),
+        team: z.string(),
+        flavor: z.string(),
+        count: z.number().int().meta({ description: 'the nodes counted against the team quota' }),
+        billingMode: z.enum(['0', '1']),
+        createdAt: timestamp.optional(),
+        createdBy: z.string().meta({ description: 'the request that created it' }),
+        openRequest: z
+          .strictObject({ requestId: z.string(), kind: RequestKindSchema, status: RequestStatusSchema })
+          .optional()
+          .meta({ description: 'the request under way on the node pool (one at a time)' }),
+        links: z.strictObject({ createdBy: z.string(), openRequest: z.string().optional() }),
+      }),
+    ),
+    nextCursor: z.string().nullable(),
+  })
+  .meta({ id: 'NodePoolInventory' });

@@ -7,6 +7,8 @@ import type { RequestRepository } from '../adapters/dynamodb/request-repository'
 import type { NodeCounts, NodePool } from '../adapters/modelarts/client';
 import type { Policy } from '../config/policy';
 import { NotFoundError } from '../domain/errors';
+import type { PoolRequestRecord } from '../domain/pool-request';
+import { kindOf } from '../domain/request-kind';
 import { newStep } from '../domain/steps';
 
 export class NodesAbnormalError extends Error {
@@ -28,7 +30,8 @@ export interface CheckNodesDeps {
 }
 
 export interface NodesState {
-  readonly status: 'waiting' | 'active';
+  /** `gone`: a delete's node pool is no longer shown by ModelArts. */
+  readonly status: 'waiting' | 'active' | 'gone';
   readonly waitSeconds: number;
   readonly available: number;
 }
@@ -36,7 +39,7 @@ export interface NodesState {
 /** Node counts of one status bucket: the SDK types it as one object, other clients as a list. */
 export function countOf(bucket: NodeCounts | undefined): number {
   if (!bucket) return 0;
-  const list = Array.isArray(bucket) ? bucket : [bucket];
+  const list: ReadonlyArray<{ count?: number }> = Array.isArray(bucket) ? bucket : [bucket];
   return list.reduce((sum: number, b: { count?: number }) => sum + (b.count ?? 0), 0);
 }
 
@@ -44,6 +47,7 @@ export async function checkNodes(requestId: string, deps: CheckNodesDeps): Promi
   const now = (deps.now ?? (() => new Date()))();
   const request = await deps.requests.get(requestId);
   if (!request) throw new NotFoundError(`request ${requestId} not found`);
+  if (kindOf(request) === 'delete') return checkGone(request, now, deps);
   if (request.status === 'ACTIVE') return { status: 'active', waitSeconds: 0, available: request.count };
 
   const nodePool = await deps.modelArts.showNodePool(request.projectId, request.poolName, request.nodePoolName);
@@ -72,4 +76,26 @@ export async function checkNodes(requestId: string, deps: CheckNodesDeps): Promi
     );
   }
   return { status: 'waiting', waitSeconds: deps.tracking.pollIntervalSeconds, available };
+}
+
+/**
+ * A delete: done (`gone`) once ModelArts no longer shows the node pool; its nodes deleting meanwhile.
+ * The deadline (the policy's node-tracking timeout) runs from the accepted deletion, or from the retry.
+ */
+async function checkGone(request: PoolRequestRecord, now: Date, deps: CheckNodesDeps): Promise<NodesState> {
+  if (request.status === 'DELETED') return { status: 'gone', waitSeconds: 0, available: 0 };
+  const nodePool = await deps.modelArts.showNodePool(request.projectId, request.poolName, request.nodePoolName);
+  if (!nodePool) return { status: 'gone', waitSeconds: 0, available: 0 };
+  const resources = nodePool.status?.resources;
+  const left = countOf(resources?.available) + countOf(resources?.deleting) + countOf(resources?.abnormal);
+  const since = Date.parse(
+    request.steps.findLast((s) => s.step === 'node_pool_delete_requested' || s.step === 'retried')?.at ??
+      request.updatedAt,
+  );
+  if (now.getTime() - since > deps.tracking.timeoutSeconds * 1000) {
+    throw new NodesTimeoutError(
+      `node pool ${request.nodePoolName} still shown (${left} node(s)) ${deps.tracking.timeoutSeconds} s after its deletion was asked`,
+    );
+  }
+  return { status: 'waiting', waitSeconds: deps.tracking.pollIntervalSeconds, available: left };
 }

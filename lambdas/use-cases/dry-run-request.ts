@@ -16,9 +16,9 @@ import type { Policy } from '../config/policy';
 import { planApprovals } from '../domain/approval-plan';
 import { billingOf, type BillingSummary } from '../domain/billing';
 import { checkCapacity } from '../domain/capacity';
-import { OpenRequestExistsError } from '../domain/errors';
+import { NodePoolExistsError, OpenRequestExistsError } from '../domain/errors';
 import { quotaFor } from '../domain/quota';
-import { isFinished, type TerminalReason } from '../domain/status';
+import { isFinal, type TerminalReason } from '../domain/status';
 import { flavorFacts, isSomeoneElses, poolFacts, type CapacityApi } from './check-request';
 import { acceptSubmission, type SubmitInput } from './submit-request';
 
@@ -62,7 +62,7 @@ export interface DryRunResult {
 export interface DryRunDeps {
   readonly policy: Policy;
   readonly requests: Pick<RequestRepository, 'get'>;
-  readonly claims: Pick<ClaimRepository, 'holderOf'>;
+  readonly claims: Pick<ClaimRepository, 'record'>;
   readonly quotas: Pick<QuotaRepository, 'counters'>;
   readonly modelArts: CapacityApi;
 }
@@ -82,9 +82,11 @@ export async function dryRunRequest(
     maxCount: resources.maxCount,
   };
 
-  const holderId = await deps.claims.holderOf(nodePool);
-  const holder = holderId ? await deps.requests.get(holderId) : undefined;
-  if (holder && !isFinished(holder.status)) throw new OpenRequestExistsError(holder.requestId);
+  const claimed = await deps.claims.record(nodePool);
+  const holder = claimed ? await deps.requests.get(claimed.requestId) : undefined;
+  if (holder && !isFinal(holder.status, deps.policy.nodeTracking.enabled))
+    throw new OpenRequestExistsError(holder.requestId);
+  if (claimed?.state === 'present') throw new NodePoolExistsError(claimed.creatingRequestId ?? claimed.requestId);
 
   const billing = billingOf(body);
   const checks: DryRunCheck[] = [

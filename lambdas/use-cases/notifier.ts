@@ -12,7 +12,7 @@ import { requestPageLink } from '../domain/request-link';
 import type { ApprovalRecord, SlackMessageRef } from '../domain/approval';
 import type { PoolRequestRecord } from '../domain/pool-request';
 import { approvalRequestMail } from '../presentation/approval-mail';
-import { outcomeHeadline, outcomeMail } from '../presentation/outcome-mail';
+import { deletedByOtherMail, outcomeHeadline, outcomeMail } from '../presentation/outcome-mail';
 import { approvalClosedMessage, approvalRequestMessage, type SlackContext } from '../presentation/slack-messages';
 
 export interface NotifierDeps {
@@ -96,6 +96,12 @@ export class Notifier {
     } catch (error) {
       logger.warn('slack message not sent', { requestId: request.requestId, error: (error as Error).message });
     }
+  }
+
+  /** E-mails the creator of a node pool that someone else deleted it (the delete request's page linked). */
+  async tellCreator(request: PoolRequestRecord, creator: string): Promise<void> {
+    const link = requestPageLink(this.deps.publicBaseUrl, request.requestId, this.deps.linkKey);
+    await this.mailer().send(deletedByOtherMail(request, creator, link));
   }
 
   private slackContext(request: PoolRequestRecord): SlackContext {

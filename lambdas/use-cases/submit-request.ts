@@ -7,7 +7,7 @@
  *  5. store the request with its first step, then start its execution (named after it).
  */
 import { createHash } from 'node:crypto';
-import type { ClaimRepository, NodePoolName } from '../adapters/dynamodb/claim-repository';
+import type { ClaimOptions, ClaimRepository, NodePoolName } from '../adapters/dynamodb/claim-repository';
 import type { RequestRepository } from '../adapters/dynamodb/request-repository';
 import type { Resumption, Workflow } from '../adapters/workflow';
 import { teamOf, type Policy, type Team } from '../config/policy';
@@ -16,6 +16,9 @@ import { billingOf } from '../domain/billing';
 import {
   ForbiddenError,
   IdempotencyKeyReusedError,
+  NodePoolExistsError,
+  NotFoundError,
+  NotRetryableError,
   OpenRequestExistsError,
   PayloadTooLargeError,
   ServiceUnavailableError,
@@ -24,7 +27,8 @@ import {
 import { MAX_BODY_BYTES, parseNodePoolRequest, type NodePoolRequest } from '../domain/nodepool-request';
 import type { PoolRequestRecord } from '../domain/pool-request';
 import { placementAllowed } from '../domain/quota';
-import { isFinished, type RequestStatus } from '../domain/status';
+import type { RequestKind } from '../domain/request-kind';
+import { isFinal, type RequestStatus } from '../domain/status';
 import { newStep, stepId } from '../domain/steps';
 import type { RecordMetric } from './metrics';
 
@@ -87,36 +91,40 @@ export function acceptSubmission(input: Omit<SubmitInput, 'idempotencyKey'>, pol
 
 export async function submitRequest(input: SubmitInput, deps: SubmitDeps): Promise<SubmitResult> {
   const now = (deps.now ?? (() => new Date()))();
-  const newId = deps.newId ?? (() => crypto.randomUUID());
 
   const { team, body, justification } = acceptSubmission(input, deps.policy);
 
-  const fingerprint = sha256(`${input.requester}\n${input.projectId}\n${input.poolName}\n${input.rawBody}`);
-  const keyHash = sha256(
-    input.idempotencyKey
-      ? `${input.requester}\nkey\n${input.idempotencyKey}`
-      : `${input.requester}\nbody\n${fingerprint}`,
-  );
-  const freshId = newId();
-  const requestId = await deps.claims.claimIdempotencyKey(keyHash, freshId, now);
-
-  // A fresh id just claimed names no stored request yet: only an earlier id needs a read.
-  const existing = requestId === freshId ? undefined : await deps.requests.get(requestId);
+  const fingerprint = requestFingerprint({ ...input, method: 'POST', kind: 'create' });
+  const requestId = await claimIdempotency(input, fingerprint, deps, now);
+  const existing = requestId.fresh ? undefined : await deps.requests.get(requestId.id);
   if (existing) {
-    if (existing.fingerprint !== fingerprint) {
+    if (existing.fingerprint !== fingerprint && existing.fingerprint !== legacyFingerprint(input)) {
       throw new IdempotencyKeyReusedError('this Idempotency-Key was already used for a different request');
     }
-    if (existing.status === 'SUBMITTED') await startOrUnavailable(deps.workflow, requestId);
-    return { requestId, status: existing.status };
+    if (existing.status === 'SUBMITTED') await startOrUnavailable(deps.workflow, existing.requestId);
+    return { requestId: existing.requestId, status: existing.status };
   }
 
   const nodePoolName = body.metadata.name;
-  await claimNodePoolName({ projectId: input.projectId, poolName: input.poolName, nodePoolName }, requestId, deps, now);
-
   const billing = billingOf(body);
-  const plan = planApprovals(team, input.requester, billing.mode);
+  const name = { projectId: input.projectId, poolName: input.poolName, nodePoolName };
+  await claimNodePoolName(name, requestId.id, deps, now, {
+    facts: {
+      ...name,
+      team: team.name,
+      creatingRequestId: requestId.id,
+      creator: input.requester,
+      flavor: body.spec.resources.flavor,
+      count: body.spec.resources.count,
+      billingMode: billing.mode,
+    },
+  });
+
+  const plan = planApprovals(team, input.requester, billing.mode, 'create');
   const record: PoolRequestRecord = {
-    requestId,
+    requestId: requestId.id,
+    kind: 'create',
+    trigger: 'user',
     status: 'SUBMITTED',
     requester: input.requester,
     team: team.name,
@@ -138,30 +146,108 @@ export async function submitRequest(input: SubmitInput, deps: SubmitDeps): Promi
   };
   await deps.requests.create(record);
   deps.recordMetric?.('submitted', 1, 'Count');
-  await startOrUnavailable(deps.workflow, requestId);
-  return { requestId, status: 'SUBMITTED' };
+  await startOrUnavailable(deps.workflow, requestId.id);
+  return { requestId: requestId.id, status: 'SUBMITTED' };
+}
+
+/** What makes two submissions the same request: method, kind, requester, where, and the body (and, later, a lease header). */
+export function requestFingerprint(input: {
+  readonly method: string;
+  readonly kind: RequestKind;
+  readonly requester: string;
+  readonly projectId: string;
+  readonly poolName: string;
+  readonly nodePoolName?: string;
+  readonly rawBody: string;
+}): string {
+  return sha256(
+    [
+      'v2',
+      input.method,
+      input.kind,
+      input.requester,
+      input.projectId,
+      input.poolName,
+      input.nodePoolName ?? '',
+      input.rawBody,
+    ].join('\n'),
+  );
+}
+
+/** The fingerprint of creates stored before kinds (requester, project, pool, body): their key still resumes them. */
+function legacyFingerprint(input: Pick<SubmitInput, 'requester' | 'projectId' | 'poolName' | 'rawBody'>): string {
+  return sha256(`${input.requester}\n${input.projectId}\n${input.poolName}\n${input.rawBody}`);
 }
 
 /**
- * Claims the open node-pool name for `requestId` (also a retried request taking its name back);
- * throws OpenRequestExistsError while another open request holds it.
+ * The request id a submission maps to: with an Idempotency-Key, whatever that key produced (24 h);
+ * without one, a hash of the fingerprint maps only to a request that is still open, so asking again
+ * for something that has finished (re-creating a deleted node pool with the same body) is a new request.
+ */
+export async function claimIdempotency(
+  input: { readonly requester: string; readonly idempotencyKey?: string },
+  fingerprint: string,
+  deps: {
+    readonly claims: ClaimRepository;
+    readonly requests: RequestRepository;
+    readonly policy: Policy;
+    readonly newId?: () => string;
+  },
+  now: Date,
+): Promise<{ id: string; fresh: boolean }> {
+  const freshId = (deps.newId ?? (() => crypto.randomUUID()))();
+  const keyHash = sha256(
+    input.idempotencyKey
+      ? `${input.requester}\nkey\n${input.idempotencyKey}`
+      : `${input.requester}\nbody\n${fingerprint}`,
+  );
+  const holderIsOpen = async (holderId: string) => {
+    const holder = await deps.requests.get(holderId);
+    // A holder never stored is a submission under way (or crashed): kept, as with a key.
+    return !holder || !isFinal(holder.status, deps.policy.nodeTracking.enabled);
+  };
+  const id = await deps.claims.claimIdempotencyKey(
+    keyHash,
+    freshId,
+    now,
+    input.idempotencyKey ? undefined : holderIsOpen,
+  );
+  // A fresh id just claimed names no stored request yet: only an earlier id needs a read.
+  return { id, fresh: id === freshId };
+}
+
+/**
+ * Claims the node pool for `requestId` (also a retried request taking it back); throws
+ * OpenRequestExistsError while another request holds it (until that one's final status), and for a
+ * create NodePoolExistsError when poolgate created a node pool of that name that still exists, for a
+ * change NotFoundError when there is none, for a retry NotRetryableError when a later request finished on it.
  */
 export async function claimNodePoolName(
   name: NodePoolName,
   requestId: string,
-  deps: { readonly claims: ClaimRepository; readonly requests: RequestRepository },
+  deps: { readonly claims: ClaimRepository; readonly requests: RequestRepository; readonly policy?: Policy },
   now: Date,
+  options: ClaimOptions = {},
 ): Promise<void> {
+  const nodeTracking = deps.policy?.nodeTracking.enabled ?? true;
   const claim = await deps.claims.claimNodePoolName(
     name,
     requestId,
     async (holderId, claimedAt) => {
       const holder = await deps.requests.get(holderId);
-      return holder ? !isFinished(holder.status) : now.getTime() - claimedAt.getTime() < ORPHAN_CLAIM_MS;
+      return holder ? !isFinal(holder.status, nodeTracking) : now.getTime() - claimedAt.getTime() < ORPHAN_CLAIM_MS;
     },
     now,
+    options,
   );
-  if (!claim.ok) throw new OpenRequestExistsError(claim.holderId);
+  if (claim.ok) return;
+  if (claim.why === 'present') throw new NodePoolExistsError(claim.holderId);
+  if (claim.why === 'absent') throw new NotFoundError(`node pool ${name.nodePoolName} not found`);
+  if (claim.why === 'superseded')
+    throw new NotRetryableError(
+      `superseded: request ${claim.holderId} on node pool ${name.nodePoolName} has finished since this one failed; submit a new request`,
+    );
+  throw new OpenRequestExistsError(claim.holderId);
 }
 
 /** Starts the request's run; when Step Functions cannot take it now, 503 with what to repeat (`retryWith`). */
@@ -170,10 +256,11 @@ export async function startOrUnavailable(
   requestId: string,
   retryWith = 'the same Idempotency-Key',
   resume?: Resumption,
+  kind: RequestKind = 'create',
 ): Promise<void> {
   try {
     // The SDK already retries throttling and 5xx with backoff before this gives up.
-    await workflow.start(requestId, resume);
+    await workflow.start(requestId, resume, kind);
   } catch (error) {
     throw new ServiceUnavailableError(
       `request ${requestId} is stored but its workflow could not start (${(error as Error).name}); retry with ${retryWith}`,

@@ -14,9 +14,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { readOutbox, startStack, type RunningStack } from '../support/local-stack';
-import { eventually } from '../support/poll';
-import { exampleBody, getRequest, POOL, PROJECT_ID, submit } from '../support/requests';
+import { readOutbox, startStack, type RunningStack } from '../../local/harness/stack';
+import { eventually } from '../../local/harness/poll';
+import { exampleBody, getRequest, POOL, PROJECT_ID, submit, waitForStatus } from '../../local/harness/requests';
 
 jest.setTimeout(120_000);
 
@@ -180,14 +180,7 @@ it('approves from the e-mail link in a browser, then shows the created node pool
     expect(recorded).toContain('Approved for Q4');
     expect(recorded).toContain('Node pool np-browser');
 
-    const done = await eventually(
-      async () => {
-        const { json } = await getRequest(stack, alice, requestId);
-        return json.status === 'ACTIVE' ? json : undefined;
-      },
-      'the node pool to be ACTIVE',
-      30_000,
-    );
+    const done = await waitForStatus(stack, alice, requestId, 'ACTIVE');
     const pageLink = (done as unknown as { links: { page: string } }).links.page;
     // The page after the decision links the request's page.
     expect(await page.getByRole('link', { name: "The request's page" }).getAttribute('href')).toBe(pageLink);

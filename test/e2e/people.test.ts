@@ -8,9 +8,9 @@ import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join, resolve } from 'node:path';
-import { newHome, readOutbox, startStack, type RunningStack } from '../support/local-stack';
-import { eventually } from '../support/poll';
-import { exampleBody, getRequest, PROJECT_ID, submit } from '../support/requests';
+import { newHome, readOutbox, startStack, type RunningStack } from '../../local/harness/stack';
+import { eventually } from '../../local/harness/poll';
+import { exampleBody, getRequest, PROJECT_ID, submit } from '../../local/harness/requests';
 
 jest.setTimeout(90_000);
 
@@ -162,7 +162,7 @@ describe('poolgate outbox', () => {
     );
     expect(listed.stdout).toContain(`  ${bobs?.links[0]}\n`);
     expect(listed.stdout).toMatch(
-      /^\d{4}-\d\d-\d\d \d\d:\d\d UTC  to bob@example\.com\n  Approval needed: node pool np-people-outbox /,
+      /^\d{4}-\d\d-\d\d \d\d:\d\d UTC {2}to bob@example\.com\n {2}Approval needed: node pool np-people-outbox /,
     );
 
     const approved = await poolgate([

@@ -16,7 +16,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { startStack, type RunningStack } from '../support/local-stack';
+import { startStack, type RunningStack } from '../../local/harness/stack';
 
 jest.setTimeout(180_000);
 
@@ -32,6 +32,10 @@ const BLOCKS: ReadonlyArray<{ readonly first: string; readonly run: boolean }> =
   { first: "npx poolgate outbox --to bob@example.com --request <id> --approve --comment 'go'", run: true },
   { first: 'npx poolgate status <id> --wait --token "$TOKEN"', run: true },
   { first: 'curl -s http://127.0.0.1:4010/_sim/nodepools', run: true },
+  {
+    first: 'npm install -g .        # or `npm link`: a global `poolgate` that runs this checkout (no copy)',
+    run: false,
+  },
   { first: 'export POOLGATE_TOKEN=$(npx poolgate dev-token alice@example.com)', run: true },
   { first: 'npm run bench           # about 6-10 minutes on 2 cores; -- --quick for a first look', run: false },
   {

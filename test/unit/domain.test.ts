@@ -37,7 +37,7 @@ function body(annotations: Record<string, string> = {}): NodePoolRequest {
     kind: 'NodePool',
     metadata: { name: 'np-1', annotations },
     spec: { resources: { flavor: 'modelarts.vm.2u4g.dcc', count: 1, maxCount: 1 } },
-  } as NodePoolRequest;
+  };
 }
 
 describe('status transitions', () => {
@@ -50,7 +50,9 @@ describe('status transitions', () => {
   });
 
   it('lists the statuses a target may be reached from', () => {
-    expect(sourcesOf('PROVISIONING')).toEqual(['AWAITING_APPROVAL']);
+    // SUBMITTED -> PROVISIONING: a change no policy stage applies to (a delete by default); a create always has a stage.
+    expect(sourcesOf('PROVISIONING')).toEqual(['SUBMITTED', 'AWAITING_APPROVAL']);
+    expect(sourcesOf('DELETED')).toEqual(['PROVISIONING']);
     expect(sourcesOf('FAILED')).toEqual(['SUBMITTED', 'AWAITING_APPROVAL', 'PROVISIONING', 'CREATED']);
   });
 });

@@ -3,40 +3,33 @@
  * plain object by `value.constructor.name`, so a label named `constructor` made the marshaller throw
  * and the submission answer 500 (found by test/reliability/fuzz.test.ts). Stored and read back as given.
  */
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { RequestRepository } from '../../lambdas/adapters/dynamodb/request-repository';
 import type { PoolRequestRecord } from '../../lambdas/domain/pool-request';
-import { startTestTable } from '../support/dynamodb';
+import { useTestTable } from '../support/dynamodb';
 import { requestRecord } from '../support/fixtures';
 
-let db: DynamoDBDocumentClient;
-let tableName: string;
-let stop: () => Promise<void>;
-
-beforeAll(async () => {
-  ({ db, tableName, stop } = await startTestTable());
-});
-afterAll(() => stop());
+const table = useTestTable();
 
 it('stores labels and volume parameters whose keys are names of Object.prototype', async () => {
   const keys = { constructor: 'a', toString: 'b', hasOwnProperty: 'c', valueOf: 'd', isPrototypeOf: 'e' };
   const base = requestRecord('r-proto-keys');
+  const body = base.body!;
   const record = {
     ...base,
     body: {
-      ...base.body,
+      ...body,
       spec: {
         resources: {
-          ...base.body.spec.resources,
+          ...body.spec.resources,
           labels: keys,
           dataVolumes: [{ volumeType: 'SAS', size: '100', extendParams: { ...keys, volumeGroup: 'vgpaas' } }],
         },
       },
     },
   } as PoolRequestRecord;
-  const repo = new RequestRepository(db, tableName);
+  const repo = new RequestRepository(table.db, table.tableName);
   await expect(repo.create(record)).resolves.toBe(true);
   const stored = await repo.get('r-proto-keys');
-  expect(stored?.body.spec.resources.labels).toEqual(keys);
-  expect(stored?.body.spec.resources.dataVolumes?.[0].extendParams).toEqual({ ...keys, volumeGroup: 'vgpaas' });
+  expect(stored?.body?.spec.resources.labels).toEqual(keys);
+  expect(stored?.body?.spec.resources.dataVolumes?.[0].extendParams).toEqual({ ...keys, volumeGroup: 'vgpaas' });
 });

@@ -258,7 +258,7 @@ describe('what a decision means (approval page, e-mail, Slack)', () => {
             actor: 'alice@example.com',
           },
         ],
-      } as PoolRequestRecord,
+      },
       { ...finance, closed: 'CANCELLED' },
       context,
     );

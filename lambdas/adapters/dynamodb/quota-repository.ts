@@ -9,6 +9,10 @@
  * retry takes over a reservation its failed run still holds (`takeOver`). `heldAt#<id>` says when the
  * reservation was last made, taken over or confirmed by its run (`renew`): quota reconciliation settles
  * one a finished request left behind only if nobody touched it since it looked.
+ *
+ * A node pool's share stays `use#<createId>` for its whole life. While a request changes the node pool
+ * (a delete), `open#<createId>` names that request: quota reconciliation's writes are conditional on
+ * its absence, so a deletion racing the reconciliation never counts the nodes free twice.
  */
 import {
   GetCommand,
@@ -25,6 +29,8 @@ const hold = (requestId: string) => `hold#${requestId}`;
 const use = (requestId: string) => `use#${requestId}`;
 const attemptOf = (requestId: string) => `attempt#${requestId}`;
 const heldAtOf = (requestId: string) => `heldAt#${requestId}`;
+/** The marker of a change under way on the node pool whose share is `use#<createId>`: the changing request's id. */
+const openOf = (createId: string) => `open#${createId}`;
 
 export interface QuotaShare {
   readonly team: string;
@@ -41,6 +47,14 @@ export interface QuotaShare {
 export interface HeldShare extends QuotaShare {
   /** `hold`: reserved while the request is open (for `attempt`); `use`: committed, its node pool exists. */
   readonly kind: 'hold' | 'use';
+}
+
+/** A change (`changeId`) to the node pool whose share is `use#<createId>` on the team's flavor counter. */
+export interface ChangeShare {
+  readonly team: string;
+  readonly flavor: string;
+  readonly createId: string;
+  readonly changeId: string;
 }
 
 export interface QuotaCounters {
@@ -229,7 +243,9 @@ export class QuotaRepository {
       '#inUse': 'inUse',
     };
     const values: Record<string, number> = { ':delta': delta };
-    let condition = 'attribute_not_exists(#hold) AND ';
+    // A change under way on the node pool (open#<id>) is that request's to settle.
+    names['#open'] = openOf(share.requestId);
+    let condition = 'attribute_not_exists(#hold) AND attribute_not_exists(#open) AND ';
     if (from > 0) {
       values[':from'] = from;
       condition += '#use = :from';
@@ -250,6 +266,59 @@ export class QuotaRepository {
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
     });
+  }
+
+  /**
+   * Marks the node pool whose share is `use#<createId>` as being changed by `changeId`: quota
+   * reconciliation leaves its share alone until the change settles it. The node-pool record admits one
+   * open change at a time, so the marker is that change's: it replaces one a crashed change left behind.
+   */
+  async markOpen(share: ChangeShare): Promise<boolean> {
+    return this.update({
+      Key: key(share.team, share.flavor),
+      UpdateExpression: 'SET #open = :change',
+      ExpressionAttributeNames: { '#open': openOf(share.createId) },
+      ExpressionAttributeValues: { ':change': share.changeId },
+    });
+  }
+
+  /** Removes `changeId`'s marker (the change ended without removing the nodes). False when it is not there. */
+  async clearOpen(share: ChangeShare): Promise<boolean> {
+    return this.update({
+      Key: key(share.team, share.flavor),
+      UpdateExpression: 'REMOVE #open',
+      ConditionExpression: '#open = :change',
+      ExpressionAttributeNames: { '#open': openOf(share.createId) },
+      ExpressionAttributeValues: { ':change': share.changeId },
+    });
+  }
+
+  /**
+   * The node pool is gone: its share `use#<createId>` is removed with `changeId`'s marker, the counters
+   * lowered by its value, in one write conditional on that value (read first) and on no other change
+   * holding the marker. Returns the nodes released (0 when there was no share: reconciliation took it
+   * back before the change marked it, or a retried Finalize finds it done).
+   */
+  async removeUse(share: ChangeShare): Promise<number> {
+    const names = { '#use': use(share.createId), '#open': openOf(share.createId), '#used': 'used', '#inUse': 'inUse' };
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const item = await this.item({ team: share.team, flavor: share.flavor, requestId: share.createId, count: 0 });
+      const held = item?.[use(share.createId)];
+      if (held === undefined) {
+        await this.clearOpen(share);
+        return 0;
+      }
+      const n = Number(held);
+      const removed = await this.update({
+        Key: key(share.team, share.flavor),
+        UpdateExpression: 'REMOVE #use, #open ADD #used :minus, #inUse :minus',
+        ConditionExpression: '#use = :n AND (attribute_not_exists(#open) OR #open = :change)',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: { ':n': n, ':minus': -n, ':change': share.changeId },
+      });
+      if (removed) return n;
+    }
+    throw new Error(`the share use#${share.createId} kept changing while removing it`);
   }
 
   async counters(team: string, flavor: string): Promise<QuotaCounters> {

@@ -17,6 +17,7 @@ import {
 import { InvalidTransitionError } from '../../domain/errors';
 import type { IndexPosition } from '../../domain/list-cursor';
 import type { PoolRequestRecord } from '../../domain/pool-request';
+import type { RequestKind } from '../../domain/request-kind';
 import { sourcesOf, type RequestStatus, type TerminalReason } from '../../domain/status';
 import { inListedOrder, type Step } from '../../domain/steps';
 import { batchGetAll, isConditionFailure } from './client';
@@ -120,7 +121,7 @@ export class RequestRepository {
   async page(
     index: RequestIndexName,
     partition: string,
-    options: { limit: number; status?: RequestStatus; approver?: string; startAt?: IndexPosition },
+    options: { limit: number; status?: RequestStatus; kind?: RequestKind; approver?: string; startAt?: IndexPosition },
   ): Promise<RequestPage> {
     const names: Record<string, string> = { '#partition': INDEX_KEYS[index] };
     const values: Record<string, unknown> = { ':partition': partition };
@@ -129,6 +130,12 @@ export class RequestRepository {
       names['#status'] = 'status';
       values[':status'] = options.status;
       filters.push('#status = :status');
+    }
+    if (options.kind) {
+      names['#kind'] = 'kind';
+      values[':kind'] = options.kind;
+      // Requests stored before kinds are creations.
+      filters.push(options.kind === 'create' ? '(attribute_not_exists(#kind) OR #kind = :kind)' : '#kind = :kind');
     }
     if (options.approver) {
       names['#approvers'] = 'approverEmails';
@@ -265,5 +272,5 @@ function toRecord(item: StoredRequest): PoolRequestRecord {
     version: _v,
     ...record
   } = item as StoredRequest & Record<string, unknown>;
-  return record as unknown as PoolRequestRecord;
+  return record;
 }

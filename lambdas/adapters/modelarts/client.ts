@@ -75,7 +75,7 @@ const JSON_CONTENT_TYPE = 'application/json;charset=UTF-8';
 interface ModelArtsCall {
   /** For error messages, e.g. `create node pool`. */
   readonly operation: string;
-  readonly method: 'GET' | 'POST';
+  readonly method: 'GET' | 'POST' | 'DELETE';
   readonly projectId: string;
   /** Segments after `/{version}/{project_id}/`, each URI-encoded here. */
   readonly path: readonly string[];
@@ -127,6 +127,22 @@ export class ModelArtsClient {
   }
 
   /**
+   * `DELETE .../nodepools/{nodepool_name}` (no body); ModelArts answers with the node pool, its nodes
+   * deleting. Undefined when ModelArts answers 404 (already gone). Refused for yearly/monthly node pools.
+   */
+  async deleteNodePool(projectId: string, poolName: string, nodePoolName: string): Promise<NodePool | undefined> {
+    const operation = 'delete node pool';
+    const response = await this.call({
+      operation,
+      method: 'DELETE',
+      projectId,
+      path: ['pools', poolName, 'nodepools', nodePoolName],
+      absentOn404: true,
+    });
+    return response === undefined ? undefined : nodePoolFrom(response, operation);
+  }
+
+  /**
    * `GET .../nodepools`: every node pool of the pool. ModelArts documents no paging here (no query,
    * no `continue`), so none is asked for; a `metadata.continue` an answer carries anyway is followed
    * rather than taken for the end of the list.
@@ -148,7 +164,7 @@ export class ModelArtsClient {
     });
     if (response === undefined) return undefined;
     if (!isObject(response)) throw unexpectedResponse('show pool', 'not a pool');
-    return response as Pool;
+    return response;
   }
 
   /** `GET /v1/{project_id}/resourceflavors`, every page. */
@@ -193,7 +209,7 @@ export class ModelArtsClient {
   /** One signed call to `/{version}/{project_id}/{path}`: the parsed JSON answer, or undefined for a 404 when `absentOn404`. */
   private async call(request: ModelArtsCall): Promise<unknown> {
     const { operation, method, projectId, body } = request;
-    const query = request.query ? `?${new URLSearchParams(request.query)}` : '';
+    const query = request.query ? `?${new URLSearchParams(request.query).toString()}` : '';
     const url = `${this.baseUrl}/${request.version ?? 'v2'}/${[projectId, ...request.path].map(encodeURIComponent).join('/')}${query}`;
     const signed = signRequest({
       ...(await this.options.credentials()),
@@ -242,7 +258,7 @@ export class ModelArtsClient {
     if (errorField(error, 'name') === 'TimeoutError') return `no response within ${this.options.timeoutMs} ms`;
     // fetch reports "fetch failed" and keeps the reason (ECONNREFUSED, a reset socket, ...) as its cause.
     const cause = errorField(error, 'cause') ?? error;
-    return `network error: ${errorField(cause, 'message') ?? String(cause)}`;
+    return `network error: ${String(errorField(cause, 'message') ?? cause)}`;
   }
 }
 
