@@ -208,7 +208,9 @@ async function finalizeChange(
     } else if (input.error?.Error === 'NodePoolNotOursError') {
       const result = await deps.requests.recordStep(
         request.requestId,
-        newStep(stepId.capacityChecked(), 'capacity_checked', 'refused', {
+        // Its own step id: CheckRequest has already recorded `capacity-checked` as ok for this request, and a
+        // step whose id is recorded is skipped with its status change (the request would stay PROVISIONING).
+        newStep(stepId.nodePoolNotOurs(attempt), 'capacity_checked', 'refused', {
           detail: { reason: 'NODE_POOL_NOT_OURS', message: causeMessage(input.error.Cause) },
         }),
         { status: 'REJECTED', reason: 'NODE_POOL_NOT_OURS' },

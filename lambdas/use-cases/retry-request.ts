@@ -70,8 +70,12 @@ export async function retryRequest(requestId: string, actor: string, deps: Retry
   // A change takes its node pool back, unless a later request has finished on it since (superseded).
   if (resumeAt === 'ApplyChange')
     await claimNodePoolName(request, request.requestId, deps, now, { kind: kindOf(request), retry: true });
-  // Resuming at node tracking: the node pool exists, so a reservation the failed run never settled is use.
-  if (resumeAt === 'CheckNodes') await deps.quotas.commit(shareOf(request, request.retries ?? 0));
+  // Resuming at node tracking: the node pool exists, so a reservation the failed run never settled is use;
+  // unless a later request on the node pool (a delete, a re-create) has finished since: its nodes are not ours.
+  if (resumeAt === 'CheckNodes') {
+    await claimNodePoolName(request, request.requestId, deps, now, { kind: kindOf(request), retry: true });
+    await deps.quotas.commit(shareOf(request, request.retries ?? 0));
+  }
 
   let retried;
   try {
