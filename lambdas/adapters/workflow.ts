@@ -9,39 +9,7 @@ import {
   StartExecutionCommand,
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
-
-/** What CreateNodePool hands on (the `$.created` of the definition). */
-export interface CreatedState {
-  readonly nodePoolName: string;
-  readonly track: boolean;
-  readonly waitSeconds: number;
-}
-
-/** The input every execution starts with: all the paths the definition reads exist from the start. */
-export interface ExecutionInput {
-  readonly requestId: string;
-  readonly approval: null;
-  readonly error: null;
-  /** 0 for the request's first run, n for its n-th retry: Finalize acts only for the request's latest run. */
-  readonly attempt: number;
-  /** Set when a retry resumes a request whose node pool exists (its nodes are followed again). */
-  readonly created: CreatedState | null;
-}
-
-/** A retried request's run: the attempt names the execution, `created` says whether the node pool exists. */
-export interface Resumption {
-  readonly attempt: number;
-  readonly created: CreatedState | null;
-}
-
-/** What a decided approval hands back to the workflow (the `$.approval` of the definition). */
-export interface ApprovalOutcome {
-  /** `created`: a retried request resumes at its node tracking (CheckRequest says so, nothing else does). */
-  readonly status: 'approved' | 'rejected' | 'pending' | 'refused' | 'expired' | 'created';
-  readonly stageIndex: number;
-  readonly waitSeconds: number;
-  readonly reason?: string;
-}
+import type { ApprovalOutcome, ExecutionInput, Resumption } from '../../contracts/workflow';
 
 export type TaskAnswer = 'delivered' | 'gone';
 

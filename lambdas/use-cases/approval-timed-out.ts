@@ -7,7 +7,7 @@
  */
 import type { ApprovalRepository } from '../adapters/dynamodb/approval-repository';
 import type { RequestRepository } from '../adapters/dynamodb/request-repository';
-import type { ApprovalOutcome } from '../adapters/workflow';
+import type { ApprovalOutcome, ApprovalTimedOutPayload } from '../../contracts/workflow';
 import type { Policy } from '../config/policy';
 import { approvalIdFor } from '../domain/approval';
 import { NotFoundError } from '../domain/errors';
@@ -24,10 +24,7 @@ export interface TimedOutDeps {
   readonly now?: () => Date;
 }
 
-export async function approvalTimedOut(
-  input: { requestId: string; stageIndex: number },
-  deps: TimedOutDeps,
-): Promise<ApprovalOutcome> {
+export async function approvalTimedOut(input: ApprovalTimedOutPayload, deps: TimedOutDeps): Promise<ApprovalOutcome> {
   const now = (deps.now ?? (() => new Date()))();
   const request = await deps.requests.get(input.requestId);
   if (!request) throw new NotFoundError(`request ${input.requestId} not found`);

@@ -3,6 +3,7 @@
  * (`nodes_active`, status ACTIVE) or any is abnormal (the request fails NODES_ABNORMAL), within the
  * policy's deadline from the creation or a retry (NODES_TIMEOUT). Between reads the workflow waits `pollIntervalSeconds`.
  */
+import type { NodesState, WorkflowErrorName } from '../../contracts/workflow';
 import type { RequestRepository } from '../adapters/dynamodb/request-repository';
 import type { NodeCounts, NodePool } from '../adapters/modelarts/client';
 import type { Policy } from '../config/policy';
@@ -10,10 +11,10 @@ import { NotFoundError } from '../domain/errors';
 import { newStep } from '../domain/steps';
 
 export class NodesAbnormalError extends Error {
-  override name = 'NodesAbnormalError';
+  override readonly name = 'NodesAbnormalError' satisfies WorkflowErrorName;
 }
 export class NodesTimeoutError extends Error {
-  override name = 'NodesTimeoutError';
+  override readonly name = 'NodesTimeoutError' satisfies WorkflowErrorName;
 }
 
 export interface NodeStatusApi {
@@ -25,12 +26,6 @@ export interface CheckNodesDeps {
   readonly modelArts: NodeStatusApi;
   readonly tracking: Policy['nodeTracking'];
   readonly now?: () => Date;
-}
-
-export interface NodesState {
-  readonly status: 'waiting' | 'active';
-  readonly waitSeconds: number;
-  readonly available: number;
 }
 
 /** Node counts of one status bucket: the SDK types it as one object, other clients as a list. */

@@ -14,7 +14,7 @@
 import type { QuotaRepository } from '../adapters/dynamodb/quota-repository';
 import type { RequestRepository } from '../adapters/dynamodb/request-repository';
 import type { Pool, ResourceFlavor } from '../adapters/modelarts/client';
-import type { ApprovalOutcome } from '../adapters/workflow';
+import type { ApprovalOutcome, WorkflowErrorName } from '../../contracts/workflow';
 import type { Policy } from '../config/policy';
 import { checkCapacity, type FlavorFacts, type PoolFacts } from '../domain/capacity';
 import { InvalidTransitionError, NotFoundError } from '../domain/errors';
@@ -32,11 +32,11 @@ export interface CapacityApi {
 
 /** A retried run found no room for its nodes (its retry reserved them, but lost them to a race). */
 export class QuotaExceededError extends Error {
-  override name = 'QuotaExceededError';
+  override readonly name = 'QuotaExceededError' satisfies WorkflowErrorName;
 }
 /** A retried run's team may no longer use its flavor (the policy changed since it was approved). */
 export class FlavorNotAllowedError extends Error {
-  override name = 'FlavorNotAllowedError';
+  override readonly name = 'FlavorNotAllowedError' satisfies WorkflowErrorName;
 }
 
 export interface CheckDeps {

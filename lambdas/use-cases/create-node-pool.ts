@@ -6,6 +6,7 @@
  *  3. create it, and record `node_pool_created` with the annotations sent, moving the request to CREATED.
  * Retryable ModelArts errors are thrown for the workflow's Retry; final ones for its Catch.
  */
+import type { WorkflowErrorName } from '../../contracts/workflow';
 import type { ApprovalRepository } from '../adapters/dynamodb/approval-repository';
 import type { RequestRepository } from '../adapters/dynamodb/request-repository';
 import type { Policy } from '../config/policy';
@@ -27,7 +28,7 @@ export interface NodePoolApi {
 }
 
 export class NodePoolConflictError extends Error {
-  override name = 'NodePoolConflictError';
+  override readonly name = 'NodePoolConflictError' satisfies WorkflowErrorName;
 }
 
 export interface CreateDeps {

@@ -10,6 +10,7 @@
  *  4. the first time only, ask the approvers (e-mail with a personal link, Slack with buttons), then
  *     mark the approval notified (a run that crashed before the mark asks again).
  */
+import type { RequestApprovalPayload } from '../../contracts/workflow';
 import type { ApprovalRepository } from '../adapters/dynamodb/approval-repository';
 import type { RequestRepository } from '../adapters/dynamodb/request-repository';
 import type { Workflow } from '../adapters/workflow';
@@ -19,11 +20,7 @@ import { approvalRequestedStep, stepId } from '../domain/steps';
 import type { Notifier } from './notifier';
 import { stageNeedsOrderId, workflowOutcome } from './stage-outcome';
 
-export interface RequestApprovalInput {
-  readonly requestId: string;
-  readonly stageIndex: number;
-  readonly taskToken: string;
-}
+export type RequestApprovalInput = RequestApprovalPayload;
 
 export interface RequestApprovalDeps {
   readonly requests: RequestRepository;

@@ -15,7 +15,8 @@
 import type { ClaimRepository } from '../adapters/dynamodb/claim-repository';
 import type { QuotaRepository } from '../adapters/dynamodb/quota-repository';
 import type { RequestRepository } from '../adapters/dynamodb/request-repository';
-import type { Resumption, Workflow } from '../adapters/workflow';
+import type { Resumption } from '../../contracts/workflow';
+import type { Workflow } from '../adapters/workflow';
 import type { Policy } from '../config/policy';
 import { InvalidTransitionError, NotFoundError, NotRetryableError } from '../domain/errors';
 import { toRequestView, type PoolRequestRecord, type RequestView } from '../domain/pool-request';

@@ -9,7 +9,8 @@
 import { createHash } from 'node:crypto';
 import type { ClaimRepository, NodePoolName } from '../adapters/dynamodb/claim-repository';
 import type { RequestRepository } from '../adapters/dynamodb/request-repository';
-import type { Resumption, Workflow } from '../adapters/workflow';
+import type { Resumption } from '../../contracts/workflow';
+import type { Workflow } from '../adapters/workflow';
 import { teamOf, type Policy, type Team } from '../config/policy';
 import { planApprovals } from '../domain/approval-plan';
 import { billingOf } from '../domain/billing';

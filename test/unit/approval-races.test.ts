@@ -5,7 +5,8 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ApprovalRepository } from '../../lambdas/adapters/dynamodb/approval-repository';
 import { RequestRepository } from '../../lambdas/adapters/dynamodb/request-repository';
-import type { ApprovalOutcome, TaskAnswer } from '../../lambdas/adapters/workflow';
+import type { ApprovalOutcome } from '../../contracts/workflow';
+import type { TaskAnswer } from '../../lambdas/adapters/workflow';
 import { requestRecord } from '../support/fixtures';
 import { decide } from '../../lambdas/use-cases/decide-approval';
 import { requestApproval } from '../../lambdas/use-cases/request-approval';
