@@ -12,8 +12,9 @@ import type { Policy } from '../config/policy';
 import { BadQueryError, ForbiddenError } from './errors';
 import { REQUEST_STATUSES, type RequestStatus } from './status';
 
-export const DEFAULT_PAGE_SIZE = 20;
-export const MAX_PAGE_SIZE = 100;
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../contracts/api-values';
+
+export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE };
 
 export type ListScope =
   | { readonly kind: 'requester'; readonly email: string }

@@ -4,18 +4,9 @@
  *   SUBMITTED -> AWAITING_APPROVAL -> PROVISIONING -> CREATED -> ACTIVE
  *   terminal: REJECTED, EXPIRED, CANCELLED, FAILED (each with a machine-readable reason)
  */
-export const REQUEST_STATUSES = [
-  'SUBMITTED',
-  'AWAITING_APPROVAL',
-  'PROVISIONING',
-  'CREATED',
-  'ACTIVE',
-  'REJECTED',
-  'EXPIRED',
-  'CANCELLED',
-  'FAILED',
-] as const;
-export type RequestStatus = (typeof REQUEST_STATUSES)[number];
+import { REQUEST_STATUSES, type RequestStatus } from '../../contracts/api-values';
+
+export { REQUEST_STATUSES, type RequestStatus };
 
 export const TERMINAL_STATUSES: readonly RequestStatus[] = ['ACTIVE', 'REJECTED', 'EXPIRED', 'CANCELLED', 'FAILED'];
 /** Statuses after which no approval or provisioning is pending any more: the node-pool name is free again. */

@@ -3,6 +3,7 @@
  * poolgate's error shape `{"error_code","error_msg"}`. The one place errors become statuses.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { ErrorBody } from '../../contracts/api';
 import { logger } from '../adapters/logger';
 import {
   AlreadyDecidedError,
@@ -105,5 +106,5 @@ export function toHttpError(error: unknown): HttpError {
 
 export function errorResponse(error: unknown): HttpResult {
   const e = toHttpError(error);
-  return json(e.statusCode, { error_code: e.code, error_msg: e.message }, e.headers);
+  return json(e.statusCode, { error_code: e.code, error_msg: e.message } satisfies ErrorBody, e.headers);
 }

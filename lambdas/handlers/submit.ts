@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import type { SubmitAccepted } from '../../contracts/api';
 import { logger, startInvocationLog } from '../adapters/logger';
 import { recordMetric } from '../adapters/metrics';
 import { BadQueryError } from '../domain/errors';
@@ -41,7 +42,8 @@ export const handler = async (event: APIGatewayProxyEventV2, context?: Context):
     logger.appendKeys({ requestId: result.requestId });
     logger.info('request submitted', { requester });
     const self = `/requests/${result.requestId}`;
-    return json(202, { requestId: result.requestId, status: result.status, links: { self } }, { location: self });
+    const accepted: SubmitAccepted = { requestId: result.requestId, status: result.status, links: { self } };
+    return json(202, accepted, { location: self });
   } catch (error) {
     return errorResponse(error);
   }

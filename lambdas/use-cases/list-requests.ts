@@ -13,6 +13,7 @@
  *     caller's personal link to decide.
  * A page can be short, even empty, and still have a `nextCursor`; the list ends when it is null.
  */
+import type { ListedRequest, RequestList } from '../../contracts/api';
 import type { ApprovalRepository } from '../adapters/dynamodb/approval-repository';
 import type { RequestRepository } from '../adapters/dynamodb/request-repository';
 import type { Policy } from '../config/policy';
@@ -35,22 +36,8 @@ export interface ListDeps {
   readonly now?: () => Date;
 }
 
-export interface ListedRequest extends Omit<RequestSummary, 'links'> {
-  /** awaiting=me only: the approval that waits for the caller. */
-  readonly awaiting?: {
-    readonly approvalId: string;
-    readonly stage: string;
-    readonly askedAt: string;
-    readonly expiresAt: string;
-  };
-  /** `decide` (awaiting=me only): the caller's personal approval link. */
-  readonly links: RequestSummary['links'] & { readonly decide?: string };
-}
-
-export interface ListResult {
-  readonly items: readonly ListedRequest[];
-  readonly nextCursor: string | null;
-}
+/** The answer of GET /requests and its items (the API contract). */
+export type { ListedRequest, RequestList as ListResult };
 
 interface Read {
   readonly items: readonly ListedRequest[];
@@ -61,7 +48,7 @@ export async function listRequests(
   viewer: string,
   params: Readonly<Record<string, string | undefined>>,
   deps: ListDeps,
-): Promise<ListResult> {
+): Promise<RequestList> {
   const query = parseListQuery(params, viewer, deps.policy);
   const identity = queryIdentity(viewer, query);
   let position = query.cursor ? decodeCursor(query.cursor, identity, deps.linkKey) : undefined;

@@ -1,12 +1,14 @@
 /**
- * The API's response bodies as zod schemas, for the OpenAPI document (./document.ts). Strict
- * objects: the end-to-end tests parse real responses with them, so a field added to a response but
- * not here (or the other way round) fails a test instead of drifting.
+ * The API contract: every response body, declared once as a zod schema with its inferred type.
+ *  - the handlers and use cases (lambdas/) answer with these types (type-only imports: no zod in
+ *    their bundles);
+ *  - the OpenAPI document (lambdas/openapi/document.ts) is generated from these schemas;
+ *  - the CLI (cli/) reads its answers with these types (type-only as well);
+ *  - the end-to-end tests parse real responses with these schemas. They are strict objects, so a
+ *    field added to a response but not here (or the other way round) fails a test instead of drifting.
  */
 import * as z from 'zod';
-import { MAX_PAGE_SIZE } from '../domain/list-query';
-import { REQUEST_STATUSES } from '../domain/status';
-import { STEP_NAMES } from '../domain/steps';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, REQUEST_STATUSES, STEP_NAMES, STEP_OUTCOMES } from './api-values';
 
 const reason = z.string().meta({
   description: 'Machine-readable reason of a terminal status, e.g. QUOTA_EXCEEDED, APPROVER_REJECTED, APPROVAL_EXPIRED',
@@ -36,7 +38,7 @@ export const BillingSchema = z
 export const StepSchema = z
   .strictObject({
     step: z.enum(STEP_NAMES),
-    outcome: z.enum(['ok', 'refused', 'error']),
+    outcome: z.enum(STEP_OUTCOMES),
     at: timestamp,
     actor: email.optional().meta({ description: 'who did it (the requester, an approver, whoever cancelled)' }),
     detail: z.record(z.string(), z.unknown()).optional(),
@@ -95,7 +97,7 @@ export const ListedRequestSchema = z
 export const RequestListSchema = z
   .strictObject({
     items: z.array(ListedRequestSchema).meta({
-      description: `newest first, at most \`limit\` (default 20, at most ${MAX_PAGE_SIZE}); a page may be short, even empty`,
+      description: `newest first, at most \`limit\` (default ${DEFAULT_PAGE_SIZE}, at most ${MAX_PAGE_SIZE}); a page may be short, even empty`,
     }),
     nextCursor: z
       .string()
@@ -149,3 +151,20 @@ export const DryRunResultSchema = z
   .meta({ id: 'DryRunResult', description: 'What a submission would do; nothing was recorded, reserved or sent' });
 
 export const HealthSchema = z.strictObject({ status: z.literal('ok') }).meta({ id: 'Health' });
+
+export type ErrorBody = z.infer<typeof ErrorSchema>;
+export type Billing = z.infer<typeof BillingSchema>;
+export type RequestStep = z.infer<typeof StepSchema>;
+/** One request with its timeline (GET /requests/{id}, cancel, retry). */
+export type RequestView = z.infer<typeof RequestViewSchema>;
+/** What tells a request apart, without its timeline. */
+export type RequestSummary = Omit<RequestView, 'justification' | 'steps'>;
+/** One item of GET /requests. */
+export type ListedRequest = z.infer<typeof ListedRequestSchema>;
+export type RequestList = z.infer<typeof RequestListSchema>;
+/** The 202 answer of a submission. */
+export type SubmitAccepted = z.infer<typeof SubmitAcceptedSchema>;
+/** The answer of a submission with `dryRun=true`. */
+export type DryRunResult = z.infer<typeof DryRunResultSchema>;
+export type DryRunCheck = DryRunResult['checks'][number];
+export type Health = z.infer<typeof HealthSchema>;
