@@ -6,7 +6,8 @@
  * never got stored), so finishing a request costs no extra write.
  */
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { isConditionFailure } from './client';
+import { conditionalWrite } from './client';
+import { Expression } from './expression';
 
 const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
 
@@ -26,22 +27,21 @@ export class ClaimRepository {
   async claimIdempotencyKey(keyHash: string, requestId: string, now: Date): Promise<string> {
     const nowEpoch = Math.floor(now.getTime() / 1000);
     const Key = { pk: `IDEMPOTENCY#${keyHash}`, sk: 'META' };
-    try {
-      await this.db.send(
+    const x = new Expression();
+    const claimed = await conditionalWrite(
+      this.db.send(
         new PutCommand({
           TableName: this.tableName,
           Item: { ...Key, requestId, createdAt: now.toISOString(), expiresAtEpoch: nowEpoch + IDEMPOTENCY_TTL_SECONDS },
           // TTL deletion is lazy: an expired item still in the table counts as absent.
-          ConditionExpression: 'attribute_not_exists(pk) OR expiresAtEpoch < :now',
-          ExpressionAttributeValues: { ':now': nowEpoch },
+          ConditionExpression: `attribute_not_exists(${x.name('pk')}) OR ${x.name('expiresAtEpoch')} < ${x.value(nowEpoch)}`,
+          ...x.attributes(),
         }),
-      );
-      return requestId;
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key, ConsistentRead: true }));
-      return String(Item?.requestId ?? requestId);
-    }
+      ),
+    );
+    if (claimed) return requestId;
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key, ConsistentRead: true }));
+    return String(Item?.requestId ?? requestId);
   }
 
   /** The request holding the node-pool name, if any (a read: the dry run asks without claiming). */
@@ -62,38 +62,32 @@ export class ClaimRepository {
     now: Date,
   ): Promise<{ ok: true } | { ok: false; holderId: string }> {
     const Key = { pk: `NODEPOOL#${name.projectId}#${name.poolName}#${name.nodePoolName}`, sk: 'OPEN' };
-    // Most names are new: claim first, and read the holder only when there is one (one round trip, not two).
-    try {
-      await this.db.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { ...Key, requestId, claimedAt: now.toISOString() },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
+    /** Puts the claim if the name is free (no holder) or still held by `holderId`: false otherwise. */
+    const claim = async (holderId: string | undefined): Promise<boolean> => {
+      const x = new Expression();
+      const written = await conditionalWrite(
+        this.db.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: { ...Key, requestId, claimedAt: now.toISOString() },
+            ConditionExpression: holderId
+              ? `${x.name('requestId')} = ${x.value(holderId)}`
+              : `attribute_not_exists(${x.name('pk')})`,
+            ...x.attributes(),
+          }),
+        ),
       );
-      return { ok: true };
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-    }
+      return written !== undefined;
+    };
+    // Most names are new: claim first, and read the holder only when there is one (one round trip, not two).
+    if (await claim(undefined)) return { ok: true };
     for (let attempt = 0; attempt < 3; attempt++) {
       const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key, ConsistentRead: true }));
       const holderId = Item?.requestId as string | undefined;
       if (holderId === requestId) return { ok: true };
       if (holderId && (await holderIsOpen(holderId, new Date(String(Item?.claimedAt))))) return { ok: false, holderId };
-      try {
-        await this.db.send(
-          new PutCommand({
-            TableName: this.tableName,
-            Item: { ...Key, requestId, claimedAt: now.toISOString() },
-            ConditionExpression: holderId ? 'requestId = :holder' : 'attribute_not_exists(pk)',
-            ...(holderId ? { ExpressionAttributeValues: { ':holder': holderId } } : {}),
-          }),
-        );
-        return { ok: true };
-      } catch (error) {
-        if (!isConditionFailure(error)) throw error;
-        // Someone else claimed it between our read and write: look again.
-      }
+      if (await claim(holderId)) return { ok: true };
+      // Someone else claimed it between our read and write: look again.
     }
     const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key, ConsistentRead: true }));
     return { ok: false, holderId: String(Item?.requestId) };

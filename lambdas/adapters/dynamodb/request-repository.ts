@@ -19,7 +19,8 @@ import type { IndexPosition } from '../../domain/list-cursor';
 import type { PoolRequestRecord } from '../../domain/pool-request';
 import { sourcesOf, type RequestStatus, type TerminalReason } from '../../domain/status';
 import type { Step } from '../../domain/steps';
-import { batchGetAll, isConditionFailure } from './client';
+import { batchGetAll, conditionalWrite } from './client';
+import { Expression, updateExpression } from './expression';
 
 /** The request item's key (the quota repository checks a request's state in its transactions). */
 export const requestKey = (requestId: string) => ({ pk: `REQUEST#${requestId}`, sk: 'META' });
@@ -75,8 +76,9 @@ export class RequestRepository {
 
   /** Stores a new request with its first step. Returns false if it already exists (a resumed submission). */
   async create(request: PoolRequestRecord): Promise<boolean> {
-    try {
-      await this.db.send(
+    const x = new Expression();
+    const written = await conditionalWrite(
+      this.db.send(
         new PutCommand({
           TableName: this.tableName,
           Item: {
@@ -89,14 +91,12 @@ export class RequestRepository {
             ...plannedApprovers(request),
             version: 1,
           },
-          ConditionExpression: 'attribute_not_exists(pk)',
+          ConditionExpression: `attribute_not_exists(${x.name('pk')})`,
+          ...x.attributes(),
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+      ),
+    );
+    return written !== undefined;
   }
 
   async get(requestId: string): Promise<PoolRequestRecord | undefined> {
@@ -122,27 +122,17 @@ export class RequestRepository {
     partition: string,
     options: { limit: number; status?: RequestStatus; approver?: string; startAt?: IndexPosition },
   ): Promise<RequestPage> {
-    const names: Record<string, string> = { '#partition': INDEX_KEYS[index] };
-    const values: Record<string, unknown> = { ':partition': partition };
+    const x = new Expression();
     const filters: string[] = [];
-    if (options.status) {
-      names['#status'] = 'status';
-      values[':status'] = options.status;
-      filters.push('#status = :status');
-    }
-    if (options.approver) {
-      names['#approvers'] = 'approverEmails';
-      values[':approver'] = options.approver;
-      filters.push('contains(#approvers, :approver)');
-    }
+    if (options.status) filters.push(`${x.name('status')} = ${x.value(options.status)}`);
+    if (options.approver) filters.push(`contains(${x.name('approverEmails')}, ${x.value(options.approver)})`);
     const { Items, LastEvaluatedKey } = await this.db.send(
       new QueryCommand({
         TableName: this.tableName,
         IndexName: index,
-        KeyConditionExpression: '#partition = :partition',
+        KeyConditionExpression: `${x.name(INDEX_KEYS[index])} = ${x.value(partition)}`,
         ...(filters.length ? { FilterExpression: filters.join(' AND ') } : {}),
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
+        ...x.attributes(),
         ScanIndexForward: false,
         Limit: options.limit,
         ...(options.startAt ? { ExclusiveStartKey: { ...options.startAt } } : {}),
@@ -169,73 +159,41 @@ export class RequestRepository {
     change?: StatusChange,
     extras: StepExtras = {},
   ): Promise<StepResult> {
-    const names: Record<string, string> = {
-      '#steps': 'steps',
-      '#stepIds': 'stepIds',
-      '#updatedAt': 'updatedAt',
-      '#version': 'version',
-    };
-    const values: Record<string, unknown> = {
-      ':steps': [...steps],
-      ':stepIdSet': new Set(steps.map((s) => s.id)),
-      ':now': steps[steps.length - 1].at,
-      ':one': 1,
-    };
-    const sets = ['#steps = list_append(#steps, :steps)', '#updatedAt = :now'];
-    const removes: string[] = [];
-    const adds = ['#stepIds :stepIdSet', '#version :one'];
-    const conditions = ['attribute_exists(pk)'];
-    if (extras.addApprovers?.length) {
-      names['#approvers'] = 'approverEmails';
-      values[':approvers'] = new Set(extras.addApprovers);
-      adds.push('#approvers :approvers');
-    }
-    steps.forEach((step, i) => {
-      values[`:stepId${i}`] = step.id;
-      conditions.push(`NOT contains(#stepIds, :stepId${i})`);
-    });
+    const x = new Expression();
+    const [stepsName, stepIds] = [x.name('steps'), x.name('stepIds')];
+    const set = [
+      `${stepsName} = list_append(${stepsName}, ${x.value([...steps])})`,
+      `${x.name('updatedAt')} = ${x.value(steps[steps.length - 1].at)}`,
+    ];
+    const remove: string[] = [];
+    const add = [`${stepIds} ${x.value(new Set(steps.map((s) => s.id)))}`, `${x.name('version')} ${x.value(1)}`];
+    const conditions = [`attribute_exists(${x.name('pk')})`];
+    if (extras.addApprovers?.length) add.push(`${x.name('approverEmails')} ${x.value(new Set(extras.addApprovers))}`);
+    for (const step of steps) conditions.push(`NOT contains(${stepIds}, ${x.value(step.id)})`);
     if (change) {
-      names['#status'] = 'status';
-      names['#gsiStatus'] = 'gsiStatus';
-      values[':to'] = change.status;
-      sets.push('#status = :to', '#gsiStatus = :to');
-      names['#reason'] = 'reason';
-      if (change.reason) {
-        values[':reason'] = change.reason;
-        sets.push('#reason = :reason');
-      } else {
-        removes.push('#reason');
-      }
-      if (change.retries !== undefined) {
-        names['#retries'] = 'retries';
-        values[':retries'] = change.retries;
-        sets.push('#retries = :retries');
-      }
+      const [status, to] = [x.name('status'), x.value(change.status)];
+      set.push(`${status} = ${to}`, `${x.name('gsiStatus')} = ${to}`);
+      if (change.reason) set.push(`${x.name('reason')} = ${x.value(change.reason)}`);
+      else remove.push(x.name('reason'));
+      if (change.retries !== undefined) set.push(`${x.name('retries')} = ${x.value(change.retries)}`);
       // The status may already be the target (a second stage keeps AWAITING_APPROVAL).
       const allowed = change.from ?? [...sourcesOf(change.status), change.status];
-      const placeholders = allowed.map((status, i) => {
-        values[`:from${i}`] = status;
-        return `:from${i}`;
-      });
-      conditions.push(`#status IN (${placeholders.join(', ')})`);
+      conditions.push(`${status} IN (${allowed.map((from) => x.value(from)).join(', ')})`);
     }
-    try {
-      const { Attributes } = await this.db.send(
+    const written = await conditionalWrite(
+      this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: key(requestId),
-          UpdateExpression: `SET ${sets.join(', ')} ADD ${adds.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+          UpdateExpression: updateExpression({ set, add, remove }),
           ConditionExpression: conditions.join(' AND '),
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
+          ...x.attributes(),
           ReturnValues: 'ALL_NEW',
         }),
-      );
-      return { recorded: true, request: toRecord(Attributes as StoredRequest) };
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      return this.explainRefusedStep(requestId, steps[0], change);
-    }
+      ),
+    );
+    if (written) return { recorded: true, request: toRecord(written.Attributes as StoredRequest) };
+    return this.explainRefusedStep(requestId, steps[0], change);
   }
 
   private async explainRefusedStep(requestId: string, step: Step, change?: StatusChange): Promise<StepResult> {
