@@ -10,6 +10,7 @@
  */
 import type { Policy } from '../config/policy';
 import { BadQueryError, ForbiddenError } from './errors';
+import { teamNamed, teamOf } from './teams';
 import { REQUEST_STATUSES, type RequestStatus } from './status';
 
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../contracts/api-values';
@@ -40,7 +41,7 @@ function flag(name: string, value: string | undefined): boolean {
 
 /** Whether `email` may list `team`'s requests: a member, an approver or escalation contact of it, or an admin. */
 export function mayListTeam(policy: Policy, team: string, email: string): boolean {
-  const t = policy.teams.find((x) => x.name === team);
+  const t = teamNamed(policy, team);
   if (!t) return policy.admins.includes(email);
   const people = [...t.members, ...t.escalation, ...t.stages.flatMap((s) => s.approvers)];
   return policy.admins.includes(email) || people.some((p) => p.email === email);
@@ -84,7 +85,7 @@ export function parseListQuery(
   }
   if (status && policy.admins.includes(viewer))
     return { scope: { kind: 'status', status: status as RequestStatus }, ...page };
-  const own = policy.teams.find((t) => t.members.some((m) => m.email === viewer));
+  const own = teamOf(policy, viewer);
   if (own) return { scope: { kind: 'team', team: own.name }, ...filter, ...page };
   throw new BadQueryError(
     `${viewer} is in no team: say what to list with awaiting=me, mine=true or team=<name>${policy.admins.includes(viewer) ? ' (or, as an admin, status=<status>)' : ''}`,

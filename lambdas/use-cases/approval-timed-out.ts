@@ -8,6 +8,7 @@
 import type { ApprovalRepository } from '../adapters/dynamodb/approval-repository';
 import type { RequestRepository } from '../adapters/dynamodb/request-repository';
 import type { ApprovalOutcome, ApprovalTimedOutPayload } from '../../contracts/workflow';
+import { teamNamed } from '../domain/teams';
 import type { Policy } from '../config/policy';
 import { approvalIdFor } from '../domain/approval';
 import { NotFoundError } from '../domain/errors';
@@ -37,7 +38,7 @@ export async function approvalTimedOut(input: ApprovalTimedOutPayload, deps: Tim
   if (expiresAt.getTime() <= now.getTime() || approval.closed)
     return { status: 'expired', stageIndex: input.stageIndex, waitSeconds: 0 };
 
-  const team = deps.policy.teams.find((t) => t.name === request.team);
+  const team = teamNamed(deps.policy, request.team);
   const added = (team?.escalation ?? []).filter(
     (p) => p.email !== request.requester && !approval.approvers.includes(p.email),
   );

@@ -6,6 +6,7 @@
 import type { Mailer } from '../adapters/mailer';
 import type { Slack } from '../adapters/slack';
 import { logger } from '../adapters/logger';
+import { teamNamed, teamOf } from '../domain/teams';
 import type { Policy } from '../config/policy';
 import { approvalLink } from '../domain/approval-link';
 import { requestPageLink } from '../domain/request-link';
@@ -46,7 +47,7 @@ export class Notifier {
     }
     const slack = this.deps.slack;
     if (!slack) return [];
-    const channel = this.deps.policy.teams.find((t) => t.name === request.team)?.slackChannel;
+    const channel = teamNamed(this.deps.policy, request.team)?.slackChannel;
     const targets = channel
       ? [channel]
       : approvers.flatMap((a) => (approval.approverSlackIds[a] ? [approval.approverSlackIds[a]] : []));
@@ -80,9 +81,9 @@ export class Notifier {
     // The signed, read-only request page: a mail reader has no bearer token for the API.
     const link = requestPageLink(this.deps.publicBaseUrl, request.requestId, this.deps.linkKey);
     await this.mailer().send(outcomeMail(request, link));
-    const slackId = this.deps.policy.teams
-      .flatMap((t) => t.members)
-      .find((m) => m.email === request.requester)?.slackUserId;
+    const slackId = teamOf(this.deps.policy, request.requester)?.members.find(
+      (m) => m.email === request.requester,
+    )?.slackUserId;
     if (!slackId || !this.deps.slack) return;
     const text = `${outcomeHeadline(request)}${request.reason ? ` (${request.reason})` : ''}. ${link}`;
     try {

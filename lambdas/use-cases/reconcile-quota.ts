@@ -19,6 +19,7 @@
  */
 import type { HeldShare, QuotaRepository } from '../adapters/dynamodb/quota-repository';
 import type { RequestRepository } from '../adapters/dynamodb/request-repository';
+import { teamNamed } from '../domain/teams';
 import type { Policy } from '../config/policy';
 import type { NodePoolRequest } from '../domain/nodepool-request';
 import type { PoolRequestRecord } from '../domain/pool-request';
@@ -128,7 +129,7 @@ export async function reconcileQuota(deps: ReconcileDeps): Promise<ReconcileRepo
   // A labelled node pool nobody counts: judged if its request has finished (an open one counts itself).
   const owners = await deps.requests.getMany([...new Set(uncounted.map((n) => n.owner))]);
   for (const request of owners.values()) {
-    const inPolicy = deps.policy.teams.some((t) => t.name === request.team);
+    const inPolicy = teamNamed(deps.policy, request.team) !== undefined;
     if (inPolicy && isFinished(request.status)) judged(request, 0, judgeUncounted(request, uncounted), request);
   }
 

@@ -11,7 +11,8 @@ import type { ClaimRepository, NodePoolName } from '../adapters/dynamodb/claim-r
 import type { RequestRepository } from '../adapters/dynamodb/request-repository';
 import type { Resumption } from '../../contracts/workflow';
 import type { Workflow } from '../adapters/workflow';
-import { teamOf, type Policy, type Team } from '../config/policy';
+import type { Policy, Team } from '../config/policy';
+import { teamOf } from '../domain/teams';
 import { planApprovals } from '../domain/approval-plan';
 import { billingOf } from '../domain/billing';
 import {

@@ -130,9 +130,7 @@ export function verifySignature(
 
   const canonical = canonicalRequest({ ...request, headers, signedHeaders });
   const expected = hmacHex(secretKey, stringToSign(headers['x-sdk-date'], canonical));
-  return sameSignature(expected, signature)
-    ? { ok: true, accessKey }
-    : { ok: false, reason: 'signature mismatch' };
+  return sameSignature(expected, signature) ? { ok: true, accessKey } : { ok: false, reason: 'signature mismatch' };
 }
 
 export interface CanonicalRequestInput {
