@@ -10,11 +10,10 @@ import {
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import type { ApprovalOutcome, ExecutionInput, Resumption } from '../../contracts/workflow';
+import type { StartOutcome, TaskAnswer, WorkflowRuns } from '../use-cases/ports';
 
-export type TaskAnswer = 'delivered' | 'gone';
+export type { StartOutcome, TaskAnswer };
 
-/** What starting an execution did: `started` it, found it `running`, or found that it has `ended`. */
-export type StartOutcome = 'started' | 'running' | 'ended';
 /** A start date this much before the call is an execution that was running already (clocks differ a little). */
 const EARLIER_START_MS = 2_000;
 
@@ -24,7 +23,7 @@ const GONE = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);
 let client: SFNClient | undefined;
 const sfn = () => (client ??= new SFNClient({}));
 
-export class Workflow {
+export class Workflow implements WorkflowRuns {
   constructor(private readonly stateMachineArn: string) {}
 
   /**

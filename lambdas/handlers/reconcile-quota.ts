@@ -1,7 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { logger, startInvocationLog } from '../adapters/logger';
 import { reconcileQuota, type ReconcileReport } from '../use-cases/reconcile-quota';
-import { modelArts, policy, quotas, requests } from '../wiring';
+import { clock, modelArts, policy, quotas, requests } from '../wiring';
 
 /** Scheduled (EventBridge on AWS, a timer locally): recompute the quotas from the node pools in ModelArts. */
 export const handler = async (_event: unknown, context?: Context): Promise<ReconcileReport> => {
@@ -9,6 +9,7 @@ export const handler = async (_event: unknown, context?: Context): Promise<Recon
   const report = await reconcileQuota({
     policy: policy(),
     requests: requests(),
+    now: clock,
     quotas: quotas(),
     modelArts: modelArts(),
   });

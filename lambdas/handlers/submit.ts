@@ -5,7 +5,7 @@ import { recordMetric } from '../adapters/metrics';
 import { BadQueryError } from '../domain/errors';
 import { dryRunRequest } from '../use-cases/dry-run-request';
 import { submitRequest } from '../use-cases/submit-request';
-import { authenticator, claims, modelArts, policy, quotas, requests, workflow } from '../wiring';
+import { authenticator, claims, clock, modelArts, policy, quotas, requests, workflow } from '../wiring';
 import { bodyText, errorResponse, header, json, pathParameter, type HttpResult } from './http';
 
 /**
@@ -37,7 +37,7 @@ export const handler = async (event: APIGatewayProxyEventV2, context?: Context):
     }
     const result = await submitRequest(
       { ...input, idempotencyKey: header(event, 'idempotency-key') },
-      { policy: policy(), requests: requests(), claims: claims(), workflow: workflow(), recordMetric },
+      { policy: policy(), requests: requests(), claims: claims(), workflow: workflow(), recordMetric, now: clock },
     );
     logger.appendKeys({ requestId: result.requestId });
     logger.info('request submitted', { requester });

@@ -4,11 +4,11 @@
  * policy's deadline from the creation or a retry (NODES_TIMEOUT). Between reads the workflow waits `pollIntervalSeconds`.
  */
 import type { NodesState, WorkflowErrorName } from '../../contracts/workflow';
-import type { RequestRepository } from '../adapters/dynamodb/request-repository';
-import type { NodeCounts, NodePool } from '../adapters/modelarts/client';
 import type { Policy } from '../config/policy';
 import { NotFoundError } from '../domain/errors';
 import { newStep } from '../domain/steps';
+import { countOf } from '../domain/modelarts';
+import type { Clock, NodeStatusApi, RequestStore } from './ports';
 
 export class NodesAbnormalError extends Error {
   override readonly name = 'NodesAbnormalError' satisfies WorkflowErrorName;
@@ -17,26 +17,16 @@ export class NodesTimeoutError extends Error {
   override readonly name = 'NodesTimeoutError' satisfies WorkflowErrorName;
 }
 
-export interface NodeStatusApi {
-  showNodePool(projectId: string, poolName: string, nodePoolName: string): Promise<NodePool | undefined>;
-}
-
 export interface CheckNodesDeps {
-  readonly requests: RequestRepository;
+  readonly requests: RequestStore;
   readonly modelArts: NodeStatusApi;
   readonly tracking: Policy['nodeTracking'];
-  readonly now?: () => Date;
-}
-
-/** Node counts of one status bucket: the SDK types it as one object, other clients as a list. */
-export function countOf(bucket: NodeCounts | undefined): number {
-  if (!bucket) return 0;
-  const list = Array.isArray(bucket) ? bucket : [bucket];
-  return list.reduce((sum: number, b: { count?: number }) => sum + (b.count ?? 0), 0);
+  /** The time (the wiring's clock). */
+  readonly now: Clock;
 }
 
 export async function checkNodes(requestId: string, deps: CheckNodesDeps): Promise<NodesState> {
-  const now = (deps.now ?? (() => new Date()))();
+  const now = deps.now();
   const request = await deps.requests.get(requestId);
   if (!request) throw new NotFoundError(`request ${requestId} not found`);
   if (request.status === 'ACTIVE') return { status: 'active', waitSeconds: 0, available: request.count };

@@ -11,12 +11,10 @@
  * A retried request (PROVISIONING or CREATED when its run starts) is handed straight to where it resumes.
  * A refusal ends the request REJECTED with a reason, in the same write as its step.
  */
-import type { QuotaRepository } from '../adapters/dynamodb/quota-repository';
-import type { RequestRepository } from '../adapters/dynamodb/request-repository';
-import type { Pool, ResourceFlavor } from '../adapters/modelarts/client';
 import type { ApprovalOutcome, WorkflowErrorName } from '../../contracts/workflow';
 import type { Policy } from '../config/policy';
-import { checkCapacity, type FlavorFacts, type PoolFacts } from '../domain/capacity';
+import { checkCapacity } from '../domain/capacity';
+import { flavorFacts, poolFacts } from '../domain/modelarts';
 import { InvalidTransitionError, NotFoundError } from '../domain/errors';
 import { isCounted, quotaForRequest } from '../domain/quota';
 import type { PoolRequestRecord } from '../domain/pool-request';
@@ -24,12 +22,9 @@ import type { TerminalReason } from '../domain/status';
 import { approvalRequestedStep, newStep, stepId } from '../domain/steps';
 import { firstWaitSeconds } from './approval-timing';
 import type { RecordMetric } from './metrics';
+import type { CapacityApi, QuotaStore, RequestStore } from './ports';
 
-export interface CapacityApi {
-  showPool(projectId: string, poolName: string): Promise<Pool | undefined>;
-  listResourceFlavors(projectId: string): Promise<ResourceFlavor[]>;
-}
-
+export type { CapacityApi } from './ports';
 /** A retried run found no room for its nodes (its retry reserved them, but lost them to a race). */
 export class QuotaExceededError extends Error {
   override readonly name = 'QuotaExceededError' satisfies WorkflowErrorName;
@@ -41,8 +36,8 @@ export class FlavorNotAllowedError extends Error {
 
 export interface CheckDeps {
   readonly policy: Policy;
-  readonly requests: RequestRepository;
-  readonly quotas: QuotaRepository;
+  readonly requests: RequestStore;
+  readonly quotas: QuotaStore;
   readonly modelArts: CapacityApi;
   readonly recordMetric?: RecordMetric;
 }
@@ -152,17 +147,6 @@ export async function checkRequest(requestId: string, deps: CheckDeps): Promise<
     throw error;
   }
   return { status: 'pending', stageIndex: 0, waitSeconds: firstWaitSeconds(request.stages[0]) };
-}
-
-/** What the capacity rules need from ShowPool (shared with the dry run). */
-export function poolFacts(pool: Pool): PoolFacts {
-  return { type: pool.spec?.type, privileged: Array.isArray(pool.status?.clusters) && pool.status.clusters.length > 0 };
-}
-
-/** What the capacity rules need from one ListResourceFlavors item (shared with the dry run). */
-export function flavorFacts(flavor: ResourceFlavor): FlavorFacts[] {
-  const name = flavor.metadata?.name;
-  return name ? [{ name, billingModes: flavor.spec?.billingModes ?? [], phaseByAz: flavor.status?.phase ?? {} }] : [];
 }
 
 /**

@@ -7,8 +7,6 @@
  * Retryable ModelArts errors are thrown for the workflow's Retry; final ones for its Catch.
  */
 import type { WorkflowErrorName } from '../../contracts/workflow';
-import type { ApprovalRepository } from '../adapters/dynamodb/approval-repository';
-import type { RequestRepository } from '../adapters/dynamodb/request-repository';
 import type { Policy } from '../config/policy';
 import { approvalIdFor } from '../domain/approval';
 import { billingAnnotations } from '../domain/billing';
@@ -18,22 +16,16 @@ import type { PoolRequestRecord } from '../domain/pool-request';
 import { requestPageLink } from '../domain/request-link';
 import { newStep, stepId } from '../domain/steps';
 import type { RecordMetric } from './metrics';
-
-/** The Kubernetes label poolgate puts on every node pool it creates: the request id. */
-export const OWNER_LABEL = 'poolgate/request-id';
-
-export interface NodePoolApi {
-  showNodePool(projectId: string, poolName: string, nodePoolName: string): Promise<NodePoolRequest | undefined>;
-  createNodePool(projectId: string, poolName: string, body: NodePoolRequest): Promise<unknown>;
-}
+import type { ApprovalStore, NodePoolApi, RequestStore } from './ports';
+import { OWNER_LABEL } from '../domain/modelarts';
 
 export class NodePoolConflictError extends Error {
   override readonly name = 'NodePoolConflictError' satisfies WorkflowErrorName;
 }
 
 export interface CreateDeps {
-  readonly requests: RequestRepository;
-  readonly approvals: Pick<ApprovalRepository, 'get'>;
+  readonly requests: RequestStore;
+  readonly approvals: Pick<ApprovalStore, 'get'>;
   readonly modelArts: NodePoolApi;
   readonly publicBaseUrl: string;
   /** Signs the request page link ModelArts keeps as `os.modelarts/service.console.url`. */
@@ -59,7 +51,7 @@ function sameSpec(a: NodePoolRequest['spec']['resources'], b: NodePoolRequest['s
 /** The order id an approver entered for a yearly/monthly request that came without one. */
 async function enteredOrderId(
   request: PoolRequestRecord,
-  approvals: Pick<ApprovalRepository, 'get'>,
+  approvals: Pick<ApprovalStore, 'get'>,
 ): Promise<string | undefined> {
   for (let stageIndex = 0; stageIndex < request.stages.length; stageIndex++) {
     if (!request.stages[stageIndex].collectsOrderId) continue;

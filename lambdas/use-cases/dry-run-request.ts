@@ -10,9 +10,6 @@
  *     workflow order, else AWAITING_APPROVAL.
  */
 import type { DryRunCheck, DryRunResult } from '../../contracts/api';
-import type { ClaimRepository } from '../adapters/dynamodb/claim-repository';
-import type { QuotaRepository } from '../adapters/dynamodb/quota-repository';
-import type { RequestRepository } from '../adapters/dynamodb/request-repository';
 import type { Policy } from '../config/policy';
 import { planApprovals } from '../domain/approval-plan';
 import { billingOf, type BillingSummary } from '../domain/billing';
@@ -20,8 +17,9 @@ import { checkCapacity } from '../domain/capacity';
 import { OpenRequestExistsError } from '../domain/errors';
 import { quotaFor } from '../domain/quota';
 import { isFinished } from '../domain/status';
-import { flavorFacts, poolFacts, type CapacityApi } from './check-request';
+import { flavorFacts, poolFacts } from '../domain/modelarts';
 import { acceptSubmission, type SubmitInput } from './submit-request';
+import type { CapacityApi, Claims, QuotaStore, RequestStore } from './ports';
 
 /** What a dry run answers (the API contract): each check, who would be asked, the quota as it stands. */
 export type { DryRunCheck, DryRunResult };
@@ -29,9 +27,9 @@ export type CheckOutcome = DryRunCheck['outcome'];
 
 export interface DryRunDeps {
   readonly policy: Policy;
-  readonly requests: Pick<RequestRepository, 'get'>;
-  readonly claims: Pick<ClaimRepository, 'holderOf'>;
-  readonly quotas: Pick<QuotaRepository, 'counters'>;
+  readonly requests: Pick<RequestStore, 'get'>;
+  readonly claims: Pick<Claims, 'holderOf'>;
+  readonly quotas: Pick<QuotaStore, 'counters'>;
   readonly modelArts: CapacityApi;
 }
 

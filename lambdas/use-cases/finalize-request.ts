@@ -11,9 +11,6 @@
  *  - the requester is told how it ended.
  * Each write is idempotent, so a retried Finalize changes nothing (a retry may e-mail twice).
  */
-import type { ApprovalRepository } from '../adapters/dynamodb/approval-repository';
-import type { QuotaRepository } from '../adapters/dynamodb/quota-repository';
-import type { RequestRepository } from '../adapters/dynamodb/request-repository';
 import {
   WORKFLOW_ERRORS,
   WORKFLOW_STATES,
@@ -28,13 +25,14 @@ import { isTerminal, type RequestStatus, type TerminalReason } from '../domain/s
 import { newStep, stepId } from '../domain/steps';
 import type { RecordMetric } from './metrics';
 import type { Notifier } from './notifier';
+import type { ApprovalStore, QuotaStore, RequestStore } from './ports';
 
 export type FinalizeInput = FinalizePayload;
 
 export interface FinalizeDeps {
-  readonly requests: RequestRepository;
-  readonly approvals: ApprovalRepository;
-  readonly quotas: QuotaRepository;
+  readonly requests: RequestStore;
+  readonly approvals: ApprovalStore;
+  readonly quotas: QuotaStore;
   readonly notifier: Pick<Notifier, 'showSettled' | 'tellRequester'>;
   /** Whether nodes are followed after creation (off: CREATED is where a request ends). */
   readonly nodeTracking: boolean;

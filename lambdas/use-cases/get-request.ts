@@ -1,13 +1,13 @@
-import type { RequestRepository } from '../adapters/dynamodb/request-repository';
 import { teamNamed } from '../domain/teams';
 import type { Policy } from '../config/policy';
 import { NotFoundError } from '../domain/errors';
 import { canView, toRequestView, type RequestView } from '../domain/pool-request';
 import { requestPageLink } from '../domain/request-link';
+import type { RequestStore } from './ports';
 
 export interface GetRequestDeps {
   readonly policy: Policy;
-  readonly requests: RequestRepository;
+  readonly requests: RequestStore;
   /** With both, the view links the request's signed page. */
   readonly linkKey?: string;
   readonly publicBaseUrl?: string;

@@ -14,8 +14,6 @@
  * A page can be short, even empty, and still have a `nextCursor`; the list ends when it is null.
  */
 import type { ListedRequest, RequestList } from '../../contracts/api';
-import type { ApprovalRepository } from '../adapters/dynamodb/approval-repository';
-import type { RequestRepository } from '../adapters/dynamodb/request-repository';
 import type { Policy } from '../config/policy';
 import { approvalIdFor, isWaitingFor, type ApprovalRecord } from '../domain/approval';
 import { approvalLink } from '../domain/approval-link';
@@ -23,17 +21,19 @@ import { decodeCursor, encodeCursor, type IndexPosition } from '../domain/list-c
 import { parseListQuery, queryIdentity, type ListQuery } from '../domain/list-query';
 import { toRequestSummary, type PoolRequestRecord, type RequestSummary } from '../domain/pool-request';
 import { requestPageLink } from '../domain/request-link';
+import type { ApprovalStore, Clock, RequestStore } from './ports';
 
 /** Reads of the index per page at most: a filter that matches rarely gives a short page, not a long wait. */
 const MAX_READS_PER_PAGE = 5;
 
 export interface ListDeps {
   readonly policy: Policy;
-  readonly requests: Pick<RequestRepository, 'page' | 'getMany'>;
-  readonly approvals: Pick<ApprovalRepository, 'getMany'>;
+  readonly requests: Pick<RequestStore, 'page' | 'getMany'>;
+  readonly approvals: Pick<ApprovalStore, 'getMany'>;
   readonly linkKey: string;
   readonly publicBaseUrl: string;
-  readonly now?: () => Date;
+  /** The time (the wiring's clock). */
+  readonly now: Clock;
 }
 
 /** The answer of GET /requests and its items (the API contract). */
@@ -97,7 +97,7 @@ async function readWaiting(
   startAt: IndexPosition | undefined,
   deps: ListDeps,
 ): Promise<Read> {
-  const now = (deps.now ?? (() => new Date()))();
+  const now = deps.now();
   const page = await deps.requests.page('byStatus', 'AWAITING_APPROVAL', { limit, approver, startAt });
   if (page.requests.length === 0) return { items: [], next: page.next };
   // At most one stage of a request is open at a time; which one, its approval item says (not the

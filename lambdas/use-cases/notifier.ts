@@ -3,8 +3,6 @@
  * Slack messages are updated once a stage is settled, and the requester hears the outcome. A failed
  * Slack call never blocks the e-mail, nor the decision itself.
  */
-import type { Mailer } from '../adapters/mailer';
-import type { Slack } from '../adapters/slack';
 import { logger } from '../adapters/logger';
 import { teamNamed, teamOf } from '../domain/teams';
 import type { Policy } from '../config/policy';
@@ -15,12 +13,13 @@ import type { PoolRequestRecord } from '../domain/pool-request';
 import { approvalRequestMail } from '../presentation/approval-mail';
 import { outcomeHeadline, outcomeMail } from '../presentation/outcome-mail';
 import { approvalClosedMessage, approvalRequestMessage } from '../presentation/slack-messages';
+import type { ChatPoster, MailSender } from './ports';
 
 export interface NotifierDeps {
   readonly policy: Policy;
   /** Absent in the decision handlers, which only rewrite Slack messages (`showSettled`): their bundles then carry no mail client. */
-  readonly mailer?: Pick<Mailer, 'send'>;
-  readonly slack?: Pick<Slack, 'post' | 'update'>;
+  readonly mailer?: MailSender;
+  readonly slack?: Pick<ChatPoster, 'post' | 'update'>;
   readonly linkKey: string;
   readonly publicBaseUrl: string;
 }
@@ -93,7 +92,7 @@ export class Notifier {
     }
   }
 
-  private mailer(): Pick<Mailer, 'send'> {
+  private mailer(): MailSender {
     if (!this.deps.mailer)
       throw new Error('this notifier was built without a mailer (lambdas/wiring.ts: settledStageNotifier)');
     return this.deps.mailer;

@@ -7,10 +7,6 @@
  *  5. store the request with its first step, then start its execution (named after it).
  */
 import { createHash } from 'node:crypto';
-import type { ClaimRepository, NodePoolName } from '../adapters/dynamodb/claim-repository';
-import type { RequestRepository } from '../adapters/dynamodb/request-repository';
-import type { Resumption } from '../../contracts/workflow';
-import type { Workflow } from '../adapters/workflow';
 import type { Policy, Team } from '../config/policy';
 import { teamOf } from '../domain/teams';
 import { planApprovals } from '../domain/approval-plan';
@@ -20,7 +16,6 @@ import {
   IdempotencyKeyReusedError,
   OpenRequestExistsError,
   PayloadTooLargeError,
-  ServiceUnavailableError,
   ValidationError,
 } from '../domain/errors';
 import { MAX_BODY_BYTES, parseNodePoolRequest, type NodePoolRequest } from '../domain/nodepool-request';
@@ -29,11 +24,12 @@ import { placementAllowed } from '../domain/quota';
 import { isFinished, type RequestStatus } from '../domain/status';
 import { newStep, stepId } from '../domain/steps';
 import type { RecordMetric } from './metrics';
+import type { Claims, Clock, NodePoolName, RequestStore, WorkflowRuns } from './ports';
+import { startOrUnavailable } from './runs';
 
 export const MAX_JUSTIFICATION_CHARS = 2000;
 /** A name claim whose request never got stored is taken over after this long (a crashed submission). */
 const ORPHAN_CLAIM_MS = 60_000;
-const RETRY_AFTER_SECONDS = 5;
 
 export interface SubmitInput {
   readonly requester: string;
@@ -46,11 +42,12 @@ export interface SubmitInput {
 
 export interface SubmitDeps {
   readonly policy: Policy;
-  readonly requests: RequestRepository;
-  readonly claims: ClaimRepository;
-  readonly workflow: Pick<Workflow, 'start'>;
+  readonly requests: RequestStore;
+  readonly claims: Claims;
+  readonly workflow: Pick<WorkflowRuns, 'start'>;
   readonly recordMetric?: RecordMetric;
-  readonly now?: () => Date;
+  /** The time (the wiring's clock). */
+  readonly now: Clock;
   readonly newId?: () => string;
 }
 
@@ -88,7 +85,7 @@ export function acceptSubmission(input: Omit<SubmitInput, 'idempotencyKey'>, pol
 }
 
 export async function submitRequest(input: SubmitInput, deps: SubmitDeps): Promise<SubmitResult> {
-  const now = (deps.now ?? (() => new Date()))();
+  const now = deps.now();
   const newId = deps.newId ?? (() => crypto.randomUUID());
 
   const { team, body, justification } = acceptSubmission(input, deps.policy);
@@ -151,7 +148,7 @@ export async function submitRequest(input: SubmitInput, deps: SubmitDeps): Promi
 export async function claimNodePoolName(
   name: NodePoolName,
   requestId: string,
-  deps: { readonly claims: ClaimRepository; readonly requests: RequestRepository },
+  deps: { readonly claims: Claims; readonly requests: RequestStore },
   now: Date,
 ): Promise<void> {
   const claim = await deps.claims.claimNodePoolName(
@@ -164,24 +161,6 @@ export async function claimNodePoolName(
     now,
   );
   if (!claim.ok) throw new OpenRequestExistsError(claim.holderId);
-}
-
-/** Starts the request's run; when Step Functions cannot take it now, 503 with what to repeat (`retryWith`). */
-export async function startOrUnavailable(
-  workflow: Pick<Workflow, 'start'>,
-  requestId: string,
-  retryWith = 'the same Idempotency-Key',
-  resume?: Resumption,
-): Promise<void> {
-  try {
-    // The SDK already retries throttling and 5xx with backoff before this gives up.
-    await workflow.start(requestId, resume);
-  } catch (error) {
-    throw new ServiceUnavailableError(
-      `request ${requestId} is stored but its workflow could not start (${(error as Error).name}); retry with ${retryWith}`,
-      RETRY_AFTER_SECONDS,
-    );
-  }
 }
 
 function sha256(text: string): string {

@@ -75,6 +75,7 @@ describe('awaiting=me', () => {
   const policy = { admins: [], teams: [], nodeTracking: { enabled: false } } as unknown as Policy;
   const deps = () => ({
     policy,
+    now: () => new Date(),
     requests: new RequestRepository(db, tableName),
     approvals: new ApprovalRepository(db, tableName),
     linkKey: 'k',

@@ -51,6 +51,7 @@ beforeEach(() => (starts = []));
 
 const deps = (limit = 10, tracking = true): RetryDeps => ({
   policy: policyOf(limit, tracking),
+  now: () => new Date(),
   requests,
   quotas,
   claims,

@@ -7,22 +7,16 @@
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ApprovalRecord, CastVote, SlackMessageRef } from '../../domain/approval';
 import type { StageOutcome } from '../../domain/votes';
+import type { ApprovalStore, OpenApproval, VoteResult } from '../../use-cases/ports';
 import { batchGetAll, conditionalWrite } from './client';
 import { Expression, updateExpression } from './expression';
 
 const key = (approvalId: string) => ({ pk: `APPROVAL#${approvalId}`, sk: 'META' });
 /** Approvals are kept for audit well after they close; the request item keeps the history for good. */
 const RETENTION_SECONDS = 90 * 24 * 3600;
-export type OpenApproval = Omit<
-  ApprovalRecord,
-  'votes' | 'decision' | 'decidedAt' | 'closed' | 'notifiedAt' | 'reminders' | 'slackMessages'
->;
+export type { OpenApproval, VoteResult };
 
-export type VoteResult =
-  | { readonly ok: true; readonly approval: ApprovalRecord }
-  | { readonly ok: false; readonly approval: ApprovalRecord | undefined };
-
-export class ApprovalRepository {
+export class ApprovalRepository implements ApprovalStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,

@@ -6,18 +6,15 @@
  * never got stored), so finishing a request costs no extra write.
  */
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Claims, NodePoolName } from '../../use-cases/ports';
 import { conditionalWrite } from './client';
 import { Expression } from './expression';
 
 const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
 
-export interface NodePoolName {
-  readonly projectId: string;
-  readonly poolName: string;
-  readonly nodePoolName: string;
-}
+export type { NodePoolName };
 
-export class ClaimRepository {
+export class ClaimRepository implements Claims {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,

@@ -12,6 +12,7 @@
  */
 import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Reservation } from '../../domain/quota';
+import type { HeldShare, QuotaCounters, QuotaShare, QuotaStore } from '../../use-cases/ports';
 import { conditionalWrite } from './client';
 import { Expression, updateExpression } from './expression';
 
@@ -21,30 +22,9 @@ const use = (requestId: string) => `use#${requestId}`;
 const attemptOf = (requestId: string) => `attempt#${requestId}`;
 const heldAtOf = (requestId: string) => `heldAt#${requestId}`;
 
-export interface QuotaShare {
-  readonly team: string;
-  readonly flavor: string;
-  readonly requestId: string;
-  readonly count: number;
-  /** The run the share belongs to: 0 (or absent) for the first, n for the n-th retry. */
-  readonly attempt?: number;
-  /** Set: commit or release only if the reservation was last made or confirmed at this time (absent: never stamped). */
-  readonly heldAt?: string | null;
-}
+export type { HeldShare, QuotaCounters, QuotaShare };
 
-/** One request's share of a team's quota, as the counter item holds it. */
-export interface HeldShare extends QuotaShare {
-  /** `hold`: reserved while the request is open (for `attempt`); `use`: committed, its node pool exists. */
-  readonly kind: 'hold' | 'use';
-}
-
-export interface QuotaCounters {
-  readonly reserved: number;
-  readonly used: number;
-  readonly inUse: number;
-}
-
-export class QuotaRepository {
+export class QuotaRepository implements QuotaStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,

@@ -17,7 +17,15 @@ import {
 import { InvalidTransitionError } from '../../domain/errors';
 import type { IndexPosition } from '../../domain/list-cursor';
 import type { PoolRequestRecord } from '../../domain/pool-request';
-import { sourcesOf, type RequestStatus, type TerminalReason } from '../../domain/status';
+import { sourcesOf, type RequestStatus } from '../../domain/status';
+import type {
+  RequestIndexName,
+  RequestPage,
+  RequestStore,
+  StatusChange,
+  StepExtras,
+  StepResult,
+} from '../../use-cases/ports';
 import type { Step } from '../../domain/steps';
 import { batchGetAll, conditionalWrite } from './client';
 import { Expression, updateExpression } from './expression';
@@ -26,37 +34,14 @@ import { Expression, updateExpression } from './expression';
 export const requestKey = (requestId: string) => ({ pk: `REQUEST#${requestId}`, sk: 'META' });
 const key = requestKey;
 
-export interface StatusChange {
-  readonly status: RequestStatus;
-  /** Why a request ended; a change without one clears the previous reason (a retried FAILED request). */
-  readonly reason?: TerminalReason;
-  /** The statuses the change may start from; default: the transition table's sources of `status`. */
-  readonly from?: readonly RequestStatus[];
-  /** The request's retry count after the change (a retry sets it). */
-  readonly retries?: number;
-}
-
-export interface StepResult {
-  /** False when the step was already recorded (a retry): nothing changed. */
-  readonly recorded: boolean;
-  readonly request: PoolRequestRecord;
-}
-
 /** The request indexes of contracts/table.ts and the attribute each is keyed by. */
-const INDEX_KEYS = { byTeam: 'gsiTeam', byRequester: 'gsiRequester', byStatus: 'gsiStatus' } as const;
-export type RequestIndexName = keyof typeof INDEX_KEYS;
+const INDEX_KEYS: Record<RequestIndexName, string> = {
+  byTeam: 'gsiTeam',
+  byRequester: 'gsiRequester',
+  byStatus: 'gsiStatus',
+};
 
-/** What else a step's write changes on the request item. */
-export interface StepExtras {
-  /** People who may now be asked to decide (escalation contacts a reminder adds): added to `approverEmails`. */
-  readonly addApprovers?: readonly string[];
-}
-
-export interface RequestPage {
-  readonly requests: readonly PoolRequestRecord[];
-  /** Where the next page starts; absent at the end. */
-  readonly next?: IndexPosition;
-}
+export type { RequestIndexName, RequestPage, StatusChange, StepExtras, StepResult };
 
 interface StoredRequest extends PoolRequestRecord {
   readonly stepIds?: Set<string>;
@@ -68,7 +53,7 @@ function plannedApprovers(request: PoolRequestRecord): { approverEmails?: Set<st
   return emails.size ? { approverEmails: emails } : {};
 }
 
-export class RequestRepository {
+export class RequestRepository implements RequestStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,
