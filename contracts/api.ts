@@ -45,6 +45,16 @@ export const StepSchema = z
   })
   .meta({ id: 'Step' });
 
+/** The node pool a request is about: where, which flavor, how many nodes. */
+const nodePoolFields = {
+  projectId: z.string(),
+  poolName: z.string(),
+  nodePoolName: z.string(),
+  flavor: z.string(),
+  count: z.number().int(),
+  maxCount: z.number().int(),
+};
+
 const summaryFields = {
   requestId: z.string(),
   status: RequestStatusSchema,
@@ -55,12 +65,7 @@ const summaryFields = {
   }),
   requester: email,
   team: z.string(),
-  projectId: z.string(),
-  poolName: z.string(),
-  nodePoolName: z.string(),
-  flavor: z.string(),
-  count: z.number().int(),
-  maxCount: z.number().int(),
+  ...nodePoolFields,
   billing: BillingSchema,
   createdAt: timestamp,
   updatedAt: timestamp,
@@ -131,14 +136,7 @@ export const DryRunResultSchema = z
         message: z.string(),
       }),
     ),
-    nodePool: z.strictObject({
-      projectId: z.string(),
-      poolName: z.string(),
-      nodePoolName: z.string(),
-      flavor: z.string(),
-      count: z.number().int(),
-      maxCount: z.number().int(),
-    }),
+    nodePool: z.strictObject(nodePoolFields),
     billing: BillingSchema,
     justification: z.string().optional(),
     approval: z.strictObject({
