@@ -56,7 +56,13 @@ function main(): void {
     description: 'poolgate: approval gate in front of Huawei Cloud ModelArts node-pool creation',
     policyFile,
     // jwksUri absent: the stack uses `<issuer>/.well-known/jwks.json` (PoolgateAuthProps.jwksUri).
-    auth: { issuer: auth.issuer, audience: auth.audience, jwksUri: auth.jwksUri },
+    auth: {
+      issuer: auth.issuer,
+      audience: auth.audience,
+      jwksUri: auth.jwksUri,
+      algorithms: auth.algorithms,
+      requireVerifiedEmail: auth.requireVerifiedEmail,
+    },
     mailFrom,
     alarmEmail,
     reconcileEverySeconds,

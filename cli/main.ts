@@ -93,7 +93,7 @@ node pool (REJECTED, EXPIRED, CANCELLED, FAILED), 4 --timeout reached (the reque
     .option('--json', 'print the endpoints as JSON instead of the banner')
     .action(async (options: { json?: boolean }) => {
       const { startLocalStack } = await import('../local/main');
-      const stack = await startLocalStack({ printUrls: !options.json, handleSignals: true });
+      const stack = await configuredLocally(() => startLocalStack({ printUrls: !options.json, handleSignals: true }));
       if (options.json) printJson(stack.endpoints);
     });
 
@@ -108,7 +108,7 @@ node pool (REJECTED, EXPIRED, CANCELLED, FAILED), 4 --timeout reached (the reque
         throw new ExitError(EXIT.usage, '');
       }
       const { devToken } = await import('../local/dev-token');
-      const token = await devToken(email);
+      const token = await configuredLocally(() => devToken(email));
       if (options.json) printJson({ token });
       else out(token);
     });
@@ -303,6 +303,24 @@ function dryRunText(result: DryRunResult): string {
       `  ${check.outcome === 'ok' ? '✔' : check.outcome === 'refused' ? '✖' : '?'} ${check.check}: ${check.message}`,
     );
   return lines.join('\n');
+}
+
+/**
+ * Runs a local command that reads the policy file and the dev issuer's key: a wrong one is the
+ * operator's to fix, and its message says what and where, so it ends the command without a stack trace.
+ */
+async function configuredLocally<T>(run: () => Promise<T>): Promise<T> {
+  const [{ PolicyError }, { DevIssuerKeyError }] = await Promise.all([
+    import('../lambdas/config/policy'),
+    import('../local/dev-issuer'),
+  ]);
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof PolicyError || error instanceof DevIssuerKeyError)
+      throw new ExitError(EXIT.failed, error.message);
+    throw error;
+  }
 }
 
 /** Runs the CLI; returns the exit code (the caller sets process.exitCode). */

@@ -14,6 +14,10 @@ export const ENV = {
   jwtIssuer: 'JWT_ISSUER',
   jwtAudience: 'JWT_AUDIENCE',
   jwksUri: 'JWKS_URI',
+  /** The accepted JWS algorithms, comma-separated (policy `auth.algorithms`; contracts/auth.ts). */
+  jwtAlgorithms: 'JWT_ALGORITHMS',
+  /** `true` when a token must say `email_verified: true` (policy `auth.requireVerifiedEmail`), else `false`. */
+  jwtRequireVerifiedEmail: 'JWT_REQUIRE_VERIFIED_EMAIL',
   /** Secrets Manager ids of the Slack app's bot token and signing secret (Slack is off when unset). */
   slackBotTokenSecretId: 'SLACK_BOT_TOKEN_SECRET_ID',
   slackSigningSecretId: 'SLACK_SIGNING_SECRET_ID',

@@ -2,6 +2,7 @@
  * The composition root: builds each adapter once per process from the environment. Handlers take
  * what they need from here; use cases receive adapters as plain arguments.
  */
+import { decodeJwtAlgorithms } from '../contracts/auth';
 import { ENV } from '../contracts/environment';
 import { ApprovalRepository } from './adapters/dynamodb/approval-repository';
 import { ClaimRepository } from './adapters/dynamodb/claim-repository';
@@ -9,7 +10,7 @@ import { documentClient } from './adapters/dynamodb/client';
 import { QuotaRepository } from './adapters/dynamodb/quota-repository';
 import { RequestRepository } from './adapters/dynamodb/request-repository';
 import { Authenticator } from './adapters/authenticator';
-import { optionalEnv, requiredEnv } from './adapters/environment';
+import { booleanEnv, optionalEnv, requiredEnv } from './adapters/environment';
 import { Mailer } from './adapters/mailer';
 import { ModelArtsProjects } from './adapters/modelarts/projects';
 import { Slack } from './adapters/slack';
@@ -55,6 +56,8 @@ export const authenticator = /* @__PURE__ */ once(
       issuer: requiredEnv(ENV.jwtIssuer),
       audience: requiredEnv(ENV.jwtAudience),
       jwksUri: requiredEnv(ENV.jwksUri),
+      algorithms: decodeJwtAlgorithms(requiredEnv(ENV.jwtAlgorithms)),
+      requireVerifiedEmail: booleanEnv(ENV.jwtRequireVerifiedEmail),
     }),
 );
 /** The key that signs approval links (cached by the secrets adapter). */

@@ -5,6 +5,7 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
+import { DEFAULT_JWT_ALGORITHMS, isJwtAlgorithm, JWT_ALGORITHMS } from '../contracts/auth';
 import { FUNCTION_ENTRIES, SWEEP_SUBMITTED_EVERY_SECONDS } from '../contracts/functions';
 import { PoolgateAlarms } from './constructs/alarms';
 import { PoolgateApi } from './constructs/api';
@@ -29,6 +30,17 @@ export interface PoolgateAuthProps {
    *   the OpenID Connect convention used by Cognito, Auth0, Okta and Keycloak
    */
   readonly jwksUri?: string;
+  /**
+   * The JWS algorithms a token may be signed with, whatever the key set allows; asymmetric ones
+   * (contracts/auth.ts).
+   * @default ['ES256', 'RS256']
+   */
+  readonly algorithms?: readonly string[];
+  /**
+   * Refuse tokens without an `email_verified` claim (a token saying `false` is always refused).
+   * @default false
+   */
+  readonly requireVerifiedEmail?: boolean;
 }
 
 export interface PoolgateStackProps extends StackProps {
@@ -99,7 +111,13 @@ export class PoolgateStack extends Stack {
       table: props.table,
       secrets: props.secrets,
       publicBaseUrl: settings.publicBaseUrl ?? this.api.url,
-      auth: { issuer: props.auth.issuer, audience: props.auth.audience, jwksUri: settings.jwksUri },
+      auth: {
+        issuer: props.auth.issuer,
+        audience: props.auth.audience,
+        jwksUri: settings.jwksUri,
+        algorithms: settings.algorithms,
+        requireVerifiedEmail: props.auth.requireVerifiedEmail ?? false,
+      },
       mailFrom: props.mailFrom,
       logRetention: props.functionLogRetention,
       modelArtsProjectSecretArns: props.modelArtsProjectSecretArns,
@@ -150,6 +168,7 @@ export class PoolgateStack extends Stack {
 interface Settings {
   readonly handlersRoot: string;
   readonly jwksUri: string;
+  readonly algorithms: readonly string[];
   readonly publicBaseUrl?: string;
 }
 
@@ -171,6 +190,11 @@ function validate(id: string, props: PoolgateStackProps): Settings {
   if (props.auth.audience.trim() === '') problems.push('auth.audience must not be empty');
   const jwksUri = props.auth.jwksUri ?? defaultJwksUri(props.auth.issuer);
   httpsUrl('auth.jwksUri', jwksUri);
+  const algorithms = props.auth.algorithms ?? DEFAULT_JWT_ALGORITHMS;
+  if (algorithms.length === 0) problems.push('auth.algorithms must name at least one algorithm');
+  const unknown = algorithms.filter((a) => !isJwtAlgorithm(a));
+  if (unknown.length > 0)
+    problems.push(`auth.algorithms must be among ${JWT_ALGORITHMS.join(', ')}, got ${unknown.join(', ')}`);
   if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(props.mailFrom))
     problems.push(`mailFrom must be an e-mail address, got ${props.mailFrom}`);
   let publicBaseUrl: string | undefined;
@@ -188,5 +212,5 @@ function validate(id: string, props: PoolgateStackProps): Settings {
   if (missing.length > 0) problems.push(`handler entries missing under ${handlersRoot}: ${missing.join(', ')}`);
 
   if (problems.length > 0) throw new Error(`PoolgateStack ${id}: invalid props:\n  ${problems.join('\n  ')}`);
-  return { handlersRoot, jwksUri, publicBaseUrl };
+  return { handlersRoot, jwksUri, algorithms, publicBaseUrl };
 }

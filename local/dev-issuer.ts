@@ -12,8 +12,9 @@ import {
   type JSONWebKeySet,
   type JWK,
   type JWTPayload,
+  type KeyLike,
 } from 'jose';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { sendError, sendJson, type Mount } from './http-api';
@@ -23,10 +24,16 @@ export const DEV_ISSUER = 'urn:poolgate:local-dev-issuer';
 export const DEV_AUDIENCE = 'poolgate';
 /** Where the HTTP API serves the public keys (JWKS_URI = `<api url>` + this). */
 export const JWKS_PATH = '/.well-known/jwks.json';
+/** The algorithm of a new key when the accepted algorithms are not given (in poolgate's default list). */
 const ALGORITHM = 'ES256';
 const DEFAULT_TTL_SECONDS = 12 * 3600;
 /** JWK members that belong to the private key only (EC `d`, RSA's CRT values, symmetric `k`). */
 const PRIVATE_MEMBERS: readonly (keyof JWK)[] = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'];
+
+/** A stored key the accepted algorithms leave out, or a key file that is not one: the operator's to fix. */
+export class DevIssuerKeyError extends Error {
+  override name = 'DevIssuerKeyError';
+}
 
 export interface IssueTokenOptions {
   /** Lifetime; default 12 h. Zero or negative gives an already-expired token (for tests). */
@@ -36,6 +43,22 @@ export interface IssueTokenOptions {
    * genuine key but a wrong `aud` or `iss`.
    */
   readonly extraClaims?: JWTPayload;
+  /**
+   * Sign with this JWS algorithm instead of the key's own (tests of the algorithm check). The issuer's
+   * key signs when it can (an RSA key any RS or PS algorithm, an EC key that of its curve); otherwise a
+   * throwaway key of that algorithm does (HS256: a random secret), with the issuer's `kid` in the
+   * header, as a forger would send it.
+   */
+  readonly algorithm?: string;
+}
+
+export interface DevIssuerOptions {
+  /**
+   * The algorithms the handlers accept (policy `auth.algorithms`). A new key is made for the first
+   * of them; a stored key whose algorithm is not among them is refused, naming its file.
+   * @default - any stored key; a new one is ES256
+   */
+  readonly algorithms?: readonly string[];
 }
 
 export interface DevIssuer {
@@ -43,14 +66,34 @@ export interface DevIssuer {
   readonly audience: string;
   /** The public keys, as served at JWKS_PATH. */
   readonly jwks: JSONWebKeySet;
-  /** A signed JWT with `iss`, `aud`, `sub` and `email` (both the lower-cased e-mail), `iat`, `exp`, `jti`. */
+  /**
+   * A signed JWT with `iss`, `aud`, `sub` and `email` (both the lower-cased e-mail), `email_verified:
+   * true` (the dev issuer stands for an issuer that verifies addresses, so its tokens pass
+   * `auth.requireVerifiedEmail`; `extraClaims` may drop it with `undefined`), `iat`, `exp`, `jti`.
+   */
   issueToken(email: string, options?: IssueTokenOptions): Promise<string>;
 }
 
-async function newPrivateJwk(): Promise<JWK> {
-  const { privateKey } = await generateKeyPair(ALGORITHM, { extractable: true });
+async function newPrivateJwk(alg: string): Promise<JWK> {
+  const { privateKey } = await generateKeyPair(alg, { extractable: true });
   const jwk = await exportJWK(privateKey);
-  return { ...jwk, kid: await calculateJwkThumbprint(jwk), alg: ALGORITHM, use: 'sig' };
+  return { ...jwk, kid: await calculateJwkThumbprint(jwk), alg, use: 'sig' };
+}
+
+const EC_CURVES: Readonly<Record<string, string>> = { ES256: 'P-256', ES384: 'P-384', ES512: 'P-521' };
+
+/** Whether `jwk` can make a signature of algorithm `alg` (what jose's JWKS lookup matches, but `alg`). */
+function canSignWith(jwk: JWK, alg: string): boolean {
+  if (jwk.kty === 'RSA') return /^(RS|PS)(256|384|512)$/.test(alg);
+  if (jwk.kty === 'EC') return EC_CURVES[alg] === jwk.crv;
+  if (jwk.kty === 'OKP') return alg === 'EdDSA';
+  return false;
+}
+
+/** A key of `alg` that is not the issuer's. */
+async function throwawayKey(alg: string): Promise<KeyLike | Uint8Array> {
+  if (/^HS(256|384|512)$/.test(alg)) return new Uint8Array(randomBytes(64));
+  return (await generateKeyPair(alg)).privateKey;
 }
 
 function readKey(file: string): JWK {
@@ -61,7 +104,7 @@ function readKey(file: string): JWK {
     typeof jwk.alg !== 'string' ||
     typeof jwk.d !== 'string'
   ) {
-    throw new Error(`${file} is not a dev issuer private key (delete it to have a new one made)`);
+    throw new DevIssuerKeyError(`${file} is not a dev issuer private key (delete it to have a new one made)`);
   }
   return jwk;
 }
@@ -72,7 +115,7 @@ function readKey(file: string): JWK {
  * file itself, the first process wins and the others re-read its key, but a reader never sees a
  * half-written file.
  */
-async function loadOrCreateKey(file: string): Promise<JWK> {
+async function loadOrCreateKey(file: string, newKeyAlgorithm: string): Promise<JWK> {
   try {
     return readKey(file);
   } catch (error) {
@@ -80,7 +123,10 @@ async function loadOrCreateKey(file: string): Promise<JWK> {
   }
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   const temp = `${file}.${process.pid}.${randomUUID()}.tmp`;
-  writeFileSync(temp, `${JSON.stringify(await newPrivateJwk(), null, 2)}\n`, { flag: 'wx', mode: 0o600 });
+  writeFileSync(temp, `${JSON.stringify(await newPrivateJwk(newKeyAlgorithm), null, 2)}\n`, {
+    flag: 'wx',
+    mode: 0o600,
+  });
   try {
     linkSync(temp, file);
   } catch (error) {
@@ -98,9 +144,18 @@ function publicJwk(privateJwk: JWK): JWK {
 }
 
 /** The dev issuer of the local stack whose state is in `homeDir` ($POOLGATE_HOME). */
-export async function loadOrCreateDevIssuer(homeDir: string): Promise<DevIssuer> {
-  const privateJwk = await loadOrCreateKey(devIssuerKeyFile(homeDir));
+export async function loadOrCreateDevIssuer(homeDir: string, options: DevIssuerOptions = {}): Promise<DevIssuer> {
+  const file = devIssuerKeyFile(homeDir);
+  const accepted = options.algorithms;
+  if (accepted?.length === 0) throw new Error('the dev issuer needs at least one accepted algorithm');
+  const privateJwk = await loadOrCreateKey(file, accepted?.[0] ?? ALGORITHM);
   const alg = privateJwk.alg ?? ALGORITHM;
+  if (accepted && !accepted.includes(alg)) {
+    throw new DevIssuerKeyError(
+      `${file} holds a ${alg} key, but auth.algorithms (${accepted.join(', ')}) does not accept ${alg}: ` +
+        `delete the file to have a ${accepted[0]} key made (tokens it signed stop working), or add ${alg} to the list`,
+    );
+  }
   const key = await importJWK(privateJwk, alg);
   return {
     issuer: DEV_ISSUER,
@@ -117,12 +172,22 @@ export async function loadOrCreateDevIssuer(homeDir: string): Promise<DevIssuer>
         aud: DEV_AUDIENCE,
         sub: subject,
         email: subject,
+        email_verified: true,
         iat: now,
         exp: now + Math.trunc(ttlSeconds),
         jti: randomUUID(),
         ...options.extraClaims,
       };
-      return new SignJWT(claims).setProtectedHeader({ alg, kid: privateJwk.kid, typ: 'JWT' }).sign(key);
+      const signWith = options.algorithm ?? alg;
+      const signingKey =
+        signWith === alg
+          ? key
+          : canSignWith(privateJwk, signWith)
+            ? await importJWK(privateJwk, signWith)
+            : await throwawayKey(signWith);
+      return new SignJWT(claims)
+        .setProtectedHeader({ alg: signWith, kid: privateJwk.kid, typ: 'JWT' })
+        .sign(signingKey);
     },
   };
 }

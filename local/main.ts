@@ -10,6 +10,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DEFAULT_JWT_ALGORITHMS, encodeJwtAlgorithms } from '../contracts/auth';
 import { ENV } from '../contracts/environment';
 import {
   SWEEP_SUBMITTED_EVERY_SECONDS,
@@ -68,6 +69,10 @@ export async function startLocalStack(options: StartOptions = {}): Promise<Local
   const outbox = join(home, 'outbox');
   for (const dir of [home, outbox, join(home, 'dynamodb'), join(home, 'step-functions'), join(home, 'modelarts')])
     mkdirSync(dir, { recursive: true });
+  // The dev issuer stands for the policy's issuer, but the policy's algorithms and e-mail rule hold here
+  // too; first, so a key the algorithms refuse stops the start before anything runs.
+  const algorithms = policy.auth?.algorithms ?? DEFAULT_JWT_ALGORITHMS;
+  const issuer = await loadOrCreateDevIssuer(home, { algorithms });
 
   const dynamo = await startDynamoDb({
     host: settings.host,
@@ -89,7 +94,6 @@ export async function startLocalStack(options: StartOptions = {}): Promise<Local
       : undefined,
   });
 
-  const issuer = await loadOrCreateDevIssuer(home);
   // What the handlers consume, for the benchmark (GET /_local/usage).
   const meter = new UsageMeter();
   let ready!: () => void;
@@ -152,6 +156,8 @@ export async function startLocalStack(options: StartOptions = {}): Promise<Local
     [ENV.jwtIssuer]: issuer.issuer,
     [ENV.jwtAudience]: issuer.audience,
     [ENV.jwksUri]: `${api.url}/.well-known/jwks.json`,
+    [ENV.jwtAlgorithms]: encodeJwtAlgorithms(algorithms),
+    [ENV.jwtRequireVerifiedEmail]: String(policy.auth?.requireVerifiedEmail ?? false),
     [ENV.slackBotTokenSecretId]: LOCAL_SECRET_IDS.slackBotToken,
     [ENV.slackSigningSecretId]: LOCAL_SECRET_IDS.slackSigningSecret,
     [ENV.slackApiUrl]: `${api.url}${SLACK_STANDIN_PREFIX}`,

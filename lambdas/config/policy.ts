@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { en } from 'zod/v4/locales';
 import * as z from 'zod/mini';
+import { DEFAULT_JWT_ALGORITHMS, JWT_ALGORITHMS } from '../../contracts/auth';
 
 // zod/mini loads no locale by itself: the rules below without their own message use zod's English ones.
 z.config(en());
@@ -102,6 +103,18 @@ export const ModelArtsProjectSchema = z.strictObject({
   ),
 });
 
+const JwtAlgorithms = z
+  .array(
+    z.enum(JWT_ALGORITHMS, {
+      error: (issue) =>
+        `must be one of ${JWT_ALGORITHMS.join(', ')} (asymmetric JWS algorithms), got ${JSON.stringify(issue.input)}`,
+    }),
+  )
+  .check(
+    z.minLength(1, 'must name at least one algorithm'),
+    z.refine((list) => new Set(list).size === list.length, 'must not name an algorithm twice'),
+  );
+
 export const PolicySchema = z
   .strictObject({
     auth: z.optional(
@@ -109,6 +122,10 @@ export const PolicySchema = z
         issuer: z.url(),
         audience: z.string().check(z.minLength(1)),
         jwksUri: z.optional(z.url()),
+        /** The JWS algorithms a token may be signed with, whatever the issuer's key set allows. */
+        algorithms: z._default(JwtAlgorithms, [...DEFAULT_JWT_ALGORITHMS]),
+        /** Refuse tokens without an `email_verified` claim too (a `false` one is always refused). */
+        requireVerifiedEmail: z._default(z.boolean(), false),
       }),
     ),
     mail: z.optional(z.strictObject({ from: Email })),

@@ -63,7 +63,7 @@ export function buildOpenApiDocument(): OpenApiDocument {
     scheme: 'bearer',
     bearerFormat: 'JWT',
     description:
-      'A token of the issuer named in the policy file, with an `email` claim (locally: `npx poolgate dev-token <email>`)',
+      'A token of the issuer named in the policy file, signed with one of the algorithms it accepts (`auth.algorithms`, default ES256 and RS256), with an `email` claim whose issuer has not marked it unverified (`email_verified: false` is refused; with `auth.requireVerifiedEmail`, so is a token without the claim). Locally: `npx poolgate dev-token <email>`',
   });
 
   registry.registerPath({
@@ -109,7 +109,7 @@ export function buildOpenApiDocument(): OpenApiDocument {
           400,
           'ModelArts.50004000: the body breaks a rule (the message names the field path); PoolGate.0400: a bad dryRun value',
         ],
-        [401, 'PoolGate.0401: no valid bearer token'],
+        [401, 'PoolGate.0401: no valid bearer token, or its e-mail is not verified'],
         [403, 'PoolGate.0403: the caller is in no team, or the team may not use this project and pool'],
         [409, 'PoolGate.0409: another request for this node pool is still open'],
         [413, 'PoolGate.0413: a body over 64 KiB'],
@@ -150,7 +150,7 @@ export function buildOpenApiDocument(): OpenApiDocument {
       200: { description: 'One page', content: { 'application/json': { schema: RequestListSchema } } },
       ...errors(
         [400, 'PoolGate.0400: an unknown parameter, a bad value, or a cursor poolgate did not issue for this query'],
-        [401, 'PoolGate.0401: no valid bearer token'],
+        [401, 'PoolGate.0401: no valid bearer token, or its e-mail is not verified'],
         [403, 'PoolGate.0403: you may not list that team'],
       ),
     },
@@ -166,7 +166,7 @@ export function buildOpenApiDocument(): OpenApiDocument {
     responses: {
       200: { description: 'The request', content: { 'application/json': { schema: RequestViewSchema } } },
       ...errors(
-        [401, 'PoolGate.0401: no valid bearer token'],
+        [401, 'PoolGate.0401: no valid bearer token, or its e-mail is not verified'],
         [404, 'PoolGate.0404: no such request, or not visible to you'],
       ),
     },
@@ -203,7 +203,7 @@ export function buildOpenApiDocument(): OpenApiDocument {
         content: { 'application/json': { schema: RequestViewSchema } },
       },
       ...errors(
-        [401, 'PoolGate.0401: no valid bearer token'],
+        [401, 'PoolGate.0401: no valid bearer token, or its e-mail is not verified'],
         [404, 'PoolGate.0404: no such request, or not yours'],
         [409, 'PoolGate.2409: already provisioning or finished'],
       ),
@@ -224,7 +224,7 @@ export function buildOpenApiDocument(): OpenApiDocument {
         content: { 'application/json': { schema: RequestViewSchema } },
       },
       ...errors(
-        [401, 'PoolGate.0401: no valid bearer token'],
+        [401, 'PoolGate.0401: no valid bearer token, or its e-mail is not verified'],
         [404, 'PoolGate.0404: no such request, or not yours'],
         [
           409,

@@ -4,6 +4,7 @@ import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { encodeJwtAlgorithms } from '../../contracts/auth';
 import { ENV } from '../../contracts/environment';
 import {
   FUNCTION_ENTRIES,
@@ -20,7 +21,7 @@ import type { PoolgateSecrets } from './secrets';
 /** Needs granted here: each grants exactly what it names and sets the variables that go with it. */
 type ResourceNeed =
   | 'table'
-  | 'auth' // verifies bearer tokens: issuer, audience, JWKS
+  | 'auth' // verifies bearer tokens: issuer, audience, JWKS, algorithms, email_verified
   | 'links' // builds or checks links: the public base URL and the link key
   | 'notify' // e-mail (SES) and Slack
   | 'slackSignature'
@@ -72,6 +73,10 @@ export interface JwtVerification {
   readonly audience: string;
   /** Where the issuer's signing keys are published. */
   readonly jwksUri: string;
+  /** The JWS algorithms a token may be signed with. */
+  readonly algorithms: readonly string[];
+  /** Refuse tokens without an `email_verified` claim. */
+  readonly requireVerifiedEmail: boolean;
 }
 
 export interface PoolgateFunctionsProps {
@@ -182,6 +187,8 @@ export class PoolgateFunctions extends Construct {
         fn.addEnvironment(ENV.jwtIssuer, props.auth.issuer);
         fn.addEnvironment(ENV.jwtAudience, props.auth.audience);
         fn.addEnvironment(ENV.jwksUri, props.auth.jwksUri);
+        fn.addEnvironment(ENV.jwtAlgorithms, encodeJwtAlgorithms(props.auth.algorithms));
+        fn.addEnvironment(ENV.jwtRequireVerifiedEmail, String(props.auth.requireVerifiedEmail));
       },
       links: (fn) => {
         fn.bindSecret(props.secrets.linkKey, ENV.linkKeySecretId);

@@ -90,6 +90,7 @@ beforeAll(async () => {
       policyFile('bad.json', {
         ...valid,
         alarms: { email: 'oncall' },
+        auth: { issuer: 'https://login.example.com/', audience: 'poolgate', algorithms: ['HS256'] },
         teams: [{ ...team, members: [{ email: 'not-an-email' }], stages: [] }],
       }),
     ),
@@ -106,6 +107,7 @@ describe('bin/poolgate.ts', () => {
     expect(badPolicy.stderr).toContain('teams.0.members.0.email');
     expect(badPolicy.stderr).toContain('teams.0.stages');
     expect(badPolicy.stderr).toContain('alarms.email');
+    expect(badPolicy.stderr).toContain('auth.algorithms.0: must be one of RS256,');
     // The operator's mistake, not a crash: no stack trace.
     expect(badPolicy.stderr).not.toMatch(/^\s+at /m);
   });

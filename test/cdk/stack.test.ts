@@ -4,7 +4,7 @@
  * app.test.ts synthesizes the real handlers, bundled, through the CLI. The data stack (table,
  * secrets) is data-stack.test.ts; least privilege, alarms and cdk-nag have their own files.
  */
-import type { Template } from 'aws-cdk-lib/assertions';
+import { Template } from 'aws-cdk-lib/assertions';
 import { ENV } from '../../contracts/environment';
 import {
   FUNCTION_ENTRIES,
@@ -14,6 +14,7 @@ import {
   type FunctionId,
 } from '../../contracts/functions';
 import { ROUTES } from '../../contracts/routes';
+import { FUNCTION_NEEDS } from '../../lib/constructs/functions';
 import { BUNDLED_POLICY_PATH } from '../../lib/constructs/poolgate-function';
 import { addPoolgate, type PoolgateAppProps } from '../../lib/poolgate-app';
 import { defaultJwksUri, type PoolgateStack } from '../../lib/poolgate-stack';
@@ -209,6 +210,8 @@ describe('functions', () => {
         [ENV.jwtIssuer]: 'https://login.example.com/',
         [ENV.jwtAudience]: 'poolgate',
         [ENV.jwksUri]: 'https://login.example.com/.well-known/jwks.json',
+        [ENV.jwtAlgorithms]: 'ES256,RS256',
+        [ENV.jwtRequireVerifiedEmail]: 'false',
       }),
     );
     expect(defaultJwksUri('https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc')).toBe(
@@ -449,6 +452,35 @@ describe('props', () => {
     expect(build({ policyFile: 'poolgate.config.json' })).toThrow(
       /policyFile must be an existing file given by an absolute path/,
     );
+  });
+
+  it('passes the accepted algorithms and the e-mail rule to every function that verifies tokens', () => {
+    const { service } = build({
+      auth: {
+        issuer: 'https://login.example.com/',
+        audience: 'poolgate',
+        algorithms: ['PS256', 'EdDSA'],
+        requireVerifiedEmail: true,
+      },
+    })();
+    const functions = Object.values(
+      Template.fromStack(service).findResources('AWS::Lambda::Function'),
+    ) as CfnResource[];
+    const verifying = functions
+      .map((fn) => (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables)
+      .filter((variables) => ENV.jwtIssuer in variables);
+    expect(verifying).toHaveLength(ALL_FUNCTIONS.filter((fid) => FUNCTION_NEEDS[fid].includes('auth')).length);
+    for (const variables of verifying) {
+      expect(variables).toMatchObject({ [ENV.jwtAlgorithms]: 'PS256,EdDSA', [ENV.jwtRequireVerifiedEmail]: 'true' });
+    }
+  });
+
+  it('refuses algorithms poolgate cannot verify with, and an empty list', () => {
+    const auth = { issuer: 'https://login.example.com/', audience: 'poolgate' };
+    expect(build({ auth: { ...auth, algorithms: ['HS256', 'RS256', 'none'] } })).toThrow(
+      'auth.algorithms must be among RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA, got HS256, none',
+    );
+    expect(build({ auth: { ...auth, algorithms: [] } })).toThrow('auth.algorithms must name at least one algorithm');
   });
 
   it('names the handler entries that are missing', () => {

@@ -28,6 +28,34 @@ it('refuses a request without a token, or with a token whose signature is wrong,
   expect(forged.json).toEqual({ error_code: 'PoolGate.0401', error_msg: expect.stringContaining('invalid token') });
 });
 
+it('refuses a token whose e-mail its issuer has not verified, and one signed with an algorithm not configured, with 401', async () => {
+  for (const claim of [false, 'false']) {
+    const unverified = await stack.token('alice@example.com', { extraClaims: { email_verified: claim } });
+    const response = await submit(stack, unverified, exampleBody('np-unverified'));
+    expect(response.status).toBe(401);
+    expect(response.headers.get('www-authenticate')).toBe('Bearer');
+    expect(response.json).toEqual({
+      error_code: 'PoolGate.0401',
+      error_msg: "the e-mail address alice@example.com is not verified by the token's issuer (email_verified: false)",
+    });
+  }
+  // ES384 is in no list of the default policy; the dev issuer's key set has no key for it either.
+  const es384 = await stack.token('alice@example.com', { algorithm: 'ES384' });
+  const response = await submit(stack, es384, exampleBody('np-unverified'));
+  expect(response.status).toBe(401);
+  expect(response.json).toEqual({
+    error_code: 'PoolGate.0401',
+    error_msg: 'invalid token: signed with ES384, but poolgate accepts ES256, RS256 only (policy auth.algorithms)',
+  });
+
+  // Verified, or silent about it (the policy does not require the claim): the caller is named.
+  for (const claim of [true, 'true', undefined]) {
+    const verified = await stack.token('alice@example.com', { extraClaims: { email_verified: claim } });
+    const listed = await fetch(`${stack.endpoints.api}/requests`, { headers: { authorization: `Bearer ${verified}` } });
+    expect([claim, listed.status]).toEqual([claim, 200]);
+  }
+});
+
 it('refuses a user in no team with 403 before looking at the body', async () => {
   const mallory = await stack.token('mallory@example.com');
   const response = await submit(stack, mallory, 'not even json');

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { LocalStackEndpoints } from '../../local/main';
-import { loadOrCreateDevIssuer } from '../../local/dev-issuer';
+import { loadOrCreateDevIssuer, type IssueTokenOptions } from '../../local/dev-issuer';
 import { eventually } from './poll';
 
 const ROOT = resolve(__dirname, '../..');
@@ -18,7 +18,8 @@ export interface RunningStack {
   readonly pid: number;
   readonly endpoints: LocalStackEndpoints;
   readonly output: () => string;
-  token(email: string): Promise<string>;
+  /** A token of the stack's dev issuer; the options make tokens for the identity checks (other claims, algorithms). */
+  token(email: string, options?: IssueTokenOptions): Promise<string>;
   /**
    * Stops the process: SIGTERM by default, SIGKILL to simulate a crash. A home this stack created
    * is removed, unless `keepHome` (a restart follows).
@@ -68,10 +69,12 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const closed = new Promise<number | null>((resolve) => child.once('close', (code: number | null) => resolve(code)));
 
-  const endpoints = await eventually(
+  // A start that fails ends the wait at once, not at the deadline.
+  const started = await eventually(
     () => {
-      if (child.exitCode !== null) throw new Error(`poolgate start exited with ${child.exitCode}:\n${output}`);
+      if (child.exitCode !== null || child.signalCode !== null) return 'exited' as const;
       return existsSync(endpointsFile)
         ? (JSON.parse(readFileSync(endpointsFile, 'utf8')) as LocalStackEndpoints)
         : undefined;
@@ -82,6 +85,9 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     child.kill('SIGKILL');
     throw new Error(`${error.message}\n${output}`);
   });
+  // Its whole output is read once its pipes close.
+  if (started === 'exited') throw new Error(`poolgate start exited with ${await closed}:\n${output}`);
+  const endpoints = started;
   await eventually(
     async () => ((await fetch(`${endpoints.api}/health`)).status === 200 ? true : undefined),
     '/health to answer 200',
@@ -92,7 +98,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     pid: child.pid ?? -1,
     endpoints,
     output: () => output,
-    token: async (email) => (await loadOrCreateDevIssuer(home)).issueToken(email),
+    token: async (email, options) => (await loadOrCreateDevIssuer(home)).issueToken(email, options),
     stop: async (signal = 'SIGTERM', keepHome = false) => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       await exited;

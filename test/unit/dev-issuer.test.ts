@@ -95,6 +95,23 @@ describe('dev issuer key', () => {
     expect((await loadOrCreateDevIssuer(home)).jwks.keys[0].kid).toBe([...kids][0]);
   }, 60_000);
 
+  it('makes its key for the first accepted algorithm, and refuses a stored key the algorithms leave out', async () => {
+    const home = newHome();
+    const rsa = await loadOrCreateDevIssuer(home, { algorithms: ['RS256', 'ES256'] });
+    expect(rsa.jwks.keys[0]).toMatchObject({ kty: 'RSA', alg: 'RS256' });
+    // A stored key the list accepts is kept, whatever its place in the list.
+    expect((await loadOrCreateDevIssuer(home, { algorithms: ['ES256', 'RS256'] })).jwks).toEqual(rsa.jwks);
+    await expect(loadOrCreateDevIssuer(home, { algorithms: ['ES256'] })).rejects.toThrow(
+      `${devIssuerKeyFile(home)} holds a RS256 key, but auth.algorithms (ES256) does not accept RS256: ` +
+        'delete the file to have a ES256 key made (tokens it signed stop working), or add RS256 to the list',
+    );
+    expect((await loadOrCreateDevIssuer(newHome(), { algorithms: ['EdDSA'] })).jwks.keys[0]).toMatchObject({
+      kty: 'OKP',
+      alg: 'EdDSA',
+    });
+    expect((await loadOrCreateDevIssuer(newHome())).jwks.keys[0]).toMatchObject({ kty: 'EC', alg: 'ES256' });
+  });
+
   it('refuses a key file that is not a private JWK, naming the file', async () => {
     const home = newHome();
     mkdirSync(dirname(devIssuerKeyFile(home)), { recursive: true });
@@ -139,6 +156,7 @@ describe('dev issuer tokens', () => {
       aud: DEV_AUDIENCE,
       sub: 'alice@example.com',
       email: 'alice@example.com',
+      email_verified: true,
     });
     expect(payload.iat).toBeGreaterThanOrEqual(before);
     expect((payload.exp ?? 0) - (payload.iat ?? 0)).toBe(12 * 3600);
@@ -184,6 +202,25 @@ describe('dev issuer tokens', () => {
       .sign(privateKey);
     expect(decodeProtectedHeader(forged).kid).toBe(kid);
     await expect(verify(forged)).rejects.toMatchObject({ code: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' });
+  });
+
+  it('signs with another algorithm on request: with its own key when it can, else with a key of no JWKS', async () => {
+    // ES384 (another curve) and HS256 (a secret): a throwaway key under the issuer's key id.
+    // (A key set has no secrets: jose does not even look for an HS256 key in one.)
+    for (const [algorithm, code] of [
+      ['ES384', 'ERR_JWKS_NO_MATCHING_KEY'],
+      ['HS256', 'ERR_JOSE_NOT_SUPPORTED'],
+    ]) {
+      const token = await issuer.issueToken('alice@example.com', { algorithm });
+      expect(decodeProtectedHeader(token)).toEqual({ alg: algorithm, kid: jwks.keys[0].kid, typ: 'JWT' });
+      await expect(verify(token)).rejects.toMatchObject({ code });
+    }
+    // An RSA issuer signs PS256 with its own key: a key set without `alg` verifies it.
+    const rsa = await loadOrCreateDevIssuer(newHome(), { algorithms: ['RS256'] });
+    const pss = await rsa.issueToken('alice@example.com', { algorithm: 'PS256' });
+    const withoutAlg = createLocalJWKSet({ keys: rsa.jwks.keys.map(({ alg: _alg, ...key }) => key) });
+    await expect(verify(pss, withoutAlg)).resolves.toMatchObject({ protectedHeader: { alg: 'PS256' } });
+    await expect(verify(pss, createLocalJWKSet(rsa.jwks))).rejects.toMatchObject({ code: 'ERR_JWKS_NO_MATCHING_KEY' });
   });
 
   it('answers 405 to anything but GET on the JWKS path', async () => {

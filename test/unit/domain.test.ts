@@ -164,4 +164,44 @@ describe('policy file', () => {
     ).toThrow(/p\.json is invalid:\n {2}teams\.0\.members: /);
     expect(() => parsePolicy('{', 'p.json')).toThrow('p.json: not valid JSON');
   });
+
+  describe('auth', () => {
+    const teams = [
+      {
+        name: 'x',
+        members: [{ email: 'a@example.com' }],
+        stages: [{ name: 's', approvers: [{ email: 'b@example.com' }] }],
+        quotas: {},
+      },
+    ];
+    const withAuth = (auth: Record<string, unknown>) =>
+      JSON.stringify({ auth: { issuer: 'https://login.example.com/', audience: 'poolgate', ...auth }, teams });
+
+    it('accepts ES256 and RS256 and tokens without email_verified by default', () => {
+      expect(parsePolicy(withAuth({})).auth).toEqual({
+        issuer: 'https://login.example.com/',
+        audience: 'poolgate',
+        algorithms: ['ES256', 'RS256'],
+        requireVerifiedEmail: false,
+      });
+      expect(parsePolicy(withAuth({ algorithms: ['PS256', 'EdDSA'], requireVerifiedEmail: true })).auth).toMatchObject({
+        algorithms: ['PS256', 'EdDSA'],
+        requireVerifiedEmail: true,
+      });
+    });
+
+    it.each([
+      [
+        { algorithms: ['RS256', 'HS256'] },
+        'auth.algorithms.1: must be one of RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA (asymmetric JWS algorithms), got "HS256"',
+      ],
+      [{ algorithms: ['none'] }, 'auth.algorithms.0: must be one of RS256,'],
+      [{ algorithms: [] }, 'auth.algorithms: must name at least one algorithm'],
+      [{ algorithms: ['RS256', 'RS256'] }, 'auth.algorithms: must not name an algorithm twice'],
+      [{ algorithms: 'RS256' }, 'auth.algorithms: Invalid input: expected array'],
+      [{ requireVerifiedEmail: 'yes' }, 'auth.requireVerifiedEmail: Invalid input: expected boolean'],
+    ])('refuses auth %j, naming the field', (auth, message) => {
+      expect(() => parsePolicy(withAuth(auth), 'p.json')).toThrow(`p.json is invalid:\n  ${message}`);
+    });
+  });
 });
