@@ -123,7 +123,11 @@ it(`lets exactly ${LIMIT} of 40 simultaneous requests reserve a quota of ${LIMIT
     expect((await decide(link, 'approve')).status).toBe(200);
     await settled(r.requestId as string, 'CREATED');
   });
-  const afterRelease = await counter();
+  // CREATED is recorded by CreateNodePool; Finalize commits the reservation just after: wait for it.
+  const afterRelease = await eventually(async () => {
+    const now = await counter();
+    return now.reserved === 0 && now.used === approved.length ? now : undefined;
+  }, 'Finalize to settle every reservation');
   expect(afterRelease).toEqual({
     inUse: 4,
     reserved: 0,
