@@ -11,7 +11,8 @@ import * as z from 'zod';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, REQUEST_STATUSES, STEP_NAMES, STEP_OUTCOMES } from './api-values';
 
 const reason = z.string().meta({
-  description: 'Machine-readable reason of a terminal status, e.g. QUOTA_EXCEEDED, APPROVER_REJECTED, APPROVAL_EXPIRED',
+  description:
+    'Machine-readable reason of a terminal status, e.g. QUOTA_EXCEEDED, NODE_POOL_EXISTS, BILLING_MODE_REQUIRED, APPROVER_REJECTED, APPROVAL_EXPIRED (README "Statuses" lists them all)',
 });
 const timestamp = z.string().meta({ description: 'ISO 8601 time (UTC)', example: '2026-11-26T21:05:34.123Z' });
 const email = z.string().meta({ description: 'an e-mail address, lowercased', example: 'alice@example.com' });
@@ -32,6 +33,10 @@ export const BillingSchema = z
     periodType: z.string().optional().meta({ description: '"2" month, "3" year, "4" hour' }),
     autoRenew: z.string().optional(),
     orderId: z.string().optional(),
+    fromPool: z.literal(true).optional().meta({
+      description:
+        "the request named no billing mode: the pool's decides (pay-per-use pools only; in a yearly/monthly pool the request is REJECTED with BILLING_MODE_REQUIRED)",
+    }),
   })
   .meta({ id: 'Billing' });
 

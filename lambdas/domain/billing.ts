@@ -1,7 +1,8 @@
 /**
- * The order and billing annotations poolgate adds to the ModelArts body. Pay-per-use ("0") is
- * the default when the request names no billing mode; yearly/monthly ("1") is never sent without
- * an order id.
+ * The order and billing annotations poolgate adds to the ModelArts body. A request that names no
+ * billing mode takes the pool's: CheckRequest lets it through only in a pay-per-use pool, so it is
+ * sent as pay-per-use ("0"); in a yearly/monthly pool it is refused (BILLING_MODE_REQUIRED) rather
+ * than create pay-per-use nodes there. Yearly/monthly ("1") is never sent without an order id.
  */
 import type { NodePoolRequest } from './nodepool-request';
 
@@ -23,6 +24,11 @@ export interface BillingSummary {
   readonly periodType?: string;
   readonly autoRenew?: string;
   readonly orderId?: string;
+  /**
+   * The request named no billing mode: the pool's billing mode decides (`mode` is then "0", the
+   * only one such a request can be created with).
+   */
+  readonly fromPool?: true;
 }
 
 export class MissingOrderIdError extends Error {
@@ -40,6 +46,7 @@ export function billingOf(body: NodePoolRequest): BillingSummary {
   const mode: BillingMode = a[ANNOTATION.billingMode] === '1' ? '1' : '0';
   return {
     mode,
+    ...(a[ANNOTATION.billingMode] === undefined ? { fromPool: true as const } : {}),
     ...(a[ANNOTATION.periodNum] ? { periodNum: a[ANNOTATION.periodNum] } : {}),
     ...(a[ANNOTATION.periodType] ? { periodType: a[ANNOTATION.periodType] } : {}),
     ...(a[ANNOTATION.autoRenew] ? { autoRenew: a[ANNOTATION.autoRenew] } : {}),
@@ -47,7 +54,10 @@ export function billingOf(body: NodePoolRequest): BillingSummary {
   };
 }
 
-/** The annotations to send: the request's own, completed with poolgate's defaults and links. */
+/**
+ * The annotations to send: the request's own, completed with poolgate's defaults and links. The
+ * requester's own `service.console.url` is kept; without one, ModelArts links to the request's page.
+ */
 export function billingAnnotations(
   body: NodePoolRequest,
   extra: { consoleUrl: string; orderId?: string },
@@ -55,7 +65,7 @@ export function billingAnnotations(
   const annotations = annotationsOf(body);
   const mode: BillingMode = annotations[ANNOTATION.billingMode] === '1' ? '1' : '0';
   annotations[ANNOTATION.billingMode] = mode;
-  annotations[ANNOTATION.consoleUrl] = extra.consoleUrl;
+  if (!annotations[ANNOTATION.consoleUrl]) annotations[ANNOTATION.consoleUrl] = extra.consoleUrl;
   if (mode === '1') {
     annotations[ANNOTATION.autoRenew] ??= '0';
     const orderId = annotations[ANNOTATION.orderId] || extra.orderId;

@@ -1,9 +1,9 @@
 /**
  * Can ModelArts give this node pool at all? Checked before the team's quota and before anyone is
- * asked to approve, from ShowPool and ListResourceFlavors (shared/reference/modelarts-api-notes.md
- * §2 and §6). Pure: the adapter reads, this decides.
+ * asked to approve, from ShowPool, ShowNodePool and ListResourceFlavors (docs/modelarts.md,
+ * "Capacity check"). Pure: the adapter reads, this decides.
  */
-import type { BillingMode } from './billing';
+import type { BillingSummary } from './billing';
 import type { NodePoolRequest } from './nodepool-request';
 
 export interface PoolFacts {
@@ -11,6 +11,8 @@ export interface PoolFacts {
   readonly type?: string;
   /** Bound to the user's own cluster (`status.clusters` present): taints, tags and network allowed [INF]. */
   readonly privileged: boolean;
+  /** ShowPool's `metadata.annotations["os.modelarts/billing.mode"]`: "1" yearly/monthly; anything else pay-per-use. */
+  readonly billingMode?: string;
 }
 
 export interface FlavorFacts {
@@ -22,6 +24,8 @@ export interface FlavorFacts {
 
 export type CapacityReason =
   | 'POOL_NOT_FOUND'
+  | 'NODE_POOL_EXISTS'
+  | 'BILLING_MODE_REQUIRED'
   | 'FLAVOR_UNKNOWN'
   | 'BILLING_MODE_UNSUPPORTED'
   | 'FLAVOR_SOLD_OUT'
@@ -31,14 +35,33 @@ export type CapacityReason =
 export type CapacityDecision =
   { readonly ok: true } | { readonly ok: false; readonly reason: CapacityReason; readonly message: string };
 
+/**
+ * `nodePoolExists`: ShowNodePool found a node pool of the request's name in the pool (one this
+ * request did not create): ModelArts would refuse the create, so nobody is asked to approve it.
+ */
 export function checkCapacity(
   body: NodePoolRequest,
-  billingMode: BillingMode,
+  billing: Pick<BillingSummary, 'mode' | 'fromPool'>,
   pool: PoolFacts | undefined,
   flavors: readonly FlavorFacts[],
+  nodePoolExists = false,
 ): CapacityDecision {
   const resources = body.spec.resources;
+  const billingMode = billing.mode;
   if (!pool) return { ok: false, reason: 'POOL_NOT_FOUND', message: 'the pool does not exist in this project' };
+  if (nodePoolExists)
+    return {
+      ok: false,
+      reason: 'NODE_POOL_EXISTS',
+      message: `a node pool named ${body.metadata.name} already exists in the pool; choose another name`,
+    };
+  if (billing.fromPool && pool.billingMode === '1')
+    return {
+      ok: false,
+      reason: 'BILLING_MODE_REQUIRED',
+      message:
+        'the pool is billed yearly/monthly and the request names no billing mode: give the billing annotations explicitly (os.modelarts/billing.mode "1" with period.num and period.type, or "0" for pay-per-use nodes)',
+    };
   const flavor = flavors.find((f) => f.name === resources.flavor);
   if (!flavor) return { ok: false, reason: 'FLAVOR_UNKNOWN', message: `ModelArts has no flavor ${resources.flavor}` };
   if (!flavor.billingModes.includes(Number(billingMode))) {

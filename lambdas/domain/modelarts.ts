@@ -10,7 +10,10 @@ import type { NodePoolRequest } from './nodepool-request';
 /** The Kubernetes label poolgate puts on every node pool it creates: the request id. */
 export const OWNER_LABEL = 'poolgate/request-id';
 
-/** Node counts of one state; the SDK types a bucket as one object, the Terraform provider as a list. */
+/**
+ * Node counts of one state (`PoolResourceFlavorCount`): the SDK models type a bucket as one object,
+ * and the simulator answers so; the Terraform provider reads it as a list, which is still accepted.
+ */
 export interface NodeCount {
   readonly flavor?: string;
   readonly count?: number;
@@ -30,12 +33,16 @@ export interface NodePoolStatus {
   };
 }
 
-/** A node pool as ModelArts returns it: the documented create body plus a status. */
+/**
+ * A node pool as ModelArts returns it from Show, List and Delete (SDK model `NodePool`): the create
+ * body as ModelArts keeps it (zones and `maxCount` may be filled in), `metadata` with the name only
+ * (no annotations), plus a status.
+ */
 export type NodePool = NodePoolRequest & { readonly status?: NodePoolStatus };
 
-/** ShowPool, as far as poolgate reads it (notes §2, §6). */
+/** ShowPool, as far as poolgate reads it (docs/modelarts.md): type, privilege and billing mode. */
 export interface Pool {
-  readonly metadata?: { readonly name?: string };
+  readonly metadata?: { readonly name?: string; readonly annotations?: Readonly<Record<string, string>> };
   readonly spec?: { readonly type?: string };
   readonly status?: { readonly phase?: string; readonly clusters?: readonly unknown[] };
 }
@@ -50,7 +57,22 @@ export interface ResourceFlavor {
 
 /** What the capacity rules need from ShowPool (shared with the dry run). */
 export function poolFacts(pool: Pool): PoolFacts {
-  return { type: pool.spec?.type, privileged: Array.isArray(pool.status?.clusters) && pool.status.clusters.length > 0 };
+  const billingMode = pool.metadata?.annotations?.['os.modelarts/billing.mode'];
+  return {
+    type: pool.spec?.type,
+    privileged: Array.isArray(pool.status?.clusters) && pool.status.clusters.length > 0,
+    ...(typeof billingMode === 'string' ? { billingMode } : {}),
+  };
+}
+
+/**
+ * A node pool ShowNodePool found under the request's name that this request did not create (it
+ * carries no ownership label of this request; a dry run has no request, so any node pool counts):
+ * ModelArts would refuse the create.
+ */
+export function isSomeoneElses(existing: NodePool | undefined, requestId: string | undefined): boolean {
+  if (existing === undefined) return false;
+  return requestId === undefined || existing.spec?.resources?.labels?.[OWNER_LABEL] !== requestId;
 }
 
 /** What the capacity rules need from one ListResourceFlavors item (shared with the dry run). */

@@ -1,13 +1,20 @@
 /**
- * The request body of ModelArts "Create a node pool" (shared/reference/modelarts-create-node-pool.txt),
+ * The request body of ModelArts "Create a node pool"
+ * (https://support.huaweicloud.com/intl/en-us/api-modelarts/CreateNodePool.html),
  * as zod schemas, with the departures poolgate makes (DESIGN.md "Departures from the API page",
  * README "Departures").
  *
  * Two variants are assembled from the same building blocks:
  * - `NodePoolRequestSchema`: what poolgate accepts at submit. Stricter than the page: `spec.resources`
- *   required, the `azs` counts add up to `count`, `nodePool` (when given) equals `metadata.name`.
+ *   required, a non-empty `azs` adds up to `count`, `nodePool` (when given) equals `metadata.name`.
  * - `ModelArtsNodePoolSchema`: what ModelArts itself accepts (the local simulator validates with it):
  *   `spec` optional as on the page, none of poolgate's own cross-field departures.
+ *
+ * Both share the rules ModelArts applies beyond its page, read from Huawei's SDK models and the
+ * Terraform provider (docs/modelarts.md "What ModelArts accepts"): the fields the SDK models require
+ * (`rootVolume` and data volume fields, `volumeGroupConfigs` with custom data volumes), Kubernetes
+ * label syntax for labels and taints, no user node pool named `...-default`, counts that are
+ * multiples of `creatingStep.step`, and `extendParams` as a map of strings.
  *
  * zod/mini (the functional API of zod 4: a bundle carries only the checks used, about 70 KB less
  * than `zod`), the same engine and issues. Every rule carries its own message; `parseNodePoolRequest` turns zod issues into
@@ -75,23 +82,83 @@ const obj = <S extends z.core.$ZodLooseShape>(shape: S) => z.strictObject(shape,
 /** A JSON array of `item`. */
 const list = <T extends z.core.SomeType>(item: T, rule = 'must be an array') => z.array(item, { error: rule });
 
+/** Refuses the empty key and `__proto__` (which zod would silently drop) before a map is parsed. */
+const mapKeysCheck = () =>
+  z.transform((input: unknown, ctx) => {
+    if (isPlainObject(input)) {
+      for (const key of Object.keys(input)) {
+        if (key === '' || key === '__proto__') {
+          ctx.issues.push({ code: 'custom', message: `must not have the key "${key}"`, input, path: [] });
+        }
+      }
+    }
+    return input;
+  });
+
 /**
- * A free map of string values (`labels`, a volume's `extendParams`): any key, every value a string.
+ * A free map of string values (a root volume's `extendParams`): any key, every value a string.
  * Keys must be non-empty, and `__proto__` is refused rather than silently dropped (zod drops it).
  */
 const stringMap = () =>
   z.pipe(
+    mapKeysCheck(),
+    z.record(z.string(), str('must be a string'), { error: 'must be an object of string values' }),
+  );
+
+/**
+ * A map of string values in which some keys have their own rules (`spec.resources.extendParams`, a
+ * data volume's `extendParams`): the known keys are checked by `shape`, any other key passes as long
+ * as its value is a string.
+ */
+const stringMapWith = <S extends z.core.$ZodLooseShape>(shape: S) =>
+  z.pipe(
+    mapKeysCheck(),
+    z.catchall(z.object(shape, { error: 'must be an object of string values' }), str('must be a string')),
+  );
+
+// ---------------------------------------------------------------------------------------------
+// Kubernetes labels (the page calls `labels` Kubernetes labels; taints follow the same syntax)
+// ---------------------------------------------------------------------------------------------
+
+/** A label name, or a label value when not empty: at most 63 alphanumerics, "-", "_", ".", alphanumeric at both ends. */
+const LABEL_NAME = /^(?=.{1,63}$)[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9])?$/;
+/** A DNS subdomain (a label key's prefix): dot-separated lowercase labels, at most 253 characters. */
+const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/;
+const LABEL_KEY_RULE =
+  'must be a Kubernetes label key: [DNS subdomain prefix/]name, the name 1-63 letters, digits, "-", "_" or "." starting and ending with a letter or digit';
+const LABEL_VALUE_RULE =
+  'must be a Kubernetes label value: empty, or 1-63 letters, digits, "-", "_" or "." starting and ending with a letter or digit';
+
+/** Kubernetes label key syntax: `[prefix/]name`. */
+export function isLabelKey(key: string): boolean {
+  const slash = key.indexOf('/');
+  if (slash === -1) return LABEL_NAME.test(key);
+  return DNS_SUBDOMAIN.test(key.slice(0, slash)) && LABEL_NAME.test(key.slice(slash + 1));
+}
+
+/** Kubernetes label value syntax: empty, or a label name. */
+export function isLabelValue(value: string): boolean {
+  return value === '' || LABEL_NAME.test(value);
+}
+
+const labelKey = () => nonEmpty().check(z.refine(isLabelKey, { error: LABEL_KEY_RULE }));
+const labelValue = () => str().check(z.refine(isLabelValue, { error: LABEL_VALUE_RULE }));
+
+/**
+ * `labels`: Kubernetes labels. A key breaking the syntax is reported at its own path
+ * (`spec.resources.labels["team name"]: must be a Kubernetes label key ...`).
+ */
+const labelMap = () =>
+  z.pipe(
     z.transform((input: unknown, ctx) => {
       if (isPlainObject(input)) {
         for (const key of Object.keys(input)) {
-          if (key === '' || key === '__proto__') {
-            ctx.issues.push({ code: 'custom', message: `must not have the key "${key}"`, input, path: [] });
-          }
+          if (!isLabelKey(key)) ctx.issues.push({ code: 'custom', message: LABEL_KEY_RULE, input, path: [key] });
         }
       }
       return input;
     }),
-    z.record(z.string(), str('must be a string'), { error: 'must be an object of string values' }),
+    z.record(z.string(), labelValue(), { error: 'must be an object of string values' }),
   );
 
 // ---------------------------------------------------------------------------------------------
@@ -101,15 +168,22 @@ const stringMap = () =>
 /**
  * Node pool names. The API page gives no rule for `metadata.name`, but its naming failure example
  * is 400 "Bad request. invalid nodepool name", and the SDK model documents the rule for
- * `extendParams.nodePoolName` (reference/modelarts-api-notes.md, "CreateNodePool request"):
+ * `extendParams.nodePoolName` (SDK model ResourceExtendParams, docs/modelarts.md):
  * 2-50 characters, lowercase letters, digits and "-", starting with a lowercase letter, not ending
  * with "-". The message states the whole rule, whichever part is broken.
  */
 const NODE_POOL_NAME = /^[a-z][a-z0-9-]{0,48}[a-z0-9]$/;
 const NODE_POOL_NAME_RULE = 'must be 2-50 lowercase letters, digits or "-", start with a letter and not end with "-"';
+/** ModelArts names each pool's own default node pool `<...>-default`: a user's node pool never ends so. */
+export const DEFAULT_NODE_POOL_SUFFIX = '-default';
+const NOT_DEFAULT_RULE = `must not end with "${DEFAULT_NODE_POOL_SUFFIX}" (the name of a pool's own default node pool)`;
 
-/** A node pool name (see NODE_POOL_NAME). */
-const nodePoolName = () => nonEmpty().check(z.regex(NODE_POOL_NAME, { error: NODE_POOL_NAME_RULE }));
+/** A node pool name (see NODE_POOL_NAME), never that of a pool's default node pool. */
+const nodePoolName = () =>
+  nonEmpty().check(
+    z.regex(NODE_POOL_NAME, { error: NODE_POOL_NAME_RULE, abort: true }),
+    z.refine((name) => !name.endsWith(DEFAULT_NODE_POOL_SUFFIX), { error: NOT_DEFAULT_RULE }),
+  );
 
 // ---------------------------------------------------------------------------------------------
 // Cross-field rules
@@ -190,10 +264,10 @@ const MetadataSchema = obj({ name: nodePoolName(), annotations: z.optional(Annot
 /** `azs[]` (Table 7): an AZ and how many nodes go there. */
 const AzSchema = obj({ az: nonEmpty(), count: count() });
 
-/** `taints[]` (Table 8); the effect is one of the Kubernetes effects (DESIGN departure). */
+/** `taints[]` (Table 8): Kubernetes taints, so key and value follow label syntax and the effect is a Kubernetes effect. */
 const TaintSchema = obj({
-  key: nonEmpty(),
-  value: z.optional(str()),
+  key: labelKey(),
+  value: z.optional(labelValue()),
   effect: oneOf(['NoSchedule', 'PreferNoSchedule', 'NoExecute']),
 });
 
@@ -215,11 +289,12 @@ const NetworkSchema = obj({
 });
 
 /**
- * `extendParams`: a Map<String,String> on the page, limited to the keys the notes list (SDK model
- * ResourceExtendParams), so that a typo is refused rather than silently ignored by ModelArts.
- * `dockerBaseSize` is a size in GiB ("0" = unlimited) and `postInstall` a Base64 script, per the SDK.
+ * `extendParams`: a Map<String,String> on the page, and real clients send keys the SDK models do
+ * not list (`kubernetesLVSize`, `driverPolicyOnExistingNodes`, Terraform's `post_install`): any key
+ * passes with a string value. The keys the SDK models document (ResourceExtendParams) keep their
+ * value checks: `dockerBaseSize` is a size in GiB ("0" = unlimited), `postInstall` a Base64 script.
  */
-const ExtendParamsSchema = obj({
+const ExtendParamsSchema = stringMapWith({
   dockerBaseSize: z.optional(
     str('must be a whole number string such as "50" ("0" = no limit)').check(
       z.regex(/^\d{1,6}$/, { error: 'must be a whole number string such as "50" ("0" = no limit)' }),
@@ -235,9 +310,7 @@ const ExtendParamsSchema = obj({
   taintPolicyOnExistingNodes: z.optional(oneOf(['refresh', 'ignore'])),
   tagPolicyOnExistingNodes: z.optional(oneOf(['refresh', 'ignore'])),
   XParameterPlaneSubnet: z.optional(str()),
-  nodePoolName: z.optional(
-    nodePoolName().check(z.refine((name) => !name.endsWith('-default'), { error: 'must not end with "-default"' })),
-  ),
+  nodePoolName: z.optional(nodePoolName()),
 });
 
 /** `creatingStep` (Table 11): batch creation of supernodes. */
@@ -257,20 +330,27 @@ const OsSchema = obj({
 
 /**
  * Volumes are not on the page; the real API has them (SDK models RootVolume, DataVolumeItem,
- * VolumeGroupConfig) and poolgate passes them through (DESIGN). They are checked leniently but
- * still as strict objects, so a typo is refused: every field optional, strings where the SDK has
- * strings (`size` is a string of GiB there, so 100 is refused), and `extendParams` a free string map
- * (the SDK lists only `volumeGroup`, the CCE volumes underneath take more).
+ * VolumeGroupConfig) and poolgate passes them through (DESIGN), with the fields the SDK models
+ * require. Sizes are strings of GiB as the SDKs and Terraform write them: "100" or "100Gi" (a
+ * number is refused).
  */
-const volumeFields = {
-  volumeType: z.optional(str()),
-  size: z.optional(str('must be a string such as "100" (GiB)')),
-  extendParams: z.optional(stringMap()),
-};
-/** `rootVolume`: the system disk. */
-const RootVolumeSchema = obj(volumeFields);
-/** `dataVolumes[]`: data disks, optionally several alike (`count`). */
-const DataVolumeSchema = obj({ ...volumeFields, count: z.optional(count()) });
+const SIZE_RULE = 'must be a size in GiB as a string, such as "100" or "100Gi"';
+const size = () => nonEmpty().check(z.regex(/^[1-9]\d{0,5}(Gi)?$/, { error: SIZE_RULE }));
+
+/** `rootVolume`: the system disk; `volumeType` and `size` required. */
+const RootVolumeSchema = obj({ volumeType: nonEmpty(), size: size(), extendParams: z.optional(stringMap()) });
+
+/**
+ * `dataVolumes[]`: data disks, optionally several alike (`count`). `extendParams` is required and
+ * names the volume group the disk joins (the Go SDK sends `"extendParams": null` when a caller
+ * leaves it unset, which ModelArts refuses); CCE's other volume keys pass as strings.
+ */
+const DataVolumeSchema = obj({
+  volumeType: nonEmpty(),
+  size: size(),
+  count: z.optional(count()),
+  extendParams: stringMapWith({ volumeGroup: nonEmpty() }),
+});
 
 /**
  * `volumeGroupConfigs[]` (required by ModelArts with custom data disks): `volumeGroup` names the
@@ -296,7 +376,7 @@ const resourceFields = {
   azs: z.optional(list(AzSchema)),
   nodePool: z.optional(str()),
   taints: z.optional(list(TaintSchema)),
-  labels: z.optional(stringMap()),
+  labels: z.optional(labelMap()),
   tags: z.optional(list(TagSchema)),
   network: z.optional(NetworkSchema),
   extendParams: z.optional(ExtendParamsSchema),
@@ -325,9 +405,36 @@ function uniqueAzRule(r: PoolResource, ctx: z.core.$RefinementCtx<PoolResource>)
   });
 }
 
-/** poolgate's departure: when `azs` is given, its counts add up to `count`. */
+/**
+ * With `creatingStep` (supernodes created `step` at a time), `count` and `maxCount` are whole
+ * multiples of the step (the Terraform provider's docs of the same rule for pools).
+ */
+function creatingStepRule(r: PoolResource, ctx: z.core.$RefinementCtx<PoolResource>): void {
+  const step = r.creatingStep?.step;
+  if (step === undefined) return;
+  for (const field of ['count', 'maxCount'] as const) {
+    if (r[field] % step !== 0)
+      ctx.addIssue({
+        code: 'custom',
+        path: [field],
+        message: `must be a multiple of creatingStep.step (${step}) (got ${r[field]})`,
+      });
+  }
+}
+
+/** Custom data volumes need their volume groups configured (`volumeGroupConfigs`, SDK model comment). */
+function volumeGroupConfigsRule(r: PoolResource, ctx: z.core.$RefinementCtx<PoolResource>): void {
+  if (r.dataVolumes?.length && !r.volumeGroupConfigs?.length)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['volumeGroupConfigs'],
+      message: 'is required when dataVolumes are given (the volume groups the data volumes join)',
+    });
+}
+
+/** poolgate's departure: when `azs` names zones, their counts add up to `count` (`[]`: no zone chosen). */
 function azsSumRule(r: PoolResource, ctx: z.core.$RefinementCtx<PoolResource>): void {
-  if (!r.azs) return;
+  if (!r.azs?.length) return;
   const total = r.azs.reduce((sum, az) => sum + az.count, 0);
   if (total !== r.count)
     ctx.addIssue({ code: 'custom', path: ['azs'], message: `counts must add up to count (${r.count}) (got ${total})` });
@@ -337,6 +444,8 @@ function azsSumRule(r: PoolResource, ctx: z.core.$RefinementCtx<PoolResource>): 
 const ModelArtsResourcesSchema = ResourcesShape.check(
   z.superRefine(maxCountRule, whenValid(['count'], ['maxCount'])),
   z.superRefine(uniqueAzRule, whenValid(['azs'])),
+  z.superRefine(creatingStepRule, whenValid(['count'], ['maxCount'], ['creatingStep'])),
+  z.superRefine(volumeGroupConfigsRule, whenValid(['dataVolumes'], ['volumeGroupConfigs'])),
 );
 /** `spec.resources` as poolgate checks it: ModelArts' rules plus the AZ sum. */
 const PoolgateResourcesSchema = ModelArtsResourcesSchema.check(

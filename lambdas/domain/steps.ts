@@ -48,6 +48,20 @@ export function newStep(
   };
 }
 
+/**
+ * Steps written together, with times strictly increasing in the order they are listed (the audit
+ * trail reads oldest first): a step stamped no later than the one before it is moved to a
+ * millisecond after it. Steps already in order are returned unchanged.
+ */
+export function inListedOrder(steps: readonly Step[]): Step[] {
+  let previous = -Infinity;
+  return steps.map((step) => {
+    const at = Math.max(Date.parse(step.at), previous + 1);
+    previous = at;
+    return at === Date.parse(step.at) ? step : { ...step, at: new Date(at).toISOString() };
+  });
+}
+
 /** `approval_requested` of a stage: who is asked, how many must approve, until when. */
 export function approvalRequestedStep(
   stage: { readonly name: string; readonly requiredApprovals: number },

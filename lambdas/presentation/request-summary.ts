@@ -10,7 +10,7 @@ export interface Price {
 }
 
 export function billingText(billing: BillingSummary): string {
-  if (billing.mode === '0') return 'pay-per-use';
+  if (billing.mode === '0') return billing.fromPool ? "pay-per-use (the pool's billing mode)" : 'pay-per-use';
   const unit = PERIOD_TYPES[billing.periodType ?? ''] ?? 'period';
   const renew = billing.autoRenew === '1' ? ', auto-renew' : '';
   return `yearly/monthly, ${billing.periodNum ?? '?'} ${unit}(s)${renew}`;

@@ -1,9 +1,10 @@
 /**
  * CheckRequest (first workflow step):
  *  1. someone is eligible to approve;
- *  2. ModelArts can give it: the pool exists, the flavor exists, supports the billing mode and is not
- *     sold out in the requested AZs, and the pool's rules hold (privileged-only fields, physical
- *     maxCount == count);
+ *  2. ModelArts can give it: the pool exists, no node pool of that name exists in it, the billing
+ *     mode is known (a request naming none takes the pool's; refused in a yearly/monthly pool), the
+ *     flavor exists, supports the billing mode and is not sold out in the requested AZs, and the
+ *     pool's rules hold (privileged-only fields, physical maxCount == count);
  *  3. the team may use the flavor, and its quota has room: reserve the nodes (atomic, idempotent);
  *  4. record the checks and `approval_requested` of the first stage, moving the request to
  *     AWAITING_APPROVAL, in one write (the stage's expiry counts from here; RequestApproval opens
@@ -14,7 +15,7 @@
 import type { ApprovalOutcome, WorkflowErrorName } from '../../contracts/workflow';
 import type { Policy } from '../config/policy';
 import { checkCapacity } from '../domain/capacity';
-import { flavorFacts, poolFacts } from '../domain/modelarts';
+import { flavorFacts, isSomeoneElses, poolFacts } from '../domain/modelarts';
 import { InvalidTransitionError, NotFoundError } from '../domain/errors';
 import { isCounted, quotaForRequest } from '../domain/quota';
 import type { PoolRequestRecord } from '../domain/pool-request';
@@ -25,6 +26,7 @@ import type { RecordMetric } from './metrics';
 import type { CapacityApi, QuotaStore, RequestStore } from './ports';
 
 export type { CapacityApi } from './ports';
+
 /** A retried run found no room for its nodes (its retry reserved them, but lost them to a race). */
 export class QuotaExceededError extends Error {
   override readonly name = 'QuotaExceededError' satisfies WorkflowErrorName;
@@ -77,15 +79,17 @@ export async function checkRequest(requestId: string, deps: CheckDeps): Promise<
     return rejected(result, 'NO_ELIGIBLE_APPROVER');
   }
 
-  const [pool, flavors] = await Promise.all([
+  const [pool, flavors, existing] = await Promise.all([
     deps.modelArts.showPool(request.projectId, request.poolName),
     deps.modelArts.listResourceFlavors(request.projectId),
+    deps.modelArts.showNodePool(request.projectId, request.poolName, request.nodePoolName),
   ]);
   const capacity = checkCapacity(
     request.body,
-    request.billing.mode,
+    request.billing,
     pool && poolFacts(pool),
     flavors.flatMap(flavorFacts),
+    isSomeoneElses(existing, requestId),
   );
   if (!capacity.ok) {
     const result = await deps.requests.recordStep(
@@ -98,7 +102,13 @@ export async function checkRequest(requestId: string, deps: CheckDeps): Promise<
     return rejected(result, capacity.reason);
   }
   const capacityStep = newStep(stepId.capacityChecked(), 'capacity_checked', 'ok', {
-    detail: { flavor: request.flavor, pool: request.poolName },
+    detail: {
+      flavor: request.flavor,
+      pool: request.poolName,
+      // The billing mode that will be sent, and whether the pool's billing mode decided it.
+      billingMode: request.billing.mode,
+      ...(request.billing.fromPool ? { billingFromPool: true } : {}),
+    },
   });
 
   const decision = quotaForRequest(deps.policy.teams, request);
@@ -119,7 +129,12 @@ export async function checkRequest(requestId: string, deps: CheckDeps): Promise<
   }
 
   const first = request.stages[0];
-  const now = new Date();
+  // The three steps carry times in the order they happened: checked, reserved, then asked.
+  const quotaStep = newStep(stepId.quotaChecked(), 'quota_checked', 'ok', {
+    at: new Date(Math.max(Date.now(), Date.parse(capacityStep.at) + 1)),
+    detail: { flavor: request.flavor, count: request.count, limit: decision.limit },
+  });
+  const now = new Date(Math.max(Date.now(), Date.parse(quotaStep.at) + 1));
   const asked = approvalRequestedStep(
     first,
     first.approvers.map((a) => a.email),
@@ -127,17 +142,7 @@ export async function checkRequest(requestId: string, deps: CheckDeps): Promise<
     now,
   );
   try {
-    await deps.requests.recordSteps(
-      requestId,
-      [
-        capacityStep,
-        newStep(stepId.quotaChecked(), 'quota_checked', 'ok', {
-          detail: { flavor: request.flavor, count: request.count, limit: decision.limit },
-        }),
-        asked,
-      ],
-      { status: 'AWAITING_APPROVAL' },
-    );
+    await deps.requests.recordSteps(requestId, [capacityStep, quotaStep, asked], { status: 'AWAITING_APPROVAL' });
   } catch (error) {
     // Cancelled while we reserved: give the nodes back.
     if (error instanceof InvalidTransitionError) {

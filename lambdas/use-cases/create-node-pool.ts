@@ -1,7 +1,8 @@
 /**
  * CreateNodePool (after the last approval):
  *  1. build the ModelArts body: the request's own, plus billing annotations and poolgate's ownership label;
- *  2. show first: a node pool of that name carrying our label is ours already (a retried or timed-out create);
+ *  2. show first: a node pool of that name carrying our label, with the flavor and count asked for, is ours
+ *     already (a retried or timed-out create; zones and maxCount ModelArts filled in do not matter);
  *     one without it is someone else's and is never claimed;
  *  3. create it, and record `node_pool_created` with the annotations sent, moving the request to CREATED.
  * Retryable ModelArts errors are thrown for the workflow's Retry; final ones for its Catch.
@@ -42,10 +43,16 @@ export interface Created {
   readonly waitSeconds: number;
 }
 
-/** The parts of a spec that make two node pools the same request: flavor, counts and AZs. */
-function sameSpec(a: NodePoolRequest['spec']['resources'], b: NodePoolRequest['spec']['resources']): boolean {
-  const azs = (r: typeof a) => JSON.stringify([...(r.azs ?? [])].sort((x, y) => x.az.localeCompare(y.az)));
-  return a.flavor === b.flavor && a.count === b.count && a.maxCount === b.maxCount && azs(a) === azs(b);
+/**
+ * Whether a node pool found under our label is the one we asked for: the same flavor and count.
+ * Zones and `maxCount` are not compared: ModelArts fills in zones a create left open and may
+ * normalise `maxCount`, so after a lost answer they can differ from what was sent.
+ */
+function isWhatWeAsked(
+  found: NodePoolRequest['spec']['resources'],
+  asked: NodePoolRequest['spec']['resources'],
+): boolean {
+  return found.flavor === asked.flavor && found.count === asked.count;
 }
 
 /** The order id an approver entered for a yearly/monthly request that came without one. */
@@ -92,9 +99,9 @@ export async function createNodePool(requestId: string, deps: CreateDeps): Promi
       `node pool ${request.nodePoolName} already exists in pool ${request.poolName} and was not created by this request`,
     );
   }
-  if (existing && !sameSpec(existing.spec.resources, body.spec.resources)) {
+  if (existing && !isWhatWeAsked(existing.spec.resources, body.spec.resources)) {
     throw new NodePoolConflictError(
-      `node pool ${request.nodePoolName} carries this request's label but a different spec`,
+      `node pool ${request.nodePoolName} carries this request's label but another flavor or count (${existing.spec.resources.count} ${existing.spec.resources.flavor})`,
     );
   }
   if (!existing) await deps.modelArts.createNodePool(request.projectId, request.poolName, body);

@@ -17,9 +17,9 @@ import { checkCapacity } from '../domain/capacity';
 import { OpenRequestExistsError } from '../domain/errors';
 import { quotaFor } from '../domain/quota';
 import { isFinished } from '../domain/status';
-import { flavorFacts, poolFacts } from '../domain/modelarts';
-import { acceptSubmission, type SubmitInput } from './submit-request';
+import { flavorFacts, isSomeoneElses, poolFacts } from '../domain/modelarts';
 import type { CapacityApi, Claims, QuotaStore, RequestStore } from './ports';
+import { acceptSubmission, type SubmitInput } from './submit-request';
 
 /** What a dry run answers (the API contract): each check, who would be asked, the quota as it stands. */
 export type { DryRunCheck, DryRunResult };
@@ -138,11 +138,18 @@ async function capacityCheck(
   deps: DryRunDeps,
 ): Promise<DryRunCheck> {
   try {
-    const [pool, flavors] = await Promise.all([
+    const [pool, flavors, existing] = await Promise.all([
       deps.modelArts.showPool(input.projectId, input.poolName),
       deps.modelArts.listResourceFlavors(input.projectId),
+      deps.modelArts.showNodePool(input.projectId, input.poolName, body.metadata.name),
     ]);
-    const capacity = checkCapacity(body, billing.mode, pool && poolFacts(pool), flavors.flatMap(flavorFacts));
+    const capacity = checkCapacity(
+      body,
+      billing,
+      pool && poolFacts(pool),
+      flavors.flatMap(flavorFacts),
+      isSomeoneElses(existing, undefined),
+    );
     return capacity.ok
       ? {
           check: 'capacity',

@@ -195,9 +195,11 @@ export interface WorkflowRuns {
 
 // --- ModelArts --------------------------------------------------------------------------------------
 
-/** What CheckRequest and the dry run read: the pool and the flavors. */
+/** What CheckRequest and the dry run read: the pool, a node pool of the same name, the flavors. */
 export interface CapacityApi {
   showPool(projectId: string, poolName: string): Promise<Pool | undefined>;
+  /** A node pool of the request's name that exists already (ModelArts would refuse the create). */
+  showNodePool(projectId: string, poolName: string, nodePoolName: string): Promise<NodePool | undefined>;
   listResourceFlavors(projectId: string): Promise<ResourceFlavor[]>;
 }
 

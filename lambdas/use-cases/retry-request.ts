@@ -49,6 +49,11 @@ export async function retryRequest(requestId: string, actor: string, deps: Retry
     return toRequestView(request, { nodeTracking: deps.policy.nodeTracking.enabled });
   }
 
+  if (request.reason === 'NODE_POOL_CONFLICT') {
+    throw new NotRetryableError(
+      `request ${requestId} failed NODE_POOL_CONFLICT: a node pool named ${request.nodePoolName} exists in pool ${request.poolName} that this request did not create, so a retry would fail again; choose another name and submit the request again`,
+    );
+  }
   const resumeAt = resumePointOf(request.steps);
   if (!resumeAt) {
     throw new NotRetryableError(

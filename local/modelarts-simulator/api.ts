@@ -3,8 +3,19 @@
  * request to a response. Error bodies are ModelArts' `{error_code, error_msg}`; codes the API pages
  * do not document are marked "inferred" (local/modelarts-simulator/README.md lists them).
  */
-import { ModelArtsNodePoolSchema, parseNodePoolRequest } from '../../lambdas/domain/nodepool-request';
-import { flavorConfig, poolView, resourceFlavors, type SimulatorCatalog } from './catalog';
+import {
+  ModelArtsNodePoolSchema,
+  parseNodePoolRequest,
+  type ModelArtsNodePool,
+} from '../../lambdas/domain/nodepool-request';
+import {
+  AVAILABILITY_ZONES,
+  flavorConfig,
+  poolConfig,
+  poolView,
+  resourceFlavors,
+  type SimulatorCatalog,
+} from './catalog';
 import type { SimOperation } from './faults';
 import type { NodePoolStore, StoredNodePool } from './store';
 
@@ -32,8 +43,6 @@ export function errorResponse(status: number, errorCode: string, errorMsg: strin
 }
 
 const PROJECT_ID = /^[0-9a-f]{32}$/i;
-/** ListNodePools' `limit`, as the notes give it for ModelArts' paged lists (inferred for this one). */
-const MAX_LIMIT = 500;
 const NODE_POOLS = /^\/v2\/([^/]+)\/pools\/([^/]+)\/nodepools$/;
 
 const OPERATIONS: ReadonlyArray<[SimOperation, string, RegExp]> = [
@@ -77,33 +86,64 @@ export interface ModelArtsApiOptions {
 /** The router over the store: `handle` serves one request. */
 export function modelArtsApi(store: NodePoolStore, options: ModelArtsApiOptions) {
   const catalog = options.catalog ?? {};
-  /** ShowNodePool / ListNodePools item: the stored node pool plus where its nodes are. */
-  function nodePoolView(stored: StoredNodePool) {
-    const resources = stored.nodePool.spec?.resources;
+  /**
+   * ShowNodePool, a ListNodePools item, DeleteNodePool's answer: the SDK models' `NodePool`.
+   * `metadata` holds only the name; `status.resources` has one object (`PoolResourceFlavorCount`)
+   * for the state the nodes are in: `creating` until the delay has passed, then `available`
+   * (`abnormal` for a flavor whose nodes fail), `deleting` in a delete's answer.
+   */
+  function nodePoolView(stored: StoredNodePool, deleting = false) {
+    const { apiVersion, kind, metadata, spec } = stored.nodePool;
+    const resources = spec?.resources;
     const ready = Date.now() - Date.parse(stored.createdAt) >= options.nodeReadyDelayMs;
     const fails = flavorConfig(catalog, resources?.flavor)?.nodesFail === true;
-    const state = !ready ? 'creating' : fails ? 'abnormal' : 'available';
-    // A one-element list per state, as the Terraform provider reads it (the SDK types it as one object).
+    const state = deleting ? 'deleting' : !ready ? 'creating' : fails ? 'abnormal' : 'available';
     const buckets = resources
-      ? { [state]: [{ flavor: resources.flavor, count: resources.count, maxCount: resources.maxCount }] }
+      ? {
+          [state]: {
+            flavor: resources.flavor,
+            count: resources.count,
+            maxCount: resources.maxCount,
+            azs: resources.azs ?? [],
+            nodePool: metadata.name,
+          },
+        }
       : {};
-    return { ...stored.nodePool, status: { resources: buckets } };
+    return {
+      apiVersion,
+      kind,
+      metadata: { name: metadata.name },
+      ...(spec ? { spec } : {}),
+      status: { resources: buckets },
+    };
   }
 
   const createNodePool: Handler = ({ projectId, poolName }, request) => {
     const parsed = parseNodePoolRequest(request.body, ModelArtsNodePoolSchema);
     if (!parsed.ok) return errorResponse(400, BAD_REQUEST, `Bad request. ${parsed.message}`);
-    const nodePool = parsed.value;
-    const resources = nodePool.spec?.resources;
+    const pool = poolConfig(catalog, poolName);
+    const resources = parsed.value.spec?.resources;
     // The API page: in a physical pool maxCount is the same as count ("pool does not support ..." is a tester's report).
     if (resources && poolView(poolName, catalog).spec.type === 'Dedicate' && resources.maxCount !== resources.count) {
       return errorResponse(400, BAD_REQUEST, 'Bad request. pool does not support maxCount more than count now');
     }
-    // Inferred: the duplicate-name answer is not documented.
-    if (store.find(projectId, poolName, nodePool.metadata.name)) {
-      return errorResponse(400, BAD_REQUEST, `Bad request. node pool ${nodePool.metadata.name} already exists`);
+    // The API page and the SDK models: taints, tags (and, per Terraform's docs, network) only in a privileged pool.
+    const privilegedOnly = (['taints', 'tags', 'network'] as const).filter((field) => resources?.[field] !== undefined);
+    if ((pool.privileged ?? true) === false && privilegedOnly.length) {
+      return errorResponse(
+        400,
+        BAD_REQUEST,
+        `Bad request. ${privilegedOnly.join(', ')} cannot be specified for a non-privileged pool`,
+      );
     }
+    // Inferred: the duplicate-name answer is not documented.
+    if (store.find(projectId, poolName, parsed.value.metadata.name)) {
+      return errorResponse(400, BAD_REQUEST, `Bad request. node pool ${parsed.value.metadata.name} already exists`);
+    }
+    const nodePool =
+      pool.fillsZones && resources && !resources.azs?.length ? withZoneFilledIn(parsed.value) : parsed.value;
     store.add({ projectId, poolName, createdAt: new Date().toISOString(), nodePool });
+    // Create answers the node pool without a status (notes §7).
     return { status: 200, body: nodePool };
   };
 
@@ -119,45 +159,22 @@ export function modelArtsApi(store: NodePoolStore, options: ModelArtsApiOptions)
     const stored = store.find(projectId, poolName, nodePoolName);
     if (!stored || !store.remove(projectId, poolName, nodePoolName))
       return errorResponse(404, NODE_POOL_NOT_FOUND, `Node pool ${nodePoolName} not found.`);
-    return { status: 200, body: nodePoolView(stored) };
+    return { status: 200, body: nodePoolView(stored, true) };
   };
 
   /**
-   * Oldest first; `limit` items at a time (all without one), `metadata.continue` while more remain.
-   * The token names the last item given (creation time and name), so a node pool deleted between
-   * two pages does not make the next page skip one.
+   * Oldest first, all of them: ListNodePools has no query parameters and no paging (the SDK's
+   * ListNodePoolsRequest has only the pool name); a query sent anyway is ignored.
    */
-  const listNodePools: Handler = ({ projectId, poolName }, request) => {
-    const query = new URLSearchParams(request.query ?? '');
-    const limitText = query.get('limit');
-    const limit = limitText === null || limitText === '0' ? Infinity : Number(limitText);
-    if (limit !== Infinity && !(Number.isInteger(limit) && limit >= 1 && limit <= MAX_LIMIT)) {
-      return errorResponse(400, BAD_REQUEST, `Bad request. limit must be an integer from 0 to ${MAX_LIMIT}`);
-    }
-    const all = store
+  const listNodePools: Handler = ({ projectId, poolName }) => {
+    const items = store
       .list(projectId, poolName)
       .sort(
         (a, b) =>
           a.createdAt.localeCompare(b.createdAt) || a.nodePool.metadata.name.localeCompare(b.nodePool.metadata.name),
-      );
-    const token = query.get('continue');
-    let from = 0;
-    if (token !== null) {
-      const after = continueAfter(token);
-      if (!after) return errorResponse(400, BAD_REQUEST, 'Bad request. invalid continue');
-      from = all.findIndex(
-        (n) =>
-          n.createdAt > after.createdAt || (n.createdAt === after.createdAt && n.nodePool.metadata.name > after.name),
-      );
-      if (from === -1) from = all.length;
-    }
-    const page = all.slice(from, from + limit);
-    const last = page.at(-1);
-    const more = last !== undefined && from + page.length < all.length;
-    const metadata = more
-      ? { continue: Buffer.from(JSON.stringify([last.createdAt, last.nodePool.metadata.name])).toString('base64url') }
-      : {};
-    return { status: 200, body: { apiVersion: 'v2', kind: 'NodePoolList', metadata, items: page.map(nodePoolView) } };
+      )
+      .map((stored) => nodePoolView(stored));
+    return { status: 200, body: { apiVersion: 'v2', kind: 'NodePoolList', items } };
   };
 
   const routes: readonly Route[] = [
@@ -200,16 +217,12 @@ function withoutTrailingSlash(path: string): string {
   return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
 }
 
-/** The last item a `continue` token names; undefined for a token the simulator did not give. */
-function continueAfter(token: string): { createdAt: string; name: string } | undefined {
-  try {
-    const parsed: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-    if (Array.isArray(parsed) && parsed.length === 2 && parsed.every((p) => typeof p === 'string'))
-      return { createdAt: parsed[0] as string, name: parsed[1] as string };
-  } catch {
-    // not a token of ours: fall through
-  }
-  return undefined;
+/** The node pool with all its nodes in the first AZ, as ModelArts fills in a zone the create left open. */
+function withZoneFilledIn(nodePool: ModelArtsNodePool): ModelArtsNodePool {
+  const spec = nodePool.spec;
+  if (!spec) return nodePool;
+  const azs = [{ az: AVAILABILITY_ZONES[0], count: spec.resources.count }];
+  return { ...nodePool, spec: { ...spec, resources: { ...spec.resources, azs } } };
 }
 
 function decodeSegment(segment: string): string {

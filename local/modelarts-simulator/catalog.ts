@@ -4,7 +4,7 @@
  * local stack reads it from the JSON file named by POOLGATE_SIMULATOR_CATALOG) changes that per run:
  * pools that are not privileged or are logical, flavors sold out in some AZs, billing modes, and
  * flavors whose nodes come up abnormal. Shapes follow the SDK models quoted in
- * shared/reference/modelarts-api-notes.md §2 and §6.
+ * Huawei's SDK models (PoolModel, ResourceFlavor), as docs/modelarts.md describes them.
  */
 
 export const AVAILABILITY_ZONES = ['cn-north-4a', 'cn-north-4b'] as const;
@@ -14,6 +14,13 @@ export interface PoolConfig {
   readonly privileged?: boolean;
   /** @default 'Dedicate' (physical: maxCount must equal count) */
   readonly type?: 'Dedicate' | 'Logical';
+  /** The pool's billing mode, ShowPool's `metadata.annotations["os.modelarts/billing.mode"]`. @default '0' (pay-per-use) */
+  readonly billingMode?: '0' | '1';
+  /**
+   * A create that names no zone (no `azs`, or `[]`) is stored with the zone ModelArts picked
+   * (all its nodes in the first AZ), as Show and List then answer it. @default false
+   */
+  readonly fillsZones?: boolean;
 }
 
 export interface FlavorConfig {
@@ -50,7 +57,11 @@ export function poolView(poolName: string, catalog: SimulatorCatalog = {}) {
   return {
     apiVersion: 'v2',
     kind: 'Pool',
-    metadata: { name: poolName, labels: { 'os.modelarts/name': poolName, 'os.modelarts/workspace.id': '0' } },
+    metadata: {
+      name: poolName,
+      labels: { 'os.modelarts/name': poolName, 'os.modelarts/workspace.id': '0' },
+      annotations: { 'os.modelarts/billing.mode': config.billingMode ?? '0' },
+    },
     spec: { type: config.type ?? ('Dedicate' as const), controlMode: 0 },
     status: {
       phase: 'Running',
@@ -88,6 +99,10 @@ export function resourceFlavors(catalog: SimulatorCatalog = {}) {
     metadata: { remainingItemCount: 0 },
     items: (catalog.flavors ?? DEFAULT_FLAVORS).map(flavorView),
   };
+}
+
+export function poolConfig(catalog: SimulatorCatalog, poolName: string): PoolConfig {
+  return catalog.pools?.[poolName] ?? {};
 }
 
 export function flavorConfig(catalog: SimulatorCatalog, name: string | undefined): FlavorConfig | undefined {

@@ -1,5 +1,5 @@
 /**
- * A stand-in for the ModelArts node-pool API of shared/reference/ (README.md beside this file):
+ * A stand-in for the ModelArts node-pool API (docs/modelarts.md; README.md beside this file):
  * plain node:http; every request signed (401 `APIG.0301` otherwise, as API Gateway answers), the
  * API page's validation with ModelArts' error shape, node pools that move from creating to
  * available after a delay, state on disk across restarts.

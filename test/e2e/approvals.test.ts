@@ -11,6 +11,7 @@ import { DEV_HUAWEI_ACCESS_KEY, DEV_HUAWEI_SECRET_KEY } from '../../local/settin
 import { readOutbox, readSlackCalls, startStack, type RunningStack } from '../support/local-stack';
 import { eventually } from '../support/poll';
 import {
+  acceptedCreateBody,
   decide,
   exampleBody,
   formFields,
@@ -281,7 +282,8 @@ describe('approval rules', () => {
       credentials: async () => ({ accessKey: DEV_HUAWEI_ACCESS_KEY, secretKey: DEV_HUAWEI_SECRET_KEY }),
       timeoutMs: 5000,
     });
-    const created = await modelArts.showNodePool(PROJECT_ID, POOL, 'np-yearly');
+    expect(await modelArts.showNodePool(PROJECT_ID, POOL, 'np-yearly')).toBeDefined();
+    const created = await acceptedCreateBody(stack, 'np-yearly');
     expect(created?.metadata.annotations).toMatchObject({
       'os.modelarts/billing.mode': '1',
       'os.modelarts/order.id': 'CS2611261234ABCD',

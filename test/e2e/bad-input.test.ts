@@ -4,7 +4,17 @@
  */
 import { readOutbox, startStack, type RunningStack } from '../support/local-stack';
 import { eventually } from '../support/poll';
-import { exampleBody, getRequest, openLink, postDecision, formFields, submit } from '../support/requests';
+import {
+  exampleBody,
+  getRequest,
+  openLink,
+  postDecision,
+  formFields,
+  POOL,
+  PROJECT_ID,
+  submit,
+} from '../support/requests';
+import { ACCEPTED_FORMS, SDK_REQUIRED_FIELDS, sdkFullBody, without } from '../support/sdk-bodies';
 
 jest.setTimeout(60_000);
 
@@ -86,6 +96,31 @@ it('names the field path and the rule of each violation', async () => {
   expect(response.json.error_code).toBe('ModelArts.50004000');
   expect(response.json.error_msg).toContain('spec.resources.count: must be an integer >= 1');
   expect(response.json.error_msg).toContain('spec.resources.colour: unknown field');
+});
+
+it.each(SDK_REQUIRED_FIELDS.map(({ path, named }) => [named, path] as const))(
+  'answers a body without %s (required by the SDK models) with 400 ModelArts.50004000 naming its path',
+  async (named, path) => {
+    const response = await submit(stack, alice, without(sdkFullBody('np-sdk-missing'), path));
+    expect(response.status).toBe(400);
+    expect(response.json.error_code).toBe('ModelArts.50004000');
+    expect(response.json.error_msg).toMatch(new RegExp(`(^|; )${named.replace(/[.[\]]/g, '\\$&')}: is required`));
+  },
+);
+
+it.each(ACCEPTED_FORMS)('accepts a body with %s (a dry run: validated, nothing recorded)', async (_form, edit) => {
+  const body = sdkFullBody('np-sdk-form');
+  edit(body);
+  const response = await fetch(`${stack.endpoints.api}/v2/${PROJECT_ID}/pools/${POOL}/nodepools?dryRun=true`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${alice}` },
+    body: JSON.stringify(body),
+  });
+  expect(response.status).toBe(200);
+  expect(((await response.json()) as { checks: { check: string; outcome: string }[] }).checks[0]).toMatchObject({
+    check: 'validation',
+    outcome: 'ok',
+  });
 });
 
 it('answers a body over 64 KiB with 413 in the same shape', async () => {

@@ -1,7 +1,8 @@
 /**
- * ModelArts rules through the local stack: capacity refusals before anyone is asked, node tracking
- * to ACTIVE or FAILED, and a node pool poolgate did not create is never claimed. The project signs
- * with the AK/SK of its own secret (policy `modelArts.projects`).
+ * ModelArts rules through the local stack: capacity refusals before anyone is asked (an existing
+ * name, a yearly/monthly pool without billing annotations, what ModelArts cannot give), node
+ * tracking to ACTIVE or FAILED, and a node pool poolgate did not create is never claimed. The
+ * project signs with the AK/SK of its own secret (policy `modelArts.projects`).
  */
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,7 +15,7 @@ import { decide, exampleBody, getRequest, POOL, PROJECT_ID, submit, type Example
 jest.setTimeout(120_000);
 
 const catalog = {
-  pools: { shared: { privileged: false }, elastic: { type: 'Logical' } },
+  pools: { shared: { privileged: false }, elastic: { type: 'Logical' }, prepaid: { billingMode: '1' } },
   flavors: [
     { name: 'modelarts.vm.2u4g.dcc' },
     { name: 'modelarts.vm.gpu.t4u8', soldOutAzs: ['cn-north-4a'] },
@@ -120,6 +121,67 @@ it.each([
   expect(readOutbox(stack).some((m) => m.subject.includes(name) && m.subject.includes('Approval needed'))).toBe(false);
 });
 
+it('rejects a name a node pool of the pool already has, NODE_POOL_EXISTS, before any approver is mailed (the dry run says so too)', async () => {
+  await modelArts.createNodePool(PROJECT_ID, POOL, exampleBody('np-taken') as never);
+  const dryRun = await fetch(`${stack.endpoints.api}/v2/${PROJECT_ID}/pools/${POOL}/nodepools?dryRun=true`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${alice}` },
+    body: JSON.stringify(exampleBody('np-taken')),
+  });
+  expect(dryRun.status).toBe(200);
+  const preview = (await dryRun.json()) as {
+    wouldBe: string;
+    reason: string;
+    checks: { check: string; message: string }[];
+  };
+  expect(preview).toMatchObject({ wouldBe: 'REJECTED', reason: 'NODE_POOL_EXISTS' });
+  expect(preview.checks.find((c) => c.check === 'capacity')?.message).toContain('choose another name');
+
+  const requestId = await submitted('np-taken', () => undefined);
+  const done = await settle(requestId, 'REJECTED');
+  expect(done.reason).toBe('NODE_POOL_EXISTS');
+  expect(done.steps.map((s) => `${s.step}:${s.outcome}`)).toEqual(['submitted:ok', 'capacity_checked:refused']);
+  expect(done.steps[1].detail).toMatchObject({
+    reason: 'NODE_POOL_EXISTS',
+    message: 'a node pool named np-taken already exists in the pool; choose another name',
+  });
+  expect(readOutbox(stack).some((m) => m.subject.includes('np-taken') && m.subject.includes('Approval needed'))).toBe(
+    false,
+  );
+});
+
+it('rejects a request naming no billing mode in a yearly/monthly pool, BILLING_MODE_REQUIRED, before anyone is asked', async () => {
+  const requestId = await submitted('np-prepaid', (b) => (b.metadata.annotations = {}), 'prepaid');
+  const done = await settle(requestId, 'REJECTED');
+  expect(done.reason).toBe('BILLING_MODE_REQUIRED');
+  expect(done.billing).toEqual({ mode: '0', fromPool: true });
+  expect(done.steps.map((s) => `${s.step}:${s.outcome}`)).toEqual(['submitted:ok', 'capacity_checked:refused']);
+  expect(done.steps[1].detail).toMatchObject({
+    message: expect.stringContaining('give the billing annotations explicitly'),
+  });
+  expect(readOutbox(stack).some((m) => m.subject.includes('np-prepaid') && m.subject.includes('Approval needed'))).toBe(
+    false,
+  );
+});
+
+it('asks approvers about a request naming no billing mode in a pay-per-use pool as pay-per-use, and sends "0"', async () => {
+  const requestId = await submitted('np-inherits', (b) => (b.metadata.annotations = {}));
+  const mail = await eventually(
+    () => readOutbox(stack).find((m) => m.subject.includes('np-inherits')),
+    'approval mail',
+  );
+  expect(mail.raw).toContain('pay-per-use');
+  expect((await decide(mail.links[0], 'approve')).status).toBe(200);
+  const done = await settle(requestId, 'ACTIVE');
+  expect(done.steps.find((s) => s.step === 'capacity_checked')?.detail).toMatchObject({
+    billingMode: '0',
+    billingFromPool: true,
+  });
+  expect(done.steps.find((s) => s.step === 'node_pool_created')?.detail).toMatchObject({
+    annotations: { 'os.modelarts/billing.mode': '0' },
+  });
+});
+
 it('lets maxCount exceed count in a logical pool, and follows the nodes to ACTIVE', async () => {
   const requestId = await submitted(
     'np-logical',
@@ -144,19 +206,28 @@ it('fails NODES_ABNORMAL when the nodes come up abnormal', async () => {
   expect(done.steps.map((s) => s.step).slice(-2)).toEqual(['node_pool_created', 'failed']);
 });
 
-it('never claims a node pool of the same name that poolgate did not create', async () => {
-  await modelArts.createNodePool(PROJECT_ID, POOL, exampleBody('np-foreign') as never);
+it('never claims a node pool of the same name that someone made while the request waited for approval', async () => {
   const requestId = await submitted('np-foreign', () => undefined);
   const mail = await eventually(() => readOutbox(stack).find((m) => m.subject.includes('np-foreign')), 'approval mail');
+  await modelArts.createNodePool(PROJECT_ID, POOL, exampleBody('np-foreign') as never);
   expect((await decide(mail.links[0], 'approve')).status).toBe(200);
   const done = await settle(requestId, 'FAILED');
   expect(done.reason).toBe('NODE_POOL_CONFLICT');
   const existing = await modelArts.showNodePool(PROJECT_ID, POOL, 'np-foreign');
   expect(existing?.spec.resources.labels).toBeUndefined();
+
+  // A retry would fail the same way: refused, with the hint to choose another name.
+  const retried = await fetch(`${stack.endpoints.api}/requests/${requestId}/retry`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${alice}` },
+  });
+  expect(retried.status).toBe(409);
+  expect(((await retried.json()) as { error_msg: string }).error_msg).toContain('choose another name');
 });
 
 it('fails NODE_POOL_CONFLICT when a node pool carries its label but another spec, and leaves it as it is', async () => {
   const requestId = await submitted('np-respec', () => undefined);
+  await eventually(() => readOutbox(stack).find((m) => m.subject.includes('np-respec')), 'approval mail');
   // Made with this request's label and two nodes where the request asks for one (resized by hand, say).
   await modelArts.createNodePool(
     PROJECT_ID,
@@ -165,13 +236,13 @@ it('fails NODE_POOL_CONFLICT when a node pool carries its label but another spec
       Object.assign(b.spec.resources, { count: 2, maxCount: 2, labels: { 'poolgate/request-id': requestId } }),
     ) as never,
   );
-  const mail = await eventually(() => readOutbox(stack).find((m) => m.subject.includes('np-respec')), 'approval mail');
+  const mail = readOutbox(stack).find((m) => m.subject.includes('np-respec'))!;
   expect((await decide(mail.links[0], 'approve')).status).toBe(200);
   const done = await settle(requestId, 'FAILED');
   expect(done.reason).toBe('NODE_POOL_CONFLICT');
   expect(done.steps.at(-1)).toMatchObject({
     step: 'failed',
-    detail: { error: 'NodePoolConflictError', cause: expect.stringContaining('different spec') },
+    detail: { error: 'NodePoolConflictError', cause: expect.stringContaining('another flavor or count') },
   });
   expect((await modelArts.showNodePool(PROJECT_ID, POOL, 'np-respec'))?.spec.resources.count).toBe(2);
 });

@@ -17,7 +17,11 @@ jest.setTimeout(120_000);
 const GPU = 'modelarts.vm.gpu.t4u8';
 /** Its nodes come up abnormal (the simulator's catalog). */
 const FLAKY = 'modelarts.vm.flaky';
-const catalog = { flavors: [{ name: 'modelarts.vm.2u4g.dcc' }, { name: GPU }, { name: FLAKY, nodesFail: true }] };
+/** In pool `zonal` ModelArts fills in the zone of a create that names none. */
+const catalog = {
+  pools: { zonal: { fillsZones: true } },
+  flavors: [{ name: 'modelarts.vm.2u4g.dcc' }, { name: GPU }, { name: FLAKY, nodesFail: true }],
+};
 const policy = {
   nodeTracking: { enabled: true, pollIntervalSeconds: 1, timeoutSeconds: 60 },
   quotaReconciliation: { enabled: true, intervalSeconds: 1 },
@@ -66,8 +70,12 @@ async function settle(requestId: string, wanted: string, timeoutMs = 30_000): Pr
 }
 
 /** Submits, and approves it from bob's e-mail link. */
-async function approved(name: string, change: (b: ExampleBody) => void = () => undefined): Promise<string> {
-  const response = await submit(stack, alice, exampleBody(name, change));
+async function approved(
+  name: string,
+  change: (b: ExampleBody) => void = () => undefined,
+  pool = POOL,
+): Promise<string> {
+  const response = await submit(stack, alice, exampleBody(name, change), {}, pool);
   expect(response.status).toBe(202);
   const mail = await eventually(
     () => readOutbox(stack).find((m) => m.subject.includes(name) && m.subject.includes('Approval needed')),
@@ -118,6 +126,21 @@ async function deleteInConsole(name: string): Promise<void> {
   });
   const response = await fetch(url, { method: 'DELETE', headers });
   expect(response.status).toBe(200);
+}
+
+/** A signed GET to the simulator, as any ModelArts client would send it. */
+async function signedGet(path: string) {
+  const url = `${stack.endpoints.modelArts}${path}`;
+  const headers = signRequest({
+    method: 'GET',
+    url,
+    accessKey: DEV_HUAWEI_ACCESS_KEY,
+    secretKey: DEV_HUAWEI_SECRET_KEY,
+    projectId: PROJECT_ID,
+  });
+  const response = await fetch(url, { headers });
+  expect(response.status).toBe(200);
+  return (await response.json()) as { spec: { resources: { azs?: unknown } } };
 }
 
 const createFails = {
@@ -253,4 +276,23 @@ it('makes exactly one node pool when a create takes effect but its answer never 
   await setFaults(stack, { rules: [] });
   expect(await createCalls('np-lost-answer')).toBe(1);
   expect(done.steps.find((s) => s.step === 'node_pool_created')).toMatchObject({ detail: { alreadyExisted: true } });
+});
+
+it('ends normally after a lost create answer when ModelArts filled in the zones: the node pool found is ours, no second create', async () => {
+  // The create is stored (with the zone ModelArts picked), then its answer is lost (500): the workflow retries.
+  await setFaults(stack, { rules: [{ rate: 1, operations: ['create'], status: 500, afterServing: true }] });
+  const requestId = await approved('np-zoned', (b) => (b.spec.resources.azs = []), 'zonal');
+  try {
+    await eventually(async () => ((await createCalls('np-zoned')) ? true : undefined), 'the create to reach ModelArts');
+  } finally {
+    await setFaults(stack, { rules: [] });
+  }
+  const done = await settle(requestId, 'ACTIVE', 60_000);
+  expect(await createCalls('np-zoned')).toBe(1);
+  expect(done.steps.find((s) => s.step === 'node_pool_created')).toMatchObject({
+    outcome: 'ok',
+    detail: { nodePool: 'np-zoned', alreadyExisted: true },
+  });
+  const shown = await signedGet(`/v2/${PROJECT_ID}/pools/zonal/nodepools/np-zoned`);
+  expect(shown.spec.resources.azs).toEqual([{ az: 'cn-north-4a', count: 1 }]);
 });

@@ -13,7 +13,7 @@ import { DEV_HUAWEI_ACCESS_KEY, DEV_HUAWEI_SECRET_KEY } from '../../local/settin
 import { OPENAPI_FILE } from '../../scripts/generate-openapi';
 import { readOutbox, startStack, type RunningStack } from '../support/local-stack';
 import { eventually } from '../support/poll';
-import { decide, exampleBody, getRequest, POOL, PROJECT_ID, submit } from '../support/requests';
+import { acceptedCreateBody, decide, exampleBody, getRequest, POOL, PROJECT_ID, submit } from '../support/requests';
 
 jest.setTimeout(120_000);
 
@@ -372,8 +372,9 @@ describe('the request page', () => {
       credentials: async () => ({ accessKey: DEV_HUAWEI_ACCESS_KEY, secretKey: DEV_HUAWEI_SECRET_KEY }),
       timeoutMs: 5000,
     });
-    const nodePool = await modelArts.showNodePool(PROJECT_ID, POOL, 'np-page');
-    expect(nodePool?.metadata.annotations?.['os.modelarts/service.console.url']).toBe(link);
+    expect(await modelArts.showNodePool(PROJECT_ID, POOL, 'np-page')).toBeDefined();
+    const created = await acceptedCreateBody(stack, 'np-page');
+    expect(created?.metadata.annotations['os.modelarts/service.console.url']).toBe(link);
 
     const page = await fetch(link!);
     expect(page.status).toBe(200);

@@ -9,6 +9,7 @@ import { DEV_HUAWEI_ACCESS_KEY, DEV_HUAWEI_SECRET_KEY } from '../../local/settin
 import { readOutbox, startStack, type RunningStack } from '../support/local-stack';
 import { eventually } from '../support/poll';
 import {
+  acceptedCreateBody,
   decide,
   exampleBody,
   formFields,
@@ -108,8 +109,12 @@ it('runs the API page example from submission through approval to a created node
   expect(done.steps.find((s) => s.step === 'approved')?.actor).toBe('bob@example.com');
 
   // ModelArts received the body with the billing annotations and poolgate's label, signed.
+  expect((await acceptedCreateBody(stack, 'nodepool-1'))?.metadata.annotations).toMatchObject({
+    'os.modelarts/billing.mode': '0',
+  });
+  // ShowNodePool answers the SDK model's NodePool: metadata with the name only, the spec as created.
   const created = await modelArts().showNodePool(PROJECT_ID, POOL, 'nodepool-1');
-  expect(created?.metadata.annotations).toMatchObject({ 'os.modelarts/billing.mode': '0' });
+  expect(created?.metadata).toEqual({ name: 'nodepool-1' });
   expect(created?.spec.resources.labels).toMatchObject({ 'poolgate/request-id': requestId });
   expect(created?.spec.resources.network).toEqual(exampleBody().spec.resources.network);
 });

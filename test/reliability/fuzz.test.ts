@@ -110,31 +110,44 @@ const anyValue: fc.Arbitrary<Json> = fc.oneof(
 // --- valid bodies (so that 202 happens often enough to matter) ------------------------------------
 
 const name = fc.stringMatching(/^[a-z][a-z0-9-]{0,20}[a-z0-9]$/);
+/** Kubernetes label keys and values, with now and then one that breaks the syntax (a space, unicode). */
+const labelName = fc.stringMatching(/^[A-Za-z0-9]([A-Za-z0-9_.-]{0,14}[A-Za-z0-9])?$/);
+const labelKey = fc.oneof(
+  { weight: 6, arbitrary: labelName },
+  {
+    weight: 2,
+    arbitrary: fc
+      .tuple(fc.constantFrom('app.kubernetes.io', 'example.com', 'team'), labelName)
+      .map(([p, n]) => `${p}/${n}`),
+  },
+  { weight: 1, arbitrary: fc.string({ minLength: 1, maxLength: 12 }) },
+);
+const labelValue = fc.oneof(
+  { weight: 6, arbitrary: fc.oneof(labelName, fc.constant('')) },
+  { weight: 1, arbitrary: fc.string({ unit: 'grapheme', maxLength: 10 }) },
+);
 const validBody = fc
   .record({
     name,
     count: fc.integer({ min: 1, max: 6 }),
     extra: fc.integer({ min: 0, max: 3 }),
     withNodePool: fc.boolean(),
-    labels: fc.option(
-      fc.dictionary(
-        fc.string({ minLength: 1, maxLength: 12 }),
-        fc.oneof(fc.string(), fc.string({ unit: 'grapheme', maxLength: 10 })),
-        { maxKeys: 3 },
-      ),
-      { nil: undefined },
-    ),
+    labels: fc.option(fc.dictionary(labelKey, labelValue, { maxKeys: 3 }), { nil: undefined }),
     taints: fc.option(
       fc.array(
         fc.record({
-          key: fc.string({ minLength: 1, maxLength: 8 }),
+          key: labelKey,
+          value: fc.option(labelValue, { nil: undefined }),
           effect: fc.constantFrom('NoSchedule', 'PreferNoSchedule', 'NoExecute'),
         }),
         { maxLength: 2 },
       ),
       { nil: undefined },
     ),
-    splitAzs: fc.boolean(),
+    azs: fc.constantFrom('none', 'empty', 'split'),
+    /** A creatingStep; with `steps` the counts are made multiples of it. */
+    step: fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined }),
+    moreExtendParams: fc.boolean(),
     yearly: fc.boolean(),
     os: fc.option(
       fc.record({
@@ -161,17 +174,29 @@ const validBody = fc
     if (v.withNodePool) r.nodePool = v.name;
     else delete r.nodePool;
     if (v.labels) r.labels = v.labels;
-    if (v.taints) r.taints = v.taints;
-    if (v.splitAzs)
+    if (v.taints) r.taints = v.taints.map(({ value, ...t }) => (value === undefined ? t : { ...t, value }));
+    if (v.step !== undefined) {
+      r.count = v.count * v.step;
+      r.maxCount = (v.count + v.extra) * v.step;
+      r.creatingStep = { step: v.step, type: 'hyperinstance' };
+    }
+    if (v.azs === 'empty') r.azs = [];
+    if (v.azs === 'split')
       r.azs =
-        v.count > 1
+        (r.count as number) > 1
           ? [
               { az: 'cn-north-4a', count: 1 },
-              { az: 'cn-north-4b', count: v.count - 1 },
+              { az: 'cn-north-4b', count: (r.count as number) - 1 },
             ]
           : [{ az: 'cn-north-4a', count: 1 }];
     if (v.os) r.os = v.os;
     if (v.runtime) r.extendParams = { runtime: v.runtime, dockerBaseSize: '50', postInstall: 'ZWNobyBoaQ==' };
+    if (v.moreExtendParams)
+      r.extendParams = {
+        ...(r.extendParams as object),
+        kubernetesLVSize: '100',
+        driverPolicyOnExistingNodes: 'refresh',
+      };
     if (v.volumes) {
       r.rootVolume = { volumeType: 'SSD', size: '100' };
       r.dataVolumes = [{ volumeType: 'SSD', size: '200', count: 1, extendParams: { volumeGroup: 'vgpaas' } }];

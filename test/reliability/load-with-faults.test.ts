@@ -3,7 +3,7 @@
  * 10% of the calls with 429 (throttled, nothing done) and 5% with 500 after doing the work (the
  * create happened, the answer was lost). A test approver approves each request. Every request must
  * reach ACTIVE with exactly its seven steps, each once; ModelArts must hold exactly one node pool per
- * request; the quota counter must hold exactly what the requests use.
+ * request; the quota counter must hold exactly what the requests use; every timeline is in time order.
  *
  * The workflow's ModelArts Retry backs off up to 30 s; this run scales the local engine's retry waits
  * to 2% (POOLGATE_SFN_RETRY_SCALE): what is retried, and how often, is the definition's own.
@@ -128,6 +128,10 @@ it(`takes ${REQUESTS} requests from ${CONCURRENCY} clients to ACTIVE through 10%
       steps: STEPS,
     });
   }
+
+  // Every timeline reads oldest first: the steps of one write, and of writes one after another, in time order.
+  const outOfOrder = requests.filter((r) => r.steps.some((s, i) => i > 0 && s.at < r.steps[i - 1].at));
+  expect(outOfOrder.map((r) => ({ id: r.requestId, steps: r.steps.map((s) => `${s.step}@${s.at}`) }))).toEqual([]);
 
   // Exactly one node pool per request, carrying its request's label and counts.
   const pools = await nodePools(stack);

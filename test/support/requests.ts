@@ -86,3 +86,18 @@ export async function decide(link: string, decision: 'approve' | 'reject', comme
   const fields = formFields((await openLink(link)).html);
   return { ...(await postDecision(link, fields, decision, comment)), fields };
 }
+
+/**
+ * The body ModelArts accepted for node pool `name`, as the simulator received it (`/_sim/calls`).
+ * Show and List answer `metadata` with the name only, as ModelArts does, so the annotations sent are
+ * read here.
+ */
+export async function acceptedCreateBody(stack: RunningStack, name: string): Promise<ExampleBody | undefined> {
+  const { calls } = (await (await fetch(`${stack.endpoints.modelArts}/_sim/calls`)).json()) as {
+    calls: Array<{ body: string; status: number }>;
+  };
+  return calls
+    .filter((c) => c.status === 200)
+    .map((c) => JSON.parse(c.body) as ExampleBody)
+    .findLast((b) => b.metadata?.name === name);
+}

@@ -3,6 +3,7 @@ import type { NodePoolRequest } from '../../lambdas/domain/nodepool-request';
 import { countOf } from '../../lambdas/domain/modelarts';
 
 const privilegedPhysical: PoolFacts = { type: 'Dedicate', privileged: true };
+const PAY_PER_USE = { mode: '0' } as const;
 const flavors: FlavorFacts[] = [
   {
     name: 'modelarts.vm.2u4g.dcc',
@@ -23,7 +24,9 @@ function body(resources: Partial<NodePoolRequest['spec']['resources']> = {}): No
 
 describe('capacity check', () => {
   it('accepts the API page example in a privileged physical pool', () => {
-    expect(checkCapacity(body({ network: { vpc: 'v' } }), '0', privilegedPhysical, flavors)).toEqual({ ok: true });
+    expect(checkCapacity(body({ network: { vpc: 'v' } }), PAY_PER_USE, privilegedPhysical, flavors)).toEqual({
+      ok: true,
+    });
   });
 
   it.each([
@@ -59,13 +62,50 @@ describe('capacity check', () => {
       'MAXCOUNT_NOT_ALLOWED',
     ],
   ] as const)('refuses when %s', (_why, request, mode, pool, reason) => {
-    expect(checkCapacity(request, mode, pool, flavors)).toMatchObject({ ok: false, reason });
+    expect(checkCapacity(request, { mode }, pool, flavors)).toMatchObject({ ok: false, reason });
   });
 
   it('allows maxCount above count in a logical pool', () => {
-    expect(checkCapacity(body({ count: 1, maxCount: 3 }), '0', { type: 'Logical', privileged: true }, flavors)).toEqual(
-      { ok: true },
+    expect(
+      checkCapacity(body({ count: 1, maxCount: 3 }), PAY_PER_USE, { type: 'Logical', privileged: true }, flavors),
+    ).toEqual({ ok: true });
+  });
+});
+
+describe('before anyone is asked: the name and the billing mode', () => {
+  it('refuses a name a node pool of the pool already has, NODE_POOL_EXISTS, telling to choose another', () => {
+    expect(checkCapacity(body(), PAY_PER_USE, privilegedPhysical, flavors, true)).toEqual({
+      ok: false,
+      reason: 'NODE_POOL_EXISTS',
+      message: 'a node pool named np already exists in the pool; choose another name',
+    });
+  });
+
+  it('says the pool is missing before it says the name is taken', () => {
+    expect(checkCapacity(body(), PAY_PER_USE, undefined, flavors, true)).toMatchObject({ reason: 'POOL_NOT_FOUND' });
+  });
+
+  it('lets a request naming no billing mode through in a pay-per-use pool (annotated "0" or not at all)', () => {
+    const fromPool = { mode: '0', fromPool: true } as const;
+    expect(checkCapacity(body(), fromPool, { ...privilegedPhysical, billingMode: '0' }, flavors)).toEqual({ ok: true });
+    expect(checkCapacity(body(), fromPool, privilegedPhysical, flavors)).toEqual({ ok: true });
+  });
+
+  it('refuses a request naming no billing mode in a yearly/monthly pool, BILLING_MODE_REQUIRED', () => {
+    const decision = checkCapacity(
+      body(),
+      { mode: '0', fromPool: true },
+      { ...privilegedPhysical, billingMode: '1' },
+      flavors,
     );
+    expect(decision).toMatchObject({ ok: false, reason: 'BILLING_MODE_REQUIRED' });
+    expect(decision.ok || decision.message).toContain('give the billing annotations explicitly');
+  });
+
+  it('lets an explicit billing mode through in a yearly/monthly pool, either mode', () => {
+    const yearlyPool = { ...privilegedPhysical, billingMode: '1' };
+    expect(checkCapacity(body(), { mode: '0' }, yearlyPool, flavors)).toEqual({ ok: true });
+    expect(checkCapacity(body(), { mode: '1' }, yearlyPool, flavors)).toEqual({ ok: true });
   });
 });
 

@@ -112,12 +112,23 @@ describe('quota', () => {
 });
 
 describe('billing annotations', () => {
-  it('defaults to pay-per-use and links the request page', () => {
+  it('sends a request naming no billing mode as pay-per-use (the pool decided so before) and links the request page', () => {
     expect(billingAnnotations(body(), { consoleUrl: 'https://gate/requests/r1' })).toEqual({
       'os.modelarts/billing.mode': '0',
       'os.modelarts/service.console.url': 'https://gate/requests/r1',
     });
-    expect(billingOf(body())).toEqual({ mode: '0' });
+    expect(billingOf(body())).toEqual({ mode: '0', fromPool: true });
+  });
+
+  it('tells an explicit pay-per-use from one left to the pool', () => {
+    expect(billingOf(body({ 'os.modelarts/billing.mode': '0' }))).toEqual({ mode: '0' });
+  });
+
+  it("keeps the requester's own service.console.url", () => {
+    const own = body({ 'os.modelarts/service.console.url': 'https://console.example.com/paid' });
+    expect(billingAnnotations(own, { consoleUrl: 'https://gate/requests/r1' })).toMatchObject({
+      'os.modelarts/service.console.url': 'https://console.example.com/paid',
+    });
   });
 
   it('never sends yearly/monthly without an order id, and fills auto-renew', () => {

@@ -26,7 +26,11 @@ it('stores labels and volume parameters whose keys are names of Object.prototype
     body: {
       ...base.body,
       spec: {
-        resources: { ...base.body.spec.resources, labels: keys, dataVolumes: [{ size: '100', extendParams: keys }] },
+        resources: {
+          ...base.body.spec.resources,
+          labels: keys,
+          dataVolumes: [{ volumeType: 'SAS', size: '100', extendParams: { ...keys, volumeGroup: 'vgpaas' } }],
+        },
       },
     },
   } as PoolRequestRecord;
@@ -34,5 +38,5 @@ it('stores labels and volume parameters whose keys are names of Object.prototype
   await expect(repo.create(record)).resolves.toBe(true);
   const stored = await repo.get('r-proto-keys');
   expect(stored?.body.spec.resources.labels).toEqual(keys);
-  expect(stored?.body.spec.resources.dataVolumes?.[0].extendParams).toEqual(keys);
+  expect(stored?.body.spec.resources.dataVolumes?.[0].extendParams).toEqual({ ...keys, volumeGroup: 'vgpaas' });
 });

@@ -9,7 +9,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ApprovalRepository } from '../../lambdas/adapters/dynamodb/approval-repository';
 import { QuotaRepository } from '../../lambdas/adapters/dynamodb/quota-repository';
 import { RequestRepository } from '../../lambdas/adapters/dynamodb/request-repository';
-import type { Pool, ResourceFlavor } from '../../lambdas/adapters/modelarts/client';
+import type { NodePool, Pool, ResourceFlavor } from '../../lambdas/adapters/modelarts/client';
 import type { Policy } from '../../lambdas/config/policy';
 import type { ApprovalRecord } from '../../lambdas/domain/approval';
 import { InvalidTransitionError } from '../../lambdas/domain/errors';
@@ -49,8 +49,17 @@ const stages = [
   },
 ];
 const policy = { teams: [{ name: 'ml-platform', quotas: { f: 100 } }] } as unknown as Policy;
+/** ModelArts as CheckRequest reads it: a logical pool (pay-per-use unless `poolBilling` says otherwise), no node pools unless `existing`. */
 const modelArts = {
-  showPool: async (): Promise<Pool> => ({ spec: { type: 'Logical' }, status: {} }) as unknown as Pool,
+  poolBilling: undefined as string | undefined,
+  existing: undefined as NodePool | undefined,
+  showPool: async (): Promise<Pool> =>
+    ({
+      metadata: modelArts.poolBilling ? { annotations: { 'os.modelarts/billing.mode': modelArts.poolBilling } } : {},
+      spec: { type: 'Logical' },
+      status: {},
+    }) as unknown as Pool,
+  showNodePool: async (): Promise<NodePool | undefined> => modelArts.existing,
   listResourceFlavors: async (): Promise<ResourceFlavor[]> =>
     [
       { metadata: { name: 'f' }, spec: { billingModes: [0] }, status: { phase: { 'az-1': 'normal' } } },
@@ -130,6 +139,85 @@ it('records the checks and the first approval_requested with AWAITING_APPROVAL i
   ).toEqual({ approvalId: 'fs-1.0', notified: 0 });
   expect(notifier.asked).toHaveLength(1);
   expect((await approvals.get('fs-1.0'))!.taskToken).toBe('t2');
+});
+
+describe('before anyone is asked', () => {
+  afterEach(() => {
+    modelArts.poolBilling = undefined;
+    modelArts.existing = undefined;
+  });
+
+  const refusedBeforeAsking = async (requestId: string, reason: string) => {
+    const d = deps();
+    const before = await d.quotas.counters('ml-platform', 'f');
+    expect(await checkRequest(requestId, d)).toEqual({ status: 'refused', stageIndex: -1, waitSeconds: 0, reason });
+    const checked = (await d.requests.get(requestId))!;
+    expect({ status: checked.status, reason: checked.reason }).toEqual({ status: 'REJECTED', reason });
+    expect(checked.steps.map((s) => `${s.step}:${s.outcome}`)).toEqual(['submitted:ok', 'capacity_checked:refused']);
+    expect(await d.quotas.counters('ml-platform', 'f')).toEqual(before);
+    return checked.steps[1];
+  };
+
+  it('rejects a name a node pool of the pool already has, NODE_POOL_EXISTS, reserving nothing', async () => {
+    modelArts.existing = {
+      apiVersion: 'v2',
+      kind: 'NodePool',
+      metadata: { name: 'np' },
+      spec: { resources: { flavor: 'f', count: 1, maxCount: 1 } },
+    };
+    await deps().requests.create(requestRecord('fs-exists', stages));
+    const step = await refusedBeforeAsking('fs-exists', 'NODE_POOL_EXISTS');
+    expect(step.detail).toEqual({
+      reason: 'NODE_POOL_EXISTS',
+      message: 'a node pool named np already exists in the pool; choose another name',
+    });
+  });
+
+  it('rejects a request naming no billing mode in a yearly/monthly pool, BILLING_MODE_REQUIRED', async () => {
+    modelArts.poolBilling = '1';
+    await deps().requests.create({
+      ...requestRecord('fs-yearly-pool', stages),
+      billing: { mode: '0', fromPool: true },
+    });
+    const step = await refusedBeforeAsking('fs-yearly-pool', 'BILLING_MODE_REQUIRED');
+    expect(step.detail?.message).toContain('give the billing annotations explicitly');
+  });
+
+  it('takes the pay-per-use pool’s billing mode for a request naming none, and says so in its check', async () => {
+    modelArts.poolBilling = '0';
+    const d = deps();
+    await d.requests.create({ ...requestRecord('fs-ppu-pool', stages), billing: { mode: '0', fromPool: true } });
+    expect(await checkRequest('fs-ppu-pool', d)).toMatchObject({ status: 'pending' });
+    const checked = (await d.requests.get('fs-ppu-pool'))!;
+    expect(checked.steps[1]).toMatchObject({
+      step: 'capacity_checked',
+      detail: { billingMode: '0', billingFromPool: true },
+    });
+  });
+});
+
+it('stamps the steps of one write in the order they are listed, whatever the clock does', async () => {
+  const d = deps();
+  for (let i = 0; i < 30; i++) {
+    await d.requests.create(requestRecord(`fs-order-${i}`, stages));
+    await checkRequest(`fs-order-${i}`, d);
+    const times = (await d.requests.get(`fs-order-${i}`))!.steps.map((s) => Date.parse(s.at));
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    expect(new Set(times.slice(1)).size).toBe(times.length - 1);
+  }
+  // A clock that stands still: the repository still stores them a millisecond apart, in listed order.
+  const still = new Date('2026-12-01T00:00:00.000Z');
+  await d.requests.create(requestRecord('fs-order-still', stages));
+  await d.requests.recordSteps('fs-order-still', [
+    newStep('a', 'capacity_checked', 'ok', { at: still }),
+    newStep('b', 'quota_checked', 'ok', { at: new Date(still.getTime() - 5) }),
+    newStep('c', 'approval_requested', 'ok', { at: still }),
+  ]);
+  expect((await d.requests.get('fs-order-still'))!.steps.slice(1).map((s) => s.at)).toEqual([
+    '2026-12-01T00:00:00.000Z',
+    '2026-12-01T00:00:00.001Z',
+    '2026-12-01T00:00:00.002Z',
+  ]);
 });
 
 it('asks again when the run that asked crashed before marking the approval notified', async () => {

@@ -166,12 +166,22 @@ describe('requests', () => {
     const items = await client().listNodePools(PROJECT_ID, POOL);
 
     expect(items.map((n) => n.metadata.name)).toEqual(['nodepool-1', 'nodepool-2']);
-    // ListNodePools documents no `limit`: none is sent unless a page size is configured.
+    // ListNodePools documents no paging: no query is sent.
     expect(received.map((r) => r.url)).toEqual([`/v2/${PROJECT_ID}/pools/${POOL}/nodepools`]);
     expect(verify(received[0]).ok).toBe(true);
   });
 
-  it('listNodePools follows metadata.continue until a page has none, each page signed', async () => {
+  it('listNodePools sends no limit even with a page size configured (that is for resource flavors)', async () => {
+    responder = () => ({
+      status: 200,
+      body: JSON.stringify({ apiVersion: 'v2', kind: 'NodePoolList', items: [NODE_POOL] }),
+    });
+    await client({ pageSize: 7 }).listNodePools(PROJECT_ID, POOL);
+
+    expect(received.map((r) => r.url)).toEqual([`/v2/${PROJECT_ID}/pools/${POOL}/nodepools`]);
+  });
+
+  it('listNodePools tolerates a metadata.continue it never asked for: followed, each call signed', async () => {
     const pages: Record<string, { names: string[]; next?: string }> = {
       '': { names: ['nodepool-1', 'nodepool-2'], next: 'token/1=' },
       'token/1=': { names: ['nodepool-3'], next: 'token-2' },
@@ -210,9 +220,7 @@ describe('requests', () => {
       errorMsg: `more than ${MAX_LIST_PAGES} pages; the list was not read to its end`,
     });
     expect(received).toHaveLength(MAX_LIST_PAGES);
-    expect(received.at(-1)?.url).toBe(
-      `/v2/${PROJECT_ID}/pools/${POOL}/nodepools?limit=1&continue=page-${MAX_LIST_PAGES - 1}`,
-    );
+    expect(received.at(-1)?.url).toBe(`/v2/${PROJECT_ID}/pools/${POOL}/nodepools?continue=page-${MAX_LIST_PAGES - 1}`);
   });
 
   it('listResourceFlavors pages the same way, on v1', async () => {

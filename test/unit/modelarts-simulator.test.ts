@@ -9,7 +9,12 @@ import { ModelArtsClient } from '../../lambdas/adapters/modelarts/client';
 import { ModelArtsError, ModelArtsRetryableError } from '../../lambdas/adapters/modelarts/errors';
 import { signRequest } from '../../lambdas/adapters/modelarts/signer';
 import type { ModelArtsNodePool } from '../../lambdas/domain/nodepool-request';
-import { startModelArtsSimulator, type ModelArtsSimulator } from '../../local/modelarts-simulator';
+import {
+  startModelArtsSimulator,
+  type ModelArtsSimulator,
+  type SimulatorCatalog,
+} from '../../local/modelarts-simulator';
+import { ACCEPTED_FORMS, SDK_REQUIRED_FIELDS, sdkFullBody, without } from '../support/sdk-bodies';
 import { eventually } from '../support/poll';
 
 const CREDENTIALS = { accessKey: 'AKSIMULATORTEST', secretKey: 'simulator-test-secret' };
@@ -96,10 +101,15 @@ describe('node pools', () => {
     const body = nodePool('nodepool-1');
     await expect(client().createNodePool(PROJECT_ID, POOL, body)).resolves.toEqual(body);
 
+    // The SDK models' NodePool: metadata with the name only, one object per status bucket.
+    const bucket = { flavor: 'modelarts.vm.2u4g.dcc', count: 1, maxCount: 1, azs: [], nodePool: 'nodepool-1' };
     const creating = await client().showNodePool(PROJECT_ID, POOL, 'nodepool-1');
     expect(creating).toEqual({
-      ...body,
-      status: { resources: { creating: [{ flavor: 'modelarts.vm.2u4g.dcc', count: 1, maxCount: 1 }] } },
+      apiVersion: 'v2',
+      kind: 'NodePool',
+      metadata: { name: 'nodepool-1' },
+      spec: body.spec,
+      status: { resources: { creating: bucket } },
     });
 
     const available = await eventually(
@@ -110,9 +120,7 @@ describe('node pools', () => {
       'the nodes to be available',
       5000,
     );
-    expect(available.status).toEqual({
-      resources: { available: [{ flavor: 'modelarts.vm.2u4g.dcc', count: 1, maxCount: 1 }] },
-    });
+    expect(available.status).toEqual({ resources: { available: bucket } });
 
     await client().createNodePool(PROJECT_ID, POOL, nodePool('nodepool-2'));
     const listed = await client().listNodePools(PROJECT_ID, POOL);
@@ -179,9 +187,19 @@ describe('node pools', () => {
 
   it('deletes a node pool as the console does: gone at once, 404 the second time', async () => {
     await client().createNodePool(PROJECT_ID, POOL, nodePool('np-to-delete'));
-    expect(await signedFetch('DELETE', `/v2/${PROJECT_ID}/pools/${POOL}/nodepools/np-to-delete`)).toMatchObject({
+    expect(await signedFetch('DELETE', `/v2/${PROJECT_ID}/pools/${POOL}/nodepools/np-to-delete`)).toEqual({
       status: 200,
-      json: { metadata: { name: 'np-to-delete' } },
+      json: {
+        apiVersion: 'v2',
+        kind: 'NodePool',
+        metadata: { name: 'np-to-delete' },
+        spec: nodePool('np-to-delete').spec,
+        status: {
+          resources: {
+            deleting: { flavor: 'modelarts.vm.2u4g.dcc', count: 1, maxCount: 1, azs: [], nodePool: 'np-to-delete' },
+          },
+        },
+      },
     });
     expect(await client().showNodePool(PROJECT_ID, POOL, 'np-to-delete')).toBeUndefined();
     expect(await signedFetch('DELETE', `/v2/${PROJECT_ID}/pools/${POOL}/nodepools/np-to-delete`)).toMatchObject({
@@ -190,51 +208,47 @@ describe('node pools', () => {
     });
   });
 
-  it('pages the list with limit and continue, without skipping one when a node pool is deleted between pages', async () => {
-    for (const name of ['np-a', 'np-b', 'np-c', 'np-d', 'np-e'])
-      await client().createNodePool(PROJECT_ID, POOL, nodePool(name));
+  it('lists every node pool in one answer, {apiVersion, kind, items}, with no paging, ignoring a query', async () => {
+    const names = ['np-a', 'np-b', 'np-c'];
+    for (const name of names) await client().createNodePool(PROJECT_ID, POOL, nodePool(name));
     const list = `/v2/${PROJECT_ID}/pools/${POOL}/nodepools`;
-    const page = async (query: string) => {
-      const { status, json } = await signedFetch('GET', `${list}?${query}`);
+    for (const query of ['', '?limit=1', '?continue=anything']) {
+      const { status, json } = await signedFetch('GET', `${list}${query}`);
       expect(status).toBe(200);
-      return {
-        names: (json.items as { metadata: { name: string } }[]).map((n) => n.metadata.name),
-        next: (json.metadata as { continue?: string }).continue,
-      };
-    };
-
-    const first = await page('limit=2');
-    expect(first).toEqual({ names: ['np-a', 'np-b'], next: expect.any(String) });
-    expect(await signedFetch('DELETE', `${list}/np-b`)).toMatchObject({ status: 200 });
-    const second = await page(`limit=2&continue=${encodeURIComponent(first.next!)}`);
-    expect(second).toEqual({ names: ['np-c', 'np-d'], next: expect.any(String) });
-    expect(await page(`limit=2&continue=${encodeURIComponent(second.next!)}`)).toEqual({
-      names: ['np-e'],
-      next: undefined,
-    });
-    expect(await page('limit=500')).toEqual({ names: ['np-a', 'np-c', 'np-d', 'np-e'], next: undefined });
-  });
-
-  it('refuses a limit out of range and a continue it did not give', async () => {
-    const list = `/v2/${PROJECT_ID}/pools/${POOL}/nodepools`;
-    for (const query of ['limit=501', 'limit=-1', 'limit=two', 'continue=not-a-token']) {
-      expect(await signedFetch('GET', `${list}?${query}`)).toMatchObject({
-        status: 400,
-        json: { error_code: 'ModelArts.50004000' },
-      });
+      expect(Object.keys(json).sort()).toEqual(['apiVersion', 'items', 'kind']);
+      expect(json).toMatchObject({ apiVersion: 'v2', kind: 'NodePoolList' });
+      expect((json.items as { metadata: unknown }[]).map((n) => n.metadata)).toEqual(names.map((name) => ({ name })));
     }
   });
 
-  it("is read to its end by the client's listNodePools, one signed call a page", async () => {
+  it("is read by the client's listNodePools in one signed call", async () => {
     const names = ['np-a', 'np-b', 'np-c', 'np-d', 'np-e'];
     for (const name of names) await client().createNodePool(PROJECT_ID, POOL, nodePool(name));
     // A rule that injects nothing and only counts the list calls.
     simulator.faults.setPlan({ rules: [{ rate: 1, operations: ['list'] }] });
 
     expect((await client(undefined, 2).listNodePools(PROJECT_ID, POOL)).map((n) => n.metadata.name)).toEqual(names);
-    expect(simulator.faults.counts()).toEqual({ calls: 3, injected: [3] });
-    expect((await client().listNodePools(PROJECT_ID, POOL)).map((n) => n.metadata.name)).toEqual(names);
-    expect(simulator.faults.counts()).toEqual({ calls: 4, injected: [4] });
+    expect(simulator.faults.counts()).toEqual({ calls: 1, injected: [1] });
+  });
+
+  it.each(SDK_REQUIRED_FIELDS.map(({ path, named }) => [named, path] as const))(
+    'answers 400 ModelArts.50004000 naming %s when a create leaves it out',
+    async (named, path) => {
+      const body = JSON.stringify(without(sdkFullBody('np-sdk'), path));
+      const { status, json } = await signedFetch('POST', `/v2/${PROJECT_ID}/pools/${POOL}/nodepools`, { body });
+      expect(status).toBe(400);
+      expect(json.error_code).toBe('ModelArts.50004000');
+      expect(json.error_msg).toMatch(
+        new RegExp(`^Bad request\\. (.*; )?${named.replace(/[.[\]]/g, '\\$&')}: is required`),
+      );
+      expect(simulator.nodePools()).toEqual([]);
+    },
+  );
+
+  it.each(ACCEPTED_FORMS)('creates a node pool from the SDK body with %s', async (_form, edit) => {
+    const body = sdkFullBody('np-sdk');
+    edit(body);
+    await expect(client().createNodePool(PROJECT_ID, POOL, body)).resolves.toEqual(body);
   });
 
   it('answers 404 APIG.0101 for an API it does not serve', async () => {
@@ -245,6 +259,59 @@ describe('node pools', () => {
     expect(await signedFetch('GET', `/v3/${PROJECT_ID}/things`)).toMatchObject({
       status: 404,
       json: { error_code: 'APIG.0101' },
+    });
+  });
+});
+
+describe('pools in a catalog', () => {
+  const restartWith = async (catalog: SimulatorCatalog) => {
+    await simulator.close();
+    simulator = await startModelArtsSimulator({
+      port: 0,
+      dataDir,
+      credentials: CREDENTIALS,
+      nodeReadyDelayMs: NODE_READY_DELAY_MS,
+      catalog,
+    });
+  };
+
+  it.each([
+    ['taints', { taints: [{ key: 'dedicated', effect: 'NoSchedule' as const }] }, 'taints, network'],
+    ['tags', { tags: [{ key: 'team', value: 'ml' }] }, 'tags, network'],
+    ['network', {}, 'network'],
+  ])('refuses %s in a pool that is not privileged, as ModelArts does', async (_field, resources, named) => {
+    await restartWith({ pools: { [POOL]: { privileged: false } } });
+    const error = await failure(client().createNodePool(PROJECT_ID, POOL, nodePool('np-plain', resources)));
+    expect(error).toMatchObject({
+      httpStatus: 400,
+      errorCode: 'ModelArts.50004000',
+      errorMsg: `Bad request. ${named} cannot be specified for a non-privileged pool`,
+    });
+    const { network: _network, ...plain } = nodePool('np-plain').spec!.resources;
+    await expect(
+      client().createNodePool(PROJECT_ID, POOL, { ...nodePool('np-plain'), spec: { resources: plain } }),
+    ).resolves.toBeDefined();
+  });
+
+  it('fills in the zone of a create that names none, when the pool is set to, and shows it so', async () => {
+    await restartWith({ pools: { [POOL]: { fillsZones: true } } });
+    await client().createNodePool(PROJECT_ID, POOL, nodePool('np-zoneless', { count: 2, maxCount: 2, azs: [] }));
+    await client().createNodePool(PROJECT_ID, POOL, nodePool('np-chosen', { azs: [{ az: 'cn-north-4b', count: 1 }] }));
+
+    const zoneless = await client().showNodePool(PROJECT_ID, POOL, 'np-zoneless');
+    expect(zoneless?.spec.resources.azs).toEqual([{ az: 'cn-north-4a', count: 2 }]);
+    expect(zoneless?.status?.resources?.creating).toMatchObject({ azs: [{ az: 'cn-north-4a', count: 2 }] });
+    const chosen = await client().showNodePool(PROJECT_ID, POOL, 'np-chosen');
+    expect(chosen?.spec.resources.azs).toEqual([{ az: 'cn-north-4b', count: 1 }]);
+  });
+
+  it("shows a pool's billing mode in its annotations: pay-per-use by default, yearly/monthly when set", async () => {
+    await restartWith({ pools: { 'pool-yearly': { billingMode: '1' } } });
+    expect(await client().showPool(PROJECT_ID, POOL)).toMatchObject({
+      metadata: { annotations: { 'os.modelarts/billing.mode': '0' } },
+    });
+    expect(await client().showPool(PROJECT_ID, 'pool-yearly')).toMatchObject({
+      metadata: { annotations: { 'os.modelarts/billing.mode': '1' } },
     });
   });
 });

@@ -7,8 +7,9 @@ import {
   NodePoolRequestSchema,
   parseNodePoolRequest,
 } from '../../lambdas/domain/nodepool-request';
+import { ACCEPTED_FORMS, SDK_REQUIRED_FIELDS, sdkFullBody, without } from '../support/sdk-bodies';
 
-/** The request example of the API page (reference/modelarts-create-node-pool.txt), verbatim. */
+/** The request example of the API page (https://support.huaweicloud.com/intl/en-us/api-modelarts/CreateNodePool.html), verbatim. */
 const API_PAGE_EXAMPLE = `{
   "kind" : "NodePool",
   "apiVersion" : "v2",
@@ -69,6 +70,11 @@ function refusal(result: ReturnType<typeof parseNodePoolRequest>): string {
 
 /** The node pool name rule, as the messages state it. */
 const NAME_RULE = 'must be 2-50 lowercase letters, digits or "-", start with a letter and not end with "-"';
+const DEFAULT_RULE = 'must not end with "-default" (the name of a pool\'s own default node pool)';
+const LABEL_KEY_RULE =
+  'must be a Kubernetes label key: [DNS subdomain prefix/]name, the name 1-63 letters, digits, "-", "_" or "." starting and ending with a letter or digit';
+const LABEL_VALUE_RULE =
+  'must be a Kubernetes label value: empty, or 1-63 letters, digits, "-", "_" or "." starting and ending with a letter or digit';
 
 const YEARLY = {
   'os.modelarts/billing.mode': '1',
@@ -79,6 +85,29 @@ const YEARLY = {
   'os.modelarts/service.console.url': 'https://console.example.com/paid',
   'os.modelarts/order.id': 'CS2311191234ABCDE',
 };
+
+describe('the fields the SDK models require (table)', () => {
+  it('accepts the full SDK body in both variants', () => {
+    expect(poolgate(sdkFullBody())).toEqual({ ok: true, value: sdkFullBody() });
+    expect(modelArts(sdkFullBody()).ok).toBe(true);
+  });
+
+  it.each(SDK_REQUIRED_FIELDS.map(({ path, named }) => [named, path] as const))(
+    'refuses a body without %s, naming its path',
+    (named, path) => {
+      const expected = new RegExp(`(^|; )${escapeRegExp(named)}: is required`);
+      expect(refusal(poolgate(without(sdkFullBody(), path)))).toMatch(expected);
+      expect(refusal(modelArts(without(sdkFullBody(), path)))).toMatch(expected);
+    },
+  );
+
+  it.each(ACCEPTED_FORMS)('accepts %s', (_form, edit) => {
+    const b = sdkFullBody();
+    edit(b);
+    expect(poolgate(b)).toEqual({ ok: true, value: b });
+    expect(modelArts(b).ok).toBe(true);
+  });
+});
 
 describe('MAX_BODY_BYTES', () => {
   it('is 64 KiB', () => {
@@ -232,10 +261,15 @@ describe('metadata.name (node pool name rule)', () => {
     );
   });
 
-  it('accepts a name ending with "-default" (that rule is extendParams.nodePoolName only)', () => {
-    expect(
-      poolgate(body((b) => ((b.metadata.name = 'pool-default'), (b.spec.resources.nodePool = 'pool-default')))).ok,
-    ).toBe(true);
+  it('refuses a name ending with "-default", the name of a pool\'s own default node pool', () => {
+    const defaultName = body((b) => ((b.metadata.name = 'pool-default'), (b.spec.resources.nodePool = 'pool-default')));
+    const message = `metadata.name: ${DEFAULT_RULE} (got "pool-default")`;
+    expect(refusal(poolgate(defaultName))).toBe(message);
+    expect(refusal(modelArts(defaultName))).toBe(message);
+  });
+
+  it('accepts "default" inside a name', () => {
+    expect(poolgate(body((b) => ((b.metadata.name = 'default-gpu'), delete b.spec.resources.nodePool))).ok).toBe(true);
   });
 
   it('refuses an unknown field in metadata', () => {
@@ -398,6 +432,15 @@ describe('spec.resources: flavor, count, maxCount', () => {
     expect(parseNodePoolRequest(raw).ok).toBe(true);
   });
 
+  it('refuses maxCount 0, what the Go SDK sends when a caller forgets maxCount', () => {
+    expect(refusal(poolgate(withResources({ maxCount: 0 })))).toBe(
+      'spec.resources.maxCount: must be an integer >= 1 (got 0)',
+    );
+    expect(refusal(modelArts(withResources({ maxCount: 0 })))).toBe(
+      'spec.resources.maxCount: must be an integer >= 1 (got 0)',
+    );
+  });
+
   it('refuses a missing maxCount', () => {
     expect(refusal(poolgate(withResources({ maxCount: undefined })))).toBe(
       'spec.resources.maxCount: is required and must be an integer >= 1',
@@ -453,10 +496,9 @@ describe('spec.resources.azs', () => {
     );
   });
 
-  it('refuses an empty azs list, which adds up to 0', () => {
-    expect(refusal(poolgate(withResources({ azs: [] })))).toBe(
-      'spec.resources.azs: counts must add up to count (1) (got 0)',
-    );
+  it('accepts an empty azs list, which real clients send when no zone is chosen', () => {
+    expect(poolgate(withResources({ azs: [] }))).toEqual({ ok: true, value: withResources({ azs: [] }) });
+    expect(modelArts(withResources({ azs: [] })).ok).toBe(true);
   });
 
   it('lets the ModelArts variant accept AZ counts that do not add up', () => {
@@ -550,6 +592,25 @@ describe('spec.resources.taints', () => {
     expect(poolgate(withResources({ taints })).ok).toBe(true);
   });
 
+  it('accepts a prefixed key, as Kubernetes taints take', () => {
+    const taints = [{ key: 'nvidia.com/gpu', value: 'true', effect: 'NoSchedule' }];
+    expect(poolgate(withResources({ taints })).ok).toBe(true);
+  });
+
+  it('refuses a key that breaks Kubernetes label syntax, in the ModelArts variant too', () => {
+    const taints = [{ key: 'dedicated to', value: 'ml', effect: 'NoSchedule' }];
+    const message = `spec.resources.taints[0].key: ${LABEL_KEY_RULE} (got "dedicated to")`;
+    expect(refusal(poolgate(withResources({ taints })))).toBe(message);
+    expect(refusal(modelArts(withResources({ taints })))).toBe(message);
+  });
+
+  it('refuses a value that breaks Kubernetes label syntax', () => {
+    const taints = [{ key: 'dedicated', value: 'machine learning', effect: 'NoSchedule' }];
+    expect(refusal(poolgate(withResources({ taints })))).toBe(
+      `spec.resources.taints[0].value: ${LABEL_VALUE_RULE} (got "machine learning")`,
+    );
+  });
+
   it('refuses an unknown effect', () => {
     expect(refusal(poolgate(withResources({ taints: [{ key: 'k', effect: 'NoEntry' }] })))).toBe(
       'spec.resources.taints[0].effect: must be one of "NoSchedule", "PreferNoSchedule", "NoExecute" (got "NoEntry")',
@@ -582,9 +643,48 @@ describe('spec.resources.taints', () => {
 });
 
 describe('spec.resources.labels', () => {
-  it('accepts any keys with string values, unicode included', () => {
-    const labels = { 'app.kubernetes.io/team': 'ml', équipe: 'données 🚀', empty: '' };
+  it('accepts Kubernetes labels: prefixed and plain keys, empty values, 63-character names', () => {
+    const labels = {
+      'app.kubernetes.io/team': 'ml',
+      'os.modelarts/scope': 'Train_2.x',
+      Team_Name: 'A-1',
+      empty: '',
+      ['k'.repeat(63)]: 'v'.repeat(63),
+    };
     expect(poolgate(withResources({ labels }))).toEqual({ ok: true, value: withResources({ labels }) });
+  });
+
+  it.each([
+    ['a space', 'team name'],
+    ['unicode', 'équipe'],
+    ['a leading "-"', '-team'],
+    ['a trailing "."', 'team.'],
+    ['a 64-character name', 'k'.repeat(64)],
+    ['an uppercase prefix', 'Example.com/team'],
+    ['an empty prefix', '/team'],
+    ['an empty name after the prefix', 'example.com/'],
+    ['two slashes', 'a/b/c'],
+  ])('refuses a key with %s, naming it', (_what, key) => {
+    expect(refusal(poolgate(withResources({ labels: { [key]: 'x' } })))).toBe(
+      `spec.resources.labels${/^[A-Za-z0-9_][\w./-]*$/.test(key) ? `.${key.length > 64 ? `${key.slice(0, 64)}...` : key}` : `[${JSON.stringify(key)}]`}: ${LABEL_KEY_RULE}`,
+    );
+  });
+
+  it('refuses {"team name": "x"}, which ModelArts would refuse, in the ModelArts variant too', () => {
+    const message = `spec.resources.labels["team name"]: ${LABEL_KEY_RULE}`;
+    expect(refusal(poolgate(withResources({ labels: { 'team name': 'x' } })))).toBe(message);
+    expect(refusal(modelArts(withResources({ labels: { 'team name': 'x' } })))).toBe(message);
+  });
+
+  it.each([
+    ['a space', 'machine learning'],
+    ['unicode', 'données'],
+    ['a trailing "-"', 'ml-'],
+    ['64 characters', 'v'.repeat(64)],
+  ])('refuses a value with %s', (_what, value) => {
+    expect(refusal(poolgate(withResources({ labels: { team: value } })))).toMatch(
+      new RegExp(`^spec\\.resources\\.labels\\.team: ${escapeRegExp(LABEL_VALUE_RULE)} \\(got "`),
+    );
   });
 
   it('refuses a value that is not a string', () => {
@@ -601,12 +701,12 @@ describe('spec.resources.labels', () => {
 
   it('refuses the key "__proto__" rather than dropping it', () => {
     const raw = API_PAGE_EXAMPLE.replace('"count" : 1,', '"count" : 1, "labels": {"__proto__": "x"},');
-    expect(refusal(parseNodePoolRequest(raw))).toBe('spec.resources.labels: must not have the key "__proto__"');
+    expect(refusal(parseNodePoolRequest(raw))).toBe(`spec.resources.labels.__proto__: ${LABEL_KEY_RULE}`);
   });
 
   it('refuses an empty key', () => {
     expect(refusal(poolgate(withResources({ labels: { '': 'x' } })))).toBe(
-      'spec.resources.labels: must not have the key ""',
+      `spec.resources.labels[""]: ${LABEL_KEY_RULE}`,
     );
   });
 });
@@ -686,9 +786,27 @@ describe('spec.resources.extendParams', () => {
     expect(poolgate(withResources({ extendParams: all })).ok).toBe(true);
   });
 
-  it('refuses an undocumented key', () => {
-    expect(refusal(poolgate(withResources({ extendParams: { maxPods: '110' } })))).toBe(
-      'spec.resources.extendParams.maxPods: unknown field',
+  it('passes keys the SDK models do not document, as real clients send them (a map of strings on the page)', () => {
+    const extendParams = { ...all, kubernetesLVSize: '100', driverPolicyOnExistingNodes: 'refresh', post_install: 'x' };
+    expect(poolgate(withResources({ extendParams }))).toEqual({ ok: true, value: withResources({ extendParams }) });
+    expect(modelArts(withResources({ extendParams })).ok).toBe(true);
+  });
+
+  it('refuses an undocumented key whose value is not a string', () => {
+    expect(refusal(poolgate(withResources({ extendParams: { maxPods: 110 } })))).toBe(
+      'spec.resources.extendParams.maxPods: must be a string (got 110)',
+    );
+  });
+
+  it('refuses extendParams that is not an object', () => {
+    expect(refusal(poolgate(withResources({ extendParams: 'runtime=docker' })))).toBe(
+      'spec.resources.extendParams: must be an object of string values (got "runtime=docker")',
+    );
+  });
+
+  it('refuses the empty key', () => {
+    expect(refusal(poolgate(withResources({ extendParams: { '': 'x' } })))).toBe(
+      'spec.resources.extendParams: must not have the key ""',
     );
   });
 
@@ -733,7 +851,7 @@ describe('spec.resources.extendParams', () => {
 
   it('refuses a nodePoolName ending with "-default"', () => {
     expect(refusal(poolgate(withResources({ extendParams: { nodePoolName: 'gpu-default' } })))).toBe(
-      'spec.resources.extendParams.nodePoolName: must not end with "-default" (got "gpu-default")',
+      `spec.resources.extendParams.nodePoolName: ${DEFAULT_RULE} (got "gpu-default")`,
     );
   });
 
@@ -751,8 +869,31 @@ describe('spec.resources.extendParams', () => {
 });
 
 describe('spec.resources.creatingStep', () => {
-  it('accepts a supernode step', () => {
-    expect(poolgate(withResources({ creatingStep: { step: 8, type: 'hyperinstance' } })).ok).toBe(true);
+  it('accepts a supernode step that divides count and maxCount', () => {
+    const stepped = withResources({ count: 16, maxCount: 24, creatingStep: { step: 8, type: 'hyperinstance' } });
+    expect(poolgate(stepped)).toEqual({ ok: true, value: stepped });
+  });
+
+  it('refuses a count that is not a multiple of the step', () => {
+    expect(refusal(poolgate(withResources({ count: 4, maxCount: 8, creatingStep: { step: 8 } })))).toBe(
+      'spec.resources.count: must be a multiple of creatingStep.step (8) (got 4)',
+    );
+  });
+
+  it('refuses a maxCount that is not a multiple of the step, in the ModelArts variant too', () => {
+    const message = 'spec.resources.maxCount: must be a multiple of creatingStep.step (8) (got 12)';
+    expect(refusal(poolgate(withResources({ count: 8, maxCount: 12, creatingStep: { step: 8 } })))).toBe(message);
+    expect(refusal(modelArts(withResources({ count: 8, maxCount: 12, creatingStep: { step: 8 } })))).toBe(message);
+  });
+
+  it('names both counts when neither is a multiple', () => {
+    expect(refusal(poolgate(withResources({ count: 3, maxCount: 5, creatingStep: { step: 2 } })))).toBe(
+      'spec.resources.count: must be a multiple of creatingStep.step (2) (got 3); spec.resources.maxCount: must be a multiple of creatingStep.step (2) (got 5)',
+    );
+  });
+
+  it('puts no multiple rule on a creatingStep without step', () => {
+    expect(poolgate(withResources({ count: 3, maxCount: 3, creatingStep: { type: 'hyperinstance' } })).ok).toBe(true);
   });
 
   it('refuses step 0', () => {
@@ -831,28 +972,76 @@ describe('spec.resources volumes (passed through)', () => {
     expect(poolgate(withResources(volumes))).toEqual({ ok: true, value: withResources(volumes) });
   });
 
-  it('refuses a root volume size given as a number', () => {
-    expect(refusal(poolgate(withResources({ rootVolume: { volumeType: 'SSD', size: 200 } })))).toBe(
-      'spec.resources.rootVolume.size: must be a string such as "100" (GiB) (got 200)',
+  it('accepts sizes as the SDKs and Terraform write them, "100" and "100Gi"', () => {
+    const sized = withResources({
+      rootVolume: { volumeType: 'SSD', size: '100Gi' },
+      dataVolumes: [{ volumeType: 'GPSSD', size: '100', extendParams: { volumeGroup: 'vgpaas' } }],
+      volumeGroupConfigs: [{ volumeGroup: 'vgpaas' }],
+    });
+    expect(poolgate(sized)).toEqual({ ok: true, value: sized });
+  });
+
+  it.each([
+    [200, '200'],
+    ['', '""'],
+    ['100GB', '"100GB"'],
+    ['0', '"0"'],
+    ['-5', '"-5"'],
+  ])('refuses a root volume size of %j', (size, shown) => {
+    expect(refusal(poolgate(withResources({ rootVolume: { volumeType: 'SSD', size } })))).toMatch(
+      new RegExp(`^spec\\.resources\\.rootVolume\\.size: must be .* \\(got ${escapeRegExp(shown)}\\)$`),
     );
   });
 
   it('refuses an unknown root volume field', () => {
-    expect(refusal(poolgate(withResources({ rootVolume: { type: 'SSD' } })))).toBe(
+    expect(refusal(poolgate(withResources({ rootVolume: { volumeType: 'SSD', size: '100', type: 'SSD' } })))).toBe(
       'spec.resources.rootVolume.type: unknown field',
     );
   });
 
   it('refuses a data volume count of 0', () => {
-    expect(refusal(poolgate(withResources({ dataVolumes: [{ size: '100', count: 0 }] })))).toBe(
+    const dataVolumes = [{ volumeType: 'SAS', size: '100', count: 0, extendParams: { volumeGroup: 'vgpaas' } }];
+    expect(refusal(poolgate(withResources({ dataVolumes, volumeGroupConfigs: [{ volumeGroup: 'vgpaas' }] })))).toBe(
       'spec.resources.dataVolumes[0].count: must be an integer >= 1 (got 0)',
     );
   });
 
   it('refuses a data volume extendParams value that is not a string', () => {
-    expect(refusal(poolgate(withResources({ dataVolumes: [{ extendParams: { volumeGroup: 1 } }] })))).toBe(
-      'spec.resources.dataVolumes[0].extendParams.volumeGroup: must be a string (got 1)',
+    const dataVolumes = [{ volumeType: 'SAS', size: '100', extendParams: { volumeGroup: 'vgpaas', useType: 1 } }];
+    expect(refusal(poolgate(withResources({ dataVolumes, volumeGroupConfigs: [{ volumeGroup: 'vgpaas' }] })))).toBe(
+      'spec.resources.dataVolumes[0].extendParams.useType: must be a string (got 1)',
     );
+  });
+
+  it('refuses "extendParams": null, which the Go SDK sends when a caller leaves it unset, naming the field', () => {
+    const dataVolumes = [{ volumeType: 'SAS', size: '100', extendParams: null }];
+    const message = 'spec.resources.dataVolumes[0].extendParams: must be an object of string values (got null)';
+    expect(refusal(poolgate(withResources({ dataVolumes, volumeGroupConfigs: [{ volumeGroup: 'vgpaas' }] })))).toBe(
+      message,
+    );
+    expect(refusal(modelArts(withResources({ dataVolumes, volumeGroupConfigs: [{ volumeGroup: 'vgpaas' }] })))).toBe(
+      message,
+    );
+  });
+
+  it('refuses a data volume without its volume group', () => {
+    const dataVolumes = [{ volumeType: 'SAS', size: '100', extendParams: {} }];
+    expect(refusal(poolgate(withResources({ dataVolumes, volumeGroupConfigs: [{ volumeGroup: 'vgpaas' }] })))).toBe(
+      'spec.resources.dataVolumes[0].extendParams.volumeGroup: is required and must be a non-empty string',
+    );
+  });
+
+  it('refuses custom data volumes without volumeGroupConfigs, in the ModelArts variant too', () => {
+    const dataVolumes = [{ volumeType: 'SAS', size: '100', extendParams: { volumeGroup: 'vguser1' } }];
+    const message =
+      'spec.resources.volumeGroupConfigs: is required when dataVolumes are given (the volume groups the data volumes join)';
+    expect(refusal(poolgate(withResources({ dataVolumes })))).toBe(message);
+    expect(refusal(modelArts(withResources({ dataVolumes })))).toBe(message);
+    expect(refusal(poolgate(withResources({ dataVolumes, volumeGroupConfigs: [] })))).toBe(message);
+  });
+
+  it('needs no volumeGroupConfigs for an empty dataVolumes list', () => {
+    expect(poolgate(withResources({ dataVolumes: [] })).ok).toBe(true);
   });
 
   it('refuses dataVolumes that is not an array', () => {
@@ -949,8 +1138,8 @@ describe('messages', () => {
   });
 
   it('quotes a key that is not a plain name', () => {
-    expect(refusal(poolgate(withResources({ labels: { 'my label': 1, équipe: 2 } })))).toBe(
-      'spec.resources.labels["my label"]: must be a string (got 1); spec.resources.labels["équipe"]: must be a string (got 2)',
+    expect(refusal(poolgate(withResources({ extendParams: { 'my label': 1, équipe: 2 } })))).toBe(
+      'spec.resources.extendParams["my label"]: must be a string (got 1); spec.resources.extendParams["équipe"]: must be a string (got 2)',
     );
   });
 
@@ -978,9 +1167,9 @@ describe('messages', () => {
   it('accepts unicode in free strings', () => {
     const unicode = withResources({
       flavor: 'modelarts.vm.gpu.加速',
-      labels: { équipe: 'ραδιο-📡' },
+      extendParams: { équipe: 'ραδιο-📡' },
       tags: [{ key: '项目', value: 'インフラ' }],
-      taints: [{ key: 'clé', value: 'valeur', effect: 'NoSchedule' }],
+      os: { name: 'EulerOS 2.5 — édition', imageId: '镜像' },
     });
     expect(poolgate(unicode)).toEqual({ ok: true, value: unicode });
   });
@@ -1001,3 +1190,7 @@ describe('messages', () => {
     );
   });
 });
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

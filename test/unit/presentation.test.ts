@@ -85,6 +85,23 @@ describe('approval e-mail', () => {
   });
 });
 
+describe('billing as approvers see it', () => {
+  const mailOf = (billing: PoolRequestRecord['billing']) =>
+    approvalRequestMail({ ...request, billing }, 'manager', 'bob@example.com', 'https://gate/a', approval.expiresAt);
+
+  it("says a request that named no billing mode goes pay-per-use as the pool's billing mode", () => {
+    const mail = mailOf({ mode: '0', fromPool: true });
+    expect(mail.text).toContain("pay-per-use (the pool's billing mode)");
+    expect(mail.html).toContain('pay-per-use (the pool&#39;s billing mode)');
+  });
+
+  it('says plain pay-per-use for a request that asked for it', () => {
+    const mail = mailOf({ mode: '0' });
+    expect(mail.text).toContain('pay-per-use');
+    expect(mail.text).not.toContain("the pool's billing mode");
+  });
+});
+
 describe('error responses', () => {
   it.each([
     [new ValidationError('spec.resources.count: must be an integer >= 1'), 400, 'ModelArts.50004000'],

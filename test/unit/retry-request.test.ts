@@ -125,6 +125,21 @@ it('refuses, changing nothing, when the quota has no room now', async () => {
   expect(starts).toEqual([]);
 });
 
+it('refuses a request that failed NODE_POOL_CONFLICT, telling to choose another name, changing nothing', async () => {
+  const failed = await failedAt();
+  await requests.create({ ...failed, requestId: `${failed.requestId}-conflict`, reason: 'NODE_POOL_CONFLICT' });
+  const before = await counters();
+  const refused = retryRequest(`${failed.requestId}-conflict`, 'alice@example.com', deps());
+  await expect(refused).rejects.toThrow(NotRetryableError);
+  await expect(refused).rejects.toThrow(
+    `a node pool named ${failed.nodePoolName} exists in pool pool that this request did not create, so a retry would fail again; choose another name and submit the request again`,
+  );
+  expect(await counters()).toEqual(before);
+  const stored = (await requests.get(`${failed.requestId}-conflict`))!;
+  expect({ status: stored.status, retries: stored.retries }).toEqual({ status: 'FAILED', retries: undefined });
+  expect(starts).toEqual([]);
+});
+
 it('refuses when another open request took the node-pool name, and gives the reservation back', async () => {
   const request = await failedAt();
   const other = {
@@ -266,6 +281,9 @@ describe("a retried run's own reservation", () => {
       throw new Error('a retried run reads no capacity');
     },
     listResourceFlavors: async () => {
+      throw new Error('a retried run reads no capacity');
+    },
+    showNodePool: async () => {
       throw new Error('a retried run reads no capacity');
     },
   };

@@ -26,7 +26,7 @@ import type {
   StepExtras,
   StepResult,
 } from '../../use-cases/ports';
-import type { Step } from '../../domain/steps';
+import { inListedOrder, type Step } from '../../domain/steps';
 import { batchGetAll, conditionalWrite } from './client';
 import { Expression, updateExpression } from './expression';
 
@@ -140,10 +140,12 @@ export class RequestRepository implements RequestStore {
   /** Appends several steps (and the status change they cause) in one write; all or none. */
   async recordSteps(
     requestId: string,
-    steps: readonly Step[],
+    listed: readonly Step[],
     change?: StatusChange,
     extras: StepExtras = {},
   ): Promise<StepResult> {
+    // Steps written together carry times in the order they are listed.
+    const steps = inListedOrder(listed);
     const x = new Expression();
     const [stepsName, stepIds] = [x.name('steps'), x.name('stepIds')];
     const set = [

@@ -1,5 +1,5 @@
 /**
- * A small ModelArts client for the node-pool API (shared/reference/modelarts-api-notes.md §2):
+ * A small ModelArts client for the node-pool API (docs/modelarts.md "Client and signing"):
  * every call signed with AK/SK (`X-Project-Id` included, as the official SDK does), the body
  * serialised once so the bytes signed are the bytes sent, each call bounded by a timeout, and every
  * failure thrown as an error whose name says whether trying again can help (./errors.ts).
@@ -17,9 +17,8 @@ export interface ModelArtsClientOptions {
   /** Each call (response body included) is aborted after this long. */
   readonly timeoutMs: number;
   /**
-   * `limit` of each page of a list (ModelArts allows at most 500). Resource flavors are always asked
-   * for in pages (default 500); node pools only when this is set, since ListNodePools documents no
-   * `limit` (its answer's `metadata.continue` is followed all the same).
+   * `limit` of each page of ListResourceFlavors (ModelArts allows at most 500; default 500).
+   * ListNodePools has no paging: it is asked for without a query.
    */
   readonly pageSize?: number;
 }
@@ -85,13 +84,14 @@ export class ModelArtsClient {
     return response === undefined ? undefined : nodePoolFrom(response, operation);
   }
 
-  /** `GET .../nodepools`: every node pool of the pool, following `metadata.continue` if the answer pages. */
+  /**
+   * `GET .../nodepools`: every node pool of the pool. ModelArts documents no paging here (no query,
+   * no `continue`), so none is asked for; a `metadata.continue` an answer carries anyway is followed
+   * rather than taken for the end of the list.
+   */
   async listNodePools(projectId: string, poolName: string): Promise<NodePool[]> {
     const operation = 'list node pools';
-    const items = await this.listAll(
-      { operation, projectId, path: ['pools', poolName, 'nodepools'] },
-      this.options.pageSize,
-    );
+    const items = await this.listAll({ operation, projectId, path: ['pools', poolName, 'nodepools'] }, undefined);
     return items.map((item) => nodePoolFrom(item, operation));
   }
 

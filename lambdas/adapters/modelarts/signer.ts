@@ -1,6 +1,7 @@
 /**
- * Huawei Cloud API Gateway AK/SK signing, `SDK-HMAC-SHA256` (shared/reference/modelarts-api-notes.md
- * §1a), and its verification. Pure functions on node:crypto only, so the Lambda bundle stays small;
+ * Huawei Cloud API Gateway AK/SK signing, `SDK-HMAC-SHA256`
+ * (https://support.huaweicloud.com/intl/en-us/devg-apisign/api-sign-algorithm-003.html and the pages
+ * beside it), and its verification. Pure functions on node:crypto only, so the Lambda bundle stays small;
  * the local ModelArts simulator verifies with the same code.
  *
  *   canonical request = METHOD \n URI \n QUERY \n HEADERS \n SIGNED-HEADERS \n hex(sha256(body))

@@ -32,7 +32,47 @@ function optional(o: Obj, key: string, check: (v: unknown) => boolean, where: st
 }
 
 const stringArray = (v: unknown) => Array.isArray(v) && v.every(isString);
-/** Free maps (labels, a volume's extendParams): string values; keys non-empty and never `__proto__`. */
+
+const ALNUM = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+/** Kubernetes: a label name is 1-63 characters of alphanumerics, "-", "_", ".", alphanumeric at both ends. */
+function isLabelName(v: string): boolean {
+  if (v.length < 1 || v.length > 63) return false;
+  if (!ALNUM.includes(v[0]) || !ALNUM.includes(v[v.length - 1])) return false;
+  return [...v].every((c) => ALNUM.includes(c) || c === '-' || c === '_' || c === '.');
+}
+/** A DNS subdomain: at most 253 characters, dot-separated parts of lowercase alphanumerics and "-", alphanumeric at both ends. */
+function isDnsSubdomain(v: string): boolean {
+  if (v.length < 1 || v.length > 253) return false;
+  const lower = 'abcdefghijklmnopqrstuvwxyz0123456789';
+  return v
+    .split('.')
+    .every(
+      (part) =>
+        part.length > 0 &&
+        lower.includes(part[0]) &&
+        lower.includes(part[part.length - 1]) &&
+        [...part].every((c) => lower.includes(c) || c === '-'),
+    );
+}
+/** `[prefix/]name`, one slash at most. */
+function isLabelKey(v: unknown): boolean {
+  if (!isString(v)) return false;
+  const parts = v.split('/');
+  if (parts.length === 1) return isLabelName(v);
+  return parts.length === 2 && isDnsSubdomain(parts[0]) && isLabelName(parts[1]);
+}
+const isLabelValue = (v: unknown) => isString(v) && (v === '' || isLabelName(v));
+const labelMap = (v: unknown) =>
+  isObject(v) && Object.entries(v).every(([k, value]) => isLabelKey(k) && isLabelValue(value));
+/** A size in GiB as a string: "100" or "100Gi", 1 to 999999. */
+function isSize(v: unknown): boolean {
+  if (!isString(v)) return false;
+  const digits = v.endsWith('Gi') ? v.slice(0, -2) : v;
+  return (
+    digits.length >= 1 && digits.length <= 6 && digits[0] !== '0' && [...digits].every((c) => c >= '0' && c <= '9')
+  );
+}
+/** Maps of strings (extendParams, a volume's extendParams): string values; keys non-empty and never `__proto__`. */
 const stringMap = (v: unknown) =>
   isObject(v) && Object.entries(v).every(([k, value]) => k !== '' && k !== '__proto__' && isString(value));
 const oneOf =
@@ -50,17 +90,24 @@ const ANNOTATIONS: Record<string, (v: unknown) => boolean> = {
   'os.modelarts/order.id': isString,
 };
 
-/** A root volume (no `count`) or a data volume (with an optional `count`); `size` is a string of GiB. */
-function volume(v: unknown, where: string, withCount: boolean): void {
+/**
+ * A root volume (no `count`) or a data volume (an optional `count`, a required `extendParams` naming
+ * its `volumeGroup`): `volumeType` and `size` required, `size` a string of GiB.
+ */
+function volume(v: unknown, where: string, data: boolean): void {
   const o = strict(
     v,
     where,
-    withCount ? ['volumeType', 'size', 'count', 'extendParams'] : ['volumeType', 'size', 'extendParams'],
+    data ? ['volumeType', 'size', 'count', 'extendParams'] : ['volumeType', 'size', 'extendParams'],
   );
-  optional(o, 'volumeType', isString, where);
-  optional(o, 'size', isString, where);
+  need(isString(o.volumeType) && o.volumeType.length > 0, `${where}.volumeType is required`);
+  need(isSize(o.size), `${where}.size must be a size string`);
   optional(o, 'count', (c) => isCount(c, 1), where);
-  optional(o, 'extendParams', stringMap, where);
+  if (data) {
+    need(stringMap(o.extendParams), `${where}.extendParams must be a map of strings`);
+    const group = (o.extendParams as Obj).volumeGroup;
+    need(isString(group) && group.length > 0, `${where}.extendParams.volumeGroup is required`);
+  } else optional(o, 'extendParams', stringMap, where);
 }
 
 function resources(v: unknown, metadataName: string): void {
@@ -86,7 +133,7 @@ function resources(v: unknown, metadataName: string): void {
   need(isCount(r.count, 1), 'count must be an integer 1..10000');
   need(isCount(r.maxCount, 1), 'maxCount must be an integer 1..10000');
   need((r.maxCount as number) >= (r.count as number), 'maxCount must be >= count');
-  if (Object.hasOwn(r, 'azs')) {
+  if (Object.hasOwn(r, 'azs') && !(Array.isArray(r.azs) && r.azs.length === 0)) {
     need(Array.isArray(r.azs), 'azs must be an array');
     const seen = new Set<string>();
     let total = 0;
@@ -105,12 +152,12 @@ function resources(v: unknown, metadataName: string): void {
     need(Array.isArray(r.taints), 'taints must be an array');
     for (const t of r.taints as unknown[]) {
       const o = strict(t, 'taints[]', ['key', 'value', 'effect']);
-      need(isString(o.key) && o.key.length > 0, 'taint key must be non-empty');
-      optional(o, 'value', isString, 'taints[]');
+      need(isLabelKey(o.key), 'taint key must be a Kubernetes label key');
+      optional(o, 'value', isLabelValue, 'taints[]');
       need(oneOf('NoSchedule', 'PreferNoSchedule', 'NoExecute')(o.effect), 'taint effect');
     }
   }
-  optional(r, 'labels', stringMap, where);
+  optional(r, 'labels', labelMap, where);
   if (Object.hasOwn(r, 'tags')) {
     need(Array.isArray(r.tags), 'tags must be an array');
     for (const t of r.tags as unknown[]) {
@@ -129,16 +176,8 @@ function resources(v: unknown, metadataName: string): void {
     optional(n, 'securityGroups', stringArray, 'network');
   }
   if (Object.hasOwn(r, 'extendParams')) {
-    const e = strict(r.extendParams, 'extendParams', [
-      'dockerBaseSize',
-      'postInstall',
-      'runtime',
-      'labelPolicyOnExistingNodes',
-      'taintPolicyOnExistingNodes',
-      'tagPolicyOnExistingNodes',
-      'XParameterPlaneSubnet',
-      'nodePoolName',
-    ]);
+    need(stringMap(r.extendParams), 'extendParams must be a map of string values');
+    const e = r.extendParams as Obj;
     optional(e, 'dockerBaseSize', (d) => isString(d) && /^[0-9]{1,6}$/.test(d), 'extendParams');
     optional(e, 'postInstall', (d) => isString(d) && /^[A-Za-z0-9+/]*={0,2}$/.test(d), 'extendParams');
     optional(e, 'XParameterPlaneSubnet', isString, 'extendParams');
@@ -151,6 +190,11 @@ function resources(v: unknown, metadataName: string): void {
     const c = strict(r.creatingStep, 'creatingStep', ['step', 'type']);
     optional(c, 'step', (s) => isCount(s, 1), 'creatingStep');
     optional(c, 'type', oneOf('hyperinstance'), 'creatingStep');
+    if (Object.hasOwn(c, 'step')) {
+      const step = c.step as number;
+      need((r.count as number) % step === 0, 'count must be a multiple of creatingStep.step');
+      need((r.maxCount as number) % step === 0, 'maxCount must be a multiple of creatingStep.step');
+    }
   }
   if (Object.hasOwn(r, 'os')) {
     const o = strict(r.os, 'os', ['name', 'imageId', 'imageType', 'autoMatch']);
@@ -163,6 +207,11 @@ function resources(v: unknown, metadataName: string): void {
   if (Object.hasOwn(r, 'dataVolumes')) {
     need(Array.isArray(r.dataVolumes), 'dataVolumes must be an array');
     (r.dataVolumes as unknown[]).forEach((d) => volume(d, 'dataVolumes[]', true));
+    if ((r.dataVolumes as unknown[]).length > 0)
+      need(
+        Array.isArray(r.volumeGroupConfigs) && r.volumeGroupConfigs.length > 0,
+        'volumeGroupConfigs is required with data volumes',
+      );
   }
   if (Object.hasOwn(r, 'volumeGroupConfigs')) {
     need(Array.isArray(r.volumeGroupConfigs), 'volumeGroupConfigs must be an array');
@@ -199,6 +248,7 @@ export function brokenRule(rawBody: string): string | undefined {
     need(b.kind === 'NodePool', 'kind must be "NodePool"');
     const m = strict(b.metadata, 'metadata', ['name', 'annotations']);
     need(isString(m.name) && NAME.test(m.name), 'metadata.name');
+    need(!(m.name as string).endsWith('-default'), 'metadata.name must not end with -default');
     if (Object.hasOwn(m, 'annotations')) {
       const a = strict(m.annotations, 'annotations', Object.keys(ANNOTATIONS));
       for (const [key, check] of Object.entries(ANNOTATIONS)) optional(a, key, check, 'annotations');
