@@ -7,11 +7,11 @@
 import type { FunctionId } from '../contracts/functions';
 import type { UsageSnapshot } from '../local/usage-meter';
 import { DYNAMODB_READS, DYNAMODB_WRITES } from '../local/usage-meter';
-import type { RunningStack } from '../test/support/local-stack';
-import type { OutboxIndex } from '../test/support/outbox';
-import { eventually } from '../test/support/poll';
-import { describeExecution, executionHistory, statesEntered } from '../test/support/step-functions';
-import { exampleBody, formFields, openLink, postDecision, submit } from '../test/support/requests';
+import type { RunningStack } from '../local/harness/stack';
+import type { OutboxIndex } from '../local/harness/outbox';
+import { eventually } from '../local/harness/poll';
+import { describeExecution, executionHistory, statesEntered } from '../local/harness/step-functions';
+import { exampleBody, formFields, openLink, postDecision, submit } from '../local/harness/requests';
 import { mean, percentile, round } from './stats';
 
 export const APPROVER = 'bob@example.com';

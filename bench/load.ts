@@ -4,8 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import type { UsageSnapshot } from '../local/usage-meter';
-import type { RunningStack } from '../test/support/local-stack';
-import { exampleBody, POOL, PROJECT_ID } from '../test/support/requests';
+import type { RunningStack } from '../local/harness/stack';
+import { exampleBody, POOL, PROJECT_ID } from '../local/harness/requests';
 import { percentile, round } from './stats';
 
 export interface SubmitFigures {

@@ -72,7 +72,7 @@ export class PoolgateApi {
     const query = new URLSearchParams(
       Object.entries(options.query ?? {}).filter((e): e is [string, string] => e[1] !== undefined),
     );
-    const url = `${this.baseUrl}${path}${query.size ? `?${query}` : ''}`;
+    const url = `${this.baseUrl}${path}${query.size ? `?${query.toString()}` : ''}`;
     let response: Response;
     try {
       response = await fetch(url, {

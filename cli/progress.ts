@@ -67,7 +67,7 @@ export async function waitUntilFinal(api: PoolgateApi, requestId: string, option
       } catch (error) {
         // A client error will not mend itself; a network hiccup or a 5xx may.
         if (!(error instanceof UnreachableError) && !(error instanceof ApiError && error.status >= 500)) throw error;
-        if (options.show && !spinner) stream.write(`(${(error as Error).message}; trying again)\n`);
+        if (options.show && !spinner) stream.write(`(${error.message}; trying again)\n`);
         backoff = Math.min(backoff * 2, MAX_POLL_BACKOFF_MS);
       }
       if (Date.now() + backoff > deadline) {

@@ -131,7 +131,7 @@ export interface FinalizePayload {
 // ---------------------------------------------------------------------------------------------------
 
 /** `$.<field>` of the execution state. */
-export const statePath = <K extends keyof ExecutionState & string>(field: K): `$.${K}` => `$.${field}`;
+export const statePath = <K extends keyof ExecutionState>(field: K): `$.${K}` => `$.${field}`;
 
 /** `$.<field>.<sub>` of the execution state (e.g. `$.approval.stageIndex`). */
 export const statePathOf = <
@@ -146,10 +146,9 @@ export const statePathOf = <
  * A task's `Parameters.Payload`: each field of its payload type read from the state field of the same
  * name (`{ 'requestId.$': '$.requestId' }`).
  */
-export function payloadFrom<
-  P,
-  F extends keyof P & keyof ExecutionState & string = keyof P & keyof ExecutionState & string,
->(fields: readonly F[]): { [K in F as `${K}.$`]: `$.${K}` } {
+export function payloadFrom<P, F extends keyof P & keyof ExecutionState = keyof P & keyof ExecutionState>(
+  fields: readonly F[],
+): { [K in F as `${K}.$`]: `$.${K}` } {
   return Object.fromEntries(fields.map((field) => [`${field}.$`, statePath(field)])) as {
     [K in F as `${K}.$`]: `$.${K}`;
   };

@@ -164,7 +164,7 @@ export class UsageMeter {
     if (command === 'DeleteItemCommand') after.clear();
     if (input.Item) {
       after.clear();
-      for (const [name, value] of Object.entries(input.Item as object))
+      for (const [name, value] of Object.entries(input.Item))
         if (INDEX_KEY_ATTRIBUTES.has(name)) after.set(name, value);
     }
     if (typeof input.UpdateExpression === 'string') {
@@ -223,6 +223,6 @@ interface IndexedWrite {
 const INDEX_KEY_ATTRIBUTES = new Set(TABLE_INDEXES.flatMap((index) => [index.partitionKey, index.sortKey]));
 
 function consumedUnits(consumed: unknown): number {
-  const list = Array.isArray(consumed) ? consumed : consumed ? [consumed] : [];
+  const list = (Array.isArray(consumed) ? consumed : consumed ? [consumed] : []) as Array<{ CapacityUnits?: number }>;
   return list.reduce((sum: number, c: { CapacityUnits?: number }) => sum + (c.CapacityUnits ?? 0), 0);
 }

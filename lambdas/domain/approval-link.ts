@@ -20,7 +20,7 @@ export function verifyLinkSignature(parts: ApprovalLinkParts, signature: string,
 
 export function approvalLink(baseUrl: string, parts: ApprovalLinkParts, key: string): string {
   const query = new URLSearchParams({ approver: parts.approver.toLowerCase(), sig: linkSignature(parts, key) });
-  return `${baseUrl.replace(/\/$/, '')}/approvals/${encodeURIComponent(parts.approvalId)}?${query}`;
+  return `${baseUrl.replace(/\/$/, '')}/approvals/${encodeURIComponent(parts.approvalId)}?${query.toString()}`;
 }
 
 /**

@@ -84,6 +84,6 @@ export function flavorFacts(flavor: ResourceFlavor): FlavorFacts[] {
 /** Node counts of one status bucket: the SDK types it as one object, other clients as a list. */
 export function countOf(bucket: NodeCounts | undefined): number {
   if (!bucket) return 0;
-  const list = Array.isArray(bucket) ? bucket : [bucket];
+  const list: ReadonlyArray<{ count?: number }> = Array.isArray(bucket) ? bucket : [bucket];
   return list.reduce((sum: number, b: { count?: number }) => sum + (b.count ?? 0), 0);
 }

@@ -567,6 +567,7 @@ function preview(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'object') return 'an object';
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- objects returned above; what is left prints as itself
   return truncate(String(value));
 }
 

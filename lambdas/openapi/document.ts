@@ -70,6 +70,7 @@ export function buildOpenApiDocument(): OpenApiDocument {
     method: 'post',
     path: '/v2/{project_id}/pools/{pool_name}/nodepools',
     operationId: 'submitNodePool',
+    tags: ['requests'],
     summary: 'Ask for a node pool (the ModelArts request, gated)',
     description:
       'Validates the body, then records the request and starts its workflow: capacity and quota checks, approvals, creation in ModelArts. ' +
@@ -123,6 +124,7 @@ export function buildOpenApiDocument(): OpenApiDocument {
     method: 'get',
     path: '/requests',
     operationId: 'listRequests',
+    tags: ['requests'],
     summary: 'List requests, newest first',
     description:
       'One filter chooses what is listed: `awaiting=me` (approvals waiting for your decision), `mine=true` (your requests), `team=<name>` ' +
@@ -160,7 +162,10 @@ export function buildOpenApiDocument(): OpenApiDocument {
     method: 'get',
     path: '/requests/{request_id}',
     operationId: 'getRequest',
+    tags: ['requests'],
     summary: 'A request with its step timeline',
+    description:
+      'Its status, the node pool asked for, its billing and every step recorded so far, with the link to its page. Visible to its requester, the members of its team, its approvers and admins; anyone else gets 404.',
     security: BEARER,
     request: { params: requestIdParams },
     responses: {
@@ -176,6 +181,7 @@ export function buildOpenApiDocument(): OpenApiDocument {
     method: 'get',
     path: '/requests/{request_id}/page',
     operationId: 'requestPage',
+    tags: ['requests'],
     summary: 'The read-only HTML page of a request (signed link)',
     description:
       'Linked from the e-mails and from the node pool in ModelArts (`os.modelarts/service.console.url`). No bearer token: the signature is the proof.',
@@ -194,7 +200,10 @@ export function buildOpenApiDocument(): OpenApiDocument {
     method: 'post',
     path: '/requests/{request_id}/cancel',
     operationId: 'cancelRequest',
+    tags: ['requests'],
     summary: 'Cancel a request before provisioning (its requester or an admin)',
+    description:
+      'Records CANCELLED, closes its approvals (their links then answer 410), stops its workflow, gives its quota reservation back, updates the Slack messages and tells the requester. Only before provisioning: once ModelArts is being called, the request runs to its end.',
     security: BEARER,
     request: { params: requestIdParams },
     responses: {
@@ -214,7 +223,10 @@ export function buildOpenApiDocument(): OpenApiDocument {
     method: 'post',
     path: '/requests/{request_id}/retry',
     operationId: 'retryRequest',
+    tags: ['requests'],
     summary: 'Run a FAILED request again from the step that failed, without a new approval (its requester or an admin)',
+    description:
+      'Starts a new run for a request that FAILED after its approval: it resumes at the step that failed without asking anyone again, and reserves the quota again when the failure gave it back.',
     security: BEARER,
     request: { params: requestIdParams },
     responses: {
@@ -240,7 +252,10 @@ export function buildOpenApiDocument(): OpenApiDocument {
     method: 'get',
     path: '/approvals/{approval_id}',
     operationId: 'showApproval',
+    tags: ['approvals'],
     summary: 'The approval page of a personal link (decides nothing)',
+    description:
+      'The personal link of an approver (from the e-mail): shows the request and a form to approve or reject it. No bearer token: the signature in the link is the proof. Opening it decides nothing (mail scanners open links).',
     request: { params: approvalParams, query: z.object({ approver: z.string(), sig: z.string() }) },
     responses: {
       200: htmlPage('The request and an Approve / Reject form'),
@@ -253,7 +268,10 @@ export function buildOpenApiDocument(): OpenApiDocument {
     method: 'post',
     path: '/approvals/{approval_id}',
     operationId: 'decideApproval',
+    tags: ['approvals'],
     summary: 'Approve or reject (the form of the approval page)',
+    description:
+      "Posted by the approval page's form, with the form token it carries (it must come from the page, not another site). Records the vote; the stage is decided once enough approvers agree, or at the first rejection.",
     request: {
       params: approvalParams,
       body: {
@@ -284,7 +302,10 @@ export function buildOpenApiDocument(): OpenApiDocument {
     method: 'post',
     path: '/slack/interactions',
     operationId: 'slackInteractions',
+    tags: ['approvals'],
     summary: "Slack's signed button clicks (Approve / Reject)",
+    description:
+      "The Approve and Reject buttons of the Slack messages, as Slack sends them: checked against the app's signing secret within Slack's 5-minute window, then recorded as a vote when the Slack user is an approver of the stage (never the requester).",
     request: {
       headers: z.object({ 'x-slack-signature': z.string(), 'x-slack-request-timestamp': z.string() }),
       body: { content: { 'application/x-www-form-urlencoded': { schema: z.object({ payload: z.string() }) } } },
@@ -296,7 +317,10 @@ export function buildOpenApiDocument(): OpenApiDocument {
     method: 'get',
     path: '/openapi.json',
     operationId: 'openapi',
+    tags: ['service'],
     summary: 'This document',
+    description:
+      'The OpenAPI 3.1 document of this API, generated from the schemas the handlers validate with. No bearer token.',
     responses: {
       200: {
         description: 'OpenAPI 3.1',
@@ -308,7 +332,9 @@ export function buildOpenApiDocument(): OpenApiDocument {
     method: 'get',
     path: '/health',
     operationId: 'health',
+    tags: ['service'],
     summary: 'The API answers',
+    description: 'Answers 200 when the API and its function run; it reads nothing else. No bearer token.',
     responses: { 200: { description: 'ok', content: { 'application/json': { schema: HealthSchema } } } },
   });
 
@@ -320,7 +346,14 @@ export function buildOpenApiDocument(): OpenApiDocument {
       description:
         'An approval gate in front of Huawei Cloud ModelArts node-pool creation. Every error body is `{"error_code", "error_msg"}`; the codes are listed in the README.',
       license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
+      // Each deployment answers for itself: the document names no person or address of its own.
+      contact: { name: 'The team that runs this poolgate deployment' },
     },
+    tags: [
+      { name: 'requests', description: 'Ask for a node pool and follow, cancel or retry the request' },
+      { name: 'approvals', description: "The approvers' links, forms and Slack buttons" },
+      { name: 'service', description: 'This document and the health check' },
+    ],
     servers: [{ url: '/', description: 'the poolgate API that serves this document' }],
   });
 }

@@ -2,6 +2,7 @@
 const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
 export function escapeHtml(value: unknown): string {
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- any value a page shows is printed as String() prints it
   return String(value ?? '').replace(/[&<>"']/g, (c) => ENTITIES[c]);
 }
 

@@ -33,7 +33,7 @@ export function outcomeMail(request: PoolRequestRecord, link: string): MailMessa
   const text = [
     headline,
     '',
-    ...facts.filter(([, v]) => v !== undefined && v !== '').map(([k, v]) => `${k}: ${v}`),
+    ...facts.filter(([, v]) => v !== undefined && v !== '').map(([k, v]) => `${k}: ${String(v)}`),
     '',
     `Details: ${link}`,
   ].join('\n');

@@ -12,6 +12,7 @@ export const SLACK_ACTIONS = { approve: 'poolgate_approve', reject: 'poolgate_re
 
 /** Slack mrkdwn treats `&`, `<` and `>` as control characters. */
 export function escapeMrkdwn(value: unknown): string {
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- any value a message shows is printed as String() prints it
   return String(value ?? '')
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')

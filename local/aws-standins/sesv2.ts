@@ -50,6 +50,7 @@ function address(value: unknown, path: string): string {
   if (
     typeof value !== 'string' ||
     value.length > 320 ||
+    // eslint-disable-next-line no-control-regex -- control characters are what it refuses
     /[\x00-\x1f\x7f]/.test(value) ||
     !/[^\s@<>]+@[^\s@<>]+/.test(value)
   ) {

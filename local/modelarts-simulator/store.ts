@@ -38,6 +38,7 @@ export class NodePoolStore {
     } catch (error) {
       throw new Error(
         `ModelArts simulator state ${file} is unreadable (${(error as Error).message}); move it away to start empty`,
+        { cause: error },
       );
     }
   }

@@ -12,6 +12,7 @@ import type { ExecutionRecord, HistoryEvent } from './store';
 /** AWS's limit on execution input and task output: 256 KiB of UTF-8. */
 const MAX_PAYLOAD_BYTES = 256 * 1024;
 /** Characters AWS refuses in an execution name (also keeps the name a safe file name). */
+// eslint-disable-next-line no-control-regex -- control characters are among the refused ones
 const FORBIDDEN_NAME_CHARACTERS = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]/;
 
 export function operations(executions: Executions, stateMachineArn: string): Record<string, Operation> {

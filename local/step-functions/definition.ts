@@ -109,6 +109,7 @@ function localTask(name: string, state: JsonObject): TaskInfo {
         : undefined;
   if (!kind) {
     // The engine would call the real AWS Lambda service for any other resource.
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a definition's Resource is an ARN string
     throw new UnsupportedDefinitionError(`state ${name}: resource ${String(state.Resource)} is not supported locally`);
   }
   if (!isJsonObject(state.Parameters))

@@ -29,7 +29,7 @@ export function scaledRetryOverrides(
     overrides[stateName] = new Proxy([] as number[], {
       get(target, property, receiver) {
         const index = typeof property === 'string' && /^\d+$/.test(property) ? Number(property) : undefined;
-        if (index === undefined || index >= retriers.length) return Reflect.get(target, property, receiver);
+        if (index === undefined || index >= retriers.length) return Reflect.get(target, property, receiver) as unknown;
         return scaledWaitMs(retriers[index], Math.max(0, failures(stateName) - 1), scale);
       },
     });

@@ -8,8 +8,8 @@ import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { ModelArtsClient } from '../../lambdas/adapters/modelarts/client';
 import { LOCAL_TABLE_NAME } from '../../local/main';
 import { DEV_HUAWEI_ACCESS_KEY, DEV_HUAWEI_SECRET_KEY } from '../../local/settings';
-import { readOutbox, readSlackCalls, startStack, type RunningStack } from '../support/local-stack';
-import { eventually } from '../support/poll';
+import { readOutbox, readSlackCalls, startStack, type RunningStack } from '../../local/harness/stack';
+import { eventually } from '../../local/harness/poll';
 import {
   acceptedCreateBody,
   decide,
@@ -21,7 +21,8 @@ import {
   postDecision,
   PROJECT_ID,
   submit,
-} from '../support/requests';
+  waitForStatus,
+} from '../../local/harness/requests';
 import { blockAction, postSlack, TEST_SLACK_SIGNING_SECRET } from '../support/slack';
 
 jest.setTimeout(120_000);
@@ -92,17 +93,6 @@ async function mailFor(who: string, nodePool: string, subject = 'Approval needed
   );
 }
 
-async function statusOf(requester: string, requestId: string, wanted: string, timeoutMs = 30_000) {
-  return eventually(
-    async () => {
-      const { json } = await getRequest(stack, await token(requester), requestId);
-      return json.status === wanted ? json : undefined;
-    },
-    `${requestId} to be ${wanted}`,
-    timeoutMs,
-  );
-}
-
 async function submitFor(
   requester: string,
   name: string,
@@ -143,7 +133,7 @@ describe('Slack', () => {
 
     const response = await postSlack(stack, blockAction('U0BOB00001', 'approve', approvalIdOf(bobMail.links[0])));
     expect(response.status).toBe(200);
-    const done = await statusOf('alice', requestId, 'CREATED');
+    const done = await waitForStatus(stack, await token('alice'), requestId, 'CREATED');
     expect(done.steps.find((s) => s.step === 'approved')).toMatchObject({ actor: 'bob@example.com' });
 
     // Every message of the stage now says who decided, without buttons.
@@ -173,7 +163,7 @@ describe('Slack', () => {
     const requestId = await submitFor('alice', 'np-slack-no');
     const mail = await mailFor('dave', 'np-slack-no');
     expect((await postSlack(stack, blockAction('U0DAVE0001', 'reject', approvalIdOf(mail.links[0])))).status).toBe(200);
-    const done = await statusOf('alice', requestId, 'REJECTED');
+    const done = await waitForStatus(stack, await token('alice'), requestId, 'REJECTED');
     expect(done.reason).toBe('APPROVER_REJECTED');
   });
 
@@ -226,7 +216,7 @@ describe('approval rules', () => {
     expect((await decide(bob.links[0], 'approve')).status).toBe(200);
     expect((await getRequest(stack, await token('grace'), requestId)).json.status).toBe('AWAITING_APPROVAL');
     expect((await decide(carol.links[0], 'approve')).status).toBe(200);
-    const done = await statusOf('grace', requestId, 'CREATED');
+    const done = await waitForStatus(stack, await token('grace'), requestId, 'CREATED');
     expect(done.steps.filter((s) => s.step === 'approved').map((s) => s.actor)).toEqual([
       'bob@example.com',
       'carol@example.com',
@@ -243,7 +233,12 @@ describe('approval rules', () => {
     ]);
     expect(results.map((r) => r.status).sort()).toEqual([200, 409]);
     const winner = results[0].status === 200 ? 'approve' : 'reject';
-    const done = await statusOf('alice', requestId, winner === 'approve' ? 'CREATED' : 'REJECTED');
+    const done = await waitForStatus(
+      stack,
+      await token('alice'),
+      requestId,
+      winner === 'approve' ? 'CREATED' : 'REJECTED',
+    );
     expect(done.steps.filter((s) => s.step === 'approved' || s.step === 'rejected')).toHaveLength(1);
   });
 
@@ -276,7 +271,7 @@ describe('approval rules', () => {
       body: new URLSearchParams({ ...fields, decision: 'approve', orderId: 'CS2611261234ABCD' }).toString(),
     });
     expect(response.status).toBe(200);
-    await statusOf('alice', yearly, 'CREATED');
+    await waitForStatus(stack, await token('alice'), yearly, 'CREATED');
     const modelArts = new ModelArtsClient({
       endpoint: stack.endpoints.modelArts,
       credentials: async () => ({ accessKey: DEV_HUAWEI_ACCESS_KEY, secretKey: DEV_HUAWEI_SECRET_KEY }),
@@ -322,7 +317,7 @@ describe('time', () => {
     const first = await mailFor('bob', 'np-slow');
     await mailFor('bob', 'np-slow', 'Reminder');
     const ivan = await mailFor('ivan', 'np-slow', 'Reminder');
-    const done = await statusOf('heidi', requestId, 'EXPIRED', 20_000);
+    const done = await waitForStatus(stack, await token('heidi'), requestId, 'EXPIRED', 20_000);
     expect(done.reason).toBe('APPROVAL_EXPIRED');
     expect(done.steps.map((s) => s.step)).toEqual(
       expect.arrayContaining(['approval_requested', 'reminded', 'expired']),
@@ -338,7 +333,7 @@ describe('cancellation', () => {
   it('refuses to cancel a request that is already provisioned', async () => {
     const requestId = await submitFor('alice', 'np-too-late');
     expect((await decide((await mailFor('bob', 'np-too-late')).links[0], 'approve')).status).toBe(200);
-    await statusOf('alice', requestId, 'CREATED');
+    await waitForStatus(stack, await token('alice'), requestId, 'CREATED');
     const response = await fetch(`${stack.endpoints.api}/requests/${requestId}/cancel`, {
       method: 'POST',
       headers: { authorization: `Bearer ${await token('alice')}` },
@@ -353,7 +348,7 @@ describe('cancellation', () => {
   it('lets the requester cancel while waiting: execution stopped, quota released, links closed', async () => {
     const requestId = await submitFor('alice', 'np-cancel');
     const link = (await mailFor('bob', 'np-cancel')).links[0];
-    await statusOf('alice', requestId, 'AWAITING_APPROVAL');
+    await waitForStatus(stack, await token('alice'), requestId, 'AWAITING_APPROVAL');
     expect(await quotaHold('ml-platform', 'modelarts.vm.2u4g.dcc', requestId)).toBe(1);
     const bobsTry = await fetch(`${stack.endpoints.api}/requests/${requestId}/cancel`, {
       method: 'POST',

@@ -2,18 +2,19 @@
  * Bad input and faults over real HTTP on the local stack: always a clear 4xx in the documented shape,
  * nothing recorded twice, nothing half-written.
  */
-import { readOutbox, startStack, type RunningStack } from '../support/local-stack';
-import { eventually } from '../support/poll';
+import { readOutbox, startStack, type RunningStack } from '../../local/harness/stack';
+import { eventually } from '../../local/harness/poll';
 import {
   exampleBody,
+  formFields,
   getRequest,
   openLink,
   postDecision,
-  formFields,
   POOL,
   PROJECT_ID,
   submit,
-} from '../support/requests';
+  waitForStatus,
+} from '../../local/harness/requests';
 import { ACCEPTED_FORMS, SDK_REQUIRED_FIELDS, sdkFullBody, without } from '../support/sdk-bodies';
 
 jest.setTimeout(60_000);
@@ -143,7 +144,7 @@ it('keeps one open request per node pool: a second one gets 409, a retry gets th
   expect(other.status).toBe(409);
   expect(other.json).toEqual({
     error_code: 'PoolGate.0409',
-    error_msg: `request ${first.json.requestId} for this node pool is still open`,
+    error_msg: `request ${String(first.json.requestId)} for this node pool is still open`,
   });
 
   const reused = await submit(stack, alice, exampleBody('np-other'), { 'idempotency-key': 'k-1' });
@@ -151,10 +152,7 @@ it('keeps one open request per node pool: a second one gets 409, a retry gets th
   expect(reused.json).toEqual(errorShape);
 
   // The retry recorded nothing twice: one submission, one approval request.
-  const { json } = await eventually(async () => {
-    const r = await getRequest(stack, alice, first.json.requestId as string);
-    return r.json.status === 'AWAITING_APPROVAL' ? r : undefined;
-  }, 'the request to wait for approval');
+  const json = await waitForStatus(stack, alice, first.json.requestId as string, 'AWAITING_APPROVAL');
   expect(json.steps.filter((s) => s.step === 'submitted')).toHaveLength(1);
   expect(json.steps.filter((s) => s.step === 'approval_requested')).toHaveLength(1);
 });

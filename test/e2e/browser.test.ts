@@ -12,9 +12,9 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import { readOutbox, startStack, type RunningStack } from '../support/local-stack';
-import { eventually } from '../support/poll';
-import { exampleBody, getRequest, POOL, PROJECT_ID, submit } from '../support/requests';
+import { readOutbox, startStack, type RunningStack } from '../../local/harness/stack';
+import { eventually } from '../../local/harness/poll';
+import { exampleBody, getRequest, POOL, PROJECT_ID, submit, waitForStatus } from '../../local/harness/requests';
 
 jest.setTimeout(120_000);
 
@@ -109,14 +109,7 @@ it('approves from the e-mail link in a browser, then shows the created node pool
     ]);
     await page.getByRole('heading', { name: 'Your approval is recorded' }).waitFor();
 
-    const done = await eventually(
-      async () => {
-        const { json } = await getRequest(stack, alice, requestId);
-        return json.status === 'ACTIVE' ? json : undefined;
-      },
-      'the node pool to be ACTIVE',
-      30_000,
-    );
+    const done = await waitForStatus(stack, alice, requestId, 'ACTIVE');
     const pageLink = (done as unknown as { links: { page: string } }).links.page;
     const requestPage = await context.newPage();
     expect((await requestPage.goto(pageLink))?.status()).toBe(200);

@@ -7,9 +7,9 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { readOutbox, startStack, type RunningStack } from '../support/local-stack';
-import { eventually } from '../support/poll';
-import { decide, exampleBody, POOL, PROJECT_ID } from '../support/requests';
+import { readOutbox, startStack, type RunningStack } from '../../local/harness/stack';
+import { eventually } from '../../local/harness/poll';
+import { decide, exampleBody, POOL, PROJECT_ID } from '../../local/harness/requests';
 
 jest.setTimeout(120_000);
 
@@ -122,6 +122,7 @@ describe('poolgate submit --wait', () => {
       /✔ ACTIVE: node pool created, its nodes are available\. Request [\w-]+\n {2}http:\/\/\S+\/page\?sig=\S+\n$/,
     );
     // No terminal, no spinner: no control sequences in a CI log.
+    // eslint-disable-next-line no-control-regex -- the escape character is what it looks for
     expect(run.stdout).not.toMatch(/\u001b\[/);
   });
 

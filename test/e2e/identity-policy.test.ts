@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { loadOrCreateDevIssuer } from '../../local/dev-issuer';
 import { devIssuerKeyFile } from '../../local/paths';
-import { newHome, startStack, type RunningStack } from '../support/local-stack';
+import { newHome, startStack, type RunningStack } from '../../local/harness/stack';
 
 jest.setTimeout(60_000);
 

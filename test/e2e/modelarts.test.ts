@@ -8,9 +8,17 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ModelArtsClient } from '../../lambdas/adapters/modelarts/client';
 import { DEV_HUAWEI_ACCESS_KEY, DEV_HUAWEI_SECRET_KEY } from '../../local/settings';
-import { newHome, readOutbox, startStack, type RunningStack } from '../support/local-stack';
-import { eventually } from '../support/poll';
-import { decide, exampleBody, getRequest, POOL, PROJECT_ID, submit, type ExampleBody } from '../support/requests';
+import { newHome, readOutbox, startStack, type RunningStack } from '../../local/harness/stack';
+import { eventually } from '../../local/harness/poll';
+import {
+  decide,
+  exampleBody,
+  type ExampleBody,
+  POOL,
+  PROJECT_ID,
+  submit,
+  waitForStatus,
+} from '../../local/harness/requests';
 
 jest.setTimeout(120_000);
 
@@ -70,17 +78,6 @@ afterAll(async () => {
   rmSync(stack.home, { recursive: true, force: true });
 });
 
-async function settle(requestId: string, wanted: string) {
-  return eventually(
-    async () => {
-      const { json } = await getRequest(stack, alice, requestId);
-      return json.status === wanted ? json : undefined;
-    },
-    `${requestId} to be ${wanted}`,
-    30_000,
-  );
-}
-
 async function submitted(name: string, change: (b: ExampleBody) => void, pool = POOL): Promise<string> {
   const response = await submit(stack, alice, exampleBody(name, change), {}, pool);
   expect(response.status).toBe(202);
@@ -114,7 +111,7 @@ it.each([
   ['MAXCOUNT_NOT_ALLOWED', 'np-elastic', (b: ExampleBody) => (b.spec.resources.maxCount = 2), POOL],
 ])('rejects %s before anyone is asked', async (reason, name, change, pool) => {
   const requestId = await submitted(name, change, pool);
-  const done = await settle(requestId, 'REJECTED');
+  const done = await waitForStatus(stack, alice, requestId, 'REJECTED');
   expect(done.reason).toBe(reason);
   expect(done.steps.map((s) => s.step)).toEqual(['submitted', 'capacity_checked']);
   expect(done.steps[1]).toMatchObject({ outcome: 'refused' });
@@ -138,7 +135,7 @@ it('rejects a name a node pool of the pool already has, NODE_POOL_EXISTS, before
   expect(preview.checks.find((c) => c.check === 'capacity')?.message).toContain('choose another name');
 
   const requestId = await submitted('np-taken', () => undefined);
-  const done = await settle(requestId, 'REJECTED');
+  const done = await waitForStatus(stack, alice, requestId, 'REJECTED');
   expect(done.reason).toBe('NODE_POOL_EXISTS');
   expect(done.steps.map((s) => `${s.step}:${s.outcome}`)).toEqual(['submitted:ok', 'capacity_checked:refused']);
   expect(done.steps[1].detail).toMatchObject({
@@ -152,7 +149,7 @@ it('rejects a name a node pool of the pool already has, NODE_POOL_EXISTS, before
 
 it('rejects a request naming no billing mode in a yearly/monthly pool, BILLING_MODE_REQUIRED, before anyone is asked', async () => {
   const requestId = await submitted('np-prepaid', (b) => (b.metadata.annotations = {}), 'prepaid');
-  const done = await settle(requestId, 'REJECTED');
+  const done = await waitForStatus(stack, alice, requestId, 'REJECTED');
   expect(done.reason).toBe('BILLING_MODE_REQUIRED');
   expect(done.billing).toEqual({ mode: '0', fromPool: true });
   expect(done.steps.map((s) => `${s.step}:${s.outcome}`)).toEqual(['submitted:ok', 'capacity_checked:refused']);
@@ -172,7 +169,7 @@ it('asks approvers about a request naming no billing mode in a pay-per-use pool 
   );
   expect(mail.raw).toContain('pay-per-use');
   expect((await decide(mail.links[0], 'approve')).status).toBe(200);
-  const done = await settle(requestId, 'ACTIVE');
+  const done = await waitForStatus(stack, alice, requestId, 'ACTIVE');
   expect(done.steps.find((s) => s.step === 'capacity_checked')?.detail).toMatchObject({
     billingMode: '0',
     billingFromPool: true,
@@ -193,7 +190,7 @@ it('lets maxCount exceed count in a logical pool, and follows the nodes to ACTIV
   );
   const mail = await eventually(() => readOutbox(stack).find((m) => m.subject.includes('np-logical')), 'approval mail');
   expect((await decide(mail.links[0], 'approve')).status).toBe(200);
-  const done = await settle(requestId, 'ACTIVE');
+  const done = await waitForStatus(stack, alice, requestId, 'ACTIVE');
   expect(done.steps.map((s) => s.step).slice(-2)).toEqual(['node_pool_created', 'nodes_active']);
 });
 
@@ -201,7 +198,7 @@ it('fails NODES_ABNORMAL when the nodes come up abnormal', async () => {
   const requestId = await submitted('np-flaky', (b) => (b.spec.resources.flavor = 'modelarts.vm.flaky'));
   const mail = await eventually(() => readOutbox(stack).find((m) => m.subject.includes('np-flaky')), 'approval mail');
   expect((await decide(mail.links[0], 'approve')).status).toBe(200);
-  const done = await settle(requestId, 'FAILED');
+  const done = await waitForStatus(stack, alice, requestId, 'FAILED');
   expect(done.reason).toBe('NODES_ABNORMAL');
   expect(done.steps.map((s) => s.step).slice(-2)).toEqual(['node_pool_created', 'failed']);
 });
@@ -211,7 +208,7 @@ it('never claims a node pool of the same name that someone made while the reques
   const mail = await eventually(() => readOutbox(stack).find((m) => m.subject.includes('np-foreign')), 'approval mail');
   await modelArts.createNodePool(PROJECT_ID, POOL, exampleBody('np-foreign') as never);
   expect((await decide(mail.links[0], 'approve')).status).toBe(200);
-  const done = await settle(requestId, 'FAILED');
+  const done = await waitForStatus(stack, alice, requestId, 'FAILED');
   expect(done.reason).toBe('NODE_POOL_CONFLICT');
   const existing = await modelArts.showNodePool(PROJECT_ID, POOL, 'np-foreign');
   expect(existing?.spec.resources.labels).toBeUndefined();
@@ -238,7 +235,7 @@ it('fails NODE_POOL_CONFLICT when a node pool carries its label but another spec
   );
   const mail = readOutbox(stack).find((m) => m.subject.includes('np-respec'))!;
   expect((await decide(mail.links[0], 'approve')).status).toBe(200);
-  const done = await settle(requestId, 'FAILED');
+  const done = await waitForStatus(stack, alice, requestId, 'FAILED');
   expect(done.reason).toBe('NODE_POOL_CONFLICT');
   expect(done.steps.at(-1)).toMatchObject({
     step: 'failed',

@@ -8,9 +8,18 @@ import { join } from 'node:path';
 import { signRequest } from '../../lambdas/adapters/modelarts/signer';
 import { DEV_HUAWEI_ACCESS_KEY, DEV_HUAWEI_SECRET_KEY } from '../../local/settings';
 import { quotaItem, setFaults, shares } from '../reliability/support/helpers';
-import { newHome, readOutbox, startStack, type RunningStack } from '../support/local-stack';
-import { eventually } from '../support/poll';
-import { decide, exampleBody, getRequest, POOL, PROJECT_ID, submit, type ExampleBody } from '../support/requests';
+import { newHome, readOutbox, startStack, type RunningStack } from '../../local/harness/stack';
+import { eventually } from '../../local/harness/poll';
+import {
+  decide,
+  exampleBody,
+  type ExampleBody,
+  getRequest,
+  POOL,
+  PROJECT_ID,
+  submit,
+  waitForStatus,
+} from '../../local/harness/requests';
 
 jest.setTimeout(120_000);
 
@@ -55,19 +64,6 @@ afterAll(async () => {
   await stack?.stop();
   rmSync(stack.home, { recursive: true, force: true });
 });
-
-type View = Awaited<ReturnType<typeof getRequest>>['json'];
-
-async function settle(requestId: string, wanted: string, timeoutMs = 30_000): Promise<View> {
-  return eventually(
-    async () => {
-      const { json } = await getRequest(stack, alice, requestId);
-      return json.status === wanted ? json : undefined;
-    },
-    `${requestId} to be ${wanted}`,
-    timeoutMs,
-  );
-}
 
 /** Submits, and approves it from bob's e-mail link. */
 async function approved(
@@ -150,7 +146,7 @@ const createFails = {
 it('retries a request that failed in CreateNodePool from there, without asking for approval again', async () => {
   await setFaults(stack, createFails);
   const requestId = await approved('np-retry');
-  const failed = await settle(requestId, 'FAILED');
+  const failed = await waitForStatus(stack, alice, requestId, 'FAILED');
   expect(failed.reason).toBe('MODELARTS_ERROR');
   await setFaults(stack, { rules: [] });
 
@@ -165,7 +161,7 @@ it('retries a request that failed in CreateNodePool from there, without asking f
   // Repeating the call while the retry runs starts nothing new and answers the same.
   expect((await retry(requestId)).status).toBe(202);
 
-  const done = await settle(requestId, 'ACTIVE');
+  const done = await waitForStatus(stack, alice, requestId, 'ACTIVE');
   expect(done.steps.map((s) => s.step)).toEqual([
     'submitted',
     'capacity_checked',
@@ -191,13 +187,13 @@ it('refuses a retry the quota has no room for, and runs it once reconciliation f
   const gpu = (b: ExampleBody) => (b.spec.resources.flavor = GPU);
   await setFaults(stack, createFails);
   const failedId = await approved('np-gpu-failed', gpu);
-  await settle(failedId, 'FAILED');
+  await waitForStatus(stack, alice, failedId, 'FAILED');
   await setFaults(stack, { rules: [] });
   expect((await gpuQuota()).inUse).toBe(0);
 
   // Another request takes the team's only GPU node.
   const holderId = await approved('np-gpu-holder', gpu);
-  await settle(holderId, 'ACTIVE');
+  await waitForStatus(stack, alice, holderId, 'ACTIVE');
   expect(await gpuQuota()).toMatchObject({ used: 1, inUse: 1, reserved: 0 });
 
   const refused = await retry(failedId);
@@ -221,7 +217,7 @@ it('refuses a retry the quota has no room for, and runs it once reconciliation f
 
   const retried = await retry(failedId);
   expect(retried.status).toBe(202);
-  await settle(failedId, 'ACTIVE');
+  await waitForStatus(stack, alice, failedId, 'ACTIVE');
   const quota = await gpuQuota();
   expect(quota).toMatchObject({ used: 1, inUse: 1, reserved: 0 });
   expect([...quota.uses.keys()]).toEqual([failedId]);
@@ -229,7 +225,7 @@ it('refuses a retry the quota has no room for, and runs it once reconciliation f
 
 it('retries a request whose nodes came up abnormal at its node tracking (no new create), and records the second failure too', async () => {
   const requestId = await approved('np-flaky', (b) => (b.spec.resources.flavor = FLAKY));
-  const failed = await settle(requestId, 'FAILED');
+  const failed = await waitForStatus(stack, alice, requestId, 'FAILED');
   expect(failed.reason).toBe('NODES_ABNORMAL');
 
   const retried = await retry(requestId, await stack.token('root@example.com'));
@@ -260,7 +256,7 @@ it('does not retry a request that was not FAILED', async () => {
     'approval mail',
   );
   expect((await decide(mail.links[0], 'reject')).status).toBe(200);
-  await settle(requestId, 'REJECTED');
+  await waitForStatus(stack, alice, requestId, 'REJECTED');
   const refused = await retry(requestId);
   expect(refused).toMatchObject({ status: 409, json: { error_code: 'PoolGate.3409' } });
 });
@@ -272,7 +268,7 @@ it('makes exactly one node pool when a create takes effect but its answer never 
     async () => ((await createCalls('np-lost-answer')) ? true : undefined),
     'the create to reach ModelArts',
   );
-  const done = await settle(requestId, 'ACTIVE', 60_000);
+  const done = await waitForStatus(stack, alice, requestId, 'ACTIVE', 60_000);
   await setFaults(stack, { rules: [] });
   expect(await createCalls('np-lost-answer')).toBe(1);
   expect(done.steps.find((s) => s.step === 'node_pool_created')).toMatchObject({ detail: { alreadyExisted: true } });
@@ -287,7 +283,7 @@ it('ends normally after a lost create answer when ModelArts filled in the zones:
   } finally {
     await setFaults(stack, { rules: [] });
   }
-  const done = await settle(requestId, 'ACTIVE', 60_000);
+  const done = await waitForStatus(stack, alice, requestId, 'ACTIVE', 60_000);
   expect(await createCalls('np-zoned')).toBe(1);
   expect(done.steps.find((s) => s.step === 'node_pool_created')).toMatchObject({
     outcome: 'ok',

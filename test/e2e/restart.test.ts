@@ -3,9 +3,9 @@
  * request that was waiting for approval can still be approved afterwards.
  */
 import { rmSync } from 'node:fs';
-import { readOutbox, startStack, type RunningStack } from '../support/local-stack';
-import { eventually } from '../support/poll';
-import { decide, exampleBody, getRequest, submit } from '../support/requests';
+import { readOutbox, startStack, type RunningStack } from '../../local/harness/stack';
+import { eventually } from '../../local/harness/poll';
+import { decide, exampleBody, HAPPY_PATH_STEPS, submit, waitForStatus } from '../../local/harness/requests';
 
 jest.setTimeout(90_000);
 
@@ -26,10 +26,7 @@ it('approves, after a crash and a restart, a request that was waiting for approv
     () => readOutbox(stack!).find((m) => m.to.includes('bob@example.com') && m.subject.includes('np-restart')),
     'mail to bob',
   );
-  await eventually(
-    async () => ((await getRequest(stack!, alice, requestId)).json.status === 'AWAITING_APPROVAL' ? true : undefined),
-    'AWAITING_APPROVAL',
-  );
+  await waitForStatus(stack, alice, requestId, 'AWAITING_APPROVAL');
 
   const home = stack.home;
   await stack.stop('SIGKILL', true);
@@ -40,21 +37,6 @@ it('approves, after a crash and a restart, a request that was waiting for approv
   const decided = await decide(link, 'approve');
   expect(decided.status).toBe(200);
 
-  const done = await eventually(
-    async () => {
-      const r = await getRequest(stack!, alice, requestId);
-      return r.json.status === 'ACTIVE' ? r.json : undefined;
-    },
-    'ACTIVE after the restart',
-    30_000,
-  );
-  expect(done.steps.map((s) => s.step)).toEqual([
-    'submitted',
-    'capacity_checked',
-    'quota_checked',
-    'approval_requested',
-    'approved',
-    'node_pool_created',
-    'nodes_active',
-  ]);
+  const done = await waitForStatus(stack, alice, requestId, 'ACTIVE');
+  expect(done.steps.map((s) => s.step)).toEqual(HAPPY_PATH_STEPS);
 });

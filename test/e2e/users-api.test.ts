@@ -11,9 +11,17 @@ import { DryRunResultSchema, RequestListSchema, RequestViewSchema } from '../../
 import { LOCAL_TABLE_NAME } from '../../local/main';
 import { DEV_HUAWEI_ACCESS_KEY, DEV_HUAWEI_SECRET_KEY } from '../../local/settings';
 import { OPENAPI_FILE } from '../../scripts/generate-openapi';
-import { readOutbox, startStack, type RunningStack } from '../support/local-stack';
-import { eventually } from '../support/poll';
-import { acceptedCreateBody, decide, exampleBody, getRequest, POOL, PROJECT_ID, submit } from '../support/requests';
+import { readOutbox, startStack, type RunningStack } from '../../local/harness/stack';
+import { eventually } from '../../local/harness/poll';
+import {
+  acceptedCreateBody,
+  decide,
+  exampleBody,
+  POOL,
+  PROJECT_ID,
+  submit,
+  waitForStatus,
+} from '../../local/harness/requests';
 
 jest.setTimeout(120_000);
 
@@ -85,17 +93,6 @@ async function submitAs(
   return response.json.requestId as string;
 }
 
-async function statusOf(who: string, requestId: string, wanted: string) {
-  return eventually(
-    async () => {
-      const { json } = await getRequest(stack, await token(who), requestId);
-      return json.status === wanted ? json : undefined;
-    },
-    `${requestId} to be ${wanted}`,
-    30_000,
-  );
-}
-
 async function approvalLink(approver: string, nodePool: string) {
   const mail = await eventually(
     () => readOutbox(stack).find((m) => m.to.includes(approver) && m.subject.includes(nodePool)),
@@ -120,7 +117,7 @@ describe('GET /requests', () => {
 
   beforeAll(async () => {
     for (let i = 0; i < 5; i++) ids.push(await submitAs('alice', `np-list-${i}`));
-    for (const id of ids) await statusOf('alice', id, 'AWAITING_APPROVAL');
+    for (const id of ids) await waitForStatus(stack, await token('alice'), id, 'AWAITING_APPROVAL');
   });
 
   it('pages through my requests newest first, every one exactly once', async () => {
@@ -148,7 +145,7 @@ describe('GET /requests', () => {
 
     const rejected = ids[1];
     expect((await decide(await approvalLink('bob', 'np-list-1'), 'reject', 'not now')).status).toBe(200);
-    await statusOf('alice', rejected, 'REJECTED');
+    await waitForStatus(stack, await token('alice'), rejected, 'REJECTED');
     const onlyRejected = await list('alice', 'mine=true&status=REJECTED');
     expect(onlyRejected.json.items.map((r) => r.requestId)).toEqual([rejected]);
     expect(onlyRejected.json.items[0]).toMatchObject({ reason: 'APPROVER_REJECTED', final: true });
@@ -169,7 +166,7 @@ describe('GET /requests', () => {
     });
 
     const visionId = await submitAs('erin', 'np-vision');
-    await statusOf('erin', visionId, 'AWAITING_APPROVAL');
+    await waitForStatus(stack, await token('erin'), visionId, 'AWAITING_APPROVAL');
     const admin = await list('root', 'status=AWAITING_APPROVAL&limit=100');
     expect(admin.json.items.map((r) => r.requestId)).toEqual(expect.arrayContaining([visionId, ids[0]]));
     expect(admin.json.items.every((r) => r.status === 'AWAITING_APPROVAL')).toBe(true);
@@ -191,7 +188,7 @@ describe('GET /requests', () => {
 
     // Bob approves one: it leaves his list, and dave's too (the stage needed one approval).
     expect((await decide(await approvalLink('bob', 'np-list-0'), 'approve')).status).toBe(200);
-    await statusOf('alice', ids[0], 'CREATED');
+    await waitForStatus(stack, await token('alice'), ids[0], 'CREATED');
     for (const approver of ['bob', 'dave']) {
       expect((await list(approver, 'awaiting=me')).json.items.map((r) => r.requestId)).toEqual([
         ids[4],
@@ -358,7 +355,7 @@ describe('the request page', () => {
       'x-justification': 'ranking <script>alert(1)</script> & more',
     });
     expect((await decide(await approvalLink('dave', 'np-page'), 'approve', 'ok "go"')).status).toBe(200);
-    const done = RequestViewSchema.parse((await statusOf('alice', requestId, 'CREATED')) as unknown);
+    const done = RequestViewSchema.parse(await waitForStatus(stack, await token('alice'), requestId, 'CREATED'));
     expect(done.final).toBe(true);
 
     const mail = await eventually(

@@ -6,20 +6,22 @@ import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { ModelArtsClient } from '../../lambdas/adapters/modelarts/client';
 import { DEV_HUAWEI_ACCESS_KEY, DEV_HUAWEI_SECRET_KEY } from '../../local/settings';
-import { readOutbox, startStack, type RunningStack } from '../support/local-stack';
-import { eventually } from '../support/poll';
+import { readOutbox, startStack, type RunningStack } from '../../local/harness/stack';
+import { eventually } from '../../local/harness/poll';
 import {
   acceptedCreateBody,
   decide,
   exampleBody,
   formFields,
   getRequest,
+  HAPPY_PATH_STEPS,
   openLink,
   POOL,
   postDecision,
   PROJECT_ID,
   submit,
-} from '../support/requests';
+  waitForStatus,
+} from '../../local/harness/requests';
 
 jest.setTimeout(90_000);
 
@@ -44,17 +46,6 @@ async function mailFor(approver: string, nodePool: string) {
   return eventually(
     () => readOutbox(stack).find((m) => m.to.includes(approver) && m.subject.includes(nodePool)),
     `approval mail to ${approver}`,
-  );
-}
-
-async function statusOf(requestId: string, wanted: string) {
-  return eventually(
-    async () => {
-      const { json } = await getRequest(stack, alice, requestId);
-      return json.status === wanted ? json : undefined;
-    },
-    `request ${requestId} to reach ${wanted}`,
-    30_000,
   );
 }
 
@@ -92,16 +83,8 @@ it('runs the API page example from submission through approval to a created node
   expect((await postDecision(bobMail.links[0], fields, 'approve')).status).toBe(409);
 
   // Node tracking is on by default: CREATED (ModelArts accepted it), then ACTIVE (nodes available).
-  const done = await statusOf(requestId, 'ACTIVE');
-  expect(done.steps.map((s) => s.step)).toEqual([
-    'submitted',
-    'capacity_checked',
-    'quota_checked',
-    'approval_requested',
-    'approved',
-    'node_pool_created',
-    'nodes_active',
-  ]);
+  const done = await waitForStatus(stack, alice, requestId, 'ACTIVE');
+  expect(done.steps.map((s) => s.step)).toEqual(HAPPY_PATH_STEPS);
   for (const step of done.steps) {
     expect(step.outcome).toBe('ok');
     expect(Number.isNaN(Date.parse(step.at))).toBe(false);
@@ -140,7 +123,7 @@ it('ends REJECTED when an approver rejects, and creates nothing', async () => {
   const rejected = await decide(mail.links[0], 'reject', 'too big');
   expect(rejected.status).toBe(200);
 
-  const done = await statusOf(requestId, 'REJECTED');
+  const done = await waitForStatus(stack, alice, requestId, 'REJECTED');
   expect(done.reason).toBe('APPROVER_REJECTED');
   expect(done.steps.at(-1)).toMatchObject({ step: 'rejected', outcome: 'refused', actor: 'dave@example.com' });
   // The other approver's link no longer decides.

@@ -6,25 +6,16 @@
  */
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { startStack, type RunningStack } from '../support/local-stack';
-import { OutboxIndex } from '../support/outbox';
-import { eventually } from '../support/poll';
-import { decide, exampleBody, getRequest, submit } from '../support/requests';
-import { describeExecution } from '../support/step-functions';
+import { startStack, type RunningStack } from '../../local/harness/stack';
+import { OutboxIndex } from '../../local/harness/outbox';
+import { eventually } from '../../local/harness/poll';
+import { decide, exampleBody, getRequest, HAPPY_PATH_STEPS, submit } from '../../local/harness/requests';
+import { describeExecution } from '../../local/harness/step-functions';
 import { inParallel, nodePools, quotaItem, setFaults, shares } from './support/helpers';
 
 jest.setTimeout(300_000);
 
 const FLAVOR = 'modelarts.vm.2u4g.dcc';
-const ACTIVE_STEPS = [
-  'submitted',
-  'capacity_checked',
-  'quota_checked',
-  'approval_requested',
-  'approved',
-  'node_pool_created',
-  'nodes_active',
-];
 const policy = {
   nodeTracking: { enabled: true, pollIntervalSeconds: 1, timeoutSeconds: 600 },
   teams: [
@@ -114,7 +105,7 @@ it('finishes every request after a SIGKILL during approval waits and during a cr
     steps: ['submitted', 'capacity_checked', 'quota_checked', 'approval_requested', 'rejected'],
   });
   for (const r of [requests[0], ...requests.slice(2)])
-    expect(outcome(r)).toEqual({ status: 'ACTIVE', reason: undefined, steps: ACTIVE_STEPS });
+    expect(outcome(r)).toEqual({ status: 'ACTIVE', reason: undefined, steps: HAPPY_PATH_STEPS });
   // The node pool stored before the crash was found by its label, not created again.
   expect(requests[0].steps.find((s) => s.step === 'node_pool_created')).toMatchObject({
     detail: { alreadyExisted: true },

@@ -13,8 +13,8 @@
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startStack, type RunningStack } from '../support/local-stack';
-import { PROJECT_ID } from '../support/requests';
+import { startStack, type RunningStack } from '../../local/harness/stack';
+import { PROJECT_ID } from '../../local/harness/requests';
 import { brokenRule } from './support/nodepool-oracle';
 
 jest.setTimeout(300_000);
@@ -183,10 +183,10 @@ const validBody = fc
     if (v.azs === 'empty') r.azs = [];
     if (v.azs === 'split')
       r.azs =
-        (r.count as number) > 1
+        r.count > 1
           ? [
               { az: 'cn-north-4a', count: 1 },
-              { az: 'cn-north-4b', count: (r.count as number) - 1 },
+              { az: 'cn-north-4b', count: r.count - 1 },
             ]
           : [{ az: 'cn-north-4a', count: 1 }];
     if (v.os) r.os = v.os;
@@ -204,7 +204,7 @@ const validBody = fc
         { volumeGroup: 'vgpaas', dockerThinPool: 90, lvmConfig: { lvType: 'linear' }, types: ['volume'] },
       ];
     }
-    return body as unknown as Json;
+    return body;
   });
 
 // --- mutations ------------------------------------------------------------------------------------

@@ -8,11 +8,19 @@
  * The workflow's ModelArts Retry backs off up to 30 s; this run scales the local engine's retry waits
  * to 2% (POOLGATE_SFN_RETRY_SCALE): what is retried, and how often, is the definition's own.
  */
-import { startStack, type RunningStack } from '../support/local-stack';
-import { OutboxIndex } from '../support/outbox';
-import { eventually } from '../support/poll';
-import { exampleBody, formFields, getRequest, openLink, postDecision, submit } from '../support/requests';
-import { describeExecution } from '../support/step-functions';
+import { startStack, type RunningStack } from '../../local/harness/stack';
+import { OutboxIndex } from '../../local/harness/outbox';
+import { eventually } from '../../local/harness/poll';
+import {
+  exampleBody,
+  formFields,
+  getRequest,
+  HAPPY_PATH_STEPS,
+  openLink,
+  postDecision,
+  submit,
+} from '../../local/harness/requests';
+import { describeExecution } from '../../local/harness/step-functions';
 import { inParallel, nodePools, quotaItem, setFaults, shares } from './support/helpers';
 
 jest.setTimeout(900_000);
@@ -26,15 +34,6 @@ const FAULTS = {
     { status: 500, rate: 0.05, afterServing: true },
   ],
 };
-const STEPS = [
-  'submitted',
-  'capacity_checked',
-  'quota_checked',
-  'approval_requested',
-  'approved',
-  'node_pool_created',
-  'nodes_active',
-];
 
 const policy = {
   nodeTracking: { enabled: true, pollIntervalSeconds: 1, timeoutSeconds: 600 },
@@ -125,7 +124,7 @@ it(`takes ${REQUESTS} requests from ${CONCURRENCY} clients to ACTIVE through 10%
     expect({ id: r.requestId, status: r.status, steps: r.steps.map((s) => s.step) }).toEqual({
       id: r.requestId,
       status: 'ACTIVE',
-      steps: STEPS,
+      steps: HAPPY_PATH_STEPS,
     });
   }
 

@@ -3,10 +3,10 @@
  * the other 30 end REJECTED / QUOTA_EXCEEDED. Reservations given back (an approver rejects, the
  * requester cancels) return to the counter and can be taken again; approved ones become use.
  */
-import { startStack, type RunningStack } from '../support/local-stack';
-import { OutboxIndex } from '../support/outbox';
-import { eventually } from '../support/poll';
-import { decide, exampleBody, getRequest, submit } from '../support/requests';
+import { startStack, type RunningStack } from '../../local/harness/stack';
+import { OutboxIndex } from '../../local/harness/outbox';
+import { eventually } from '../../local/harness/poll';
+import { decide, exampleBody, getRequest, submit, waitForStatus } from '../../local/harness/requests';
 import { inParallel, quotaItem, shares } from './support/helpers';
 
 jest.setTimeout(300_000);
@@ -73,18 +73,6 @@ async function counter() {
   };
 }
 
-async function settled(id: string, status: string): Promise<Request> {
-  return eventually(
-    async () => {
-      const { json } = await getRequest(stack, alice, id);
-      return json.status === status ? json : undefined;
-    },
-    `${id} to be ${status}`,
-    60_000,
-    100,
-  );
-}
-
 it(`lets exactly ${LIMIT} of 40 simultaneous requests reserve a quota of ${LIMIT}, and gives released reservations back`, async () => {
   const first = await race(Array.from({ length: 40 }, (_, i) => `race-${i}`));
 
@@ -108,20 +96,22 @@ it(`lets exactly ${LIMIT} of 40 simultaneous requests reserve a quota of ${LIMIT
   await inParallel(rejected, 4, async (r) => {
     const link = await eventually(() => outbox.link(r.requestId as string, 'bob@example.com'), 'approval mail');
     expect((await decide(link, 'reject')).status).toBe(200);
-    expect((await settled(r.requestId as string, 'REJECTED')).reason).toBe('APPROVER_REJECTED');
+    expect((await waitForStatus(stack, alice, r.requestId as string, 'REJECTED', 60_000, 100)).reason).toBe(
+      'APPROVER_REJECTED',
+    );
   });
   await inParallel(cancelled, 2, async (r) => {
-    const response = await fetch(`${stack.endpoints.api}/requests/${r.requestId}/cancel`, {
+    const response = await fetch(`${stack.endpoints.api}/requests/${String(r.requestId)}/cancel`, {
       method: 'POST',
       headers: { authorization: `Bearer ${alice}` },
     });
     expect(response.status).toBe(200);
-    await settled(r.requestId as string, 'CANCELLED');
+    await waitForStatus(stack, alice, r.requestId as string, 'CANCELLED', 60_000, 100);
   });
   await inParallel(approved, 4, async (r) => {
     const link = await eventually(() => outbox.link(r.requestId as string, 'bob@example.com'), 'approval mail');
     expect((await decide(link, 'approve')).status).toBe(200);
-    await settled(r.requestId as string, 'CREATED');
+    await waitForStatus(stack, alice, r.requestId as string, 'CREATED', 60_000, 100);
   });
   // Finalize commits a created request's reservation just after CREATED is recorded: wait for it (with a deadline).
   await eventually(async () => {

@@ -32,3 +32,36 @@ export async function startTestTable(): Promise<{
     },
   };
 }
+
+/** What a test file (or describe block) reads from the table that useTestTable starts for it. */
+export interface TestTable {
+  readonly db: DynamoDBDocumentClient;
+  readonly tableName: string;
+}
+
+/**
+ * The one table fixture: starts dynalite with poolgate's table before the tests of the file (or of
+ * the describe block) it is called in, and stops it after them. Read `db` and `tableName` inside a
+ * hook or a test; the table exists from the first beforeAll on.
+ */
+export function useTestTable(): TestTable {
+  let started: Awaited<ReturnType<typeof startTestTable>> | undefined;
+  beforeAll(async () => {
+    started = await startTestTable();
+  });
+  afterAll(async () => {
+    await started?.stop();
+  });
+  const current = () => {
+    if (!started) throw new Error('the test table starts in beforeAll: read it inside a hook or a test');
+    return started;
+  };
+  return {
+    get db() {
+      return current().db;
+    },
+    get tableName() {
+      return current().tableName;
+    },
+  };
+}

@@ -27,5 +27,5 @@ export function requestRecord(requestId: string, stages: readonly PlannedStage[]
     createdAt: '2026-11-26T00:00:00.000Z',
     updatedAt: '2026-11-26T00:00:00.000Z',
     steps: [newStep('submitted', 'submitted', 'ok')],
-  } as PoolRequestRecord;
+  };
 }

@@ -1,6 +1,6 @@
 /** Slack interaction requests as Slack sends them: form-encoded `payload`, signed with the app's secret. */
 import { slackSignature } from '../../lambdas/domain/slack-signature';
-import type { RunningStack } from './local-stack';
+import type { RunningStack } from '../../local/harness/stack';
 
 export const TEST_SLACK_SIGNING_SECRET = 'test-slack-signing-secret';
 

@@ -2,7 +2,6 @@
  * The races around a reminder replacing the task token, on real DynamoDB (dynalite): a vote that
  * lands while the token is replaced is delivered by the next RequestApproval run, never lost.
  */
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ApprovalRepository } from '../../lambdas/adapters/dynamodb/approval-repository';
 import { RequestRepository } from '../../lambdas/adapters/dynamodb/request-repository';
 import type { ApprovalOutcome } from '../../contracts/workflow';
@@ -10,16 +9,12 @@ import type { TaskAnswer } from '../../lambdas/adapters/workflow';
 import { requestRecord } from '../support/fixtures';
 import { decide } from '../../lambdas/use-cases/decide-approval';
 import { requestApproval } from '../../lambdas/use-cases/request-approval';
-import { startTestTable } from '../support/dynamodb';
+import { useTestTable } from '../support/dynamodb';
 
 /** The clock the use cases read (the wiring hands them the same). */
 const now = (): Date => new Date();
 
-let db: DynamoDBDocumentClient;
-let tableName: string;
-let stop: () => Promise<void>;
-beforeAll(async () => ({ db, tableName, stop } = await startTestTable()));
-afterAll(() => stop());
+const table = useTestTable();
 
 const stage = {
   name: 'manager',
@@ -50,8 +45,8 @@ function fakeWorkflow(live: Set<string>) {
 const silentNotifier = { askApprovers: async () => [], showSettled: async () => undefined };
 
 it('delivers a vote cast while a reminder replaces the task token', async () => {
-  const requests = new RequestRepository(db, tableName);
-  const approvals = new ApprovalRepository(db, tableName);
+  const requests = new RequestRepository(table.db, table.tableName);
+  const approvals = new ApprovalRepository(table.db, table.tableName);
   await requests.create(request('r-race'));
   const live = new Set(['token-1']);
   const workflow = fakeWorkflow(live);
@@ -91,8 +86,8 @@ it('delivers a vote cast while a reminder replaces the task token', async () => 
 });
 
 it('answers the new token when the vote reads the old one after the replacement', async () => {
-  const requests = new RequestRepository(db, tableName);
-  const approvals = new ApprovalRepository(db, tableName);
+  const requests = new RequestRepository(table.db, table.tableName);
+  const approvals = new ApprovalRepository(table.db, table.tableName);
   await requests.create(request('r-race-2'));
   const live = new Set(['token-1']);
   const workflow = fakeWorkflow(live);

@@ -19,7 +19,7 @@ function body(resources: Partial<NodePoolRequest['spec']['resources']> = {}): No
     kind: 'NodePool',
     metadata: { name: 'np' },
     spec: { resources: { flavor: 'modelarts.vm.2u4g.dcc', count: 1, maxCount: 1, ...resources } },
-  } as NodePoolRequest;
+  };
 }
 
 describe('capacity check', () => {

@@ -188,6 +188,7 @@ describe('submit --wait progress', () => {
     expect(call).toHaveBeenCalledTimes(2);
     // A terminal gets colour; the text is the same as in a log.
     expect(written[0]).toContain('\u001b[32mok\u001b[39m');
+    // eslint-disable-next-line no-control-regex -- strips the colour codes it just checked
     expect(written.map((text) => text.replace(/\u001b\[\d+m/g, ''))).toEqual([
       '✔ 2026-11-26 10:00:00  submitted  ok  alice@example.com\n',
       '✔ 2026-11-26 10:01:00  approved  ok  bob@example.com\n',

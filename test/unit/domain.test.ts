@@ -37,7 +37,7 @@ function body(annotations: Record<string, string> = {}): NodePoolRequest {
     kind: 'NodePool',
     metadata: { name: 'np-1', annotations },
     spec: { resources: { flavor: 'modelarts.vm.2u4g.dcc', count: 1, maxCount: 1 } },
-  } as NodePoolRequest;
+  };
 }
 
 describe('status transitions', () => {

@@ -3,20 +3,12 @@
  * plain object by `value.constructor.name`, so a label named `constructor` made the marshaller throw
  * and the submission answer 500 (found by test/reliability/fuzz.test.ts). Stored and read back as given.
  */
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { RequestRepository } from '../../lambdas/adapters/dynamodb/request-repository';
 import type { PoolRequestRecord } from '../../lambdas/domain/pool-request';
-import { startTestTable } from '../support/dynamodb';
+import { useTestTable } from '../support/dynamodb';
 import { requestRecord } from '../support/fixtures';
 
-let db: DynamoDBDocumentClient;
-let tableName: string;
-let stop: () => Promise<void>;
-
-beforeAll(async () => {
-  ({ db, tableName, stop } = await startTestTable());
-});
-afterAll(() => stop());
+const table = useTestTable();
 
 it('stores labels and volume parameters whose keys are names of Object.prototype', async () => {
   const keys = { constructor: 'a', toString: 'b', hasOwnProperty: 'c', valueOf: 'd', isPrototypeOf: 'e' };
@@ -34,7 +26,7 @@ it('stores labels and volume parameters whose keys are names of Object.prototype
       },
     },
   } as PoolRequestRecord;
-  const repo = new RequestRepository(db, tableName);
+  const repo = new RequestRepository(table.db, table.tableName);
   await expect(repo.create(record)).resolves.toBe(true);
   const stored = await repo.get('r-proto-keys');
   expect(stored?.body.spec.resources.labels).toEqual(keys);

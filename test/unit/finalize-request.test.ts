@@ -9,20 +9,18 @@ import { RequestRepository } from '../../lambdas/adapters/dynamodb/request-repos
 import type { PoolRequestRecord } from '../../lambdas/domain/pool-request';
 import { newStep, stepId } from '../../lambdas/domain/steps';
 import { finalizeRequest, type FinalizeDeps } from '../../lambdas/use-cases/finalize-request';
-import { startTestTable } from '../support/dynamodb';
+import { useTestTable } from '../support/dynamodb';
 import { requestRecord } from '../support/fixtures';
 
-let table: Awaited<ReturnType<typeof startTestTable>>;
+const table = useTestTable();
 let requests: RequestRepository;
 let quotas: QuotaRepository;
 let told: string[];
 
-beforeAll(async () => {
-  table = await startTestTable();
+beforeAll(() => {
   requests = new RequestRepository(table.db, table.tableName);
   quotas = new QuotaRepository(table.db, table.tableName);
 });
-afterAll(() => table.stop());
 beforeEach(() => (told = []));
 
 const deps = (nodeTracking = true): FinalizeDeps => ({

@@ -5,7 +5,6 @@
  * once (a rerun after a reminder or a restart does not ask again, a run that crashed before the mark
  * does) and asks nobody about a request that was cancelled meanwhile.
  */
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ApprovalRepository } from '../../lambdas/adapters/dynamodb/approval-repository';
 import { QuotaRepository } from '../../lambdas/adapters/dynamodb/quota-repository';
 import { RequestRepository } from '../../lambdas/adapters/dynamodb/request-repository';
@@ -16,17 +15,13 @@ import { InvalidTransitionError } from '../../lambdas/domain/errors';
 import { newStep } from '../../lambdas/domain/steps';
 import { checkRequest } from '../../lambdas/use-cases/check-request';
 import { requestApproval } from '../../lambdas/use-cases/request-approval';
-import { startTestTable } from '../support/dynamodb';
+import { useTestTable } from '../support/dynamodb';
 import { requestRecord } from '../support/fixtures';
 
 /** The clock the use cases read (the wiring hands them the same). */
 const now = (): Date => new Date();
 
-let db: DynamoDBDocumentClient;
-let tableName: string;
-let stop: () => Promise<void>;
-beforeAll(async () => ({ db, tableName, stop } = await startTestTable()));
-afterAll(() => stop());
+const table = useTestTable();
 
 const stages = [
   {
@@ -53,17 +48,15 @@ const policy = { teams: [{ name: 'ml-platform', quotas: { f: 100 } }] } as unkno
 const modelArts = {
   poolBilling: undefined as string | undefined,
   existing: undefined as NodePool | undefined,
-  showPool: async (): Promise<Pool> =>
-    ({
-      metadata: modelArts.poolBilling ? { annotations: { 'os.modelarts/billing.mode': modelArts.poolBilling } } : {},
-      spec: { type: 'Logical' },
-      status: {},
-    }) as unknown as Pool,
+  showPool: async (): Promise<Pool> => ({
+    metadata: modelArts.poolBilling ? { annotations: { 'os.modelarts/billing.mode': modelArts.poolBilling } } : {},
+    spec: { type: 'Logical' },
+    status: {},
+  }),
   showNodePool: async (): Promise<NodePool | undefined> => modelArts.existing,
-  listResourceFlavors: async (): Promise<ResourceFlavor[]> =>
-    [
-      { metadata: { name: 'f' }, spec: { billingModes: [0] }, status: { phase: { 'az-1': 'normal' } } },
-    ] as unknown as ResourceFlavor[],
+  listResourceFlavors: async (): Promise<ResourceFlavor[]> => [
+    { metadata: { name: 'f' }, spec: { billingModes: [0] }, status: { phase: { 'az-1': 'normal' } } },
+  ],
 };
 const workflow = { answer: async () => 'delivered' as const };
 
@@ -81,9 +74,9 @@ function recordingNotifier() {
 function deps() {
   return {
     policy,
-    requests: new RequestRepository(db, tableName),
-    approvals: new ApprovalRepository(db, tableName),
-    quotas: new QuotaRepository(db, tableName),
+    requests: new RequestRepository(table.db, table.tableName),
+    approvals: new ApprovalRepository(table.db, table.tableName),
+    quotas: new QuotaRepository(table.db, table.tableName),
     modelArts,
   };
 }

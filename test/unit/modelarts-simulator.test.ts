@@ -15,7 +15,7 @@ import {
   type SimulatorCatalog,
 } from '../../local/modelarts-simulator';
 import { ACCEPTED_FORMS, SDK_REQUIRED_FIELDS, sdkFullBody, without } from '../support/sdk-bodies';
-import { eventually } from '../support/poll';
+import { eventually } from '../../local/harness/poll';
 
 const CREDENTIALS = { accessKey: 'AKSIMULATORTEST', secretKey: 'simulator-test-secret' };
 const PROJECT_ID = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';

@@ -3,7 +3,6 @@
  * retry), the Powertools EMF adapter that writes them only where a namespace is configured, and the
  * request id on every log line of an invocation.
  */
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,7 +18,7 @@ import { finalizeRequest } from '../../lambdas/use-cases/finalize-request';
 import type { MetricName, MetricUnit, RecordMetric } from '../../lambdas/use-cases/metrics';
 import { requestApproval } from '../../lambdas/use-cases/request-approval';
 import { submitRequest } from '../../lambdas/use-cases/submit-request';
-import { startTestTable } from '../support/dynamodb';
+import { useTestTable } from '../support/dynamodb';
 import { requestRecord } from '../support/fixtures';
 
 const ROOT = join(__dirname, '../..');
@@ -123,11 +122,7 @@ describe('the log context of an invocation', () => {
 });
 
 describe('the business metrics the use cases record', () => {
-  let db: DynamoDBDocumentClient;
-  let tableName: string;
-  let stop: () => Promise<void>;
-  beforeAll(async () => ({ db, tableName, stop } = await startTestTable()));
-  afterAll(() => stop());
+  const table = useTestTable();
 
   function recorder() {
     const recorded: Array<[MetricName, number, MetricUnit]> = [];
@@ -168,8 +163,8 @@ describe('the business metrics the use cases record', () => {
     seconds: number,
     recordMetric: RecordMetric,
   ) {
-    const requests = new RequestRepository(db, tableName);
-    const approvals = new ApprovalRepository(db, tableName);
+    const requests = new RequestRepository(table.db, table.tableName);
+    const approvals = new ApprovalRepository(table.db, table.tableName);
     await requestApproval(
       { requestId, stageIndex, taskToken: `token-${requestId}-${stageIndex}` },
       { requests, approvals, notifier: silentNotifier, workflow: deliveringWorkflow, now: () => askedAt },
@@ -196,8 +191,8 @@ describe('the business metrics the use cases record', () => {
     const policy = parsePolicy(readFileSync(join(ROOT, 'poolgate.config.json'), 'utf8'));
     const deps = {
       policy,
-      requests: new RequestRepository(db, tableName),
-      claims: new ClaimRepository(db, tableName),
+      requests: new RequestRepository(table.db, table.tableName),
+      claims: new ClaimRepository(table.db, table.tableName),
       workflow: { start: async () => 'started' as const },
       recordMetric,
       now: () => new Date(),
@@ -216,7 +211,7 @@ describe('the business metrics the use cases record', () => {
 
   it('times each decided stage from its approval_requested step, and counts approved only when the last stage approves', async () => {
     const { recorded, recordMetric } = recorder();
-    await new RequestRepository(db, tableName).create(request('r-approve', 2));
+    await new RequestRepository(table.db, table.tableName).create(request('r-approve', 2));
     await decideAfter('r-approve', 0, 'approve', new Date('2026-11-26T10:00:00.000Z'), 90, recordMetric);
     expect(recorded).toEqual([['approvalWaitTime', 90, 'Seconds']]);
     await decideAfter('r-approve', 1, 'approve', new Date('2026-11-26T11:00:00.000Z'), 3600, recordMetric);
@@ -229,7 +224,7 @@ describe('the business metrics the use cases record', () => {
 
   it('counts a rejection with its wait', async () => {
     const { recorded, recordMetric } = recorder();
-    await new RequestRepository(db, tableName).create(request('r-reject', 1));
+    await new RequestRepository(table.db, table.tableName).create(request('r-reject', 1));
     await decideAfter('r-reject', 0, 'reject', new Date('2026-11-26T10:00:00.000Z'), 30, recordMetric);
     expect(recorded).toEqual([
       ['approvalWaitTime', 30, 'Seconds'],
@@ -239,11 +234,11 @@ describe('the business metrics the use cases record', () => {
 
   it('counts a failure once, however often Finalize is retried', async () => {
     const { recorded, recordMetric } = recorder();
-    await new RequestRepository(db, tableName).create({ ...request('r-fail', 1), status: 'PROVISIONING' });
+    await new RequestRepository(table.db, table.tableName).create({ ...request('r-fail', 1), status: 'PROVISIONING' });
     const deps = {
-      requests: new RequestRepository(db, tableName),
-      approvals: new ApprovalRepository(db, tableName),
-      quotas: new QuotaRepository(db, tableName),
+      requests: new RequestRepository(table.db, table.tableName),
+      approvals: new ApprovalRepository(table.db, table.tableName),
+      quotas: new QuotaRepository(table.db, table.tableName),
       notifier: silentNotifier,
       nodeTracking: true,
       recordMetric,

@@ -9,9 +9,9 @@ import type { PoolRequestRecord } from '../../lambdas/domain/pool-request';
 import { newStep, stepId } from '../../lambdas/domain/steps';
 import { OWNER_LABEL } from '../../lambdas/domain/modelarts';
 import { LEFT_BEHIND_GRACE_MS, reconcileQuota, type NodePoolListApi } from '../../lambdas/use-cases/reconcile-quota';
-import { startTestTable } from '../support/dynamodb';
+import { useTestTable } from '../support/dynamodb';
 import { requestRecord } from '../support/fixtures';
-import { untilClockPasses } from '../support/poll';
+import { untilClockPasses } from '../../local/harness/poll';
 
 /** The clock the use cases read (the wiring hands them the same). */
 const now = (): Date => new Date();
@@ -29,16 +29,14 @@ const policy = parsePolicy(
   }),
 );
 
-let table: Awaited<ReturnType<typeof startTestTable>>;
+const table = useTestTable();
 let requests: RequestRepository;
 let quotas: QuotaRepository;
 
-beforeAll(async () => {
-  table = await startTestTable();
+beforeAll(() => {
   requests = new RequestRepository(table.db, table.tableName);
   quotas = new QuotaRepository(table.db, table.tableName);
 });
-afterAll(() => table.stop());
 
 /** ModelArts' node pools, per `<project>/<pool>`; a pool listed in `broken` fails to list. */
 function modelArts(

@@ -1,4 +1,3 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ApprovalRepository } from '../../lambdas/adapters/dynamodb/approval-repository';
 import { ClaimRepository } from '../../lambdas/adapters/dynamodb/claim-repository';
 import { QuotaRepository } from '../../lambdas/adapters/dynamodb/quota-repository';
@@ -6,22 +5,15 @@ import { RequestRepository } from '../../lambdas/adapters/dynamodb/request-repos
 import { InvalidTransitionError } from '../../lambdas/domain/errors';
 import { newStep } from '../../lambdas/domain/steps';
 import { requestRecord } from '../support/fixtures';
-import { startTestTable } from '../support/dynamodb';
+import { useTestTable } from '../support/dynamodb';
 
-let db: DynamoDBDocumentClient;
-let tableName: string;
-let stop: () => Promise<void>;
-
-beforeAll(async () => {
-  ({ db, tableName, stop } = await startTestTable());
-});
-afterAll(() => stop());
+const table = useTestTable();
 
 const request = (requestId: string) => requestRecord(requestId);
 
 describe('RequestRepository', () => {
   it('records a step and its status change in one write, once', async () => {
-    const repo = new RequestRepository(db, tableName);
+    const repo = new RequestRepository(table.db, table.tableName);
     await repo.create(request('r-steps'));
     const step = newStep('approval-requested:manager:1', 'approval_requested', 'ok');
     const first = await repo.recordStep('r-steps', step, { status: 'AWAITING_APPROVAL' });
@@ -34,7 +26,7 @@ describe('RequestRepository', () => {
   });
 
   it('refuses a transition the table forbids and records nothing', async () => {
-    const repo = new RequestRepository(db, tableName);
+    const repo = new RequestRepository(table.db, table.tableName);
     await repo.create(request('r-bad'));
     await expect(
       repo.recordStep('r-bad', newStep('node-pool-created', 'node_pool_created', 'ok'), { status: 'CREATED' }),
@@ -43,7 +35,7 @@ describe('RequestRepository', () => {
   });
 
   it('does not create a request by recording a step on a missing one', async () => {
-    const repo = new RequestRepository(db, tableName);
+    const repo = new RequestRepository(table.db, table.tableName);
     await expect(repo.recordStep('r-missing', newStep('x', 'failed', 'error'))).rejects.toThrow(InvalidTransitionError);
     expect(await repo.get('r-missing')).toBeUndefined();
   });
@@ -51,7 +43,7 @@ describe('RequestRepository', () => {
 
 describe('QuotaRepository', () => {
   it('lets exactly the limit through when many reserve at once, and gives back released shares', async () => {
-    const repo = new QuotaRepository(db, tableName);
+    const repo = new QuotaRepository(table.db, table.tableName);
     const limit = 10;
     const results = await Promise.all(
       Array.from({ length: 40 }, (_, i) =>
@@ -71,7 +63,7 @@ describe('QuotaRepository', () => {
   });
 
   it('counts a retried reservation once', async () => {
-    const repo = new QuotaRepository(db, tableName);
+    const repo = new QuotaRepository(table.db, table.tableName);
     const share = { team: 't-retry', flavor: 'f', requestId: 'r1', count: 3 };
     expect(await repo.reserve(share, 7)).toBe('reserved');
     expect(await repo.reserve(share, 7)).toBe('held');
@@ -79,7 +71,7 @@ describe('QuotaRepository', () => {
   });
 
   it("keeps each attempt's reservation to that attempt: another attempt finds it busy and cannot commit or release it", async () => {
-    const repo = new QuotaRepository(db, tableName);
+    const repo = new QuotaRepository(table.db, table.tableName);
     const first = { team: 't-attempts', flavor: 'f', requestId: 'r1', count: 2 };
     const retried = { ...first, attempt: 1 };
     expect(await repo.reserve(first, 10)).toBe('reserved');
@@ -115,7 +107,7 @@ describe('ApprovalRepository', () => {
   };
 
   it('keeps votes and expiry when the task token is replaced', async () => {
-    const repo = new ApprovalRepository(db, tableName);
+    const repo = new ApprovalRepository(table.db, table.tableName);
     await repo.open({ ...open, approvalId: 'a-token', taskToken: 't1' });
     const vote = { vote: 'approve' as const, at: '2026-11-26T00:01:00.000Z' };
     await repo.castVote('a-token', 'bob@example.com', vote);
@@ -131,7 +123,7 @@ describe('ApprovalRepository', () => {
   });
 
   it('lets exactly one of two simultaneous deciding votes win', async () => {
-    const repo = new ApprovalRepository(db, tableName);
+    const repo = new ApprovalRepository(table.db, table.tableName);
     await repo.open({ ...open, approvalId: 'a-race', taskToken: 't' });
     const at = '2026-11-26T00:01:00.000Z';
     const results = await Promise.all([
@@ -144,7 +136,7 @@ describe('ApprovalRepository', () => {
   });
 
   it('refuses a vote from someone who is not an approver, and after expiry', async () => {
-    const repo = new ApprovalRepository(db, tableName);
+    const repo = new ApprovalRepository(table.db, table.tableName);
     await repo.open({ ...open, approvalId: 'a-refuse', taskToken: 't', expiresAt: '2026-11-26T00:00:30.000Z' });
     const early = { vote: 'approve' as const, at: '2026-11-26T00:00:10.000Z' };
     expect((await repo.castVote('a-refuse', 'mallory@example.com', early)).ok).toBe(false);
@@ -160,13 +152,13 @@ describe('ClaimRepository', () => {
   const now = new Date('2026-11-26T00:00:00.000Z');
 
   it('maps an idempotency key to the first request id', async () => {
-    const repo = new ClaimRepository(db, tableName);
+    const repo = new ClaimRepository(table.db, table.tableName);
     expect(await repo.claimIdempotencyKey('k1', 'r1', now)).toBe('r1');
     expect(await repo.claimIdempotencyKey('k1', 'r2', now)).toBe('r1');
   });
 
   it('refuses a node-pool name held by an open request, and takes it over from a finished one', async () => {
-    const repo = new ClaimRepository(db, tableName);
+    const repo = new ClaimRepository(table.db, table.tableName);
     expect(await repo.claimNodePoolName(name, 'r1', async () => true, now)).toEqual({ ok: true });
     expect(await repo.claimNodePoolName(name, 'r2', async () => true, now)).toEqual({ ok: false, holderId: 'r1' });
     expect(await repo.claimNodePoolName(name, 'r2', async () => false, now)).toEqual({ ok: true });

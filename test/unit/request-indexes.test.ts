@@ -11,7 +11,7 @@ import {
   PutItemCommand,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
-import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,27 +23,20 @@ import type { PoolRequestRecord } from '../../lambdas/domain/pool-request';
 import { newStep } from '../../lambdas/domain/steps';
 import { listRequests } from '../../lambdas/use-cases/list-requests';
 import { ensureTable, startDynamoDb } from '../../local/dynamodb';
-import { startTestTable } from '../support/dynamodb';
+import { useTestTable } from '../support/dynamodb';
 import { requestRecord } from '../support/fixtures';
 
-let db: DynamoDBDocumentClient;
-let tableName: string;
-let stop: () => Promise<void>;
-
-beforeAll(async () => {
-  ({ db, tableName, stop } = await startTestTable());
-});
-afterAll(() => stop());
+const table = useTestTable();
 
 const at = (minute: number) => `2026-11-26T10:${String(minute).padStart(2, '0')}:00.000Z`;
 
 function stored(id: string, minute: number, change: Partial<PoolRequestRecord> = {}): PoolRequestRecord {
-  return { ...requestRecord(id), createdAt: at(minute), updatedAt: at(minute), ...change } as PoolRequestRecord;
+  return { ...requestRecord(id), createdAt: at(minute), updatedAt: at(minute), ...change };
 }
 
 describe('RequestRepository.page', () => {
   it('reads a partition newest first, page by page, and filters by status', async () => {
-    const repo = new RequestRepository(db, tableName);
+    const repo = new RequestRepository(table.db, table.tableName);
     for (let i = 0; i < 5; i++)
       await repo.create(stored(`p-${i}`, i, { team: 'paging', status: i % 2 ? 'REJECTED' : 'SUBMITTED' }));
     const first = await repo.page('byTeam', 'paging', { limit: 2 });
@@ -76,8 +69,8 @@ describe('awaiting=me', () => {
   const deps = () => ({
     policy,
     now: () => new Date(),
-    requests: new RequestRepository(db, tableName),
-    approvals: new ApprovalRepository(db, tableName),
+    requests: new RequestRepository(table.db, table.tableName),
+    approvals: new ApprovalRepository(table.db, table.tableName),
     linkKey: 'k',
     publicBaseUrl: 'http://x',
   });
@@ -100,7 +93,7 @@ describe('awaiting=me', () => {
   }
 
   async function submitted(id: string, minute: number, stages: PlannedStage[]): Promise<void> {
-    await new RequestRepository(db, tableName).create(
+    await new RequestRepository(table.db, table.tableName).create(
       stored(id, minute, { team: 'awaiting', status: 'AWAITING_APPROVAL', stages }),
     );
   }
@@ -122,7 +115,7 @@ describe('awaiting=me', () => {
   const vote = { vote: 'approve' as const, at: at(31) };
 
   it('lists a request for the approvers of its open stage, until they vote or the stage is settled', async () => {
-    const approvals = new ApprovalRepository(db, tableName);
+    const approvals = new ApprovalRepository(table.db, table.tableName);
     const stages = [stage('manager', ['bob@example.com', 'dave@example.com']), stage('finance', ['carol@example.com'])];
     await submitted('a-1', 1, stages);
     // Planned, not yet asked: nobody waits for it.
@@ -161,8 +154,8 @@ describe('awaiting=me', () => {
   });
 
   it('lists a request whose approval is still open only while the request waits for approval', async () => {
-    const requests = new RequestRepository(db, tableName);
-    const approvals = new ApprovalRepository(db, tableName);
+    const requests = new RequestRepository(table.db, table.tableName);
+    const approvals = new ApprovalRepository(table.db, table.tableName);
     const one = [stage('manager', ['heidi@example.com'])];
     await submitted('f-1', 4, one);
     await approvals.open(open('f-1', 0, one[0]));
@@ -176,8 +169,8 @@ describe('awaiting=me', () => {
   });
 
   it('lists a request for the escalation contacts a reminder adds', async () => {
-    const requests = new RequestRepository(db, tableName);
-    const approvals = new ApprovalRepository(db, tableName);
+    const requests = new RequestRepository(table.db, table.tableName);
+    const approvals = new ApprovalRepository(table.db, table.tableName);
     const one = [stage('manager', ['bob@example.com'])];
     await submitted('e-1', 5, one);
     await approvals.open(open('e-1', 0, one[0]));
@@ -188,13 +181,15 @@ describe('awaiting=me', () => {
     });
     expect(await awaiting('ivan@example.com')).toEqual(['e-1']);
     // The set is a filter attribute of the item, not part of the record.
-    const { Item } = await db.send(new GetCommand({ TableName: tableName, Key: { pk: 'REQUEST#e-1', sk: 'META' } }));
+    const { Item } = await table.db.send(
+      new GetCommand({ TableName: table.tableName, Key: { pk: 'REQUEST#e-1', sk: 'META' } }),
+    );
     expect(Item?.approverEmails).toEqual(new Set(['bob@example.com', 'ivan@example.com']));
     expect(await requests.get('e-1')).not.toHaveProperty('approverEmails');
   });
 
   it('pages exactly, newest request first, when the filter skips requests', async () => {
-    const approvals = new ApprovalRepository(db, tableName);
+    const approvals = new ApprovalRepository(table.db, table.tableName);
     const forGrace = [stage('manager', ['grace@example.com'])];
     const forOthers = [stage('manager', ['judy@example.com'])];
     for (let i = 0; i < 7; i++) {

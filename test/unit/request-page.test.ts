@@ -34,7 +34,7 @@ const request: PoolRequestRecord = {
       detail: { stage: 'manager', comment: `no ${XSS}` },
     },
   ],
-} as PoolRequestRecord;
+};
 
 describe('request page link', () => {
   it('is signed for one request, and any other signature is refused', () => {

@@ -15,9 +15,9 @@ import { newStep } from '../../lambdas/domain/steps';
 import { checkRequest, FlavorNotAllowedError, QuotaExceededError } from '../../lambdas/use-cases/check-request';
 import { finalizeRequest } from '../../lambdas/use-cases/finalize-request';
 import { retryRequest, type RetryDeps } from '../../lambdas/use-cases/retry-request';
-import { startTestTable } from '../support/dynamodb';
+import { useTestTable } from '../support/dynamodb';
 import { requestRecord } from '../support/fixtures';
-import { untilClockPasses } from '../support/poll';
+import { untilClockPasses } from '../../local/harness/poll';
 
 const policyOf = (limit: number, tracking: boolean) =>
   parsePolicy(
@@ -34,19 +34,17 @@ const policyOf = (limit: number, tracking: boolean) =>
     }),
   );
 
-let table: Awaited<ReturnType<typeof startTestTable>>;
+const table = useTestTable();
 let requests: RequestRepository;
 let quotas: QuotaRepository;
 let claims: ClaimRepository;
 let starts: Array<{ requestId: string; resume?: Resumption }>;
 
-beforeAll(async () => {
-  table = await startTestTable();
+beforeAll(() => {
   requests = new RequestRepository(table.db, table.tableName);
   quotas = new QuotaRepository(table.db, table.tableName);
   claims = new ClaimRepository(table.db, table.tableName);
 });
-afterAll(() => table.stop());
 beforeEach(() => (starts = []));
 
 const deps = (limit = 10, tracking = true): RetryDeps => ({

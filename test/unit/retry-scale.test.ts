@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startStepFunctionsEmulator, type AslDefinition, type StepFunctionsEmulator } from '../../local/step-functions';
 import { scaledWaitMs } from '../../local/step-functions/retry-scale';
-import { eventually } from '../support/poll';
+import { eventually } from '../../local/harness/poll';
 
 const ARN = 'arn:aws:states:us-east-1:000000000000:stateMachine:retry-scale';
 

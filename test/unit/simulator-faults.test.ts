@@ -11,7 +11,7 @@ import { ModelArtsRetryableError } from '../../lambdas/adapters/modelarts/errors
 import type { ModelArtsNodePool } from '../../lambdas/domain/nodepool-request';
 import { Faults, parseFaultPlan } from '../../local/modelarts-simulator/faults';
 import { startModelArtsSimulator, type FaultPlanInput, type ModelArtsSimulator } from '../../local/modelarts-simulator';
-import { eventually } from '../support/poll';
+import { eventually } from '../../local/harness/poll';
 
 const CREDENTIALS = { accessKey: 'AKSIMULATORTEST', secretKey: 'simulator-test-secret' };
 const PROJECT_ID = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';

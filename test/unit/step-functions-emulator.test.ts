@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { WORKFLOW_FUNCTIONS, type WorkflowFunctionId } from '../../contracts/functions';
 import { buildWorkflowDefinition, WORKFLOW_STATES, type WorkflowFunctionRefs } from '../../lib/workflow-definition';
 import { startStepFunctionsEmulator, type AslDefinition, type StepFunctionsEmulator } from '../../local/step-functions';
-import { eventually } from '../support/poll';
+import { eventually } from '../../local/harness/poll';
 
 const STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:000000000000:stateMachine:poolgate-test';
 const FUNCTION_REFS = Object.fromEntries(

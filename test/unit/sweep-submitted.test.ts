@@ -6,21 +6,19 @@ import type { StartOutcome } from '../../lambdas/adapters/workflow';
 import type { PoolRequestRecord } from '../../lambdas/domain/pool-request';
 import { newStep, stepId } from '../../lambdas/domain/steps';
 import { SUBMITTED_GRACE_MS, sweepSubmitted } from '../../lambdas/use-cases/sweep-submitted';
-import { startTestTable } from '../support/dynamodb';
+import { useTestTable } from '../support/dynamodb';
 import { requestRecord } from '../support/fixtures';
 
 const NOW = new Date('2026-11-26T12:00:00.000Z');
 const tracking = { enabled: true, pollIntervalSeconds: 7, timeoutSeconds: 600 };
 
-let table: Awaited<ReturnType<typeof startTestTable>>;
+const table = useTestTable();
 let requests: RequestRepository;
 let starts: Array<{ requestId: string; resume?: Resumption }>;
 
-beforeAll(async () => {
-  table = await startTestTable();
+beforeAll(() => {
   requests = new RequestRepository(table.db, table.tableName);
 });
-afterAll(() => table.stop());
 beforeEach(() => (starts = []));
 
 const ago = (ms: number) => new Date(NOW.getTime() - ms);

@@ -2,22 +2,18 @@
  * The local stack's usage meter (local/usage-meter.ts): DynamoDB commands counted at the SDK with the
  * units dynalite reports, index writes derived from contracts/table.ts, handler durations.
  */
-import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { TABLE_INDEXES } from '../../contracts/table';
 import { UsageMeter } from '../../local/usage-meter';
-import { startTestTable } from '../support/dynamodb';
+import { useTestTable } from '../support/dynamodb';
 
-let db: DynamoDBDocumentClient;
-let tableName: string;
-let stop: () => Promise<void>;
+const table = useTestTable();
 let meter: UsageMeter;
 
 beforeAll(async () => {
-  ({ db, tableName, stop } = await startTestTable());
   meter = new UsageMeter();
-  meter.meterDynamoDb(db);
+  meter.meterDynamoDb(table.db);
 });
-afterAll(() => stop());
 
 /** An item in every index of the table (as a request item is in the request indexes). */
 const indexed = (pk: string, status: string, padding = 0) => ({
@@ -30,7 +26,7 @@ const indexed = (pk: string, status: string, padding = 0) => ({
 });
 
 it('counts each command with the units DynamoDB would bill, and the index writes an indexed item causes', async () => {
-  await db.send(new PutCommand({ TableName: tableName, Item: indexed('REQUEST#m1', 'SUBMITTED', 1500) }));
+  await table.db.send(new PutCommand({ TableName: table.tableName, Item: indexed('REQUEST#m1', 'SUBMITTED', 1500) }));
   let usage = meter.snapshot().dynamodb.PutItemCommand;
   // About 1.6 KB: 2 write units in the table, and 2 again in each index the item is in.
   expect(usage).toEqual({
@@ -42,9 +38,9 @@ it('counts each command with the units DynamoDB would bill, and the index writes
   });
 
   // Moving the item to another status key deletes its entry in byStatus and puts a new one.
-  await db.send(
+  await table.db.send(
     new UpdateCommand({
-      TableName: tableName,
+      TableName: table.tableName,
       Key: { pk: 'REQUEST#m1', sk: 'META' },
       UpdateExpression: 'SET #gsiStatus = :to, #note = :note',
       ExpressionAttributeNames: { '#gsiStatus': 'gsiStatus', '#note': 'note' },
@@ -60,20 +56,24 @@ it('counts each command with the units DynamoDB would bill, and the index writes
     errors: 0,
   });
 
-  await db.send(new GetCommand({ TableName: tableName, Key: { pk: 'REQUEST#m1', sk: 'META' }, ConsistentRead: true }));
+  await table.db.send(
+    new GetCommand({ TableName: table.tableName, Key: { pk: 'REQUEST#m1', sk: 'META' }, ConsistentRead: true }),
+  );
   expect(meter.snapshot().dynamodb.GetItemCommand).toMatchObject({ calls: 1, tableUnits: 1 });
 
   // A refused conditional write is billed too; an item outside the indexes adds no index units.
   await expect(
-    db.send(
+    table.db.send(
       new PutCommand({
-        TableName: tableName,
+        TableName: table.tableName,
         Item: { pk: 'REQUEST#m1', sk: 'META' },
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
     ),
   ).rejects.toMatchObject({ name: 'ConditionalCheckFailedException' });
-  await db.send(new PutCommand({ TableName: tableName, Item: { pk: 'QUOTA#t', sk: 'FLAVOR#f', inUse: 1 } }));
+  await table.db.send(
+    new PutCommand({ TableName: table.tableName, Item: { pk: 'QUOTA#t', sk: 'FLAVOR#f', inUse: 1 } }),
+  );
   expect(meter.snapshot().dynamodb.PutItemCommand).toEqual({
     calls: 3,
     tableUnits: 4,

@@ -208,5 +208,5 @@ function toRecord(item: StoredRequest): PoolRequestRecord {
     version: _v,
     ...record
   } = item as StoredRequest & Record<string, unknown>;
-  return record as unknown as PoolRequestRecord;
+  return record;
 }

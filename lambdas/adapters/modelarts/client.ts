@@ -106,7 +106,7 @@ export class ModelArtsClient {
     });
     if (response === undefined) return undefined;
     if (!isObject(response)) throw unexpectedResponse('show pool', 'not a pool');
-    return response as Pool;
+    return response;
   }
 
   /** `GET /v1/{project_id}/resourceflavors`, every page. */
@@ -151,7 +151,7 @@ export class ModelArtsClient {
   /** One signed call to `/{version}/{project_id}/{path}`: the parsed JSON answer, or undefined for a 404 when `absentOn404`. */
   private async call(request: ModelArtsCall): Promise<unknown> {
     const { operation, method, projectId, body } = request;
-    const query = request.query ? `?${new URLSearchParams(request.query)}` : '';
+    const query = request.query ? `?${new URLSearchParams(request.query).toString()}` : '';
     const url = `${this.baseUrl}/${request.version ?? 'v2'}/${[projectId, ...request.path].map(encodeURIComponent).join('/')}${query}`;
     const signed = signRequest({
       ...(await this.options.credentials()),
@@ -200,7 +200,7 @@ export class ModelArtsClient {
     if (errorField(error, 'name') === 'TimeoutError') return `no response within ${this.options.timeoutMs} ms`;
     // fetch reports "fetch failed" and keeps the reason (ECONNREFUSED, a reset socket, ...) as its cause.
     const cause = errorField(error, 'cause') ?? error;
-    return `network error: ${errorField(cause, 'message') ?? String(cause)}`;
+    return `network error: ${String(errorField(cause, 'message') ?? cause)}`;
   }
 }
 

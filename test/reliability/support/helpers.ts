@@ -4,8 +4,8 @@ import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { ModelArtsClient, type NodePool } from '../../../lambdas/adapters/modelarts/client';
 import { LOCAL_TABLE_NAME } from '../../../local/main';
 import { DEV_HUAWEI_ACCESS_KEY, DEV_HUAWEI_SECRET_KEY } from '../../../local/settings';
-import type { RunningStack } from '../../support/local-stack';
-import { POOL, PROJECT_ID } from '../../support/requests';
+import type { RunningStack } from '../../../local/harness/stack';
+import { POOL, PROJECT_ID } from '../../../local/harness/requests';
 
 /** Runs `task` on every item, at most `concurrency` at a time; results in the items' order. */
 export async function inParallel<T, R>(

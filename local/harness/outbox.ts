@@ -4,7 +4,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeBodies } from './local-stack';
+import { decodeBodies } from './stack';
 
 /** Re-reads the directory at most this often, however many callers poll. */
 const REFRESH_MS = 20;
@@ -45,7 +45,7 @@ export class OutboxIndex {
         if (!approver) continue;
         const approvalId = decodeURIComponent(match[1]);
         let byApprover = this.links.get(approvalId);
-        if (!byApprover) this.links.set(approvalId, (byApprover = new Map()));
+        if (!byApprover) this.links.set(approvalId, (byApprover = new Map<string, string>()));
         byApprover.set(approver, link);
       }
     }

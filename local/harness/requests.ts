@@ -1,7 +1,8 @@
-/** Small HTTP helpers for end-to-end tests: the calls a requester and an approver make. */
+/** Small HTTP helpers for end-to-end tests and the benchmark: the calls a requester and an approver make. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RunningStack } from './local-stack';
+import { eventually } from './poll';
+import type { RunningStack } from './stack';
 
 export const PROJECT_ID = '0123456789abcdef0123456789abcdef';
 export const POOL = 'pool-e2e';
@@ -15,7 +16,9 @@ export interface ExampleBody {
 
 /** The API page's example request, renamed so each test has its own node pool. */
 export function exampleBody(name = 'nodepool-1', change: (b: ExampleBody) => void = () => undefined): ExampleBody {
-  const body = JSON.parse(readFileSync(join(__dirname, '../fixtures/example-nodepool.json'), 'utf8')) as ExampleBody;
+  const body = JSON.parse(
+    readFileSync(join(__dirname, '../../test/fixtures/example-nodepool.json'), 'utf8'),
+  ) as ExampleBody;
   body.metadata.name = name;
   body.spec.resources.nodePool = name;
   change(body);
@@ -49,6 +52,37 @@ export async function getRequest(stack: RunningStack, token: string, requestId: 
     status: response.status,
     json: (await response.json()) as Record<string, unknown> & { status: string; steps: Array<Record<string, string>> },
   };
+}
+
+/** The steps a request records on the happy path, from submission to its nodes up, in order. */
+export const HAPPY_PATH_STEPS = [
+  'submitted',
+  'capacity_checked',
+  'quota_checked',
+  'approval_requested',
+  'approved',
+  'node_pool_created',
+  'nodes_active',
+] as const;
+
+/** Polls the request (as the holder of `token` sees it) until its status is `wanted`, and returns that view. */
+export async function waitForStatus(
+  stack: RunningStack,
+  token: string,
+  requestId: string,
+  wanted: string,
+  timeoutMs = 30_000,
+  intervalMs?: number,
+) {
+  return eventually(
+    async () => {
+      const { json } = await getRequest(stack, token, requestId);
+      return json.status === wanted ? json : undefined;
+    },
+    `${requestId} to be ${wanted}`,
+    timeoutMs,
+    intervalMs,
+  );
 }
 
 /** The hidden inputs of the approval page's form. */

@@ -3,7 +3,7 @@
  * protocol: an execution's status, and its history's `stateTransitions` (a local extension of
  * GetExecutionHistory that the SDK would drop: states entered plus retries, as AWS bills them).
  */
-import { LOCAL_STATE_MACHINE_ARN } from '../../local/main';
+import { LOCAL_STATE_MACHINE_ARN } from '../main';
 
 export interface ExecutionSummary {
   readonly status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
@@ -42,7 +42,7 @@ export async function executionHistory(
 ): Promise<{ events: HistoryEvent[]; stateTransitions: number }> {
   const events: HistoryEvent[] = [];
   let nextToken: string | undefined;
-  let stateTransitions = 0;
+  let stateTransitions: number;
   do {
     const page = await call<{ events: HistoryEvent[]; nextToken?: string; stateTransitions: number }>(
       endpoint,

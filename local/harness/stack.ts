@@ -1,13 +1,14 @@
 /**
  * Runs the real local stack (`poolgate start`) as a child process on free ports with its own
- * $POOLGATE_HOME, as a user would, and gives tests its endpoints, tokens and outbox.
+ * $POOLGATE_HOME, as a user would, and gives tests and the benchmark its endpoints, tokens and outbox.
+ * It lives in local/ (not test/) so that bench/ never imports a test file.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { LocalStackEndpoints } from '../../local/main';
-import { loadOrCreateDevIssuer, type IssueTokenOptions } from '../../local/dev-issuer';
+import type { LocalStackEndpoints } from '../main';
+import { loadOrCreateDevIssuer, type IssueTokenOptions } from '../dev-issuer';
 import { eventually } from './poll';
 
 const ROOT = resolve(__dirname, '../..');
