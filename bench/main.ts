@@ -6,7 +6,8 @@
  *   2. stack A, node tracking off: warm-up, approved and rejected requests one by one
  *      (transitions, decision-to-ModelArts, DynamoDB, Lambda, mail), then submit at concurrency
  *      1, 16 and 64;
- *   3. stack B, node tracking on: approved requests (what following the nodes adds);
+ *   3. stack B, node tracking on: approved requests (what following the nodes adds), then each of
+ *      their node pools deleted through the gate, one by one (bench/deletes.ts);
  *   4. AWS cost at list prices (bench/prices.ts, bench/cost.ts), the targets, the table.
  * Writes bench/results/latest.json; `--save <name>` also writes bench/results/<name>.json (tracked).
  *
@@ -23,10 +24,12 @@ import { OutboxIndex } from '../local/harness/outbox';
 import { eventually } from '../local/harness/poll';
 import { measureBundles, type BundleReport } from './bundles';
 import { addQuantities, costOf, quantitiesOf, type CostFigures, type Quantities } from './cost';
+import { deleteFlows } from './deletes';
 import { flows, usage, type FlowFigures } from './flows';
 import { submitLoad, type SubmitFigures } from './load';
 import { LAMBDA_MEMORY_MB, PRICES } from './prices';
 import { renderBundles, renderReport } from './report';
+import { round } from './stats';
 
 const ROOT = resolve(__dirname, '..');
 const RESULTS = join(ROOT, 'bench', 'results');
@@ -75,6 +78,8 @@ export interface BenchResults {
   readonly approved: FlowFigures;
   readonly rejected: FlowFigures;
   readonly approvedWithTracking: FlowFigures & { readonly pollsPerRequest: number };
+  /** The node pools of `approvedWithTracking` deleted one by one (default policy: no approval for a delete). */
+  readonly deletes: FlowFigures & { readonly pollsPerDelete: number };
   readonly cost: {
     readonly prices: typeof PRICES;
     readonly approvedWithoutTracking: CostFigures;
@@ -84,6 +89,8 @@ export interface BenchResults {
     readonly approvedWithTrackingProjected: CostFigures;
     readonly trackingProjection: { readonly polls: number; readonly assumption: string };
     readonly rejected: CostFigures;
+    /** Deletes as measured (the simulator takes NODE_READY_DELAY_MS to delete, polled every second). */
+    readonly deletesMeasured: CostFigures;
   };
   readonly targets: ReadonlyArray<{
     readonly target: string;
@@ -209,7 +216,7 @@ async function main(): Promise<void> {
     return { approved, rejected, submit };
   });
 
-  const tracked = await withStack(true, async (stack, token, outbox) => {
+  const trackedRun = await withStack(true, async (stack, token, outbox) => {
     log(`stack B (node tracking on): ${COUNTS.tracked} approved requests`);
     await flows({ stack, token, outbox, decision: 'approve', count: 1, prefix: 'warm-tracked' });
     const figures = await flows({
@@ -221,8 +228,16 @@ async function main(): Promise<void> {
       prefix: 'tracked',
       parallel: 5,
     });
-    return { ...figures, pollsPerRequest: figures.usage.lambda.checkNodes?.invocations ?? 0 };
+    log(`stack B: the ${COUNTS.tracked} node pools deleted, one by one`);
+    const deletes = await deleteFlows({
+      stack,
+      token,
+      outbox,
+      names: Array.from({ length: COUNTS.tracked }, (_, i) => `tracked-${i}`),
+    });
+    return { figures: { ...figures, pollsPerRequest: figures.usage.lambda.checkNodes?.invocations ?? 0 }, deletes };
   });
+  const tracked = trackedRun.figures;
 
   // Cost: measured quantities; tracking projected with one more poll = CheckNodes + NodesReady? + WaitForNodes.
   const base = quantitiesOf(a.approved.usage, a.approved.transitions.mean);
@@ -251,7 +266,14 @@ async function main(): Promise<void> {
       assumption: `poll every ${PROJECTED.pollSeconds} s, nodes up after ${PROJECTED.nodesUpAfterSeconds / 60} min`,
     },
     rejected: costOf(quantitiesOf(a.rejected.usage, a.rejected.transitions.mean)),
+    deletesMeasured: costOf(quantitiesOf(trackedRun.deletes.usage, trackedRun.deletes.transitions.mean)),
   };
+  const d = trackedRun.deletes;
+  log(
+    `deletes: ${d.transitions.mean} transitions, ${d.usage.dynamodb.writes} DynamoDB writes ` +
+      `(${round(d.usage.dynamodb.writeUnits + d.usage.dynamodb.indexWriteUnits, 2)} WCU with indexes), ` +
+      `${d.pollsPerDelete} polls each; USD ${cost.deletesMeasured.totalPerThousand} per 1,000 deletes`,
+  );
 
   const c16 = a.submit.find((s) => s.concurrency === 16);
   const c64 = a.submit.find((s) => s.concurrency === 64);
@@ -332,6 +354,7 @@ async function main(): Promise<void> {
     approved: a.approved,
     rejected: a.rejected,
     approvedWithTracking: tracked,
+    deletes: trackedRun.deletes,
     cost,
     targets,
   };

@@ -55,7 +55,7 @@ export class PoolgateApi {
     this.baseUrl = baseUrl.replace(/\/+$/, '');
   }
 
-  async call<T>(method: 'GET' | 'POST', path: string, options: CallOptions = {}): Promise<T> {
+  async call<T>(method: 'GET' | 'POST' | 'DELETE', path: string, options: CallOptions = {}): Promise<T> {
     const headers: Record<string, string> = {
       accept: 'application/json',
       'user-agent': 'poolgate-cli',
@@ -111,7 +111,9 @@ export class PoolgateApi {
  * the CLI does not load zod.
  */
 export type {
+  DeleteDryRun,
   DryRunResult,
+  Inventory,
   ListedRequest,
   RequestList,
   RequestStep as Step,
@@ -120,7 +122,10 @@ export type {
   SubmitAccepted,
 } from '../contracts/api';
 
-/** A request ended well: its nodes are up, or it is created and the nodes are not tracked. */
+/**
+ * A request reached its goal: a create's nodes are up (or it is created and the nodes are not tracked),
+ * a delete's node pool is gone (DELETED).
+ */
 export function succeeded(view: Pick<RequestSummary, 'status' | 'final'>): boolean {
-  return view.status === 'ACTIVE' || (view.status === 'CREATED' && view.final);
+  return view.status === 'ACTIVE' || view.status === 'DELETED' || (view.status === 'CREATED' && view.final);
 }

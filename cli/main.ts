@@ -2,9 +2,9 @@
  * `poolgate <command>`: run the local stack, mint a dev token, and use a poolgate server (local or on
  * AWS) over its HTTP API: submit, status, list, cancel. The client commands talk HTTP only.
  *
- * Exit codes: 0 done (for `submit --wait`: the node pool is there), 1 the server refused or could not
- * be reached, 2 usage, 3 the request ended without a node pool (REJECTED, EXPIRED, CANCELLED,
- * FAILED), 4 `--timeout` reached while the request goes on.
+ * Exit codes: 0 done (for `submit --wait`: the node pool is there; for `delete --wait`: it is DELETED),
+ * 1 the server refused or could not be reached, 2 usage, 3 the request ended without reaching its goal
+ * (REJECTED, EXPIRED, CANCELLED, FAILED), 4 `--timeout` reached while the request goes on.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
@@ -16,7 +16,9 @@ import {
   succeeded,
   UnreachableError,
   UsageError,
+  type DeleteDryRun,
   type DryRunResult,
+  type Inventory,
   type RequestList,
   type RequestView,
   type SubmitAccepted,
@@ -186,6 +188,90 @@ node pool (REJECTED, EXPIRED, CANCELLED, FAILED), 4 --timeout reached (the reque
         if (!succeeded(view)) throw new ExitError(EXIT.requestFailed, '');
       },
     );
+
+  program
+    .command('delete')
+    .description('delete a node pool poolgate created (its team members and admins)')
+    .argument('<pool/nodepool>', 'the resource pool and the node pool, e.g. pool-a/np-train')
+    .requiredOption('--project <id>', 'the ModelArts project id')
+    .option('--idempotency-key <key>', 'a retry with the same key returns the same request')
+    .option('--dry-run', 'say what would happen (who may, who would be asked); record nothing')
+    .option('--wait', 'follow the request until it is done; exit 0 only when the node pool is DELETED')
+    .option('--timeout <seconds>', 'with --wait: stop waiting after this long (exit 4)', positiveInt)
+    .addOption(jsonOption())
+    .addOption(urlOption())
+    .addOption(tokenOption())
+    .action(
+      async (
+        target: string,
+        options: ServerOptions & {
+          project: string;
+          idempotencyKey?: string;
+          dryRun?: boolean;
+          wait?: boolean;
+          timeout?: number;
+        },
+      ) => {
+        const [pool, nodePool, ...rest] = target.split('/');
+        if (!pool || !nodePool || rest.length)
+          throw new UsageError(`${target}: say <pool>/<nodepool>, e.g. pool-a/np-train`);
+        const api = apiOf(options);
+        const path = `/v2/${encodeURIComponent(options.project)}/pools/${encodeURIComponent(pool)}/nodepools/${encodeURIComponent(nodePool)}`;
+        const headers: Record<string, string> = {};
+        if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;
+        if (options.dryRun) {
+          const result = await api.call<DeleteDryRun>('DELETE', path, { headers, query: { dryRun: 'true' } });
+          if (options.json) return printJson(result);
+          const stages = result.approval.stages.map((s) => `${s.name} (${s.approvers.join(', ')})`).join(', ');
+          return out(
+            `Would delete ${result.nodePool.nodePoolName} (${result.nodePool.count} ${result.nodePool.flavor} node(s), team ${result.nodePool.team}): ${result.wouldBe}${stages ? `, asking ${stages}` : ', no approval needed'}.`,
+          );
+        }
+        const accepted = await api.call<SubmitAccepted>('DELETE', path, { headers });
+        if (!options.wait) {
+          if (options.json) return printJson(accepted);
+          return out(
+            `Submitted delete request ${accepted.requestId} (${accepted.status}).\nFollow it: poolgate status ${accepted.requestId}`,
+          );
+        }
+        if (!options.json) out(`Submitted delete request ${accepted.requestId}; waiting for it to finish.`);
+        const view = await waitUntilFinal(api, accepted.requestId, {
+          show: !options.json,
+          timeoutMs: options.timeout === undefined ? undefined : options.timeout * 1000,
+        });
+        if (options.json) printJson(view);
+        else {
+          const colors = colorsFor(process.stdout);
+          const line = `${view.status}: ${statusText(view)}. Request ${view.requestId}`;
+          out(succeeded(view) ? `${colors.green('✔')} ${line}` : `${colors.red('✖')} ${line}`);
+        }
+        if (!succeeded(view)) throw new ExitError(EXIT.requestFailed, '');
+      },
+    );
+
+  program
+    .command('nodepools')
+    .description("poolgate's inventory: a team's node pools (default: your team's)")
+    .option('--team <name>', "a team's node pools (its members, approvers and the admins)")
+    .option('--limit <n>', 'node pools per page (1-100, default 20)', positiveInt)
+    .option('--cursor <cursor>', 'the page after the one that printed this cursor')
+    .addOption(jsonOption())
+    .addOption(urlOption())
+    .addOption(tokenOption())
+    .action(async (options: ServerOptions & { team?: string; limit?: number; cursor?: string }) => {
+      const query: Record<string, string> = {};
+      if (options.team) query.team = options.team;
+      if (options.limit) query.limit = String(options.limit);
+      if (options.cursor) query.cursor = options.cursor;
+      const page = await apiOf(options).call<Inventory>('GET', '/nodepools', { query });
+      if (options.json) return printJson(page);
+      if (page.items.length === 0) out('No node pools.');
+      for (const n of page.items)
+        out(
+          `${n.projectId}/${n.poolName}/${n.nodePoolName}  ${n.count} x ${n.flavor}  ${n.billingMode === '1' ? 'yearly/monthly' : 'pay-per-use'}  team ${n.team}  created by ${n.createdBy}${n.openRequest ? `  open: ${n.openRequest.kind} ${n.openRequest.status} ${n.openRequest.requestId}` : ''}`,
+        );
+      if (page.nextCursor) out(`More: poolgate nodepools --cursor ${page.nextCursor}`);
+    });
 
   program
     .command('status')

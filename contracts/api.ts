@@ -8,7 +8,15 @@
  *    field added to a response but not here (or the other way round) fails a test instead of drifting.
  */
 import * as z from 'zod';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, REQUEST_STATUSES, STEP_NAMES, STEP_OUTCOMES } from './api-values';
+import {
+  DEFAULT_PAGE_SIZE,
+  MAX_PAGE_SIZE,
+  REQUEST_KINDS,
+  REQUEST_STATUSES,
+  REQUEST_TRIGGERS,
+  STEP_NAMES,
+  STEP_OUTCOMES,
+} from './api-values';
 
 const reason = z.string().meta({
   description:
@@ -60,8 +68,14 @@ const nodePoolFields = {
   maxCount: z.number().int(),
 };
 
+export const RequestKindSchema = z
+  .enum(REQUEST_KINDS)
+  .meta({ id: 'RequestKind', description: 'what the request does to its node pool: create (POST), delete (DELETE)' });
+
 const summaryFields = {
   requestId: z.string(),
+  kind: RequestKindSchema,
+  trigger: z.enum(REQUEST_TRIGGERS).meta({ description: 'who set it off: user (an API call)' }),
   status: RequestStatusSchema,
   reason: reason.optional(),
   final: z.boolean().meta({
@@ -120,9 +134,34 @@ export const SubmitAcceptedSchema = z
   .strictObject({
     requestId: z.string(),
     status: RequestStatusSchema,
+    kind: RequestKindSchema,
     links: z.strictObject({ self: z.string() }),
   })
   .meta({ id: 'SubmitAccepted' });
+
+export const DeleteDryRunSchema = z
+  .strictObject({
+    dryRun: z.literal(true),
+    kind: z.literal('delete'),
+    wouldBe: z.enum(['AWAITING_APPROVAL', 'PROVISIONING']).meta({
+      description: 'AWAITING_APPROVAL when a policy stage names `delete` in `when.changes`, else PROVISIONING',
+    }),
+    nodePool: z.strictObject({
+      projectId: z.string(),
+      poolName: z.string(),
+      nodePoolName: z.string(),
+      flavor: z.string(),
+      count: z.number().int(),
+      team: z.string(),
+      createdBy: z.string().meta({ description: 'the request that created it' }),
+    }),
+    approval: z.strictObject({
+      stages: z.array(
+        z.strictObject({ name: z.string(), approvers: z.array(email), requiredApprovals: z.number().int() }),
+      ),
+    }),
+  })
+  .meta({ id: 'DeleteDryRun' });
 
 export const DryRunResultSchema = z
   .strictObject({
@@ -155,6 +194,51 @@ export const DryRunResultSchema = z
 
 export const HealthSchema = z.strictObject({ status: z.literal('ok') }).meta({ id: 'Health' });
 
+export const ModelArtsNodePoolSchema = z
+  .looseObject({
+    apiVersion: z.string(),
+    kind: z.literal('NodePool'),
+    metadata: z.looseObject({ name: z.string() }),
+    spec: z.looseObject({}),
+    status: z.looseObject({}).optional(),
+  })
+  .meta({
+    id: 'ModelArtsNodePool',
+    description: "ModelArts' NodePool exactly as ShowNodePool answers it (see Huawei Cloud's ModelArts API reference)",
+  });
+
+export const ModelArtsNodePoolListSchema = z
+  .strictObject({
+    apiVersion: z.literal('v2'),
+    kind: z.literal('NodePoolList'),
+    items: z.array(ModelArtsNodePoolSchema),
+  })
+  .meta({ id: 'ModelArtsNodePoolList' });
+
+export const InventorySchema = z
+  .strictObject({
+    items: z.array(
+      z.strictObject({
+        projectId: z.string(),
+        poolName: z.string(),
+        nodePoolName: z.string(),
+        team: z.string(),
+        flavor: z.string(),
+        count: z.number().int().meta({ description: 'the nodes counted against the team quota' }),
+        billingMode: z.enum(['0', '1']),
+        createdAt: timestamp.optional(),
+        createdBy: z.string().meta({ description: 'the request that created it' }),
+        openRequest: z
+          .strictObject({ requestId: z.string(), kind: RequestKindSchema, status: RequestStatusSchema })
+          .optional()
+          .meta({ description: 'the request under way on the node pool (one at a time)' }),
+        links: z.strictObject({ createdBy: z.string(), openRequest: z.string().optional() }),
+      }),
+    ),
+    nextCursor: z.string().nullable(),
+  })
+  .meta({ id: 'NodePoolInventory' });
+
 export type ErrorBody = z.infer<typeof ErrorSchema>;
 export type Billing = z.infer<typeof BillingSchema>;
 export type RequestStep = z.infer<typeof StepSchema>;
@@ -171,3 +255,11 @@ export type SubmitAccepted = z.infer<typeof SubmitAcceptedSchema>;
 export type DryRunResult = z.infer<typeof DryRunResultSchema>;
 export type DryRunCheck = DryRunResult['checks'][number];
 export type Health = z.infer<typeof HealthSchema>;
+/** The answer of a delete with `dryRun=true`. */
+export type DeleteDryRun = z.infer<typeof DeleteDryRunSchema>;
+/** ModelArts' NodePool as ShowNodePool answers it (GET .../nodepools/{nodepool_name}). */
+export type ModelArtsNodePoolView = z.infer<typeof ModelArtsNodePoolSchema>;
+export type ModelArtsNodePoolList = z.infer<typeof ModelArtsNodePoolListSchema>;
+/** GET /nodepools: a page of a team's inventory. */
+export type Inventory = z.infer<typeof InventorySchema>;
+export type InventoryItem = Inventory['items'][number];

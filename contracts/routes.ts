@@ -2,7 +2,7 @@ import type { HttpFunctionId } from './functions';
 
 /** One HTTP API route: API Gateway route key syntax (`{param}` path parameters). */
 export interface RouteDefinition {
-  readonly method: 'GET' | 'POST';
+  readonly method: 'GET' | 'POST' | 'DELETE';
   readonly path: string;
   readonly functionId: HttpFunctionId;
 }
@@ -10,7 +10,19 @@ export interface RouteDefinition {
 /** Every public route. The stack wires exactly these; the local HTTP server routes exactly these. */
 export const ROUTES: readonly RouteDefinition[] = [
   { method: 'POST', path: '/v2/{project_id}/pools/{pool_name}/nodepools', functionId: 'submit' },
+  { method: 'GET', path: '/v2/{project_id}/pools/{pool_name}/nodepools', functionId: 'readNodePools' },
+  {
+    method: 'GET',
+    path: '/v2/{project_id}/pools/{pool_name}/nodepools/{nodepool_name}',
+    functionId: 'readNodePools',
+  },
+  {
+    method: 'DELETE',
+    path: '/v2/{project_id}/pools/{pool_name}/nodepools/{nodepool_name}',
+    functionId: 'deleteNodePool',
+  },
   { method: 'GET', path: '/requests', functionId: 'listRequests' },
+  { method: 'GET', path: '/nodepools', functionId: 'nodePoolInventory' },
   { method: 'GET', path: '/requests/{request_id}', functionId: 'getRequest' },
   { method: 'GET', path: '/requests/{request_id}/page', functionId: 'requestPage' },
   { method: 'POST', path: '/requests/{request_id}/cancel', functionId: 'cancelRequest' },

@@ -8,6 +8,7 @@
  * failure reasons, so renaming a field or an error here fails to compile wherever it is still used
  * under its old name (test/unit/workflow-contract.test.ts).
  */
+import type { RequestKind } from './api-values';
 
 /**
  * The state names. Kept as they are: executions saved by the local stack resume by state name, and
@@ -19,7 +20,9 @@ export const WORKFLOW_STATES = {
   requestApproval: 'RequestApproval',
   approvalTimedOut: 'ApprovalTimedOut',
   decision: 'Decision?',
+  kind: 'Kind?',
   createNodePool: 'CreateNodePool',
+  applyChange: 'ApplyChange',
   track: 'Track?',
   checkNodes: 'CheckNodes',
   nodesReady: 'NodesReady?',
@@ -28,15 +31,19 @@ export const WORKFLOW_STATES = {
 } as const;
 export type WorkflowStateName = (typeof WORKFLOW_STATES)[keyof typeof WORKFLOW_STATES];
 
-/** Where a retried request's run picks the work up again (POST /requests/{id}/retry): two task states. */
-export const RESUME_POINTS = [WORKFLOW_STATES.createNodePool, WORKFLOW_STATES.checkNodes] as const;
+/** Where a retried request's run picks the work up again (POST /requests/{id}/retry): three task states. */
+export const RESUME_POINTS = [
+  WORKFLOW_STATES.createNodePool,
+  WORKFLOW_STATES.checkNodes,
+  WORKFLOW_STATES.applyChange,
+] as const;
 export type ResumePoint = (typeof RESUME_POINTS)[number];
 
 // ---------------------------------------------------------------------------------------------------
 // What flows through an execution
 // ---------------------------------------------------------------------------------------------------
 
-/** What CreateNodePool hands on (the `$.created` of the definition). */
+/** What CreateNodePool and ApplyChange hand on (the `$.created` of the definition). */
 export interface CreatedState {
   readonly nodePoolName: string;
   readonly track: boolean;
@@ -54,7 +61,8 @@ export interface ApprovalOutcome {
 
 /** What CheckNodes answers (the `$.nodes` of the definition). */
 export interface NodesState {
-  readonly status: 'waiting' | 'active';
+  /** `gone`: a delete's node pool is no longer shown by ModelArts. */
+  readonly status: 'waiting' | 'active' | 'gone';
   readonly waitSeconds: number;
   readonly available: number;
 }
@@ -68,6 +76,8 @@ export interface CaughtError {
 /** The input every execution starts with: all the paths the definition reads exist from the start. */
 export interface ExecutionInput {
   readonly requestId: string;
+  /** What the request does (contracts/api-values.ts): the definition's `Kind?` dispatches on it. */
+  readonly kind: RequestKind;
   readonly approval: null;
   readonly error: null;
   /** 0 for the request's first run, n for its n-th retry: Finalize acts only for the request's latest run. */
@@ -79,6 +89,8 @@ export interface ExecutionInput {
 /** The execution's state as it goes: the input, then what each task adds at its `ResultPath`. */
 export interface ExecutionState {
   readonly requestId: string;
+  /** Absent in an execution started before kinds existed: a create. */
+  readonly kind?: RequestKind;
   readonly attempt: number;
   readonly approval: ApprovalOutcome | null;
   readonly error: CaughtError | null;
@@ -98,7 +110,7 @@ export interface Resumption {
 // What each task is given (its Lambda payload) and answers
 // ---------------------------------------------------------------------------------------------------
 
-/** CheckRequest, CreateNodePool and CheckNodes are given the request id only. */
+/** CheckRequest, CreateNodePool, ApplyChange and CheckNodes are given the request id only. */
 export interface RequestTaskPayload {
   readonly requestId: string;
 }
@@ -192,6 +204,8 @@ export const WORKFLOW_ERRORS = {
   QuotaExceededError: { retry: 'none', reason: 'QUOTA_EXCEEDED' },
   /** A retried run's team may no longer use its flavor. */
   FlavorNotAllowedError: { retry: 'none', reason: 'FLAVOR_NOT_ALLOWED' },
+  /** A change (delete) found a node pool of that name poolgate did not create (label or flavor differ). */
+  NodePoolNotOursError: { retry: 'none', reason: 'NODE_POOL_NOT_OURS' },
 } as const satisfies Record<string, WorkflowErrorSpec>;
 
 export type WorkflowErrorName = keyof typeof WORKFLOW_ERRORS;

@@ -5,16 +5,21 @@
  * `definitionSubstitutions`); the local stack passes its own function names and runs the very same
  * object on aws-local-stepfunctions.
  *
- * State carried through the execution (all small): `requestId` (the input), `approval` (what the
+ * State carried through the execution (all small): `requestId` and `kind` (the input), `approval` (what the
  * last step says comes next: status pending/approved/rejected/refused/expired, the stage and how long
  * to wait on it), `error` (set by a Catch that ends the request) and `created`.
  *
  *   CheckRequest -> Checked? -> RequestApproval (callback, waits until reminder or expiry) -> Decision?
- *        Checked?: a retried request goes straight to CreateNodePool (approved) or CheckNodes (created)
- *        Decision?: pending -> RequestApproval (next stage) | approved -> CreateNodePool | else -> Finalize
+ *        Checked?: a retried request goes straight to Kind? (approved) or CheckNodes (created); a change
+ *                  no stage applies to (a delete by default) is approved at once
+ *        Decision?: pending -> RequestApproval (next stage) | approved -> Kind? | else -> Finalize
  *        RequestApproval timeout -> ApprovalTimedOut (remind, or expire) -> Decision?
- *   CreateNodePool -> Track? -> CheckNodes -> NodesReady? -> WaitForNodes -> CheckNodes ... -> Finalize
+ *   Kind?: create -> CreateNodePool | any other kind (delete) -> ApplyChange (show first, then change)
+ *   CreateNodePool | ApplyChange -> Track? -> CheckNodes -> NodesReady? -> WaitForNodes -> CheckNodes ... -> Finalize
+ * Every task dispatches on the request's kind (CheckRequest, CheckNodes and Finalize read it from the
+ * request); an execution started before kinds has no `kind` and is a create.
  */
+import type { RequestKind } from '../contracts/api-values';
 import type { WorkflowFunctionId } from '../contracts/functions';
 import {
   answerFields,
@@ -103,7 +108,7 @@ export function buildWorkflowDefinition(fns: WorkflowFunctionRefs, partition = '
   const status = (value: ApprovalOutcome['status']) => value;
   const task = (functionArn: string, payload: Record<string, unknown>) => invoke(partition, functionArn, payload);
   return {
-    Comment: 'poolgate: capacity and quota check, staged approvals, then ModelArts node-pool creation',
+    Comment: 'poolgate: checks, staged approvals, then the ModelArts change of the request kind (create, delete)',
     StartAt: s.checkRequest,
     States: {
       [s.checkRequest]: {
@@ -120,7 +125,7 @@ export function buildWorkflowDefinition(fns: WorkflowFunctionRefs, partition = '
         Choices: [
           { Variable: approvalStatus, StringEquals: status('pending'), Next: s.requestApproval },
           // A retried request resumes where it failed (POST /requests/{id}/retry): no approval again.
-          { Variable: approvalStatus, StringEquals: status('approved'), Next: s.createNodePool },
+          { Variable: approvalStatus, StringEquals: status('approved'), Next: s.kind },
           { Variable: approvalStatus, StringEquals: status('created'), Next: s.checkNodes },
         ],
         Default: s.finalize,
@@ -160,10 +165,32 @@ export function buildWorkflowDefinition(fns: WorkflowFunctionRefs, partition = '
       [s.decision]: {
         Type: 'Choice',
         Choices: [
-          { Variable: approvalStatus, StringEquals: status('approved'), Next: s.createNodePool },
+          { Variable: approvalStatus, StringEquals: status('approved'), Next: s.kind },
           { Variable: approvalStatus, StringEquals: status('pending'), Next: s.requestApproval },
         ],
         Default: s.finalize,
+      },
+      [s.kind]: {
+        Type: 'Choice',
+        Choices: [
+          {
+            And: [
+              { Variable: statePath('kind'), IsPresent: true },
+              { Variable: statePath('kind'), StringEquals: 'delete' satisfies RequestKind },
+            ],
+            Next: s.applyChange,
+          },
+        ],
+        Default: s.createNodePool,
+      },
+      [s.applyChange]: {
+        // A change to an existing node pool: show first (still the one poolgate created?), then change it.
+        ...task(fns.applyChange, payloadFrom<RequestTaskPayload>(['requestId'])),
+        ResultSelector: answerFields<CreatedState>(['nodePoolName', 'track', 'waitSeconds']),
+        ResultPath: statePath('created'),
+        Retry: [MODELARTS_RETRY],
+        Catch: catchAllTo(s.finalize),
+        Next: s.track,
       },
       [s.createNodePool]: {
         ...task(fns.createNodePool, payloadFrom<RequestTaskPayload>(['requestId'])),

@@ -88,6 +88,7 @@ export async function startLocalStack(options: StartOptions = {}): Promise<Local
     dataDir: join(home, 'modelarts'),
     credentials,
     nodeReadyDelayMs: settings.nodeReadyDelayMs,
+    nodeDeleteDelayMs: settings.nodeDeleteDelayMs,
     faults: settings.simulatorFaults,
     catalog: settings.simulatorCatalogFile
       ? (JSON.parse(readFileSync(settings.simulatorCatalogFile, 'utf8')) as SimulatorCatalog)

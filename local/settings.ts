@@ -18,6 +18,8 @@ export interface LocalSettings {
   readonly huaweiSecretKey: string;
   /** How long the simulator takes to bring a node pool's nodes up. */
   readonly nodeReadyDelayMs: number;
+  /** How long the simulator takes to delete a node pool's nodes (POOLGATE_NODE_DELETE_DELAY_MS; default: the ready delay). */
+  readonly nodeDeleteDelayMs: number;
   readonly logLevel: string;
   /** JSON file describing the simulator's pools and flavors (local/modelarts-simulator/catalog.ts). */
   readonly simulatorCatalogFile?: string;
@@ -64,6 +66,7 @@ export function localSettings(env: NodeJS.ProcessEnv = process.env, cwd = proces
     huaweiAccessKey: env.HUAWEICLOUD_SDK_AK || DEV_HUAWEI_ACCESS_KEY,
     huaweiSecretKey: env.HUAWEICLOUD_SDK_SK || DEV_HUAWEI_SECRET_KEY,
     nodeReadyDelayMs: Number(env.POOLGATE_NODE_READY_DELAY_MS || 3000),
+    nodeDeleteDelayMs: Number(env.POOLGATE_NODE_DELETE_DELAY_MS || env.POOLGATE_NODE_READY_DELAY_MS || 3000),
     logLevel: env.POOLGATE_LOG_LEVEL || 'WARN',
     simulatorCatalogFile: env.POOLGATE_SIMULATOR_CATALOG ? resolve(cwd, env.POOLGATE_SIMULATOR_CATALOG) : undefined,
     simulatorFaults: env.POOLGATE_SIMULATOR_FAULTS || undefined,

@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import type { ApprovalOutcome, ExecutionInput, Resumption } from '../../contracts/workflow';
 import type { StartOutcome, TaskAnswer, WorkflowRuns } from '../use-cases/ports';
+import type { RequestKind } from '../../contracts/api-values';
 
 export type { StartOutcome, TaskAnswer };
 
@@ -31,9 +32,10 @@ export class Workflow implements WorkflowRuns {
    * answers the same name and input again while that execution runs (with its own start date), and
    * ExecutionAlreadyExists once it has ended: `running` and `ended`, both counting as started.
    */
-  async start(requestId: string, resume?: Resumption): Promise<StartOutcome> {
+  async start(requestId: string, resume?: Resumption, kind: RequestKind = 'create'): Promise<StartOutcome> {
     const input: ExecutionInput = {
       requestId,
+      kind,
       approval: null,
       error: null,
       attempt: resume?.attempt ?? 0,

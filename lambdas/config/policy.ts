@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { en } from 'zod/v4/locales';
 import * as z from 'zod/mini';
 import { DEFAULT_JWT_ALGORITHMS, JWT_ALGORITHMS } from '../../contracts/auth';
+import { CHANGE_KINDS } from '../domain/request-kind';
 
 // zod/mini loads no locale by itself: the rules below without their own message use zod's English ones.
 z.config(en());
@@ -49,7 +50,12 @@ export const PersonSchema = z.strictObject({
 
 export const StageConditionSchema = z.strictObject({
   /** The stage applies only when the request's billing mode is one of these. */
-  billingModes: z.array(z.enum(['0', '1'])).check(z.minLength(1)),
+  billingModes: z.optional(z.array(z.enum(['0', '1'])).check(z.minLength(1))),
+  /**
+   * The changes the stage applies to (lambdas/domain/request-kind.ts); absent: `create` and `scale-up`.
+   * `scale-down`, `update` and `delete` need no approval unless a stage names them.
+   */
+  changes: z.optional(z.array(z.enum(CHANGE_KINDS)).check(z.minLength(1))),
 });
 
 export const StageSchema = z.strictObject({

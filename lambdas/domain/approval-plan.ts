@@ -5,6 +5,7 @@
  */
 import { durationSeconds, type Person, type Team } from '../config/policy';
 import type { BillingMode } from './billing';
+import { DEFAULT_STAGE_CHANGES, type ChangeKind } from './request-kind';
 
 export interface PlannedStage {
   readonly name: string;
@@ -22,11 +23,22 @@ export type ApprovalPlan =
   | { readonly ok: true; readonly stages: readonly PlannedStage[] }
   | { readonly ok: false; readonly reason: 'NO_ELIGIBLE_APPROVER'; readonly stage: string };
 
-export function planApprovals(team: Team, requester: string, billingMode: BillingMode): ApprovalPlan {
+/**
+ * `change`: what the request does. A stage applies to the changes its `when.changes` names (absent:
+ * create and scale-up, as every stage did before kinds). A creation needs at least one stage; a change
+ * no stage applies to (a delete by default) needs no approval: its plan is empty.
+ */
+export function planApprovals(
+  team: Team,
+  requester: string,
+  billingMode: BillingMode,
+  change: ChangeKind = 'create',
+): ApprovalPlan {
   const self = requester.toLowerCase();
   const stages: PlannedStage[] = [];
   for (const stage of team.stages) {
-    if (stage.when && !stage.when.billingModes.includes(billingMode)) continue;
+    if (stage.when?.billingModes && !stage.when.billingModes.includes(billingMode)) continue;
+    if (!(stage.when?.changes ?? DEFAULT_STAGE_CHANGES).includes(change)) continue;
     let approvers = stage.approvers.filter((p) => p.email !== self);
     let escalated = false;
     if (approvers.length < stage.requiredApprovals) {
@@ -48,6 +60,7 @@ export function planApprovals(team: Team, requester: string, billingMode: Billin
     });
   }
   // An approval gate never waves a request through: no applicable stage means nobody may approve it.
-  if (stages.length === 0) return { ok: false, reason: 'NO_ELIGIBLE_APPROVER', stage: '(none)' };
+  if (stages.length === 0 && (change === 'create' || change === 'scale-up'))
+    return { ok: false, reason: 'NO_ELIGIBLE_APPROVER', stage: '(none)' };
   return { ok: true, stages };
 }

@@ -33,6 +33,17 @@ export class OpenRequestExistsError extends PoolGateError {
     super(`request ${openRequestId} for this node pool is still open`);
   }
 }
+/** A create names a node pool that poolgate created and that still exists: delete it first. */
+export class NodePoolExistsError extends PoolGateError {
+  readonly code = 'PoolGate.5409';
+  constructor(readonly creatingRequestId: string) {
+    super(`a node pool of this name exists (created by request ${creatingRequestId}): delete it first`);
+  }
+}
+/** Yearly/monthly node pools cannot be deleted through ModelArts: the billing center removes prepaid resources. */
+export class PrepaidNodePoolError extends PoolGateError {
+  readonly code = 'PoolGate.4409';
+}
 /** The workflow could not be started now; the same Idempotency-Key resumes the request. */
 export class ServiceUnavailableError extends PoolGateError {
   readonly code = 'PoolGate.0503';

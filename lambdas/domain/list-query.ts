@@ -11,6 +11,7 @@
 import type { Policy } from '../config/policy';
 import { BadQueryError, ForbiddenError } from './errors';
 import { teamNamed, teamOf } from './teams';
+import { REQUEST_KINDS, isRequestKind, type RequestKind } from './request-kind';
 import { REQUEST_STATUSES, type RequestStatus } from './status';
 
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../contracts/api-values';
@@ -27,11 +28,13 @@ export interface ListQuery {
   readonly scope: ListScope;
   /** Only requests in this status (a filter on the scope's partition; implied by a `status` scope). */
   readonly status?: RequestStatus;
+  /** Only requests of this kind (a filter). */
+  readonly kind?: RequestKind;
   readonly limit: number;
   readonly cursor?: string;
 }
 
-const KNOWN = ['status', 'mine', 'team', 'awaiting', 'limit', 'cursor'] as const;
+const KNOWN = ['status', 'kind', 'mine', 'team', 'awaiting', 'limit', 'cursor'] as const;
 
 function flag(name: string, value: string | undefined): boolean {
   if (value === undefined || value === 'false') return false;
@@ -59,6 +62,9 @@ export function parseListQuery(
   if (status !== undefined && !(REQUEST_STATUSES as readonly string[]).includes(status)) {
     throw new BadQueryError(`status: must be one of ${REQUEST_STATUSES.join(', ')}`);
   }
+  const kindParam = params.kind;
+  if (kindParam !== undefined && !isRequestKind(kindParam))
+    throw new BadQueryError(`kind: must be one of ${REQUEST_KINDS.join(', ')}`);
   const limit = params.limit === undefined ? DEFAULT_PAGE_SIZE : Number(params.limit);
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE || !/^\d+$/.test(params.limit ?? '1')) {
     throw new BadQueryError(`limit: must be an integer from 1 to ${MAX_PAGE_SIZE}`);
@@ -66,7 +72,7 @@ export function parseListQuery(
   const cursor = params.cursor || undefined;
   const mine = flag('mine', params.mine);
   const team = params.team;
-  const page = { limit, ...(cursor ? { cursor } : {}) };
+  const page = { limit, ...(cursor ? { cursor } : {}), ...(kindParam ? { kind: kindParam } : {}) };
   const filter = status ? { status: status as RequestStatus } : {};
 
   if (params.awaiting !== undefined) {
@@ -104,5 +110,5 @@ export function queryIdentity(viewer: string, query: ListQuery): string {
         : scope.kind === 'status'
           ? scope.status
           : `byStatus:${scope.approver}`;
-  return [viewer, scope.kind, partition, query.status ?? ''].join('\n');
+  return [viewer, scope.kind, partition, query.status ?? '', ...(query.kind ? [query.kind] : [])].join('\n');
 }

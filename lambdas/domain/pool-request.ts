@@ -1,16 +1,21 @@
 /**
- * The request record poolgate keeps for one node-pool creation request, and the view of it that
- * requesters and approvers see.
+ * The request record poolgate keeps for one request on a node pool (its `kind`: create, delete), and
+ * the view of it that requesters and approvers see.
  */
 import type { RequestSummary, RequestView } from '../../contracts/api';
 import type { PlannedStage } from './approval-plan';
 import type { BillingSummary } from './billing';
 import type { NodePoolRequest } from './nodepool-request';
+import { kindOf, type RequestKind, type RequestTrigger } from './request-kind';
 import { isFinal, type RequestStatus, type TerminalReason } from './status';
 import type { Step } from './steps';
 
 export interface PoolRequestRecord {
   readonly requestId: string;
+  /** What the request does to its node pool (absent on requests stored before kinds: `create`). */
+  readonly kind?: RequestKind;
+  /** Who set it off (absent on requests stored before triggers: `user`). */
+  readonly trigger?: RequestTrigger;
   readonly status: RequestStatus;
   readonly reason?: TerminalReason;
   readonly requester: string;
@@ -21,14 +26,18 @@ export interface PoolRequestRecord {
   readonly flavor: string;
   readonly count: number;
   readonly maxCount: number;
-  /** The body exactly as the requester sent it (validated). */
-  readonly body: NodePoolRequest;
+  /** A create's body exactly as the requester sent it (validated); a delete has none. */
+  readonly body?: NodePoolRequest;
+  /** A change to an existing node pool (delete): the request that created it (its quota share's id, its label). */
+  readonly createRequestId?: string;
+  /** A change to an existing node pool: who created it (told when someone else deletes it). */
+  readonly creator?: string;
   readonly billing: BillingSummary;
   readonly justification?: string;
   /** Approval stages fixed at submission; empty with `planError` when nobody may approve. */
   readonly stages: readonly PlannedStage[];
   readonly planError?: 'NO_ELIGIBLE_APPROVER';
-  /** Hash of requester, project, pool and body: tells a retry from a reused Idempotency-Key. */
+  /** Hash of method, kind, requester, project, pool, node pool and body: tells a retry from a reused Idempotency-Key. */
   readonly fingerprint: string;
   readonly createdAt: string;
   readonly updatedAt: string;
@@ -50,6 +59,8 @@ export interface ViewOptions {
 export function toRequestSummary(r: PoolRequestRecord, options: ViewOptions = {}): RequestSummary {
   return {
     requestId: r.requestId,
+    kind: kindOf(r),
+    trigger: r.trigger ?? 'user',
     status: r.status,
     ...(r.reason ? { reason: r.reason } : {}),
     final: isFinal(r.status, options.nodeTracking ?? true),
@@ -92,4 +103,10 @@ export function canView(
     admins.includes(who) ||
     r.stages.some((s) => s.approvers.some((a) => a.email === who))
   );
+}
+
+/** A create's body; a request of another kind has none (a bug to ask for it). */
+export function createBody(r: PoolRequestRecord): NodePoolRequest {
+  if (!r.body) throw new Error(`request ${r.requestId} is a ${kindOf(r)} request: it has no node-pool body`);
+  return r.body;
 }

@@ -4,6 +4,9 @@
  *
  *   failed in CreateNodePool (approved, no node pool recorded)  -> resume at CreateNodePool (PROVISIONING)
  *   failed while its nodes were followed (node pool created)    -> resume at CheckNodes (CREATED)
+ *   a change (delete) failed after it was approved               -> resume at ApplyChange (PROVISIONING):
+ *                                                                   it shows first, so a deletion ModelArts
+ *                                                                   accepted already is followed, not asked again
  */
 import { RESUME_POINTS, WORKFLOW_STATES, type ResumePoint } from '../../contracts/workflow';
 import type { RequestStatus } from './status';

@@ -1,14 +1,22 @@
 /**
  * Request statuses and the one place their transitions are checked.
  *
- *   SUBMITTED -> AWAITING_APPROVAL -> PROVISIONING -> CREATED -> ACTIVE
+ *   create: SUBMITTED -> AWAITING_APPROVAL -> PROVISIONING -> CREATED -> ACTIVE
+ *   delete: SUBMITTED -> (AWAITING_APPROVAL) -> PROVISIONING -> DELETED (ModelArts no longer shows it)
  *   terminal: REJECTED, EXPIRED, CANCELLED, FAILED (each with a machine-readable reason)
  */
 import { REQUEST_STATUSES, type RequestStatus } from '../../contracts/api-values';
 
 export { REQUEST_STATUSES, type RequestStatus };
 
-export const TERMINAL_STATUSES: readonly RequestStatus[] = ['ACTIVE', 'REJECTED', 'EXPIRED', 'CANCELLED', 'FAILED'];
+export const TERMINAL_STATUSES: readonly RequestStatus[] = [
+  'ACTIVE',
+  'DELETED',
+  'REJECTED',
+  'EXPIRED',
+  'CANCELLED',
+  'FAILED',
+];
 /** Statuses after which no approval or provisioning is pending any more: the node-pool name is free again. */
 export const FINISHED_STATUSES: readonly RequestStatus[] = ['CREATED', ...TERMINAL_STATUSES];
 
@@ -30,16 +38,21 @@ export type TerminalReason =
   | 'CANCELLED_BY_USER'
   | 'MODELARTS_ERROR'
   | 'NODE_POOL_CONFLICT'
+  /** A delete found a node pool of that name that is not the one poolgate created (label or flavor differ). */
+  | 'NODE_POOL_NOT_OURS'
   | 'NODES_ABNORMAL'
   | 'NODES_TIMEOUT'
   | 'INTERNAL_ERROR';
 
 const TRANSITIONS: Record<RequestStatus, readonly RequestStatus[]> = {
-  SUBMITTED: ['AWAITING_APPROVAL', 'REJECTED', 'CANCELLED', 'FAILED'],
+  // A change no stage applies to (a delete by default) goes straight to PROVISIONING.
+  SUBMITTED: ['AWAITING_APPROVAL', 'PROVISIONING', 'REJECTED', 'CANCELLED', 'FAILED'],
   AWAITING_APPROVAL: ['PROVISIONING', 'REJECTED', 'EXPIRED', 'CANCELLED', 'FAILED'],
-  PROVISIONING: ['CREATED', 'FAILED'],
+  // A delete rejected right before the call (the node pool is no longer the one poolgate created).
+  PROVISIONING: ['CREATED', 'DELETED', 'REJECTED', 'FAILED'],
   CREATED: ['ACTIVE', 'FAILED'],
   ACTIVE: [],
+  DELETED: [],
   REJECTED: [],
   EXPIRED: [],
   CANCELLED: [],

@@ -25,6 +25,11 @@ export const stepId = {
   vote: (stage: string, approver: string) => `vote:${stage}:${approver}`,
   expired: (stage: string) => `expired:${stage}`,
   nodePoolCreated: () => 'node-pool-created',
+  /**
+   * A change refused at ApplyChange: the node pool is no longer the one poolgate created (re-created in
+   * the console after CheckRequest recorded `capacity-checked` as ok). One per attempt, like `failed`.
+   */
+  nodePoolNotOurs: (attempt = 0) => (attempt ? `node-pool-not-ours:${attempt}` : 'node-pool-not-ours'),
   /** One failure per attempt: the first run's is `failed`, a retried run's `failed:<attempt>`. */
   failed: (attempt = 0) => (attempt ? `failed:${attempt}` : 'failed'),
   retried: (attempt: number) => `retried:${attempt}`,

@@ -13,6 +13,7 @@ export const handler = async (event: RequestTaskPayload, context?: Context): Pro
     requests: requests(),
     quotas: quotas(),
     modelArts: modelArts(),
+    changes: { modelArts: modelArts() },
     recordMetric,
   });
 };

@@ -3,7 +3,7 @@ import type { RequestTaskPayload } from '../../contracts/workflow';
 import { startInvocationLog } from '../adapters/logger';
 import { recordMetric } from '../adapters/metrics';
 import { createNodePool } from '../use-cases/create-node-pool';
-import { approvals, linkKey, modelArts, policy, publicBaseUrl, requests } from '../wiring';
+import { approvals, claims, linkKey, modelArts, policy, publicBaseUrl, requests } from '../wiring';
 
 /** Workflow step CreateNodePool: show first, create if absent, record it. */
 export const handler = async (event: RequestTaskPayload, context?: Context) => {
@@ -11,6 +11,7 @@ export const handler = async (event: RequestTaskPayload, context?: Context) => {
   return createNodePool(event.requestId, {
     requests: requests(),
     approvals: approvals(),
+    claims: claims(),
     modelArts: modelArts(),
     publicBaseUrl: publicBaseUrl(),
     linkKey: await linkKey(),

@@ -15,10 +15,12 @@ import {
   InvalidLinkError,
   NotCancellableError,
   NotFoundError,
+  NodePoolExistsError,
   NotRetryableError,
   OpenRequestExistsError,
   PayloadTooLargeError,
   PoolGateError,
+  PrepaidNodePoolError,
   ServiceUnavailableError,
   UnauthenticatedError,
   ValidationError,
@@ -74,6 +76,8 @@ const STATUS_BY_ERROR: ReadonlyArray<[abstract new (...args: never[]) => PoolGat
   [InvalidLinkError, 403],
   [NotFoundError, 404],
   [OpenRequestExistsError, 409],
+  [NodePoolExistsError, 409],
+  [PrepaidNodePoolError, 409],
   [AlreadyDecidedError, 409],
   [NotCancellableError, 409],
   [NotRetryableError, 409],
@@ -124,4 +128,11 @@ export function errorPageOrJson(
   const e = toHttpError(error);
   const page = html(e.statusCode, linkProblemPage(titles[e.statusCode] ?? 'Something went wrong', e.message));
   return { ...page, headers: { ...page.headers, ...e.headers } };
+}
+
+/** `?dryRun=`: absent or "false" -> false, "true" -> true, anything else a 400. */
+export function isDryRun(value: string | undefined): boolean {
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  throw new BadQueryError('dryRun: must be "true" or "false"');
 }

@@ -2,11 +2,10 @@ import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import type { SubmitAccepted } from '../../contracts/api';
 import { logger, startInvocationLog } from '../adapters/logger';
 import { recordMetric } from '../adapters/metrics';
-import { BadQueryError } from '../domain/errors';
 import { dryRunRequest } from '../use-cases/dry-run-request';
 import { submitRequest } from '../use-cases/submit-request';
 import { authenticator, claims, clock, modelArts, policy, quotas, requests, workflow } from '../wiring';
-import { bodyText, errorResponse, header, json, pathParameter, type HttpResult } from './http';
+import { bodyText, errorResponse, header, isDryRun, json, pathParameter, type HttpResult } from './http';
 
 /**
  * POST /v2/{project_id}/pools/{pool_name}/nodepools — the ModelArts request, gated.
@@ -42,15 +41,14 @@ export const handler = async (event: APIGatewayProxyEventV2, context?: Context):
     logger.appendKeys({ requestId: result.requestId });
     logger.info('request submitted', { requester });
     const self = `/requests/${result.requestId}`;
-    const accepted: SubmitAccepted = { requestId: result.requestId, status: result.status, links: { self } };
+    const accepted: SubmitAccepted = {
+      requestId: result.requestId,
+      status: result.status,
+      kind: 'create',
+      links: { self },
+    };
     return json(202, accepted, { location: self });
   } catch (error) {
     return errorResponse(error);
   }
 };
-
-function isDryRun(value: string | undefined): boolean {
-  if (value === undefined || value === 'false') return false;
-  if (value === 'true') return true;
-  throw new BadQueryError('dryRun: must be "true" or "false"');
-}

@@ -9,9 +9,13 @@
  */
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import * as z from 'zod';
-import { MAX_PAGE_SIZE, REQUEST_STATUSES } from '../../contracts/api-values';
+import { MAX_PAGE_SIZE, REQUEST_KINDS, REQUEST_STATUSES } from '../../contracts/api-values';
 import { NodePoolRequestSchema } from '../domain/nodepool-request';
 import {
+  InventorySchema,
+  ModelArtsNodePoolListSchema,
+  ModelArtsNodePoolSchema,
+  DeleteDryRunSchema,
   DryRunResultSchema,
   ErrorSchema,
   HealthSchema,
@@ -112,8 +116,123 @@ export function buildOpenApiDocument(): OpenApiDocument {
         ],
         [401, 'PoolGate.0401: no valid bearer token, or its e-mail is not verified'],
         [403, 'PoolGate.0403: the caller is in no team, or the team may not use this project and pool'],
-        [409, 'PoolGate.0409: another request for this node pool is still open'],
+        [
+          409,
+          'PoolGate.0409: another request for this node pool is still open; PoolGate.5409: poolgate created a node pool of this name that still exists (delete it first)',
+        ],
         [413, 'PoolGate.0413: a body over 64 KiB'],
+        [422, 'PoolGate.0422: an Idempotency-Key reused for another request'],
+        [503, 'PoolGate.0503: stored, but the workflow could not start; retry with the same Idempotency-Key'],
+      ),
+    },
+  });
+
+  registry.registerPath({
+    method: 'get',
+    path: '/v2/{project_id}/pools/{pool_name}/nodepools/{nodepool_name}',
+    operationId: 'showNodePool',
+    summary: "A node pool poolgate created, exactly as ModelArts' ShowNodePool answers (cached a few seconds)",
+    description:
+      "For whoever may read the team's requests (members, approvers, escalation contacts, admins); anything else, and a node pool poolgate did not create, is 404.",
+    security: BEARER,
+    request: { params: z.object({ project_id: z.string(), pool_name: z.string(), nodepool_name: z.string() }) },
+    responses: {
+      200: { description: 'the NodePool', content: { 'application/json': { schema: ModelArtsNodePoolSchema } } },
+      ...errors(
+        [401, 'PoolGate.0401: no valid bearer token'],
+        [404, 'PoolGate.0404: no such node pool the caller may read'],
+      ),
+    },
+  });
+
+  registry.registerPath({
+    method: 'get',
+    path: '/v2/{project_id}/pools/{pool_name}/nodepools',
+    operationId: 'listNodePools',
+    summary:
+      "ModelArts' ListNodePools, with only the node pools poolgate created that the caller may read (cached a few seconds)",
+    security: BEARER,
+    request: { params: z.object({ project_id: z.string(), pool_name: z.string() }) },
+    responses: {
+      200: {
+        description: 'the NodePoolList',
+        content: { 'application/json': { schema: ModelArtsNodePoolListSchema } },
+      },
+      ...errors([401, 'PoolGate.0401: no valid bearer token']),
+    },
+  });
+
+  registry.registerPath({
+    method: 'get',
+    path: '/nodepools',
+    operationId: 'nodePoolInventory',
+    summary: "poolgate's inventory: a team's node pools, newest first",
+    description:
+      'Without `team`, your team. Members, approvers and escalation contacts of a team and admins may list it. Follow `nextCursor` until it is null. Node-pool records never appear in `GET /requests`.',
+    security: BEARER,
+    request: {
+      query: z.object({
+        team: z.string().optional(),
+        limit: z
+          .string()
+          .optional()
+          .meta({ description: `1 to ${MAX_PAGE_SIZE}, default 20` }),
+        cursor: z.string().optional(),
+      }),
+    },
+    responses: {
+      200: { description: 'a page of the inventory', content: { 'application/json': { schema: InventorySchema } } },
+      ...errors(
+        [400, 'PoolGate.0400: an unknown parameter, a bad limit or cursor, or no team to list'],
+        [401, 'PoolGate.0401: no valid bearer token'],
+        [403, 'PoolGate.0403: the caller may not list that team'],
+      ),
+    },
+  });
+
+  registry.registerPath({
+    method: 'delete',
+    path: '/v2/{project_id}/pools/{pool_name}/nodepools/{nodepool_name}',
+    operationId: 'deleteNodePool',
+    summary: 'Delete a node pool poolgate created (ModelArts DeleteNodePool, gated)',
+    description:
+      'Records a request of kind `delete` and starts its workflow: ModelArts must still show the node pool with the label of the request that created it ' +
+      'and its flavor (otherwise REJECTED NODE_POOL_NOT_OURS, nothing deleted); approval only when a policy stage names `delete` in `when.changes`; ' +
+      'then DeleteNodePool, and DELETED once ModelArts no longer shows it (the quota share is released then). ' +
+      "Members of the owning team and admins may delete; the team's approvers and escalation contacts get 403, anyone else 404. " +
+      'Without an Idempotency-Key, repeating the call while the delete is open returns the same request.',
+    security: BEARER,
+    request: {
+      params: z.object({ project_id: z.string(), pool_name: z.string(), nodepool_name: z.string() }),
+      query: z.object({
+        dryRun: z.enum(['true', 'false']).optional().meta({ description: 'answer what would happen, record nothing' }),
+      }),
+      headers: z.object({
+        'idempotency-key': z
+          .string()
+          .optional()
+          .meta({ description: 'the same key (within 24 h) returns the same request' }),
+      }),
+    },
+    responses: {
+      200: {
+        description: 'dryRun=true: what would happen',
+        content: { 'application/json': { schema: DeleteDryRunSchema } },
+      },
+      202: {
+        description: 'Recorded; the workflow runs',
+        headers: { location: { description: 'the request', schema: { type: 'string' } } },
+        content: { 'application/json': { schema: SubmitAcceptedSchema } },
+      },
+      ...errors(
+        [400, 'PoolGate.0400: a bad dryRun value'],
+        [401, 'PoolGate.0401: no valid bearer token'],
+        [403, 'PoolGate.0403: the caller may read the node pool (an approver of its team) but not delete it'],
+        [404, 'PoolGate.0404: no node pool poolgate created of that name that the caller may read'],
+        [
+          409,
+          'PoolGate.0409: another request on this node pool is still open; PoolGate.4409: a yearly/monthly node pool (ModelArts cannot delete it: its billing center removes prepaid resources)',
+        ],
         [422, 'PoolGate.0422: an Idempotency-Key reused for another request'],
         [503, 'PoolGate.0503: stored, but the workflow could not start; retry with the same Idempotency-Key'],
       ),
@@ -134,6 +253,7 @@ export function buildOpenApiDocument(): OpenApiDocument {
     request: {
       query: z.object({
         status: z.enum(REQUEST_STATUSES).optional(),
+        kind: z.enum(REQUEST_KINDS).optional().meta({ description: 'only requests of this kind' }),
         mine: z.enum(['true', 'false']).optional(),
         team: z.string().optional(),
         awaiting: z.literal('me').optional(),

@@ -7,6 +7,7 @@ import { requestFacts } from './request-summary';
 const HEADLINES: Record<string, string> = {
   CREATED: 'was approved and the node pool is created',
   ACTIVE: 'is active: its nodes are available',
+  DELETED: 'is done: the node pool is deleted',
   REJECTED: 'was rejected',
   EXPIRED: 'expired without a decision',
   CANCELLED: 'was cancelled',
@@ -14,7 +15,26 @@ const HEADLINES: Record<string, string> = {
 };
 
 export function outcomeHeadline(request: PoolRequestRecord): string {
-  return `Your node pool request ${request.nodePoolName} ${HEADLINES[request.status] ?? `is ${request.status}`}`;
+  const what =
+    request.kind === 'delete'
+      ? `request to delete node pool ${request.nodePoolName}`
+      : `node pool request ${request.nodePoolName}`;
+  return `Your ${what} ${HEADLINES[request.status] ?? `is ${request.status}`}`;
+}
+
+/** The e-mail that tells a node pool's creator that someone else deleted it. */
+export function deletedByOtherMail(request: PoolRequestRecord, creator: string, link: string): MailMessage {
+  const headline = `Node pool ${request.nodePoolName} (${request.projectId}/${request.poolName}) was deleted by ${request.requester}`;
+  const facts: Array<[string, unknown]> = [['Deleted by', request.requester], ...requestFacts(request)];
+  const text = [
+    headline,
+    '',
+    ...facts.filter(([, v]) => v !== undefined && v !== '').map(([k, v]) => `${k}: ${String(v)}`),
+    '',
+    `Details: ${link}`,
+  ].join('\n');
+  const html = `<p>${escapeHtml(headline)}.</p>\n${factsTable(facts)}\n<p><a href="${escapeHtml(link)}">Details</a></p>`;
+  return { to: [creator], subject: headline, text, html };
 }
 
 export function outcomeMail(request: PoolRequestRecord, link: string): MailMessage {

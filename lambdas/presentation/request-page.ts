@@ -24,6 +24,8 @@ const STEP_LABELS: Record<StepName, string> = {
   failed: 'Failed',
   retried: 'Retried',
   quota_reconciled: 'Quota reconciled',
+  node_pool_delete_requested: 'Deletion requested',
+  node_pool_deleted: 'Node pool deleted',
 };
 
 const OUTCOME_LABELS: Record<Step['outcome'], string> = { ok: 'ok', refused: 'refused', error: 'error' };

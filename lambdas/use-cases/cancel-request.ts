@@ -51,6 +51,14 @@ export async function cancelRequest(requestId: string, actor: string, deps: Canc
       await deps.notifier.showSettled(cancelled.request, approval, `cancelled by ${actor}`);
   }
   await deps.quotas.release({ team: request.team, flavor: request.flavor, requestId, count: request.count });
+  // A cancelled change (a delete) leaves the node pool's share to reconciliation again.
+  if (request.createRequestId)
+    await deps.quotas.clearOpen({
+      team: request.team,
+      flavor: request.flavor,
+      createId: request.createRequestId,
+      changeId: requestId,
+    });
   if (cancelled.recorded) await deps.notifier.tellRequester(cancelled.request);
   return toRequestView(cancelled.request);
 }

@@ -6,6 +6,8 @@
 import type { NodesState, WorkflowErrorName } from '../../contracts/workflow';
 import type { Policy } from '../config/policy';
 import { NotFoundError } from '../domain/errors';
+import type { PoolRequestRecord } from '../domain/pool-request';
+import { kindOf } from '../domain/request-kind';
 import { newStep } from '../domain/steps';
 import { countOf } from '../domain/modelarts';
 import type { Clock, NodeStatusApi, RequestStore } from './ports';
@@ -29,6 +31,7 @@ export async function checkNodes(requestId: string, deps: CheckNodesDeps): Promi
   const now = deps.now();
   const request = await deps.requests.get(requestId);
   if (!request) throw new NotFoundError(`request ${requestId} not found`);
+  if (kindOf(request) === 'delete') return checkGone(request, now, deps);
   if (request.status === 'ACTIVE') return { status: 'active', waitSeconds: 0, available: request.count };
 
   const nodePool = await deps.modelArts.showNodePool(request.projectId, request.poolName, request.nodePoolName);
@@ -57,4 +60,26 @@ export async function checkNodes(requestId: string, deps: CheckNodesDeps): Promi
     );
   }
   return { status: 'waiting', waitSeconds: deps.tracking.pollIntervalSeconds, available };
+}
+
+/**
+ * A delete: done (`gone`) once ModelArts no longer shows the node pool; its nodes deleting meanwhile.
+ * The deadline (the policy's node-tracking timeout) runs from the accepted deletion, or from the retry.
+ */
+async function checkGone(request: PoolRequestRecord, now: Date, deps: CheckNodesDeps): Promise<NodesState> {
+  if (request.status === 'DELETED') return { status: 'gone', waitSeconds: 0, available: 0 };
+  const nodePool = await deps.modelArts.showNodePool(request.projectId, request.poolName, request.nodePoolName);
+  if (!nodePool) return { status: 'gone', waitSeconds: 0, available: 0 };
+  const resources = nodePool.status?.resources;
+  const left = countOf(resources?.available) + countOf(resources?.deleting) + countOf(resources?.abnormal);
+  const since = Date.parse(
+    request.steps.findLast((s) => s.step === 'node_pool_delete_requested' || s.step === 'retried')?.at ??
+      request.updatedAt,
+  );
+  if (now.getTime() - since > deps.tracking.timeoutSeconds * 1000) {
+    throw new NodesTimeoutError(
+      `node pool ${request.nodePoolName} still shown (${left} node(s)) ${deps.tracking.timeoutSeconds} s after its deletion was asked`,
+    );
+  }
+  return { status: 'waiting', waitSeconds: deps.tracking.pollIntervalSeconds, available: left };
 }

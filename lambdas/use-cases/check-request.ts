@@ -18,9 +18,11 @@ import { checkCapacity } from '../domain/capacity';
 import { flavorFacts, isSomeoneElses, poolFacts } from '../domain/modelarts';
 import { InvalidTransitionError, NotFoundError } from '../domain/errors';
 import { isCounted, quotaForRequest } from '../domain/quota';
-import type { PoolRequestRecord } from '../domain/pool-request';
+import { createBody, type PoolRequestRecord } from '../domain/pool-request';
 import type { TerminalReason } from '../domain/status';
-import { approvalRequestedStep, newStep, stepId } from '../domain/steps';
+import { kindOf } from '../domain/request-kind';
+import { approvalRequestedStep, newStep, stepId, type Step } from '../domain/steps';
+import { notOurs, type ChangeApi } from './apply-change';
 import { firstWaitSeconds } from './approval-timing';
 import type { RecordMetric } from './metrics';
 import type { CapacityApi, QuotaStore, RequestStore } from './ports';
@@ -41,12 +43,15 @@ export interface CheckDeps {
   readonly requests: RequestStore;
   readonly quotas: QuotaStore;
   readonly modelArts: CapacityApi;
+  /** What checking a change to an existing node pool (a delete) reads besides: the node pool itself. */
+  readonly changes?: { readonly modelArts: Pick<ChangeApi, 'showNodePool'> };
   readonly recordMetric?: RecordMetric;
 }
 
 export async function checkRequest(requestId: string, deps: CheckDeps): Promise<ApprovalOutcome> {
   const request = await deps.requests.get(requestId);
   if (!request) throw new NotFoundError(`request ${requestId} not found`);
+  if (kindOf(request) !== 'create') return checkChange(request, deps);
   const refused = (reason: TerminalReason): ApprovalOutcome => ({
     status: 'refused',
     stageIndex: -1,
@@ -85,7 +90,7 @@ export async function checkRequest(requestId: string, deps: CheckDeps): Promise<
     deps.modelArts.showNodePool(request.projectId, request.poolName, request.nodePoolName),
   ]);
   const capacity = checkCapacity(
-    request.body,
+    createBody(request),
     request.billing,
     pool && poolFacts(pool),
     flavors.flatMap(flavorFacts),
@@ -177,4 +182,88 @@ async function holdRetriedNodes(request: PoolRequestRecord, deps: CheckDeps): Pr
   if (reservation === 'held' && !(await deps.quotas.renew(share))) reservation = await reserve();
   if (!isCounted(reservation))
     throw new QuotaExceededError(`the team's quota has no room for ${request.count} ${request.flavor} node(s) now`);
+}
+
+/**
+ * CheckRequest of a change to an existing node pool (a delete):
+ *  1. a retried run (PROVISIONING) goes straight back to ApplyChange, its marker set again;
+ *  2. nobody may approve a stage that applies -> REJECTED NO_ELIGIBLE_APPROVER;
+ *  3. ModelArts: the node pool still carries the creating request's label and the record's flavor;
+ *     otherwise it is not the one poolgate created (re-created in the console) -> REJECTED
+ *     NODE_POOL_NOT_OURS, nothing changed. Gone already: nothing to check, the run sees it gone;
+ *  4. the node pool's share is marked as being changed (quota reconciliation leaves it alone);
+ *  5. record the check and, when stages apply, `approval_requested` of the first (AWAITING_APPROVAL);
+ *     with none, the request goes to PROVISIONING at once.
+ */
+async function checkChange(request: PoolRequestRecord, deps: CheckDeps): Promise<ApprovalOutcome> {
+  const { requestId } = request;
+  const lastStage = request.stages.length - 1;
+  const marker = {
+    team: request.team,
+    flavor: request.flavor,
+    createId: request.createRequestId ?? '',
+    changeId: requestId,
+  };
+  const refused = async (step: Step, reason: TerminalReason): Promise<ApprovalOutcome> => {
+    const result = await deps.requests.recordStep(requestId, step, { status: 'REJECTED', reason });
+    if (result.recorded) deps.recordMetric?.('rejected', 1, 'Count');
+    return { status: 'refused', stageIndex: -1, waitSeconds: 0, reason };
+  };
+  if (request.status === 'PROVISIONING') {
+    await deps.quotas.markOpen(marker);
+    return { status: 'approved', stageIndex: lastStage, waitSeconds: 0 };
+  }
+  if (request.planError) {
+    return refused(
+      newStep(stepId.approvalRequested('none'), 'approval_requested', 'refused', {
+        detail: { reason: 'NO_ELIGIBLE_APPROVER' },
+      }),
+      'NO_ELIGIBLE_APPROVER',
+    );
+  }
+  if (!deps.changes) throw new Error('checking a change needs the node pool read (CheckDeps.changes)');
+  const shown = await deps.changes.modelArts.showNodePool(request.projectId, request.poolName, request.nodePoolName);
+  const why = shown && notOurs(request, shown);
+  if (why) {
+    return refused(
+      newStep(stepId.capacityChecked(), 'capacity_checked', 'refused', {
+        detail: { reason: 'NODE_POOL_NOT_OURS', message: why },
+      }),
+      'NODE_POOL_NOT_OURS',
+    );
+  }
+  await deps.quotas.markOpen(marker);
+  const now = new Date();
+  const checked = newStep(stepId.capacityChecked(), 'capacity_checked', 'ok', {
+    at: now,
+    detail: {
+      check: 'ownership',
+      nodePool: request.nodePoolName,
+      createdBy: request.createRequestId,
+      flavor: request.flavor,
+      ...(shown ? {} : { gone: true }),
+    },
+  });
+  const first = request.stages[0];
+  try {
+    if (!first) {
+      await deps.requests.recordSteps(requestId, [checked], { status: 'PROVISIONING' });
+      return { status: 'approved', stageIndex: lastStage, waitSeconds: 0 };
+    }
+    const asked = approvalRequestedStep(
+      first,
+      first.approvers.map((a) => a.email),
+      new Date(now.getTime() + first.expireAfterSeconds * 1000).toISOString(),
+      now,
+    );
+    await deps.requests.recordSteps(requestId, [checked, asked], { status: 'AWAITING_APPROVAL' });
+  } catch (error) {
+    // Cancelled meanwhile: the marker goes with it.
+    if (error instanceof InvalidTransitionError) {
+      await deps.quotas.clearOpen(marker);
+      return { status: 'refused', stageIndex: -1, waitSeconds: 0, reason: 'CANCELLED_BY_USER' };
+    }
+    throw error;
+  }
+  return { status: 'pending', stageIndex: 0, waitSeconds: firstWaitSeconds(first) };
 }

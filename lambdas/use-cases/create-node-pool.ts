@@ -4,7 +4,8 @@
  *  2. show first: a node pool of that name carrying our label, with the flavor and count asked for, is ours
  *     already (a retried or timed-out create; zones and maxCount ModelArts filled in do not matter);
  *     one without it is someone else's and is never claimed;
- *  3. create it, and record `node_pool_created` with the annotations sent, moving the request to CREATED.
+ *  3. create it; the node-pool record says present (its facts, the team's inventory);
+ *  4. record `node_pool_created` with the annotations sent, moving the request to CREATED.
  * Retryable ModelArts errors are thrown for the workflow's Retry; final ones for its Catch.
  */
 import type { WorkflowErrorName } from '../../contracts/workflow';
@@ -12,12 +13,13 @@ import type { Policy } from '../config/policy';
 import { approvalIdFor } from '../domain/approval';
 import { billingAnnotations } from '../domain/billing';
 import { NotFoundError } from '../domain/errors';
+import type { NodePoolFacts } from '../domain/nodepool-record';
 import type { NodePoolRequest } from '../domain/nodepool-request';
-import type { PoolRequestRecord } from '../domain/pool-request';
+import { createBody, type PoolRequestRecord } from '../domain/pool-request';
 import { requestPageLink } from '../domain/request-link';
 import { newStep, stepId } from '../domain/steps';
 import type { RecordMetric } from './metrics';
-import type { ApprovalStore, NodePoolApi, RequestStore } from './ports';
+import type { ApprovalStore, Claims, NodePoolApi, RequestStore } from './ports';
 import { OWNER_LABEL } from '../domain/modelarts';
 
 export class NodePoolConflictError extends Error {
@@ -27,6 +29,7 @@ export class NodePoolConflictError extends Error {
 export interface CreateDeps {
   readonly requests: RequestStore;
   readonly approvals: Pick<ApprovalStore, 'get'>;
+  readonly claims: Pick<Claims, 'markPresent'>;
   readonly modelArts: NodePoolApi;
   readonly publicBaseUrl: string;
   /** Signs the request page link ModelArts keeps as `os.modelarts/service.console.url`. */
@@ -71,7 +74,7 @@ async function enteredOrderId(
 
 /** `consoleUrl`: where the ModelArts console links the node pool to (the request's signed page). */
 export function modelArtsBody(request: PoolRequestRecord, consoleUrl: string, orderId?: string): NodePoolRequest {
-  const body = structuredClone(request.body);
+  const body = structuredClone(createBody(request));
   const annotations = billingAnnotations(body, { consoleUrl, orderId });
   const resources = body.spec.resources;
   return {
@@ -105,6 +108,10 @@ export async function createNodePool(requestId: string, deps: CreateDeps): Promi
     );
   }
   if (!existing) await deps.modelArts.createNodePool(request.projectId, request.poolName, body);
+  // The node pool exists: its record says so before the request does (CREATED may be its final status,
+  // and whoever sees it final may act on the node pool at once).
+  const createdAt = request.steps.find((s) => s.step === 'node_pool_created')?.at ?? new Date().toISOString();
+  await deps.claims.markPresent(nodePoolFacts(request), createdAt);
 
   const recorded = await deps.requests.recordStep(
     requestId,
@@ -123,5 +130,20 @@ export async function createNodePool(requestId: string, deps: CreateDeps): Promi
     alreadyExisted: existing !== undefined,
     track: deps.tracking.enabled,
     waitSeconds: deps.tracking.pollIntervalSeconds,
+  };
+}
+
+/** What the node-pool record keeps of the create that made it. */
+export function nodePoolFacts(request: PoolRequestRecord): NodePoolFacts {
+  return {
+    projectId: request.projectId,
+    poolName: request.poolName,
+    nodePoolName: request.nodePoolName,
+    team: request.team,
+    creatingRequestId: request.requestId,
+    creator: request.requester,
+    flavor: request.flavor,
+    count: request.count,
+    billingMode: request.billing.mode,
   };
 }

@@ -14,9 +14,9 @@ import type { Policy } from '../config/policy';
 import { planApprovals } from '../domain/approval-plan';
 import { billingOf, type BillingSummary } from '../domain/billing';
 import { checkCapacity } from '../domain/capacity';
-import { OpenRequestExistsError } from '../domain/errors';
+import { NodePoolExistsError, OpenRequestExistsError } from '../domain/errors';
 import { quotaFor } from '../domain/quota';
-import { isFinished } from '../domain/status';
+import { isFinal } from '../domain/status';
 import { flavorFacts, isSomeoneElses, poolFacts } from '../domain/modelarts';
 import type { CapacityApi, Claims, QuotaStore, RequestStore } from './ports';
 import { acceptSubmission, type SubmitInput } from './submit-request';
@@ -28,7 +28,7 @@ export type CheckOutcome = DryRunCheck['outcome'];
 export interface DryRunDeps {
   readonly policy: Policy;
   readonly requests: Pick<RequestStore, 'get'>;
-  readonly claims: Pick<Claims, 'holderOf'>;
+  readonly claims: Pick<Claims, 'record'>;
   readonly quotas: Pick<QuotaStore, 'counters'>;
   readonly modelArts: CapacityApi;
 }
@@ -48,9 +48,11 @@ export async function dryRunRequest(
     maxCount: resources.maxCount,
   };
 
-  const holderId = await deps.claims.holderOf(nodePool);
-  const holder = holderId ? await deps.requests.get(holderId) : undefined;
-  if (holder && !isFinished(holder.status)) throw new OpenRequestExistsError(holder.requestId);
+  const claimed = await deps.claims.record(nodePool);
+  const holder = claimed ? await deps.requests.get(claimed.requestId) : undefined;
+  if (holder && !isFinal(holder.status, deps.policy.nodeTracking.enabled))
+    throw new OpenRequestExistsError(holder.requestId);
+  if (claimed?.state === 'present') throw new NodePoolExistsError(claimed.creatingRequestId ?? claimed.requestId);
 
   const billing = billingOf(body);
   const checks: DryRunCheck[] = [

@@ -19,13 +19,14 @@ import {
 } from '../../contracts/workflow';
 import { approvalIdFor } from '../domain/approval';
 import { NotFoundError } from '../domain/errors';
+import { kindOf } from '../domain/request-kind';
 import type { PoolRequestRecord } from '../domain/pool-request';
 import { resumePointAfter, type ResumePoint } from '../domain/retry';
 import { isTerminal, type RequestStatus, type TerminalReason } from '../domain/status';
 import { newStep, stepId } from '../domain/steps';
 import type { RecordMetric } from './metrics';
 import type { Notifier } from './notifier';
-import type { ApprovalStore, QuotaStore, RequestStore } from './ports';
+import type { ApprovalStore, Claims, QuotaStore, RequestStore } from './ports';
 
 export type FinalizeInput = FinalizePayload;
 
@@ -34,6 +35,11 @@ export interface FinalizeDeps {
   readonly approvals: ApprovalStore;
   readonly quotas: QuotaStore;
   readonly notifier: Pick<Notifier, 'showSettled' | 'tellRequester'>;
+  /** What finalizing a change to an existing node pool (a delete) writes besides: the record, the creator told. */
+  readonly changes?: {
+    readonly claims: Pick<Claims, 'markDeleted'>;
+    readonly notifier: Pick<Notifier, 'tellCreator'>;
+  };
   /** Whether nodes are followed after creation (off: CREATED is where a request ends). */
   readonly nodeTracking: boolean;
   readonly recordMetric?: RecordMetric;
@@ -52,6 +58,7 @@ function failureReason(errorName: string): TerminalReason {
 export async function finalizeRequest(input: FinalizeInput, deps: FinalizeDeps): Promise<{ status: RequestStatus }> {
   let request = await deps.requests.get(input.requestId);
   if (!request) throw new NotFoundError(`request ${input.requestId} not found`);
+  if (kindOf(request) !== 'create') return finalizeChange(request, input, deps);
   const attempt = input.attempt ?? 0;
   const share = {
     team: request.team,
@@ -135,4 +142,75 @@ function causeMessage(cause: string | undefined): string {
   } catch {
     return cause.slice(0, 500);
   }
+}
+
+/**
+ * Finalize of a change to an existing node pool (a delete), for the request's latest run:
+ *  - its tracking saw the node pool gone (`created`: what ApplyChange handed on, no error): the share
+ *    `use#<createId>` is removed, conditional on its value, with the change marker; the record says
+ *    deleted; then `node_pool_deleted` and DELETED in one write on the request, which frees the name
+ *    (a request holds its node pool until its final status); the creator is told if someone else deleted it;
+ *  - the node pool turned out not to be poolgate's (re-created outside it): REJECTED, nothing changed;
+ *  - the approval wait ran out: EXPIRED; any other caught error: FAILED, retryable from ApplyChange once approved;
+ *  - in every case but deletion the marker goes (the share stays as it is); the requester is told.
+ * Each write is conditional or idempotent, so a retried (or restarted) Finalize changes nothing twice.
+ */
+async function finalizeChange(
+  request: PoolRequestRecord,
+  input: FinalizeInput,
+  deps: FinalizeDeps,
+): Promise<{ status: RequestStatus }> {
+  const attempt = input.attempt ?? 0;
+  if ((request.retries ?? 0) !== attempt) return { status: request.status };
+  const marker = {
+    team: request.team,
+    flavor: request.flavor,
+    createId: request.createRequestId ?? '',
+    changeId: request.requestId,
+  };
+  const gone = Boolean(input.created) && !input.error;
+  if (gone && request.status !== 'DELETED') {
+    if (!deps.changes) throw new Error('finalizing a change needs the node-pool record (FinalizeDeps.changes)');
+    const released = await deps.quotas.removeUse(marker);
+    const at = new Date();
+    await deps.changes.claims.markDeleted(request, request.requestId, at.toISOString());
+    const result = await deps.requests.recordStep(
+      request.requestId,
+      newStep('node-pool-deleted', 'node_pool_deleted', 'ok', {
+        at,
+        detail: { nodePool: request.nodePoolName, released, createdBy: request.createRequestId },
+      }),
+      { status: 'DELETED' },
+    );
+    request = result.request;
+    if (result.recorded) {
+      deps.recordMetric?.('deleted', 1, 'Count');
+      await deps.notifier.tellRequester(request);
+      const creator = request.creator;
+      if (creator && creator !== request.requester) await deps.changes.notifier.tellCreator(request, creator);
+    }
+    return { status: request.status };
+  }
+  if (!gone && !isTerminal(request.status)) {
+    if (input.approval?.status === 'expired' && request.status === 'AWAITING_APPROVAL') {
+      request = await expire(request, input.approval.stageIndex, deps);
+    } else if (input.error?.Error === 'NodePoolNotOursError') {
+      const result = await deps.requests.recordStep(
+        request.requestId,
+        // Its own step id: CheckRequest has already recorded `capacity-checked` as ok for this request, and a
+        // step whose id is recorded is skipped with its status change (the request would stay PROVISIONING).
+        newStep(stepId.nodePoolNotOurs(attempt), 'capacity_checked', 'refused', {
+          detail: { reason: 'NODE_POOL_NOT_OURS', message: causeMessage(input.error.Cause) },
+        }),
+        { status: 'REJECTED', reason: 'NODE_POOL_NOT_OURS' },
+      );
+      request = result.request;
+    } else if (input.error) {
+      const approved = input.approval?.status === 'approved' || request.status === 'PROVISIONING';
+      request = await fail(request, attempt, input.error, approved ? 'ApplyChange' : undefined, deps);
+    }
+  }
+  if (request.status !== 'DELETED') await deps.quotas.clearOpen(marker);
+  if (request.status !== 'CANCELLED') await deps.notifier.tellRequester(request);
+  return { status: request.status };
 }

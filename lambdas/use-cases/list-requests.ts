@@ -76,7 +76,7 @@ async function readOnce(
   deps: ListDeps,
 ): Promise<Read> {
   const scope = query.scope;
-  if (scope.kind === 'awaiting') return readWaiting(scope.approver, limit, startAt, deps);
+  if (scope.kind === 'awaiting') return readWaiting(scope.approver, limit, startAt, deps, query);
   const [index, partition] =
     scope.kind === 'requester'
       ? (['byRequester', scope.email] as const)
@@ -86,6 +86,7 @@ async function readOnce(
   const page = await deps.requests.page(index, partition, {
     limit,
     status: scope.kind === 'status' ? undefined : query.status,
+    ...(query.kind ? { kind: query.kind } : {}),
     startAt,
   });
   return { items: page.requests.map((r) => summary(r, deps)), next: page.next };
@@ -96,9 +97,15 @@ async function readWaiting(
   limit: number,
   startAt: IndexPosition | undefined,
   deps: ListDeps,
+  query: ListQuery,
 ): Promise<Read> {
   const now = deps.now();
-  const page = await deps.requests.page('byStatus', 'AWAITING_APPROVAL', { limit, approver, startAt });
+  const page = await deps.requests.page('byStatus', 'AWAITING_APPROVAL', {
+    limit,
+    approver,
+    startAt,
+    ...(query.kind ? { kind: query.kind } : {}),
+  });
   if (page.requests.length === 0) return { items: [], next: page.next };
   // At most one stage of a request is open at a time; which one, its approval item says (not the
   // request's steps: a stage is decided on the approval before the request records it).

@@ -12,6 +12,8 @@ export type MetricName =
   | 'submitted'
   /** The last approval stage approved: the request goes on to ModelArts. */
   | 'approved'
+  /** A delete reached DELETED: ModelArts no longer shows the node pool. */
+  | 'deleted'
   /** The request ended REJECTED: by an approver, or by the checks (capacity, quota, no eligible approver). */
   | 'rejected'
   /** An approval stage ran out of time: the request ended EXPIRED. */

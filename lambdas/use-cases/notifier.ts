@@ -11,7 +11,7 @@ import { requestPageLink } from '../domain/request-link';
 import type { ApprovalRecord, SlackMessageRef } from '../domain/approval';
 import type { PoolRequestRecord } from '../domain/pool-request';
 import { approvalRequestMail } from '../presentation/approval-mail';
-import { outcomeHeadline, outcomeMail } from '../presentation/outcome-mail';
+import { deletedByOtherMail, outcomeHeadline, outcomeMail } from '../presentation/outcome-mail';
 import { approvalClosedMessage, approvalRequestMessage } from '../presentation/slack-messages';
 import type { ChatPoster, MailSender } from './ports';
 
@@ -90,6 +90,12 @@ export class Notifier {
     } catch (error) {
       logger.warn('slack message not sent', { requestId: request.requestId, error: (error as Error).message });
     }
+  }
+
+  /** E-mails the creator of a node pool that someone else deleted it (the delete request's page linked). */
+  async tellCreator(request: PoolRequestRecord, creator: string): Promise<void> {
+    const link = requestPageLink(this.deps.publicBaseUrl, request.requestId, this.deps.linkKey);
+    await this.mailer().send(deletedByOtherMail(request, creator, link));
   }
 
   private mailer(): MailSender {

@@ -14,11 +14,13 @@
  */
 import type { Resumption } from '../../contracts/workflow';
 import type { ApprovalOutcome } from '../../contracts/workflow';
+import type { RequestKind } from '../domain/request-kind';
 import type { MailMessage } from '../adapters/mailer';
 import type { NodeCounts, NodePool, Pool, ResourceFlavor } from '../domain/modelarts';
 import type { SlackMessage } from '../adapters/slack';
 import type { ApprovalRecord, CastVote, SlackMessageRef } from '../domain/approval';
 import type { IndexPosition } from '../domain/list-cursor';
+import type { NodePoolFacts, NodePoolName, NodePoolRecord } from '../domain/nodepool-record';
 import type { NodePoolRequest } from '../domain/nodepool-request';
 import type { PoolRequestRecord } from '../domain/pool-request';
 import type { Reservation } from '../domain/quota';
@@ -72,7 +74,13 @@ export interface RequestStore {
   page(
     index: RequestIndexName,
     partition: string,
-    options: { limit: number; status?: RequestStatus; approver?: string; startAt?: IndexPosition },
+    options: {
+      limit: number;
+      status?: RequestStatus;
+      kind?: RequestKind;
+      approver?: string;
+      startAt?: IndexPosition;
+    },
   ): Promise<RequestPage>;
   /** Appends `step` and, when given, the status change it causes, in one write; a step id recorded already changes nothing. */
   recordStep(requestId: string, step: Step, change?: StatusChange, extras?: StepExtras): Promise<StepResult>;
@@ -137,6 +145,14 @@ export interface HeldShare extends QuotaShare {
   readonly kind: 'hold' | 'use';
 }
 
+/** A change (`changeId`) to the node pool whose share is `use#<createId>` on the team's flavor counter. */
+export interface ChangeShare {
+  readonly team: string;
+  readonly flavor: string;
+  readonly createId: string;
+  readonly changeId: string;
+}
+
 export interface QuotaCounters {
   readonly reserved: number;
   readonly used: number;
@@ -154,27 +170,76 @@ export interface QuotaStore {
   shares(team: string): Promise<HeldShare[]>;
   reconcileUse(share: Omit<QuotaShare, 'count'>, from: number, to: number): Promise<boolean>;
   counters(team: string, flavor: string): Promise<QuotaCounters>;
+  /** Marks the node pool's share as being changed by `changeId` (reconciliation leaves it alone). */
+  markOpen(share: ChangeShare): Promise<boolean>;
+  /** Removes `changeId`'s marker; false when it is not there. */
+  clearOpen(share: ChangeShare): Promise<boolean>;
+  /** The node pool is gone: removes its share and the marker; the nodes released (0: no share). */
+  removeUse(share: ChangeShare): Promise<number>;
 }
 
 // --- Claims -----------------------------------------------------------------------------------------
 
-export interface NodePoolName {
-  readonly projectId: string;
-  readonly poolName: string;
-  readonly nodePoolName: string;
+/** How a request claims a node pool. */
+export interface ClaimOptions {
+  /** Default `create`. */
+  readonly kind?: RequestKind;
+  /** A create's facts, written with its claim (they replace those of a creation that never made the node pool). */
+  readonly facts?: NodePoolFacts;
+  /**
+   * A retried request takes its node pool back only if nobody claimed it since: a later request that
+   * has finished meanwhile makes the retry `superseded`.
+   */
+  readonly retry?: boolean;
 }
 
+/**
+ * Why a claim was refused: `open` another request holds it (the default, `why` absent); `present` a
+ * create found a node pool poolgate created under that name; `absent` a change found no node pool
+ * poolgate created; `superseded` a retry found a later request finished on it.
+ */
+export type ClaimResult =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly holderId: string; readonly why?: 'present' | 'absent' | 'superseded' };
+
+export interface RecordPage {
+  readonly records: readonly NodePoolRecord[];
+  readonly next?: IndexPosition;
+}
+
+/** The idempotency keys and the node-pool records (adapters/dynamodb/claim-repository.ts). */
 export interface Claims {
-  /** Claims the key for `requestId`; returns the request id that holds it (ours or an earlier one). */
-  claimIdempotencyKey(keyHash: string, requestId: string, now: Date): Promise<string>;
+  /**
+   * Claims the key for `requestId`; returns the request id that holds it (ours or an earlier one).
+   * `holderIsOpen`, when given, lets the claim take the key over from a request no longer open.
+   */
+  claimIdempotencyKey(
+    keyHash: string,
+    requestId: string,
+    now: Date,
+    holderIsOpen?: (holderId: string) => Promise<boolean>,
+  ): Promise<string>;
   holderOf(name: NodePoolName): Promise<string | undefined>;
+  /** The node-pool record (or the bare name claim of a request stored before records). */
+  record(name: NodePoolName): Promise<NodePoolRecord | undefined>;
+  /** Several records at once; absent ones are left out. */
+  records(names: readonly NodePoolName[]): Promise<NodePoolRecord[]>;
   claimNodePoolName(
     name: NodePoolName,
     requestId: string,
     holderIsOpen: (holderId: string, claimedAt: Date) => Promise<boolean>,
     now: Date,
-  ): Promise<{ ok: true } | { ok: false; holderId: string }>;
+    options?: ClaimOptions,
+  ): Promise<ClaimResult>;
+  /** The create recorded its node pool (or the backfill of one created before records); false: not this creation's. */
+  markPresent(facts: NodePoolFacts, createdAt: string, backfill?: boolean): Promise<boolean>;
+  /** ModelArts no longer shows the node pool; false when `deleteId` no longer holds the record. */
+  markDeleted(name: NodePoolName, deleteId: string, at: string): Promise<boolean>;
+  /** One page of a team's present node pools, newest first. */
+  inventory(team: string, options: { limit: number; startAt?: IndexPosition }): Promise<RecordPage>;
 }
+
+export type { NodePoolName };
 
 // --- WorkflowRuns -----------------------------------------------------------------------------------
 
@@ -184,8 +249,11 @@ export type TaskAnswer = 'delivered' | 'gone';
 export type StartOutcome = 'started' | 'running' | 'ended';
 
 export interface WorkflowRuns {
-  /** Starts the request's run (a retry's: `resume`); a second start of the same run is harmless. */
-  start(requestId: string, resume?: Resumption): Promise<StartOutcome>;
+  /**
+   * Starts the request's run (a retry's: `resume`; `kind`, what the request does, absent: create); a
+   * second start of the same run is harmless.
+   */
+  start(requestId: string, resume?: Resumption, kind?: RequestKind): Promise<StartOutcome>;
   /** Stops the request's run at once (cancellation). */
   stop(requestId: string, cause: string): Promise<void>;
   /** Answers a waiting approval task; `gone` when it no longer waits. */
@@ -222,8 +290,21 @@ export interface NodePoolListApi {
   ): Promise<ReadonlyArray<Pick<NodePoolRequest, 'metadata' | 'spec'>>>;
 }
 
+/** What the reads of node pools answer: ModelArts' ShowNodePool and ListNodePools as they come. */
+export interface NodePoolReadApi {
+  showNodePool(projectId: string, poolName: string, nodePoolName: string): Promise<NodePool | undefined>;
+  /** ListNodePools' items as ModelArts gives them. */
+  listNodePools(projectId: string, poolName: string): Promise<NodePool[]>;
+}
+
+/** What ApplyChange does to an existing node pool: show first, then delete (the accepted NodePool, or undefined if gone). */
+export interface ChangeApi {
+  showNodePool(projectId: string, poolName: string, nodePoolName: string): Promise<NodePool | undefined>;
+  deleteNodePool(projectId: string, poolName: string, nodePoolName: string): Promise<NodePool | undefined>;
+}
+
 /** The whole ModelArts port (adapters/modelarts/projects.ts); each use case asks for its part only. */
-export type ModelArts = CapacityApi & NodePoolApi & NodeStatusApi & NodePoolListApi;
+export type ModelArts = CapacityApi & NodePoolApi & NodeStatusApi & NodePoolListApi & NodePoolReadApi & ChangeApi;
 export type { NodeCounts, NodePool, Pool, ResourceFlavor };
 
 // --- Notifier's channels ----------------------------------------------------------------------------

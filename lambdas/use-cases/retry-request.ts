@@ -18,6 +18,7 @@ import { toRequestView, type PoolRequestRecord, type RequestView } from '../doma
 import { isCounted, quotaForRequest, type QuotaDecision, type Reservation } from '../domain/quota';
 import { latestRetryOf, resumePointOf, statusOnResume, type LatestRetry } from '../domain/retry';
 import { isFinal, isTerminal } from '../domain/status';
+import { kindOf } from '../domain/request-kind';
 import { newStep, stepId } from '../domain/steps';
 import { claimNodePoolName } from './submit-request';
 import type { Claims, Clock, QuotaStore, RequestStore, WorkflowRuns } from './ports';
@@ -65,8 +66,15 @@ export async function retryRequest(requestId: string, actor: string, deps: Retry
   // (another call for the same attempt may have started it). A reservation left by a call that got
   // no further is given back by quota reconciliation; the run itself makes sure of its own.
   if (resumeAt === 'CreateNodePool') await takeBack(request, attempt, deps, now);
-  // Resuming at node tracking: the node pool exists, so a reservation the failed run never settled is use.
-  if (resumeAt === 'CheckNodes') await deps.quotas.commit(shareOf(request, request.retries ?? 0));
+  // A change takes its node pool back, unless a later request has finished on it since (superseded).
+  if (resumeAt === 'ApplyChange')
+    await claimNodePoolName(request, request.requestId, deps, now, { kind: kindOf(request), retry: true });
+  // Resuming at node tracking: the node pool exists, so a reservation the failed run never settled is use;
+  // unless a later request on the node pool (a delete, a re-create) has finished since: its nodes are not ours.
+  if (resumeAt === 'CheckNodes') {
+    await claimNodePoolName(request, request.requestId, deps, now, { kind: kindOf(request), retry: true });
+    await deps.quotas.commit(shareOf(request, request.retries ?? 0));
+  }
 
   let retried;
   try {
@@ -135,6 +143,7 @@ async function takeBack(request: PoolRequestRecord, attempt: number, deps: Retry
       request.requestId,
       deps,
       now,
+      { retry: true },
     );
   } catch (error) {
     if (reservation === 'reserved') await deps.quotas.release(share);
@@ -160,5 +169,6 @@ async function startRetriedRun(
     request.requestId,
     'the same call',
     retriedRun(request, retry, deps.policy.nodeTracking),
+    kindOf(request),
   );
 }

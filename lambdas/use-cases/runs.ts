@@ -8,6 +8,7 @@ import { ServiceUnavailableError } from '../domain/errors';
 import type { PoolRequestRecord } from '../domain/pool-request';
 import type { LatestRetry } from '../domain/retry';
 import { WORKFLOW_STATES } from '../../contracts/workflow';
+import type { RequestKind } from '../domain/request-kind';
 import type { WorkflowRuns } from './ports';
 
 /** What a 503 asks the caller to wait before repeating (Retry-After). */
@@ -19,10 +20,11 @@ export async function startOrUnavailable(
   requestId: string,
   retryWith = 'the same Idempotency-Key',
   resume?: Resumption,
+  kind: RequestKind = 'create',
 ): Promise<void> {
   try {
     // The SDK already retries throttling and 5xx with backoff before this gives up.
-    await workflow.start(requestId, resume);
+    await workflow.start(requestId, resume, kind);
   } catch (error) {
     throw new ServiceUnavailableError(
       `request ${requestId} is stored but its workflow could not start (${(error as Error).name}); retry with ${retryWith}`,

@@ -14,6 +14,9 @@ import { billingOf } from '../domain/billing';
 import {
   ForbiddenError,
   IdempotencyKeyReusedError,
+  NodePoolExistsError,
+  NotFoundError,
+  NotRetryableError,
   OpenRequestExistsError,
   PayloadTooLargeError,
   ValidationError,
@@ -21,10 +24,11 @@ import {
 import { MAX_BODY_BYTES, parseNodePoolRequest, type NodePoolRequest } from '../domain/nodepool-request';
 import type { PoolRequestRecord } from '../domain/pool-request';
 import { placementAllowed } from '../domain/quota';
-import { isFinished, type RequestStatus } from '../domain/status';
+import type { RequestKind } from '../domain/request-kind';
+import { isFinal, type RequestStatus } from '../domain/status';
 import { newStep, stepId } from '../domain/steps';
 import type { RecordMetric } from './metrics';
-import type { Claims, Clock, NodePoolName, RequestStore, WorkflowRuns } from './ports';
+import type { ClaimOptions, Claims, Clock, NodePoolName, RequestStore, WorkflowRuns } from './ports';
 import { startOrUnavailable } from './runs';
 
 export const MAX_JUSTIFICATION_CHARS = 2000;
@@ -86,36 +90,40 @@ export function acceptSubmission(input: Omit<SubmitInput, 'idempotencyKey'>, pol
 
 export async function submitRequest(input: SubmitInput, deps: SubmitDeps): Promise<SubmitResult> {
   const now = deps.now();
-  const newId = deps.newId ?? (() => crypto.randomUUID());
 
   const { team, body, justification } = acceptSubmission(input, deps.policy);
 
-  const fingerprint = sha256(`${input.requester}\n${input.projectId}\n${input.poolName}\n${input.rawBody}`);
-  const keyHash = sha256(
-    input.idempotencyKey
-      ? `${input.requester}\nkey\n${input.idempotencyKey}`
-      : `${input.requester}\nbody\n${fingerprint}`,
-  );
-  const freshId = newId();
-  const requestId = await deps.claims.claimIdempotencyKey(keyHash, freshId, now);
-
-  // A fresh id just claimed names no stored request yet: only an earlier id needs a read.
-  const existing = requestId === freshId ? undefined : await deps.requests.get(requestId);
+  const fingerprint = requestFingerprint({ ...input, method: 'POST', kind: 'create' });
+  const requestId = await claimIdempotency(input, fingerprint, deps, now);
+  const existing = requestId.fresh ? undefined : await deps.requests.get(requestId.id);
   if (existing) {
-    if (existing.fingerprint !== fingerprint) {
+    if (existing.fingerprint !== fingerprint && existing.fingerprint !== legacyFingerprint(input)) {
       throw new IdempotencyKeyReusedError('this Idempotency-Key was already used for a different request');
     }
-    if (existing.status === 'SUBMITTED') await startOrUnavailable(deps.workflow, requestId);
-    return { requestId, status: existing.status };
+    if (existing.status === 'SUBMITTED') await startOrUnavailable(deps.workflow, existing.requestId);
+    return { requestId: existing.requestId, status: existing.status };
   }
 
   const nodePoolName = body.metadata.name;
-  await claimNodePoolName({ projectId: input.projectId, poolName: input.poolName, nodePoolName }, requestId, deps, now);
-
   const billing = billingOf(body);
-  const plan = planApprovals(team, input.requester, billing.mode);
+  const name = { projectId: input.projectId, poolName: input.poolName, nodePoolName };
+  await claimNodePoolName(name, requestId.id, deps, now, {
+    facts: {
+      ...name,
+      team: team.name,
+      creatingRequestId: requestId.id,
+      creator: input.requester,
+      flavor: body.spec.resources.flavor,
+      count: body.spec.resources.count,
+      billingMode: billing.mode,
+    },
+  });
+
+  const plan = planApprovals(team, input.requester, billing.mode, 'create');
   const record: PoolRequestRecord = {
-    requestId,
+    requestId: requestId.id,
+    kind: 'create',
+    trigger: 'user',
     status: 'SUBMITTED',
     requester: input.requester,
     team: team.name,
@@ -137,30 +145,108 @@ export async function submitRequest(input: SubmitInput, deps: SubmitDeps): Promi
   };
   await deps.requests.create(record);
   deps.recordMetric?.('submitted', 1, 'Count');
-  await startOrUnavailable(deps.workflow, requestId);
-  return { requestId, status: 'SUBMITTED' };
+  await startOrUnavailable(deps.workflow, requestId.id);
+  return { requestId: requestId.id, status: 'SUBMITTED' };
+}
+
+/** What makes two submissions the same request: method, kind, requester, where, and the body (and, later, a lease header). */
+export function requestFingerprint(input: {
+  readonly method: string;
+  readonly kind: RequestKind;
+  readonly requester: string;
+  readonly projectId: string;
+  readonly poolName: string;
+  readonly nodePoolName?: string;
+  readonly rawBody: string;
+}): string {
+  return sha256(
+    [
+      'v2',
+      input.method,
+      input.kind,
+      input.requester,
+      input.projectId,
+      input.poolName,
+      input.nodePoolName ?? '',
+      input.rawBody,
+    ].join('\n'),
+  );
+}
+
+/** The fingerprint of creates stored before kinds (requester, project, pool, body): their key still resumes them. */
+function legacyFingerprint(input: Pick<SubmitInput, 'requester' | 'projectId' | 'poolName' | 'rawBody'>): string {
+  return sha256(`${input.requester}\n${input.projectId}\n${input.poolName}\n${input.rawBody}`);
 }
 
 /**
- * Claims the open node-pool name for `requestId` (also a retried request taking its name back);
- * throws OpenRequestExistsError while another open request holds it.
+ * The request id a submission maps to: with an Idempotency-Key, whatever that key produced (24 h);
+ * without one, a hash of the fingerprint maps only to a request that is still open, so asking again
+ * for something that has finished (re-creating a deleted node pool with the same body) is a new request.
+ */
+export async function claimIdempotency(
+  input: { readonly requester: string; readonly idempotencyKey?: string },
+  fingerprint: string,
+  deps: {
+    readonly claims: Claims;
+    readonly requests: RequestStore;
+    readonly policy: Policy;
+    readonly newId?: () => string;
+  },
+  now: Date,
+): Promise<{ id: string; fresh: boolean }> {
+  const freshId = (deps.newId ?? (() => crypto.randomUUID()))();
+  const keyHash = sha256(
+    input.idempotencyKey
+      ? `${input.requester}\nkey\n${input.idempotencyKey}`
+      : `${input.requester}\nbody\n${fingerprint}`,
+  );
+  const holderIsOpen = async (holderId: string) => {
+    const holder = await deps.requests.get(holderId);
+    // A holder never stored is a submission under way (or crashed): kept, as with a key.
+    return !holder || !isFinal(holder.status, deps.policy.nodeTracking.enabled);
+  };
+  const id = await deps.claims.claimIdempotencyKey(
+    keyHash,
+    freshId,
+    now,
+    input.idempotencyKey ? undefined : holderIsOpen,
+  );
+  // A fresh id just claimed names no stored request yet: only an earlier id needs a read.
+  return { id, fresh: id === freshId };
+}
+
+/**
+ * Claims the node pool for `requestId` (also a retried request taking it back); throws
+ * OpenRequestExistsError while another request holds it (until that one's final status), and for a
+ * create NodePoolExistsError when poolgate created a node pool of that name that still exists, for a
+ * change NotFoundError when there is none, for a retry NotRetryableError when a later request finished on it.
  */
 export async function claimNodePoolName(
   name: NodePoolName,
   requestId: string,
-  deps: { readonly claims: Claims; readonly requests: RequestStore },
+  deps: { readonly claims: Claims; readonly requests: RequestStore; readonly policy?: Policy },
   now: Date,
+  options: ClaimOptions = {},
 ): Promise<void> {
+  const nodeTracking = deps.policy?.nodeTracking.enabled ?? true;
   const claim = await deps.claims.claimNodePoolName(
     name,
     requestId,
     async (holderId, claimedAt) => {
       const holder = await deps.requests.get(holderId);
-      return holder ? !isFinished(holder.status) : now.getTime() - claimedAt.getTime() < ORPHAN_CLAIM_MS;
+      return holder ? !isFinal(holder.status, nodeTracking) : now.getTime() - claimedAt.getTime() < ORPHAN_CLAIM_MS;
     },
     now,
+    options,
   );
-  if (!claim.ok) throw new OpenRequestExistsError(claim.holderId);
+  if (claim.ok) return;
+  if (claim.why === 'present') throw new NodePoolExistsError(claim.holderId);
+  if (claim.why === 'absent') throw new NotFoundError(`node pool ${name.nodePoolName} not found`);
+  if (claim.why === 'superseded')
+    throw new NotRetryableError(
+      `superseded: request ${claim.holderId} on node pool ${name.nodePoolName} has finished since this one failed; submit a new request`,
+    );
+  throw new OpenRequestExistsError(claim.holderId);
 }
 
 function sha256(text: string): string {

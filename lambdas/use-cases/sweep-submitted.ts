@@ -14,6 +14,7 @@ import type { Policy } from '../config/policy';
 import type { IndexPosition } from '../domain/list-cursor';
 import type { PoolRequestRecord } from '../domain/pool-request';
 import { latestRetryOf } from '../domain/retry';
+import { kindOf } from '../domain/request-kind';
 import type { RequestStatus } from '../domain/status';
 import { retriedRun } from './runs';
 import type { Clock, RequestStore, StartOutcome, WorkflowRuns } from './ports';
@@ -59,7 +60,9 @@ export async function sweepSubmitted(deps: SweepDeps): Promise<SweepReport> {
 
   for await (const request of withStatus(deps.requests, 'SUBMITTED')) {
     if (Date.parse(request.createdAt) > cutoff) continue;
-    await start(request.requestId, report.started, () => deps.workflow.start(request.requestId));
+    await start(request.requestId, report.started, () =>
+      deps.workflow.start(request.requestId, undefined, kindOf(request)),
+    );
   }
   // CREATED is where a request ends when nodes are not followed: no retried run waits there then.
   const retriedStatuses: RequestStatus[] = deps.nodeTracking.enabled ? ['PROVISIONING', 'CREATED'] : ['PROVISIONING'];
@@ -69,7 +72,7 @@ export async function sweepSubmitted(deps: SweepDeps): Promise<SweepReport> {
       if (!retry || Date.parse(retry.at) > cutoff) continue;
       const run = retriedRun(request, retry, deps.nodeTracking);
       await start(`${request.requestId}-retry-${retry.attempt}`, report.resumed, () =>
-        deps.workflow.start(request.requestId, run),
+        deps.workflow.start(request.requestId, run, kindOf(request)),
       );
     }
   }

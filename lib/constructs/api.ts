@@ -39,6 +39,9 @@ export const ROUTE_PROOFS: Readonly<Record<string, string>> = {
   listRequests: BEARER,
   cancelRequest: BEARER,
   retryRequest: BEARER,
+  deleteNodePool: BEARER,
+  readNodePools: BEARER,
+  nodePoolInventory: BEARER,
   approvals:
     'a personal approval link: an HMAC of approval id and approver, checked in the handler; a POST also needs the form token of a page poolgate served',
   slackInteractions: "Slack's request signature (signing secret, 5-minute timestamp window), checked in the handler",

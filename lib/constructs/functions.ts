@@ -48,6 +48,12 @@ export const FUNCTION_NEEDS: Record<FunctionId, readonly Need[]> = {
   requestPage: ['table', 'links'],
   openapi: [],
   cancelRequest: ['table', 'auth', 'links', 'notify', 'stopExecution'],
+  // DELETE of a node pool: reads its record, stores the delete request, starts its run.
+  deleteNodePool: ['table', 'auth', 'startExecution'],
+  // ModelArts-shaped reads of the node pools a caller may read: their records, then ModelArts.
+  readNodePools: ['table', 'auth', 'modelArts'],
+  // poolgate's inventory; list cursors are signed with the link key.
+  nodePoolInventory: ['table', 'auth', 'links'],
   // Starts the retried run `<id>-retry-<n>` of a FAILED request.
   retryRequest: ['table', 'auth', 'startExecution'],
   approvals: ['table', 'links', 'notify', 'answerTasks'],
@@ -57,6 +63,8 @@ export const FUNCTION_NEEDS: Record<FunctionId, readonly Need[]> = {
   requestApproval: ['table', 'links', 'notify', 'answerTasks'],
   approvalTimedOut: ['table', 'links', 'notify'],
   createNodePool: ['table', 'links', 'modelArts'],
+  // A change to an existing node pool (delete): shows it, then asks ModelArts for the change.
+  applyChange: ['table', 'modelArts'],
   checkNodes: ['table', 'modelArts'],
   finalize: ['table', 'links', 'notify'],
   // Lists node pools in ModelArts and corrects the quota counters (scheduled).

@@ -137,7 +137,9 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
       else res.destroy();
     });
   });
-  server.keepAliveTimeout = 5_000;
+  // Longer than any client keeps an idle connection (fetch/undici: 4 s), so the server never closes a
+  // connection a client is about to reuse: under load that race failed requests with 'other side closed'.
+  server.keepAliveTimeout = 65_000;
   const listening = await listen(server, options.port, host);
   localPort = listening.port;
   return { ...listening, close: () => closeServer(server) };

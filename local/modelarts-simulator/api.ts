@@ -80,6 +80,8 @@ interface Route {
 export interface ModelArtsApiOptions {
   /** Time from creation until a node pool's nodes are available. */
   readonly nodeReadyDelayMs: number;
+  /** Time from an accepted DeleteNodePool until the node pool is gone (its nodes `deleting` meanwhile); default 0. */
+  readonly nodeDeleteDelayMs?: number;
   readonly catalog?: SimulatorCatalog;
 }
 
@@ -97,7 +99,8 @@ export function modelArtsApi(store: NodePoolStore, options: ModelArtsApiOptions)
     const resources = spec?.resources;
     const ready = Date.now() - Date.parse(stored.createdAt) >= options.nodeReadyDelayMs;
     const fails = flavorConfig(catalog, resources?.flavor)?.nodesFail === true;
-    const state = deleting ? 'deleting' : !ready ? 'creating' : fails ? 'abnormal' : 'available';
+    const state =
+      deleting || stored.deleteRequestedAt ? 'deleting' : !ready ? 'creating' : fails ? 'abnormal' : 'available';
     const buckets = resources
       ? {
           [state]: {
@@ -154,11 +157,26 @@ export function modelArtsApi(store: NodePoolStore, options: ModelArtsApiOptions)
       : errorResponse(404, NODE_POOL_NOT_FOUND, `Node pool ${nodePoolName} not found.`);
   };
 
-  // What someone does in the console (poolgate never deletes): the node pool is gone at once.
+  /**
+   * DeleteNodePool: 200 with the node pool in the SDK's NodePool shape (metadata only `name`, each status
+   * bucket one object), its nodes `deleting` until `nodeDeleteDelayMs` after the first accepted call,
+   * then gone. Yearly/monthly node pools are refused (the billing center removes prepaid resources).
+   * Every call is counted per node pool in the state file.
+   */
   const deleteNodePool: Handler = ({ projectId, poolName, nodePoolName }) => {
+    store.countDeleteCall(projectId, poolName, nodePoolName);
     const stored = store.find(projectId, poolName, nodePoolName);
-    if (!stored || !store.remove(projectId, poolName, nodePoolName))
-      return errorResponse(404, NODE_POOL_NOT_FOUND, `Node pool ${nodePoolName} not found.`);
+    if (!stored) return errorResponse(404, NODE_POOL_NOT_FOUND, `Node pool ${nodePoolName} not found.`);
+    const annotations = stored.nodePool.metadata.annotations as Record<string, string> | undefined;
+    // Inferred: the documented refusal has no documented code.
+    if (annotations?.['os.modelarts/billing.mode'] === '1') {
+      return errorResponse(
+        400,
+        BAD_REQUEST,
+        `Bad request. node pool ${nodePoolName} is yearly/monthly: it cannot be deleted, unsubscribe it in the billing center`,
+      );
+    }
+    store.markDeleting(projectId, poolName, nodePoolName, new Date().toISOString());
     return { status: 200, body: nodePoolView(stored, true) };
   };
 
@@ -196,6 +214,8 @@ export function modelArtsApi(store: NodePoolStore, options: ModelArtsApiOptions)
 
   return {
     handle(request: ApiRequest): SimResponse {
+      // Deletions whose delay has passed are gone (judged from stored times, so a restart resumes them).
+      store.removeDeletedBefore(Date.now() - (options.nodeDeleteDelayMs ?? 0));
       const path = withoutTrailingSlash(request.path);
       for (const route of routes) {
         const match = route.method === request.method ? route.path.exec(path) : null;

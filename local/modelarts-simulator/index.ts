@@ -4,7 +4,8 @@
  * API page's validation with ModelArts' error shape, node pools that move from creating to
  * available after a delay, state on disk across restarts.
  *
- * `/_sim/*` is the unsigned test and operator view: `GET /_sim/calls` lists the create calls received.
+ * `/_sim/*` is the unsigned test and operator view: `GET /_sim/calls` lists the create calls received,
+ * `GET /_sim/state` the node pools and the DeleteNodePool calls counted per node pool.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
@@ -30,6 +31,8 @@ export interface SimulatorOptions {
   readonly credentials: { readonly accessKey: string; readonly secretKey: string };
   /** Time from creation until a node pool's nodes are available; 3000 ms by default. */
   readonly nodeReadyDelayMs?: number;
+  /** Time from an accepted DeleteNodePool until the node pool is gone (nodes `deleting` meanwhile); 0 by default. */
+  readonly nodeDeleteDelayMs?: number;
   /** Pools and flavors other than the defaults (./catalog.ts). */
   readonly catalog?: SimulatorCatalog;
   /** Rate-based faults from the start (./faults.ts), as a plan or its JSON text; `PUT /_sim/faults` replaces them. */
@@ -57,6 +60,8 @@ export interface ModelArtsSimulator {
   calls(): readonly ReceivedCall[];
   /** Every node pool stored, oldest first (kept across restarts). */
   nodePools(): readonly StoredNodePool[];
+  /** DeleteNodePool calls received per `<project>/<pool>/<name>` (kept across restarts). */
+  deleteCalls(): Readonly<Record<string, number>>;
   readonly faults: Faults;
   close(): Promise<void>;
 }
@@ -73,6 +78,7 @@ export async function startModelArtsSimulator(options: SimulatorOptions): Promis
   const store = NodePoolStore.open(options.dataDir);
   const api = modelArtsApi(store, {
     nodeReadyDelayMs: options.nodeReadyDelayMs ?? DEFAULT_NODE_READY_DELAY_MS,
+    nodeDeleteDelayMs: options.nodeDeleteDelayMs ?? 0,
     catalog: options.catalog,
   });
   const faults = new Faults();
@@ -83,6 +89,9 @@ export async function startModelArtsSimulator(options: SimulatorOptions): Promis
 
   function simulatorView(method: string, path: string, body: Buffer): SimResponse {
     if (method === 'GET' && path === '/_sim/calls') return { status: 200, body: { calls } };
+    if (method === 'GET' && path === '/_sim/state') {
+      return { status: 200, body: { nodePools: store.all(), deleteCalls: store.deleteCalls() } };
+    }
     if (path === '/_sim/faults') {
       if (method === 'PUT') {
         try {
@@ -171,6 +180,7 @@ export async function startModelArtsSimulator(options: SimulatorOptions): Promis
     port,
     calls: () => calls,
     nodePools: () => store.all(),
+    deleteCalls: () => store.deleteCalls(),
     faults,
     close: () => closeServer(server),
   };

@@ -14,18 +14,25 @@ export interface StoredNodePool {
   readonly createdAt: string;
   /** The create body as ModelArts accepted it. */
   readonly nodePool: ModelArtsNodePool;
+  /** ISO 8601: when DeleteNodePool accepted its deletion; its nodes are `deleting` until a delay after it, then it is gone. */
+  readonly deleteRequestedAt?: string;
 }
 
 interface StateFile {
   readonly nodePools: StoredNodePool[];
+  /** DeleteNodePool calls received per `<project>/<pool>/<name>`, whatever the answer (kept across restarts). */
+  readonly deleteCalls?: Record<string, number>;
 }
+
+export const nodePoolPath = (projectId: string, poolName: string, name: string) => `${projectId}/${poolName}/${name}`;
 
 const STATE_FILE = 'modelarts-state.json';
 
 export class NodePoolStore {
   private constructor(
     private readonly file: string,
-    private readonly nodePools: StoredNodePool[],
+    private nodePools: StoredNodePool[],
+    private readonly deletes: Record<string, number> = {},
   ) {}
 
   /** The store of `dataDir`, created empty the first time. */
@@ -34,7 +41,8 @@ export class NodePoolStore {
     const file = join(dataDir, STATE_FILE);
     if (!existsSync(file)) return new NodePoolStore(file, []);
     try {
-      return new NodePoolStore(file, (JSON.parse(readFileSync(file, 'utf8')) as StateFile).nodePools);
+      const state = JSON.parse(readFileSync(file, 'utf8')) as StateFile;
+      return new NodePoolStore(file, state.nodePools, state.deleteCalls ?? {});
     } catch (error) {
       throw new Error(
         `ModelArts simulator state ${file} is unreadable (${(error as Error).message}); move it away to start empty`,
@@ -73,8 +81,36 @@ export class NodePoolStore {
     return true;
   }
 
+  /** Counts one DeleteNodePool call for the node pool (whatever its answer). */
+  countDeleteCall(projectId: string, poolName: string, name: string): void {
+    const path = nodePoolPath(projectId, poolName, name);
+    this.deletes[path] = (this.deletes[path] ?? 0) + 1;
+    this.save();
+  }
+
+  /** DeleteNodePool calls received per `<project>/<pool>/<name>` since the state file was made. */
+  deleteCalls(): Readonly<Record<string, number>> {
+    return this.deletes;
+  }
+
+  /** Its deletion accepted at `at`: the nodes are deleting. */
+  markDeleting(projectId: string, poolName: string, name: string, at: string): void {
+    const found = this.find(projectId, poolName, name);
+    if (!found || found.deleteRequestedAt) return;
+    this.nodePools[this.nodePools.indexOf(found)] = { ...found, deleteRequestedAt: at };
+    this.save();
+  }
+
+  /** Removes the node pools whose deletion was accepted at least `delayMs` ago (from stored times: a restart resumes). */
+  removeDeletedBefore(cutoffMs: number): void {
+    const kept = this.nodePools.filter((n) => !n.deleteRequestedAt || Date.parse(n.deleteRequestedAt) > cutoffMs);
+    if (kept.length === this.nodePools.length) return;
+    this.nodePools = kept;
+    this.save();
+  }
+
   private save(): void {
-    const state: StateFile = { nodePools: this.nodePools };
+    const state: StateFile = { nodePools: this.nodePools, deleteCalls: this.deletes };
     const temp = `${this.file}.${process.pid}.tmp`;
     writeFileSync(temp, `${JSON.stringify(state, null, 2)}\n`);
     renameSync(temp, this.file);

@@ -394,9 +394,14 @@ describe('Step Functions permissions', () => {
     }
   });
 
-  it('lets only submit, retryRequest and sweepSubmitted start executions, and only cancelRequest stop them, of this state machine', () => {
-    expect(functionsAllowedTo('states:StartExecution')).toEqual(['retryRequest', 'submit', 'sweepSubmitted']);
-    for (const fid of ['submit', 'retryRequest', 'sweepSubmitted'] as const) {
+  it('lets only submit, deleteNodePool, retryRequest and sweepSubmitted start executions, and only cancelRequest stop them, of this state machine', () => {
+    expect(functionsAllowedTo('states:StartExecution')).toEqual([
+      'deleteNodePool',
+      'retryRequest',
+      'submit',
+      'sweepSubmitted',
+    ]);
+    for (const fid of ['submit', 'deleteNodePool', 'retryRequest', 'sweepSubmitted'] as const) {
       expect(statementsOf(fid).find((s) => actionsOf(s).includes('states:StartExecution'))!.Resource).toBe(
         STATE_MACHINE_ARN,
       );
@@ -564,6 +569,14 @@ describe('settings from the policy file', () => {
       )
       .flatMap((p) => (p.Properties.Roles as Array<{ Ref: string }>).map((r) => roleOf.get(r.Ref)))
       .sort();
-    expect(readers).toEqual(['checkNodes', 'checkRequest', 'createNodePool', 'reconcileQuota', 'submit']);
+    expect(readers).toEqual([
+      'applyChange',
+      'checkNodes',
+      'checkRequest',
+      'createNodePool',
+      'readNodePools',
+      'reconcileQuota',
+      'submit',
+    ]);
   });
 });

@@ -161,6 +161,7 @@ describe('poolgate submit', () => {
     expect(submitted).toEqual({
       requestId: expect.any(String),
       status: 'SUBMITTED',
+      kind: 'create',
       links: { self: `/requests/${submitted.requestId}` },
     });
   });

@@ -53,7 +53,12 @@ it('runs the API page example from submission through approval to a created node
   const submitted = await submit(stack, alice, exampleBody('nodepool-1'), { 'x-justification': 'training run for Q4' });
   expect(submitted.status).toBe(202);
   const requestId = submitted.json.requestId as string;
-  expect(submitted.json).toEqual({ requestId, status: 'SUBMITTED', links: { self: `/requests/${requestId}` } });
+  expect(submitted.json).toEqual({
+    requestId,
+    status: 'SUBMITTED',
+    kind: 'create',
+    links: { self: `/requests/${requestId}` },
+  });
   expect(submitted.headers.get('location')).toBe(`/requests/${requestId}`);
 
   // Both eligible approvers are asked, each with a personal link; the requester is not.

@@ -28,7 +28,14 @@ describe('Workflow adapter', () => {
     expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, {
       stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:poolgate',
       name: 'r-1',
-      input: JSON.stringify({ requestId: 'r-1', approval: null, error: null, attempt: 0, created: null }),
+      input: JSON.stringify({
+        requestId: 'r-1',
+        kind: 'create',
+        approval: null,
+        error: null,
+        attempt: 0,
+        created: null,
+      }),
     });
   });
 
@@ -38,7 +45,7 @@ describe('Workflow adapter', () => {
     await expect(workflow.start('r-1', { attempt: 2, created })).resolves.toBe('started');
     expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, {
       name: 'r-1-retry-2',
-      input: JSON.stringify({ requestId: 'r-1', approval: null, error: null, attempt: 2, created }),
+      input: JSON.stringify({ requestId: 'r-1', kind: 'create', approval: null, error: null, attempt: 2, created }),
     });
   });
 

@@ -50,7 +50,9 @@ describe('status transitions', () => {
   });
 
   it('lists the statuses a target may be reached from', () => {
-    expect(sourcesOf('PROVISIONING')).toEqual(['AWAITING_APPROVAL']);
+    // SUBMITTED -> PROVISIONING: a change no policy stage applies to (a delete by default); a create always has a stage.
+    expect(sourcesOf('PROVISIONING')).toEqual(['SUBMITTED', 'AWAITING_APPROVAL']);
+    expect(sourcesOf('DELETED')).toEqual(['PROVISIONING']);
     expect(sourcesOf('FAILED')).toEqual(['SUBMITTED', 'AWAITING_APPROVAL', 'PROVISIONING', 'CREATED']);
   });
 });

@@ -13,13 +13,14 @@ const table = useTestTable();
 it('stores labels and volume parameters whose keys are names of Object.prototype', async () => {
   const keys = { constructor: 'a', toString: 'b', hasOwnProperty: 'c', valueOf: 'd', isPrototypeOf: 'e' };
   const base = requestRecord('r-proto-keys');
+  const body = base.body!;
   const record = {
     ...base,
     body: {
-      ...base.body,
+      ...body,
       spec: {
         resources: {
-          ...base.body.spec.resources,
+          ...body.spec.resources,
           labels: keys,
           dataVolumes: [{ volumeType: 'SAS', size: '100', extendParams: { ...keys, volumeGroup: 'vgpaas' } }],
         },
@@ -29,6 +30,6 @@ it('stores labels and volume parameters whose keys are names of Object.prototype
   const repo = new RequestRepository(table.db, table.tableName);
   await expect(repo.create(record)).resolves.toBe(true);
   const stored = await repo.get('r-proto-keys');
-  expect(stored?.body.spec.resources.labels).toEqual(keys);
-  expect(stored?.body.spec.resources.dataVolumes?.[0].extendParams).toEqual({ ...keys, volumeGroup: 'vgpaas' });
+  expect(stored?.body?.spec.resources.labels).toEqual(keys);
+  expect(stored?.body?.spec.resources.dataVolumes?.[0].extendParams).toEqual({ ...keys, volumeGroup: 'vgpaas' });
 });

@@ -241,3 +241,39 @@ it("never counts a node pool's nodes beside a reservation another attempt still 
 
   expect(await countersOf(request)).toEqual({ reserved: 1, used: 0, inUse: 1 });
 });
+
+it('rejects a delete whose node pool was re-created outside poolgate after its check passed, and lets go of the node pool', async () => {
+  const id = `fin-${++seq}`;
+  const record: PoolRequestRecord = {
+    ...requestRecord(id),
+    kind: 'delete',
+    body: undefined,
+    createRequestId: `create-of-${id}`,
+    flavor: `f-${id}`,
+    status: 'PROVISIONING',
+    steps: [
+      newStep('submitted', 'submitted', 'ok'),
+      // CheckRequest saw the node pool as poolgate's: `capacity-checked` is recorded as ok.
+      newStep(stepId.capacityChecked(), 'capacity_checked', 'ok'),
+    ],
+  };
+  await requests.create(record);
+  const notOurs = {
+    Error: 'NodePoolNotOursError',
+    Cause: '{"errorMessage":"the node pool does not carry the label of request create-of-x"}',
+  };
+
+  const result = await finalizeRequest(
+    { requestId: id, attempt: 0, approval: null, error: notOurs, created: null },
+    {
+      ...deps(),
+      changes: { claims: { markDeleted: async () => true }, notifier: { tellCreator: async () => undefined } },
+    },
+  );
+
+  expect(result).toEqual({ status: 'REJECTED' });
+  const after = await stored(record);
+  expect(after).toMatchObject({ status: 'REJECTED', reason: 'NODE_POOL_NOT_OURS' });
+  expect(after.steps.filter((s) => s.step === 'capacity_checked').map((s) => s.outcome)).toEqual(['ok', 'refused']);
+  expect(told).toEqual(['REJECTED']);
+});

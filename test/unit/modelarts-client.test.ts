@@ -154,6 +154,35 @@ describe('requests', () => {
     await expect(client().showNodePool(PROJECT_ID, POOL, 'nodepool-1')).resolves.toBeUndefined();
   });
 
+  it('deleteNodePool DELETEs the node pool without a body, signed, and returns the NodePool ModelArts answers', async () => {
+    const deleting = {
+      ...NODE_POOL,
+      metadata: { name: 'nodepool-1' },
+      status: { resources: { deleting: { flavor: 'modelarts.vm.2u4g.dcc', count: 1, maxCount: 1 } } },
+    };
+    responder = () => ({ status: 200, body: JSON.stringify(deleting) });
+    await expect(client().deleteNodePool(PROJECT_ID, POOL, 'nodepool-1')).resolves.toEqual(deleting);
+    const [request] = received;
+    expect(request.method).toBe('DELETE');
+    expect(request.url).toBe(`/v2/${PROJECT_ID}/pools/${POOL}/nodepools/nodepool-1`);
+    expect(request.headers['content-type']).toBeUndefined();
+    expect(request.body).toHaveLength(0);
+    expect(verify(request)).toEqual({ ok: true, accessKey: CREDENTIALS.accessKey });
+  });
+
+  it('deleteNodePool gives undefined for a 404 (gone already) and a ModelArtsError for a refusal', async () => {
+    responder = () => ({ status: 404, body: JSON.stringify({ error_code: 'ModelArts.50015002', error_msg: 'x' }) });
+    await expect(client().deleteNodePool(PROJECT_ID, POOL, 'nodepool-1')).resolves.toBeUndefined();
+    responder = () => ({
+      status: 400,
+      body: JSON.stringify({ error_code: 'ModelArts.50004000', error_msg: 'Bad request. yearly/monthly' }),
+    });
+    const error = await failure(client().deleteNodePool(PROJECT_ID, POOL, 'nodepool-1'));
+    expect(error).toBeInstanceOf(ModelArtsError);
+    expect(error).not.toBeInstanceOf(ModelArtsRetryableError);
+    expect(error.message).toContain('delete node pool');
+  });
+
   it('listNodePools GETs the list and returns its items', async () => {
     responder = () => ({
       status: 200,

@@ -424,6 +424,86 @@ describe('test view', () => {
   });
 });
 
+describe('DeleteNodePool', () => {
+  const DELETE_DELAY_MS = 600;
+  const startDeleting = () =>
+    startModelArtsSimulator({
+      port: 0,
+      dataDir,
+      credentials: CREDENTIALS,
+      nodeReadyDelayMs: 0,
+      nodeDeleteDelayMs: DELETE_DELAY_MS,
+    });
+
+  it('answers the NodePool in the SDK shape, its nodes deleting, then gone after the delay; counts every call', async () => {
+    await simulator.close();
+    simulator = await startDeleting();
+    await client().createNodePool(PROJECT_ID, POOL, nodePool('np-del', { count: 2, maxCount: 2 }));
+    const accepted = Date.now();
+    const answer = await client().deleteNodePool(PROJECT_ID, POOL, 'np-del');
+    expect(answer).toEqual({
+      apiVersion: 'v2',
+      kind: 'NodePool',
+      metadata: { name: 'np-del' },
+      spec: expect.objectContaining({ resources: expect.objectContaining({ flavor: 'modelarts.vm.2u4g.dcc' }) }),
+      status: { resources: { deleting: { flavor: 'modelarts.vm.2u4g.dcc', count: 2, maxCount: 2 } } },
+    });
+    const shown = await client().showNodePool(PROJECT_ID, POOL, 'np-del');
+    if (Date.now() - accepted < DELETE_DELAY_MS) expect(shown?.status?.resources).toHaveProperty('deleting');
+    await eventually(
+      async () => ((await client().showNodePool(PROJECT_ID, POOL, 'np-del')) ? undefined : true),
+      'the node pool to be gone',
+      5000,
+    );
+    expect(Date.now() - accepted).toBeGreaterThanOrEqual(DELETE_DELAY_MS);
+    await expect(client().deleteNodePool(PROJECT_ID, POOL, 'np-del')).resolves.toBeUndefined();
+    expect(simulator.deleteCalls()).toEqual({ [`${PROJECT_ID}/${POOL}/np-del`]: 2 });
+  });
+
+  it('resumes a deletion across a restart from the stored time, and keeps the call count', async () => {
+    await simulator.close();
+    simulator = await startDeleting();
+    await client().createNodePool(PROJECT_ID, POOL, nodePool('np-restart'));
+    await client().deleteNodePool(PROJECT_ID, POOL, 'np-restart');
+    await simulator.close();
+    simulator = await startDeleting();
+    expect(simulator.deleteCalls()).toEqual({ [`${PROJECT_ID}/${POOL}/np-restart`]: 1 });
+    await eventually(
+      async () => ((await client().showNodePool(PROJECT_ID, POOL, 'np-restart')) ? undefined : true),
+      'the node pool to be gone after the restart',
+      5000,
+    );
+  });
+
+  it('refuses a yearly/monthly node pool and changes nothing', async () => {
+    await client().createNodePool(PROJECT_ID, POOL, {
+      ...nodePool('np-yearly'),
+      metadata: {
+        name: 'np-yearly',
+        annotations: {
+          'os.modelarts/billing.mode': '1',
+          'os.modelarts/period.type': '2',
+          'os.modelarts/period.num': '1',
+          'os.modelarts/order.id': 'CS2600000000000',
+        },
+      },
+    });
+    const error = await client()
+      .deleteNodePool(PROJECT_ID, POOL, 'np-yearly')
+      .then(
+        () => undefined,
+        (e: unknown) => e as { errorCode?: string; errorMsg?: string },
+      );
+    expect(error).toMatchObject({
+      errorCode: 'ModelArts.50004000',
+      errorMsg: expect.stringContaining('yearly/monthly'),
+    });
+    expect((await client().showNodePool(PROJECT_ID, POOL, 'np-yearly'))?.status?.resources).not.toHaveProperty(
+      'deleting',
+    );
+  });
+});
+
 describe('persistence', () => {
   it('keeps node pools across a close and a restart on the same data directory', async () => {
     await client().createNodePool(PROJECT_ID, POOL, nodePool('nodepool-1'));

@@ -380,3 +380,20 @@ describe("a retried run's own reservation", () => {
     expect(failed.steps.find((s) => s.id === 'failed:1')?.detail).toMatchObject({ resumeAt: 'CreateNodePool' });
   });
 });
+
+it('refuses as superseded a retry at node tracking once a later request on the node pool has finished, counting nothing', async () => {
+  const record = await failedAt('CheckNodes');
+  const name = { projectId: record.projectId, poolName: record.poolName, nodePoolName: record.nodePoolName };
+  // A delete took the node pool after the create failed, and has finished: the nodes are gone.
+  const deleted = { ...requestRecord(`deleted-${seq}`), nodePoolName: record.nodePoolName, status: 'DELETED' as const };
+  await requests.create(deleted);
+  expect(await claims.claimNodePoolName(name, deleted.requestId, async () => false, new Date())).toEqual({ ok: true });
+  const before = await counters();
+
+  const retry = retryRequest(record.requestId, 'alice@example.com', deps());
+
+  await expect(retry).rejects.toThrow(NotRetryableError);
+  await expect(retry).rejects.toThrow(/superseded/);
+  expect(await counters()).toEqual(before);
+  expect((await requests.get(record.requestId))!.status).toBe('FAILED');
+});

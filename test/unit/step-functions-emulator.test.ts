@@ -206,23 +206,24 @@ describe('local Step Functions emulator', () => {
       S.checked,
       S.requestApproval,
       S.decision,
+      S.kind,
       S.createNodePool,
       S.track,
       S.finalize,
     ]);
-    expect(emu.history('req-happy')?.stateTransitions).toBe(7);
+    expect(emu.history('req-happy')?.stateTransitions).toBe(8);
 
     const history = await sfn.send(new GetExecutionHistoryCommand({ executionArn: arn }));
     const types = history.events!.map((e) => e.type);
     expect(types[0]).toBe('ExecutionStarted');
     expect(types.at(-1)).toBe('ExecutionSucceeded');
-    expect(types.filter((t) => t?.endsWith('StateEntered'))).toHaveLength(7);
+    expect(types.filter((t) => t?.endsWith('StateEntered'))).toHaveLength(8);
     expect(history.events!.find((e) => e.type === 'TaskStateEntered')?.stateEnteredEventDetails?.name).toBe(
       S.checkRequest,
     );
     expect(history.events!.every((e) => e.timestamp instanceof Date)).toBe(true);
     // The transition count rides along as a local extension member of GetExecutionHistory.
-    expect((await rawCall(emu, 'GetExecutionHistory', { executionArn: arn })).json.stateTransitions).toBe(7);
+    expect((await rawCall(emu, 'GetExecutionHistory', { executionArn: arn })).json.stateTransitions).toBe(8);
 
     // A used token is gone.
     const reused = await errorOf(sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: '{}' })));
@@ -241,7 +242,7 @@ describe('local Step Functions emulator', () => {
     const token = await eventually(() => lambdas.tokens()[0], 'the approval token');
     await sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify({ status: 'approved' }) }));
     await until(sfn, arn, 'SUCCEEDED');
-    expect(statesEntered(emu, 'req-track').slice(5)).toEqual([
+    expect(statesEntered(emu, 'req-track').slice(6)).toEqual([
       S.track,
       S.checkNodes,
       S.nodesReady,
@@ -284,6 +285,40 @@ describe('local Step Functions emulator', () => {
       created: null,
       error: null,
     });
+  });
+
+  it('dispatches a delete to ApplyChange and follows it until gone, in the same definition (an input without kind is a create)', async () => {
+    const lambdas = new FakeLambdas({
+      checkRequest: () => ({ status: 'approved', stageIndex: -1, waitSeconds: 0 }),
+      applyChange: () => ({ nodePoolName: 'np-1', alreadyExisted: true, track: true, waitSeconds: 1 }),
+      checkNodes: (_payload, attempt) => ({ status: attempt < 2 ? 'waiting' : 'gone', waitSeconds: 1 }),
+    });
+    const emu = await emulator(lambdas);
+    const sfn = client(emu);
+    const input = JSON.stringify({
+      requestId: 'req-del',
+      kind: 'delete',
+      approval: null,
+      error: null,
+      attempt: 0,
+      created: null,
+    });
+    await until(sfn, await start(sfn, 'req-del', input), 'SUCCEEDED');
+    expect(statesEntered(emu, 'req-del')).toEqual([
+      S.checkRequest,
+      S.checked,
+      S.kind,
+      S.applyChange,
+      S.track,
+      S.checkNodes,
+      S.nodesReady,
+      S.waitForNodes,
+      S.checkNodes,
+      S.nodesReady,
+      S.finalize,
+    ]);
+    expect(lambdas.of('createNodePool')).toHaveLength(0);
+    expect(lambdas.of('finalize')[0].payload).toMatchObject({ created: { track: true }, error: null });
   });
 
   it('branches in a Choice on the JSONPath condition (JSONata would silently take the Default)', async () => {
@@ -570,6 +605,7 @@ describe('local Step Functions emulator', () => {
       S.requestApproval,
       S.requestApproval,
       S.decision,
+      S.kind,
       S.createNodePool,
       S.track,
       S.finalize,

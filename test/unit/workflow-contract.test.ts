@@ -28,6 +28,7 @@ const REASONS_TODAY: FailureReasons = {
   ModelArtsRetryableError: 'MODELARTS_ERROR',
   ModelArtsError: 'MODELARTS_ERROR',
   NodePoolConflictError: 'NODE_POOL_CONFLICT',
+  NodePoolNotOursError: 'NODE_POOL_NOT_OURS',
   NodesAbnormalError: 'NODES_ABNORMAL',
   NodesTimeoutError: 'NODES_TIMEOUT',
   QuotaExceededError: 'QUOTA_EXCEEDED',
@@ -63,6 +64,7 @@ describe('workflow contract', () => {
       requestApproval: 'r',
       approvalTimedOut: 't',
       createNodePool: 'n',
+      applyChange: 'a',
       checkNodes: 'k',
       finalize: 'f',
     };

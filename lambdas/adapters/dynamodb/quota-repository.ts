@@ -9,10 +9,14 @@
  * retry takes over a reservation its failed run still holds (`takeOver`). `heldAt#<id>` says when the
  * reservation was last made, taken over or confirmed by its run (`renew`): quota reconciliation settles
  * one a finished request left behind only if nobody touched it since it looked.
+ *
+ * A node pool's share stays `use#<createId>` for its whole life. While a request changes the node pool
+ * (a delete), `open#<createId>` names that request: quota reconciliation's writes are conditional on
+ * its absence, so a deletion racing the reconciliation never counts the nodes free twice.
  */
 import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Reservation } from '../../domain/quota';
-import type { HeldShare, QuotaCounters, QuotaShare, QuotaStore } from '../../use-cases/ports';
+import type { ChangeShare, HeldShare, QuotaCounters, QuotaShare, QuotaStore } from '../../use-cases/ports';
 import { conditionalWrite } from './client';
 import { Expression, updateExpression } from './expression';
 
@@ -21,8 +25,10 @@ const hold = (requestId: string) => `hold#${requestId}`;
 const use = (requestId: string) => `use#${requestId}`;
 const attemptOf = (requestId: string) => `attempt#${requestId}`;
 const heldAtOf = (requestId: string) => `heldAt#${requestId}`;
+/** The marker of a change under way on the node pool whose share is `use#<createId>`: the changing request's id. */
+const openOf = (createId: string) => `open#${createId}`;
 
-export type { HeldShare, QuotaCounters, QuotaShare };
+export type { ChangeShare, HeldShare, QuotaCounters, QuotaShare };
 
 export class QuotaRepository implements QuotaStore {
   constructor(
@@ -177,8 +183,54 @@ export class QuotaRepository implements QuotaStore {
     const add = [`${x.name('used')} ${delta}`, `${x.name('inUse')} ${delta}`];
     return this.update(share, x, {
       update: to > 0 ? { set: [`${used} = ${x.value(to)}`], add } : { remove: [used], add },
-      condition: `attribute_not_exists(${x.name(hold(share.requestId))}) AND ${from > 0 ? `${used} = ${x.value(from)}` : `attribute_not_exists(${used})`}`,
+      // A change under way on the node pool (open#<id>) is that request's to settle.
+      condition: `attribute_not_exists(${x.name(hold(share.requestId))}) AND attribute_not_exists(${x.name(openOf(share.requestId))}) AND ${from > 0 ? `${used} = ${x.value(from)}` : `attribute_not_exists(${used})`}`,
     });
+  }
+
+  /**
+   * Marks the node pool whose share is `use#<createId>` as being changed by `changeId`: quota
+   * reconciliation leaves its share alone until the change settles it. The node-pool record admits one
+   * open change at a time, so the marker is that change's: it replaces one a crashed change left behind.
+   */
+  async markOpen(share: ChangeShare): Promise<boolean> {
+    const x = new Expression();
+    return this.update(share, x, {
+      update: { set: [`${x.name(openOf(share.createId))} = ${x.value(share.changeId)}`] },
+    });
+  }
+
+  /** Removes `changeId`'s marker (the change ended without removing the nodes). False when it is not there. */
+  async clearOpen(share: ChangeShare): Promise<boolean> {
+    const x = new Expression();
+    const open = x.name(openOf(share.createId));
+    return this.update(share, x, { update: { remove: [open] }, condition: `${open} = ${x.value(share.changeId)}` });
+  }
+
+  /**
+   * The node pool is gone: its share `use#<createId>` is removed with `changeId`'s marker, the counters
+   * lowered by its value, in one write conditional on that value (read first) and on no other change
+   * holding the marker. Returns the nodes released (0 when there was no share: reconciliation took it
+   * back before the change marked it, or a retried Finalize finds it done).
+   */
+  async removeUse(share: ChangeShare): Promise<number> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const item = await this.item({ team: share.team, flavor: share.flavor, requestId: share.createId, count: 0 });
+      const held = item?.[use(share.createId)];
+      if (held === undefined) {
+        await this.clearOpen(share);
+        return 0;
+      }
+      const n = Number(held);
+      const x = new Expression();
+      const [used, open, minus] = [x.name(use(share.createId)), x.name(openOf(share.createId)), x.value(-n)];
+      const removed = await this.update(share, x, {
+        update: { remove: [used, open], add: [`${x.name('used')} ${minus}`, `${x.name('inUse')} ${minus}`] },
+        condition: `${used} = ${x.value(n)} AND (attribute_not_exists(${open}) OR ${open} = ${x.value(share.changeId)})`,
+      });
+      if (removed) return n;
+    }
+    throw new Error(`the share use#${share.createId} kept changing while removing it`);
   }
 
   async counters(team: string, flavor: string): Promise<QuotaCounters> {
@@ -210,11 +262,14 @@ export class QuotaRepository implements QuotaStore {
     });
   }
 
-  /** One conditional UpdateItem on the share's counter item: false when its condition did not hold (nothing written). */
+  /**
+   * One UpdateItem on the share's counter item, conditional when `condition` is given: false when it did
+   * not hold (nothing written).
+   */
   private async update(
     share: Pick<QuotaShare, 'team' | 'flavor'>,
     x: Expression,
-    expressions: { update: Parameters<typeof updateExpression>[0]; condition: string },
+    expressions: { update: Parameters<typeof updateExpression>[0]; condition?: string },
   ): Promise<boolean> {
     const output = await conditionalWrite(
       this.db.send(
@@ -222,7 +277,7 @@ export class QuotaRepository implements QuotaStore {
           TableName: this.tableName,
           Key: key(share.team, share.flavor),
           UpdateExpression: updateExpression(expressions.update),
-          ConditionExpression: expressions.condition,
+          ...(expressions.condition ? { ConditionExpression: expressions.condition } : {}),
           ...x.attributes(),
         }),
       ),

@@ -17,6 +17,7 @@ import {
 import { InvalidTransitionError } from '../../domain/errors';
 import type { IndexPosition } from '../../domain/list-cursor';
 import type { PoolRequestRecord } from '../../domain/pool-request';
+import type { RequestKind } from '../../domain/request-kind';
 import { sourcesOf, type RequestStatus } from '../../domain/status';
 import type {
   RequestIndexName,
@@ -105,11 +106,16 @@ export class RequestRepository implements RequestStore {
   async page(
     index: RequestIndexName,
     partition: string,
-    options: { limit: number; status?: RequestStatus; approver?: string; startAt?: IndexPosition },
+    options: { limit: number; status?: RequestStatus; kind?: RequestKind; approver?: string; startAt?: IndexPosition },
   ): Promise<RequestPage> {
     const x = new Expression();
     const filters: string[] = [];
     if (options.status) filters.push(`${x.name('status')} = ${x.value(options.status)}`);
+    if (options.kind) {
+      const kind = `${x.name('kind')} = ${x.value(options.kind)}`;
+      // Requests stored before kinds are creations.
+      filters.push(options.kind === 'create' ? `(attribute_not_exists(${x.name('kind')}) OR ${kind})` : kind);
+    }
     if (options.approver) filters.push(`contains(${x.name('approverEmails')}, ${x.value(options.approver)})`);
     const { Items, LastEvaluatedKey } = await this.db.send(
       new QueryCommand({

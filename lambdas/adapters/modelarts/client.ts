@@ -33,7 +33,7 @@ const JSON_CONTENT_TYPE = 'application/json;charset=UTF-8';
 interface ModelArtsCall {
   /** For error messages, e.g. `create node pool`. */
   readonly operation: string;
-  readonly method: 'GET' | 'POST';
+  readonly method: 'GET' | 'POST' | 'DELETE';
   readonly projectId: string;
   /** Segments after `/{version}/{project_id}/`, each URI-encoded here. */
   readonly path: readonly string[];
@@ -77,6 +77,22 @@ export class ModelArtsClient {
     const response = await this.call({
       operation,
       method: 'GET',
+      projectId,
+      path: ['pools', poolName, 'nodepools', nodePoolName],
+      absentOn404: true,
+    });
+    return response === undefined ? undefined : nodePoolFrom(response, operation);
+  }
+
+  /**
+   * `DELETE .../nodepools/{nodepool_name}` (no body); ModelArts answers with the node pool, its nodes
+   * deleting. Undefined when ModelArts answers 404 (already gone). Refused for yearly/monthly node pools.
+   */
+  async deleteNodePool(projectId: string, poolName: string, nodePoolName: string): Promise<NodePool | undefined> {
+    const operation = 'delete node pool';
+    const response = await this.call({
+      operation,
+      method: 'DELETE',
       projectId,
       path: ['pools', poolName, 'nodepools', nodePoolName],
       absentOn404: true,

@@ -69,6 +69,10 @@ export class ModelArtsProjects {
     return this.clientFor(projectId).showNodePool(projectId, poolName, nodePoolName);
   }
 
+  deleteNodePool(projectId: string, poolName: string, nodePoolName: string): Promise<NodePool | undefined> {
+    return this.clientFor(projectId).deleteNodePool(projectId, poolName, nodePoolName);
+  }
+
   listNodePools(projectId: string, poolName: string): Promise<NodePool[]> {
     return this.clientFor(projectId).listNodePools(projectId, poolName);
   }

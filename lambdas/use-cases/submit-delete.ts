@@ -1,0 +1,155 @@
+/**
+ * Delete: a member of the owning team (or an admin) asks poolgate to delete a node pool it created
+ * (`DELETE /v2/{project_id}/pools/{pool_name}/nodepools/{nodepool_name}`).
+ *  1. the node-pool record must name a node pool poolgate created that exists, readable by the caller
+ *     (404 otherwise), and the caller must be allowed to change it (403);
+ *  2. a yearly/monthly node pool is refused (409 PoolGate.4409): ModelArts cannot delete it, its
+ *     billing center removes prepaid resources;
+ *  3. the idempotency key (header, else a hash of method, kind, requester and node pool) maps to one request id;
+ *  4. the record admits one open request at a time, whatever its kind (409 PoolGate.0409);
+ *  5. store the `delete` request with its first step (approvals per the policy's `changes`), start its run.
+ * The run checks with ModelArts that the node pool is still the one poolgate created before anything is deleted.
+ */
+import type { DeleteDryRun } from '../../contracts/api';
+import type { Policy } from '../config/policy';
+import { planApprovals } from '../domain/approval-plan';
+import {
+  ForbiddenError,
+  IdempotencyKeyReusedError,
+  NotFoundError,
+  OpenRequestExistsError,
+  PrepaidNodePoolError,
+} from '../domain/errors';
+import { nodePoolAccess } from '../domain/nodepool-access';
+import { isPresent, type NodePoolName, type NodePoolRecord } from '../domain/nodepool-record';
+import type { PoolRequestRecord } from '../domain/pool-request';
+import { isFinal } from '../domain/status';
+import { newStep, stepId } from '../domain/steps';
+import { teamNamed, teamOf } from '../domain/teams';
+import type { RecordMetric } from './metrics';
+import type { Claims, Clock, RequestStore, WorkflowRuns } from './ports';
+import { startOrUnavailable } from './runs';
+import { claimIdempotency, claimNodePoolName, requestFingerprint, type SubmitResult } from './submit-request';
+
+export interface DeleteInput extends NodePoolName {
+  readonly requester: string;
+  readonly idempotencyKey?: string;
+}
+
+export interface DeleteDeps {
+  readonly policy: Policy;
+  readonly requests: RequestStore;
+  readonly claims: Claims;
+  readonly workflow: Pick<WorkflowRuns, 'start'>;
+  readonly recordMetric?: RecordMetric;
+  /** The time (the wiring's clock). */
+  readonly now: Clock;
+  readonly newId?: () => string;
+}
+
+/** What a dry run of a delete says would happen (the API contract). */
+export type { DeleteDryRun };
+
+/** The node pool the caller may delete, or the error to answer (404, 403, 409 for yearly/monthly). */
+export async function deletableNodePool(
+  input: DeleteInput,
+  deps: Pick<DeleteDeps, 'policy' | 'claims'>,
+): Promise<NodePoolRecord & { team: string; creatingRequestId: string; flavor: string; count: number }> {
+  const record = await deps.claims.record(input);
+  const notFound = new NotFoundError(`node pool ${input.nodePoolName} not found in pool ${input.poolName}`);
+  if (!isPresent(record)) throw notFound;
+  const access = nodePoolAccess(deps.policy, record.team, input.requester);
+  if (access === 'none') throw notFound;
+  if (access === 'read')
+    throw new ForbiddenError(
+      `${input.requester} may read node pool ${input.nodePoolName} but not delete it (team ${record.team})`,
+    );
+  if (record.billingMode === '1')
+    throw new PrepaidNodePoolError(
+      `node pool ${input.nodePoolName} is yearly/monthly: ModelArts cannot delete it; unsubscribe it in Huawei Cloud's billing center`,
+    );
+  return record;
+}
+
+export async function submitDelete(input: DeleteInput, deps: DeleteDeps): Promise<SubmitResult> {
+  const now = deps.now();
+  const record = await deletableNodePool(input, deps);
+
+  const fingerprint = requestFingerprint({ ...input, method: 'DELETE', kind: 'delete', rawBody: '' });
+  const requestId = await claimIdempotency(input, fingerprint, deps, now);
+  const existing = requestId.fresh ? undefined : await deps.requests.get(requestId.id);
+  if (existing) {
+    if (existing.fingerprint !== fingerprint)
+      throw new IdempotencyKeyReusedError('this Idempotency-Key was already used for a different request');
+    if (existing.status === 'SUBMITTED')
+      await startOrUnavailable(deps.workflow, existing.requestId, undefined, undefined, 'delete');
+    return { requestId: existing.requestId, status: existing.status };
+  }
+
+  await claimNodePoolName(input, requestId.id, deps, now, { kind: 'delete' });
+
+  const team = teamNamed(deps.policy, record.team) ?? teamOf(deps.policy, input.requester);
+  const plan = team ? planApprovals(team, input.requester, record.billingMode ?? '0', 'delete') : undefined;
+  const request: PoolRequestRecord = {
+    requestId: requestId.id,
+    kind: 'delete',
+    trigger: 'user',
+    status: 'SUBMITTED',
+    requester: input.requester,
+    team: record.team,
+    projectId: input.projectId,
+    poolName: input.poolName,
+    nodePoolName: input.nodePoolName,
+    flavor: record.flavor,
+    count: record.count,
+    maxCount: record.count,
+    billing: { mode: record.billingMode ?? '0' },
+    createRequestId: record.creatingRequestId,
+    ...(record.creator ? { creator: record.creator } : {}),
+    stages: plan?.ok ? plan.stages : [],
+    ...(plan?.ok ? {} : { planError: 'NO_ELIGIBLE_APPROVER' as const }),
+    fingerprint,
+    createdAt: now.toISOString(),
+    updatedAt: now.toISOString(),
+    steps: [newStep(stepId.submitted(), 'submitted', 'ok', { actor: input.requester, at: now })],
+  };
+  await deps.requests.create(request);
+  deps.recordMetric?.('submitted', 1, 'Count');
+  await startOrUnavailable(deps.workflow, requestId.id, undefined, undefined, 'delete');
+  return { requestId: requestId.id, status: 'SUBMITTED' };
+}
+
+/** `?dryRun=true`: who may, what would be asked, nothing recorded. */
+export async function dryRunDelete(
+  input: DeleteInput,
+  deps: Pick<DeleteDeps, 'policy' | 'claims' | 'requests'>,
+): Promise<DeleteDryRun> {
+  const record = await deletableNodePool(input, deps);
+  const holder = await deps.requests.get(record.requestId);
+  const open = holder && !isFinal(holder.status, deps.policy.nodeTracking.enabled) ? holder.requestId : undefined;
+  if (open) throw new OpenRequestExistsError(open);
+  const team = teamNamed(deps.policy, record.team);
+  const plan = team ? planApprovals(team, input.requester, record.billingMode ?? '0', 'delete') : undefined;
+  const stages = plan?.ok
+    ? plan.stages.map((s) => ({
+        name: s.name,
+        approvers: s.approvers.map((a) => a.email),
+        requiredApprovals: s.requiredApprovals,
+      }))
+    : [];
+  return {
+    dryRun: true,
+    kind: 'delete',
+    wouldBe: stages.length ? 'AWAITING_APPROVAL' : 'PROVISIONING',
+    nodePool: {
+      projectId: input.projectId,
+      poolName: input.poolName,
+      nodePoolName: input.nodePoolName,
+      flavor: record.flavor,
+      count: record.count,
+      team: record.team,
+      createdBy: record.creatingRequestId,
+    },
+    approval: { stages },
+  };
+}
