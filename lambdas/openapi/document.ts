@@ -131,6 +131,7 @@ export function buildOpenApiDocument(): OpenApiDocument {
     method: 'get',
     path: '/v2/{project_id}/pools/{pool_name}/nodepools/{nodepool_name}',
     operationId: 'showNodePool',
+    tags: ['nodepools'],
     summary: "A node pool poolgate created, exactly as ModelArts' ShowNodePool answers (cached a few seconds)",
     description:
       "For whoever may read the team's requests (members, approvers, escalation contacts, admins); anything else, and a node pool poolgate did not create, is 404.",
@@ -149,8 +150,11 @@ export function buildOpenApiDocument(): OpenApiDocument {
     method: 'get',
     path: '/v2/{project_id}/pools/{pool_name}/nodepools',
     operationId: 'listNodePools',
+    tags: ['nodepools'],
     summary:
       "ModelArts' ListNodePools, with only the node pools poolgate created that the caller may read (cached a few seconds)",
+    description:
+      "ModelArts' own NodePoolList shape, read with poolgate's credentials: a script that polls ModelArts works against poolgate by changing only its base URL and credentials.",
     security: BEARER,
     request: { params: z.object({ project_id: z.string(), pool_name: z.string() }) },
     responses: {
@@ -166,6 +170,7 @@ export function buildOpenApiDocument(): OpenApiDocument {
     method: 'get',
     path: '/nodepools',
     operationId: 'nodePoolInventory',
+    tags: ['nodepools'],
     summary: "poolgate's inventory: a team's node pools, newest first",
     description:
       'Without `team`, your team. Members, approvers and escalation contacts of a team and admins may list it. Follow `nextCursor` until it is null. Node-pool records never appear in `GET /requests`.',
@@ -194,6 +199,7 @@ export function buildOpenApiDocument(): OpenApiDocument {
     method: 'delete',
     path: '/v2/{project_id}/pools/{pool_name}/nodepools/{nodepool_name}',
     operationId: 'deleteNodePool',
+    tags: ['nodepools'],
     summary: 'Delete a node pool poolgate created (ModelArts DeleteNodePool, gated)',
     description:
       'Records a request of kind `delete` and starts its workflow: ModelArts must still show the node pool with the label of the request that created it ' +
@@ -471,6 +477,7 @@ export function buildOpenApiDocument(): OpenApiDocument {
     },
     tags: [
       { name: 'requests', description: 'Ask for a node pool and follow, cancel or retry the request' },
+      { name: 'nodepools', description: 'The node pools poolgate created: read them, list them, delete them' },
       { name: 'approvals', description: "The approvers' links, forms and Slack buttons" },
       { name: 'service', description: 'This document and the health check' },
     ],

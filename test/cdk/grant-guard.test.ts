@@ -20,9 +20,16 @@ const LOCAL_OVERRIDES: readonly string[] = [ENV.modelArtsEndpoint, ENV.slackApiU
  * Granted but not read, found by this guard when it was written and left as they are (issue 14 changes
  * no behaviour; narrowing a grant is a change of its own): the request page gets `links` for its key
  * but builds no absolute link; the two decision handlers get `notify` (SES and MAIL_FROM with the Slack
- * token) but only rewrite Slack messages (wiring's settledStageNotifier has no mailer).
+ * token) but only rewrite Slack messages (wiring's settledStageNotifier has no mailer). The node-pool
+ * inventory is in the request page's case: `links` for the key its list cursors are signed with, its
+ * links relative.
  */
-const KNOWN_UNREAD = ['requestPage: PUBLIC_BASE_URL', 'approvals: MAIL_FROM', 'slackInteractions: MAIL_FROM'];
+const KNOWN_UNREAD = [
+  'requestPage: PUBLIC_BASE_URL',
+  'nodePoolInventory: PUBLIC_BASE_URL',
+  'approvals: MAIL_FROM',
+  'slackInteractions: MAIL_FROM',
+];
 /** Set on every function by PoolgateFunction, read by the wiring and Powertools. */
 const EVERY_FUNCTION: readonly string[] = [ENV.policyFile];
 

@@ -446,7 +446,12 @@ describe('DeleteNodePool', () => {
       kind: 'NodePool',
       metadata: { name: 'np-del' },
       spec: expect.objectContaining({ resources: expect.objectContaining({ flavor: 'modelarts.vm.2u4g.dcc' }) }),
-      status: { resources: { deleting: { flavor: 'modelarts.vm.2u4g.dcc', count: 2, maxCount: 2 } } },
+      // One PoolResourceFlavorCount per bucket, as the SDK models give it.
+      status: {
+        resources: {
+          deleting: { flavor: 'modelarts.vm.2u4g.dcc', count: 2, maxCount: 2, azs: [], nodePool: 'np-del' },
+        },
+      },
     });
     const shown = await client().showNodePool(PROJECT_ID, POOL, 'np-del');
     if (Date.now() - accepted < DELETE_DELAY_MS) expect(shown?.status?.resources).toHaveProperty('deleting');
