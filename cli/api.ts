@@ -3,6 +3,8 @@
  * Every non-2xx answer becomes an ApiError carrying the server's `error_code` and `error_msg`.
  */
 
+import type { ErrorBody, RequestSummary } from '../contracts/api';
+
 /** Default server: the local stack `npm start` runs. */
 export const DEFAULT_URL = 'http://127.0.0.1:3000';
 /** Each call gives up after this long (the wait loop polls again). */
@@ -18,7 +20,7 @@ export class ApiError extends Error {
     super(message);
   }
   /** The server's error body, for --json. */
-  body(): { error_code: string; error_msg: string } {
+  body(): ErrorBody {
     return { error_code: this.code, error_msg: this.message };
   }
 }
@@ -91,7 +93,7 @@ export class PoolgateApi {
       json = undefined;
     }
     if (!response.ok) {
-      const body = json as { error_code?: string; error_msg?: string } | undefined;
+      const body = json as Partial<ErrorBody> | undefined;
       throw new ApiError(
         response.status,
         body?.error_code ?? `HTTP ${response.status}`,
@@ -104,82 +106,21 @@ export class PoolgateApi {
   }
 }
 
-/** What the CLI reads of the API's bodies (the OpenAPI document at /openapi.json has them all). */
-export interface Step {
-  readonly step: string;
-  readonly outcome: 'ok' | 'refused' | 'error';
-  readonly at: string;
-  readonly actor?: string;
-  readonly detail?: Record<string, unknown>;
-}
-
-export interface RequestSummary {
-  readonly requestId: string;
-  /** create, delete (absent from servers before kinds: create). */
-  readonly kind?: string;
-  readonly status: string;
-  readonly reason?: string;
-  readonly final: boolean;
-  readonly requester: string;
-  readonly team: string;
-  readonly projectId: string;
-  readonly poolName: string;
-  readonly nodePoolName: string;
-  readonly flavor: string;
-  readonly count: number;
-  readonly maxCount: number;
-  readonly billing: {
-    readonly mode: string;
-    readonly periodNum?: string;
-    readonly periodType?: string;
-    readonly autoRenew?: string;
-    readonly orderId?: string;
-  };
-  readonly createdAt: string;
-  readonly updatedAt: string;
-  readonly awaiting?: {
-    readonly approvalId: string;
-    readonly stage: string;
-    readonly askedAt: string;
-    readonly expiresAt: string;
-  };
-  readonly links: { readonly self: string; readonly page?: string; readonly decide?: string };
-}
-
-export interface RequestView extends RequestSummary {
-  readonly justification?: string;
-  readonly steps: readonly Step[];
-}
-
-export interface RequestList {
-  readonly items: readonly RequestSummary[];
-  readonly nextCursor: string | null;
-}
-
-export interface SubmitAccepted {
-  readonly requestId: string;
-  readonly status: string;
-  readonly links: { readonly self: string };
-}
-
-export interface DryRunResult {
-  readonly dryRun: true;
-  readonly wouldBe: string;
-  readonly reason?: string;
-  readonly checks: ReadonlyArray<{
-    readonly check: string;
-    readonly outcome: string;
-    readonly reason?: string;
-    readonly message: string;
-  }>;
-  readonly approval: {
-    readonly stages: ReadonlyArray<{
-      readonly name: string;
-      readonly approvers: readonly string[];
-      readonly requiredApprovals: number;
-    }>;
-  };
-}
+/**
+ * The API's bodies, from the API contract (contracts/api.ts, also behind /openapi.json). Type-only:
+ * the CLI does not load zod.
+ */
+export type {
+  DeleteDryRun,
+  DryRunResult,
+  Inventory,
+  ListedRequest,
+  RequestList,
+  RequestStep as Step,
+  RequestSummary,
+  RequestView,
+  SubmitAccepted,
+} from '../contracts/api';
 
 /**
  * A request reached its goal: a create's nodes are up (or it is created and the nodes are not tracked),
@@ -187,36 +128,4 @@ export interface DryRunResult {
  */
 export function succeeded(view: Pick<RequestSummary, 'status' | 'final'>): boolean {
   return view.status === 'ACTIVE' || view.status === 'DELETED' || (view.status === 'CREATED' && view.final);
-}
-
-/** A delete's dry run (DELETE ...?dryRun=true). */
-export interface DeleteDryRun {
-  readonly dryRun: true;
-  readonly kind: 'delete';
-  readonly wouldBe: string;
-  readonly nodePool: {
-    readonly nodePoolName: string;
-    readonly flavor: string;
-    readonly count: number;
-    readonly team: string;
-  };
-  readonly approval: {
-    readonly stages: ReadonlyArray<{ readonly name: string; readonly approvers: readonly string[] }>;
-  };
-}
-
-/** GET /nodepools. */
-export interface Inventory {
-  readonly items: ReadonlyArray<{
-    readonly projectId: string;
-    readonly poolName: string;
-    readonly nodePoolName: string;
-    readonly team: string;
-    readonly flavor: string;
-    readonly count: number;
-    readonly billingMode: string;
-    readonly createdBy: string;
-    readonly openRequest?: { readonly requestId: string; readonly kind: string; readonly status: string };
-  }>;
-  readonly nextCursor: string | null;
 }

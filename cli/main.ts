@@ -8,6 +8,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
+import { REQUEST_STATUSES } from '../contracts/api-values';
 import {
   ApiError,
   DEFAULT_URL,
@@ -28,18 +29,7 @@ import { colorsFor, requestDetails, requestTable, statusLine } from './render';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, requestFailed: 3, timeout: 4 } as const;
 
-const STATUSES = [
-  'SUBMITTED',
-  'AWAITING_APPROVAL',
-  'PROVISIONING',
-  'CREATED',
-  'ACTIVE',
-  'DELETED',
-  'REJECTED',
-  'EXPIRED',
-  'CANCELLED',
-  'FAILED',
-];
+const STATUSES: readonly string[] = REQUEST_STATUSES;
 
 interface ServerOptions {
   url: string;

@@ -1,6 +1,6 @@
 /** What the CLI prints for people: tables, step lines and status texts (colour only on a terminal). */
 import picocolors from 'picocolors';
-import type { RequestSummary, RequestView, Step } from './api';
+import type { ListedRequest, RequestSummary, RequestView, Step } from './api';
 
 export type Colors = ReturnType<typeof picocolors.createColors>;
 
@@ -143,7 +143,7 @@ export function requestDetails(view: RequestView, colors: Colors): string {
 }
 
 /** `poolgate list`: one row per request (and, for --awaiting-me, the stage and the link to decide). */
-export function requestTable(items: readonly RequestSummary[], colors: Colors, awaiting: boolean): string {
+export function requestTable(items: readonly ListedRequest[], colors: Colors, awaiting: boolean): string {
   const headers = [
     'CREATED (UTC)',
     'ID',

@@ -18,6 +18,7 @@ import { huaweiCredentials, secretString } from './adapters/secrets';
 import { Workflow } from './adapters/workflow';
 import { loadPolicyFile, type Policy } from './config/policy';
 import { Notifier } from './use-cases/notifier';
+import type { Clock } from './use-cases/ports';
 
 /**
  * A lazily built singleton. Every `once(...)` below is marked `@__PURE__`: calling `once` has no
@@ -35,6 +36,9 @@ function once<T>(build: () => T): () => T {
     return value as T;
   };
 }
+
+/** The one clock every use case reads the time from (tests hand them a fixed one). */
+export const clock: Clock = () => new Date();
 
 const tableName = /* @__PURE__ */ once(() => requiredEnv(ENV.tableName));
 

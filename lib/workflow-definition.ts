@@ -19,34 +19,45 @@
  * Every task dispatches on the request's kind (CheckRequest, CheckNodes and Finalize read it from the
  * request); an execution started before kinds has no `kind` and is a create.
  */
+import type { RequestKind } from '../contracts/api-values';
 import type { WorkflowFunctionId } from '../contracts/functions';
+import {
+  answerFields,
+  errorsRetriedBy,
+  LAMBDA_TRANSIENT_ERRORS,
+  payloadFrom,
+  statePath,
+  statePathOf,
+  WORKFLOW_STATES,
+  type ApprovalOutcome,
+  type ApprovalTimedOutPayload,
+  type CreatedState,
+  type ErrorEqualsName,
+  type FinalizePayload,
+  type NodesState,
+  type RequestApprovalPayload,
+  type RequestTaskPayload,
+} from '../contracts/workflow';
 
+export { WORKFLOW_STATES };
 export type WorkflowFunctionRefs = Record<WorkflowFunctionId, string>;
 
-export const WORKFLOW_STATES = {
-  checkRequest: 'CheckRequest',
-  checked: 'Checked?',
-  requestApproval: 'RequestApproval',
-  approvalTimedOut: 'ApprovalTimedOut',
-  decision: 'Decision?',
-  kind: 'Kind?',
-  createNodePool: 'CreateNodePool',
-  applyChange: 'ApplyChange',
-  track: 'Track?',
-  checkNodes: 'CheckNodes',
-  nodesReady: 'NodesReady?',
-  waitForNodes: 'WaitForNodes',
-  finalize: 'Finalize',
-} as const;
+/** One `Retry` entry; its `ErrorEquals` take only names the workflow contract knows. */
+interface Retrier {
+  readonly ErrorEquals: readonly ErrorEqualsName[];
+  readonly IntervalSeconds: number;
+  readonly BackoffRate: number;
+  readonly MaxAttempts: number;
+  readonly MaxDelaySeconds?: number;
+  readonly JitterStrategy: 'FULL';
+}
 
-/** Errors a Lambda invocation may throw that are worth retrying (throttles, cold-start faults, ModelArts 429/5xx). */
-const TRANSIENT_ERRORS = [
-  'Lambda.ServiceException',
-  'Lambda.AWSLambdaException',
-  'Lambda.SdkClientException',
-  'Lambda.TooManyRequestsException',
-  'TransientError',
-];
+/** One `Catch` entry, likewise. */
+interface Catcher {
+  readonly ErrorEquals: readonly ErrorEqualsName[];
+  readonly ResultPath: string;
+  readonly Next: string;
+}
 
 /** Longest a task may run before Step Functions gives up on it. */
 const TASK_TIMEOUT_SECONDS = 60;
@@ -56,16 +67,17 @@ const TASK_TIMEOUT_SECONDS = 60;
  * to two calls per attempt, and with 6 retries about 1 request in 4,000 still ended FAILED (half of
  * them after approval) when ModelArts refused 15% of the calls (test/reliability/load-with-faults.test.ts).
  */
-const MODELARTS_RETRY = {
-  ErrorEquals: ['ModelArtsRetryableError', ...TRANSIENT_ERRORS],
+const MODELARTS_RETRY: Retrier = {
+  ErrorEquals: [...errorsRetriedBy('modelArts'), ...LAMBDA_TRANSIENT_ERRORS],
   IntervalSeconds: 2,
   BackoffRate: 2,
   MaxAttempts: 10,
   MaxDelaySeconds: 30,
   JitterStrategy: 'FULL',
 };
-const TRANSIENT_RETRY = {
-  ErrorEquals: TRANSIENT_ERRORS,
+/** Throttles and cold-start faults of the Lambda service (ModelArts' own errors are not retried here). */
+const TRANSIENT_RETRY: Retrier = {
+  ErrorEquals: LAMBDA_TRANSIENT_ERRORS,
   IntervalSeconds: 1,
   BackoffRate: 2,
   MaxAttempts: 4,
@@ -82,7 +94,9 @@ function invoke(partition: string, functionArn: string, payload: Record<string, 
   };
 }
 
-const catchAllTo = (next: string) => [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: next }];
+const catchAllTo = (next: string): Catcher[] => [
+  { ErrorEquals: ['States.ALL'], ResultPath: statePath('error'), Next: next },
+];
 
 /**
  * `partition`: of the service integrations' ARNs (`aws`, `aws-cn` in the AWS China regions,
@@ -90,19 +104,17 @@ const catchAllTo = (next: string) => [{ ErrorEquals: ['States.ALL'], ResultPath:
  */
 export function buildWorkflowDefinition(fns: WorkflowFunctionRefs, partition = 'aws') {
   const s = WORKFLOW_STATES;
+  const approvalStatus = statePathOf('approval', 'status');
+  const status = (value: ApprovalOutcome['status']) => value;
   const task = (functionArn: string, payload: Record<string, unknown>) => invoke(partition, functionArn, payload);
   return {
     Comment: 'poolgate: checks, staged approvals, then the ModelArts change of the request kind (create, delete)',
     StartAt: s.checkRequest,
     States: {
       [s.checkRequest]: {
-        ...task(fns.checkRequest, { 'requestId.$': '$.requestId' }),
-        ResultSelector: {
-          'status.$': '$.Payload.status',
-          'stageIndex.$': '$.Payload.stageIndex',
-          'waitSeconds.$': '$.Payload.waitSeconds',
-        },
-        ResultPath: '$.approval',
+        ...task(fns.checkRequest, payloadFrom<RequestTaskPayload>(['requestId'])),
+        ResultSelector: answerFields<ApprovalOutcome>(['status', 'stageIndex', 'waitSeconds']),
+        ResultPath: statePath('approval'),
         // It reads ModelArts (pool, flavors) besides DynamoDB.
         Retry: [MODELARTS_RETRY],
         Catch: catchAllTo(s.finalize),
@@ -111,10 +123,10 @@ export function buildWorkflowDefinition(fns: WorkflowFunctionRefs, partition = '
       [s.checked]: {
         Type: 'Choice',
         Choices: [
-          { Variable: '$.approval.status', StringEquals: 'pending', Next: s.requestApproval },
+          { Variable: approvalStatus, StringEquals: status('pending'), Next: s.requestApproval },
           // A retried request resumes where it failed (POST /requests/{id}/retry): no approval again.
-          { Variable: '$.approval.status', StringEquals: 'approved', Next: s.kind },
-          { Variable: '$.approval.status', StringEquals: 'created', Next: s.checkNodes },
+          { Variable: approvalStatus, StringEquals: status('approved'), Next: s.kind },
+          { Variable: approvalStatus, StringEquals: status('created'), Next: s.checkNodes },
         ],
         Default: s.finalize,
       },
@@ -124,29 +136,28 @@ export function buildWorkflowDefinition(fns: WorkflowFunctionRefs, partition = '
         Parameters: {
           FunctionName: fns.requestApproval,
           Payload: {
-            'requestId.$': '$.requestId',
-            'stageIndex.$': '$.approval.stageIndex',
+            ...payloadFrom<RequestApprovalPayload>(['requestId']),
+            'stageIndex.$': statePathOf('approval', 'stageIndex'),
             'taskToken.$': '$$.Task.Token',
-          },
+          } satisfies Record<`${keyof RequestApprovalPayload}.$`, string>,
         },
         // Until the next reminder or the expiry, whichever comes first.
-        TimeoutSecondsPath: '$.approval.waitSeconds',
-        ResultPath: '$.approval',
+        TimeoutSecondsPath: statePathOf('approval', 'waitSeconds'),
+        ResultPath: statePath('approval'),
         Retry: [TRANSIENT_RETRY],
         Catch: [
-          { ErrorEquals: ['States.Timeout'], ResultPath: '$.timeout', Next: s.approvalTimedOut },
+          { ErrorEquals: ['States.Timeout'], ResultPath: statePath('timeout'), Next: s.approvalTimedOut },
           ...catchAllTo(s.finalize),
-        ],
+        ] satisfies Catcher[],
         Next: s.decision,
       },
       [s.approvalTimedOut]: {
-        ...task(fns.approvalTimedOut, { 'requestId.$': '$.requestId', 'stageIndex.$': '$.approval.stageIndex' }),
-        ResultSelector: {
-          'status.$': '$.Payload.status',
-          'stageIndex.$': '$.Payload.stageIndex',
-          'waitSeconds.$': '$.Payload.waitSeconds',
-        },
-        ResultPath: '$.approval',
+        ...task(fns.approvalTimedOut, {
+          ...payloadFrom<ApprovalTimedOutPayload>(['requestId']),
+          'stageIndex.$': statePathOf('approval', 'stageIndex'),
+        } satisfies Record<`${keyof ApprovalTimedOutPayload}.$`, string>),
+        ResultSelector: answerFields<ApprovalOutcome>(['status', 'stageIndex', 'waitSeconds']),
+        ResultPath: statePath('approval'),
         Retry: [TRANSIENT_RETRY],
         Catch: catchAllTo(s.finalize),
         Next: s.decision,
@@ -154,8 +165,8 @@ export function buildWorkflowDefinition(fns: WorkflowFunctionRefs, partition = '
       [s.decision]: {
         Type: 'Choice',
         Choices: [
-          { Variable: '$.approval.status', StringEquals: 'approved', Next: s.kind },
-          { Variable: '$.approval.status', StringEquals: 'pending', Next: s.requestApproval },
+          { Variable: approvalStatus, StringEquals: status('approved'), Next: s.kind },
+          { Variable: approvalStatus, StringEquals: status('pending'), Next: s.requestApproval },
         ],
         Default: s.finalize,
       },
@@ -164,8 +175,8 @@ export function buildWorkflowDefinition(fns: WorkflowFunctionRefs, partition = '
         Choices: [
           {
             And: [
-              { Variable: '$.kind', IsPresent: true },
-              { Variable: '$.kind', StringEquals: 'delete' },
+              { Variable: statePath('kind'), IsPresent: true },
+              { Variable: statePath('kind'), StringEquals: 'delete' satisfies RequestKind },
             ],
             Next: s.applyChange,
           },
@@ -174,58 +185,50 @@ export function buildWorkflowDefinition(fns: WorkflowFunctionRefs, partition = '
       },
       [s.applyChange]: {
         // A change to an existing node pool: show first (still the one poolgate created?), then change it.
-        ...task(fns.applyChange, { 'requestId.$': '$.requestId' }),
-        ResultSelector: {
-          'nodePoolName.$': '$.Payload.nodePoolName',
-          'track.$': '$.Payload.track',
-          'waitSeconds.$': '$.Payload.waitSeconds',
-        },
-        ResultPath: '$.created',
+        ...task(fns.applyChange, payloadFrom<RequestTaskPayload>(['requestId'])),
+        ResultSelector: answerFields<CreatedState>(['nodePoolName', 'track', 'waitSeconds']),
+        ResultPath: statePath('created'),
         Retry: [MODELARTS_RETRY],
         Catch: catchAllTo(s.finalize),
         Next: s.track,
       },
       [s.createNodePool]: {
-        ...task(fns.createNodePool, { 'requestId.$': '$.requestId' }),
-        ResultSelector: {
-          'nodePoolName.$': '$.Payload.nodePoolName',
-          'track.$': '$.Payload.track',
-          'waitSeconds.$': '$.Payload.waitSeconds',
-        },
-        ResultPath: '$.created',
+        ...task(fns.createNodePool, payloadFrom<RequestTaskPayload>(['requestId'])),
+        ResultSelector: answerFields<CreatedState>(['nodePoolName', 'track', 'waitSeconds']),
+        ResultPath: statePath('created'),
         Retry: [MODELARTS_RETRY],
         Catch: catchAllTo(s.finalize),
         Next: s.track,
       },
       [s.track]: {
         Type: 'Choice',
-        Choices: [{ Variable: '$.created.track', BooleanEquals: true, Next: s.checkNodes }],
+        Choices: [{ Variable: statePathOf('created', 'track'), BooleanEquals: true, Next: s.checkNodes }],
         Default: s.finalize,
       },
       [s.checkNodes]: {
-        ...task(fns.checkNodes, { 'requestId.$': '$.requestId' }),
-        ResultSelector: { 'status.$': '$.Payload.status', 'waitSeconds.$': '$.Payload.waitSeconds' },
-        ResultPath: '$.nodes',
+        ...task(fns.checkNodes, payloadFrom<RequestTaskPayload>(['requestId'])),
+        ResultSelector: answerFields<NodesState>(['status', 'waitSeconds']),
+        ResultPath: statePath('nodes'),
         Retry: [MODELARTS_RETRY],
         Catch: catchAllTo(s.finalize),
         Next: s.nodesReady,
       },
       [s.nodesReady]: {
         Type: 'Choice',
-        Choices: [{ Variable: '$.nodes.status', StringEquals: 'waiting', Next: s.waitForNodes }],
+        Choices: [
+          {
+            Variable: statePathOf('nodes', 'status'),
+            StringEquals: 'waiting' satisfies NodesState['status'],
+            Next: s.waitForNodes,
+          },
+        ],
         Default: s.finalize,
       },
-      [s.waitForNodes]: { Type: 'Wait', SecondsPath: '$.created.waitSeconds', Next: s.checkNodes },
+      [s.waitForNodes]: { Type: 'Wait', SecondsPath: statePathOf('created', 'waitSeconds'), Next: s.checkNodes },
       [s.finalize]: {
-        ...task(fns.finalize, {
-          'requestId.$': '$.requestId',
-          'attempt.$': '$.attempt',
-          'approval.$': '$.approval',
-          'error.$': '$.error',
-          'created.$': '$.created',
-        }),
+        ...task(fns.finalize, payloadFrom<FinalizePayload>(['requestId', 'attempt', 'approval', 'error', 'created'])),
         ResultPath: null,
-        Retry: [{ ...TRANSIENT_RETRY, ErrorEquals: ['States.TaskFailed'] }],
+        Retry: [{ ...TRANSIENT_RETRY, ErrorEquals: ['States.TaskFailed'] } satisfies Retrier],
         End: true,
       },
     },

@@ -12,9 +12,9 @@ import {
   waitUntilTableNotExists,
 } from '@aws-sdk/client-dynamodb';
 import { writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { TABLE_INDEXES, TABLE_KEYS } from '../contracts/table';
+import { listen } from './listen';
 
 // dynalite ships no types.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -28,14 +28,9 @@ export interface LocalDynamoDb {
 
 export async function startDynamoDb(options: { host: string; port: number; dataDir: string }): Promise<LocalDynamoDb> {
   const server = dynalite({ path: options.dataDir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
+  const listening = await listen(server, options.port, options.host);
   return {
-    url: `http://${options.host}:${port}`,
-    port,
+    ...listening,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -9,47 +9,12 @@ import {
   StartExecutionCommand,
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import type { RequestKind } from '../domain/request-kind';
+import type { ApprovalOutcome, ExecutionInput, Resumption } from '../../contracts/workflow';
+import type { StartOutcome, TaskAnswer, WorkflowRuns } from '../use-cases/ports';
+import type { RequestKind } from '../../contracts/api-values';
 
-/** What CreateNodePool hands on (the `$.created` of the definition). */
-export interface CreatedState {
-  readonly nodePoolName: string;
-  readonly track: boolean;
-  readonly waitSeconds: number;
-}
+export type { StartOutcome, TaskAnswer };
 
-/** The input every execution starts with: all the paths the definition reads exist from the start. */
-export interface ExecutionInput {
-  readonly requestId: string;
-  /** What the request does (lambdas/domain/request-kind.ts): the definition's `Kind?` dispatches on it. */
-  readonly kind: RequestKind;
-  readonly approval: null;
-  readonly error: null;
-  /** 0 for the request's first run, n for its n-th retry: Finalize acts only for the request's latest run. */
-  readonly attempt: number;
-  /** Set when a retry resumes a request whose node pool exists (its nodes are followed again). */
-  readonly created: CreatedState | null;
-}
-
-/** A retried request's run: the attempt names the execution, `created` says whether the node pool exists. */
-export interface Resumption {
-  readonly attempt: number;
-  readonly created: CreatedState | null;
-}
-
-/** What a decided approval hands back to the workflow (the `$.approval` of the definition). */
-export interface ApprovalOutcome {
-  /** `created`: a retried request resumes at its node tracking (CheckRequest says so, nothing else does). */
-  readonly status: 'approved' | 'rejected' | 'pending' | 'refused' | 'expired' | 'created';
-  readonly stageIndex: number;
-  readonly waitSeconds: number;
-  readonly reason?: string;
-}
-
-export type TaskAnswer = 'delivered' | 'gone';
-
-/** What starting an execution did: `started` it, found it `running`, or found that it has `ended`. */
-export type StartOutcome = 'started' | 'running' | 'ended';
 /** A start date this much before the call is an execution that was running already (clocks differ a little). */
 const EARLIER_START_MS = 2_000;
 
@@ -59,7 +24,7 @@ const GONE = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);
 let client: SFNClient | undefined;
 const sfn = () => (client ??= new SFNClient({}));
 
-export class Workflow {
+export class Workflow implements WorkflowRuns {
   constructor(private readonly stateMachineArn: string) {}
 
   /**

@@ -285,8 +285,3 @@ export function modelArtsProjectSecretArns(policy: Policy): string[] {
     ),
   ];
 }
-
-export function teamOf(policy: Policy, email: string): Team | undefined {
-  const wanted = email.toLowerCase();
-  return policy.teams.find((team) => team.members.some((m) => m.email === wanted));
-}

@@ -3,7 +3,7 @@
  * The HMAC binds the approval (itself bound to one request and one stage) to one approver. The
  * task token never appears in a link.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { hmac, sameSignature } from './signing';
 
 export interface ApprovalLinkParts {
   readonly approvalId: string;
@@ -11,15 +11,11 @@ export interface ApprovalLinkParts {
 }
 
 export function linkSignature(parts: ApprovalLinkParts, key: string): string {
-  return createHmac('sha256', key)
-    .update(`approval-link:v1\n${parts.approvalId}\n${parts.approver.toLowerCase()}`)
-    .digest('base64url');
+  return hmac(key, `approval-link:v1\n${parts.approvalId}\n${parts.approver.toLowerCase()}`);
 }
 
 export function verifyLinkSignature(parts: ApprovalLinkParts, signature: string, key: string): boolean {
-  const expected = Buffer.from(linkSignature(parts, key));
-  const given = Buffer.from(signature);
-  return expected.length === given.length && timingSafeEqual(expected, given);
+  return sameSignature(linkSignature(parts, key), signature);
 }
 
 export function approvalLink(baseUrl: string, parts: ApprovalLinkParts, key: string): string {
@@ -35,9 +31,7 @@ export const FORM_TOKEN_TTL_SECONDS = 12 * 3600;
 
 export function formToken(parts: ApprovalLinkParts, key: string, issuedAt: Date): string {
   const issued = Math.floor(issuedAt.getTime() / 1000);
-  const mac = createHmac('sha256', key)
-    .update(`approval-form:v1\n${parts.approvalId}\n${parts.approver.toLowerCase()}\n${issued}`)
-    .digest('base64url');
+  const mac = hmac(key, `approval-form:v1\n${parts.approvalId}\n${parts.approver.toLowerCase()}\n${issued}`);
   return `${issued}.${mac}`;
 }
 
@@ -49,7 +43,5 @@ export function verifyFormToken(parts: ApprovalLinkParts, token: string, key: st
     issued > now.getTime() / 1000 + 60
   )
     return false;
-  const expected = Buffer.from(formToken(parts, key, new Date(issued * 1000)));
-  const given = Buffer.from(token);
-  return expected.length === given.length && timingSafeEqual(expected, given);
+  return sameSignature(formToken(parts, key, new Date(issued * 1000)), token);
 }

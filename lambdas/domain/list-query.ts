@@ -11,11 +11,13 @@
  */
 import type { Policy } from '../config/policy';
 import { BadQueryError, ForbiddenError } from './errors';
+import { teamNamed, teamOf } from './teams';
 import { REQUEST_KINDS, isRequestKind, type RequestKind } from './request-kind';
 import { REQUEST_STATUSES, type RequestStatus } from './status';
 
-export const DEFAULT_PAGE_SIZE = 20;
-export const MAX_PAGE_SIZE = 100;
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../contracts/api-values';
+
+export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE };
 
 export type ListScope =
   | { readonly kind: 'requester'; readonly email: string }
@@ -43,7 +45,7 @@ function flag(name: string, value: string | undefined): boolean {
 
 /** Whether `email` may list `team`'s requests: a member, an approver or escalation contact of it, or an admin. */
 export function mayListTeam(policy: Policy, team: string, email: string): boolean {
-  const t = policy.teams.find((x) => x.name === team);
+  const t = teamNamed(policy, team);
   if (!t) return policy.admins.includes(email);
   const people = [...t.members, ...t.escalation, ...t.stages.flatMap((s) => s.approvers)];
   return policy.admins.includes(email) || people.some((p) => p.email === email);
@@ -90,7 +92,7 @@ export function parseListQuery(
   }
   if (status && policy.admins.includes(viewer))
     return { scope: { kind: 'status', status: status as RequestStatus }, ...page };
-  const own = policy.teams.find((t) => t.members.some((m) => m.email === viewer));
+  const own = teamOf(policy, viewer);
   if (own) return { scope: { kind: 'team', team: own.name }, ...filter, ...page };
   // Someone in no team (an approver, an admin) is most likely looking for what waits for them.
   if (!status) return { scope: { kind: 'awaiting', approver: viewer }, ...page };

@@ -7,13 +7,14 @@
  */
 import type { Policy } from '../config/policy';
 import { mayListTeam } from './list-query';
+import { teamNamed } from './teams';
 
 export type NodePoolAccess = 'none' | 'read' | 'change';
 
 export function nodePoolAccess(policy: Policy, team: string, email: string): NodePoolAccess {
   const who = email.toLowerCase();
   if (policy.admins.includes(who)) return 'change';
-  const owning = policy.teams.find((t) => t.name === team);
+  const owning = teamNamed(policy, team);
   if (owning?.members.some((m) => m.email === who)) return 'change';
   return mayListTeam(policy, team, who) ? 'read' : 'none';
 }

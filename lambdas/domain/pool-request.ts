@@ -2,6 +2,7 @@
  * The request record poolgate keeps for one request on a node pool (its `kind`: create, delete), and
  * the view of it that requesters and approvers see.
  */
+import type { RequestSummary, RequestView } from '../../contracts/api';
 import type { PlannedStage } from './approval-plan';
 import type { BillingSummary } from './billing';
 import { ForbiddenError, NotFoundError } from './errors';
@@ -46,34 +47,8 @@ export interface PoolRequestRecord {
   readonly retries?: number;
 }
 
-/** A request in a list: what tells it apart, without its timeline. */
-export interface RequestSummary {
-  readonly requestId: string;
-  readonly kind: RequestKind;
-  readonly trigger: RequestTrigger;
-  readonly status: RequestStatus;
-  readonly reason?: TerminalReason;
-  /** True when no further status change will come (a terminal status, or CREATED without node tracking). */
-  readonly final: boolean;
-  readonly requester: string;
-  readonly team: string;
-  readonly projectId: string;
-  readonly poolName: string;
-  readonly nodePoolName: string;
-  readonly flavor: string;
-  readonly count: number;
-  readonly maxCount: number;
-  readonly billing: BillingSummary;
-  readonly createdAt: string;
-  readonly updatedAt: string;
-  /** `self`: the API resource; `page`: the signed, read-only HTML page of the request (when known). */
-  readonly links: { readonly self: string; readonly page?: string };
-}
-
-export interface RequestView extends RequestSummary {
-  readonly justification?: string;
-  readonly steps: ReadonlyArray<Omit<Step, 'id'>>;
-}
+/** The views of a request the API answers with: declared once, in the API contract. */
+export type { RequestSummary, RequestView };
 
 export interface ViewOptions {
   /** Whether the nodes are followed after creation (policy `nodeTracking.enabled`); decides `final` for CREATED. */

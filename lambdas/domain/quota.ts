@@ -1,5 +1,6 @@
 /** Quota arithmetic. Limits live in the policy file; reservations and use live in the table. */
 import type { Team } from '../config/policy';
+import { teamNamed } from './teams';
 
 export type QuotaDecision =
   | {
@@ -21,7 +22,7 @@ export function quotaForRequest(
   teams: readonly Team[],
   request: { readonly team: string; readonly flavor: string; readonly count: number },
 ): QuotaDecision {
-  const team = teams.find((t) => t.name === request.team);
+  const team = teamNamed({ teams }, request.team);
   return team ? quotaFor(team, request.flavor, request.count) : { ok: false, reason: 'FLAVOR_NOT_ALLOWED' };
 }
 

@@ -1,18 +1,7 @@
-/**
- * What a request does to its node pool (its `kind`) and what set it off (its `trigger`). Every kind runs
- * through the one workflow (lib/workflow-definition.ts): check, approval when the policy asks for it,
- * apply, track, finalize; the tasks dispatch on the kind.
- *
- *   create  POST   .../nodepools                  ends ACTIVE (CREATED without node tracking)
- *   delete  DELETE .../nodepools/{nodepool_name}  ends DELETED once ModelArts no longer shows it
- * (`scale` and `extend` come with the next issues.)
- */
-export const REQUEST_KINDS = ['create', 'delete'] as const;
-export type RequestKind = (typeof REQUEST_KINDS)[number];
+import { REQUEST_KINDS, REQUEST_TRIGGERS, type RequestKind, type RequestTrigger } from '../../contracts/api-values';
 
-/** `user`: someone asked through the API (leases will add `lease`). */
-export const REQUEST_TRIGGERS = ['user'] as const;
-export type RequestTrigger = (typeof REQUEST_TRIGGERS)[number];
+/** What a request does to its node pool and what set it off: declared in the API contract's values. */
+export { REQUEST_KINDS, REQUEST_TRIGGERS, type RequestKind, type RequestTrigger };
 
 /**
  * The changes a policy stage condition may name (`when.changes`). A stage without the condition

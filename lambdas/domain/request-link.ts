@@ -4,16 +4,14 @@
  * one request; whoever holds the link may read that request's page, nothing else. It does not
  * expire: ModelArts keeps it as the node pool's `os.modelarts/service.console.url`.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { hmac, sameSignature } from './signing';
 
 export function requestPageSignature(requestId: string, key: string): string {
-  return createHmac('sha256', key).update(`request-page:v1\n${requestId}`).digest('base64url');
+  return hmac(key, `request-page:v1\n${requestId}`);
 }
 
 export function verifyRequestPageSignature(requestId: string, signature: string, key: string): boolean {
-  const expected = Buffer.from(requestPageSignature(requestId, key));
-  const given = Buffer.from(signature);
-  return expected.length === given.length && timingSafeEqual(expected, given);
+  return sameSignature(requestPageSignature(requestId, key), signature);
 }
 
 export function requestPageLink(baseUrl: string, requestId: string, key: string): string {

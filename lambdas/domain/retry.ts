@@ -8,16 +8,16 @@
  *                                                                   it shows first, so a deletion ModelArts
  *                                                                   accepted already is followed, not asked again
  */
+import { RESUME_POINTS, WORKFLOW_STATES, type ResumePoint } from '../../contracts/workflow';
 import type { RequestStatus } from './status';
 import { stepId, type Step } from './steps';
 
-export const RESUME_POINTS = ['CreateNodePool', 'CheckNodes', 'ApplyChange'] as const;
-export type ResumePoint = (typeof RESUME_POINTS)[number];
+export { RESUME_POINTS, type ResumePoint };
 
 /** Where a run that failed would resume, from what the workflow knew when it failed. */
 export function resumePointAfter(approved: boolean, created: boolean): ResumePoint | undefined {
-  if (created) return 'CheckNodes';
-  return approved ? 'CreateNodePool' : undefined;
+  if (created) return WORKFLOW_STATES.checkNodes;
+  return approved ? WORKFLOW_STATES.createNodePool : undefined;
 }
 
 /** The resume point the request's latest failure recorded, if it may be retried. */
@@ -29,7 +29,7 @@ export function resumePointOf(steps: readonly Step[]): ResumePoint | undefined {
 
 /** The status a retried request takes: the one it had when it reached its resume point. */
 export function statusOnResume(point: ResumePoint): Extract<RequestStatus, 'PROVISIONING' | 'CREATED'> {
-  return point === 'CheckNodes' ? 'CREATED' : 'PROVISIONING';
+  return point === WORKFLOW_STATES.checkNodes ? 'CREATED' : 'PROVISIONING';
 }
 
 /** The request's latest retry: its attempt, where its run resumes and when it was asked for. */

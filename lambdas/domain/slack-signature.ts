@@ -3,12 +3,12 @@
  * HMAC-SHA256 of `v0:<timestamp>:<raw body>` with the app's signing secret. Requests older than five
  * minutes are refused, so a captured request cannot be replayed later.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { hmac, sameSignature } from './signing';
 
 export const MAX_SLACK_REQUEST_AGE_SECONDS = 300;
 
 export function slackSignature(signingSecret: string, timestamp: string, rawBody: string): string {
-  return `v0=${createHmac('sha256', signingSecret).update(`v0:${timestamp}:${rawBody}`).digest('hex')}`;
+  return `v0=${hmac(signingSecret, `v0:${timestamp}:${rawBody}`, 'hex')}`;
 }
 
 export type SlackVerification = { ok: true } | { ok: false; reason: string };
@@ -24,9 +24,7 @@ export function verifySlackRequest(
     return { ok: false, reason: 'missing Slack signature headers' };
   if (Math.abs(now.getTime() / 1000 - Number(timestamp)) > MAX_SLACK_REQUEST_AGE_SECONDS)
     return { ok: false, reason: 'Slack request timestamp is too old' };
-  const expected = Buffer.from(slackSignature(signingSecret, timestamp, rawBody));
-  const given = Buffer.from(signature);
-  return expected.length === given.length && timingSafeEqual(expected, given)
+  return sameSignature(slackSignature(signingSecret, timestamp, rawBody), signature)
     ? { ok: true }
     : { ok: false, reason: 'Slack signature mismatch' };
 }

@@ -5,19 +5,9 @@
  *   delete: SUBMITTED -> (AWAITING_APPROVAL) -> PROVISIONING -> DELETED (ModelArts no longer shows it)
  *   terminal: REJECTED, EXPIRED, CANCELLED, FAILED (each with a machine-readable reason)
  */
-export const REQUEST_STATUSES = [
-  'SUBMITTED',
-  'AWAITING_APPROVAL',
-  'PROVISIONING',
-  'CREATED',
-  'ACTIVE',
-  'DELETED',
-  'REJECTED',
-  'EXPIRED',
-  'CANCELLED',
-  'FAILED',
-] as const;
-export type RequestStatus = (typeof REQUEST_STATUSES)[number];
+import { REQUEST_STATUSES, type RequestStatus } from '../../contracts/api-values';
+
+export { REQUEST_STATUSES, type RequestStatus };
 
 export const TERMINAL_STATUSES: readonly RequestStatus[] = [
   'ACTIVE',

@@ -2,26 +2,9 @@
  * The audit trail: each step has a deterministic id, so a retried Lambda that records it again
  * changes nothing (the repository appends a step only if its id is new).
  */
-export const STEP_NAMES = [
-  'submitted',
-  'capacity_checked',
-  'quota_checked',
-  'approval_requested',
-  'reminded',
-  'approved',
-  'rejected',
-  'expired',
-  'cancelled',
-  'node_pool_created',
-  'nodes_active',
-  'failed',
-  'retried',
-  'quota_reconciled',
-  'node_pool_delete_requested',
-  'node_pool_deleted',
-] as const;
-export type StepName = (typeof STEP_NAMES)[number];
-export type StepOutcome = 'ok' | 'refused' | 'error';
+import type { StepName, StepOutcome } from '../../contracts/api-values';
+
+export { STEP_NAMES, type StepName, type StepOutcome } from '../../contracts/api-values';
 
 export interface Step {
   readonly id: string;

@@ -1,28 +1,20 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { logger, startInvocationLog } from '../adapters/logger';
 import { recordMetric } from '../adapters/metrics';
-import { formToken, verifyFormToken } from '../domain/approval-link';
-import { AlreadyDecidedError, ApprovalClosedError, InvalidLinkError, ValidationError } from '../domain/errors';
+import { formToken } from '../domain/approval-link';
+import { AlreadyDecidedError, ApprovalClosedError, ValidationError } from '../domain/errors';
 import type { PoolRequestRecord } from '../domain/pool-request';
 import { requestPageLink } from '../domain/request-link';
-import type { Vote } from '../domain/votes';
 import {
   approvalClosedPage,
   approvalFormPage,
   decisionRecordedPage,
-  linkProblemPage,
   type PageContext,
 } from '../presentation/approval-page';
-import {
-  decide,
-  deciderFromLink,
-  openApproval,
-  type ApprovalDeps,
-  type Decider,
-  type LinkProof,
-} from '../use-cases/decide-approval';
-import { approvals, linkKey, settledStageNotifier, policy, publicBaseUrl, requests, workflow } from '../wiring';
-import { bodyText, errorResponse, header, html, pathParameter, toHttpError, type HttpResult } from './http';
+import { decideFromForm, showApprovalForm, type ApprovalFormDeps } from '../use-cases/approval-form';
+import { deciderFromLink } from '../use-cases/decide-approval';
+import { approvals, clock, linkKey, policy, publicBaseUrl, requests, settledStageNotifier, workflow } from '../wiring';
+import { bodyText, errorPageOrJson, header, html, pathParameter, type HttpResult } from './http';
 
 const TITLES: Record<number, string> = {
   400: 'Check the form',
@@ -40,10 +32,9 @@ const TITLES: Record<number, string> = {
  */
 export const handler = async (event: APIGatewayProxyEventV2, lambdaContext?: Context): Promise<HttpResult> => {
   startInvocationLog(lambdaContext);
-  const wantsHtml = (header(event, 'accept') ?? '').includes('text/html');
-  let deps: ApprovalDeps | undefined;
-  let decider: Decider | undefined;
-  let form: URLSearchParams | undefined;
+  let deps: ApprovalFormDeps | undefined;
+  let fields: URLSearchParams | undefined;
+  let proof: { approvalId: string; approver: string; signature: string } | undefined;
   try {
     deps = {
       requests: requests(),
@@ -51,65 +42,45 @@ export const handler = async (event: APIGatewayProxyEventV2, lambdaContext?: Con
       workflow: workflow(),
       notifier: await settledStageNotifier(),
       linkKey: await linkKey(),
+      publicBaseUrl: publicBaseUrl(),
       recordMetric,
+      now: clock,
     };
     const approvalId = pathParameter(event, 'approval_id');
     if (event.requestContext.http.method === 'GET') {
       const query = new URLSearchParams(event.rawQueryString ?? '');
-      const proof: LinkProof = { approvalId, approver: query.get('approver') ?? '', signature: query.get('sig') ?? '' };
-      decider = await deciderFromLink(proof, deps);
-      const context = await openApproval(decider, deps);
-      logger.appendKeys({ requestId: context.request.requestId });
-      const token = formToken({ approvalId, approver: context.approver }, deps.linkKey, new Date());
+      proof = { approvalId, approver: query.get('approver') ?? '', signature: query.get('sig') ?? '' };
+      const shown = await showApprovalForm(proof, deps);
       return html(
         200,
         approvalFormPage(
-          context.request,
-          context.approval,
-          { ...proof, approver: context.approver, formToken: token },
-          pageContext(context.request, deps.linkKey),
+          shown.request,
+          shown.approval,
+          { ...proof, approver: shown.approver, formToken: shown.formToken },
+          pageContext(shown.request, deps.linkKey),
         ),
       );
     }
-    form = new URLSearchParams(bodyText(event));
-    const proof: LinkProof = { approvalId, approver: form.get('approver') ?? '', signature: form.get('sig') ?? '' };
-    decider = await deciderFromLink(proof, deps);
-    logger.appendKeys({ requestId: decider.approval.requestId });
-    assertSameOrigin(header(event, 'origin'), header(event, 'sec-fetch-site'));
-    if (
-      !verifyFormToken(
-        { approvalId, approver: decider.approver },
-        form.get('formToken') ?? '',
-        deps.linkKey,
-        new Date(),
-      )
-    ) {
-      throw new InvalidLinkError('this form is stale or was not served by poolgate: open the link again');
-    }
-    const vote = parseVote(form.get('decision'));
-    const result = await decide(
-      decider,
-      { vote, comment: form.get('comment')?.trim() || undefined, orderId: form.get('orderId') ?? undefined },
+    fields = new URLSearchParams(bodyText(event));
+    proof = { approvalId, approver: fields.get('approver') ?? '', signature: fields.get('sig') ?? '' };
+    const decision = await decideFromForm(
+      { approvalId, fields, origin: header(event, 'origin'), fetchSite: header(event, 'sec-fetch-site') },
       deps,
     );
     return html(
       200,
       decisionRecordedPage(
-        result.request,
-        result.approval,
-        vote,
-        result.outcome,
-        pageContext(result.request, deps.linkKey),
+        decision.request,
+        decision.approval,
+        decision.vote,
+        decision.outcome,
+        pageContext(decision.request, deps.linkKey),
       ),
     );
   } catch (error) {
-    if (!wantsHtml) return errorResponse(error);
-    const e = toHttpError(error);
-    const body =
-      (deps && decider && (await contextPage(error, e.message, decider, deps, form))) ??
-      linkProblemPage(TITLES[e.statusCode] ?? 'Something went wrong', e.message);
-    const page = html(e.statusCode, body);
-    return { ...page, headers: { ...page.headers, ...e.headers } };
+    const wantsHtml = (header(event, 'accept') ?? '').includes('text/html');
+    const page = wantsHtml && deps && proof ? await contextPage(error, proof, deps, fields) : undefined;
+    return page ?? errorPageOrJson(event, error, TITLES);
   }
 };
 
@@ -129,53 +100,40 @@ function pageContext(request: PoolRequestRecord, key: string): PageContext {
  */
 async function contextPage(
   error: unknown,
-  message: string,
-  decider: Decider,
-  deps: ApprovalDeps,
-  form: URLSearchParams | undefined,
-): Promise<string | undefined> {
+  proof: { approvalId: string; approver: string; signature: string },
+  deps: ApprovalFormDeps,
+  fields: URLSearchParams | undefined,
+): Promise<HttpResult | undefined> {
+  const typed = error instanceof ValidationError && fields !== undefined;
+  if (!typed && !(error instanceof AlreadyDecidedError) && !(error instanceof ApprovalClosedError)) return undefined;
   try {
+    const decider = await deciderFromLink(proof, deps);
     const approval = (await deps.approvals.get(decider.approval.approvalId)) ?? decider.approval;
     const request = await deps.requests.get(approval.requestId);
     if (!request) return undefined;
     const context = pageContext(request, deps.linkKey);
-    if (error instanceof ValidationError && form) {
+    const message = (error as Error).message;
+    if (typed) {
       const token = formToken(
         { approvalId: approval.approvalId, approver: decider.approver },
         deps.linkKey,
-        new Date(),
+        deps.now(),
       );
-      return approvalFormPage(
-        request,
-        approval,
-        { approver: decider.approver, signature: form.get('sig') ?? '', formToken: token },
-        context,
-        { error: message, comment: form.get('comment') ?? undefined, orderId: form.get('orderId') ?? undefined },
+      return html(
+        400,
+        approvalFormPage(
+          request,
+          approval,
+          { approver: decider.approver, signature: proof.signature, formToken: token },
+          context,
+          { error: message, comment: fields.get('comment') ?? undefined, orderId: fields.get('orderId') ?? undefined },
+        ),
       );
     }
-    if (error instanceof AlreadyDecidedError || error instanceof ApprovalClosedError)
-      return approvalClosedPage(
-        TITLES[error instanceof AlreadyDecidedError ? 409 : 410],
-        message,
-        request,
-        approval,
-        context,
-      );
-    return undefined;
+    const status = error instanceof AlreadyDecidedError ? 409 : 410;
+    return html(status, approvalClosedPage(TITLES[status], message, request, approval, context));
   } catch (lookup) {
     logger.warn('could not load the context of a refused approval page', { error: (lookup as Error).message });
     return undefined;
   }
-}
-
-function parseVote(value: string | null): Vote {
-  if (value === 'approve' || value === 'reject') return value;
-  throw new ValidationError('decision: must be "approve" or "reject"');
-}
-
-/** A browser tells where a form post comes from; one from another site is refused. */
-function assertSameOrigin(origin: string | undefined, fetchSite: string | undefined): void {
-  if (fetchSite === 'cross-site') throw new InvalidLinkError('cross-site form posts are refused');
-  if (origin && origin !== 'null' && origin !== new URL(publicBaseUrl()).origin)
-    throw new InvalidLinkError('cross-site form posts are refused');
 }

@@ -1,10 +1,16 @@
 import type { Context } from 'aws-lambda';
 import { startInvocationLog } from '../adapters/logger';
-import { checkNodes, type NodesState } from '../use-cases/check-nodes';
-import { modelArts, policy, requests } from '../wiring';
+import type { NodesState, RequestTaskPayload } from '../../contracts/workflow';
+import { checkNodes } from '../use-cases/check-nodes';
+import { clock, modelArts, policy, requests } from '../wiring';
 
 /** Workflow step CheckNodes: are the node pool's nodes available yet? */
-export const handler = async (event: { requestId: string }, context?: Context): Promise<NodesState> => {
+export const handler = async (event: RequestTaskPayload, context?: Context): Promise<NodesState> => {
   startInvocationLog(context, event);
-  return checkNodes(event.requestId, { requests: requests(), modelArts: modelArts(), tracking: policy().nodeTracking });
+  return checkNodes(event.requestId, {
+    requests: requests(),
+    now: clock,
+    modelArts: modelArts(),
+    tracking: policy().nodeTracking,
+  });
 };

@@ -2,7 +2,7 @@ import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { logger, startInvocationLog } from '../adapters/logger';
 import { recordMetric } from '../adapters/metrics';
 import { dryRunDelete, submitDelete } from '../use-cases/submit-delete';
-import { authenticator, claims, policy, requests, workflow } from '../wiring';
+import { authenticator, claims, clock, policy, requests, workflow } from '../wiring';
 import { errorResponse, header, isDryRun, json, pathParameter, type HttpResult } from './http';
 
 /**
@@ -24,7 +24,7 @@ export const handler = async (event: APIGatewayProxyEventV2, context?: Context):
     }
     const result = await submitDelete(
       { ...input, idempotencyKey: header(event, 'idempotency-key') },
-      { policy: policy(), requests: requests(), claims: claims(), workflow: workflow(), recordMetric },
+      { policy: policy(), requests: requests(), claims: claims(), workflow: workflow(), recordMetric, now: clock },
     );
     logger.appendKeys({ requestId: result.requestId });
     logger.info('delete submitted', { requester });

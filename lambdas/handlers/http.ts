@@ -3,7 +3,9 @@
  * poolgate's error shape `{"error_code","error_msg"}`. The one place errors become statuses.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { ErrorBody } from '../../contracts/api';
 import { logger } from '../adapters/logger';
+import { linkProblemPage } from '../presentation/approval-page';
 import {
   AlreadyDecidedError,
   AmbiguousIdError,
@@ -111,7 +113,23 @@ export function toHttpError(error: unknown): HttpError {
 
 export function errorResponse(error: unknown): HttpResult {
   const e = toHttpError(error);
-  return json(e.statusCode, { error_code: e.code, error_msg: e.message }, e.headers);
+  return json(e.statusCode, { error_code: e.code, error_msg: e.message } satisfies ErrorBody, e.headers);
+}
+
+/**
+ * The error answer of a page a person opens from a link: a browser (Accept: text/html) gets a page
+ * that says what is wrong, titled by status (`titles`), an API client the JSON error body; both with
+ * the same status and documented headers.
+ */
+export function errorPageOrJson(
+  event: APIGatewayProxyEventV2,
+  error: unknown,
+  titles: Readonly<Record<number, string>>,
+): HttpResult {
+  if (!(header(event, 'accept') ?? '').includes('text/html')) return errorResponse(error);
+  const e = toHttpError(error);
+  const page = html(e.statusCode, linkProblemPage(titles[e.statusCode] ?? 'Something went wrong', e.message));
+  return { ...page, headers: { ...page.headers, ...e.headers } };
 }
 
 /** `?dryRun=`: absent or "false" -> false, "true" -> true, anything else a 400. */

@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { startInvocationLog } from '../adapters/logger';
 import { listRequests } from '../use-cases/list-requests';
-import { approvals, authenticator, linkKey, policy, publicBaseUrl, requests } from '../wiring';
+import { approvals, authenticator, clock, linkKey, policy, publicBaseUrl, requests } from '../wiring';
 import { errorResponse, header, json, type HttpResult } from './http';
 
 /** GET /requests — `{items, nextCursor}`, newest first; filters status, mine, team, awaiting=me; limit, cursor. */
@@ -12,6 +12,7 @@ export const handler = async (event: APIGatewayProxyEventV2, context?: Context):
     const deps = {
       policy: policy(),
       requests: requests(),
+      now: clock,
       approvals: approvals(),
       linkKey: await linkKey(),
       publicBaseUrl: publicBaseUrl(),

@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { startInvocationLog } from '../adapters/logger';
 import { listNodePools, showNodePool } from '../use-cases/read-nodepools';
-import { authenticator, claims, modelArts, policy } from '../wiring';
+import { authenticator, claims, clock, modelArts, policy } from '../wiring';
 import { errorResponse, header, json, pathParameter, type HttpResult } from './http';
 
 /**
@@ -12,7 +12,7 @@ export const handler = async (event: APIGatewayProxyEventV2, context?: Context):
   startInvocationLog(context);
   try {
     const viewer = await authenticator().emailOf(header(event, 'authorization'));
-    const deps = { policy: policy(), claims: claims(), modelArts: modelArts() };
+    const deps = { policy: policy(), claims: claims(), modelArts: modelArts(), now: clock };
     const pool = { projectId: pathParameter(event, 'project_id'), poolName: pathParameter(event, 'pool_name') };
     const name = event.pathParameters?.nodepool_name;
     return json(

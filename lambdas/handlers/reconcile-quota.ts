@@ -2,7 +2,7 @@ import type { Context } from 'aws-lambda';
 import { logger, startInvocationLog } from '../adapters/logger';
 import { backfillNodePoolRecords } from '../use-cases/backfill-records';
 import { reconcileQuota, type ReconcileReport } from '../use-cases/reconcile-quota';
-import { claims, modelArts, policy, quotas, requests } from '../wiring';
+import { claims, clock, modelArts, policy, quotas, requests } from '../wiring';
 
 /**
  * Scheduled (EventBridge on AWS, a timer locally): recompute the quotas from the node pools in ModelArts,
@@ -16,6 +16,7 @@ export const handler = async (
   const report = await reconcileQuota({
     policy: policy(),
     requests: requests(),
+    now: clock,
     quotas: quotas(),
     modelArts: modelArts(),
   });

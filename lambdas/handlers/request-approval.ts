@@ -1,7 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { startInvocationLog } from '../adapters/logger';
 import { requestApproval, type RequestApprovalInput } from '../use-cases/request-approval';
-import { approvals, notifier, requests, workflow } from '../wiring';
+import { approvals, clock, notifier, requests, workflow } from '../wiring';
 
 /** Workflow step RequestApproval (waitForTaskToken): store the token, ask the stage's approvers once. */
 export const handler = async (
@@ -12,6 +12,7 @@ export const handler = async (
   startInvocationLog(context, { requestId: event.requestId });
   return requestApproval(event, {
     requests: requests(),
+    now: clock,
     approvals: approvals(),
     notifier: await notifier(),
     workflow: workflow(),

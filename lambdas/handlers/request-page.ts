@@ -1,10 +1,9 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { startInvocationLog } from '../adapters/logger';
-import { linkProblemPage } from '../presentation/approval-page';
 import { requestPageHtml } from '../presentation/request-page';
 import { openRequestPage } from '../use-cases/request-page';
 import { linkKey, policy, requests } from '../wiring';
-import { errorResponse, header, html, pathParameter, toHttpError, type HttpResult } from './http';
+import { errorPageOrJson, html, pathParameter, type HttpResult } from './http';
 
 const TITLES: Record<number, string> = { 403: 'Link not valid', 404: 'Not found' };
 
@@ -26,10 +25,6 @@ export const handler = async (event: APIGatewayProxyEventV2, context?: Context):
       }),
     );
   } catch (error) {
-    // Browsers get a page that says what is wrong; API clients the JSON error body.
-    if (!(header(event, 'accept') ?? '').includes('text/html')) return errorResponse(error);
-    const e = toHttpError(error);
-    const page = html(e.statusCode, linkProblemPage(TITLES[e.statusCode] ?? 'Something went wrong', e.message));
-    return { ...page, headers: { ...page.headers, ...e.headers } };
+    return errorPageOrJson(event, error, TITLES);
   }
 };

@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { startInvocationLog } from '../adapters/logger';
 import { retryRequest } from '../use-cases/retry-request';
-import { authenticator, claims, policy, quotas, requests, workflow } from '../wiring';
+import { authenticator, claims, clock, policy, quotas, requests, workflow } from '../wiring';
 import { errorResponse, header, json, pathParameter, type HttpResult } from './http';
 
 /** POST /requests/{request_id}/retry — by the requester or an admin, for a FAILED request. */
@@ -12,6 +12,7 @@ export const handler = async (event: APIGatewayProxyEventV2, context?: Context):
     const view = await retryRequest(pathParameter(event, 'request_id'), actor, {
       policy: policy(),
       requests: requests(),
+      now: clock,
       quotas: quotas(),
       claims: claims(),
       workflow: workflow(),

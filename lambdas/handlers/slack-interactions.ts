@@ -2,7 +2,16 @@ import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { startInvocationLog } from '../adapters/logger';
 import { recordMetric } from '../adapters/metrics';
 import { handleSlackInteraction } from '../use-cases/slack-interaction';
-import { approvals, linkKey, settledStageNotifier, requests, slack, slackSigningSecret, workflow } from '../wiring';
+import {
+  approvals,
+  clock,
+  linkKey,
+  requests,
+  settledStageNotifier,
+  slack,
+  slackSigningSecret,
+  workflow,
+} from '../wiring';
 import { bodyText, errorResponse, header, type HttpResult } from './http';
 
 /** POST /slack/interactions — Slack's signed button clicks. Answered well within Slack's 3 seconds. */
@@ -17,6 +26,7 @@ export const handler = async (event: APIGatewayProxyEventV2, context?: Context):
       },
       {
         requests: requests(),
+        now: clock,
         approvals: approvals(),
         workflow: workflow(),
         notifier: await settledStageNotifier(),

@@ -1,9 +1,10 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import type { SubmitAccepted } from '../../contracts/api';
 import { logger, startInvocationLog } from '../adapters/logger';
 import { recordMetric } from '../adapters/metrics';
 import { dryRunRequest } from '../use-cases/dry-run-request';
 import { submitRequest } from '../use-cases/submit-request';
-import { authenticator, claims, modelArts, policy, quotas, requests, workflow } from '../wiring';
+import { authenticator, claims, clock, modelArts, policy, quotas, requests, workflow } from '../wiring';
 import { bodyText, errorResponse, header, isDryRun, json, pathParameter, type HttpResult } from './http';
 
 /**
@@ -35,16 +36,18 @@ export const handler = async (event: APIGatewayProxyEventV2, context?: Context):
     }
     const result = await submitRequest(
       { ...input, idempotencyKey: header(event, 'idempotency-key') },
-      { policy: policy(), requests: requests(), claims: claims(), workflow: workflow(), recordMetric },
+      { policy: policy(), requests: requests(), claims: claims(), workflow: workflow(), recordMetric, now: clock },
     );
     logger.appendKeys({ requestId: result.requestId });
     logger.info('request submitted', { requester });
     const self = `/requests/${result.requestId}`;
-    return json(
-      202,
-      { requestId: result.requestId, status: result.status, kind: 'create', links: { self } },
-      { location: self },
-    );
+    const accepted: SubmitAccepted = {
+      requestId: result.requestId,
+      status: result.status,
+      kind: 'create',
+      links: { self },
+    };
+    return json(202, accepted, { location: self });
   } catch (error) {
     return errorResponse(error);
   }

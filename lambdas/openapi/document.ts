@@ -1,6 +1,6 @@
 /**
  * The OpenAPI 3.1 document of poolgate's HTTP API, generated from the zod schemas: the request body
- * is the very schema submit validates with (NodePoolRequestSchema), the responses ./schemas.ts.
+ * is the very schema submit validates with (NodePoolRequestSchema), the responses contracts/api.ts.
  *
  * Build time only: `npm run openapi` writes ./openapi.json, which the `openapi` handler serves
  * (GET /openapi.json) without zod or this generator in its bundle; a test fails when the file is
@@ -9,10 +9,8 @@
  */
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import * as z from 'zod';
-import { MAX_PAGE_SIZE } from '../domain/list-query';
+import { MAX_PAGE_SIZE, REQUEST_KINDS, REQUEST_STATUSES } from '../../contracts/api-values';
 import { NodePoolRequestSchema } from '../domain/nodepool-request';
-import { REQUEST_KINDS } from '../domain/request-kind';
-import { REQUEST_STATUSES } from '../domain/status';
 import {
   InventorySchema,
   ModelArtsNodePoolListSchema,
@@ -24,7 +22,7 @@ import {
   RequestListSchema,
   RequestViewSchema,
   SubmitAcceptedSchema,
-} from './schemas';
+} from '../../contracts/api';
 
 type OpenApiDocument = ReturnType<OpenApiGeneratorV31['generateDocument']>;
 

@@ -9,30 +9,29 @@
  * The workflow then follows the node pool until ModelArts no longer shows it (CheckNodes), always:
  * DELETED means gone, whatever the node-tracking setting.
  */
-import type { RequestRepository } from '../adapters/dynamodb/request-repository';
-import type { NodePool } from '../adapters/modelarts/client';
+import type { WorkflowErrorName } from '../../contracts/workflow';
 import type { Policy } from '../config/policy';
 import { NotFoundError } from '../domain/errors';
+import { countOf, OWNER_LABEL, type NodePool } from '../domain/modelarts';
 import type { PoolRequestRecord } from '../domain/pool-request';
 import { kindOf } from '../domain/request-kind';
 import { newStep } from '../domain/steps';
-import { countOf } from './check-nodes';
-import { OWNER_LABEL, type Created } from './create-node-pool';
+import type { Created } from './create-node-pool';
+import type { ChangeApi, Clock, RequestStore } from './ports';
 
-export interface ChangeApi {
-  showNodePool(projectId: string, poolName: string, nodePoolName: string): Promise<NodePool | undefined>;
-  deleteNodePool(projectId: string, poolName: string, nodePoolName: string): Promise<NodePool | undefined>;
-}
+export type { ChangeApi };
 
 /** The node pool of that name is not the one poolgate created (label or flavor differ): nothing is changed. */
 export class NodePoolNotOursError extends Error {
-  override name = 'NodePoolNotOursError';
+  override readonly name = 'NodePoolNotOursError' satisfies WorkflowErrorName;
 }
 
 export interface ApplyDeps {
-  readonly requests: RequestRepository;
+  readonly requests: RequestStore;
   readonly modelArts: ChangeApi;
   readonly tracking: Policy['nodeTracking'];
+  /** The time (the wiring's clock). */
+  readonly now: Clock;
 }
 
 export const DELETE_REQUESTED_STEP_ID = 'node-pool-delete-requested';
@@ -71,6 +70,7 @@ export async function applyChange(requestId: string, deps: ApplyDeps): Promise<C
   await deps.requests.recordStep(
     requestId,
     newStep(DELETE_REQUESTED_STEP_ID, 'node_pool_delete_requested', 'ok', {
+      at: deps.now(),
       detail: { nodePool: nodePoolName, count: request.count, ...(deleting ? { alreadyDeleting: true } : {}) },
     }),
   );

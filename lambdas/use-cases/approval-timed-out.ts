@@ -5,30 +5,28 @@
  *  - otherwise: add the team's escalation contacts, remind whoever has not voted, record `reminded`,
  *    and wait again (RequestApproval runs with a new token; links and votes stay valid).
  */
-import type { ApprovalRepository } from '../adapters/dynamodb/approval-repository';
-import type { RequestRepository } from '../adapters/dynamodb/request-repository';
-import type { ApprovalOutcome } from '../adapters/workflow';
+import type { ApprovalOutcome, ApprovalTimedOutPayload } from '../../contracts/workflow';
+import { teamNamed } from '../domain/teams';
 import type { Policy } from '../config/policy';
 import { approvalIdFor } from '../domain/approval';
 import { NotFoundError } from '../domain/errors';
 import { newStep } from '../domain/steps';
-import { approvalWaitSeconds } from './approval-timing';
+import { reminderOrExpiryWaitSeconds } from './approval-timing';
 import type { Notifier } from './notifier';
 import { workflowOutcome } from './stage-outcome';
+import type { ApprovalStore, Clock, RequestStore } from './ports';
 
 export interface TimedOutDeps {
   readonly policy: Policy;
-  readonly requests: RequestRepository;
-  readonly approvals: ApprovalRepository;
+  readonly requests: RequestStore;
+  readonly approvals: ApprovalStore;
   readonly notifier: Pick<Notifier, 'askApprovers'>;
-  readonly now?: () => Date;
+  /** The time (the wiring's clock). */
+  readonly now: Clock;
 }
 
-export async function approvalTimedOut(
-  input: { requestId: string; stageIndex: number },
-  deps: TimedOutDeps,
-): Promise<ApprovalOutcome> {
-  const now = (deps.now ?? (() => new Date()))();
+export async function approvalTimedOut(input: ApprovalTimedOutPayload, deps: TimedOutDeps): Promise<ApprovalOutcome> {
+  const now = deps.now();
   const request = await deps.requests.get(input.requestId);
   if (!request) throw new NotFoundError(`request ${input.requestId} not found`);
   const approvalId = approvalIdFor(request.requestId, input.stageIndex);
@@ -40,7 +38,7 @@ export async function approvalTimedOut(
   if (expiresAt.getTime() <= now.getTime() || approval.closed)
     return { status: 'expired', stageIndex: input.stageIndex, waitSeconds: 0 };
 
-  const team = deps.policy.teams.find((t) => t.name === request.team);
+  const team = teamNamed(deps.policy, request.team);
   const added = (team?.escalation ?? []).filter(
     (p) => p.email !== request.requester && !approval.approvers.includes(p.email),
   );
@@ -68,5 +66,9 @@ export async function approvalTimedOut(
     // contacts the approval already holds, still adds them).
     { addApprovers: reminded.approvers },
   );
-  return { status: 'pending', stageIndex: input.stageIndex, waitSeconds: approvalWaitSeconds(stage, expiresAt, now) };
+  return {
+    status: 'pending',
+    stageIndex: input.stageIndex,
+    waitSeconds: reminderOrExpiryWaitSeconds(stage, expiresAt, now),
+  };
 }

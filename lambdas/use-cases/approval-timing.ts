@@ -7,7 +7,7 @@ import type { PlannedStage } from '../domain/approval-plan';
 
 export const DECISION_GRACE_SECONDS = 10;
 
-export function approvalWaitSeconds(
+export function reminderOrExpiryWaitSeconds(
   stage: Pick<PlannedStage, 'remindAfterSeconds'>,
   expiresAt: Date,
   now: Date,

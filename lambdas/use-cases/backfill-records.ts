@@ -8,18 +8,17 @@
  *     request's (or absent), so a record written since is never overwritten.
  * Once every record has a state, a run costs the share reads the reconciliation makes anyway and one batch read.
  */
-import type { ClaimRepository } from '../adapters/dynamodb/claim-repository';
-import type { QuotaRepository } from '../adapters/dynamodb/quota-repository';
-import type { RequestRepository } from '../adapters/dynamodb/request-repository';
 import type { Policy } from '../config/policy';
+import { OWNER_LABEL } from '../domain/modelarts';
 import { kindOf } from '../domain/request-kind';
-import { OWNER_LABEL, nodePoolFacts, type NodePoolApi } from './create-node-pool';
+import { nodePoolFacts } from './create-node-pool';
+import type { Claims, NodePoolApi, QuotaStore, RequestStore } from './ports';
 
 export interface BackfillDeps {
   readonly policy: Policy;
-  readonly requests: Pick<RequestRepository, 'getMany'>;
-  readonly quotas: Pick<QuotaRepository, 'shares'>;
-  readonly claims: Pick<ClaimRepository, 'records' | 'markPresent'>;
+  readonly requests: Pick<RequestStore, 'getMany'>;
+  readonly quotas: Pick<QuotaStore, 'shares'>;
+  readonly claims: Pick<Claims, 'records' | 'markPresent'>;
   readonly modelArts: Pick<NodePoolApi, 'showNodePool'>;
 }
 

@@ -6,10 +6,6 @@
  *  3. give the quota reservation back, update the Slack messages, tell the requester.
  * Cancelling a cancelled request again is a no-op that answers the same (a retry is safe).
  */
-import type { ApprovalRepository } from '../adapters/dynamodb/approval-repository';
-import type { QuotaRepository } from '../adapters/dynamodb/quota-repository';
-import type { RequestRepository } from '../adapters/dynamodb/request-repository';
-import type { Workflow } from '../adapters/workflow';
 import type { Policy } from '../config/policy';
 import { approvalIdFor } from '../domain/approval';
 import { InvalidTransitionError, NotCancellableError } from '../domain/errors';
@@ -18,13 +14,14 @@ import { assertMayChange, toRequestView } from '../domain/pool-request';
 import { newStep } from '../domain/steps';
 import type { RecordMetric } from './metrics';
 import type { Notifier } from './notifier';
+import type { ApprovalStore, QuotaStore, RequestStore, WorkflowRuns } from './ports';
 
 export interface CancelDeps {
   readonly policy: Policy;
-  readonly requests: RequestRepository;
-  readonly approvals: ApprovalRepository;
-  readonly quotas: QuotaRepository;
-  readonly workflow: Pick<Workflow, 'stop'>;
+  readonly requests: RequestStore;
+  readonly approvals: ApprovalStore;
+  readonly quotas: QuotaStore;
+  readonly workflow: Pick<WorkflowRuns, 'stop'>;
   readonly notifier: Pick<Notifier, 'showSettled' | 'tellRequester'>;
   readonly recordMetric?: RecordMetric;
 }

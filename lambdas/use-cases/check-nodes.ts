@@ -3,48 +3,32 @@
  * (`nodes_active`, status ACTIVE) or any is abnormal (the request fails NODES_ABNORMAL), within the
  * policy's deadline from the creation or a retry (NODES_TIMEOUT). Between reads the workflow waits `pollIntervalSeconds`.
  */
-import type { RequestRepository } from '../adapters/dynamodb/request-repository';
-import type { NodeCounts, NodePool } from '../adapters/modelarts/client';
+import type { NodesState, WorkflowErrorName } from '../../contracts/workflow';
 import type { Policy } from '../config/policy';
 import { NotFoundError } from '../domain/errors';
 import type { PoolRequestRecord } from '../domain/pool-request';
 import { kindOf } from '../domain/request-kind';
 import { newStep } from '../domain/steps';
+import { countOf } from '../domain/modelarts';
+import type { Clock, NodeStatusApi, RequestStore } from './ports';
 
 export class NodesAbnormalError extends Error {
-  override name = 'NodesAbnormalError';
+  override readonly name = 'NodesAbnormalError' satisfies WorkflowErrorName;
 }
 export class NodesTimeoutError extends Error {
-  override name = 'NodesTimeoutError';
-}
-
-export interface NodeStatusApi {
-  showNodePool(projectId: string, poolName: string, nodePoolName: string): Promise<NodePool | undefined>;
+  override readonly name = 'NodesTimeoutError' satisfies WorkflowErrorName;
 }
 
 export interface CheckNodesDeps {
-  readonly requests: RequestRepository;
+  readonly requests: RequestStore;
   readonly modelArts: NodeStatusApi;
   readonly tracking: Policy['nodeTracking'];
-  readonly now?: () => Date;
-}
-
-export interface NodesState {
-  /** `gone`: a delete's node pool is no longer shown by ModelArts. */
-  readonly status: 'waiting' | 'active' | 'gone';
-  readonly waitSeconds: number;
-  readonly available: number;
-}
-
-/** Node counts of one status bucket: the SDK types it as one object, other clients as a list. */
-export function countOf(bucket: NodeCounts | undefined): number {
-  if (!bucket) return 0;
-  const list: ReadonlyArray<{ count?: number }> = Array.isArray(bucket) ? bucket : [bucket];
-  return list.reduce((sum: number, b: { count?: number }) => sum + (b.count ?? 0), 0);
+  /** The time (the wiring's clock). */
+  readonly now: Clock;
 }
 
 export async function checkNodes(requestId: string, deps: CheckNodesDeps): Promise<NodesState> {
-  const now = (deps.now ?? (() => new Date()))();
+  const now = deps.now();
   const request = await deps.requests.get(requestId);
   if (!request) throw new NotFoundError(`request ${requestId} not found`);
   if (kindOf(request) === 'delete') return checkGone(request, now, deps);

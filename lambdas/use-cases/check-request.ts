@@ -12,12 +12,10 @@
  * A retried request (PROVISIONING or CREATED when its run starts) is handed straight to where it resumes.
  * A refusal ends the request REJECTED with a reason, in the same write as its step.
  */
-import type { QuotaRepository } from '../adapters/dynamodb/quota-repository';
-import type { RequestRepository } from '../adapters/dynamodb/request-repository';
-import type { NodePool, Pool, ResourceFlavor } from '../adapters/modelarts/client';
-import type { ApprovalOutcome } from '../adapters/workflow';
+import type { ApprovalOutcome, WorkflowErrorName } from '../../contracts/workflow';
 import type { Policy } from '../config/policy';
-import { checkCapacity, type FlavorFacts, type PoolFacts } from '../domain/capacity';
+import { checkCapacity } from '../domain/capacity';
+import { flavorFacts, isSomeoneElses, poolFacts } from '../domain/modelarts';
 import { InvalidTransitionError, NotFoundError } from '../domain/errors';
 import { isCounted, quotaForRequest } from '../domain/quota';
 import { createBody, type PoolRequestRecord } from '../domain/pool-request';
@@ -26,28 +24,24 @@ import { kindOf } from '../domain/request-kind';
 import { approvalRequestedStep, newStep, stepId, type Step } from '../domain/steps';
 import { notOurs, type ChangeApi } from './apply-change';
 import { firstWaitSeconds } from './approval-timing';
-import { OWNER_LABEL } from './create-node-pool';
 import type { RecordMetric } from './metrics';
+import type { CapacityApi, QuotaStore, RequestStore } from './ports';
 
-export interface CapacityApi {
-  showPool(projectId: string, poolName: string): Promise<Pool | undefined>;
-  showNodePool(projectId: string, poolName: string, nodePoolName: string): Promise<NodePool | undefined>;
-  listResourceFlavors(projectId: string): Promise<ResourceFlavor[]>;
-}
+export type { CapacityApi } from './ports';
 
 /** A retried run found no room for its nodes (its retry reserved them, but lost them to a race). */
 export class QuotaExceededError extends Error {
-  override name = 'QuotaExceededError';
+  override readonly name = 'QuotaExceededError' satisfies WorkflowErrorName;
 }
 /** A retried run's team may no longer use its flavor (the policy changed since it was approved). */
 export class FlavorNotAllowedError extends Error {
-  override name = 'FlavorNotAllowedError';
+  override readonly name = 'FlavorNotAllowedError' satisfies WorkflowErrorName;
 }
 
 export interface CheckDeps {
   readonly policy: Policy;
-  readonly requests: RequestRepository;
-  readonly quotas: QuotaRepository;
+  readonly requests: RequestStore;
+  readonly quotas: QuotaStore;
   readonly modelArts: CapacityApi;
   /** What checking a change to an existing node pool (a delete) reads besides: the node pool itself. */
   readonly changes?: { readonly modelArts: Pick<ChangeApi, 'showNodePool'> };
@@ -165,32 +159,6 @@ export async function checkRequest(requestId: string, deps: CheckDeps): Promise<
     throw error;
   }
   return { status: 'pending', stageIndex: 0, waitSeconds: firstWaitSeconds(request.stages[0]) };
-}
-
-/** What the capacity rules need from ShowPool (shared with the dry run). */
-export function poolFacts(pool: Pool): PoolFacts {
-  const billingMode = pool.metadata?.annotations?.['os.modelarts/billing.mode'];
-  return {
-    type: pool.spec?.type,
-    privileged: Array.isArray(pool.status?.clusters) && pool.status.clusters.length > 0,
-    ...(typeof billingMode === 'string' ? { billingMode } : {}),
-  };
-}
-
-/**
- * A node pool ShowNodePool found under the request's name that this request did not create (it
- * carries no ownership label of this request; a dry run has no request, so any node pool counts):
- * ModelArts would refuse the create.
- */
-export function isSomeoneElses(existing: NodePool | undefined, requestId: string | undefined): boolean {
-  if (existing === undefined) return false;
-  return requestId === undefined || existing.spec?.resources?.labels?.[OWNER_LABEL] !== requestId;
-}
-
-/** What the capacity rules need from one ListResourceFlavors item (shared with the dry run). */
-export function flavorFacts(flavor: ResourceFlavor): FlavorFacts[] {
-  const name = flavor.metadata?.name;
-  return name ? [{ name, billingModes: flavor.spec?.billingModes ?? [], phaseByAz: flavor.status?.phase ?? {} }] : [];
 }
 
 /**

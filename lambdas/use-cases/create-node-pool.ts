@@ -8,9 +8,7 @@
  *  4. record `node_pool_created` with the annotations sent, moving the request to CREATED.
  * Retryable ModelArts errors are thrown for the workflow's Retry; final ones for its Catch.
  */
-import type { ApprovalRepository } from '../adapters/dynamodb/approval-repository';
-import type { ClaimRepository } from '../adapters/dynamodb/claim-repository';
-import type { RequestRepository } from '../adapters/dynamodb/request-repository';
+import type { WorkflowErrorName } from '../../contracts/workflow';
 import type { Policy } from '../config/policy';
 import { approvalIdFor } from '../domain/approval';
 import { billingAnnotations } from '../domain/billing';
@@ -21,23 +19,17 @@ import { createBody, type PoolRequestRecord } from '../domain/pool-request';
 import { requestPageLink } from '../domain/request-link';
 import { newStep, stepId } from '../domain/steps';
 import type { RecordMetric } from './metrics';
-
-/** The Kubernetes label poolgate puts on every node pool it creates: the request id. */
-export const OWNER_LABEL = 'poolgate/request-id';
-
-export interface NodePoolApi {
-  showNodePool(projectId: string, poolName: string, nodePoolName: string): Promise<NodePoolRequest | undefined>;
-  createNodePool(projectId: string, poolName: string, body: NodePoolRequest): Promise<unknown>;
-}
+import type { ApprovalStore, Claims, NodePoolApi, RequestStore } from './ports';
+import { OWNER_LABEL } from '../domain/modelarts';
 
 export class NodePoolConflictError extends Error {
-  override name = 'NodePoolConflictError';
+  override readonly name = 'NodePoolConflictError' satisfies WorkflowErrorName;
 }
 
 export interface CreateDeps {
-  readonly requests: RequestRepository;
-  readonly approvals: Pick<ApprovalRepository, 'get'>;
-  readonly claims: Pick<ClaimRepository, 'markPresent'>;
+  readonly requests: RequestStore;
+  readonly approvals: Pick<ApprovalStore, 'get'>;
+  readonly claims: Pick<Claims, 'markPresent'>;
   readonly modelArts: NodePoolApi;
   readonly publicBaseUrl: string;
   /** Signs the request page link ModelArts keeps as `os.modelarts/service.console.url`. */
@@ -69,7 +61,7 @@ function isWhatWeAsked(
 /** The order id an approver entered for a yearly/monthly request that came without one. */
 async function enteredOrderId(
   request: PoolRequestRecord,
-  approvals: Pick<ApprovalRepository, 'get'>,
+  approvals: Pick<ApprovalStore, 'get'>,
 ): Promise<string | undefined> {
   for (let stageIndex = 0; stageIndex < request.stages.length; stageIndex++) {
     if (!request.stages[stageIndex].collectsOrderId) continue;

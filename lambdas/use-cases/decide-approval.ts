@@ -8,10 +8,7 @@
  *  4. ... then answers the workflow's task token (if a reminder is replacing the token at that
  *     moment, RequestApproval answers the new one itself), and updates the stage's Slack messages.
  */
-import type { ApprovalRepository } from '../adapters/dynamodb/approval-repository';
-import type { RequestRepository } from '../adapters/dynamodb/request-repository';
 import { logger } from '../adapters/logger';
-import type { Workflow } from '../adapters/workflow';
 import { verifyLinkSignature } from '../domain/approval-link';
 import { votesOf, type ApprovalRecord, type CastVote } from '../domain/approval';
 import {
@@ -27,6 +24,7 @@ import { tallyVotes, type StageOutcome, type Vote } from '../domain/votes';
 import { approvalWaitSeconds, type RecordMetric } from './metrics';
 import type { Notifier } from './notifier';
 import { workflowOutcome } from './stage-outcome';
+import type { ApprovalStore, Clock, RequestStore, WorkflowRuns } from './ports';
 
 export const MAX_COMMENT_CHARS = 2000;
 const ORDER_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -38,13 +36,14 @@ export interface LinkProof {
 }
 
 export interface ApprovalDeps {
-  readonly requests: RequestRepository;
-  readonly approvals: ApprovalRepository;
-  readonly workflow: Pick<Workflow, 'answer'>;
+  readonly requests: RequestStore;
+  readonly approvals: ApprovalStore;
+  readonly workflow: Pick<WorkflowRuns, 'answer'>;
   readonly notifier: Pick<Notifier, 'showSettled'>;
   readonly linkKey: string;
   readonly recordMetric?: RecordMetric;
-  readonly now?: () => Date;
+  /** The time (the wiring's clock). */
+  readonly now: Clock;
 }
 
 /** An approver of an approval, identified (by a link signature or by Slack), before any check of state. */
@@ -84,7 +83,7 @@ export async function openApproval(
   decider: Decider,
   deps: Pick<ApprovalDeps, 'requests' | 'now'>,
 ): Promise<ApprovalContext> {
-  assertStillOpen(decider.approval, decider.approver, (deps.now ?? (() => new Date()))());
+  assertStillOpen(decider.approval, decider.approver, deps.now());
   const request = await deps.requests.get(decider.approval.requestId);
   if (!request) throw new NotFoundError(`request ${decider.approval.requestId} not found`);
   return { ...decider, request };
@@ -103,7 +102,7 @@ export interface DecisionResult {
 }
 
 export async function decide(decider: Decider, input: DecisionInput, deps: ApprovalDeps): Promise<DecisionResult> {
-  const now = (deps.now ?? (() => new Date()))();
+  const now = deps.now();
   const { approval, request, approver } = await openApproval(decider, deps);
   const orderId = input.orderId?.trim();
   if (approval.needsOrderId && input.vote === 'approve') {

@@ -9,61 +9,27 @@
  *  3. `wouldBe` is what the request would become: REJECTED with the reason of the first refusal in
  *     workflow order, else AWAITING_APPROVAL.
  */
-import type { ClaimRepository } from '../adapters/dynamodb/claim-repository';
-import type { QuotaRepository } from '../adapters/dynamodb/quota-repository';
-import type { RequestRepository } from '../adapters/dynamodb/request-repository';
+import type { DryRunCheck, DryRunResult } from '../../contracts/api';
 import type { Policy } from '../config/policy';
 import { planApprovals } from '../domain/approval-plan';
 import { billingOf, type BillingSummary } from '../domain/billing';
 import { checkCapacity } from '../domain/capacity';
 import { NodePoolExistsError, OpenRequestExistsError } from '../domain/errors';
 import { quotaFor } from '../domain/quota';
-import { isFinal, type TerminalReason } from '../domain/status';
-import { flavorFacts, isSomeoneElses, poolFacts, type CapacityApi } from './check-request';
+import { isFinal } from '../domain/status';
+import { flavorFacts, isSomeoneElses, poolFacts } from '../domain/modelarts';
+import type { CapacityApi, Claims, QuotaStore, RequestStore } from './ports';
 import { acceptSubmission, type SubmitInput } from './submit-request';
 
-export type CheckOutcome = 'ok' | 'refused' | 'unknown';
-
-export interface DryRunCheck {
-  readonly check: 'validation' | 'approvers' | 'capacity' | 'quota';
-  readonly outcome: CheckOutcome;
-  readonly reason?: TerminalReason;
-  readonly message: string;
-}
-
-export interface DryRunResult {
-  readonly dryRun: true;
-  /** What the request would become: AWAITING_APPROVAL, or REJECTED with `reason`. */
-  readonly wouldBe: 'AWAITING_APPROVAL' | 'REJECTED';
-  readonly reason?: TerminalReason;
-  readonly checks: readonly DryRunCheck[];
-  readonly nodePool: {
-    readonly projectId: string;
-    readonly poolName: string;
-    readonly nodePoolName: string;
-    readonly flavor: string;
-    readonly count: number;
-    readonly maxCount: number;
-  };
-  readonly billing: BillingSummary;
-  readonly justification?: string;
-  /** Who would be asked, stage by stage. */
-  readonly approval: {
-    readonly stages: ReadonlyArray<{
-      readonly name: string;
-      readonly approvers: readonly string[];
-      readonly requiredApprovals: number;
-    }>;
-  };
-  /** The team's quota for the flavor, as it stands now. */
-  readonly quota?: { readonly limit: number; readonly inUse: number; readonly available: number };
-}
+/** What a dry run answers (the API contract): each check, who would be asked, the quota as it stands. */
+export type { DryRunCheck, DryRunResult };
+export type CheckOutcome = DryRunCheck['outcome'];
 
 export interface DryRunDeps {
   readonly policy: Policy;
-  readonly requests: Pick<RequestRepository, 'get'>;
-  readonly claims: Pick<ClaimRepository, 'record'>;
-  readonly quotas: Pick<QuotaRepository, 'counters'>;
+  readonly requests: Pick<RequestStore, 'get'>;
+  readonly claims: Pick<Claims, 'record'>;
+  readonly quotas: Pick<QuotaStore, 'counters'>;
   readonly modelArts: CapacityApi;
 }
 

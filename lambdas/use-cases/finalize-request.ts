@@ -11,12 +11,13 @@
  *  - the requester is told how it ended.
  * Each write is idempotent, so a retried Finalize changes nothing (a retry may e-mail twice).
  */
-import type { ApprovalRepository } from '../adapters/dynamodb/approval-repository';
-import type { QuotaRepository } from '../adapters/dynamodb/quota-repository';
-import type { RequestRepository } from '../adapters/dynamodb/request-repository';
-import type { ApprovalOutcome } from '../adapters/workflow';
+import {
+  WORKFLOW_ERRORS,
+  WORKFLOW_STATES,
+  type FinalizePayload,
+  type WorkflowErrorName,
+} from '../../contracts/workflow';
 import { approvalIdFor } from '../domain/approval';
-import type { ClaimRepository } from '../adapters/dynamodb/claim-repository';
 import { NotFoundError } from '../domain/errors';
 import { kindOf } from '../domain/request-kind';
 import type { PoolRequestRecord } from '../domain/pool-request';
@@ -25,29 +26,18 @@ import { isTerminal, type RequestStatus, type TerminalReason } from '../domain/s
 import { newStep, stepId } from '../domain/steps';
 import type { RecordMetric } from './metrics';
 import type { Notifier } from './notifier';
+import type { ApprovalStore, Claims, QuotaStore, RequestStore } from './ports';
 
-export interface CaughtError {
-  readonly Error: string;
-  readonly Cause?: string;
-}
-
-export interface FinalizeInput {
-  readonly requestId: string;
-  /** The run: 0 for the first, n for the n-th retry (absent: 0, the first). */
-  readonly attempt?: number;
-  readonly approval: ApprovalOutcome | null;
-  readonly error: CaughtError | null;
-  readonly created: unknown;
-}
+export type FinalizeInput = FinalizePayload;
 
 export interface FinalizeDeps {
-  readonly requests: RequestRepository;
-  readonly approvals: ApprovalRepository;
-  readonly quotas: QuotaRepository;
+  readonly requests: RequestStore;
+  readonly approvals: ApprovalStore;
+  readonly quotas: QuotaStore;
   readonly notifier: Pick<Notifier, 'showSettled' | 'tellRequester'>;
   /** What finalizing a change to an existing node pool (a delete) writes besides: the record, the creator told. */
   readonly changes?: {
-    readonly claims: Pick<ClaimRepository, 'markDeleted'>;
+    readonly claims: Pick<Claims, 'markDeleted'>;
     readonly notifier: Pick<Notifier, 'tellCreator'>;
   };
   /** Whether nodes are followed after creation (off: CREATED is where a request ends). */
@@ -55,16 +45,15 @@ export interface FinalizeDeps {
   readonly recordMetric?: RecordMetric;
 }
 
-const FAILURE_REASONS: Record<string, TerminalReason> = {
-  ModelArtsError: 'MODELARTS_ERROR',
-  ModelArtsRetryableError: 'MODELARTS_ERROR',
-  NodePoolConflictError: 'NODE_POOL_CONFLICT',
-  NodePoolNotOursError: 'NODE_POOL_NOT_OURS',
-  NodesAbnormalError: 'NODES_ABNORMAL',
-  NodesTimeoutError: 'NODES_TIMEOUT',
-  QuotaExceededError: 'QUOTA_EXCEEDED',
-  FlavorNotAllowedError: 'FLAVOR_NOT_ALLOWED',
-};
+/** The reason a failure records, by the name of the error caught (the workflow contract's table). */
+export type FailureReasons = { readonly [Name in WorkflowErrorName]: TerminalReason };
+const FAILURE_REASONS: FailureReasons = Object.fromEntries(
+  Object.entries(WORKFLOW_ERRORS).map(([name, spec]) => [name, spec.reason]),
+) as { [Name in WorkflowErrorName]: (typeof WORKFLOW_ERRORS)[Name]['reason'] };
+
+function failureReason(errorName: string): TerminalReason {
+  return Object.hasOwn(FAILURE_REASONS, errorName) ? FAILURE_REASONS[errorName as WorkflowErrorName] : 'INTERNAL_ERROR';
+}
 
 export async function finalizeRequest(input: FinalizeInput, deps: FinalizeDeps): Promise<{ status: RequestStatus }> {
   let request = await deps.requests.get(input.requestId);
@@ -92,7 +81,7 @@ export async function finalizeRequest(input: FinalizeInput, deps: FinalizeDeps):
     // The node pool exists (even if its nodes then failed): its nodes count against the quota.
     const nothingToFollow = !input.created && request.status === 'CREATED' && !deps.nodeTracking;
     if (input.error && !isTerminal(request.status) && !nothingToFollow)
-      request = await fail(request, attempt, input.error, 'CheckNodes', deps);
+      request = await fail(request, attempt, input.error, WORKFLOW_STATES.checkNodes, deps);
     await deps.quotas.commitOrCount(share);
   } else {
     if (input.approval?.status === 'expired' && request.status === 'AWAITING_APPROVAL')
@@ -130,7 +119,7 @@ async function expire(request: PoolRequestRecord, stageIndex: number, deps: Fina
 async function fail(
   request: PoolRequestRecord,
   attempt: number,
-  error: CaughtError,
+  error: NonNullable<FinalizePayload['error']>,
   resumeAt: ResumePoint | undefined,
   deps: FinalizeDeps,
 ): Promise<PoolRequestRecord> {
@@ -138,7 +127,7 @@ async function fail(
   const result = await deps.requests.recordStep(
     request.requestId,
     newStep(stepId.failed(attempt), 'failed', 'error', { detail }),
-    { status: 'FAILED', reason: FAILURE_REASONS[error.Error] ?? 'INTERNAL_ERROR' },
+    { status: 'FAILED', reason: failureReason(error.Error) },
   );
   if (result.recorded) deps.recordMetric?.('failed', 1, 'Count');
   return result.request;

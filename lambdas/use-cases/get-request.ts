@@ -6,12 +6,13 @@
  *     of every team they may list (byTeam: member, approver, escalation contact, admin);
  *  3. one match is that request; several are answered 400 `PoolGate.1400` naming each match.
  */
-import type { RequestRepository } from '../adapters/dynamodb/request-repository';
+import { teamNamed } from '../domain/teams';
 import type { Policy } from '../config/policy';
 import { AmbiguousIdError, NotFoundError } from '../domain/errors';
 import { mayListTeam } from '../domain/list-query';
 import { canView, toRequestView, type PoolRequestRecord, type RequestView } from '../domain/pool-request';
 import { requestPageLink } from '../domain/request-link';
+import type { RequestStore } from './ports';
 
 /** The shortest prefix of a request id that is looked up. */
 export const MIN_ID_PREFIX = 8;
@@ -21,7 +22,7 @@ const PREFIX_PAGE = 100;
 
 export interface GetRequestDeps {
   readonly policy: Policy;
-  readonly requests: Pick<RequestRepository, 'get' | 'page'>;
+  readonly requests: Pick<RequestStore, 'get' | 'page'>;
   /** With both, the view links the request's signed page. */
   readonly linkKey?: string;
   readonly publicBaseUrl?: string;
@@ -29,7 +30,7 @@ export interface GetRequestDeps {
 
 function visible(request: PoolRequestRecord | undefined, viewer: string, policy: Policy): boolean {
   if (!request) return false;
-  const members = policy.teams.find((t) => t.name === request.team)?.members.map((m) => m.email) ?? [];
+  const members = teamNamed(policy, request.team)?.members.map((m) => m.email) ?? [];
   return canView(request, viewer, members, policy.admins);
 }
 

@@ -13,8 +13,7 @@
  *     caller's personal link to decide.
  * A page can be short, even empty, and still have a `nextCursor`; the list ends when it is null.
  */
-import type { ApprovalRepository } from '../adapters/dynamodb/approval-repository';
-import type { RequestRepository } from '../adapters/dynamodb/request-repository';
+import type { ListedRequest, RequestList } from '../../contracts/api';
 import type { Policy } from '../config/policy';
 import { approvalIdFor, isWaitingFor, type ApprovalRecord } from '../domain/approval';
 import { approvalLink } from '../domain/approval-link';
@@ -22,35 +21,23 @@ import { decodeCursor, encodeCursor, type IndexPosition } from '../domain/list-c
 import { parseListQuery, queryIdentity, type ListQuery } from '../domain/list-query';
 import { toRequestSummary, type PoolRequestRecord, type RequestSummary } from '../domain/pool-request';
 import { requestPageLink } from '../domain/request-link';
+import type { ApprovalStore, Clock, RequestStore } from './ports';
 
 /** Reads of the index per page at most: a filter that matches rarely gives a short page, not a long wait. */
 const MAX_READS_PER_PAGE = 5;
 
 export interface ListDeps {
   readonly policy: Policy;
-  readonly requests: Pick<RequestRepository, 'page' | 'getMany'>;
-  readonly approvals: Pick<ApprovalRepository, 'getMany'>;
+  readonly requests: Pick<RequestStore, 'page' | 'getMany'>;
+  readonly approvals: Pick<ApprovalStore, 'getMany'>;
   readonly linkKey: string;
   readonly publicBaseUrl: string;
-  readonly now?: () => Date;
+  /** The time (the wiring's clock). */
+  readonly now: Clock;
 }
 
-export interface ListedRequest extends Omit<RequestSummary, 'links'> {
-  /** awaiting=me only: the approval that waits for the caller. */
-  readonly awaiting?: {
-    readonly approvalId: string;
-    readonly stage: string;
-    readonly askedAt: string;
-    readonly expiresAt: string;
-  };
-  /** `decide` (awaiting=me only): the caller's personal approval link. */
-  readonly links: RequestSummary['links'] & { readonly decide?: string };
-}
-
-export interface ListResult {
-  readonly items: readonly ListedRequest[];
-  readonly nextCursor: string | null;
-}
+/** The answer of GET /requests and its items (the API contract). */
+export type { ListedRequest, RequestList as ListResult };
 
 interface Read {
   readonly items: readonly ListedRequest[];
@@ -61,7 +48,7 @@ export async function listRequests(
   viewer: string,
   params: Readonly<Record<string, string | undefined>>,
   deps: ListDeps,
-): Promise<ListResult> {
+): Promise<RequestList> {
   const query = parseListQuery(params, viewer, deps.policy);
   const identity = queryIdentity(viewer, query);
   let position = query.cursor ? decodeCursor(query.cursor, identity, deps.linkKey) : undefined;
@@ -112,7 +99,7 @@ async function readWaiting(
   deps: ListDeps,
   query: ListQuery,
 ): Promise<Read> {
-  const now = (deps.now ?? (() => new Date()))();
+  const now = deps.now();
   const page = await deps.requests.page('byStatus', 'AWAITING_APPROVAL', {
     limit,
     approver,

@@ -3,9 +3,8 @@
  * Slack messages are updated once a stage is settled, and the requester hears the outcome. A failed
  * Slack call never blocks the e-mail, nor the decision itself.
  */
-import type { Mailer } from '../adapters/mailer';
-import type { Slack } from '../adapters/slack';
 import { logger } from '../adapters/logger';
+import { teamNamed, teamOf } from '../domain/teams';
 import type { Policy } from '../config/policy';
 import { approvalLink } from '../domain/approval-link';
 import { requestPageLink } from '../domain/request-link';
@@ -14,12 +13,13 @@ import type { PoolRequestRecord } from '../domain/pool-request';
 import { approvalRequestMail } from '../presentation/approval-mail';
 import { deletedByOtherMail, outcomeHeadline, outcomeMail } from '../presentation/outcome-mail';
 import { approvalClosedMessage, approvalRequestMessage, type SlackContext } from '../presentation/slack-messages';
+import type { ChatPoster, MailSender } from './ports';
 
 export interface NotifierDeps {
   readonly policy: Policy;
   /** Absent in the decision handlers, which only rewrite Slack messages (`showSettled`): their bundles then carry no mail client. */
-  readonly mailer?: Pick<Mailer, 'send'>;
-  readonly slack?: Pick<Slack, 'post' | 'update'>;
+  readonly mailer?: MailSender;
+  readonly slack?: Pick<ChatPoster, 'post' | 'update'>;
   readonly linkKey: string;
   readonly publicBaseUrl: string;
 }
@@ -50,7 +50,7 @@ export class Notifier {
     }
     const slack = this.deps.slack;
     if (!slack) return [];
-    const channel = this.deps.policy.teams.find((t) => t.name === request.team)?.slackChannel;
+    const channel = teamNamed(this.deps.policy, request.team)?.slackChannel;
     const targets = channel
       ? [channel]
       : approvers.flatMap((a) => (approval.approverSlackIds[a] ? [approval.approverSlackIds[a]] : []));
@@ -86,9 +86,9 @@ export class Notifier {
     // The signed, read-only request page: a mail reader has no bearer token for the API.
     const link = requestPageLink(this.deps.publicBaseUrl, request.requestId, this.deps.linkKey);
     await this.mailer().send(outcomeMail(request, link));
-    const slackId = this.deps.policy.teams
-      .flatMap((t) => t.members)
-      .find((m) => m.email === request.requester)?.slackUserId;
+    const slackId = teamOf(this.deps.policy, request.requester)?.members.find(
+      (m) => m.email === request.requester,
+    )?.slackUserId;
     if (!slackId || !this.deps.slack) return;
     const text = `${outcomeHeadline(request)}${request.reason ? ` (${request.reason})` : ''}. ${link}`;
     try {
@@ -112,7 +112,7 @@ export class Notifier {
     };
   }
 
-  private mailer(): Pick<Mailer, 'send'> {
+  private mailer(): MailSender {
     if (!this.deps.mailer)
       throw new Error('this notifier was built without a mailer (lambdas/wiring.ts: settledStageNotifier)');
     return this.deps.mailer;

@@ -9,33 +9,30 @@
  * - `GET /nodepools` is poolgate's inventory: the node pools the caller may read, from their records
  *   (newest first, a team at a time, paged with signed cursors as `GET /requests`).
  */
-import type { ClaimRepository } from '../adapters/dynamodb/claim-repository';
-import type { RequestRepository } from '../adapters/dynamodb/request-repository';
-import type { NodePool } from '../adapters/modelarts/client';
+import type { Inventory, InventoryItem, ModelArtsNodePoolList } from '../../contracts/api';
 import type { Policy } from '../config/policy';
 import { BadQueryError, ForbiddenError, NotFoundError } from '../domain/errors';
 import { decodeCursor, encodeCursor } from '../domain/list-cursor';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, mayListTeam } from '../domain/list-query';
+import { OWNER_LABEL, type NodePool } from '../domain/modelarts';
 import { nodePoolAccess } from '../domain/nodepool-access';
 import { isPresent, type NodePoolName, type NodePoolRecord } from '../domain/nodepool-record';
 import { kindOf } from '../domain/request-kind';
 import { isFinal } from '../domain/status';
-import { OWNER_LABEL } from './create-node-pool';
+import { teamOf } from '../domain/teams';
+import type { Claims, Clock, NodePoolReadApi, RequestStore } from './ports';
 
 /** How long a ModelArts answer is served again (per call: project, pool and node pool). */
 export const READ_CACHE_MS = 5_000;
 
-export interface NodePoolReadApi {
-  showNodePool(projectId: string, poolName: string, nodePoolName: string): Promise<NodePool | undefined>;
-  /** ListNodePools' answer as ModelArts gives it (`{apiVersion, kind, items}`). */
-  listNodePools(projectId: string, poolName: string): Promise<NodePool[]>;
-}
+export type { NodePoolReadApi };
 
 export interface ReadDeps {
   readonly policy: Policy;
-  readonly claims: Pick<ClaimRepository, 'record' | 'records'>;
+  readonly claims: Pick<Claims, 'record' | 'records'>;
   readonly modelArts: NodePoolReadApi;
-  readonly now?: () => number;
+  /** The time (the wiring's clock): how old a cached answer is. */
+  readonly now: Clock;
 }
 
 /** A per-process cache of ModelArts answers (a Lambda container's life), a few seconds each. */
@@ -64,7 +61,7 @@ export async function showNodePool(viewer: string, name: NodePoolName, deps: Rea
   const notFound = new NotFoundError(`node pool ${name.nodePoolName} not found`);
   const record = await deps.claims.record(name);
   if (!record || !readable(record, viewer, deps.policy)) throw notFound;
-  const now = (deps.now ?? Date.now)();
+  const now = deps.now().getTime();
   const key = `show\n${name.projectId}\n${name.poolName}\n${name.nodePoolName}`;
   const shown = await cached(key, now, () =>
     deps.modelArts.showNodePool(name.projectId, name.poolName, name.nodePoolName),
@@ -78,8 +75,8 @@ export async function listNodePools(
   viewer: string,
   pool: { readonly projectId: string; readonly poolName: string },
   deps: ReadDeps,
-): Promise<{ apiVersion: 'v2'; kind: 'NodePoolList'; items: NodePool[] }> {
-  const now = (deps.now ?? Date.now)();
+): Promise<Omit<ModelArtsNodePoolList, 'items'> & { items: NodePool[] }> {
+  const now = deps.now().getTime();
   const listed = await cached(`list\n${pool.projectId}\n${pool.poolName}`, now, () =>
     deps.modelArts.listNodePools(pool.projectId, pool.poolName),
   );
@@ -92,26 +89,13 @@ export async function listNodePools(
   return { apiVersion: 'v2', kind: 'NodePoolList', items };
 }
 
-/** One node pool of poolgate's inventory. */
-export interface InventoryItem {
-  readonly projectId: string;
-  readonly poolName: string;
-  readonly nodePoolName: string;
-  readonly team: string;
-  readonly flavor: string;
-  readonly count: number;
-  readonly billingMode: string;
-  readonly createdAt?: string;
-  readonly createdBy: string;
-  /** The request under way on the node pool, if any. */
-  readonly openRequest?: { readonly requestId: string; readonly kind: string; readonly status: string };
-  readonly links: { readonly createdBy: string; readonly openRequest?: string };
-}
+/** One node pool of poolgate's inventory (the API contract). */
+export type { InventoryItem };
 
 export interface InventoryDeps {
   readonly policy: Policy;
-  readonly claims: Pick<ClaimRepository, 'inventory'>;
-  readonly requests: Pick<RequestRepository, 'getMany'>;
+  readonly claims: Pick<Claims, 'inventory'>;
+  readonly requests: Pick<RequestStore, 'getMany'>;
   readonly linkKey: string;
 }
 
@@ -122,15 +106,14 @@ export async function inventory(
   viewer: string,
   params: Readonly<Record<string, string | undefined>>,
   deps: InventoryDeps,
-): Promise<{ items: InventoryItem[]; nextCursor: string | null }> {
+): Promise<Inventory> {
   const unknown = Object.keys(params).filter((p) => !INVENTORY_PARAMS.includes(p));
   if (unknown.length)
     throw new BadQueryError(`${unknown[0]}: unknown query parameter (known: ${INVENTORY_PARAMS.join(', ')})`);
   const limit = params.limit === undefined ? DEFAULT_PAGE_SIZE : Number(params.limit);
   if (!/^\d+$/.test(params.limit ?? '1') || limit < 1 || limit > MAX_PAGE_SIZE)
     throw new BadQueryError(`limit: must be an integer from 1 to ${MAX_PAGE_SIZE}`);
-  const team =
-    params.team ?? deps.policy.teams.find((t) => t.members.some((m) => m.email === viewer.toLowerCase()))?.name;
+  const team = params.team ?? teamOf(deps.policy, viewer)?.name;
   if (!team) throw new BadQueryError(`${viewer} is in no team: say which team's node pools to list with team=<name>`);
   if (!mayListTeam(deps.policy, team, viewer.toLowerCase()))
     throw new ForbiddenError(`${viewer} may not list the node pools of team ${team}`);

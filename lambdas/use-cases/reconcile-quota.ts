@@ -17,8 +17,7 @@
  *     would have (use if its node pool was created, given back otherwise).
  * A pool that cannot be listed changes nothing for its requests (reported, tried again next run).
  */
-import type { HeldShare, QuotaRepository } from '../adapters/dynamodb/quota-repository';
-import type { RequestRepository } from '../adapters/dynamodb/request-repository';
+import { teamNamed } from '../domain/teams';
 import type { Policy } from '../config/policy';
 import type { NodePoolRequest } from '../domain/nodepool-request';
 import type { PoolRequestRecord } from '../domain/pool-request';
@@ -31,21 +30,17 @@ import {
 } from '../domain/quota-reconciliation';
 import { isFinished } from '../domain/status';
 import { newStep, stepId } from '../domain/steps';
-import { OWNER_LABEL } from './create-node-pool';
+import { OWNER_LABEL } from '../domain/modelarts';
+import type { Clock, HeldShare, NodePoolListApi, QuotaStore, RequestStore } from './ports';
 
-export interface NodePoolListApi {
-  listNodePools(
-    projectId: string,
-    poolName: string,
-  ): Promise<ReadonlyArray<Pick<NodePoolRequest, 'metadata' | 'spec'>>>;
-}
-
+export type { NodePoolListApi } from './ports';
 export interface ReconcileDeps {
   readonly policy: Policy;
-  readonly requests: RequestRepository;
-  readonly quotas: QuotaRepository;
+  readonly requests: RequestStore;
+  readonly quotas: QuotaStore;
   readonly modelArts: NodePoolListApi;
-  readonly now?: () => Date;
+  /** The time (the wiring's clock). */
+  readonly now: Clock;
 }
 
 export type { CorrectionCause };
@@ -78,7 +73,7 @@ export interface ReconcileReport {
 const pairKey = (r: Pick<PoolRequestRecord, 'projectId' | 'poolName'>) => `${r.projectId}/${r.poolName}`;
 
 export async function reconcileQuota(deps: ReconcileDeps): Promise<ReconcileReport> {
-  const at = (deps.now ?? (() => new Date()))().toISOString();
+  const at = deps.now().toISOString();
   const shares = (await Promise.all(deps.policy.teams.map((team) => deps.quotas.shares(team.name)))).flat();
   const counted = new Map(shares.filter((s) => s.kind === 'use').map((s) => [s.requestId, s]));
   const inFlight = new Set(shares.filter((s) => s.kind === 'hold').map((s) => s.requestId));
@@ -128,7 +123,7 @@ export async function reconcileQuota(deps: ReconcileDeps): Promise<ReconcileRepo
   // A labelled node pool nobody counts: judged if its request has finished (an open one counts itself).
   const owners = await deps.requests.getMany([...new Set(uncounted.map((n) => n.owner))]);
   for (const request of owners.values()) {
-    const inPolicy = deps.policy.teams.some((t) => t.name === request.team);
+    const inPolicy = teamNamed(deps.policy, request.team) !== undefined;
     if (inPolicy && isFinished(request.status)) judged(request, 0, judgeUncounted(request, uncounted), request);
   }
 

@@ -10,34 +10,30 @@
  *  4. the first time only, ask the approvers (e-mail with a personal link, Slack with buttons), then
  *     mark the approval notified (a run that crashed before the mark asks again).
  */
-import type { ApprovalRepository } from '../adapters/dynamodb/approval-repository';
-import type { RequestRepository } from '../adapters/dynamodb/request-repository';
-import type { Workflow } from '../adapters/workflow';
+import type { RequestApprovalPayload } from '../../contracts/workflow';
 import { approvalIdFor } from '../domain/approval';
 import { InvalidTransitionError, NotFoundError } from '../domain/errors';
 import { approvalRequestedStep, stepId } from '../domain/steps';
 import type { Notifier } from './notifier';
 import { stageNeedsOrderId, workflowOutcome } from './stage-outcome';
+import type { ApprovalStore, Clock, RequestStore, WorkflowRuns } from './ports';
 
-export interface RequestApprovalInput {
-  readonly requestId: string;
-  readonly stageIndex: number;
-  readonly taskToken: string;
-}
+export type RequestApprovalInput = RequestApprovalPayload;
 
 export interface RequestApprovalDeps {
-  readonly requests: RequestRepository;
-  readonly approvals: ApprovalRepository;
+  readonly requests: RequestStore;
+  readonly approvals: ApprovalStore;
   readonly notifier: Pick<Notifier, 'askApprovers'>;
-  readonly workflow: Pick<Workflow, 'answer'>;
-  readonly now?: () => Date;
+  readonly workflow: Pick<WorkflowRuns, 'answer'>;
+  /** The time (the wiring's clock). */
+  readonly now: Clock;
 }
 
 export async function requestApproval(
   input: RequestApprovalInput,
   deps: RequestApprovalDeps,
 ): Promise<{ approvalId: string; notified: number }> {
-  const now = (deps.now ?? (() => new Date()))();
+  const now = deps.now();
   const request = await deps.requests.get(input.requestId);
   if (!request) throw new NotFoundError(`request ${input.requestId} not found`);
   const stage = request.stages[input.stageIndex];

@@ -3,15 +3,15 @@
  * from e-mails, Slack and the ModelArts console). A link whose signature does not match is refused
  * before anything is read.
  */
-import type { RequestRepository } from '../adapters/dynamodb/request-repository';
 import { InvalidLinkError, NotFoundError } from '../domain/errors';
 import type { PoolRequestRecord } from '../domain/pool-request';
 import { verifyRequestPageSignature } from '../domain/request-link';
+import type { RequestStore } from './ports';
 
 export async function openRequestPage(
   requestId: string,
   signature: string,
-  deps: { requests: Pick<RequestRepository, 'get'>; linkKey: string },
+  deps: { requests: Pick<RequestStore, 'get'>; linkKey: string },
 ): Promise<PoolRequestRecord> {
   if (!verifyRequestPageSignature(requestId, signature, deps.linkKey)) {
     throw new InvalidLinkError('this request link is not valid (its signature does not match)');

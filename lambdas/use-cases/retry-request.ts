@@ -12,10 +12,6 @@
  * A call gives back only the reservation it made itself, and only before `retried:<n>` may exist
  * (another call's, or the use of a node pool that reconciliation counted, is not its to give).
  */
-import type { ClaimRepository } from '../adapters/dynamodb/claim-repository';
-import type { QuotaRepository } from '../adapters/dynamodb/quota-repository';
-import type { RequestRepository } from '../adapters/dynamodb/request-repository';
-import type { Resumption, Workflow } from '../adapters/workflow';
 import type { Policy } from '../config/policy';
 import { InvalidTransitionError, NotRetryableError } from '../domain/errors';
 import { assertMayChange, toRequestView, type PoolRequestRecord, type RequestView } from '../domain/pool-request';
@@ -24,19 +20,22 @@ import { latestRetryOf, resumePointOf, statusOnResume, type LatestRetry } from '
 import { isFinal, isTerminal } from '../domain/status';
 import { kindOf } from '../domain/request-kind';
 import { newStep, stepId } from '../domain/steps';
-import { claimNodePoolName, startOrUnavailable } from './submit-request';
+import { claimNodePoolName } from './submit-request';
+import type { Claims, Clock, QuotaStore, RequestStore, WorkflowRuns } from './ports';
+import { retriedRun, startOrUnavailable } from './runs';
 
 export interface RetryDeps {
   readonly policy: Policy;
-  readonly requests: RequestRepository;
-  readonly quotas: QuotaRepository;
-  readonly claims: ClaimRepository;
-  readonly workflow: Pick<Workflow, 'start'>;
-  readonly now?: () => Date;
+  readonly requests: RequestStore;
+  readonly quotas: QuotaStore;
+  readonly claims: Claims;
+  readonly workflow: Pick<WorkflowRuns, 'start'>;
+  /** The time (the wiring's clock). */
+  readonly now: Clock;
 }
 
 export async function retryRequest(requestId: string, actor: string, deps: RetryDeps): Promise<RequestView> {
-  const now = (deps.now ?? (() => new Date()))();
+  const now = deps.now();
   const request = await deps.requests.get(requestId);
   const members = deps.policy.teams.find((t) => t.name === request?.team)?.members.map((m) => m.email) ?? [];
   assertMayChange(request, requestId, actor, 'retry', members, deps.policy.admins);
@@ -158,21 +157,6 @@ function quotaRefusal(decision: QuotaDecision, request: PoolRequestRecord): stri
   if (decision.reason === 'QUOTA_EXCEEDED')
     return `${request.count} node(s) exceed the team's quota of ${decision.limit} ${request.flavor} node(s) (QUOTA_EXCEEDED)`;
   return `the team may no longer use ${request.flavor} (FLAVOR_NOT_ALLOWED)`;
-}
-
-/**
- * The run `<id>-retry-<attempt>` (CheckRequest hands it to its resume point). It is the same however
- * often it is asked for, so a second start of a run that exists changes nothing.
- */
-export function retriedRun(
-  request: PoolRequestRecord,
-  retry: Pick<LatestRetry, 'attempt' | 'resumeAt' | 'pollIntervalSeconds'>,
-  tracking: Policy['nodeTracking'],
-): Resumption {
-  const waitSeconds = retry.pollIntervalSeconds ?? tracking.pollIntervalSeconds;
-  const created =
-    retry.resumeAt === 'CheckNodes' ? { nodePoolName: request.nodePoolName, track: true, waitSeconds } : null;
-  return { attempt: retry.attempt, created };
 }
 
 async function startRetriedRun(

@@ -3,12 +3,12 @@
  * is read; then the clicking Slack user must be an approver of the stage (never the requester).
  * Anything that cannot be decided is explained to the clicker alone (an ephemeral message).
  */
-import type { Slack } from '../adapters/slack';
 import { approverBySlackId } from '../domain/approval';
 import { PoolGateError, UnauthenticatedError, ValidationError } from '../domain/errors';
 import { verifySlackRequest } from '../domain/slack-signature';
 import { SLACK_ACTIONS } from '../presentation/slack-messages';
 import { decide, type ApprovalDeps } from './decide-approval';
+import type { ChatPoster } from './ports';
 
 export interface SlackRequest {
   readonly rawBody: string;
@@ -30,9 +30,9 @@ export type SlackInteractionResult =
 
 export async function handleSlackInteraction(
   request: SlackRequest,
-  deps: ApprovalDeps & { signingSecret: string; slack?: Pick<Slack, 'ephemeral'> },
+  deps: ApprovalDeps & { signingSecret: string; slack?: Pick<ChatPoster, 'ephemeral'> },
 ): Promise<SlackInteractionResult> {
-  const verified = verifySlackRequest(deps.signingSecret, request, request.rawBody, (deps.now ?? (() => new Date()))());
+  const verified = verifySlackRequest(deps.signingSecret, request, request.rawBody, deps.now());
   if (!verified.ok) throw new UnauthenticatedError(verified.reason);
 
   const payload = parsePayload(request.rawBody);

@@ -1,5 +1,5 @@
 /** What a settled stage tells the workflow: go on to the next stage, create, or stop. */
-import type { ApprovalOutcome } from '../adapters/workflow';
+import type { ApprovalOutcome } from '../../contracts/workflow';
 import type { ApprovalRecord } from '../domain/approval';
 import type { PoolRequestRecord } from '../domain/pool-request';
 import type { StageOutcome } from '../domain/votes';

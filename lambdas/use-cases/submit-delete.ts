@@ -10,10 +10,8 @@
  *  5. store the `delete` request with its first step (approvals per the policy's `changes`), start its run.
  * The run checks with ModelArts that the node pool is still the one poolgate created before anything is deleted.
  */
-import type { ClaimRepository } from '../adapters/dynamodb/claim-repository';
-import type { RequestRepository } from '../adapters/dynamodb/request-repository';
-import type { Workflow } from '../adapters/workflow';
-import { teamOf, type Policy } from '../config/policy';
+import type { DeleteDryRun } from '../../contracts/api';
+import type { Policy } from '../config/policy';
 import { planApprovals } from '../domain/approval-plan';
 import {
   ForbiddenError,
@@ -27,14 +25,11 @@ import { isPresent, type NodePoolName, type NodePoolRecord } from '../domain/nod
 import type { PoolRequestRecord } from '../domain/pool-request';
 import { isFinal } from '../domain/status';
 import { newStep, stepId } from '../domain/steps';
+import { teamNamed, teamOf } from '../domain/teams';
 import type { RecordMetric } from './metrics';
-import {
-  claimIdempotency,
-  claimNodePoolName,
-  requestFingerprint,
-  startOrUnavailable,
-  type SubmitResult,
-} from './submit-request';
+import type { Claims, Clock, RequestStore, WorkflowRuns } from './ports';
+import { startOrUnavailable } from './runs';
+import { claimIdempotency, claimNodePoolName, requestFingerprint, type SubmitResult } from './submit-request';
 
 export interface DeleteInput extends NodePoolName {
   readonly requester: string;
@@ -43,38 +38,17 @@ export interface DeleteInput extends NodePoolName {
 
 export interface DeleteDeps {
   readonly policy: Policy;
-  readonly requests: RequestRepository;
-  readonly claims: ClaimRepository;
-  readonly workflow: Pick<Workflow, 'start'>;
+  readonly requests: RequestStore;
+  readonly claims: Claims;
+  readonly workflow: Pick<WorkflowRuns, 'start'>;
   readonly recordMetric?: RecordMetric;
-  readonly now?: () => Date;
+  /** The time (the wiring's clock). */
+  readonly now: Clock;
   readonly newId?: () => string;
 }
 
-/** What a dry run of a delete says would happen. */
-export interface DeleteDryRun {
-  readonly dryRun: true;
-  readonly kind: 'delete';
-  readonly wouldBe: 'AWAITING_APPROVAL' | 'PROVISIONING';
-  readonly nodePool: {
-    readonly projectId: string;
-    readonly poolName: string;
-    readonly nodePoolName: string;
-    readonly flavor: string;
-    readonly count: number;
-    readonly team: string;
-    readonly createdBy: string;
-  };
-  readonly approval: {
-    readonly stages: ReadonlyArray<{
-      readonly name: string;
-      readonly approvers: readonly string[];
-      readonly requiredApprovals: number;
-    }>;
-  };
-  /** The request that holds the node pool now, if any (the delete would be refused with 409). */
-  readonly openRequestId?: string;
-}
+/** What a dry run of a delete says would happen (the API contract). */
+export type { DeleteDryRun };
 
 /** The node pool the caller may delete, or the error to answer (404, 403, 409 for yearly/monthly). */
 export async function deletableNodePool(
@@ -98,7 +72,7 @@ export async function deletableNodePool(
 }
 
 export async function submitDelete(input: DeleteInput, deps: DeleteDeps): Promise<SubmitResult> {
-  const now = (deps.now ?? (() => new Date()))();
+  const now = deps.now();
   const record = await deletableNodePool(input, deps);
 
   const fingerprint = requestFingerprint({ ...input, method: 'DELETE', kind: 'delete', rawBody: '' });
@@ -114,7 +88,7 @@ export async function submitDelete(input: DeleteInput, deps: DeleteDeps): Promis
 
   await claimNodePoolName(input, requestId.id, deps, now, { kind: 'delete' });
 
-  const team = deps.policy.teams.find((t) => t.name === record.team) ?? teamOf(deps.policy, input.requester);
+  const team = teamNamed(deps.policy, record.team) ?? teamOf(deps.policy, input.requester);
   const plan = team ? planApprovals(team, input.requester, record.billingMode ?? '0', 'delete') : undefined;
   const request: PoolRequestRecord = {
     requestId: requestId.id,
@@ -154,7 +128,7 @@ export async function dryRunDelete(
   const holder = await deps.requests.get(record.requestId);
   const open = holder && !isFinal(holder.status, deps.policy.nodeTracking.enabled) ? holder.requestId : undefined;
   if (open) throw new OpenRequestExistsError(open);
-  const team = deps.policy.teams.find((t) => t.name === record.team);
+  const team = teamNamed(deps.policy, record.team);
   const plan = team ? planApprovals(team, input.requester, record.billingMode ?? '0', 'delete') : undefined;
   const stages = plan?.ok
     ? plan.stages.map((s) => ({

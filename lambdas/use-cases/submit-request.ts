@@ -7,10 +7,8 @@
  *  5. store the request with its first step, then start its execution (named after it).
  */
 import { createHash } from 'node:crypto';
-import type { ClaimOptions, ClaimRepository, NodePoolName } from '../adapters/dynamodb/claim-repository';
-import type { RequestRepository } from '../adapters/dynamodb/request-repository';
-import type { Resumption, Workflow } from '../adapters/workflow';
-import { teamOf, type Policy, type Team } from '../config/policy';
+import type { Policy, Team } from '../config/policy';
+import { teamOf } from '../domain/teams';
 import { planApprovals } from '../domain/approval-plan';
 import { billingOf } from '../domain/billing';
 import {
@@ -21,7 +19,6 @@ import {
   NotRetryableError,
   OpenRequestExistsError,
   PayloadTooLargeError,
-  ServiceUnavailableError,
   ValidationError,
 } from '../domain/errors';
 import { MAX_BODY_BYTES, parseNodePoolRequest, type NodePoolRequest } from '../domain/nodepool-request';
@@ -31,11 +28,12 @@ import type { RequestKind } from '../domain/request-kind';
 import { isFinal, type RequestStatus } from '../domain/status';
 import { newStep, stepId } from '../domain/steps';
 import type { RecordMetric } from './metrics';
+import type { ClaimOptions, Claims, Clock, NodePoolName, RequestStore, WorkflowRuns } from './ports';
+import { startOrUnavailable } from './runs';
 
 export const MAX_JUSTIFICATION_CHARS = 2000;
 /** A name claim whose request never got stored is taken over after this long (a crashed submission). */
 const ORPHAN_CLAIM_MS = 60_000;
-const RETRY_AFTER_SECONDS = 5;
 
 export interface SubmitInput {
   readonly requester: string;
@@ -48,11 +46,12 @@ export interface SubmitInput {
 
 export interface SubmitDeps {
   readonly policy: Policy;
-  readonly requests: RequestRepository;
-  readonly claims: ClaimRepository;
-  readonly workflow: Pick<Workflow, 'start'>;
+  readonly requests: RequestStore;
+  readonly claims: Claims;
+  readonly workflow: Pick<WorkflowRuns, 'start'>;
   readonly recordMetric?: RecordMetric;
-  readonly now?: () => Date;
+  /** The time (the wiring's clock). */
+  readonly now: Clock;
   readonly newId?: () => string;
 }
 
@@ -90,7 +89,7 @@ export function acceptSubmission(input: Omit<SubmitInput, 'idempotencyKey'>, pol
 }
 
 export async function submitRequest(input: SubmitInput, deps: SubmitDeps): Promise<SubmitResult> {
-  const now = (deps.now ?? (() => new Date()))();
+  const now = deps.now();
 
   const { team, body, justification } = acceptSubmission(input, deps.policy);
 
@@ -188,8 +187,8 @@ export async function claimIdempotency(
   input: { readonly requester: string; readonly idempotencyKey?: string },
   fingerprint: string,
   deps: {
-    readonly claims: ClaimRepository;
-    readonly requests: RequestRepository;
+    readonly claims: Claims;
+    readonly requests: RequestStore;
     readonly policy: Policy;
     readonly newId?: () => string;
   },
@@ -225,7 +224,7 @@ export async function claimIdempotency(
 export async function claimNodePoolName(
   name: NodePoolName,
   requestId: string,
-  deps: { readonly claims: ClaimRepository; readonly requests: RequestRepository; readonly policy?: Policy },
+  deps: { readonly claims: Claims; readonly requests: RequestStore; readonly policy?: Policy },
   now: Date,
   options: ClaimOptions = {},
 ): Promise<void> {
@@ -248,25 +247,6 @@ export async function claimNodePoolName(
       `superseded: request ${claim.holderId} on node pool ${name.nodePoolName} has finished since this one failed; submit a new request`,
     );
   throw new OpenRequestExistsError(claim.holderId);
-}
-
-/** Starts the request's run; when Step Functions cannot take it now, 503 with what to repeat (`retryWith`). */
-export async function startOrUnavailable(
-  workflow: Pick<Workflow, 'start'>,
-  requestId: string,
-  retryWith = 'the same Idempotency-Key',
-  resume?: Resumption,
-  kind: RequestKind = 'create',
-): Promise<void> {
-  try {
-    // The SDK already retries throttling and 5xx with backoff before this gives up.
-    await workflow.start(requestId, resume, kind);
-  } catch (error) {
-    throw new ServiceUnavailableError(
-      `request ${requestId} is stored but its workflow could not start (${(error as Error).name}); retry with ${retryWith}`,
-      RETRY_AFTER_SECONDS,
-    );
-  }
 }
 
 function sha256(text: string): string {

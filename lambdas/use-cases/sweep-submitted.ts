@@ -10,25 +10,25 @@
  * Executions are named after their request (and attempt) and started with the same input, so
  * starting one that runs or ran already changes nothing.
  */
-import type { RequestRepository } from '../adapters/dynamodb/request-repository';
-import type { StartOutcome, Workflow } from '../adapters/workflow';
 import type { Policy } from '../config/policy';
 import type { IndexPosition } from '../domain/list-cursor';
 import type { PoolRequestRecord } from '../domain/pool-request';
 import { latestRetryOf } from '../domain/retry';
 import { kindOf } from '../domain/request-kind';
 import type { RequestStatus } from '../domain/status';
-import { retriedRun } from './retry-request';
+import { retriedRun } from './runs';
+import type { Clock, RequestStore, StartOutcome, WorkflowRuns } from './ports';
 
 /** How long a request may wait for its run before the sweep starts it (its own start had that long). */
 export const SUBMITTED_GRACE_MS = 60_000;
 const PAGE_SIZE = 100;
 
 export interface SweepDeps {
-  readonly requests: Pick<RequestRepository, 'page'>;
-  readonly workflow: Pick<Workflow, 'start'>;
+  readonly requests: Pick<RequestStore, 'page'>;
+  readonly workflow: Pick<WorkflowRuns, 'start'>;
   readonly nodeTracking: Policy['nodeTracking'];
-  readonly now?: () => Date;
+  /** The time (the wiring's clock). */
+  readonly now: Clock;
 }
 
 export interface SweepReport {
@@ -46,7 +46,7 @@ export interface SweepReport {
 }
 
 export async function sweepSubmitted(deps: SweepDeps): Promise<SweepReport> {
-  const cutoff = (deps.now ?? (() => new Date()))().getTime() - SUBMITTED_GRACE_MS;
+  const cutoff = deps.now().getTime() - SUBMITTED_GRACE_MS;
   const report = { started: [] as string[], resumed: [] as string[], ended: [] as string[], failed: [] as string[] };
   const start = async (name: string, started: string[], run: () => Promise<StartOutcome>) => {
     try {

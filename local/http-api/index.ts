@@ -12,7 +12,6 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { HttpFunctionId } from '../../contracts/functions';
 import type { RouteDefinition } from '../../contracts/routes';
 import { MAX_PAYLOAD_BYTES, readBody } from './body';
@@ -21,6 +20,7 @@ import { findMount, type Mount } from './mounts';
 import { sendError } from './reply';
 import { toHttpResponse } from './result';
 import { compileRoutes, matchRoute } from './router';
+import { closeServer, listen } from '../listen';
 
 export { MAX_PAYLOAD_BYTES } from './body';
 export { isTextContentType, LOCAL_ACCOUNT_ID, LOCAL_API_ID } from './event';
@@ -71,12 +71,6 @@ function newRequestId(): string {
 function logError(req: IncomingMessage, error: unknown): void {
   const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
   process.stderr.write(`[http-api] ${req.method} ${req.url}: ${detail}\n`);
-}
-
-function urlHost(host: string): string {
-  if (host === '0.0.0.0') return '127.0.0.1';
-  if (host === '::') return '[::1]';
-  return host.includes(':') ? `[${host}]` : host;
 }
 
 export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
@@ -146,21 +140,7 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
   // Longer than any client keeps an idle connection (fetch/undici: 4 s), so the server never closes a
   // connection a client is about to reuse: under load that race failed requests with 'other side closed'.
   server.keepAliveTimeout = 65_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  localPort = (server.address() as AddressInfo).port;
-  return {
-    url: `http://${urlHost(host)}:${localPort}`,
-    port: localPort,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-      }),
-  };
+  const listening = await listen(server, options.port, host);
+  localPort = listening.port;
+  return { ...listening, close: () => closeServer(server) };
 }

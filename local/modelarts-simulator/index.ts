@@ -10,12 +10,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { verifySignature } from '../../lambdas/adapters/modelarts/signer';
 import { errorResponse, isCreateNodePool, modelArtsApi, operationOf, type SimResponse } from './api';
 import type { SimulatorCatalog } from './catalog';
 import { Faults, type FaultPlanInput } from './faults';
 import { NodePoolStore, type StoredNodePool } from './store';
+import { closeServer, listen } from '../listen';
 
 export type { FaultPlan, FaultPlanInput, FaultRule, InjectedFailure, SimOperation } from './faults';
 export { parseFaultPlan } from './faults';
@@ -190,26 +190,15 @@ export async function startModelArtsSimulator(options: SimulatorOptions): Promis
     });
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const { url, port } = await listen(server, options.port, host);
   return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    url,
     port,
     calls: () => calls,
     nodePools: () => store.all(),
     deleteCalls: () => store.deleteCalls(),
     faults,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-      }),
+    close: () => closeServer(server),
   };
 }
 

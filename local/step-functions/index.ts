@@ -25,13 +25,13 @@
  */
 import './polyfills';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { operations } from './api';
 import { localDefinition, type AslDefinition } from './definition';
 import { Executions } from './executions';
 import { serveJsonProtocol } from './protocol';
 import { ExecutionStore, type ExecutionRecord, type ExecutionStatus, type HistoryEvent } from './store';
 import type { InvokeFunction } from './tasks';
+import { listen } from '../listen';
 
 export type { AslDefinition } from './definition';
 export { MAX_TIMEOUT_SECONDS, UnsupportedDefinitionError } from './definition';
@@ -94,14 +94,7 @@ export async function startStepFunctionsEmulator(
   });
   const handlers = operations(executions, options.stateMachineArn);
   const server = createServer((req, res) => void serveJsonProtocol(req, res, handlers));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const { url, port } = await listen(server, options.port, host);
   try {
     // After listening: a resumed callback task's function may answer through the API at once.
     executions.resumeSaved();
@@ -112,7 +105,7 @@ export async function startStepFunctionsEmulator(
 
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    url,
     port,
     stateMachineArn: options.stateMachineArn,
     describe: (name) => {

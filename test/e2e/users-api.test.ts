@@ -7,7 +7,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { readFileSync } from 'node:fs';
 import { ModelArtsClient } from '../../lambdas/adapters/modelarts/client';
-import { DryRunResultSchema, RequestListSchema, RequestViewSchema } from '../../lambdas/openapi/schemas';
+import { DryRunResultSchema, RequestListSchema, RequestViewSchema } from '../../contracts/api';
 import { LOCAL_TABLE_NAME } from '../../local/main';
 import { DEV_HUAWEI_ACCESS_KEY, DEV_HUAWEI_SECRET_KEY } from '../../local/settings';
 import { OPENAPI_FILE } from '../../scripts/generate-openapi';

@@ -4,11 +4,15 @@
  */
 import { ApprovalRepository } from '../../lambdas/adapters/dynamodb/approval-repository';
 import { RequestRepository } from '../../lambdas/adapters/dynamodb/request-repository';
-import type { ApprovalOutcome, TaskAnswer } from '../../lambdas/adapters/workflow';
+import type { ApprovalOutcome } from '../../contracts/workflow';
+import type { TaskAnswer } from '../../lambdas/adapters/workflow';
 import { requestRecord } from '../support/fixtures';
 import { decide } from '../../lambdas/use-cases/decide-approval';
 import { requestApproval } from '../../lambdas/use-cases/request-approval';
 import { useTestTable } from '../support/dynamodb';
+
+/** The clock the use cases read (the wiring hands them the same). */
+const now = (): Date => new Date();
 
 const table = useTestTable();
 
@@ -48,7 +52,7 @@ it('delivers a vote cast while a reminder replaces the task token', async () => 
   const workflow = fakeWorkflow(live);
   await requestApproval(
     { requestId: 'r-race', stageIndex: 0, taskToken: 'token-1' },
-    { requests, approvals, notifier: silentNotifier, workflow },
+    { requests, approvals, notifier: silentNotifier, workflow, now },
   );
 
   // The reminder's timeout fires: token-1 stops waiting before the vote's SendTaskSuccess.
@@ -63,6 +67,7 @@ it('delivers a vote cast while a reminder replaces the task token', async () => 
       workflow,
       notifier: silentNotifier,
       linkKey: 'k',
+      now,
     },
   );
   expect(result.outcome).toBe('approved');
@@ -72,7 +77,7 @@ it('delivers a vote cast while a reminder replaces the task token', async () => 
   live.add('token-2');
   await requestApproval(
     { requestId: 'r-race', stageIndex: 0, taskToken: 'token-2' },
-    { requests, approvals, notifier: silentNotifier, workflow },
+    { requests, approvals, notifier: silentNotifier, workflow, now },
   );
   expect(workflow.answered).toEqual([
     { token: 'token-2', outcome: { status: 'approved', stageIndex: 0, waitSeconds: 0 } },
@@ -88,7 +93,7 @@ it('answers the new token when the vote reads the old one after the replacement'
   const workflow = fakeWorkflow(live);
   await requestApproval(
     { requestId: 'r-race-2', stageIndex: 0, taskToken: 'token-1' },
-    { requests, approvals, notifier: silentNotifier, workflow },
+    { requests, approvals, notifier: silentNotifier, workflow, now },
   );
   const stale = await approvals.get('r-race-2.0');
 
@@ -97,12 +102,12 @@ it('answers the new token when the vote reads the old one after the replacement'
   live.add('token-2');
   await requestApproval(
     { requestId: 'r-race-2', stageIndex: 0, taskToken: 'token-2' },
-    { requests, approvals, notifier: silentNotifier, workflow },
+    { requests, approvals, notifier: silentNotifier, workflow, now },
   );
   await decide(
     { approval: stale!, approver: 'bob@example.com', via: 'link' },
     { vote: 'approve' },
-    { requests, approvals, workflow, notifier: silentNotifier, linkKey: 'k' },
+    { requests, approvals, workflow, notifier: silentNotifier, linkKey: 'k', now },
   );
   expect(workflow.answered.map((a) => a.token)).toEqual(['token-2']);
 });

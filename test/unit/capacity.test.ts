@@ -1,6 +1,6 @@
 import { checkCapacity, type FlavorFacts, type PoolFacts } from '../../lambdas/domain/capacity';
 import type { NodePoolRequest } from '../../lambdas/domain/nodepool-request';
-import { countOf } from '../../lambdas/use-cases/check-nodes';
+import { countOf } from '../../lambdas/domain/modelarts';
 
 const privilegedPhysical: PoolFacts = { type: 'Dedicate', privileged: true };
 const PAY_PER_USE = { mode: '0' } as const;

@@ -18,6 +18,9 @@ import { requestApproval } from '../../lambdas/use-cases/request-approval';
 import { useTestTable } from '../support/dynamodb';
 import { requestRecord } from '../support/fixtures';
 
+/** The clock the use cases read (the wiring hands them the same). */
+const now = (): Date => new Date();
+
 const table = useTestTable();
 
 const stages = [
@@ -124,7 +127,7 @@ it('records the checks and the first approval_requested with AWAITING_APPROVAL i
   expect(
     await requestApproval(
       { requestId: 'fs-1', stageIndex: 0, taskToken: 't2' },
-      { requests, approvals, notifier, workflow },
+      { requests, approvals, notifier, workflow, now },
     ),
   ).toEqual({ approvalId: 'fs-1.0', notified: 0 });
   expect(notifier.asked).toHaveLength(1);
@@ -219,14 +222,14 @@ it('asks again when the run that asked crashed before marking the approval notif
   await expect(
     requestApproval(
       { requestId: 'fs-2', stageIndex: 0, taskToken: 't1' },
-      { requests, approvals, notifier: crashing, workflow },
+      { requests, approvals, notifier: crashing, workflow, now },
     ),
   ).rejects.toThrow('crash');
   const notifier = recordingNotifier();
   expect(
     await requestApproval(
       { requestId: 'fs-2', stageIndex: 0, taskToken: 't1' },
-      { requests, approvals, notifier, workflow },
+      { requests, approvals, notifier, workflow, now },
     ),
   ).toEqual({ approvalId: 'fs-2.0', notified: 2 });
 });
@@ -237,16 +240,16 @@ it('records a later stage’s approval_requested when it opens, once', async () 
   await checkRequest('fs-3', deps());
   await requestApproval(
     { requestId: 'fs-3', stageIndex: 0, taskToken: 't1' },
-    { requests, approvals, notifier: recordingNotifier(), workflow },
+    { requests, approvals, notifier: recordingNotifier(), workflow, now },
   );
   const notifier = recordingNotifier();
   await requestApproval(
     { requestId: 'fs-3', stageIndex: 1, taskToken: 't2' },
-    { requests, approvals, notifier, workflow },
+    { requests, approvals, notifier, workflow, now },
   );
   await requestApproval(
     { requestId: 'fs-3', stageIndex: 1, taskToken: 't3' },
-    { requests, approvals, notifier, workflow },
+    { requests, approvals, notifier, workflow, now },
   );
   const steps = (await requests.get('fs-3'))!.steps.filter((s) => s.step === 'approval_requested');
   expect(steps.map((s) => s.id)).toEqual(['approval-requested:manager:1', 'approval-requested:finance:1']);
@@ -268,7 +271,10 @@ it('asks nobody about a request cancelled between the checks and RequestApproval
   });
   const notifier = recordingNotifier();
   await expect(
-    requestApproval({ requestId: 'fs-4', stageIndex: 0, taskToken: 't1' }, { requests, approvals, notifier, workflow }),
+    requestApproval(
+      { requestId: 'fs-4', stageIndex: 0, taskToken: 't1' },
+      { requests, approvals, notifier, workflow, now },
+    ),
   ).rejects.toBeInstanceOf(InvalidTransitionError);
   expect(notifier.asked).toEqual([]);
 });

@@ -195,6 +195,7 @@ describe('the business metrics the use cases record', () => {
       claims: new ClaimRepository(table.db, table.tableName),
       workflow: { start: async () => 'started' as const },
       recordMetric,
+      now: () => new Date(),
     };
     const input = {
       requester: 'alice@example.com',

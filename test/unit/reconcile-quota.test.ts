@@ -7,11 +7,14 @@ import { RequestRepository } from '../../lambdas/adapters/dynamodb/request-repos
 import { parsePolicy } from '../../lambdas/config/policy';
 import type { PoolRequestRecord } from '../../lambdas/domain/pool-request';
 import { newStep, stepId } from '../../lambdas/domain/steps';
-import { OWNER_LABEL } from '../../lambdas/use-cases/create-node-pool';
+import { OWNER_LABEL } from '../../lambdas/domain/modelarts';
 import { LEFT_BEHIND_GRACE_MS, reconcileQuota, type NodePoolListApi } from '../../lambdas/use-cases/reconcile-quota';
 import { useTestTable } from '../support/dynamodb';
 import { requestRecord } from '../support/fixtures';
 import { untilClockPasses } from '../../local/harness/poll';
+
+/** The clock the use cases read (the wiring hands them the same). */
+const now = (): Date => new Date();
 
 const policy = parsePolicy(
   JSON.stringify({
@@ -151,7 +154,7 @@ it('corrects gone, resized and uncounted node pools, leaves in-flight and ambigu
   expect(await stepsOf(inFlight.requestId)).toEqual([]);
   expect(await stepsOf(renamed.requestId)).toEqual([]);
 
-  const second = await reconcileQuota({ policy, requests, quotas, modelArts: api });
+  const second = await reconcileQuota({ policy, requests, quotas, now, modelArts: api });
   expect(second.corrections).toEqual([]);
   expect(second.ambiguous).toEqual(report.ambiguous);
   expect(await quotas.counters('ml-platform', 'f')).toMatchObject({ used: 10, reserved: 2, inUse: 12 });
@@ -223,7 +226,7 @@ it('never counts a node pool of another flavor or one poolgate refused, and repo
   for (const untouched of [otherFlavor, refused, foundOtherFlavor, foundRenamed])
     expect(await stepsOf(untouched.requestId)).toEqual([]);
 
-  const second = await reconcileQuota({ policy, requests, quotas, modelArts: api });
+  const second = await reconcileQuota({ policy, requests, quotas, now, modelArts: api });
   expect(second.corrections.filter((c) => ours.has(c.requestId))).toEqual([]);
   expect([...second.ambiguous].sort()).toEqual([...report.ambiguous].sort());
   expect(await counters()).toEqual([
@@ -234,7 +237,7 @@ it('never counts a node pool of another flavor or one poolgate refused, and repo
 
 it('leaves the requests of a pool it cannot list as they are, and says which', async () => {
   const elsewhere = await stored('ACTIVE', 'use', 1, 'other-pool');
-  const report = await reconcileQuota({ policy, requests, quotas, modelArts: modelArts({}, ['p/other-pool']) });
+  const report = await reconcileQuota({ policy, requests, quotas, now, modelArts: modelArts({}, ['p/other-pool']) });
   expect(report.unreadable).toEqual([expect.stringMatching(/^p\/other-pool: ModelArts answered 500/)]);
   expect(report.corrections.find((c) => c.requestId === elsewhere.requestId)).toBeUndefined();
   expect((await quotas.shares('ml-platform')).find((s) => s.requestId === elsewhere.requestId)).toMatchObject({
@@ -248,7 +251,7 @@ it('leaves a counted request that is under way again (a retry) to its run, even 
   // Reconciliation counted the node pool a failed create made after all; the request was retried since
   // (the retry reserved nothing: its nodes are counted) and the node pool was deleted in the console.
   const retried = await stored('PROVISIONING', 'use', 2, 'retry-pool');
-  const report = await reconcileQuota({ policy, requests, quotas, modelArts: modelArts({}) });
+  const report = await reconcileQuota({ policy, requests, quotas, now, modelArts: modelArts({}) });
   expect(report.corrections.find((c) => c.requestId === retried.requestId)).toBeUndefined();
   expect((await quotas.shares('ml-platform')).find((s) => s.requestId === retried.requestId)).toMatchObject({
     kind: 'use',
@@ -307,9 +310,9 @@ describe('reservations left behind', () => {
     expect(await quotas.counters('ml-platform', 'lb')).toEqual({ reserved: 8, used: 0, inUse: 8 });
 
     // A moment after the reservations were made, none of them is left behind yet (a retry's may be new on an old failure).
-    expect(leftBehindCorrections(await reconcileQuota({ policy, requests, quotas, modelArts: modelArts({}) }))).toEqual(
-      [],
-    );
+    expect(
+      leftBehindCorrections(await reconcileQuota({ policy, requests, quotas, now, modelArts: modelArts({}) })),
+    ).toEqual([]);
 
     const report = await reconcileQuota({ policy, requests, quotas, modelArts: modelArts({}), now: later });
     expect(leftBehindCorrections(report)).toEqual(

@@ -68,6 +68,7 @@ describe('awaiting=me', () => {
   const policy = { admins: [], teams: [], nodeTracking: { enabled: false } } as unknown as Policy;
   const deps = () => ({
     policy,
+    now: () => new Date(),
     requests: new RequestRepository(table.db, table.tableName),
     approvals: new ApprovalRepository(table.db, table.tableName),
     linkKey: 'k',

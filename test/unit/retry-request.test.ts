@@ -7,7 +7,7 @@ import { ApprovalRepository } from '../../lambdas/adapters/dynamodb/approval-rep
 import { ClaimRepository } from '../../lambdas/adapters/dynamodb/claim-repository';
 import { QuotaRepository } from '../../lambdas/adapters/dynamodb/quota-repository';
 import { RequestRepository } from '../../lambdas/adapters/dynamodb/request-repository';
-import type { Resumption } from '../../lambdas/adapters/workflow';
+import type { Resumption } from '../../contracts/workflow';
 import { parsePolicy } from '../../lambdas/config/policy';
 import { NotRetryableError, OpenRequestExistsError } from '../../lambdas/domain/errors';
 import type { PoolRequestRecord } from '../../lambdas/domain/pool-request';
@@ -49,6 +49,7 @@ beforeEach(() => (starts = []));
 
 const deps = (limit = 10, tracking = true): RetryDeps => ({
   policy: policyOf(limit, tracking),
+  now: () => new Date(),
   requests,
   quotas,
   claims,

@@ -354,7 +354,7 @@ describe('local Step Functions emulator', () => {
   it('retries a transient error name, then goes on', async () => {
     const lambdas = new FakeLambdas({
       checkRequest: (_payload, attempt) => {
-        if (attempt === 1) throw new Named('TransientError', 'ModelArts answered 503');
+        if (attempt === 1) throw new Named('ModelArtsRetryableError', 'ModelArts answered 503');
         return { status: 'refused', stageIndex: 0, waitSeconds: 1 };
       },
     });
@@ -365,9 +365,9 @@ describe('local Step Functions emulator', () => {
 
     expect(lambdas.of('checkRequest')).toHaveLength(2);
     const failed = emu.history('req-retry')!.events.filter((e) => e.type === 'TaskFailed');
-    expect(failed).toEqual([expect.objectContaining({ stateName: S.checkRequest, error: 'TransientError' })]);
+    expect(failed).toEqual([expect.objectContaining({ stateName: S.checkRequest, error: 'ModelArtsRetryableError' })]);
     expect(JSON.parse(failed[0].cause!)).toEqual({
-      errorType: 'TransientError',
+      errorType: 'ModelArtsRetryableError',
       errorMessage: 'ModelArts answered 503',
     });
     expect(lambdas.of('finalize')[0].payload).toMatchObject({ error: null, approval: { status: 'refused' } });

@@ -1,7 +1,8 @@
 /** The sweep of runs that never started, against a real table (dynalite) and its status index. */
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { RequestRepository } from '../../lambdas/adapters/dynamodb/request-repository';
-import type { Resumption, StartOutcome } from '../../lambdas/adapters/workflow';
+import type { Resumption } from '../../contracts/workflow';
+import type { StartOutcome } from '../../lambdas/adapters/workflow';
 import type { PoolRequestRecord } from '../../lambdas/domain/pool-request';
 import { newStep, stepId } from '../../lambdas/domain/steps';
 import { SUBMITTED_GRACE_MS, sweepSubmitted } from '../../lambdas/use-cases/sweep-submitted';

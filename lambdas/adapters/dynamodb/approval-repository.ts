@@ -7,21 +7,16 @@
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ApprovalRecord, CastVote, SlackMessageRef } from '../../domain/approval';
 import type { StageOutcome } from '../../domain/votes';
-import { batchGetAll, isConditionFailure } from './client';
+import type { ApprovalStore, OpenApproval, VoteResult } from '../../use-cases/ports';
+import { batchGetAll, conditionalWrite } from './client';
+import { Expression, updateExpression } from './expression';
 
 const key = (approvalId: string) => ({ pk: `APPROVAL#${approvalId}`, sk: 'META' });
 /** Approvals are kept for audit well after they close; the request item keeps the history for good. */
 const RETENTION_SECONDS = 90 * 24 * 3600;
-export type OpenApproval = Omit<
-  ApprovalRecord,
-  'votes' | 'decision' | 'decidedAt' | 'closed' | 'notifiedAt' | 'reminders' | 'slackMessages'
->;
+export type { OpenApproval, VoteResult };
 
-export type VoteResult =
-  | { readonly ok: true; readonly approval: ApprovalRecord }
-  | { readonly ok: false; readonly approval: ApprovalRecord | undefined };
-
-export class ApprovalRepository {
+export class ApprovalRepository implements ApprovalStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -33,29 +28,24 @@ export class ApprovalRepository {
    */
   async open(approval: OpenApproval): Promise<ApprovalRecord> {
     const fields = Object.entries(approval).filter(([name]) => name !== 'taskToken' && name !== 'approvalId');
-    const names: Record<string, string> = { '#taskToken': 'taskToken', '#votes': 'votes', '#ttl': 'expiresAtEpoch' };
-    const values: Record<string, unknown> = {
-      ':taskToken': approval.taskToken,
-      ':noVotes': {},
-      ':ttl': Math.floor(Date.parse(approval.expiresAt) / 1000) + RETENTION_SECONDS,
-    };
-    const sets = [
-      '#taskToken = :taskToken',
-      '#votes = if_not_exists(#votes, :noVotes)',
-      '#ttl = if_not_exists(#ttl, :ttl)',
+    const x = new Expression();
+    const [votes, ttl] = [x.name('votes'), x.name('expiresAtEpoch')];
+    const set = [
+      `${x.name('approvalId')} = ${x.value(approval.approvalId)}`,
+      `${x.name('taskToken')} = ${x.value(approval.taskToken)}`,
+      `${votes} = if_not_exists(${votes}, ${x.value({})})`,
+      `${ttl} = if_not_exists(${ttl}, ${x.value(Math.floor(Date.parse(approval.expiresAt) / 1000) + RETENTION_SECONDS)})`,
+      ...fields.map(([name, value]) => {
+        const field = x.name(name);
+        return `${field} = if_not_exists(${field}, ${x.value(value)})`;
+      }),
     ];
-    fields.forEach(([name, value], i) => {
-      names[`#f${i}`] = name;
-      values[`:f${i}`] = value;
-      sets.push(`#f${i} = if_not_exists(#f${i}, :f${i})`);
-    });
     const { Attributes } = await this.db.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: key(approval.approvalId),
-        UpdateExpression: `SET approvalId = :id, ${sets.join(', ')}`,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: { ...values, ':id': approval.approvalId },
+        UpdateExpression: updateExpression({ set }),
+        ...x.attributes(),
         ReturnValues: 'ALL_NEW',
       }),
     );
@@ -80,72 +70,41 @@ export class ApprovalRepository {
     vote: CastVote,
     decision?: Exclude<StageOutcome, 'pending'>,
   ): Promise<VoteResult> {
-    const sets = ['#votes.#who = :vote'];
-    const values: Record<string, unknown> = { ':vote': vote, ':now': vote.at, ':approver': approver };
-    if (decision) {
-      sets.push('#decision = :decision', '#decidedAt = :now');
-      values[':decision'] = decision;
-    }
-    try {
-      const { Attributes } = await this.db.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: key(approvalId),
-          UpdateExpression: `SET ${sets.join(', ')}`,
-          ConditionExpression:
-            'attribute_exists(pk) AND attribute_not_exists(#decision) AND attribute_not_exists(#closed) AND attribute_not_exists(#votes.#who) AND #expiresAt > :now AND contains(#approvers, :approver)',
-          ExpressionAttributeNames: {
-            '#votes': 'votes',
-            '#who': approver,
-            '#decision': 'decision',
-            ...(decision ? { '#decidedAt': 'decidedAt' } : {}),
-            '#closed': 'closed',
-            '#expiresAt': 'expiresAt',
-            '#approvers': 'approvers',
-          },
-          ExpressionAttributeValues: values,
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return { ok: true, approval: toRecord(Attributes) };
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      return { ok: false, approval: await this.get(approvalId) };
-    }
+    const x = new Expression();
+    const now = x.value(vote.at);
+    const myVote = `${x.name('votes')}.${x.name(approver)}`;
+    const set = [`${myVote} = ${x.value(vote)}`];
+    if (decision) set.push(`${x.name('decision')} = ${x.value(decision)}`, `${x.name('decidedAt')} = ${now}`);
+    const written = await this.updateIfUndecided(approvalId, x, {
+      set,
+      condition: `attribute_not_exists(${myVote}) AND ${x.name('expiresAt')} > ${now} AND contains(${x.name('approvers')}, ${x.value(approver)})`,
+    });
+    return written ? { ok: true, approval: toRecord(written) } : { ok: false, approval: await this.get(approvalId) };
   }
 
   /** Sets the stage decision once; false when another writer decided first. */
   async decide(approvalId: string, decision: Exclude<StageOutcome, 'pending'>, at: string): Promise<boolean> {
-    try {
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: key(approvalId),
-          UpdateExpression: 'SET #decision = :decision, #decidedAt = :at',
-          ConditionExpression:
-            'attribute_exists(pk) AND attribute_not_exists(#decision) AND attribute_not_exists(#closed)',
-          ExpressionAttributeNames: { '#decision': 'decision', '#decidedAt': 'decidedAt', '#closed': 'closed' },
-          ExpressionAttributeValues: { ':decision': decision, ':at': at },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+    const x = new Expression();
+    const set = [`${x.name('decision')} = ${x.value(decision)}`, `${x.name('decidedAt')} = ${x.value(at)}`];
+    return (await this.updateIfUndecided(approvalId, x, { set })) !== undefined;
   }
 
   /** Records that the approvers were asked, and the Slack messages that asked them. */
   async markNotified(approvalId: string, at: string, slackMessages: readonly SlackMessageRef[]): Promise<void> {
+    const x = new Expression();
+    const [notifiedAt, slack] = [x.name('notifiedAt'), x.name('slackMessages')];
     await this.db.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: key(approvalId),
-        UpdateExpression:
-          'SET #notifiedAt = if_not_exists(#notifiedAt, :at), #slack = list_append(if_not_exists(#slack, :none), :messages)',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeNames: { '#notifiedAt': 'notifiedAt', '#slack': 'slackMessages' },
-        ExpressionAttributeValues: { ':at': at, ':none': [], ':messages': [...slackMessages] },
+        UpdateExpression: updateExpression({
+          set: [
+            `${notifiedAt} = if_not_exists(${notifiedAt}, ${x.value(at)})`,
+            `${slack} = list_append(if_not_exists(${slack}, ${x.value([])}), ${x.value([...slackMessages])})`,
+          ],
+        }),
+        ConditionExpression: `attribute_exists(${x.name('pk')})`,
+        ...x.attributes(),
       }),
     );
   }
@@ -158,58 +117,49 @@ export class ApprovalRepository {
     approvalId: string,
     added: ReadonlyArray<{ email: string; slackUserId?: string }>,
   ): Promise<ApprovalRecord | undefined> {
-    const names: Record<string, string> = {
-      '#approvers': 'approvers',
-      '#reminders': 'reminders',
-      '#decision': 'decision',
-      '#closed': 'closed',
-    };
-    const values: Record<string, unknown> = { ':one': 1, ':added': added.map((p) => p.email) };
-    const sets = ['#approvers = list_append(#approvers, :added)'];
-    added.forEach((person, i) => {
-      if (!person.slackUserId) return;
-      names['#slackIds'] = 'approverSlackIds';
-      names[`#e${i}`] = person.email;
-      values[`:s${i}`] = person.slackUserId;
-      sets.push(`#slackIds.#e${i} = :s${i}`);
-    });
-    try {
-      const { Attributes } = await this.db.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: key(approvalId),
-          UpdateExpression: `SET ${sets.join(', ')} ADD #reminders :one`,
-          ConditionExpression:
-            'attribute_exists(pk) AND attribute_not_exists(#decision) AND attribute_not_exists(#closed)',
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return toRecord(Attributes);
-    } catch (error) {
-      if (isConditionFailure(error)) return undefined;
-      throw error;
+    const x = new Expression();
+    const approvers = x.name('approvers');
+    const set = [`${approvers} = list_append(${approvers}, ${x.value(added.map((p) => p.email))})`];
+    for (const person of added) {
+      if (person.slackUserId)
+        set.push(`${x.name('approverSlackIds')}.${x.name(person.email)} = ${x.value(person.slackUserId)}`);
     }
+    const written = await this.updateIfUndecided(approvalId, x, {
+      set,
+      add: [`${x.name('reminders')} ${x.value(1)}`],
+    });
+    return written ? toRecord(written) : undefined;
   }
 
   /** Marks an undecided approval as no longer decidable (expired or cancelled). */
   async close(approvalId: string, reason: NonNullable<ApprovalRecord['closed']>): Promise<void> {
-    try {
-      await this.db.send(
+    const x = new Expression();
+    await this.updateIfUndecided(approvalId, x, { set: [`${x.name('closed')} = ${x.value(reason)}`] });
+  }
+
+  /**
+   * One UpdateItem of an approval that exists and is neither decided nor closed (and meets `condition`
+   * too, when given): the approval as it is after the write, or undefined when the condition did not hold.
+   */
+  private async updateIfUndecided(
+    approvalId: string,
+    x: Expression,
+    update: { set: string[]; add?: string[]; condition?: string },
+  ): Promise<Record<string, unknown> | undefined> {
+    const open = `attribute_exists(${x.name('pk')}) AND attribute_not_exists(${x.name('decision')}) AND attribute_not_exists(${x.name('closed')})`;
+    const written = await conditionalWrite(
+      this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: key(approvalId),
-          UpdateExpression: 'SET #closed = :reason',
-          ConditionExpression:
-            'attribute_exists(pk) AND attribute_not_exists(#decision) AND attribute_not_exists(#closed)',
-          ExpressionAttributeNames: { '#decision': 'decision', '#closed': 'closed' },
-          ExpressionAttributeValues: { ':reason': reason },
+          UpdateExpression: updateExpression(update),
+          ConditionExpression: update.condition ? `${open} AND ${update.condition}` : open,
+          ...x.attributes(),
+          ReturnValues: 'ALL_NEW',
         }),
-      );
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-    }
+      ),
+    );
+    return written ? (written.Attributes ?? {}) : undefined;
   }
 
   /** Several approvals at once (BatchGetItem); missing ones are left out. */

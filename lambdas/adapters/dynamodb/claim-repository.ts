@@ -23,40 +23,15 @@ import {
   type NodePoolRecord,
 } from '../../domain/nodepool-record';
 import type { RequestKind } from '../../domain/request-kind';
-import { batchGetAll, isConditionFailure } from './client';
+import type { ClaimOptions, ClaimResult, Claims, RecordPage } from '../../use-cases/ports';
+import { batchGetAll, conditionalWrite } from './client';
+import { Expression, updateExpression } from './expression';
 
-export type { NodePoolName } from '../../domain/nodepool-record';
+export type { ClaimOptions, ClaimResult, NodePoolName, RecordPage };
 
 const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
 
-/** How a request claims a node pool. */
-export interface ClaimOptions {
-  /** Default `create`. */
-  readonly kind?: RequestKind;
-  /** A create's facts, written with its claim (they replace those of a creation that never made the node pool). */
-  readonly facts?: NodePoolFacts;
-  /**
-   * A retried request takes its node pool back only if nobody claimed it since: a later request that
-   * has finished meanwhile makes the retry `superseded`.
-   */
-  readonly retry?: boolean;
-}
-
-/**
- * Why a claim was refused: `open` another request holds it (the default, `why` absent); `present` a
- * create found a node pool poolgate created under that name; `absent` a change found no node pool
- * poolgate created; `superseded` a retry found a later request finished on it.
- */
-export type ClaimResult =
-  | { readonly ok: true }
-  | { readonly ok: false; readonly holderId: string; readonly why?: 'present' | 'absent' | 'superseded' };
-
-export interface RecordPage {
-  readonly records: readonly NodePoolRecord[];
-  readonly next?: IndexPosition;
-}
-
-export class ClaimRepository {
+export class ClaimRepository implements Claims {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -75,35 +50,37 @@ export class ClaimRepository {
   ): Promise<string> {
     const nowEpoch = Math.floor(now.getTime() / 1000);
     const Key = { pk: `IDEMPOTENCY#${keyHash}`, sk: 'META' };
-    const put = async (condition: string, values: Record<string, unknown>) =>
-      this.db.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { ...Key, requestId, createdAt: now.toISOString(), expiresAtEpoch: nowEpoch + IDEMPOTENCY_TTL_SECONDS },
-          ConditionExpression: condition,
-          ExpressionAttributeValues: values,
-        }),
+    /** Puts the claim on the condition `condition` builds; false when it did not hold. */
+    const put = async (condition: (x: Expression) => string): Promise<boolean> => {
+      const x = new Expression();
+      const written = await conditionalWrite(
+        this.db.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: {
+              ...Key,
+              requestId,
+              createdAt: now.toISOString(),
+              expiresAtEpoch: nowEpoch + IDEMPOTENCY_TTL_SECONDS,
+            },
+            ConditionExpression: condition(x),
+            ...x.attributes(),
+          }),
+        ),
       );
-    try {
-      // TTL deletion is lazy: an expired item still in the table counts as absent.
-      await put('attribute_not_exists(pk) OR expiresAtEpoch < :now', { ':now': nowEpoch });
+      return written !== undefined;
+    };
+    const holder = async (): Promise<string | undefined> => {
+      const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key, ConsistentRead: true }));
+      return Item?.requestId as string | undefined;
+    };
+    // TTL deletion is lazy: an expired item still in the table counts as absent.
+    if (await put((x) => `attribute_not_exists(${x.name('pk')}) OR ${x.name('expiresAtEpoch')} < ${x.value(nowEpoch)}`))
       return requestId;
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-    }
-    const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key, ConsistentRead: true }));
-    const holderId = String(Item?.requestId ?? requestId);
+    const holderId = (await holder()) ?? requestId;
     if (!holderIsOpen || holderId === requestId || (await holderIsOpen(holderId))) return holderId;
-    try {
-      await put('requestId = :holder', { ':holder': holderId });
-      return requestId;
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      const { Item: again } = await this.db.send(
-        new GetCommand({ TableName: this.tableName, Key, ConsistentRead: true }),
-      );
-      return String(again?.requestId ?? requestId);
-    }
+    if (await put((x) => `${x.name('requestId')} = ${x.value(holderId)}`)) return requestId;
+    return (await holder()) ?? requestId;
   }
 
   /** The request holding the node-pool name, if any (a read: the dry run asks without claiming). */
@@ -164,28 +141,22 @@ export class ClaimRepository {
    * Conditional on the record being this creation's; false when it is not (nothing written).
    */
   async markPresent(facts: NodePoolFacts, createdAt: string, backfill = false): Promise<boolean> {
-    const values: Record<string, unknown> = {
-      ':state': 'present',
-      ':id': facts.creatingRequestId,
-      ':gsi': inventoryPartition(facts.team),
-      ':createdAt': createdAt,
-      ':kind': 'create',
-    };
-    const names: Record<string, string> = { '#state': 'state', '#gsiTeam': 'gsiTeam', '#createdAt': 'createdAt' };
-    const sets = ['#state = :state', '#gsiTeam = :gsi', '#createdAt = :createdAt'];
-    for (const [field, value] of Object.entries(facts)) {
-      names[`#${field}`] = field;
-      values[`:${field}`] = value;
-      sets.push(`#${field} = :${field}`);
-    }
-    // A backfilled claim may be absent (claims of old requests were taken over and rewritten): write it whole.
-    Object.assign(names, { '#requestId': 'requestId', '#kind': 'kind', '#claimedAt': 'claimedAt' });
-    sets.push('#requestId = if_not_exists(#requestId, :id)', '#kind = if_not_exists(#kind, :kind)');
-    sets.push('#claimedAt = if_not_exists(#claimedAt, :createdAt)');
+    const x = new Expression();
+    const id = x.value(facts.creatingRequestId);
+    const sets = [
+      `${x.name('state')} = ${x.value('present')}`,
+      `${x.name('gsiTeam')} = ${x.value(inventoryPartition(facts.team))}`,
+      `${x.name('createdAt')} = ${x.value(createdAt)}`,
+      ...Object.entries(facts).map(([field, value]) => `${x.name(field)} = ${x.value(value)}`),
+      // A backfilled claim may be absent (claims of old requests were taken over and rewritten): write it whole.
+      `${x.name('requestId')} = if_not_exists(${x.name('requestId')}, ${id})`,
+      `${x.name('kind')} = if_not_exists(${x.name('kind')}, ${x.value('create' satisfies RequestKind)})`,
+      `${x.name('claimedAt')} = if_not_exists(${x.name('claimedAt')}, ${x.value(createdAt)})`,
+    ];
     const condition = backfill
-      ? 'attribute_not_exists(#state) AND (attribute_not_exists(#requestId) OR #requestId = :id)'
-      : '#creatingRequestId = :id OR (attribute_not_exists(#creatingRequestId) AND #requestId = :id)';
-    return this.update(facts, `SET ${sets.join(', ')}`, condition, names, values);
+      ? `attribute_not_exists(${x.name('state')}) AND (attribute_not_exists(${x.name('requestId')}) OR ${x.name('requestId')} = ${id})`
+      : `${x.name('creatingRequestId')} = ${id} OR (attribute_not_exists(${x.name('creatingRequestId')}) AND ${x.name('requestId')} = ${id})`;
+    return this.update(facts, updateExpression({ set: sets }), condition, x);
   }
 
   /**
@@ -194,23 +165,31 @@ export class ClaimRepository {
    * records DELETED (its final status), which its Finalize writes right after.
    */
   async markDeleted(name: NodePoolName, deleteId: string, at: string): Promise<boolean> {
+    const x = new Expression();
     return this.update(
       name,
-      'SET #state = :deleted, #count = :zero, #deletedAt = :at REMOVE #gsiTeam',
-      'requestId = :id',
-      { '#state': 'state', '#count': 'count', '#deletedAt': 'deletedAt', '#gsiTeam': 'gsiTeam' },
-      { ':deleted': 'deleted', ':zero': 0, ':at': at, ':id': deleteId },
+      updateExpression({
+        set: [
+          `${x.name('state')} = ${x.value('deleted')}`,
+          `${x.name('count')} = ${x.value(0)}`,
+          `${x.name('deletedAt')} = ${x.value(at)}`,
+        ],
+        remove: [x.name('gsiTeam')],
+      }),
+      `${x.name('requestId')} = ${x.value(deleteId)}`,
+      x,
     );
   }
 
   /** One page of a team's present node pools (the byTeam index, partition `NODEPOOLS#<team>`), newest first. */
   async inventory(team: string, options: { limit: number; startAt?: IndexPosition }): Promise<RecordPage> {
+    const x = new Expression();
     const { Items, LastEvaluatedKey } = await this.db.send(
       new QueryCommand({
         TableName: this.tableName,
         IndexName: 'byTeam',
-        KeyConditionExpression: 'gsiTeam = :partition',
-        ExpressionAttributeValues: { ':partition': inventoryPartition(team) },
+        KeyConditionExpression: `${x.name('gsiTeam')} = ${x.value(inventoryPartition(team))}`,
+        ...x.attributes(),
         ScanIndexForward: false,
         Limit: options.limit,
         ...(options.startAt ? { ExclusiveStartKey: { ...options.startAt } } : {}),
@@ -231,69 +210,41 @@ export class ClaimRepository {
     facts: NodePoolFacts | undefined,
     holderId?: string | null,
   ): Promise<boolean> {
-    const names: Record<string, string> = { '#requestId': 'requestId', '#kind': 'kind', '#claimedAt': 'claimedAt' };
-    const values: Record<string, unknown> = { ':id': requestId, ':kind': kind, ':now': now.toISOString() };
-    const sets = ['#requestId = :id', '#kind = :kind', '#claimedAt = :now'];
+    const x = new Expression();
+    const sets = [
+      `${x.name('requestId')} = ${x.value(requestId)}`,
+      `${x.name('kind')} = ${x.value(kind)}`,
+      `${x.name('claimedAt')} = ${x.value(now.toISOString())}`,
+    ];
     const removes: string[] = [];
     if (kind === 'create') {
       // A creation starts the record afresh: state creating, this request's facts, out of the inventory.
-      names['#state'] = 'state';
-      values[':creating'] = 'creating';
-      sets.push('#state = :creating');
-      for (const [field, value] of Object.entries(facts ?? {})) {
-        names[`#${field}`] = field;
-        values[`:${field}`] = value;
-        sets.push(`#${field} = :${field}`);
-      }
-      for (const field of ['gsiTeam', 'createdAt', 'deletedAt']) {
-        names[`#${field}`] = field;
-        removes.push(`#${field}`);
-      }
+      sets.push(`${x.name('state')} = ${x.value('creating')}`);
+      for (const [field, value] of Object.entries(facts ?? {})) sets.push(`${x.name(field)} = ${x.value(value)}`);
+      for (const field of ['gsiTeam', 'createdAt', 'deletedAt']) removes.push(x.name(field));
     }
     let condition: string;
-    if (holderId === undefined) condition = 'attribute_not_exists(pk)';
-    else if (holderId === null) condition = 'attribute_not_exists(#requestId)';
-    else {
-      values[':holder'] = holderId;
-      condition = '#requestId = :holder';
-    }
-    if (kind !== 'create') {
-      names['#state'] = 'state';
-      values[':present'] = 'present';
-      condition += ' AND #state = :present';
-    }
-    return this.update(
-      name,
-      `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
-      condition,
-      names,
-      values,
-    );
+    if (holderId === undefined) condition = `attribute_not_exists(${x.name('pk')})`;
+    else if (holderId === null) condition = `attribute_not_exists(${x.name('requestId')})`;
+    else condition = `${x.name('requestId')} = ${x.value(holderId)}`;
+    if (kind !== 'create') condition += ` AND ${x.name('state')} = ${x.value('present')}`;
+    return this.update(name, updateExpression({ set: sets, remove: removes }), condition, x);
   }
 
-  private async update(
-    name: NodePoolName,
-    updateExpression: string,
-    condition: string,
-    names: Record<string, string>,
-    values: Record<string, unknown>,
-  ): Promise<boolean> {
-    try {
-      await this.db.send(
+  /** One conditional update of the record; false when its condition did not hold (nothing written). */
+  private async update(name: NodePoolName, update: string, condition: string, x: Expression): Promise<boolean> {
+    const written = await conditionalWrite(
+      this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: nodePoolKey(name),
-          UpdateExpression: updateExpression,
+          UpdateExpression: update,
           ConditionExpression: condition,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
+          ...x.attributes(),
         }),
-      );
-      return true;
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      return false;
-    }
+      ),
+    );
+    return written !== undefined;
   }
 }
 

@@ -21,6 +21,19 @@ export function isConditionFailure(error: unknown): boolean {
   return error instanceof Error && error.name === 'ConditionalCheckFailedException';
 }
 
+/**
+ * One conditional write (`db.send(new PutCommand(...))`, UpdateCommand...): its output, or `undefined`
+ * when its condition did not hold and nothing was written. Every other error is thrown as it came.
+ */
+export async function conditionalWrite<T>(write: Promise<T>): Promise<T | undefined> {
+  try {
+    return await write;
+  } catch (error) {
+    if (isConditionFailure(error)) return undefined;
+    throw error;
+  }
+}
+
 /** BatchGetItem takes at most 100 keys. */
 const BATCH_GET_MAX = 100;
 

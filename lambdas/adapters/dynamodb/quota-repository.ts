@@ -14,15 +14,11 @@
  * (a delete), `open#<createId>` names that request: quota reconciliation's writes are conditional on
  * its absence, so a deletion racing the reconciliation never counts the nodes free twice.
  */
-import {
-  GetCommand,
-  QueryCommand,
-  UpdateCommand,
-  type DynamoDBDocumentClient,
-  type UpdateCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Reservation } from '../../domain/quota';
-import { isConditionFailure } from './client';
+import type { ChangeShare, HeldShare, QuotaCounters, QuotaShare, QuotaStore } from '../../use-cases/ports';
+import { conditionalWrite } from './client';
+import { Expression, updateExpression } from './expression';
 
 const key = (team: string, flavor: string) => ({ pk: `QUOTA#${team}`, sk: `FLAVOR#${flavor}` });
 const hold = (requestId: string) => `hold#${requestId}`;
@@ -32,38 +28,9 @@ const heldAtOf = (requestId: string) => `heldAt#${requestId}`;
 /** The marker of a change under way on the node pool whose share is `use#<createId>`: the changing request's id. */
 const openOf = (createId: string) => `open#${createId}`;
 
-export interface QuotaShare {
-  readonly team: string;
-  readonly flavor: string;
-  readonly requestId: string;
-  readonly count: number;
-  /** The run the share belongs to: 0 (or absent) for the first, n for the n-th retry. */
-  readonly attempt?: number;
-  /** Set: commit or release only if the reservation was last made or confirmed at this time (absent: never stamped). */
-  readonly heldAt?: string | null;
-}
+export type { ChangeShare, HeldShare, QuotaCounters, QuotaShare };
 
-/** One request's share of a team's quota, as the counter item holds it. */
-export interface HeldShare extends QuotaShare {
-  /** `hold`: reserved while the request is open (for `attempt`); `use`: committed, its node pool exists. */
-  readonly kind: 'hold' | 'use';
-}
-
-/** A change (`changeId`) to the node pool whose share is `use#<createId>` on the team's flavor counter. */
-export interface ChangeShare {
-  readonly team: string;
-  readonly flavor: string;
-  readonly createId: string;
-  readonly changeId: string;
-}
-
-export interface QuotaCounters {
-  readonly reserved: number;
-  readonly used: number;
-  readonly inUse: number;
-}
-
-export class QuotaRepository {
+export class QuotaRepository implements QuotaStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -71,31 +38,13 @@ export class QuotaRepository {
 
   /** Reserves `count` nodes for the share's attempt if `inUse` is at most `maxInUseBefore` (see `Reservation`). */
   async reserve(share: QuotaShare, maxInUseBefore: number): Promise<Reservation> {
-    const names: Record<string, string> = {
-      '#hold': hold(share.requestId),
-      '#use': use(share.requestId),
-      '#heldAt': heldAtOf(share.requestId),
-      '#inUse': 'inUse',
-      '#reserved': 'reserved',
-    };
-    const values: Record<string, number | string> = {
-      ':n': share.count,
-      ':max': maxInUseBefore,
-      ':now': new Date().toISOString(),
-    };
-    let set = '#hold = :n, #heldAt = :now';
-    if (share.attempt) {
-      names['#attempt'] = attemptOf(share.requestId);
-      values[':attempt'] = share.attempt;
-      set += ', #attempt = :attempt';
-    }
-    const applied = await this.update({
-      Key: key(share.team, share.flavor),
-      UpdateExpression: `SET ${set} ADD #inUse :n, #reserved :n`,
-      ConditionExpression:
-        'attribute_not_exists(#hold) AND attribute_not_exists(#use) AND (attribute_not_exists(#inUse) OR #inUse <= :max)',
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: values,
+    const x = new Expression();
+    const [held, inUse, n] = [x.name(hold(share.requestId)), x.name('inUse'), x.value(share.count)];
+    const set = [`${held} = ${n}`, `${x.name(heldAtOf(share.requestId))} = ${x.value(new Date().toISOString())}`];
+    if (share.attempt) set.push(`${x.name(attemptOf(share.requestId))} = ${x.value(share.attempt)}`);
+    const applied = await this.update(share, x, {
+      update: { set, add: [`${inUse} ${n}`, `${x.name('reserved')} ${n}`] },
+      condition: `attribute_not_exists(${held}) AND attribute_not_exists(${x.name(use(share.requestId))}) AND (attribute_not_exists(${inUse}) OR ${inUse} <= ${x.value(maxInUseBefore)})`,
     });
     if (applied) return 'reserved';
     const item = await this.item(share);
@@ -111,16 +60,14 @@ export class QuotaRepository {
    * `count` nodes for the request.
    */
   async takeOver(share: QuotaShare & { readonly attempt: number }): Promise<boolean> {
-    return this.update({
-      Key: key(share.team, share.flavor),
-      UpdateExpression: 'SET #attempt = :attempt, #heldAt = :now',
-      ConditionExpression: '#hold = :n AND (attribute_not_exists(#attempt) OR #attempt < :attempt)',
-      ExpressionAttributeNames: {
-        '#hold': hold(share.requestId),
-        '#attempt': attemptOf(share.requestId),
-        '#heldAt': heldAtOf(share.requestId),
+    const x = new Expression();
+    const attempt = x.name(attemptOf(share.requestId));
+    const value = x.value(share.attempt);
+    return this.update(share, x, {
+      update: {
+        set: [`${attempt} = ${value}`, `${x.name(heldAtOf(share.requestId))} = ${x.value(new Date().toISOString())}`],
       },
-      ExpressionAttributeValues: { ':n': share.count, ':attempt': share.attempt, ':now': new Date().toISOString() },
+      condition: `${x.name(hold(share.requestId))} = ${x.value(share.count)} AND (attribute_not_exists(${attempt}) OR ${attempt} < ${value})`,
     });
   }
 
@@ -130,18 +77,10 @@ export class QuotaRepository {
    * False when it is not there (given back meanwhile): reserve again.
    */
   async renew(share: QuotaShare): Promise<boolean> {
-    const names: Record<string, string> = {
-      '#hold': hold(share.requestId),
-      '#attempt': attemptOf(share.requestId),
-      '#heldAt': heldAtOf(share.requestId),
-    };
-    const values: Record<string, number | string> = { ':n': share.count, ':now': new Date().toISOString() };
-    return this.update({
-      Key: key(share.team, share.flavor),
-      UpdateExpression: 'SET #heldAt = :now',
-      ConditionExpression: `#hold = :n AND ${this.ownAttempt(share, values)}`,
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: values,
+    const x = new Expression();
+    return this.update(share, x, {
+      update: { set: [`${x.name(heldAtOf(share.requestId))} = ${x.value(new Date().toISOString())}`] },
+      condition: `${x.name(hold(share.requestId))} = ${x.value(share.count)} AND ${ownAttempt(share, x)}`,
     });
   }
 
@@ -160,7 +99,13 @@ export class QuotaRepository {
 
   /** Turns this attempt's reservation into use (the node pool exists). True when it did. */
   async commit(share: QuotaShare): Promise<boolean> {
-    return this.move(share, 'REMOVE #hold, #attempt, #heldAt SET #use = :n ADD #reserved :minus, #used :n');
+    return this.settle(share, (x) => {
+      const n = x.value(share.count);
+      return {
+        set: [`${x.name(use(share.requestId))} = ${n}`],
+        add: [`${x.name('reserved')} ${x.value(-share.count)}`, `${x.name('used')} ${n}`],
+      };
+    });
   }
 
   /**
@@ -172,23 +117,20 @@ export class QuotaRepository {
    */
   async commitOrCount(share: QuotaShare): Promise<void> {
     if (await this.commit(share)) return;
-    await this.update({
-      Key: key(share.team, share.flavor),
-      UpdateExpression: 'SET #use = :n ADD #used :n, #inUse :n',
-      ConditionExpression: 'attribute_not_exists(#hold) AND attribute_not_exists(#use)',
-      ExpressionAttributeNames: {
-        '#hold': hold(share.requestId),
-        '#use': use(share.requestId),
-        '#used': 'used',
-        '#inUse': 'inUse',
-      },
-      ExpressionAttributeValues: { ':n': share.count },
+    const x = new Expression();
+    const [used, n] = [x.name(use(share.requestId)), x.value(share.count)];
+    await this.update(share, x, {
+      update: { set: [`${used} = ${n}`], add: [`${x.name('used')} ${n}`, `${x.name('inUse')} ${n}`] },
+      condition: `attribute_not_exists(${x.name(hold(share.requestId))}) AND attribute_not_exists(${used})`,
     });
   }
 
   /** Gives this attempt's reservation back (rejected, expired, cancelled, failed). True when it did. */
   async release(share: QuotaShare): Promise<boolean> {
-    return this.move(share, 'REMOVE #hold, #attempt, #heldAt ADD #reserved :minus, #inUse :minus');
+    return this.settle(share, (x) => {
+      const minus = x.value(-share.count);
+      return { add: [`${x.name('reserved')} ${minus}`, `${x.name('inUse')} ${minus}`] };
+    });
   }
 
   /** Every share of `team`'s counters (all flavors), read consistently. */
@@ -235,36 +177,14 @@ export class QuotaRepository {
    * reservation being open for the request; false when either changed meanwhile (nothing written).
    */
   async reconcileUse(share: Omit<QuotaShare, 'count'>, from: number, to: number): Promise<boolean> {
-    const delta = to - from;
-    const names: Record<string, string> = {
-      '#use': use(share.requestId),
-      '#hold': hold(share.requestId),
-      '#used': 'used',
-      '#inUse': 'inUse',
-    };
-    const values: Record<string, number> = { ':delta': delta };
-    // A change under way on the node pool (open#<id>) is that request's to settle.
-    names['#open'] = openOf(share.requestId);
-    let condition = 'attribute_not_exists(#hold) AND attribute_not_exists(#open) AND ';
-    if (from > 0) {
-      values[':from'] = from;
-      condition += '#use = :from';
-    } else {
-      condition += 'attribute_not_exists(#use)';
-    }
-    let update = 'ADD #used :delta, #inUse :delta';
-    if (to > 0) {
-      values[':to'] = to;
-      update = `SET #use = :to ${update}`;
-    } else {
-      update = `REMOVE #use ${update}`;
-    }
-    return this.update({
-      Key: key(share.team, share.flavor),
-      UpdateExpression: update,
-      ConditionExpression: condition,
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: values,
+    const x = new Expression();
+    const used = x.name(use(share.requestId));
+    const delta = x.value(to - from);
+    const add = [`${x.name('used')} ${delta}`, `${x.name('inUse')} ${delta}`];
+    return this.update(share, x, {
+      update: to > 0 ? { set: [`${used} = ${x.value(to)}`], add } : { remove: [used], add },
+      // A change under way on the node pool (open#<id>) is that request's to settle.
+      condition: `attribute_not_exists(${x.name(hold(share.requestId))}) AND attribute_not_exists(${x.name(openOf(share.requestId))}) AND ${from > 0 ? `${used} = ${x.value(from)}` : `attribute_not_exists(${used})`}`,
     });
   }
 
@@ -274,23 +194,17 @@ export class QuotaRepository {
    * open change at a time, so the marker is that change's: it replaces one a crashed change left behind.
    */
   async markOpen(share: ChangeShare): Promise<boolean> {
-    return this.update({
-      Key: key(share.team, share.flavor),
-      UpdateExpression: 'SET #open = :change',
-      ExpressionAttributeNames: { '#open': openOf(share.createId) },
-      ExpressionAttributeValues: { ':change': share.changeId },
+    const x = new Expression();
+    return this.update(share, x, {
+      update: { set: [`${x.name(openOf(share.createId))} = ${x.value(share.changeId)}`] },
     });
   }
 
   /** Removes `changeId`'s marker (the change ended without removing the nodes). False when it is not there. */
   async clearOpen(share: ChangeShare): Promise<boolean> {
-    return this.update({
-      Key: key(share.team, share.flavor),
-      UpdateExpression: 'REMOVE #open',
-      ConditionExpression: '#open = :change',
-      ExpressionAttributeNames: { '#open': openOf(share.createId) },
-      ExpressionAttributeValues: { ':change': share.changeId },
-    });
+    const x = new Expression();
+    const open = x.name(openOf(share.createId));
+    return this.update(share, x, { update: { remove: [open] }, condition: `${open} = ${x.value(share.changeId)}` });
   }
 
   /**
@@ -300,7 +214,6 @@ export class QuotaRepository {
    * back before the change marked it, or a retried Finalize finds it done).
    */
   async removeUse(share: ChangeShare): Promise<number> {
-    const names = { '#use': use(share.createId), '#open': openOf(share.createId), '#used': 'used', '#inUse': 'inUse' };
     for (let attempt = 0; attempt < 5; attempt++) {
       const item = await this.item({ team: share.team, flavor: share.flavor, requestId: share.createId, count: 0 });
       const held = item?.[use(share.createId)];
@@ -309,12 +222,11 @@ export class QuotaRepository {
         return 0;
       }
       const n = Number(held);
-      const removed = await this.update({
-        Key: key(share.team, share.flavor),
-        UpdateExpression: 'REMOVE #use, #open ADD #used :minus, #inUse :minus',
-        ConditionExpression: '#use = :n AND (attribute_not_exists(#open) OR #open = :change)',
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: { ':n': n, ':minus': -n, ':change': share.changeId },
+      const x = new Expression();
+      const [used, open, minus] = [x.name(use(share.createId)), x.name(openOf(share.createId)), x.value(-n)];
+      const removed = await this.update(share, x, {
+        update: { remove: [used, open], add: [`${x.name('used')} ${minus}`, `${x.name('inUse')} ${minus}`] },
+        condition: `${used} = ${x.value(n)} AND (attribute_not_exists(${open}) OR ${open} = ${x.value(share.changeId)})`,
       });
       if (removed) return n;
     }
@@ -328,53 +240,49 @@ export class QuotaRepository {
     return { reserved: Number(Item?.reserved ?? 0), used: Number(Item?.used ?? 0), inUse: Number(Item?.inUse ?? 0) };
   }
 
-  private async move(share: QuotaShare, updateExpression: string): Promise<boolean> {
-    const names: Record<string, string> = {
-      '#hold': hold(share.requestId),
-      '#attempt': attemptOf(share.requestId),
-      '#heldAt': heldAtOf(share.requestId),
-      '#reserved': 'reserved',
-    };
-    if (updateExpression.includes('#use')) names['#use'] = use(share.requestId);
-    if (updateExpression.includes('#used')) names['#used'] = 'used';
-    if (updateExpression.includes('#inUse')) names['#inUse'] = 'inUse';
-    const values: Record<string, number | string> = { ':minus': -share.count, ':held': share.count };
-    if (updateExpression.includes(':n')) values[':n'] = share.count;
-    let condition = `#hold = :held AND ${this.ownAttempt(share, values)}`;
-    if (share.heldAt !== undefined) {
-      if (share.heldAt === null) condition += ' AND attribute_not_exists(#heldAt)';
-      else {
-        values[':heldAt'] = share.heldAt;
-        condition += ' AND #heldAt = :heldAt';
-      }
-    }
-    // False when no reservation of this attempt is held: never reserved, already committed or released
-    // by an earlier try, or it belongs to another attempt of the request (or was renewed since `heldAt`).
-    return this.update({
-      Key: key(share.team, share.flavor),
-      UpdateExpression: updateExpression,
-      ConditionExpression: condition,
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: values,
+  /**
+   * Ends this attempt's reservation (`hold`, its attempt and its stamp removed) with the counter
+   * changes `change` adds. False when no reservation of this attempt is held: never reserved, already
+   * committed or released by an earlier try, or it belongs to another attempt of the request (or was
+   * renewed since `heldAt`).
+   */
+  private async settle(
+    share: QuotaShare,
+    change: (x: Expression) => { set?: string[]; add: string[] },
+  ): Promise<boolean> {
+    const x = new Expression();
+    const [held, heldAt] = [x.name(hold(share.requestId)), x.name(heldAtOf(share.requestId))];
+    const conditions = [`${held} = ${x.value(share.count)}`, ownAttempt(share, x)];
+    if (share.heldAt === null) conditions.push(`attribute_not_exists(${heldAt})`);
+    else if (share.heldAt !== undefined) conditions.push(`${heldAt} = ${x.value(share.heldAt)}`);
+    const { set, add } = change(x);
+    return this.update(share, x, {
+      update: { remove: [held, x.name(attemptOf(share.requestId)), heldAt], set, add },
+      condition: conditions.join(' AND '),
     });
   }
 
-  /** The condition that the reservation is the share's attempt's (`#attempt`), its value added to `values`. */
-  private ownAttempt(share: QuotaShare, values: Record<string, number | string>): string {
-    if (!share.attempt) return 'attribute_not_exists(#attempt)';
-    values[':attempt'] = share.attempt;
-    return '#attempt = :attempt';
-  }
-
-  /** One conditional UpdateItem on the table: false when its condition did not hold (nothing written). */
-  private async update(command: Omit<UpdateCommandInput, 'TableName'>): Promise<boolean> {
-    try {
-      await this.db.send(new UpdateCommand({ TableName: this.tableName, ...command }));
-      return true;
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      return false;
-    }
+  /**
+   * One UpdateItem on the share's counter item, conditional when `condition` is given: false when it did
+   * not hold (nothing written).
+   */
+  private async update(
+    share: Pick<QuotaShare, 'team' | 'flavor'>,
+    x: Expression,
+    expressions: { update: Parameters<typeof updateExpression>[0]; condition?: string },
+  ): Promise<boolean> {
+    const output = await conditionalWrite(
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key(share.team, share.flavor),
+          UpdateExpression: updateExpression(expressions.update),
+          ...(expressions.condition ? { ConditionExpression: expressions.condition } : {}),
+          ...x.attributes(),
+        }),
+      ),
+    );
+    return output !== undefined;
   }
 
   private async item(share: QuotaShare): Promise<Record<string, unknown> | undefined> {
@@ -383,4 +291,10 @@ export class QuotaRepository {
     );
     return Item;
   }
+}
+
+/** The condition that the reservation is the share's attempt's (the first run's has no attempt attribute). */
+function ownAttempt(share: QuotaShare, x: Expression): string {
+  const attempt = x.name(attemptOf(share.requestId));
+  return share.attempt ? `${attempt} = ${x.value(share.attempt)}` : `attribute_not_exists(${attempt})`;
 }

@@ -18,45 +18,31 @@ import { InvalidTransitionError } from '../../domain/errors';
 import type { IndexPosition } from '../../domain/list-cursor';
 import type { PoolRequestRecord } from '../../domain/pool-request';
 import type { RequestKind } from '../../domain/request-kind';
-import { sourcesOf, type RequestStatus, type TerminalReason } from '../../domain/status';
+import { sourcesOf, type RequestStatus } from '../../domain/status';
+import type {
+  RequestIndexName,
+  RequestPage,
+  RequestStore,
+  StatusChange,
+  StepExtras,
+  StepResult,
+} from '../../use-cases/ports';
 import { inListedOrder, type Step } from '../../domain/steps';
-import { batchGetAll, isConditionFailure } from './client';
+import { batchGetAll, conditionalWrite } from './client';
+import { Expression, updateExpression } from './expression';
 
 /** The request item's key (the quota repository checks a request's state in its transactions). */
 export const requestKey = (requestId: string) => ({ pk: `REQUEST#${requestId}`, sk: 'META' });
 const key = requestKey;
 
-export interface StatusChange {
-  readonly status: RequestStatus;
-  /** Why a request ended; a change without one clears the previous reason (a retried FAILED request). */
-  readonly reason?: TerminalReason;
-  /** The statuses the change may start from; default: the transition table's sources of `status`. */
-  readonly from?: readonly RequestStatus[];
-  /** The request's retry count after the change (a retry sets it). */
-  readonly retries?: number;
-}
-
-export interface StepResult {
-  /** False when the step was already recorded (a retry): nothing changed. */
-  readonly recorded: boolean;
-  readonly request: PoolRequestRecord;
-}
-
 /** The request indexes of contracts/table.ts and the attribute each is keyed by. */
-const INDEX_KEYS = { byTeam: 'gsiTeam', byRequester: 'gsiRequester', byStatus: 'gsiStatus' } as const;
-export type RequestIndexName = keyof typeof INDEX_KEYS;
+const INDEX_KEYS: Record<RequestIndexName, string> = {
+  byTeam: 'gsiTeam',
+  byRequester: 'gsiRequester',
+  byStatus: 'gsiStatus',
+};
 
-/** What else a step's write changes on the request item. */
-export interface StepExtras {
-  /** People who may now be asked to decide (escalation contacts a reminder adds): added to `approverEmails`. */
-  readonly addApprovers?: readonly string[];
-}
-
-export interface RequestPage {
-  readonly requests: readonly PoolRequestRecord[];
-  /** Where the next page starts; absent at the end. */
-  readonly next?: IndexPosition;
-}
+export type { RequestIndexName, RequestPage, StatusChange, StepExtras, StepResult };
 
 interface StoredRequest extends PoolRequestRecord {
   readonly stepIds?: Set<string>;
@@ -68,7 +54,7 @@ function plannedApprovers(request: PoolRequestRecord): { approverEmails?: Set<st
   return emails.size ? { approverEmails: emails } : {};
 }
 
-export class RequestRepository {
+export class RequestRepository implements RequestStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -76,8 +62,9 @@ export class RequestRepository {
 
   /** Stores a new request with its first step. Returns false if it already exists (a resumed submission). */
   async create(request: PoolRequestRecord): Promise<boolean> {
-    try {
-      await this.db.send(
+    const x = new Expression();
+    const written = await conditionalWrite(
+      this.db.send(
         new PutCommand({
           TableName: this.tableName,
           Item: {
@@ -90,14 +77,12 @@ export class RequestRepository {
             ...plannedApprovers(request),
             version: 1,
           },
-          ConditionExpression: 'attribute_not_exists(pk)',
+          ConditionExpression: `attribute_not_exists(${x.name('pk')})`,
+          ...x.attributes(),
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+      ),
+    );
+    return written !== undefined;
   }
 
   async get(requestId: string): Promise<PoolRequestRecord | undefined> {
@@ -123,33 +108,22 @@ export class RequestRepository {
     partition: string,
     options: { limit: number; status?: RequestStatus; kind?: RequestKind; approver?: string; startAt?: IndexPosition },
   ): Promise<RequestPage> {
-    const names: Record<string, string> = { '#partition': INDEX_KEYS[index] };
-    const values: Record<string, unknown> = { ':partition': partition };
+    const x = new Expression();
     const filters: string[] = [];
-    if (options.status) {
-      names['#status'] = 'status';
-      values[':status'] = options.status;
-      filters.push('#status = :status');
-    }
+    if (options.status) filters.push(`${x.name('status')} = ${x.value(options.status)}`);
     if (options.kind) {
-      names['#kind'] = 'kind';
-      values[':kind'] = options.kind;
+      const kind = `${x.name('kind')} = ${x.value(options.kind)}`;
       // Requests stored before kinds are creations.
-      filters.push(options.kind === 'create' ? '(attribute_not_exists(#kind) OR #kind = :kind)' : '#kind = :kind');
+      filters.push(options.kind === 'create' ? `(attribute_not_exists(${x.name('kind')}) OR ${kind})` : kind);
     }
-    if (options.approver) {
-      names['#approvers'] = 'approverEmails';
-      values[':approver'] = options.approver;
-      filters.push('contains(#approvers, :approver)');
-    }
+    if (options.approver) filters.push(`contains(${x.name('approverEmails')}, ${x.value(options.approver)})`);
     const { Items, LastEvaluatedKey } = await this.db.send(
       new QueryCommand({
         TableName: this.tableName,
         IndexName: index,
-        KeyConditionExpression: '#partition = :partition',
+        KeyConditionExpression: `${x.name(INDEX_KEYS[index])} = ${x.value(partition)}`,
         ...(filters.length ? { FilterExpression: filters.join(' AND ') } : {}),
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
+        ...x.attributes(),
         ScanIndexForward: false,
         Limit: options.limit,
         ...(options.startAt ? { ExclusiveStartKey: { ...options.startAt } } : {}),
@@ -178,73 +152,41 @@ export class RequestRepository {
   ): Promise<StepResult> {
     // Steps written together carry times in the order they are listed.
     const steps = inListedOrder(listed);
-    const names: Record<string, string> = {
-      '#steps': 'steps',
-      '#stepIds': 'stepIds',
-      '#updatedAt': 'updatedAt',
-      '#version': 'version',
-    };
-    const values: Record<string, unknown> = {
-      ':steps': [...steps],
-      ':stepIdSet': new Set(steps.map((s) => s.id)),
-      ':now': steps[steps.length - 1].at,
-      ':one': 1,
-    };
-    const sets = ['#steps = list_append(#steps, :steps)', '#updatedAt = :now'];
-    const removes: string[] = [];
-    const adds = ['#stepIds :stepIdSet', '#version :one'];
-    const conditions = ['attribute_exists(pk)'];
-    if (extras.addApprovers?.length) {
-      names['#approvers'] = 'approverEmails';
-      values[':approvers'] = new Set(extras.addApprovers);
-      adds.push('#approvers :approvers');
-    }
-    steps.forEach((step, i) => {
-      values[`:stepId${i}`] = step.id;
-      conditions.push(`NOT contains(#stepIds, :stepId${i})`);
-    });
+    const x = new Expression();
+    const [stepsName, stepIds] = [x.name('steps'), x.name('stepIds')];
+    const set = [
+      `${stepsName} = list_append(${stepsName}, ${x.value([...steps])})`,
+      `${x.name('updatedAt')} = ${x.value(steps[steps.length - 1].at)}`,
+    ];
+    const remove: string[] = [];
+    const add = [`${stepIds} ${x.value(new Set(steps.map((s) => s.id)))}`, `${x.name('version')} ${x.value(1)}`];
+    const conditions = [`attribute_exists(${x.name('pk')})`];
+    if (extras.addApprovers?.length) add.push(`${x.name('approverEmails')} ${x.value(new Set(extras.addApprovers))}`);
+    for (const step of steps) conditions.push(`NOT contains(${stepIds}, ${x.value(step.id)})`);
     if (change) {
-      names['#status'] = 'status';
-      names['#gsiStatus'] = 'gsiStatus';
-      values[':to'] = change.status;
-      sets.push('#status = :to', '#gsiStatus = :to');
-      names['#reason'] = 'reason';
-      if (change.reason) {
-        values[':reason'] = change.reason;
-        sets.push('#reason = :reason');
-      } else {
-        removes.push('#reason');
-      }
-      if (change.retries !== undefined) {
-        names['#retries'] = 'retries';
-        values[':retries'] = change.retries;
-        sets.push('#retries = :retries');
-      }
+      const [status, to] = [x.name('status'), x.value(change.status)];
+      set.push(`${status} = ${to}`, `${x.name('gsiStatus')} = ${to}`);
+      if (change.reason) set.push(`${x.name('reason')} = ${x.value(change.reason)}`);
+      else remove.push(x.name('reason'));
+      if (change.retries !== undefined) set.push(`${x.name('retries')} = ${x.value(change.retries)}`);
       // The status may already be the target (a second stage keeps AWAITING_APPROVAL).
       const allowed = change.from ?? [...sourcesOf(change.status), change.status];
-      const placeholders = allowed.map((status, i) => {
-        values[`:from${i}`] = status;
-        return `:from${i}`;
-      });
-      conditions.push(`#status IN (${placeholders.join(', ')})`);
+      conditions.push(`${status} IN (${allowed.map((from) => x.value(from)).join(', ')})`);
     }
-    try {
-      const { Attributes } = await this.db.send(
+    const written = await conditionalWrite(
+      this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: key(requestId),
-          UpdateExpression: `SET ${sets.join(', ')} ADD ${adds.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+          UpdateExpression: updateExpression({ set, add, remove }),
           ConditionExpression: conditions.join(' AND '),
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
+          ...x.attributes(),
           ReturnValues: 'ALL_NEW',
         }),
-      );
-      return { recorded: true, request: toRecord(Attributes as StoredRequest) };
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      return this.explainRefusedStep(requestId, steps[0], change);
-    }
+      ),
+    );
+    if (written) return { recorded: true, request: toRecord(written.Attributes as StoredRequest) };
+    return this.explainRefusedStep(requestId, steps[0], change);
   }
 
   private async explainRefusedStep(requestId: string, step: Step, change?: StatusChange): Promise<StepResult> {

@@ -4,7 +4,8 @@
  * serialised once so the bytes signed are the bytes sent, each call bounded by a timeout, and every
  * failure thrown as an error whose name says whether trying again can help (./errors.ts).
  */
-import type { ModelArtsNodePool, NodePoolRequest } from '../../domain/nodepool-request';
+import type { NodePool, Pool, ResourceFlavor } from '../../domain/modelarts';
+import type { ModelArtsNodePool } from '../../domain/nodepool-request';
 import { ModelArtsError, ModelArtsRetryableError, type ModelArtsFailureDetail } from './errors';
 import { signRequest, type SigningCredentials } from './signer';
 
@@ -22,50 +23,7 @@ export interface ModelArtsClientOptions {
   readonly pageSize?: number;
 }
 
-/**
- * Node counts of one state (`PoolResourceFlavorCount`): the SDK models type a bucket as one object,
- * and the simulator answers so; the Terraform provider reads it as a list, which is still accepted.
- */
-export interface NodeCount {
-  readonly flavor?: string;
-  readonly count?: number;
-  readonly maxCount?: number;
-  readonly azs?: readonly { readonly az: string; readonly count: number }[];
-  readonly nodePool?: string;
-}
-
-export type NodeCounts = NodeCount | readonly NodeCount[];
-
-export interface NodePoolStatus {
-  readonly resources?: {
-    readonly creating?: NodeCounts;
-    readonly available?: NodeCounts;
-    readonly abnormal?: NodeCounts;
-    readonly deleting?: NodeCounts;
-  };
-}
-
-/**
- * A node pool as ModelArts returns it from Show, List and Delete (SDK model `NodePool`): the create
- * body as ModelArts keeps it (zones and `maxCount` may be filled in), `metadata` with the name only
- * (no annotations), plus a status.
- */
-export type NodePool = NodePoolRequest & { readonly status?: NodePoolStatus };
-
-/** ShowPool, as far as poolgate reads it (docs/modelarts.md): type, privilege and billing mode. */
-export interface Pool {
-  readonly metadata?: { readonly name?: string; readonly annotations?: Readonly<Record<string, string>> };
-  readonly spec?: { readonly type?: string };
-  readonly status?: { readonly phase?: string; readonly clusters?: readonly unknown[] };
-}
-
-/** One item of ListResourceFlavors, as far as poolgate reads it (notes §2). */
-export interface ResourceFlavor {
-  readonly metadata?: { readonly name?: string };
-  readonly spec?: { readonly billingModes?: readonly number[] };
-  /** Per AZ: `normal` or `soldout`. */
-  readonly status?: { readonly phase?: Readonly<Record<string, string>> };
-}
+export type { NodeCount, NodeCounts, NodePool, NodePoolStatus, Pool, ResourceFlavor } from '../../domain/modelarts';
 
 /** A list is read while ModelArts answers `metadata.continue`, at most this many pages; more is an error, never a silently short list. */
 export const MAX_LIST_PAGES = 20;

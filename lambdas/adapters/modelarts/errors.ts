@@ -1,3 +1,5 @@
+import type { WorkflowErrorName } from '../../../contracts/workflow';
+
 /**
  * ModelArts call failures. The error name is what Step Functions matches: `ModelArtsRetryableError`
  * goes to the workflow's Retry (backoff with jitter), `ModelArtsError` to its Catch (the request
@@ -36,12 +38,12 @@ abstract class ModelArtsFailure extends Error implements ModelArtsFailureDetail 
 
 /** 429 or `APIG.0308` (throttling), any 5xx, a network error or a timeout: trying again may succeed. */
 export class ModelArtsRetryableError extends ModelArtsFailure {
-  override readonly name = 'ModelArtsRetryableError';
+  override readonly name = 'ModelArtsRetryableError' satisfies WorkflowErrorName;
 }
 
 /** Any other 4xx: the same request will fail again. */
 export class ModelArtsError extends ModelArtsFailure {
-  override readonly name = 'ModelArtsError';
+  override readonly name = 'ModelArtsError' satisfies WorkflowErrorName;
 }
 
 function describe(operation: string, detail: ModelArtsFailureDetail): string {

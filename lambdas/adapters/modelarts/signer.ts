@@ -23,7 +23,8 @@
  * - host: the SDK keeps an explicit default port (`host:443`); here it is dropped, as documented.
  * `X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD` is not supported: the body is always hashed.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
+import { sameSignature } from '../../domain/signing';
 
 export const SIGNING_ALGORITHM = 'SDK-HMAC-SHA256';
 /** API Gateway refuses a request whose X-Sdk-Date is further than this from its own clock. */
@@ -130,9 +131,7 @@ export function verifySignature(
 
   const canonical = canonicalRequest({ ...request, headers, signedHeaders });
   const expected = hmacHex(secretKey, stringToSign(headers['x-sdk-date'], canonical));
-  return timingSafeEqual(Buffer.from(expected), Buffer.from(signature))
-    ? { ok: true, accessKey }
-    : { ok: false, reason: 'signature mismatch' };
+  return sameSignature(expected, signature) ? { ok: true, accessKey } : { ok: false, reason: 'signature mismatch' };
 }
 
 export interface CanonicalRequestInput {

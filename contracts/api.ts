@@ -1,13 +1,22 @@
 /**
- * The API's response bodies as zod schemas, for the OpenAPI document (./document.ts). Strict
- * objects: the end-to-end tests parse real responses with them, so a field added to a response but
- * not here (or the other way round) fails a test instead of drifting.
+ * The API contract: every response body, declared once as a zod schema with its inferred type.
+ *  - the handlers and use cases (lambdas/) answer with these types (type-only imports: no zod in
+ *    their bundles);
+ *  - the OpenAPI document (lambdas/openapi/document.ts) is generated from these schemas;
+ *  - the CLI (cli/) reads its answers with these types (type-only as well);
+ *  - the end-to-end tests parse real responses with these schemas. They are strict objects, so a
+ *    field added to a response but not here (or the other way round) fails a test instead of drifting.
  */
 import * as z from 'zod';
-import { MAX_PAGE_SIZE } from '../domain/list-query';
-import { REQUEST_KINDS, REQUEST_TRIGGERS } from '../domain/request-kind';
-import { REQUEST_STATUSES } from '../domain/status';
-import { STEP_NAMES } from '../domain/steps';
+import {
+  DEFAULT_PAGE_SIZE,
+  MAX_PAGE_SIZE,
+  REQUEST_KINDS,
+  REQUEST_STATUSES,
+  REQUEST_TRIGGERS,
+  STEP_NAMES,
+  STEP_OUTCOMES,
+} from './api-values';
 
 const reason = z.string().meta({
   description:
@@ -42,12 +51,22 @@ export const BillingSchema = z
 export const StepSchema = z
   .strictObject({
     step: z.enum(STEP_NAMES),
-    outcome: z.enum(['ok', 'refused', 'error']),
+    outcome: z.enum(STEP_OUTCOMES),
     at: timestamp,
     actor: email.optional().meta({ description: 'who did it (the requester, an approver, whoever cancelled)' }),
     detail: z.record(z.string(), z.unknown()).optional(),
   })
   .meta({ id: 'Step' });
+
+/** The node pool a request is about: where, which flavor, how many nodes. */
+const nodePoolFields = {
+  projectId: z.string(),
+  poolName: z.string(),
+  nodePoolName: z.string(),
+  flavor: z.string(),
+  count: z.number().int(),
+  maxCount: z.number().int(),
+};
 
 export const RequestKindSchema = z
   .enum(REQUEST_KINDS)
@@ -65,12 +84,7 @@ const summaryFields = {
   }),
   requester: email,
   team: z.string(),
-  projectId: z.string(),
-  poolName: z.string(),
-  nodePoolName: z.string(),
-  flavor: z.string(),
-  count: z.number().int(),
-  maxCount: z.number().int(),
+  ...nodePoolFields,
   billing: BillingSchema,
   createdAt: timestamp,
   updatedAt: timestamp,
@@ -107,7 +121,7 @@ export const ListedRequestSchema = z
 export const RequestListSchema = z
   .strictObject({
     items: z.array(ListedRequestSchema).meta({
-      description: `newest first, at most \`limit\` (default 20, at most ${MAX_PAGE_SIZE}); a page may be short, even empty`,
+      description: `newest first, at most \`limit\` (default ${DEFAULT_PAGE_SIZE}, at most ${MAX_PAGE_SIZE}); a page may be short, even empty`,
     }),
     nextCursor: z
       .string()
@@ -166,14 +180,7 @@ export const DryRunResultSchema = z
         message: z.string(),
       }),
     ),
-    nodePool: z.strictObject({
-      projectId: z.string(),
-      poolName: z.string(),
-      nodePoolName: z.string(),
-      flavor: z.string(),
-      count: z.number().int(),
-      maxCount: z.number().int(),
-    }),
+    nodePool: z.strictObject(nodePoolFields),
     billing: BillingSchema,
     justification: z.string().optional(),
     approval: z.strictObject({
@@ -231,3 +238,28 @@ export const InventorySchema = z
     nextCursor: z.string().nullable(),
   })
   .meta({ id: 'NodePoolInventory' });
+
+export type ErrorBody = z.infer<typeof ErrorSchema>;
+export type Billing = z.infer<typeof BillingSchema>;
+export type RequestStep = z.infer<typeof StepSchema>;
+/** One request with its timeline (GET /requests/{id}, cancel, retry). */
+export type RequestView = z.infer<typeof RequestViewSchema>;
+/** What tells a request apart, without its timeline. */
+export type RequestSummary = Omit<RequestView, 'justification' | 'steps'>;
+/** One item of GET /requests. */
+export type ListedRequest = z.infer<typeof ListedRequestSchema>;
+export type RequestList = z.infer<typeof RequestListSchema>;
+/** The 202 answer of a submission. */
+export type SubmitAccepted = z.infer<typeof SubmitAcceptedSchema>;
+/** The answer of a submission with `dryRun=true`. */
+export type DryRunResult = z.infer<typeof DryRunResultSchema>;
+export type DryRunCheck = DryRunResult['checks'][number];
+export type Health = z.infer<typeof HealthSchema>;
+/** The answer of a delete with `dryRun=true`. */
+export type DeleteDryRun = z.infer<typeof DeleteDryRunSchema>;
+/** ModelArts' NodePool as ShowNodePool answers it (GET .../nodepools/{nodepool_name}). */
+export type ModelArtsNodePoolView = z.infer<typeof ModelArtsNodePoolSchema>;
+export type ModelArtsNodePoolList = z.infer<typeof ModelArtsNodePoolListSchema>;
+/** GET /nodepools: a page of a team's inventory. */
+export type Inventory = z.infer<typeof InventorySchema>;
+export type InventoryItem = Inventory['items'][number];
