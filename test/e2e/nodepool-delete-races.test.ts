@@ -99,7 +99,13 @@ it('keeps the quota exact, never negative, when the reconciliation runs between 
   );
 
   const deleteId = await deleteThroughGate(s, alice, 'np-race');
-  // The witness, deleted in the console at the same time, is what the reconciliation corrects: it shows when it ran.
+  // The witness, deleted in the console once ModelArts has accepted np-race's deletion, is what the
+  // reconciliation corrects: it shows when it ran. (Deleted any earlier, a reconciliation could correct it
+  // before np-race is gone, and the run would show nothing about the race.)
+  await eventually(async () => {
+    const { json } = await getRequest(s, alice, deleteId);
+    return json.steps.some((step) => step.step === 'node_pool_delete_requested') ? true : undefined;
+  }, 'ModelArts to accept the deletion of np-race');
   await deleteInConsole(s, 'np-witness');
   const samples: number[] = [];
   const deleted = await eventually(
