@@ -26,15 +26,7 @@ export function outcomeHeadline(request: PoolRequestRecord): string {
 export function deletedByOtherMail(request: PoolRequestRecord, creator: string, link: string): MailMessage {
   const headline = `Node pool ${request.nodePoolName} (${request.projectId}/${request.poolName}) was deleted by ${request.requester}`;
   const facts: Array<[string, unknown]> = [['Deleted by', request.requester], ...requestFacts(request)];
-  const text = [
-    headline,
-    '',
-    ...facts.filter(([, v]) => v !== undefined && v !== '').map(([k, v]) => `${k}: ${String(v)}`),
-    '',
-    `Details: ${link}`,
-  ].join('\n');
-  const html = `<p>${escapeHtml(headline)}.</p>\n${factsTable(facts)}\n<p><a href="${escapeHtml(link)}">Details</a></p>`;
-  return { to: [creator], subject: headline, text, html };
+  return factsMail([creator], headline, facts, link);
 }
 
 export function outcomeMail(request: PoolRequestRecord, link: string): MailMessage {
@@ -50,6 +42,11 @@ export function outcomeMail(request: PoolRequestRecord, link: string): MailMessa
     ['Error', cause],
     ...requestFacts(request),
   ];
+  return factsMail([request.requester], headline, facts, link);
+}
+
+/** A mail that says its headline, then the facts that are known (text and HTML), then the link to the details. */
+function factsMail(to: string[], headline: string, facts: Array<[string, unknown]>, link: string): MailMessage {
   const text = [
     headline,
     '',
@@ -58,5 +55,5 @@ export function outcomeMail(request: PoolRequestRecord, link: string): MailMessa
     `Details: ${link}`,
   ].join('\n');
   const html = `<p>${escapeHtml(headline)}.</p>\n${factsTable(facts)}\n<p><a href="${escapeHtml(link)}">Details</a></p>`;
-  return { to: [request.requester], subject: headline, text, html };
+  return { to, subject: headline, text, html };
 }

@@ -11,7 +11,6 @@
  * The run checks with ModelArts that the node pool is still the one poolgate created before anything is deleted.
  */
 import type { DeleteDryRun } from '../../contracts/api';
-import type { Policy } from '../config/policy';
 import { planApprovals } from '../domain/approval-plan';
 import {
   ForbiddenError,
@@ -26,26 +25,22 @@ import type { PoolRequestRecord } from '../domain/pool-request';
 import { isFinal } from '../domain/status';
 import { newStep, stepId } from '../domain/steps';
 import { teamNamed, teamOf } from '../domain/teams';
-import type { RecordMetric } from './metrics';
-import type { Claims, Clock, RequestStore, WorkflowRuns } from './ports';
 import { startOrUnavailable } from './runs';
-import { claimIdempotency, claimNodePoolName, requestFingerprint, type SubmitResult } from './submit-request';
+import {
+  claimIdempotency,
+  claimNodePoolName,
+  requestFingerprint,
+  type SubmitDeps,
+  type SubmitResult,
+} from './submit-request';
 
 export interface DeleteInput extends NodePoolName {
   readonly requester: string;
   readonly idempotencyKey?: string;
 }
 
-export interface DeleteDeps {
-  readonly policy: Policy;
-  readonly requests: RequestStore;
-  readonly claims: Claims;
-  readonly workflow: Pick<WorkflowRuns, 'start'>;
-  readonly recordMetric?: RecordMetric;
-  /** The time (the wiring's clock). */
-  readonly now: Clock;
-  readonly newId?: () => string;
-}
+/** A delete is submitted with what a create is. */
+export type DeleteDeps = SubmitDeps;
 
 /** What a dry run of a delete says would happen (the API contract). */
 export type { DeleteDryRun };
