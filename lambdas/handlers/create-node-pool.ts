@@ -3,7 +3,7 @@ import type { RequestTaskPayload } from '../../contracts/workflow';
 import { startInvocationLog } from '../adapters/logger';
 import { recordMetric } from '../adapters/metrics';
 import { createNodePool } from '../use-cases/create-node-pool';
-import { approvals, claims, linkKey, modelArts, policy, publicBaseUrl, requests } from '../wiring';
+import { approvals, claims, linkKey, modelArts, policy, publicBaseUrl, quotas, requests } from '../wiring';
 
 /** Workflow step CreateNodePool: show first, create if absent, record it. */
 export const handler = async (event: RequestTaskPayload, context?: Context) => {
@@ -12,6 +12,7 @@ export const handler = async (event: RequestTaskPayload, context?: Context) => {
     requests: requests(),
     approvals: approvals(),
     claims: claims(),
+    quotas: quotas(),
     modelArts: modelArts(),
     publicBaseUrl: publicBaseUrl(),
     linkKey: await linkKey(),

@@ -19,7 +19,7 @@ import { createBody, type PoolRequestRecord } from '../domain/pool-request';
 import { requestPageLink } from '../domain/request-link';
 import { newStep, stepId } from '../domain/steps';
 import type { RecordMetric } from './metrics';
-import type { ApprovalStore, Claims, NodePoolApi, RequestStore } from './ports';
+import type { ApprovalStore, Claims, NodePoolApi, QuotaStore, RequestStore } from './ports';
 import { OWNER_LABEL } from '../domain/modelarts';
 
 export class NodePoolConflictError extends Error {
@@ -30,6 +30,7 @@ export interface CreateDeps {
   readonly requests: RequestStore;
   readonly approvals: Pick<ApprovalStore, 'get'>;
   readonly claims: Pick<Claims, 'markPresent'>;
+  readonly quotas: Pick<QuotaStore, 'commitOrCount'>;
   readonly modelArts: NodePoolApi;
   readonly publicBaseUrl: string;
   /** Signs the request page link ModelArts keeps as `os.modelarts/service.console.url`. */
@@ -112,6 +113,16 @@ export async function createNodePool(requestId: string, deps: CreateDeps): Promi
   // and whoever sees it final may act on the node pool at once).
   const createdAt = request.steps.find((s) => s.step === 'node_pool_created')?.at ?? new Date().toISOString();
   await deps.claims.markPresent(nodePoolFacts(request), createdAt);
+  // ... and so does the quota: the run's reservation becomes use before the request says CREATED (with
+  // node tracking off its final status, and ACTIVE follows without another quota write), so whoever sees
+  // the request final sees its nodes counted. Finalize's own commit then finds nothing left to do.
+  await deps.quotas.commitOrCount({
+    team: request.team,
+    flavor: request.flavor,
+    requestId,
+    count: request.count,
+    attempt: request.retries ?? 0,
+  });
 
   const recorded = await deps.requests.recordStep(
     requestId,
