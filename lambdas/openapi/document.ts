@@ -36,6 +36,12 @@ const errors = (...statuses: Array<[number, string]>) =>
     ]),
   );
 
+/** A request recorded and its workflow started: the answer of every route that makes a request. */
+const ACCEPTED = {
+  description: 'Recorded; the workflow runs',
+  headers: { location: { description: 'the request', schema: { type: 'string' as const } } },
+  content: { 'application/json': { schema: SubmitAcceptedSchema } },
+};
 const htmlPage = (description: string) => ({ description, content: { 'text/html': { schema: z.string() } } });
 
 /**
@@ -104,11 +110,7 @@ export function buildOpenApiDocument(): OpenApiDocument {
         description: 'dryRun=true: what would happen',
         content: { 'application/json': { schema: DryRunResultSchema } },
       },
-      202: {
-        description: 'Recorded; the workflow runs',
-        headers: { location: { description: 'the request', schema: { type: 'string' } } },
-        content: { 'application/json': { schema: SubmitAcceptedSchema } },
-      },
+      202: ACCEPTED,
       ...errors(
         [
           400,
@@ -225,11 +227,7 @@ export function buildOpenApiDocument(): OpenApiDocument {
         description: 'dryRun=true: what would happen',
         content: { 'application/json': { schema: DeleteDryRunSchema } },
       },
-      202: {
-        description: 'Recorded; the workflow runs',
-        headers: { location: { description: 'the request', schema: { type: 'string' } } },
-        content: { 'application/json': { schema: SubmitAcceptedSchema } },
-      },
+      202: ACCEPTED,
       ...errors(
         [400, 'PoolGate.0400: a bad dryRun value'],
         [401, 'PoolGate.0401: no valid bearer token'],
