@@ -16,6 +16,7 @@ export const REQUEST_STATUSES = [
   'CREATED',
   'ACTIVE',
   'DELETED',
+  'EXTENDED',
   'REJECTED',
   'EXPIRED',
   'CANCELLED',
@@ -41,6 +42,9 @@ export const STEP_NAMES = [
   'quota_reconciled',
   'node_pool_delete_requested',
   'node_pool_deleted',
+  'lease_reminded',
+  'lease_extended',
+  'lease_expired',
 ] as const;
 export type StepName = (typeof STEP_NAMES)[number];
 
@@ -54,13 +58,13 @@ export type StepOutcome = (typeof STEP_OUTCOMES)[number];
  *
  *   create  POST   .../nodepools                  ends ACTIVE (CREATED without node tracking)
  *   delete  DELETE .../nodepools/{nodepool_name}  ends DELETED once ModelArts no longer shows it
- * (`scale` and `extend` come with the next issues.)
+ *   extend  POST   /requests/{id}/extend           ends EXTENDED once the lease's end has moved
  */
-export const REQUEST_KINDS = ['create', 'delete'] as const;
+export const REQUEST_KINDS = ['create', 'delete', 'extend'] as const;
 export type RequestKind = (typeof REQUEST_KINDS)[number];
 
-/** `user`: someone asked through the API (leases will add `lease`). */
-export const REQUEST_TRIGGERS = ['user'] as const;
+/** `user`: someone asked through the API; `lease`: the lease ran out (a deletion poolgate submitted). */
+export const REQUEST_TRIGGERS = ['user', 'lease'] as const;
 export type RequestTrigger = (typeof REQUEST_TRIGGERS)[number];
 
 /** `GET /requests`: items per page unless `limit` says otherwise, and the most `limit` may ask. */

@@ -68,14 +68,41 @@ const nodePoolFields = {
   maxCount: z.number().int(),
 };
 
-export const RequestKindSchema = z
-  .enum(REQUEST_KINDS)
-  .meta({ id: 'RequestKind', description: 'what the request does to its node pool: create (POST), delete (DELETE)' });
+export const RequestKindSchema = z.enum(REQUEST_KINDS).meta({
+  id: 'RequestKind',
+  description:
+    'what the request does to its node pool: create (POST), delete (DELETE), extend (POST /requests/{id}/extend: a lease extension)',
+});
+
+export const LeaseSchema = z
+  .strictObject({
+    duration: z.string().meta({ description: 'the lease asked for (X-Lease) or the policy default, e.g. P14D' }),
+    endsAt: timestamp.nullable().meta({
+      description:
+        'when the lease ends (extensions included); null until ModelArts accepted the create, since the lease runs from then',
+    }),
+    deleteAt: timestamp
+      .nullable()
+      .meta({ description: 'when poolgate deletes the node pool: the end plus the policy grace; null until then' }),
+    extendedBy: z.string().optional().meta({ description: 'what approved extensions added, e.g. P7D' }),
+  })
+  .meta({
+    id: 'Lease',
+    description:
+      'A time box on a pay-per-use node pool: poolgate reminds the holder before the end and deletes the node pool at end plus grace, unless an extension moves the end',
+  });
 
 const summaryFields = {
   requestId: z.string(),
   kind: RequestKindSchema,
-  trigger: z.enum(REQUEST_TRIGGERS).meta({ description: 'who set it off: user (an API call)' }),
+  trigger: z.enum(REQUEST_TRIGGERS).meta({
+    description: 'who set it off: user (an API call), lease (poolgate deleting a node pool whose lease ran out)',
+  }),
+  lease: LeaseSchema.optional().meta({ description: "a create's lease (absent: none)" }),
+  extend: z
+    .strictObject({ duration: z.string(), createdBy: z.string() })
+    .optional()
+    .meta({ description: 'an extension: by how much, and the request that created the leased node pool' }),
   status: RequestStatusSchema,
   reason: reason.optional(),
   final: z.boolean().meta({
@@ -135,6 +162,9 @@ export const SubmitAcceptedSchema = z
     requestId: z.string(),
     status: RequestStatusSchema,
     kind: RequestKindSchema,
+    lease: LeaseSchema.optional().meta({
+      description: 'the lease of a create (absent: none); it starts when ModelArts accepts the create',
+    }),
     links: z.strictObject({ self: z.string() }),
   })
   .meta({ id: 'SubmitAccepted' });
@@ -232,6 +262,7 @@ export const InventorySchema = z
           .strictObject({ requestId: z.string(), kind: RequestKindSchema, status: RequestStatusSchema })
           .optional()
           .meta({ description: 'the request under way on the node pool (one at a time)' }),
+        lease: LeaseSchema.optional(),
         links: z.strictObject({ createdBy: z.string(), openRequest: z.string().optional() }),
       }),
     ),
@@ -249,6 +280,7 @@ export type RequestSummary = Omit<RequestView, 'justification' | 'steps'>;
 /** One item of GET /requests. */
 export type ListedRequest = z.infer<typeof ListedRequestSchema>;
 export type RequestList = z.infer<typeof RequestListSchema>;
+export type Lease = z.infer<typeof LeaseSchema>;
 /** The 202 answer of a submission. */
 export type SubmitAccepted = z.infer<typeof SubmitAcceptedSchema>;
 /** The answer of a submission with `dryRun=true`. */

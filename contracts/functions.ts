@@ -10,6 +10,7 @@ export const HTTP_FUNCTIONS = [
   'requestPage',
   'cancelRequest',
   'retryRequest',
+  'extendLease',
   'deleteNodePool',
   'readNodePools',
   'nodePoolInventory',
@@ -29,10 +30,15 @@ export const WORKFLOW_FUNCTIONS = [
 ] as const;
 
 /** Run on a schedule (EventBridge on AWS, a timer on the local stack). */
-export const SCHEDULED_FUNCTIONS = ['reconcileQuota', 'sweepSubmitted'] as const;
+export const SCHEDULED_FUNCTIONS = ['reconcileQuota', 'sweepSubmitted', 'sweepLeases'] as const;
 
 /** How often the sweep of requests left SUBMITTED runs (the reconciliation's rate is the policy's). */
 export const SWEEP_SUBMITTED_EVERY_SECONDS = 60;
+/**
+ * How often the lease sweep runs on AWS: EventBridge's floor, one minute, is the lease's precision
+ * (the local stack: POOLGATE_SWEEP_SECONDS, default 60).
+ */
+export const SWEEP_LEASES_EVERY_SECONDS = 60;
 
 export type HttpFunctionId = (typeof HTTP_FUNCTIONS)[number];
 export type WorkflowFunctionId = (typeof WORKFLOW_FUNCTIONS)[number];
@@ -47,6 +53,7 @@ export const FUNCTION_ENTRIES: Record<FunctionId, string> = {
   requestPage: 'lambdas/handlers/request-page.ts',
   cancelRequest: 'lambdas/handlers/cancel-request.ts',
   retryRequest: 'lambdas/handlers/retry-request.ts',
+  extendLease: 'lambdas/handlers/extend-lease.ts',
   deleteNodePool: 'lambdas/handlers/delete-node-pool.ts',
   readNodePools: 'lambdas/handlers/read-nodepools.ts',
   nodePoolInventory: 'lambdas/handlers/nodepool-inventory.ts',
@@ -63,4 +70,5 @@ export const FUNCTION_ENTRIES: Record<FunctionId, string> = {
   finalize: 'lambdas/handlers/finalize.ts',
   reconcileQuota: 'lambdas/handlers/reconcile-quota.ts',
   sweepSubmitted: 'lambdas/handlers/sweep-submitted.ts',
+  sweepLeases: 'lambdas/handlers/sweep-leases.ts',
 };

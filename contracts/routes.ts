@@ -27,6 +27,8 @@ export const ROUTES: readonly RouteDefinition[] = [
   { method: 'GET', path: '/requests/{request_id}/page', functionId: 'requestPage' },
   { method: 'POST', path: '/requests/{request_id}/cancel', functionId: 'cancelRequest' },
   { method: 'POST', path: '/requests/{request_id}/retry', functionId: 'retryRequest' },
+  { method: 'POST', path: '/requests/{request_id}/extend', functionId: 'extendLease' },
+  { method: 'GET', path: '/requests/{request_id}/extend', functionId: 'extendLease' },
   { method: 'POST', path: '/slack/interactions', functionId: 'slackInteractions' },
   { method: 'GET', path: '/approvals/{approval_id}', functionId: 'approvals' },
   { method: 'POST', path: '/approvals/{approval_id}', functionId: 'approvals' },

@@ -17,4 +17,9 @@ export const TABLE_INDEXES: readonly IndexDefinition[] = [
   { indexName: 'byTeam', partitionKey: 'gsiTeam', sortKey: 'createdAt' },
   { indexName: 'byRequester', partitionKey: 'gsiRequester', sortKey: 'createdAt' },
   { indexName: 'byStatus', partitionKey: 'gsiStatus', sortKey: 'createdAt' },
+  /**
+   * The next lease event (a reminder point, the end, the deletion): sparse, only node-pool records with a
+   * live lease carry `gsiLease`; the lease sweep reads the due ones, oldest first (docs/approvals.md, "Leases").
+   */
+  { indexName: 'byLease', partitionKey: 'gsiLease', sortKey: 'leaseNextAt' },
 ];

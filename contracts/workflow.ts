@@ -206,6 +206,8 @@ export const WORKFLOW_ERRORS = {
   FlavorNotAllowedError: { retry: 'none', reason: 'FLAVOR_NOT_ALLOWED' },
   /** A change (delete) found a node pool of that name poolgate did not create (label or flavor differ). */
   NodePoolNotOursError: { retry: 'none', reason: 'NODE_POOL_NOT_OURS' },
+  /** An approved extension found the lease's deletion claimed first (or the node pool gone): nothing moved. */
+  LeaseEndedError: { retry: 'none', reason: 'LEASE_ENDED' },
 } as const satisfies Record<string, WorkflowErrorSpec>;
 
 export type WorkflowErrorName = keyof typeof WORKFLOW_ERRORS;

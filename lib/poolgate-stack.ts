@@ -6,7 +6,7 @@ import type { Construct } from 'constructs';
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { DEFAULT_JWT_ALGORITHMS, isJwtAlgorithm, JWT_ALGORITHMS } from '../contracts/auth';
-import { FUNCTION_ENTRIES, SWEEP_SUBMITTED_EVERY_SECONDS } from '../contracts/functions';
+import { FUNCTION_ENTRIES, SWEEP_LEASES_EVERY_SECONDS, SWEEP_SUBMITTED_EVERY_SECONDS } from '../contracts/functions';
 import { PoolgateAlarms } from './constructs/alarms';
 import { PoolgateApi } from './constructs/api';
 import { PoolgateFunctions } from './constructs/functions';
@@ -135,6 +135,11 @@ export class PoolgateStack extends Stack {
       fn: this.functions.byId.sweepSubmitted,
       everySeconds: SWEEP_SUBMITTED_EVERY_SECONDS,
       description: 'poolgate: start the execution of any request left SUBMITTED for more than a minute',
+    });
+    new PoolgateSchedule(this, 'LeaseSweep', {
+      fn: this.functions.byId.sweepLeases,
+      everySeconds: SWEEP_LEASES_EVERY_SECONDS,
+      description: 'poolgate: lease reminders, and the deletion of node pools whose lease ran out',
     });
     if (props.reconcileEverySeconds !== undefined) {
       new PoolgateSchedule(this, 'QuotaReconciliation', {

@@ -14,7 +14,8 @@
  *                  no stage applies to (a delete by default) is approved at once
  *        Decision?: pending -> RequestApproval (next stage) | approved -> Kind? | else -> Finalize
  *        RequestApproval timeout -> ApprovalTimedOut (remind, or expire) -> Decision?
- *   Kind?: create -> CreateNodePool | any other kind (delete) -> ApplyChange (show first, then change)
+ *   Kind?: create -> CreateNodePool | any other kind (delete, extend) -> ApplyChange (show first, then change;
+ *          an extension moves its lease's end in one conditional write and is not tracked)
  *   CreateNodePool | ApplyChange -> Track? -> CheckNodes -> NodesReady? -> WaitForNodes -> CheckNodes ... -> Finalize
  * Every task dispatches on the request's kind (CheckRequest, CheckNodes and Finalize read it from the
  * request); an execution started before kinds has no `kind` and is a create.
@@ -108,7 +109,7 @@ export function buildWorkflowDefinition(fns: WorkflowFunctionRefs, partition = '
   const status = (value: ApprovalOutcome['status']) => value;
   const task = (functionArn: string, payload: Record<string, unknown>) => invoke(partition, functionArn, payload);
   return {
-    Comment: 'poolgate: checks, staged approvals, then the ModelArts change of the request kind (create, delete)',
+    Comment: 'poolgate: checks, staged approvals, then the change of the request kind (create, delete, extend)',
     StartAt: s.checkRequest,
     States: {
       [s.checkRequest]: {
@@ -177,6 +178,13 @@ export function buildWorkflowDefinition(fns: WorkflowFunctionRefs, partition = '
             And: [
               { Variable: statePath('kind'), IsPresent: true },
               { Variable: statePath('kind'), StringEquals: 'delete' satisfies RequestKind },
+            ],
+            Next: s.applyChange,
+          },
+          {
+            And: [
+              { Variable: statePath('kind'), IsPresent: true },
+              { Variable: statePath('kind'), StringEquals: 'extend' satisfies RequestKind },
             ],
             Next: s.applyChange,
           },

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { DEFAULT_JWT_ALGORITHMS, encodeJwtAlgorithms } from '../contracts/auth';
 import { ENV } from '../contracts/environment';
 import {
+  SWEEP_LEASES_EVERY_SECONDS,
   SWEEP_SUBMITTED_EVERY_SECONDS,
   WORKFLOW_FUNCTIONS,
   type ScheduledFunctionId,
@@ -208,7 +209,8 @@ export async function startLocalStack(options: StartOptions = {}): Promise<Local
       policy.quotaReconciliation.enabled ? policy.quotaReconciliation.intervalSeconds : undefined,
       'reconcileQuota',
     ),
-    every(SWEEP_SUBMITTED_EVERY_SECONDS, 'sweepSubmitted'),
+    every(settings.sweepSeconds ?? SWEEP_SUBMITTED_EVERY_SECONDS, 'sweepSubmitted'),
+    every(settings.sweepSeconds ?? SWEEP_LEASES_EVERY_SECONDS, 'sweepLeases'),
   ];
 
   const endpoints: LocalStackEndpoints = {

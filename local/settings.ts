@@ -30,6 +30,11 @@ export interface LocalSettings {
    * so a test with many injected faults does not wait minutes. What is retried and how often is unchanged.
    */
   readonly retryScale: number;
+  /**
+   * How often the scheduled sweeps run (POOLGATE_SWEEP_SECONDS; default: every minute, as on AWS, where
+   * EventBridge's one-minute floor is the precision of a lease). Tests use 1 s.
+   */
+  readonly sweepSeconds?: number;
 }
 
 /** Documented development credentials of the ModelArts simulator (never valid anywhere else). */
@@ -53,6 +58,14 @@ function retryScale(raw: string | undefined): number {
   return value;
 }
 
+function sweepSeconds(raw: string | undefined): number | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > 3600)
+    throw new Error(`POOLGATE_SWEEP_SECONDS must be a whole number of seconds from 1 to 3600, got ${raw}`);
+  return value;
+}
+
 export function localSettings(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): LocalSettings {
   return {
     host: env.POOLGATE_HOST || '127.0.0.1',
@@ -71,5 +84,6 @@ export function localSettings(env: NodeJS.ProcessEnv = process.env, cwd = proces
     simulatorCatalogFile: env.POOLGATE_SIMULATOR_CATALOG ? resolve(cwd, env.POOLGATE_SIMULATOR_CATALOG) : undefined,
     simulatorFaults: env.POOLGATE_SIMULATOR_FAULTS || undefined,
     retryScale: retryScale(env.POOLGATE_SFN_RETRY_SCALE),
+    sweepSeconds: sweepSeconds(env.POOLGATE_SWEEP_SECONDS),
   };
 }

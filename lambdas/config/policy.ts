@@ -32,6 +32,39 @@ const Duration = z.string().check(
   }, 'must be a positive ISO 8601 duration such as PT4H, P2D or PT30S'),
 );
 
+/** A duration that may be zero (`PT0S`), such as a lease's grace. */
+const DurationOrZero = z.string().check(
+  z.refine((v) => {
+    try {
+      return durationSeconds(v) >= 0;
+    } catch {
+      return false;
+    }
+  }, 'must be an ISO 8601 duration such as PT0S, PT1H or P1D'),
+);
+
+/** The lease settings of a team, or of one flavor within it (which override the team's, field by field). */
+const leaseFields = {
+  /** The lease of a create whose request names none (no `X-Lease` header). */
+  default: z.optional(Duration),
+  /** The longest lease a create may ask for. */
+  max: z.optional(Duration),
+  /** The longest a lease may last with its extensions. */
+  maxTotal: z.optional(Duration),
+  /** Between the lease's end and the node pool's deletion. */
+  grace: z.optional(DurationOrZero),
+  /** When before the end the lease holder is reminded, e.g. ["P1D", "PT2H"]. */
+  remindBefore: z.optional(z.array(Duration).check(z.maxLength(5))),
+  /** `X-Lease: none` is refused (pay-per-use only). */
+  required: z.optional(z.boolean()),
+};
+export const LeaseLimitsSchema = z.strictObject(leaseFields);
+export const TeamLeaseSchema = z.strictObject({
+  ...leaseFields,
+  /** Per flavor: these settings win over the team's. */
+  flavors: z.optional(z.record(z.string().check(z.minLength(1)), LeaseLimitsSchema)),
+});
+
 /**
  * Longest a stage may wait. Step Functions allows a year, but Node timers (the local engine) overflow
  * after 24.8 days; approvals that old are stale anyway.
@@ -84,6 +117,8 @@ export const TeamSchema = z.strictObject({
   projects: z._default(z.array(z.string().check(z.minLength(1))), ['*']),
   /** Pool names the team may use; `*` allows any. */
   pools: z._default(z.array(z.string().check(z.minLength(1))), ['*']),
+  /** Leases of the team's pay-per-use node pools (docs/approvals.md, "Leases"); absent: none. */
+  lease: z.optional(TeamLeaseSchema),
 });
 
 const Region = z
@@ -212,6 +247,45 @@ export const PolicySchema = z
           }
           seen.set(m.email, team.name);
         });
+        if (team.lease) {
+          const levels: Array<[Array<string | number>, z.infer<typeof LeaseLimitsSchema>]> = [
+            [['teams', t, 'lease'], team.lease],
+            ...Object.entries(team.lease.flavors ?? {}).map(
+              ([flavor, limits]): [Array<string | number>, z.infer<typeof LeaseLimitsSchema>] => [
+                ['teams', t, 'lease', 'flavors', flavor],
+                { ...team.lease, ...limits },
+              ],
+            ),
+          ];
+          for (const [path, limits] of levels) {
+            const seconds = (v: string | undefined) => (v === undefined ? undefined : durationSeconds(v));
+            const [def, max, total] = [seconds(limits.default), seconds(limits.max), seconds(limits.maxTotal)];
+            if (def !== undefined && max !== undefined && def > max)
+              ctx.addIssue({
+                code: 'custom',
+                path: [...path, 'default'],
+                message: `must not be longer than max (${limits.max})`,
+              });
+            if (max !== undefined && total !== undefined && max > total)
+              ctx.addIssue({
+                code: 'custom',
+                path: [...path, 'max'],
+                message: `must not be longer than maxTotal (${limits.maxTotal})`,
+              });
+            if (def !== undefined && total !== undefined && def > total)
+              ctx.addIssue({
+                code: 'custom',
+                path: [...path, 'default'],
+                message: `must not be longer than maxTotal (${limits.maxTotal})`,
+              });
+            if (limits.required && def === undefined && limits.max === undefined && limits.maxTotal === undefined)
+              ctx.addIssue({
+                code: 'custom',
+                path: [...path, 'required'],
+                message: 'needs a default, max or maxTotal',
+              });
+          }
+        }
         team.stages.forEach((stage, s) => {
           if (stage.requiredApprovals > stage.approvers.length) {
             ctx.addIssue({

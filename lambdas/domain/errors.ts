@@ -90,3 +90,15 @@ export class BadQueryError extends PoolGateError {
 export class AmbiguousIdError extends PoolGateError {
   readonly code = 'PoolGate.1400';
 }
+/** An `X-Lease` header poolgate refuses (not a duration, over the policy's limit, on yearly/monthly or on a change). */
+export class LeaseRefusedError extends PoolGateError {
+  readonly code = 'PoolGate.0400';
+}
+/** An extension that would take the lease past the policy's `maxTotal`. */
+export class LeaseCapError extends PoolGateError {
+  readonly code = 'PoolGate.6409';
+}
+/** The node pool has no lease to extend, or its deletion has started. */
+export class LeaseNotExtendableError extends PoolGateError {
+  readonly code = 'PoolGate.7409';
+}

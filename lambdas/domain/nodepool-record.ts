@@ -13,6 +13,7 @@
  *         deleted   a delete saw ModelArts no longer show it; the name is free for a new create
  */
 import type { BillingMode } from './billing';
+import type { LeaseTerms, RecordLease } from './lease';
 import type { RequestKind } from './request-kind';
 
 export const NODE_POOL_STATES = ['creating', 'present', 'deleted'] as const;
@@ -34,9 +35,27 @@ export interface NodePoolFacts extends NodePoolName {
   /** The nodes counted against the team's quota (the share `use#<creatingRequestId>`). */
   readonly count: number;
   readonly billingMode: BillingMode;
+  /** The lease that applies (frozen at creation), and its holder: the lease starts when ModelArts accepts the create. */
+  readonly leaseTerms?: LeaseTerms;
+  readonly leaseHolder?: string;
 }
 
-export interface NodePoolRecord extends NodePoolName {
+/** The lease fields a record drops when a new creation claims the name or the node pool is deleted. */
+export const LEASE_FIELDS = [
+  'gsiLease',
+  'leaseEndsAt',
+  'leaseTerms',
+  'leaseExtendedSeconds',
+  'leaseHolder',
+  'leaseNextAt',
+  'leaseExtension',
+  'leaseLastExtension',
+  'leaseDeletion',
+  'leaseDeletionAttempts',
+  'leaseStopped',
+] as const;
+
+export interface NodePoolRecord extends NodePoolName, RecordLease {
   /** The request that last claimed the record (open while it has not reached its final status). */
   readonly requestId: string;
   readonly kind: RequestKind;
@@ -52,6 +71,8 @@ export interface NodePoolRecord extends NodePoolName {
   /** When ModelArts accepted the creation (state present). */
   readonly createdAt?: string;
   readonly deletedAt?: string;
+  /** Why the sweep stopped following the lease (the node pool turned out not to be poolgate's). */
+  readonly leaseStopped?: string;
 }
 
 /** The index partition (byTeam) of a team's present node pools: never a request partition. */

@@ -10,6 +10,7 @@ import type { NodePoolRequest } from './nodepool-request';
 import { kindOf, type RequestKind, type RequestTrigger } from './request-kind';
 import { isFinal, type RequestStatus, type TerminalReason } from './status';
 import type { Step } from './steps';
+import { leaseView, type LeaseTerms, type RecordLease } from './lease';
 
 export interface PoolRequestRecord {
   readonly requestId: string;
@@ -45,6 +46,10 @@ export interface PoolRequestRecord {
   readonly steps: readonly Step[];
   /** How many times a FAILED request was retried (absent: never). */
   readonly retries?: number;
+  /** A create's lease (the settings that apply, frozen at submission); absent: none. */
+  readonly lease?: LeaseTerms;
+  /** An extension: by how much it moves the lease's end (`duration` as asked, in seconds). */
+  readonly extend?: { readonly duration: string; readonly seconds: number };
 }
 
 /** The views of a request the API answers with: declared once, in the API contract. */
@@ -55,6 +60,8 @@ export interface ViewOptions {
   readonly nodeTracking?: boolean;
   /** The request page's signed URL. */
   readonly pageUrl?: string;
+  /** A create's node-pool record, for its lease's end (absent: the lease as asked, its end not yet known). */
+  readonly record?: Pick<RecordLease, 'leaseEndsAt' | 'leaseExtendedSeconds'> & { readonly creatingRequestId?: string };
 }
 
 export function toRequestSummary(r: PoolRequestRecord, options: ViewOptions = {}): RequestSummary {
@@ -62,6 +69,12 @@ export function toRequestSummary(r: PoolRequestRecord, options: ViewOptions = {}
     requestId: r.requestId,
     kind: kindOf(r),
     trigger: r.trigger ?? 'user',
+    ...(r.lease
+      ? {
+          lease: leaseView(r.lease, options.record?.creatingRequestId === r.requestId ? options.record : undefined),
+        }
+      : {}),
+    ...(r.extend ? { extend: { duration: r.extend.duration, createdBy: r.createRequestId ?? '' } } : {}),
     status: r.status,
     ...(r.reason ? { reason: r.reason } : {}),
     final: isFinal(r.status, options.nodeTracking ?? true),
@@ -119,6 +132,13 @@ export function assertMayChange(
   admins: readonly string[],
 ): asserts r is PoolRequestRecord {
   const who = actor.toLowerCase();
+  // A lease's deletion is poolgate's own act on the holder's behalf: only an admin may stop or repeat it.
+  if (r && r.trigger === 'lease' && !admins.includes(who)) {
+    if (!canView(r, who, teamMembers, admins)) throw new NotFoundError(`request ${requestId} not found`);
+    throw new ForbiddenError(
+      `${who} may read request ${requestId} but not ${action} it: it deletes a node pool whose lease ended, which only an admin${admins.length ? ` (${admins.join(', ')})` : ''} may ${action}`,
+    );
+  }
   if (r && (r.requester === who || admins.includes(who))) return;
   if (!r || !canView(r, who, teamMembers, admins)) throw new NotFoundError(`request ${requestId} not found`);
   const adminsText = admins.length ? ` or an admin (${admins.join(', ')})` : '';

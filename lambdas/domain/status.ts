@@ -3,6 +3,7 @@
  *
  *   create: SUBMITTED -> AWAITING_APPROVAL -> PROVISIONING -> CREATED -> ACTIVE
  *   delete: SUBMITTED -> (AWAITING_APPROVAL) -> PROVISIONING -> DELETED (ModelArts no longer shows it)
+ *   extend: SUBMITTED -> (AWAITING_APPROVAL) -> PROVISIONING -> EXTENDED (the lease's end moved)
  *   terminal: REJECTED, EXPIRED, CANCELLED, FAILED (each with a machine-readable reason)
  */
 import { REQUEST_STATUSES, type RequestStatus } from '../../contracts/api-values';
@@ -12,6 +13,7 @@ export { REQUEST_STATUSES, type RequestStatus };
 export const TERMINAL_STATUSES: readonly RequestStatus[] = [
   'ACTIVE',
   'DELETED',
+  'EXTENDED',
   'REJECTED',
   'EXPIRED',
   'CANCELLED',
@@ -42,6 +44,8 @@ export type TerminalReason =
   | 'NODE_POOL_NOT_OURS'
   | 'NODES_ABNORMAL'
   | 'NODES_TIMEOUT'
+  /** The node pool's lease ran out while the request waited (cancelled), or before an extension could move it. */
+  | 'LEASE_ENDED'
   | 'INTERNAL_ERROR';
 
 const TRANSITIONS: Record<RequestStatus, readonly RequestStatus[]> = {
@@ -49,10 +53,12 @@ const TRANSITIONS: Record<RequestStatus, readonly RequestStatus[]> = {
   SUBMITTED: ['AWAITING_APPROVAL', 'PROVISIONING', 'REJECTED', 'CANCELLED', 'FAILED'],
   AWAITING_APPROVAL: ['PROVISIONING', 'REJECTED', 'EXPIRED', 'CANCELLED', 'FAILED'],
   // A delete rejected right before the call (the node pool is no longer the one poolgate created).
-  PROVISIONING: ['CREATED', 'DELETED', 'REJECTED', 'FAILED'],
+  // An extension is applied in one write (EXTENDED), or refused when the lease's deletion won (REJECTED).
+  PROVISIONING: ['CREATED', 'DELETED', 'EXTENDED', 'REJECTED', 'FAILED'],
   CREATED: ['ACTIVE', 'FAILED'],
   ACTIVE: [],
   DELETED: [],
+  EXTENDED: [],
   REJECTED: [],
   EXPIRED: [],
   CANCELLED: [],

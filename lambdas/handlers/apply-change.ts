@@ -2,7 +2,7 @@ import type { Context } from 'aws-lambda';
 import { startInvocationLog } from '../adapters/logger';
 import { applyChange } from '../use-cases/apply-change';
 import type { Created } from '../use-cases/create-node-pool';
-import { clock, modelArts, policy, requests } from '../wiring';
+import { claims, clock, modelArts, policy, requests } from '../wiring';
 
 /** Workflow step ApplyChange: a change to an existing node pool (delete), shown first, then asked of ModelArts. */
 export const handler = async (event: { requestId: string }, context?: Context): Promise<Created> => {
@@ -12,5 +12,6 @@ export const handler = async (event: { requestId: string }, context?: Context): 
     modelArts: modelArts(),
     tracking: policy().nodeTracking,
     now: clock,
+    leases: { claims: claims(), records: claims() },
   });
 };

@@ -2,7 +2,7 @@ import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { startInvocationLog } from '../adapters/logger';
 import { recordMetric } from '../adapters/metrics';
 import { cancelRequest } from '../use-cases/cancel-request';
-import { approvals, authenticator, notifier, policy, quotas, requests, workflow } from '../wiring';
+import { claims, approvals, authenticator, notifier, policy, quotas, requests, workflow } from '../wiring';
 import { errorResponse, header, json, pathParameter, type HttpResult } from './http';
 
 /** POST /requests/{request_id}/cancel — by the requester or an admin, before provisioning. */
@@ -18,6 +18,7 @@ export const handler = async (event: APIGatewayProxyEventV2, context?: Context):
       workflow: workflow(),
       notifier: await notifier(),
       recordMetric,
+      leases: claims(),
     });
     return json(200, view);
   } catch (error) {

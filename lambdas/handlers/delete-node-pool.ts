@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { logger, startInvocationLog } from '../adapters/logger';
 import { recordMetric } from '../adapters/metrics';
+import { LeaseRefusedError } from '../domain/errors';
 import { dryRunDelete, submitDelete } from '../use-cases/submit-delete';
 import { authenticator, claims, clock, policy, requests, workflow } from '../wiring';
 import { errorResponse, header, isDryRun, json, pathParameter, type HttpResult } from './http';
@@ -13,6 +14,10 @@ export const handler = async (event: APIGatewayProxyEventV2, context?: Context):
   startInvocationLog(context);
   try {
     const requester = await authenticator().emailOf(header(event, 'authorization'));
+    if (header(event, 'x-lease') !== undefined)
+      throw new LeaseRefusedError(
+        'X-Lease: only a create takes a lease; a lease changes only through an extension (POST /requests/{id}/extend)',
+      );
     const input = {
       requester,
       projectId: pathParameter(event, 'project_id'),

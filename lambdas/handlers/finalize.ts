@@ -13,7 +13,7 @@ export const handler = async (event: FinalizeInput, context?: Context) => {
     approvals: approvals(),
     quotas: quotas(),
     notifier: notify,
-    changes: { claims: claims(), notifier: notify },
+    changes: { claims: claims(), notifier: notify, leases: claims() },
     nodeTracking: policy().nodeTracking.enabled,
     recordMetric,
   });

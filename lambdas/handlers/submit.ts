@@ -4,6 +4,7 @@ import { logger, startInvocationLog } from '../adapters/logger';
 import { recordMetric } from '../adapters/metrics';
 import { dryRunRequest } from '../use-cases/dry-run-request';
 import { submitRequest } from '../use-cases/submit-request';
+import { leaseView } from '../domain/lease';
 import { authenticator, claims, clock, modelArts, policy, quotas, requests, workflow } from '../wiring';
 import { bodyText, errorResponse, header, isDryRun, json, pathParameter, type HttpResult } from './http';
 
@@ -21,6 +22,7 @@ export const handler = async (event: APIGatewayProxyEventV2, context?: Context):
       poolName: pathParameter(event, 'pool_name'),
       rawBody: bodyText(event),
       justification: header(event, 'x-justification'),
+      lease: header(event, 'x-lease'),
     };
     if (isDryRun(event.queryStringParameters?.dryRun)) {
       return json(
@@ -45,6 +47,7 @@ export const handler = async (event: APIGatewayProxyEventV2, context?: Context):
       requestId: result.requestId,
       status: result.status,
       kind: 'create',
+      ...(result.lease ? { lease: leaseView(result.lease) } : {}),
       links: { self },
     };
     return json(202, accepted, { location: self });

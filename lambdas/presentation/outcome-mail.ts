@@ -8,6 +8,7 @@ const HEADLINES: Record<string, string> = {
   CREATED: 'was approved and the node pool is created',
   ACTIVE: 'is active: its nodes are available',
   DELETED: 'is done: the node pool is deleted',
+  EXTENDED: 'was approved: the lease now ends later',
   REJECTED: 'was rejected',
   EXPIRED: 'expired without a decision',
   CANCELLED: 'was cancelled',
@@ -17,8 +18,12 @@ const HEADLINES: Record<string, string> = {
 export function outcomeHeadline(request: PoolRequestRecord): string {
   const what =
     request.kind === 'delete'
-      ? `request to delete node pool ${request.nodePoolName}`
-      : `node pool request ${request.nodePoolName}`;
+      ? request.trigger === 'lease'
+        ? `leased node pool ${request.nodePoolName}'s deletion (its lease ended)`
+        : `request to delete node pool ${request.nodePoolName}`
+      : request.kind === 'extend'
+        ? `request to extend the lease of node pool ${request.nodePoolName}`
+        : `node pool request ${request.nodePoolName}`;
   return `Your ${what} ${HEADLINES[request.status] ?? `is ${request.status}`}`;
 }
 

@@ -27,6 +27,9 @@ const STEP_LABELS: Record<StepName, string> = {
   quota_reconciled: 'Quota reconciled',
   node_pool_delete_requested: 'Deletion requested',
   node_pool_deleted: 'Node pool deleted',
+  lease_reminded: 'Lease reminder sent',
+  lease_extended: 'Lease extended',
+  lease_expired: 'Lease expired',
 };
 
 const OUTCOME_LABELS: Record<Step['outcome'], string> = { ok: 'ok', refused: 'refused', error: 'error' };
@@ -37,6 +40,7 @@ const STATUS_TEXT: Record<string, string> = {
   PROVISIONING: 'approved; poolgate is creating the node pool in ModelArts',
   CREATED: 'the node pool is created in ModelArts',
   ACTIVE: 'the node pool is created and its nodes are available',
+  EXTENDED: 'the lease was extended',
   REJECTED: 'rejected',
   EXPIRED: 'expired without a decision',
   CANCELLED: 'cancelled',

@@ -17,7 +17,8 @@ import type { PoolRequestRecord } from '../domain/pool-request';
 import { kindOf } from '../domain/request-kind';
 import { newStep } from '../domain/steps';
 import type { Created } from './create-node-pool';
-import type { ChangeApi, Clock, RequestStore } from './ports';
+import type { ChangeApi, Claims, Clock, LeaseRecords, RequestStore } from './ports';
+import { firstEvent, scheduleOf } from '../domain/lease';
 
 export type { ChangeApi };
 
@@ -32,6 +33,73 @@ export interface ApplyDeps {
   readonly tracking: Policy['nodeTracking'];
   /** The time (the wiring's clock). */
   readonly now: Clock;
+  /** What an extension changes: the node-pool record's lease. */
+  readonly leases?: { readonly claims: Pick<Claims, 'record'>; readonly records: Pick<LeaseRecords, 'applyExtension'> };
+}
+
+/** An approved extension found the lease's deletion claimed first, or no lease left to extend. */
+export class LeaseEndedError extends Error {
+  override readonly name = 'LeaseEndedError' satisfies WorkflowErrorName;
+}
+
+export const LEASE_EXTENDED_STEP_ID = 'lease-extended';
+
+/**
+ * An approved extension: the lease's end moves by its duration, in one write conditional on the
+ * extension still holding the lease, the end being the one read, and no deletion claimed (whichever
+ * lands first wins). Then `lease_extended` and EXTENDED on the request. A retried run finds it applied
+ * (the record names it the last extension) and only records the step.
+ */
+async function extendLease(request: PoolRequestRecord, deps: ApplyDeps): Promise<Created> {
+  if (!deps.leases) throw new Error('applying an extension needs the lease records (ApplyDeps.leases)');
+  const done: Created = { nodePoolName: request.nodePoolName, alreadyExisted: true, track: false, waitSeconds: 0 };
+  if (request.status === 'EXTENDED') return done;
+  const seconds = request.extend?.seconds ?? 0;
+  const record = await deps.leases.claims.record(request);
+  let from = record?.leaseEndsAt;
+  let to = from;
+  if (record?.leaseLastExtension !== request.requestId) {
+    if (
+      !record?.leaseEndsAt ||
+      !record.leaseTerms ||
+      record.leaseDeletion ||
+      record.leaseExtension !== request.requestId
+    )
+      throw new LeaseEndedError(
+        record?.leaseDeletion
+          ? `the lease of node pool ${request.nodePoolName} ended and its deletion started (request ${record.leaseDeletion}) before this extension was approved`
+          : `node pool ${request.nodePoolName} has no lease this extension can move any more`,
+      );
+    from = record.leaseEndsAt;
+    to = new Date(Date.parse(from) + seconds * 1000).toISOString();
+    const nextAt = new Date(firstEvent(scheduleOf(to, record.leaseTerms), deps.now().getTime())).toISOString();
+    const moved = await deps.leases.records.applyExtension(request, {
+      extensionId: request.requestId,
+      fromEndsAt: from,
+      toEndsAt: to,
+      seconds,
+      nextAt,
+    });
+    if (!moved) {
+      const again = await deps.leases.claims.record(request);
+      if (again?.leaseLastExtension !== request.requestId)
+        throw new LeaseEndedError(
+          `the lease of node pool ${request.nodePoolName} ended and its deletion started before this extension was approved`,
+        );
+    }
+  } else {
+    to = record.leaseEndsAt;
+    from = to ? new Date(Date.parse(to) - seconds * 1000).toISOString() : undefined;
+  }
+  await deps.requests.recordStep(
+    request.requestId,
+    newStep(LEASE_EXTENDED_STEP_ID, 'lease_extended', 'ok', {
+      at: deps.now(),
+      detail: { nodePool: request.nodePoolName, by: request.extend?.duration, from, to },
+    }),
+    { status: 'EXTENDED' },
+  );
+  return done;
 }
 
 export const DELETE_REQUESTED_STEP_ID = 'node-pool-delete-requested';
@@ -51,6 +119,7 @@ export async function applyChange(requestId: string, deps: ApplyDeps): Promise<C
   const request = await deps.requests.get(requestId);
   if (!request) throw new NotFoundError(`request ${requestId} not found`);
   const kind = kindOf(request);
+  if (kind === 'extend') return extendLease(request, deps);
   if (kind !== 'delete') throw new Error(`request ${requestId} is a ${kind} request: ApplyChange does not apply it`);
   const applied: Created = {
     nodePoolName: request.nodePoolName,

@@ -14,7 +14,10 @@ import { assertMayChange, toRequestView } from '../domain/pool-request';
 import { newStep } from '../domain/steps';
 import type { RecordMetric } from './metrics';
 import type { Notifier } from './notifier';
-import type { ApprovalStore, QuotaStore, RequestStore, WorkflowRuns } from './ports';
+import type { ApprovalStore, LeaseRecords, QuotaStore, RequestStore, StepResult, WorkflowRuns } from './ports';
+import type { PoolRequestRecord } from '../domain/pool-request';
+import { kindOf } from '../domain/request-kind';
+import type { RequestStatus } from '../domain/status';
 
 export interface CancelDeps {
   readonly policy: Policy;
@@ -24,7 +27,68 @@ export interface CancelDeps {
   readonly workflow: Pick<WorkflowRuns, 'stop'>;
   readonly notifier: Pick<Notifier, 'showSettled' | 'tellRequester'>;
   readonly recordMetric?: RecordMetric;
+  /** An extension's hold on its lease, released when it is cancelled. */
+  readonly leases?: Pick<LeaseRecords, 'releaseExtension'>;
 }
+
+/**
+ * What follows a recorded cancellation, whoever cancelled: the run stopped, the approvals closed and
+ * their Slack messages settled, the reservation given back, a change's marker (and an extension's
+ * hold on its lease) cleared, the requester told.
+ */
+export async function settleCancelled(
+  request: PoolRequestRecord,
+  cancelled: StepResult,
+  outcome: string,
+  deps: Omit<CancelDeps, 'policy'>,
+): Promise<void> {
+  const { requestId } = request;
+  if (cancelled.recorded) deps.recordMetric?.('cancelled', 1, 'Count');
+  await deps.workflow.stop(requestId, outcome);
+  for (let stageIndex = 0; stageIndex < request.stages.length; stageIndex++) {
+    const approvalId = approvalIdFor(requestId, stageIndex);
+    await deps.approvals.close(approvalId, 'CANCELLED');
+    const approval = await deps.approvals.get(approvalId);
+    if (approval?.closed === 'CANCELLED') await deps.notifier.showSettled(cancelled.request, approval, outcome);
+  }
+  await deps.quotas.release({ team: request.team, flavor: request.flavor, requestId, count: request.count });
+  // A cancelled change (a delete) leaves the node pool's share to reconciliation again.
+  if (request.createRequestId && kindOf(request) !== 'extend')
+    await deps.quotas.clearOpen({
+      team: request.team,
+      flavor: request.flavor,
+      createId: request.createRequestId,
+      changeId: requestId,
+    });
+  if (kindOf(request) === 'extend') await deps.leases?.releaseExtension(request, requestId);
+  if (cancelled.recorded) await deps.notifier.tellRequester(cancelled.request);
+}
+
+/**
+ * The lease of the node pool ended while `requestId` waited (for its checks or an approval): it ends
+ * CANCELLED / LEASE_ENDED, whatever its kind, its reservation released. False when it no longer waits.
+ */
+export async function cancelForLeaseEnd(requestId: string, deps: Omit<CancelDeps, 'policy'>): Promise<boolean> {
+  const request = await deps.requests.get(requestId);
+  if (!request || !WAITING.includes(request.status)) return false;
+  let cancelled: StepResult;
+  try {
+    cancelled = await deps.requests.recordStep(
+      requestId,
+      newStep('cancelled', 'cancelled', 'ok', { actor: POOLGATE_ACTOR, detail: { reason: 'LEASE_ENDED' } }),
+      { status: 'CANCELLED', reason: 'LEASE_ENDED', from: WAITING },
+    );
+  } catch (error) {
+    if (error instanceof InvalidTransitionError) return false;
+    throw error;
+  }
+  await settleCancelled(request, cancelled, "cancelled: the node pool's lease ended", deps);
+  return cancelled.recorded;
+}
+
+/** Who acts when poolgate itself does something (a lease's deletion, its cancellations). */
+export const POOLGATE_ACTOR = 'poolgate';
+const WAITING: RequestStatus[] = ['SUBMITTED', 'AWAITING_APPROVAL'];
 
 export async function cancelRequest(requestId: string, actor: string, deps: CancelDeps): Promise<RequestView> {
   const request = await deps.requests.get(requestId);
@@ -41,24 +105,6 @@ export async function cancelRequest(requestId: string, actor: string, deps: Canc
       throw new NotCancellableError(`request ${requestId} is ${request.status} and can no longer be cancelled`);
     throw error;
   }
-  if (cancelled.recorded) deps.recordMetric?.('cancelled', 1, 'Count');
-  await deps.workflow.stop(requestId, `cancelled by ${actor}`);
-  for (let stageIndex = 0; stageIndex < request.stages.length; stageIndex++) {
-    const approvalId = approvalIdFor(requestId, stageIndex);
-    await deps.approvals.close(approvalId, 'CANCELLED');
-    const approval = await deps.approvals.get(approvalId);
-    if (approval?.closed === 'CANCELLED')
-      await deps.notifier.showSettled(cancelled.request, approval, `cancelled by ${actor}`);
-  }
-  await deps.quotas.release({ team: request.team, flavor: request.flavor, requestId, count: request.count });
-  // A cancelled change (a delete) leaves the node pool's share to reconciliation again.
-  if (request.createRequestId)
-    await deps.quotas.clearOpen({
-      team: request.team,
-      flavor: request.flavor,
-      createId: request.createRequestId,
-      changeId: requestId,
-    });
-  if (cancelled.recorded) await deps.notifier.tellRequester(cancelled.request);
+  await settleCancelled(request, cancelled, `cancelled by ${actor}`, deps);
   return toRequestView(cancelled.request);
 }

@@ -212,7 +212,7 @@ async function checkChange(request: PoolRequestRecord, deps: CheckDeps): Promise
     return { status: 'refused', stageIndex: -1, waitSeconds: 0, reason };
   };
   if (request.status === 'PROVISIONING') {
-    await deps.quotas.markOpen(marker);
+    if (kindOf(request) !== 'extend') await deps.quotas.markOpen(marker);
     return { status: 'approved', stageIndex: lastStage, waitSeconds: 0 };
   }
   if (request.planError) {
@@ -223,8 +223,12 @@ async function checkChange(request: PoolRequestRecord, deps: CheckDeps): Promise
       'NO_ELIGIBLE_APPROVER',
     );
   }
-  if (!deps.changes) throw new Error('checking a change needs the node pool read (CheckDeps.changes)');
-  const shown = await deps.changes.modelArts.showNodePool(request.projectId, request.poolName, request.nodePoolName);
+  // An extension changes only poolgate's record of the lease: nothing to read in ModelArts, no quota marker.
+  const extension = kindOf(request) === 'extend';
+  if (!deps.changes && !extension) throw new Error('checking a change needs the node pool read (CheckDeps.changes)');
+  const shown = extension
+    ? undefined
+    : await deps.changes!.modelArts.showNodePool(request.projectId, request.poolName, request.nodePoolName);
   const why = shown && notOurs(request, shown);
   if (why) {
     return refused(
@@ -234,17 +238,24 @@ async function checkChange(request: PoolRequestRecord, deps: CheckDeps): Promise
       'NODE_POOL_NOT_OURS',
     );
   }
-  await deps.quotas.markOpen(marker);
+  if (!extension) await deps.quotas.markOpen(marker);
   const now = new Date();
   const checked = newStep(stepId.capacityChecked(), 'capacity_checked', 'ok', {
     at: now,
-    detail: {
-      check: 'ownership',
-      nodePool: request.nodePoolName,
-      createdBy: request.createRequestId,
-      flavor: request.flavor,
-      ...(shown ? {} : { gone: true }),
-    },
+    detail: extension
+      ? {
+          check: 'lease',
+          nodePool: request.nodePoolName,
+          createdBy: request.createRequestId,
+          extendBy: request.extend?.duration,
+        }
+      : {
+          check: 'ownership',
+          nodePool: request.nodePoolName,
+          createdBy: request.createRequestId,
+          flavor: request.flavor,
+          ...(shown ? {} : { gone: true }),
+        },
   });
   const first = request.stages[0];
   try {
@@ -262,7 +273,7 @@ async function checkChange(request: PoolRequestRecord, deps: CheckDeps): Promise
   } catch (error) {
     // Cancelled meanwhile: the marker goes with it.
     if (error instanceof InvalidTransitionError) {
-      await deps.quotas.clearOpen(marker);
+      if (!extension) await deps.quotas.clearOpen(marker);
       return { status: 'refused', stageIndex: -1, waitSeconds: 0, reason: 'CANCELLED_BY_USER' };
     }
     throw error;

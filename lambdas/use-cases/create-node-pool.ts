@@ -21,6 +21,7 @@ import { newStep, stepId } from '../domain/steps';
 import type { RecordMetric } from './metrics';
 import type { ApprovalStore, Claims, NodePoolApi, QuotaStore, RequestStore } from './ports';
 import { OWNER_LABEL } from '../domain/modelarts';
+import { leaseEnd, leaseView } from '../domain/lease';
 
 export class NodePoolConflictError extends Error {
   override readonly name = 'NodePoolConflictError' satisfies WorkflowErrorName;
@@ -111,6 +112,7 @@ export async function createNodePool(requestId: string, deps: CreateDeps): Promi
   if (!existing) await deps.modelArts.createNodePool(request.projectId, request.poolName, body);
   // The node pool exists: its record says so before the request does (CREATED may be its final status,
   // and whoever sees it final may act on the node pool at once).
+  // The lease (if any) runs from this time: the record's end and the step's are the same; a retry keeps both.
   const createdAt = request.steps.find((s) => s.step === 'node_pool_created')?.at ?? new Date().toISOString();
   await deps.claims.markPresent(nodePoolFacts(request), createdAt);
   // ... and so does the quota: the run's reservation becomes use before the request says CREATED (with
@@ -127,10 +129,19 @@ export async function createNodePool(requestId: string, deps: CreateDeps): Promi
   const recorded = await deps.requests.recordStep(
     requestId,
     newStep(stepId.nodePoolCreated(), 'node_pool_created', 'ok', {
+      at: new Date(createdAt),
       detail: {
         nodePool: request.nodePoolName,
         annotations: body.metadata.annotations,
         ...(existing ? { alreadyExisted: true } : {}),
+        ...(request.lease
+          ? {
+              lease: {
+                duration: request.lease.duration,
+                endsAt: leaseView(request.lease, { leaseEndsAt: leaseEnd(createdAt, request.lease) }).endsAt,
+              },
+            }
+          : {}),
       },
     }),
     { status: 'CREATED' },
@@ -156,5 +167,6 @@ export function nodePoolFacts(request: PoolRequestRecord): NodePoolFacts {
     flavor: request.flavor,
     count: request.count,
     billingMode: request.billing.mode,
+    ...(request.lease ? { leaseTerms: request.lease, leaseHolder: request.requester } : {}),
   };
 }

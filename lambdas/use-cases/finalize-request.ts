@@ -26,7 +26,7 @@ import { isTerminal, type RequestStatus, type TerminalReason } from '../domain/s
 import { newStep, stepId } from '../domain/steps';
 import type { RecordMetric } from './metrics';
 import type { Notifier } from './notifier';
-import type { ApprovalStore, Claims, QuotaStore, RequestStore } from './ports';
+import type { ApprovalStore, Claims, LeaseRecords, QuotaStore, RequestStore } from './ports';
 
 export type FinalizeInput = FinalizePayload;
 
@@ -39,6 +39,8 @@ export interface FinalizeDeps {
   readonly changes?: {
     readonly claims: Pick<Claims, 'markDeleted'>;
     readonly notifier: Pick<Notifier, 'tellCreator'>;
+    /** An extension's hold on its lease. */
+    readonly leases?: Pick<LeaseRecords, 'releaseExtension'>;
   };
   /** Whether nodes are followed after creation (off: CREATED is where a request ends). */
   readonly nodeTracking: boolean;
@@ -168,7 +170,8 @@ async function finalizeChange(
     createId: request.createRequestId ?? '',
     changeId: request.requestId,
   };
-  const gone = Boolean(input.created) && !input.error;
+  const extension = kindOf(request) === 'extend';
+  const gone = !extension && Boolean(input.created) && !input.error;
   if (gone && request.status !== 'DELETED') {
     if (!deps.changes) throw new Error('finalizing a change needs the node-pool record (FinalizeDeps.changes)');
     const released = await deps.quotas.removeUse(marker);
@@ -194,6 +197,15 @@ async function finalizeChange(
   if (!gone && !isTerminal(request.status)) {
     if (input.approval?.status === 'expired' && request.status === 'AWAITING_APPROVAL') {
       request = await expire(request, input.approval.stageIndex, deps);
+    } else if (input.error?.Error === 'LeaseEndedError') {
+      const result = await deps.requests.recordStep(
+        request.requestId,
+        newStep(stepId.failed(attempt), 'lease_extended', 'refused', {
+          detail: { reason: 'LEASE_ENDED', message: causeMessage(input.error.Cause) },
+        }),
+        { status: 'REJECTED', reason: 'LEASE_ENDED' },
+      );
+      request = result.request;
     } else if (input.error?.Error === 'NodePoolNotOursError') {
       const result = await deps.requests.recordStep(
         request.requestId,
@@ -210,7 +222,10 @@ async function finalizeChange(
       request = await fail(request, attempt, input.error, approved ? 'ApplyChange' : undefined, deps);
     }
   }
-  if (request.status !== 'DELETED') await deps.quotas.clearOpen(marker);
+  if (extension) {
+    // An extension that did not move the lease lets go of it (at most one open extension per lease).
+    if (request.status !== 'EXTENDED') await deps.changes?.leases?.releaseExtension(request, request.requestId);
+  } else if (request.status !== 'DELETED') await deps.quotas.clearOpen(marker);
   if (request.status !== 'CANCELLED') await deps.notifier.tellRequester(request);
   return { status: request.status };
 }

@@ -12,7 +12,7 @@ import { AmbiguousIdError, NotFoundError } from '../domain/errors';
 import { mayListTeam } from '../domain/list-query';
 import { canView, toRequestView, type PoolRequestRecord, type RequestView } from '../domain/pool-request';
 import { requestPageLink } from '../domain/request-link';
-import type { RequestStore } from './ports';
+import type { Claims, RequestStore } from './ports';
 
 /** The shortest prefix of a request id that is looked up. */
 export const MIN_ID_PREFIX = 8;
@@ -26,6 +26,8 @@ export interface GetRequestDeps {
   /** With both, the view links the request's signed page. */
   readonly linkKey?: string;
   readonly publicBaseUrl?: string;
+  /** With it, a leased create's view shows the lease's end from its node-pool record. */
+  readonly claims?: Pick<Claims, 'record'>;
 }
 
 function visible(request: PoolRequestRecord | undefined, viewer: string, policy: Policy): boolean {
@@ -41,7 +43,12 @@ export async function getRequest(requestId: string, viewer: string, deps: GetReq
     deps.linkKey && deps.publicBaseUrl
       ? requestPageLink(deps.publicBaseUrl, request.requestId, deps.linkKey)
       : undefined;
-  return toRequestView(request, { nodeTracking: deps.policy.nodeTracking.enabled, pageUrl });
+  const record = request.lease && deps.claims ? await deps.claims.record(request) : undefined;
+  return toRequestView(request, {
+    nodeTracking: deps.policy.nodeTracking.enabled,
+    pageUrl,
+    ...(record ? { record } : {}),
+  });
 }
 
 async function findRequest(idOrPrefix: string, viewer: string, deps: GetRequestDeps): Promise<PoolRequestRecord> {

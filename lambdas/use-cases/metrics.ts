@@ -24,7 +24,15 @@ export type MetricName =
   /** The request ended FAILED (ModelArts error, nodes abnormal or late, internal error). */
   | 'failed'
   /** Seconds from `approval_requested` to the stage's decision (approve or reject), once per decided stage. */
-  | 'approvalWaitTime';
+  | 'approvalWaitTime'
+  /** A lease reminder (or end notice) was claimed and sent. */
+  | 'leaseReminded'
+  /** A lease ran out: its deletion was submitted. */
+  | 'leaseExpired'
+  /** A lease's deletion failed and was submitted again (alarmed: it is never given up while the record is live). */
+  | 'leaseDeletionFailed'
+  /** A lease ran out on a node pool that is not poolgate's any more (label or flavor changed): never deleted. */
+  | 'leaseNodePoolNotOurs';
 
 export type MetricUnit = 'Count' | 'Seconds';
 

@@ -14,6 +14,9 @@ import { approvalRequestMail } from '../presentation/approval-mail';
 import { deletedByOtherMail, outcomeHeadline, outcomeMail } from '../presentation/outcome-mail';
 import { approvalClosedMessage, approvalRequestMessage, type SlackContext } from '../presentation/slack-messages';
 import type { ChatPoster, MailSender } from './ports';
+import type { NodePoolRecord } from '../domain/nodepool-record';
+import { extendLink } from '../domain/lease-link';
+import { leaseNoticeMail, leaseNoticeText } from '../presentation/lease-mail';
 
 export interface NotifierDeps {
   readonly policy: Policy;
@@ -102,6 +105,38 @@ export class Notifier {
   async tellCreator(request: PoolRequestRecord, creator: string): Promise<void> {
     const link = requestPageLink(this.deps.publicBaseUrl, request.requestId, this.deps.linkKey);
     await this.mailer().send(deletedByOtherMail(request, creator, link));
+  }
+
+  /**
+   * Tells the lease holder (e-mail with their personal extension link, Slack DM) and the team's channel,
+   * if it has one, that the lease ends soon or has ended, and when the node pool is deleted.
+   */
+  async tellLeaseHolder(
+    record: NodePoolRecord,
+    notice: { kind: 'remind' | 'ended'; endsAt: string; deleteAt: string; estimate?: string },
+  ): Promise<void> {
+    const holder = record.leaseHolder ?? record.creator;
+    const base = { record, ...notice, timeZone: this.deps.policy.displayTimeZone };
+    if (holder) {
+      const link = extendLink(this.deps.publicBaseUrl, record.creatingRequestId ?? '', holder, this.deps.linkKey);
+      await this.mailer().send(leaseNoticeMail(holder, { ...base, extendLink: link }));
+      const slackId = teamOf(this.deps.policy, holder)?.members.find((m) => m.email === holder)?.slackUserId;
+      if (slackId) await this.postQuietly(slackId, leaseNoticeText({ ...base, extendLink: link }), record);
+    }
+    const channel = record.team ? teamNamed(this.deps.policy, record.team)?.slackChannel : undefined;
+    if (channel) await this.postQuietly(channel, leaseNoticeText(base), record);
+  }
+
+  private async postQuietly(target: string, text: string, record: NodePoolRecord): Promise<void> {
+    if (!this.deps.slack) return;
+    try {
+      await this.deps.slack.post(target, { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] });
+    } catch (error) {
+      logger.warn('slack message not sent', {
+        nodePool: record.nodePoolName,
+        error: (error as Error).message,
+      });
+    }
   }
 
   private slackContext(request: PoolRequestRecord): SlackContext {

@@ -241,6 +241,24 @@ export interface Claims {
 
 export type { NodePoolName };
 
+/** The lease fields of node-pool records (adapters/dynamodb/claim-repository.ts), each write conditional. */
+export interface LeaseRecords {
+  /** Records whose next lease event is due at `now` (ISO), oldest first, at most `limit`. */
+  dueLeases(now: string, limit: number): Promise<NodePoolRecord[]>;
+  moveLeaseNext(name: NodePoolName, from: string, to: string): Promise<boolean>;
+  claimLeaseDeletion(
+    name: NodePoolName,
+    claim: { endsAt: string; deleteId: string; attempt: number; nextAt: string; previousId?: string },
+  ): Promise<boolean>;
+  stopLease(name: NodePoolName, deleteId: string, why: string): Promise<boolean>;
+  claimExtension(name: NodePoolName, extensionId: string, previousId?: string): Promise<boolean>;
+  applyExtension(
+    name: NodePoolName,
+    change: { extensionId: string; fromEndsAt: string; toEndsAt: string; seconds: number; nextAt: string },
+  ): Promise<boolean>;
+  releaseExtension(name: NodePoolName, extensionId: string): Promise<boolean>;
+}
+
 // --- WorkflowRuns -----------------------------------------------------------------------------------
 
 export type TaskAnswer = 'delivered' | 'gone';

@@ -9,6 +9,7 @@
  * - `GET /nodepools` is poolgate's inventory: the node pools the caller may read, from their records
  *   (newest first, a team at a time, paged with signed cursors as `GET /requests`).
  */
+import { leaseView } from '../domain/lease';
 import type { Inventory, InventoryItem, ModelArtsNodePoolList } from '../../contracts/api';
 import type { Policy } from '../config/policy';
 import { BadQueryError, ForbiddenError, NotFoundError } from '../domain/errors';
@@ -138,6 +139,7 @@ export async function inventory(
       ...(r.createdAt ? { createdAt: r.createdAt } : {}),
       createdBy: r.creatingRequestId,
       ...(open ? { openRequest: open } : {}),
+      ...(r.leaseTerms ? { lease: leaseView(r.leaseTerms, r) } : {}),
       links: {
         createdBy: `/requests/${r.creatingRequestId}`,
         ...(open ? { openRequest: `/requests/${open.requestId}` } : {}),

@@ -18,9 +18,11 @@ import {
   NotFoundError,
   NotRetryableError,
   OpenRequestExistsError,
+  LeaseRefusedError,
   PayloadTooLargeError,
   ValidationError,
 } from '../domain/errors';
+import { decideLease, type LeaseTerms } from '../domain/lease';
 import { MAX_BODY_BYTES, parseNodePoolRequest, type NodePoolRequest } from '../domain/nodepool-request';
 import type { PoolRequestRecord } from '../domain/pool-request';
 import { placementAllowed } from '../domain/quota';
@@ -42,6 +44,8 @@ export interface SubmitInput {
   readonly rawBody: string;
   readonly idempotencyKey?: string;
   readonly justification?: string;
+  /** The `X-Lease` header: a duration (`P14D`), or `none`; absent: the policy's default. */
+  readonly lease?: string;
 }
 
 export interface SubmitDeps {
@@ -58,12 +62,16 @@ export interface SubmitDeps {
 export interface SubmitResult {
   readonly requestId: string;
   readonly status: RequestStatus;
+  /** A create's lease (absent: none). */
+  readonly lease?: LeaseTerms;
 }
 
 export interface AcceptedSubmission {
   readonly team: Team;
   readonly body: NodePoolRequest;
   readonly justification?: string;
+  /** The lease that applies (absent: none): the header's or the policy default, frozen now. */
+  readonly lease?: LeaseTerms;
 }
 
 /**
@@ -85,13 +93,20 @@ export function acceptSubmission(input: Omit<SubmitInput, 'idempotencyKey'>, pol
   if (justification && justification.length > MAX_JUSTIFICATION_CHARS) {
     throw new ValidationError(`X-Justification: must be at most ${MAX_JUSTIFICATION_CHARS} characters`);
   }
-  return { team, body: parsed.value, ...(justification ? { justification } : {}) };
+  const lease = decideLease(team, parsed.value.spec.resources.flavor, billingOf(parsed.value).mode, input.lease);
+  if (!lease.ok) throw new LeaseRefusedError(lease.message);
+  return {
+    team,
+    body: parsed.value,
+    ...(justification ? { justification } : {}),
+    ...(lease.terms ? { lease: lease.terms } : {}),
+  };
 }
 
 export async function submitRequest(input: SubmitInput, deps: SubmitDeps): Promise<SubmitResult> {
   const now = deps.now();
 
-  const { team, body, justification } = acceptSubmission(input, deps.policy);
+  const { team, body, justification, lease } = acceptSubmission(input, deps.policy);
 
   const fingerprint = requestFingerprint({ ...input, method: 'POST', kind: 'create' });
   const requestId = await claimIdempotency(input, fingerprint, deps, now);
@@ -101,7 +116,11 @@ export async function submitRequest(input: SubmitInput, deps: SubmitDeps): Promi
       throw new IdempotencyKeyReusedError('this Idempotency-Key was already used for a different request');
     }
     if (existing.status === 'SUBMITTED') await startOrUnavailable(deps.workflow, existing.requestId);
-    return { requestId: existing.requestId, status: existing.status };
+    return {
+      requestId: existing.requestId,
+      status: existing.status,
+      ...(existing.lease ? { lease: existing.lease } : {}),
+    };
   }
 
   const nodePoolName = body.metadata.name;
@@ -116,6 +135,7 @@ export async function submitRequest(input: SubmitInput, deps: SubmitDeps): Promi
       flavor: body.spec.resources.flavor,
       count: body.spec.resources.count,
       billingMode: billing.mode,
+      ...(lease ? { leaseTerms: lease, leaseHolder: input.requester } : {}),
     },
   });
 
@@ -136,6 +156,7 @@ export async function submitRequest(input: SubmitInput, deps: SubmitDeps): Promi
     body,
     billing,
     ...(justification ? { justification } : {}),
+    ...(lease ? { lease } : {}),
     stages: plan.ok ? plan.stages : [],
     ...(plan.ok ? {} : { planError: plan.reason }),
     fingerprint,
@@ -146,7 +167,7 @@ export async function submitRequest(input: SubmitInput, deps: SubmitDeps): Promi
   await deps.requests.create(record);
   deps.recordMetric?.('submitted', 1, 'Count');
   await startOrUnavailable(deps.workflow, requestId.id);
-  return { requestId: requestId.id, status: 'SUBMITTED' };
+  return { requestId: requestId.id, status: 'SUBMITTED', ...(lease ? { lease } : {}) };
 }
 
 /** What makes two submissions the same request: method, kind, requester, where, and the body (and, later, a lease header). */
@@ -158,9 +179,12 @@ export function requestFingerprint(input: {
   readonly poolName: string;
   readonly nodePoolName?: string;
   readonly rawBody: string;
+  /** The `X-Lease` header, when sent (absent: the fingerprint of requests before leases). */
+  readonly lease?: string;
 }): string {
   return sha256(
     [
+      ...(input.lease?.trim() ? ['lease', input.lease.trim()] : []),
       'v2',
       input.method,
       input.kind,
@@ -224,7 +248,11 @@ export async function claimIdempotency(
 export async function claimNodePoolName(
   name: NodePoolName,
   requestId: string,
-  deps: { readonly claims: Claims; readonly requests: RequestStore; readonly policy?: Policy },
+  deps: {
+    readonly claims: Pick<Claims, 'claimNodePoolName'>;
+    readonly requests: Pick<RequestStore, 'get'>;
+    readonly policy?: Policy;
+  },
   now: Date,
   options: ClaimOptions = {},
 ): Promise<void> {

@@ -96,6 +96,26 @@ export class PoolgateAlarms extends Construct {
       }),
       'A request ended FAILED: ModelArts refused or kept failing the node-pool creation, or the nodes did not become available. The request (GET /requests/<id>) names the reason; the createNodePool and checkNodes logs say more.',
     );
+    const business = (metricName: string) =>
+      new Metric({
+        namespace: props.metricsNamespace,
+        metricName,
+        dimensionsMap: { service: props.metricsService ?? 'poolgate' },
+        period: PERIOD,
+        statistic: 'Sum',
+      });
+    alarm(
+      'LeaseDeletionsFailed',
+      'lease-deletions-failed',
+      business('leaseDeletionFailed'),
+      "A node pool's lease ran out and its deletion failed: the lease sweep submits it again with growing waits (up to an hour) for as long as the node pool's record is live, and the nodes keep billing meanwhile. The failed delete request (trigger lease, GET /requests/<id>) names the reason; the sweepLeases, applyChange and checkNodes logs say more.",
+    );
+    alarm(
+      'LeaseNodePoolsNotOurs',
+      'lease-node-pools-not-ours',
+      business('leaseNodePoolNotOurs'),
+      "A node pool's lease ran out, but the node pool of that name no longer carries poolgate's label for its creating request, or has another flavor (changed in the console): poolgate does not delete it and stops following its lease. Someone should decide what to do with it; the sweepLeases log names it.",
+    );
     alarm(
       'Api5xx',
       'api-5xx',

@@ -56,6 +56,8 @@ export const FUNCTION_NEEDS: Record<FunctionId, readonly Need[]> = {
   nodePoolInventory: ['table', 'auth', 'links'],
   // Starts the retried run `<id>-retry-<n>` of a FAILED request.
   retryRequest: ['table', 'auth', 'startExecution'],
+  // A lease extension: bearer token, or a reminder's signed link (the link key); stores it and starts its run.
+  extendLease: ['table', 'auth', 'links', 'startExecution'],
   approvals: ['table', 'links', 'notify', 'answerTasks'],
   slackInteractions: ['table', 'links', 'notify', 'slackSignature', 'answerTasks'],
   checkRequest: ['table', 'modelArts'],
@@ -71,6 +73,9 @@ export const FUNCTION_NEEDS: Record<FunctionId, readonly Need[]> = {
   reconcileQuota: ['table', 'modelArts'],
   // Starts the execution of a request whose own start failed (scheduled).
   sweepSubmitted: ['table', 'startExecution'],
+  // Lease events (scheduled): reminders (mail, Slack, signed links), waiting requests cancelled (their runs
+  // stopped), deletions submitted. No ModelArts access: the delete's own run checks and deletes.
+  sweepLeases: ['table', 'links', 'notify', 'startExecution', 'stopExecution'],
 };
 
 /** How bearer tokens are verified (the policy file's `auth`, with the key set resolved). */

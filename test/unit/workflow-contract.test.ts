@@ -33,6 +33,7 @@ const REASONS_TODAY: FailureReasons = {
   NodesTimeoutError: 'NODES_TIMEOUT',
   QuotaExceededError: 'QUOTA_EXCEEDED',
   FlavorNotAllowedError: 'FLAVOR_NOT_ALLOWED',
+  LeaseEndedError: 'LEASE_ENDED',
 };
 
 describe('workflow contract', () => {

@@ -15,15 +15,17 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import type { IndexPosition } from '../../domain/list-cursor';
+import { firstEvent, LEASE_PARTITION, scheduleOf } from '../../domain/lease';
 import {
   inventoryPartition,
+  LEASE_FIELDS,
   nodePoolKey,
   type NodePoolFacts,
   type NodePoolName,
   type NodePoolRecord,
 } from '../../domain/nodepool-record';
 import type { RequestKind } from '../../domain/request-kind';
-import type { ClaimOptions, ClaimResult, Claims, RecordPage } from '../../use-cases/ports';
+import type { ClaimOptions, ClaimResult, Claims, LeaseRecords, RecordPage } from '../../use-cases/ports';
 import { batchGetAll, conditionalWrite } from './client';
 import { Expression, updateExpression } from './expression';
 
@@ -31,7 +33,7 @@ export type { ClaimOptions, ClaimResult, NodePoolName, RecordPage };
 
 const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
 
-export class ClaimRepository implements Claims {
+export class ClaimRepository implements Claims, LeaseRecords {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -153,6 +155,18 @@ export class ClaimRepository implements Claims {
       `${x.name('kind')} = if_not_exists(${x.name('kind')}, ${x.value('create' satisfies RequestKind)})`,
       `${x.name('claimedAt')} = if_not_exists(${x.name('claimedAt')}, ${x.value(createdAt)})`,
     ];
+    if (facts.leaseTerms && !backfill) {
+      // The lease starts when ModelArts accepted the create; a retried create never restarts it.
+      const endsAt = new Date(Date.parse(createdAt) + facts.leaseTerms.seconds * 1000).toISOString();
+      const next = new Date(firstEvent(scheduleOf(endsAt, facts.leaseTerms), Date.parse(createdAt))).toISOString();
+      for (const [field, value] of [
+        ['leaseEndsAt', endsAt],
+        ['leaseNextAt', next],
+        ['gsiLease', LEASE_PARTITION],
+        ['leaseExtendedSeconds', 0],
+      ] as const)
+        sets.push(`${x.name(field)} = if_not_exists(${x.name(field)}, ${x.value(value)})`);
+    }
     const condition = backfill
       ? `attribute_not_exists(${x.name('state')}) AND (attribute_not_exists(${x.name('requestId')}) OR ${x.name('requestId')} = ${id})`
       : `${x.name('creatingRequestId')} = ${id} OR (attribute_not_exists(${x.name('creatingRequestId')}) AND ${x.name('requestId')} = ${id})`;
@@ -174,7 +188,8 @@ export class ClaimRepository implements Claims {
           `${x.name('count')} = ${x.value(0)}`,
           `${x.name('deletedAt')} = ${x.value(at)}`,
         ],
-        remove: [x.name('gsiTeam')],
+        // An old lease can never reach a node pool re-created under the same name.
+        remove: [x.name('gsiTeam'), ...LEASE_FIELDS.map((f) => x.name(f))],
       }),
       `${x.name('requestId')} = ${x.value(deleteId)}`,
       x,
@@ -201,6 +216,123 @@ export class ClaimRepository implements Claims {
     };
   }
 
+  // --- Leases (LeaseRecords) ------------------------------------------------------------------------
+
+  /** Records whose next lease event is due at `now`, oldest first (the sparse byLease index). */
+  async dueLeases(now: string, limit: number): Promise<NodePoolRecord[]> {
+    const x = new Expression();
+    const { Items } = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: 'byLease',
+        KeyConditionExpression: `${x.name('gsiLease')} = ${x.value(LEASE_PARTITION)} AND ${x.name('leaseNextAt')} <= ${x.value(now)}`,
+        ...x.attributes(),
+        Limit: limit,
+      }),
+    );
+    return (Items ?? []).map(toNodePoolRecord);
+  }
+
+  /** Moves the next lease event, if nobody moved it since it was read. */
+  async moveLeaseNext(name: NodePoolName, from: string, to: string): Promise<boolean> {
+    const x = new Expression();
+    return this.update(
+      name,
+      updateExpression({ set: [`${x.name('leaseNextAt')} = ${x.value(to)}`] }),
+      `${x.name('leaseNextAt')} = ${x.value(from)} AND attribute_exists(${x.name('gsiLease')})`,
+      x,
+    );
+  }
+
+  /**
+   * Claims the lease's deletion for `deleteId`: only while the end read is still the end (no extension
+   * moved it) and no deletion is claimed (or `previousId`'s, which failed, is replaced).
+   */
+  async claimLeaseDeletion(
+    name: NodePoolName,
+    claim: { endsAt: string; deleteId: string; attempt: number; nextAt: string; previousId?: string },
+  ): Promise<boolean> {
+    const x = new Expression();
+    const deletion = x.name('leaseDeletion');
+    const previous = claim.previousId
+      ? `${deletion} = ${x.value(claim.previousId)}`
+      : `attribute_not_exists(${deletion})`;
+    return this.update(
+      name,
+      updateExpression({
+        set: [
+          `${deletion} = ${x.value(claim.deleteId)}`,
+          `${x.name('leaseDeletionAttempts')} = ${x.value(claim.attempt)}`,
+          `${x.name('leaseNextAt')} = ${x.value(claim.nextAt)}`,
+        ],
+      }),
+      `${x.name('leaseEndsAt')} = ${x.value(claim.endsAt)} AND ${x.name('state')} = ${x.value('present')} AND ${previous}`,
+      x,
+    );
+  }
+
+  /** The sweep stops following the lease (its node pool is not poolgate's any more): out of the index. */
+  async stopLease(name: NodePoolName, deleteId: string, why: string): Promise<boolean> {
+    const x = new Expression();
+    return this.update(
+      name,
+      updateExpression({ set: [`${x.name('leaseStopped')} = ${x.value(why)}`], remove: [x.name('gsiLease')] }),
+      `${x.name('leaseDeletion')} = ${x.value(deleteId)}`,
+      x,
+    );
+  }
+
+  /** Claims the lease's one open extension; `previousId`: a finished extension that still holds it. */
+  async claimExtension(name: NodePoolName, extensionId: string, previousId?: string): Promise<boolean> {
+    const x = new Expression();
+    const open = x.name('leaseExtension');
+    const free = previousId
+      ? `(attribute_not_exists(${open}) OR ${open} = ${x.value(previousId)})`
+      : `attribute_not_exists(${open})`;
+    return this.update(
+      name,
+      updateExpression({ set: [`${open} = ${x.value(extensionId)}`] }),
+      `attribute_exists(${x.name('leaseEndsAt')}) AND attribute_not_exists(${x.name('leaseDeletion')}) AND ${free}`,
+      x,
+    );
+  }
+
+  /**
+   * Moves the lease's end by an approved extension: only if no deletion is claimed (whichever
+   * conditional write lands first wins), the extension still holds the lease and the end is the one read.
+   */
+  async applyExtension(
+    name: NodePoolName,
+    change: { extensionId: string; fromEndsAt: string; toEndsAt: string; seconds: number; nextAt: string },
+  ): Promise<boolean> {
+    const x = new Expression();
+    return this.update(
+      name,
+      updateExpression({
+        set: [
+          `${x.name('leaseEndsAt')} = ${x.value(change.toEndsAt)}`,
+          `${x.name('leaseNextAt')} = ${x.value(change.nextAt)}`,
+          `${x.name('leaseLastExtension')} = ${x.value(change.extensionId)}`,
+        ],
+        add: [`${x.name('leaseExtendedSeconds')} ${x.value(change.seconds)}`],
+        remove: [x.name('leaseExtension')],
+      }),
+      `${x.name('leaseExtension')} = ${x.value(change.extensionId)} AND ${x.name('leaseEndsAt')} = ${x.value(change.fromEndsAt)} AND attribute_not_exists(${x.name('leaseDeletion')})`,
+      x,
+    );
+  }
+
+  /** The extension no longer holds the lease (it ended without moving it). */
+  async releaseExtension(name: NodePoolName, extensionId: string): Promise<boolean> {
+    const x = new Expression();
+    return this.update(
+      name,
+      updateExpression({ remove: [x.name('leaseExtension')] }),
+      `${x.name('leaseExtension')} = ${x.value(extensionId)}`,
+      x,
+    );
+  }
+
   /** Writes the claim (and a create's facts); `holderId` null: only if nobody holds it; undefined: only if the item is absent. */
   private async write(
     name: NodePoolName,
@@ -221,7 +353,8 @@ export class ClaimRepository implements Claims {
       // A creation starts the record afresh: state creating, this request's facts, out of the inventory.
       sets.push(`${x.name('state')} = ${x.value('creating')}`);
       for (const [field, value] of Object.entries(facts ?? {})) sets.push(`${x.name(field)} = ${x.value(value)}`);
-      for (const field of ['gsiTeam', 'createdAt', 'deletedAt']) removes.push(x.name(field));
+      for (const field of ['gsiTeam', 'createdAt', 'deletedAt', ...LEASE_FIELDS])
+        if (!Object.hasOwn(facts ?? {}, field)) removes.push(x.name(field));
     }
     let condition: string;
     if (holderId === undefined) condition = `attribute_not_exists(${x.name('pk')})`;
@@ -250,7 +383,7 @@ export class ClaimRepository implements Claims {
 
 /** The record from its item; a bare claim of before records names its node pool only in its key. */
 function toNodePoolRecord(item: Record<string, unknown>): NodePoolRecord {
-  const { pk, sk: _sk, gsiTeam: _g, ...rest } = item;
+  const { pk, sk: _sk, gsiTeam: _g, gsiLease: _l, ...rest } = item;
   const [, projectId = '', poolName = '', ...nameParts] = String(pk).split('#');
   return {
     projectId,

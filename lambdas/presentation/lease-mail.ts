@@ -1,0 +1,63 @@
+/** The messages of a lease: the reminders before its end, and the last notice when it ends. */
+import type { MailMessage } from '../adapters/mailer';
+import type { NodePoolRecord } from '../domain/nodepool-record';
+import { escapeHtml, factsTable } from './html';
+import { readableTime } from './time';
+
+export interface LeaseNotice {
+  readonly record: NodePoolRecord;
+  /** `remind`: the end is near; `ended`: the lease has ended, the deletion comes at `deleteAt`. */
+  readonly kind: 'remind' | 'ended';
+  readonly endsAt: string;
+  readonly deleteAt: string;
+  readonly timeZone: string;
+  /** The holder's personal extension link (absent in a channel message). */
+  readonly extendLink?: string;
+  readonly estimate?: string;
+}
+
+export function leaseHeadline(n: LeaseNotice): string {
+  const { nodePoolName } = n.record;
+  return n.kind === 'ended'
+    ? `The lease of node pool ${nodePoolName} has ended: poolgate deletes it at ${readableTime(n.deleteAt, n.timeZone)}`
+    : `The lease of node pool ${nodePoolName} ends at ${readableTime(n.endsAt, n.timeZone)}: poolgate deletes it at ${readableTime(n.deleteAt, n.timeZone)}`;
+}
+
+/** The CLI command that asks for an extension. */
+export function extendCommand(createRequestId: string): string {
+  return `npx poolgate extend ${createRequestId} --by P7D`;
+}
+
+export function leaseNoticeMail(to: string, n: LeaseNotice): MailMessage {
+  const headline = leaseHeadline(n);
+  const facts: Array<[string, unknown]> = [
+    ['Node pool', `${n.record.projectId}/${n.record.poolName}/${n.record.nodePoolName}`],
+    ['Flavor', `${n.record.count ?? ''} x ${n.record.flavor ?? ''}`],
+    ['Lease ends', readableTime(n.endsAt, n.timeZone)],
+    ['Deleted at', readableTime(n.deleteAt, n.timeZone)],
+    ['Estimated cost of the whole lease', n.estimate],
+    ['Created by request', n.record.creatingRequestId],
+  ];
+  const command = extendCommand(n.record.creatingRequestId ?? '');
+  const text = [
+    headline,
+    '',
+    ...facts.filter(([, v]) => v !== undefined && v !== '').map(([k, v]) => `${k}: ${String(v)}`),
+    '',
+    ...(n.extendLink ? [`Ask for an extension: ${n.extendLink}`] : []),
+    `Or with the CLI: ${command}`,
+  ].join('\n');
+  const html = [
+    `<p>${escapeHtml(headline)}.</p>`,
+    factsTable(facts),
+    ...(n.extendLink ? [`<p><a href="${escapeHtml(n.extendLink)}">Ask for an extension</a></p>`] : []),
+    `<p>Or with the CLI: <code>${escapeHtml(command)}</code></p>`,
+  ].join('\n');
+  return { to: [to], subject: headline, text, html };
+}
+
+/** The Slack text of a notice (a DM to the holder carries their link; the team channel the command only). */
+export function leaseNoticeText(n: LeaseNotice): string {
+  const command = extendCommand(n.record.creatingRequestId ?? '');
+  return `${leaseHeadline(n)}. ${n.extendLink ? `Extend: ${n.extendLink} or ` : 'Extend with '}\`${command}\``;
+}
