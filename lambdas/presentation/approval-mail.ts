@@ -31,9 +31,13 @@ export function approvalRequestMail(
     ['Estimated price', context.price],
   ];
   const decisions = context.earlier.map((d) => decisionLine(d, when));
-  const subject = `Approval needed: node pool ${request.nodePoolName} (${request.count} x ${request.flavor}) for ${request.team}`;
+  const subject = request.extend
+    ? `Approval needed: extend the lease of node pool ${request.nodePoolName} by ${request.extend.duration} (${request.count} x ${request.flavor}) for ${request.team}`
+    : `Approval needed: node pool ${request.nodePoolName} (${request.count} x ${request.flavor}) for ${request.team}`;
   const text = [
-    `${request.requester} asks to create node pool ${request.nodePoolName} in pool ${request.poolName}.`,
+    request.extend
+      ? `${request.requester} asks to extend the lease of node pool ${request.nodePoolName} in pool ${request.poolName} by ${request.extend.duration}.`
+      : `${request.requester} asks to create node pool ${request.nodePoolName} in pool ${request.poolName}.`,
     `You are asked as ${stageName} approver.`,
     '',
     `Review and decide (this link is personal to ${approver}; it expires ${when(expiresAt)}):`,

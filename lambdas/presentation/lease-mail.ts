@@ -8,6 +8,8 @@ export interface LeaseNotice {
   readonly record: NodePoolRecord;
   /** `remind`: the end is near; `ended`: the lease has ended, the deletion comes at `deleteAt`. */
   readonly kind: 'remind' | 'ended';
+  /** A reminder's point: how long before the end (`PT2H`). */
+  readonly before?: string;
   readonly endsAt: string;
   readonly deleteAt: string;
   readonly timeZone: string;
@@ -20,7 +22,7 @@ export function leaseHeadline(n: LeaseNotice): string {
   const { nodePoolName } = n.record;
   return n.kind === 'ended'
     ? `The lease of node pool ${nodePoolName} has ended: poolgate deletes it at ${readableTime(n.deleteAt, n.timeZone)}`
-    : `The lease of node pool ${nodePoolName} ends at ${readableTime(n.endsAt, n.timeZone)}: poolgate deletes it at ${readableTime(n.deleteAt, n.timeZone)}`;
+    : `The lease of node pool ${nodePoolName} ends in ${n.before ?? ''} (at ${readableTime(n.endsAt, n.timeZone)}): poolgate deletes it at ${readableTime(n.deleteAt, n.timeZone)}`;
 }
 
 /** The CLI command that asks for an extension. */

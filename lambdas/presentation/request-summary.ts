@@ -1,4 +1,5 @@
 /** The facts an approver needs about a request, shared by the e-mail, the page and Slack. */
+import { formatSeconds } from '../domain/lease';
 import type { BillingSummary } from '../domain/billing';
 import type { PoolRequestRecord } from '../domain/pool-request';
 
@@ -23,6 +24,23 @@ export function priceText(request: PoolRequestRecord, price: Price | undefined):
   return `${request.count} node(s) x ${price.hourly.toFixed(2)} ${price.currency}/h = ${total.toFixed(2)} ${price.currency}/h (list price)`;
 }
 
+/** A create's lease: its duration, from the creation on, and the grace before the deletion. */
+export function leaseText(r: PoolRequestRecord): string | undefined {
+  if (!r.lease) return undefined;
+  const grace = r.lease.graceSeconds
+    ? `, deleted ${formatSeconds(r.lease.graceSeconds)} after its end`
+    : ', deleted at its end';
+  return `${r.lease.duration} from its creation${grace}`;
+}
+
+/** What the whole lease costs at list price (a create's lease, or what an extension adds). */
+export function leaseCostText(r: PoolRequestRecord, price: Price | undefined): string | undefined {
+  const seconds = r.lease?.seconds ?? r.extend?.seconds;
+  if (!price || !seconds) return undefined;
+  const total = price.hourly * r.count * (seconds / 3600);
+  return `${total.toFixed(2)} ${price.currency} (${r.count} node(s) for ${formatSeconds(seconds)}, list price)`;
+}
+
 export function requestFacts(r: PoolRequestRecord, price?: Price): Array<[string, string | number | undefined]> {
   return [
     ['Requester', r.requester],
@@ -35,6 +53,9 @@ export function requestFacts(r: PoolRequestRecord, price?: Price): Array<[string
     ['Max count', r.maxCount],
     ['Billing', billingText(r.billing)],
     ['Estimated price', priceText(r, price)],
+    ['Lease', leaseText(r)],
+    ['Estimated cost of the whole lease', leaseCostText(r, price)],
+    ['Extend the lease by', r.extend?.duration],
     ['Justification', r.justification],
     ['Request id', r.requestId],
   ];

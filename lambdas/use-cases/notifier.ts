@@ -113,7 +113,7 @@ export class Notifier {
    */
   async tellLeaseHolder(
     record: NodePoolRecord,
-    notice: { kind: 'remind' | 'ended'; endsAt: string; deleteAt: string; estimate?: string },
+    notice: { kind: 'remind' | 'ended'; before?: string; endsAt: string; deleteAt: string; estimate?: string },
   ): Promise<void> {
     const holder = record.leaseHolder ?? record.creator;
     const base = { record, ...notice, timeZone: this.deps.policy.displayTimeZone };

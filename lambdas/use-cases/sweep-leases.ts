@@ -132,7 +132,9 @@ async function remind(
   if (!claim.recorded) return;
   const estimate = leaseEstimate(record, deps.policy);
   await deps.notifier.tellLeaseHolder(record, {
-    kind: action.kind === 'remind' ? 'remind' : 'ended',
+    ...(action.kind === 'remind'
+      ? { kind: 'remind' as const, before: formatSeconds(action.beforeSeconds) }
+      : { kind: 'ended' as const }),
     endsAt,
     deleteAt,
     ...(estimate ? { estimate } : {}),
