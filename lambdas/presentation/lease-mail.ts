@@ -35,7 +35,7 @@ export function leaseNoticeMail(to: string, n: LeaseNotice): MailMessage {
   const facts: Array<[string, unknown]> = [
     ['Node pool', `${n.record.projectId}/${n.record.poolName}/${n.record.nodePoolName}`],
     ['Flavor', `${n.record.count ?? ''} x ${n.record.flavor ?? ''}`],
-    ['Lease ends', readableTime(n.endsAt, n.timeZone)],
+    ['Lease ends', `${readableTime(n.endsAt, n.timeZone)} (${n.endsAt})`],
     ['Deleted at', readableTime(n.deleteAt, n.timeZone)],
     ['Estimated cost of the whole lease', n.estimate],
     ['Created by request', n.record.creatingRequestId],

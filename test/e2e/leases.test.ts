@@ -183,7 +183,9 @@ it('reminds the holder with a personal link; extensions: 409 past maxTotal, 403 
   );
   expect(approvals).toBe(true);
   const listed = (await (
-    await fetch(`${stack.endpoints.api}/requests?mine=true&limit=100`, { headers: { authorization: `Bearer ${alice}` } })
+    await fetch(`${stack.endpoints.api}/requests?mine=true&limit=100`, {
+      headers: { authorization: `Bearer ${alice}` },
+    })
   ).json()) as { items: Array<{ kind: string; requestId: string; nodePoolName: string }> };
   const extensions = listed.items.filter((r) => r.kind === 'extend' && r.nodePoolName === 'np-kept');
   expect(extensions).toHaveLength(1);

@@ -1,0 +1,247 @@
+/**
+ * Sixty leases with a 1 s sweep, a fifth of them extended once, and the stack killed (SIGKILL) once while
+ * the lease deletions run, then restarted on the same data. After the last end plus grace only the
+ * extended node pools remain, until their new end; then none. Every quota share is exact, ModelArts was
+ * asked to delete each node pool at most once across the kill, a decoy whose label was changed in the
+ * console is left untouched and reported, and each reminder went out at most once per lease and point
+ * (exactly once, unless its claim was written just as the stack was killed).
+ */
+import { rmSync } from 'node:fs';
+import { OutboxIndex } from '../../local/harness/outbox';
+import { eventually } from '../../local/harness/poll';
+import { changeInConsole, exampleBody, getRequest, POOL, PROJECT_ID, submit } from '../../local/harness/requests';
+import { readOutbox, startStack, type RunningStack } from '../../local/harness/stack';
+import { OWNER_LABEL } from '../../lambdas/domain/modelarts';
+import { decide } from '../../local/harness/requests';
+import { inParallel, nodePools, quotaItem, shares } from './support/helpers';
+
+jest.setTimeout(150_000);
+
+const FLAVOR = 'modelarts.vm.2u4g.dcc';
+const LEASES = 60;
+const EXTENDED = LEASES / 5;
+const policy = {
+  nodeTracking: { enabled: true, pollIntervalSeconds: 1, timeoutSeconds: 120 },
+  quotaReconciliation: { enabled: false, intervalSeconds: 1 },
+  teams: [
+    {
+      name: 'leases',
+      members: [{ email: 'alice@example.com' }],
+      stages: [{ name: 'manager', approvers: [{ email: 'bob@example.com' }] }],
+      quotas: { [FLAVOR]: 200 },
+      lease: { max: 'PT1M', maxTotal: 'PT2M', grace: 'PT2S', remindBefore: ['PT8S', 'PT4S'] },
+    },
+  ],
+};
+const env = {
+  POOLGATE_SWEEP_SECONDS: '1',
+  POOLGATE_NODE_READY_DELAY_MS: '200',
+  POOLGATE_NODE_DELETE_DELAY_MS: '1500',
+};
+
+let stack: RunningStack | undefined;
+afterAll(async () => {
+  await stack?.stop();
+  if (stack) rmSync(stack.home, { recursive: true, force: true });
+});
+
+type View = Awaited<ReturnType<typeof getRequest>>['json'] & {
+  lease?: { endsAt: string | null; deleteAt: string | null };
+  reason?: string;
+};
+
+async function simulatorDeletes(s: RunningStack): Promise<Record<string, number>> {
+  const state = (await (await fetch(`${s.endpoints.modelArts}/_sim/state`)).json()) as {
+    deleteCalls: Record<string, number>;
+  };
+  return state.deleteCalls;
+}
+
+it('60 leases, 12 extended, one SIGKILL while deletions run: the right node pools go at the right time, once each', async () => {
+  stack = await startStack({ policy, env });
+  const alice = await stack.token('alice@example.com');
+  const outbox = new OutboxIndex(stack.endpoints.outbox);
+  const names = Array.from({ length: LEASES }, (_, i) => `lease-${String(i).padStart(2, '0')}`);
+
+  // 60 creates with a 14 s lease each, and a decoy with the same lease.
+  const all = [...names, 'lease-decoy'];
+  const ids = await inParallel(all, 8, async (name) => {
+    const response = await submit(stack!, alice, exampleBody(name), { 'x-lease': 'PT14S' });
+    expect(response.status).toBe(202);
+    return response.json.requestId as string;
+  });
+  const idOf = new Map(all.map((name, i) => [name, ids[i]]));
+  await inParallel(ids, 6, async (id) => {
+    const link = await eventually(() => outbox.link(id, 'bob@example.com'), `the approval link of ${id}`, 30_000);
+    expect((await decide(link, 'approve')).status).toBe(200);
+  });
+  const active = await inParallel(ids, 8, (id) =>
+    eventually(
+      async () => {
+        const { json } = await getRequest(stack!, alice, id);
+        return json.status === 'ACTIVE' ? (json as View) : undefined;
+      },
+      `${id} to be ACTIVE`,
+      40_000,
+      250,
+    ),
+  );
+  const firstEnd = new Map(all.map((name, i) => [name, Date.parse(active[i].lease!.endsAt!)]));
+
+  // The decoy's label is changed in the console: it is not the node pool poolgate created any more.
+  await changeInConsole(
+    stack,
+    { projectId: PROJECT_ID, pool: POOL, name: 'lease-decoy' },
+    { spec: { resources: { labels: { [OWNER_LABEL]: 'someone-else' } } } },
+  );
+
+  // A fifth extended once by 20 s, approved well before their end.
+  const extended = names.slice(0, EXTENDED);
+  const extensions = await inParallel(extended, 6, async (name) => {
+    const response = await fetch(`${stack!.endpoints.api}/requests/${idOf.get(name)}/extend`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${alice}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ duration: 'PT20S' }),
+    });
+    expect(response.status).toBe(202);
+    return ((await response.json()) as { requestId: string }).requestId;
+  });
+  await inParallel(extensions, 6, async (id) => {
+    const link = await eventually(() => outbox.link(id, 'bob@example.com'), `the approval link of ${id}`, 20_000);
+    expect((await decide(link, 'approve')).status).toBe(200);
+    await eventually(
+      async () => ((await getRequest(stack!, alice, id)).json.status === 'EXTENDED' ? true : undefined),
+      `${id} to be EXTENDED`,
+      20_000,
+      250,
+    );
+  });
+
+  // Killed once the lease deletions run (some asked of ModelArts, nodes still deleting), then restarted.
+  await eventually(
+    async () => (Object.keys(await simulatorDeletes(stack!)).length >= 5 ? true : undefined),
+    'lease deletions under way',
+    60_000,
+    100,
+  );
+  const home = stack.home;
+  await stack.stop('SIGKILL', true);
+  const killedAt = Date.now();
+  stack = await startStack({ home, policy, env });
+
+  // After the last end plus grace of the others: only the extended ones remain, until their new end.
+  const others = names.slice(EXTENDED);
+  await eventually(
+    async () => {
+      const shown = new Set((await nodePools(stack!)).map((n) => n.metadata.name));
+      return others.every((name) => !shown.has(name)) ? true : undefined;
+    },
+    'the node pools whose lease ran out to be gone',
+    60_000,
+    500,
+  );
+  const shownNow = new Set((await nodePools(stack)).map((n) => n.metadata.name));
+  const now = Date.now();
+  for (const name of extended) {
+    // Still there while their new end (first end + 20 s) has not come.
+    if (now < firstEnd.get(name)! + 20_000) expect(shownNow.has(name)).toBe(true);
+  }
+  expect(shownNow.has('lease-decoy')).toBe(true);
+
+  // Then none (but the decoy).
+  await eventually(
+    async () => {
+      const shown = (await nodePools(stack!)).map((n) => n.metadata.name);
+      return shown.length === 1 && shown[0] === 'lease-decoy' ? true : undefined;
+    },
+    'the extended node pools to be gone after their new end',
+    60_000,
+    500,
+  );
+  for (const name of names) {
+    const deletion = await eventually(
+      async () => {
+        const views = await Promise.all(
+          [1, 2].map(async (n) => (await getRequest(stack!, alice, `${idOf.get(name)}-lease-${n}`)).json as View),
+        );
+        return views.find((v) => v.status === 'DELETED');
+      },
+      `the lease deletion of ${name}`,
+      20_000,
+    );
+    const expiredAt = Date.parse(deletion.steps.find((s) => s.step === 'lease_expired')!.at);
+    const end = firstEnd.get(name)! + (extended.includes(name) ? 20_000 : 0);
+    expect(expiredAt).toBeGreaterThanOrEqual(end + 2_000);
+  }
+
+  // ModelArts was asked to delete each node pool at most once across the kill; never the decoy.
+  const deletes = await simulatorDeletes(stack);
+  for (const [key, count] of Object.entries(deletes)) expect([key, count]).toEqual([key, 1]);
+  expect(Object.keys(deletes).filter((k) => k.endsWith('/lease-decoy'))).toEqual([]);
+  expect(Object.keys(deletes)).toHaveLength(LEASES);
+
+  // The decoy: its lease deletion refused (not ours), reported, nothing deleted; its share still counted.
+  const decoyDeletion = await eventually(
+    async () => {
+      const { json } = await getRequest(stack!, alice, `${idOf.get('lease-decoy')}-lease-1`);
+      return json.status === 'REJECTED' ? (json as View) : undefined;
+    },
+    'the decoy lease deletion to be refused',
+    20_000,
+  );
+  expect(decoyDeletion.reason).toBe('NODE_POOL_NOT_OURS');
+  await eventually(
+    () => (stack!.output().includes('lease-decoy') ? true : undefined),
+    'the decoy reported in the log',
+    10_000,
+  );
+
+  // Every quota share exact: only the decoy's nodes are counted, nothing reserved.
+  const item = await quotaItem(stack, 'leases', FLAVOR);
+  expect(shares(item, 'hold#').size).toBe(0);
+  expect([...shares(item, 'use#').keys()]).toEqual([idOf.get('lease-decoy')]);
+  const decoyCount = shares(item, 'use#').get(idOf.get('lease-decoy')!)!;
+  expect(Number(item.used)).toBe(decoyCount);
+  expect(Number(item.inUse)).toBe(decoyCount);
+  expect(Number(item.reserved ?? 0)).toBe(0);
+
+  // Each reminder at most once per lease and point; exactly once unless claimed just as the stack was killed.
+  const mails = readOutbox(stack).filter((m) => m.subject.startsWith('The lease of node pool'));
+  // Every lease had its reminders (two points and the end notice, some skipped over the downtime).
+  expect(mails.length).toBeGreaterThanOrEqual(all.length * 2);
+  const sent = new Map<string, number>();
+  for (const mail of mails) {
+    const name = /node pool (\S+?)[: ]/.exec(mail.subject)![1];
+    const point = /ends in (\S+) \(/.exec(mail.subject)?.[1] ?? 'end';
+    const endsAt = /Lease ends: .*\((\S+)\)/.exec(mail.raw)![1];
+    const key = `${name} ${endsAt} ${point}`;
+    sent.set(key, (sent.get(key) ?? 0) + 1);
+  }
+  for (const [key, count] of sent) expect([key, count]).toEqual([key, 1]);
+  for (const name of all) {
+    const { json } = await getRequest(stack, alice, idOf.get(name)!);
+    const claims = json.steps.filter((s) => s.step === 'lease_reminded') as unknown as Array<{
+      at: string;
+      detail: { endsAt: string; point: string };
+    }>;
+    expect(claims.length).toBeGreaterThanOrEqual(1);
+    for (const claim of claims) {
+      const count = sent.get(`${name} ${claim.detail.endsAt} ${claim.detail.point}`) ?? 0;
+      const claimedAt = Date.parse(claim.at);
+      const atTheKill = claimedAt <= killedAt && claimedAt > killedAt - 2_000;
+      if (!atTheKill) expect([name, claim.detail.point, count]).toEqual([name, claim.detail.point, 1]);
+    }
+  }
+  // No mail without its claim.
+  expect(mails.length).toBeLessThanOrEqual(
+    (
+      await Promise.all(
+        all.map(
+          async (name) =>
+            (await getRequest(stack!, alice, idOf.get(name)!)).json.steps.filter((s) => s.step === 'lease_reminded')
+              .length,
+        ),
+      )
+    ).reduce((a, b) => a + b, 0),
+  );
+});
