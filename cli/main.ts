@@ -25,7 +25,7 @@ import {
 } from './api';
 import { decideByLink, DecisionRefused, isApprovalLink, outboxText, readOutbox } from './outbox';
 import { waitUntilFinal, WaitTimeoutError } from './progress';
-import { colorsFor, requestDetails, requestTable, statusLine } from './render';
+import { colorsFor, requestDetails, requestTable, shortTime, statusLine } from './render';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, requestFailed: 3, timeout: 4 } as const;
 
@@ -127,6 +127,10 @@ node pool (REJECTED, EXPIRED, CANCELLED, FAILED), 4 --timeout reached (the reque
     .requiredOption('--project <id>', 'the ModelArts project id')
     .requiredOption('--pool <name>', 'the resource pool')
     .option('--justification <text>', 'why you need it (shown to the approvers)')
+    .option(
+      '--lease <duration>',
+      "a time box for a pay-per-use node pool (X-Lease), e.g. P14D or PT36H, or none; default: the policy's",
+    )
     .option('--idempotency-key <key>', 'a retry with the same key returns the same request')
     .option('--dry-run', 'say what would happen (validation, approvers, capacity, quota); record nothing')
     .option('--wait', 'follow the request until it is done; exit 0 only when the node pool is there')
@@ -141,6 +145,7 @@ node pool (REJECTED, EXPIRED, CANCELLED, FAILED), 4 --timeout reached (the reque
           project: string;
           pool: string;
           justification?: string;
+          lease?: string;
           idempotencyKey?: string;
           dryRun?: boolean;
           wait?: boolean;
@@ -152,6 +157,7 @@ node pool (REJECTED, EXPIRED, CANCELLED, FAILED), 4 --timeout reached (the reque
         const path = `/v2/${encodeURIComponent(options.project)}/pools/${encodeURIComponent(options.pool)}/nodepools`;
         const headers: Record<string, string> = { 'content-type': 'application/json' };
         if (options.justification) headers['x-justification'] = options.justification;
+        if (options.lease) headers['x-lease'] = options.lease;
         if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;
 
         if (options.dryRun) {
@@ -165,7 +171,7 @@ node pool (REJECTED, EXPIRED, CANCELLED, FAILED), 4 --timeout reached (the reque
         if (!options.wait) {
           if (options.json) return printJson(accepted);
           return out(
-            `Submitted request ${accepted.requestId} (${accepted.status}).\nFollow it: poolgate status ${accepted.requestId}`,
+            `Submitted request ${accepted.requestId} (${accepted.status}).${accepted.lease ? `\nLease: ${accepted.lease.duration} from its creation in ModelArts.` : ''}\nFollow it: poolgate status ${accepted.requestId}`,
           );
         }
         if (!options.json)
@@ -273,9 +279,35 @@ node pool (REJECTED, EXPIRED, CANCELLED, FAILED), 4 --timeout reached (the reque
       if (page.items.length === 0) out('No node pools.');
       for (const n of page.items)
         out(
-          `${n.projectId}/${n.poolName}/${n.nodePoolName}  ${n.count} x ${n.flavor}  ${n.billingMode === '1' ? 'yearly/monthly' : 'pay-per-use'}  team ${n.team}  created by ${n.createdBy}${n.openRequest ? `  open: ${n.openRequest.kind} ${n.openRequest.status} ${n.openRequest.requestId}` : ''}`,
+          `${n.projectId}/${n.poolName}/${n.nodePoolName}  ${n.count} x ${n.flavor}  ${n.billingMode === '1' ? 'yearly/monthly' : 'pay-per-use'}  team ${n.team}  created by ${n.createdBy}${n.lease ? `  lease ends ${n.lease.endsAt ? `${shortTime(n.lease.endsAt)} UTC` : 'when created'}` : ''}${n.openRequest ? `  open: ${n.openRequest.kind} ${n.openRequest.status} ${n.openRequest.requestId}` : ''}`,
         );
       if (page.nextCursor) out(`More: poolgate nodepools --cursor ${page.nextCursor}`);
+    });
+
+  program
+    .command('extend')
+    .description("ask to extend a node pool's lease (it goes through the team's approval)")
+    .argument('<id>', 'the request that created the node pool (its id, or its first 8 or more characters)')
+    .requiredOption('--by <duration>', 'how much later the lease should end, e.g. P7D or PT12H')
+    .option('--idempotency-key <key>', 'a retry with the same key returns the same request')
+    .addOption(jsonOption())
+    .addOption(urlOption())
+    .addOption(tokenOption())
+    .action(async (id: string, options: ServerOptions & { by: string; idempotencyKey?: string }) => {
+      const api = apiOf(options);
+      // A prefix names the request as `status` does; the extension needs the full id.
+      const creating = await api.call<RequestView>('GET', `/requests/${encodeURIComponent(id)}`);
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;
+      const accepted = await api.call<SubmitAccepted>(
+        'POST',
+        `/requests/${encodeURIComponent(creating.requestId)}/extend`,
+        { body: JSON.stringify({ duration: options.by }), headers },
+      );
+      if (options.json) return printJson(accepted);
+      out(
+        `Submitted extension request ${accepted.requestId} (${accepted.status}) for the lease of ${creating.nodePoolName}${creating.lease?.endsAt ? `, which ends ${shortTime(creating.lease.endsAt)} UTC` : ''}.\nFollow it: poolgate status ${accepted.requestId}`,
+      );
     });
 
   program

@@ -129,6 +129,13 @@ export function requestDetails(view: RequestView, colors: Colors): string {
     ['Billing', billingText(view.billing)],
     ['Requester', `${view.requester} (team ${view.team})`],
     ['Justification', view.justification],
+    [
+      'Lease',
+      view.lease
+        ? `${view.lease.duration}${view.lease.extendedBy ? ` + ${view.lease.extendedBy}` : ''}, ${view.lease.endsAt ? `ends ${shortTime(view.lease.endsAt)} UTC, deleted ${shortTime(view.lease.deleteAt!)} UTC` : 'from its creation in ModelArts'}`
+        : undefined,
+    ],
+    ['Extends', view.extend ? `the lease of request ${view.extend.createdBy} by ${view.extend.duration}` : undefined],
     ['Submitted', `${shortTime(view.createdAt)} UTC`],
     ['Page', view.links.page],
   ];

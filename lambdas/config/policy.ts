@@ -258,7 +258,14 @@ export const PolicySchema = z
             ),
           ];
           for (const [path, limits] of levels) {
-            const seconds = (v: string | undefined) => (v === undefined ? undefined : durationSeconds(v));
+            // A field that is not a duration has its own issue already: compare only valid ones.
+            const seconds = (v: string | undefined) => {
+              try {
+                return v === undefined ? undefined : durationSeconds(v);
+              } catch {
+                return undefined;
+              }
+            };
             const [def, max, total] = [seconds(limits.default), seconds(limits.max), seconds(limits.maxTotal)];
             if (def !== undefined && max !== undefined && def > max)
               ctx.addIssue({

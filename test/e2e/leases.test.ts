@@ -4,8 +4,9 @@
  * waiting on the node pool end CANCELLED / LEASE_ENDED and the node pool is deleted by a `lease`
  * delete; an extension approved before end plus grace keeps it.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { extendLinkSignature } from '../../lambdas/domain/lease-link';
 import { eventually } from '../../local/harness/poll';
 import { decide, exampleBody, getRequest, POOL, PROJECT_ID, submit } from '../../local/harness/requests';
@@ -262,3 +263,59 @@ async function postForm(link: string, duration: string) {
   });
   return { status: response.status, html: await response.text() };
 }
+
+/** Runs `poolgate <args>` against the stack as alice, with no terminal. */
+async function poolgate(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const env: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    POOLGATE_URL: stack.endpoints.api,
+    POOLGATE_HOME: stack.home,
+    POOLGATE_TOKEN: alice,
+  };
+  const child = spawn(process.execPath, [resolve(__dirname, '../../cli/poolgate.mjs'), ...args], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise<number | null>((done) => child.once('close', done));
+  return { code, stdout, stderr };
+}
+
+it('the CLI: submit --lease, extend <id> --by, the lease in status and nodepools', async () => {
+  const file = join(stack.home, 'np-cli.json');
+  writeFileSync(file, JSON.stringify(exampleBody('np-cli')));
+  const submitted = await poolgate([
+    'submit',
+    file,
+    '--project',
+    PROJECT_ID,
+    '--pool',
+    POOL,
+    '--lease',
+    'PT2H',
+    '--json',
+  ]);
+  expect(submitted.code).toBe(0);
+  const accepted = JSON.parse(submitted.stdout) as { requestId: string; lease: { duration: string } };
+  expect(accepted.lease.duration).toBe('PT2H');
+  const mail = await eventually(() => mailsAbout('Approval needed: node pool np-cli ')[0], 'approval mail for np-cli');
+  expect((await decide(mail.links[0], 'approve')).status).toBe(200);
+  const active = await settle(accepted.requestId, 'ACTIVE');
+
+  const status = await poolgate(['status', accepted.requestId.slice(0, 8)]);
+  expect(status.code).toBe(0);
+  expect(status.stdout).toMatch(/Lease\s+PT2H, ends \S+ \S+ UTC, deleted/);
+  const inventory = await poolgate(['nodepools']);
+  expect(inventory.stdout).toMatch(/np-cli .* lease ends \S+ \S+ UTC/);
+
+  const extended = await poolgate(['extend', accepted.requestId.slice(0, 8), '--by', 'P1D']);
+  expect(extended.code).toBe(0);
+  expect(extended.stdout).toMatch(/^Submitted extension request \S+ \(SUBMITTED\) for the lease of np-cli, which ends/);
+  const refused = await poolgate(['extend', accepted.requestId, '--by', 'P3D']);
+  expect(refused.code).toBe(1);
+  expect(refused.stderr + refused.stdout).toMatch(/past the policy's lease.maxTotal of P2D/);
+  expect(active.lease!.endsAt).not.toBeNull();
+});
