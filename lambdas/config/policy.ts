@@ -12,15 +12,9 @@ import { CHANGE_KINDS } from '../domain/request-kind';
 // zod/mini loads no locale by itself: the rules below without their own message use zod's English ones.
 z.config(en());
 
-/** ISO 8601 duration limited to days/hours/minutes/seconds, e.g. `PT4H`, `P2D`, `PT30S`. */
-const ISO_DURATION = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/;
+import { durationSeconds } from '../domain/durations';
 
-export function durationSeconds(duration: string): number {
-  const match = ISO_DURATION.exec(duration);
-  if (!match || duration === 'P' || duration.endsWith('T')) throw new Error(`not an ISO 8601 duration: ${duration}`);
-  const [, d = '0', h = '0', m = '0', s = '0'] = match;
-  return Number(d) * 86400 + Number(h) * 3600 + Number(m) * 60 + Number(s);
-}
+export { durationSeconds };
 
 const Duration = z.string().check(
   z.refine((v) => {

@@ -8,7 +8,10 @@
  *
  * Pure: the times are numbers (epoch ms) or ISO strings handed in; nothing here reads a clock.
  */
-import { durationSeconds, type Team } from '../config/policy';
+import type { Team } from '../config/policy';
+import { durationSeconds, formatSeconds } from './durations';
+
+export { formatSeconds };
 import type { BillingMode } from './billing';
 
 /** The lease settings that apply to one node pool, frozen on its request and record when it is created. */
@@ -235,16 +238,6 @@ export function leaseDeletionId(creatingRequestId: string, attempt: number): str
 /** How long the sweep waits before it looks again at a lease deletion: growing, at most an hour. */
 export function deletionRetryMs(attempt: number, baseMs = 10_000): number {
   return Math.min(3_600_000, baseMs * 2 ** Math.max(0, attempt - 1));
-}
-
-/** `P1DT2H`, `PT30M`, `PT45S`: an ISO 8601 duration of whole seconds. */
-export function formatSeconds(total: number): string {
-  const d = Math.floor(total / 86400);
-  const h = Math.floor((total % 86400) / 3600);
-  const m = Math.floor((total % 3600) / 60);
-  const s = total % 60;
-  const time = `${h ? `${h}H` : ''}${m ? `${m}M` : ''}${s ? `${s}S` : ''}`;
-  return `P${d ? `${d}D` : ''}${time ? `T${time}` : d ? '' : 'T0S'}`;
 }
 
 /** The API's view of a lease: its duration, and its end once the record has one. */

@@ -102,6 +102,11 @@ export function buildOpenApiDocument(): OpenApiDocument {
           .max(2000)
           .optional()
           .meta({ description: 'why the node pool is needed, shown to the approvers' }),
+        'x-lease': z.string().optional().meta({
+          description:
+            "a lease for a pay-per-use node pool: an ISO 8601 duration (P14D, PT36H) within the policy's lease.max, or `none` (refused when the policy says lease.required). Absent: the policy's default lease, if any. Refused on yearly/monthly requests. The lease runs from ModelArts' acceptance of the create; poolgate reminds the holder before its end and deletes the node pool at its end plus the policy's grace",
+          example: 'P14D',
+        }),
       }),
       body: { required: true, content: { 'application/json': { schema: NodePoolRequestBody } } },
     },
@@ -114,7 +119,7 @@ export function buildOpenApiDocument(): OpenApiDocument {
       ...errors(
         [
           400,
-          'ModelArts.50004000: the body breaks a rule (the message names the field path); PoolGate.0400: a bad dryRun value',
+          'ModelArts.50004000: the body breaks a rule (the message names the field path); PoolGate.0400: a bad dryRun value, or an X-Lease poolgate refuses (not a duration, over lease.max or lease.maxTotal, on a yearly/monthly request, `none` where a lease is required; the message names the header and the limit)',
         ],
         [401, 'PoolGate.0401: no valid bearer token, or its e-mail is not verified'],
         [403, 'PoolGate.0403: the caller is in no team, or the team may not use this project and pool'],
@@ -381,6 +386,81 @@ export function buildOpenApiDocument(): OpenApiDocument {
     },
   });
 
+  registry.registerPath({
+    method: 'post',
+    path: '/requests/{request_id}/extend',
+    operationId: 'extendLease',
+    tags: ['leases'],
+    summary: "Ask to extend a node pool's lease (members of the owning team and admins)",
+    description:
+      "`request_id` is the request that created the leased node pool. Creates a request of kind `extend`, which goes through the policy's stages for extensions (those whose `when.changes` names `extend`, else the create stages); once approved it moves the lease's end by `duration` and ends EXTENDED, unless the lease's deletion was claimed first (then REJECTED / LEASE_ENDED). At most one open extension per lease; the same caller posting the same duration again gets the same request. " +
+      "With a reminder's personal link (`?as=<email>&sig=...`), the same route takes the link's form (`application/x-www-form-urlencoded`, field `duration`) without a bearer token, as that person, who must be a member of the owning team or an admin.",
+    security: BEARER,
+    request: {
+      params: requestIdParams,
+      headers: z.object({
+        'idempotency-key': z
+          .string()
+          .optional()
+          .meta({ description: 'the same key (within 24 h) returns the same request' }),
+      }),
+      body: {
+        required: true,
+        content: {
+          'application/json': {
+            schema: z
+              .strictObject({
+                duration: z
+                  .string()
+                  .meta({ description: 'how much later the lease ends, an ISO 8601 duration', example: 'P7D' }),
+              })
+              .meta({ id: 'LeaseExtension' }),
+          },
+        },
+      },
+    },
+    responses: {
+      202: ACCEPTED,
+      ...errors(
+        [400, 'PoolGate.0400: not a positive duration, or a body other than {"duration"}'],
+        [401, 'PoolGate.0401: no valid bearer token, or its e-mail is not verified'],
+        [
+          403,
+          'PoolGate.0403: you may read the node pool but not extend it; PoolGate.1403: a link whose signature does not match',
+        ],
+        [404, 'PoolGate.0404: no such request, or not visible to you'],
+        [
+          409,
+          "PoolGate.6409: the lease with its extensions would pass the policy's lease.maxTotal (the message names it); PoolGate.7409: no lease (yet), or its deletion has started; PoolGate.0409: another extension of this lease is open",
+        ],
+        [503, 'PoolGate.0503: stored, but the workflow could not start; retry with the same Idempotency-Key'],
+      ),
+    },
+  });
+
+  registry.registerPath({
+    method: 'get',
+    path: '/requests/{request_id}/extend',
+    operationId: 'extendLeasePage',
+    tags: ['leases'],
+    summary: "The extension page of a lease reminder's personal link (HTML form)",
+    description:
+      'Opened from the link in a lease reminder (`?as=<email>&sig=...`, no bearer token): the lease, when the node pool is deleted, and a form that posts to the same URL. A link whose signature does not match, or whose person is not (or no longer) a member of the owning team or an admin, is 403.',
+    request: {
+      params: requestIdParams,
+      query: z.object({
+        as: z.string().meta({ description: 'the person the link was made out to' }),
+        sig: z.string().meta({ description: 'the signature binding the link to the lease and the person' }),
+      }),
+    },
+    responses: {
+      200: htmlPage('the extension page with its form'),
+      403: htmlPage('the link is not valid, or its person may not extend this lease'),
+      404: htmlPage('no such request'),
+      409: htmlPage('no lease to extend, or its deletion has started'),
+    },
+  });
+
   const approvalParams = z.object({ approval_id: z.string() });
   registry.registerPath({
     method: 'get',
@@ -486,6 +566,11 @@ export function buildOpenApiDocument(): OpenApiDocument {
     tags: [
       { name: 'requests', description: 'Ask for a node pool and follow, cancel or retry the request' },
       { name: 'nodepools', description: 'The node pools poolgate created: read them, list them, delete them' },
+      {
+        name: 'leases',
+        description:
+          'Time boxes on pay-per-use node pools (X-Lease on a create, or the policy default): reminders before the end, extensions through approval, deletion at the end plus grace',
+      },
       { name: 'approvals', description: "The approvers' links, forms and Slack buttons" },
       { name: 'service', description: 'This document and the health check' },
     ],
