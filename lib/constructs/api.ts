@@ -42,6 +42,7 @@ export const ROUTE_PROOFS: Readonly<Record<string, string>> = {
   deleteNodePool: BEARER,
   readNodePools: BEARER,
   nodePoolInventory: BEARER,
+  extendLease: `${BEARER}; or a lease reminder's personal link: an HMAC of the lease and the person, checked in the handler, acting only as a member of the owning team or an admin`,
   approvals:
     'a personal approval link: an HMAC of approval id and approver, checked in the handler; a POST also needs the form token of a page poolgate served',
   slackInteractions: "Slack's request signature (signing secret, 5-minute timestamp window), checked in the handler",

@@ -51,6 +51,21 @@ it('watches failed and timed-out executions, requests that ended FAILED, and 5xx
   });
 });
 
+it("watches lease deletions that failed (submitted again) and leases that ended on a node pool that is not poolgate's", () => {
+  for (const [name, metric] of [
+    ['lease-deletions-failed', 'leaseDeletionFailed'],
+    ['lease-node-pools-not-ours', 'leaseNodePoolNotOurs'],
+  ]) {
+    expect(byName(name)).toMatchObject({
+      Namespace: synth.service.stackName,
+      MetricName: metric,
+      Dimensions: [{ Name: 'service', Value: 'poolgate' }],
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+  }
+});
+
 it("watches each function's errors and throttles", () => {
   for (const fid of Object.keys(FUNCTION_ENTRIES) as FunctionId[]) {
     const alarm = byName(`${fid}-errors-or-throttles`);
@@ -71,7 +86,7 @@ it("watches each function's errors and throttles", () => {
 });
 
 it('sends every alarm, and its return to OK, to the topic; missing data is not an alarm; each says what it means', () => {
-  expect(alarms()).toHaveLength(4 + Object.keys(FUNCTION_ENTRIES).length);
+  expect(alarms()).toHaveLength(6 + Object.keys(FUNCTION_ENTRIES).length);
   for (const alarm of alarms()) {
     expect(alarm).toMatchObject({
       AlarmActions: [topicRef()],

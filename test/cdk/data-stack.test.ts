@@ -73,6 +73,15 @@ describe('the stack', () => {
 });
 
 describe('the table', () => {
+  it('has four indexes: requests by team, requester and status, and the sparse index of the next lease event', () => {
+    expect(TABLE_INDEXES.map((i) => [i.indexName, i.partitionKey, i.sortKey])).toEqual([
+      ['byTeam', 'gsiTeam', 'createdAt'],
+      ['byRequester', 'gsiRequester', 'createdAt'],
+      ['byStatus', 'gsiStatus', 'createdAt'],
+      ['byLease', 'gsiLease', 'leaseNextAt'],
+    ]);
+  });
+
   it('is on demand, with PITR, deletion protection, encryption, TTL, and the keys and GSIs of contracts/table.ts', () => {
     synth.dataTemplate.hasResource('AWS::DynamoDB::GlobalTable', {
       DeletionPolicy: 'Retain',

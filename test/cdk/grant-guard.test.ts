@@ -27,6 +27,8 @@ const LOCAL_OVERRIDES: readonly string[] = [ENV.modelArtsEndpoint, ENV.slackApiU
 const KNOWN_UNREAD = [
   'requestPage: PUBLIC_BASE_URL',
   'nodePoolInventory: PUBLIC_BASE_URL',
+  // It checks extension links (the link key), and builds none.
+  'extendLease: PUBLIC_BASE_URL',
   'approvals: MAIL_FROM',
   'slackInteractions: MAIL_FROM',
 ];

@@ -394,22 +394,32 @@ describe('Step Functions permissions', () => {
     }
   });
 
-  it('lets only submit, deleteNodePool, retryRequest and sweepSubmitted start executions, and only cancelRequest stop them, of this state machine', () => {
+  it('lets only submit, deleteNodePool, extendLease, retryRequest and the sweeps start executions, and only cancelRequest and the lease sweep stop them, of this state machine', () => {
     expect(functionsAllowedTo('states:StartExecution')).toEqual([
       'deleteNodePool',
+      'extendLease',
       'retryRequest',
       'submit',
+      'sweepLeases',
       'sweepSubmitted',
     ]);
-    for (const fid of ['submit', 'deleteNodePool', 'retryRequest', 'sweepSubmitted'] as const) {
+    for (const fid of [
+      'submit',
+      'deleteNodePool',
+      'extendLease',
+      'retryRequest',
+      'sweepSubmitted',
+      'sweepLeases',
+    ] as const) {
       expect(statementsOf(fid).find((s) => actionsOf(s).includes('states:StartExecution'))!.Resource).toBe(
         STATE_MACHINE_ARN,
       );
     }
-    expect(functionsAllowedTo('states:StopExecution')).toEqual(['cancelRequest']);
-    expect(statementsOf('cancelRequest').find((s) => actionsOf(s).includes('states:StopExecution'))!.Resource).toBe(
-      `arn:aws:states:${REGION}:${ACCOUNT}:execution:${STACK_NAME}-workflow:*`,
-    );
+    expect(functionsAllowedTo('states:StopExecution')).toEqual(['cancelRequest', 'sweepLeases']);
+    for (const fid of ['cancelRequest', 'sweepLeases'] as const)
+      expect(statementsOf(fid).find((s) => actionsOf(s).includes('states:StopExecution'))!.Resource).toBe(
+        `arn:aws:states:${REGION}:${ACCOUNT}:execution:${STACK_NAME}-workflow:*`,
+      );
   });
 
   it('gives STATE_MACHINE_ARN, the real ARN, to exactly the functions that call Step Functions', () => {
@@ -516,12 +526,18 @@ const schedulesOf = (synthesized: SynthesizedPoolgate) =>
   });
 
 describe('schedules', () => {
-  it('sweeps requests left SUBMITTED every minute, and reconciles no quota unless the policy asks', () => {
+  it('sweeps requests left SUBMITTED and lease events every minute, and reconciles no quota unless the policy asks', () => {
     expect(schedulesOf(synth)).toEqual([
       {
         rate: 'rate(1 minute)',
         state: 'ENABLED',
         functionId: 'sweepSubmitted',
+        retry: { MaximumEventAgeInSeconds: 60, MaximumRetryAttempts: 2 },
+      },
+      {
+        rate: 'rate(1 minute)',
+        state: 'ENABLED',
+        functionId: 'sweepLeases',
         retry: { MaximumEventAgeInSeconds: 60, MaximumRetryAttempts: 2 },
       },
     ]);
@@ -552,7 +568,7 @@ describe('settings from the policy file', () => {
         },
       ]),
     );
-    expect(schedulesOf(configured)).toHaveLength(2);
+    expect(schedulesOf(configured)).toHaveLength(3);
   });
 
   it("lets exactly the ModelArts functions read a project's own AK/SK secret, by its complete ARN", () => {
