@@ -8,11 +8,13 @@
  *      1, 16 and 64;
  *   3. stack B, node tracking on: approved requests (what following the nodes adds), then each of
  *      their node pools deleted through the gate, one by one (bench/deletes.ts);
- *   4. AWS cost at list prices (bench/prices.ts, bench/cost.ts), the targets, the table.
+ *   4. AWS cost at list prices (bench/prices.ts, bench/cost.ts), the targets, the table;
+ *   5. leases (bench/leases.ts): a leased node pool's life, and the lease sweep with 10,000 live leases.
  * Writes bench/results/latest.json; `--save <name>` also writes bench/results/<name>.json (tracked).
  *
  * Options: --quick (small counts, for trying it out), --skip-bundles, --only-bundles (step 1 alone:
- * prints the bundle table and writes bench/results/bundles-latest.json, nothing else), --save <name>.
+ * prints the bundle table and writes bench/results/bundles-latest.json, nothing else), --only-leases
+ * (step 5 alone, written to bench/results/leases-latest.json), --skip-leases, --save <name>.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,6 +27,7 @@ import { eventually } from '../local/harness/poll';
 import { measureBundles, type BundleReport } from './bundles';
 import { addQuantities, costOf, quantitiesOf, type CostFigures, type Quantities } from './cost';
 import { deleteFlows } from './deletes';
+import { leaseBench, renderLeases, type LeaseFigures } from './leases';
 import { flows, usage, type FlowFigures } from './flows';
 import { submitLoad, type SubmitFigures } from './load';
 import { LAMBDA_MEMORY_MB, PRICES } from './prices';
@@ -92,6 +95,8 @@ export interface BenchResults {
     /** Deletes as measured (the simulator takes NODE_READY_DELAY_MS to delete, polled every second). */
     readonly deletesMeasured: CostFigures;
   };
+  /** Leases: a leased node pool's life, and the lease sweep with 10,000 live leases (bench/leases.ts). */
+  readonly leases?: LeaseFigures;
   readonly targets: ReadonlyArray<{
     readonly target: string;
     readonly limit: string;
@@ -155,7 +160,20 @@ async function drained(stack: RunningStack, executions: number): Promise<void> {
   );
 }
 
+const LEASE_COUNT = quick ? 4 : 20;
+
 async function main(): Promise<void> {
+  if (args.includes('--only-leases')) {
+    // Leases alone (bench/leases.ts): written beside the full results, not over them.
+    const figures = await leaseBench({ count: LEASE_COUNT, log });
+    mkdirSync(RESULTS, { recursive: true });
+    writeFileSync(
+      join(RESULTS, 'leases-latest.json'),
+      `${JSON.stringify({ startedAt: new Date().toISOString(), git: git(), figures }, null, 2)}\n`,
+    );
+    process.stdout.write(`${renderLeases(figures)}\n`);
+    return;
+  }
   const started = Date.now();
   const startedAt = new Date(started).toISOString();
   const loadAtStart = loadavg()[0];
@@ -332,6 +350,9 @@ async function main(): Promise<void> {
     },
   );
 
+  log(`leases: ${LEASE_COUNT} leased node pools on a stack with a 1 s lease sweep`);
+  const leases = args.includes('--skip-leases') ? undefined : await leaseBench({ count: LEASE_COUNT, log });
+
   const results: BenchResults = {
     meta: {
       startedAt,
@@ -355,6 +376,7 @@ async function main(): Promise<void> {
     rejected: a.rejected,
     approvedWithTracking: tracked,
     deletes: trackedRun.deletes,
+    leases,
     cost,
     targets,
   };
@@ -364,6 +386,7 @@ async function main(): Promise<void> {
   writeFileSync(join(RESULTS, 'latest.json'), json);
   if (saveAs) writeFileSync(join(RESULTS, `${saveAs}.json`), json);
   process.stdout.write(`${renderReport(results)}\n`);
+  if (leases) process.stdout.write(`\n${renderLeases(leases)}\n`);
   log(`results in bench/results/latest.json${saveAs ? ` and bench/results/${saveAs}.json` : ''}`);
 }
 

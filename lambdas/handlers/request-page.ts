@@ -2,7 +2,8 @@ import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { startInvocationLog } from '../adapters/logger';
 import { requestPageHtml } from '../presentation/request-page';
 import { openRequestPage } from '../use-cases/request-page';
-import { linkKey, policy, requests } from '../wiring';
+import { leaseView } from '../domain/lease';
+import { claims, linkKey, policy, requests } from '../wiring';
 import { errorPageOrJson, html, pathParameter, type HttpResult } from './http';
 
 const TITLES: Record<number, string> = { 403: 'Link not valid', 404: 'Not found' };
@@ -16,12 +17,16 @@ export const handler = async (event: APIGatewayProxyEventV2, context?: Context):
       requests: requests(),
       linkKey: await linkKey(),
     });
+    const record = request.lease ? await claims().record(request) : undefined;
+    const lease =
+      request.lease && record?.creatingRequestId === request.requestId ? leaseView(request.lease, record) : undefined;
     return html(
       200,
       requestPageHtml(request, {
         price: policy().pricing[request.flavor],
         nodeTracking: policy().nodeTracking.enabled,
         timeZone: policy().displayTimeZone,
+        ...(lease ? { lease } : {}),
       }),
     );
   } catch (error) {

@@ -120,6 +120,8 @@ export interface RequestPageOptions {
   readonly nodeTracking: boolean;
   /** The policy's displayTimeZone (default UTC). */
   readonly timeZone?: string;
+  /** A leased create's end and deletion time, from its node-pool record (absent: not created yet, or no lease). */
+  readonly lease?: { readonly endsAt: string | null; readonly deleteAt: string | null };
 }
 
 export function requestPageHtml(request: PoolRequestRecord, options: RequestPageOptions): string {
@@ -128,7 +130,11 @@ export function requestPageHtml(request: PoolRequestRecord, options: RequestPage
   const good = request.status === 'ACTIVE' || (request.status === 'CREATED' && final);
   const bad = final && !good;
   const statusClass = good ? ' status-good' : bad ? ' status-bad' : '';
-  const facts = requestFacts(request).filter(([label]) => label !== 'Billing' && label !== 'Estimated price');
+  const facts: Array<[string, string | number | undefined]> = [
+    ...requestFacts(request).filter(([label]) => label !== 'Billing' && label !== 'Estimated price'),
+    ['Lease ends', options.lease?.endsAt ? readableTime(options.lease.endsAt, zone) : undefined],
+    ['Deleted at', options.lease?.deleteAt ? readableTime(options.lease.deleteAt, zone) : undefined],
+  ];
   return page(
     `Node pool request ${request.nodePoolName}: ${request.status}`,
     `<h1>Node pool <code>${escapeHtml(request.nodePoolName)}</code></h1>

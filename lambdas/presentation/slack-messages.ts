@@ -41,10 +41,18 @@ function clip(text: string): string {
  * to the request's page.
  */
 function summary(request: PoolRequestRecord, context: SlackContext): KnownBlock[] {
-  const fields = requestFacts(request)
+  // Slack shows at most ten fields: the project id (on the request's page) gives way to the lease.
+  const fields = requestFacts(request, context.price)
     .filter(
       ([label, value]) =>
-        value !== undefined && !['Request id', 'Justification', 'Estimated price', 'Max count'].includes(label),
+        value !== undefined &&
+        ![
+          'Request id',
+          'Justification',
+          'Estimated price',
+          'Max count',
+          ...(request.lease || request.extend ? ['Project'] : []),
+        ].includes(label),
     )
     .map(([label, value]) => ({ type: 'mrkdwn' as const, text: `*${escapeMrkdwn(label)}*\n${escapeMrkdwn(value)}` }));
   const blocks: KnownBlock[] = [{ type: 'section', fields: fields.slice(0, 10) }];
