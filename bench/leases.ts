@@ -49,7 +49,13 @@ export interface LeaseFigures {
     /** Seeded locally (dynalite scans the table for an index query: see SEEDED_LEASES). */
     readonly seeded: number;
     readonly runs: number;
-    readonly perRun: { readonly lambdaMs: number; readonly readUnits: number; readonly reads: number };
+    readonly perRun: {
+      readonly lambdaMs: number;
+      readonly readUnits: number;
+      readonly reads: number;
+      /** What DynamoDB bills for the lease sweep's Query: at least 0.5 unit. */
+      readonly billedReadUnits: number;
+    };
     readonly perMonth: { readonly usd: number; readonly lambdaUsd: number; readonly dynamoDbUsd: number };
   };
 }
@@ -159,12 +165,16 @@ export async function leaseBench(options: { count: number; log: (line: string) =
       // Both sweeps share the table meter: the SUBMITTED sweep reads its own index partitions meanwhile.
       readUnits: perSweep.dynamodb.readUnits,
       reads: perSweep.dynamodb.reads,
+      billedReadUnits: 0,
     };
     const lambdaUsd =
       RUNS_PER_MONTH *
       (PRICES.lambda.perRequest +
         ((Math.ceil(perRun.lambdaMs) * LAMBDA_MEMORY_MB) / 1024 / 1000) * PRICES.lambda.perGbSecondArm64);
-    const dynamoDbUsd = RUNS_PER_MONTH * perRun.readUnits * PRICES.dynamoDb.perReadRequestUnit;
+    // DynamoDB bills a Query at least 0.5 read unit (eventually consistent) even when it returns nothing;
+    // the local meter counts what dynalite reports. The lease sweep makes one Query a run.
+    const billedReadUnits = Math.max(perRun.readUnits, 0.5);
+    const dynamoDbUsd = RUNS_PER_MONTH * billedReadUnits * PRICES.dynamoDb.perReadRequestUnit;
     return {
       leases: count,
       life: {
@@ -176,7 +186,7 @@ export async function leaseBench(options: { count: number; log: (line: string) =
         liveLeases: LIVE_LEASES,
         seeded: SEEDED_LEASES,
         runs: swept.runs,
-        perRun,
+        perRun: { ...perRun, billedReadUnits },
         perMonth: {
           usd: round(lambdaUsd + dynamoDbUsd, 4),
           lambdaUsd: round(lambdaUsd, 4),
@@ -269,7 +279,7 @@ export function renderLeases(f: LeaseFigures): string {
     `  USD ${f.life.cost.totalPerThousand} per 1,000 leases (Step Functions, Lambda, DynamoDB, HTTP API; SES apart: ` +
       `${f.life.cost.otherLines.map((l) => `${l.perThousand}`).join(', ')})`,
     `Lease sweep with ${f.sweep.seeded} live leases seeded (month for ${f.sweep.liveLeases}), none due: ${f.sweep.perRun.lambdaMs} ms and ` +
-      `${f.sweep.perRun.readUnits} read units per run (${f.sweep.runs} runs measured); ` +
+      `${f.sweep.perRun.readUnits} read units per run measured, ${f.sweep.perRun.billedReadUnits} billed (${f.sweep.runs} runs); ` +
       `USD ${f.sweep.perMonth.usd} a month at one run a minute (Lambda ${f.sweep.perMonth.lambdaUsd}, DynamoDB ${f.sweep.perMonth.dynamoDbUsd})`,
   ].join('\n');
 }

@@ -208,9 +208,10 @@ export async function startLocalStack(options: StartOptions = {}): Promise<Local
     every(
       policy.quotaReconciliation.enabled ? policy.quotaReconciliation.intervalSeconds : undefined,
       'reconcileQuota',
+      meter,
     ),
-    every(settings.sweepSeconds ?? SWEEP_SUBMITTED_EVERY_SECONDS, 'sweepSubmitted'),
-    every(settings.sweepSeconds ?? SWEEP_LEASES_EVERY_SECONDS, 'sweepLeases'),
+    every(settings.sweepSeconds ?? SWEEP_SUBMITTED_EVERY_SECONDS, 'sweepSubmitted', meter),
+    every(settings.sweepSeconds ?? SWEEP_LEASES_EVERY_SECONDS, 'sweepLeases', meter),
   ];
 
   const endpoints: LocalStackEndpoints = {
@@ -255,13 +256,15 @@ export async function startLocalStack(options: StartOptions = {}): Promise<Local
  * reconciliation's writes are conditional on the share it read; the sweep names each execution after
  * its request, so starting it twice changes nothing).
  */
-function every(seconds: number | undefined, functionId: ScheduledFunctionId): { stop(): void } {
+function every(seconds: number | undefined, functionId: ScheduledFunctionId, meter: UsageMeter): { stop(): void } {
   if (seconds === undefined) return { stop: () => undefined };
   let running = false;
   const timer = setInterval(() => {
     if (running) return;
     running = true;
-    invokeFunction(functionId, { source: 'poolgate.local-schedule' })
+    // Counted like every other invocation (the benchmark measures what the sweeps cost).
+    meter
+      .timeInvocation(functionId, false, () => invokeFunction(functionId, { source: 'poolgate.local-schedule' }))
       .catch((error: unknown) => process.stderr.write(`${functionId} failed: ${(error as Error).message}\n`))
       .finally(() => (running = false));
   }, seconds * 1000);
