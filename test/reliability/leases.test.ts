@@ -1,5 +1,5 @@
 /**
- * Sixty leases (14 s each) with a 1 s sweep, a fifth of them extended once (by 40 s), and the stack killed (SIGKILL) once while
+ * Sixty leases (14 s each) with a 1 s sweep, a fifth of them extended once (by 30 s), and the stack killed (SIGKILL) once while
  * the lease deletions run, then restarted on the same data. After the last end plus grace only the
  * extended node pools remain, until their new end; then none. Every quota share is exact, ModelArts was
  * asked to delete each node pool at most once across the kill, a decoy whose label was changed in the
@@ -86,7 +86,7 @@ it('60 leases, 12 extended, one SIGKILL while deletions run: the right node pool
       250,
     );
 
-  // A fifth approved first, and extended once by 40 s as soon as they are ACTIVE (well before their end).
+  // A fifth approved first, and extended once by 30 s as soon as they are ACTIVE (well before their end).
   const extended = names.slice(0, EXTENDED);
   const firstEnd = new Map<string, number>();
   const extensions = await inParallel(extended, 6, async (name) => {
@@ -96,7 +96,7 @@ it('60 leases, 12 extended, one SIGKILL while deletions run: the right node pool
     const response = await fetch(`${stack!.endpoints.api}/requests/${id}/extend`, {
       method: 'POST',
       headers: { authorization: `Bearer ${alice}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ duration: 'PT40S' }),
+      body: JSON.stringify({ duration: 'PT30S' }),
     });
     expect(response.status).toBe(202);
     const extension = ((await response.json()) as { requestId: string }).requestId;
@@ -151,8 +151,8 @@ it('60 leases, 12 extended, one SIGKILL while deletions run: the right node pool
   const now = Date.now();
   let stillBeforeTheirEnd = 0;
   for (const name of extended) {
-    // Still there while their new end (first end + 40 s) has not come.
-    if (now < firstEnd.get(name)! + 40_000) {
+    // Still there while their new end (first end + 30 s) has not come.
+    if (now < firstEnd.get(name)! + 30_000) {
       expect(shownNow.has(name)).toBe(true);
       stillBeforeTheirEnd += 1;
     }
@@ -182,7 +182,7 @@ it('60 leases, 12 extended, one SIGKILL while deletions run: the right node pool
       20_000,
     );
     const expiredAt = Date.parse(deletion.steps.find((s) => s.step === 'lease_expired')!.at);
-    const end = firstEnd.get(name)! + (extended.includes(name) ? 40_000 : 0);
+    const end = firstEnd.get(name)! + (extended.includes(name) ? 30_000 : 0);
     expect(expiredAt).toBeGreaterThanOrEqual(end + 2_000);
   }
 
