@@ -81,11 +81,12 @@ const mailsAbout = (text: string) => readOutbox(stack).filter((m) => m.subject.i
 
 /** Submits as alice (with `lease` as X-Lease), approves from bob's link, waits for ACTIVE. */
 async function leased(name: string, lease?: string): Promise<View> {
+  const before = mailsAbout(`Approval needed: node pool ${name} `).length;
   const response = await submit(stack, alice, exampleBody(name), lease ? { 'x-lease': lease } : {});
   expect(response.status).toBe(202);
   const mail = await eventually(
-    () => mailsAbout(`Approval needed: node pool ${name} `)[0],
-    `approval mail for ${name}`,
+    () => mailsAbout(`Approval needed: node pool ${name} `)[before],
+    `approval mail ${before + 1} for ${name}`,
   );
   expect((await decide(mail.links[0], 'approve')).status).toBe(200);
   return settle(response.json.requestId as string, 'ACTIVE');

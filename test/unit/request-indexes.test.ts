@@ -257,14 +257,14 @@ describe('the local table', () => {
       await ensureTable(dynamo.url, 'poolgate', { backupDir: home });
       expect(stderr).toHaveBeenCalledWith(
         expect.stringMatching(
-          /^poolgate: adding index\(es\) byRequester, byStatus to the local table \(30 items, saved to .*poolgate-backup-.*\.json\)\n$/,
+          /^poolgate: adding index\(es\) byRequester, byStatus, byLease to the local table \(30 items, saved to .*poolgate-backup-.*\.json\)\n$/,
         ),
       );
       stderr.mockRestore();
       const indexes = (
         await client.send(new DescribeTableCommand({ TableName: 'poolgate' }))
       ).Table?.GlobalSecondaryIndexes?.map((i) => i.IndexName);
-      expect(indexes?.sort()).toEqual(['byRequester', 'byStatus', 'byTeam']);
+      expect(indexes?.sort()).toEqual(['byLease', 'byRequester', 'byStatus', 'byTeam']);
       const kept = await client.send(
         new GetItemCommand({ TableName: 'poolgate', Key: { pk: { S: 'REQUEST#r-29' }, sk: { S: 'META' } } }),
       );

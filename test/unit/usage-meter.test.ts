@@ -20,6 +20,7 @@ const indexed = (pk: string, status: string, padding = 0) => ({
   pk,
   sk: 'META',
   ...Object.fromEntries(TABLE_INDEXES.map((index) => [index.partitionKey, `${index.partitionKey}-value`])),
+  ...Object.fromEntries(TABLE_INDEXES.map((index) => [index.sortKey, `${index.sortKey}-value`])),
   gsiStatus: status,
   createdAt: '2026-11-26T00:00:00.000Z',
   padding: 'x'.repeat(padding),
