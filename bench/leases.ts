@@ -201,7 +201,9 @@ export async function leaseBench(options: { count: number; log: (line: string) =
 }
 
 function nonNegative(q: Quantities): Quantities {
-  return Object.fromEntries(Object.entries(q).map(([k, v]) => [k, Math.max(0, v)])) as unknown as Quantities;
+  return Object.fromEntries(
+    (Object.entries(q) as Array<[keyof Quantities, number]>).map(([k, v]) => [k, Math.max(0, v)]),
+  ) as unknown as Quantities;
 }
 
 /** Waits for the request's execution to succeed, read from the emulator (not the API: nothing metered). */

@@ -56,8 +56,8 @@ async function extendLease(request: PoolRequestRecord, deps: ApplyDeps): Promise
   if (request.status === 'EXTENDED') return done;
   const seconds = request.extend?.seconds ?? 0;
   const record = await deps.leases.claims.record(request);
-  let from = record?.leaseEndsAt;
-  let to = from;
+  let from: string | undefined;
+  let to: string | undefined;
   if (record?.leaseLastExtension !== request.requestId) {
     if (
       !record?.leaseEndsAt ||

@@ -63,7 +63,7 @@ type View = Awaited<ReturnType<typeof getRequest>>['json'] & {
 };
 
 async function view(requestId: string, token = alice): Promise<View> {
-  return (await getRequest(stack, token, requestId)).json as View;
+  return (await getRequest(stack, token, requestId)).json;
 }
 
 async function settle(requestId: string, wanted: string, token = alice, timeoutMs = 30_000): Promise<View> {

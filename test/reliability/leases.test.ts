@@ -76,10 +76,10 @@ it('60 leases, 12 extended, one SIGKILL while deletions run: the right node pool
       expect((await decide(link, 'approve')).status).toBe(200),
     );
   const activeView = (id: string) =>
-    eventually(
+    eventually<View>(
       async () => {
         const { json } = await getRequest(stack!, alice, id);
-        return json.status === 'ACTIVE' ? (json as View) : undefined;
+        return json.status === 'ACTIVE' ? json : undefined;
       },
       `${id} to be ACTIVE`,
       40_000,
@@ -193,10 +193,10 @@ it('60 leases, 12 extended, one SIGKILL while deletions run: the right node pool
   expect(Object.keys(deletes)).toHaveLength(LEASES);
 
   // The decoy: its lease deletion refused (not ours), reported, nothing deleted; its share still counted.
-  const decoyDeletion = await eventually(
+  const decoyDeletion = await eventually<View>(
     async () => {
       const { json } = await getRequest(stack!, alice, `${idOf.get('lease-decoy')}-lease-1`);
-      return json.status === 'REJECTED' ? (json as View) : undefined;
+      return json.status === 'REJECTED' ? json : undefined;
     },
     'the decoy lease deletion to be refused',
     20_000,
