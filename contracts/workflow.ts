@@ -48,6 +48,12 @@ export interface CreatedState {
   readonly nodePoolName: string;
   readonly track: boolean;
   readonly waitSeconds: number;
+  /**
+   * Node tracking, as the last task said (`$.created.nodes` of the definition): the first wait from
+   * CreateNodePool or ApplyChange, then CheckNodes' answer. Absent in a retried run's input (it starts at
+   * CheckNodes, which sets it).
+   */
+  readonly nodes?: Pick<NodesState, 'waitSeconds'> & Partial<Pick<NodesState, 'status'>>;
 }
 
 /** What a decided approval hands back to the workflow (the `$.approval` of the definition). */
@@ -59,7 +65,7 @@ export interface ApprovalOutcome {
   readonly reason?: string;
 }
 
-/** What CheckNodes answers (the `$.nodes` of the definition). */
+/** What CheckNodes answers (the `$.created.nodes` of the definition: its status and wait). */
 export interface NodesState {
   /** `gone`: a delete's node pool is no longer shown by ModelArts. */
   readonly status: 'waiting' | 'active' | 'gone';
@@ -95,7 +101,6 @@ export interface ExecutionState {
   readonly approval: ApprovalOutcome | null;
   readonly error: CaughtError | null;
   readonly created: CreatedState | null;
-  readonly nodes?: NodesState;
   /** Set by RequestApproval's States.Timeout Catch (its content is not read). */
   readonly timeout?: CaughtError;
 }
@@ -146,10 +151,7 @@ export interface FinalizePayload {
 export const statePath = <K extends keyof ExecutionState>(field: K): `$.${K}` => `$.${field}`;
 
 /** `$.<field>.<sub>` of the execution state (e.g. `$.approval.stageIndex`). */
-export const statePathOf = <
-  K extends 'approval' | 'created' | 'nodes',
-  F extends keyof NonNullable<ExecutionState[K]> & string,
->(
+export const statePathOf = <K extends 'approval' | 'created', F extends keyof NonNullable<ExecutionState[K]> & string>(
   field: K,
   sub: F,
 ): `$.${K}.${F}` => `$.${field}.${sub}`;

@@ -15,7 +15,9 @@
  *        Decision?: pending -> RequestApproval (next stage) | approved -> Kind? | else -> Finalize
  *        RequestApproval timeout -> ApprovalTimedOut (remind, or expire) -> Decision?
  *   Kind?: create -> CreateNodePool | any other kind (delete) -> ApplyChange (show first, then change)
- *   CreateNodePool | ApplyChange -> Track? -> CheckNodes -> NodesReady? -> WaitForNodes -> CheckNodes ... -> Finalize
+ *   CreateNodePool | ApplyChange -> Track? -> WaitForNodes -> CheckNodes -> NodesReady? -> WaitForNodes ... -> Finalize
+ *        (no check the moment ModelArts accepted the change: nodes are never ready then; every wait is what the
+ *        last task said, `$.created.nodes.waitSeconds`, from the tracking schedule: domain/tracking-schedule.ts)
  * Every task dispatches on the request's kind (CheckRequest, CheckNodes and Finalize read it from the
  * request); an execution started before kinds has no `kind` and is a create.
  */
@@ -58,6 +60,18 @@ interface Catcher {
   readonly ResultPath: string;
   readonly Next: string;
 }
+
+/**
+ * Where the node tracking keeps what its last task said (`{status?, waitSeconds}`): inside `$.created`, so
+ * that CreateNodePool/ApplyChange (the first wait) and CheckNodes (every later one) write the one place
+ * WaitForNodes reads.
+ */
+const NODES_PATH = `${statePath('created')}.nodes` as const;
+/** CreateNodePool's and ApplyChange's answer at `$.created`, the first wait also at `$.created.nodes`. */
+const createdFields = {
+  ...answerFields<CreatedState>(['nodePoolName', 'track', 'waitSeconds']),
+  nodes: answerFields<NodesState>(['waitSeconds']),
+};
 
 /** Longest a task may run before Step Functions gives up on it. */
 const TASK_TIMEOUT_SECONDS = 60;
@@ -186,7 +200,7 @@ export function buildWorkflowDefinition(fns: WorkflowFunctionRefs, partition = '
       [s.applyChange]: {
         // A change to an existing node pool: show first (still the one poolgate created?), then change it.
         ...task(fns.applyChange, payloadFrom<RequestTaskPayload>(['requestId'])),
-        ResultSelector: answerFields<CreatedState>(['nodePoolName', 'track', 'waitSeconds']),
+        ResultSelector: createdFields,
         ResultPath: statePath('created'),
         Retry: [MODELARTS_RETRY],
         Catch: catchAllTo(s.finalize),
@@ -194,7 +208,7 @@ export function buildWorkflowDefinition(fns: WorkflowFunctionRefs, partition = '
       },
       [s.createNodePool]: {
         ...task(fns.createNodePool, payloadFrom<RequestTaskPayload>(['requestId'])),
-        ResultSelector: answerFields<CreatedState>(['nodePoolName', 'track', 'waitSeconds']),
+        ResultSelector: createdFields,
         ResultPath: statePath('created'),
         Retry: [MODELARTS_RETRY],
         Catch: catchAllTo(s.finalize),
@@ -202,13 +216,13 @@ export function buildWorkflowDefinition(fns: WorkflowFunctionRefs, partition = '
       },
       [s.track]: {
         Type: 'Choice',
-        Choices: [{ Variable: statePathOf('created', 'track'), BooleanEquals: true, Next: s.checkNodes }],
+        Choices: [{ Variable: statePathOf('created', 'track'), BooleanEquals: true, Next: s.waitForNodes }],
         Default: s.finalize,
       },
       [s.checkNodes]: {
         ...task(fns.checkNodes, payloadFrom<RequestTaskPayload>(['requestId'])),
         ResultSelector: answerFields<NodesState>(['status', 'waitSeconds']),
-        ResultPath: statePath('nodes'),
+        ResultPath: NODES_PATH,
         Retry: [MODELARTS_RETRY],
         Catch: catchAllTo(s.finalize),
         Next: s.nodesReady,
@@ -217,14 +231,14 @@ export function buildWorkflowDefinition(fns: WorkflowFunctionRefs, partition = '
         Type: 'Choice',
         Choices: [
           {
-            Variable: statePathOf('nodes', 'status'),
+            Variable: `${NODES_PATH}.status`,
             StringEquals: 'waiting' satisfies NodesState['status'],
             Next: s.waitForNodes,
           },
         ],
         Default: s.finalize,
       },
-      [s.waitForNodes]: { Type: 'Wait', SecondsPath: statePathOf('created', 'waitSeconds'), Next: s.checkNodes },
+      [s.waitForNodes]: { Type: 'Wait', SecondsPath: `${NODES_PATH}.waitSeconds`, Next: s.checkNodes },
       [s.finalize]: {
         ...task(fns.finalize, payloadFrom<FinalizePayload>(['requestId', 'attempt', 'approval', 'error', 'created'])),
         ResultPath: null,

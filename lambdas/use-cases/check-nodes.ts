@@ -1,7 +1,9 @@
 /**
  * CheckNodes (node tracking, after creation): reads the node pool until `count` nodes are available
  * (`nodes_active`, status ACTIVE) or any is abnormal (the request fails NODES_ABNORMAL), within the
- * policy's deadline from the creation or a retry (NODES_TIMEOUT). Between reads the workflow waits `pollIntervalSeconds`.
+ * policy's deadline from the creation or a retry (NODES_TIMEOUT). Between reads the workflow waits what the
+ * tracking schedule says (../domain/tracking-schedule.ts): up to the next check counted from the change's
+ * acceptance, so a retried or restarted run continues the schedule rather than starting it over.
  */
 import type { NodesState, WorkflowErrorName } from '../../contracts/workflow';
 import type { Policy } from '../config/policy';
@@ -10,6 +12,7 @@ import type { PoolRequestRecord } from '../domain/pool-request';
 import { kindOf } from '../domain/request-kind';
 import { newStep } from '../domain/steps';
 import { countOf } from '../domain/modelarts';
+import { trackingWaitSince } from '../domain/tracking-schedule';
 import type { Clock, NodeStatusApi, RequestStore } from './ports';
 
 export class NodesAbnormalError extends Error {
@@ -59,7 +62,8 @@ export async function checkNodes(requestId: string, deps: CheckNodesDeps): Promi
       `only ${available} of ${request.count} node(s) available after ${deps.tracking.timeoutSeconds} s`,
     );
   }
-  return { status: 'waiting', waitSeconds: deps.tracking.pollIntervalSeconds, available };
+  const applied = request.steps.findLast((s) => s.step === 'node_pool_created')?.at;
+  return { status: 'waiting', waitSeconds: trackingWaitSince(applied, now, deps.tracking), available };
 }
 
 /**
@@ -81,5 +85,6 @@ async function checkGone(request: PoolRequestRecord, now: Date, deps: CheckNodes
       `node pool ${request.nodePoolName} still shown (${left} node(s)) ${deps.tracking.timeoutSeconds} s after its deletion was asked`,
     );
   }
-  return { status: 'waiting', waitSeconds: deps.tracking.pollIntervalSeconds, available: left };
+  const applied = request.steps.findLast((s) => s.step === 'node_pool_delete_requested')?.at;
+  return { status: 'waiting', waitSeconds: trackingWaitSince(applied, now, deps.tracking), available: left };
 }

@@ -198,7 +198,7 @@ describe('local Step Functions emulator', () => {
         attempt: 0,
         approval: { status: 'approved' },
         error: null,
-        created: { nodePoolName: 'np-1', track: false, waitSeconds: 1 },
+        created: { nodePoolName: 'np-1', track: false, waitSeconds: 1, nodes: { waitSeconds: 1 } },
       },
     ]);
     expect(statesEntered(emu, 'req-happy')).toEqual([
@@ -230,7 +230,7 @@ describe('local Step Functions emulator', () => {
     expect(reused.name).toBe('TaskDoesNotExist');
   });
 
-  it('follows the nodes after creation: waits between checks until they are active', async () => {
+  it('follows the nodes after creation: waits first (no check the moment ModelArts accepted), then between checks until they are active', async () => {
     const lambdas = new FakeLambdas({
       createNodePool: () => ({ nodePoolName: 'np-1', alreadyExisted: false, track: true, waitSeconds: 1 }),
       checkNodes: (_payload, attempt) =>
@@ -244,6 +244,7 @@ describe('local Step Functions emulator', () => {
     await until(sfn, arn, 'SUCCEEDED');
     expect(statesEntered(emu, 'req-track').slice(6)).toEqual([
       S.track,
+      S.waitForNodes,
       S.checkNodes,
       S.nodesReady,
       S.waitForNodes,
@@ -252,6 +253,10 @@ describe('local Step Functions emulator', () => {
       S.finalize,
     ]);
     expect(lambdas.of('checkNodes')).toHaveLength(2);
+    // What the last check said is where WaitForNodes reads its wait, inside what Finalize is handed.
+    expect(lambdas.of('finalize')[0].payload).toMatchObject({
+      created: { nodePoolName: 'np-1', track: true, nodes: { status: 'active', waitSeconds: 0 } },
+    });
   });
 
   it('takes the rejection path when the approval says rejected', async () => {
@@ -310,6 +315,7 @@ describe('local Step Functions emulator', () => {
       S.kind,
       S.applyChange,
       S.track,
+      S.waitForNodes,
       S.checkNodes,
       S.nodesReady,
       S.waitForNodes,
