@@ -41,6 +41,8 @@ export const STEP_NAMES = [
   'quota_reconciled',
   'node_pool_delete_requested',
   'node_pool_deleted',
+  /** A node pool poolgate created was changed outside it (found by the reconciliation; once per observation). */
+  'unapproved_change',
 ] as const;
 export type StepName = (typeof STEP_NAMES)[number];
 
