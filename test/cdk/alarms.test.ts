@@ -62,11 +62,10 @@ it('watches node pools changed outside poolgate: the unapprovedChange metric the
     AlarmActions: [topicRef()],
   });
   // The reconciliation can mail who must hear of it: SES and the mail sender, the link key for the request page.
-  const fn = synth.serviceTemplate.findResources('AWS::Lambda::Function');
-  const reconcile = Object.values(fn).find((f) =>
-    String((f as CfnResource).Properties.Description ?? '').endsWith(' reconcileQuota'),
-  ) as CfnResource;
-  expect(reconcile.Properties.Environment).toMatchObject({
+  const reconcile = resources('AWS::Lambda::Function').find(
+    ([, f]) => f.Properties.Description === 'poolgate reconcileQuota',
+  );
+  expect(reconcile?.[1].Properties.Environment).toMatchObject({
     Variables: expect.objectContaining({ MAIL_FROM: expect.anything(), PUBLIC_BASE_URL: expect.anything() }),
   });
 });

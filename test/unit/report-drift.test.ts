@@ -8,6 +8,7 @@ import { RequestRepository } from '../../lambdas/adapters/dynamodb/request-repos
 import { parsePolicy } from '../../lambdas/config/policy';
 import { describeDrift, driftStepId, observeDrift, type DriftObservation } from '../../lambdas/domain/drift';
 import { OWNER_LABEL } from '../../lambdas/domain/modelarts';
+import type { NodePoolRequest } from '../../lambdas/domain/nodepool-request';
 import type { PoolRequestRecord } from '../../lambdas/domain/pool-request';
 import type { MetricName } from '../../lambdas/use-cases/metrics';
 import type { NodePoolListApi } from '../../lambdas/use-cases/ports';
@@ -139,16 +140,17 @@ const driftSteps = async (id: string) => (await requests.get(id))!.steps.filter(
 
 describe('observeDrift', () => {
   const record = { nodePoolName: 'np', creatingRequestId: 'r1', flavor: 'f', count: 2 };
-  const shown = (resources: Record<string, unknown>) => ({
-    spec: { resources: { flavor: 'f', count: 2, maxCount: 2, labels: { [OWNER_LABEL]: 'r1' }, ...resources } },
-  });
+  const shown = (resources: Record<string, unknown>) =>
+    ({
+      spec: { resources: { flavor: 'f', count: 2, maxCount: 2, labels: { [OWNER_LABEL]: 'r1' }, ...resources } },
+    }) as Pick<NodePoolRequest, 'spec'>;
 
   it('sees nothing when the node pool is what poolgate approved', () => {
-    expect(observeDrift(record, shown({}) as never)).toEqual([]);
+    expect(observeDrift(record, shown({}))).toEqual([]);
   });
 
   it('sees a count, a label and a flavor changed outside poolgate, each with a deterministic id', () => {
-    const seen = observeDrift(record, shown({ count: 5, flavor: 'g', labels: {} }) as never);
+    const seen = observeDrift(record, shown({ count: 5, flavor: 'g', labels: {} }));
     expect(seen).toEqual([
       { kind: 'count', expected: 2, found: 5 },
       { kind: 'label', expected: 'r1', found: null },
@@ -159,7 +161,7 @@ describe('observeDrift', () => {
       'unapproved-change:label:r1:-',
       'unapproved-change:flavor:f:g',
     ]);
-    expect(observeDrift(record, shown({ labels: { [OWNER_LABEL]: 'r9' } }) as never)).toEqual([
+    expect(observeDrift(record, shown({ labels: { [OWNER_LABEL]: 'r9' } }))).toEqual([
       { kind: 'label', expected: 'r1', found: 'r9' },
     ]);
     expect(describeDrift('np', seen[0])).toBe(
