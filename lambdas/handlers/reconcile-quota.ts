@@ -42,6 +42,7 @@ export const handler = async (
   });
   if (drift.recorded.length || drift.unreadable.length)
     logger.warn('node pools changed outside poolgate', { ...drift });
+  if (drift.unmailed.length) logger.error('unapproved changes recorded but not mailed', { unmailed: drift.unmailed });
   const recordsBackfilled = await backfillNodePoolRecords({
     policy: policy(),
     requests: requests(),

@@ -64,6 +64,12 @@ export interface DriftReport {
   readonly unreadable: readonly string[];
   /** Observations recorded by this run (seen before: not here). */
   readonly recorded: readonly DriftFinding[];
+  /**
+   * `<stepId> on <requestId>: <error>` for each recorded observation whose mail could not be sent. The
+   * step is written (and counted, so the alarm still fires); the mail is not tried again, since only the
+   * write that records a step may send its mail.
+   */
+  readonly unmailed: readonly string[];
 }
 
 const INVENTORY_PAGE = 100;
@@ -95,6 +101,7 @@ export async function reportDrift(deps: DriftDeps): Promise<DriftReport> {
   const listings = new Map<string, Promise<ReadonlyArray<Pick<NodePoolRequest, 'metadata' | 'spec'>>>>();
   const unreadable = new Set<string>();
   const recorded: DriftFinding[] = [];
+  const unmailed: string[] = [];
   let compared = 0;
   for (const { record, request } of settled) {
     const pair = `${record.projectId}/${record.poolName}`;
@@ -110,11 +117,11 @@ export async function reportDrift(deps: DriftDeps): Promise<DriftReport> {
     if (!shown || !isPresent(record)) continue;
     compared += 1;
     for (const observation of observeDrift(record, shown)) {
-      const finding = await recordOnce(record, request, observation, deps);
+      const finding = await recordOnce(record, request, observation, deps, unmailed);
       if (finding) recorded.push(finding);
     }
   }
-  return { compared, open, unreadable: [...unreadable], recorded };
+  return { compared, open, unreadable: [...unreadable], recorded, unmailed };
 }
 
 /** 4-5. The step, written once; the writer alone counts and mails it. */
@@ -123,6 +130,7 @@ async function recordOnce(
   request: PoolRequestRecord,
   observation: DriftObservation,
   deps: DriftDeps,
+  unmailed: string[],
 ): Promise<DriftFinding | undefined> {
   const id = driftStepId(observation);
   if (request.steps.some((s) => s.id === id)) return undefined;
@@ -141,7 +149,12 @@ async function recordOnce(
   );
   if (!written.recorded) return undefined;
   deps.recordMetric?.('unapprovedChange', 1, 'Count');
-  await deps.notifier.tellUnapprovedChange(written.request, record, observation, recipientsOf(deps.policy, record));
+  try {
+    await deps.notifier.tellUnapprovedChange(written.request, record, observation, recipientsOf(deps.policy, record));
+  } catch (error) {
+    // One mail that cannot be sent does not stop the run (other node pools, the backfill after it).
+    unmailed.push(`${id} on ${request.requestId}: ${(error as Error).message}`);
+  }
   return { node: nameOf(record), requestId: request.requestId, stepId: id, observation };
 }
 

@@ -234,6 +234,37 @@ it('records a count changed outside poolgate once on the latest request, counts 
   ]);
 });
 
+it('records and counts an observation whose mail fails, says so, and goes on with the other node pools', async () => {
+  const first = await created('ACTIVE', 2, 'drift-d');
+  const second = await created('ACTIVE', 2, 'drift-d');
+  const api = modelArts({
+    'drift-d': [
+      { name: first.nodePoolName, owner: first.requestId, count: 3 },
+      { name: second.nodePoolName, owner: second.requestId, count: 4 },
+    ],
+  });
+  const metrics: MetricName[] = [];
+  const report = await reportDrift({
+    ...deps(api, [], metrics),
+    notifier: {
+      tellUnapprovedChange: async () => {
+        throw new Error('SES throttled');
+      },
+    },
+  });
+  const ours = [first.requestId, second.requestId];
+  expect(report.recorded.filter((f) => ours.includes(f.requestId))).toHaveLength(2);
+  expect(report.unmailed.filter((u) => ours.some((id) => u.includes(id)))).toEqual(
+    expect.arrayContaining([
+      `unapproved-change:count:2:3 on ${first.requestId}: SES throttled`,
+      `unapproved-change:count:2:4 on ${second.requestId}: SES throttled`,
+    ]),
+  );
+  expect(await driftSteps(first.requestId)).toHaveLength(1);
+  expect(await driftSteps(second.requestId)).toHaveLength(1);
+  expect(metrics.filter((m) => m === 'unapprovedChange').length).toBeGreaterThanOrEqual(2);
+});
+
 it('reports each observation once when runs overlap (the step write decides who mails)', async () => {
   const resized = await created('ACTIVE', 2, 'drift-b');
   const api = modelArts({ 'drift-b': [{ name: resized.nodePoolName, owner: resized.requestId, count: 4 }] });
