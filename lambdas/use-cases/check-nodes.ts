@@ -15,6 +15,17 @@ import { countOf } from '../domain/modelarts';
 import { trackingWaitSince } from '../domain/tracking-schedule';
 import type { Clock, NodeStatusApi, RequestStore } from './ports';
 
+/**
+ * The steps that say ModelArts accepted a request's change, whatever its kind: the tracking schedule
+ * counts from the latest of them (a scale's `node_pool_patched` counts once scales record it).
+ */
+const APPLIED_STEPS: ReadonlySet<string> = new Set([
+  'node_pool_created',
+  'node_pool_patched',
+  'node_pool_delete_requested',
+]);
+const appliedAt = (request: PoolRequestRecord) => request.steps.findLast((s) => APPLIED_STEPS.has(s.step))?.at;
+
 export class NodesAbnormalError extends Error {
   override readonly name = 'NodesAbnormalError' satisfies WorkflowErrorName;
 }
@@ -62,8 +73,7 @@ export async function checkNodes(requestId: string, deps: CheckNodesDeps): Promi
       `only ${available} of ${request.count} node(s) available after ${deps.tracking.timeoutSeconds} s`,
     );
   }
-  const applied = request.steps.findLast((s) => s.step === 'node_pool_created')?.at;
-  return { status: 'waiting', waitSeconds: trackingWaitSince(applied, now, deps.tracking), available };
+  return { status: 'waiting', waitSeconds: trackingWaitSince(appliedAt(request), now, deps.tracking), available };
 }
 
 /**
@@ -85,6 +95,9 @@ async function checkGone(request: PoolRequestRecord, now: Date, deps: CheckNodes
       `node pool ${request.nodePoolName} still shown (${left} node(s)) ${deps.tracking.timeoutSeconds} s after its deletion was asked`,
     );
   }
-  const applied = request.steps.findLast((s) => s.step === 'node_pool_delete_requested')?.at;
-  return { status: 'waiting', waitSeconds: trackingWaitSince(applied, now, deps.tracking), available: left };
+  return {
+    status: 'waiting',
+    waitSeconds: trackingWaitSince(appliedAt(request), now, deps.tracking),
+    available: left,
+  };
 }
