@@ -43,17 +43,18 @@ export type ResumePoint = (typeof RESUME_POINTS)[number];
 // What flows through an execution
 // ---------------------------------------------------------------------------------------------------
 
-/** What CreateNodePool and ApplyChange hand on (the `$.created` of the definition). */
+/**
+ * What CreateNodePool and ApplyChange hand on (the `$.created` of the definition), and what CheckNodes
+ * writes over it at each check (NodesState carries the same fields): WaitForNodes always reads
+ * `$.created.waitSeconds`, the tracking schedule's next wait.
+ */
 export interface CreatedState {
   readonly nodePoolName: string;
   readonly track: boolean;
+  /** Seconds until the next node check (lambdas/domain/tracking-schedule.ts). */
   readonly waitSeconds: number;
-  /**
-   * Node tracking, as the last task said (`$.created.nodes` of the definition): the first wait from
-   * CreateNodePool or ApplyChange, then CheckNodes' answer. Absent in a retried run's input (it starts at
-   * CheckNodes, which sets it).
-   */
-  readonly nodes?: Pick<NodesState, 'waitSeconds'> & Partial<Pick<NodesState, 'status'>>;
+  /** What the last node check found; absent before the first one. */
+  readonly status?: NodesState['status'];
 }
 
 /** What a decided approval hands back to the workflow (the `$.approval` of the definition). */
@@ -65,13 +66,21 @@ export interface ApprovalOutcome {
   readonly reason?: string;
 }
 
-/** What CheckNodes answers (the `$.created.nodes` of the definition: its status and wait). */
+/** What CheckNodes answers (written over `$.created`, so it names the node pool and tracking again). */
 export interface NodesState {
+  readonly nodePoolName: string;
+  readonly track: true;
   /** `gone`: a delete's node pool is no longer shown by ModelArts. */
   readonly status: 'waiting' | 'active' | 'gone';
   readonly waitSeconds: number;
   readonly available: number;
 }
+
+/**
+ * CheckNodes' answer where a run saved by an older poolgate keeps it (`$.nodes`): the local stack resumes
+ * such a run by state name, so NodesReady? still reads it when `$.created.status` is absent.
+ */
+export type SavedNodesState = Pick<NodesState, 'status' | 'waitSeconds'>;
 
 /** What a Catch puts in `$.error`: the thrown error's name and, from Lambda, a JSON `Cause`. */
 export interface CaughtError {
@@ -101,6 +110,8 @@ export interface ExecutionState {
   readonly approval: ApprovalOutcome | null;
   readonly error: CaughtError | null;
   readonly created: CreatedState | null;
+  /** Only in a run saved by an older poolgate (see SavedNodesState). */
+  readonly nodes?: SavedNodesState;
   /** Set by RequestApproval's States.Timeout Catch (its content is not read). */
   readonly timeout?: CaughtError;
 }
@@ -151,7 +162,10 @@ export interface FinalizePayload {
 export const statePath = <K extends keyof ExecutionState>(field: K): `$.${K}` => `$.${field}`;
 
 /** `$.<field>.<sub>` of the execution state (e.g. `$.approval.stageIndex`). */
-export const statePathOf = <K extends 'approval' | 'created', F extends keyof NonNullable<ExecutionState[K]> & string>(
+export const statePathOf = <
+  K extends 'approval' | 'created' | 'nodes',
+  F extends keyof NonNullable<ExecutionState[K]> & string,
+>(
   field: K,
   sub: F,
 ): `$.${K}.${F}` => `$.${field}.${sub}`;

@@ -17,7 +17,8 @@
  *   Kind?: create -> CreateNodePool | any other kind (delete) -> ApplyChange (show first, then change)
  *   CreateNodePool | ApplyChange -> Track? -> WaitForNodes -> CheckNodes -> NodesReady? -> WaitForNodes ... -> Finalize
  *        (no check the moment ModelArts accepted the change: nodes are never ready then; every wait is what the
- *        last task said, `$.created.nodes.waitSeconds`, from the tracking schedule: domain/tracking-schedule.ts)
+ *        last task said, `$.created.waitSeconds`, from the tracking schedule: domain/tracking-schedule.ts;
+ *        CheckNodes writes its answer over `$.created`, so the paths are those a run saved before still has)
  * Every task dispatches on the request's kind (CheckRequest, CheckNodes and Finalize read it from the
  * request); an execution started before kinds has no `kind` and is a create.
  */
@@ -61,17 +62,10 @@ interface Catcher {
   readonly Next: string;
 }
 
-/**
- * Where the node tracking keeps what its last task said (`{status?, waitSeconds}`): inside `$.created`, so
- * that CreateNodePool/ApplyChange (the first wait) and CheckNodes (every later one) write the one place
- * WaitForNodes reads.
- */
-const NODES_PATH = `${statePath('created')}.nodes` as const;
-/** CreateNodePool's and ApplyChange's answer at `$.created`, the first wait also at `$.created.nodes`. */
-const createdFields = {
-  ...answerFields<CreatedState>(['nodePoolName', 'track', 'waitSeconds']),
-  nodes: answerFields<NodesState>(['waitSeconds']),
-};
+/** CreateNodePool's and ApplyChange's answer at `$.created`: the node pool, whether to track it, the first wait. */
+const createdFields = answerFields<CreatedState>(['nodePoolName', 'track', 'waitSeconds']);
+
+const WAITING = 'waiting' satisfies NodesState['status'];
 
 /** Longest a task may run before Step Functions gives up on it. */
 const TASK_TIMEOUT_SECONDS = 60;
@@ -221,8 +215,8 @@ export function buildWorkflowDefinition(fns: WorkflowFunctionRefs, partition = '
       },
       [s.checkNodes]: {
         ...task(fns.checkNodes, payloadFrom<RequestTaskPayload>(['requestId'])),
-        ResultSelector: answerFields<NodesState>(['status', 'waitSeconds']),
-        ResultPath: NODES_PATH,
+        ResultSelector: answerFields<NodesState>(['nodePoolName', 'track', 'status', 'waitSeconds']),
+        ResultPath: statePath('created'),
         Retry: [MODELARTS_RETRY],
         Catch: catchAllTo(s.finalize),
         Next: s.nodesReady,
@@ -231,14 +225,25 @@ export function buildWorkflowDefinition(fns: WorkflowFunctionRefs, partition = '
         Type: 'Choice',
         Choices: [
           {
-            Variable: `${NODES_PATH}.status`,
-            StringEquals: 'waiting' satisfies NodesState['status'],
+            And: [
+              { Variable: statePathOf('created', 'status'), IsPresent: true },
+              { Variable: statePathOf('created', 'status'), StringEquals: WAITING },
+            ],
+            Next: s.waitForNodes,
+          },
+          {
+            // A run saved by an older poolgate, resumed here by the local stack: its check's answer is at `$.nodes`.
+            And: [
+              { Not: { Variable: statePathOf('created', 'status'), IsPresent: true } },
+              { Variable: statePathOf('nodes', 'status'), IsPresent: true },
+              { Variable: statePathOf('nodes', 'status'), StringEquals: WAITING },
+            ],
             Next: s.waitForNodes,
           },
         ],
         Default: s.finalize,
       },
-      [s.waitForNodes]: { Type: 'Wait', SecondsPath: `${NODES_PATH}.waitSeconds`, Next: s.checkNodes },
+      [s.waitForNodes]: { Type: 'Wait', SecondsPath: statePathOf('created', 'waitSeconds'), Next: s.checkNodes },
       [s.finalize]: {
         ...task(fns.finalize, payloadFrom<FinalizePayload>(['requestId', 'attempt', 'approval', 'error', 'created'])),
         ResultPath: null,

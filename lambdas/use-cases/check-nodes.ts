@@ -41,11 +41,20 @@ export interface CheckNodesDeps {
   readonly now: Clock;
 }
 
+/** What one check found: CheckNodes' answer without the node pool it names (./check-nodes `checkNodes`). */
+type Verdict = Omit<NodesState, 'nodePoolName' | 'track'>;
+
 export async function checkNodes(requestId: string, deps: CheckNodesDeps): Promise<NodesState> {
-  const now = deps.now();
   const request = await deps.requests.get(requestId);
   if (!request) throw new NotFoundError(`request ${requestId} not found`);
-  if (kindOf(request) === 'delete') return checkGone(request, now, deps);
+  const verdict = kindOf(request) === 'delete' ? await checkGone(request, deps) : await checkAvailable(request, deps);
+  // Written over the run's `$.created`: it names the node pool and its tracking again.
+  return { nodePoolName: request.nodePoolName, track: true, ...verdict };
+}
+
+async function checkAvailable(request: PoolRequestRecord, deps: CheckNodesDeps): Promise<Verdict> {
+  const now = deps.now();
+  const requestId = request.requestId;
   if (request.status === 'ACTIVE') return { status: 'active', waitSeconds: 0, available: request.count };
 
   const nodePool = await deps.modelArts.showNodePool(request.projectId, request.poolName, request.nodePoolName);
@@ -80,7 +89,8 @@ export async function checkNodes(requestId: string, deps: CheckNodesDeps): Promi
  * A delete: done (`gone`) once ModelArts no longer shows the node pool; its nodes deleting meanwhile.
  * The deadline (the policy's node-tracking timeout) runs from the accepted deletion, or from the retry.
  */
-async function checkGone(request: PoolRequestRecord, now: Date, deps: CheckNodesDeps): Promise<NodesState> {
+async function checkGone(request: PoolRequestRecord, deps: CheckNodesDeps): Promise<Verdict> {
+  const now = deps.now();
   if (request.status === 'DELETED') return { status: 'gone', waitSeconds: 0, available: 0 };
   const nodePool = await deps.modelArts.showNodePool(request.projectId, request.poolName, request.nodePoolName);
   if (!nodePool) return { status: 'gone', waitSeconds: 0, available: 0 };

@@ -48,12 +48,30 @@ it('waits for the next point of the 90 s grid counted from the creation, also af
     ],
   });
   const deps = (now: Date) => ({ requests, modelArts: showing(1), tracking, now: () => now });
-  expect(await checkNodes(id, deps(at(90.4)))).toEqual({ status: 'waiting', waitSeconds: 90, available: 1 });
-  expect(await checkNodes(id, deps(at(100)))).toEqual({ status: 'waiting', waitSeconds: 80, available: 1 });
+  expect(await checkNodes(id, deps(at(90.4)))).toEqual({
+    nodePoolName: 'np',
+    track: true,
+    status: 'waiting',
+    waitSeconds: 90,
+    available: 1,
+  });
+  expect(await checkNodes(id, deps(at(100)))).toEqual({
+    nodePoolName: 'np',
+    track: true,
+    status: 'waiting',
+    waitSeconds: 80,
+    available: 1,
+  });
 
   // A retry 200 s in (a new deadline from it) continues the same grid: next check at 270 s.
   await requests.recordStep(id, newStep(stepId.retried(1), 'retried', 'ok', { at: at(200) }));
-  expect(await checkNodes(id, deps(at(200.2)))).toEqual({ status: 'waiting', waitSeconds: 70, available: 1 });
+  expect(await checkNodes(id, deps(at(200.2)))).toEqual({
+    nodePoolName: 'np',
+    track: true,
+    status: 'waiting',
+    waitSeconds: 70,
+    available: 1,
+  });
 });
 
 it("follows a delete's grid from the accepted deletion, and ApplyChange's first wait is one interval", async () => {
@@ -68,7 +86,7 @@ it("follows a delete's grid from the accepted deletion, and ApplyChange's first 
     newStep('node-pool-delete-requested', 'node_pool_delete_requested', 'ok', { at: accepted }),
   );
   const checked = await checkNodes(id, { requests, modelArts: showing(0, 3), tracking, now: () => at(135) });
-  expect(checked).toEqual({ status: 'waiting', waitSeconds: 45, available: 3 });
+  expect(checked).toEqual({ nodePoolName: 'np', track: true, status: 'waiting', waitSeconds: 45, available: 3 });
 
   // ApplyChange on a node pool already gone hands on the schedule's first wait.
   const gone = await stored({ kind: 'delete', status: 'PROVISIONING', createRequestId: 'creator' });
