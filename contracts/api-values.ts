@@ -42,6 +42,8 @@ export const STEP_NAMES = [
   'quota_reconciled',
   'node_pool_delete_requested',
   'node_pool_deleted',
+  /** A node pool poolgate created was changed outside it (found by the reconciliation; once per observation). */
+  'unapproved_change',
   'lease_reminded',
   'lease_extended',
   'lease_expired',

@@ -256,15 +256,18 @@ export async function startLocalStack(options: StartOptions = {}): Promise<Local
  * reconciliation's writes are conditional on the share it read; the sweep names each execution after
  * its request, so starting it twice changes nothing).
  */
-function every(seconds: number | undefined, functionId: ScheduledFunctionId, meter: UsageMeter): { stop(): void } {
+function every(
+  seconds: number | undefined,
+  functionId: ScheduledFunctionId,
+  meter: Pick<UsageMeter, 'timeScheduledRun'>,
+): { stop(): void } {
   if (seconds === undefined) return { stop: () => undefined };
   let running = false;
   const timer = setInterval(() => {
     if (running) return;
     running = true;
-    // Counted like every other invocation (the benchmark measures what the sweeps cost).
     meter
-      .timeInvocation(functionId, false, () => invokeFunction(functionId, { source: 'poolgate.local-schedule' }))
+      .timeScheduledRun(functionId, () => invokeFunction(functionId, { source: 'poolgate.local-schedule' }))
       .catch((error: unknown) => process.stderr.write(`${functionId} failed: ${(error as Error).message}\n`))
       .finally(() => (running = false));
   }, seconds * 1000);

@@ -16,6 +16,7 @@ import { countOf, OWNER_LABEL, type NodePool } from '../domain/modelarts';
 import type { PoolRequestRecord } from '../domain/pool-request';
 import { kindOf } from '../domain/request-kind';
 import { newStep } from '../domain/steps';
+import { trackingWaitSeconds } from '../domain/tracking-schedule';
 import type { Created } from './create-node-pool';
 import type { ChangeApi, Claims, Clock, LeaseRecords, RequestStore } from './ports';
 import { firstEvent, scheduleOf } from '../domain/lease';
@@ -125,7 +126,8 @@ export async function applyChange(requestId: string, deps: ApplyDeps): Promise<C
     nodePoolName: request.nodePoolName,
     alreadyExisted: true,
     track: true,
-    waitSeconds: deps.tracking.pollIntervalSeconds,
+    // Just accepted (or found deleting / gone): the schedule's first wait.
+    waitSeconds: trackingWaitSeconds(0, deps.tracking),
   };
 
   const { projectId, poolName, nodePoolName } = request;

@@ -117,6 +117,18 @@ export class PoolgateAlarms extends Construct {
       "A node pool's lease ran out, but the node pool of that name no longer carries poolgate's label for its creating request, or has another flavor (changed in the console): poolgate does not delete it and stops following its lease. Someone should decide what to do with it; the sweepLeases log names it.",
     );
     alarm(
+      'UnapprovedChanges',
+      'unapproved-changes',
+      new Metric({
+        namespace: props.metricsNamespace,
+        metricName: 'unapprovedChange',
+        dimensionsMap: { service: props.metricsService ?? 'poolgate' },
+        period: PERIOD,
+        statistic: 'Sum',
+      }),
+      "The quota reconciliation found a node pool poolgate created changed outside poolgate: its node count, poolgate's ownership label (poolgate/request-id) or its flavor differs from what was approved. Each observation is counted once, recorded as an unapproved_change step on the node pool's latest request and mailed to the team's approvers and the admins; the reconcileQuota log names the node pool.",
+    );
+    alarm(
       'Api5xx',
       'api-5xx',
       props.api.metricServerError({ period: PERIOD, statistic: 'Sum' }),
