@@ -6,7 +6,8 @@
  */
 
 /**
- * SUBMITTED -> AWAITING_APPROVAL -> PROVISIONING -> CREATED -> ACTIVE (a delete: -> DELETED);
+ * SUBMITTED -> AWAITING_APPROVAL -> PROVISIONING -> CREATED -> ACTIVE (a scale: PROVISIONING -> ACTIVE;
+ * a delete: -> DELETED);
  * terminal: DELETED, REJECTED, EXPIRED, CANCELLED, FAILED.
  */
 export const REQUEST_STATUSES = [
@@ -41,6 +42,7 @@ export const STEP_NAMES = [
   'quota_reconciled',
   'node_pool_delete_requested',
   'node_pool_deleted',
+  'node_pool_patched',
 ] as const;
 export type StepName = (typeof STEP_NAMES)[number];
 
@@ -53,10 +55,12 @@ export type StepOutcome = (typeof STEP_OUTCOMES)[number];
  * apply, track, finalize; the tasks dispatch on the kind.
  *
  *   create  POST   .../nodepools                  ends ACTIVE (CREATED without node tracking)
+ *   scale   PATCH  .../nodepools/{nodepool_name}  ends ACTIVE once ModelArts shows the new count (a
+ *                                                 labels/taints update: once ModelArts accepted it)
  *   delete  DELETE .../nodepools/{nodepool_name}  ends DELETED once ModelArts no longer shows it
- * (`scale` and `extend` come with the next issues.)
+ * (`extend` comes with leases.)
  */
-export const REQUEST_KINDS = ['create', 'delete'] as const;
+export const REQUEST_KINDS = ['create', 'scale', 'delete'] as const;
 export type RequestKind = (typeof REQUEST_KINDS)[number];
 
 /** `user`: someone asked through the API (leases will add `lease`). */

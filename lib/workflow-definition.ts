@@ -14,7 +14,7 @@
  *                  no stage applies to (a delete by default) is approved at once
  *        Decision?: pending -> RequestApproval (next stage) | approved -> Kind? | else -> Finalize
  *        RequestApproval timeout -> ApprovalTimedOut (remind, or expire) -> Decision?
- *   Kind?: create -> CreateNodePool | any other kind (delete) -> ApplyChange (show first, then change)
+ *   Kind?: create -> CreateNodePool | a change (scale, delete) -> ApplyChange (show first, then patch or delete)
  *   CreateNodePool | ApplyChange -> Track? -> CheckNodes -> NodesReady? -> WaitForNodes -> CheckNodes ... -> Finalize
  * Every task dispatches on the request's kind (CheckRequest, CheckNodes and Finalize read it from the
  * request); an execution started before kinds has no `kind` and is a create.
@@ -108,7 +108,8 @@ export function buildWorkflowDefinition(fns: WorkflowFunctionRefs, partition = '
   const status = (value: ApprovalOutcome['status']) => value;
   const task = (functionArn: string, payload: Record<string, unknown>) => invoke(partition, functionArn, payload);
   return {
-    Comment: 'poolgate: checks, staged approvals, then the ModelArts change of the request kind (create, delete)',
+    Comment:
+      'poolgate: checks, staged approvals, then the ModelArts change of the request kind (create, scale, delete)',
     StartAt: s.checkRequest,
     States: {
       [s.checkRequest]: {
@@ -176,7 +177,12 @@ export function buildWorkflowDefinition(fns: WorkflowFunctionRefs, partition = '
           {
             And: [
               { Variable: statePath('kind'), IsPresent: true },
-              { Variable: statePath('kind'), StringEquals: 'delete' satisfies RequestKind },
+              {
+                Or: [
+                  { Variable: statePath('kind'), StringEquals: 'delete' satisfies RequestKind },
+                  { Variable: statePath('kind'), StringEquals: 'scale' satisfies RequestKind },
+                ],
+              },
             ],
             Next: s.applyChange,
           },

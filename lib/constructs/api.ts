@@ -40,6 +40,7 @@ export const ROUTE_PROOFS: Readonly<Record<string, string>> = {
   cancelRequest: BEARER,
   retryRequest: BEARER,
   deleteNodePool: BEARER,
+  patchNodePool: BEARER,
   readNodePools: BEARER,
   nodePoolInventory: BEARER,
   approvals:
