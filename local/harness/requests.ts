@@ -128,10 +128,26 @@ export async function decide(link: string, decision: 'approve' | 'reject', comme
  */
 export async function acceptedCreateBody(stack: RunningStack, name: string): Promise<ExampleBody | undefined> {
   const { calls } = (await (await fetch(`${stack.endpoints.modelArts}/_sim/calls`)).json()) as {
-    calls: Array<{ body: string; status: number }>;
+    calls: Array<{ method: string; body: string; status: number }>;
   };
   return calls
-    .filter((c) => c.status === 200)
+    .filter((c) => c.method === 'POST' && c.status === 200)
     .map((c) => JSON.parse(c.body) as ExampleBody)
     .findLast((b) => b.metadata?.name === name);
+}
+
+/** Node pool `name` changed as someone in the ModelArts console would: `patch` merges into it (JSON merge patch). */
+export async function changeInConsole(
+  stack: RunningStack,
+  where: { projectId: string; pool: string; name: string },
+  patch: unknown,
+): Promise<void> {
+  const path = [where.projectId, where.pool, where.name].map(encodeURIComponent).join('/');
+  const response = await fetch(`${stack.endpoints.modelArts}/_sim/nodepools/${path}`, {
+    method: 'PATCH',
+    headers: { 'content-type': 'application/merge-patch+json' },
+    body: JSON.stringify(patch),
+  });
+  if (response.status !== 200)
+    throw new Error(`console change of ${path}: ${response.status} ${await response.text()}`);
 }

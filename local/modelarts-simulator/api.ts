@@ -17,6 +17,7 @@ import {
   type SimulatorCatalog,
 } from './catalog';
 import type { SimOperation } from './faults';
+import { applyMergePatch, isJsonObject } from '../../lambdas/domain/merge-patch';
 import type { NodePoolStore, StoredNodePool } from './store';
 
 export interface ApiRequest {
@@ -26,6 +27,8 @@ export interface ApiRequest {
   /** As on the wire: empty, or `?` and the query. */
   readonly query?: string;
   readonly body: string;
+  /** The `Content-Type` header, when one was sent. */
+  readonly contentType?: string;
 }
 
 export interface SimResponse {
@@ -37,6 +40,8 @@ export interface SimResponse {
 export const BAD_REQUEST = 'ModelArts.50004000';
 /** Inferred: the v2 API documents no "node pool not found" code; pool-not-found is ModelArts.50015001. */
 export const NODE_POOL_NOT_FOUND = 'ModelArts.50015002';
+/** A third-party client's report of PatchNodePool without merge-patch (docs/modelarts.md). */
+export const CONTENT_TYPE_NOT_SUPPORTED = 'ModelArts.50004100';
 
 export function errorResponse(status: number, errorCode: string, errorMsg: string): SimResponse {
   return { status, body: { error_code: errorCode, error_msg: errorMsg } };
@@ -50,6 +55,7 @@ const OPERATIONS: ReadonlyArray<[SimOperation, string, RegExp]> = [
   ['list', 'GET', NODE_POOLS],
   ['show', 'GET', /^\/v2\/[^/]+\/pools\/[^/]+\/nodepools\/[^/]+$/],
   ['delete', 'DELETE', /^\/v2\/[^/]+\/pools\/[^/]+\/nodepools\/[^/]+$/],
+  ['patch', 'PATCH', /^\/v2\/[^/]+\/pools\/[^/]+\/nodepools\/[^/]+$/],
   ['pool', 'GET', /^\/v2\/[^/]+\/pools\/[^/]+$/],
   ['flavors', 'GET', /^\/v1\/[^/]+\/resourceflavors$/],
 ];
@@ -60,9 +66,10 @@ export function operationOf(method: string, path: string): SimOperation | undefi
   return OPERATIONS.find(([, m, pattern]) => m === method && pattern.test(trimmed))?.[0];
 }
 
-/** Whether a request is a create-node-pool call (the simulator records those). */
-export function isCreateNodePool(method: string, path: string): boolean {
-  return method === 'POST' && NODE_POOLS.test(withoutTrailingSlash(path));
+/** Whether a request is a create or patch of a node pool (the simulator records those). */
+export function isRecordedCall(method: string, path: string): boolean {
+  const operation = operationOf(method, path);
+  return operation === 'create' || operation === 'patch';
 }
 
 type Handler = (
@@ -91,26 +98,24 @@ export function modelArtsApi(store: NodePoolStore, options: ModelArtsApiOptions)
   /**
    * ShowNodePool, a ListNodePools item, DeleteNodePool's answer: the SDK models' `NodePool`.
    * `metadata` holds only the name; `status.resources` has one object (`PoolResourceFlavorCount`)
-   * for the state the nodes are in: `creating` until the delay has passed, then `available`
-   * (`abnormal` for a flavor whose nodes fail), `deleting` in a delete's answer.
+   * per state its nodes are in (./store.ts `nodeCounts`).
    */
   function nodePoolView(stored: StoredNodePool, deleting = false) {
     const { apiVersion, kind, metadata, spec } = stored.nodePool;
     const resources = spec?.resources;
-    const ready = Date.now() - Date.parse(stored.createdAt) >= options.nodeReadyDelayMs;
-    const fails = flavorConfig(catalog, resources?.flavor)?.nodesFail === true;
-    const state =
-      deleting || stored.deleteRequestedAt ? 'deleting' : !ready ? 'creating' : fails ? 'abnormal' : 'available';
     const buckets = resources
-      ? {
-          [state]: {
-            flavor: resources.flavor,
-            count: resources.count,
-            maxCount: resources.maxCount,
-            azs: resources.azs ?? [],
-            nodePool: metadata.name,
-          },
-        }
+      ? Object.fromEntries(
+          Object.entries(nodeCounts(stored, deleting)).map(([state, count]) => [
+            state,
+            {
+              flavor: resources.flavor,
+              count,
+              maxCount: resources.maxCount,
+              azs: resources.azs ?? [],
+              nodePool: metadata.name,
+            },
+          ]),
+        )
       : {};
     return {
       apiVersion,
@@ -119,6 +124,43 @@ export function modelArtsApi(store: NodePoolStore, options: ModelArtsApiOptions)
       ...(spec ? { spec } : {}),
       status: { resources: buckets },
     };
+  }
+
+  /**
+   * How many nodes are in each state: all `creating` until the node-ready delay after the creation (then
+   * `available`, or `abnormal` for a flavor whose nodes fail), all `deleting` once a deletion is accepted;
+   * after a count change, the added nodes `creating` for the node-ready delay, the removed ones `deleting`
+   * for the delete delay. States with no nodes are left out.
+   */
+  function nodeCounts(stored: StoredNodePool, deleting = false): Partial<Record<string, number>> {
+    const count = stored.nodePool.spec?.resources.count ?? 0;
+    const now = Date.now();
+    if (deleting || stored.deleteRequestedAt) return { deleting: count };
+    if (now - Date.parse(stored.createdAt) < options.nodeReadyDelayMs) return { creating: count };
+    const settled = flavorConfig(catalog, stored.nodePool.spec?.resources.flavor)?.nodesFail ? 'abnormal' : 'available';
+    const change = stored.countChange;
+    const since = change ? now - Date.parse(change.at) : Infinity;
+    const counts: Record<string, number> = { [settled]: count };
+    if (change && count > change.from && since < options.nodeReadyDelayMs) {
+      Object.assign(counts, { [settled]: change.from, creating: count - change.from });
+    } else if (change && count < change.from && since < (options.nodeDeleteDelayMs ?? 0)) {
+      counts.deleting = change.from - count;
+    }
+    return Object.fromEntries(Object.entries(counts).filter(([, n]) => n > 0));
+  }
+
+  /** The node pool with `patch` merged into its spec, and the count change it makes (from the nodes settled now). */
+  function patched(stored: StoredNodePool, specPatch: unknown): StoredNodePool {
+    const spec =
+      specPatch === undefined
+        ? stored.nodePool.spec
+        : (applyMergePatch(stored.nodePool.spec, specPatch) as ModelArtsNodePool['spec']);
+    const before = stored.nodePool.spec?.resources.count;
+    const after = spec?.resources?.count;
+    if (before === after || typeof after !== 'number') return { ...stored, nodePool: { ...stored.nodePool, spec } };
+    const counts = nodeCounts(stored);
+    const from = (counts.available ?? 0) + (counts.abnormal ?? 0);
+    return { ...stored, nodePool: { ...stored.nodePool, spec }, countChange: { from, at: new Date().toISOString() } };
   }
 
   const createNodePool: Handler = ({ projectId, poolName }, request) => {
@@ -181,6 +223,64 @@ export function modelArtsApi(store: NodePoolStore, options: ModelArtsApiOptions)
   };
 
   /**
+   * PatchNodePool (notes: docs/modelarts.md): `spec.resources` required with flavor, count and maxCount, as the SDK
+   * models have it; the body merges into the node pool as a JSON merge patch, and the result must pass the create
+   * rules. The flavor is fixed; a node pool being deleted and a yearly/monthly count decrease are refused (inferred
+   * codes). The billing annotations apply to the added nodes only: the stored node pool keeps its own. Every call is
+   * counted per node pool in the state file.
+   */
+  const patchNodePool: Handler = ({ projectId, poolName, nodePoolName }, request) => {
+    store.countPatchCall(projectId, poolName, nodePoolName);
+    const mediaType = request.contentType?.split(';')[0]?.trim().toLowerCase();
+    if (mediaType !== 'application/merge-patch+json' && mediaType !== 'application/json') {
+      return errorResponse(400, CONTENT_TYPE_NOT_SUPPORTED, 'Content type not supported.');
+    }
+    const stored = store.find(projectId, poolName, nodePoolName);
+    if (!stored) return errorResponse(404, NODE_POOL_NOT_FOUND, `Node pool ${nodePoolName} not found.`);
+    let body: unknown;
+    try {
+      body = JSON.parse(request.body);
+    } catch {
+      return errorResponse(400, BAD_REQUEST, 'Bad request. request body is not valid JSON');
+    }
+    const resources = isJsonObject(body) && isJsonObject(body.spec) ? body.spec.resources : undefined;
+    const missing = ['flavor', 'count', 'maxCount'].filter((f) => !isJsonObject(resources) || resources[f] == null);
+    if (!isJsonObject(body) || !isJsonObject(resources) || missing.length) {
+      const fields = missing.length ? missing : ['flavor', 'count', 'maxCount'];
+      return errorResponse(
+        400,
+        BAD_REQUEST,
+        `Bad request. spec.resources.${fields.join(', spec.resources.')}: is required`,
+      );
+    }
+    if (stored.deleteRequestedAt) {
+      return errorResponse(400, BAD_REQUEST, `Bad request. node pool ${nodePoolName} is being deleted`);
+    }
+    if (resources.flavor !== stored.nodePool.spec?.resources.flavor) {
+      return errorResponse(400, BAD_REQUEST, 'Bad request. spec.resources.flavor: cannot be changed');
+    }
+    const changed = patched(stored, body.spec);
+    const parsed = ModelArtsNodePoolSchema.safeParse(changed.nodePool);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      return errorResponse(400, BAD_REQUEST, `Bad request. ${issue?.path.join('.')}: ${issue?.message}`);
+    }
+    const billing = stored.nodePool.metadata.annotations as Record<string, string> | undefined;
+    const count = changed.nodePool.spec?.resources.count ?? 0;
+    if (billing?.['os.modelarts/billing.mode'] === '1' && count < (stored.nodePool.spec?.resources.count ?? 0)) {
+      return errorResponse(
+        400,
+        BAD_REQUEST,
+        `Bad request. node pool ${nodePoolName} is yearly/monthly: remove its nodes in the billing center`,
+      );
+    }
+    store.replace(changed);
+    const annotations =
+      isJsonObject(body.metadata) && isJsonObject(body.metadata.annotations) ? body.metadata.annotations : {};
+    return { status: 200, body: { metadata: { annotations }, spec: changed.nodePool.spec } };
+  };
+
+  /**
    * Oldest first, all of them: ListNodePools has no query parameters and no paging (the SDK's
    * ListNodePoolsRequest has only the pool name); a query sent anyway is ignored.
    */
@@ -205,6 +305,7 @@ export function modelArtsApi(store: NodePoolStore, options: ModelArtsApiOptions)
     { method: 'POST', path: NODE_POOLS, handle: createNodePool },
     { method: 'GET', path: /^\/v2\/([^/]+)\/pools\/([^/]+)\/nodepools\/([^/]+)$/, handle: showNodePool },
     { method: 'DELETE', path: /^\/v2\/([^/]+)\/pools\/([^/]+)\/nodepools\/([^/]+)$/, handle: deleteNodePool },
+    { method: 'PATCH', path: /^\/v2\/([^/]+)\/pools\/([^/]+)\/nodepools\/([^/]+)$/, handle: patchNodePool },
     {
       method: 'GET',
       path: /^\/v1\/([^/]+)\/resourceflavors$/,
@@ -213,6 +314,26 @@ export function modelArtsApi(store: NodePoolStore, options: ModelArtsApiOptions)
   ];
 
   return {
+    /**
+     * A change made "in the console" (unsigned `/_sim` route): `patch` merges into the whole node pool, unchecked;
+     * a count change moves nodes through creating or deleting as PatchNodePool does. Not counted as a patch call.
+     */
+    changeInConsole(projectId: string, poolName: string, name: string, patch: unknown): SimResponse {
+      const stored = store.find(projectId, poolName, name);
+      if (!stored) return errorResponse(404, NODE_POOL_NOT_FOUND, `Node pool ${name} not found.`);
+      if (!isJsonObject(patch))
+        return errorResponse(400, BAD_REQUEST, 'Bad request. request body must be a JSON object');
+      const metadata =
+        patch.metadata === undefined
+          ? stored.nodePool.metadata
+          : ({
+              ...(applyMergePatch(stored.nodePool.metadata, patch.metadata) as object),
+              name,
+            } as ModelArtsNodePool['metadata']);
+      const changed = patched({ ...stored, nodePool: { ...stored.nodePool, metadata } }, patch.spec);
+      store.replace(changed);
+      return { status: 200, body: nodePoolView(changed) };
+    },
     handle(request: ApiRequest): SimResponse {
       // Deletions whose delay has passed are gone (judged from stored times, so a restart resumes them).
       store.removeDeletedBefore(Date.now() - (options.nodeDeleteDelayMs ?? 0));

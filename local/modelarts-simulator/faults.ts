@@ -17,7 +17,7 @@ export interface InjectedFailure {
 }
 
 /** The ModelArts calls the simulator serves, as fault rules name them. */
-export const SIM_OPERATIONS = ['create', 'show', 'list', 'pool', 'flavors', 'delete'] as const;
+export const SIM_OPERATIONS = ['create', 'show', 'list', 'pool', 'flavors', 'delete', 'patch'] as const;
 export type SimOperation = (typeof SIM_OPERATIONS)[number];
 
 const FaultRuleSchema = z.strictObject({

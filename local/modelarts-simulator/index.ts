@@ -4,14 +4,16 @@
  * API page's validation with ModelArts' error shape, node pools that move from creating to
  * available after a delay, state on disk across restarts.
  *
- * `/_sim/*` is the unsigned test and operator view: `GET /_sim/calls` lists the create calls received,
- * `GET /_sim/nodepools` the node pools it holds (what a user would see in the ModelArts console),
- * `GET /_sim/state` the node pools and the DeleteNodePool calls counted per node pool.
+ * `/_sim/*` is the unsigned test and operator view: `GET /_sim/calls` lists the create and patch calls
+ * received, `GET /_sim/nodepools` the node pools it holds (what a user would see in the ModelArts console),
+ * `GET /_sim/state` the node pools and the DeleteNodePool and PatchNodePool calls counted per node pool,
+ * `PATCH /_sim/nodepools/{project_id}/{pool_name}/{nodepool_name}` changes a node pool as someone in the
+ * console would (a JSON merge patch of the whole node pool, unchecked).
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { verifySignature } from '../../lambdas/adapters/modelarts/signer';
-import { errorResponse, isCreateNodePool, modelArtsApi, operationOf, type SimResponse } from './api';
+import { errorResponse, isRecordedCall, modelArtsApi, operationOf, type SimResponse } from './api';
 import type { SimulatorCatalog } from './catalog';
 import { Faults, type FaultPlanInput } from './faults';
 import { NodePoolStore, type StoredNodePool } from './store';
@@ -57,17 +59,21 @@ export interface ReceivedCall {
 export interface ModelArtsSimulator {
   readonly url: string;
   readonly port: number;
-  /** Create-node-pool calls received since start, oldest first (not kept across restarts). */
+  /** Create- and patch-node-pool calls received since start, oldest first (not kept across restarts). */
   calls(): readonly ReceivedCall[];
   /** Every node pool stored, oldest first (kept across restarts). */
   nodePools(): readonly StoredNodePool[];
   /** DeleteNodePool calls received per `<project>/<pool>/<name>` (kept across restarts). */
   deleteCalls(): Readonly<Record<string, number>>;
+  /** PatchNodePool calls received per `<project>/<pool>/<name>` (kept across restarts). */
+  patchCalls(): Readonly<Record<string, number>>;
   readonly faults: Faults;
   close(): Promise<void>;
 }
 
 const DEFAULT_NODE_READY_DELAY_MS = 3000;
+/** `PATCH /_sim/nodepools/{project_id}/{pool_name}/{nodepool_name}`: a change made in the console (unsigned). */
+const CONSOLE_ROUTE = /^\/_sim\/nodepools\/([^/]+)\/([^/]+)\/([^/]+)$/;
 
 /** `GET /_sim/nodepools`: every node pool, oldest first, with where it lives. */
 function nodePoolsView(all: readonly StoredNodePool[]) {
@@ -106,7 +112,21 @@ export async function startModelArtsSimulator(options: SimulatorOptions): Promis
     if (method === 'GET' && path === '/_sim/calls') return { status: 200, body: { calls } };
     if (method === 'GET' && path === '/_sim/nodepools') return { status: 200, body: nodePoolsView(store.all()) };
     if (method === 'GET' && path === '/_sim/state') {
-      return { status: 200, body: { nodePools: store.all(), deleteCalls: store.deleteCalls() } };
+      return {
+        status: 200,
+        body: { nodePools: store.all(), deleteCalls: store.deleteCalls(), patchCalls: store.patchCalls() },
+      };
+    }
+    const inConsole = method === 'PATCH' ? CONSOLE_ROUTE.exec(path) : null;
+    if (inConsole) {
+      const [projectId = '', poolName = '', name = ''] = inConsole.slice(1).map((s) => decodeURIComponent(s));
+      let patch: unknown;
+      try {
+        patch = JSON.parse(body.toString('utf8'));
+      } catch {
+        return errorResponse(400, 'ModelArts.50004000', 'Bad request. request body is not valid JSON');
+      }
+      return api.changeInConsole(projectId, poolName, name, patch);
     }
     if (path === '/_sim/faults') {
       if (method === 'PUT') {
@@ -142,7 +162,8 @@ export async function startModelArtsSimulator(options: SimulatorOptions): Promis
     const verdict = verifySignature({ method, path, query, headers, body }, secretKeyFor);
     // The body is API Gateway's, word for word; the reason only helps whoever debugs a client.
     if (!verdict.ok) return { answer: { ...AUTH_FAILURE, headers: { 'x-simulator-reason': verdict.reason } }, delayMs };
-    const served = api.handle({ method, path, query, body: body.toString('utf8') });
+    const contentType = headers['content-type'];
+    const served = api.handle({ method, path, query, body: body.toString('utf8'), contentType });
     // After serving: whatever the call did stays done, but its answer is lost.
     return { answer: injected || served, delayMs };
   }
@@ -167,7 +188,7 @@ export async function startModelArtsSimulator(options: SimulatorOptions): Promis
         );
         answer = errorResponse(500, 'ModelArts.50005000', 'Internal error.');
       }
-      if (isCreateNodePool(method, path)) {
+      if (isRecordedCall(method, path)) {
         calls.push({
           method,
           path: target,
@@ -197,6 +218,7 @@ export async function startModelArtsSimulator(options: SimulatorOptions): Promis
     calls: () => calls,
     nodePools: () => store.all(),
     deleteCalls: () => store.deleteCalls(),
+    patchCalls: () => store.patchCalls(),
     faults,
     close: () => closeServer(server),
   };

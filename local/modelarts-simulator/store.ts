@@ -16,12 +16,23 @@ export interface StoredNodePool {
   readonly nodePool: ModelArtsNodePool;
   /** ISO 8601: when DeleteNodePool accepted its deletion; its nodes are `deleting` until a delay after it, then it is gone. */
   readonly deleteRequestedAt?: string;
+  /** The last count change (PatchNodePool or the console): nodes move from `from` to the node pool's count from `at`. */
+  readonly countChange?: CountChange;
+}
+
+export interface CountChange {
+  /** The nodes there were (available) when the count changed. */
+  readonly from: number;
+  /** ISO 8601: added nodes are `creating` until the node-ready delay after it, removed ones `deleting` until the delete delay. */
+  readonly at: string;
 }
 
 interface StateFile {
   readonly nodePools: StoredNodePool[];
   /** DeleteNodePool calls received per `<project>/<pool>/<name>`, whatever the answer (kept across restarts). */
   readonly deleteCalls?: Record<string, number>;
+  /** PatchNodePool calls received per `<project>/<pool>/<name>`, whatever the answer (kept across restarts). */
+  readonly patchCalls?: Record<string, number>;
 }
 
 export const nodePoolPath = (projectId: string, poolName: string, name: string) => `${projectId}/${poolName}/${name}`;
@@ -33,6 +44,7 @@ export class NodePoolStore {
     private readonly file: string,
     private nodePools: StoredNodePool[],
     private readonly deletes: Record<string, number> = {},
+    private readonly patches: Record<string, number> = {},
   ) {}
 
   /** The store of `dataDir`, created empty the first time. */
@@ -42,7 +54,7 @@ export class NodePoolStore {
     if (!existsSync(file)) return new NodePoolStore(file, []);
     try {
       const state = JSON.parse(readFileSync(file, 'utf8')) as StateFile;
-      return new NodePoolStore(file, state.nodePools, state.deleteCalls ?? {});
+      return new NodePoolStore(file, state.nodePools, state.deleteCalls ?? {}, state.patchCalls ?? {});
     } catch (error) {
       throw new Error(
         `ModelArts simulator state ${file} is unreadable (${(error as Error).message}); move it away to start empty`,
@@ -93,6 +105,26 @@ export class NodePoolStore {
     return this.deletes;
   }
 
+  /** Counts one PatchNodePool call for the node pool (whatever its answer). */
+  countPatchCall(projectId: string, poolName: string, name: string): void {
+    const path = nodePoolPath(projectId, poolName, name);
+    this.patches[path] = (this.patches[path] ?? 0) + 1;
+    this.save();
+  }
+
+  /** PatchNodePool calls received per `<project>/<pool>/<name>` since the state file was made. */
+  patchCalls(): Readonly<Record<string, number>> {
+    return this.patches;
+  }
+
+  /** Replaces a stored node pool (found by its project, pool and name) with `changed`. */
+  replace(changed: StoredNodePool): void {
+    const found = this.find(changed.projectId, changed.poolName, changed.nodePool.metadata.name);
+    if (!found) return;
+    this.nodePools[this.nodePools.indexOf(found)] = changed;
+    this.save();
+  }
+
   /** Its deletion accepted at `at`: the nodes are deleting. */
   markDeleting(projectId: string, poolName: string, name: string, at: string): void {
     const found = this.find(projectId, poolName, name);
@@ -110,7 +142,7 @@ export class NodePoolStore {
   }
 
   private save(): void {
-    const state: StateFile = { nodePools: this.nodePools, deleteCalls: this.deletes };
+    const state: StateFile = { nodePools: this.nodePools, deleteCalls: this.deletes, patchCalls: this.patches };
     const temp = `${this.file}.${process.pid}.tmp`;
     writeFileSync(temp, `${JSON.stringify(state, null, 2)}\n`);
     renameSync(temp, this.file);

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { ModelArtsClient } from '../../lambdas/adapters/modelarts/client';
 import { ModelArtsError, ModelArtsRetryableError } from '../../lambdas/adapters/modelarts/errors';
 import { signRequest } from '../../lambdas/adapters/modelarts/signer';
+import { countOf } from '../../lambdas/domain/modelarts';
 import type { ModelArtsNodePool } from '../../lambdas/domain/nodepool-request';
 import {
   startModelArtsSimulator,
@@ -73,7 +74,11 @@ function client(secretKey = CREDENTIALS.secretKey, pageSize?: number): ModelArts
 }
 
 /** A request signed by hand, for what the client does not call or cannot get wrong. */
-async function signedFetch(method: string, path: string, options: { date?: Date; body?: string } = {}) {
+async function signedFetch(
+  method: string,
+  path: string,
+  options: { date?: Date; body?: string; contentType?: string } = {},
+) {
   const url = `${simulator.url}${path}`;
   const { host: _host, ...headers } = signRequest({
     ...CREDENTIALS,
@@ -81,7 +86,7 @@ async function signedFetch(method: string, path: string, options: { date?: Date;
     url,
     body: options.body,
     date: options.date,
-    headers: options.body ? { 'content-type': 'application/json' } : {},
+    headers: options.body ? { 'content-type': options.contentType ?? 'application/json' } : {},
   });
   const response = await fetch(url, { method, headers, body: options.body });
   return { status: response.status, json: (await response.json()) as Record<string, unknown> };
@@ -252,7 +257,7 @@ describe('node pools', () => {
   });
 
   it('answers 404 APIG.0101 for an API it does not serve', async () => {
-    expect(await signedFetch('PATCH', `/v2/${PROJECT_ID}/pools/${POOL}/nodepools/nodepool-1`)).toMatchObject({
+    expect(await signedFetch('PUT', `/v2/${PROJECT_ID}/pools/${POOL}/nodepools/nodepool-1`)).toMatchObject({
       status: 404,
       json: { error_code: 'APIG.0101' },
     });
@@ -506,6 +511,141 @@ describe('DeleteNodePool', () => {
     expect((await client().showNodePool(PROJECT_ID, POOL, 'np-yearly'))?.status?.resources).not.toHaveProperty(
       'deleting',
     );
+  });
+});
+
+describe('PatchNodePool', () => {
+  const DELAY_MS = 600;
+  const NODE_POOL_PATH = `/v2/${PROJECT_ID}/pools/${POOL}/nodepools`;
+  const startPatching = () =>
+    startModelArtsSimulator({
+      port: 0,
+      dataDir,
+      credentials: CREDENTIALS,
+      nodeReadyDelayMs: DELAY_MS,
+      nodeDeleteDelayMs: DELAY_MS,
+    });
+  const patch = (name: string, body: unknown, contentType = 'application/merge-patch+json') =>
+    signedFetch('PATCH', `${NODE_POOL_PATH}/${name}`, { body: JSON.stringify(body), contentType });
+  const resources = (count: number, more: Record<string, unknown> = {}) => ({
+    spec: { resources: { flavor: 'modelarts.vm.2u4g.dcc', count, maxCount: count, ...more } },
+  });
+  const buckets = async (name: string) => (await client().showNodePool(PROJECT_ID, POOL, name))?.status?.resources;
+  const counts = async (name: string) =>
+    Object.fromEntries(Object.entries((await buckets(name)) ?? {}).map(([state, b]) => [state, countOf(b)]));
+  const settled = async (name: string, expected: Record<string, number>) =>
+    eventually(
+      async () => {
+        const now = await counts(name);
+        return JSON.stringify(now) === JSON.stringify(expected) ? now : undefined;
+      },
+      `${name} to settle at ${JSON.stringify(expected)}`,
+      5000,
+    );
+
+  beforeEach(async () => {
+    await simulator.close();
+    simulator = await startPatching();
+    await client().createNodePool(
+      PROJECT_ID,
+      POOL,
+      nodePool('np-patch', { count: 2, maxCount: 2, labels: { a: '1' } }),
+    );
+    await settled('np-patch', { available: 2 });
+  });
+
+  it('grows a node pool: the added nodes creating beside the available ones, then all available', async () => {
+    const answer = await patch('np-patch', {
+      metadata: { annotations: { 'os.modelarts/billing.mode': '0' } },
+      ...resources(6),
+    });
+    expect(answer.status).toBe(200);
+    expect(answer.json).toEqual({
+      metadata: { annotations: { 'os.modelarts/billing.mode': '0' } },
+      spec: { resources: expect.objectContaining({ count: 6, maxCount: 6, labels: { a: '1' } }) },
+    });
+    const during = await counts('np-patch');
+    expect(during).toEqual({ available: 2, creating: 4 });
+    await settled('np-patch', { available: 6 });
+    expect(simulator.patchCalls()).toEqual({ [`${PROJECT_ID}/${POOL}/np-patch`]: 1 });
+    const recorded = simulator.calls().filter((c) => c.method === 'PATCH');
+    expect(recorded).toHaveLength(1);
+    expect(recorded[0]?.headers['content-type']).toBe('application/merge-patch+json');
+  });
+
+  it('shrinks a node pool: the removed nodes deleting, then gone; accepts application/json as the SDKs send it', async () => {
+    const answer = await patch('np-patch', resources(1), 'application/json;charset=UTF-8');
+    expect(answer.status).toBe(200);
+    expect(await counts('np-patch')).toEqual({ available: 1, deleting: 1 });
+    await settled('np-patch', { available: 1 });
+  });
+
+  it('merges labels: null removes one, others stay; a change of labels only moves no node', async () => {
+    expect((await patch('np-patch', resources(2, { labels: { a: null, b: '2' } }))).status).toBe(200);
+    const shown = await client().showNodePool(PROJECT_ID, POOL, 'np-patch');
+    expect(shown?.spec?.resources.labels).toEqual({ b: '2' });
+    expect(await counts('np-patch')).toEqual({ available: 2 });
+  });
+
+  it.each([
+    ['another content type', resources(3), 'text/plain', 'ModelArts.50004100'],
+    ['no maxCount', { spec: { resources: { flavor: 'modelarts.vm.2u4g.dcc', count: 3 } } }, undefined, 'maxCount'],
+    [
+      'another flavor',
+      { spec: { resources: { flavor: 'modelarts.vm.8u32g.dcc', count: 2, maxCount: 2 } } },
+      undefined,
+      'flavor',
+    ],
+    ['a merged node pool the create rules refuse', resources(3, { maxCount: 2 }), undefined, 'maxCount'],
+  ])('refuses %s with 400 and changes nothing', async (_case, body, contentType, mentions) => {
+    const answer = await patch('np-patch', body, contentType);
+    expect(answer.status).toBe(400);
+    expect(JSON.stringify(answer.json)).toContain(mentions);
+    expect((await client().showNodePool(PROJECT_ID, POOL, 'np-patch'))?.spec?.resources.count).toBe(2);
+  });
+
+  it('answers 404 for a node pool that does not exist, and refuses one being deleted', async () => {
+    expect((await patch('np-none', resources(2))).json).toMatchObject({ error_code: 'ModelArts.50015002' });
+    await client().deleteNodePool(PROJECT_ID, POOL, 'np-patch');
+    expect((await patch('np-patch', resources(3))).json).toMatchObject({
+      error_code: 'ModelArts.50004000',
+      error_msg: expect.stringContaining('being deleted'),
+    });
+  });
+
+  it('refuses to shrink a yearly/monthly node pool, and lets it grow', async () => {
+    await client().createNodePool(PROJECT_ID, POOL, {
+      ...nodePool('np-yearly', { count: 2, maxCount: 2 }),
+      metadata: {
+        name: 'np-yearly',
+        annotations: {
+          'os.modelarts/billing.mode': '1',
+          'os.modelarts/period.type': '2',
+          'os.modelarts/period.num': '1',
+          'os.modelarts/order.id': 'CS2600000000001',
+        },
+      },
+    });
+    expect((await patch('np-yearly', resources(1))).json).toMatchObject({
+      error_msg: expect.stringContaining('billing center'),
+    });
+    expect((await patch('np-yearly', resources(3))).status).toBe(200);
+  });
+
+  it('takes a change "in the console" unsigned and uncounted, and keeps the patch count across a restart', async () => {
+    await patch('np-patch', resources(3));
+    const console = await fetch(`${simulator.url}/_sim/nodepools/${PROJECT_ID}/${POOL}/np-patch`, {
+      method: 'PATCH',
+      body: JSON.stringify({ spec: { resources: { count: 5, maxCount: 5, labels: { a: null } } } }),
+    });
+    expect(console.status).toBe(200);
+    const shown = await client().showNodePool(PROJECT_ID, POOL, 'np-patch');
+    expect(shown?.spec?.resources).toMatchObject({ count: 5, labels: {} });
+    await settled('np-patch', { available: 5 });
+    await simulator.close();
+    simulator = await startPatching();
+    const state = (await (await fetch(`${simulator.url}/_sim/state`)).json()) as { patchCalls: unknown };
+    expect(state.patchCalls).toEqual({ [`${PROJECT_ID}/${POOL}/np-patch`]: 1 });
   });
 });
 
