@@ -20,6 +20,7 @@
  */
 import { ANNOTATION, type BillingMode } from './billing';
 import { ValidationError } from './errors';
+import { applyMergePatch } from './merge-patch';
 import { OWNER_LABEL } from './modelarts';
 import { AnnotationsSchema, formatPath, parseNodePoolRequest, type NodePoolRequest } from './nodepool-request';
 
@@ -58,19 +59,6 @@ export interface PatchPlan {
 export interface CurrentNodePool {
   readonly name: string;
   readonly resources: Record<string, unknown>;
-}
-
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-
-/** RFC 7396 MergePatch(target, patch): objects merge key by key, `null` removes, anything else replaces. */
-export function mergePatch(target: unknown, patch: unknown): unknown {
-  if (!isObject(patch)) return patch;
-  const result: Record<string, unknown> = isObject(target) ? { ...target } : {};
-  for (const [key, value] of Object.entries(patch)) {
-    if (value === null) delete result[key];
-    else result[key] = mergePatch(result[key], value);
-  }
-  return result;
 }
 
 /**
@@ -130,7 +118,7 @@ export function planPatch(rawBody: string, current: CurrentNodePool, ownerId: st
     );
 
   // 4. Merge, then only the changeable fields may differ.
-  const merged = mergePatch(current.resources, resources) as Record<string, unknown>;
+  const merged = applyMergePatch(current.resources, resources) as Record<string, unknown>;
   for (const key of Object.keys(resources)) {
     if ((CHANGEABLE_FIELDS as readonly string[]).includes(key)) continue;
     const where = firstDifference(current.resources[key], merged[key], ['spec', 'resources', key]);
@@ -242,6 +230,6 @@ function firstDifference(before: unknown, after: unknown, path: PropertyKey[]): 
   return Object.is(before, after) ? undefined : path;
 }
 
-function isObject(value: unknown): value is Record<string, Json> {
+function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

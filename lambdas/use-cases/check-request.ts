@@ -26,7 +26,7 @@ import { notOurs, type ChangeApi } from './apply-change';
 import { firstWaitSeconds } from './approval-timing';
 import type { RecordMetric } from './metrics';
 import type { CapacityApi, NodePool, QuotaStore, RequestStore } from './ports';
-import { mergePatch } from '../domain/nodepool-patch';
+import { applyMergePatch } from '../domain/merge-patch';
 import type { NodePoolRequest } from '../domain/nodepool-request';
 
 export type { CapacityApi } from './ports';
