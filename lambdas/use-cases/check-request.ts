@@ -333,7 +333,7 @@ async function checkAddedNodes(
     deps.modelArts.showPool(request.projectId, request.poolName),
     deps.modelArts.listResourceFlavors(request.projectId),
   ]);
-  const resources = mergePatch(
+  const resources = applyMergePatch(
     shown.spec?.resources,
     request.patch?.spec.resources,
   ) as NodePoolRequest['spec']['resources'];
