@@ -5,7 +5,7 @@
  * update; what a PATCH may not do; and 20 PATCHes of one node pool at once.
  */
 import { OWNER_LABEL } from '../../lambdas/domain/modelarts';
-import { nodePools, quotaItem, shares } from '../reliability/support/helpers';
+import { nodePools, quotaItem, setFaults, shares } from '../reliability/support/helpers';
 import { readOutbox, startStack, type RunningStack } from '../../local/harness/stack';
 import { eventually } from '../../local/harness/poll';
 import { decide, exampleBody, getRequest, POOL, PROJECT_ID, submit } from '../../local/harness/requests';
@@ -65,7 +65,7 @@ async function approveNext(name: string, before: number) {
   return mail;
 }
 
-async function created(name: string, count: number): Promise<string> {
+async function created(name: string, count: number, annotations: Record<string, string> = {}): Promise<string> {
   const before = approvalMails(name).length;
   const response = await submit(
     stack,
@@ -73,6 +73,7 @@ async function created(name: string, count: number): Promise<string> {
     exampleBody(name, (b) => {
       b.spec.resources.count = count;
       b.spec.resources.maxCount = count;
+      b.metadata.annotations = annotations;
     }),
   );
   expect(response.status).toBe(202);
@@ -330,4 +331,104 @@ it('accepts exactly one of 20 PATCHes of one node pool sent at once, with 20 dif
   expect(statuses.filter((s) => s === 202)).toHaveLength(1);
   expect(statuses.filter((s) => s === 409)).toHaveLength(19);
   for (const refused of answers.filter((a) => a.status === 409)) expect(refused.json.error_code).toBe('PoolGate.0409');
+});
+
+it('grows a yearly/monthly node pool with an order id (its billing mode sent explicitly), and refuses to shrink it with 409', async () => {
+  const name = 'np-yearly-scale';
+  const createId = await created(name, 1, {
+    'os.modelarts/billing.mode': '1',
+    'os.modelarts/period.type': '2',
+    'os.modelarts/period.num': '1',
+    'os.modelarts/order.id': 'CS2612060000001',
+  });
+  const before = approvalMails(name).length;
+  const up = await patch(name, {
+    metadata: {
+      annotations: {
+        'os.modelarts/order.id': 'CS2612060000002',
+        'os.modelarts/period.type': '2',
+        'os.modelarts/period.num': '1',
+      },
+    },
+    ...scaleBody(3),
+  });
+  expect(up.status).toBe(202);
+  await approveNext(name, before);
+  await settle(up.json.requestId as string, 'ACTIVE');
+  const sent = JSON.parse((await patchCalls()).findLast((c) => c.path.endsWith(`/${name}`))!.body) as {
+    metadata: { annotations: Record<string, string> };
+  };
+  expect(sent.metadata.annotations).toEqual({
+    'os.modelarts/billing.mode': '1',
+    'os.modelarts/order.id': 'CS2612060000002',
+    'os.modelarts/period.type': '2',
+    'os.modelarts/period.num': '1',
+  });
+  expect((await quota(name)).uses.get(createId)).toBe(3);
+
+  const down = await patch(name, scaleBody(1));
+  expect(down.status).toBe(409);
+  expect(down.json).toEqual({ error_code: 'PoolGate.6409', error_msg: expect.stringContaining('yearly/monthly') });
+  const otherMode = await patch(name, {
+    metadata: { annotations: { 'os.modelarts/billing.mode': '0' } },
+    ...scaleBody(4),
+  });
+  expect(otherMode.status).toBe(400);
+  expect(otherMode.json.error_msg).toContain('os.modelarts/billing.mode');
+  expect((await nodePools(stack)).find((n) => n.metadata.name === name)?.spec.resources.count).toBe(3);
+});
+
+async function retry(requestId: string) {
+  const response = await fetch(`${stack.endpoints.api}/requests/${requestId}/retry`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${alice}` },
+  });
+  return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+}
+
+it('a scale that ModelArts refused gives its reservation back; its retry reserves the delta again; a superseded one cannot be retried', async () => {
+  const name = 'np-scale-retry';
+  const createId = await created(name, 2);
+  await setFaults(stack, { rules: [{ rate: 1, operations: ['patch'], status: 400 }] });
+  let failedId: string;
+  try {
+    const before = approvalMails(name).length;
+    const up = await patch(name, scaleBody(5));
+    failedId = up.json.requestId as string;
+    await approveNext(name, before);
+    const failed = await settle(up.json.requestId as string, 'FAILED');
+    expect(failed.reason).toBe('MODELARTS_ERROR');
+    const q = await quota(name);
+    expect(q.reserved).toBe(0);
+    expect(q.uses.get(createId)).toBe(2);
+  } finally {
+    await setFaults(stack, { rules: [] });
+  }
+  expect((await retry(failedId)).status).toBe(202);
+  await settle(failedId, 'ACTIVE');
+  let q = await quota(name);
+  expect(q.reserved).toBe(0);
+  expect(q.uses.get(createId)).toBe(5);
+  expect(q.simulatorNodes).toBe(5);
+
+  // Fails again (scale to 7), then a later scale-down finishes: the failed one is superseded.
+  await setFaults(stack, { rules: [{ rate: 1, operations: ['patch'], status: 400 }] });
+  let second: string;
+  try {
+    const before = approvalMails(name).length;
+    second = (await patch(name, scaleBody(7))).json.requestId as string;
+    await approveNext(name, before);
+    await settle(second, 'FAILED');
+  } finally {
+    await setFaults(stack, { rules: [] });
+  }
+  const down = await patch(name, scaleBody(3));
+  expect(down.status).toBe(202);
+  await settle(down.json.requestId as string, 'ACTIVE');
+  const refused = await retry(second);
+  expect(refused.status).toBe(409);
+  expect(refused.json).toEqual({ error_code: 'PoolGate.3409', error_msg: expect.stringContaining('superseded') });
+  q = await quota(name);
+  expect(q.reserved).toBe(0);
+  expect(q.uses.get(createId)).toBe(3);
 });
