@@ -4,6 +4,8 @@
  * to 6 again with the first scale's very body, delete) with the quota exact after each; a labels-only
  * update; what a PATCH may not do; and 20 PATCHes of one node pool at once.
  */
+import { spawn } from 'node:child_process';
+import { join, resolve } from 'node:path';
 import { OWNER_LABEL } from '../../lambdas/domain/modelarts';
 import { nodePools, quotaItem, setFaults, shares } from '../reliability/support/helpers';
 import { readOutbox, startStack, type RunningStack } from '../../local/harness/stack';
@@ -431,4 +433,46 @@ it('a scale that ModelArts refused gives its reservation back; its retry reserve
   q = await quota(name);
   expect(q.reserved).toBe(0);
   expect(q.uses.get(createId)).toBe(3);
+});
+
+/** `poolgate <args>` against the stack as alice, with no terminal. */
+async function poolgate(args: readonly string[]): Promise<{ code: number | null; stdout: string }> {
+  const root = resolve(__dirname, '../..');
+  const env: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    POOLGATE_URL: stack.endpoints.api,
+    POOLGATE_TOKEN: alice,
+  };
+  const child = spawn(process.execPath, [join(root, 'cli/poolgate.mjs'), ...args], { cwd: root, env });
+  let stdout = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  const code = await new Promise<number | null>((done) => child.once('close', done));
+  return { code, stdout };
+}
+
+it('scales from the CLI: --dry-run says what would change, --wait exits 0 once ModelArts shows the new count', async () => {
+  const name = 'np-cli-scale';
+  const createId = await created(name, 3);
+  const dry = await poolgate(['scale', `${POOL}/${name}`, '--project', PROJECT_ID, '--count', '5', '--dry-run']);
+  expect(dry).toMatchObject({ code: 0, stdout: expect.stringContaining('from 3 to 5 nodes (+2, scale-up)') });
+  const scaled = await poolgate([
+    'scale',
+    `${POOL}/${name}`,
+    '--project',
+    PROJECT_ID,
+    '--count',
+    '1',
+    '--wait',
+    '--json',
+  ]);
+  expect(scaled.code).toBe(0);
+  expect(JSON.parse(scaled.stdout)).toMatchObject({
+    kind: 'scale',
+    status: 'ACTIVE',
+    nodePoolName: name,
+    change: { kind: 'scale-down', from: 3, to: 1 },
+  });
+  const q = await quota(name);
+  expect(q.uses.get(createId)).toBe(1);
+  expect(q.simulatorNodes).toBe(1);
 });
