@@ -21,23 +21,14 @@
 import { ANNOTATION, type BillingMode } from './billing';
 import { ValidationError } from './errors';
 import { applyMergePatch } from './merge-patch';
+import type { ScaleChange, ScaleChangeKind } from './scale-change';
 import { OWNER_LABEL } from './modelarts';
 import { AnnotationsSchema, formatPath, parseNodePoolRequest, type NodePoolRequest } from './nodepool-request';
 
-/** What a PATCH does, by its count: the policy stage condition `changes` names these. */
-export const SCALE_CHANGE_KINDS = ['scale-up', 'scale-down', 'update'] as const;
-export type ScaleChangeKind = (typeof SCALE_CHANGE_KINDS)[number];
+export { SCALE_CHANGE_KINDS, describeChange, type ScaleChange, type ScaleChangeKind } from './scale-change';
 
 /** The fields of `spec.resources` a PATCH through poolgate may change. */
 export const CHANGEABLE_FIELDS = ['count', 'maxCount', 'azs', 'labels', 'taints'] as const;
-
-export interface ScaleChange {
-  readonly kind: ScaleChangeKind;
-  /** The node count ModelArts shows before the change. */
-  readonly from: number;
-  /** The node count asked for. */
-  readonly to: number;
-}
 
 /** The PatchNodePool body poolgate sends (annotations are added by the run, on growth only). */
 export interface PatchBody {
@@ -183,13 +174,6 @@ export function checkBillingMode(requested: Record<string, string>, mode: Billin
     throw new ValidationError(
       `${formatPath(['metadata', 'annotations', ANNOTATION.billingMode])}: cannot change the node pool's billing mode (${JSON.stringify(mode)})`,
     );
-}
-
-/** "from 2 to 6 nodes, +4" (or "-4"; an update: "labels/taints, 2 nodes unchanged"). */
-export function describeChange(change: ScaleChange): string {
-  if (change.kind === 'update') return `labels, taints or limits only; ${change.to} node(s) unchanged`;
-  const delta = change.to - change.from;
-  return `from ${change.from} to ${change.to} nodes, ${delta > 0 ? '+' : ''}${delta}`;
 }
 
 function rejectNulls(

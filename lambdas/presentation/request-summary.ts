@@ -1,6 +1,6 @@
 /** The facts an approver needs about a request, shared by the e-mail, the page and Slack. */
 import type { BillingSummary } from '../domain/billing';
-import { describeChange } from '../domain/nodepool-patch';
+import { describeChange } from '../domain/scale-change';
 import type { PoolRequestRecord } from '../domain/pool-request';
 
 const PERIOD_TYPES: Record<string, string> = { '2': 'month', '3': 'year', '4': 'hour' };

@@ -5,7 +5,7 @@
 import type { KnownBlock } from '@slack/web-api';
 import type { SlackMessage } from '../adapters/slack';
 import type { ApprovalRecord } from '../domain/approval';
-import { describeChange } from '../domain/nodepool-patch';
+import { describeChange } from '../domain/scale-change';
 import type { PoolRequestRecord } from '../domain/pool-request';
 import { decisionContext, decisionLine } from './decision-context';
 import { requestFacts, type Price } from './request-summary';

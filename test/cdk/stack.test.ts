@@ -394,14 +394,15 @@ describe('Step Functions permissions', () => {
     }
   });
 
-  it('lets only submit, deleteNodePool, retryRequest and sweepSubmitted start executions, and only cancelRequest stop them, of this state machine', () => {
+  it('lets only submit, deleteNodePool, patchNodePool, retryRequest and sweepSubmitted start executions, and only cancelRequest stop them, of this state machine', () => {
     expect(functionsAllowedTo('states:StartExecution')).toEqual([
       'deleteNodePool',
+      'patchNodePool',
       'retryRequest',
       'submit',
       'sweepSubmitted',
     ]);
-    for (const fid of ['submit', 'deleteNodePool', 'retryRequest', 'sweepSubmitted'] as const) {
+    for (const fid of ['submit', 'deleteNodePool', 'patchNodePool', 'retryRequest', 'sweepSubmitted'] as const) {
       expect(statementsOf(fid).find((s) => actionsOf(s).includes('states:StartExecution'))!.Resource).toBe(
         STATE_MACHINE_ARN,
       );
@@ -574,6 +575,7 @@ describe('settings from the policy file', () => {
       'checkNodes',
       'checkRequest',
       'createNodePool',
+      'patchNodePool',
       'readNodePools',
       'reconcileQuota',
       'submit',
