@@ -84,7 +84,7 @@ async function checkedPatch(
     throw new NotFoundError(`node pool ${input.nodePoolName} is not shown by ModelArts in pool ${input.poolName}`);
   const plan = planPatch(
     input.rawBody,
-    { name: input.nodePoolName, resources: { ...shown.spec.resources } as Record<string, unknown> },
+    { name: input.nodePoolName, resources: { ...shown.spec.resources } },
     record.creatingRequestId,
   );
   const mode = record.billingMode ?? '0';
