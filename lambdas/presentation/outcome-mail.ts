@@ -1,6 +1,7 @@
 /** The e-mail that tells a requester how their request ended. */
 import type { MailMessage } from '../adapters/mailer';
 import type { PoolRequestRecord } from '../domain/pool-request';
+import { describeChange } from '../domain/scale-change';
 import { escapeHtml, factsTable } from './html';
 import { requestFacts } from './request-summary';
 
@@ -15,6 +16,16 @@ const HEADLINES: Record<string, string> = {
 };
 
 export function outcomeHeadline(request: PoolRequestRecord): string {
+  if (request.change) {
+    const done = request.change.kind === 'update' ? 'ModelArts accepted the change' : 'ModelArts shows the new count';
+    const headline =
+      request.status === 'ACTIVE' ? `is done: ${done}` : (HEADLINES[request.status] ?? `is ${request.status}`);
+    const what =
+      request.change.kind === 'update'
+        ? `update node pool ${request.nodePoolName} (labels, taints or limits)`
+        : `scale node pool ${request.nodePoolName} ${describeChange(request.change)}`;
+    return `Your request to ${what} ${headline}`;
+  }
   const what =
     request.kind === 'delete'
       ? `request to delete node pool ${request.nodePoolName}`

@@ -15,6 +15,7 @@ import { newStep } from '../domain/steps';
 import type { RecordMetric } from './metrics';
 import type { Notifier } from './notifier';
 import type { ApprovalStore, QuotaStore, RequestStore, WorkflowRuns } from './ports';
+import { releaseScaleHold } from './scale-quota';
 
 export interface CancelDeps {
   readonly policy: Policy;
@@ -50,7 +51,9 @@ export async function cancelRequest(requestId: string, actor: string, deps: Canc
     if (approval?.closed === 'CANCELLED')
       await deps.notifier.showSettled(cancelled.request, approval, `cancelled by ${actor}`);
   }
-  await deps.quotas.release({ team: request.team, flavor: request.flavor, requestId, count: request.count });
+  // A scale-up holds only the nodes it adds (its delta), whatever its target count.
+  if (request.change) await releaseScaleHold(request, deps);
+  else await deps.quotas.release({ team: request.team, flavor: request.flavor, requestId, count: request.count });
   // A cancelled change (a delete) leaves the node pool's share to reconciliation again.
   if (request.createRequestId)
     await deps.quotas.clearOpen({

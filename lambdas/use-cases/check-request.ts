@@ -28,6 +28,7 @@ import type { RecordMetric } from './metrics';
 import type { CapacityApi, NodePool, QuotaStore, RequestStore } from './ports';
 import { applyMergePatch } from '../domain/merge-patch';
 import type { NodePoolRequest } from '../domain/nodepool-request';
+import { releaseScaleHold } from './scale-quota';
 
 export type { CapacityApi } from './ports';
 
@@ -408,16 +409,4 @@ async function holdRetriedScale(request: PoolRequestRecord, deps: CheckDeps): Pr
     : 'refused';
   if (!isCounted(reservation))
     throw new QuotaExceededError(`the team's quota has no room for ${delta} more ${request.flavor} node(s) now`);
-}
-
-/** Gives a scale-up's reservation back, whatever it holds (0 when none). */
-export async function releaseScaleHold(
-  request: PoolRequestRecord,
-  deps: { readonly quotas: Pick<QuotaStore, 'shares' | 'release'> },
-): Promise<void> {
-  if (request.change?.kind !== 'scale-up') return;
-  const held = (await deps.quotas.shares(request.team)).find(
-    (s) => s.kind === 'hold' && s.requestId === request.requestId && s.flavor === request.flavor,
-  );
-  if (held) await deps.quotas.release(held);
 }

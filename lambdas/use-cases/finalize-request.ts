@@ -24,7 +24,7 @@ import type { PoolRequestRecord } from '../domain/pool-request';
 import { resumePointAfter, type ResumePoint } from '../domain/retry';
 import { isTerminal, type RequestStatus, type TerminalReason } from '../domain/status';
 import { newStep, stepId } from '../domain/steps';
-import { releaseScaleHold } from './check-request';
+import { releaseScaleHold } from './scale-quota';
 import type { RecordMetric } from './metrics';
 import type { Notifier } from './notifier';
 import type { ApprovalStore, Claims, QuotaStore, RequestStore } from './ports';

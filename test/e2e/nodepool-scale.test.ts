@@ -476,3 +476,29 @@ it('scales from the CLI: --dry-run says what would change, --wait exits 0 once M
   expect(q.uses.get(createId)).toBe(1);
   expect(q.simulatorNodes).toBe(1);
 });
+
+it('a scale-up cancelled while it waits for approval gives back the nodes it reserved, and the node pool can be scaled again', async () => {
+  const name = 'np-scale-cancel';
+  const createId = await created(name, 2);
+  const before = approvalMails(name).length;
+  const up = await patch(name, scaleBody(5));
+  const id = up.json.requestId as string;
+  await eventually(() => approvalMails(name)[before], 'the approval mail');
+  const waiting = await quota(name);
+  expect(waiting.holds.get(id)).toBe(3);
+  const cancelled = await fetch(`${stack.endpoints.api}/requests/${id}/cancel`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${alice}` },
+  });
+  expect(cancelled.status).toBe(200);
+  const q = await quota(name);
+  expect(q.holds.has(id)).toBe(false);
+  expect(q.reserved).toBe(waiting.reserved - 3);
+  expect(q.uses.get(createId)).toBe(2);
+  const item = await quotaItem(stack, TEAM, FLAVOR);
+  expect(item[`open#${createId}`]).toBeUndefined();
+  const down = await patch(name, scaleBody(1));
+  expect(down.status).toBe(202);
+  await settle(down.json.requestId as string, 'ACTIVE');
+  expect((await quota(name)).uses.get(createId)).toBe(1);
+});
