@@ -333,6 +333,15 @@ it('accepts exactly one of 20 PATCHes of one node pool sent at once, with 20 dif
   expect(statuses.filter((s) => s === 202)).toHaveLength(1);
   expect(statuses.filter((s) => s === 409)).toHaveLength(19);
   for (const refused of answers.filter((a) => a.status === 409)) expect(refused.json.error_code).toBe('PoolGate.0409');
+  // The accepted one is withdrawn: its reservation goes with it.
+  const accepted = answers.find((a) => a.status === 202)!.json.requestId as string;
+  await settle(accepted, 'AWAITING_APPROVAL');
+  const cancelled = await fetch(`${stack.endpoints.api}/requests/${accepted}/cancel`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${alice}` },
+  });
+  expect(cancelled.status).toBe(200);
+  expect((await quota(name)).holds.has(accepted)).toBe(false);
 });
 
 it('grows a yearly/monthly node pool with an order id (its billing mode sent explicitly), and refuses to shrink it with 409', async () => {
@@ -400,8 +409,11 @@ it('a scale that ModelArts refused gives its reservation back; its retry reserve
     await approveNext(name, before);
     const failed = await settle(up.json.requestId as string, 'FAILED');
     expect(failed.reason).toBe('MODELARTS_ERROR');
-    const q = await quota(name);
-    expect(q.reserved).toBe(0);
+    // Finalize records FAILED, then gives the reservation back.
+    const q = await eventually(async () => {
+      const read = await quota(name);
+      return read.holds.has(failedId) ? undefined : read;
+    }, 'the reservation given back');
     expect(q.uses.get(createId)).toBe(2);
   } finally {
     await setFaults(stack, { rules: [] });
@@ -409,7 +421,7 @@ it('a scale that ModelArts refused gives its reservation back; its retry reserve
   expect((await retry(failedId)).status).toBe(202);
   await settle(failedId, 'ACTIVE');
   let q = await quota(name);
-  expect(q.reserved).toBe(0);
+  expect(q.holds.has(failedId)).toBe(false);
   expect(q.uses.get(createId)).toBe(5);
   expect(q.simulatorNodes).toBe(5);
 
@@ -431,7 +443,7 @@ it('a scale that ModelArts refused gives its reservation back; its retry reserve
   expect(refused.status).toBe(409);
   expect(refused.json).toEqual({ error_code: 'PoolGate.3409', error_msg: expect.stringContaining('superseded') });
   q = await quota(name);
-  expect(q.reserved).toBe(0);
+  expect(q.holds.has(second)).toBe(false);
   expect(q.uses.get(createId)).toBe(3);
 });
 
