@@ -303,11 +303,11 @@ describe('a scale, as approvers and the requester read it', () => {
 
   it('says it in Slack and in the outcome headline', () => {
     expect(approvalRequestMessage(scale, approval).text).toContain('scale node pool np-1 from 2 to 6 nodes, +4');
-    expect(outcomeHeadline({ ...scale, status: 'ACTIVE' } as PoolRequestRecord)).toBe(
+    expect(outcomeHeadline({ ...scale, status: 'ACTIVE' })).toBe(
       'Your request to scale node pool np-1 from 2 to 6 nodes, +4 is done: ModelArts shows the new count',
     );
-    expect(
-      outcomeHeadline({ ...scale, status: 'ACTIVE', change: { kind: 'update', from: 2, to: 2 } } as PoolRequestRecord),
-    ).toBe('Your request to update node pool np-1 (labels, taints or limits) is done: ModelArts accepted the change');
+    expect(outcomeHeadline({ ...scale, status: 'ACTIVE', change: { kind: 'update', from: 2, to: 2 } })).toBe(
+      'Your request to update node pool np-1 (labels, taints or limits) is done: ModelArts accepted the change',
+    );
   });
 });
