@@ -140,7 +140,7 @@ export function renderReport(r: BenchResults): string {
           r.approvedWithTracking.transitions.mean,
           r.approvedWithTracking.transitions.min,
           r.approvedWithTracking.transitions.max,
-          '... CreateNodePool > Track? > (CheckNodes > NodesReady? > WaitForNodes)* > CheckNodes > NodesReady? > Finalize',
+          '... CreateNodePool > Track? > (WaitForNodes > CheckNodes > NodesReady?)* > Finalize',
         ],
         ...scaleRows(r).map(([label, f]) => [
           `${label} (${f.pollsPerScale} polls)`,

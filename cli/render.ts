@@ -24,6 +24,7 @@ const STEP_LABELS: Record<string, string> = {
   failed: 'failed',
   retried: 'retried',
   quota_reconciled: 'quota reconciled',
+  unapproved_change: 'changed outside poolgate',
 };
 
 const STATUS_TEXT: Record<string, string> = {

@@ -43,6 +43,8 @@ export const STEP_NAMES = [
   'node_pool_delete_requested',
   'node_pool_deleted',
   'node_pool_patched',
+  /** A node pool poolgate created was changed outside it (found by the reconciliation; once per observation). */
+  'unapproved_change',
 ] as const;
 export type StepName = (typeof STEP_NAMES)[number];
 

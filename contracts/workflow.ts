@@ -43,11 +43,18 @@ export type ResumePoint = (typeof RESUME_POINTS)[number];
 // What flows through an execution
 // ---------------------------------------------------------------------------------------------------
 
-/** What CreateNodePool and ApplyChange hand on (the `$.created` of the definition). */
+/**
+ * What CreateNodePool and ApplyChange hand on (the `$.created` of the definition), and what CheckNodes
+ * writes over it at each check (NodesState carries the same fields): WaitForNodes always reads
+ * `$.created.waitSeconds`, the tracking schedule's next wait.
+ */
 export interface CreatedState {
   readonly nodePoolName: string;
   readonly track: boolean;
+  /** Seconds until the next node check (lambdas/domain/tracking-schedule.ts). */
   readonly waitSeconds: number;
+  /** What the last node check found; absent before the first one. */
+  readonly status?: NodesState['status'];
 }
 
 /** What a decided approval hands back to the workflow (the `$.approval` of the definition). */
@@ -59,13 +66,21 @@ export interface ApprovalOutcome {
   readonly reason?: string;
 }
 
-/** What CheckNodes answers (the `$.nodes` of the definition). */
+/** What CheckNodes answers (written over `$.created`, so it names the node pool and tracking again). */
 export interface NodesState {
+  readonly nodePoolName: string;
+  readonly track: true;
   /** `gone`: a delete's node pool is no longer shown by ModelArts. */
   readonly status: 'waiting' | 'active' | 'gone';
   readonly waitSeconds: number;
   readonly available: number;
 }
+
+/**
+ * CheckNodes' answer where a run saved by an older poolgate keeps it (`$.nodes`): the local stack resumes
+ * such a run by state name, so NodesReady? still reads it when `$.created.status` is absent.
+ */
+export type SavedNodesState = Pick<NodesState, 'status' | 'waitSeconds'>;
 
 /** What a Catch puts in `$.error`: the thrown error's name and, from Lambda, a JSON `Cause`. */
 export interface CaughtError {
@@ -95,7 +110,8 @@ export interface ExecutionState {
   readonly approval: ApprovalOutcome | null;
   readonly error: CaughtError | null;
   readonly created: CreatedState | null;
-  readonly nodes?: NodesState;
+  /** Only in a run saved by an older poolgate (see SavedNodesState). */
+  readonly nodes?: SavedNodesState;
   /** Set by RequestApproval's States.Timeout Catch (its content is not read). */
   readonly timeout?: CaughtError;
 }

@@ -15,7 +15,10 @@
  *        Decision?: pending -> RequestApproval (next stage) | approved -> Kind? | else -> Finalize
  *        RequestApproval timeout -> ApprovalTimedOut (remind, or expire) -> Decision?
  *   Kind?: create -> CreateNodePool | a change (scale, delete) -> ApplyChange (show first, then patch or delete)
- *   CreateNodePool | ApplyChange -> Track? -> CheckNodes -> NodesReady? -> WaitForNodes -> CheckNodes ... -> Finalize
+ *   CreateNodePool | ApplyChange -> Track? -> WaitForNodes -> CheckNodes -> NodesReady? -> WaitForNodes ... -> Finalize
+ *        (no check the moment ModelArts accepted the change: nodes are never ready then; every wait is what the
+ *        last task said, `$.created.waitSeconds`, from the tracking schedule: domain/tracking-schedule.ts;
+ *        CheckNodes writes its answer over `$.created`, so the paths are those a run saved before still has)
  * Every task dispatches on the request's kind (CheckRequest, CheckNodes and Finalize read it from the
  * request); an execution started before kinds has no `kind` and is a create.
  */
@@ -58,6 +61,11 @@ interface Catcher {
   readonly ResultPath: string;
   readonly Next: string;
 }
+
+/** CreateNodePool's and ApplyChange's answer at `$.created`: the node pool, whether to track it, the first wait. */
+const createdFields = answerFields<CreatedState>(['nodePoolName', 'track', 'waitSeconds']);
+
+const WAITING = 'waiting' satisfies NodesState['status'];
 
 /** Longest a task may run before Step Functions gives up on it. */
 const TASK_TIMEOUT_SECONDS = 60;
@@ -192,7 +200,7 @@ export function buildWorkflowDefinition(fns: WorkflowFunctionRefs, partition = '
       [s.applyChange]: {
         // A change to an existing node pool: show first (still the one poolgate created?), then change it.
         ...task(fns.applyChange, payloadFrom<RequestTaskPayload>(['requestId'])),
-        ResultSelector: answerFields<CreatedState>(['nodePoolName', 'track', 'waitSeconds']),
+        ResultSelector: createdFields,
         ResultPath: statePath('created'),
         Retry: [MODELARTS_RETRY],
         Catch: catchAllTo(s.finalize),
@@ -200,7 +208,7 @@ export function buildWorkflowDefinition(fns: WorkflowFunctionRefs, partition = '
       },
       [s.createNodePool]: {
         ...task(fns.createNodePool, payloadFrom<RequestTaskPayload>(['requestId'])),
-        ResultSelector: answerFields<CreatedState>(['nodePoolName', 'track', 'waitSeconds']),
+        ResultSelector: createdFields,
         ResultPath: statePath('created'),
         Retry: [MODELARTS_RETRY],
         Catch: catchAllTo(s.finalize),
@@ -208,13 +216,13 @@ export function buildWorkflowDefinition(fns: WorkflowFunctionRefs, partition = '
       },
       [s.track]: {
         Type: 'Choice',
-        Choices: [{ Variable: statePathOf('created', 'track'), BooleanEquals: true, Next: s.checkNodes }],
+        Choices: [{ Variable: statePathOf('created', 'track'), BooleanEquals: true, Next: s.waitForNodes }],
         Default: s.finalize,
       },
       [s.checkNodes]: {
         ...task(fns.checkNodes, payloadFrom<RequestTaskPayload>(['requestId'])),
-        ResultSelector: answerFields<NodesState>(['status', 'waitSeconds']),
-        ResultPath: statePath('nodes'),
+        ResultSelector: answerFields<NodesState>(['nodePoolName', 'track', 'status', 'waitSeconds']),
+        ResultPath: statePath('created'),
         Retry: [MODELARTS_RETRY],
         Catch: catchAllTo(s.finalize),
         Next: s.nodesReady,
@@ -223,8 +231,19 @@ export function buildWorkflowDefinition(fns: WorkflowFunctionRefs, partition = '
         Type: 'Choice',
         Choices: [
           {
-            Variable: statePathOf('nodes', 'status'),
-            StringEquals: 'waiting' satisfies NodesState['status'],
+            And: [
+              { Variable: statePathOf('created', 'status'), IsPresent: true },
+              { Variable: statePathOf('created', 'status'), StringEquals: WAITING },
+            ],
+            Next: s.waitForNodes,
+          },
+          {
+            // A run saved by an older poolgate, resumed here by the local stack: its check's answer is at `$.nodes`.
+            And: [
+              { Not: { Variable: statePathOf('created', 'status'), IsPresent: true } },
+              { Variable: statePathOf('nodes', 'status'), IsPresent: true },
+              { Variable: statePathOf('nodes', 'status'), StringEquals: WAITING },
+            ],
             Next: s.waitForNodes,
           },
         ],

@@ -207,8 +207,9 @@ export async function startLocalStack(options: StartOptions = {}): Promise<Local
     every(
       policy.quotaReconciliation.enabled ? policy.quotaReconciliation.intervalSeconds : undefined,
       'reconcileQuota',
+      meter,
     ),
-    every(SWEEP_SUBMITTED_EVERY_SECONDS, 'sweepSubmitted'),
+    every(SWEEP_SUBMITTED_EVERY_SECONDS, 'sweepSubmitted', meter),
   ];
 
   const endpoints: LocalStackEndpoints = {
@@ -253,13 +254,18 @@ export async function startLocalStack(options: StartOptions = {}): Promise<Local
  * reconciliation's writes are conditional on the share it read; the sweep names each execution after
  * its request, so starting it twice changes nothing).
  */
-function every(seconds: number | undefined, functionId: ScheduledFunctionId): { stop(): void } {
+function every(
+  seconds: number | undefined,
+  functionId: ScheduledFunctionId,
+  meter: Pick<UsageMeter, 'timeScheduledRun'>,
+): { stop(): void } {
   if (seconds === undefined) return { stop: () => undefined };
   let running = false;
   const timer = setInterval(() => {
     if (running) return;
     running = true;
-    invokeFunction(functionId, { source: 'poolgate.local-schedule' })
+    meter
+      .timeScheduledRun(functionId, () => invokeFunction(functionId, { source: 'poolgate.local-schedule' }))
       .catch((error: unknown) => process.stderr.write(`${functionId} failed: ${(error as Error).message}\n`))
       .finally(() => (running = false));
   }, seconds * 1000);

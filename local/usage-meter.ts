@@ -43,6 +43,11 @@ export interface UsageSnapshot {
   readonly dynamodbWritesByItem: Record<string, number>;
   readonly lambda: Partial<Record<FunctionId, LambdaUsage>>;
   readonly httpRequests: number;
+  /**
+   * Runs of the scheduled functions that finished (the local timers), by function: kept apart from
+   * `lambda`, which the benchmark reads per request. Tests wait on it for "the next run".
+   */
+  readonly scheduledRuns: Partial<Record<FunctionId, number>>;
 }
 
 export const DYNAMODB_READS = new Set(['GetItemCommand', 'BatchGetItemCommand', 'QueryCommand', 'ScanCommand']);
@@ -58,6 +63,7 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] extends readonly (infer E)[] 
 export class UsageMeter {
   private readonly dynamodb = new Map<string, Mutable<DynamoDbUsage>>();
   private readonly writesByItem = new Map<string, number>();
+  private readonly scheduled = new Map<FunctionId, number>();
   private readonly lambda = new Map<FunctionId, Mutable<LambdaUsage>>();
   /** The index key attribute values each item is known to carry (learnt from the writes that set them). */
   private readonly indexKeyValues = new Map<string, Map<string, unknown>>();
@@ -120,7 +126,17 @@ export class UsageMeter {
         [...this.lambda].map(([id, usage]) => [id, { ...usage, durationsMs: [...usage.durationsMs] }]),
       ),
       httpRequests: this.httpRequests,
+      scheduledRuns: Object.fromEntries(this.scheduled),
     };
+  }
+
+  /** Counts one finished run of a scheduled function (see {@link UsageSnapshot.scheduledRuns}). */
+  async timeScheduledRun<T>(functionId: FunctionId, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } finally {
+      this.scheduled.set(functionId, (this.scheduled.get(functionId) ?? 0) + 1);
+    }
   }
 
   /** `GET /_local/usage`: the snapshot as JSON. */

@@ -8,6 +8,7 @@ import { en } from 'zod/v4/locales';
 import * as z from 'zod/mini';
 import { DEFAULT_JWT_ALGORITHMS, JWT_ALGORITHMS } from '../../contracts/auth';
 import { CHANGE_KINDS } from '../domain/request-kind';
+import { DEFAULT_POLL_INTERVAL_SECONDS } from '../domain/tracking-schedule';
 
 // zod/mini loads no locale by itself: the rules below without their own message use zod's English ones.
 z.config(en());
@@ -150,14 +151,23 @@ export const PolicySchema = z
       { region: 'cn-north-4', projects: {} },
     ),
     admins: z._default(z.array(Email), []),
-    /** After creation, follow the node pool until its nodes are available (status ACTIVE) or abnormal. */
+    /**
+     * After creation, follow the node pool until its nodes are available (status ACTIVE) or abnormal.
+     * `pollIntervalSeconds` is the longest wait between two checks: they fall every that many seconds
+     * from ModelArts' acceptance of the change (../domain/tracking-schedule.ts). The default, 90 s,
+     * notices readiness within 90 s at 7 checks for nodes that take 10 minutes; a smaller value checks
+     * more often (tests use 1), a larger one checks less often and notices later.
+     */
     nodeTracking: z._default(
       z.strictObject({
         enabled: z._default(z.boolean(), true),
-        pollIntervalSeconds: z._default(z.number().check(z.int(), z.gte(1), z.lte(3600)), 30),
+        pollIntervalSeconds: z._default(
+          z.number().check(z.int(), z.gte(1), z.lte(3600)),
+          DEFAULT_POLL_INTERVAL_SECONDS,
+        ),
         timeoutSeconds: z._default(z.number().check(z.int(), z.gte(10), z.lte(7 * 86400)), 3600),
       }),
-      { enabled: true, pollIntervalSeconds: 30, timeoutSeconds: 3600 },
+      { enabled: true, pollIntervalSeconds: DEFAULT_POLL_INTERVAL_SECONDS, timeoutSeconds: 3600 },
     ),
     /**
      * How often the team quotas are reconciled with the node pools in ModelArts (an EventBridge schedule

@@ -43,12 +43,26 @@ const names = (nodePools: readonly LabelledNodePool[]) => nodePools.map((n) => `
 const otherFlavor = (nodePool: LabelledNodePool, request: ReconciledRequest) =>
   `node pool ${nodePool.name} carries its label but flavor ${nodePool.flavor ?? '(none)'}, not ${request.flavor}`;
 
+/** The node pool of the request's name in its pool that does not carry its label (removed or changed outside poolgate). */
+export interface UnlabelledNodePool {
+  readonly flavor: string | undefined;
+  readonly count: number;
+}
+
 /**
  * A request counted with `from` nodes, against the labelled node pools listed in its pool: its own
- * node pool's count; 0 when no node pool carries its label; ambiguous when its own node pool has
- * another flavor, or is missing while another node pool carries its label.
+ * node pool's count; 0 when no node pool carries its label and none has its name; ambiguous when its
+ * own node pool has another flavor, or is missing while another node pool carries its label.
+ * `sameName`: a node pool of its name that no longer carries its label. A removed label never gives
+ * nodes back by itself: its count is followed (what exists is used), unless its flavor differs
+ * (ambiguous). The drift report says the label is gone (use-cases/report-drift.ts).
  */
-export function judgeCounted(request: ReconciledRequest, from: number, listed: readonly LabelledNodePool[]): Verdict {
+export function judgeCounted(
+  request: ReconciledRequest,
+  from: number,
+  listed: readonly LabelledNodePool[],
+  sameName?: UnlabelledNodePool,
+): Verdict {
   const labelled = listed.filter((n) => n.owner === request.requestId);
   const own = labelled.find((n) => n.name === request.nodePoolName);
   if (own && own.flavor !== request.flavor)
@@ -57,6 +71,13 @@ export function judgeCounted(request: ReconciledRequest, from: number, listed: r
     return ambiguous(
       `node pool ${request.nodePoolName} is gone but ${names(labelled)} carries its label; its ${from} nodes are left as they are`,
     );
+  }
+  if (!own && sameName) {
+    if (sameName.flavor !== request.flavor)
+      return ambiguous(
+        `node pool ${request.nodePoolName} no longer carries its label and has flavor ${sameName.flavor ?? '(none)'}, not ${request.flavor}; its ${from} nodes are left as they are`,
+      );
+    return sameName.count === from ? UNCHANGED : { kind: 'correct', to: sameName.count, why: 'node count changed' };
   }
   const to = own?.count ?? 0;
   if (to === from) return UNCHANGED;

@@ -1,5 +1,7 @@
 /** The e-mail that tells a requester how their request ended. */
 import type { MailMessage } from '../adapters/mailer';
+import { describeDrift, type DriftObservation } from '../domain/drift';
+import type { NodePoolRecord } from '../domain/nodepool-record';
 import type { PoolRequestRecord } from '../domain/pool-request';
 import { describeChange } from '../domain/scale-change';
 import { escapeHtml, factsTable } from './html';
@@ -38,6 +40,29 @@ export function deletedByOtherMail(request: PoolRequestRecord, creator: string, 
   const headline = `Node pool ${request.nodePoolName} (${request.projectId}/${request.poolName}) was deleted by ${request.requester}`;
   const facts: Array<[string, unknown]> = [['Deleted by', request.requester], ...requestFacts(request)];
   return factsMail([creator], headline, facts, link);
+}
+
+/**
+ * The e-mail that tells a team's approvers and the admins that a node pool poolgate created was changed
+ * outside it (the reconciliation's `unapproved_change`), with the node pool's latest request linked.
+ */
+export function unapprovedChangeMail(
+  request: PoolRequestRecord,
+  node: NodePoolRecord,
+  observation: DriftObservation,
+  to: readonly string[],
+  link: string,
+): MailMessage {
+  const headline = `Node pool ${node.nodePoolName} (${node.projectId}/${node.poolName}) was changed outside poolgate`;
+  const facts: Array<[string, unknown]> = [
+    ['What changed', describeDrift(node.nodePoolName, observation)],
+    ['Approved', observation.expected],
+    ['Found in ModelArts', observation.found ?? '(absent)'],
+    ['Team', node.team],
+    ['Created by', node.creator],
+    ['Latest request', `${request.requestId} (${request.status})`],
+  ];
+  return factsMail([...to], headline, facts, link);
 }
 
 export function outcomeMail(request: PoolRequestRecord, link: string): MailMessage {

@@ -28,6 +28,7 @@ const STEP_LABELS: Record<StepName, string> = {
   node_pool_delete_requested: 'Deletion requested',
   node_pool_deleted: 'Node pool deleted',
   node_pool_patched: 'Change accepted by ModelArts',
+  unapproved_change: 'Changed outside poolgate',
 };
 
 const OUTCOME_LABELS: Record<Step['outcome'], string> = { ok: 'ok', refused: 'refused', error: 'error' };

@@ -16,6 +16,7 @@ import { countOf, OWNER_LABEL, type NodePool } from '../domain/modelarts';
 import type { PoolRequestRecord } from '../domain/pool-request';
 import { kindOf } from '../domain/request-kind';
 import { newStep } from '../domain/steps';
+import { trackingWaitSeconds } from '../domain/tracking-schedule';
 import type { Created } from './create-node-pool';
 import { ANNOTATION, MissingOrderIdError } from '../domain/billing';
 import { patchAnnotations } from '../domain/nodepool-patch';
@@ -66,7 +67,8 @@ export async function applyChange(requestId: string, deps: ApplyDeps): Promise<C
     nodePoolName: request.nodePoolName,
     alreadyExisted: true,
     track: true,
-    waitSeconds: deps.tracking.pollIntervalSeconds,
+    // Just accepted (or found deleting / gone): the schedule's first wait.
+    waitSeconds: trackingWaitSeconds(0, deps.tracking),
   };
 
   const { projectId, poolName, nodePoolName } = request;
@@ -142,5 +144,6 @@ async function applyPatch(request: PoolRequestRecord, deps: ApplyDeps): Promise<
     });
     await deps.requests.recordStep(requestId, step, { status: 'ACTIVE' });
   }
-  return { nodePoolName, alreadyExisted: true, track, waitSeconds: deps.tracking.pollIntervalSeconds };
+  // The first wait of the schedule, counted from the acceptance (this call).
+  return { nodePoolName, alreadyExisted: true, track, waitSeconds: trackingWaitSeconds(0, deps.tracking) };
 }

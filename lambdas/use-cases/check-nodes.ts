@@ -1,7 +1,9 @@
 /**
  * CheckNodes (node tracking, after creation): reads the node pool until `count` nodes are available
  * (`nodes_active`, status ACTIVE) or any is abnormal (the request fails NODES_ABNORMAL), within the
- * policy's deadline from the creation or a retry (NODES_TIMEOUT). Between reads the workflow waits `pollIntervalSeconds`.
+ * policy's deadline from the creation or a retry (NODES_TIMEOUT). Between reads the workflow waits what the
+ * tracking schedule says (../domain/tracking-schedule.ts): up to the next check counted from the change's
+ * acceptance, so a retried or restarted run continues the schedule rather than starting it over.
  */
 import type { NodesState, WorkflowErrorName } from '../../contracts/workflow';
 import type { Policy } from '../config/policy';
@@ -10,7 +12,19 @@ import type { PoolRequestRecord } from '../domain/pool-request';
 import { kindOf } from '../domain/request-kind';
 import { newStep } from '../domain/steps';
 import { countOf } from '../domain/modelarts';
+import { trackingWaitSince } from '../domain/tracking-schedule';
 import type { Claims, Clock, NodeStatusApi, QuotaStore, RequestStore } from './ports';
+
+/**
+ * The steps that say ModelArts accepted a request's change, whatever its kind: the tracking schedule
+ * counts from the latest of them (a scale's `node_pool_patched` counts once scales record it).
+ */
+const APPLIED_STEPS: ReadonlySet<string> = new Set([
+  'node_pool_created',
+  'node_pool_patched',
+  'node_pool_delete_requested',
+]);
+const appliedAt = (request: PoolRequestRecord) => request.steps.findLast((s) => APPLIED_STEPS.has(s.step))?.at;
 
 export class NodesAbnormalError extends Error {
   override readonly name = 'NodesAbnormalError' satisfies WorkflowErrorName;
@@ -32,12 +46,26 @@ export interface CheckNodesDeps {
   readonly now: Clock;
 }
 
+/** What one check found: CheckNodes' answer without the node pool it names (./check-nodes `checkNodes`). */
+type Verdict = Omit<NodesState, 'nodePoolName' | 'track'>;
+
 export async function checkNodes(requestId: string, deps: CheckNodesDeps): Promise<NodesState> {
-  const now = deps.now();
   const request = await deps.requests.get(requestId);
   if (!request) throw new NotFoundError(`request ${requestId} not found`);
-  if (kindOf(request) === 'delete') return checkGone(request, now, deps);
-  if (kindOf(request) === 'scale') return checkScaled(request, now, deps);
+  const kind = kindOf(request);
+  const verdict =
+    kind === 'delete'
+      ? await checkGone(request, deps)
+      : kind === 'scale'
+        ? await checkScaled(request, deps)
+        : await checkAvailable(request, deps);
+  // Written over the run's `$.created`: it names the node pool and its tracking again.
+  return { nodePoolName: request.nodePoolName, track: true, ...verdict };
+}
+
+async function checkAvailable(request: PoolRequestRecord, deps: CheckNodesDeps): Promise<Verdict> {
+  const now = deps.now();
+  const requestId = request.requestId;
   if (request.status === 'ACTIVE') return { status: 'active', waitSeconds: 0, available: request.count };
 
   const nodePool = await deps.modelArts.showNodePool(request.projectId, request.poolName, request.nodePoolName);
@@ -65,14 +93,15 @@ export async function checkNodes(requestId: string, deps: CheckNodesDeps): Promi
       `only ${available} of ${request.count} node(s) available after ${deps.tracking.timeoutSeconds} s`,
     );
   }
-  return { status: 'waiting', waitSeconds: deps.tracking.pollIntervalSeconds, available };
+  return { status: 'waiting', waitSeconds: trackingWaitSince(appliedAt(request), now, deps.tracking), available };
 }
 
 /**
  * A delete: done (`gone`) once ModelArts no longer shows the node pool; its nodes deleting meanwhile.
  * The deadline (the policy's node-tracking timeout) runs from the accepted deletion, or from the retry.
  */
-async function checkGone(request: PoolRequestRecord, now: Date, deps: CheckNodesDeps): Promise<NodesState> {
+async function checkGone(request: PoolRequestRecord, deps: CheckNodesDeps): Promise<Verdict> {
+  const now = deps.now();
   if (request.status === 'DELETED') return { status: 'gone', waitSeconds: 0, available: 0 };
   const nodePool = await deps.modelArts.showNodePool(request.projectId, request.poolName, request.nodePoolName);
   if (!nodePool) return { status: 'gone', waitSeconds: 0, available: 0 };
@@ -87,7 +116,11 @@ async function checkGone(request: PoolRequestRecord, now: Date, deps: CheckNodes
       `node pool ${request.nodePoolName} still shown (${left} node(s)) ${deps.tracking.timeoutSeconds} s after its deletion was asked`,
     );
   }
-  return { status: 'waiting', waitSeconds: deps.tracking.pollIntervalSeconds, available: left };
+  return {
+    status: 'waiting',
+    waitSeconds: trackingWaitSince(appliedAt(request), now, deps.tracking),
+    available: left,
+  };
 }
 
 /**
@@ -98,7 +131,8 @@ async function checkGone(request: PoolRequestRecord, now: Date, deps: CheckNodes
  * and the record counts the new number; `nodes_active` and ACTIVE in one write. An abnormal node, or
  * the node pool gone, fails the request NODES_ABNORMAL; the deadline runs from `node_pool_patched`.
  */
-async function checkScaled(request: PoolRequestRecord, now: Date, deps: CheckNodesDeps): Promise<NodesState> {
+async function checkScaled(request: PoolRequestRecord, deps: CheckNodesDeps): Promise<Verdict> {
+  const now = deps.now();
   if (request.status === 'ACTIVE') return { status: 'active', waitSeconds: 0, available: request.count };
   const nodePool = await deps.modelArts.showNodePool(request.projectId, request.poolName, request.nodePoolName);
   if (!nodePool)
@@ -141,5 +175,5 @@ async function checkScaled(request: PoolRequestRecord, now: Date, deps: CheckNod
       `node pool ${request.nodePoolName} shows ${available} available, ${creating} creating, ${deleting} deleting, not ${request.count}, ${deps.tracking.timeoutSeconds} s after the change was accepted`,
     );
   }
-  return { status: 'waiting', waitSeconds: deps.tracking.pollIntervalSeconds, available };
+  return { status: 'waiting', waitSeconds: trackingWaitSince(appliedAt(request), now, deps.tracking), available };
 }

@@ -18,6 +18,7 @@ import type { NodePoolRequest } from '../domain/nodepool-request';
 import { createBody, type PoolRequestRecord } from '../domain/pool-request';
 import { requestPageLink } from '../domain/request-link';
 import { newStep, stepId } from '../domain/steps';
+import { trackingWaitSince } from '../domain/tracking-schedule';
 import type { RecordMetric } from './metrics';
 import type { ApprovalStore, Claims, NodePoolApi, QuotaStore, RequestStore } from './ports';
 import { OWNER_LABEL } from '../domain/modelarts';
@@ -136,11 +137,14 @@ export async function createNodePool(requestId: string, deps: CreateDeps): Promi
     { status: 'CREATED' },
   );
   if (recorded.recorded) deps.recordMetric?.('created', 1, 'Count');
+  // The first check waits for the schedule's first point, counted from ModelArts' acceptance (an earlier
+  // run's, when this one found the node pool made already).
+  const acceptedAt = recorded.request.steps.find((s) => s.step === 'node_pool_created')?.at;
   return {
     nodePoolName: request.nodePoolName,
     alreadyExisted: existing !== undefined,
     track: deps.tracking.enabled,
-    waitSeconds: deps.tracking.pollIntervalSeconds,
+    waitSeconds: trackingWaitSince(acceptedAt, new Date(), deps.tracking),
   };
 }
 

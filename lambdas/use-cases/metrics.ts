@@ -23,6 +23,8 @@ export type MetricName =
   | 'created'
   /** The request ended FAILED (ModelArts error, nodes abnormal or late, internal error). */
   | 'failed'
+  /** The reconciliation found a node pool changed outside poolgate (once per observation). */
+  | 'unapprovedChange'
   /** Seconds from `approval_requested` to the stage's decision (approve or reject), once per decided stage. */
   | 'approvalWaitTime';
 

@@ -11,7 +11,9 @@ import { requestPageLink } from '../domain/request-link';
 import type { ApprovalRecord, SlackMessageRef } from '../domain/approval';
 import type { PoolRequestRecord } from '../domain/pool-request';
 import { approvalRequestMail } from '../presentation/approval-mail';
-import { deletedByOtherMail, outcomeHeadline, outcomeMail } from '../presentation/outcome-mail';
+import type { DriftObservation } from '../domain/drift';
+import type { NodePoolRecord } from '../domain/nodepool-record';
+import { deletedByOtherMail, outcomeHeadline, outcomeMail, unapprovedChangeMail } from '../presentation/outcome-mail';
 import { approvalClosedMessage, approvalRequestMessage, type SlackContext } from '../presentation/slack-messages';
 import type { ChatPoster, MailSender } from './ports';
 
@@ -102,6 +104,18 @@ export class Notifier {
   async tellCreator(request: PoolRequestRecord, creator: string): Promise<void> {
     const link = requestPageLink(this.deps.publicBaseUrl, request.requestId, this.deps.linkKey);
     await this.mailer().send(deletedByOtherMail(request, creator, link));
+  }
+
+  /** E-mails `recipients` (the team's approvers and the admins) that a node pool was changed outside poolgate. */
+  async tellUnapprovedChange(
+    request: PoolRequestRecord,
+    record: NodePoolRecord,
+    observation: DriftObservation,
+    recipients: readonly string[],
+  ): Promise<void> {
+    if (recipients.length === 0) return;
+    const link = requestPageLink(this.deps.publicBaseUrl, request.requestId, this.deps.linkKey);
+    await this.mailer().send(unapprovedChangeMail(request, record, observation, recipients, link));
   }
 
   private slackContext(request: PoolRequestRecord): SlackContext {

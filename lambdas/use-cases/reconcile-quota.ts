@@ -7,8 +7,9 @@
  *  1. read every team's counted shares (`use#<id>`; `hold#<id>` marks a request still in flight, and
  *     so does a counted request that has not finished: a retry under way);
  *  2. list the node pools of each project and pool those requests live in;
- *  3. judged per request (../domain/quota-reconciliation.ts): a counted request whose labelled node
- *     pool is gone -> 0 nodes; resized -> its new count; a labelled node pool of a finished request
+ *  3. judged per request (../domain/quota-reconciliation.ts): a counted request whose node pool is
+ *     gone (neither its label nor its name is listed) -> 0 nodes; its label removed -> its count
+ *     followed, never 0 for that alone; resized -> its new count; a labelled node pool of a finished request
  *     that is not counted -> counted. Ambiguous ownership (its node pool gone while another carries
  *     its label, another flavor, a node pool poolgate refused) changes nothing and is reported;
  *  4. each correction is one conditional write (nothing changes if the request moved meanwhile) and a
@@ -26,6 +27,7 @@ import {
   judgeUncounted,
   type CorrectionCause,
   type LabelledNodePool,
+  type UnlabelledNodePool,
   type Verdict,
 } from '../domain/quota-reconciliation';
 import { isFinished } from '../domain/status';
@@ -105,8 +107,10 @@ export async function reconcileQuota(deps: ReconcileDeps): Promise<ReconcileRepo
   const unreadable: string[] = [];
   for (const [pair, { projectId, poolName }] of pairs) {
     let listed: LabelledNodePool[];
+    let all: ReadonlyArray<Pick<NodePoolRequest, 'metadata' | 'spec'>>;
     try {
-      listed = labelled(pair, await deps.modelArts.listNodePools(projectId, poolName));
+      all = await deps.modelArts.listNodePools(projectId, poolName);
+      listed = labelled(pair, all);
     } catch (error) {
       unreadable.push(`${pair}: ${(error as Error).message}`);
       continue;
@@ -115,7 +119,7 @@ export async function reconcileQuota(deps: ReconcileDeps): Promise<ReconcileRepo
       // A counted request still under way (a retry going on with the use reconciliation found) is its run's to settle.
       if (pairKey(request) !== pair || !isFinished(request.status)) continue;
       const share = counted.get(request.requestId)!;
-      judged(request, share.count, judgeCounted(request, share.count, listed), share);
+      judged(request, share.count, judgeCounted(request, share.count, listed, withoutItsLabel(request, all)), share);
     }
     uncounted.push(...listed.filter((n) => !counted.has(n.owner) && !inFlight.has(n.owner)));
   }
@@ -176,6 +180,17 @@ async function settleLeftBehind(
     settled.push(await recorded(correction, at, deps));
   }
   return settled;
+}
+
+/** The node pool of the request's name that does not carry its label (removed or changed outside poolgate), if any. */
+function withoutItsLabel(
+  request: PoolRequestRecord,
+  nodePools: ReadonlyArray<Pick<NodePoolRequest, 'metadata' | 'spec'>>,
+): UnlabelledNodePool | undefined {
+  const named = nodePools.find((n) => n.metadata?.name === request.nodePoolName);
+  const resources = named?.spec?.resources;
+  if (!named || resources?.labels?.[OWNER_LABEL] === request.requestId) return undefined;
+  return { flavor: resources?.flavor, count: resources?.count ?? 0 };
 }
 
 /** The listed node pools that carry poolgate's owner label. */

@@ -97,6 +97,18 @@ export class PoolgateAlarms extends Construct {
       'A request ended FAILED: ModelArts refused or kept failing the node-pool creation, or the nodes did not become available. The request (GET /requests/<id>) names the reason; the createNodePool and checkNodes logs say more.',
     );
     alarm(
+      'UnapprovedChanges',
+      'unapproved-changes',
+      new Metric({
+        namespace: props.metricsNamespace,
+        metricName: 'unapprovedChange',
+        dimensionsMap: { service: props.metricsService ?? 'poolgate' },
+        period: PERIOD,
+        statistic: 'Sum',
+      }),
+      "The quota reconciliation found a node pool poolgate created changed outside poolgate: its node count, poolgate's ownership label (poolgate/request-id) or its flavor differs from what was approved. Each observation is counted once, recorded as an unapproved_change step on the node pool's latest request and mailed to the team's approvers and the admins; the reconcileQuota log names the node pool.",
+    );
+    alarm(
       'Api5xx',
       'api-5xx',
       props.api.metricServerError({ period: PERIOD, statistic: 'Sum' }),

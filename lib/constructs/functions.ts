@@ -70,8 +70,9 @@ export const FUNCTION_NEEDS: Record<FunctionId, readonly Need[]> = {
   applyChange: ['table', 'modelArts'],
   checkNodes: ['table', 'modelArts'],
   finalize: ['table', 'links', 'notify'],
-  // Lists node pools in ModelArts and corrects the quota counters (scheduled).
-  reconcileQuota: ['table', 'modelArts'],
+  // Lists node pools in ModelArts and corrects the quota counters (scheduled); mails an unapproved change
+  // to the team's approvers and the admins, linking the request's signed page.
+  reconcileQuota: ['table', 'links', 'notify', 'modelArts'],
   // Starts the execution of a request whose own start failed (scheduled).
   sweepSubmitted: ['table', 'startExecution'],
 };

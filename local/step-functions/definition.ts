@@ -14,6 +14,9 @@
  *   `$$.${@link EXECUTION_CONTEXT_KEY}...`, a context entry the emulator fills from the saved execution.
  * - JSONata is validated but not evaluated (its Output/Arguments/Condition are silently ignored), and
  *   Parallel/Map states cannot be resumed by state name: both are refused.
+ * - A Choice rule `IsPresent`/`IsNull`/`IsNumeric`/`IsString`/`IsBoolean`/`IsTimestamp` set to `false`
+ *   never matches in the engine (on AWS it matches when the test fails): refused, write `Not` around
+ *   the `true` form instead.
  */
 import { isJsonObject, type Json, type JsonObject } from './json';
 
@@ -73,6 +76,7 @@ export function localDefinition(original: AslDefinition): LocalDefinition {
       );
     }
     if (state.Type === 'Task') tasks.set(name, localTask(name, state));
+    if (state.Type === 'Choice' && Array.isArray(state.Choices)) state.Choices.forEach((rule) => checkRule(name, rule));
   }
   return { definition: copy, tasks };
 }
@@ -98,6 +102,22 @@ export function resumedDefinition(local: LocalDefinition, stateName: string): Js
     StartAt: stateName,
     States: Object.fromEntries(Object.entries(states).filter(([name]) => reachable.has(name))),
   };
+}
+
+const TYPE_TESTS = ['IsPresent', 'IsNull', 'IsNumeric', 'IsString', 'IsBoolean', 'IsTimestamp'];
+
+/** Refuses a type test set to `false` anywhere in a Choice rule (see the engine differences above). */
+function checkRule(stateName: string, rule: Json): void {
+  if (!isJsonObject(rule)) return;
+  const negated = TYPE_TESTS.find((test) => rule[test] === false);
+  if (negated) {
+    throw new UnsupportedDefinitionError(
+      `state ${stateName}: "${negated}": false never matches locally; write {"Not": {..., "${negated}": true}}`,
+    );
+  }
+  for (const nested of [...(Array.isArray(rule.And) ? rule.And : []), ...(Array.isArray(rule.Or) ? rule.Or : [])])
+    checkRule(stateName, nested);
+  if (rule.Not !== undefined) checkRule(stateName, rule.Not);
 }
 
 function localTask(name: string, state: JsonObject): TaskInfo {

@@ -51,6 +51,25 @@ it('watches failed and timed-out executions, requests that ended FAILED, and 5xx
   });
 });
 
+it('watches node pools changed outside poolgate: the unapprovedChange metric the reconciliation counts, one is enough', () => {
+  expect(byName('unapproved-changes')).toMatchObject({
+    Namespace: synth.service.stackName,
+    MetricName: 'unapprovedChange',
+    Dimensions: [{ Name: 'service', Value: 'poolgate' }],
+    Statistic: 'Sum',
+    Threshold: 1,
+    ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    AlarmActions: [topicRef()],
+  });
+  // The reconciliation can mail who must hear of it: SES and the mail sender, the link key for the request page.
+  const reconcile = resources('AWS::Lambda::Function').find(
+    ([, f]) => f.Properties.Description === 'poolgate reconcileQuota',
+  );
+  expect(reconcile?.[1].Properties.Environment).toMatchObject({
+    Variables: expect.objectContaining({ MAIL_FROM: expect.anything(), PUBLIC_BASE_URL: expect.anything() }),
+  });
+});
+
 it("watches each function's errors and throttles", () => {
   for (const fid of Object.keys(FUNCTION_ENTRIES) as FunctionId[]) {
     const alarm = byName(`${fid}-errors-or-throttles`);
@@ -71,7 +90,7 @@ it("watches each function's errors and throttles", () => {
 });
 
 it('sends every alarm, and its return to OK, to the topic; missing data is not an alarm; each says what it means', () => {
-  expect(alarms()).toHaveLength(4 + Object.keys(FUNCTION_ENTRIES).length);
+  expect(alarms()).toHaveLength(5 + Object.keys(FUNCTION_ENTRIES).length);
   for (const alarm of alarms()) {
     expect(alarm).toMatchObject({
       AlarmActions: [topicRef()],

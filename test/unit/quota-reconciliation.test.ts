@@ -41,6 +41,38 @@ describe('judgeCounted', () => {
   });
 });
 
+describe('judgeCounted, its label removed outside poolgate', () => {
+  it('never gives the nodes back for a removed label alone: the node pool of its name keeps them counted', () => {
+    expect(judgeCounted(request, 2, [], { flavor: 'f', count: 2 })).toEqual({ kind: 'unchanged' });
+    expect(judgeCounted(request, 2, [nodePool({ owner: 'r2', name: 'np-r2' })], { flavor: 'f', count: 2 })).toEqual({
+      kind: 'unchanged',
+    });
+  });
+
+  it('still follows what exists: a resized node pool without its label is counted at its new size', () => {
+    expect(judgeCounted(request, 2, [], { flavor: 'f', count: 5 })).toEqual({
+      kind: 'correct',
+      to: 5,
+      why: 'node count changed',
+    });
+  });
+
+  it('leaves the count alone when the node pool of its name has another flavor', () => {
+    expect(judgeCounted(request, 2, [], { flavor: 'g', count: 2 })).toEqual({
+      kind: 'ambiguous',
+      why: 'node pool np-r1 no longer carries its label and has flavor g, not f; its 2 nodes are left as they are',
+    });
+  });
+
+  it('prefers its labelled node pool to one of its name without the label', () => {
+    expect(judgeCounted(request, 2, [nodePool({ count: 3 })], { flavor: 'f', count: 9 })).toEqual({
+      kind: 'correct',
+      to: 3,
+      why: 'node count changed',
+    });
+  });
+});
+
 describe('judgeUncounted', () => {
   it('counts its own node pool, and not one of no nodes', () => {
     expect(judgeUncounted(request, [nodePool({ count: 3 })])).toEqual({

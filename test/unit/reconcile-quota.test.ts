@@ -235,6 +235,26 @@ it('never counts a node pool of another flavor or one poolgate refused, and repo
   ]);
 });
 
+it('keeps the nodes of a node pool whose label was removed outside poolgate counted, and follows its size', async () => {
+  const unlabelled = await stored('ACTIVE', 'use', 2, 'label-pool');
+  const resized = await stored('ACTIVE', 'use', 1, 'label-pool');
+  const api = modelArts({
+    'p/label-pool': [
+      { name: unlabelled.nodePoolName, count: 2 },
+      { name: resized.nodePoolName, count: 3 },
+    ],
+  });
+  const report = await reconcileQuota({ policy, requests, quotas, now, modelArts: api });
+  const ours = report.corrections.filter((c) => [unlabelled.requestId, resized.requestId].includes(c.requestId));
+  expect(ours).toEqual([
+    { requestId: resized.requestId, team: 'ml-platform', flavor: 'f', from: 1, to: 3, why: 'node count changed' },
+  ]);
+  const shares = await quotas.shares('ml-platform');
+  expect(shares.find((s) => s.requestId === unlabelled.requestId)).toMatchObject({ kind: 'use', count: 2 });
+  expect(shares.find((s) => s.requestId === resized.requestId)).toMatchObject({ kind: 'use', count: 3 });
+  expect(await stepsOf(unlabelled.requestId)).toEqual([]);
+});
+
 it('leaves the requests of a pool it cannot list as they are, and says which', async () => {
   const elsewhere = await stored('ACTIVE', 'use', 1, 'other-pool');
   const report = await reconcileQuota({ policy, requests, quotas, now, modelArts: modelArts({}, ['p/other-pool']) });

@@ -16,10 +16,11 @@ import {
   type DescribeExecutionCommandOutput,
   type ExecutionStatus,
 } from '@aws-sdk/client-sfn';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WORKFLOW_FUNCTIONS, type WorkflowFunctionId } from '../../contracts/functions';
+import type { NodesState } from '../../contracts/workflow';
 import { buildWorkflowDefinition, WORKFLOW_STATES, type WorkflowFunctionRefs } from '../../lib/workflow-definition';
 import { startStepFunctionsEmulator, type AslDefinition, type StepFunctionsEmulator } from '../../local/step-functions';
 import { eventually } from '../../local/harness/poll';
@@ -69,6 +70,11 @@ const DEFAULTS: Partial<Record<string, Behaviour>> = {
   approvalTimedOut: (payload) => ({ status: 'expired', stageIndex: payload.stageIndex, waitSeconds: 1 }),
   createNodePool: () => ({ nodePoolName: 'np-1', alreadyExisted: false, track: false, waitSeconds: 1 }),
 };
+
+/** CheckNodes' answer (contracts/workflow.ts NodesState). */
+function checked(nodePoolName: string, status: NodesState['status'], waitSeconds: number): NodesState {
+  return { nodePoolName, track: true, status, waitSeconds, available: 0 };
+}
 
 class Named extends Error {
   constructor(name: string, message: string) {
@@ -230,11 +236,10 @@ describe('local Step Functions emulator', () => {
     expect(reused.name).toBe('TaskDoesNotExist');
   });
 
-  it('follows the nodes after creation: waits between checks until they are active', async () => {
+  it('follows the nodes after creation: waits first (no check the moment ModelArts accepted), then between checks until they are active', async () => {
     const lambdas = new FakeLambdas({
       createNodePool: () => ({ nodePoolName: 'np-1', alreadyExisted: false, track: true, waitSeconds: 1 }),
-      checkNodes: (_payload, attempt) =>
-        attempt < 2 ? { status: 'waiting', waitSeconds: 1 } : { status: 'active', waitSeconds: 0 },
+      checkNodes: (_payload, attempt) => (attempt < 2 ? checked('np-1', 'waiting', 1) : checked('np-1', 'active', 0)),
     });
     const emu = await emulator(lambdas);
     const sfn = client(emu);
@@ -244,6 +249,7 @@ describe('local Step Functions emulator', () => {
     await until(sfn, arn, 'SUCCEEDED');
     expect(statesEntered(emu, 'req-track').slice(6)).toEqual([
       S.track,
+      S.waitForNodes,
       S.checkNodes,
       S.nodesReady,
       S.waitForNodes,
@@ -252,6 +258,10 @@ describe('local Step Functions emulator', () => {
       S.finalize,
     ]);
     expect(lambdas.of('checkNodes')).toHaveLength(2);
+    // What the last check said is written over `$.created` (where WaitForNodes reads its wait), and handed to Finalize.
+    expect(lambdas.of('finalize')[0].payload).toMatchObject({
+      created: { nodePoolName: 'np-1', track: true, status: 'active', waitSeconds: 0 },
+    });
   });
 
   it('takes the rejection path when the approval says rejected', async () => {
@@ -291,7 +301,7 @@ describe('local Step Functions emulator', () => {
     const lambdas = new FakeLambdas({
       checkRequest: () => ({ status: 'approved', stageIndex: -1, waitSeconds: 0 }),
       applyChange: () => ({ nodePoolName: 'np-1', alreadyExisted: true, track: true, waitSeconds: 1 }),
-      checkNodes: (_payload, attempt) => ({ status: attempt < 2 ? 'waiting' : 'gone', waitSeconds: 1 }),
+      checkNodes: (_payload, attempt) => checked('np-del', attempt < 2 ? 'waiting' : 'gone', 1),
     });
     const emu = await emulator(lambdas);
     const sfn = client(emu);
@@ -310,6 +320,7 @@ describe('local Step Functions emulator', () => {
       S.kind,
       S.applyChange,
       S.track,
+      S.waitForNodes,
       S.checkNodes,
       S.nodesReady,
       S.waitForNodes,
@@ -349,6 +360,19 @@ describe('local Step Functions emulator', () => {
       },
     };
     await expect(emulator(new FakeLambdas(), newDataDir(), otherService)).rejects.toThrow(/not supported locally/);
+    // The engine never matches a type test set to false (AWS matches it when the test fails).
+    const negatedTest = {
+      StartAt: 'Present?',
+      States: {
+        'Present?': {
+          Type: 'Choice',
+          Choices: [{ And: [{ Variable: '$.a', IsPresent: false }], Next: 'Done' }],
+          Default: 'Done',
+        },
+        Done: { Type: 'Succeed' },
+      },
+    };
+    await expect(emulator(new FakeLambdas(), newDataDir(), negatedTest)).rejects.toThrow(/"IsPresent": false/);
   });
 
   it('retries a transient error name, then goes on', async () => {
@@ -613,6 +637,54 @@ describe('local Step Functions emulator', () => {
     expect((await errorOf(sfn.send(new SendTaskSuccessCommand({ taskToken: oldToken, output: '{}' })))).name).toBe(
       'TaskDoesNotExist',
     );
+  });
+
+  /**
+   * Before the tracking schedule, CheckNodes' answer was kept at `$.nodes` and every wait read
+   * `$.created.waitSeconds`. The local stack resumes a saved run by state name on the new definition, so a
+   * run saved in node tracking by that version must still finish.
+   */
+  it.each([
+    [S.waitForNodes, { status: 'waiting', waitSeconds: 1, available: 0 }],
+    [S.nodesReady, { status: 'waiting', waitSeconds: 1, available: 0 }],
+    [S.nodesReady, { status: 'active', waitSeconds: 0, available: 2 }],
+    [S.track, undefined],
+  ])('resumes a run saved in node tracking by an older poolgate, at %s with $.nodes %j', async (stateName, nodes) => {
+    const dataDir = newDataDir();
+    const first = new FakeLambdas({
+      createNodePool: () => ({ nodePoolName: 'np-old', alreadyExisted: false, track: true, waitSeconds: 300 }),
+      checkRequest: () => ({ status: 'approved', stageIndex: 0, waitSeconds: 1 }),
+    });
+    const before = await emulator(first, dataDir);
+    await start(client(before), 'req-old');
+    await eventually(
+      () => (statesEntered(before, 'req-old').includes(S.waitForNodes) ? true : undefined),
+      'the run waiting for nodes',
+    );
+    await before.close();
+    // Rewrite the saved run as the older version would have kept it.
+    const file = join(dataDir, 'executions', 'req-old.json');
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as { current: { stateName: string; input: unknown } };
+    const oldInput = {
+      ...JSON.parse(appInput('req-old')),
+      approval: { status: 'approved', stageIndex: 0, waitSeconds: 1 },
+      created: { nodePoolName: 'np-old', track: true, waitSeconds: 1 },
+      ...(nodes ? { nodes } : {}),
+    };
+    saved.current = { stateName, input: oldInput };
+    writeFileSync(file, JSON.stringify(saved));
+
+    const after = new FakeLambdas({ checkNodes: () => checked('np-old', 'active', 0) });
+    const resumed = await emulator(after, dataDir);
+    const described = await until(
+      client(resumed),
+      `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:req-old`,
+      'SUCCEEDED',
+    );
+    expect(described.status).toBe('SUCCEEDED');
+    expect(after.of('finalize')).toHaveLength(1);
+    // An older run that had seen its nodes active finalizes without another check; the others check once.
+    expect(after.of('checkNodes')).toHaveLength(nodes?.status === 'active' ? 0 : 1);
   });
 
   it('still accepts, after a restart, a token handed out before it', async () => {

@@ -95,3 +95,16 @@ it('times handler invocations and counts HTTP API requests', async () => {
   expect(snapshot.lambda.submit?.durationsMs[0]).toBeGreaterThanOrEqual(15);
   expect(snapshot.lambda.finalize).toMatchObject({ invocations: 1, errors: 1 });
 });
+
+it('counts finished runs of scheduled functions apart from the per-request handler figures, failed runs too', async () => {
+  const fresh = new UsageMeter();
+  await fresh.timeScheduledRun('reconcileQuota', async () => 'done');
+  await expect(
+    fresh.timeScheduledRun('reconcileQuota', async () => {
+      throw new Error('ModelArts down');
+    }),
+  ).rejects.toThrow('ModelArts down');
+  await fresh.timeScheduledRun('sweepSubmitted', async () => undefined);
+  expect(fresh.snapshot().scheduledRuns).toEqual({ reconcileQuota: 2, sweepSubmitted: 1 });
+  expect(fresh.snapshot().lambda).toEqual({});
+});
