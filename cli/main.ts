@@ -181,25 +181,11 @@ node pool (REJECTED, EXPIRED, CANCELLED, FAILED), 4 --timeout reached (the reque
           out(
             `Submitted request ${accepted.requestId}; waiting for it to finish (Ctrl-C stops waiting, not the request).`,
           );
-        const onInterrupt = () =>
-          process.stderr.write(`\nStopped waiting. The request goes on: poolgate status ${accepted.requestId}\n`);
-        process.once('SIGINT', onInterrupt);
-        let view: RequestView;
-        try {
-          view = await waitUntilFinal(api, accepted.requestId, {
-            show: !options.json,
-            timeoutMs: options.timeout === undefined ? undefined : options.timeout * 1000,
-          });
-        } finally {
-          process.off('SIGINT', onInterrupt);
-        }
-        if (options.json) printJson(view);
-        else {
-          const colors = colorsFor(process.stdout);
-          const line = `${statusLine(view)}. Request ${view.requestId}${view.links.page ? `\n  ${view.links.page}` : ''}`;
-          out(succeeded(view) ? `${colors.green('✔')} ${line}` : `${colors.red('✖')} ${line}`);
-        }
-        if (!succeeded(view)) throw new ExitError(EXIT.requestFailed, '');
+        await waitThenPrintFinal(api, accepted.requestId, options, {
+          page: true,
+          onInterrupt: () =>
+            process.stderr.write(`\nStopped waiting. The request goes on: poolgate status ${accepted.requestId}\n`),
+        });
       },
     );
 
@@ -249,17 +235,7 @@ node pool (REJECTED, EXPIRED, CANCELLED, FAILED), 4 --timeout reached (the reque
           );
         }
         if (!options.json) out(`Submitted delete request ${accepted.requestId}; waiting for it to finish.`);
-        const view = await waitUntilFinal(api, accepted.requestId, {
-          show: !options.json,
-          timeoutMs: options.timeout === undefined ? undefined : options.timeout * 1000,
-        });
-        if (options.json) printJson(view);
-        else {
-          const colors = colorsFor(process.stdout);
-          const line = `${statusLine(view)}. Request ${view.requestId}`;
-          out(succeeded(view) ? `${colors.green('✔')} ${line}` : `${colors.red('✖')} ${line}`);
-        }
-        if (!succeeded(view)) throw new ExitError(EXIT.requestFailed, '');
+        await waitThenPrintFinal(api, accepted.requestId, options);
       },
     );
 
@@ -335,17 +311,7 @@ node pool (REJECTED, EXPIRED, CANCELLED, FAILED), 4 --timeout reached (the reque
           );
         }
         if (!options.json) out(`Submitted scale request ${accepted.requestId}; waiting for it to finish.`);
-        const view = await waitUntilFinal(api, accepted.requestId, {
-          show: !options.json,
-          timeoutMs: options.timeout === undefined ? undefined : options.timeout * 1000,
-        });
-        if (options.json) printJson(view);
-        else {
-          const colors = colorsFor(process.stdout);
-          const line = `${statusLine(view)}. Request ${view.requestId}`;
-          out(succeeded(view) ? `${colors.green('✔')} ${line}` : `${colors.red('✖')} ${line}`);
-        }
-        if (!succeeded(view)) throw new ExitError(EXIT.requestFailed, '');
+        await waitThenPrintFinal(api, accepted.requestId, options);
       },
     );
 
@@ -563,6 +529,37 @@ const CLI_FLAGS: ReadonlyArray<[RegExp, string]> = [
 export function withCliFlags(error: ApiError): ApiError {
   const message = CLI_FLAGS.reduce((text, [pattern, flag]) => text.replace(pattern, flag), error.message);
   return new ApiError(error.status, error.code, message);
+}
+
+/**
+ * `--wait` after a submission: follows the request until it is final, then prints it (the view as
+ * JSON, or a ✔/✖ status line, with the request's page when `page`); exits requestFailed unless it
+ * succeeded. `onInterrupt`: what Ctrl-C does while waiting (absent: what it does anyway).
+ */
+async function waitThenPrintFinal(
+  api: PoolgateApi,
+  requestId: string,
+  options: { json?: boolean; timeout?: number },
+  how: { page?: boolean; onInterrupt?: () => void } = {},
+): Promise<void> {
+  if (how.onInterrupt) process.once('SIGINT', how.onInterrupt);
+  let view: RequestView;
+  try {
+    view = await waitUntilFinal(api, requestId, {
+      show: !options.json,
+      timeoutMs: options.timeout === undefined ? undefined : options.timeout * 1000,
+    });
+  } finally {
+    if (how.onInterrupt) process.off('SIGINT', how.onInterrupt);
+  }
+  if (options.json) printJson(view);
+  else {
+    const colors = colorsFor(process.stdout);
+    const page = how.page && view.links.page ? `\n  ${view.links.page}` : '';
+    const line = `${statusLine(view)}. Request ${view.requestId}${page}`;
+    out(succeeded(view) ? `${colors.green('✔')} ${line}` : `${colors.red('✖')} ${line}`);
+  }
+  if (!succeeded(view)) throw new ExitError(EXIT.requestFailed, '');
 }
 
 /** `poolgate <action> <id>`: POST /requests/{id}/<action>, then one line (or the view as JSON). */
