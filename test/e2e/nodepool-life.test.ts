@@ -18,6 +18,7 @@ import {
   POOL,
   PROJECT_ID,
   submit,
+  waitForStatus,
   type ExampleBody,
 } from '../../local/harness/requests';
 
@@ -57,16 +58,8 @@ afterAll(async () => {
 
 type View = Awaited<ReturnType<typeof getRequest>>['json'];
 
-async function settle(requestId: string, wanted: string, token = alice, timeoutMs = 30_000): Promise<View> {
-  return eventually(
-    async () => {
-      const { json } = await getRequest(stack, token, requestId);
-      return json.status === wanted ? json : undefined;
-    },
-    `${requestId} to be ${wanted}`,
-    timeoutMs,
-  );
-}
+const settle = (requestId: string, wanted: string, token = alice, timeoutMs = 30_000): Promise<View> =>
+  waitForStatus(stack, token, requestId, wanted, timeoutMs);
 
 /** Submits as alice and approves from bob's e-mail link (the approval mails of this name so far tell it apart). */
 async function created(name: string, change: (b: ExampleBody) => void = () => undefined): Promise<string> {

@@ -10,7 +10,7 @@ import { OWNER_LABEL } from '../../lambdas/domain/modelarts';
 import { nodePools, quotaItem, setFaults, shares } from '../reliability/support/helpers';
 import { readOutbox, startStack, type RunningStack } from '../../local/harness/stack';
 import { eventually } from '../../local/harness/poll';
-import { decide, exampleBody, getRequest, POOL, PROJECT_ID, submit } from '../../local/harness/requests';
+import { decide, exampleBody, getRequest, POOL, PROJECT_ID, submit, waitForStatus } from '../../local/harness/requests';
 
 jest.setTimeout(90_000);
 
@@ -46,16 +46,8 @@ afterAll(async () => {
 
 type View = Awaited<ReturnType<typeof getRequest>>['json'];
 
-async function settle(requestId: string, wanted: string, token = alice, timeoutMs = 30_000): Promise<View> {
-  return eventually(
-    async () => {
-      const { json } = await getRequest(stack, token, requestId);
-      return json.status === wanted ? json : undefined;
-    },
-    `${requestId} to be ${wanted}`,
-    timeoutMs,
-  );
-}
+const settle = (requestId: string, wanted: string, token = alice, timeoutMs = 30_000): Promise<View> =>
+  waitForStatus(stack, token, requestId, wanted, timeoutMs);
 
 const approvalMails = (name: string) =>
   readOutbox(stack).filter((m) => m.subject.includes(name) && m.subject.includes('Approval needed'));
