@@ -212,11 +212,8 @@ node pool (REJECTED, EXPIRED, CANCELLED, FAILED), 4 --timeout reached (the reque
           timeout?: number;
         },
       ) => {
-        const [pool, nodePool, ...rest] = target.split('/');
-        if (!pool || !nodePool || rest.length)
-          throw new UsageError(`${target}: say <pool>/<nodepool>, e.g. pool-a/np-train`);
+        const { path } = nodePoolTarget(target, options.project);
         const api = apiOf(options);
-        const path = `/v2/${encodeURIComponent(options.project)}/pools/${encodeURIComponent(pool)}/nodepools/${encodeURIComponent(nodePool)}`;
         const headers: Record<string, string> = {};
         if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;
         if (options.dryRun) {
@@ -228,14 +225,7 @@ node pool (REJECTED, EXPIRED, CANCELLED, FAILED), 4 --timeout reached (the reque
           );
         }
         const accepted = await api.call<SubmitAccepted>('DELETE', path, { headers });
-        if (!options.wait) {
-          if (options.json) return printJson(accepted);
-          return out(
-            `Submitted delete request ${accepted.requestId} (${accepted.status}).\nFollow it: poolgate status ${accepted.requestId}`,
-          );
-        }
-        if (!options.json) out(`Submitted delete request ${accepted.requestId}; waiting for it to finish.`);
-        await waitThenPrintFinal(api, accepted.requestId, options);
+        await followChange(api, 'delete', accepted, options);
       },
     );
 
@@ -270,11 +260,8 @@ node pool (REJECTED, EXPIRED, CANCELLED, FAILED), 4 --timeout reached (the reque
           timeout?: number;
         },
       ) => {
-        const [pool, nodePool, ...rest] = target.split('/');
-        if (!pool || !nodePool || rest.length)
-          throw new UsageError(`${target}: say <pool>/<nodepool>, e.g. pool-a/np-train`);
+        const { nodePool, path } = nodePoolTarget(target, options.project);
         const api = apiOf(options);
-        const path = `/v2/${encodeURIComponent(options.project)}/pools/${encodeURIComponent(pool)}/nodepools/${encodeURIComponent(nodePool)}`;
         // PatchNodePool needs flavor, count and maxCount: the flavor (and the zones) as the node pool has them now.
         const current = (await api.call<ModelArtsNodePoolView>('GET', path)).spec.resources as {
           flavor: string;
@@ -304,14 +291,7 @@ node pool (REJECTED, EXPIRED, CANCELLED, FAILED), 4 --timeout reached (the reque
           );
         }
         const accepted = await api.call<SubmitAccepted>('PATCH', path, { headers, body });
-        if (!options.wait) {
-          if (options.json) return printJson(accepted);
-          return out(
-            `Submitted scale request ${accepted.requestId} (${accepted.status}).\nFollow it: poolgate status ${accepted.requestId}`,
-          );
-        }
-        if (!options.json) out(`Submitted scale request ${accepted.requestId}; waiting for it to finish.`);
-        await waitThenPrintFinal(api, accepted.requestId, options);
+        await followChange(api, 'scale', accepted, options);
       },
     );
 
@@ -529,6 +509,33 @@ const CLI_FLAGS: ReadonlyArray<[RegExp, string]> = [
 export function withCliFlags(error: ApiError): ApiError {
   const message = CLI_FLAGS.reduce((text, [pattern, flag]) => text.replace(pattern, flag), error.message);
   return new ApiError(error.status, error.code, message);
+}
+
+/** `<pool>/<nodepool>` of a change command: the node pool's name and its API path in `project`. */
+function nodePoolTarget(target: string, project: string): { nodePool: string; path: string } {
+  const [pool, nodePool, ...rest] = target.split('/');
+  if (!pool || !nodePool || rest.length) throw new UsageError(`${target}: say <pool>/<nodepool>, e.g. pool-a/np-train`);
+  return {
+    nodePool,
+    path: `/v2/${encodeURIComponent(project)}/pools/${encodeURIComponent(pool)}/nodepools/${encodeURIComponent(nodePool)}`,
+  };
+}
+
+/** After a change (delete, scale) is accepted: how to follow it, or (`--wait`) its final view. */
+async function followChange(
+  api: PoolgateApi,
+  kind: 'delete' | 'scale',
+  accepted: SubmitAccepted,
+  options: { json?: boolean; wait?: boolean; timeout?: number },
+): Promise<void> {
+  if (!options.wait) {
+    if (options.json) return printJson(accepted);
+    return out(
+      `Submitted ${kind} request ${accepted.requestId} (${accepted.status}).\nFollow it: poolgate status ${accepted.requestId}`,
+    );
+  }
+  if (!options.json) out(`Submitted ${kind} request ${accepted.requestId}; waiting for it to finish.`);
+  await waitThenPrintFinal(api, accepted.requestId, options);
 }
 
 /**
