@@ -38,7 +38,7 @@ export interface FinalizeDeps {
   readonly notifier: Pick<Notifier, 'showSettled' | 'tellRequester'>;
   /** What finalizing a change to an existing node pool (a delete) writes besides: the record, the creator told. */
   readonly changes?: {
-    readonly claims: Pick<Claims, 'markDeleted'>;
+    readonly claims: Pick<Claims, 'markDeleted'> & Partial<Pick<Claims, 'markCount'>>;
     readonly notifier: Pick<Notifier, 'tellCreator'>;
     /** An extension's hold on its lease. */
     readonly leases?: Pick<LeaseRecords, 'releaseExtension'>;
@@ -237,8 +237,14 @@ async function finalizeChange(
  *  - ACTIVE already (CheckNodes saw the new count and settled the quota; an update when ModelArts
  *    accepted it): the requester is told;
  *  - otherwise, as for a delete: EXPIRED, REJECTED (not poolgate's node pool any more) or FAILED
- *    (retryable from ApplyChange once approved); then a scale-up's reservation is given back and the
- *    marker cleared, so quota reconciliation follows what ModelArts shows again; the requester is told.
+ *    (retryable from ApplyChange once approved);
+ *  - ModelArts accepted the PATCH (`node_pool_patched`) but the request did not end ACTIVE (its nodes
+ *    timed out or turned abnormal): the nodes are there or coming all the same, as for a created node
+ *    pool: a scale-up's reservation moves into the node pool's use, a scale-down's share stays until
+ *    quota reconciliation sees the nodes gone, and the record counts the target (so drift does not
+ *    report the change as unapproved);
+ *  - otherwise a scale-up's reservation is given back; the marker is cleared either way, so quota
+ *    reconciliation follows what ModelArts shows again; the requester is told.
  */
 async function finalizeScale(
   request: PoolRequestRecord,
@@ -264,7 +270,15 @@ async function finalizeScale(
       request = await fail(request, attempt, input.error, approved ? 'ApplyChange' : undefined, deps);
     }
   }
-  if (request.status !== 'ACTIVE') {
+  const patched = request.steps.some((s) => s.step === 'node_pool_patched');
+  if (request.status !== 'ACTIVE' && patched && request.change && request.change.kind !== 'update') {
+    // ModelArts accepted the new count: its nodes come (or go) whatever the request says, as a created
+    // node pool's do. A scale-up's reservation becomes the node pool's use (the marker with it); a
+    // scale-down keeps the share until reconciliation sees the nodes gone; the record counts the target.
+    if (request.change.kind === 'scale-up') await deps.quotas.moveIntoUse(marker);
+    else await deps.quotas.clearOpen(marker);
+    await deps.changes?.claims.markCount?.(request, request.requestId, request.count);
+  } else if (request.status !== 'ACTIVE') {
     await releaseScaleHold(request, deps);
     await deps.quotas.clearOpen(marker);
   }
