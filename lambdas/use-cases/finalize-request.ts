@@ -236,7 +236,8 @@ async function finalizeChange(
  * Finalize of a scale, for the request's latest run:
  *  - ACTIVE already (CheckNodes saw the new count and settled the quota; an update when ModelArts
  *    accepted it): the requester is told;
- *  - otherwise, as for a delete: EXPIRED, REJECTED (not poolgate's node pool any more) or FAILED
+ *  - otherwise, as for a delete: EXPIRED, REJECTED (not poolgate's node pool any more, or its count
+ *    changed since the scale was planned: NODE_POOL_CHANGED, nothing sent) or FAILED
  *    (retryable from ApplyChange once approved);
  *  - ModelArts accepted the PATCH (`node_pool_patched`) but the request did not end ACTIVE (its nodes
  *    timed out or turned abnormal): the nodes are there or coming all the same, as for a created node
@@ -263,6 +264,15 @@ async function finalizeScale(
           detail: { reason: 'NODE_POOL_NOT_OURS', message: causeMessage(input.error.Cause) },
         }),
         { status: 'REJECTED', reason: 'NODE_POOL_NOT_OURS' },
+      );
+      request = result.request;
+    } else if (input.error?.Error === 'NodePoolChangedError') {
+      const result = await deps.requests.recordStep(
+        request.requestId,
+        newStep(stepId.nodePoolChanged(attempt), 'capacity_checked', 'refused', {
+          detail: { reason: 'NODE_POOL_CHANGED', message: causeMessage(input.error.Cause) },
+        }),
+        { status: 'REJECTED', reason: 'NODE_POOL_CHANGED' },
       );
       request = result.request;
     } else if (input.error) {

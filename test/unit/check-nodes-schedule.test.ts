@@ -104,3 +104,32 @@ it("follows a delete's grid from the accepted deletion, and ApplyChange's first 
   });
   expect(applied).toMatchObject({ track: true, waitSeconds: 90 });
 });
+
+it('does not settle a scale-up while ModelArts still shows nodes deleting, even with the target available', async () => {
+  const id = await stored({
+    kind: 'scale',
+    body: undefined,
+    createRequestId: 'create-of-np',
+    status: 'PROVISIONING',
+    change: { kind: 'scale-up', from: 2, to: 3 },
+    steps: [
+      newStep('submitted', 'submitted', 'ok', { at: at(-300) }),
+      newStep('node-pool-patched', 'node_pool_patched', 'ok', { at: accepted }),
+    ],
+  });
+  const settled: string[] = [];
+  const scale = {
+    quotas: {
+      moveIntoUse: async () => (settled.push('moveIntoUse'), 1),
+      lowerUse: async () => (settled.push('lowerUse'), 0),
+    },
+    claims: { markCount: async () => settled.push('markCount') > 0 },
+  };
+  const check = (deleting: number) =>
+    checkNodes(id, { requests, modelArts: showing(3, deleting), tracking, scale, now: () => at(30) });
+  expect(await check(1)).toMatchObject({ status: 'waiting' });
+  expect(settled).toEqual([]);
+  expect((await requests.get(id))?.status).toBe('PROVISIONING');
+  expect(await check(0)).toMatchObject({ status: 'active', available: 3 });
+  expect(settled).toEqual(['moveIntoUse', 'markCount']);
+});
