@@ -244,8 +244,10 @@ async function finalizeChange(
  *    pool: a scale-up's reservation moves into the node pool's use, a scale-down's share stays until
  *    quota reconciliation sees the nodes gone, and the record counts the target (so drift does not
  *    report the change as unapproved);
- *  - otherwise a scale-up's reservation is given back; the marker is cleared either way, so quota
- *    reconciliation follows what ModelArts shows again; the requester is told.
+ *  - otherwise a scale-up's reservation (this attempt's) is given back; the marker is cleared either
+ *    way, so quota reconciliation follows what ModelArts shows again; the requester is told;
+ *  - a retry started meanwhile (the request read again shows a newer attempt): only this attempt's own
+ *    reservation, if still its, is given back; the marker and the rest are the new run's.
  */
 async function finalizeScale(
   request: PoolRequestRecord,
@@ -280,8 +282,13 @@ async function finalizeScale(
       request = await fail(request, attempt, input.error, approved ? 'ApplyChange' : undefined, deps);
     }
   }
+  // A retry may have started since this run read the request (it needs FAILED, which this run may just
+  // have recorded): its run owns the marker and its reservation now, and settles them itself.
+  const superseded = ((await deps.requests.get(request.requestId))?.retries ?? 0) !== attempt;
   const patched = request.steps.some((s) => s.step === 'node_pool_patched');
-  if (request.status !== 'ACTIVE' && patched && request.change && request.change.kind !== 'update') {
+  if (superseded) {
+    await releaseScaleHold(request, deps, attempt);
+  } else if (request.status !== 'ACTIVE' && patched && request.change && request.change.kind !== 'update') {
     // ModelArts accepted the new count: its nodes come (or go) whatever the request says, as a created
     // node pool's do. A scale-up's reservation becomes the node pool's use (the marker with it); a
     // scale-down keeps the share until reconciliation sees the nodes gone; the record counts the target.
@@ -289,7 +296,7 @@ async function finalizeScale(
     else await deps.quotas.clearOpen(marker);
     await deps.changes?.claims.markCount?.(request, request.requestId, request.count);
   } else if (request.status !== 'ACTIVE') {
-    await releaseScaleHold(request, deps);
+    await releaseScaleHold(request, deps, attempt);
     await deps.quotas.clearOpen(marker);
   }
   if (request.status !== 'CANCELLED') await deps.notifier.tellRequester(request);

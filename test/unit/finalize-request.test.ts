@@ -345,3 +345,40 @@ it('a scale-down ModelArts accepted that then fails: FAILED, the record counts t
   expect(await countersOf(request)).toEqual({ reserved: 0, used: 6, inUse: 6 });
   expect(await quotas.clearOpen(markerOf(request))).toBe(false);
 });
+
+it("a late Finalize of a scale-up's first run leaves the reservation and the marker of the retry that started meanwhile", async () => {
+  // The first run read the request before its FAILED let a retry start: retries 0, PROVISIONING.
+  const request = await scaling(
+    'scale-up',
+    2,
+    6,
+    [newStep(stepId.failed(0), 'failed', 'error'), newStep(stepId.retried(1), 'retried', 'ok')],
+    1,
+  );
+  const stale: PoolRequestRecord = { ...request, retries: undefined };
+  // The retry's CheckRequest took the reservation over for attempt 1 and marked the node pool.
+  const hold = { team: request.team, flavor: request.flavor, requestId: request.requestId, count: 4 };
+  expect(await quotas.reserve(hold, 100)).toBe('reserved');
+  expect(await quotas.takeOver({ ...hold, attempt: 1 })).toBe(true);
+  await quotas.markOpen(markerOf(request));
+  let reads = 0;
+  const racing: FinalizeDeps = {
+    ...deps(),
+    requests: Object.assign(Object.create(requests) as RequestRepository, {
+      get: async (id: string) => (reads++ === 0 ? stale : requests.get(id)),
+    }),
+  };
+
+  await finalizeRequest(
+    { requestId: request.requestId, attempt: 0, approval: null, error: lambdaTimeout, created: null },
+    racing,
+  );
+
+  expect(await countersOf(request)).toEqual({ reserved: 4, used: 2, inUse: 6 });
+  expect((await quotas.shares(request.team)).find((s) => s.requestId === request.requestId)).toMatchObject({
+    kind: 'hold',
+    attempt: 1,
+    count: 4,
+  });
+  expect(await quotas.clearOpen(markerOf(request))).toBe(true);
+});
