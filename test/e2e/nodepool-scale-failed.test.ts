@@ -47,7 +47,7 @@ async function settle(requestId: string, wanted: readonly string[]): Promise<Vie
   return eventually(
     async () => {
       const { json } = await getRequest(stack, alice, requestId);
-      return wanted.includes(json.status as string) ? json : undefined;
+      return wanted.includes(json.status) ? json : undefined;
     },
     `${requestId} to be ${wanted.join(' or ')}`,
   );

@@ -50,7 +50,7 @@ it('clears the marker of a scale-up refused at its check while it was cancelled'
     count: 4,
     maxCount: 4,
     change: { kind: 'scale-up', from: 2, to: 4 },
-    patch: { spec: { resources: { flavor: 'f', count: 4, maxCount: 4 } } } as PoolRequestRecord['patch'],
+    patch: { spec: { resources: { flavor: 'f', count: 4, maxCount: 4 } } },
   };
   await requests.create(record);
   // The user cancels while the check reads ModelArts: its refusal finds the request final.

@@ -295,7 +295,7 @@ async function scaling(
     flavor: `f-${id}`,
     count: to,
     change: { kind, from, to },
-    patch: { spec: { resources: { count: to } } } as PoolRequestRecord['patch'],
+    patch: { spec: { resources: { count: to } } },
     status: 'PROVISIONING',
     steps: [
       newStep('submitted', 'submitted', 'ok'),
