@@ -222,6 +222,8 @@ export const WORKFLOW_ERRORS = {
   FlavorNotAllowedError: { retry: 'none', reason: 'FLAVOR_NOT_ALLOWED' },
   /** A change (delete) found a node pool of that name poolgate did not create (label or flavor differ). */
   NodePoolNotOursError: { retry: 'none', reason: 'NODE_POOL_NOT_OURS' },
+  /** An approved scale found the node pool's count changed since its submission (outside its plan): nothing sent. */
+  NodePoolChangedError: { retry: 'none', reason: 'NODE_POOL_CHANGED' },
   /** An approved extension found the lease's deletion claimed first (or the node pool gone): nothing moved. */
   LeaseEndedError: { retry: 'none', reason: 'LEASE_ENDED' },
 } as const satisfies Record<string, WorkflowErrorSpec>;

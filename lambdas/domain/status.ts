@@ -45,6 +45,8 @@ export type TerminalReason =
   | 'NODE_POOL_NOT_OURS'
   /** A scale found its node pool no longer shown by ModelArts. */
   | 'NODE_POOL_GONE'
+  /** An approved scale found the node pool's count no longer the one it was planned (and approved) from. */
+  | 'NODE_POOL_CHANGED'
   | 'NODES_ABNORMAL'
   | 'NODES_TIMEOUT'
   /** The node pool's lease ran out while the request waited (cancelled), or before an extension could move it. */

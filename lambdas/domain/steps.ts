@@ -30,6 +30,8 @@ export const stepId = {
    * the console after CheckRequest recorded `capacity-checked` as ok). One per attempt, like `failed`.
    */
   nodePoolNotOurs: (attempt = 0) => (attempt ? `node-pool-not-ours:${attempt}` : 'node-pool-not-ours'),
+  /** A scale refused at ApplyChange: the node pool's count changed since its submission. One per attempt. */
+  nodePoolChanged: (attempt = 0) => (attempt ? `node-pool-changed:${attempt}` : 'node-pool-changed'),
   /** One failure per attempt: the first run's is `failed`, a retried run's `failed:<attempt>`. */
   failed: (attempt = 0) => (attempt ? `failed:${attempt}` : 'failed'),
   retried: (attempt: number) => `retried:${attempt}`,

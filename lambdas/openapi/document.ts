@@ -247,7 +247,7 @@ export function buildOpenApiDocument(): OpenApiDocument {
       'a count increase is a scale-up (approved as a create by default; the quota reserves only the added nodes, and the flavor must be available for them), ' +
       'a decrease a scale-down (no approval by default; the quota share is lowered once ModelArts shows the nodes gone), ' +
       'labels, taints, maxCount or zones only an update (no approval, no quota, ACTIVE once ModelArts accepted it). ' +
-      "A scale ends ACTIVE once ModelArts shows the new count. Billing annotations are sent only when the count grows, with the node pool's billing mode. " +
+      "A scale ends ACTIVE once ModelArts shows the new count; if the node pool's count was changed outside poolgate before the approved patch is sent, it ends REJECTED NODE_POOL_CHANGED and nothing is sent. Billing annotations are sent only when the count grows, with the node pool's billing mode. " +
       'A yearly/monthly node pool can grow (with an order id, or the finance stage collects one) but not shrink. ' +
       "Content-Type: application/merge-patch+json (as ModelArts documents it) or application/json (as Huawei's SDKs send it).",
     security: BEARER,

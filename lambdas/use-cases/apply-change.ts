@@ -32,6 +32,11 @@ export class NodePoolNotOursError extends Error {
   override readonly name = 'NodePoolNotOursError' satisfies WorkflowErrorName;
 }
 
+/** An approved scale's node pool no longer has the count the scale was planned from: nothing is sent. */
+export class NodePoolChangedError extends Error {
+  override readonly name = 'NodePoolChangedError' satisfies WorkflowErrorName;
+}
+
 export interface ApplyDeps {
   readonly requests: RequestStore;
   readonly modelArts: ChangeApi;
@@ -159,7 +164,8 @@ export async function applyChange(requestId: string, deps: ApplyDeps): Promise<C
 }
 
 /**
- * A scale: show first (still poolgate's node pool? gone -> NODES_ABNORMAL), then PatchNodePool with the
+ * A scale: show first (still poolgate's node pool? gone -> NODES_ABNORMAL; its count no longer the
+ * `change.from` the scale was planned from, before any patch was accepted -> NODE_POOL_CHANGED), then PatchNodePool with the
  * request's patch (poolgate's label always in it; billing annotations only when the count grows, the
  * node pool's billing mode explicitly, a yearly/monthly order id entered at the finance stage), and
  * record `node_pool_patched`. Patching is idempotent (the same merge patch twice gives the same node
@@ -175,6 +181,16 @@ async function applyPatch(request: PoolRequestRecord, deps: ApplyDeps): Promise<
   if (!shown) throw new NodesAbnormalError(`node pool ${nodePoolName} disappeared from pool ${poolName}`);
   const why = notOurs(request, shown);
   if (why) throw new NodePoolNotOursError(why);
+  // The plan (and its approval, its billing annotations, its quota) was made from `change.from`: a node
+  // pool changed meanwhile (in the console) would be patched to a count nobody approved from there. Once
+  // ModelArts accepted the patch (a retry of a scale whose nodes then failed), the count may be anywhere
+  // between: the same patch is sent again.
+  const shownCount = Number(shown.spec?.resources?.count ?? 0);
+  const patched = request.steps.some((s) => s.step === 'node_pool_patched');
+  if (!patched && shownCount !== change.from)
+    throw new NodePoolChangedError(
+      `node pool ${nodePoolName} has ${shownCount} node(s), not the ${change.from} this change was planned and approved from: nothing was sent; submit the change again`,
+    );
   const orderId =
     change.kind === 'scale-up' && request.billing.mode === '1' && !request.billing.orderId
       ? await enteredOrderId(request, deps.approvals)

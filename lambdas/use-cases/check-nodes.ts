@@ -139,7 +139,7 @@ async function checkGone(request: PoolRequestRecord, deps: CheckNodesDeps): Prom
 
 /**
  * A scale: done once ModelArts shows the new count, i.e. `count` nodes available and none still being
- * added (a scale-up), or no more than `count` nodes left and none deleting (a scale-down). Then the
+ * added or removed (a scale-up), or no more than `count` nodes left and none deleting (a scale-down). Then the
  * quota follows the nodes before the request says ACTIVE: a scale-up's reservation moves into the node
  * pool's share, a scale-down lowers the share (each one conditional write, the change marker with it),
  * and the record counts the new number; `nodes_active` and ACTIVE in one write. An abnormal node, or
@@ -160,7 +160,7 @@ async function checkScaled(request: PoolRequestRecord, deps: CheckNodesDeps): Pr
     throw new NodesAbnormalError(`${abnormal} node(s) of node pool ${request.nodePoolName} are abnormal`);
   const up = request.change?.kind === 'scale-up';
   const done = up
-    ? available >= request.count && creating === 0
+    ? available >= request.count && creating === 0 && deleting === 0
     : deleting === 0 && available + creating <= request.count;
   if (done) {
     if (!deps.scale) throw new Error('settling a scale needs the quota and the record (CheckNodesDeps.scale)');

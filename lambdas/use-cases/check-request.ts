@@ -278,13 +278,17 @@ async function checkChange(request: PoolRequestRecord, deps: CheckDeps): Promise
     // The added nodes: the flavor must be there for them, and the team's quota must have room for them.
     const added = await checkAddedNodes(request, shown, checked, deps);
     if (!added.ok) {
-      const result = await deps.requests.recordSteps(requestId, added.steps, {
-        status: 'REJECTED',
-        reason: added.reason,
-      });
-      if (result.recorded) deps.recordMetric?.('rejected', 1, 'Count');
+      let reason = added.reason;
+      try {
+        const result = await deps.requests.recordSteps(requestId, added.steps, { status: 'REJECTED', reason });
+        if (result.recorded) deps.recordMetric?.('rejected', 1, 'Count');
+      } catch (error) {
+        // Cancelled meanwhile: the request is final all the same, and the marker must not outlive it.
+        if (!(error instanceof InvalidTransitionError)) throw error;
+        reason = 'CANCELLED_BY_USER';
+      }
       await deps.quotas.clearOpen(marker);
-      return { status: 'refused', stageIndex: -1, waitSeconds: 0, reason: added.reason };
+      return { status: 'refused', stageIndex: -1, waitSeconds: 0, reason };
     }
     steps.splice(0, steps.length, ...added.steps);
     now = new Date(Math.max(Date.now(), Date.parse(added.steps[added.steps.length - 1].at) + 1));

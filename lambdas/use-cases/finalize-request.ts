@@ -38,7 +38,7 @@ export interface FinalizeDeps {
   readonly notifier: Pick<Notifier, 'showSettled' | 'tellRequester'>;
   /** What finalizing a change to an existing node pool (a delete) writes besides: the record, the creator told. */
   readonly changes?: {
-    readonly claims: Pick<Claims, 'markDeleted'>;
+    readonly claims: Pick<Claims, 'markDeleted'> & Partial<Pick<Claims, 'markCount'>>;
     readonly notifier: Pick<Notifier, 'tellCreator'>;
     /** An extension's hold on its lease. */
     readonly leases?: Pick<LeaseRecords, 'releaseExtension'>;
@@ -172,6 +172,17 @@ async function endUnfinishedChange(
     );
     return result.request;
   }
+  if (input.error?.Error === 'NodePoolChangedError') {
+    // A scale's plan no longer fits the node pool (changed since it was submitted): nothing was sent.
+    const result = await deps.requests.recordStep(
+      request.requestId,
+      newStep(stepId.nodePoolChanged(attempt), 'capacity_checked', 'refused', {
+        detail: { reason: 'NODE_POOL_CHANGED', message: causeMessage(input.error.Cause) },
+      }),
+      { status: 'REJECTED', reason: 'NODE_POOL_CHANGED' },
+    );
+    return result.request;
+  }
   if (input.error) {
     const approved = input.approval?.status === 'approved' || request.status === 'PROVISIONING';
     return fail(request, attempt, input.error, approved ? 'ApplyChange' : undefined, deps);
@@ -253,9 +264,18 @@ async function finalizeChange(
  * Finalize of a scale, for the request's latest run:
  *  - ACTIVE already (CheckNodes saw the new count and settled the quota; an update when ModelArts
  *    accepted it): the requester is told;
- *  - otherwise, as for a delete: EXPIRED, REJECTED (not poolgate's node pool any more) or FAILED
- *    (retryable from ApplyChange once approved); then a scale-up's reservation is given back and the
- *    marker cleared, so quota reconciliation follows what ModelArts shows again; the requester is told.
+ *  - otherwise, as for a delete: EXPIRED, REJECTED (not poolgate's node pool any more, or its count
+ *    changed since the scale was planned: NODE_POOL_CHANGED, nothing sent) or FAILED
+ *    (retryable from ApplyChange once approved);
+ *  - ModelArts accepted the PATCH (`node_pool_patched`) but the request did not end ACTIVE (its nodes
+ *    timed out or turned abnormal): the nodes are there or coming all the same, as for a created node
+ *    pool: a scale-up's reservation moves into the node pool's use, a scale-down's share stays until
+ *    quota reconciliation sees the nodes gone, and the record counts the target (so drift does not
+ *    report the change as unapproved);
+ *  - otherwise a scale-up's reservation (this attempt's) is given back; the marker is cleared either
+ *    way, so quota reconciliation follows what ModelArts shows again; the requester is told;
+ *  - a retry started meanwhile (the request read again shows a newer attempt): only this attempt's own
+ *    reservation, if still its, is given back; the marker and the rest are the new run's.
  */
 async function finalizeScale(
   request: PoolRequestRecord,
@@ -266,8 +286,21 @@ async function finalizeScale(
   const attempt = input.attempt ?? 0;
   if (request.status !== 'ACTIVE' && !isTerminal(request.status))
     request = await endUnfinishedChange(request, input, attempt, deps);
-  if (request.status !== 'ACTIVE') {
-    await releaseScaleHold(request, deps);
+  // A retry may have started since this run read the request (it needs FAILED, which this run may just
+  // have recorded): its run owns the marker and its reservation now, and settles them itself.
+  const superseded = ((await deps.requests.get(request.requestId))?.retries ?? 0) !== attempt;
+  const patched = request.steps.some((s) => s.step === 'node_pool_patched');
+  if (superseded) {
+    await releaseScaleHold(request, deps, attempt);
+  } else if (request.status !== 'ACTIVE' && patched && request.change && request.change.kind !== 'update') {
+    // ModelArts accepted the new count: its nodes come (or go) whatever the request says, as a created
+    // node pool's do. A scale-up's reservation becomes the node pool's use (the marker with it); a
+    // scale-down keeps the share until reconciliation sees the nodes gone; the record counts the target.
+    if (request.change.kind === 'scale-up') await deps.quotas.moveIntoUse(marker);
+    else await deps.quotas.clearOpen(marker);
+    await deps.changes?.claims.markCount?.(request, request.requestId, request.count);
+  } else if (request.status !== 'ACTIVE') {
+    await releaseScaleHold(request, deps, attempt);
     await deps.quotas.clearOpen(marker);
   }
   if (request.status !== 'CANCELLED') await deps.notifier.tellRequester(request);

@@ -9,7 +9,16 @@ import { nodePools, quotaItem, setFaults, shares } from '../reliability/support/
 import { readOutbox, startStack, type RunningStack } from '../../local/harness/stack';
 import { runPoolgate } from '../../local/harness/cli';
 import { eventually } from '../../local/harness/poll';
-import { decide, exampleBody, getRequest, POOL, PROJECT_ID, submit, waitForStatus } from '../../local/harness/requests';
+import {
+  changeInConsole,
+  decide,
+  exampleBody,
+  getRequest,
+  POOL,
+  PROJECT_ID,
+  submit,
+  waitForStatus,
+} from '../../local/harness/requests';
 
 jest.setTimeout(90_000);
 
@@ -492,4 +501,32 @@ it('a scale-up cancelled while it waits for approval gives back the nodes it res
   expect(down.status).toBe(202);
   await settle(down.json.requestId as string, 'ACTIVE');
   expect((await quota(name)).uses.get(createId)).toBe(1);
+});
+
+it('refuses an approved scale-up whose node pool was changed in the console meanwhile (NODE_POOL_CHANGED): nothing sent, its reservation given back', async () => {
+  const name = 'np-scale-stale';
+  const createId = await created(name, 2);
+  const before = approvalMails(name).length;
+  const up = await patch(name, scaleBody(6));
+  const id = up.json.requestId as string;
+  await eventually(() => approvalMails(name)[before], 'the approval mail');
+  expect((await quota(name)).holds.get(id)).toBe(4);
+  await changeInConsole(
+    stack,
+    { projectId: PROJECT_ID, pool: POOL, name },
+    { spec: { resources: { count: 10, maxCount: 10 } } },
+  );
+  const sentBefore = (await patchCalls()).filter((c) => c.path.endsWith(`/nodepools/${name}`)).length;
+  await approveNext(name, before);
+
+  const refused = await settle(id, 'REJECTED');
+  expect(refused.reason).toBe('NODE_POOL_CHANGED');
+  expect((await patchCalls()).filter((c) => c.path.endsWith(`/nodepools/${name}`)).length).toBe(sentBefore);
+  const q = await eventually(async () => {
+    const read = await quota(name);
+    return read.holds.has(id) ? undefined : read;
+  }, 'the reservation given back');
+  expect(q.uses.get(createId)).toBe(2);
+  expect(q.simulatorNodes).toBe(10);
+  expect((await quotaItem(stack, TEAM, FLAVOR))[`open#${createId}`]).toBeUndefined();
 });

@@ -1,7 +1,9 @@
 /**
  * CheckNodes and ApplyChange against a real table (dynalite): the wait they hand the workflow is the
- * tracking schedule's, counted from ModelArts' acceptance of the change, so a retried run continues it.
+ * tracking schedule's, counted from ModelArts' acceptance of the change, so a retried run continues it;
+ * and a scale settles only once ModelArts shows no node added or removed any more.
  */
+import { QuotaRepository } from '../../lambdas/adapters/dynamodb/quota-repository';
 import { RequestRepository } from '../../lambdas/adapters/dynamodb/request-repository';
 import type { NodePool } from '../../lambdas/domain/modelarts';
 import type { PoolRequestRecord } from '../../lambdas/domain/pool-request';
@@ -103,4 +105,63 @@ it("follows a delete's grid from the accepted deletion, and ApplyChange's first 
     now: () => accepted,
   });
   expect(applied).toMatchObject({ track: true, waitSeconds: 90 });
+});
+
+it('does not settle a scale-up while ModelArts still shows nodes deleting, even with the target available', async () => {
+  const id = await stored({
+    kind: 'scale',
+    body: undefined,
+    createRequestId: 'create-of-np',
+    status: 'PROVISIONING',
+    change: { kind: 'scale-up', from: 2, to: 3 },
+    steps: [
+      newStep('submitted', 'submitted', 'ok', { at: at(-300) }),
+      newStep('node-pool-patched', 'node_pool_patched', 'ok', { at: accepted }),
+    ],
+  });
+  const settled: string[] = [];
+  const scale = {
+    quotas: {
+      moveIntoUse: async () => (settled.push('moveIntoUse'), 1),
+      lowerUse: async () => (settled.push('lowerUse'), 0),
+    },
+    claims: { markCount: async () => settled.push('markCount') > 0 },
+  };
+  const check = (deleting: number) =>
+    checkNodes(id, { requests, modelArts: showing(3, deleting), tracking, scale, now: () => at(30) });
+  expect(await check(1)).toMatchObject({ status: 'waiting' });
+  expect(settled).toEqual([]);
+  expect((await requests.get(id))?.status).toBe('PROVISIONING');
+  expect(await check(0)).toMatchObject({ status: 'active', available: 3 });
+  expect(settled).toEqual(['moveIntoUse', 'markCount']);
+});
+
+it("keeps a scale-down's quota share while ModelArts still shows nodes deleting, and lowers it once they are gone", async () => {
+  const quotas = new QuotaRepository(table.db, table.tableName);
+  const id = await stored({
+    kind: 'scale',
+    body: undefined,
+    createRequestId: 'create-of-down',
+    flavor: 'f-down',
+    count: 2,
+    status: 'PROVISIONING',
+    change: { kind: 'scale-down', from: 6, to: 2 },
+    steps: [
+      newStep('submitted', 'submitted', 'ok', { at: at(-300) }),
+      newStep('node-pool-patched', 'node_pool_patched', 'ok', { at: accepted }),
+    ],
+  });
+  const request = (await requests.get(id))!;
+  const share = { team: request.team, flavor: 'f-down', requestId: 'create-of-down', count: 6 };
+  expect(await quotas.reserve(share, 100)).toBe('reserved');
+  expect(await quotas.commit(share)).toBe(true);
+  await quotas.markOpen({ team: request.team, flavor: 'f-down', createId: 'create-of-down', changeId: id });
+  const scale = { quotas, claims: { markCount: async () => true } };
+  const check = (deleting: number) =>
+    checkNodes(id, { requests, modelArts: showing(2, deleting), tracking, scale, now: () => at(30) });
+
+  expect(await check(4)).toMatchObject({ status: 'waiting' });
+  expect(await quotas.counters(request.team, 'f-down')).toEqual({ reserved: 0, used: 6, inUse: 6 });
+  expect(await check(0)).toMatchObject({ status: 'active' });
+  expect(await quotas.counters(request.team, 'f-down')).toEqual({ reserved: 0, used: 2, inUse: 2 });
 });

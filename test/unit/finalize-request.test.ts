@@ -277,3 +277,108 @@ it('rejects a delete whose node pool was re-created outside poolgate after its c
   expect(after.steps.filter((s) => s.step === 'capacity_checked').map((s) => s.outcome)).toEqual(['ok', 'refused']);
   expect(told).toEqual(['REJECTED']);
 });
+
+/** A scale of the node pool `create-of-<id>` made (its share set to `share`), PROVISIONING, with `steps` after the check. */
+async function scaling(
+  kind: 'scale-up' | 'scale-down',
+  from: number,
+  to: number,
+  steps: PoolRequestRecord['steps'],
+  retries = 0,
+): Promise<PoolRequestRecord> {
+  const id = `fin-${++seq}`;
+  const record: PoolRequestRecord = {
+    ...requestRecord(id),
+    kind: 'scale',
+    body: undefined,
+    createRequestId: `create-of-${id}`,
+    flavor: `f-${id}`,
+    count: to,
+    change: { kind, from, to },
+    patch: { spec: { resources: { count: to } } },
+    status: 'PROVISIONING',
+    steps: [
+      newStep('submitted', 'submitted', 'ok'),
+      newStep(stepId.capacityChecked(), 'capacity_checked', 'ok'),
+      ...steps,
+    ],
+    ...(retries ? { retries } : {}),
+  };
+  await requests.create(record);
+  const share = { team: record.team, flavor: record.flavor, requestId: `create-of-${id}`, count: from };
+  expect(await quotas.reserve(share, 100)).toBe('reserved');
+  expect(await quotas.commit(share)).toBe(true);
+  return record;
+}
+const markerOf = (r: PoolRequestRecord) => ({
+  team: r.team,
+  flavor: r.flavor,
+  createId: r.createRequestId!,
+  changeId: r.requestId,
+});
+const nodesTimeout = { Error: 'NodesTimeoutError', Cause: '{"errorMessage":"only 2 of 6 node(s) available"}' };
+const patchedStep = () => newStep('node-pool-patched', 'node_pool_patched', 'ok');
+
+it('a scale-down ModelArts accepted that then fails: FAILED, the record counts the target, the share stays for reconciliation, the marker goes', async () => {
+  const request = await scaling('scale-down', 6, 2, [patchedStep()]);
+  await quotas.markOpen(markerOf(request));
+  const marked: Array<[string, number]> = [];
+
+  const result = await finalizeRequest(
+    { requestId: request.requestId, attempt: 0, approval: null, error: nodesTimeout, created: null },
+    {
+      ...deps(),
+      changes: {
+        claims: {
+          markDeleted: async () => true,
+          markCount: async (_name, changeId, count) => marked.push([changeId, count]) > 0,
+        },
+        notifier: { tellCreator: async () => undefined },
+      },
+    },
+  );
+
+  expect(result).toEqual({ status: 'FAILED' });
+  expect((await stored(request)).reason).toBe('NODES_TIMEOUT');
+  expect(marked).toEqual([[request.requestId, 2]]);
+  // The nodes may still be deleting: the share is lowered by reconciliation once ModelArts shows them gone.
+  expect(await countersOf(request)).toEqual({ reserved: 0, used: 6, inUse: 6 });
+  expect(await quotas.clearOpen(markerOf(request))).toBe(false);
+});
+
+it("a late Finalize of a scale-up's first run leaves the reservation and the marker of the retry that started meanwhile", async () => {
+  // The first run read the request before its FAILED let a retry start: retries 0, PROVISIONING.
+  const request = await scaling(
+    'scale-up',
+    2,
+    6,
+    [newStep(stepId.failed(0), 'failed', 'error'), newStep(stepId.retried(1), 'retried', 'ok')],
+    1,
+  );
+  const stale: PoolRequestRecord = { ...request, retries: undefined };
+  // The retry's CheckRequest took the reservation over for attempt 1 and marked the node pool.
+  const hold = { team: request.team, flavor: request.flavor, requestId: request.requestId, count: 4 };
+  expect(await quotas.reserve(hold, 100)).toBe('reserved');
+  expect(await quotas.takeOver({ ...hold, attempt: 1 })).toBe(true);
+  await quotas.markOpen(markerOf(request));
+  let reads = 0;
+  const racing: FinalizeDeps = {
+    ...deps(),
+    requests: Object.assign(Object.create(requests) as RequestRepository, {
+      get: async (id: string) => (reads++ === 0 ? stale : requests.get(id)),
+    }),
+  };
+
+  await finalizeRequest(
+    { requestId: request.requestId, attempt: 0, approval: null, error: lambdaTimeout, created: null },
+    racing,
+  );
+
+  expect(await countersOf(request)).toEqual({ reserved: 4, used: 2, inUse: 6 });
+  expect((await quotas.shares(request.team)).find((s) => s.requestId === request.requestId)).toMatchObject({
+    kind: 'hold',
+    attempt: 1,
+    count: 4,
+  });
+  expect(await quotas.clearOpen(markerOf(request))).toBe(true);
+});

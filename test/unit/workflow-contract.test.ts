@@ -29,6 +29,7 @@ const REASONS_TODAY: FailureReasons = {
   ModelArtsError: 'MODELARTS_ERROR',
   NodePoolConflictError: 'NODE_POOL_CONFLICT',
   NodePoolNotOursError: 'NODE_POOL_NOT_OURS',
+  NodePoolChangedError: 'NODE_POOL_CHANGED',
   NodesAbnormalError: 'NODES_ABNORMAL',
   NodesTimeoutError: 'NODES_TIMEOUT',
   QuotaExceededError: 'QUOTA_EXCEEDED',
