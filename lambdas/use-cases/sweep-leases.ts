@@ -14,7 +14,8 @@
  *    overlapping sweeps submit it once;
  *  - a claimed deletion is followed: one that failed is submitted again (a new id, growing waits up to an
  *    hour, counted in `LeaseDeletionFailed`) for as long as the record is live; one refused because the
- *    node pool is not poolgate's any more is never retried, and is reported (`LeaseNodePoolNotOurs`).
+ *    node pool is not poolgate's any more is never retried, and is reported (`LeaseNodePoolNotOurs`); one
+ *    an admin cancelled ends the lease (the node pool stays until deleted by hand).
  * Each record's next event is moved with a write conditional on the one read, so runs may overlap.
  */
 import type { Policy } from '../config/policy';
@@ -238,7 +239,10 @@ async function submitLeaseDeletion(
   await deps.workflow.start(deleteId, undefined, 'delete');
 }
 
-/** A claimed deletion, due again: still running (look later), failed (submit again), or not ours (stop). */
+/**
+ * A claimed deletion, due again: still running (look later), failed (submit again), not ours (stop), or
+ * cancelled by an admin (stop: the lease is over, the node pool stays).
+ */
 async function followDeletion(record: NodePoolRecord, deps: SweepLeasesDeps, report: SweepLeasesReport): Promise<void> {
   const deleteId = record.leaseDeletion!;
   const attempt = record.leaseDeletionAttempts ?? 1;
@@ -262,6 +266,12 @@ async function followDeletion(record: NodePoolRecord, deps: SweepLeasesDeps, rep
       deps.recordMetric?.('leaseNodePoolNotOurs', 1, 'Count');
       report.notOurs.push(`${record.projectId}/${record.poolName}/${record.nodePoolName}`);
     }
+    return;
+  }
+  if (request.status === 'CANCELLED') {
+    // An admin cancelled the deletion (only admins may): the lease is over, the node pool stays until
+    // someone deletes it by hand. Not a failure, never submitted again, out of the sweep.
+    await deps.leases.stopLease(record, deleteId, 'CANCELLED_BY_ADMIN');
     return;
   }
   deps.recordMetric?.('leaseDeletionFailed', 1, 'Count');

@@ -1,0 +1,139 @@
+/**
+ * The lease sweep against a real table (dynalite), with a clock the test moves: what it does with a lease
+ * deletion an admin cancelled, a cancellation that crashed half-way, records that would block its
+ * oldest-first batch, and an index entry older than the record.
+ */
+import { ApprovalRepository } from '../../lambdas/adapters/dynamodb/approval-repository';
+import { ClaimRepository } from '../../lambdas/adapters/dynamodb/claim-repository';
+import { QuotaRepository } from '../../lambdas/adapters/dynamodb/quota-repository';
+import { RequestRepository } from '../../lambdas/adapters/dynamodb/request-repository';
+import { parsePolicy } from '../../lambdas/config/policy';
+import { leaseDeletionId, type LeaseTerms } from '../../lambdas/domain/lease';
+import type { NodePoolFacts } from '../../lambdas/domain/nodepool-record';
+import type { PoolRequestRecord } from '../../lambdas/domain/pool-request';
+import { newStep } from '../../lambdas/domain/steps';
+import type { MetricName } from '../../lambdas/use-cases/metrics';
+import { LEASE_BATCH, sweepLeases, type SweepLeasesDeps } from '../../lambdas/use-cases/sweep-leases';
+import { useTestTable } from '../support/dynamodb';
+import { requestRecord } from '../support/fixtures';
+
+const policy = parsePolicy(
+  JSON.stringify({
+    admins: ['root@example.com'],
+    teams: [
+      {
+        name: 'ml-platform',
+        members: [{ email: 'alice@example.com' }],
+        stages: [{ name: 'manager', approvers: [{ email: 'bob@example.com' }] }],
+        quotas: { f: 1000 },
+      },
+    ],
+  }),
+);
+
+const table = useTestTable();
+let requests: RequestRepository;
+let claims: ClaimRepository;
+let approvals: ApprovalRepository;
+let quotas: QuotaRepository;
+beforeAll(() => {
+  requests = new RequestRepository(table.db, table.tableName);
+  claims = new ClaimRepository(table.db, table.tableName);
+  approvals = new ApprovalRepository(table.db, table.tableName);
+  quotas = new QuotaRepository(table.db, table.tableName);
+});
+
+/** One hour, reminded 30 and 10 minutes before its end, deleted 5 minutes after it. */
+const TERMS: LeaseTerms = { seconds: 3600, duration: 'PT1H', graceSeconds: 300, remindBeforeSeconds: [1800, 600] };
+const T0 = Date.parse('2026-12-01T00:00:00.000Z');
+
+let seq = 0;
+/** A leased node pool poolgate created at T0 (its creating request ACTIVE, its record present). */
+async function leased(): Promise<{ creating: PoolRequestRecord; facts: NodePoolFacts }> {
+  const id = `l${++seq}-${Date.now()}`;
+  const creating: PoolRequestRecord = { ...requestRecord(id), status: 'ACTIVE', nodePoolName: `np-${id}` };
+  await requests.create(creating);
+  const facts: NodePoolFacts = {
+    projectId: 'p',
+    poolName: 'pool',
+    nodePoolName: creating.nodePoolName,
+    team: 'ml-platform',
+    creatingRequestId: id,
+    creator: 'alice@example.com',
+    flavor: 'f',
+    count: 1,
+    billingMode: '0',
+    leaseTerms: TERMS,
+    leaseHolder: 'alice@example.com',
+  };
+  expect(await claims.claimNodePoolName(facts, id, async () => false, new Date(T0), { facts })).toEqual({ ok: true });
+  expect(await claims.markPresent(facts, new Date(T0).toISOString())).toBe(true);
+  return { creating, facts };
+}
+
+interface Seen {
+  metrics: MetricName[];
+  started: string[];
+  stopped: string[];
+  told: Array<{ node: string; kind: string; endsAt: string }>;
+}
+
+function deps(at: () => number, seen: Seen, over: Partial<SweepLeasesDeps> = {}): SweepLeasesDeps {
+  return {
+    policy,
+    requests,
+    claims,
+    leases: claims,
+    approvals,
+    quotas,
+    now: () => new Date(at()),
+    recordMetric: (name) => void seen.metrics.push(name),
+    workflow: {
+      start: async (id) => {
+        seen.started.push(id);
+        return 'started';
+      },
+      stop: async (id) => void seen.stopped.push(id),
+    },
+    notifier: {
+      tellLeaseHolder: async (record, notice) =>
+        void seen.told.push({ node: record.nodePoolName, kind: notice.kind, endsAt: notice.endsAt }),
+      showSettled: async () => undefined,
+      tellRequester: async () => undefined,
+    },
+    retryBaseMs: 1000,
+    ...over,
+  };
+}
+const fresh = (): Seen => ({ metrics: [], started: [], stopped: [], told: [] });
+const END_PLUS_GRACE = T0 + 3600_000 + 300_000;
+
+describe('a lease deletion an admin cancelled', () => {
+  it('ends the lease: not submitted again, not counted as a failure, out of the sweep', async () => {
+    const { creating, facts } = await leased();
+    const seen = fresh();
+    let now = END_PLUS_GRACE + 1000;
+    const sweep = deps(() => now, seen);
+    const first = await sweepLeases(sweep);
+    const deleteId = leaseDeletionId(creating.requestId, 1);
+    expect(first.deletions).toEqual([deleteId]);
+
+    // An admin cancels the deletion before it runs.
+    await requests.recordStep(deleteId, newStep('cancelled', 'cancelled', 'ok', { actor: 'root@example.com' }), {
+      status: 'CANCELLED',
+      reason: 'CANCELLED_BY_USER',
+    });
+    now += 3_600_000;
+    const second = await sweepLeases(sweep);
+    expect(second).toMatchObject({ deletions: [], retried: [], errors: [] });
+    expect(await requests.get(leaseDeletionId(creating.requestId, 2))).toBeUndefined();
+    expect(seen.metrics).not.toContain('leaseDeletionFailed');
+    const record = await claims.record(facts);
+    expect(record).toMatchObject({ state: 'present', leaseStopped: 'CANCELLED_BY_ADMIN', leaseDeletion: deleteId });
+    expect(
+      (await claims.dueLeases(new Date(now + 86_400_000).toISOString(), LEASE_BATCH)).map((r) => r.nodePoolName),
+    ).not.toContain(facts.nodePoolName);
+    // An extension cannot revive it: the deletion is still claimed on the record.
+    expect(await claims.claimExtension(facts, 'ext-after-cancel')).toBe(false);
+  });
+});
