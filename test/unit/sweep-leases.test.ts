@@ -7,6 +7,7 @@ import { ApprovalRepository } from '../../lambdas/adapters/dynamodb/approval-rep
 import { ClaimRepository } from '../../lambdas/adapters/dynamodb/claim-repository';
 import { QuotaRepository } from '../../lambdas/adapters/dynamodb/quota-repository';
 import { RequestRepository } from '../../lambdas/adapters/dynamodb/request-repository';
+import type { PlannedStage } from '../../lambdas/domain/approval-plan';
 import { parsePolicy } from '../../lambdas/config/policy';
 import { leaseDeletionId, type LeaseTerms } from '../../lambdas/domain/lease';
 import type { NodePoolFacts } from '../../lambdas/domain/nodepool-record';
@@ -135,5 +136,69 @@ describe('a lease deletion an admin cancelled', () => {
     ).not.toContain(facts.nodePoolName);
     // An extension cannot revive it: the deletion is still claimed on the record.
     expect(await claims.claimExtension(facts, 'ext-after-cancel')).toBe(false);
+  });
+});
+
+describe('a lease-end cancellation that crashed before it settled', () => {
+  it('is settled by the next look: reservation released, run stopped, approval closed', async () => {
+    const { cancelForLeaseEnd } = await import('../../lambdas/use-cases/cancel-request');
+    const { approvalIdFor } = await import('../../lambdas/domain/approval');
+    const { facts } = await leased();
+    const scaleId = `scale-${facts.nodePoolName}`;
+    const stage: PlannedStage = {
+      name: 'manager',
+      approvers: [{ email: 'bob@example.com' }],
+      requiredApprovals: 1,
+      remindAfterSeconds: 3600,
+      expireAfterSeconds: 86_400,
+      escalated: false,
+      collectsOrderId: false,
+    };
+    await requests.create({
+      ...requestRecord(scaleId, [stage]),
+      status: 'AWAITING_APPROVAL',
+      nodePoolName: facts.nodePoolName,
+      count: 3,
+    });
+    const before = await quotas.counters('ml-platform', 'f');
+    expect(await quotas.reserve({ team: 'ml-platform', flavor: 'f', requestId: scaleId, count: 3 }, 1000)).toBe(
+      'reserved',
+    );
+    expect((await quotas.counters('ml-platform', 'f')).reserved).toBe(before.reserved + 3);
+    await approvals.open({
+      approvalId: approvalIdFor(scaleId, 0),
+      requestId: scaleId,
+      stageIndex: 0,
+      stageName: 'manager',
+      finalStage: true,
+      approvers: ['bob@example.com'],
+      approverSlackIds: {},
+      requiredApprovals: 1,
+      needsOrderId: false,
+      createdAt: new Date(T0).toISOString(),
+      expiresAt: new Date(T0 + 86_400_000).toISOString(),
+      taskToken: 'token',
+    });
+    // The crash: CANCELLED / LEASE_ENDED written, nothing after it.
+    await requests.recordStep(
+      scaleId,
+      newStep('cancelled', 'cancelled', 'ok', { actor: 'poolgate', detail: { reason: 'LEASE_ENDED' } }),
+      { status: 'CANCELLED', reason: 'LEASE_ENDED', from: ['AWAITING_APPROVAL'] },
+    );
+    const seen = fresh();
+    await cancelForLeaseEnd(
+      scaleId,
+      deps(() => END_PLUS_GRACE, seen),
+    );
+    expect(seen.stopped).toEqual([scaleId]);
+    expect((await approvals.get(approvalIdFor(scaleId, 0)))?.closed).toBe('CANCELLED');
+    expect(await quotas.counters('ml-platform', 'f')).toEqual(before);
+    // Settling again changes nothing and counts nothing.
+    await cancelForLeaseEnd(
+      scaleId,
+      deps(() => END_PLUS_GRACE, seen),
+    );
+    expect(await quotas.counters('ml-platform', 'f')).toEqual(before);
+    expect(seen.metrics).not.toContain('cancelled');
   });
 });
