@@ -237,6 +237,12 @@ export interface Claims {
   markDeleted(name: NodePoolName, deleteId: string, at: string): Promise<boolean>;
   /** One page of a team's present node pools, newest first. */
   inventory(team: string, options: { limit: number; startAt?: IndexPosition }): Promise<RecordPage>;
+  /**
+   * Claims a drift observation (its deterministic id) on the node pool's record: true for the one
+   * caller that adds it; false when it was seen before (whichever request is the latest now) or the
+   * record is gone. A new creation under the name forgets what was seen.
+   */
+  claimDriftObservation(name: NodePoolName, observationId: string): Promise<boolean>;
 }
 
 export type { NodePoolName };

@@ -216,6 +216,17 @@ export class ClaimRepository implements Claims, LeaseRecords {
     };
   }
 
+  async claimDriftObservation(name: NodePoolName, observationId: string): Promise<boolean> {
+    const x = new Expression();
+    const seen = x.name('driftSeen');
+    return this.update(
+      name,
+      updateExpression({ add: [`${seen} ${x.value(new Set([observationId]))}`] }),
+      `attribute_exists(${x.name('pk')}) AND NOT contains(${seen}, ${x.value(observationId)})`,
+      x,
+    );
+  }
+
   // --- Leases (LeaseRecords) ------------------------------------------------------------------------
 
   /** Records whose next lease event is due at `now`, oldest first (the sparse byLease index). */
@@ -353,7 +364,7 @@ export class ClaimRepository implements Claims, LeaseRecords {
       // A creation starts the record afresh: state creating, this request's facts, out of the inventory.
       sets.push(`${x.name('state')} = ${x.value('creating')}`);
       for (const [field, value] of Object.entries(facts ?? {})) sets.push(`${x.name(field)} = ${x.value(value)}`);
-      for (const field of ['gsiTeam', 'createdAt', 'deletedAt', ...LEASE_FIELDS])
+      for (const field of ['gsiTeam', 'createdAt', 'deletedAt', 'driftSeen', ...LEASE_FIELDS])
         if (!Object.hasOwn(facts ?? {}, field)) removes.push(x.name(field));
     }
     let condition: string;
@@ -383,7 +394,8 @@ export class ClaimRepository implements Claims, LeaseRecords {
 
 /** The record from its item; a bare claim of before records names its node pool only in its key. */
 function toNodePoolRecord(item: Record<string, unknown>): NodePoolRecord {
-  const { pk, sk: _sk, gsiTeam: _g, gsiLease: _l, ...rest } = item;
+  // driftSeen (a string set) is the drift report's own bookkeeping: not part of the record's view.
+  const { pk, sk: _sk, gsiTeam: _g, gsiLease: _l, driftSeen: _d, ...rest } = item;
   const [, projectId = '', poolName = '', ...nameParts] = String(pk).split('#');
   return {
     projectId,
