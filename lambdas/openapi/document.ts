@@ -393,7 +393,7 @@ export function buildOpenApiDocument(): OpenApiDocument {
     tags: ['leases'],
     summary: "Ask to extend a node pool's lease (members of the owning team and admins)",
     description:
-      "`request_id` is the request that created the leased node pool. Creates a request of kind `extend`, which goes through the policy's stages for extensions (those whose `when.changes` names `extend`, else the create stages); once approved it moves the lease's end by `duration` and ends EXTENDED, unless the lease's deletion was claimed first (then REJECTED / LEASE_ENDED). At most one open extension per lease; the same caller posting the same duration again gets the same request. " +
+      "`request_id` is the request that created the leased node pool. Creates a request of kind `extend`, which goes through the policy's stages for extensions (those whose `when.changes` names `extend`, else the create stages); once approved it moves the lease's end by `duration` and ends EXTENDED, unless the lease's deletion was claimed first (then REJECTED / LEASE_ENDED) or another extension applied meanwhile leaves no room under `lease.maxTotal` (then REJECTED / LEASE_MAX_TOTAL). At most one open extension per lease; the same caller posting the same duration again gets the same request. " +
       "With a reminder's personal link (`?as=<email>&sig=...`), the same route takes the link's form (`application/x-www-form-urlencoded`, field `duration`) without a bearer token, as that person, who must be a member of the owning team or an admin.",
     security: BEARER,
     request: {

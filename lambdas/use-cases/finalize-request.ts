@@ -197,13 +197,14 @@ async function finalizeChange(
   if (!gone && !isTerminal(request.status)) {
     if (input.approval?.status === 'expired' && request.status === 'AWAITING_APPROVAL') {
       request = await expire(request, input.approval.stageIndex, deps);
-    } else if (input.error?.Error === 'LeaseEndedError') {
+    } else if (input.error?.Error === 'LeaseEndedError' || input.error?.Error === 'LeaseMaxTotalError') {
+      const reason = FAILURE_REASONS[input.error.Error];
       const result = await deps.requests.recordStep(
         request.requestId,
         newStep(stepId.failed(attempt), 'lease_extended', 'refused', {
-          detail: { reason: 'LEASE_ENDED', message: causeMessage(input.error.Cause) },
+          detail: { reason, message: causeMessage(input.error.Cause) },
         }),
-        { status: 'REJECTED', reason: 'LEASE_ENDED' },
+        { status: 'REJECTED', reason },
       );
       request = result.request;
     } else if (input.error?.Error === 'NodePoolNotOursError') {

@@ -260,7 +260,15 @@ export interface LeaseRecords {
   claimExtension(name: NodePoolName, extensionId: string, previousId?: string): Promise<boolean>;
   applyExtension(
     name: NodePoolName,
-    change: { extensionId: string; fromEndsAt: string; toEndsAt: string; seconds: number; nextAt: string },
+    change: {
+      extensionId: string;
+      fromEndsAt: string;
+      toEndsAt: string;
+      seconds: number;
+      nextAt: string;
+      /** The cap: applied only if the lease was extended by at most this many seconds before. */
+      maxExtendedBefore?: number;
+    },
   ): Promise<boolean>;
   releaseExtension(name: NodePoolName, extensionId: string): Promise<boolean>;
 }

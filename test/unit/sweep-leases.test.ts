@@ -3,6 +3,7 @@
  * deletion an admin cancelled, a cancellation that crashed half-way, records that would block its
  * oldest-first batch, and an index entry older than the record.
  */
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ApprovalRepository } from '../../lambdas/adapters/dynamodb/approval-repository';
 import { ClaimRepository } from '../../lambdas/adapters/dynamodb/claim-repository';
 import { QuotaRepository } from '../../lambdas/adapters/dynamodb/quota-repository';
@@ -10,10 +11,11 @@ import { RequestRepository } from '../../lambdas/adapters/dynamodb/request-repos
 import type { PlannedStage } from '../../lambdas/domain/approval-plan';
 import { parsePolicy } from '../../lambdas/config/policy';
 import { leaseDeletionId, type LeaseTerms } from '../../lambdas/domain/lease';
-import type { NodePoolFacts } from '../../lambdas/domain/nodepool-record';
+import { nodePoolKey, type NodePoolFacts } from '../../lambdas/domain/nodepool-record';
 import type { PoolRequestRecord } from '../../lambdas/domain/pool-request';
 import { newStep } from '../../lambdas/domain/steps';
 import type { MetricName } from '../../lambdas/use-cases/metrics';
+import { applyChange } from '../../lambdas/use-cases/apply-change';
 import { LEASE_BATCH, sweepLeases, type SweepLeasesDeps } from '../../lambdas/use-cases/sweep-leases';
 import { useTestTable } from '../support/dynamodb';
 import { requestRecord } from '../support/fixtures';
@@ -200,5 +202,75 @@ describe('a lease-end cancellation that crashed before it settled', () => {
     );
     expect(await quotas.counters('ml-platform', 'f')).toEqual(before);
     expect(seen.metrics).not.toContain('cancelled');
+  });
+});
+
+describe('an extension approved past the lease cap', () => {
+  const CAPPED: LeaseTerms = { ...TERMS, maxTotalSeconds: 7200 };
+
+  /** A lease capped at two hours in all, already extended by `extended` seconds, held by a pending extension of an hour. */
+  async function cappedLease(extended: number) {
+    const { creating, facts } = await leased();
+    // The record as a racing extension left it (the cap was checked against an older record).
+    await table.db.send(
+      new UpdateCommand({
+        TableName: table.tableName,
+        Key: nodePoolKey(facts),
+        UpdateExpression: 'SET leaseTerms = :t, leaseExtendedSeconds = :e',
+        ExpressionAttributeValues: { ':t': CAPPED, ':e': extended },
+      }),
+    );
+    const extensionId = `ext-${creating.requestId}`;
+    await requests.create({
+      ...requestRecord(extensionId),
+      kind: 'extend',
+      status: 'PROVISIONING',
+      nodePoolName: facts.nodePoolName,
+      createRequestId: creating.requestId,
+      extend: { duration: 'PT1H', seconds: 3600 },
+    });
+    expect(await claims.claimExtension(facts, extensionId)).toBe(true);
+    return { facts, extensionId, before: (await claims.record(facts))! };
+  }
+
+  const applyDeps = () => ({
+    requests,
+    modelArts: {} as never,
+    tracking: policy.nodeTracking,
+    now: () => new Date(T0 + 60_000),
+    leases: { claims, records: claims },
+  });
+
+  it('is refused by ApplyChange with a reason naming the cap, and the end does not move', async () => {
+    const { facts, extensionId, before } = await cappedLease(3600);
+    await expect(applyChange(extensionId, applyDeps())).rejects.toMatchObject({
+      name: 'LeaseMaxTotalError',
+      message: expect.stringContaining('lease.maxTotal of PT2H'),
+    });
+    const after = await claims.record(facts);
+    expect(after?.leaseEndsAt).toBe(before.leaseEndsAt);
+    expect(after?.leaseExtendedSeconds).toBe(3600);
+  });
+
+  it('the applying write itself refuses to pass the cap, whatever the caller read', async () => {
+    const { facts, extensionId, before } = await cappedLease(3600);
+    const moved = await claims.applyExtension(facts, {
+      extensionId,
+      fromEndsAt: before.leaseEndsAt!,
+      toEndsAt: new Date(Date.parse(before.leaseEndsAt!) + 3_600_000).toISOString(),
+      seconds: 3600,
+      nextAt: before.leaseNextAt!,
+      maxExtendedBefore: 0,
+    });
+    expect(moved).toBe(false);
+    expect((await claims.record(facts))?.leaseEndsAt).toBe(before.leaseEndsAt);
+  });
+
+  it('within the cap it moves the end', async () => {
+    const { facts, extensionId, before } = await cappedLease(0);
+    await applyChange(extensionId, applyDeps());
+    const after = await claims.record(facts);
+    expect(after?.leaseExtendedSeconds).toBe(3600);
+    expect(Date.parse(after!.leaseEndsAt!) - Date.parse(before.leaseEndsAt!)).toBe(3_600_000);
   });
 });

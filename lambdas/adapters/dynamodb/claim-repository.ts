@@ -310,13 +310,26 @@ export class ClaimRepository implements Claims, LeaseRecords {
 
   /**
    * Moves the lease's end by an approved extension: only if no deletion is claimed (whichever
-   * conditional write lands first wins), the extension still holds the lease and the end is the one read.
+   * conditional write lands first wins), the extension still holds the lease, the end is the one read and
+   * (`maxExtendedBefore`) the lease was not extended by more than that before: its cap holds.
    */
   async applyExtension(
     name: NodePoolName,
-    change: { extensionId: string; fromEndsAt: string; toEndsAt: string; seconds: number; nextAt: string },
+    change: {
+      extensionId: string;
+      fromEndsAt: string;
+      toEndsAt: string;
+      seconds: number;
+      nextAt: string;
+      maxExtendedBefore?: number;
+    },
   ): Promise<boolean> {
     const x = new Expression();
+    const extended = x.name('leaseExtendedSeconds');
+    // The cap: what the lease was extended by before this one may not exceed the limit (a lease's record
+    // has leaseExtendedSeconds from its start, 0 until extended).
+    const cap =
+      change.maxExtendedBefore === undefined ? '' : ` AND ${extended} <= ${x.value(change.maxExtendedBefore)}`;
     return this.update(
       name,
       updateExpression({
@@ -325,10 +338,10 @@ export class ClaimRepository implements Claims, LeaseRecords {
           `${x.name('leaseNextAt')} = ${x.value(change.nextAt)}`,
           `${x.name('leaseLastExtension')} = ${x.value(change.extensionId)}`,
         ],
-        add: [`${x.name('leaseExtendedSeconds')} ${x.value(change.seconds)}`],
+        add: [`${extended} ${x.value(change.seconds)}`],
         remove: [x.name('leaseExtension')],
       }),
-      `${x.name('leaseExtension')} = ${x.value(change.extensionId)} AND ${x.name('leaseEndsAt')} = ${x.value(change.fromEndsAt)} AND attribute_not_exists(${x.name('leaseDeletion')})`,
+      `${x.name('leaseExtension')} = ${x.value(change.extensionId)} AND ${x.name('leaseEndsAt')} = ${x.value(change.fromEndsAt)} AND attribute_not_exists(${x.name('leaseDeletion')})${cap}`,
       x,
     );
   }
