@@ -257,6 +257,8 @@ export interface LeaseRecords {
     claim: { endsAt: string; deleteId: string; attempt: number; nextAt: string; previousId?: string },
   ): Promise<boolean>;
   stopLease(name: NodePoolName, deleteId: string, why: string): Promise<boolean>;
+  /** Takes a record with nothing left to do out of the index, if nobody moved its next event since `from`. */
+  leaveLeaseIndex(name: NodePoolName, from: string, why: string): Promise<boolean>;
   claimExtension(name: NodePoolName, extensionId: string, previousId?: string): Promise<boolean>;
   applyExtension(
     name: NodePoolName,

@@ -93,7 +93,13 @@ export async function sweepLeases(deps: SweepLeasesDeps): Promise<SweepLeasesRep
 
 async function handleLease(record: NodePoolRecord, deps: SweepLeasesDeps, report: SweepLeasesReport): Promise<void> {
   const { leaseEndsAt, leaseTerms, leaseNextAt, creatingRequestId } = record;
-  if (!leaseEndsAt || !leaseTerms || !leaseNextAt || !creatingRequestId) return;
+  // Every path below moves leaseNextAt forward or takes the record out of the index: one left as it is
+  // would stay at the front of the oldest-first batch and, a batch of them, stop the sweep.
+  if (!leaseNextAt) return; // not in the index
+  if (!leaseEndsAt || !leaseTerms || !creatingRequestId) {
+    await deps.leases.leaveLeaseIndex(record, leaseNextAt, 'NO_LEASE');
+    return;
+  }
   if (record.leaseDeletion) return followDeletion(record, deps, report);
   const now = deps.now().getTime();
   const schedule = scheduleOf(leaseEndsAt, leaseTerms);
@@ -173,9 +179,13 @@ async function startDeletion(
     ...(previousId ? { previousId } : {}),
   });
   if (!claimed) {
-    // Another run claimed it (then it submits; submitting again is harmless), or an extension moved the end.
+    // Another run claimed it (then it submits; submitting again is harmless), or an extension moved the end
+    // (and the next event with it). Otherwise (the record is not present) look again later.
     const now = await deps.claims.record(record);
-    if (now?.leaseDeletion !== deleteId) return;
+    if (now?.leaseDeletion !== deleteId) {
+      if (now?.leaseNextAt === record.leaseNextAt) await deps.leases.moveLeaseNext(record, record.leaseNextAt!, nextAt);
+      return;
+    }
   }
   await submitLeaseDeletion(record, deleteId, attempt, deps, report);
 }
@@ -247,14 +257,25 @@ async function followDeletion(record: NodePoolRecord, deps: SweepLeasesDeps, rep
   const deleteId = record.leaseDeletion!;
   const attempt = record.leaseDeletionAttempts ?? 1;
   const request = await deps.requests.get(deleteId);
-  if (!request) return submitLeaseDeletion(record, deleteId, attempt, deps, report);
   const later = () =>
     deps.leases.moveLeaseNext(
       record,
       record.leaseNextAt!,
       new Date(deps.now().getTime() + deletionRetryMs(attempt, deps.retryBaseMs)).toISOString(),
     );
-  if (request.status === 'DELETED') return; // the record drops its lease in the same write
+  if (!request) {
+    // Claimed but not submitted (a run stopped in between): submit it, and look again later (the node
+    // pool's claim may be refused while a change runs).
+    await submitLeaseDeletion(record, deleteId, attempt, deps, report);
+    await later();
+    return;
+  }
+  if (request.status === 'DELETED') {
+    // The record drops its lease in the same write as DELETED; one still in the index (that write not
+    // made yet, or made by an older version) has nothing left to do.
+    await deps.leases.stopLease(record, deleteId, 'DELETED');
+    return;
+  }
   if (!isFinal(request.status, true)) {
     // Not started yet (the claim of the node pool was refused while a change ran): submit again.
     if (request.status === 'SUBMITTED') await deps.workflow.start(deleteId, undefined, 'delete');

@@ -3,7 +3,7 @@
  * deletion an admin cancelled, a cancellation that crashed half-way, records that would block its
  * oldest-first batch, and an index entry older than the record.
  */
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ApprovalRepository } from '../../lambdas/adapters/dynamodb/approval-repository';
 import { ClaimRepository } from '../../lambdas/adapters/dynamodb/claim-repository';
 import { QuotaRepository } from '../../lambdas/adapters/dynamodb/quota-repository';
@@ -272,5 +272,48 @@ describe('an extension approved past the lease cap', () => {
     const after = await claims.record(facts);
     expect(after?.leaseExtendedSeconds).toBe(3600);
     expect(Date.parse(after!.leaseEndsAt!) - Date.parse(before.leaseEndsAt!)).toBe(3_600_000);
+  });
+});
+
+describe('records with nothing left to do', () => {
+  it('do not hold the front of the oldest-first batch: a due lease behind more than a batch of them is handled', async () => {
+    // More than a batch of index entries older than any lease here: some without their lease's facts
+    // (left behind by hand or by an older version), some whose lease deletion finished.
+    const stale = LEASE_BATCH + 5;
+    for (let i = 0; i < stale; i++)
+      await table.db.send(
+        new PutCommand({
+          TableName: table.tableName,
+          Item: {
+            ...nodePoolKey({ projectId: 'p', poolName: 'stale', nodePoolName: `s${i}` }),
+            state: 'present',
+            gsiLease: 'LEASE',
+            leaseNextAt: new Date(T0 - 86_400_000 + i).toISOString(),
+          },
+        }),
+      );
+    for (let i = 0; i < 5; i++) {
+      const { creating, facts } = await leased();
+      const deleteId = leaseDeletionId(creating.requestId, 1);
+      await requests.create({ ...requestRecord(deleteId), kind: 'delete', status: 'DELETED' });
+      await table.db.send(
+        new UpdateCommand({
+          TableName: table.tableName,
+          Key: nodePoolKey(facts),
+          UpdateExpression: 'SET leaseDeletion = :d, leaseNextAt = :n',
+          ExpressionAttributeValues: { ':d': deleteId, ':n': new Date(T0 - 3_600_000 + i).toISOString() },
+        }),
+      );
+    }
+    const { facts } = await leased();
+    const seen = fresh();
+    const now = T0 + 1800_000 + 1000; // the first reminder point has passed
+    for (let run = 0; run < 3 && !seen.told.some((t) => t.node === facts.nodePoolName); run++)
+      await sweepLeases(deps(() => now, seen));
+    expect(seen.told.filter((t) => t.node === facts.nodePoolName)).toEqual([
+      expect.objectContaining({ kind: 'remind' }),
+    ]);
+    const due = await claims.dueLeases(new Date(now).toISOString(), 1000);
+    expect(due.filter((r) => r.poolName === 'stale' || r.leaseDeletion)).toEqual([]);
   });
 });

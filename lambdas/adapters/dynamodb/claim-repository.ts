@@ -293,6 +293,17 @@ export class ClaimRepository implements Claims, LeaseRecords {
     );
   }
 
+  /** A record with nothing left to do leaves the index (if its next event is still the one read). */
+  async leaveLeaseIndex(name: NodePoolName, from: string, why: string): Promise<boolean> {
+    const x = new Expression();
+    return this.update(
+      name,
+      updateExpression({ set: [`${x.name('leaseStopped')} = ${x.value(why)}`], remove: [x.name('gsiLease')] }),
+      `${x.name('leaseNextAt')} = ${x.value(from)}`,
+      x,
+    );
+  }
+
   /** Claims the lease's one open extension; `previousId`: a finished extension that still holds it. */
   async claimExtension(name: NodePoolName, extensionId: string, previousId?: string): Promise<boolean> {
     const x = new Expression();
