@@ -81,11 +81,16 @@ export async function sweepLeases(deps: SweepLeasesDeps): Promise<SweepLeasesRep
     errors: [],
   };
   const due = await deps.leases.dueLeases(deps.now().toISOString(), LEASE_BATCH);
-  for (const record of due) {
+  for (const indexed of due) {
     try {
+      // The index may be older than the record (it is eventually consistent on AWS, and an extension or
+      // another run may have written since): act on the record as it is now. One whose next event moved
+      // is not due any more here; the index has it at its new place.
+      const record = await deps.claims.record(indexed);
+      if (!record || record.leaseNextAt !== indexed.leaseNextAt) continue;
       await handleLease(record, deps, report);
     } catch (error) {
-      report.errors.push(`${record.nodePoolName}: ${(error as Error).name}: ${(error as Error).message}`);
+      report.errors.push(`${indexed.nodePoolName}: ${(error as Error).name}: ${(error as Error).message}`);
     }
   }
   return report;
@@ -144,6 +149,7 @@ async function remind(
       : { kind: 'ended' as const }),
     endsAt,
     deleteAt,
+    now: deps.now().toISOString(),
     ...(estimate ? { estimate } : {}),
   });
   deps.recordMetric?.('leaseReminded', 1, 'Count');

@@ -317,3 +317,56 @@ describe('records with nothing left to do', () => {
     expect(due.filter((r) => r.poolName === 'stale' || r.leaseDeletion)).toEqual([]);
   });
 });
+
+describe('an index entry older than its record', () => {
+  it('is acted on as the record says now: no reminder for an end an extension has moved', async () => {
+    const { creating, facts } = await leased();
+    const [stale] = (await claims.dueLeases(new Date(T0 + 1800_000).toISOString(), 1000)).filter(
+      (r) => r.nodePoolName === facts.nodePoolName,
+    );
+    expect(stale).toBeDefined();
+    // An extension of an hour is applied after the index was read (the index is eventually consistent on AWS).
+    const extensionId = `ext-${creating.requestId}`;
+    expect(await claims.claimExtension(facts, extensionId)).toBe(true);
+    const toEndsAt = new Date(Date.parse(stale!.leaseEndsAt!) + 3_600_000).toISOString();
+    expect(
+      await claims.applyExtension(facts, {
+        extensionId,
+        fromEndsAt: stale!.leaseEndsAt!,
+        toEndsAt,
+        seconds: 3600,
+        nextAt: new Date(T0 + 5400_000).toISOString(),
+      }),
+    ).toBe(true);
+
+    const seen = fresh();
+    const now = T0 + 1800_000 + 1000; // the old end's first reminder point, long before the new end's
+    await sweepLeases(
+      deps(() => now, seen, {
+        leases: Object.assign(Object.create(claims) as ClaimRepository, { dueLeases: async () => [stale!] }),
+      }),
+    );
+    expect(seen.told).toEqual([]);
+    expect((await claims.record(facts))?.leaseNextAt).toBe(new Date(T0 + 5400_000).toISOString());
+  });
+});
+
+describe('the reminder headline', () => {
+  it('says the time actually left, from the end and the time of sending', async () => {
+    const { leaseHeadline } = await import('../../lambdas/presentation/lease-mail');
+    const record = {
+      projectId: 'p',
+      poolName: 'pool',
+      nodePoolName: 'np',
+      kind: 'create' as const,
+      requestId: 'r',
+      claimedAt: '',
+    };
+    const endsAt = new Date(T0 + 7200_000).toISOString();
+    const base = { record, kind: 'remind' as const, before: 'PT2H', endsAt, deleteAt: endsAt, timeZone: 'UTC' };
+    expect(leaseHeadline({ ...base, now: new Date(T0 + 1800_000).toISOString() })).toContain('ends in 1 h 30 min (at ');
+    expect(leaseHeadline({ ...base, now: new Date(T0 + 7200_000 - 40_000).toISOString() })).toContain(
+      'ends in less than a minute (at ',
+    );
+  });
+});
