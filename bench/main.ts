@@ -7,7 +7,8 @@
  *      (transitions, decision-to-ModelArts, DynamoDB, Lambda, mail), then submit at concurrency
  *      1, 16 and 64;
  *   3. stack B, node tracking on: approved requests (what following the nodes adds), then each of
- *      their node pools deleted through the gate, one by one (bench/deletes.ts);
+ *      their node pools scaled up (approved) and down through the gate (bench/scales.ts), then deleted,
+ *      one by one (bench/deletes.ts);
  *   4. AWS cost at list prices (bench/prices.ts, bench/cost.ts), the targets, the table;
  *   5. leases (bench/leases.ts): a leased node pool's life, and the lease sweep with 10,000 live leases.
  * Writes bench/results/latest.json; `--save <name>` also writes bench/results/<name>.json (tracked).
@@ -28,6 +29,7 @@ import { measureBundles, type BundleReport } from './bundles';
 import { addQuantities, costOf, quantitiesOf, type CostFigures, type Quantities } from './cost';
 import { deleteFlows } from './deletes';
 import { leaseBench, renderLeases, type LeaseFigures } from './leases';
+import { scaleFlows, type ScaleFigures } from './scales';
 import { flows, usage, type FlowFigures } from './flows';
 import { submitLoad, type SubmitFigures } from './load';
 import { LAMBDA_MEMORY_MB, PRICES } from './prices';
@@ -99,6 +101,9 @@ export interface BenchResults {
   readonly approvedWithTracking: FlowFigures & { readonly pollsPerRequest: number };
   /** The node pools of `approvedWithTracking` deleted one by one (default policy: no approval for a delete). */
   readonly deletes: FlowFigures & { readonly pollsPerDelete: number };
+  /** The same node pools scaled from 1 to 3 nodes (approved), then back to 1 (no approval), one by one. */
+  readonly scaleUps: ScaleFigures;
+  readonly scaleDowns: ScaleFigures;
   readonly cost: {
     readonly prices: typeof PRICES;
     readonly approvedWithoutTracking: CostFigures;
@@ -110,6 +115,13 @@ export interface BenchResults {
     readonly rejected: CostFigures;
     /** Deletes as measured (the simulator takes NODE_READY_DELAY_MS to delete, polled every second). */
     readonly deletesMeasured: CostFigures;
+    /** Scales as measured (nodes up or gone after NODE_READY_DELAY_MS, polled every second). */
+    readonly scaleUpsMeasured: CostFigures;
+    readonly scaleDownsMeasured: CostFigures;
+    /** A scale-up whose nodes take the projection's start-up time, polled as node tracking polls. */
+    readonly scaleUpsProjected: CostFigures;
+    /** One whole life: a create and one scale-up (each with the projected start-up), then a delete. */
+    readonly lifeProjected: CostFigures;
   };
   /** Leases: a leased node pool's life, and the lease sweep with 10,000 live leases (bench/leases.ts). */
   readonly leases?: LeaseFigures;
@@ -262,6 +274,10 @@ async function main(): Promise<void> {
       prefix: 'tracked',
       parallel: 5,
     });
+    const names = Array.from({ length: COUNTS.tracked }, (_, i) => `tracked-${i}`);
+    log(`stack B: the ${COUNTS.tracked} node pools scaled up to 3 (approved), then down to 1, one by one`);
+    const scaleUps = await scaleFlows({ stack, token, outbox, names, count: 3, approve: true });
+    const scaleDowns = await scaleFlows({ stack, token, outbox, names, count: 1, approve: false });
     log(`stack B: the ${COUNTS.tracked} node pools deleted, one by one`);
     const deletes = await deleteFlows({
       stack,
@@ -269,7 +285,12 @@ async function main(): Promise<void> {
       outbox,
       names: Array.from({ length: COUNTS.tracked }, (_, i) => `tracked-${i}`),
     });
-    return { figures: { ...figures, pollsPerRequest: figures.usage.lambda.checkNodes?.invocations ?? 0 }, deletes };
+    return {
+      figures: { ...figures, pollsPerRequest: figures.usage.lambda.checkNodes?.invocations ?? 0 },
+      deletes,
+      scaleUps,
+      scaleDowns,
+    };
   });
   const tracked = trackedRun.figures;
 
@@ -289,18 +310,27 @@ async function main(): Promise<void> {
     emails: 0,
   };
   const projectedPolls = checksUntil(PROJECTED.nodesUpAfterSeconds, PROJECTED.pollSeconds);
+  const { scaleUps, scaleDowns } = trackedRun;
+  const scaleUpQ = quantitiesOf(scaleUps.usage, scaleUps.transitions.mean);
+  const scaleUpProjectedQ = addQuantities(scaleUpQ, perPoll, projectedPolls - scaleUps.pollsPerScale);
+  const createProjectedQ = addQuantities(trackedQ, perPoll, projectedPolls - tracked.pollsPerRequest);
+  const deleteQ = quantitiesOf(trackedRun.deletes.usage, trackedRun.deletes.transitions.mean);
   const cost: BenchResults['cost'] = {
     prices: PRICES,
     approvedWithoutTracking: costOf(base),
     approvedWithoutTracking200ms: costOf(quantitiesOf(a.approved.usage, a.approved.transitions.mean, 200)),
     approvedWithTrackingMeasured: costOf(trackedQ),
-    approvedWithTrackingProjected: costOf(addQuantities(trackedQ, perPoll, projectedPolls - tracked.pollsPerRequest)),
+    approvedWithTrackingProjected: costOf(createProjectedQ),
     trackingProjection: {
       polls: projectedPolls,
       assumption: `checks every ${PROJECTED.pollSeconds} s from the acceptance (the default schedule), nodes up after ${PROJECTED.nodesUpAfterSeconds / 60} min`,
     },
     rejected: costOf(quantitiesOf(a.rejected.usage, a.rejected.transitions.mean)),
-    deletesMeasured: costOf(quantitiesOf(trackedRun.deletes.usage, trackedRun.deletes.transitions.mean)),
+    deletesMeasured: costOf(deleteQ),
+    scaleUpsMeasured: costOf(scaleUpQ),
+    scaleDownsMeasured: costOf(quantitiesOf(scaleDowns.usage, scaleDowns.transitions.mean)),
+    scaleUpsProjected: costOf(scaleUpProjectedQ),
+    lifeProjected: costOf(addQuantities(addQuantities(createProjectedQ, scaleUpProjectedQ, 1), deleteQ, 1)),
   };
   log(
     `create tracked through a ${PROJECTED.nodesUpAfterSeconds / 60}-minute node start: ${projectedPolls} checks, ` +
@@ -311,6 +341,21 @@ async function main(): Promise<void> {
     `deletes: ${d.transitions.mean} transitions, ${d.usage.dynamodb.writes} DynamoDB writes ` +
       `(${round(d.usage.dynamodb.writeUnits + d.usage.dynamodb.indexWriteUnits, 2)} WCU with indexes), ` +
       `${d.pollsPerDelete} polls each; USD ${cost.deletesMeasured.totalPerThousand} per 1,000 deletes`,
+  );
+  for (const [what, f, c] of [
+    ['scale-ups', scaleUps, cost.scaleUpsMeasured],
+    ['scale-downs', scaleDowns, cost.scaleDownsMeasured],
+  ] as const) {
+    log(
+      `${what}: ${f.transitions.mean} transitions, ${f.usage.dynamodb.writes} DynamoDB writes ` +
+        `(${round(f.usage.dynamodb.writeUnits + f.usage.dynamodb.indexWriteUnits, 2)} WCU with indexes), ` +
+        `${f.pollsPerScale} polls each; USD ${c.totalPerThousand} per 1,000 ${what}`,
+    );
+  }
+  log(
+    `scale-ups with nodes up after ${PROJECTED.nodesUpAfterSeconds / 60} min (${projectedPolls} polls): ` +
+      `USD ${cost.scaleUpsProjected.totalPerThousand} per 1,000; one whole life (create, one scale-up, delete): ` +
+      `USD ${cost.lifeProjected.totalPerThousand} per 1,000 lives`,
   );
 
   const c16 = a.submit.find((s) => s.concurrency === 16);
@@ -403,6 +448,8 @@ async function main(): Promise<void> {
     approvedWithTracking: tracked,
     deletes: trackedRun.deletes,
     leases,
+    scaleUps,
+    scaleDowns,
     cost,
     targets,
   };

@@ -60,6 +60,15 @@ export function renderBundles(b: BundleReport): string {
   return out.join('\n');
 }
 
+/** The scale batches of stack B, labelled (absent in results saved before scales were measured). */
+function scaleRows(r: BenchResults): Array<[string, BenchResults['scaleUps']]> {
+  if (!r.scaleUps) return [];
+  return [
+    ['scale-up 1 -> 3, approved, tracking on', r.scaleUps],
+    ['scale-down 3 -> 1, tracking on', r.scaleDowns],
+  ];
+}
+
 export function renderReport(r: BenchResults): string {
   const out: string[] = [];
   const m = r.meta;
@@ -133,6 +142,13 @@ export function renderReport(r: BenchResults): string {
           r.approvedWithTracking.transitions.max,
           '... CreateNodePool > Track? > (WaitForNodes > CheckNodes > NodesReady?)* > Finalize',
         ],
+        ...scaleRows(r).map(([label, f]) => [
+          `${label} (${f.pollsPerScale} polls)`,
+          f.transitions.mean,
+          f.transitions.min,
+          f.transitions.max,
+          f.path.join(' > '),
+        ]),
       ],
     ),
     '',
@@ -157,6 +173,7 @@ export function renderReport(r: BenchResults): string {
         ddb('approved, tracking off', r.approved),
         ddb('rejected', r.rejected),
         ddb('approved, tracking on', r.approvedWithTracking),
+        ...scaleRows(r).map(([label, f]) => ddb(label, f)),
       ],
     ),
     '',
@@ -196,6 +213,21 @@ export function renderReport(r: BenchResults): string {
           r.cost.approvedWithTrackingProjected,
         ),
         costRows('rejected by the approver', r.cost.rejected),
+        ...(r.scaleUps
+          ? [
+              costRows(
+                `scale-up 1 -> 3, approved (measured, ${r.scaleUps.pollsPerScale} polls)`,
+                r.cost.scaleUpsMeasured,
+              ),
+              costRows(`scale-up 1 -> 3, approved (${r.cost.trackingProjection.assumption})`, r.cost.scaleUpsProjected),
+              costRows(`scale-down 3 -> 1 (measured, ${r.scaleDowns.pollsPerScale} polls)`, r.cost.scaleDownsMeasured),
+              costRows(`delete (measured, ${r.deletes.pollsPerDelete} polls)`, r.cost.deletesMeasured),
+              costRows(
+                `one life: create + scale-up (${r.cost.trackingProjection.assumption}) + delete`,
+                r.cost.lifeProjected,
+              ),
+            ]
+          : []),
       ],
     ),
     '',

@@ -55,7 +55,7 @@ export class PoolgateApi {
     this.baseUrl = baseUrl.replace(/\/+$/, '');
   }
 
-  async call<T>(method: 'GET' | 'POST' | 'DELETE', path: string, options: CallOptions = {}): Promise<T> {
+  async call<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, options: CallOptions = {}): Promise<T> {
     const headers: Record<string, string> = {
       accept: 'application/json',
       'user-agent': 'poolgate-cli',
@@ -112,6 +112,8 @@ export class PoolgateApi {
  */
 export type {
   DeleteDryRun,
+  ModelArtsNodePoolView,
+  ScaleDryRun,
   DryRunResult,
   Inventory,
   ListedRequest,
@@ -124,7 +126,7 @@ export type {
 
 /**
  * A request reached its goal: a create's nodes are up (or it is created and the nodes are not tracked),
- * a delete's node pool is gone (DELETED).
+ * a scale's new count is shown (ACTIVE), a delete's node pool is gone (DELETED).
  */
 export function succeeded(view: Pick<RequestSummary, 'status' | 'final'>): boolean {
   return view.status === 'ACTIVE' || view.status === 'DELETED' || (view.status === 'CREATED' && view.final);

@@ -2,7 +2,8 @@
  * `poolgate <command>`: run the local stack, mint a dev token, and use a poolgate server (local or on
  * AWS) over its HTTP API: submit, status, list, cancel. The client commands talk HTTP only.
  *
- * Exit codes: 0 done (for `submit --wait`: the node pool is there; for `delete --wait`: it is DELETED),
+ * Exit codes: 0 done (for `submit --wait`: the node pool is there; for `scale --wait`: ModelArts shows the
+ * new count; for `delete --wait`: it is DELETED),
  * 1 the server refused or could not be reached, 2 usage, 3 the request ended without reaching its goal
  * (REJECTED, EXPIRED, CANCELLED, FAILED), 4 `--timeout` reached while the request goes on.
  */
@@ -18,6 +19,8 @@ import {
   UsageError,
   type DeleteDryRun,
   type DryRunResult,
+  type ModelArtsNodePoolView,
+  type ScaleDryRun,
   type Inventory,
   type RequestList,
   type RequestView,
@@ -246,6 +249,92 @@ node pool (REJECTED, EXPIRED, CANCELLED, FAILED), 4 --timeout reached (the reque
           );
         }
         if (!options.json) out(`Submitted delete request ${accepted.requestId}; waiting for it to finish.`);
+        const view = await waitUntilFinal(api, accepted.requestId, {
+          show: !options.json,
+          timeoutMs: options.timeout === undefined ? undefined : options.timeout * 1000,
+        });
+        if (options.json) printJson(view);
+        else {
+          const colors = colorsFor(process.stdout);
+          const line = `${statusLine(view)}. Request ${view.requestId}`;
+          out(succeeded(view) ? `${colors.green('✔')} ${line}` : `${colors.red('✖')} ${line}`);
+        }
+        if (!succeeded(view)) throw new ExitError(EXIT.requestFailed, '');
+      },
+    );
+
+  program
+    .command('scale')
+    .description('change the node count of a node pool poolgate created, through the gate (ModelArts PatchNodePool)')
+    .argument('<pool/nodepool>', 'the resource pool and the node pool, e.g. pool-a/np-train')
+    .requiredOption('--project <id>', 'the ModelArts project id')
+    .requiredOption('--count <n>', 'the node count wanted', positiveInt)
+    .option(
+      '--max-count <n>',
+      'the new maxCount (default: the count, unless the node pool allows more already)',
+      positiveInt,
+    )
+    .option('--idempotency-key <key>', 'a retry with the same key returns the same request')
+    .option('--dry-run', 'say what would change and who would be asked; record nothing')
+    .option('--wait', 'follow the request until it is done; exit 0 only when ModelArts shows the new count')
+    .option('--timeout <seconds>', 'with --wait: stop waiting after this long (exit 4)', positiveInt)
+    .addOption(jsonOption())
+    .addOption(urlOption())
+    .addOption(tokenOption())
+    .action(
+      async (
+        target: string,
+        options: ServerOptions & {
+          project: string;
+          count: number;
+          maxCount?: number;
+          idempotencyKey?: string;
+          dryRun?: boolean;
+          wait?: boolean;
+          timeout?: number;
+        },
+      ) => {
+        const [pool, nodePool, ...rest] = target.split('/');
+        if (!pool || !nodePool || rest.length)
+          throw new UsageError(`${target}: say <pool>/<nodepool>, e.g. pool-a/np-train`);
+        const api = apiOf(options);
+        const path = `/v2/${encodeURIComponent(options.project)}/pools/${encodeURIComponent(pool)}/nodepools/${encodeURIComponent(nodePool)}`;
+        // PatchNodePool needs flavor, count and maxCount: the flavor (and the zones) as the node pool has them now.
+        const current = (await api.call<ModelArtsNodePoolView>('GET', path)).spec.resources as {
+          flavor: string;
+          count: number;
+          maxCount: number;
+          azs?: Array<{ az: string; count: number }>;
+        };
+        const maxCount =
+          options.maxCount ??
+          (current.maxCount > current.count ? Math.max(current.maxCount, options.count) : options.count);
+        const resources: Record<string, unknown> = { flavor: current.flavor, count: options.count, maxCount };
+        if (current.azs?.length === 1) resources.azs = [{ az: current.azs[0].az, count: options.count }];
+        else if (current.azs && current.azs.length > 1)
+          throw new UsageError(
+            `${nodePool} spreads its nodes over ${current.azs.length} zones: send a PATCH with the zone counts (spec.resources.azs) through the API`,
+          );
+        const body = JSON.stringify({ spec: { resources } });
+        const headers: Record<string, string> = { 'content-type': 'application/merge-patch+json' };
+        if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;
+        if (options.dryRun) {
+          const result = await api.call<ScaleDryRun>('PATCH', path, { headers, body, query: { dryRun: 'true' } });
+          if (options.json) return printJson(result);
+          const stages = result.approval.stages.map((s) => `${s.name} (${s.approvers.join(', ')})`).join(', ');
+          const delta = result.change.to - result.change.from;
+          return out(
+            `Would scale ${result.nodePool.nodePoolName} from ${result.change.from} to ${result.change.to} nodes (${delta >= 0 ? '+' : ''}${delta}, ${result.change.kind}): ${result.wouldBe}${stages ? `, asking ${stages}` : ', no approval needed'}.`,
+          );
+        }
+        const accepted = await api.call<SubmitAccepted>('PATCH', path, { headers, body });
+        if (!options.wait) {
+          if (options.json) return printJson(accepted);
+          return out(
+            `Submitted scale request ${accepted.requestId} (${accepted.status}).\nFollow it: poolgate status ${accepted.requestId}`,
+          );
+        }
+        if (!options.json) out(`Submitted scale request ${accepted.requestId}; waiting for it to finish.`);
         const view = await waitUntilFinal(api, accepted.requestId, {
           show: !options.json,
           timeoutMs: options.timeout === undefined ? undefined : options.timeout * 1000,

@@ -79,6 +79,15 @@ export function statusText(view: RequestView): string {
     return approvers ? `${base} from ${approvers}${stage ? ` (stage ${stage})` : ''}` : base;
   }
   if (view.status === 'CREATED' && !view.final) return `${base}, waiting for its nodes`;
+  if (view.change) {
+    const { kind, from, to } = view.change;
+    const delta = `${to - from >= 0 ? '+' : ''}${to - from}`;
+    const what = kind === 'update' ? 'labels/taints update' : `scale from ${from} to ${to} nodes (${delta})`;
+    if (view.status === 'ACTIVE') return `${what} done, ModelArts shows it`;
+    if (view.status === 'PROVISIONING') return `${what} under way in ModelArts`;
+    if (['REJECTED', 'EXPIRED', 'CANCELLED', 'FAILED'].includes(view.status)) return `${what} not made`;
+    return `${base} (${what})`;
+  }
   return base;
 }
 

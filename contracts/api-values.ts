@@ -6,7 +6,8 @@
  */
 
 /**
- * SUBMITTED -> AWAITING_APPROVAL -> PROVISIONING -> CREATED -> ACTIVE (a delete: -> DELETED);
+ * SUBMITTED -> AWAITING_APPROVAL -> PROVISIONING -> CREATED -> ACTIVE (a scale: PROVISIONING -> ACTIVE;
+ * a delete: -> DELETED);
  * terminal: DELETED, REJECTED, EXPIRED, CANCELLED, FAILED.
  */
 export const REQUEST_STATUSES = [
@@ -42,6 +43,7 @@ export const STEP_NAMES = [
   'quota_reconciled',
   'node_pool_delete_requested',
   'node_pool_deleted',
+  'node_pool_patched',
   /** A node pool poolgate created was changed outside it (found by the reconciliation; once per observation). */
   'unapproved_change',
   'lease_reminded',
@@ -59,10 +61,12 @@ export type StepOutcome = (typeof STEP_OUTCOMES)[number];
  * apply, track, finalize; the tasks dispatch on the kind.
  *
  *   create  POST   .../nodepools                  ends ACTIVE (CREATED without node tracking)
+ *   scale   PATCH  .../nodepools/{nodepool_name}  ends ACTIVE once ModelArts shows the new count (a
+ *                                                 labels/taints update: once ModelArts accepted it)
  *   delete  DELETE .../nodepools/{nodepool_name}  ends DELETED once ModelArts no longer shows it
  *   extend  POST   /requests/{id}/extend           ends EXTENDED once the lease's end has moved
  */
-export const REQUEST_KINDS = ['create', 'delete', 'extend'] as const;
+export const REQUEST_KINDS = ['create', 'scale', 'delete', 'extend'] as const;
 export type RequestKind = (typeof REQUEST_KINDS)[number];
 
 /** `user`: someone asked through the API; `lease`: the lease ran out (a deletion poolgate submitted). */

@@ -71,7 +71,7 @@ const nodePoolFields = {
 export const RequestKindSchema = z.enum(REQUEST_KINDS).meta({
   id: 'RequestKind',
   description:
-    'what the request does to its node pool: create (POST), delete (DELETE), extend (POST /requests/{id}/extend: a lease extension)',
+    'what the request does to its node pool: create (POST), scale (PATCH), delete (DELETE), extend (POST /requests/{id}/extend: a lease extension)',
 });
 
 export const LeaseSchema = z
@@ -91,6 +91,16 @@ export const LeaseSchema = z
     description:
       'A time box on a pay-per-use node pool: poolgate reminds the holder before the end and deletes the node pool at end plus grace, unless an extension moves the end',
   });
+
+export const ScaleChangeSchema = z
+  .strictObject({
+    kind: z.enum(['scale-up', 'scale-down', 'update']).meta({
+      description: 'scale-up: more nodes; scale-down: fewer; update: labels, taints, maxCount or zones only',
+    }),
+    from: z.number().int().meta({ description: 'the node count ModelArts showed when the PATCH came in' }),
+    to: z.number().int().meta({ description: 'the node count asked for' }),
+  })
+  .meta({ id: 'ScaleChange', description: 'a scale request only: what it changes' });
 
 const summaryFields = {
   requestId: z.string(),
@@ -112,6 +122,7 @@ const summaryFields = {
   requester: email,
   team: z.string(),
   ...nodePoolFields,
+  change: ScaleChangeSchema.optional(),
   billing: BillingSchema,
   createdAt: timestamp,
   updatedAt: timestamp,
@@ -192,6 +203,33 @@ export const DeleteDryRunSchema = z
     }),
   })
   .meta({ id: 'DeleteDryRun' });
+
+export const ScaleDryRunSchema = z
+  .strictObject({
+    dryRun: z.literal(true),
+    kind: z.literal('scale'),
+    change: ScaleChangeSchema,
+    wouldBe: z.enum(['AWAITING_APPROVAL', 'PROVISIONING']).meta({
+      description:
+        'AWAITING_APPROVAL when a policy stage applies to the change (scale-up by default), else PROVISIONING',
+    }),
+    nodePool: z.strictObject({
+      projectId: z.string(),
+      poolName: z.string(),
+      nodePoolName: z.string(),
+      flavor: z.string(),
+      count: z.number().int().meta({ description: 'the nodes counted against the quota now' }),
+      team: z.string(),
+      createdBy: z.string().meta({ description: 'the request that created it' }),
+    }),
+    sent: z.record(z.string(), z.unknown()).meta({ description: 'the PatchNodePool body poolgate would send' }),
+    approval: z.strictObject({
+      stages: z.array(
+        z.strictObject({ name: z.string(), approvers: z.array(email), requiredApprovals: z.number().int() }),
+      ),
+    }),
+  })
+  .meta({ id: 'ScaleDryRun' });
 
 export const DryRunResultSchema = z
   .strictObject({
@@ -289,6 +327,7 @@ export type DryRunCheck = DryRunResult['checks'][number];
 export type Health = z.infer<typeof HealthSchema>;
 /** The answer of a delete with `dryRun=true`. */
 export type DeleteDryRun = z.infer<typeof DeleteDryRunSchema>;
+export type ScaleDryRun = z.infer<typeof ScaleDryRunSchema>;
 /** ModelArts' NodePool as ShowNodePool answers it (GET .../nodepools/{nodepool_name}). */
 export type ModelArtsNodePoolView = z.infer<typeof ModelArtsNodePoolSchema>;
 export type ModelArtsNodePoolList = z.infer<typeof ModelArtsNodePoolListSchema>;

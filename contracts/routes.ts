@@ -2,7 +2,7 @@ import type { HttpFunctionId } from './functions';
 
 /** One HTTP API route: API Gateway route key syntax (`{param}` path parameters). */
 export interface RouteDefinition {
-  readonly method: 'GET' | 'POST' | 'DELETE';
+  readonly method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   readonly path: string;
   readonly functionId: HttpFunctionId;
 }
@@ -15,6 +15,11 @@ export const ROUTES: readonly RouteDefinition[] = [
     method: 'GET',
     path: '/v2/{project_id}/pools/{pool_name}/nodepools/{nodepool_name}',
     functionId: 'readNodePools',
+  },
+  {
+    method: 'PATCH',
+    path: '/v2/{project_id}/pools/{pool_name}/nodepools/{nodepool_name}',
+    functionId: 'patchNodePool',
   },
   {
     method: 'DELETE',

@@ -14,8 +14,8 @@
  *                  no stage applies to (a delete by default) is approved at once
  *        Decision?: pending -> RequestApproval (next stage) | approved -> Kind? | else -> Finalize
  *        RequestApproval timeout -> ApprovalTimedOut (remind, or expire) -> Decision?
- *   Kind?: create -> CreateNodePool | any other kind (delete, extend) -> ApplyChange (show first, then change;
- *          an extension moves its lease's end in one conditional write and is not tracked)
+ *   Kind?: create -> CreateNodePool | a change (scale, delete, extend) -> ApplyChange (show first, then patch or
+ *          delete; an extension moves its lease's end in one conditional write and is not tracked)
  *   CreateNodePool | ApplyChange -> Track? -> WaitForNodes -> CheckNodes -> NodesReady? -> WaitForNodes ... -> Finalize
  *        (no check the moment ModelArts accepted the change: nodes are never ready then; every wait is what the
  *        last task said, `$.created.waitSeconds`, from the tracking schedule: domain/tracking-schedule.ts;
@@ -117,7 +117,7 @@ export function buildWorkflowDefinition(fns: WorkflowFunctionRefs, partition = '
   const status = (value: ApprovalOutcome['status']) => value;
   const task = (functionArn: string, payload: Record<string, unknown>) => invoke(partition, functionArn, payload);
   return {
-    Comment: 'poolgate: checks, staged approvals, then the change of the request kind (create, delete, extend)',
+    Comment: 'poolgate: checks, staged approvals, then the change of the request kind (create, scale, delete, extend)',
     StartAt: s.checkRequest,
     States: {
       [s.checkRequest]: {
@@ -185,7 +185,12 @@ export function buildWorkflowDefinition(fns: WorkflowFunctionRefs, partition = '
           {
             And: [
               { Variable: statePath('kind'), IsPresent: true },
-              { Variable: statePath('kind'), StringEquals: 'delete' satisfies RequestKind },
+              {
+                Or: [
+                  { Variable: statePath('kind'), StringEquals: 'delete' satisfies RequestKind },
+                  { Variable: statePath('kind'), StringEquals: 'scale' satisfies RequestKind },
+                ],
+              },
             ],
             Next: s.applyChange,
           },

@@ -44,6 +44,17 @@ export class NodePoolExistsError extends PoolGateError {
 export class PrepaidNodePoolError extends PoolGateError {
   readonly code = 'PoolGate.4409';
 }
+/**
+ * A yearly/monthly node pool cannot shrink through poolgate: ModelArts refuses to lower a prepaid node
+ * pool's count; prepaid nodes are removed by unsubscribing them in Huawei Cloud's billing center.
+ */
+export class PrepaidScaleDownError extends PoolGateError {
+  readonly code = 'PoolGate.8409';
+}
+/** A PATCH whose Content-Type is neither application/merge-patch+json nor application/json. */
+export class UnsupportedMediaTypeError extends PoolGateError {
+  readonly code = 'PoolGate.0415';
+}
 /** The workflow could not be started now; the same Idempotency-Key resumes the request. */
 export class ServiceUnavailableError extends PoolGateError {
   readonly code = 'PoolGate.0503';

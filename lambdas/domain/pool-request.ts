@@ -1,11 +1,13 @@
 /**
- * The request record poolgate keeps for one request on a node pool (its `kind`: create, delete), and
+ * The request record poolgate keeps for one request on a node pool (its `kind`: create, scale, delete), and
  * the view of it that requesters and approvers see.
  */
 import type { RequestSummary, RequestView } from '../../contracts/api';
 import type { PlannedStage } from './approval-plan';
 import type { BillingSummary } from './billing';
 import { ForbiddenError, NotFoundError } from './errors';
+import type { PatchBody } from './nodepool-patch';
+import type { ScaleChange } from './scale-change';
 import type { NodePoolRequest } from './nodepool-request';
 import { kindOf, type RequestKind, type RequestTrigger } from './request-kind';
 import { isFinal, type RequestStatus, type TerminalReason } from './status';
@@ -30,6 +32,10 @@ export interface PoolRequestRecord {
   readonly maxCount: number;
   /** A create's body exactly as the requester sent it (validated); a delete has none. */
   readonly body?: NodePoolRequest;
+  /** A scale: what it changes (counts as ModelArts showed them at submission, and the target). */
+  readonly change?: ScaleChange;
+  /** A scale: the PatchNodePool body for ModelArts (poolgate's label in it; annotations added on growth). */
+  readonly patch?: PatchBody;
   /** A change to an existing node pool (delete): the request that created it (its quota share's id, its label). */
   readonly createRequestId?: string;
   /** A change to an existing node pool: who created it (told when someone else deletes it). */
@@ -86,6 +92,7 @@ export function toRequestSummary(r: PoolRequestRecord, options: ViewOptions = {}
     flavor: r.flavor,
     count: r.count,
     maxCount: r.maxCount,
+    ...(r.change ? { change: r.change } : {}),
     billing: r.billing,
     createdAt: r.createdAt,
     updatedAt: r.updatedAt,

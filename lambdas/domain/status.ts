@@ -2,6 +2,7 @@
  * Request statuses and the one place their transitions are checked.
  *
  *   create: SUBMITTED -> AWAITING_APPROVAL -> PROVISIONING -> CREATED -> ACTIVE
+ *   scale:  SUBMITTED -> (AWAITING_APPROVAL) -> PROVISIONING -> ACTIVE (the new count shown, or the update accepted)
  *   delete: SUBMITTED -> (AWAITING_APPROVAL) -> PROVISIONING -> DELETED (ModelArts no longer shows it)
  *   extend: SUBMITTED -> (AWAITING_APPROVAL) -> PROVISIONING -> EXTENDED (the lease's end moved)
  *   terminal: REJECTED, EXPIRED, CANCELLED, FAILED (each with a machine-readable reason)
@@ -42,6 +43,8 @@ export type TerminalReason =
   | 'NODE_POOL_CONFLICT'
   /** A delete found a node pool of that name that is not the one poolgate created (label or flavor differ). */
   | 'NODE_POOL_NOT_OURS'
+  /** A scale found its node pool no longer shown by ModelArts. */
+  | 'NODE_POOL_GONE'
   | 'NODES_ABNORMAL'
   | 'NODES_TIMEOUT'
   /** The node pool's lease ran out while the request waited (cancelled), or before an extension could move it. */
@@ -55,8 +58,9 @@ const TRANSITIONS: Record<RequestStatus, readonly RequestStatus[]> = {
   SUBMITTED: ['AWAITING_APPROVAL', 'PROVISIONING', 'REJECTED', 'CANCELLED', 'FAILED'],
   AWAITING_APPROVAL: ['PROVISIONING', 'REJECTED', 'EXPIRED', 'CANCELLED', 'FAILED'],
   // A delete rejected right before the call (the node pool is no longer the one poolgate created).
+  // A scale: ACTIVE once ModelArts shows the new count (an update: once ModelArts accepted it).
   // An extension is applied in one write (EXTENDED), or refused when the lease's deletion won (REJECTED).
-  PROVISIONING: ['CREATED', 'DELETED', 'EXTENDED', 'REJECTED', 'FAILED'],
+  PROVISIONING: ['CREATED', 'ACTIVE', 'DELETED', 'EXTENDED', 'REJECTED', 'FAILED'],
   CREATED: ['ACTIVE', 'FAILED'],
   ACTIVE: [],
   DELETED: [],

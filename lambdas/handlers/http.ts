@@ -25,8 +25,10 @@ import {
   PayloadTooLargeError,
   PoolGateError,
   PrepaidNodePoolError,
+  PrepaidScaleDownError,
   ServiceUnavailableError,
   UnauthenticatedError,
+  UnsupportedMediaTypeError,
   ValidationError,
 } from '../domain/errors';
 
@@ -84,6 +86,7 @@ const STATUS_BY_ERROR: ReadonlyArray<[abstract new (...args: never[]) => PoolGat
   [OpenRequestExistsError, 409],
   [NodePoolExistsError, 409],
   [PrepaidNodePoolError, 409],
+  [PrepaidScaleDownError, 409],
   [AlreadyDecidedError, 409],
   [NotCancellableError, 409],
   [NotRetryableError, 409],
@@ -91,6 +94,7 @@ const STATUS_BY_ERROR: ReadonlyArray<[abstract new (...args: never[]) => PoolGat
   [LeaseNotExtendableError, 409],
   [ApprovalClosedError, 410],
   [PayloadTooLargeError, 413],
+  [UnsupportedMediaTypeError, 415],
   [IdempotencyKeyReusedError, 422],
   [ServiceUnavailableError, 503],
 ];

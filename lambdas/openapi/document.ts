@@ -16,6 +16,7 @@ import {
   ModelArtsNodePoolListSchema,
   ModelArtsNodePoolSchema,
   DeleteDryRunSchema,
+  ScaleDryRunSchema,
   DryRunResultSchema,
   ErrorSchema,
   HealthSchema,
@@ -198,6 +199,102 @@ export function buildOpenApiDocument(): OpenApiDocument {
         [400, 'PoolGate.0400: an unknown parameter, a bad limit or cursor, or no team to list'],
         [401, 'PoolGate.0401: no valid bearer token'],
         [403, 'PoolGate.0403: the caller may not list that team'],
+      ),
+    },
+  });
+
+  const PatchNodePoolBody = z
+    .looseObject({
+      kind: z.literal('NodePool').optional(),
+      apiVersion: z.literal('v2').optional(),
+      metadata: z
+        .object({
+          name: z.string().optional().meta({ description: 'only as it is' }),
+          annotations: z.record(z.string(), z.string()).optional().meta({
+            description:
+              "billing of the added nodes (scale-up): os.modelarts/order.id, period.num, period.type, auto.renew for a yearly/monthly node pool; a billing.mode other than the node pool's is refused",
+          }),
+        })
+        .optional(),
+      spec: z.object({
+        resources: z.looseObject({
+          flavor: z.string().meta({ description: 'required, unchanged' }),
+          count: z.number().int(),
+          maxCount: z.number().int(),
+          azs: z.array(z.object({ az: z.string(), count: z.number().int() })).optional(),
+          labels: z
+            .record(z.string(), z.string().nullable())
+            .optional()
+            .meta({ description: "null removes a label (merge-patch); poolgate's poolgate/request-id cannot change" }),
+          taints: z.array(z.object({ key: z.string(), value: z.string().optional(), effect: z.string() })).optional(),
+        }),
+      }),
+    })
+    .meta({
+      id: 'PatchNodePool',
+      description:
+        "ModelArts' PatchNodePool body, a JSON merge patch (RFC 7396) of the node pool: count, maxCount, azs, labels and taints may change; any other field only as it is",
+    });
+
+  registry.registerPath({
+    method: 'patch',
+    path: '/v2/{project_id}/pools/{pool_name}/nodepools/{nodepool_name}',
+    operationId: 'patchNodePool',
+    tags: ['nodepools'],
+    summary: 'Scale or update a node pool poolgate created (ModelArts PatchNodePool, gated)',
+    description:
+      'Merges the patch onto the node pool as ModelArts shows it and checks the result with the create rules, then records a request of kind `scale`: ' +
+      'a count increase is a scale-up (approved as a create by default; the quota reserves only the added nodes, and the flavor must be available for them), ' +
+      'a decrease a scale-down (no approval by default; the quota share is lowered once ModelArts shows the nodes gone), ' +
+      'labels, taints, maxCount or zones only an update (no approval, no quota, ACTIVE once ModelArts accepted it). ' +
+      "A scale ends ACTIVE once ModelArts shows the new count. Billing annotations are sent only when the count grows, with the node pool's billing mode. " +
+      'A yearly/monthly node pool can grow (with an order id, or the finance stage collects one) but not shrink. ' +
+      "Content-Type: application/merge-patch+json (as ModelArts documents it) or application/json (as Huawei's SDKs send it).",
+    security: BEARER,
+    request: {
+      params: z.object({ project_id: z.string(), pool_name: z.string(), nodepool_name: z.string() }),
+      query: z.object({
+        dryRun: z.enum(['true', 'false']).optional().meta({ description: 'answer what would happen, record nothing' }),
+      }),
+      headers: z.object({
+        'idempotency-key': z
+          .string()
+          .optional()
+          .meta({ description: 'the same key (within 24 h) returns the same request' }),
+      }),
+      body: {
+        required: true,
+        content: {
+          'application/merge-patch+json': { schema: PatchNodePoolBody },
+          'application/json': { schema: PatchNodePoolBody },
+        },
+      },
+    },
+    responses: {
+      200: {
+        description: 'dryRun=true: what would happen',
+        content: { 'application/json': { schema: ScaleDryRunSchema } },
+      },
+      202: ACCEPTED,
+      ...errors(
+        [
+          400,
+          "ModelArts.50004000: the patch breaks a rule (null outside labels, a fixed field changed, poolgate's label removed, the merged node pool invalid), the message names the field; PoolGate.0400: a bad dryRun value",
+        ],
+        [401, 'PoolGate.0401: no valid bearer token'],
+        [403, 'PoolGate.0403: the caller may read the node pool (an approver of its team) but not change it'],
+        [
+          404,
+          'PoolGate.0404: no node pool poolgate created of that name that the caller may read, or ModelArts no longer shows it',
+        ],
+        [
+          409,
+          'PoolGate.0409: another request on this node pool is still open; PoolGate.8409: a yearly/monthly node pool cannot shrink (its billing center removes prepaid nodes)',
+        ],
+        [413, 'PoolGate.0413: a body over 64 KiB'],
+        [415, 'PoolGate.0415: a Content-Type other than application/merge-patch+json or application/json'],
+        [422, 'PoolGate.0422: an Idempotency-Key reused for another request'],
+        [503, 'PoolGate.0503: stored, but the workflow could not start; retry with the same Idempotency-Key'],
       ),
     },
   });

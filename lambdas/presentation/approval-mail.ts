@@ -3,7 +3,7 @@ import type { MailMessage } from '../adapters/mailer';
 import type { PoolRequestRecord } from '../domain/pool-request';
 import { decisionContext, decisionLine } from './decision-context';
 import { escapeHtml, factsTable } from './html';
-import { requestFacts, type Price } from './request-summary';
+import { askedAction, nodePoolHeadline, requestFacts, type Price } from './request-summary';
 import { readableTime } from './time';
 
 export interface ApprovalMailOptions {
@@ -33,11 +33,11 @@ export function approvalRequestMail(
   const decisions = context.earlier.map((d) => decisionLine(d, when));
   const subject = request.extend
     ? `Approval needed: extend the lease of node pool ${request.nodePoolName} by ${request.extend.duration} (${request.count} x ${request.flavor}) for ${request.team}`
-    : `Approval needed: node pool ${request.nodePoolName} (${request.count} x ${request.flavor}) for ${request.team}`;
+    : `Approval needed: ${request.change ? 'scale ' : ''}node pool ${nodePoolHeadline(request)} for ${request.team}`;
   const text = [
     request.extend
       ? `${request.requester} asks to extend the lease of node pool ${request.nodePoolName} in pool ${request.poolName} by ${request.extend.duration}.`
-      : `${request.requester} asks to create node pool ${request.nodePoolName} in pool ${request.poolName}.`,
+      : `${request.requester} asks to ${askedAction(request)} in pool ${request.poolName}.`,
     `You are asked as ${stageName} approver.`,
     '',
     `Review and decide (this link is personal to ${approver}; it expires ${when(expiresAt)}):`,
@@ -49,7 +49,7 @@ export function approvalRequestMail(
     ...facts.filter(([, v]) => v !== undefined).map(([label, value]) => `${label}: ${value}`),
     ...(options.requestPage ? ['', `The request's page (status and every step): ${options.requestPage}`] : []),
   ].join('\n');
-  const html = `<p>${escapeHtml(request.requester)} asks to create node pool <strong>${escapeHtml(request.nodePoolName)}</strong> in pool ${escapeHtml(
+  const html = `<p>${escapeHtml(request.requester)} asks to <strong>${escapeHtml(askedAction(request))}</strong> in pool ${escapeHtml(
     request.poolName,
   )}. You are asked as <strong>${escapeHtml(stageName)}</strong> approver.</p>
 <p><a href="${escapeHtml(link)}">Review and decide</a> (personal link for ${escapeHtml(approver)}; expires ${escapeHtml(when(expiresAt))}).</p>

@@ -82,7 +82,7 @@ export function approvalFormPage(
   const orderField = approval.needsOrderId
     ? `<p><label for="orderId">ModelArts order id <span class="required">(required to approve)</span></label><br>
 <input type="text" id="orderId" name="orderId" required aria-required="true" maxlength="64" pattern="[A-Za-z0-9_\\-]{1,64}" autocomplete="off" value="${escapeHtml(typed?.orderId ?? '')}"><br>
-<span class="muted">This yearly/monthly request has none; ModelArts needs it to create the node pool.</span></p>`
+<span class="muted">This yearly/monthly request has none; ModelArts needs it to ${request.change ? 'add the nodes' : 'create the node pool'}.</span></p>`
     : '';
   const facts: Array<[string, string | undefined]> = [
     ['Quota', ctx.quota],

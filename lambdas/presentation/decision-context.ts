@@ -31,8 +31,10 @@ export function quotaText(request: PoolRequestRecord): string | undefined {
   const limit = num(check?.detail?.limit);
   if (limit === undefined) return undefined;
   const after = num(check?.detail?.inUseAfter);
-  if (after === undefined) return `${request.count} node(s) within a limit of ${limit}`;
-  const before = Math.max(after - request.count, 0);
+  // A scale-up reserves only the nodes it adds (the check's `count`).
+  const added = num(check?.detail?.count) ?? request.count;
+  if (after === undefined) return `${added} node(s) within a limit of ${limit}`;
+  const before = Math.max(after - added, 0);
   return `${before} of ${limit} in use, ${after} after this (team ${request.team}, ${request.flavor})`;
 }
 

@@ -3,6 +3,7 @@ import type { MailMessage } from '../adapters/mailer';
 import { describeDrift, type DriftObservation } from '../domain/drift';
 import type { NodePoolRecord } from '../domain/nodepool-record';
 import type { PoolRequestRecord } from '../domain/pool-request';
+import { describeChange } from '../domain/scale-change';
 import { escapeHtml, factsTable } from './html';
 import { requestFacts } from './request-summary';
 
@@ -18,6 +19,16 @@ const HEADLINES: Record<string, string> = {
 };
 
 export function outcomeHeadline(request: PoolRequestRecord): string {
+  if (request.change) {
+    const done = request.change.kind === 'update' ? 'ModelArts accepted the change' : 'ModelArts shows the new count';
+    const headline =
+      request.status === 'ACTIVE' ? `is done: ${done}` : (HEADLINES[request.status] ?? `is ${request.status}`);
+    const what =
+      request.change.kind === 'update'
+        ? `update node pool ${request.nodePoolName} (labels, taints or limits)`
+        : `scale node pool ${request.nodePoolName} ${describeChange(request.change)}`;
+    return `Your request to ${what} ${headline}`;
+  }
   const what =
     request.kind === 'delete'
       ? request.trigger === 'lease'

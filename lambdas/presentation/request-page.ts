@@ -27,6 +27,7 @@ const STEP_LABELS: Record<StepName, string> = {
   quota_reconciled: 'Quota reconciled',
   node_pool_delete_requested: 'Deletion requested',
   node_pool_deleted: 'Node pool deleted',
+  node_pool_patched: 'Change accepted by ModelArts',
   unapproved_change: 'Changed outside poolgate',
   lease_reminded: 'Lease reminder sent',
   lease_extended: 'Lease extended',

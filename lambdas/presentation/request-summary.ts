@@ -1,6 +1,7 @@
 /** The facts an approver needs about a request, shared by the e-mail, the page and Slack. */
 import { formatSeconds } from '../domain/lease';
 import type { BillingSummary } from '../domain/billing';
+import { describeChange } from '../domain/scale-change';
 import type { PoolRequestRecord } from '../domain/pool-request';
 
 const PERIOD_TYPES: Record<string, string> = { '2': 'month', '3': 'year', '4': 'hour' };
@@ -17,9 +18,19 @@ export function billingText(billing: BillingSummary): string {
   return `yearly/monthly, ${billing.periodNum ?? '?'} ${unit}(s)${renew}`;
 }
 
-/** `2 nodes x 1.20 USD/h = 2.40 USD/h (list price)`; undefined when the policy names no price. */
+/**
+ * `2 nodes x 1.20 USD/h = 2.40 USD/h (list price)`; a scale, its difference: `+4 node(s) x 1.20 USD/h =
+ * +4.80 USD/h (list price)`; undefined when the policy names no price (or a scale changes no count).
+ */
 export function priceText(request: PoolRequestRecord, price: Price | undefined): string | undefined {
   if (!price) return undefined;
+  if (request.change) {
+    const delta = request.change.to - request.change.from;
+    if (delta === 0) return undefined;
+    const sign = delta > 0 ? '+' : '-';
+    const difference = Math.abs(delta) * price.hourly;
+    return `${sign}${Math.abs(delta)} node(s) x ${price.hourly.toFixed(2)} ${price.currency}/h = ${sign}${difference.toFixed(2)} ${price.currency}/h (list price)`;
+  }
   const total = price.hourly * request.count;
   return `${request.count} node(s) x ${price.hourly.toFixed(2)} ${price.currency}/h = ${total.toFixed(2)} ${price.currency}/h (list price)`;
 }
@@ -41,6 +52,18 @@ export function leaseCostText(r: PoolRequestRecord, price: Price | undefined): s
   return `${total.toFixed(2)} ${price.currency} (${r.count} node(s) for ${formatSeconds(seconds)}, list price)`;
 }
 
+/** What the approver is asked to let happen: "create node pool np-1", "scale node pool np-1 from 2 to 6 nodes, +4". */
+export function askedAction(r: PoolRequestRecord): string {
+  if (r.change) return `scale node pool ${r.nodePoolName} ${describeChange(r.change)}`;
+  return `${r.kind === 'delete' ? 'delete' : 'create'} node pool ${r.nodePoolName}`;
+}
+
+/** The subject's short form: "np-1 (6 x flavor)", a scale "np-1 (from 2 to 6 nodes, +4, flavor)". */
+export function nodePoolHeadline(r: PoolRequestRecord): string {
+  if (r.change) return `${r.nodePoolName} (${describeChange(r.change)}, ${r.flavor})`;
+  return `${r.nodePoolName} (${r.count} x ${r.flavor})`;
+}
+
 export function requestFacts(r: PoolRequestRecord, price?: Price): Array<[string, string | number | undefined]> {
   return [
     ['Requester', r.requester],
@@ -48,6 +71,7 @@ export function requestFacts(r: PoolRequestRecord, price?: Price): Array<[string
     ['Project', r.projectId],
     ['Pool', r.poolName],
     ['Node pool', r.nodePoolName],
+    ['Change', r.change ? describeChange(r.change) : undefined],
     ['Flavor', r.flavor],
     ['Count', r.count],
     ['Max count', r.maxCount],

@@ -5,6 +5,7 @@
 import type { KnownBlock } from '@slack/web-api';
 import type { SlackMessage } from '../adapters/slack';
 import type { ApprovalRecord } from '../domain/approval';
+import { describeChange } from '../domain/scale-change';
 import type { PoolRequestRecord } from '../domain/pool-request';
 import { decisionContext, decisionLine } from './decision-context';
 import { requestFacts, type Price } from './request-summary';
@@ -83,7 +84,7 @@ export function approvalRequestMessage(
   context: SlackContext = {},
   reminder = false,
 ): SlackMessage {
-  const text = `${reminder ? 'Reminder: approval' : 'Approval'} needed (${approval.stageName}): node pool ${request.nodePoolName}, ${request.count} x ${request.flavor}, requested by ${request.requester}`;
+  const text = `${reminder ? 'Reminder: approval' : 'Approval'} needed (${approval.stageName}): ${request.change ? `scale node pool ${request.nodePoolName} ${describeChange(request.change)}, ${request.flavor}` : `node pool ${request.nodePoolName}, ${request.count} x ${request.flavor}`}, requested by ${request.requester}`;
   const blocks: KnownBlock[] = [
     { type: 'section', text: { type: 'mrkdwn', text: `*${escapeMrkdwn(text)}*` } },
     ...summary(request, context),

@@ -1,6 +1,6 @@
 /**
  * ApplyChange (after the last approval, or at once when no stage applies): a request that changes an
- * existing node pool. For a delete:
+ * existing node pool (a scale: see `applyPatch` below). For a delete:
  *  1. show first: gone already -> nothing to ask (its tracking sees it gone); its nodes deleting already
  *     (a retried or timed-out call was accepted) -> not asked again;
  *  2. still the node pool poolgate created (its label names the creating request, its flavor is the
@@ -18,8 +18,12 @@ import { kindOf } from '../domain/request-kind';
 import { newStep } from '../domain/steps';
 import { trackingWaitSeconds } from '../domain/tracking-schedule';
 import type { Created } from './create-node-pool';
-import type { ChangeApi, Claims, Clock, LeaseRecords, RequestStore } from './ports';
+import type { ApprovalStore, ChangeApi, Claims, Clock, LeaseRecords, QuotaStore, RequestStore } from './ports';
 import { extensionAllowed, firstEvent, scheduleOf } from '../domain/lease';
+import { ANNOTATION, MissingOrderIdError } from '../domain/billing';
+import { patchAnnotations } from '../domain/nodepool-patch';
+import { NodesAbnormalError } from './check-nodes';
+import { enteredOrderId } from './create-node-pool';
 
 export type { ChangeApi };
 
@@ -31,6 +35,10 @@ export class NodePoolNotOursError extends Error {
 export interface ApplyDeps {
   readonly requests: RequestStore;
   readonly modelArts: ChangeApi;
+  /** A yearly/monthly scale-up's order id may come from the finance stage's approval. */
+  readonly approvals: Pick<ApprovalStore, 'get'>;
+  /** An update clears its node pool's change marker when ModelArts accepted it. */
+  readonly quotas: Pick<QuotaStore, 'clearOpen'>;
   readonly tracking: Policy['nodeTracking'];
   /** The time (the wiring's clock). */
   readonly now: Clock;
@@ -124,6 +132,7 @@ async function extendLease(request: PoolRequestRecord, deps: ApplyDeps): Promise
 }
 
 export const DELETE_REQUESTED_STEP_ID = 'node-pool-delete-requested';
+export const PATCHED_STEP_ID = 'node-pool-patched';
 
 /** Why `nodePool` is not the request's node pool (undefined: it is). */
 export function notOurs(request: PoolRequestRecord, nodePool: NodePool): string | undefined {
@@ -141,6 +150,7 @@ export async function applyChange(requestId: string, deps: ApplyDeps): Promise<C
   if (!request) throw new NotFoundError(`request ${requestId} not found`);
   const kind = kindOf(request);
   if (kind === 'extend') return extendLease(request, deps);
+  if (kind === 'scale') return applyPatch(request, deps);
   if (kind !== 'delete') throw new Error(`request ${requestId} is a ${kind} request: ApplyChange does not apply it`);
   const applied: Created = {
     nodePoolName: request.nodePoolName,
@@ -166,4 +176,63 @@ export async function applyChange(requestId: string, deps: ApplyDeps): Promise<C
     }),
   );
   return applied;
+}
+
+/**
+ * A scale: show first (still poolgate's node pool? gone -> NODES_ABNORMAL), then PatchNodePool with the
+ * request's patch (poolgate's label always in it; billing annotations only when the count grows, the
+ * node pool's billing mode explicitly, a yearly/monthly order id entered at the finance stage), and
+ * record `node_pool_patched`. Patching is idempotent (the same merge patch twice gives the same node
+ * pool), so a retried call asks again. A count change is followed (CheckNodes) until ModelArts shows
+ * it; an update (labels, taints) ends here: ACTIVE in the same write, its marker cleared first.
+ */
+async function applyPatch(request: PoolRequestRecord, deps: ApplyDeps): Promise<Created> {
+  const { requestId, projectId, poolName, nodePoolName } = request;
+  const change = request.change;
+  const patch = request.patch;
+  if (!change || !patch) throw new Error(`scale request ${requestId} has no change or patch recorded`);
+  const shown = await deps.modelArts.showNodePool(projectId, poolName, nodePoolName);
+  if (!shown) throw new NodesAbnormalError(`node pool ${nodePoolName} disappeared from pool ${poolName}`);
+  const why = notOurs(request, shown);
+  if (why) throw new NodePoolNotOursError(why);
+  const orderId =
+    change.kind === 'scale-up' && request.billing.mode === '1' && !request.billing.orderId
+      ? await enteredOrderId(request, deps.approvals)
+      : undefined;
+  const requested: Record<string, string> = {
+    ...(request.billing.orderId ? { [ANNOTATION.orderId]: request.billing.orderId } : {}),
+    ...(request.billing.periodNum ? { [ANNOTATION.periodNum]: request.billing.periodNum } : {}),
+    ...(request.billing.periodType ? { [ANNOTATION.periodType]: request.billing.periodType } : {}),
+    ...(request.billing.autoRenew ? { [ANNOTATION.autoRenew]: request.billing.autoRenew } : {}),
+  };
+  const annotations = patchAnnotations(change, requested, request.billing.mode, orderId);
+  if (request.billing.mode === '1' && annotations && !annotations[ANNOTATION.orderId])
+    throw new MissingOrderIdError('a yearly/monthly node pool grows only with os.modelarts/order.id');
+  const body = { ...(annotations ? { metadata: { annotations } } : {}), spec: patch.spec };
+  await deps.modelArts.patchNodePool(projectId, poolName, nodePoolName, body);
+  const step = newStep(PATCHED_STEP_ID, 'node_pool_patched', 'ok', {
+    at: deps.now(),
+    detail: {
+      nodePool: nodePoolName,
+      change: change.kind,
+      from: change.from,
+      to: change.to,
+      ...(annotations ? { annotations } : {}),
+    },
+  });
+  const track = change.kind !== 'update';
+  if (track) {
+    await deps.requests.recordStep(requestId, step);
+  } else {
+    // Nothing to follow: the marker goes before the request says ACTIVE (whoever sees it final may act at once).
+    await deps.quotas.clearOpen({
+      team: request.team,
+      flavor: request.flavor,
+      createId: request.createRequestId ?? '',
+      changeId: requestId,
+    });
+    await deps.requests.recordStep(requestId, step, { status: 'ACTIVE' });
+  }
+  // The first wait of the schedule, counted from the acceptance (this call).
+  return { nodePoolName, alreadyExisted: true, track, waitSeconds: trackingWaitSeconds(0, deps.tracking) };
 }

@@ -18,6 +18,7 @@ import type { ApprovalStore, LeaseRecords, QuotaStore, RequestStore, StepResult,
 import type { PoolRequestRecord } from '../domain/pool-request';
 import { kindOf } from '../domain/request-kind';
 import type { RequestStatus } from '../domain/status';
+import { releaseScaleHold } from './scale-quota';
 
 export interface CancelDeps {
   readonly policy: Policy;
@@ -51,8 +52,10 @@ export async function settleCancelled(
     const approval = await deps.approvals.get(approvalId);
     if (approval?.closed === 'CANCELLED') await deps.notifier.showSettled(cancelled.request, approval, outcome);
   }
-  await deps.quotas.release({ team: request.team, flavor: request.flavor, requestId, count: request.count });
-  // A cancelled change (a delete) leaves the node pool's share to reconciliation again.
+  // A scale-up holds only the nodes it adds (its delta), whatever its target count.
+  if (request.change) await releaseScaleHold(request, deps);
+  else await deps.quotas.release({ team: request.team, flavor: request.flavor, requestId, count: request.count });
+  // A cancelled change (a scale, a delete) leaves the node pool's share to reconciliation again.
   if (request.createRequestId && kindOf(request) !== 'extend')
     await deps.quotas.clearOpen({
       team: request.team,

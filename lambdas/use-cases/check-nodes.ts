@@ -13,7 +13,7 @@ import { kindOf } from '../domain/request-kind';
 import { newStep } from '../domain/steps';
 import { countOf } from '../domain/modelarts';
 import { trackingWaitSince } from '../domain/tracking-schedule';
-import type { Clock, NodeStatusApi, RequestStore } from './ports';
+import type { Claims, Clock, NodeStatusApi, QuotaStore, RequestStore } from './ports';
 
 /**
  * The steps that say ModelArts accepted a request's change, whatever its kind: the tracking schedule
@@ -35,6 +35,11 @@ export class NodesTimeoutError extends Error {
 
 export interface CheckNodesDeps {
   readonly requests: RequestStore;
+  /** What settling a scale writes besides: the quota share and the node-pool record's count. */
+  readonly scale?: {
+    readonly quotas: Pick<QuotaStore, 'moveIntoUse' | 'lowerUse'>;
+    readonly claims: Pick<Claims, 'markCount'>;
+  };
   readonly modelArts: NodeStatusApi;
   readonly tracking: Policy['nodeTracking'];
   /** The time (the wiring's clock). */
@@ -47,7 +52,13 @@ type Verdict = Omit<NodesState, 'nodePoolName' | 'track'>;
 export async function checkNodes(requestId: string, deps: CheckNodesDeps): Promise<NodesState> {
   const request = await deps.requests.get(requestId);
   if (!request) throw new NotFoundError(`request ${requestId} not found`);
-  const verdict = kindOf(request) === 'delete' ? await checkGone(request, deps) : await checkAvailable(request, deps);
+  const kind = kindOf(request);
+  const verdict =
+    kind === 'delete'
+      ? await checkGone(request, deps)
+      : kind === 'scale'
+        ? await checkScaled(request, deps)
+        : await checkAvailable(request, deps);
   // Written over the run's `$.created`: it names the node pool and its tracking again.
   return { nodePoolName: request.nodePoolName, track: true, ...verdict };
 }
@@ -110,4 +121,59 @@ async function checkGone(request: PoolRequestRecord, deps: CheckNodesDeps): Prom
     waitSeconds: trackingWaitSince(appliedAt(request), now, deps.tracking),
     available: left,
   };
+}
+
+/**
+ * A scale: done once ModelArts shows the new count, i.e. `count` nodes available and none still being
+ * added (a scale-up), or no more than `count` nodes left and none deleting (a scale-down). Then the
+ * quota follows the nodes before the request says ACTIVE: a scale-up's reservation moves into the node
+ * pool's share, a scale-down lowers the share (each one conditional write, the change marker with it),
+ * and the record counts the new number; `nodes_active` and ACTIVE in one write. An abnormal node, or
+ * the node pool gone, fails the request NODES_ABNORMAL; the deadline runs from `node_pool_patched`.
+ */
+async function checkScaled(request: PoolRequestRecord, deps: CheckNodesDeps): Promise<Verdict> {
+  const now = deps.now();
+  if (request.status === 'ACTIVE') return { status: 'active', waitSeconds: 0, available: request.count };
+  const nodePool = await deps.modelArts.showNodePool(request.projectId, request.poolName, request.nodePoolName);
+  if (!nodePool)
+    throw new NodesAbnormalError(`node pool ${request.nodePoolName} disappeared from pool ${request.poolName}`);
+  const resources = nodePool.status?.resources;
+  const available = countOf(resources?.available);
+  const creating = countOf(resources?.creating);
+  const deleting = countOf(resources?.deleting);
+  const abnormal = countOf(resources?.abnormal);
+  if (abnormal > 0)
+    throw new NodesAbnormalError(`${abnormal} node(s) of node pool ${request.nodePoolName} are abnormal`);
+  const up = request.change?.kind === 'scale-up';
+  const done = up
+    ? available >= request.count && creating === 0
+    : deleting === 0 && available + creating <= request.count;
+  if (done) {
+    if (!deps.scale) throw new Error('settling a scale needs the quota and the record (CheckNodesDeps.scale)');
+    const marker = {
+      team: request.team,
+      flavor: request.flavor,
+      createId: request.createRequestId ?? '',
+      changeId: request.requestId,
+    };
+    const quota = up
+      ? { moved: await deps.scale.quotas.moveIntoUse(marker) }
+      : { released: await deps.scale.quotas.lowerUse(marker, request.count) };
+    await deps.scale.claims.markCount(request, request.requestId, request.count);
+    await deps.requests.recordStep(
+      request.requestId,
+      newStep('nodes-active', 'nodes_active', 'ok', { at: now, detail: { available, ...quota } }),
+      { status: 'ACTIVE' },
+    );
+    return { status: 'active', waitSeconds: 0, available };
+  }
+  const since = Date.parse(
+    request.steps.findLast((s) => s.step === 'node_pool_patched' || s.step === 'retried')?.at ?? request.updatedAt,
+  );
+  if (now.getTime() - since > deps.tracking.timeoutSeconds * 1000) {
+    throw new NodesTimeoutError(
+      `node pool ${request.nodePoolName} shows ${available} available, ${creating} creating, ${deleting} deleting, not ${request.count}, ${deps.tracking.timeoutSeconds} s after the change was accepted`,
+    );
+  }
+  return { status: 'waiting', waitSeconds: trackingWaitSince(appliedAt(request), now, deps.tracking), available };
 }

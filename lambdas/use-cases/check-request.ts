@@ -25,7 +25,10 @@ import { approvalRequestedStep, newStep, stepId, type Step } from '../domain/ste
 import { notOurs, type ChangeApi } from './apply-change';
 import { firstWaitSeconds } from './approval-timing';
 import type { RecordMetric } from './metrics';
-import type { CapacityApi, QuotaStore, RequestStore } from './ports';
+import type { CapacityApi, NodePool, QuotaStore, RequestStore } from './ports';
+import { applyMergePatch } from '../domain/merge-patch';
+import type { NodePoolRequest } from '../domain/nodepool-request';
+import { releaseScaleHold } from './scale-quota';
 
 export type { CapacityApi } from './ports';
 
@@ -213,6 +216,7 @@ async function checkChange(request: PoolRequestRecord, deps: CheckDeps): Promise
   };
   if (request.status === 'PROVISIONING') {
     if (kindOf(request) !== 'extend') await deps.quotas.markOpen(marker);
+    if (request.change?.kind === 'scale-up') await holdRetriedScale(request, deps);
     return { status: 'approved', stageIndex: lastStage, waitSeconds: 0 };
   }
   if (request.planError) {
@@ -238,8 +242,19 @@ async function checkChange(request: PoolRequestRecord, deps: CheckDeps): Promise
       'NODE_POOL_NOT_OURS',
     );
   }
+  if (!shown && request.change) {
+    return refused(
+      newStep(stepId.capacityChecked(), 'capacity_checked', 'refused', {
+        detail: {
+          reason: 'NODE_POOL_GONE',
+          message: `node pool ${request.nodePoolName} is no longer shown by ModelArts`,
+        },
+      }),
+      'NODE_POOL_GONE',
+    );
+  }
   if (!extension) await deps.quotas.markOpen(marker);
-  const now = new Date();
+  let now = new Date();
   const checked = newStep(stepId.capacityChecked(), 'capacity_checked', 'ok', {
     at: now,
     detail: extension
@@ -255,12 +270,29 @@ async function checkChange(request: PoolRequestRecord, deps: CheckDeps): Promise
           createdBy: request.createRequestId,
           flavor: request.flavor,
           ...(shown ? {} : { gone: true }),
+          ...(request.change ? { change: request.change.kind, from: request.change.from, to: request.change.to } : {}),
         },
   });
+  const steps = [checked];
+  if (request.change?.kind === 'scale-up' && shown) {
+    // The added nodes: the flavor must be there for them, and the team's quota must have room for them.
+    const added = await checkAddedNodes(request, shown, checked, deps);
+    if (!added.ok) {
+      const result = await deps.requests.recordSteps(requestId, added.steps, {
+        status: 'REJECTED',
+        reason: added.reason,
+      });
+      if (result.recorded) deps.recordMetric?.('rejected', 1, 'Count');
+      await deps.quotas.clearOpen(marker);
+      return { status: 'refused', stageIndex: -1, waitSeconds: 0, reason: added.reason };
+    }
+    steps.splice(0, steps.length, ...added.steps);
+    now = new Date(Math.max(Date.now(), Date.parse(added.steps[added.steps.length - 1].at) + 1));
+  }
   const first = request.stages[0];
   try {
     if (!first) {
-      await deps.requests.recordSteps(requestId, [checked], { status: 'PROVISIONING' });
+      await deps.requests.recordSteps(requestId, steps, { status: 'PROVISIONING' });
       return { status: 'approved', stageIndex: lastStage, waitSeconds: 0 };
     }
     const asked = approvalRequestedStep(
@@ -269,14 +301,123 @@ async function checkChange(request: PoolRequestRecord, deps: CheckDeps): Promise
       new Date(now.getTime() + first.expireAfterSeconds * 1000).toISOString(),
       now,
     );
-    await deps.requests.recordSteps(requestId, [checked, asked], { status: 'AWAITING_APPROVAL' });
+    await deps.requests.recordSteps(requestId, [...steps, asked], { status: 'AWAITING_APPROVAL' });
   } catch (error) {
-    // Cancelled meanwhile: the marker goes with it.
+    // Cancelled meanwhile: the marker and a scale-up's reservation go with it.
     if (error instanceof InvalidTransitionError) {
+      await releaseScaleHold(request, deps);
       if (!extension) await deps.quotas.clearOpen(marker);
       return { status: 'refused', stageIndex: -1, waitSeconds: 0, reason: 'CANCELLED_BY_USER' };
     }
     throw error;
   }
   return { status: 'pending', stageIndex: 0, waitSeconds: firstWaitSeconds(first) };
+}
+
+/** A scale-up's reservation: the nodes it adds over what the node pool's share counts, under its own id. */
+function scaleHold(request: PoolRequestRecord, delta: number) {
+  return {
+    team: request.team,
+    flavor: request.flavor,
+    requestId: request.requestId,
+    count: delta,
+    attempt: request.retries ?? 0,
+  };
+}
+
+type AddedNodes =
+  | { readonly ok: true; readonly steps: Step[] }
+  | { readonly ok: false; readonly reason: TerminalReason; readonly steps: Step[] };
+
+/**
+ * A scale-up's checks: ModelArts can give the added nodes (the flavor known, billable the node pool's
+ * way, not sold out in its zones; the pool's rules on the node pool after the patch), and the team's
+ * quota has room for `target - counted` (what the node pool's share holds now, not what was once
+ * approved): reserved under the scale's own id, atomically, never over the limit.
+ */
+async function checkAddedNodes(
+  request: PoolRequestRecord,
+  shown: NodePool,
+  ownership: Step,
+  deps: CheckDeps,
+): Promise<AddedNodes> {
+  const [pool, flavors] = await Promise.all([
+    deps.modelArts.showPool(request.projectId, request.poolName),
+    deps.modelArts.listResourceFlavors(request.projectId),
+  ]);
+  const resources = applyMergePatch(
+    shown.spec?.resources,
+    request.patch?.spec.resources,
+  ) as NodePoolRequest['spec']['resources'];
+  const capacity = checkCapacity(
+    { kind: 'NodePool', apiVersion: 'v2', metadata: { name: request.nodePoolName }, spec: { resources } },
+    { mode: request.billing.mode },
+    pool && poolFacts(pool),
+    flavors.flatMap(flavorFacts),
+  );
+  if (!capacity.ok) {
+    const detail = { reason: capacity.reason, message: capacity.message };
+    return {
+      ok: false,
+      reason: capacity.reason,
+      steps: [newStep(stepId.capacityChecked(), 'capacity_checked', 'refused', { detail })],
+    };
+  }
+  const capacityStep: Step = { ...ownership, detail: { ...ownership.detail, check: 'ownership and capacity' } };
+  const counted = await deps.quotas.useOf({
+    team: request.team,
+    flavor: request.flavor,
+    createId: request.createRequestId ?? '',
+  });
+  const delta = Math.max(request.count - counted, 0);
+  const decision = quotaForRequest(deps.policy.teams, { ...request, count: delta });
+  const reserved =
+    delta === 0 ||
+    (decision.ok && isCounted(await deps.quotas.reserve(scaleHold(request, delta), decision.maxInUseBefore)));
+  const at = new Date(Math.max(Date.now(), Date.parse(capacityStep.at) + 1));
+  if (!reserved) {
+    const reason = decision.ok ? 'QUOTA_EXCEEDED' : decision.reason;
+    const detail = {
+      flavor: request.flavor,
+      count: delta,
+      counted,
+      target: request.count,
+      limit: decision.limit,
+      reason,
+    };
+    return {
+      ok: false,
+      reason,
+      steps: [capacityStep, newStep(stepId.quotaChecked(), 'quota_checked', 'refused', { at, detail })],
+    };
+  }
+  const inUseAfter = (await deps.quotas.counters(request.team, request.flavor)).inUse;
+  const detail = {
+    flavor: request.flavor,
+    count: delta,
+    counted,
+    target: request.count,
+    limit: decision.ok ? decision.limit : undefined,
+    inUseAfter,
+  };
+  return { ok: true, steps: [capacityStep, newStep(stepId.quotaChecked(), 'quota_checked', 'ok', { at, detail })] };
+}
+
+/** A retried scale-up reserves its delta again (what its target adds to the share now), for its attempt. */
+async function holdRetriedScale(request: PoolRequestRecord, deps: CheckDeps): Promise<void> {
+  const counted = await deps.quotas.useOf({
+    team: request.team,
+    flavor: request.flavor,
+    createId: request.createRequestId ?? '',
+  });
+  const delta = Math.max(request.count - counted, 0);
+  if (delta === 0) return;
+  const decision = quotaForRequest(deps.policy.teams, { ...request, count: delta });
+  if (!decision.ok && decision.reason === 'FLAVOR_NOT_ALLOWED')
+    throw new FlavorNotAllowedError(`the team may no longer use ${request.flavor}`);
+  const reservation = decision.ok
+    ? await deps.quotas.reserveForAttempt(scaleHold(request, delta), decision.maxInUseBefore)
+    : 'refused';
+  if (!isCounted(reservation))
+    throw new QuotaExceededError(`the team's quota has no room for ${delta} more ${request.flavor} node(s) now`);
 }

@@ -62,7 +62,7 @@ function isWhatWeAsked(
 }
 
 /** The order id an approver entered for a yearly/monthly request that came without one. */
-async function enteredOrderId(
+export async function enteredOrderId(
   request: PoolRequestRecord,
   approvals: Pick<ApprovalStore, 'get'>,
 ): Promise<string | undefined> {

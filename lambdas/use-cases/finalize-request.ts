@@ -24,6 +24,7 @@ import type { PoolRequestRecord } from '../domain/pool-request';
 import { resumePointAfter, type ResumePoint } from '../domain/retry';
 import { isTerminal, type RequestStatus, type TerminalReason } from '../domain/status';
 import { newStep, stepId } from '../domain/steps';
+import { releaseScaleHold } from './scale-quota';
 import type { RecordMetric } from './metrics';
 import type { Notifier } from './notifier';
 import type { ApprovalStore, Claims, LeaseRecords, QuotaStore, RequestStore } from './ports';
@@ -171,6 +172,7 @@ async function finalizeChange(
     changeId: request.requestId,
   };
   const extension = kindOf(request) === 'extend';
+  if (kindOf(request) === 'scale') return finalizeScale(request, input, marker, deps);
   const gone = !extension && Boolean(input.created) && !input.error;
   if (gone && request.status !== 'DELETED') {
     if (!deps.changes) throw new Error('finalizing a change needs the node-pool record (FinalizeDeps.changes)');
@@ -227,6 +229,46 @@ async function finalizeChange(
     // An extension that did not move the lease lets go of it (at most one open extension per lease).
     if (request.status !== 'EXTENDED') await deps.changes?.leases?.releaseExtension(request, request.requestId);
   } else if (request.status !== 'DELETED') await deps.quotas.clearOpen(marker);
+  if (request.status !== 'CANCELLED') await deps.notifier.tellRequester(request);
+  return { status: request.status };
+}
+
+/**
+ * Finalize of a scale, for the request's latest run:
+ *  - ACTIVE already (CheckNodes saw the new count and settled the quota; an update when ModelArts
+ *    accepted it): the requester is told;
+ *  - otherwise, as for a delete: EXPIRED, REJECTED (not poolgate's node pool any more) or FAILED
+ *    (retryable from ApplyChange once approved); then a scale-up's reservation is given back and the
+ *    marker cleared, so quota reconciliation follows what ModelArts shows again; the requester is told.
+ */
+async function finalizeScale(
+  request: PoolRequestRecord,
+  input: FinalizeInput,
+  marker: { team: string; flavor: string; createId: string; changeId: string },
+  deps: FinalizeDeps,
+): Promise<{ status: RequestStatus }> {
+  const attempt = input.attempt ?? 0;
+  if (request.status !== 'ACTIVE' && !isTerminal(request.status)) {
+    if (input.approval?.status === 'expired' && request.status === 'AWAITING_APPROVAL') {
+      request = await expire(request, input.approval.stageIndex, deps);
+    } else if (input.error?.Error === 'NodePoolNotOursError') {
+      const result = await deps.requests.recordStep(
+        request.requestId,
+        newStep(stepId.nodePoolNotOurs(attempt), 'capacity_checked', 'refused', {
+          detail: { reason: 'NODE_POOL_NOT_OURS', message: causeMessage(input.error.Cause) },
+        }),
+        { status: 'REJECTED', reason: 'NODE_POOL_NOT_OURS' },
+      );
+      request = result.request;
+    } else if (input.error) {
+      const approved = input.approval?.status === 'approved' || request.status === 'PROVISIONING';
+      request = await fail(request, attempt, input.error, approved ? 'ApplyChange' : undefined, deps);
+    }
+  }
+  if (request.status !== 'ACTIVE') {
+    await releaseScaleHold(request, deps);
+    await deps.quotas.clearOpen(marker);
+  }
   if (request.status !== 'CANCELLED') await deps.notifier.tellRequester(request);
   return { status: request.status };
 }

@@ -20,6 +20,7 @@ import type { NodeCounts, NodePool, Pool, ResourceFlavor } from '../domain/model
 import type { SlackMessage } from '../adapters/slack';
 import type { ApprovalRecord, CastVote, SlackMessageRef } from '../domain/approval';
 import type { IndexPosition } from '../domain/list-cursor';
+import type { PatchBody } from '../domain/nodepool-patch';
 import type { NodePoolFacts, NodePoolName, NodePoolRecord } from '../domain/nodepool-record';
 import type { NodePoolRequest } from '../domain/nodepool-request';
 import type { PoolRequestRecord } from '../domain/pool-request';
@@ -176,6 +177,18 @@ export interface QuotaStore {
   clearOpen(share: ChangeShare): Promise<boolean>;
   /** The node pool is gone: removes its share and the marker; the nodes released (0: no share). */
   removeUse(share: ChangeShare): Promise<number>;
+  /** The node pool's share now (`use#<createId>`; 0: none). */
+  useOf(share: Omit<ChangeShare, 'changeId'>): Promise<number>;
+  /**
+   * A scale-up's nodes are there: its reservation (`hold#<changeId>`) moves into the node pool's share,
+   * with the marker removed, in one conditional write. Returns the nodes moved (0: none held).
+   */
+  moveIntoUse(share: ChangeShare): Promise<number>;
+  /**
+   * A scale-down's nodes are gone: the share is lowered to `to`, conditional on its old value, with the
+   * marker removed. Returns the nodes released (0: the share was at most `to`).
+   */
+  lowerUse(share: ChangeShare, to: number): Promise<number>;
 }
 
 // --- Claims -----------------------------------------------------------------------------------------
@@ -233,6 +246,8 @@ export interface Claims {
   ): Promise<ClaimResult>;
   /** The create recorded its node pool (or the backfill of one created before records); false: not this creation's. */
   markPresent(facts: NodePoolFacts, createdAt: string, backfill?: boolean): Promise<boolean>;
+  /** A scale settled: the record counts `count` nodes; false when `changeId` no longer holds the record. */
+  markCount(name: NodePoolName, changeId: string, count: number): Promise<boolean>;
   /** ModelArts no longer shows the node pool; false when `deleteId` no longer holds the record. */
   markDeleted(name: NodePoolName, deleteId: string, at: string): Promise<boolean>;
   /** One page of a team's present node pools, newest first. */
@@ -331,10 +346,14 @@ export interface NodePoolReadApi {
   listNodePools(projectId: string, poolName: string): Promise<NodePool[]>;
 }
 
-/** What ApplyChange does to an existing node pool: show first, then delete (the accepted NodePool, or undefined if gone). */
+/**
+ * What ApplyChange does to an existing node pool: show first, then delete (the accepted NodePool, or
+ * undefined if gone) or patch (ModelArts' answer `{metadata, spec}`).
+ */
 export interface ChangeApi {
   showNodePool(projectId: string, poolName: string, nodePoolName: string): Promise<NodePool | undefined>;
   deleteNodePool(projectId: string, poolName: string, nodePoolName: string): Promise<NodePool | undefined>;
+  patchNodePool(projectId: string, poolName: string, nodePoolName: string, body: PatchBody): Promise<unknown>;
 }
 
 /** The whole ModelArts port (adapters/modelarts/projects.ts); each use case asks for its part only. */

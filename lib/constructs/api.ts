@@ -40,6 +40,7 @@ export const ROUTE_PROOFS: Readonly<Record<string, string>> = {
   cancelRequest: BEARER,
   retryRequest: BEARER,
   deleteNodePool: BEARER,
+  patchNodePool: BEARER,
   readNodePools: BEARER,
   nodePoolInventory: BEARER,
   extendLease: `${BEARER}; or a lease reminder's personal link: an HMAC of the lease and the person, checked in the handler, acting only as a member of the owning team or an admin`,

@@ -50,6 +50,9 @@ export const FUNCTION_NEEDS: Record<FunctionId, readonly Need[]> = {
   cancelRequest: ['table', 'auth', 'links', 'notify', 'stopExecution'],
   // DELETE of a node pool: reads its record, stores the delete request, starts its run.
   deleteNodePool: ['table', 'auth', 'startExecution'],
+  // PATCH of a node pool (scale, update): reads its record and ModelArts' current spec (the patch is merged
+  // onto it and validated), stores the scale request, starts its run.
+  patchNodePool: ['table', 'auth', 'startExecution', 'modelArts'],
   // ModelArts-shaped reads of the node pools a caller may read: their records, then ModelArts.
   readNodePools: ['table', 'auth', 'modelArts'],
   // poolgate's inventory; list cursors are signed with the link key.

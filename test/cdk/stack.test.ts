@@ -394,10 +394,11 @@ describe('Step Functions permissions', () => {
     }
   });
 
-  it('lets only submit, deleteNodePool, extendLease, retryRequest and the sweeps start executions, and only cancelRequest and the lease sweep stop them, of this state machine', () => {
+  it('lets only submit, deleteNodePool, patchNodePool, extendLease, retryRequest and the sweeps start executions, and only cancelRequest and the lease sweep stop them, of this state machine', () => {
     expect(functionsAllowedTo('states:StartExecution')).toEqual([
       'deleteNodePool',
       'extendLease',
+      'patchNodePool',
       'retryRequest',
       'submit',
       'sweepLeases',
@@ -406,6 +407,7 @@ describe('Step Functions permissions', () => {
     for (const fid of [
       'submit',
       'deleteNodePool',
+      'patchNodePool',
       'extendLease',
       'retryRequest',
       'sweepSubmitted',
@@ -590,6 +592,7 @@ describe('settings from the policy file', () => {
       'checkNodes',
       'checkRequest',
       'createNodePool',
+      'patchNodePool',
       'readNodePools',
       'reconcileQuota',
       'submit',

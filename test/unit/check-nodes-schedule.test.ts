@@ -92,7 +92,13 @@ it("follows a delete's grid from the accepted deletion, and ApplyChange's first 
   const gone = await stored({ kind: 'delete', status: 'PROVISIONING', createRequestId: 'creator' });
   const applied = await applyChange(gone, {
     requests,
-    modelArts: { showNodePool: async () => undefined, deleteNodePool: async () => undefined },
+    modelArts: {
+      showNodePool: async () => undefined,
+      deleteNodePool: async () => undefined,
+      patchNodePool: async () => undefined,
+    },
+    approvals: { get: async () => undefined },
+    quotas: { clearOpen: async () => false },
     tracking,
     now: () => accepted,
   });

@@ -183,6 +183,52 @@ describe('requests', () => {
     expect(error.message).toContain('delete node pool');
   });
 
+  it('patchNodePool PATCHes the merge patch as application/merge-patch+json, signed over the bytes sent, and returns the answer', async () => {
+    const body = {
+      metadata: { annotations: { 'os.modelarts/billing.mode': '0' } },
+      spec: {
+        resources: {
+          flavor: 'modelarts.vm.2u4g.dcc',
+          count: 6,
+          maxCount: 6,
+          labels: { team: null, 'poolgate/request-id': 'req-1' },
+        },
+      },
+    };
+    const answer = {
+      metadata: { annotations: body.metadata.annotations },
+      spec: { resources: NODE_POOL.spec.resources },
+    };
+    responder = () => ({ status: 200, body: JSON.stringify(answer) });
+    await expect(client().patchNodePool(PROJECT_ID, POOL, 'nodepool-1', body)).resolves.toEqual(answer);
+    const [request] = received;
+    expect(request.method).toBe('PATCH');
+    expect(request.url).toBe(`/v2/${PROJECT_ID}/pools/${POOL}/nodepools/nodepool-1`);
+    expect(request.headers['content-type']).toBe('application/merge-patch+json');
+    // `null` (a removed label) goes on the wire as merge-patch means it.
+    expect(JSON.parse(request.body.toString('utf8'))).toEqual(body);
+    expect(verify(request)).toEqual({ ok: true, accessKey: CREDENTIALS.accessKey });
+  });
+
+  it('patchNodePool gives a ModelArtsError for a refusal (a 404 too: the node pool must exist) and a retryable one for a 5xx', async () => {
+    responder = () => ({
+      status: 400,
+      body: JSON.stringify({ error_code: 'ModelArts.50004000', error_msg: 'Bad request. spec.resources.flavor' }),
+    });
+    const refused = await failure(client().patchNodePool(PROJECT_ID, POOL, 'nodepool-1', { spec: {} }));
+    expect(refused).toBeInstanceOf(ModelArtsError);
+    expect(refused).not.toBeInstanceOf(ModelArtsRetryableError);
+    expect(refused.message).toContain('patch node pool');
+    responder = () => ({ status: 404, body: JSON.stringify({ error_code: 'ModelArts.50015002', error_msg: 'x' }) });
+    expect(await failure(client().patchNodePool(PROJECT_ID, POOL, 'nodepool-1', { spec: {} }))).not.toBeInstanceOf(
+      ModelArtsRetryableError,
+    );
+    responder = () => ({ status: 503, body: '' });
+    expect(await failure(client().patchNodePool(PROJECT_ID, POOL, 'nodepool-1', { spec: {} }))).toBeInstanceOf(
+      ModelArtsRetryableError,
+    );
+  });
+
   it('listNodePools GETs the list and returns its items', async () => {
     responder = () => ({
       status: 200,

@@ -11,6 +11,7 @@ import { errorResponse } from '../../lambdas/handlers/http';
 import { approvalRequestMail } from '../../lambdas/presentation/approval-mail';
 import { approvalClosedPage, approvalFormPage, decisionRecordedPage } from '../../lambdas/presentation/approval-page';
 import { approvalRequestMessage } from '../../lambdas/presentation/slack-messages';
+import { outcomeHeadline } from '../../lambdas/presentation/outcome-mail';
 
 const XSS = '<script>alert(1)</script>';
 
@@ -264,6 +265,49 @@ describe('what a decision means (approval page, e-mail, Slack)', () => {
     );
     expect(cancelled).toContain(
       'The request was cancelled by alice@example.com at <time datetime="2026-12-06T16:00:00.000Z">',
+    );
+  });
+});
+
+describe('a scale, as approvers and the requester read it', () => {
+  const scale = {
+    ...request,
+    kind: 'scale',
+    count: 6,
+    maxCount: 6,
+    billing: { mode: '0' },
+    change: { kind: 'scale-up', from: 2, to: 6 },
+    steps: [
+      {
+        id: 'quota-checked',
+        step: 'quota_checked',
+        outcome: 'ok',
+        at: '2026-11-26T00:00:00.000Z',
+        detail: { flavor: 'modelarts.vm.2u4g.dcc', count: 4, limit: 10, inUseAfter: 9 },
+      },
+    ],
+  } as unknown as PoolRequestRecord;
+
+  it('says what changes in the mail, with the quota of the added nodes and the price difference', () => {
+    const mail = approvalRequestMail(scale, 'manager', 'bob@example.com', 'https://gate/a', approval.expiresAt, {
+      price: { hourly: 1.2, currency: 'USD' },
+    });
+    expect(mail.subject).toBe(
+      'Approval needed: scale node pool np-1 (from 2 to 6 nodes, +4, modelarts.vm.2u4g.dcc) for ml-platform',
+    );
+    expect(mail.text).toContain('alice@example.com asks to scale node pool np-1 from 2 to 6 nodes, +4 in pool pool.');
+    expect(mail.text).toContain('Quota: 5 of 10 in use, 9 after this');
+    expect(mail.text).toContain('Estimated price: +4 node(s) x 1.20 USD/h = +4.80 USD/h (list price)');
+    expect(mail.text).toContain('Change: from 2 to 6 nodes, +4');
+  });
+
+  it('says it in Slack and in the outcome headline', () => {
+    expect(approvalRequestMessage(scale, approval).text).toContain('scale node pool np-1 from 2 to 6 nodes, +4');
+    expect(outcomeHeadline({ ...scale, status: 'ACTIVE' })).toBe(
+      'Your request to scale node pool np-1 from 2 to 6 nodes, +4 is done: ModelArts shows the new count',
+    );
+    expect(outcomeHeadline({ ...scale, status: 'ACTIVE', change: { kind: 'update', from: 2, to: 2 } })).toBe(
+      'Your request to update node pool np-1 (labels, taints or limits) is done: ModelArts accepted the change',
     );
   });
 });

@@ -92,6 +92,56 @@ describe('QuotaRepository', () => {
   });
 });
 
+describe('QuotaRepository, scales', () => {
+  const createShare = (team: string) => ({ team, flavor: 'f', requestId: 'create-1', count: 2 });
+  const change = (team: string, changeId: string) => ({ team, flavor: 'f', createId: 'create-1', changeId });
+
+  it("moves a scale-up's reservation into the node pool's share once, with the marker, and a retried move changes nothing", async () => {
+    const repo = new QuotaRepository(table.db, table.tableName);
+    const team = 't-scale-up';
+    expect(await repo.reserve(createShare(team), 8)).toBe('reserved');
+    await repo.commit(createShare(team));
+    expect(await repo.markOpen(change(team, 'scale-1'))).toBe(true);
+    expect(await repo.useOf({ team, flavor: 'f', createId: 'create-1' })).toBe(2);
+    expect(await repo.reserve({ team, flavor: 'f', requestId: 'scale-1', count: 4 }, 6)).toBe('reserved');
+    expect(await repo.counters(team, 'f')).toEqual({ reserved: 4, used: 2, inUse: 6 });
+
+    expect(await repo.moveIntoUse(change(team, 'scale-1'))).toBe(4);
+    expect(await repo.moveIntoUse(change(team, 'scale-1'))).toBe(0);
+    expect(await repo.counters(team, 'f')).toEqual({ reserved: 0, used: 6, inUse: 6 });
+    expect(await repo.shares(team)).toEqual([{ ...createShare(team), count: 6, kind: 'use' }]);
+    // The marker went with the move: a later change may mark the node pool.
+    expect(await repo.clearOpen(change(team, 'scale-1'))).toBe(false);
+  });
+
+  it("never moves a reservation while another change holds the node pool's marker", async () => {
+    const repo = new QuotaRepository(table.db, table.tableName);
+    const team = 't-scale-marker';
+    expect(await repo.reserve(createShare(team), 8)).toBe('reserved');
+    await repo.commit(createShare(team));
+    expect(await repo.reserve({ team, flavor: 'f', requestId: 'scale-old', count: 1 }, 9)).toBe('reserved');
+    await repo.markOpen(change(team, 'scale-new'));
+    await expect(repo.moveIntoUse(change(team, 'scale-old'))).rejects.toThrow('kept changing');
+    expect(await repo.counters(team, 'f')).toEqual({ reserved: 1, used: 2, inUse: 3 });
+  });
+
+  it("lowers the node pool's share to the target once, conditional on its value, and leaves a share already lower alone", async () => {
+    const repo = new QuotaRepository(table.db, table.tableName);
+    const team = 't-scale-down';
+    expect(await repo.reserve({ ...createShare(team), count: 6 }, 4)).toBe('reserved');
+    await repo.commit({ ...createShare(team), count: 6 });
+    await repo.markOpen(change(team, 'scale-2'));
+    const [a, b] = await Promise.all([
+      repo.lowerUse(change(team, 'scale-2'), 2),
+      repo.lowerUse(change(team, 'scale-2'), 2),
+    ]);
+    expect(a + b).toBe(4);
+    expect(await repo.counters(team, 'f')).toEqual({ reserved: 0, used: 2, inUse: 2 });
+    expect(await repo.lowerUse(change(team, 'scale-3'), 5)).toBe(0);
+    expect(await repo.useOf({ team, flavor: 'f', createId: 'create-1' })).toBe(2);
+  });
+});
+
 describe('ApprovalRepository', () => {
   const open = {
     requestId: 'r-a',

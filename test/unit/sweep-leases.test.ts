@@ -239,6 +239,8 @@ describe('an extension approved past the lease cap', () => {
     tracking: policy.nodeTracking,
     now: () => new Date(T0 + 60_000),
     leases: { claims, records: claims },
+    approvals,
+    quotas,
   });
 
   it('is refused by ApplyChange with a reason naming the cap, and the end does not move', async () => {

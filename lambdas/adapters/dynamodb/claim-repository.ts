@@ -196,6 +196,17 @@ export class ClaimRepository implements Claims, LeaseRecords {
     );
   }
 
+  /** A scale settled: the record counts `count` nodes, conditional on `changeId` still holding it. */
+  async markCount(name: NodePoolName, changeId: string, count: number): Promise<boolean> {
+    const x = new Expression();
+    return this.update(
+      name,
+      updateExpression({ set: [`${x.name('count')} = ${x.value(count)}`] }),
+      `${x.name('requestId')} = ${x.value(changeId)} AND ${x.name('state')} = ${x.value('present')}`,
+      x,
+    );
+  }
+
   /** One page of a team's present node pools (the byTeam index, partition `NODEPOOLS#<team>`), newest first. */
   async inventory(team: string, options: { limit: number; startAt?: IndexPosition }): Promise<RecordPage> {
     const x = new Expression();

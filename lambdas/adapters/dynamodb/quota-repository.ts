@@ -233,6 +233,74 @@ export class QuotaRepository implements QuotaStore {
     throw new Error(`the share use#${share.createId} kept changing while removing it`);
   }
 
+  /** The node pool's share now (`use#<createId>`; 0: none), read consistently. */
+  async useOf(share: Omit<ChangeShare, 'changeId'>): Promise<number> {
+    const item = await this.item({ team: share.team, flavor: share.flavor, requestId: share.createId, count: 0 });
+    return Number(item?.[use(share.createId)] ?? 0);
+  }
+
+  /**
+   * A scale-up's nodes are there: its reservation `hold#<changeId>` (whatever attempt made it) moves
+   * into the node pool's share `use#<createId>` (reserved down, used up, inUse unchanged), and the
+   * marker goes, in one write conditional on the reservation's value (read first) and on no other
+   * change holding the marker. Returns the nodes moved (0: nothing held: moved already, a retried call).
+   */
+  async moveIntoUse(share: ChangeShare): Promise<number> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const item = await this.item({ team: share.team, flavor: share.flavor, requestId: share.changeId, count: 0 });
+      const held = item?.[hold(share.changeId)];
+      if (held === undefined) {
+        await this.clearOpen(share);
+        return 0;
+      }
+      const n = Number(held);
+      const x = new Expression();
+      const [h, open] = [x.name(hold(share.changeId)), x.name(openOf(share.createId))];
+      const moved = await this.update(share, x, {
+        update: {
+          remove: [h, x.name(attemptOf(share.changeId)), x.name(heldAtOf(share.changeId)), open],
+          add: [
+            `${x.name(use(share.createId))} ${x.value(n)}`,
+            `${x.name('reserved')} ${x.value(-n)}`,
+            `${x.name('used')} ${x.value(n)}`,
+          ],
+        },
+        condition: `${h} = ${x.value(n)} AND (attribute_not_exists(${open}) OR ${open} = ${x.value(share.changeId)})`,
+      });
+      if (moved) return n;
+    }
+    throw new Error(`the reservation hold#${share.changeId} kept changing while moving it into use#${share.createId}`);
+  }
+
+  /**
+   * A scale-down's nodes are gone: the share `use#<createId>` is set to `to` (the counters lowered by
+   * the difference) and the marker removed, in one write conditional on the share's old value (read
+   * first). A share already at or below `to` is left as it is (only the marker goes). Returns the nodes released.
+   */
+  async lowerUse(share: ChangeShare, to: number): Promise<number> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const item = await this.item({ team: share.team, flavor: share.flavor, requestId: share.createId, count: 0 });
+      const held = item?.[use(share.createId)];
+      if (held === undefined || Number(held) <= to) {
+        await this.clearOpen(share);
+        return 0;
+      }
+      const n = Number(held);
+      const x = new Expression();
+      const [used, open, minus] = [x.name(use(share.createId)), x.name(openOf(share.createId)), x.value(to - n)];
+      const lowered = await this.update(share, x, {
+        update: {
+          set: [`${used} = ${x.value(to)}`],
+          remove: [open],
+          add: [`${x.name('used')} ${minus}`, `${x.name('inUse')} ${minus}`],
+        },
+        condition: `${used} = ${x.value(n)} AND (attribute_not_exists(${open}) OR ${open} = ${x.value(share.changeId)})`,
+      });
+      if (lowered) return n - to;
+    }
+    throw new Error(`the share use#${share.createId} kept changing while lowering it`);
+  }
+
   async counters(team: string, flavor: string): Promise<QuotaCounters> {
     const { Item } = await this.db.send(
       new GetCommand({ TableName: this.tableName, Key: key(team, flavor), ConsistentRead: true }),

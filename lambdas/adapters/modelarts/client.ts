@@ -29,12 +29,16 @@ export type { NodeCount, NodeCounts, NodePool, NodePoolStatus, Pool, ResourceFla
 export const MAX_LIST_PAGES = 20;
 const DEFAULT_PAGE_SIZE = 500;
 const JSON_CONTENT_TYPE = 'application/json;charset=UTF-8';
+/** PatchNodePool's only documented Content-Type (others may be refused with ModelArts.50004100). */
+export const MERGE_PATCH_CONTENT_TYPE = 'application/merge-patch+json';
 
 interface ModelArtsCall {
   /** For error messages, e.g. `create node pool`. */
   readonly operation: string;
-  readonly method: 'GET' | 'POST' | 'DELETE';
+  readonly method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   readonly projectId: string;
+  /** The body's Content-Type (default JSON). */
+  readonly contentType?: string;
   /** Segments after `/{version}/{project_id}/`, each URI-encoded here. */
   readonly path: readonly string[];
   /** API version segment: node pools are v2, resource flavors v1. */
@@ -98,6 +102,22 @@ export class ModelArtsClient {
       absentOn404: true,
     });
     return response === undefined ? undefined : nodePoolFrom(response, operation);
+  }
+
+  /**
+   * `PATCH .../nodepools/{nodepool_name}` with a PatchNodePool body, sent as
+   * `application/merge-patch+json` (ModelArts' documented type); ModelArts answers `{metadata, spec}`.
+   * A 404 (the node pool is gone) is a ModelArtsError like any other refusal.
+   */
+  async patchNodePool(projectId: string, poolName: string, nodePoolName: string, body: unknown): Promise<unknown> {
+    return this.call({
+      operation: 'patch node pool',
+      method: 'PATCH',
+      projectId,
+      path: ['pools', poolName, 'nodepools', nodePoolName],
+      body: JSON.stringify(body),
+      contentType: MERGE_PATCH_CONTENT_TYPE,
+    });
   }
 
   /**
@@ -175,7 +195,7 @@ export class ModelArtsClient {
       url,
       projectId,
       body,
-      headers: body === undefined ? {} : { 'content-type': JSON_CONTENT_TYPE },
+      headers: body === undefined ? {} : { 'content-type': request.contentType ?? JSON_CONTENT_TYPE },
     });
     // fetch derives Host from the URL, to the value that was signed.
     const { host: _derivedFromUrl, ...headers } = signed;

@@ -73,6 +73,10 @@ export class ModelArtsProjects {
     return this.clientFor(projectId).deleteNodePool(projectId, poolName, nodePoolName);
   }
 
+  patchNodePool(projectId: string, poolName: string, nodePoolName: string, body: unknown): Promise<unknown> {
+    return this.clientFor(projectId).patchNodePool(projectId, poolName, nodePoolName, body);
+  }
+
   listNodePools(projectId: string, poolName: string): Promise<NodePool[]> {
     return this.clientFor(projectId).listNodePools(projectId, poolName);
   }
