@@ -34,8 +34,9 @@ export function leaseHeadline(n: LeaseNotice): string {
  */
 function timeLeft(n: LeaseNotice): string {
   if (!n.now) return n.before ?? '';
-  const minutes = Math.floor((Date.parse(n.endsAt) - Date.parse(n.now)) / 60_000);
-  if (minutes < 1) return 'less than a minute';
+  const seconds = Math.max(0, Math.floor((Date.parse(n.endsAt) - Date.parse(n.now)) / 1000));
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.floor(seconds / 60);
   const days = Math.floor(minutes / 1440);
   const hours = Math.floor((minutes % 1440) / 60);
   const parts = [days ? `${days} d` : '', hours ? `${hours} h` : '', minutes % 60 ? `${minutes % 60} min` : ''];
@@ -53,6 +54,8 @@ export function leaseNoticeMail(to: string, n: LeaseNotice): MailMessage {
     ['Node pool', `${n.record.projectId}/${n.record.poolName}/${n.record.nodePoolName}`],
     ['Flavor', `${n.record.count ?? ''} x ${n.record.flavor ?? ''}`],
     ['Lease ends', `${readableTime(n.endsAt, n.timeZone)} (${n.endsAt})`],
+    // The reminder's point (the policy's remindBefore) by its name: the headline says the time left.
+    ['Reminder', n.kind === 'remind' ? `${n.before ?? ''} before the end` : undefined],
     ['Deleted at', readableTime(n.deleteAt, n.timeZone)],
     ['Estimated cost of the whole lease', n.estimate],
     ['Created by request', n.record.creatingRequestId],

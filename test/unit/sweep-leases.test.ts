@@ -368,7 +368,7 @@ describe('the reminder headline', () => {
     const base = { record, kind: 'remind' as const, before: 'PT2H', endsAt, deleteAt: endsAt, timeZone: 'UTC' };
     expect(leaseHeadline({ ...base, now: new Date(T0 + 1800_000).toISOString() })).toContain('ends in 1 h 30 min (at ');
     expect(leaseHeadline({ ...base, now: new Date(T0 + 7200_000 - 40_000).toISOString() })).toContain(
-      'ends in less than a minute (at ',
+      'ends in 40 s (at ',
     );
   });
 });
