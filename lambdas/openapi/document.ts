@@ -279,7 +279,7 @@ export function buildOpenApiDocument(): OpenApiDocument {
       ...errors(
         [
           400,
-          "ModelArts.50004000: the patch breaks a rule (null outside labels, a fixed field changed, poolgate's label removed, the merged node pool invalid), the message names the field; PoolGate.0400: a bad dryRun value",
+          "ModelArts.50004000: the patch breaks a rule (null outside labels, a fixed field changed, poolgate's label removed, the merged node pool invalid), the message names the field; PoolGate.0400: a bad dryRun value, or an X-Lease header (only a create takes a lease; an extension changes it)",
         ],
         [401, 'PoolGate.0401: no valid bearer token'],
         [403, 'PoolGate.0403: the caller may read the node pool (an approver of its team) but not change it'],
