@@ -67,6 +67,9 @@ export function planPatch(rawBody: string, current: CurrentNodePool, ownerId: st
   const fail = (path: readonly PropertyKey[], rule: string): never => {
     throw new ValidationError(`${formatPath(path)}: ${rule}`);
   };
+  // 0. Before anything walks it: not too deep, and no key that names an object's own machinery.
+  const unsafe = unsafePlace(body);
+  if (unsafe) fail(unsafe.path, unsafe.rule);
 
   // 1. The envelope of PatchNodePool.
   for (const key of Object.keys(body))
@@ -174,6 +177,26 @@ export function checkBillingMode(requested: Record<string, string>, mode: Billin
     throw new ValidationError(
       `${formatPath(['metadata', 'annotations', ANNOTATION.billingMode])}: cannot change the node pool's billing mode (${JSON.stringify(mode)})`,
     );
+}
+
+/** Deeper than any PatchNodePool body (spec.resources.dataVolumes[i].extendParams.x is 6 levels). */
+export const MAX_PATCH_DEPTH = 32;
+const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** The first place of `body` nested deeper than MAX_PATCH_DEPTH or keyed by a reserved name (iterative: no recursion). */
+function unsafePlace(body: unknown): { path: PropertyKey[]; rule: string } | undefined {
+  const pending: Array<{ value: unknown; path: PropertyKey[] }> = [{ value: body, path: [] }];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const { value, path } = next;
+    if (typeof value !== 'object' || value === null) continue;
+    if (path.length >= MAX_PATCH_DEPTH) return { path, rule: `is nested deeper than ${MAX_PATCH_DEPTH} levels` };
+    for (const [key, child] of Object.entries(value)) {
+      const at = [...path, Array.isArray(value) ? Number(key) : key];
+      if (!Array.isArray(value) && RESERVED_KEYS.has(key)) return { path: at, rule: 'is not an allowed key' };
+      pending.push({ value: child, path: at });
+    }
+  }
+  return undefined;
 }
 
 function rejectNulls(

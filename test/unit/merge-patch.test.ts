@@ -33,4 +33,11 @@ describe('applyMergePatch (RFC 7396)', () => {
     expect(applyMergePatch(target, patch)).toEqual({ spec: { resources: { count: 6, labels: {} } } });
     expect(JSON.stringify([target, patch])).toBe(before);
   });
+
+  it('writes a "__proto__" member as an own property, never as the prototype', () => {
+    const patched = applyMergePatch({}, JSON.parse('{"__proto__": {"polluted": "yes"}}')) as Record<string, unknown>;
+    expect(Object.getPrototypeOf(patched)).toBe(Object.prototype);
+    expect(Object.hasOwn(patched, '__proto__')).toBe(true);
+    expect((patched as { polluted?: string }).polluted).toBeUndefined();
+  });
 });

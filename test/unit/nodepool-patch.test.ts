@@ -82,6 +82,19 @@ describe('planPatch', () => {
     expect(refusal(body)).toContain(message);
   });
 
+  it('refuses a body nested too deep with a 400 naming the place, before anything walks it (no stack overflow)', () => {
+    const azs = `${'['.repeat(5000)}${']'.repeat(5000)}`;
+    const raw = `{"spec":{"resources":{"flavor":"${FLAVOR}","count":2,"maxCount":2,"azs":${azs}}}}`;
+    expect(raw.length).toBeLessThan(65_536);
+    expect(() => planPatch(raw, current, OWNER)).toThrow(ValidationError);
+    expect(() => planPatch(raw, current, OWNER)).toThrow(/spec\.resources\.azs.*nested deeper than 32 levels/);
+  });
+
+  it.each(['__proto__', 'constructor', 'prototype'])('refuses the key %s anywhere in the body', (key) => {
+    const raw = `{"spec":{"resources":{"flavor":"${FLAVOR}","count":2,"maxCount":2,"labels":{"${key}":{"evil":"x"}}}}}`;
+    expect(() => planPatch(raw, current, OWNER)).toThrow(`spec.resources.labels.${key}: is not an allowed key`);
+  });
+
   it('refuses a body that is not a JSON object', () => {
     expect(() => planPatch('not json', current, OWNER)).toThrow('request body is not valid JSON');
     expect(() => planPatch('[]', current, OWNER)).toThrow('request body must be a JSON object');
