@@ -330,11 +330,11 @@ describe('an index entry older than its record', () => {
     // An extension of an hour is applied after the index was read (the index is eventually consistent on AWS).
     const extensionId = `ext-${creating.requestId}`;
     expect(await claims.claimExtension(facts, extensionId)).toBe(true);
-    const toEndsAt = new Date(Date.parse(stale!.leaseEndsAt!) + 3_600_000).toISOString();
+    const toEndsAt = new Date(Date.parse(stale.leaseEndsAt!) + 3_600_000).toISOString();
     expect(
       await claims.applyExtension(facts, {
         extensionId,
-        fromEndsAt: stale!.leaseEndsAt!,
+        fromEndsAt: stale.leaseEndsAt!,
         toEndsAt,
         seconds: 3600,
         nextAt: new Date(T0 + 5400_000).toISOString(),
@@ -345,7 +345,7 @@ describe('an index entry older than its record', () => {
     const now = T0 + 1800_000 + 1000; // the old end's first reminder point, long before the new end's
     await sweepLeases(
       deps(() => now, seen, {
-        leases: Object.assign(Object.create(claims) as ClaimRepository, { dueLeases: async () => [stale!] }),
+        leases: Object.assign(Object.create(claims) as ClaimRepository, { dueLeases: async () => [stale] }),
       }),
     );
     expect(seen.told).toEqual([]);
