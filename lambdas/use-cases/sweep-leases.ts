@@ -16,7 +16,10 @@
  *    hour, counted in `LeaseDeletionFailed`) for as long as the record is live; one refused because the
  *    node pool is not poolgate's any more is never retried, and is reported (`LeaseNodePoolNotOurs`); one
  *    an admin cancelled ends the lease (the node pool stays until deleted by hand).
- * Each record's next event is moved with a write conditional on the one read, so runs may overlap.
+ * Each due record is read again (consistently) before anything is done: the index may be older than the
+ * record. Each record's next event is moved with a write conditional on the one read, so runs may
+ * overlap; every path moves it forward or takes the record out of the index, so no record stays at the
+ * front of the oldest-first batch.
  */
 import type { Policy } from '../config/policy';
 import { OpenRequestExistsError } from '../domain/errors';
