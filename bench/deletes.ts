@@ -7,11 +7,8 @@
 import { join, resolve } from 'node:path';
 import type { RunningStack } from '../local/harness/stack';
 import type { OutboxIndex } from '../local/harness/outbox';
-import { eventually } from '../local/harness/poll';
 import { POOL, PROJECT_ID } from '../local/harness/requests';
-import { describeExecution, executionHistory, statesEntered } from '../local/harness/step-functions';
-import { usage, usagePerRequest, type FlowFigures } from './flows';
-import { mean, round } from './stats';
+import { oneAfterAnother, succeededExecution, type ExecutionFigures, type FlowFigures } from './flows';
 
 export interface DeleteOptions {
   readonly stack: RunningStack;
@@ -20,7 +17,7 @@ export interface DeleteOptions {
   readonly names: readonly string[];
 }
 
-async function oneDelete(options: DeleteOptions, name: string): Promise<{ transitions: number; path: string[] }> {
+async function oneDelete(options: DeleteOptions, name: string): Promise<ExecutionFigures> {
   const { stack } = options;
   const response = await fetch(`${stack.endpoints.api}/v2/${PROJECT_ID}/pools/${POOL}/nodepools/${name}`, {
     method: 'DELETE',
@@ -30,34 +27,11 @@ async function oneDelete(options: DeleteOptions, name: string): Promise<{ transi
   if (response.status !== 202 || !body.requestId)
     throw new Error(`delete ${name}: ${response.status} ${JSON.stringify(body)}`);
   const requestId = body.requestId;
-  const execution = await eventually(
-    async () => {
-      const e = await describeExecution(stack.endpoints.stepFunctions, requestId);
-      return e.status === 'RUNNING' ? undefined : e;
-    },
-    `the delete of ${name} to end`,
-    120_000,
-    10,
-  );
-  if (execution.status !== 'SUCCEEDED')
-    throw new Error(`delete of ${name} ended ${execution.status}: ${execution.error} ${execution.cause}`);
-  const history = await executionHistory(stack.endpoints.stepFunctions, requestId);
-  return { transitions: history.stateTransitions, path: statesEntered(history.events) };
+  return succeededExecution(stack, requestId, `delete of ${name}`);
 }
 
 export async function deleteFlows(options: DeleteOptions): Promise<FlowFigures & { readonly pollsPerDelete: number }> {
-  const before = await usage(options.stack);
-  const mailsBefore = options.outbox.count();
-  const results: Array<Awaited<ReturnType<typeof oneDelete>>> = [];
-  for (const name of options.names) results.push(await oneDelete(options, name));
-  const after = await usage(options.stack);
-  const transitions = results.map((r) => r.transitions);
-  const figures: FlowFigures = {
-    requests: results.length,
-    transitions: { mean: round(mean(transitions), 2), min: Math.min(...transitions), max: Math.max(...transitions) },
-    path: results[0]?.path ?? [],
-    usage: usagePerRequest(before, after, results.length, options.outbox.count() - mailsBefore),
-  };
+  const figures = await oneAfterAnother(options, options.names, (name) => oneDelete(options, name));
   return { ...figures, pollsPerDelete: figures.usage.lambda.checkNodes?.invocations ?? 0 };
 }
 

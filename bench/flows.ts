@@ -138,6 +138,66 @@ async function createReceivedAt(stack: RunningStack, nodePoolName: string): Prom
   return call ? Date.parse(call.receivedAt) : undefined;
 }
 
+/** What one request's execution did (the execution has ended SUCCEEDED). */
+export interface ExecutionFigures {
+  readonly transitions: number;
+  readonly path: string[];
+}
+
+/**
+ * Waits (up to 2 minutes) for the request's execution to end, which must be SUCCEEDED (`what` names
+ * the request in the wait's and the error's words); its state transitions and the states it entered.
+ */
+export async function succeededExecution(
+  stack: RunningStack,
+  requestId: string,
+  what: string,
+): Promise<ExecutionFigures> {
+  const execution = await eventually(
+    async () => {
+      const e = await describeExecution(stack.endpoints.stepFunctions, requestId);
+      return e.status === 'RUNNING' ? undefined : e;
+    },
+    `the ${what} to end`,
+    120_000,
+    10,
+  );
+  if (execution.status !== 'SUCCEEDED')
+    throw new Error(`${what} ended ${execution.status}: ${execution.error} ${execution.cause}`);
+  const history = await executionHistory(stack.endpoints.stepFunctions, requestId);
+  return { transitions: history.stateTransitions, path: statesEntered(history.events) };
+}
+
+/** A batch's figures per request: its executions' transitions and path, and the usage between two snapshots. */
+function flowFigures(
+  results: readonly ExecutionFigures[],
+  before: UsageSnapshot,
+  after: UsageSnapshot,
+  mails: number,
+): FlowFigures {
+  const transitions = results.map((r) => r.transitions);
+  return {
+    requests: results.length,
+    transitions: { mean: round(mean(transitions), 2), min: Math.min(...transitions), max: Math.max(...transitions) },
+    path: results[0]?.path ?? [],
+    usage: usagePerRequest(before, after, results.length, mails),
+  };
+}
+
+/** `one` run for each of `names`, one after another, on a quiet stack: the figures per request. */
+export async function oneAfterAnother(
+  options: { readonly stack: RunningStack; readonly outbox: OutboxIndex },
+  names: readonly string[],
+  one: (name: string) => Promise<ExecutionFigures>,
+): Promise<FlowFigures> {
+  const before = await usage(options.stack);
+  const mailsBefore = options.outbox.count();
+  const results: ExecutionFigures[] = [];
+  for (const name of names) results.push(await one(name));
+  const after = await usage(options.stack);
+  return flowFigures(results, before, after, options.outbox.count() - mailsBefore);
+}
+
 export interface FlowOptions {
   readonly stack: RunningStack;
   readonly token: string;
@@ -173,19 +233,7 @@ async function oneRequest(
     options.decision === 'approve'
       ? (await eventually(() => createReceivedAt(stack, name), `the create of ${name}`, 60_000, 5)) - decidedAt
       : undefined;
-  const execution = await eventually(
-    async () => {
-      const e = await describeExecution(stack.endpoints.stepFunctions, requestId);
-      return e.status === 'RUNNING' ? undefined : e;
-    },
-    `the execution of ${name} to end`,
-    120_000,
-    10,
-  );
-  if (execution.status !== 'SUCCEEDED')
-    throw new Error(`execution of ${name} ended ${execution.status}: ${execution.error} ${execution.cause}`);
-  const history = await executionHistory(stack.endpoints.stepFunctions, requestId);
-  return { transitions: history.stateTransitions, path: statesEntered(history.events), decisionToCreateMs };
+  return { ...(await succeededExecution(stack, requestId, `execution of ${name}`)), decisionToCreateMs };
 }
 
 export async function flows(options: FlowOptions): Promise<FlowFigures> {
@@ -201,13 +249,9 @@ export async function flows(options: FlowOptions): Promise<FlowFigures> {
   }
   // Every execution has ended, so every handler has returned and every e-mail is in the outbox.
   const after = await usage(options.stack);
-  const transitions = results.map((r) => r.transitions);
   const latencies = results.flatMap((r) => (r.decisionToCreateMs === undefined ? [] : [r.decisionToCreateMs]));
   return {
-    requests: results.length,
-    transitions: { mean: round(mean(transitions), 2), min: Math.min(...transitions), max: Math.max(...transitions) },
-    path: results[0]?.path ?? [],
-    usage: usagePerRequest(before, after, results.length, options.outbox.count() - mailsBefore),
+    ...flowFigures(results, before, after, options.outbox.count() - mailsBefore),
     ...(latencies.length
       ? {
           decisionToModelArtsMs: {

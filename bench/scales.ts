@@ -9,9 +9,7 @@ import type { RunningStack } from '../local/harness/stack';
 import type { OutboxIndex } from '../local/harness/outbox';
 import { eventually } from '../local/harness/poll';
 import { formFields, openLink, POOL, postDecision, PROJECT_ID } from '../local/harness/requests';
-import { describeExecution, executionHistory, statesEntered } from '../local/harness/step-functions';
-import { APPROVER, usage, usagePerRequest, type FlowFigures } from './flows';
-import { mean, round } from './stats';
+import { APPROVER, oneAfterAnother, succeededExecution, type ExecutionFigures, type FlowFigures } from './flows';
 
 export interface ScaleOptions {
   readonly stack: RunningStack;
@@ -27,7 +25,7 @@ export interface ScaleOptions {
 
 export type ScaleFigures = FlowFigures & { readonly pollsPerScale: number };
 
-async function oneScale(options: ScaleOptions, name: string): Promise<{ transitions: number; path: string[] }> {
+async function oneScale(options: ScaleOptions, name: string): Promise<ExecutionFigures> {
   const { stack } = options;
   const flavor = options.flavor ?? 'modelarts.vm.2u4g.dcc';
   const response = await fetch(`${stack.endpoints.api}/v2/${PROJECT_ID}/pools/${POOL}/nodepools/${name}`, {
@@ -49,33 +47,10 @@ async function oneScale(options: ScaleOptions, name: string): Promise<{ transiti
     const decided = await postDecision(link, formFields((await openLink(link)).html), 'approve');
     if (decided.status !== 200) throw new Error(`decision on the scale of ${name}: ${decided.status}`);
   }
-  const execution = await eventually(
-    async () => {
-      const e = await describeExecution(stack.endpoints.stepFunctions, requestId);
-      return e.status === 'RUNNING' ? undefined : e;
-    },
-    `the scale of ${name} to end`,
-    120_000,
-    10,
-  );
-  if (execution.status !== 'SUCCEEDED')
-    throw new Error(`scale of ${name} ended ${execution.status}: ${execution.error} ${execution.cause}`);
-  const history = await executionHistory(stack.endpoints.stepFunctions, requestId);
-  return { transitions: history.stateTransitions, path: statesEntered(history.events) };
+  return succeededExecution(stack, requestId, `scale of ${name}`);
 }
 
 export async function scaleFlows(options: ScaleOptions): Promise<ScaleFigures> {
-  const before = await usage(options.stack);
-  const mailsBefore = options.outbox.count();
-  const results: Array<Awaited<ReturnType<typeof oneScale>>> = [];
-  for (const name of options.names) results.push(await oneScale(options, name));
-  const after = await usage(options.stack);
-  const transitions = results.map((r) => r.transitions);
-  const figures: FlowFigures = {
-    requests: results.length,
-    transitions: { mean: round(mean(transitions), 2), min: Math.min(...transitions), max: Math.max(...transitions) },
-    path: results[0]?.path ?? [],
-    usage: usagePerRequest(before, after, results.length, options.outbox.count() - mailsBefore),
-  };
+  const figures = await oneAfterAnother(options, options.names, (name) => oneScale(options, name));
   return { ...figures, pollsPerScale: figures.usage.lambda.checkNodes?.invocations ?? 0 };
 }

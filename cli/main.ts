@@ -181,25 +181,11 @@ node pool (REJECTED, EXPIRED, CANCELLED, FAILED), 4 --timeout reached (the reque
           out(
             `Submitted request ${accepted.requestId}; waiting for it to finish (Ctrl-C stops waiting, not the request).`,
           );
-        const onInterrupt = () =>
-          process.stderr.write(`\nStopped waiting. The request goes on: poolgate status ${accepted.requestId}\n`);
-        process.once('SIGINT', onInterrupt);
-        let view: RequestView;
-        try {
-          view = await waitUntilFinal(api, accepted.requestId, {
-            show: !options.json,
-            timeoutMs: options.timeout === undefined ? undefined : options.timeout * 1000,
-          });
-        } finally {
-          process.off('SIGINT', onInterrupt);
-        }
-        if (options.json) printJson(view);
-        else {
-          const colors = colorsFor(process.stdout);
-          const line = `${statusLine(view)}. Request ${view.requestId}${view.links.page ? `\n  ${view.links.page}` : ''}`;
-          out(succeeded(view) ? `${colors.green('✔')} ${line}` : `${colors.red('✖')} ${line}`);
-        }
-        if (!succeeded(view)) throw new ExitError(EXIT.requestFailed, '');
+        await waitThenPrintFinal(api, accepted.requestId, options, {
+          page: true,
+          onInterrupt: () =>
+            process.stderr.write(`\nStopped waiting. The request goes on: poolgate status ${accepted.requestId}\n`),
+        });
       },
     );
 
@@ -226,11 +212,8 @@ node pool (REJECTED, EXPIRED, CANCELLED, FAILED), 4 --timeout reached (the reque
           timeout?: number;
         },
       ) => {
-        const [pool, nodePool, ...rest] = target.split('/');
-        if (!pool || !nodePool || rest.length)
-          throw new UsageError(`${target}: say <pool>/<nodepool>, e.g. pool-a/np-train`);
+        const { path } = nodePoolTarget(target, options.project);
         const api = apiOf(options);
-        const path = `/v2/${encodeURIComponent(options.project)}/pools/${encodeURIComponent(pool)}/nodepools/${encodeURIComponent(nodePool)}`;
         const headers: Record<string, string> = {};
         if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;
         if (options.dryRun) {
@@ -242,24 +225,7 @@ node pool (REJECTED, EXPIRED, CANCELLED, FAILED), 4 --timeout reached (the reque
           );
         }
         const accepted = await api.call<SubmitAccepted>('DELETE', path, { headers });
-        if (!options.wait) {
-          if (options.json) return printJson(accepted);
-          return out(
-            `Submitted delete request ${accepted.requestId} (${accepted.status}).\nFollow it: poolgate status ${accepted.requestId}`,
-          );
-        }
-        if (!options.json) out(`Submitted delete request ${accepted.requestId}; waiting for it to finish.`);
-        const view = await waitUntilFinal(api, accepted.requestId, {
-          show: !options.json,
-          timeoutMs: options.timeout === undefined ? undefined : options.timeout * 1000,
-        });
-        if (options.json) printJson(view);
-        else {
-          const colors = colorsFor(process.stdout);
-          const line = `${statusLine(view)}. Request ${view.requestId}`;
-          out(succeeded(view) ? `${colors.green('✔')} ${line}` : `${colors.red('✖')} ${line}`);
-        }
-        if (!succeeded(view)) throw new ExitError(EXIT.requestFailed, '');
+        await followChange(api, 'delete', accepted, options);
       },
     );
 
@@ -294,11 +260,8 @@ node pool (REJECTED, EXPIRED, CANCELLED, FAILED), 4 --timeout reached (the reque
           timeout?: number;
         },
       ) => {
-        const [pool, nodePool, ...rest] = target.split('/');
-        if (!pool || !nodePool || rest.length)
-          throw new UsageError(`${target}: say <pool>/<nodepool>, e.g. pool-a/np-train`);
+        const { nodePool, path } = nodePoolTarget(target, options.project);
         const api = apiOf(options);
-        const path = `/v2/${encodeURIComponent(options.project)}/pools/${encodeURIComponent(pool)}/nodepools/${encodeURIComponent(nodePool)}`;
         // PatchNodePool needs flavor, count and maxCount: the flavor (and the zones) as the node pool has them now.
         const current = (await api.call<ModelArtsNodePoolView>('GET', path)).spec.resources as {
           flavor: string;
@@ -328,24 +291,7 @@ node pool (REJECTED, EXPIRED, CANCELLED, FAILED), 4 --timeout reached (the reque
           );
         }
         const accepted = await api.call<SubmitAccepted>('PATCH', path, { headers, body });
-        if (!options.wait) {
-          if (options.json) return printJson(accepted);
-          return out(
-            `Submitted scale request ${accepted.requestId} (${accepted.status}).\nFollow it: poolgate status ${accepted.requestId}`,
-          );
-        }
-        if (!options.json) out(`Submitted scale request ${accepted.requestId}; waiting for it to finish.`);
-        const view = await waitUntilFinal(api, accepted.requestId, {
-          show: !options.json,
-          timeoutMs: options.timeout === undefined ? undefined : options.timeout * 1000,
-        });
-        if (options.json) printJson(view);
-        else {
-          const colors = colorsFor(process.stdout);
-          const line = `${statusLine(view)}. Request ${view.requestId}`;
-          out(succeeded(view) ? `${colors.green('✔')} ${line}` : `${colors.red('✖')} ${line}`);
-        }
-        if (!succeeded(view)) throw new ExitError(EXIT.requestFailed, '');
+        await followChange(api, 'scale', accepted, options);
       },
     );
 
@@ -563,6 +509,64 @@ const CLI_FLAGS: ReadonlyArray<[RegExp, string]> = [
 export function withCliFlags(error: ApiError): ApiError {
   const message = CLI_FLAGS.reduce((text, [pattern, flag]) => text.replace(pattern, flag), error.message);
   return new ApiError(error.status, error.code, message);
+}
+
+/** `<pool>/<nodepool>` of a change command: the node pool's name and its API path in `project`. */
+function nodePoolTarget(target: string, project: string): { nodePool: string; path: string } {
+  const [pool, nodePool, ...rest] = target.split('/');
+  if (!pool || !nodePool || rest.length) throw new UsageError(`${target}: say <pool>/<nodepool>, e.g. pool-a/np-train`);
+  return {
+    nodePool,
+    path: `/v2/${encodeURIComponent(project)}/pools/${encodeURIComponent(pool)}/nodepools/${encodeURIComponent(nodePool)}`,
+  };
+}
+
+/** After a change (delete, scale) is accepted: how to follow it, or (`--wait`) its final view. */
+async function followChange(
+  api: PoolgateApi,
+  kind: 'delete' | 'scale',
+  accepted: SubmitAccepted,
+  options: { json?: boolean; wait?: boolean; timeout?: number },
+): Promise<void> {
+  if (!options.wait) {
+    if (options.json) return printJson(accepted);
+    return out(
+      `Submitted ${kind} request ${accepted.requestId} (${accepted.status}).\nFollow it: poolgate status ${accepted.requestId}`,
+    );
+  }
+  if (!options.json) out(`Submitted ${kind} request ${accepted.requestId}; waiting for it to finish.`);
+  await waitThenPrintFinal(api, accepted.requestId, options);
+}
+
+/**
+ * `--wait` after a submission: follows the request until it is final, then prints it (the view as
+ * JSON, or a ✔/✖ status line, with the request's page when `page`); exits requestFailed unless it
+ * succeeded. `onInterrupt`: what Ctrl-C does while waiting (absent: what it does anyway).
+ */
+async function waitThenPrintFinal(
+  api: PoolgateApi,
+  requestId: string,
+  options: { json?: boolean; timeout?: number },
+  how: { page?: boolean; onInterrupt?: () => void } = {},
+): Promise<void> {
+  if (how.onInterrupt) process.once('SIGINT', how.onInterrupt);
+  let view: RequestView;
+  try {
+    view = await waitUntilFinal(api, requestId, {
+      show: !options.json,
+      timeoutMs: options.timeout === undefined ? undefined : options.timeout * 1000,
+    });
+  } finally {
+    if (how.onInterrupt) process.off('SIGINT', how.onInterrupt);
+  }
+  if (options.json) printJson(view);
+  else {
+    const colors = colorsFor(process.stdout);
+    const page = how.page && view.links.page ? `\n  ${view.links.page}` : '';
+    const line = `${statusLine(view)}. Request ${view.requestId}${page}`;
+    out(succeeded(view) ? `${colors.green('✔')} ${line}` : `${colors.red('✖')} ${line}`);
+  }
+  if (!succeeded(view)) throw new ExitError(EXIT.requestFailed, '');
 }
 
 /** `poolgate <action> <id>`: POST /requests/{id}/<action>, then one line (or the view as JSON). */

@@ -10,7 +10,7 @@ import type { Policy } from '../config/policy';
 import { NotFoundError } from '../domain/errors';
 import type { PoolRequestRecord } from '../domain/pool-request';
 import { kindOf } from '../domain/request-kind';
-import { newStep } from '../domain/steps';
+import { newStep, type StepName } from '../domain/steps';
 import { countOf } from '../domain/modelarts';
 import { trackingWaitSince } from '../domain/tracking-schedule';
 import type { Claims, Clock, NodeStatusApi, QuotaStore, RequestStore } from './ports';
@@ -63,6 +63,23 @@ export async function checkNodes(requestId: string, deps: CheckNodesDeps): Promi
   return { nodePoolName: request.nodePoolName, track: true, ...verdict };
 }
 
+/**
+ * The tracking deadline (the policy's node-tracking timeout): it runs from the request's latest `from`
+ * step or retry (else its last update); past it, NodesTimeoutError with `message`.
+ */
+function checkDeadline(
+  request: PoolRequestRecord,
+  from: StepName,
+  now: Date,
+  deps: Pick<CheckNodesDeps, 'tracking'>,
+  message: string,
+): void {
+  const since = Date.parse(
+    request.steps.findLast((s) => s.step === from || s.step === 'retried')?.at ?? request.updatedAt,
+  );
+  if (now.getTime() - since > deps.tracking.timeoutSeconds * 1000) throw new NodesTimeoutError(message);
+}
+
 async function checkAvailable(request: PoolRequestRecord, deps: CheckNodesDeps): Promise<Verdict> {
   const now = deps.now();
   const requestId = request.requestId;
@@ -85,14 +102,13 @@ async function checkAvailable(request: PoolRequestRecord, deps: CheckNodesDeps):
     return { status: 'active', waitSeconds: 0, available };
   }
   // The deadline runs from the creation, or from the retry that resumed the tracking.
-  const since = Date.parse(
-    request.steps.findLast((s) => s.step === 'node_pool_created' || s.step === 'retried')?.at ?? request.updatedAt,
+  checkDeadline(
+    request,
+    'node_pool_created',
+    now,
+    deps,
+    `only ${available} of ${request.count} node(s) available after ${deps.tracking.timeoutSeconds} s`,
   );
-  if (now.getTime() - since > deps.tracking.timeoutSeconds * 1000) {
-    throw new NodesTimeoutError(
-      `only ${available} of ${request.count} node(s) available after ${deps.tracking.timeoutSeconds} s`,
-    );
-  }
   return { status: 'waiting', waitSeconds: trackingWaitSince(appliedAt(request), now, deps.tracking), available };
 }
 
@@ -107,15 +123,13 @@ async function checkGone(request: PoolRequestRecord, deps: CheckNodesDeps): Prom
   if (!nodePool) return { status: 'gone', waitSeconds: 0, available: 0 };
   const resources = nodePool.status?.resources;
   const left = countOf(resources?.available) + countOf(resources?.deleting) + countOf(resources?.abnormal);
-  const since = Date.parse(
-    request.steps.findLast((s) => s.step === 'node_pool_delete_requested' || s.step === 'retried')?.at ??
-      request.updatedAt,
+  checkDeadline(
+    request,
+    'node_pool_delete_requested',
+    now,
+    deps,
+    `node pool ${request.nodePoolName} still shown (${left} node(s)) ${deps.tracking.timeoutSeconds} s after its deletion was asked`,
   );
-  if (now.getTime() - since > deps.tracking.timeoutSeconds * 1000) {
-    throw new NodesTimeoutError(
-      `node pool ${request.nodePoolName} still shown (${left} node(s)) ${deps.tracking.timeoutSeconds} s after its deletion was asked`,
-    );
-  }
   return {
     status: 'waiting',
     waitSeconds: trackingWaitSince(appliedAt(request), now, deps.tracking),
@@ -167,13 +181,12 @@ async function checkScaled(request: PoolRequestRecord, deps: CheckNodesDeps): Pr
     );
     return { status: 'active', waitSeconds: 0, available };
   }
-  const since = Date.parse(
-    request.steps.findLast((s) => s.step === 'node_pool_patched' || s.step === 'retried')?.at ?? request.updatedAt,
+  checkDeadline(
+    request,
+    'node_pool_patched',
+    now,
+    deps,
+    `node pool ${request.nodePoolName} shows ${available} available, ${creating} creating, ${deleting} deleting, not ${request.count}, ${deps.tracking.timeoutSeconds} s after the change was accepted`,
   );
-  if (now.getTime() - since > deps.tracking.timeoutSeconds * 1000) {
-    throw new NodesTimeoutError(
-      `node pool ${request.nodePoolName} shows ${available} available, ${creating} creating, ${deleting} deleting, not ${request.count}, ${deps.tracking.timeoutSeconds} s after the change was accepted`,
-    );
-  }
   return { status: 'waiting', waitSeconds: trackingWaitSince(appliedAt(request), now, deps.tracking), available };
 }

@@ -136,6 +136,54 @@ async function fail(
   return result.request;
 }
 
+/**
+ * How the run of a change that is not final yet ends: EXPIRED when its approval wait ran out; REJECTED
+ * when the node pool turned out not to be poolgate's, or (`leaseEndedRefuses`) when the lease ended
+ * first; FAILED on any other caught error, retryable from ApplyChange once approved; else as it is.
+ */
+async function endUnfinishedChange(
+  request: PoolRequestRecord,
+  input: FinalizeInput,
+  attempt: number,
+  deps: FinalizeDeps,
+  options: { leaseEndedRefuses?: boolean } = {},
+): Promise<PoolRequestRecord> {
+  if (input.approval?.status === 'expired' && request.status === 'AWAITING_APPROVAL')
+    return expire(request, input.approval.stageIndex, deps);
+  if (
+    options.leaseEndedRefuses &&
+    (input.error?.Error === 'LeaseEndedError' || input.error?.Error === 'LeaseMaxTotalError')
+  ) {
+    // An extension that could not move the lease: its deletion won, or the cap (lease.maxTotal) would pass.
+    const reason = FAILURE_REASONS[input.error.Error];
+    const result = await deps.requests.recordStep(
+      request.requestId,
+      newStep(stepId.failed(attempt), 'lease_extended', 'refused', {
+        detail: { reason, message: causeMessage(input.error.Cause) },
+      }),
+      { status: 'REJECTED', reason },
+    );
+    return result.request;
+  }
+  if (input.error?.Error === 'NodePoolNotOursError') {
+    const result = await deps.requests.recordStep(
+      request.requestId,
+      // Its own step id: CheckRequest has already recorded `capacity-checked` as ok for this request, and a
+      // step whose id is recorded is skipped with its status change (the request would stay PROVISIONING).
+      newStep(stepId.nodePoolNotOurs(attempt), 'capacity_checked', 'refused', {
+        detail: { reason: 'NODE_POOL_NOT_OURS', message: causeMessage(input.error.Cause) },
+      }),
+      { status: 'REJECTED', reason: 'NODE_POOL_NOT_OURS' },
+    );
+    return result.request;
+  }
+  if (input.error) {
+    const approved = input.approval?.status === 'approved' || request.status === 'PROVISIONING';
+    return fail(request, attempt, input.error, approved ? 'ApplyChange' : undefined, deps);
+  }
+  return request;
+}
+
 /** Step Functions puts a Lambda error's message inside a JSON `Cause`; keep just the message, briefly. */
 function causeMessage(cause: string | undefined): string {
   if (!cause) return '';
@@ -196,35 +244,8 @@ async function finalizeChange(
     }
     return { status: request.status };
   }
-  if (!gone && !isTerminal(request.status)) {
-    if (input.approval?.status === 'expired' && request.status === 'AWAITING_APPROVAL') {
-      request = await expire(request, input.approval.stageIndex, deps);
-    } else if (input.error?.Error === 'LeaseEndedError' || input.error?.Error === 'LeaseMaxTotalError') {
-      const reason = FAILURE_REASONS[input.error.Error];
-      const result = await deps.requests.recordStep(
-        request.requestId,
-        newStep(stepId.failed(attempt), 'lease_extended', 'refused', {
-          detail: { reason, message: causeMessage(input.error.Cause) },
-        }),
-        { status: 'REJECTED', reason },
-      );
-      request = result.request;
-    } else if (input.error?.Error === 'NodePoolNotOursError') {
-      const result = await deps.requests.recordStep(
-        request.requestId,
-        // Its own step id: CheckRequest has already recorded `capacity-checked` as ok for this request, and a
-        // step whose id is recorded is skipped with its status change (the request would stay PROVISIONING).
-        newStep(stepId.nodePoolNotOurs(attempt), 'capacity_checked', 'refused', {
-          detail: { reason: 'NODE_POOL_NOT_OURS', message: causeMessage(input.error.Cause) },
-        }),
-        { status: 'REJECTED', reason: 'NODE_POOL_NOT_OURS' },
-      );
-      request = result.request;
-    } else if (input.error) {
-      const approved = input.approval?.status === 'approved' || request.status === 'PROVISIONING';
-      request = await fail(request, attempt, input.error, approved ? 'ApplyChange' : undefined, deps);
-    }
-  }
+  if (!gone && !isTerminal(request.status))
+    request = await endUnfinishedChange(request, input, attempt, deps, { leaseEndedRefuses: true });
   if (extension) {
     // An extension that did not move the lease lets go of it (at most one open extension per lease).
     if (request.status !== 'EXTENDED') await deps.changes?.leases?.releaseExtension(request, request.requestId);
@@ -248,23 +269,8 @@ async function finalizeScale(
   deps: FinalizeDeps,
 ): Promise<{ status: RequestStatus }> {
   const attempt = input.attempt ?? 0;
-  if (request.status !== 'ACTIVE' && !isTerminal(request.status)) {
-    if (input.approval?.status === 'expired' && request.status === 'AWAITING_APPROVAL') {
-      request = await expire(request, input.approval.stageIndex, deps);
-    } else if (input.error?.Error === 'NodePoolNotOursError') {
-      const result = await deps.requests.recordStep(
-        request.requestId,
-        newStep(stepId.nodePoolNotOurs(attempt), 'capacity_checked', 'refused', {
-          detail: { reason: 'NODE_POOL_NOT_OURS', message: causeMessage(input.error.Cause) },
-        }),
-        { status: 'REJECTED', reason: 'NODE_POOL_NOT_OURS' },
-      );
-      request = result.request;
-    } else if (input.error) {
-      const approved = input.approval?.status === 'approved' || request.status === 'PROVISIONING';
-      request = await fail(request, attempt, input.error, approved ? 'ApplyChange' : undefined, deps);
-    }
-  }
+  if (request.status !== 'ACTIVE' && !isTerminal(request.status))
+    request = await endUnfinishedChange(request, input, attempt, deps);
   if (request.status !== 'ACTIVE') {
     await releaseScaleHold(request, deps);
     await deps.quotas.clearOpen(marker);

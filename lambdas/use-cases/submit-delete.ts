@@ -12,27 +12,12 @@
  */
 import type { DeleteDryRun } from '../../contracts/api';
 import { planApprovals } from '../domain/approval-plan';
-import {
-  ForbiddenError,
-  IdempotencyKeyReusedError,
-  NotFoundError,
-  OpenRequestExistsError,
-  PrepaidNodePoolError,
-} from '../domain/errors';
-import { nodePoolAccess } from '../domain/nodepool-access';
-import { isPresent, type NodePoolName, type NodePoolRecord } from '../domain/nodepool-record';
-import type { PoolRequestRecord } from '../domain/pool-request';
-import { isFinal } from '../domain/status';
+import { PrepaidNodePoolError } from '../domain/errors';
+import type { NodePoolName } from '../domain/nodepool-record';
 import { newStep, stepId } from '../domain/steps';
 import { teamNamed, teamOf } from '../domain/teams';
-import { startOrUnavailable } from './runs';
-import {
-  claimIdempotency,
-  claimNodePoolName,
-  requestFingerprint,
-  type SubmitDeps,
-  type SubmitResult,
-} from './submit-request';
+import { changeDryRunView, changeableNodePool, claimChange, storeAndStart, type PresentRecord } from './submit-change';
+import { requestFingerprint, type SubmitDeps, type SubmitResult } from './submit-request';
 
 export interface DeleteInput extends NodePoolName {
   readonly requester: string;
@@ -49,16 +34,8 @@ export type { DeleteDryRun };
 export async function deletableNodePool(
   input: DeleteInput,
   deps: Pick<DeleteDeps, 'policy' | 'claims'>,
-): Promise<NodePoolRecord & { team: string; creatingRequestId: string; flavor: string; count: number }> {
-  const record = await deps.claims.record(input);
-  const notFound = new NotFoundError(`node pool ${input.nodePoolName} not found in pool ${input.poolName}`);
-  if (!isPresent(record)) throw notFound;
-  const access = nodePoolAccess(deps.policy, record.team, input.requester);
-  if (access === 'none') throw notFound;
-  if (access === 'read')
-    throw new ForbiddenError(
-      `${input.requester} may read node pool ${input.nodePoolName} but not delete it (team ${record.team})`,
-    );
+): Promise<PresentRecord> {
+  const record = await changeableNodePool(input, deps, 'delete');
   if (record.billingMode === '1')
     throw new PrepaidNodePoolError(
       `node pool ${input.nodePoolName} is yearly/monthly: ModelArts cannot delete it; unsubscribe it in Huawei Cloud's billing center`,
@@ -71,47 +48,37 @@ export async function submitDelete(input: DeleteInput, deps: DeleteDeps): Promis
   const record = await deletableNodePool(input, deps);
 
   const fingerprint = requestFingerprint({ ...input, method: 'DELETE', kind: 'delete', rawBody: '' });
-  const requestId = await claimIdempotency(input, fingerprint, deps, now);
-  const existing = requestId.fresh ? undefined : await deps.requests.get(requestId.id);
-  if (existing) {
-    if (existing.fingerprint !== fingerprint)
-      throw new IdempotencyKeyReusedError('this Idempotency-Key was already used for a different request');
-    if (existing.status === 'SUBMITTED')
-      await startOrUnavailable(deps.workflow, existing.requestId, undefined, undefined, 'delete');
-    return { requestId: existing.requestId, status: existing.status };
-  }
-
-  await claimNodePoolName(input, requestId.id, deps, now, { kind: 'delete' });
+  const claimed = await claimChange(input, fingerprint, 'delete', deps, now);
+  if ('replay' in claimed) return claimed.replay;
 
   const team = teamNamed(deps.policy, record.team) ?? teamOf(deps.policy, input.requester);
   const plan = team ? planApprovals(team, input.requester, record.billingMode ?? '0', 'delete') : undefined;
-  const request: PoolRequestRecord = {
-    requestId: requestId.id,
-    kind: 'delete',
-    trigger: 'user',
-    status: 'SUBMITTED',
-    requester: input.requester,
-    team: record.team,
-    projectId: input.projectId,
-    poolName: input.poolName,
-    nodePoolName: input.nodePoolName,
-    flavor: record.flavor,
-    count: record.count,
-    maxCount: record.count,
-    billing: { mode: record.billingMode ?? '0' },
-    createRequestId: record.creatingRequestId,
-    ...(record.creator ? { creator: record.creator } : {}),
-    stages: plan?.ok ? plan.stages : [],
-    ...(plan?.ok ? {} : { planError: 'NO_ELIGIBLE_APPROVER' as const }),
-    fingerprint,
-    createdAt: now.toISOString(),
-    updatedAt: now.toISOString(),
-    steps: [newStep(stepId.submitted(), 'submitted', 'ok', { actor: input.requester, at: now })],
-  };
-  await deps.requests.create(request);
-  deps.recordMetric?.('submitted', 1, 'Count');
-  await startOrUnavailable(deps.workflow, requestId.id, undefined, undefined, 'delete');
-  return { requestId: requestId.id, status: 'SUBMITTED' };
+  return storeAndStart(
+    {
+      requestId: claimed.id,
+      kind: 'delete',
+      trigger: 'user',
+      status: 'SUBMITTED',
+      requester: input.requester,
+      team: record.team,
+      projectId: input.projectId,
+      poolName: input.poolName,
+      nodePoolName: input.nodePoolName,
+      flavor: record.flavor,
+      count: record.count,
+      maxCount: record.count,
+      billing: { mode: record.billingMode ?? '0' },
+      createRequestId: record.creatingRequestId,
+      ...(record.creator ? { creator: record.creator } : {}),
+      stages: plan?.ok ? plan.stages : [],
+      ...(plan?.ok ? {} : { planError: 'NO_ELIGIBLE_APPROVER' as const }),
+      fingerprint,
+      createdAt: now.toISOString(),
+      updatedAt: now.toISOString(),
+      steps: [newStep(stepId.submitted(), 'submitted', 'ok', { actor: input.requester, at: now })],
+    },
+    deps,
+  );
 }
 
 /** `?dryRun=true`: who may, what would be asked, nothing recorded. */
@@ -120,31 +87,10 @@ export async function dryRunDelete(
   deps: Pick<DeleteDeps, 'policy' | 'claims' | 'requests'>,
 ): Promise<DeleteDryRun> {
   const record = await deletableNodePool(input, deps);
-  const holder = await deps.requests.get(record.requestId);
-  const open = holder && !isFinal(holder.status, deps.policy.nodeTracking.enabled) ? holder.requestId : undefined;
-  if (open) throw new OpenRequestExistsError(open);
-  const team = teamNamed(deps.policy, record.team);
-  const plan = team ? planApprovals(team, input.requester, record.billingMode ?? '0', 'delete') : undefined;
-  const stages = plan?.ok
-    ? plan.stages.map((s) => ({
-        name: s.name,
-        approvers: s.approvers.map((a) => a.email),
-        requiredApprovals: s.requiredApprovals,
-      }))
-    : [];
+  const view = await changeDryRunView(input, record, 'delete', deps);
   return {
     dryRun: true,
     kind: 'delete',
-    wouldBe: stages.length ? 'AWAITING_APPROVAL' : 'PROVISIONING',
-    nodePool: {
-      projectId: input.projectId,
-      poolName: input.poolName,
-      nodePoolName: input.nodePoolName,
-      flavor: record.flavor,
-      count: record.count,
-      team: record.team,
-      createdBy: record.creatingRequestId,
-    },
-    approval: { stages },
+    ...view,
   };
 }

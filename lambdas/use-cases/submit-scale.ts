@@ -17,31 +17,15 @@
 import type { ScaleDryRun } from '../../contracts/api';
 import { planApprovals } from '../domain/approval-plan';
 import { ANNOTATION, type BillingSummary } from '../domain/billing';
-import {
-  ForbiddenError,
-  IdempotencyKeyReusedError,
-  NotFoundError,
-  OpenRequestExistsError,
-  PayloadTooLargeError,
-  PrepaidScaleDownError,
-} from '../domain/errors';
-import { nodePoolAccess } from '../domain/nodepool-access';
+import { NotFoundError, PayloadTooLargeError, PrepaidScaleDownError } from '../domain/errors';
 import { checkBillingMode, planPatch, type PatchPlan } from '../domain/nodepool-patch';
-import { isPresent, type NodePoolName, type NodePoolRecord } from '../domain/nodepool-record';
+import type { NodePoolName } from '../domain/nodepool-record';
 import { MAX_BODY_BYTES } from '../domain/nodepool-request';
-import type { PoolRequestRecord } from '../domain/pool-request';
-import { isFinal } from '../domain/status';
 import { newStep, stepId } from '../domain/steps';
 import { teamNamed } from '../domain/teams';
 import type { ChangeApi } from './ports';
-import { startOrUnavailable } from './runs';
-import {
-  claimIdempotency,
-  claimNodePoolName,
-  requestFingerprint,
-  type SubmitDeps,
-  type SubmitResult,
-} from './submit-request';
+import { changeDryRunView, changeableNodePool, claimChange, storeAndStart, type PresentRecord } from './submit-change';
+import { requestFingerprint, type SubmitDeps, type SubmitResult } from './submit-request';
 
 export interface ScaleInput extends NodePoolName {
   readonly requester: string;
@@ -56,8 +40,6 @@ export interface ScaleDeps extends SubmitDeps {
 
 export type { ScaleDryRun };
 
-type PresentRecord = NodePoolRecord & { team: string; creatingRequestId: string; flavor: string; count: number };
-
 interface Checked {
   readonly record: PresentRecord;
   readonly plan: PatchPlan;
@@ -70,15 +52,7 @@ async function checkedPatch(
 ): Promise<Checked> {
   if (Buffer.byteLength(input.rawBody, 'utf8') > MAX_BODY_BYTES)
     throw new PayloadTooLargeError(`request body exceeds ${MAX_BODY_BYTES} bytes`);
-  const record = await deps.claims.record(input);
-  const notFound = new NotFoundError(`node pool ${input.nodePoolName} not found in pool ${input.poolName}`);
-  if (!isPresent(record)) throw notFound;
-  const access = nodePoolAccess(deps.policy, record.team, input.requester);
-  if (access === 'none') throw notFound;
-  if (access === 'read')
-    throw new ForbiddenError(
-      `${input.requester} may read node pool ${input.nodePoolName} but not change it (team ${record.team})`,
-    );
+  const record = await changeableNodePool(input, deps, 'change');
   const shown = await deps.modelArts.showNodePool(input.projectId, input.poolName, input.nodePoolName);
   if (!shown?.spec?.resources)
     throw new NotFoundError(`node pool ${input.nodePoolName} is not shown by ModelArts in pool ${input.poolName}`);
@@ -112,56 +86,46 @@ export async function submitScale(input: ScaleInput, deps: ScaleDeps): Promise<S
   const { record, plan } = await checkedPatch(input, deps);
 
   const fingerprint = requestFingerprint({ ...input, method: 'PATCH', kind: 'scale' });
-  const requestId = await claimIdempotency(input, fingerprint, deps, now);
-  const existing = requestId.fresh ? undefined : await deps.requests.get(requestId.id);
-  if (existing) {
-    if (existing.fingerprint !== fingerprint)
-      throw new IdempotencyKeyReusedError('this Idempotency-Key was already used for a different request');
-    if (existing.status === 'SUBMITTED')
-      await startOrUnavailable(deps.workflow, existing.requestId, undefined, undefined, 'scale');
-    return { requestId: existing.requestId, status: existing.status };
-  }
-
-  await claimNodePoolName(input, requestId.id, deps, now, { kind: 'scale' });
+  const claimed = await claimChange(input, fingerprint, 'scale', deps, now);
+  if ('replay' in claimed) return claimed.replay;
 
   const team = teamNamed(deps.policy, record.team);
   const billing = billingOfScale(plan, record);
   const approvals = team ? planApprovals(team, input.requester, billing.mode, plan.change.kind) : undefined;
-  const request: PoolRequestRecord = {
-    requestId: requestId.id,
-    kind: 'scale',
-    trigger: 'user',
-    status: 'SUBMITTED',
-    requester: input.requester,
-    team: record.team,
-    projectId: input.projectId,
-    poolName: input.poolName,
-    nodePoolName: input.nodePoolName,
-    flavor: record.flavor,
-    count: plan.change.to,
-    maxCount: plan.merged.spec.resources.maxCount,
-    change: plan.change,
-    patch: plan.patch,
-    billing,
-    createRequestId: record.creatingRequestId,
-    ...(record.creator ? { creator: record.creator } : {}),
-    stages: approvals?.ok ? approvals.stages : [],
-    ...(approvals?.ok ? {} : { planError: 'NO_ELIGIBLE_APPROVER' as const }),
-    fingerprint,
-    createdAt: now.toISOString(),
-    updatedAt: now.toISOString(),
-    steps: [
-      newStep(stepId.submitted(), 'submitted', 'ok', {
-        actor: input.requester,
-        at: now,
-        detail: { change: plan.change.kind, from: plan.change.from, to: plan.change.to },
-      }),
-    ],
-  };
-  await deps.requests.create(request);
-  deps.recordMetric?.('submitted', 1, 'Count');
-  await startOrUnavailable(deps.workflow, requestId.id, undefined, undefined, 'scale');
-  return { requestId: requestId.id, status: 'SUBMITTED' };
+  return storeAndStart(
+    {
+      requestId: claimed.id,
+      kind: 'scale',
+      trigger: 'user',
+      status: 'SUBMITTED',
+      requester: input.requester,
+      team: record.team,
+      projectId: input.projectId,
+      poolName: input.poolName,
+      nodePoolName: input.nodePoolName,
+      flavor: record.flavor,
+      count: plan.change.to,
+      maxCount: plan.merged.spec.resources.maxCount,
+      change: plan.change,
+      patch: plan.patch,
+      billing,
+      createRequestId: record.creatingRequestId,
+      ...(record.creator ? { creator: record.creator } : {}),
+      stages: approvals?.ok ? approvals.stages : [],
+      ...(approvals?.ok ? {} : { planError: 'NO_ELIGIBLE_APPROVER' as const }),
+      fingerprint,
+      createdAt: now.toISOString(),
+      updatedAt: now.toISOString(),
+      steps: [
+        newStep(stepId.submitted(), 'submitted', 'ok', {
+          actor: input.requester,
+          at: now,
+          detail: { change: plan.change.kind, from: plan.change.from, to: plan.change.to },
+        }),
+      ],
+    },
+    deps,
+  );
 }
 
 /** `?dryRun=true`: what the patch changes, what would be sent, who would be asked; nothing recorded. */
@@ -170,35 +134,14 @@ export async function dryRunScale(
   deps: Pick<ScaleDeps, 'policy' | 'claims' | 'requests' | 'modelArts'>,
 ): Promise<ScaleDryRun> {
   const { record, plan } = await checkedPatch(input, deps);
-  const holder = await deps.requests.get(record.requestId);
-  if (holder && !isFinal(holder.status, deps.policy.nodeTracking.enabled))
-    throw new OpenRequestExistsError(holder.requestId);
-  const team = teamNamed(deps.policy, record.team);
-  const approvals = team
-    ? planApprovals(team, input.requester, record.billingMode ?? '0', plan.change.kind)
-    : undefined;
-  const stages = approvals?.ok
-    ? approvals.stages.map((s) => ({
-        name: s.name,
-        approvers: s.approvers.map((a) => a.email),
-        requiredApprovals: s.requiredApprovals,
-      }))
-    : [];
+  const view = await changeDryRunView(input, record, plan.change.kind, deps);
   return {
     dryRun: true,
     kind: 'scale',
     change: plan.change,
-    wouldBe: stages.length ? 'AWAITING_APPROVAL' : 'PROVISIONING',
-    nodePool: {
-      projectId: input.projectId,
-      poolName: input.poolName,
-      nodePoolName: input.nodePoolName,
-      flavor: record.flavor,
-      count: record.count,
-      team: record.team,
-      createdBy: record.creatingRequestId,
-    },
+    wouldBe: view.wouldBe,
+    nodePool: view.nodePool,
     sent: { ...plan.patch },
-    approval: { stages },
+    approval: view.approval,
   };
 }

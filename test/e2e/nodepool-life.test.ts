@@ -4,12 +4,11 @@
  * yearly/monthly refusals, and node pools poolgate did not create (or that were re-created outside it)
  * are never deleted.
  */
-import { spawn } from 'node:child_process';
-import { join, resolve } from 'node:path';
 import { signRequest } from '../../lambdas/adapters/modelarts/signer';
 import { DEV_HUAWEI_ACCESS_KEY, DEV_HUAWEI_SECRET_KEY } from '../../local/settings';
 import { nodePools, quotaItem, shares } from '../reliability/support/helpers';
 import { readOutbox, startStack, type RunningStack } from '../../local/harness/stack';
+import { runPoolgate } from '../../local/harness/cli';
 import { eventually } from '../../local/harness/poll';
 import {
   decide,
@@ -18,6 +17,7 @@ import {
   POOL,
   PROJECT_ID,
   submit,
+  waitForStatus,
   type ExampleBody,
 } from '../../local/harness/requests';
 
@@ -57,16 +57,8 @@ afterAll(async () => {
 
 type View = Awaited<ReturnType<typeof getRequest>>['json'];
 
-async function settle(requestId: string, wanted: string, token = alice, timeoutMs = 30_000): Promise<View> {
-  return eventually(
-    async () => {
-      const { json } = await getRequest(stack, token, requestId);
-      return json.status === wanted ? json : undefined;
-    },
-    `${requestId} to be ${wanted}`,
-    timeoutMs,
-  );
-}
+const settle = (requestId: string, wanted: string, token = alice, timeoutMs = 30_000): Promise<View> =>
+  waitForStatus(stack, token, requestId, wanted, timeoutMs);
 
 /** Submits as alice and approves from bob's e-mail link (the approval mails of this name so far tell it apart). */
 async function created(name: string, change: (b: ExampleBody) => void = () => undefined): Promise<string> {
@@ -300,19 +292,7 @@ it('refuses a yearly/monthly node pool with 409 and changes nothing', async () =
 });
 
 /** `poolgate <args>` against the stack as alice, with no terminal. */
-async function poolgate(args: readonly string[]): Promise<{ code: number | null; stdout: string }> {
-  const root = resolve(__dirname, '../..');
-  const env: Record<string, string> = {
-    ...(process.env as Record<string, string>),
-    POOLGATE_URL: stack.endpoints.api,
-    POOLGATE_TOKEN: alice,
-  };
-  const child = spawn(process.execPath, [join(root, 'cli/poolgate.mjs'), ...args], { cwd: root, env });
-  let stdout = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  const code = await new Promise<number | null>((done) => child.once('close', done));
-  return { code, stdout };
-}
+const poolgate = (args: readonly string[]) => runPoolgate(stack, alice, args);
 
 it('deletes from the CLI: --dry-run, --wait exits 0 once DELETED, and the inventory before and after', async () => {
   const name = 'np-cli';

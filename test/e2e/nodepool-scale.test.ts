@@ -4,13 +4,12 @@
  * to 6 again with the first scale's very body, delete) with the quota exact after each; a labels-only
  * update; what a PATCH may not do; and 20 PATCHes of one node pool at once.
  */
-import { spawn } from 'node:child_process';
-import { join, resolve } from 'node:path';
 import { OWNER_LABEL } from '../../lambdas/domain/modelarts';
 import { nodePools, quotaItem, setFaults, shares } from '../reliability/support/helpers';
 import { readOutbox, startStack, type RunningStack } from '../../local/harness/stack';
+import { runPoolgate } from '../../local/harness/cli';
 import { eventually } from '../../local/harness/poll';
-import { decide, exampleBody, getRequest, POOL, PROJECT_ID, submit } from '../../local/harness/requests';
+import { decide, exampleBody, getRequest, POOL, PROJECT_ID, submit, waitForStatus } from '../../local/harness/requests';
 
 jest.setTimeout(90_000);
 
@@ -46,16 +45,8 @@ afterAll(async () => {
 
 type View = Awaited<ReturnType<typeof getRequest>>['json'];
 
-async function settle(requestId: string, wanted: string, token = alice, timeoutMs = 30_000): Promise<View> {
-  return eventually(
-    async () => {
-      const { json } = await getRequest(stack, token, requestId);
-      return json.status === wanted ? json : undefined;
-    },
-    `${requestId} to be ${wanted}`,
-    timeoutMs,
-  );
-}
+const settle = (requestId: string, wanted: string, token = alice, timeoutMs = 30_000): Promise<View> =>
+  waitForStatus(stack, token, requestId, wanted, timeoutMs);
 
 const approvalMails = (name: string) =>
   readOutbox(stack).filter((m) => m.subject.includes(name) && m.subject.includes('Approval needed'));
@@ -448,19 +439,7 @@ it('a scale that ModelArts refused gives its reservation back; its retry reserve
 });
 
 /** `poolgate <args>` against the stack as alice, with no terminal. */
-async function poolgate(args: readonly string[]): Promise<{ code: number | null; stdout: string }> {
-  const root = resolve(__dirname, '../..');
-  const env: Record<string, string> = {
-    ...(process.env as Record<string, string>),
-    POOLGATE_URL: stack.endpoints.api,
-    POOLGATE_TOKEN: alice,
-  };
-  const child = spawn(process.execPath, [join(root, 'cli/poolgate.mjs'), ...args], { cwd: root, env });
-  let stdout = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  const code = await new Promise<number | null>((done) => child.once('close', done));
-  return { code, stdout };
-}
+const poolgate = (args: readonly string[]) => runPoolgate(stack, alice, args);
 
 it('scales from the CLI: --dry-run says what would change, --wait exits 0 once ModelArts shows the new count', async () => {
   const name = 'np-cli-scale';
