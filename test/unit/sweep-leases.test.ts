@@ -268,6 +268,37 @@ describe('an extension approved past the lease cap', () => {
     expect((await claims.record(facts))?.leaseEndsAt).toBe(before.leaseEndsAt);
   });
 
+  it('Finalize ends the refused extension REJECTED / LEASE_MAX_TOTAL and lets go of the lease', async () => {
+    const { facts, extensionId } = await cappedLease(3600);
+    const error = await applyChange(extensionId, applyDeps()).catch((e: Error) => e);
+    expect(error).toBeInstanceOf(Error);
+    const { finalizeRequest } = await import('../../lambdas/use-cases/finalize-request');
+    await finalizeRequest(
+      {
+        requestId: extensionId,
+        approval: null,
+        created: null,
+        error: { Error: (error as Error).name, Cause: JSON.stringify({ errorMessage: (error as Error).message }) },
+      },
+      {
+        requests,
+        approvals,
+        quotas,
+        notifier: { showSettled: async () => undefined, tellRequester: async () => undefined },
+        changes: { claims, notifier: { tellCreator: async () => undefined }, leases: claims },
+        nodeTracking: true,
+      },
+    );
+    const ended = await requests.get(extensionId);
+    expect(ended).toMatchObject({ status: 'REJECTED', reason: 'LEASE_MAX_TOTAL' });
+    expect(ended?.steps.at(-1)).toMatchObject({
+      step: 'lease_extended',
+      outcome: 'refused',
+      detail: expect.objectContaining({ message: expect.stringContaining('lease.maxTotal') }),
+    });
+    expect((await claims.record(facts))?.leaseExtension).toBeUndefined();
+  });
+
   it('within the cap it moves the end', async () => {
     const { facts, extensionId, before } = await cappedLease(0);
     await applyChange(extensionId, applyDeps());
