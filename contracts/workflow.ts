@@ -226,6 +226,8 @@ export const WORKFLOW_ERRORS = {
   NodePoolChangedError: { retry: 'none', reason: 'NODE_POOL_CHANGED' },
   /** An approved extension found the lease's deletion claimed first (or the node pool gone): nothing moved. */
   LeaseEndedError: { retry: 'none', reason: 'LEASE_ENDED' },
+  /** An approved extension would take the lease past its cap (`lease.maxTotal`): nothing moved. */
+  LeaseMaxTotalError: { retry: 'none', reason: 'LEASE_MAX_TOTAL' },
 } as const satisfies Record<string, WorkflowErrorSpec>;
 
 export type WorkflowErrorName = keyof typeof WORKFLOW_ERRORS;

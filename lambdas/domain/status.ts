@@ -51,6 +51,8 @@ export type TerminalReason =
   | 'NODES_TIMEOUT'
   /** The node pool's lease ran out while the request waited (cancelled), or before an extension could move it. */
   | 'LEASE_ENDED'
+  /** An approved extension would have taken the lease past the policy's `lease.maxTotal`. */
+  | 'LEASE_MAX_TOTAL'
   | 'INTERNAL_ERROR';
 
 const TRANSITIONS: Record<RequestStatus, readonly RequestStatus[]> = {

@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { logger, startInvocationLog } from '../adapters/logger';
 import { recordMetric } from '../adapters/metrics';
-import { UnsupportedMediaTypeError } from '../domain/errors';
+import { LeaseRefusedError, UnsupportedMediaTypeError } from '../domain/errors';
 import { dryRunScale, submitScale } from '../use-cases/submit-scale';
 import { authenticator, claims, clock, modelArts, policy, requests, workflow } from '../wiring';
 import { bodyText, errorResponse, header, isDryRun, json, pathParameter, type HttpResult } from './http';
@@ -25,6 +25,11 @@ export const handler = async (event: APIGatewayProxyEventV2, context?: Context):
   startInvocationLog(context);
   try {
     const requester = await authenticator().emailOf(header(event, 'authorization'));
+    // Only a create takes a lease (issue 18); a PATCH never changes one, so the header is refused, not ignored.
+    if (header(event, 'x-lease') !== undefined)
+      throw new LeaseRefusedError(
+        'X-Lease: only a create takes a lease; a lease changes only through an extension (POST /requests/{id}/extend)',
+      );
     checkContentType(header(event, 'content-type'));
     const input = {
       requester,

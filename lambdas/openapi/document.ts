@@ -279,7 +279,7 @@ export function buildOpenApiDocument(): OpenApiDocument {
       ...errors(
         [
           400,
-          "ModelArts.50004000: the patch breaks a rule (null outside labels, a fixed field changed, poolgate's label removed, the merged node pool invalid), the message names the field; PoolGate.0400: a bad dryRun value",
+          "ModelArts.50004000: the patch breaks a rule (null outside labels, a fixed field changed, poolgate's label removed, the merged node pool invalid), the message names the field; PoolGate.0400: a bad dryRun value, or an X-Lease header (only a create takes a lease; an extension changes it)",
         ],
         [401, 'PoolGate.0401: no valid bearer token'],
         [403, 'PoolGate.0403: the caller may read the node pool (an approver of its team) but not change it'],
@@ -490,7 +490,7 @@ export function buildOpenApiDocument(): OpenApiDocument {
     tags: ['leases'],
     summary: "Ask to extend a node pool's lease (members of the owning team and admins)",
     description:
-      "`request_id` is the request that created the leased node pool. Creates a request of kind `extend`, which goes through the policy's stages for extensions (those whose `when.changes` names `extend`, else the create stages); once approved it moves the lease's end by `duration` and ends EXTENDED, unless the lease's deletion was claimed first (then REJECTED / LEASE_ENDED). At most one open extension per lease; the same caller posting the same duration again gets the same request. " +
+      "`request_id` is the request that created the leased node pool. Creates a request of kind `extend`, which goes through the policy's stages for extensions (those whose `when.changes` names `extend`, else the create stages); once approved it moves the lease's end by `duration` and ends EXTENDED, unless the lease's deletion was claimed first (then REJECTED / LEASE_ENDED) or another extension applied meanwhile leaves no room under `lease.maxTotal` (then REJECTED / LEASE_MAX_TOTAL). At most one open extension per lease; the same caller posting the same duration again gets the same request. " +
       "With a reminder's personal link (`?as=<email>&sig=...`), the same route takes the link's form (`application/x-www-form-urlencoded`, field `duration`) without a bearer token, as that person, who must be a member of the owning team or an admin.",
     security: BEARER,
     request: {

@@ -10,6 +10,8 @@ export interface LeaseNotice {
   readonly kind: 'remind' | 'ended';
   /** A reminder's point: how long before the end (`PT2H`). */
   readonly before?: string;
+  /** When the notice is sent: a reminder states the time actually left from then to the end. */
+  readonly now?: string;
   readonly endsAt: string;
   readonly deleteAt: string;
   readonly timeZone: string;
@@ -22,7 +24,23 @@ export function leaseHeadline(n: LeaseNotice): string {
   const { nodePoolName } = n.record;
   return n.kind === 'ended'
     ? `The lease of node pool ${nodePoolName} has ended: poolgate deletes it at ${readableTime(n.deleteAt, n.timeZone)}`
-    : `The lease of node pool ${nodePoolName} ends in ${n.before ?? ''} (at ${readableTime(n.endsAt, n.timeZone)}): poolgate deletes it at ${readableTime(n.deleteAt, n.timeZone)}`;
+    : `The lease of node pool ${nodePoolName} ends in ${timeLeft(n)} (at ${readableTime(n.endsAt, n.timeZone)}): poolgate deletes it at ${readableTime(n.deleteAt, n.timeZone)}`;
+}
+
+/**
+ * The time left until the end, from when the notice is sent (a late sweep, or a reminder point passed
+ * during downtime, must not say "2 hours" when one is left); the reminder's point when the time of
+ * sending is not known.
+ */
+function timeLeft(n: LeaseNotice): string {
+  if (!n.now) return n.before ?? '';
+  const seconds = Math.max(0, Math.floor((Date.parse(n.endsAt) - Date.parse(n.now)) / 1000));
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.floor(seconds / 60);
+  const days = Math.floor(minutes / 1440);
+  const hours = Math.floor((minutes % 1440) / 60);
+  const parts = [days ? `${days} d` : '', hours ? `${hours} h` : '', minutes % 60 ? `${minutes % 60} min` : ''];
+  return parts.filter(Boolean).join(' ');
 }
 
 /** The CLI command that asks for an extension. */
@@ -36,6 +54,8 @@ export function leaseNoticeMail(to: string, n: LeaseNotice): MailMessage {
     ['Node pool', `${n.record.projectId}/${n.record.poolName}/${n.record.nodePoolName}`],
     ['Flavor', `${n.record.count ?? ''} x ${n.record.flavor ?? ''}`],
     ['Lease ends', `${readableTime(n.endsAt, n.timeZone)} (${n.endsAt})`],
+    // The reminder's point (the policy's remindBefore) by its name: the headline says the time left.
+    ['Reminder', n.kind === 'remind' ? `${n.before ?? ''} before the end` : undefined],
     ['Deleted at', readableTime(n.deleteAt, n.timeZone)],
     ['Estimated cost of the whole lease', n.estimate],
     ['Created by request', n.record.creatingRequestId],

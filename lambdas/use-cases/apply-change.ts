@@ -19,7 +19,7 @@ import { newStep } from '../domain/steps';
 import { trackingWaitSeconds } from '../domain/tracking-schedule';
 import type { Created } from './create-node-pool';
 import type { ApprovalStore, ChangeApi, Claims, Clock, LeaseRecords, QuotaStore, RequestStore } from './ports';
-import { firstEvent, scheduleOf } from '../domain/lease';
+import { extensionAllowed, firstEvent, scheduleOf } from '../domain/lease';
 import { ANNOTATION, MissingOrderIdError } from '../domain/billing';
 import { patchAnnotations } from '../domain/nodepool-patch';
 import { NodesAbnormalError } from './check-nodes';
@@ -56,12 +56,19 @@ export class LeaseEndedError extends Error {
   override readonly name = 'LeaseEndedError' satisfies WorkflowErrorName;
 }
 
+/** An approved extension would take the lease past its cap (`lease.maxTotal`): nothing moved. */
+export class LeaseMaxTotalError extends Error {
+  override readonly name = 'LeaseMaxTotalError' satisfies WorkflowErrorName;
+}
+
 export const LEASE_EXTENDED_STEP_ID = 'lease-extended';
 
 /**
  * An approved extension: the lease's end moves by its duration, in one write conditional on the
  * extension still holding the lease, the end being the one read, and no deletion claimed (whichever
- * lands first wins). Then `lease_extended` and EXTENDED on the request. A retried run finds it applied
+ * lands first wins), and the lease staying within its cap (`lease.maxTotal`, checked on the record read
+ * and held by the write: an extension applied meanwhile cannot be passed by this one; past it, the
+ * request ends REJECTED / LEASE_MAX_TOTAL). Then `lease_extended` and EXTENDED on the request. A retried run finds it applied
  * (the record names it the last extension) and only records the step.
  */
 async function extendLease(request: PoolRequestRecord, deps: ApplyDeps): Promise<Created> {
@@ -84,22 +91,35 @@ async function extendLease(request: PoolRequestRecord, deps: ApplyDeps): Promise
           ? `the lease of node pool ${request.nodePoolName} ended and its deletion started (request ${record.leaseDeletion}) before this extension was approved`
           : `node pool ${request.nodePoolName} has no lease this extension can move any more`,
       );
+    // The cap is checked again here (the submission read an older record: another extension may have
+    // been applied since), and the applying write holds it too, whatever this read saw.
+    const allowed = extensionAllowed(record.leaseTerms, record.leaseExtendedSeconds ?? 0, seconds);
+    if (!allowed.ok) throw new LeaseMaxTotalError(allowed.message);
     from = record.leaseEndsAt;
     to = new Date(Date.parse(from) + seconds * 1000).toISOString();
     const nextAt = new Date(firstEvent(scheduleOf(to, record.leaseTerms), deps.now().getTime())).toISOString();
+    const { maxTotalSeconds } = record.leaseTerms;
     const moved = await deps.leases.records.applyExtension(request, {
       extensionId: request.requestId,
       fromEndsAt: from,
       toEndsAt: to,
       seconds,
       nextAt,
+      ...(maxTotalSeconds !== undefined
+        ? { maxExtendedBefore: maxTotalSeconds - record.leaseTerms.seconds - seconds }
+        : {}),
     });
     if (!moved) {
       const again = await deps.leases.claims.record(request);
-      if (again?.leaseLastExtension !== request.requestId)
+      if (again?.leaseLastExtension !== request.requestId) {
+        const still = again?.leaseTerms
+          ? extensionAllowed(again.leaseTerms, again.leaseExtendedSeconds ?? 0, seconds)
+          : undefined;
+        if (still && !still.ok && !again?.leaseDeletion) throw new LeaseMaxTotalError(still.message);
         throw new LeaseEndedError(
           `the lease of node pool ${request.nodePoolName} ended and its deletion started before this extension was approved`,
         );
+      }
     }
   } else {
     to = record.leaseEndsAt;

@@ -69,10 +69,17 @@ export async function settleCancelled(
 
 /**
  * The lease of the node pool ended while `requestId` waited (for its checks or an approval): it ends
- * CANCELLED / LEASE_ENDED, whatever its kind, its reservation released. False when it no longer waits.
+ * CANCELLED / LEASE_ENDED, whatever its kind, its reservation released. False when it no longer waits
+ * (one cancelled for its lease's end already is settled again: a crash may have stopped it half-way).
  */
 export async function cancelForLeaseEnd(requestId: string, deps: Omit<CancelDeps, 'policy'>): Promise<boolean> {
   const request = await deps.requests.get(requestId);
+  if (request?.status === 'CANCELLED' && request.reason === 'LEASE_ENDED') {
+    // Cancelled already, perhaps by a run that stopped before it settled: settle again (each part is
+    // conditional, so a settled one changes nothing; nothing is counted or told twice).
+    await settleCancelled(request, { recorded: false, request }, LEASE_ENDED_OUTCOME, deps);
+    return false;
+  }
   if (!request || !WAITING.includes(request.status)) return false;
   let cancelled: StepResult;
   try {
@@ -85,9 +92,11 @@ export async function cancelForLeaseEnd(requestId: string, deps: Omit<CancelDeps
     if (error instanceof InvalidTransitionError) return false;
     throw error;
   }
-  await settleCancelled(request, cancelled, "cancelled: the node pool's lease ended", deps);
+  await settleCancelled(request, cancelled, LEASE_ENDED_OUTCOME, deps);
   return cancelled.recorded;
 }
+
+const LEASE_ENDED_OUTCOME = "cancelled: the node pool's lease ended";
 
 /** Who acts when poolgate itself does something (a lease's deletion, its cancellations). */
 export const POOLGATE_ACTOR = 'poolgate';

@@ -150,13 +150,18 @@ async function endUnfinishedChange(
 ): Promise<PoolRequestRecord> {
   if (input.approval?.status === 'expired' && request.status === 'AWAITING_APPROVAL')
     return expire(request, input.approval.stageIndex, deps);
-  if (options.leaseEndedRefuses && input.error?.Error === 'LeaseEndedError') {
+  if (
+    options.leaseEndedRefuses &&
+    (input.error?.Error === 'LeaseEndedError' || input.error?.Error === 'LeaseMaxTotalError')
+  ) {
+    // An extension that could not move the lease: its deletion won, or the cap (lease.maxTotal) would pass.
+    const reason = FAILURE_REASONS[input.error.Error];
     const result = await deps.requests.recordStep(
       request.requestId,
       newStep(stepId.failed(attempt), 'lease_extended', 'refused', {
-        detail: { reason: 'LEASE_ENDED', message: causeMessage(input.error.Cause) },
+        detail: { reason, message: causeMessage(input.error.Cause) },
       }),
-      { status: 'REJECTED', reason: 'LEASE_ENDED' },
+      { status: 'REJECTED', reason },
     );
     return result.request;
   }

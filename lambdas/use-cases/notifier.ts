@@ -126,7 +126,15 @@ export class Notifier {
    */
   async tellLeaseHolder(
     record: NodePoolRecord,
-    notice: { kind: 'remind' | 'ended'; before?: string; endsAt: string; deleteAt: string; estimate?: string },
+    notice: {
+      kind: 'remind' | 'ended';
+      before?: string;
+      endsAt: string;
+      deleteAt: string;
+      /** When it is sent: a reminder says the time left from then. */
+      now?: string;
+      estimate?: string;
+    },
   ): Promise<void> {
     const holder = record.leaseHolder ?? record.creator;
     const base = { record, ...notice, timeZone: this.deps.policy.displayTimeZone };

@@ -252,6 +252,12 @@ export interface Claims {
   markDeleted(name: NodePoolName, deleteId: string, at: string): Promise<boolean>;
   /** One page of a team's present node pools, newest first. */
   inventory(team: string, options: { limit: number; startAt?: IndexPosition }): Promise<RecordPage>;
+  /**
+   * Claims a drift observation (its deterministic id) on the node pool's record: true for the one
+   * caller that adds it; false when it was seen before (whichever request is the latest now) or the
+   * record is gone. A new creation under the name forgets what was seen.
+   */
+  claimDriftObservation(name: NodePoolName, observationId: string): Promise<boolean>;
 }
 
 export type { NodePoolName };
@@ -266,10 +272,20 @@ export interface LeaseRecords {
     claim: { endsAt: string; deleteId: string; attempt: number; nextAt: string; previousId?: string },
   ): Promise<boolean>;
   stopLease(name: NodePoolName, deleteId: string, why: string): Promise<boolean>;
+  /** Takes a record with nothing left to do out of the index, if nobody moved its next event since `from`. */
+  leaveLeaseIndex(name: NodePoolName, from: string, why: string): Promise<boolean>;
   claimExtension(name: NodePoolName, extensionId: string, previousId?: string): Promise<boolean>;
   applyExtension(
     name: NodePoolName,
-    change: { extensionId: string; fromEndsAt: string; toEndsAt: string; seconds: number; nextAt: string },
+    change: {
+      extensionId: string;
+      fromEndsAt: string;
+      toEndsAt: string;
+      seconds: number;
+      nextAt: string;
+      /** The cap: applied only if the lease was extended by at most this many seconds before. */
+      maxExtendedBefore?: number;
+    },
   ): Promise<boolean>;
   releaseExtension(name: NodePoolName, extensionId: string): Promise<boolean>;
 }

@@ -8,11 +8,12 @@
  *  3. list each project and pool once, and compare each record with the node pool of its name
  *     (../domain/drift.ts): a count other than the approved one, poolgate's label gone or changed, a
  *     changed flavor;
- *  4. record each difference on the node pool's latest request as an `unapproved_change` step whose id
- *     is derived from the observation (a conditional write: once per distinct observation, however many
- *     runs or concurrent invocations see it);
- *  5. only the invocation whose write recorded the step counts it (metric `unapprovedChange`) and mails
- *     the team's approvers and the admins, so each observation is reported once.
+ *  4. claim each difference on the node-pool record (its deterministic observation id added to the
+ *     record's `driftSeen` set by a conditional write: once per distinct observation and node pool,
+ *     however many runs or concurrent invocations see it, and whichever request is the latest), then
+ *     record it on the node pool's latest request as an `unapproved_change` step of that id;
+ *  5. only the invocation whose claim won counts it (metric `unapprovedChange`) and mails the team's
+ *     approvers and the admins, so each observation is reported once.
  * Nothing here changes the quota: the quota reconciliation makes `used` follow what exists, and never
  * gives nodes back because a label is gone (../domain/quota-reconciliation.ts).
  */
@@ -40,7 +41,7 @@ export interface DriftNotifier {
 export interface DriftDeps {
   readonly policy: Policy;
   readonly requests: Pick<RequestStore, 'getMany' | 'recordStep'>;
-  readonly claims: Pick<Claims, 'inventory'>;
+  readonly claims: Pick<Claims, 'inventory' | 'claimDriftObservation'>;
   readonly modelArts: NodePoolListApi;
   readonly notifier: DriftNotifier;
   readonly recordMetric?: RecordMetric;
@@ -134,6 +135,9 @@ async function recordOnce(
 ): Promise<DriftFinding | undefined> {
   const id = driftStepId(observation);
   if (request.steps.some((s) => s.id === id)) return undefined;
+  // The claim is on the node pool, not on its latest request: a newer request becoming the latest (a
+  // scale, a lease deletion refused as not ours) must not make an old observation new again.
+  if (!(await deps.claims.claimDriftObservation(record, id))) return undefined;
   const written = await deps.requests.recordStep(
     request.requestId,
     newStep(id, 'unapproved_change', 'error', {
@@ -147,7 +151,6 @@ async function recordOnce(
       },
     }),
   );
-  if (!written.recorded) return undefined;
   deps.recordMetric?.('unapprovedChange', 1, 'Count');
   try {
     await deps.notifier.tellUnapprovedChange(written.request, record, observation, recipientsOf(deps.policy, record));

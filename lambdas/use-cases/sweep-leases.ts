@@ -14,8 +14,12 @@
  *    overlapping sweeps submit it once;
  *  - a claimed deletion is followed: one that failed is submitted again (a new id, growing waits up to an
  *    hour, counted in `LeaseDeletionFailed`) for as long as the record is live; one refused because the
- *    node pool is not poolgate's any more is never retried, and is reported (`LeaseNodePoolNotOurs`).
- * Each record's next event is moved with a write conditional on the one read, so runs may overlap.
+ *    node pool is not poolgate's any more is never retried, and is reported (`LeaseNodePoolNotOurs`); one
+ *    an admin cancelled ends the lease (the node pool stays until deleted by hand).
+ * Each due record is read again (consistently) before anything is done: the index may be older than the
+ * record. Each record's next event is moved with a write conditional on the one read, so runs may
+ * overlap; every path moves it forward or takes the record out of the index, so no record stays at the
+ * front of the oldest-first batch.
  */
 import type { Policy } from '../config/policy';
 import { OpenRequestExistsError } from '../domain/errors';
@@ -80,11 +84,16 @@ export async function sweepLeases(deps: SweepLeasesDeps): Promise<SweepLeasesRep
     errors: [],
   };
   const due = await deps.leases.dueLeases(deps.now().toISOString(), LEASE_BATCH);
-  for (const record of due) {
+  for (const indexed of due) {
     try {
+      // The index may be older than the record (it is eventually consistent on AWS, and an extension or
+      // another run may have written since): act on the record as it is now. One whose next event moved
+      // is not due any more here; the index has it at its new place.
+      const record = await deps.claims.record(indexed);
+      if (!record || record.leaseNextAt !== indexed.leaseNextAt) continue;
       await handleLease(record, deps, report);
     } catch (error) {
-      report.errors.push(`${record.nodePoolName}: ${(error as Error).name}: ${(error as Error).message}`);
+      report.errors.push(`${indexed.nodePoolName}: ${(error as Error).name}: ${(error as Error).message}`);
     }
   }
   return report;
@@ -92,7 +101,13 @@ export async function sweepLeases(deps: SweepLeasesDeps): Promise<SweepLeasesRep
 
 async function handleLease(record: NodePoolRecord, deps: SweepLeasesDeps, report: SweepLeasesReport): Promise<void> {
   const { leaseEndsAt, leaseTerms, leaseNextAt, creatingRequestId } = record;
-  if (!leaseEndsAt || !leaseTerms || !leaseNextAt || !creatingRequestId) return;
+  // Every path below moves leaseNextAt forward or takes the record out of the index: one left as it is
+  // would stay at the front of the oldest-first batch and, a batch of them, stop the sweep.
+  if (!leaseNextAt) return; // not in the index
+  if (!leaseEndsAt || !leaseTerms || !creatingRequestId) {
+    await deps.leases.leaveLeaseIndex(record, leaseNextAt, 'NO_LEASE');
+    return;
+  }
   if (record.leaseDeletion) return followDeletion(record, deps, report);
   const now = deps.now().getTime();
   const schedule = scheduleOf(leaseEndsAt, leaseTerms);
@@ -137,6 +152,7 @@ async function remind(
       : { kind: 'ended' as const }),
     endsAt,
     deleteAt,
+    now: deps.now().toISOString(),
     ...(estimate ? { estimate } : {}),
   });
   deps.recordMetric?.('leaseReminded', 1, 'Count');
@@ -172,9 +188,13 @@ async function startDeletion(
     ...(previousId ? { previousId } : {}),
   });
   if (!claimed) {
-    // Another run claimed it (then it submits; submitting again is harmless), or an extension moved the end.
+    // Another run claimed it (then it submits; submitting again is harmless), or an extension moved the end
+    // (and the next event with it). Otherwise (the record is not present) look again later.
     const now = await deps.claims.record(record);
-    if (now?.leaseDeletion !== deleteId) return;
+    if (now?.leaseDeletion !== deleteId) {
+      if (now?.leaseNextAt === record.leaseNextAt) await deps.leases.moveLeaseNext(record, record.leaseNextAt!, nextAt);
+      return;
+    }
   }
   await submitLeaseDeletion(record, deleteId, attempt, deps, report);
 }
@@ -238,19 +258,33 @@ async function submitLeaseDeletion(
   await deps.workflow.start(deleteId, undefined, 'delete');
 }
 
-/** A claimed deletion, due again: still running (look later), failed (submit again), or not ours (stop). */
+/**
+ * A claimed deletion, due again: still running (look later), failed (submit again), not ours (stop), or
+ * cancelled by an admin (stop: the lease is over, the node pool stays).
+ */
 async function followDeletion(record: NodePoolRecord, deps: SweepLeasesDeps, report: SweepLeasesReport): Promise<void> {
   const deleteId = record.leaseDeletion!;
   const attempt = record.leaseDeletionAttempts ?? 1;
   const request = await deps.requests.get(deleteId);
-  if (!request) return submitLeaseDeletion(record, deleteId, attempt, deps, report);
   const later = () =>
     deps.leases.moveLeaseNext(
       record,
       record.leaseNextAt!,
       new Date(deps.now().getTime() + deletionRetryMs(attempt, deps.retryBaseMs)).toISOString(),
     );
-  if (request.status === 'DELETED') return; // the record drops its lease in the same write
+  if (!request) {
+    // Claimed but not submitted (a run stopped in between): submit it, and look again later (the node
+    // pool's claim may be refused while a change runs).
+    await submitLeaseDeletion(record, deleteId, attempt, deps, report);
+    await later();
+    return;
+  }
+  if (request.status === 'DELETED') {
+    // The record drops its lease in the same write as DELETED; one still in the index (that write not
+    // made yet, or made by an older version) has nothing left to do.
+    await deps.leases.stopLease(record, deleteId, 'DELETED');
+    return;
+  }
   if (!isFinal(request.status, true)) {
     // Not started yet (the claim of the node pool was refused while a change ran): submit again.
     if (request.status === 'SUBMITTED') await deps.workflow.start(deleteId, undefined, 'delete');
@@ -262,6 +296,12 @@ async function followDeletion(record: NodePoolRecord, deps: SweepLeasesDeps, rep
       deps.recordMetric?.('leaseNodePoolNotOurs', 1, 'Count');
       report.notOurs.push(`${record.projectId}/${record.poolName}/${record.nodePoolName}`);
     }
+    return;
+  }
+  if (request.status === 'CANCELLED') {
+    // An admin cancelled the deletion (only admins may): the lease is over, the node pool stays until
+    // someone deletes it by hand. Not a failure, never submitted again, out of the sweep.
+    await deps.leases.stopLease(record, deleteId, 'CANCELLED_BY_ADMIN');
     return;
   }
   deps.recordMetric?.('leaseDeletionFailed', 1, 'Count');

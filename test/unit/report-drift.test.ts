@@ -265,7 +265,7 @@ it('records and counts an observation whose mail fails, says so, and goes on wit
   expect(metrics.filter((m) => m === 'unapprovedChange').length).toBeGreaterThanOrEqual(2);
 });
 
-it('reports each observation once when runs overlap (the step write decides who mails)', async () => {
+it('reports each observation once when runs overlap (the claim on the node pool decides who mails)', async () => {
   const resized = await created('ACTIVE', 2, 'drift-b');
   const api = modelArts({ 'drift-b': [{ name: resized.nodePoolName, owner: resized.requestId, count: 4 }] });
   const told: Told[] = [];
@@ -310,4 +310,38 @@ it('records a removed label and a changed flavor, and leaves alone node pools wi
   });
   // Each pool is listed once per run, however many node pools it holds.
   expect(api.calls.filter((c) => c === 'p/drift-c')).toHaveLength(1);
+});
+
+it('does not report an observation again when a newer finished request becomes the latest on the node pool', async () => {
+  const resized = await created('ACTIVE', 2, 'drift-c');
+  const api = modelArts({ 'drift-c': [{ name: resized.nodePoolName, owner: resized.requestId, count: 6 }] });
+  const told: Told[] = [];
+  const metrics: MetricName[] = [];
+  const first = await reportDrift(deps(api, told, metrics));
+  expect(first.recorded.filter((f) => f.requestId === resized.requestId)).toHaveLength(1);
+
+  // A lease deletion refused because the node pool is not poolgate's any more now holds the record.
+  const later: PoolRequestRecord = {
+    ...requestRecord(`${resized.requestId}-lease-1`),
+    kind: 'delete',
+    status: 'REJECTED',
+    reason: 'NODE_POOL_NOT_OURS',
+    poolName: 'drift-c',
+    nodePoolName: resized.nodePoolName,
+    createRequestId: resized.requestId,
+  };
+  await requests.create(later);
+  const name = { projectId: 'p', poolName: 'drift-c', nodePoolName: resized.nodePoolName };
+  expect(
+    await claims.claimNodePoolName(name, later.requestId, async () => false, new Date(), { kind: 'delete' }),
+  ).toEqual({ ok: true });
+
+  const toldBefore = told.length;
+  const metricsBefore = metrics.length;
+  const second = await reportDrift(deps(api, told, metrics));
+  const mine = (f: { node: string }) => f.node === `p/drift-c/${resized.nodePoolName}`;
+  expect(second.recorded.filter(mine)).toEqual([]);
+  expect(await driftSteps(later.requestId)).toEqual([]);
+  expect(told.slice(toldBefore).filter((t) => t.node === resized.nodePoolName)).toEqual([]);
+  expect(metrics.slice(metricsBefore)).toEqual(second.recorded.map(() => 'unapprovedChange'));
 });

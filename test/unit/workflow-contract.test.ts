@@ -35,6 +35,7 @@ const REASONS_TODAY: FailureReasons = {
   QuotaExceededError: 'QUOTA_EXCEEDED',
   FlavorNotAllowedError: 'FLAVOR_NOT_ALLOWED',
   LeaseEndedError: 'LEASE_ENDED',
+  LeaseMaxTotalError: 'LEASE_MAX_TOTAL',
 };
 
 describe('workflow contract', () => {

@@ -227,6 +227,17 @@ export class ClaimRepository implements Claims, LeaseRecords {
     };
   }
 
+  async claimDriftObservation(name: NodePoolName, observationId: string): Promise<boolean> {
+    const x = new Expression();
+    const seen = x.name('driftSeen');
+    return this.update(
+      name,
+      updateExpression({ add: [`${seen} ${x.value(new Set([observationId]))}`] }),
+      `attribute_exists(${x.name('pk')}) AND NOT contains(${seen}, ${x.value(observationId)})`,
+      x,
+    );
+  }
+
   // --- Leases (LeaseRecords) ------------------------------------------------------------------------
 
   /** Records whose next lease event is due at `now`, oldest first (the sparse byLease index). */
@@ -293,6 +304,17 @@ export class ClaimRepository implements Claims, LeaseRecords {
     );
   }
 
+  /** A record with nothing left to do leaves the index (if its next event is still the one read). */
+  async leaveLeaseIndex(name: NodePoolName, from: string, why: string): Promise<boolean> {
+    const x = new Expression();
+    return this.update(
+      name,
+      updateExpression({ set: [`${x.name('leaseStopped')} = ${x.value(why)}`], remove: [x.name('gsiLease')] }),
+      `${x.name('leaseNextAt')} = ${x.value(from)}`,
+      x,
+    );
+  }
+
   /** Claims the lease's one open extension; `previousId`: a finished extension that still holds it. */
   async claimExtension(name: NodePoolName, extensionId: string, previousId?: string): Promise<boolean> {
     const x = new Expression();
@@ -310,13 +332,26 @@ export class ClaimRepository implements Claims, LeaseRecords {
 
   /**
    * Moves the lease's end by an approved extension: only if no deletion is claimed (whichever
-   * conditional write lands first wins), the extension still holds the lease and the end is the one read.
+   * conditional write lands first wins), the extension still holds the lease, the end is the one read and
+   * (`maxExtendedBefore`) the lease was not extended by more than that before: its cap holds.
    */
   async applyExtension(
     name: NodePoolName,
-    change: { extensionId: string; fromEndsAt: string; toEndsAt: string; seconds: number; nextAt: string },
+    change: {
+      extensionId: string;
+      fromEndsAt: string;
+      toEndsAt: string;
+      seconds: number;
+      nextAt: string;
+      maxExtendedBefore?: number;
+    },
   ): Promise<boolean> {
     const x = new Expression();
+    const extended = x.name('leaseExtendedSeconds');
+    // The cap: what the lease was extended by before this one may not exceed the limit (a lease's record
+    // has leaseExtendedSeconds from its start, 0 until extended).
+    const cap =
+      change.maxExtendedBefore === undefined ? '' : ` AND ${extended} <= ${x.value(change.maxExtendedBefore)}`;
     return this.update(
       name,
       updateExpression({
@@ -325,10 +360,10 @@ export class ClaimRepository implements Claims, LeaseRecords {
           `${x.name('leaseNextAt')} = ${x.value(change.nextAt)}`,
           `${x.name('leaseLastExtension')} = ${x.value(change.extensionId)}`,
         ],
-        add: [`${x.name('leaseExtendedSeconds')} ${x.value(change.seconds)}`],
+        add: [`${extended} ${x.value(change.seconds)}`],
         remove: [x.name('leaseExtension')],
       }),
-      `${x.name('leaseExtension')} = ${x.value(change.extensionId)} AND ${x.name('leaseEndsAt')} = ${x.value(change.fromEndsAt)} AND attribute_not_exists(${x.name('leaseDeletion')})`,
+      `${x.name('leaseExtension')} = ${x.value(change.extensionId)} AND ${x.name('leaseEndsAt')} = ${x.value(change.fromEndsAt)} AND attribute_not_exists(${x.name('leaseDeletion')})${cap}`,
       x,
     );
   }
@@ -364,7 +399,7 @@ export class ClaimRepository implements Claims, LeaseRecords {
       // A creation starts the record afresh: state creating, this request's facts, out of the inventory.
       sets.push(`${x.name('state')} = ${x.value('creating')}`);
       for (const [field, value] of Object.entries(facts ?? {})) sets.push(`${x.name(field)} = ${x.value(value)}`);
-      for (const field of ['gsiTeam', 'createdAt', 'deletedAt', ...LEASE_FIELDS])
+      for (const field of ['gsiTeam', 'createdAt', 'deletedAt', 'driftSeen', ...LEASE_FIELDS])
         if (!Object.hasOwn(facts ?? {}, field)) removes.push(x.name(field));
     }
     let condition: string;
@@ -394,7 +429,8 @@ export class ClaimRepository implements Claims, LeaseRecords {
 
 /** The record from its item; a bare claim of before records names its node pool only in its key. */
 function toNodePoolRecord(item: Record<string, unknown>): NodePoolRecord {
-  const { pk, sk: _sk, gsiTeam: _g, gsiLease: _l, ...rest } = item;
+  // driftSeen (a string set) is the drift report's own bookkeeping: not part of the record's view.
+  const { pk, sk: _sk, gsiTeam: _g, gsiLease: _l, driftSeen: _d, ...rest } = item;
   const [, projectId = '', poolName = '', ...nameParts] = String(pk).split('#');
   return {
     projectId,
