@@ -45,12 +45,11 @@ export async function changeableNodePool(
 }
 
 /**
- * The request id of a change: a repeated submission answers what its first one made (restarting a
- * run that never started), 422 for a key reused with another request; a new one claims the node pool
- * (409 while another request holds it).
+ * The request id of a call: a repeated submission answers what its first one made (restarting a run
+ * that never started), 422 for a key reused with another request; otherwise a new id.
  */
-export async function claimChange(
-  input: ChangeInput,
+export async function idempotentRequestId(
+  input: { readonly requester: string; readonly idempotencyKey?: string },
   fingerprint: string,
   kind: RequestKind,
   deps: SubmitDeps,
@@ -65,8 +64,20 @@ export async function claimChange(
       await startOrUnavailable(deps.workflow, existing.requestId, undefined, undefined, kind);
     return { replay: { requestId: existing.requestId, status: existing.status } };
   }
-  await claimNodePoolName(input, requestId.id, deps, now, { kind });
   return { id: requestId.id };
+}
+
+/** The request id of a change (idempotentRequestId); a new one claims the node pool (409 while another request holds it). */
+export async function claimChange(
+  input: ChangeInput,
+  fingerprint: string,
+  kind: RequestKind,
+  deps: SubmitDeps,
+  now: Date,
+): Promise<{ readonly replay: SubmitResult } | { readonly id: string }> {
+  const claimed = await idempotentRequestId(input, fingerprint, kind, deps, now);
+  if ('id' in claimed) await claimNodePoolName(input, claimed.id, deps, now, { kind });
+  return claimed;
 }
 
 /** Stores the new request and starts its run (503 when the run cannot start now). */

@@ -15,7 +15,6 @@ import type { Team } from '../config/policy';
 import { planApprovals } from '../domain/approval-plan';
 import {
   ForbiddenError,
-  IdempotencyKeyReusedError,
   LeaseCapError,
   LeaseNotExtendableError,
   LeaseRefusedError,
@@ -30,8 +29,8 @@ import { isFinal } from '../domain/status';
 import { newStep, stepId } from '../domain/steps';
 import { teamNamed } from '../domain/teams';
 import type { LeaseRecords } from './ports';
-import { startOrUnavailable } from './runs';
-import { claimIdempotency, requestFingerprint, type SubmitDeps, type SubmitResult } from './submit-request';
+import { idempotentRequestId, storeAndStart } from './submit-change';
+import { requestFingerprint, type SubmitDeps, type SubmitResult } from './submit-request';
 
 export interface ExtendInput {
   /** The request that created the leased node pool. */
@@ -100,15 +99,9 @@ export async function submitExtension(input: ExtendInput, deps: ExtendDeps): Pro
     nodePoolName: `${creating.nodePoolName}\n${creating.requestId}`,
     rawBody: duration,
   });
-  const requestId = await claimIdempotency(input, fingerprint, deps, now);
-  const existing = requestId.fresh ? undefined : await deps.requests.get(requestId.id);
-  if (existing) {
-    if (existing.fingerprint !== fingerprint)
-      throw new IdempotencyKeyReusedError('this Idempotency-Key was already used for a different request');
-    if (existing.status === 'SUBMITTED')
-      await startOrUnavailable(deps.workflow, existing.requestId, undefined, undefined, 'extend');
-    return { requestId: existing.requestId, status: existing.status };
-  }
+  const claimed = await idempotentRequestId(input, fingerprint, 'extend', deps, now);
+  if ('replay' in claimed) return claimed.replay;
+  const requestId = { id: claimed.id };
 
   // At most one open extension per lease.
   if (!(await deps.leases.claimExtension(record, requestId.id))) {
@@ -124,7 +117,7 @@ export async function submitExtension(input: ExtendInput, deps: ExtendDeps): Pro
 
   const team = teamNamed(deps.policy, record.team);
   const plan = team ? extensionPlan(team, input.requester) : undefined;
-  const request: PoolRequestRecord = {
+  const request: PoolRequestRecord & { kind: 'extend' } = {
     requestId: requestId.id,
     kind: 'extend',
     trigger: 'user',
@@ -158,8 +151,5 @@ export async function submitExtension(input: ExtendInput, deps: ExtendDeps): Pro
       }),
     ],
   };
-  await deps.requests.create(request);
-  deps.recordMetric?.('submitted', 1, 'Count');
-  await startOrUnavailable(deps.workflow, requestId.id, undefined, undefined, 'extend');
-  return { requestId: requestId.id, status: 'SUBMITTED' };
+  return storeAndStart(request, deps);
 }
