@@ -4,7 +4,7 @@ import { recordMetric } from '../adapters/metrics';
 import { LeaseRefusedError } from '../domain/errors';
 import { dryRunDelete, submitDelete } from '../use-cases/submit-delete';
 import { authenticator, claims, clock, policy, requests, workflow } from '../wiring';
-import { errorResponse, header, isDryRun, json, pathParameter, type HttpResult } from './http';
+import { acceptedResponse, errorResponse, header, isDryRun, json, pathParameter, type HttpResult } from './http';
 
 /**
  * DELETE /v2/{project_id}/pools/{pool_name}/nodepools/{nodepool_name} — ModelArts' DeleteNodePool, gated:
@@ -33,12 +33,7 @@ export const handler = async (event: APIGatewayProxyEventV2, context?: Context):
     );
     logger.appendKeys({ requestId: result.requestId });
     logger.info('delete submitted', { requester });
-    const self = `/requests/${result.requestId}`;
-    return json(
-      202,
-      { requestId: result.requestId, status: result.status, kind: 'delete', links: { self } },
-      { location: self },
-    );
+    return acceptedResponse({ requestId: result.requestId, status: result.status, kind: 'delete' });
   } catch (error) {
     return errorResponse(error);
   }

@@ -1,5 +1,4 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import type { SubmitAccepted } from '../../contracts/api';
 import { logger, startInvocationLog } from '../adapters/logger';
 import { recordMetric } from '../adapters/metrics';
 import { ForbiddenError, InvalidLinkError, LeaseRefusedError, NotFoundError } from '../domain/errors';
@@ -9,7 +8,16 @@ import { extendPageHtml, extensionAskedHtml } from '../presentation/extend-page'
 import { leaseEstimate } from '../use-cases/sweep-leases';
 import { extendableLease, submitExtension } from '../use-cases/submit-extension';
 import { authenticator, claims, clock, linkKey, policy, requests, workflow } from '../wiring';
-import { bodyText, errorPageOrJson, errorResponse, header, html, json, pathParameter, type HttpResult } from './http';
+import {
+  acceptedResponse,
+  bodyText,
+  errorPageOrJson,
+  errorResponse,
+  header,
+  html,
+  pathParameter,
+  type HttpResult,
+} from './http';
 
 const TITLES: Record<number, string> = {
   400: 'Extension refused',
@@ -56,18 +64,11 @@ export const handler = async (event: APIGatewayProxyEventV2, context?: Context):
     );
     logger.appendKeys({ requestId: result.requestId });
     logger.info('extension submitted', { requester, createRequestId });
-    const self = `/requests/${result.requestId}`;
     if (signed) {
       const request = await requests().get(result.requestId);
       return html(202, extensionAskedHtml(request?.nodePoolName ?? '', result.requestId, result.status));
     }
-    const accepted: SubmitAccepted = {
-      requestId: result.requestId,
-      status: result.status,
-      kind: 'extend',
-      links: { self },
-    };
-    return json(202, accepted, { location: self });
+    return acceptedResponse({ requestId: result.requestId, status: result.status, kind: 'extend' });
   } catch (error) {
     return signed ? errorPageOrJson(event, error, TITLES) : errorResponse(error);
   }

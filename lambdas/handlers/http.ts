@@ -3,7 +3,7 @@
  * poolgate's error shape `{"error_code","error_msg"}`. The one place errors become statuses.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import type { ErrorBody } from '../../contracts/api';
+import type { ErrorBody, SubmitAccepted } from '../../contracts/api';
 import { logger } from '../adapters/logger';
 import { linkProblemPage } from '../presentation/approval-page';
 import {
@@ -42,6 +42,13 @@ export function json(statusCode: number, body: unknown, headers: Record<string, 
     headers: { 'content-type': 'application/json', ...SECURITY_HEADERS, ...headers },
     body: JSON.stringify(body),
   };
+}
+
+/** 202 with the accepted request and `Location` naming it (submit, delete, scale, extend). */
+export function acceptedResponse(accepted: Omit<SubmitAccepted, 'links'>): HttpResult {
+  const self = `/requests/${accepted.requestId}`;
+  const body: SubmitAccepted = { ...accepted, links: { self } };
+  return json(202, body, { location: self });
 }
 
 export function html(statusCode: number, body: string): HttpResult {

@@ -4,7 +4,16 @@ import { recordMetric } from '../adapters/metrics';
 import { LeaseRefusedError, UnsupportedMediaTypeError } from '../domain/errors';
 import { dryRunScale, submitScale } from '../use-cases/submit-scale';
 import { authenticator, claims, clock, modelArts, policy, requests, workflow } from '../wiring';
-import { bodyText, errorResponse, header, isDryRun, json, pathParameter, type HttpResult } from './http';
+import {
+  acceptedResponse,
+  bodyText,
+  errorResponse,
+  header,
+  isDryRun,
+  json,
+  pathParameter,
+  type HttpResult,
+} from './http';
 
 /** The Content-Types a PATCH may carry: ModelArts' documented one, and what Huawei's SDKs send. */
 export const PATCH_CONTENT_TYPES = ['application/merge-patch+json', 'application/json'] as const;
@@ -58,12 +67,7 @@ export const handler = async (event: APIGatewayProxyEventV2, context?: Context):
     );
     logger.appendKeys({ requestId: result.requestId });
     logger.info('scale submitted', { requester });
-    const self = `/requests/${result.requestId}`;
-    return json(
-      202,
-      { requestId: result.requestId, status: result.status, kind: 'scale', links: { self } },
-      { location: self },
-    );
+    return acceptedResponse({ requestId: result.requestId, status: result.status, kind: 'scale' });
   } catch (error) {
     return errorResponse(error);
   }

@@ -1,12 +1,20 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import type { SubmitAccepted } from '../../contracts/api';
 import { logger, startInvocationLog } from '../adapters/logger';
 import { recordMetric } from '../adapters/metrics';
 import { dryRunRequest } from '../use-cases/dry-run-request';
 import { submitRequest } from '../use-cases/submit-request';
 import { leaseView } from '../domain/lease';
 import { authenticator, claims, clock, modelArts, policy, quotas, requests, workflow } from '../wiring';
-import { bodyText, errorResponse, header, isDryRun, json, pathParameter, type HttpResult } from './http';
+import {
+  acceptedResponse,
+  bodyText,
+  errorResponse,
+  header,
+  isDryRun,
+  json,
+  pathParameter,
+  type HttpResult,
+} from './http';
 
 /**
  * POST /v2/{project_id}/pools/{pool_name}/nodepools — the ModelArts request, gated.
@@ -42,15 +50,12 @@ export const handler = async (event: APIGatewayProxyEventV2, context?: Context):
     );
     logger.appendKeys({ requestId: result.requestId });
     logger.info('request submitted', { requester });
-    const self = `/requests/${result.requestId}`;
-    const accepted: SubmitAccepted = {
+    return acceptedResponse({
       requestId: result.requestId,
       status: result.status,
       kind: 'create',
       ...(result.lease ? { lease: leaseView(result.lease) } : {}),
-      links: { self },
-    };
-    return json(202, accepted, { location: self });
+    });
   } catch (error) {
     return errorResponse(error);
   }
